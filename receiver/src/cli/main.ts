@@ -1,0 +1,39 @@
+import { serveCommand, SERVE_HELP } from './serve.ts';
+import { submitCommand, SUBMIT_HELP } from './submit.ts';
+import { type CliIo, processIo, UsageError } from './usage.ts';
+
+type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: string };
+
+/** Every `socorrito` command; each lives in its own file under cli/. */
+export const COMMANDS: Record<string, Command> = {
+  serve: { run: serveCommand, help: SERVE_HELP },
+  submit: { run: submitCommand, help: SUBMIT_HELP },
+};
+
+function usage(): string {
+  return ['usage: socorrito <command> [options]', '', ...Object.values(COMMANDS).map((c) => c.help)].join('\n');
+}
+
+/** The CLI's one error boundary: usage errors print plainly, anything else with its stack. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`socorrito: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`socorrito: ${err.message}`);
+      return 2;
+    }
+    io.err(`socorrito ${name}: unexpected error: ${(err as Error).stack ?? String(err)}`);
+    return 1;
+  }
+}

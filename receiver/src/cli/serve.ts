@@ -1,0 +1,49 @@
+import { ConfigError, describeConfig, loadConfig, OPTIONS } from '../config.ts';
+import { startReceiver } from '../server.ts';
+import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+
+export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]
+  Runs the receiver. Every option is also a SOCORRITO_* environment variable; see the README.`;
+
+/** `socorrito serve`: runs until SIGTERM or SIGINT, then lets in-flight requests finish. */
+export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+  const flagOptions = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
+  const { values } = parseCommandArgs('serve', argv, flagOptions);
+  let config;
+  try {
+    config = loadConfig(values as Record<string, string>, io.env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  io.out(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
+  const receiver = await startReceiver(config, { log: io.out });
+  io.out(`socorrito: data in ${receiver.dataDir}`);
+  io.out(`socorrito: listening on ${receiver.url}`);
+  io.out(`socorrito: submit crashes to ${receiver.url}/submit`);
+  io.out(`socorrito: admin token ${receiver.adminToken} (from ${config.adminToken ? 'SOCORRITO_ADMIN_TOKEN' : `${receiver.dataDir}/admin-token`})`);
+
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        io.err(`socorrito: ${signal} again, exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      io.out(`socorrito: ${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms)`);
+      const timer = setTimeout(() => {
+        io.err('socorrito: shutdown timed out; exiting with requests still open');
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      void receiver.close().then(() => {
+        io.out('socorrito: stopped');
+        resolveStop();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parseSubmitResponse } from '../../../shared/src/protocol.ts';
+import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+
+export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
+  Sends one crash the way a Breakpad client does and prints its crash ID.`;
+
+export interface SubmitFile {
+  name: string;
+  filename: string;
+  data: Uint8Array;
+}
+
+/** Submits one crash; returns the crash ID, or throws with the collector's reason. */
+export async function submitCrash(
+  url: string,
+  fields: Record<string, string>,
+  files: SubmitFile[],
+  options: { gzip?: boolean; fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<{ crashId: string | null; status: number; body: string }> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  for (const f of files) form.append(f.name, new Blob([f.data as BlobPart], { type: 'application/octet-stream' }), f.filename);
+  // Let Request serialize the form so we get its boundary, then send the bytes ourselves.
+  const request = new Request(url, { method: 'POST', body: form });
+  let body: Uint8Array = new Uint8Array(await request.arrayBuffer());
+  const headers: Record<string, string> = { 'content-type': request.headers.get('content-type')! };
+  if (options.gzip) {
+    body = gzipSync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  const response = await (options.fetch ?? fetch)(url, {
+    method: 'POST',
+    body: body as BodyInit,
+    headers,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+  });
+  const text = await response.text();
+  return { crashId: response.ok ? (parseSubmitResponse(text)?.crashId ?? null) : null, status: response.status, body: text };
+}
+
+/** `socorrito submit`: our Breakpad-style test client. */
+export async function submitCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('submit', argv, {
+    url: { type: 'string' },
+    field: { type: 'string', multiple: true },
+    file: { type: 'string', multiple: true },
+    gzip: { type: 'boolean' },
+  });
+  if (!values.url) throw new UsageError('submit: --url is required, e.g. --url http://127.0.0.1:8000/submit');
+  let url = values.url;
+  if (!/\/submit\/?$/.test(new URL(url).pathname)) url = url.replace(/\/?$/, '/submit');
+  const fields: Record<string, string> = {};
+  for (const pair of values.field ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`submit: --field wants Key=Value, got ${JSON.stringify(pair)}`);
+    fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const files: SubmitFile[] = [];
+  for (const pair of values.file ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`submit: --file wants name=path, got ${JSON.stringify(pair)}`);
+    const path = pair.slice(eq + 1);
+    let data: Uint8Array;
+    try {
+      data = await readFile(path);
+    } catch (err) {
+      throw new UsageError(`submit: cannot read ${path}: ${(err as Error).message}`);
+    }
+    files.push({ name: pair.slice(0, eq), filename: basename(path), data });
+  }
+  let result;
+  try {
+    result = await submitCrash(url, fields, files, { gzip: values.gzip });
+  } catch (err) {
+    io.err(`socorrito submit: could not reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+    return 1;
+  }
+  if (result.crashId) {
+    io.out(result.crashId);
+    return 0;
+  }
+  io.err(`socorrito submit: ${url} answered ${result.status}: ${result.body.trim()}`);
+  return 1;
+}

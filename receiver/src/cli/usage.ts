@@ -1,0 +1,36 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake in how a command was called: printed plainly, with no stack. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** What a command needs from the outside world, passed in so tests can capture it. */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+/** `parseArgs` that turns its errors into usage errors naming the command. */
+export function parseCommandArgs<T extends ParseArgsConfig['options']>(
+  command: string,
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ options: T; allowPositionals: boolean; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message}. Run 'socorrito help' for usage.`);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Why a submission was not accepted. At the HTTP edge each becomes its status and a one-line
+ * answer in Antenna's style: `Discarded=malformed_no_boundary: <reason>`.
+ */
+export class SubmissionRejected extends Error {
+  constructor(
+    readonly status: 400 | 413 | 415 | 429 | 503,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, options);
+    this.name = 'SubmissionRejected';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+
+  readonly retryAfterSeconds: number | undefined;
+}
+
+export const malformed = (code: string, message: string, cause?: unknown): SubmissionRejected =>
+  new SubmissionRejected(400, `malformed_${code}`, message, { cause });
+
+export const tooLarge = (code: string, message: string): SubmissionRejected =>
+  new SubmissionRejected(413, code, message);

@@ -1,0 +1,151 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { Hono } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { cors } from 'hono/cors';
+import { createCrashId } from '../../../shared/src/crash-id.ts';
+import { Annotation, formatSubmitResponse } from '../../../shared/src/protocol.ts';
+import type { CrashStorage, RawCrash, WorkQueue } from '../storage/types.ts';
+import { SubmissionRejected } from './errors.ts';
+import { type SubmissionLimits, parseSubmission } from './parse.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { Throttler } from './throttler.ts';
+
+/** Seconds a client is asked to wait before retrying when storage cannot write. */
+export const STORAGE_RETRY_AFTER_SECONDS = 60;
+
+export interface CollectorOptions {
+  storage: CrashStorage;
+  queue: WorkQueue;
+  limits: SubmissionLimits;
+  throttler?: Throttler;
+  clientRatePerMinute?: number;
+  appRatePerMinute?: number;
+  trustProxy?: boolean;
+  now?: () => Date;
+  /** Told about each accepted crash once it is durable (the processor wakes up). */
+  onAccepted?: (crashId: string) => void;
+  log?: (line: string) => void;
+}
+
+/** What the collector has seen since start, for the stats endpoint and the log. */
+export interface CollectorStats {
+  accepted: number;
+  discarded: number;
+  rejected: Record<string, number>;
+}
+
+type Bindings = { incoming?: IncomingMessage };
+
+/**
+ * `POST /submit`: Antenna's breakpad resource for JavaScript crashes. Parses while the body
+ * streams in, throttles, saves durably, queues for processing, then answers `CrashID=bp-…`.
+ */
+export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bindings: Bindings }>; stats: CollectorStats } {
+  const throttler = options.throttler ?? new Throttler();
+  const clientLimiter = new RateLimiter(options.clientRatePerMinute ?? 0);
+  const appLimiter = new RateLimiter(options.appRatePerMinute ?? 0);
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? (() => undefined);
+  const stats: CollectorStats = { accepted: 0, discarded: 0, rejected: {} };
+  const routes = new Hono<{ Bindings: Bindings }>();
+
+  routes.use(
+    '/submit',
+    cors({ origin: '*', allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'Content-Encoding'], maxAge: 86_400 }),
+  );
+
+  routes.post('/submit', async (c) => {
+    const answer = (status: number, text: string, headers: Record<string, string> = {}): Response =>
+      c.text(text, status as 200, headers);
+    const reject = (err: SubmissionRejected): Response => {
+      stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
+      const headers: Record<string, string> = err.retryAfterSeconds ? { 'Retry-After': String(err.retryAfterSeconds) } : {};
+      // A reason is one line whatever the client sent.
+      return answer(err.status, `Discarded=${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`, headers);
+    };
+
+    try {
+      const client = clientKey(c.req.header('x-forwarded-for'), options.trustProxy ?? false, () => getConnInfo(c).remote.address);
+      const clientWait = clientLimiter.take(client);
+      if (clientWait) {
+        throw new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${clientWait}s`, {
+          retryAfterSeconds: clientWait,
+        });
+      }
+
+      const body = c.env?.incoming ?? Readable.fromWeb((c.req.raw.body ?? new Blob([]).stream()) as never);
+      const parsed = await parseSubmission(body, (name) => c.req.header(name), options.limits);
+      const { annotations } = parsed;
+
+      const app = annotations[Annotation.WebAppGUID] || annotations[Annotation.ProductName] || 'unknown';
+      const appWait = appLimiter.take(app);
+      if (appWait) {
+        throw new SubmissionRejected(429, 'app_rate_limited', `too many submissions for this app; retry in ${appWait}s`, {
+          retryAfterSeconds: appWait,
+        });
+      }
+
+      const decision = throttler.throttle(annotations);
+      if (!decision.accept) {
+        stats.discarded++;
+        return answer(200, `Discarded=${decision.rule}\n`);
+      }
+
+      const receivedAt = now();
+      const crashId = createCrashId(receivedAt);
+      const raw: RawCrash = {
+        crash_id: crashId,
+        submitted_at: receivedAt.toISOString(),
+        annotations,
+        files: [...parsed.files].map(([name, f]) => ({ name, filename: f.filename, size: f.data.length, contentType: f.contentType })),
+        metadata: { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding },
+      };
+      await saveOrUnavailable(options, raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])));
+      stats.accepted++;
+      options.onAccepted?.(crashId);
+      return answer(200, formatSubmitResponse(crashId));
+    } catch (err) {
+      if (err instanceof SubmissionRejected) {
+        if (err.status === 503) log(`collector: ${err.message}`);
+        return reject(err);
+      }
+      throw err;
+    }
+  });
+
+  return { routes, stats };
+}
+
+/** Saves the crash and its queue entry; a failure of either becomes a 503 and leaves nothing half-done. */
+async function saveOrUnavailable(options: CollectorOptions, raw: RawCrash, files: Map<string, Uint8Array>): Promise<void> {
+  const unavailable = (err: unknown): SubmissionRejected =>
+    new SubmissionRejected(
+      503,
+      'storage_unavailable',
+      `could not store the crash (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); keep it and retry later`,
+      { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
+    );
+  try {
+    await options.storage.saveRaw(raw, files);
+  } catch (err) {
+    throw unavailable(err);
+  }
+  try {
+    await options.queue.enqueue(raw.crash_id);
+  } catch (err) {
+    // Without a queue entry it would never be processed: take it back so the client's retry
+    // is the only copy.
+    await options.storage.delete(raw.crash_id).catch(() => undefined);
+    throw unavailable(err);
+  }
+}
+
+function clientKey(forwardedFor: string | undefined, trustProxy: boolean, remote: () => string | undefined): string {
+  if (trustProxy && forwardedFor) return forwardedFor.split(',')[0]!.trim();
+  try {
+    return remote() ?? 'unknown';
+  } catch {
+    return 'unknown'; // app.request() in tests has no socket
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { Throttler } from './collector/throttler.ts';
+import type { Config } from './config.ts';
+import type { FsOps } from './storage/durable.ts';
+import { FsWorkQueue } from './storage/fs-queue.ts';
+import { FsCrashStorage } from './storage/fs-storage.ts';
+import { ensureAdminToken } from './web/token.ts';
+
+export interface RunningReceiver {
+  url: string;
+  port: number;
+  adminToken: string;
+  dataDir: string;
+  storage: FsCrashStorage;
+  queue: FsWorkQueue;
+  /** Stops taking connections and resolves when in-flight requests have finished. */
+  close(): Promise<void>;
+}
+
+export interface StartDeps {
+  log?: (line: string) => void;
+  fs?: FsOps;
+}
+
+function readVersion(): { source: string; version: string; commit: string; build: string } {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return {
+    source: 'https://example.invalid/socorrito',
+    version: pkg.version,
+    commit: process.env.SOCORRITO_COMMIT ?? 'unknown',
+    build: process.env.SOCORRITO_BUILD ?? 'local',
+  };
+}
+
+/** Opens the data dir, builds the app and listens; used by `socorrito serve` and by tests. */
+export async function startReceiver(config: Config, deps: StartDeps = {}): Promise<RunningReceiver> {
+  const log = deps.log ?? ((line: string) => console.log(line));
+  const dataDir = resolve(config.dataDir);
+  const storage = new FsCrashStorage(dataDir, deps.fs);
+  const { removedTemp } = await storage.open();
+  if (removedTemp) log(`storage: removed ${removedTemp} unfinished temp entries left by a previous run`);
+  const queue = new FsWorkQueue(dataDir, storage.tmpDir, deps.fs);
+  await queue.open();
+  const token = await ensureAdminToken(dataDir, storage.tmpDir, config.adminToken);
+  const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
+
+  const { app } = createApp({
+    config,
+    storage,
+    queue,
+    tmpDir: storage.tmpDir,
+    adminToken: token.token,
+    throttler,
+    version: readVersion(),
+    log,
+  });
+
+  const server: ServerType = await new Promise((resolveServer, rejectServer) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
+    s.once('error', rejectServer);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = config.publicUrl ?? `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+
+  return {
+    url,
+    port,
+    adminToken: token.token,
+    dataDir,
+    storage,
+    queue,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        // Idle keep-alive sockets would hold close() open; busy ones finish their request.
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      }),
+  };
+}

@@ -1,0 +1,52 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from './durable.ts';
+import type { WorkQueue } from './types.ts';
+
+/**
+ * The processing queue as files, durable the same way crashes are:
+ *
+ *     <data-dir>/queue/
+ *       <crash id>      one empty-ish entry per crash waiting to be processed; its content is the
+ *                       time it was queued, so the oldest are processed first
+ *
+ * Entries are removed when processing finished (or gave up and recorded why in the crash).
+ */
+export class FsWorkQueue implements WorkQueue {
+  readonly dir: string;
+  readonly #dirs: DirSyncer;
+
+  constructor(
+    dataDir: string,
+    private readonly tmpDir: string,
+    private readonly fs: FsOps = nodeFsOps,
+  ) {
+    this.dir = join(dataDir, 'queue');
+    this.#dirs = new DirSyncer(fs);
+  }
+
+  async open(): Promise<void> {
+    await this.fs.mkdir(this.dir);
+  }
+
+  async enqueue(crashId: string): Promise<void> {
+    const bare = normalizeCrashId(crashId);
+    if (!bare) throw new TypeError('Not a crash ID');
+    await writeFileDurably(join(this.dir, bare), `${Date.now()}\n`, this.tmpDir, this.fs, this.#dirs);
+  }
+
+  async pending(limit: number): Promise<string[]> {
+    const names = (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n);
+    // Crash IDs end in the date, so sorting by that suffix gives days in order; good enough
+    // for fairness without reading every entry.
+    names.sort((a, b) => a.slice(-6).localeCompare(b.slice(-6)));
+    return names.slice(0, limit);
+  }
+
+  async done(crashId: string): Promise<void> {
+    const bare = normalizeCrashId(crashId);
+    if (!bare) return;
+    await rm(join(this.dir, bare), { force: true });
+  }
+}

@@ -1,0 +1,81 @@
+import type { Annotations } from '../../../shared/src/protocol.ts';
+
+/** A file that came with a submission, as recorded beside the raw annotations. */
+export interface StoredFileInfo {
+  /** The form part name, e.g. `upload_file_minidump`; also its file name on disk. */
+  name: string;
+  /** The file name the client gave the part. */
+  filename: string;
+  size: number;
+  contentType: string;
+}
+
+/** What the collector saves for an accepted crash: `raw_crash.json`. */
+export interface RawCrash {
+  crash_id: string;
+  /** ISO time the collector received it. */
+  submitted_at: string;
+  annotations: Annotations;
+  files: StoredFileInfo[];
+  /** Collector facts that are not the client's annotations. */
+  metadata: {
+    throttle_rule: string;
+    content_encoding: 'gzip' | 'identity';
+    /** Set by the forwarder on the copy a master keeps (issue 7). */
+    [key: string]: unknown;
+  };
+}
+
+/** One stack frame after processing, innermost first (DESIGN.md contract). */
+export interface ProcessedFrame {
+  function: string | null;
+  url: string | null;
+  line: number | null;
+  column: number | null;
+  category: 'app' | 'library' | 'noise';
+  original?: {
+    file: string;
+    line: number;
+    column: number;
+    function: string | null;
+    context?: { pre: string[]; line: string; post: string[] };
+  };
+  notes?: string[];
+}
+
+/** What the processor saves: `processed_crash.json`. Further fields may be added freely. */
+export interface ProcessedCrash {
+  crash_id: string;
+  processed_at: string;
+  signature: string;
+  signature_id: string;
+  notes: string[];
+  frames: ProcessedFrame[];
+  [key: string]: unknown;
+}
+
+/**
+ * Where crashes live. Implementations compose like Socorro's: the filesystem store, later a
+ * forwarding store and a poly store that writes to several.
+ */
+export interface CrashStorage {
+  /** Saves a raw crash and its files durably; resolves only when they are on disk. */
+  saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Promise<void>;
+  getRaw(crashId: string): Promise<RawCrash | null>;
+  /** One attached file, byte for byte, or null when the crash or the file is unknown. */
+  getFile(crashId: string, name: string): Promise<Uint8Array | null>;
+  saveProcessed(processed: ProcessedCrash): Promise<void>;
+  getProcessed(crashId: string): Promise<ProcessedCrash | null>;
+  delete(crashId: string): Promise<void>;
+  /** Every stored crash ID, oldest day first (for reindex and reprocess). */
+  listCrashIds(): AsyncIterable<string>;
+}
+
+/** The durable processing queue the collector feeds and the processor drains. */
+export interface WorkQueue {
+  enqueue(crashId: string): Promise<void>;
+  /** Crash IDs waiting, oldest first, at most `limit`. */
+  pending(limit: number): Promise<string[]>;
+  /** Removes a crash from the queue once it is processed (or given up on). */
+  done(crashId: string): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+
+export interface HealthOptions {
+  tmpDir: string;
+  version: { source: string; version: string; commit: string; build: string };
+}
+
+/** Dockerflow endpoints, as Mozilla's services answer them. */
+export function healthRoutes(options: HealthOptions): Hono {
+  const routes = new Hono();
+  routes.get('/__lbheartbeat__', (c) => c.text('OK\n'));
+  routes.get('/__version__', (c) => c.json(options.version));
+  routes.get('/__heartbeat__', async (c) => {
+    // The one check that matters for a collector: can it still write crashes?
+    const probe = join(options.tmpDir, `heartbeat.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await writeFile(probe, 'ok');
+      await rm(probe, { force: true });
+      return c.json({ status: 'ok', checks: { storage: 'ok' } });
+    } catch (err) {
+      return c.json({ status: 'error', checks: { storage: `cannot write: ${(err as NodeJS.ErrnoException).code ?? 'error'}` } }, 500);
+    }
+  });
+  return routes;
+}

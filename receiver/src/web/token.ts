@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isNotFound } from '../storage/fs-storage.ts';
+import { writeFileDurably } from '../storage/durable.ts';
+
+/**
+ * The admin token: the configured one, else the one kept in `<data-dir>/admin-token`, else a
+ * new random one saved there (readable by the owner only).
+ */
+export async function ensureAdminToken(
+  dataDir: string,
+  tmpDir: string,
+  configured: string | undefined,
+): Promise<{ token: string; source: 'config' | 'file' | 'generated'; path: string }> {
+  const path = join(dataDir, 'admin-token');
+  if (configured) return { token: configured, source: 'config', path };
+  try {
+    const stored = (await readFile(path, 'utf8')).trim();
+    if (stored) return { token: stored, source: 'file', path };
+  } catch (err) {
+    if (!isNotFound(err)) throw new Error(`Could not read the admin token ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const token = randomBytes(24).toString('base64url');
+  await writeFileDurably(path, `${token}\n`, tmpDir);
+  return { token, source: 'generated', path };
+}

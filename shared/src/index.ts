@@ -1,0 +1,2 @@
+export * from './crash-id.ts';
+export * from './protocol.ts';

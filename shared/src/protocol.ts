@@ -1,0 +1,67 @@
+/**
+ * The Socorro-style submission protocol, as both the extension and the receiver speak it:
+ * a multipart/form-data POST to `/submit` whose fields are annotations and whose file parts
+ * are attachments, answered with `CrashID=bp-<id>`.
+ */
+
+/** Annotations the extension sends for a JavaScript error (DESIGN.md). */
+export const Annotation = {
+  ProductName: 'ProductName',
+  Version: 'Version',
+  WebAppGUID: 'WebAppGUID',
+  SubmitURL: 'SubmitURL',
+  URL: 'URL',
+  JSErrorType: 'JSErrorType',
+  JSErrorMessage: 'JSErrorMessage',
+  JSStack: 'JSStack',
+  JSFilename: 'JSFilename',
+  JSLine: 'JSLine',
+  JSColumn: 'JSColumn',
+  JSMechanism: 'JSMechanism',
+  JSRepeatCount: 'JSRepeatCount',
+  CrashTime: 'CrashTime',
+  UserAgent: 'UserAgent',
+} as const;
+
+/** How the error reached the hook. */
+export type Mechanism = 'onerror' | 'unhandledrejection' | 'manual';
+
+/** The field Antenna accepts as a JSON object holding all annotations at once. */
+export const EXTRA_FIELD = 'extra';
+
+/** The file part name Breakpad clients use for a minidump. */
+export const MINIDUMP_FIELD = 'upload_file_minidump';
+
+/** Annotation and file part names: a letter, then letters, digits, `_`, `.`, `-`; at most 128. */
+export const ANNOTATION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
+
+export type Annotations = Record<string, string>;
+
+/** Reads the crash ID out of a collector's answer (`CrashID=bp-…`), or null when there is none. */
+export function parseSubmitResponse(body: string): { crashId: string } | null {
+  const match = /^CrashID=(bp-[0-9a-f-]{36})\s*$/m.exec(body);
+  return match ? { crashId: match[1]! } : null;
+}
+
+/** The exact answer the collector sends for an accepted crash. */
+export function formatSubmitResponse(crashId: string): string {
+  return `CrashID=bp-${crashId}\n`;
+}
+
+export interface SubmissionFile {
+  name: string;
+  filename?: string;
+  data: Uint8Array;
+  contentType?: string;
+}
+
+/** Builds the multipart body of a submission with the platform's FormData (browser or Node). */
+export function encodeSubmission(annotations: Annotations, files: SubmissionFile[] = []): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(annotations)) form.append(name, value);
+  for (const file of files) {
+    const blob = new Blob([file.data as BlobPart], { type: file.contentType ?? 'application/octet-stream' });
+    form.append(file.name, blob, file.filename ?? file.name);
+  }
+  return form;
+}
