@@ -43,14 +43,37 @@ export interface ProcessedFrame {
   notes?: string[];
 }
 
-/** What the processor saves: `processed_crash.json`. Further fields may be added freely. */
+/**
+ * What the processor saves: `processed_crash.json`. The index (top crashers, facets, search)
+ * reads the flat fields below; further fields may be added freely.
+ */
 export interface ProcessedCrash {
   crash_id: string;
+  /** ISO time the collector received it (from the raw crash). */
+  submitted_at: string;
   processed_at: string;
   signature: string;
+  /** A stable short ID of the signature text (URL-safe), for `/signatures/<id>`. */
   signature_id: string;
+  /** How the signature was made: which rule changed it from what. */
+  signature_notes?: string[];
   notes: string[];
   frames: ProcessedFrame[];
+  /** `WebAppGUID`, else null. */
+  app_guid: string | null;
+  product: string | null;
+  version: string | null;
+  error_type: string | null;
+  error_message: string | null;
+  mechanism: string | null;
+  /** From UserAgent: e.g. { name: 'Firefox', version: '153.0' }. */
+  browser: { name: string; version: string } | null;
+  /** From UserAgent: e.g. 'Linux', 'Windows', 'macOS', 'Android', 'iOS'. */
+  os: string | null;
+  /** Path of the page URL, no query or fragment. */
+  url_path: string | null;
+  /** Set when processing threw: the error name, so the crash is not retried forever. */
+  processing_error?: string;
   [key: string]: unknown;
 }
 
