@@ -155,11 +155,15 @@ export function parseSubmission(
       } catch {
         return fail(malformed('invalid_utf8', `annotation ${name} is not valid UTF-8`));
       }
+      // Browsers' FormData turns every LF in a value into CRLF; stacks are LF-separated.
+      text = text.replace(/\r\n/g, '\n');
       if (name === EXTRA_FIELD) extra = text;
       else annotations[name] = text;
     });
 
     parser.on('file', (name, stream, info) => {
+      // Destroying the parser destroys an open file stream with an error: always listen.
+      stream.on('error', fail);
       if (failed || !ANNOTATION_NAME_PATTERN.test(name)) {
         stream.resume();
         if (!failed) fail(malformed('invalid_file_name', `invalid file part name ${JSON.stringify(name.slice(0, 60))}`));
@@ -173,7 +177,6 @@ export function parseSubmission(
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(tooLarge('too_large_decompressed', `file ${name} is over the size limit`)));
-      stream.on('error', fail);
       stream.on('end', () => {
         pendingFiles--;
         files.set(name, {

@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRASH_ID_PATTERN, crashIdDate } from '../../shared/src/crash-id.ts';
+import { nodeFsOps, type FsOps } from '../../receiver/src/storage/durable.ts';
+import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { multipart } from './multipart.ts';
+
+const AUTH = { authorization: 'Bearer test-admin-token' };
+
+async function post(url: string, body: BodyInit, headers: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(`${url}/submit`, { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+async function getCrash(url: string, id: string): Promise<Response> {
+  return fetch(`${url}/api/crashes/${id}`, { headers: AUTH });
+}
+
+describe('POST /submit', () => {
+  let r: TestReceiver;
+  beforeAll(async () => {
+    r = await startTestReceiver({ maxDecompressedBytes: 8 * 1024 * 1024, maxBodyBytes: 8 * 1024 * 1024 });
+  });
+  afterAll(() => r.stop());
+
+  it('accepts annotations as form fields and answers exactly CrashID=bp-<id>', async () => {
+    const fields = jsCrashFields();
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    const res = await fetch(`${r.url}/submit`, { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^CrashID=bp-[0-9a-f-]{36}\n$/);
+    const id = text.slice('CrashID=bp-'.length).trim();
+    expect(id).toMatch(CRASH_ID_PATTERN);
+    expect(id.slice(-7, -6)).toBe('0');
+    expect(crashIdDate(id).toISOString().slice(0, 10)).toBe(new Date().toISOString().slice(0, 10));
+
+    const stored = (await (await getCrash(r.url, `bp-${id}`)).json()) as { raw: { annotations: Record<string, string> }; processed: unknown };
+    expect(stored.raw.annotations).toEqual(fields);
+    // Found from its ID alone: the day folder comes from the ID.
+    const onDisk = JSON.parse(await readFile(join(r.dataDir, 'crashes', `20${id.slice(-6)}`, id, 'raw_crash.json'), 'utf8'));
+    expect(onDisk.annotations.JSStack).toBe(fields.JSStack);
+    expect(await readdir(join(r.dataDir, 'queue'))).toContain(id);
+  });
+
+  it('accepts one extra field holding a JSON object of annotations', async () => {
+    const { body, contentType } = multipart([
+      { name: 'extra', value: JSON.stringify({ ProductName: 'Shop', JSLine: 12, Nested: { a: 1 }, Version: '2.0' }) },
+      { name: 'Version', value: '2.1' },
+    ]);
+    const res = await post(r.url, body, { 'content-type': contentType });
+    expect(res.status).toBe(200);
+    const id = res.text.trim().slice('CrashID='.length);
+    const { raw } = (await (await getCrash(r.url, id)).json()) as { raw: { annotations: Record<string, string> } };
+    expect(raw.annotations).toEqual({ ProductName: 'Shop', JSLine: '12', Nested: '{"a":1}', Version: '2.1' });
+  });
+
+  it('accepts gzip and stores a 5 MB dump byte-identical', async () => {
+    const dump = randomBytes(5 * 1024 * 1024);
+    const result = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, [{ name: 'upload_file_minidump', filename: 'x.dmp', data: dump }], { gzip: true });
+    expect(result.status).toBe(200);
+    const id = result.crashId!;
+    const { raw } = (await (await getCrash(r.url, id)).json()) as { raw: { files: unknown[]; metadata: Record<string, unknown> } };
+    expect(raw.files).toEqual([{ name: 'upload_file_minidump', filename: 'x.dmp', size: dump.length, contentType: 'application/octet-stream' }]);
+    expect(raw.metadata.content_encoding).toBe('gzip');
+    const stored = await r.storage.getFile(id, 'upload_file_minidump');
+    expect(Buffer.compare(Buffer.from(stored!), dump)).toBe(0);
+  });
+
+  it('answers CORS preflight and sets Access-Control-Allow-Origin: *', async () => {
+    const pre = await fetch(`${r.url}/submit`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-methods')).toMatch(/POST/);
+    const res = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, []);
+    expect(res.status).toBe(200);
+    const real = await fetch(`${r.url}/submit`, { method: 'POST', body: new FormData(), headers: { origin: 'https://app.example' } });
+    expect(real.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  describe('rejections: one clear line, right status, nothing stored', () => {
+    const count = async (): Promise<number> => {
+      let n = 0;
+      for await (const _ of r.storage.listCrashIds()) n++;
+      return n;
+    };
+
+    it.each([
+      ['no content type', 415, /Discarded=wrong_content_type/, () => ({ body: 'x', headers: {} })],
+      ['json', 415, /wrong_content_type/, () => ({ body: '{}', headers: { 'content-type': 'application/json' } })],
+      ['no boundary', 400, /malformed_no_boundary/, () => ({ body: 'x', headers: { 'content-type': 'multipart/form-data' } })],
+      [
+        'truncated multipart',
+        400,
+        /malformed_/,
+        () => {
+          const m = multipart([{ name: 'ProductName', value: 'Shop' }]);
+          return { body: m.body.subarray(0, m.body.length - 20), headers: { 'content-type': m.contentType } };
+        },
+      ],
+      [
+        'broken gzip',
+        400,
+        /malformed_gzip/,
+        () => {
+          const m = multipart([{ name: 'ProductName', value: 'Shop' }]);
+          const gz = gzipSync(m.body);
+          gz[20] ^= 0xff;
+          return { body: gz.subarray(0, gz.length - 4), headers: { 'content-type': m.contentType, 'content-encoding': 'gzip' } };
+        },
+      ],
+      [
+        'gzip header on a plain body',
+        400,
+        /malformed_gzip/,
+        () => {
+          const m = multipart([{ name: 'ProductName', value: 'Shop' }]);
+          return { body: m.body, headers: { 'content-type': m.contentType, 'content-encoding': 'gzip' } };
+        },
+      ],
+      ['unknown encoding', 415, /unsupported_content_encoding/, () => ({ body: 'x', headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-encoding': 'br' } })],
+      [
+        'invalid annotation name',
+        400,
+        /malformed_invalid_annotation_name/,
+        () => {
+          const m = multipart([{ name: '../etc/passwd', value: 'x' }]);
+          return { body: m.body, headers: { 'content-type': m.contentType } };
+        },
+      ],
+      [
+        'file part with a path in its name',
+        400,
+        /malformed_invalid_file_name/,
+        () => {
+          const m = multipart([{ name: '../../x', value: 'x', filename: 'a.dmp' }]);
+          return { body: m.body, headers: { 'content-type': m.contentType } };
+        },
+      ],
+      [
+        'invalid UTF-8',
+        400,
+        /malformed_invalid_utf8/,
+        () => {
+          const m = multipart([{ name: 'JSErrorMessage', value: Buffer.from([0x61, 0xff, 0xfe, 0x62]) }]);
+          return { body: m.body, headers: { 'content-type': m.contentType } };
+        },
+      ],
+      [
+        'extra that is not JSON',
+        400,
+        /malformed_bad_extra_json/,
+        () => {
+          const m = multipart([{ name: 'extra', value: '{"a":' }]);
+          return { body: m.body, headers: { 'content-type': m.contentType } };
+        },
+      ],
+      [
+        'empty submission',
+        400,
+        /malformed_empty/,
+        () => {
+          const m = multipart([]);
+          return { body: m.body, headers: { 'content-type': m.contentType } };
+        },
+      ],
+    ] as const)('%s → %i', async (_label, status, reason, make) => {
+      const before = await count();
+      const { body, headers } = make();
+      const res = await post(r.url, body as BodyInit, headers as Record<string, string>);
+      expect(res.status).toBe(status);
+      expect(res.text).toMatch(reason);
+      expect(res.text.trimEnd().split('\n')).toHaveLength(1);
+      expect(await count()).toBe(before);
+    });
+
+    it('413 for a declared length over the limit, before reading it', async () => {
+      const m = multipart([{ name: 'upload_file_minidump', value: Buffer.alloc(9 * 1024 * 1024), filename: 'd' }]);
+      const res = await post(r.url, m.body, { 'content-type': m.contentType });
+      expect(res.status).toBe(413);
+      expect(res.text).toMatch(/Discarded=too_large/);
+    });
+
+    it('413 for a chunked body that grows past the limit while streaming', async () => {
+      const m = multipart([{ name: 'upload_file_minidump', value: Buffer.alloc(9 * 1024 * 1024), filename: 'd' }]);
+      const stream = Readable.toWeb(Readable.from([m.body.subarray(0, 1 << 20), m.body.subarray(1 << 20)])) as ReadableStream;
+      const res = await post(r.url, stream, { 'content-type': m.contentType });
+      expect(res.status).toBe(413);
+    });
+
+    it('413 for a gzip bomb, stopped while inflating without growing the server', async () => {
+      const boundary = 'bomb';
+      const gzip = createGzip({ level: 9 });
+      const compressed: Buffer[] = [];
+      gzip.on('data', (d: Buffer) => compressed.push(d));
+      const done = new Promise((resolve) => gzip.on('end', resolve));
+      gzip.write(`--${boundary}\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="d"\r\n\r\n`);
+      const zeros = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < 1024; i++) gzip.write(zeros); // 1 GiB inflated
+      gzip.end(`\r\n--${boundary}--\r\n`);
+      await done;
+      const body = Buffer.concat(compressed);
+      expect(body.length).toBeLessThan(2 * 1024 * 1024);
+
+      const rssBefore = process.memoryUsage().rss;
+      const res = await post(r.url, body, { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-encoding': 'gzip' });
+      expect(res.status).toBe(413);
+      expect(res.text).toMatch(/too_large_decompressed/);
+      // The limit is 8 MiB; inflating the whole GiB would show here.
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+    });
+
+    it('413 for an annotation over its size limit', async () => {
+      const small = await startTestReceiver({ maxAnnotationBytes: 1024 });
+      try {
+        const res = await submitCrash(`${small.url}/submit`, { JSStack: 'x'.repeat(2048) }, []);
+        expect(res.status).toBe(413);
+        expect(res.body).toMatch(/annotation_too_large/);
+      } finally {
+        await small.stop();
+      }
+    });
+  });
+
+  it('never goes down: after all that garbage it still accepts crashes', async () => {
+    const res = await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
+    expect(res.status).toBe(200);
+    expect((await fetch(`${r.url}/__heartbeat__`)).status).toBe(200);
+  });
+});
+
+describe('rate limits and throttling', () => {
+  it('answers 429 with Retry-After per client and per app', async () => {
+    const r = await startTestReceiver({ clientRatePerMinute: 3, appRatePerMinute: 0 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await submitCrash(`${r.url}/submit`, { ProductName: `P${i}` }, [])).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const res = await fetch(`${r.url}/submit`, { method: 'POST', body: new FormData() });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await res.text()).toMatch(/client_rate_limited/);
+    } finally {
+      await r.stop();
+    }
+    const a = await startTestReceiver({ clientRatePerMinute: 0, appRatePerMinute: 2 });
+    try {
+      const send = (guid: string) => submitCrash(`${a.url}/submit`, { WebAppGUID: guid }, []);
+      expect([(await send('a')).status, (await send('a')).status]).toEqual([200, 200]);
+      const third = await send('a');
+      expect(third.status).toBe(429);
+      expect(third.body).toMatch(/app_rate_limited/);
+      expect((await send('b')).status).toBe(200);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('answers a crash rejected by a throttle rule, counts it, and does not store it', async () => {
+    const dir = await tempDir();
+    const rules = join(dir.path, 'rules.json');
+    await (await import('node:fs/promises')).writeFile(rules, JSON.stringify([{ name: 'no_test_builds', if: { Version: '/-test$/' }, action: 'reject' }]));
+    const r = await startTestReceiver({ throttleRules: rules });
+    try {
+      const rejected = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop', Version: '1.0-test' }, []);
+      expect(rejected.status).toBe(200);
+      expect(rejected.body).toBe('Discarded=no_test_builds\n');
+      expect(rejected.crashId).toBeNull();
+      const accepted = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop', Version: '1.0' }, []);
+      expect(accepted.crashId).not.toBeNull();
+      const ids = [];
+      for await (const id of r.storage.listCrashIds()) ids.push(id);
+      expect(ids).toEqual([accepted.crashId!.slice(3)]);
+      const stats = (await (await fetch(`${r.url}/api/stats`, { headers: AUTH })).json()) as { collector: { discarded: number; accepted: number } };
+      expect(stats.collector).toMatchObject({ discarded: 1, accepted: 1 });
+    } finally {
+      await r.stop();
+      await dir.cleanup();
+    }
+  });
+});
+
+describe('full disk', () => {
+  it('answers 503 with Retry-After, keeps what was accepted, and recovers when space is back', async () => {
+    let free = 64 * 1024;
+    const fullDisk: FsOps = {
+      ...nodeFsOps,
+      async writeFile(path, data) {
+        const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        if (size > free) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28 });
+        free -= size;
+        return nodeFsOps.writeFile(path, data);
+      },
+    };
+    const r = await startTestReceiver({}, { fs: fullDisk });
+    try {
+      const first = await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
+      expect(first.status).toBe(200);
+      const big = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, [{ name: 'upload_file_minidump', filename: 'd', data: randomBytes(128 * 1024) }]);
+      expect(big.status).toBe(503);
+      expect(big.body).toMatch(/^Discarded=storage_unavailable: .*ENOSPC.*retry/);
+      expect(r.logs.join('\n')).toMatch(/ENOSPC/);
+      // Nothing half-written is left behind, the first crash is intact.
+      expect(await readdir(join(r.dataDir, 'tmp'))).toEqual([]);
+      const ids = [];
+      for await (const id of r.storage.listCrashIds()) ids.push(id);
+      expect(ids).toEqual([first.crashId!.slice(3)]);
+      expect((await getCrash(r.url, first.crashId!)).status).toBe(200);
+      free = 10 * 1024 * 1024;
+      const again = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, [{ name: 'upload_file_minidump', filename: 'd', data: randomBytes(128 * 1024) }]);
+      expect(again.status).toBe(200);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('concurrency', () => {
+  it('stores each of 300 parallel submissions exactly once', async () => {
+    const r = await startTestReceiver();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: String(i) }), [], { gzip: i % 2 === 0 })),
+      );
+      expect(results.map((x) => x.status)).toEqual(Array(300).fill(200));
+      const answered = new Set(results.map((x) => x.crashId!.slice(3)));
+      expect(answered.size).toBe(300);
+      const stored: string[] = [];
+      for await (const id of r.storage.listCrashIds()) stored.push(id);
+      expect(stored.sort()).toEqual([...answered].sort());
+      const seqs = await Promise.all(stored.map(async (id) => (await r.storage.getRaw(id))!.annotations.Seq));
+      expect(new Set(seqs).size).toBe(300);
+      expect((await readdir(join(r.dataDir, 'queue'))).sort()).toEqual(stored.sort());
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('GET /api/crashes/<id>', () => {
+  let r: TestReceiver;
+  beforeAll(async () => {
+    r = await startTestReceiver();
+  });
+  afterAll(() => r.stop());
+
+  it('needs the token', async () => {
+    const res = await fetch(`${r.url}/api/crashes/bp-de1bb258-cbbf-4589-a673-34f800261129`);
+    expect(res.status).toBe(401);
+    const wrong = await fetch(`${r.url}/api/crashes/bp-de1bb258-cbbf-4589-a673-34f800261129`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('404 for an unknown ID, 400 for malformed ones and path tricks', async () => {
+    expect((await getCrash(r.url, 'bp-de1bb258-cbbf-4589-a673-34f800261129')).status).toBe(404);
+    for (const bad of ['nope', '..%2F..%2Fadmin-token', 'de1bb258-cbbf-4589-a673-34f800261399', 'bp-de1bb258-cbbf-4589-a673-34f800261129.json']) {
+      const res = await getCrash(r.url, bad);
+      expect(res.status, bad).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'bad_crash_id' });
+    }
+  });
+});
