@@ -52,6 +52,19 @@ function bool(text: string): boolean {
   throw new Error(`expected true or false, got ${JSON.stringify(text)}`);
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration like `500ms`, `30s`, `10m`, `72h`, `3d`, or a plain number of milliseconds. */
+function duration(minMs: number, maxMs: number): (text: string) => number {
+  return (text) => {
+    const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
+    if (!m) throw new Error(`expected a duration like 30s, 10m, 72h or 500ms, got ${JSON.stringify(text)}`);
+    const n = Number(m[1]) * UNIT_MS[(m[2] ?? 'ms').toLowerCase()]!;
+    if (n < minMs || n > maxMs) throw new Error(`expected ${minMs}..${maxMs} ms, got ${n}`);
+    return n;
+  };
+}
+
 function str(text: string): string {
   return text;
 }
@@ -125,6 +138,61 @@ export const OPTIONS = {
     parse: optionalStr,
     doc: 'JSON file of throttle rules (see README); unset accepts everything.',
   }),
+  forwardBySubmitUrl: def({
+    flag: 'forward-by-submit-url',
+    default: false,
+    parse: bool,
+    doc: 'URL mode: forward a crash that carries SubmitURL there, with no registry (https and public addresses only).',
+  }),
+  forwardAllowPrivateTargets: def({
+    flag: 'forward-allow-private-targets',
+    default: false,
+    parse: bool,
+    doc: 'URL mode: also forward to loopback, private and link-local addresses (tests, closed networks); cloud metadata addresses stay refused.',
+  }),
+  forwardAllowHttp: def({
+    flag: 'forward-allow-http',
+    default: false,
+    parse: bool,
+    doc: 'URL mode: also forward to plain http URLs (tests, closed networks).',
+  }),
+  forwardRatePerMinute: def({
+    flag: 'forward-rate-per-minute',
+    default: 60,
+    parse: int(0, 10_000_000),
+    doc: 'URL mode: forwards per minute to one destination host; more wait in the outbox (0 = no limit).',
+  }),
+  forwardMaxHops: def({
+    flag: 'forward-max-hops',
+    default: 2,
+    parse: int(0, 20),
+    doc: 'A crash that was already forwarded this many times (ForwardHops) is not forwarded again: stops loops.',
+  }),
+  forwardGiveUpAfterMs: def({
+    flag: 'forward-give-up-after',
+    default: 72 * UNIT_MS.h!,
+    parse: duration(0, 365 * UNIT_MS.d!),
+    doc: 'How long the outbox keeps retrying a crash before giving up and recording why (e.g. 72h, 30s).',
+  }),
+  forwardRetryInitialMs: def({
+    flag: 'forward-retry-initial',
+    default: 10 * UNIT_MS.s!,
+    parse: duration(1, 24 * UNIT_MS.h!),
+    doc: 'First wait before retrying a failed forward; doubles each time (e.g. 10s, 200ms).',
+  }),
+  forwardRetryMaxMs: def({
+    flag: 'forward-retry-max',
+    default: 30 * UNIT_MS.m!,
+    parse: duration(1, 7 * UNIT_MS.d!),
+    doc: 'Longest wait between retries of one forward, unless Retry-After asks for more.',
+  }),
+  forwardTimeoutMs: def({
+    flag: 'forward-timeout',
+    default: 10 * UNIT_MS.s!,
+    parse: duration(100, 10 * UNIT_MS.m!),
+    doc: 'How long one forward may take (connect, send, answer) before it counts as a network error.',
+  }),
+  forwardConcurrency: def({ flag: 'forward-concurrency', default: 4, parse: int(1, 256), doc: 'Forwards in flight at once.' }),
   shutdownTimeoutMs: def({
     flag: 'shutdown-timeout-ms',
     default: 10_000,
