@@ -6,4 +6,8 @@ import { register } from 'tsx/esm/api';
 
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 const { main } = await import('../receiver/src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Commands have finished their work here; a stray timer or idle socket must not keep the
+// process (and a service manager waiting on it) alive. stdout and stderr are synchronous for
+// files and pipes on Linux, so nothing printed is lost.
+process.exit(code);

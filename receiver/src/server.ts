@@ -76,9 +76,15 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     queue,
     close: () =>
       new Promise<void>((done) => {
-        server.close(() => done());
-        // Idle keep-alive sockets would hold close() open; busy ones finish their request.
-        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        // Idle keep-alive sockets would hold close() open until they time out, and a busy one
+        // turns idle once its request is answered: keep closing idle ones until all are gone.
+        const closeIdle = (): void => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        const sweeper = setInterval(closeIdle, 50);
+        server.close(() => {
+          clearInterval(sweeper);
+          done();
+        });
+        closeIdle();
       }),
   };
 }

@@ -53,6 +53,8 @@ export interface SpawnedReceiver {
   token: string;
   process: ChildProcess;
   output: () => string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
   /** Sends a signal and waits for the process to exit; resolves with its exit code. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -84,6 +86,7 @@ export async function spawnReceiver(dataDir: string, extraArgs: string[] = [], e
     token: 'test-admin-token',
     process: child,
     output: () => output,
+    exited,
     kill: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, spawnReceiver, tempDir } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { multipart } from './multipart.ts';
+
+const run = promisify(execFile);
+const AUTH = { authorization: 'Bearer test-admin-token' };
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+describe('a receiver process', () => {
+  it('loses no accepted crash when killed with SIGKILL right after answering, and cleans temp leftovers on start', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const first = await spawnReceiver(dir.path);
+    cleanups.push(() => first.kill('SIGKILL'));
+
+    const answered: string[] = [];
+    const inFlight = Array.from({ length: 120 }, (_, i) =>
+      submitCrash(`${first.url}/submit`, jsCrashFields({ Seq: String(i) }), [{ name: 'upload_file_minidump', filename: 'd', data: Buffer.alloc(2048, i) }], { gzip: i % 3 === 0 })
+        .then((r) => {
+          if (r.crashId) answered.push(r.crashId);
+        })
+        .catch(() => undefined),
+    );
+    // Kill as soon as the first answers are in, while others are still being written.
+    while (answered.length < 40) await new Promise((r) => setTimeout(r, 5));
+    await first.kill('SIGKILL');
+    await Promise.all(inFlight);
+    expect(answered.length).toBeGreaterThanOrEqual(40);
+
+    // What a killed writer leaves behind: a half-built crash folder in tmp/.
+    await mkdir(join(dir.path, 'tmp', 'deadbeef.half.tmp', 'files'), { recursive: true });
+    await writeFile(join(dir.path, 'tmp', 'deadbeef.half.tmp', 'raw_crash.json'), '{"crash_id": "dead');
+
+    const second = await spawnReceiver(dir.path);
+    cleanups.push(() => second.kill('SIGKILL'));
+    expect(second.output()).toMatch(/removed \d+ unfinished temp entries/);
+    expect(await readdir(join(dir.path, 'tmp'))).toEqual([]);
+
+    for (const id of answered) {
+      const res = await fetch(`${second.url}/api/crashes/${id}`, { headers: AUTH });
+      expect(res.status, id).toBe(200);
+      const { raw } = (await res.json()) as { raw: { annotations: Record<string, string>; files: { size: number }[] } };
+      expect(raw.annotations.JSErrorType).toBe('TypeError');
+      expect(raw.files[0]!.size).toBe(2048);
+    }
+    // Every crash on disk is whole and queued for processing.
+    const queued = new Set(await readdir(join(dir.path, 'queue')));
+    for (const id of answered) expect(queued.has(id.slice(3))).toBe(true);
+  });
+
+  it('finishes an in-flight submission on SIGTERM before exiting', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const receiver = await spawnReceiver(dir.path);
+    cleanups.push(() => receiver.kill('SIGKILL'));
+
+    const { body, contentType } = multipart([
+      { name: 'ProductName', value: 'Shop' },
+      { name: 'upload_file_minidump', value: Buffer.alloc(256 * 1024, 7), filename: 'd' },
+    ]);
+    let sendRest!: () => void;
+    const rest = new Promise<void>((resolve) => (sendRest = resolve));
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(body.subarray(0, 1000));
+        await rest;
+        controller.enqueue(body.subarray(1000));
+        controller.close();
+      },
+    });
+    const answer = fetch(`${receiver.url}/submit`, {
+      method: 'POST',
+      body: stream,
+      headers: { 'content-type': contentType },
+      duplex: 'half',
+    } as RequestInit).then(async (r) => ({ status: r.status, text: await r.text() }));
+    await new Promise((r) => setTimeout(r, 300));
+    receiver.process.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.process.exitCode).toBeNull(); // still finishing the upload
+    sendRest();
+    const result = await answer;
+    expect(result.status).toBe(200);
+    expect(result.text).toMatch(/^CrashID=bp-/);
+    expect(await receiver.exited).toBe(0);
+    expect(receiver.output()).toMatch(/SIGTERM: finishing in-flight requests/);
+    expect(receiver.output()).toMatch(/stopped/);
+  });
+});
+
+describe('socorrito submit', () => {
+  it('sends fields and files like a Breakpad client and prints the crash ID', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const receiver = await spawnReceiver(dir.path);
+    cleanups.push(() => receiver.kill('SIGKILL'));
+    const dump = join(dir.path, 'crash.dmp');
+    await writeFile(dump, Buffer.from('MDMP fake dump bytes'));
+    const { stdout } = await run(process.execPath, [CLI, 'submit', '--url', receiver.url, '--field', 'ProductName=Shop', '--field', 'Note=a=b', '--file', `upload_file_minidump=${dump}`, '--gzip']);
+    const id = stdout.trim();
+    expect(id).toMatch(/^bp-[0-9a-f-]{36}$/);
+    const { raw } = (await (await fetch(`${receiver.url}/api/crashes/${id}`, { headers: AUTH })).json()) as { raw: { annotations: object; files: { filename: string }[] } };
+    expect(raw.annotations).toEqual({ ProductName: 'Shop', Note: 'a=b' });
+    expect(raw.files[0]!.filename).toBe('crash.dmp');
+
+    const bad = await run(process.execPath, [CLI, 'submit', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(1);
+    expect((bad as { stderr: string }).stderr).toMatch(/answered 400: Discarded=malformed_empty/);
+    const usage = await run(process.execPath, [CLI, 'submit']).catch((e: { code: number; stderr: string }) => e);
+    expect((usage as { code: number }).code).toBe(2);
+    expect((usage as { stderr: string }).stderr).toMatch(/--url is required/);
+  });
+
+  it('serve fails fast on invalid configuration, naming every problem', async () => {
+    const result = await run(process.execPath, [CLI, 'serve', '--port', 'eighty', '--max-body-bytes', 'lots'], {
+      env: { ...process.env, SOCORRITO_TRUST_PROXY: 'maybe' },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((result as { code: number }).code).toBe(2);
+    const stderr = (result as { stderr: string }).stderr;
+    expect(stderr).toMatch(/--port: expected a whole number/);
+    expect(stderr).toMatch(/--max-body-bytes: expected a size/);
+    expect(stderr).toMatch(/SOCORRITO_TRUST_PROXY: expected true or false/);
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/); // a usage error, not a stack
+  });
+});
