@@ -3,14 +3,23 @@ import { collectorRoutes, type CollectorStats } from './collector/route.ts';
 import type { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
 import type { CrashStorage, WorkQueue } from './storage/types.ts';
+import type { CrashIndex } from './index/crash-index.ts';
 import { crashApiRoutes } from './web/api-crashes.ts';
-import { requireApiToken } from './web/auth.ts';
+import { indexApiRoutes } from './web/api-index.ts';
+import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
+import { loginRoutes } from './web/login.tsx';
+import { pageRoutes } from './web/pages.tsx';
+import { noStore, pageSecurityHeaders } from './web/security.ts';
+import { staticRoutes } from './web/static.ts';
 
 export interface AppDeps {
   config: Config;
   storage: CrashStorage;
   queue: WorkQueue;
+  index: CrashIndex;
+  /** True while the index is rebuilt from storage in the background (the apps page says so). */
+  indexRebuilding?: () => boolean;
   tmpDir: string;
   adminToken: string;
   throttler?: Throttler;
@@ -37,9 +46,20 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version }));
 
-  app.use('/api/*', requireApiToken({ token: deps.adminToken }));
+  // Pages and the API: secure headers, then the login form, then everything behind the admin
+  // token (a session cookie or a Bearer header). Routes above this line are not affected.
+  const sessions = new Sessions({ token: deps.adminToken, sessionMs: config.sessionHours * 3_600_000 });
+  const publicOrigin = config.publicUrl ? URL.parse(config.publicUrl)?.origin : undefined;
+  const login = loginRoutes({ sessions, publicOrigin });
+  app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
+  app.route('/', staticRoutes());
+  app.route('/', login.open);
+  app.use('*', requireAuth({ sessions, publicOrigin }));
+  app.route('/', login.guarded);
   app.get('/api/stats', (c) => c.json({ collector: collector.stats }));
   app.route('/', crashApiRoutes(deps.storage));
+  app.route('/', indexApiRoutes(deps.index));
+  app.route('/', pageRoutes({ index: deps.index, storage: deps.storage, rebuilding: deps.indexRebuilding ?? (() => false) }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

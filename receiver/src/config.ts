@@ -199,6 +199,12 @@ export const OPTIONS = {
     parse: int(0, 600_000),
     doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish.',
   }),
+  sessionHours: def({
+    flag: 'session-hours',
+    default: 168,
+    parse: int(1, 24 * 366),
+    doc: 'How long a login to the report pages lasts, in hours.',
+  }),
 };
 
 type Options = typeof OPTIONS;

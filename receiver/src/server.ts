@@ -5,6 +5,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
+import type { CrashIndex } from './index/crash-index.ts';
+import { openIndexForServer } from './index/open.ts';
 import type { FsOps } from './storage/durable.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
@@ -17,6 +19,10 @@ export interface RunningReceiver {
   dataDir: string;
   storage: FsCrashStorage;
   queue: FsWorkQueue;
+  /** The SQLite crash index behind the report pages and the API. */
+  index: CrashIndex;
+  /** Resolves once a background index rebuild started at open has finished. */
+  indexRebuilt: Promise<void>;
   /** Stops taking connections and resolves when in-flight requests have finished. */
   close(): Promise<void>;
 }
@@ -47,11 +53,14 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   await queue.open();
   const token = await ensureAdminToken(dataDir, storage.tmpDir, config.adminToken);
   const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
+  const crashIndex = openIndexForServer(dataDir, storage, log);
 
   const { app } = createApp({
     config,
     storage,
     queue,
+    index: crashIndex.index,
+    indexRebuilding: crashIndex.rebuilding,
     tmpDir: storage.tmpDir,
     adminToken: token.token,
     throttler,
@@ -74,6 +83,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     dataDir,
     storage,
     queue,
+    index: crashIndex.index,
+    indexRebuilt: crashIndex.rebuilt,
     close: () =>
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
@@ -82,7 +93,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
-          done();
+          void crashIndex.close().then(done, done);
         });
         closeIdle();
       }),

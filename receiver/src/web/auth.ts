@@ -1,9 +1,25 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
+
+/** The session cookie: `<expires ms>.<random>`, HMAC-signed with a key made from the admin token. */
+export const SESSION_COOKIE = 'socorrito_session';
+/** The login form's double-submit CSRF cookie, valid for the login form only. */
+export const LOGIN_CSRF_COOKIE = 'socorrito_login';
+export const LOGIN_CSRF_MAX_AGE_S = 60 * 60;
+/** Methods that change nothing, so need no CSRF check. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AuthOptions {
+  /** The admin token (DESIGN.md): the only credential. */
   token: string;
+  /** How long a login lasts. */
+  sessionMs: number;
+  now?: () => Date;
 }
+
+/** What the auth middleware puts on the context for pages: the token forms must echo back. */
+export type AuthVariables = { csrfToken: string | null };
 
 /** Compares secrets in constant time. */
 export function sameSecret(a: string, b: string): boolean {
@@ -18,15 +34,141 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** Requires the admin token as a Bearer header on API routes; answers 401 JSON otherwise. */
-export function requireApiToken(options: AuthOptions): MiddlewareHandler {
-  return async function apiAuth(c, next) {
-    const given = bearerToken(c.req.header('authorization'));
-    if (!given || !sameSecret(given, options.token)) {
-      return c.json({ error: 'unauthorized', message: 'send Authorization: Bearer <admin token>' }, 401, {
-        'WWW-Authenticate': 'Bearer realm="socorrito"',
-      });
+function hmac(key: string, text: string): string {
+  return createHmac('sha256', key).update(text).digest('base64url');
+}
+
+/**
+ * Sessions signed with a key derived from the admin token: changing the token logs everyone
+ * out, and nothing needs to be stored on the server.
+ */
+export class Sessions {
+  readonly #key: string;
+  readonly #options: AuthOptions;
+
+  constructor(options: AuthOptions) {
+    this.#options = options;
+    this.#key = hmac(options.token, 'socorrito session key v1');
+  }
+
+  #now(): number {
+    return (this.#options.now?.() ?? new Date()).getTime();
+  }
+
+  /** True when `given` is the admin token. */
+  checkToken(given: string): boolean {
+    return sameSecret(given, this.#options.token);
+  }
+
+  /** Sets a new session cookie on the response. */
+  async start(c: Context): Promise<void> {
+    const expires = this.#now() + this.#options.sessionMs;
+    await setSignedCookie(c, SESSION_COOKIE, `${expires}.${randomBytes(12).toString('base64url')}`, this.#key, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: isHttps(c),
+      path: '/',
+      maxAge: Math.floor(this.#options.sessionMs / 1000),
+    });
+  }
+
+  end(c: Context): void {
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
+  }
+
+  /** The session's value when the request carries a valid, unexpired session cookie. */
+  async current(c: Context): Promise<string | null> {
+    const value = await getSignedCookie(c, this.#key, SESSION_COOKIE);
+    if (!value) return null;
+    const expires = Number(value.split('.')[0]);
+    return Number.isFinite(expires) && expires > this.#now() ? value : null;
+  }
+
+  /** The CSRF token of a session: forms that change state send it back. */
+  csrfToken(session: string): string {
+    return hmac(this.#key, `csrf ${session}`);
+  }
+}
+
+export function isHttps(c: Context): boolean {
+  return new URL(c.req.url).protocol === 'https:';
+}
+
+/**
+ * True when a state-changing request comes from our own pages: its `Origin` (or, without one,
+ * `Sec-Fetch-Site`) says same-origin. Browsers send at least one of them on every POST.
+ */
+export function sameOriginRequest(c: Context, publicOrigin?: string): boolean {
+  const origin = c.req.header('origin');
+  if (origin) return origin === new URL(c.req.url).origin || (publicOrigin !== undefined && origin === publicOrigin);
+  const site = c.req.header('sec-fetch-site');
+  return site === 'same-origin' || site === 'none';
+}
+
+export interface RequireAuthOptions {
+  sessions: Sessions;
+  publicOrigin?: string;
+}
+
+/**
+ * Lets a request through with a valid `Authorization: Bearer <admin token>` or session cookie.
+ * Without one, `/api/*` answers 401 JSON and pages redirect to `/login?next=…`. A cookie only
+ * counts for a state-changing request that comes from our own origin (CSRF).
+ */
+export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const { sessions } = options;
+  return async function auth(c, next) {
+    const isApi = c.req.path === '/api' || c.req.path.startsWith('/api/');
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const given = bearerToken(header);
+      if (!given || !sessions.checkToken(given)) return unauthorized(c, isApi, 'wrong or malformed Authorization header');
+      c.set('csrfToken', null);
+      return next();
     }
-    await next();
+    const session = await sessions.current(c);
+    if (session) {
+      if (!SAFE_METHODS.has(c.req.method) && !sameOriginRequest(c, options.publicOrigin)) {
+        return c.json({ error: 'csrf', message: 'cross-site request refused' }, 403);
+      }
+      c.set('csrfToken', sessions.csrfToken(session));
+      return next();
+    }
+    if (!isApi && SAFE_METHODS.has(c.req.method)) {
+      const url = new URL(c.req.url);
+      return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+    }
+    return unauthorized(c, isApi, 'log in at /login or send Authorization: Bearer <admin token>');
   };
+}
+
+function unauthorized(c: Context, isApi: boolean, message: string): Response {
+  const headers = { 'WWW-Authenticate': 'Bearer realm="socorrito"' };
+  if (isApi) return c.json({ error: 'unauthorized', message }, 401, headers);
+  return c.text(`401 Unauthorized: ${message}\n`, 401, headers);
+}
+
+/** Where to go after logging in: only a path on this site, never `//evil.example`. */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  return next;
+}
+
+/** A fresh double-submit token for the login form, set as a cookie scoped to /login. */
+export function issueLoginCsrf(c: Context): string {
+  const value = randomBytes(18).toString('base64url');
+  setCookie(c, LOGIN_CSRF_COOKIE, value, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: isHttps(c),
+    path: '/login',
+    maxAge: LOGIN_CSRF_MAX_AGE_S,
+  });
+  return value;
+}
+
+/** True when the login form's hidden token matches its cookie. */
+export function checkLoginCsrf(c: Context, fromForm: string | undefined): boolean {
+  const fromCookie = getCookie(c, LOGIN_CSRF_COOKIE);
+  return Boolean(fromCookie && fromForm && sameSecret(fromCookie, fromForm));
 }

@@ -1,0 +1,628 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { crashIdDate, normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import type { ProcessedCrash } from '../storage/types.ts';
+import { DROP_ALL_SQL, DROP_TRIGGERS_SQL, FACETS, type Facet, RECOUNT_SQL, SCHEMA_VERSION, TABLES_SQL, TRIGGERS_SQL } from './schema.ts';
+
+/** The `app` of crashes that name no WebAppGUID (their page is `/apps/-`). */
+export const NO_APP = '-';
+export const DAY_MS = 86_400_000;
+/** Rows of top crashers shown unless asked for another number. */
+export const TOP_CRASHERS_LIMIT = 50;
+export const MAX_TOP_CRASHERS_LIMIT = 500;
+export const REPORTS_PER_PAGE = 50;
+/** Search counts and facets look at no more than this many of the newest matches. */
+export const SEARCH_SAMPLE_LIMIT = 10_000;
+/** Deepest page a search or report list goes to (offsets stay cheap). */
+export const MAX_PAGE = 200;
+/** Waits this long for another connection's write lock (a reindex, a second process). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+export interface CountByValue {
+  value: string;
+  count: number;
+}
+
+export interface DayCount {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  count: number;
+}
+
+export interface AppSummary {
+  guid: string;
+  product: string;
+  count_24h: number;
+  count_7d: number;
+  total: number;
+  /** The last 28 days, oldest first. */
+  daily: DayCount[];
+}
+
+export interface TopCrasher {
+  rank: number;
+  signature: string;
+  signature_id: string;
+  count: number;
+  /** Of all crashes of the app (and version) in the period, 0..1. */
+  share: number;
+  previous_count: number;
+  /** (count - previous) / previous; null when the previous period had none. */
+  change: number | null;
+  /** First seen for this app inside the period. */
+  is_new: boolean;
+  first_seen: string;
+  last_seen: string;
+  versions: CountByValue[];
+  browsers: CountByValue[];
+  daily: DayCount[];
+}
+
+export interface Period {
+  days: number;
+  /** ISO start (inclusive, UTC midnight) and end (exclusive). */
+  from: string;
+  to: string;
+}
+
+export interface TopCrashersResult {
+  app: { guid: string; product: string };
+  version: string | null;
+  period: Period;
+  total: number;
+  previous_total: number;
+  /** Versions seen for the app in the last 90 days, for the version picker. */
+  versions: CountByValue[];
+  rows: TopCrasher[];
+}
+
+/** One crash as the index knows it: what lists and search results show. */
+export interface CrashRow {
+  crash_id: string;
+  submitted_at: string;
+  app: string;
+  product: string;
+  version: string;
+  signature_id: string;
+  signature: string;
+  error_type: string;
+  error_message: string;
+  mechanism: string;
+  browser: string;
+  os: string;
+  url_path: string;
+}
+
+export interface PageOf<T> {
+  page: number;
+  per_page: number;
+  total: number;
+  pages: number;
+  items: T[];
+}
+
+export interface SignatureSummary {
+  signature_id: string;
+  signature: string;
+  /** Every crash with this signature the index holds. */
+  total: number;
+  app: string | null;
+  period: Period;
+  count: number;
+  first_seen: string | null;
+  last_seen: string | null;
+  daily: DayCount[];
+  facets: Record<Facet | 'app', CountByValue[]>;
+  reports: PageOf<CrashRow>;
+}
+
+export interface SearchQuery {
+  app?: string;
+  version?: string;
+  /** Exact signature text, or `~text` for signatures containing text. */
+  signature?: string;
+  /** Text in the error message or type. */
+  q?: string;
+  /** A browser name (`Firefox`) or name and version (`Firefox 153.0`). */
+  browser?: string;
+  mechanism?: string;
+  from?: Date;
+  /** Exclusive end. */
+  to?: Date;
+  page?: number;
+}
+
+export const SEARCH_FACETS = ['signature', 'app', 'version', 'browser', 'os', 'mechanism'] as const;
+
+export interface SearchResult extends PageOf<CrashRow> {
+  /** True when more crashes matched than were counted (SEARCH_SAMPLE_LIMIT). */
+  total_is_lower_bound: boolean;
+  facets: Record<(typeof SEARCH_FACETS)[number], CountByValue[]>;
+}
+
+interface IndexRow {
+  crash_id: string;
+  submitted_at: number;
+  day: number;
+  app: string;
+  product: string;
+  version: string;
+  signature_id: string;
+  error_type: string;
+  error_message: string;
+  mechanism: string;
+  browser: string;
+  browser_version: string;
+  os: string;
+  url_path: string;
+}
+
+export interface OpenOptions {
+  /** The clock queries measure periods from; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+/** `YYYY-MM-DD` of a UTC day number. */
+export function dayString(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+function dayOf(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** The row the index keeps of a processed crash. */
+export function indexRow(p: ProcessedCrash): IndexRow {
+  const id = normalizeCrashId(p.crash_id);
+  if (!id) throw new TypeError('Not a crash ID');
+  let at = Date.parse(p.submitted_at);
+  if (!Number.isFinite(at)) at = crashIdDate(id).getTime();
+  const browser = p.browser?.name ?? '';
+  return {
+    crash_id: id,
+    submitted_at: at,
+    day: dayOf(at),
+    app: p.app_guid || NO_APP,
+    product: p.product ?? '',
+    version: p.version ?? '',
+    signature_id: p.signature_id,
+    error_type: p.error_type ?? '',
+    error_message: p.error_message ?? '',
+    mechanism: p.mechanism ?? '',
+    browser,
+    browser_version: browser ? `${browser} ${p.browser?.version ?? ''}`.trim() : '',
+    os: p.os ?? '',
+    url_path: p.url_path ?? '',
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+const CRASH_ROW_COLUMNS = `c.crash_id, c.submitted_at, c.app, c.product, c.version, c.signature_id, s.signature,
+  c.error_type, c.error_message, c.mechanism, c.browser_version AS browser, c.os, c.url_path`;
+
+function toCrashRow(r: Record<string, unknown>): CrashRow {
+  return { ...(r as unknown as CrashRow), submitted_at: iso(r.submitted_at as number)!, signature: (r.signature as string) ?? '' };
+}
+
+function fillDays(rows: { day: number; n: number }[], firstDay: number, lastDay: number): DayCount[] {
+  const byDay = new Map(rows.map((r) => [r.day, r.n]));
+  const out: DayCount[] = [];
+  for (let d = firstDay; d <= lastDay; d++) out.push({ day: dayString(d), count: byDay.get(d) ?? 0 });
+  return out;
+}
+
+function pageCount(total: number, perPage: number): number {
+  return Math.max(1, Math.ceil(total / perPage));
+}
+
+/**
+ * The SQLite index of processed crashes beside the filesystem store: one file in the data
+ * dir, WAL mode, one row per crash plus per-day counts kept by triggers (see schema.ts).
+ * It can always be rebuilt from the stored crashes (`socorrito reindex`).
+ *
+ * @example
+ *   const index = CrashIndex.open(join(dataDir, 'index.sqlite'));
+ *   index.upsert(processed);
+ *   index.topCrashers(guid, { days: 7 }).rows[0]?.signature;
+ */
+export class CrashIndex {
+  /** Why the index must be rebuilt from storage before it is complete, or null. */
+  readonly rebuildReason: string | null;
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+  readonly #insert: Database.Statement;
+  readonly #deleteById: Database.Statement;
+  readonly #saveSignature: Database.Statement;
+
+  private constructor(db: Database.Database, rebuildReason: string | null, now: () => Date) {
+    this.#db = db;
+    this.rebuildReason = rebuildReason;
+    this.#now = now;
+    this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, signature_id,
+      error_type, error_message, mechanism, browser, browser_version, os, url_path)
+      VALUES (@crash_id, @submitted_at, @day, @app, @product, @version, @signature_id,
+      @error_type, @error_message, @mechanism, @browser, @browser_version, @os, @url_path)`);
+    this.#deleteById = db.prepare('DELETE FROM crashes WHERE crash_id = ?');
+    this.#saveSignature = db.prepare(
+      'INSERT INTO signatures VALUES (?, ?) ON CONFLICT DO UPDATE SET signature = excluded.signature WHERE signature != excluded.signature',
+    );
+  }
+
+  /**
+   * Opens (or creates) the index at `path`. A new file, one of another schema version (emptied
+   * and recreated here) or one whose last rebuild did not finish reports a `rebuildReason`.
+   */
+  static open(path: string, options: OpenOptions = {}): CrashIndex {
+    const existed = path !== ':memory:' && existsSync(path);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw new Error(`Could not open the crash index ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    let reason: string | null = null;
+    if (version !== SCHEMA_VERSION) {
+      reason = existed && version !== 0 ? `schema version ${version} is not ${SCHEMA_VERSION}` : 'new index';
+      db.transaction(() => {
+        db.exec(DROP_ALL_SQL);
+        db.exec(TABLES_SQL);
+        db.exec(TRIGGERS_SQL);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    } else {
+      const complete = db.prepare("SELECT value FROM meta WHERE key = 'rebuilt_at'").get();
+      if (!complete) reason = 'the last rebuild did not finish';
+    }
+    return new CrashIndex(db, reason, options.now ?? (() => new Date()));
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  /** Adds a processed crash, or replaces what the index had for it (reprocessing). */
+  upsert(processed: ProcessedCrash): void {
+    this.upsertMany([processed]);
+  }
+
+  upsertMany(crashes: Iterable<ProcessedCrash>): void {
+    this.#db.transaction(() => {
+      for (const p of crashes) {
+        const row = indexRow(p);
+        this.#deleteById.run(row.crash_id);
+        this.#saveSignature.run(p.signature_id, p.signature);
+        this.#insert.run(row);
+      }
+    })();
+  }
+
+  remove(crashId: string): void {
+    const id = normalizeCrashId(crashId);
+    if (id) this.#deleteById.run(id);
+  }
+
+  /** Number of crashes in the index. */
+  count(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM crashes').get() as { n: number }).n;
+  }
+
+  /** Empties the index and drops the count triggers for a fast `loadBulk`; end with `finishBulk`. */
+  startBulk(): void {
+    this.#db.transaction(() => {
+      this.#db.exec("DELETE FROM meta WHERE key = 'rebuilt_at'");
+      this.#db.exec(DROP_TRIGGERS_SQL);
+      this.#db.exec('DELETE FROM crashes; DELETE FROM signatures;');
+      this.#db.exec(RECOUNT_SQL);
+    })();
+  }
+
+  /** Inserts crashes in one transaction, without counting (see `startBulk`). */
+  loadBulk(crashes: Iterable<ProcessedCrash>): number {
+    let n = 0;
+    this.#db.transaction(() => {
+      for (const p of crashes) {
+        const row = indexRow(p);
+        this.#deleteById.run(row.crash_id);
+        this.#saveSignature.run(p.signature_id, p.signature);
+        this.#insert.run(row);
+        n++;
+      }
+    })();
+    return n;
+  }
+
+  /** Recounts the daily tables from the rows, restores the triggers, and marks the index complete. */
+  finishBulk(): void {
+    this.#db.transaction(() => {
+      this.#db.exec(RECOUNT_SQL);
+      this.#db.exec(DROP_TRIGGERS_SQL);
+      this.#db.exec(TRIGGERS_SQL);
+    })();
+    this.markRebuilt();
+    this.#db.pragma('optimize');
+  }
+
+  /** Records that the index holds every stored crash (a rebuild finished). */
+  markRebuilt(): void {
+    this.#db.prepare("INSERT OR REPLACE INTO meta VALUES ('rebuilt_at', ?)").run(this.#now().toISOString());
+  }
+
+  /** Every app with its recent counts, busiest first. */
+  apps(): AppSummary[] {
+    const nowMs = this.#now().getTime();
+    const today = dayOf(nowMs);
+    const apps = this.#db.prepare('SELECT app, product FROM apps').all() as { app: string; product: string }[];
+    const daily = this.#db.prepare('SELECT day, n FROM app_daily WHERE app = ? AND day > ?');
+    const total = this.#db.prepare('SELECT coalesce(sum(n), 0) AS n FROM app_daily WHERE app = ?');
+    const since = this.#db.prepare('SELECT count(*) AS n FROM crashes WHERE app = ? AND submitted_at > ?');
+    const out = apps.map(({ app, product }): AppSummary => {
+      const days = daily.all(app, today - 28) as { day: number; n: number }[];
+      return {
+        guid: app,
+        product,
+        count_24h: (since.get(app, nowMs - DAY_MS) as { n: number }).n,
+        count_7d: (since.get(app, nowMs - 7 * DAY_MS) as { n: number }).n,
+        total: (total.get(app) as { n: number }).n,
+        daily: fillDays(days, today - 27, today),
+      };
+    });
+    return out.sort((a, b) => b.count_7d - a.count_7d || b.total - a.total || a.guid.localeCompare(b.guid));
+  }
+
+  /** The app's name, or null when the index has no crash of it. */
+  app(guid: string): { guid: string; product: string } | null {
+    const row = this.#db.prepare('SELECT app, product FROM apps WHERE app = ?').get(guid) as { app: string; product: string } | undefined;
+    return row ? { guid: row.app, product: row.product } : null;
+  }
+
+  /**
+   * Socorro's Top Crashers: the app's signatures in the last `days` UTC days (today included),
+   * ranked by count, each with its change against the `days` before.
+   */
+  topCrashers(guid: string, options: { days: number; version?: string | null; limit?: number }): TopCrashersResult | null {
+    const app = this.app(guid);
+    if (!app) return null;
+    const { days } = options;
+    const version = options.version || null;
+    const limit = Math.min(options.limit ?? TOP_CRASHERS_LIMIT, MAX_TOP_CRASHERS_LIMIT);
+    const today = dayOf(this.#now().getTime());
+    const first = today - days + 1;
+    const prevFirst = first - days;
+    const rows = (
+      version === null
+        ? this.#db.prepare('SELECT day, signature_id, n FROM sig_daily WHERE app = ? AND day >= ? AND day <= ?').all(guid, prevFirst, today)
+        : this.#db
+            .prepare('SELECT day, signature_id, n FROM sig_version_daily WHERE app = ? AND version = ? AND day >= ? AND day <= ?')
+            .all(guid, version, prevFirst, today)
+    ) as { day: number; signature_id: string; n: number }[];
+
+    const current = new Map<string, { count: number; days: { day: number; n: number }[] }>();
+    const previous = new Map<string, number>();
+    let total = 0;
+    let previousTotal = 0;
+    for (const r of rows) {
+      if (r.day >= first) {
+        const s = current.get(r.signature_id) ?? { count: 0, days: [] };
+        s.count += r.n;
+        s.days.push(r);
+        current.set(r.signature_id, s);
+        total += r.n;
+      } else {
+        previous.set(r.signature_id, (previous.get(r.signature_id) ?? 0) + r.n);
+        previousTotal += r.n;
+      }
+    }
+    const ranked = [...current.entries()].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0])).slice(0, limit);
+
+    const signatureText = this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck();
+    const firstSeen = this.#db
+      .prepare('SELECT submitted_at FROM crashes WHERE app = ? AND signature_id = ? ORDER BY submitted_at LIMIT 1')
+      .pluck();
+    const lastSeen = this.#db
+      .prepare('SELECT submitted_at FROM crashes WHERE app = ? AND signature_id = ? ORDER BY submitted_at DESC LIMIT 1')
+      .pluck();
+    const facet = this.#db.prepare(`SELECT value, sum(n) AS count FROM sig_facet_daily
+      WHERE signature_id = ? AND facet = ? AND day >= ? AND day <= ? AND app = ? GROUP BY value ORDER BY count DESC, value`);
+    const periodStart = first * DAY_MS;
+
+    return {
+      app,
+      version,
+      period: { days, from: iso(periodStart)!, to: iso((today + 1) * DAY_MS)! },
+      total,
+      previous_total: previousTotal,
+      versions: this.#db
+        .prepare(`SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = ? AND day > ?
+          GROUP BY version ORDER BY count DESC, version`)
+        .all(guid, today - 90) as CountByValue[],
+      rows: ranked.map(([signatureId, s], i): TopCrasher => {
+        const prev = previous.get(signatureId) ?? 0;
+        const firstAt = firstSeen.get(guid, signatureId) as number;
+        return {
+          rank: i + 1,
+          signature: (signatureText.get(signatureId) as string | undefined) ?? '',
+          signature_id: signatureId,
+          count: s.count,
+          share: total ? s.count / total : 0,
+          previous_count: prev,
+          change: prev ? (s.count - prev) / prev : null,
+          is_new: firstAt >= periodStart,
+          first_seen: iso(firstAt)!,
+          last_seen: iso(lastSeen.get(guid, signatureId) as number)!,
+          versions: facet.all(signatureId, 'version', first, today, guid) as CountByValue[],
+          browsers: facet.all(signatureId, 'browser', first, today, guid) as CountByValue[],
+          daily: fillDays(s.days, first, today),
+        };
+      }),
+    };
+  }
+
+  /**
+   * Socorro's Signature report: totals, crashes per day and facets over the last `days` days
+   * (optionally of one app), and its reports newest first, a page at a time.
+   */
+  signature(signatureId: string, options: { days: number; app?: string | null; page?: number }): SignatureSummary | null {
+    const text = this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck().get(signatureId) as
+      | string
+      | undefined;
+    if (text === undefined) return null;
+    const app = options.app || null;
+    const { days } = options;
+    const page = Math.min(Math.max(1, options.page ?? 1), MAX_PAGE);
+    const today = dayOf(this.#now().getTime());
+    const first = today - days + 1;
+    const fromMs = first * DAY_MS;
+    const appClause = app === null ? '' : ' AND app = @app';
+    const params = { id: signatureId, app, first, today };
+
+    const total = this.#db
+      .prepare(`SELECT coalesce(sum(n), 0) FROM sig_daily WHERE signature_id = @id${appClause}`)
+      .pluck()
+      .get({ id: signatureId, app }) as number;
+    const dayRows = this.#db
+      .prepare(`SELECT day, sum(n) AS n FROM sig_daily WHERE signature_id = @id AND day >= @first AND day <= @today${appClause} GROUP BY day`)
+      .all(params) as { day: number; n: number }[];
+    const count = dayRows.reduce((sum, r) => sum + r.n, 0);
+
+    const facetRows = this.#db
+      .prepare(`SELECT facet, value, sum(n) AS count FROM sig_facet_daily
+        WHERE signature_id = @id AND day >= @first AND day <= @today${appClause} GROUP BY facet, value`)
+      .all(params) as { facet: Facet; value: string; count: number }[];
+    const facets = Object.fromEntries([...FACETS, 'app'].map((f) => [f, [] as CountByValue[]])) as SignatureSummary['facets'];
+    for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
+    facets.app = this.#db
+      .prepare(`SELECT app AS value, sum(n) AS count FROM sig_daily WHERE signature_id = @id AND day >= @first AND day <= @today${appClause}
+        GROUP BY app`)
+      .all(params) as CountByValue[];
+    for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+
+    const seenWhere = app === null ? 'signature_id = @id' : 'app = @app AND signature_id = @id';
+    const seen = (order: 'ASC' | 'DESC'): number | undefined =>
+      this.#db.prepare(`SELECT submitted_at FROM crashes WHERE ${seenWhere} ORDER BY submitted_at ${order} LIMIT 1`).pluck().get({
+        id: signatureId,
+        app,
+      }) as number | undefined;
+
+    const reports = this.#db
+      .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
+        WHERE c.signature_id = @id AND c.submitted_at >= @from${app === null ? '' : ' AND c.app = @app'}
+        ORDER BY c.submitted_at DESC, c.crash_id LIMIT @limit OFFSET @offset`)
+      .all({ id: signatureId, app, from: fromMs, limit: REPORTS_PER_PAGE, offset: (page - 1) * REPORTS_PER_PAGE }) as Record<string, unknown>[];
+
+    return {
+      signature_id: signatureId,
+      signature: text,
+      total,
+      app,
+      period: { days, from: iso(fromMs)!, to: iso((today + 1) * DAY_MS)! },
+      count,
+      first_seen: iso(seen('ASC')),
+      last_seen: iso(seen('DESC')),
+      daily: fillDays(dayRows, first, today),
+      facets,
+      reports: {
+        page,
+        per_page: REPORTS_PER_PAGE,
+        total: count,
+        pages: Math.min(pageCount(count, REPORTS_PER_PAGE), MAX_PAGE),
+        items: reports.map(toCrashRow),
+      },
+    };
+  }
+
+  /**
+   * Super Search, small: crashes matching every given filter, newest first, with facet counts.
+   * Counting and facets stop at the newest SEARCH_SAMPLE_LIMIT matches so a broad search on a
+   * big index stays quick; `total_is_lower_bound` says when that happened.
+   */
+  search(query: SearchQuery): SearchResult {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (query.app) {
+      where.push('c.app = @app');
+      params.app = query.app;
+    }
+    if (query.version) {
+      where.push('c.version = @version');
+      params.version = query.version;
+    }
+    if (query.signature) {
+      if (query.signature.startsWith('~')) {
+        where.push(
+          "c.signature_id IN (SELECT signature_id FROM signatures WHERE signature LIKE '%' || @signature || '%' ESCAPE '\\')",
+        );
+        params.signature = escapeLike(query.signature.slice(1));
+      } else {
+        where.push('c.signature_id IN (SELECT signature_id FROM signatures WHERE signature = @signature)');
+        params.signature = query.signature;
+      }
+    }
+    if (query.q) {
+      where.push("(c.error_message LIKE @q ESCAPE '\\' OR c.error_type LIKE @q ESCAPE '\\')");
+      params.q = `%${escapeLike(query.q)}%`;
+    }
+    if (query.browser) {
+      where.push(query.browser.includes(' ') ? 'c.browser_version = @browser' : 'c.browser = @browser');
+      params.browser = query.browser;
+    }
+    if (query.mechanism) {
+      where.push('c.mechanism = @mechanism');
+      params.mechanism = query.mechanism;
+    }
+    if (query.from) {
+      where.push('c.submitted_at >= @from');
+      params.from = query.from.getTime();
+    }
+    if (query.to) {
+      where.push('c.submitted_at < @to');
+      params.to = query.to.getTime();
+    }
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const page = Math.min(Math.max(1, query.page ?? 1), MAX_PAGE);
+
+    const matches = `SELECT c.* FROM crashes c ${whereSql} ORDER BY c.submitted_at DESC LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`;
+    const counted = this.#db.prepare(`SELECT count(*) FROM (${matches})`).pluck().get(params) as number;
+    const total = Math.min(counted, SEARCH_SAMPLE_LIMIT);
+    const facetSql = SEARCH_FACETS.map((f) => {
+      const column = f === 'signature' ? 'signature_id' : f === 'browser' ? 'browser_version' : f;
+      return `SELECT '${f}' AS facet, ${column} AS value, count(*) AS count FROM m GROUP BY ${column}`;
+    }).join(' UNION ALL ');
+    const facetRows = this.#db
+      .prepare(`WITH m AS MATERIALIZED (SELECT * FROM (${matches}) LIMIT ${SEARCH_SAMPLE_LIMIT}) ${facetSql}`)
+      .all(params) as { facet: (typeof SEARCH_FACETS)[number]; value: string; count: number }[];
+    const facets = Object.fromEntries(SEARCH_FACETS.map((f) => [f, [] as CountByValue[]])) as SearchResult['facets'];
+    for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
+    for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).splice(50);
+
+    const items = this.#db
+      .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id) ${whereSql}
+        ORDER BY c.submitted_at DESC, c.crash_id LIMIT ${REPORTS_PER_PAGE} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
+      .all(params) as Record<string, unknown>[];
+    return {
+      page,
+      per_page: REPORTS_PER_PAGE,
+      total,
+      total_is_lower_bound: counted > SEARCH_SAMPLE_LIMIT,
+      pages: Math.min(pageCount(total, REPORTS_PER_PAGE), MAX_PAGE),
+      items: items.map(toCrashRow),
+      facets,
+    };
+  }
+
+  /** Signature texts by ID, for labelling facet values. */
+  signatureTexts(ids: string[]): Map<string, string> {
+    const get = this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck();
+    return new Map(ids.map((id) => [id, (get.get(id) as string | undefined) ?? id]));
+  }
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { CrashStorage } from '../storage/types.ts';
+import { CrashIndex } from './crash-index.ts';
+import { rebuildIndex } from './rebuild.ts';
+
+/** The index file inside the data dir. */
+export const INDEX_FILE = 'index.sqlite';
+
+export interface OpenIndex {
+  index: CrashIndex;
+  /** True while a background rebuild runs. */
+  rebuilding(): boolean;
+  /** Resolves when the background rebuild (if any) has finished or stopped. */
+  rebuilt: Promise<void>;
+  /** Stops a running rebuild and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `<data-dir>/index.sqlite` for a running receiver. When the index is new, of an older
+ * schema, or its last rebuild was cut short, it is refilled from storage in the background
+ * (live mode: crashes processed meanwhile are indexed as usual), and the log says so.
+ */
+export function openIndexForServer(dataDir: string, storage: CrashStorage, log: (line: string) => void): OpenIndex {
+  const path = join(dataDir, INDEX_FILE);
+  const index = CrashIndex.open(path);
+  const stop = new AbortController();
+  let running = false;
+  let rebuilt = Promise.resolve();
+  if (index.rebuildReason) {
+    running = true;
+    log(`index: rebuilding ${path} from stored crashes (${index.rebuildReason})`);
+    const started = Date.now();
+    rebuilt = rebuildIndex(storage, index, { mode: 'live', signal: stop.signal })
+      .then((p) => {
+        if (!stop.signal.aborted) log(`index: rebuilt: ${p.indexed} crashes indexed, ${p.unprocessed} not processed yet, in ${Date.now() - started} ms`);
+      })
+      .catch((err: Error) => log(`index: rebuild failed: ${err.stack ?? err.message}`))
+      .finally(() => {
+        running = false;
+      });
+  }
+  return {
+    index,
+    rebuilding: () => running,
+    rebuilt,
+    close: async () => {
+      stop.abort();
+      await rebuilt;
+      index.close();
+    },
+  };
+}

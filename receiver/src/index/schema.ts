@@ -1,0 +1,125 @@
+/**
+ * The crash index's tables. Bump `SCHEMA_VERSION` whenever anything here changes: on open, an
+ * index with another version is emptied and rebuilt from the stored crashes.
+ *
+ * `crashes` holds one row per processed crash (its flat fields). The `*_daily` tables are
+ * counts per UTC day kept up to date by triggers on `crashes`, so top crashers, the apps page
+ * and the signature page read a few thousand small rows instead of scanning a million crashes.
+ * Unknown values are stored as '' (not NULL) so they can be part of primary keys and facets.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+/** Every facet the signature page and top crashers break crashes down by. */
+export const FACETS = ['version', 'browser', 'browser_version', 'os', 'url_path', 'mechanism'] as const;
+export type Facet = (typeof FACETS)[number];
+
+export const TABLES_SQL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE signatures (signature_id TEXT PRIMARY KEY, signature TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE crashes (
+  id INTEGER PRIMARY KEY,
+  crash_id TEXT NOT NULL UNIQUE,
+  submitted_at INTEGER NOT NULL,   -- ms since the epoch
+  day INTEGER NOT NULL,            -- UTC days since the epoch
+  app TEXT NOT NULL,               -- WebAppGUID, '-' when there is none
+  product TEXT NOT NULL,
+  version TEXT NOT NULL,
+  signature_id TEXT NOT NULL,
+  error_type TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  mechanism TEXT NOT NULL,
+  browser TEXT NOT NULL,           -- 'Firefox'
+  browser_version TEXT NOT NULL,   -- 'Firefox 153.0'
+  os TEXT NOT NULL,
+  url_path TEXT NOT NULL
+);
+-- Search newest first within an app, a signature, or everything; first/last seen per app.
+CREATE INDEX crashes_app_time ON crashes (app, submitted_at);
+CREATE INDEX crashes_signature_time ON crashes (signature_id, submitted_at);
+CREATE INDEX crashes_app_signature_time ON crashes (app, signature_id, submitted_at);
+CREATE INDEX crashes_time ON crashes (submitted_at);
+
+CREATE TABLE apps (app TEXT PRIMARY KEY, product TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE app_daily (app TEXT, day INTEGER, n INTEGER NOT NULL, PRIMARY KEY (app, day)) WITHOUT ROWID;
+CREATE TABLE sig_daily (
+  app TEXT, day INTEGER, signature_id TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (app, day, signature_id)
+) WITHOUT ROWID;
+CREATE INDEX sig_daily_signature ON sig_daily (signature_id, day);
+CREATE TABLE sig_version_daily (
+  app TEXT, version TEXT, day INTEGER, signature_id TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (app, version, day, signature_id)
+) WITHOUT ROWID;
+CREATE TABLE sig_facet_daily (
+  signature_id TEXT, facet TEXT, value TEXT, day INTEGER, app TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (signature_id, facet, value, day, app)
+) WITHOUT ROWID;
+`;
+
+function facetUpserts(): string {
+  return FACETS.map(
+    (f) => `  INSERT INTO sig_facet_daily VALUES (new.signature_id, '${f}', new.${f}, new.day, new.app, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;`,
+  ).join('\n');
+}
+
+function facetRemovals(): string {
+  return FACETS.map(
+    (f) => `  UPDATE sig_facet_daily SET n = n - 1
+    WHERE signature_id = old.signature_id AND facet = '${f}' AND value = old.${f} AND day = old.day AND app = old.app;`,
+  ).join('\n');
+}
+
+/** Triggers that keep the daily counts equal to the rows of `crashes`. */
+export const TRIGGERS_SQL = `
+CREATE TRIGGER crashes_counted AFTER INSERT ON crashes BEGIN
+  INSERT INTO apps VALUES (new.app, new.product)
+    ON CONFLICT DO UPDATE SET product = excluded.product WHERE excluded.product != '';
+  INSERT INTO app_daily VALUES (new.app, new.day, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO sig_daily VALUES (new.app, new.day, new.signature_id, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO sig_version_daily VALUES (new.app, new.version, new.day, new.signature_id, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+${facetUpserts()}
+END;
+
+CREATE TRIGGER crashes_uncounted AFTER DELETE ON crashes BEGIN
+  UPDATE app_daily SET n = n - 1 WHERE app = old.app AND day = old.day;
+  UPDATE sig_daily SET n = n - 1 WHERE app = old.app AND day = old.day AND signature_id = old.signature_id;
+  UPDATE sig_version_daily SET n = n - 1
+    WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id;
+${facetRemovals()}
+  DELETE FROM app_daily WHERE app = old.app AND day = old.day AND n <= 0;
+  DELETE FROM sig_daily WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND n <= 0;
+  DELETE FROM sig_version_daily
+    WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id AND n <= 0;
+  DELETE FROM sig_facet_daily WHERE signature_id = old.signature_id AND day = old.day AND app = old.app AND n <= 0;
+END;
+`;
+
+export const DROP_TRIGGERS_SQL = `
+DROP TRIGGER IF EXISTS crashes_counted;
+DROP TRIGGER IF EXISTS crashes_uncounted;
+`;
+
+/** Recomputes every daily count from `crashes` (after a bulk load without triggers). */
+export const RECOUNT_SQL = `
+DELETE FROM apps; DELETE FROM app_daily; DELETE FROM sig_daily; DELETE FROM sig_version_daily; DELETE FROM sig_facet_daily;
+INSERT INTO apps SELECT app, max(product) FROM crashes GROUP BY app;
+INSERT INTO app_daily SELECT app, day, count(*) FROM crashes GROUP BY app, day;
+INSERT INTO sig_daily SELECT app, day, signature_id, count(*) FROM crashes GROUP BY app, day, signature_id;
+INSERT INTO sig_version_daily SELECT app, version, day, signature_id, count(*) FROM crashes GROUP BY app, version, day, signature_id;
+${FACETS.map(
+  (f) =>
+    `INSERT INTO sig_facet_daily SELECT signature_id, '${f}', ${f}, day, app, count(*) FROM crashes GROUP BY signature_id, ${f}, day, app;`,
+).join('\n')}
+`;
+
+export const DROP_ALL_SQL = `
+${DROP_TRIGGERS_SQL}
+DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS signatures; DROP TABLE IF EXISTS crashes; DROP TABLE IF EXISTS apps;
+DROP TABLE IF EXISTS app_daily; DROP TABLE IF EXISTS sig_daily; DROP TABLE IF EXISTS sig_version_daily;
+DROP TABLE IF EXISTS sig_facet_daily;
+`;

@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import type { CrashIndex } from '../index/crash-index.ts';
+import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+
+/**
+ * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
+ * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts).
+ */
+export function indexApiRoutes(index: CrashIndex): Hono {
+  const routes = new Hono();
+  const get = (c: { req: { query(name: string): string | undefined } }) => (name: string) => c.req.query(name);
+
+  routes.get('/api/apps', (c) => c.json({ apps: index.apps() }));
+
+  routes.get('/api/apps/:guid/topcrashers', (c) => {
+    const result = index.topCrashers(c.req.param('guid'), topCrashersParams(get(c)));
+    if (!result) return c.json({ error: 'not_found', message: 'no processed crash names this app' }, 404);
+    return c.json(result);
+  });
+
+  routes.get('/api/signatures/:id', (c) => {
+    const summary = index.signature(c.req.param('id'), signatureParams(get(c)));
+    if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    return c.json(summary);
+  });
+
+  routes.get('/api/search', (c) => {
+    const { query } = searchParams(get(c));
+    const result = index.search(query);
+    return c.json({
+      query: { ...query, from: query.from?.toISOString(), to: query.to?.toISOString() },
+      ...result,
+      signatures: Object.fromEntries(index.signatureTexts(result.facets.signature.map((v) => v.value))),
+    });
+  });
+
+  routes.onError((err, c) => {
+    if (err instanceof BadQuery) return c.json({ error: 'bad_query', message: err.message, problems: err.problems }, 400);
+    throw err;
+  });
+  return routes;
+}

@@ -1,0 +1,54 @@
+/** Small formatting helpers the pages share. Output is plain text; JSX escapes it. */
+
+/** `2026-11-29 07:30 UTC` from an ISO time. */
+export function formatTime(isoTime: string | null | undefined): string {
+  if (!isoTime) return '—';
+  const d = new Date(isoTime);
+  if (Number.isNaN(d.getTime())) return isoTime;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatShare(share: number): string {
+  return `${(share * 100).toFixed(share >= 0.1 ? 1 : 2)}%`;
+}
+
+/** `+25%`, `−10%`, `±0%`; '' when there is nothing to compare with. */
+export function formatChange(change: number | null): string {
+  if (change === null) return '';
+  const pct = Math.round(change * 100);
+  if (pct === 0) return '±0%';
+  return pct > 0 ? `+${pct}%` : `−${-pct}%`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** How an unknown ('') facet value reads. */
+export function valueLabel(value: string): string {
+  return value === '' ? '(none)' : value;
+}
+
+/** A query string from the set parameters only: `?days=7&version=1.2`. */
+export function query(params: Record<string, string | number | null | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') search.set(k, String(v));
+  const s = search.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The page address of an app, a signature, a report. */
+export const href = {
+  app: (guid: string, params: Record<string, string | number | null | undefined> = {}): string =>
+    `/apps/${encodeURIComponent(guid)}${query(params)}`,
+  signature: (id: string, params: Record<string, string | number | null | undefined> = {}): string =>
+    `/signatures/${encodeURIComponent(id)}${query(params)}`,
+  report: (crashId: string): string => `/report/bp-${crashId}`,
+  search: (params: Record<string, string | number | null | undefined>): string => `/search${query(params)}`,
+};

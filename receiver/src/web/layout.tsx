@@ -1,0 +1,53 @@
+import type { Child } from 'hono/jsx';
+import { html } from 'hono/html';
+import { STYLESHEET_PATH } from './static.ts';
+
+export interface LayoutProps {
+  title: string;
+  /** The session's CSRF token for the logout form; null when there is no session (Bearer, login page). */
+  csrfToken: string | null;
+  children?: Child;
+}
+
+/** The page frame: head, top bar (apps, search, log out), and the page. */
+export function Layout(props: LayoutProps) {
+  return html`<!DOCTYPE html>${(
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="same-origin" />
+        <title>{`${props.title} · Socorrito`}</title>
+        <link rel="stylesheet" href={STYLESHEET_PATH} />
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/">Socorrito</a>
+          <a href="/">Apps</a>
+          <a href="/search">Search</a>
+          {props.csrfToken !== null && (
+            <form method="post" action="/logout">
+              <input type="hidden" name="csrf" value={props.csrfToken} />
+              <button type="submit">Log out</button>
+            </form>
+          )}
+        </header>
+        <main>{props.children}</main>
+      </body>
+    </html>
+  )}`;
+}
+
+/** Previous / next links keeping the other query parameters. */
+export function Pager(props: { page: number; pages: number; link: (page: number) => string }) {
+  if (props.pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label="pages">
+      {props.page > 1 ? <a href={props.link(props.page - 1)} rel="prev">← newer</a> : <span class="muted">← newer</span>}
+      <span>
+        page {props.page} of {props.pages}
+      </span>
+      {props.page < props.pages ? <a href={props.link(props.page + 1)} rel="next">older →</a> : <span class="muted">older →</span>}
+    </nav>
+  );
+}

@@ -1,0 +1,28 @@
+/** `/login`: the admin token in a form; a hidden double-submit token guards against login CSRF. */
+export function LoginPage(props: { csrf: string; next: string; error: string | null }) {
+  return (
+    <section class="login">
+      <h1>Log in</h1>
+      <p class="muted">
+        Enter the receiver's admin token (<code>SOCORRITO_ADMIN_TOKEN</code>, or the one printed at start and kept in{' '}
+        <code>&lt;data-dir&gt;/admin-token</code>).
+      </p>
+      {props.error && (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <form method="post" action="/login">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
+        <label>
+          Admin token
+          <input type="password" name="token" autocomplete="current-password" required autofocus />
+        </label>
+        <button class="primary" type="submit">
+          Log in
+        </button>
+      </form>
+    </section>
+  );
+}

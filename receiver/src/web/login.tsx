@@ -1,0 +1,56 @@
+import { type Context, Hono } from 'hono';
+import { deleteCookie } from 'hono/cookie';
+import { type AuthVariables, checkLoginCsrf, isHttps, issueLoginCsrf, LOGIN_CSRF_COOKIE, safeNext, sameOriginRequest, type Sessions } from './auth.ts';
+import { Layout } from './layout.tsx';
+import { LoginPage } from './login-page.tsx';
+
+export interface LoginOptions {
+  sessions: Sessions;
+  publicOrigin?: string;
+}
+
+/**
+ * `GET/POST /login` (no session needed) and `POST /logout` (needs one: mount it behind the
+ * auth middleware, which also checks its origin; the form's CSRF token is checked here).
+ */
+export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<{ Variables: AuthVariables }> } {
+  const { sessions } = options;
+  const open = new Hono();
+  const form = (c: Context, next: string, error: string | null, status: number): Response | Promise<Response> =>
+    c.html(
+      <Layout title="Log in" csrfToken={null}>
+        <LoginPage csrf={issueLoginCsrf(c)} next={next} error={error} />
+      </Layout>,
+      status as 200,
+    );
+
+  open.get('/login', async (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (await sessions.current(c)) return c.redirect(next, 303);
+    return form(c, next, null, 200);
+  });
+
+  open.post('/login', async (c) => {
+    const body = await c.req.parseBody();
+    const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
+    if (!sameOriginRequest(c, options.publicOrigin) || !checkLoginCsrf(c, typeof body.csrf === 'string' ? body.csrf : undefined)) {
+      return form(c, next, 'The form expired or came from another site. Please try again.', 403);
+    }
+    const token = typeof body.token === 'string' ? body.token.trim() : '';
+    if (!token || !sessions.checkToken(token)) return form(c, next, 'That is not the admin token.', 401);
+    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
+    await sessions.start(c);
+    return c.redirect(next, 303);
+  });
+
+  const guarded = new Hono<{ Variables: AuthVariables }>();
+  guarded.post('/logout', async (c) => {
+    const body = await c.req.parseBody();
+    const expected = c.get('csrfToken');
+    // Bearer clients have no session to end; cookie clients must echo the form's token.
+    if (expected !== null && body.csrf !== expected) return c.json({ error: 'csrf', message: 'missing or wrong CSRF token' }, 403);
+    sessions.end(c);
+    return c.redirect('/login', 303);
+  });
+  return { open, guarded };
+}

@@ -1,0 +1,121 @@
+import type { Child } from 'hono/jsx';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
+import type { CrashIndex } from '../index/crash-index.ts';
+import type { CrashStorage } from '../storage/types.ts';
+import { AppsPage } from './apps-page.tsx';
+import type { AuthVariables } from './auth.ts';
+import { Layout } from './layout.tsx';
+import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { ReportPage } from './report-page.tsx';
+import { SearchPage } from './search-page.tsx';
+import { SignaturePage } from './signature-page.tsx';
+import { TopCrashersPage } from './topcrashers-page.tsx';
+
+export interface PageDeps {
+  index: CrashIndex;
+  storage: CrashStorage;
+  /** True while the index is being rebuilt from storage in the background. */
+  rebuilding: () => boolean;
+}
+
+type Env = { Variables: AuthVariables };
+
+function page(c: Context<Env>, title: string, body: Child, status = 200): Response | Promise<Response> {
+  return c.html(
+    <Layout title={title} csrfToken={c.get('csrfToken') ?? null}>
+      {body}
+    </Layout>,
+    status as 200,
+  );
+}
+
+function problemPage(c: Context<Env>, status: 400 | 404, title: string, lines: string[]): Response | Promise<Response> {
+  return page(
+    c,
+    title,
+    <>
+      <h1>{title}</h1>
+      <div class="error" role="alert">
+        {lines.map((l) => (
+          <div>{l}</div>
+        ))}
+      </div>
+      <p>
+        <a href="/">Back to the apps</a>
+      </p>
+    </>,
+    status,
+  );
+}
+
+/** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
+export function pageRoutes(deps: PageDeps): Hono<Env> {
+  const { index, storage } = deps;
+  const routes = new Hono<Env>();
+  const get = (c: Context<Env>) => (name: string) => c.req.query(name);
+
+  routes.get('/', (c) => page(c, 'Apps', <AppsPage apps={index.apps()} rebuilding={deps.rebuilding()} />));
+
+  routes.get('/apps/:guid', (c) => {
+    const guid = c.req.param('guid');
+    const result = index.topCrashers(guid, topCrashersParams(get(c)));
+    if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
+    return page(c, `Top crashers · ${result.app.product || guid}`, <TopCrashersPage result={result} />);
+  });
+
+  routes.get('/signatures/:id', (c) => {
+    const params = signatureParams(get(c));
+    const summary = index.signature(c.req.param('id'), params);
+    if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+    const appName = params.app ? (index.app(params.app)?.product ?? null) : null;
+    return page(c, summary.signature, <SignaturePage summary={summary} appName={appName} />);
+  });
+
+  routes.get('/report/:id', async (c) => {
+    const id = normalizeCrashId(c.req.param('id'));
+    if (!id) return problemPage(c, 400, 'Not a crash ID', ['A crash ID looks like bp-de1bb258-cbbf-4589-a673-34f800261129.']);
+    const raw = await storage.getRaw(id);
+    if (!raw) return problemPage(c, 404, 'No such crash', [`No crash bp-${id} is stored here.`]);
+    const processed = await storage.getProcessed(id);
+    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} />);
+  });
+
+  routes.get('/report/:id/files/:name', async (c) => {
+    const id = normalizeCrashId(c.req.param('id'));
+    const name = c.req.param('name');
+    if (!id || !ANNOTATION_NAME_PATTERN.test(name)) return problemPage(c, 400, 'Bad file address', ['Not a crash ID or a file part name.']);
+    const data = await storage.getFile(id, name);
+    if (!data) return problemPage(c, 404, 'No such file', [`Crash bp-${id} has no file ${name}.`]);
+    // Always a download, never rendered: the bytes came from an untrusted client.
+    return c.body(data as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${id}-${name}"`,
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    });
+  });
+
+  routes.get('/search', (c) => {
+    const apps = index.apps();
+    const hasQuery = Object.keys(c.req.query()).length > 0;
+    try {
+      const parsed = searchParams(get(c));
+      const result = hasQuery ? index.search(parsed.query) : null;
+      const signatureTexts = index.signatureTexts(result?.facets.signature.map((v) => v.value) ?? []);
+      return page(c, 'Search', <SearchPage form={parsed.form} result={result} errors={[]} apps={apps} signatureTexts={signatureTexts} />);
+    } catch (err) {
+      if (!(err instanceof BadQuery)) throw err;
+      // Refill the form with what was typed, so the mistake can be corrected.
+      const form = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.length <= 500));
+      return page(c, 'Search', <SearchPage form={form} result={null} errors={err.problems} apps={apps} signatureTexts={new Map()} />, 400);
+    }
+  });
+
+  routes.onError((err, c) => {
+    if (err instanceof BadQuery) return problemPage(c as Context<Env>, 400, 'Bad address', err.problems);
+    throw err;
+  });
+  return routes;
+}

@@ -1,0 +1,122 @@
+import type { SearchQuery } from '../index/crash-index.ts';
+
+/** Periods top crashers offers, in days (Socorro's choices). */
+export const TOP_CRASHER_DAYS = [1, 3, 7, 14, 28] as const;
+export const DEFAULT_TOP_CRASHER_DAYS = 7;
+/** Periods the signature page offers, in days. */
+export const SIGNATURE_DAYS = [1, 7, 28, 90, 365] as const;
+export const DEFAULT_SIGNATURE_DAYS = 28;
+/** Longest text filter accepted. */
+const MAX_FILTER_CHARS = 500;
+
+/** A query parameter that cannot be used: answered with 400 and every problem found. */
+export class BadQuery extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'BadQuery';
+  }
+}
+
+type Get = (name: string) => string | undefined;
+
+function oneOf(get: Get, name: string, allowed: readonly number[], dflt: number, problems: string[]): number {
+  const text = get(name);
+  if (text === undefined || text === '') return dflt;
+  const n = Number(text);
+  if (!allowed.includes(n)) {
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text.slice(0, 40))}`);
+    return dflt;
+  }
+  return n;
+}
+
+function positiveInt(get: Get, name: string, problems: string[], max = 1_000_000): number | undefined {
+  const text = get(name);
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    problems.push(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text.slice(0, 40))}`);
+    return undefined;
+  }
+  return Number(text);
+}
+
+function text(get: Get, name: string, problems: string[]): string | undefined {
+  const value = get(name);
+  if (value === undefined || value === '') return undefined;
+  if (value.length > MAX_FILTER_CHARS) {
+    problems.push(`${name} is longer than ${MAX_FILTER_CHARS} characters`);
+    return undefined;
+  }
+  return value;
+}
+
+/**
+ * An ISO date or time. A bare date as `to` means the whole of that day, so `from=to=2026-11-29`
+ * finds that day's crashes.
+ */
+function date(get: Get, name: string, endOfDay: boolean, problems: string[]): Date | undefined {
+  const value = get(name);
+  if (value === undefined || value === '') return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || !Number.isFinite(ms)) {
+    problems.push(`${name} must be an ISO date like 2026-11-29 or 2026-11-29T10:00:00Z, got ${JSON.stringify(value.slice(0, 40))}`);
+    return undefined;
+  }
+  return new Date(dateOnly && endOfDay ? ms + 86_400_000 : ms);
+}
+
+export function topCrashersParams(get: Get): { days: number; version: string | null; limit?: number } {
+  const problems: string[] = [];
+  const days = oneOf(get, 'days', TOP_CRASHER_DAYS, DEFAULT_TOP_CRASHER_DAYS, problems);
+  const version = text(get, 'version', problems) ?? null;
+  const limit = positiveInt(get, 'limit', problems, 500);
+  if (problems.length) throw new BadQuery(problems);
+  return { days, version, limit };
+}
+
+export function signatureParams(get: Get): { days: number; app: string | null; page: number } {
+  const problems: string[] = [];
+  const days = oneOf(get, 'days', SIGNATURE_DAYS, DEFAULT_SIGNATURE_DAYS, problems);
+  const app = text(get, 'app', problems) ?? null;
+  const page = positiveInt(get, 'page', problems, 200) ?? 1;
+  if (problems.length) throw new BadQuery(problems);
+  return { days, app, page };
+}
+
+/** The search form's fields, exactly as given (to refill the form), and the query they make. */
+export interface SearchForm {
+  app?: string;
+  version?: string;
+  signature?: string;
+  q?: string;
+  browser?: string;
+  mechanism?: string;
+  from?: string;
+  to?: string;
+}
+
+export const SEARCH_FIELDS = ['app', 'version', 'signature', 'q', 'browser', 'mechanism', 'from', 'to'] as const;
+
+export function searchParams(get: Get): { form: SearchForm; query: SearchQuery } {
+  const problems: string[] = [];
+  const form: SearchForm = {};
+  for (const f of SEARCH_FIELDS) {
+    const v = text(get, f, problems);
+    if (v !== undefined) form[f] = v;
+  }
+  const query: SearchQuery = {
+    app: form.app,
+    version: form.version,
+    signature: form.signature,
+    q: form.q,
+    browser: form.browser,
+    mechanism: form.mechanism,
+    from: date(get, 'from', false, problems),
+    to: date(get, 'to', true, problems),
+    page: positiveInt(get, 'page', problems, 200) ?? 1,
+  };
+  if (query.from && query.to && query.from >= query.to) problems.push('from must be before to');
+  if (problems.length) throw new BadQuery(problems);
+  return { form, query };
+}

@@ -1,0 +1,205 @@
+import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
+import { formatBytes, formatTime, href } from './format.ts';
+
+/** Annotations shown in their own blocks rather than the table's one-line cells. */
+const LONG_ANNOTATIONS = new Set(['JSStack']);
+
+function position(file: string | null, line: number | null, column: number | null): string {
+  if (!file) return '(unknown location)';
+  return `${file}${line !== null ? `:${line}` : ''}${column !== null ? `:${column}` : ''}`;
+}
+
+function SourceContext(props: { context: NonNullable<NonNullable<ProcessedFrame['original']>['context']>; line: number }) {
+  const { pre, line, post } = props.context;
+  const first = props.line - pre.length;
+  return (
+    <div class="context mono">
+      {pre.map((text, i) => (
+        <div>
+          <span class="ln">{first + i}</span>
+          {text}
+        </div>
+      ))}
+      <div class="hit">
+        <span class="ln">{props.line}</span>
+        {line}
+      </div>
+      {post.map((text, i) => (
+        <div>
+          <span class="ln">{props.line + 1 + i}</span>
+          {text}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Frame(props: { frame: ProcessedFrame; index: number }) {
+  const f = props.frame;
+  const o = f.original;
+  const minified = `${f.function ?? '?'} @ ${position(f.url, f.line, f.column)}`;
+  const head = (
+    <>
+      <span class="muted mono">{`#${props.index} `}</span>
+      <span class={`badge ${f.category}`}>{f.category}</span>{' '}
+      {o ? (
+        <span class="mono">
+          <strong>{o.function ?? f.function ?? '?'}</strong> <span class="original-file">{position(o.file, o.line, o.column)}</span>
+        </span>
+      ) : (
+        <span class="mono">
+          <strong>{f.function ?? '?'}</strong> {position(f.url, f.line, f.column)}
+        </span>
+      )}
+    </>
+  );
+  return (
+    <li class={`frame ${f.category}`}>
+      {o?.context ? (
+        <details>
+          <summary>{head}</summary>
+          <SourceContext context={o.context} line={o.line} />
+        </details>
+      ) : (
+        <div>{head}</div>
+      )}
+      {o && <div class="minified mono">minified: {minified}</div>}
+      {f.notes?.map((n) => <div class="minified">note: {n}</div>)}
+    </li>
+  );
+}
+
+/** `/report/<crash id>`: one crash, everything we know about it. */
+export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | null }) {
+  const { raw, processed: p } = props;
+  const id = raw.crash_id;
+  const a = raw.annotations;
+  const type = p?.error_type ?? a.JSErrorType ?? 'Error';
+  const message = p?.error_message ?? a.JSErrorMessage ?? '';
+  const annotationNames = Object.keys(a).sort();
+  return (
+    <>
+      <p class="muted mono">bp-{id}</p>
+      <h1>{type}</h1>
+      <p class="error-message" id="error-message">{message}</p>
+      {p ? (
+        <p>
+          Signature: <a class="sig" href={href.signature(p.signature_id, p.app_guid ? { app: p.app_guid } : {})}>{p.signature}</a>
+        </p>
+      ) : (
+        <p class="notice">Not processed yet: the stack is not symbolicated and the crash has no signature. The annotations below are as received.</p>
+      )}
+      <p>
+        <a href={`/api/crashes/bp-${id}`}>Raw JSON</a>
+        {p && (
+          <>
+            {' · '}
+            <a href={href.search({ signature: p.signature })}>More crashes with this signature</a>
+          </>
+        )}
+      </p>
+      <dl class="kv">
+        <dt>Received</dt>
+        <dd>{formatTime(raw.submitted_at)}</dd>
+        <dt>App</dt>
+        <dd>
+          {p?.app_guid ? <a href={href.app(p.app_guid)}>{p.product ?? p.app_guid}</a> : (a.ProductName ?? '—')}{' '}
+          {(p?.version ?? a.Version) && <span>{p?.version ?? a.Version}</span>}
+        </dd>
+        <dt>Page</dt>
+        <dd class="mono">{a.URL ?? '—'}</dd>
+        <dt>Browser</dt>
+        <dd>{p?.browser ? `${p.browser.name} ${p.browser.version}` : (a.UserAgent ?? '—')}</dd>
+        <dt>OS</dt>
+        <dd>{p?.os ?? '—'}</dd>
+        <dt>Mechanism</dt>
+        <dd>{p?.mechanism ?? a.JSMechanism ?? '—'}</dd>
+        {p && (
+          <>
+            <dt>Processed</dt>
+            <dd>{formatTime(p.processed_at)}</dd>
+          </>
+        )}
+      </dl>
+
+      {p && (
+        <>
+          <h2>Stack</h2>
+          {p.frames.length === 0 ? (
+            <p class="muted">No frames could be read from the stack.</p>
+          ) : (
+            <ol class="frames" start={0}>
+              {p.frames.map((f, i) => (
+                <Frame frame={f} index={i} />
+              ))}
+            </ol>
+          )}
+          <h2>Processing notes</h2>
+          {p.notes.length === 0 && !p.signature_notes?.length && !p.processing_error ? (
+            <p class="muted">None.</p>
+          ) : (
+            <ul class="notes">
+              {p.processing_error && <li class="error">processing failed: {p.processing_error}</li>}
+              {p.notes.map((n) => (
+                <li>{n}</li>
+              ))}
+              {p.signature_notes?.map((n) => (
+                <li>signature: {n}</li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+
+      <h2>Annotations</h2>
+      <table class="annotations">
+        <tbody>
+          {annotationNames.map((name) => (
+            <tr>
+              <th class="mono">{name}</th>
+              <td class="mono">{LONG_ANNOTATIONS.has(name) ? <pre>{a[name]}</pre> : a[name]}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      <h2>Files</h2>
+      {raw.files.length === 0 ? (
+        <p class="muted">No files came with this crash.</p>
+      ) : (
+        <table class="files">
+          <thead>
+            <tr>
+              <th>Part</th>
+              <th>File name</th>
+              <th class="num">Size</th>
+              <th>Type</th>
+            </tr>
+          </thead>
+          <tbody>
+            {raw.files.map((f) => (
+              <tr>
+                <td class="mono">
+                  <a href={`/report/bp-${id}/files/${encodeURIComponent(f.name)}`}>{f.name}</a>
+                </td>
+                <td class="mono">{f.filename}</td>
+                <td class="num">{formatBytes(f.size)}</td>
+                <td class="mono">{f.contentType}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>Collector metadata</h2>
+      <dl class="kv mono">
+        {Object.entries(raw.metadata).map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+          </>
+        ))}
+      </dl>
+    </>
+  );
+}

@@ -1,0 +1,45 @@
+import type { CrashRow } from '../index/crash-index.ts';
+import { formatTime, href, valueLabel } from './format.ts';
+
+/** A list of crashes, newest first: the signature page's and search's result table. */
+export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean }) {
+  return (
+    <table class="reports">
+      <thead>
+        <tr>
+          <th>Crash</th>
+          <th>Date</th>
+          {props.showSignature && <th>Signature</th>}
+          <th>Message</th>
+          <th>Version</th>
+          <th>Browser</th>
+          <th>OS</th>
+          <th>Page</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.items.map((r) => (
+          <tr>
+            <td class="mono">
+              <a href={href.report(r.crash_id)}>{r.crash_id.slice(0, 8)}…</a>
+            </td>
+            <td>{formatTime(r.submitted_at)}</td>
+            {props.showSignature && (
+              <td class="sig">
+                <a href={href.signature(r.signature_id)}>{r.signature}</a>
+              </td>
+            )}
+            <td class="sig">
+              {r.error_type && <strong>{r.error_type}: </strong>}
+              {r.error_message}
+            </td>
+            <td>{valueLabel(r.version)}</td>
+            <td>{valueLabel(r.browser)}</td>
+            <td>{valueLabel(r.os)}</td>
+            <td class="mono">{r.url_path}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

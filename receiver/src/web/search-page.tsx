@@ -1,0 +1,129 @@
+import { type AppSummary, type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
+import { formatCount, href, valueLabel } from './format.ts';
+import { Pager } from './layout.tsx';
+import type { SearchForm } from './params.ts';
+import { ReportsTable } from './reports-table.tsx';
+
+const FACET_TITLES: Record<(typeof SEARCH_FACETS)[number], string> = {
+  signature: 'Signature',
+  app: 'App',
+  version: 'Version',
+  browser: 'Browser',
+  os: 'OS',
+  mechanism: 'Mechanism',
+};
+/** Facets that are also search fields, so a value can narrow the search. */
+const NARROWING: Partial<Record<(typeof SEARCH_FACETS)[number], keyof SearchForm>> = {
+  app: 'app',
+  version: 'version',
+  browser: 'browser',
+  mechanism: 'mechanism',
+};
+
+export interface SearchPageProps {
+  form: SearchForm;
+  result: SearchResult | null;
+  errors: string[];
+  apps: AppSummary[];
+  signatureTexts: Map<string, string>;
+}
+
+/** `/search`: Super Search, small. Every search is its own URL (a GET form). */
+export function SearchPage(props: SearchPageProps) {
+  const { form, result } = props;
+  const field = (name: keyof SearchForm, label: string, placeholder = '') => (
+    <label>
+      {label}
+      <input name={name} value={form[name] ?? ''} placeholder={placeholder} />
+    </label>
+  );
+  return (
+    <>
+      <h1>Search</h1>
+      <form class="filters" method="get" action="/search">
+        <label>
+          App
+          <select name="app">
+            <option value="">any app</option>
+            {props.apps.map((a) => (
+              <option value={a.guid} selected={a.guid === form.app}>
+                {a.product || a.guid}
+              </option>
+            ))}
+          </select>
+        </label>
+        {field('version', 'Version', '1.4.2')}
+        {field('signature', 'Signature', 'exact, or ~part')}
+        {field('q', 'Message contains', 'is undefined')}
+        {field('browser', 'Browser', 'Firefox or Firefox 153.0')}
+        {field('mechanism', 'Mechanism', 'onerror')}
+        <label>
+          From
+          <input type="date" name="from" value={form.from ?? ''} />
+        </label>
+        <label>
+          To
+          <input type="date" name="to" value={form.to ?? ''} />
+        </label>
+        <button class="primary" type="submit">
+          Search
+        </button>
+      </form>
+      {props.errors.length > 0 && (
+        <div class="error" role="alert">
+          {props.errors.map((e) => (
+            <div>{e}</div>
+          ))}
+        </div>
+      )}
+      {result && (
+        <>
+          <p>
+            <strong>{result.total_is_lower_bound ? `more than ${formatCount(SEARCH_SAMPLE_LIMIT)}` : formatCount(result.total)}</strong>{' '}
+            {result.total === 1 ? 'crash' : 'crashes'}
+            {result.total_is_lower_bound && ` (facets count the newest ${formatCount(SEARCH_SAMPLE_LIMIT)})`} ·{' '}
+            <a href={`/api/search${href.search({ ...form }).slice('/search'.length)}`}>JSON</a>
+          </p>
+          <div class="grid">
+            {SEARCH_FACETS.map((facet) => {
+              const param = NARROWING[facet];
+              return (
+                <section class="facet">
+                  <h3>{FACET_TITLES[facet]}</h3>
+                  <table>
+                    <tbody>
+                      {result.facets[facet].slice(0, 10).map((v) => {
+                        const label = facet === 'signature' ? (props.signatureTexts.get(v.value) ?? v.value) : valueLabel(v.value);
+                        const link =
+                          facet === 'signature'
+                            ? href.search({ ...form, signature: label })
+                            : param && v.value !== ''
+                              ? href.search({ ...form, [param]: v.value })
+                              : null;
+                        return (
+                          <tr>
+                            <td class="sig">{link ? <a href={link}>{label}</a> : label}</td>
+                            <td class="num">{formatCount(v.count)}</td>
+                          </tr>
+                        );
+                      })}
+                    </tbody>
+                  </table>
+                </section>
+              );
+            })}
+          </div>
+          <h2>Results</h2>
+          {result.items.length === 0 ? (
+            <p class="muted">No crash matches.</p>
+          ) : (
+            <>
+              <ReportsTable items={result.items} showSignature={true} />
+              <Pager page={result.page} pages={result.pages} link={(p) => href.search({ ...form, page: p })} />
+            </>
+          )}
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,124 @@
+import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
+import { DailyChart } from './charts.tsx';
+import { formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
+import { Pager } from './layout.tsx';
+import { SIGNATURE_DAYS } from './params.ts';
+import { ReportsTable } from './reports-table.tsx';
+
+const FACET_TITLES: [keyof SignatureSummary['facets'], string, string | null][] = [
+  ['version', 'Version', 'version'],
+  ['browser_version', 'Browser', 'browser'],
+  ['os', 'OS', null],
+  ['url_path', 'Page URL path', null],
+  ['mechanism', 'Mechanism', 'mechanism'],
+  ['app', 'App', 'app'],
+];
+/** Values listed per facet; the rest are summed into one line. */
+const FACET_ROWS = 10;
+
+function FacetTable(props: { title: string; values: CountByValue[]; total: number; link: ((value: string) => string) | null }) {
+  const shown = props.values.slice(0, FACET_ROWS);
+  const rest = props.values.slice(FACET_ROWS).reduce((s, v) => s + v.count, 0);
+  return (
+    <section class="facet">
+      <h3>{props.title}</h3>
+      <table>
+        <tbody>
+          {shown.map((v) => {
+            const share = props.total ? v.count / props.total : 0;
+            return (
+              <tr>
+                <td class="sig">{props.link ? <a href={props.link(v.value)}>{valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
+                <td class="num">{formatCount(v.count)}</td>
+                <td class="num">{formatShare(share)}</td>
+                <td>
+                  <svg width="60" height="8" aria-hidden="true">
+                    <rect width={Math.max(1, Math.round(share * 60))} height="8" fill="#0b63c4" opacity="0.4" />
+                  </svg>
+                </td>
+              </tr>
+            );
+          })}
+          {rest > 0 && (
+            <tr>
+              <td class="muted">{`${props.values.length - FACET_ROWS} more`}</td>
+              <td class="num">{formatCount(rest)}</td>
+              <td class="num">{formatShare(props.total ? rest / props.total : 0)}</td>
+              <td />
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** `/signatures/<id>`: Socorro's Signature report. */
+export function SignaturePage(props: { summary: SignatureSummary; appName: string | null }) {
+  const s = props.summary;
+  const base = { app: s.app, days: s.period.days };
+  const searchBase = { signature: s.signature, app: s.app, from: s.period.from.slice(0, 10) };
+  return (
+    <>
+      <p class="muted">Signature</p>
+      <h1 class="sig">{s.signature}</h1>
+      <nav class="tabs" aria-label="period">
+        {SIGNATURE_DAYS.map((d) => (
+          <a class={d === s.period.days ? 'on' : ''} href={href.signature(s.signature_id, { ...base, days: d })}>
+            {d === 1 ? '24 hours' : `${d} days`}
+          </a>
+        ))}
+        {s.app && (
+          <span>
+            {' '}
+            · app <a href={href.app(s.app)}>{props.appName || s.app}</a> (<a href={href.signature(s.signature_id, { days: s.period.days })}>all apps</a>)
+          </span>
+        )}
+      </nav>
+      <dl class="kv">
+        <dt>Crashes in period</dt>
+        <dd>
+          <strong>{formatCount(s.count)}</strong> since {formatTime(s.period.from)}
+        </dd>
+        <dt>All time</dt>
+        <dd>{formatCount(s.total)}</dd>
+        <dt>First seen</dt>
+        <dd>{formatTime(s.first_seen)}</dd>
+        <dt>Last seen</dt>
+        <dd>{formatTime(s.last_seen)}</dd>
+        <dt>Search</dt>
+        <dd>
+          <a href={href.search(searchBase)}>these crashes</a> · <a href={`/api/signatures/${encodeURIComponent(s.signature_id)}${s.app ? `?app=${encodeURIComponent(s.app)}` : ''}`}>JSON</a>
+        </dd>
+      </dl>
+      <h2>Crashes per day</h2>
+      <DailyChart days={s.daily} label={`Crashes per day with this signature, ${s.daily[0]?.day ?? ''} to ${s.daily.at(-1)?.day ?? ''}`} />
+      <h2>Breakdowns</h2>
+      <div class="grid">
+        {FACET_TITLES.map(([facet, title, param]) => (
+          <FacetTable
+            title={title}
+            values={s.facets[facet]}
+            total={s.count}
+            link={
+              param === 'app'
+                ? (v) => href.signature(s.signature_id, { ...base, app: v })
+                : param
+                  ? (v) => href.search({ ...searchBase, [param]: v })
+                  : null
+            }
+          />
+        ))}
+      </div>
+      <h2>Reports</h2>
+      {s.reports.items.length === 0 ? (
+        <p class="muted">No reports in this period.</p>
+      ) : (
+        <>
+          <ReportsTable items={s.reports.items} showSignature={false} />
+          <Pager page={s.reports.page} pages={s.reports.pages} link={(p) => href.signature(s.signature_id, { ...base, page: p })} />
+        </>
+      )}
+    </>
+  );
+}

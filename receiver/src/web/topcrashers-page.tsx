@@ -1,0 +1,115 @@
+import type { CountByValue, TopCrashersResult } from '../index/crash-index.ts';
+import { Sparkline } from './charts.tsx';
+import { formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
+import { TOP_CRASHER_DAYS } from './params.ts';
+
+/** The signature page period that covers a top crashers period. */
+export function signatureDaysFor(days: number): number {
+  return days <= 1 ? 1 : days <= 7 ? 7 : 28;
+}
+
+function TopValues(props: { values: CountByValue[]; total: number }) {
+  const shown = props.values.slice(0, 3);
+  const more = props.values.length - shown.length;
+  return (
+    <>
+      {shown.map((v, i) => (
+        <span>
+          {i > 0 && ', '}
+          {valueLabel(v.value)} <span class="muted">{formatShare(props.total ? v.count / props.total : 0)}</span>
+        </span>
+      ))}
+      {more > 0 && <span class="muted">{` +${more} more`}</span>}
+    </>
+  );
+}
+
+/** `/apps/<guid>`: Socorro's Top Crashers for one app, a period and optionally a version. */
+export function TopCrashersPage(props: { result: TopCrashersResult }) {
+  const r = props.result;
+  const guid = r.app.guid;
+  const change = r.previous_total ? (r.total - r.previous_total) / r.previous_total : null;
+  return (
+    <>
+      <h1>
+        Top crashers · {r.app.product || '(unnamed app)'}
+        {r.version && ` ${r.version}`}
+      </h1>
+      <p class="muted mono">{guid}</p>
+      <nav class="tabs" aria-label="period">
+        {TOP_CRASHER_DAYS.map((d) => (
+          <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version })}>
+            {d === 1 ? '24 hours' : `${d} days`}
+          </a>
+        ))}
+      </nav>
+      <form class="filters" method="get" action={href.app(guid)}>
+        <input type="hidden" name="days" value={String(r.period.days)} />
+        <label>
+          Version
+          <select name="version">
+            <option value="">all versions</option>
+            {r.versions.map((v) => (
+              <option value={v.value} selected={v.value === r.version}>
+                {`${valueLabel(v.value)} (${formatCount(v.count)})`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Show</button>
+        <a href={href.search({ app: guid, version: r.version })}>Search these crashes</a>
+      </form>
+      <p>
+        <strong>{formatCount(r.total)}</strong> crashes from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
+        {r.period.days === 1 ? 'day' : `${r.period.days} days`} before{change !== null && ` (${formatChange(change)})`}.
+      </p>
+      {r.rows.length === 0 ? (
+        <p class="muted">No crashes in this period.</p>
+      ) : (
+        <table class="topcrashers">
+          <thead>
+            <tr>
+              <th class="num">#</th>
+              <th>Signature</th>
+              <th class="num">Count</th>
+              <th class="num">Share</th>
+              <th class="num">Change</th>
+              <th>First seen</th>
+              <th>Last seen</th>
+              <th>Versions</th>
+              <th>Browsers</th>
+              <th>Per day</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.rows.map((row) => (
+              <tr>
+                <td class="num">{row.rank}</td>
+                <td class="sig">
+                  <a href={href.signature(row.signature_id, { app: guid, days: signatureDaysFor(r.period.days) })}>{row.signature}</a>{' '}
+                  {row.is_new && <span class="badge new" title="first seen in this period">new</span>}
+                </td>
+                <td class="num">{formatCount(row.count)}</td>
+                <td class="num">{formatShare(row.share)}</td>
+                <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : 'down'}`}>
+                  {row.change === null ? <span class="muted">{row.previous_count ? '' : 'none before'}</span> : formatChange(row.change)}
+                </td>
+                <td>{formatTime(row.first_seen)}</td>
+                <td>{formatTime(row.last_seen)}</td>
+                <td>
+                  <TopValues values={row.versions} total={row.count} />
+                </td>
+                <td>
+                  <TopValues values={row.browsers} total={row.count} />
+                </td>
+                <td>
+                  <Sparkline days={row.daily} label={row.signature} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
