@@ -1,0 +1,73 @@
+/**
+ * The background (a Firefox event page, a Chromium service worker): wires the browser's
+ * events to the Reporter. Listeners are registered at the top level, as both browsers need
+ * to wake a suspended background for them.
+ */
+import browser from 'webextension-polyfill';
+import type { Runtime } from 'webextension-polyfill';
+import { checkIdentity } from '../identity.ts';
+import { ERRORS_MESSAGE, validateBatch } from '../relay.ts';
+import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
+import { RETRY_ALARM, Reporter } from './reporter.ts';
+import { SETTINGS_KEY, type Settings, checkSettings } from './settings.ts';
+import { ReportStore } from './store.ts';
+
+
+const store = new ReportStore(browser.storage.local);
+
+async function loadSettings(): Promise<Settings> {
+  const got = await browser.storage.local.get(SETTINGS_KEY);
+  return checkSettings(got[SETTINGS_KEY]).settings;
+}
+
+const reporter = new Reporter({
+  store,
+  loadSettings,
+  userAgent: navigator.userAgent,
+  scheduleAlarm: (when) => void browser.alarms.create(RETRY_ALARM, { when }),
+});
+
+function fromOwnPage(sender: Runtime.MessageSender): boolean {
+  return sender.id === browser.runtime.id && (sender.url ?? '').startsWith(browser.runtime.getURL(''));
+}
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+  if (typeof message !== 'object' || message === null || sender.id !== browser.runtime.id) return undefined;
+  const m = message as Record<string, unknown>;
+  if (m.type === ERRORS_MESSAGE && sender.tab && sender.url) {
+    // Came through a content script from the page: checked again here.
+    const batch = validateBatch(m);
+    if (!batch) return undefined;
+    void reporter
+      .handleBatch({
+        identity: checkIdentity(m.identity, sender.url),
+        errors: batch.errors,
+        dropped: batch.dropped,
+        pageUrl: sender.url,
+        pageKey: `${sender.tab.id}:${sender.frameId ?? 0}:${sender.url.split(/[?#]/, 1)[0]}`,
+      })
+      .catch((err: unknown) => console.error('socorrito: could not queue a report:', err));
+    return undefined;
+  }
+  if (!fromOwnPage(sender)) return undefined;
+  if (m.type === RETRY_NOW_MESSAGE) return reporter.retryNow().then(() => true);
+  if (m.type === CLEAR_HISTORY_MESSAGE) {
+    return store
+      .update((state) => {
+        state.reports = state.reports.filter((e) => e.status === 'queued' || e.status === 'sending');
+      })
+      .then(() => true);
+  }
+  return undefined;
+});
+
+browser.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === RETRY_ALARM) void reporter.drain();
+});
+
+browser.runtime.onInstalled.addListener((details) => {
+  // First install: show what the extension does and where to turn it off.
+  if (details.reason === 'install') void browser.tabs.create({ url: browser.runtime.getURL('options.html?welcome=1') });
+});
+
+void reporter.start().catch((err: unknown) => console.error('socorrito: could not start the queue:', err));

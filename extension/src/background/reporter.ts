@@ -1,0 +1,216 @@
+/**
+ * The background's work: from a batch of captured errors to delivered reports. It chooses the
+ * destination, folds repeats into one report (JSRepeatCount), rate-limits per page and per app,
+ * queues in storage, and delivers one report at a time with backoff, honouring Retry-After.
+ * Side effects (storage, fetch, clock, alarms) come in as dependencies.
+ */
+import { Annotation } from '../../../shared/src/protocol.ts';
+import type { AppIdentity } from '../identity.ts';
+import { type CapturedError, errorKey } from '../relay.ts';
+import { retryDelayMs } from './backoff.ts';
+import { WindowLimiter } from './rate-limit.ts';
+import { appName, buildAnnotations } from './report.ts';
+import { type Settings, chooseDestination } from './settings.ts';
+import type { ReportEntry, ReportStore } from './store.ts';
+import { submitReport } from './submit.ts';
+
+/** A new report waits this long before its first attempt, so repeats in a loop fold into it. */
+export const SETTLE_MS = 1_000;
+/** The same error within this time after its report was made is counted, not reported again. */
+export const DEDUPE_WINDOW_MS = 10 * 60_000;
+export const PAGE_REPORTS_PER_MINUTE = 10;
+export const APP_REPORTS_PER_MINUTE = 30;
+/** A report not delivered after this long is given up (failed). */
+export const MAX_REPORT_AGE_MS = 7 * 24 * 60 * 60_000;
+export const RETRY_ALARM = 'socorrito-retry';
+
+export interface IncomingBatch {
+  identity: AppIdentity | null;
+  errors: CapturedError[];
+  dropped: number;
+  /** The document's URL, from the browser's sender info, not from the page. */
+  pageUrl: string;
+  /** Which document in which tab (`tabId:frameId`), for the per-page limit. */
+  pageKey: string;
+}
+
+export interface ReporterDeps {
+  store: ReportStore;
+  loadSettings: () => Promise<Settings>;
+  userAgent: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Wakes the background at `when` (ms since the epoch) even if it was suspended. */
+  scheduleAlarm?: (when: number) => void;
+  randomId?: () => string;
+}
+
+/** A short stable hash of a long key (cyrb53), so entries do not store the whole stack twice. */
+export function hashKey(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0') + ':' + text.length;
+}
+
+export class Reporter {
+  readonly #pageLimiter = new WindowLimiter(PAGE_REPORTS_PER_MINUTE, 60_000);
+  readonly #appLimiter = new WindowLimiter(APP_REPORTS_PER_MINUTE, 60_000);
+  readonly #now: () => number;
+  readonly #fetch: typeof fetch;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #draining = false;
+  #again = false;
+
+  constructor(private readonly deps: ReporterDeps) {
+    this.#now = deps.now ?? Date.now;
+    this.#fetch = deps.fetch ?? ((...args) => fetch(...args));
+  }
+
+  /** Turns a batch into new or repeated reports and schedules delivery. */
+  async handleBatch(batch: IncomingBatch): Promise<void> {
+    const settings = await this.deps.loadSettings();
+    const destination = chooseDestination(settings, batch.pageUrl, batch.identity);
+    if ('skip' in destination) return;
+    const now = this.#now();
+    const app = appName(batch.identity, batch.pageUrl);
+    const appKey = `${destination.submitUrl}\n${batch.identity?.guid ?? app}`;
+    await this.deps.store.update((state) => {
+      state.stats.droppedInPage += batch.dropped;
+      for (const error of batch.errors) {
+        const key = hashKey(`${appKey}\n${errorKey(error)}`);
+        const existing = state.reports.find((e) => e.key === key && now - e.createdAt < DEDUPE_WINDOW_MS);
+        if (existing) {
+          existing.repeatCount += error.count;
+          if (existing.status === 'queued') existing.annotations[Annotation.JSRepeatCount] = String(existing.repeatCount);
+          continue;
+        }
+        if (!this.#pageLimiter.take(batch.pageKey, now) || !this.#appLimiter.take(appKey, now)) {
+          state.stats.droppedRateLimited += error.count;
+          continue;
+        }
+        state.reports.push({
+          id: this.deps.randomId?.() ?? crypto.randomUUID(),
+          key,
+          app,
+          submitUrl: destination.submitUrl,
+          annotations: buildAnnotations({
+            error,
+            identity: batch.identity,
+            pageUrl: batch.pageUrl,
+            submitUrl: destination.submitUrl,
+            declared: destination.declared,
+            strip: settings.stripQueryAndFragment,
+            now,
+            userAgent: this.deps.userAgent,
+          }),
+          createdAt: now,
+          status: 'queued',
+          attempts: 0,
+          nextAttemptAt: now + SETTLE_MS,
+          repeatCount: error.count,
+        });
+      }
+    });
+    await this.schedule();
+  }
+
+  /** After a (re)start: attempts cut short by the browser closing are queued again. */
+  async start(): Promise<void> {
+    await this.deps.store.update((state) => {
+      for (const e of state.reports) if (e.status === 'sending') e.status = 'queued';
+    });
+    await this.schedule();
+  }
+
+  /** Makes every queued report due now and delivers them (the popup's "Retry now"). */
+  async retryNow(): Promise<void> {
+    const now = this.#now();
+    await this.deps.store.update((state) => {
+      for (const e of state.reports) if (e.status === 'queued') e.nextAttemptAt = now;
+    });
+    await this.drain();
+  }
+
+  /** Sets the timer and the alarm for the next due report. */
+  async schedule(): Promise<void> {
+    const { reports } = await this.deps.store.read();
+    const next = Math.min(...reports.filter((e) => e.status === 'queued').map((e) => e.nextAttemptAt));
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!Number.isFinite(next)) return;
+    this.#timer = setTimeout(() => void this.drain(), Math.max(0, next - this.#now()));
+    this.deps.scheduleAlarm?.(next);
+  }
+
+  /** Delivers every due report, oldest first, one at a time. */
+  async drain(): Promise<void> {
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = true;
+    try {
+      do {
+        this.#again = false;
+        while (await this.#deliverOne()) {
+          // next
+        }
+      } while (this.#again);
+    } finally {
+      this.#draining = false;
+      await this.schedule();
+    }
+  }
+
+  async #deliverOne(): Promise<boolean> {
+    const now = this.#now();
+    const picked = await this.deps.store.update((state) => {
+      const due = state.reports
+        .filter((e) => e.status === 'queued' && e.nextAttemptAt <= now)
+        .sort((a, b) => a.createdAt - b.createdAt)[0];
+      if (!due) return null;
+      due.status = 'sending';
+      due.attempts++;
+      return { id: due.id, submitUrl: due.submitUrl, annotations: { ...due.annotations } };
+    });
+    if (!picked) return false;
+    await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
+    const outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
+    const done = this.#now();
+    await this.deps.store.update((state) => {
+      const entry = state.reports.find((e) => e.id === picked.id);
+      if (entry) applyOutcome(entry, outcome, done);
+    });
+    return true;
+  }
+}
+
+function applyOutcome(entry: ReportEntry, outcome: Awaited<ReturnType<typeof submitReport>>, now: number): void {
+  const finish = (status: ReportEntry['status'], lastError?: string): void => {
+    entry.status = status;
+    entry.finishedAt = now;
+    entry.lastError = lastError;
+  };
+  switch (outcome.kind) {
+    case 'submitted':
+      entry.crashId = outcome.crashId;
+      return finish('submitted');
+    case 'discarded':
+      return finish('discarded', outcome.reason);
+    case 'failed':
+      return finish('failed', outcome.reason);
+    case 'retry':
+      if (now - entry.createdAt > MAX_REPORT_AGE_MS) return finish('failed', `gave up after 7 days: ${outcome.reason}`);
+      entry.status = 'queued';
+      entry.lastError = outcome.reason;
+      // The server's Retry-After wins over our backoff, but never below a second.
+      entry.nextAttemptAt = now + (outcome.retryAfterMs !== undefined ? Math.max(1_000, outcome.retryAfterMs) : retryDelayMs(entry.attempts));
+  }
+}

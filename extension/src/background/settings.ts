@@ -1,0 +1,122 @@
+/**
+ * The person's choices, kept in `browser.storage.local` under `settings`, and the one decision
+ * they drive: where (if anywhere) an error on a page goes.
+ */
+import type { AppIdentity } from '../identity.ts';
+import { checkSubmitUrl } from '../identity.ts';
+
+export const SETTINGS_KEY = 'settings';
+export const MAX_SITES = 1_000;
+
+export interface Settings {
+  /** Off: nothing is captured into reports or sent. */
+  enabled: boolean;
+  /** Remove query strings and fragments from every URL in a report (page, file, stack, message). */
+  stripQueryAndFragment: boolean;
+  /** Report errors of pages that declare no receiver to `receiverUrl` (for developers). */
+  reportAllSites: boolean;
+  /** The person's own receiver: its base URL or its `/submit` URL. */
+  receiverUrl: string;
+  /** Sites (host names, subdomains included) reported to `receiverUrl` even without a declaration. */
+  allowSites: string[];
+  /** Sites never reported, whatever they declare. */
+  blockSites: string[];
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  enabled: true,
+  stripQueryAndFragment: true,
+  reportAllSites: false,
+  receiverUrl: '',
+  allowSites: [],
+  blockSites: [],
+};
+
+const HOST_PATTERN = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/;
+
+/** A host name from what a person typed: `Shop.Example`, `https://shop.example/x`, `*.shop.example`. */
+export function normalizeSite(text: string): string | null {
+  let t = text.trim().toLowerCase().replace(/^\*\./, '');
+  if (!t) return null;
+  if (t.includes('://')) {
+    try {
+      t = new URL(t).hostname;
+    } catch {
+      return null;
+    }
+  }
+  t = t.replace(/\.$/, '');
+  return HOST_PATTERN.test(t) && t.length <= 253 ? t : null;
+}
+
+/**
+ * A complete, valid Settings from stored or typed values, with every problem listed (invalid
+ * entries are left out, missing ones take their defaults).
+ */
+export function checkSettings(value: unknown): { settings: Settings; problems: string[] } {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  const flag = (name: keyof Settings): boolean => (typeof v[name] === 'boolean' ? (v[name] as boolean) : (DEFAULT_SETTINGS[name] as boolean));
+  const sites = (name: 'allowSites' | 'blockSites'): string[] => {
+    const list = Array.isArray(v[name]) ? (v[name] as unknown[]) : [];
+    const out = new Set<string>();
+    for (const entry of list.slice(0, MAX_SITES)) {
+      const site = typeof entry === 'string' ? normalizeSite(entry) : null;
+      if (site) out.add(site);
+      else if (typeof entry === 'string' && entry.trim()) problems.push(`not a site: ${JSON.stringify(entry.slice(0, 100))}`);
+    }
+    return [...out];
+  };
+  let receiverUrl = typeof v.receiverUrl === 'string' ? v.receiverUrl.trim() : '';
+  if (receiverUrl && !checkSubmitUrl(receiverUrl)) {
+    problems.push(`the receiver URL must be an http or https URL, got ${JSON.stringify(receiverUrl.slice(0, 100))}`);
+    receiverUrl = '';
+  }
+  const settings: Settings = {
+    enabled: flag('enabled'),
+    stripQueryAndFragment: flag('stripQueryAndFragment'),
+    reportAllSites: flag('reportAllSites'),
+    receiverUrl,
+    allowSites: sites('allowSites'),
+    blockSites: sites('blockSites'),
+  };
+  if (settings.reportAllSites && !settings.receiverUrl) problems.push('"report all sites" needs the URL of your receiver');
+  return { settings, problems };
+}
+
+/** `https://r.example` → `https://r.example/submit`; a URL already ending in `/submit` is kept. */
+export function receiverSubmitUrl(receiverUrl: string): string {
+  const url = new URL(receiverUrl);
+  url.search = '';
+  url.hash = '';
+  if (!/\/submit\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/?$/, '/submit');
+  return url.href;
+}
+
+export function siteMatches(host: string, list: readonly string[]): boolean {
+  return list.some((site) => host === site || host.endsWith(`.${site}`));
+}
+
+export type Destination = { submitUrl: string; declared: boolean } | { skip: string };
+
+/**
+ * Where an error on `pageUrl` is reported: the app's declared submit URL, or the person's own
+ * receiver when they asked for it (all sites, or this site); else nowhere, with the reason.
+ */
+export function chooseDestination(settings: Settings, pageUrl: string, identity: AppIdentity | null): Destination {
+  if (!settings.enabled) return { skip: 'reporting is turned off' };
+  let host: string;
+  try {
+    const url = new URL(pageUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { skip: 'not a web page' };
+    host = url.hostname;
+  } catch {
+    return { skip: 'not a web page' };
+  }
+  if (siteMatches(host, settings.blockSites)) return { skip: 'site is blocked' };
+  if (identity?.submitUrl) return { submitUrl: identity.submitUrl, declared: true };
+  if (settings.receiverUrl && (settings.reportAllSites || siteMatches(host, settings.allowSites))) {
+    return { submitUrl: receiverSubmitUrl(settings.receiverUrl), declared: false };
+  }
+  return { skip: 'page declares no receiver' };
+}

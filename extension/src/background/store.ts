@@ -1,0 +1,105 @@
+/**
+ * Reports on their way and recently done, in `browser.storage.local`, so nothing is lost when
+ * the receiver is down or the browser restarts:
+ *
+ *     reports   ReportEntry[]  queued ones and the last MAX_HISTORY finished ones
+ *     stats     Stats          what was dropped and why
+ *     lastSent  LastSent       exactly what the last attempt sent (the options page shows it)
+ *
+ * Every change goes through `update()`, one at a time, so concurrent events never overwrite
+ * each other's writes.
+ */
+import type { Annotations } from '../../../shared/src/protocol.ts';
+
+/** Reports waiting to be delivered; past this the oldest waiting one is dropped and counted. */
+export const MAX_QUEUED = 100;
+/** Finished reports kept for the popup. */
+export const MAX_HISTORY = 100;
+
+export type ReportStatus = 'queued' | 'sending' | 'submitted' | 'discarded' | 'failed';
+
+export interface ReportEntry {
+  id: string;
+  /** The error's identity and its destination: repeats with the same key fold into this entry. */
+  key: string;
+  app: string;
+  submitUrl: string;
+  annotations: Annotations;
+  createdAt: number;
+  status: ReportStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  /** Times the error happened, including those after the report was sent. */
+  repeatCount: number;
+  crashId?: string;
+  finishedAt?: number;
+  /** Why the last attempt did not deliver it (shown in the popup). */
+  lastError?: string;
+}
+
+export interface Stats {
+  droppedQueueFull: number;
+  droppedRateLimited: number;
+  droppedInPage: number;
+}
+
+export interface LastSent {
+  at: number;
+  submitUrl: string;
+  annotations: Annotations;
+}
+
+export interface StorageArea {
+  get(keys: string | string[]): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+}
+
+export interface StoreState {
+  reports: ReportEntry[];
+  stats: Stats;
+}
+
+export const EMPTY_STATS: Stats = { droppedQueueFull: 0, droppedRateLimited: 0, droppedInPage: 0 };
+
+const isQueued = (e: ReportEntry): boolean => e.status === 'queued' || e.status === 'sending';
+
+/** Drops the oldest queued entries past MAX_QUEUED and the oldest finished ones past MAX_HISTORY. */
+export function enforceCaps(state: StoreState): void {
+  const queued = state.reports.filter(isQueued).sort((a, b) => a.createdAt - b.createdAt);
+  const overQueue = new Set(queued.slice(0, Math.max(0, queued.length - MAX_QUEUED)));
+  state.stats.droppedQueueFull += overQueue.size;
+  const finished = state.reports.filter((e) => !isQueued(e)).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+  const overHistory = new Set(finished.slice(0, Math.max(0, finished.length - MAX_HISTORY)));
+  state.reports = state.reports.filter((e) => !overQueue.has(e) && !overHistory.has(e));
+}
+
+export class ReportStore {
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly storage: StorageArea) {}
+
+  async read(): Promise<StoreState> {
+    const got = await this.storage.get(['reports', 'stats']);
+    return {
+      reports: Array.isArray(got.reports) ? (got.reports as ReportEntry[]) : [],
+      stats: { ...EMPTY_STATS, ...((got.stats as Partial<Stats>) ?? {}) },
+    };
+  }
+
+  /** Runs `change` on the stored state, alone, enforces the caps and saves; resolves with its result. */
+  update<T>(change: (state: StoreState) => T): Promise<T> {
+    const run = this.#lock.then(async () => {
+      const state = await this.read();
+      const result = change(state);
+      enforceCaps(state);
+      await this.storage.set({ reports: state.reports, stats: state.stats });
+      return result;
+    });
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async saveLastSent(lastSent: LastSent): Promise<void> {
+    await this.storage.set({ lastSent });
+  }
+}

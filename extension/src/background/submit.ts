@@ -1,0 +1,65 @@
+/** One delivery attempt of a report to a collector, and what its answer means. */
+import { type Annotations, encodeSubmission, parseSubmitResponse } from '../../../shared/src/protocol.ts';
+import { parseRetryAfter } from './backoff.ts';
+
+export const SUBMIT_TIMEOUT_MS = 30_000;
+/** How much of a rejection's body is kept as the reason shown in the popup. */
+const MAX_REASON_CHARS = 200;
+
+export type Outcome =
+  | { kind: 'submitted'; crashId: string }
+  /** The collector took it but chose not to keep it (its throttle rules): final. */
+  | { kind: 'discarded'; reason: string }
+  /** Unreachable, 5xx, 429: keep it and try again, after `retryAfterMs` when the server said. */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  /** Any other 4xx, or an answer that is not a collector's: final. */
+  | { kind: 'failed'; reason: string };
+
+function firstLine(body: string): string {
+  return (body.split(/\r?\n/, 1)[0] ?? '').slice(0, MAX_REASON_CHARS);
+}
+
+/**
+ * POSTs the annotations as multipart/form-data, without cookies, and classifies the answer.
+ * Never throws.
+ */
+export async function submitReport(
+  submitUrl: string,
+  annotations: Annotations,
+  fetchFn: typeof fetch = fetch,
+  now: () => number = Date.now,
+): Promise<Outcome> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), SUBMIT_TIMEOUT_MS);
+  let response: Response;
+  let body: string;
+  try {
+    response = await fetchFn(submitUrl, {
+      method: 'POST',
+      body: encodeSubmission(annotations),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer',
+      signal: controller.signal,
+    });
+    body = await response.text();
+  } catch (err) {
+    const reason = controller.signal.aborted ? `no answer in ${SUBMIT_TIMEOUT_MS / 1000} s` : `receiver unreachable (${(err as Error).name})`;
+    return { kind: 'retry', reason };
+  } finally {
+    clearTimeout(timer);
+  }
+  const status = response.status;
+  if (status === 200) {
+    const parsed = parseSubmitResponse(body);
+    if (parsed) return { kind: 'submitted', crashId: parsed.crashId };
+    if (body.startsWith('Discarded=')) return { kind: 'discarded', reason: firstLine(body) };
+    return { kind: 'failed', reason: 'the answer has no CrashID (is the submit URL a Socorrito receiver?)' };
+  }
+  const reason = `HTTP ${status}${body ? `: ${firstLine(body)}` : ''}`;
+  if (status === 429 || status === 408 || status >= 500) {
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+    return retryAfterMs === null ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
+  }
+  return { kind: 'failed', reason };
+}

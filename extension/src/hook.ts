@@ -1,0 +1,187 @@
+/**
+ * The hook, run in the page's own JavaScript world at document_start (a `"world": "MAIN"`
+ * content script), before any script of the page. It listens for uncaught errors and unhandled
+ * promise rejections in the capture phase on `window`, so pages that replace `window.onerror`
+ * or stop propagation in their own listeners do not hide errors from it, and it never calls
+ * preventDefault: the page's own handlers still run and still decide.
+ *
+ * It costs nothing until an error happens. Then it folds repeats of the same error together
+ * and, once per FLUSH_DELAY_MS, hands a JSON batch to the isolated content script in a
+ * CustomEvent on `document`. Every built-in it needs is taken at start, so a page that later
+ * patches `JSON`, `setTimeout` or event getters cannot break it or see what it sends, and
+ * every step is inside try/catch so nothing it does can throw into the page.
+ */
+import { MAX_ERRORS_PER_BATCH, MAX_MESSAGE_CHARS, MAX_STACK_CHARS, MAX_TYPE_CHARS, MAX_URL_CHARS, RELAY_EVENT } from './relay.ts';
+import type { CaptureMechanism, CapturedError } from './relay.ts';
+
+/** How long repeats are gathered before a batch goes to the content script. */
+const FLUSH_DELAY_MS = 100;
+/** Distinct errors one document may report; later new ones are only counted as dropped. */
+const MAX_DISTINCT_PER_DOCUMENT = 200;
+
+(() => {
+  const apply = Reflect.apply;
+  const getter = (proto: object, name: string): ((this: unknown) => unknown) | undefined =>
+    Object.getOwnPropertyDescriptor(proto, name)?.get as ((this: unknown) => unknown) | undefined;
+  const read = (get: ((this: unknown) => unknown) | undefined, target: unknown): unknown => (get ? apply(get, target, []) : undefined);
+
+  const win = window;
+  const doc = document;
+  const stringify = JSON.stringify;
+  const setTimer = win.setTimeout;
+  const addListener = EventTarget.prototype.addEventListener;
+  const dispatch = EventTarget.prototype.dispatchEvent;
+  const CustomEventCtor = CustomEvent;
+  const toText = String;
+  const objectToString = Object.prototype.toString;
+  const stringSlice = String.prototype.slice;
+  const regexExec = RegExp.prototype.exec;
+  const eventTarget = getter(Event.prototype, 'target');
+  const errorMessage = getter(ErrorEvent.prototype, 'message');
+  const errorFilename = getter(ErrorEvent.prototype, 'filename');
+  const errorLine = getter(ErrorEvent.prototype, 'lineno');
+  const errorColumn = getter(ErrorEvent.prototype, 'colno');
+  const errorError = getter(ErrorEvent.prototype, 'error');
+  const rejectionReason = typeof PromiseRejectionEvent === 'function' ? getter(PromiseRejectionEvent.prototype, 'reason') : undefined;
+  const FIRST_FRAME = /(?:@|\(|\bat )((?:[a-z][a-z0-9+.-]*:)[^\s()]*?):(\d+):(\d+)\)?\s*$/im;
+
+  // Keys are kept in plain null-prototype objects: nothing there the page can patch.
+  let pending: Record<string, CapturedError> = Object.create(null);
+  let pendingCount = 0;
+  const seen: Record<string, true> = Object.create(null);
+  let seenCount = 0;
+  let dropped = 0;
+  let flushScheduled = false;
+
+  const cut = (value: unknown, max: number): string => (typeof value === 'string' ? (apply(stringSlice, value, [0, max]) as string) : '');
+  const num = (value: unknown): number => (typeof value === 'number' && value >= 0 && value < 1e9 ? value : 0);
+
+  function preview(value: unknown): string {
+    if (typeof value === 'string') return value;
+    if (typeof value !== 'object' || value === null) return toText(value);
+    try {
+      const json = stringify(value);
+      if (typeof json === 'string' && json !== '{}') return json;
+    } catch {
+      // cycles, throwing toJSON: fall through to the tag
+    }
+    return apply(objectToString, value, []) as string;
+  }
+
+  function describe(value: unknown): { type: string; message: string; stack: string } | null {
+    if (typeof value !== 'object' || value === null) return null;
+    const v = value as { name?: unknown; message?: unknown; stack?: unknown };
+    const message = v.message;
+    if (typeof message !== 'string') return null;
+    const name = v.name;
+    return { type: typeof name === 'string' && name ? name : 'Error', message, stack: typeof v.stack === 'string' ? v.stack : '' };
+  }
+
+  function add(error: Omit<CapturedError, 'count'>): void {
+    const key = error.mechanism + '\u0000' + error.type + '\u0000' + error.message + '\u0000' + error.filename + '\u0000' + error.line + '\u0000' + error.column + '\u0000' + error.stack;
+    const known = pending[key];
+    if (known) {
+      if (known.count < 1e9) known.count++;
+      return;
+    }
+    if (!seen[key]) {
+      if (seenCount >= MAX_DISTINCT_PER_DOCUMENT) {
+        dropped++;
+        return;
+      }
+      seen[key] = true;
+      seenCount++;
+    }
+    if (pendingCount >= MAX_ERRORS_PER_BATCH) {
+      dropped++;
+      return;
+    }
+    pending[key] = { ...error, count: 1 };
+    pendingCount++;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      apply(setTimer, win, [flush, FLUSH_DELAY_MS]);
+    }
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    const errors: CapturedError[] = [];
+    for (const key in pending) errors[errors.length] = pending[key]!;
+    const batch = { errors, dropped };
+    pending = Object.create(null);
+    pendingCount = 0;
+    dropped = 0;
+    try {
+      const detail = stringify(batch);
+      apply(dispatch, doc, [new CustomEventCtor(RELAY_EVENT, { detail })]);
+    } catch {
+      // A page listener on our event threw, or the document is gone: never the page's problem.
+    }
+  }
+
+  function capture(mechanism: CaptureMechanism, value: unknown, fallback: { message: string; filename: string; line: number; column: number }): void {
+    const described = describe(value);
+    let type: string;
+    let message: string;
+    let stack = '';
+    if (described) {
+      ({ type, message, stack } = described);
+    } else if (mechanism === 'unhandledrejection') {
+      type = 'UnhandledRejection';
+      message = 'Non-Error promise rejection captured with value: ' + cut(preview(value), MAX_MESSAGE_CHARS);
+    } else {
+      type = 'Error';
+      message = fallback.message;
+    }
+    let { filename, line, column } = fallback;
+    if (!filename && stack) {
+      const frame = apply(regexExec, FIRST_FRAME, [cut(stack, MAX_STACK_CHARS)]) as RegExpExecArray | null;
+      if (frame) {
+        filename = frame[1]!;
+        line = +frame[2]!;
+        column = +frame[3]!;
+      }
+    }
+    add({
+      mechanism,
+      type: cut(type, MAX_TYPE_CHARS),
+      message: cut(message, MAX_MESSAGE_CHARS),
+      stack: cut(stack, MAX_STACK_CHARS),
+      filename: cut(filename, MAX_URL_CHARS),
+      line: num(line),
+      column: num(column),
+    });
+  }
+
+  function onError(event: Event): void {
+    try {
+      // Resource load failures (img, script 404) are also `error` events seen in the capture
+      // phase; only those whose target is the window are uncaught exceptions.
+      if (read(eventTarget, event) !== win) return;
+      capture('onerror', read(errorError, event), {
+        message: cut(read(errorMessage, event), MAX_MESSAGE_CHARS),
+        filename: cut(read(errorFilename, event), MAX_URL_CHARS),
+        line: num(read(errorLine, event)),
+        column: num(read(errorColumn, event)),
+      });
+    } catch {
+      // never into the page
+    }
+  }
+
+  function onRejection(event: Event): void {
+    try {
+      capture('unhandledrejection', read(rejectionReason, event), { message: '', filename: '', line: 0, column: 0 });
+    } catch {
+      // never into the page
+    }
+  }
+
+  try {
+    apply(addListener, win, ['error', onError, true]);
+    apply(addListener, win, ['unhandledrejection', onRejection, true]);
+  } catch {
+    // a document without a window (should not happen): nothing to hook
+  }
+})();

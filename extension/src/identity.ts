@@ -1,0 +1,108 @@
+/**
+ * The identity a web app declares, from `<meta name="socorrito:…">` tags or the `socorrito`
+ * key of its web app manifest (DESIGN.md):
+ *
+ *     <meta name="socorrito:guid" content="6f1b3a52-…">
+ *     <meta name="socorrito:submit-url" content="https://crashes.shop.example/submit">
+ *     <meta name="socorrito:release" content="1.4.2">
+ *
+ *     { "name": "Shop", "socorrito": { "guid": "…", "submit-url": "…", "release": "…" } }
+ *
+ * All of it is page input: validated and bounded here, and again in the background.
+ */
+
+export const MAX_GUID_CHARS = 128;
+export const MAX_RELEASE_CHARS = 128;
+export const MAX_PRODUCT_CHARS = 128;
+export const MAX_SUBMIT_URL_CHARS = 2_000;
+/** A web app manifest larger than this is not read. */
+export const MAX_MANIFEST_BYTES = 256 * 1024;
+
+export interface AppIdentity {
+  guid?: string;
+  submitUrl?: string;
+  release?: string;
+  productName?: string;
+  source: 'meta' | 'manifest';
+}
+
+const GUID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:{}@-]*$/;
+// Printable text without control characters.
+const PLAIN_TEXT = /^[^\u0000-\u001f\u007f]+$/;
+
+function plain(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed && trimmed.length <= max && PLAIN_TEXT.test(trimmed) ? trimmed : undefined;
+}
+
+/** An http(s) URL without user info, as text; anything else is undefined. */
+export function checkSubmitUrl(value: unknown, base?: string): string | undefined {
+  if (typeof value !== 'string' || !value.trim() || value.length > MAX_SUBMIT_URL_CHARS) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim(), base);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password) return undefined;
+  url.hash = '';
+  return url.href;
+}
+
+/**
+ * A checked identity, or null when nothing usable is declared. `base` resolves a relative
+ * submit URL (the document's or the manifest's URL).
+ */
+export function checkIdentity(value: unknown, base?: string): AppIdentity | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const guidText = plain(v.guid, MAX_GUID_CHARS);
+  const identity: AppIdentity = {
+    guid: guidText && GUID_PATTERN.test(guidText) ? guidText : undefined,
+    submitUrl: checkSubmitUrl(v.submitUrl, base),
+    release: plain(v.release, MAX_RELEASE_CHARS),
+    productName: plain(v.productName, MAX_PRODUCT_CHARS),
+    source: v.source === 'manifest' ? 'manifest' : 'meta',
+  };
+  return identity.guid || identity.submitUrl ? identity : null;
+}
+
+function metaContent(doc: Document, name: string): string | undefined {
+  // CSS.escape is not needed: the names are ours.
+  return doc.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? undefined;
+}
+
+/** The identity from `<meta>` tags, or null when the document declares none. */
+export function identityFromMeta(doc: Document): AppIdentity | null {
+  return checkIdentity(
+    {
+      guid: metaContent(doc, 'socorrito:guid'),
+      submitUrl: metaContent(doc, 'socorrito:submit-url'),
+      release: metaContent(doc, 'socorrito:release'),
+      productName: metaContent(doc, 'socorrito:product') ?? metaContent(doc, 'application-name') ?? doc.title,
+      source: 'meta',
+    },
+    doc.baseURI,
+  );
+}
+
+/** The identity under a parsed web app manifest's `socorrito` key, or null. */
+export function identityFromManifest(manifest: unknown, manifestUrl: string): AppIdentity | null {
+  if (typeof manifest !== 'object' || manifest === null) return null;
+  const m = manifest as Record<string, unknown>;
+  const s = m.socorrito;
+  if (typeof s !== 'object' || s === null) return null;
+  const d = s as Record<string, unknown>;
+  return checkIdentity(
+    {
+      guid: d.guid,
+      submitUrl: d['submit-url'] ?? d.submitUrl ?? d.submit_url,
+      release: d.release,
+      productName: d.product ?? m.short_name ?? m.name,
+      source: 'manifest',
+    },
+    manifestUrl,
+  );
+}

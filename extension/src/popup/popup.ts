@@ -1,0 +1,89 @@
+/** The toolbar popup: recent reports, newest first, like about:crashes. */
+import browser from 'webextension-polyfill';
+import { Annotation } from '../../../shared/src/protocol.ts';
+import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from '../background/messages.ts';
+import type { ReportEntry, Stats } from '../background/store.ts';
+
+const MAX_SHOWN_MESSAGE_CHARS = 160;
+
+/** The report's page on the receiver: the submit URL with `/submit` replaced by `/report/bp-<id>`. */
+export function reportUrl(submitUrl: string, crashId: string): string {
+  const url = new URL(submitUrl);
+  url.search = '';
+  url.hash = '';
+  url.pathname = url.pathname.replace(/\/submit\/?$/, '').replace(/\/$/, '') + `/report/${crashId}`;
+  return url.href;
+}
+
+function statusText(e: ReportEntry): string {
+  switch (e.status) {
+    case 'submitted':
+      return e.repeatCount > 1 ? `submitted (happened ${e.repeatCount} times)` : 'submitted';
+    case 'discarded':
+      return `discarded by the receiver: ${e.lastError ?? ''}`;
+    case 'failed':
+      return `failed: ${e.lastError ?? 'unknown reason'}`;
+    case 'sending':
+      return 'sending…';
+    case 'queued':
+      return e.lastError
+        ? `queued; last try: ${e.lastError}; next try ${new Date(e.nextAttemptAt).toLocaleTimeString()}`
+        : 'queued';
+  }
+}
+
+function cell(text: string, className?: string): HTMLTableCellElement {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function render(reports: ReportEntry[], stats: Partial<Stats>): void {
+  const sorted = [...reports].sort((a, b) => b.createdAt - a.createdAt);
+  const body = document.querySelector('#reports tbody')!;
+  body.replaceChildren(
+    ...sorted.map((e) => {
+      const tr = document.createElement('tr');
+      tr.dataset.status = e.status;
+      const message = `${e.annotations[Annotation.JSErrorType] ?? ''}: ${e.annotations[Annotation.JSErrorMessage] ?? ''}`;
+      const link = cell('');
+      if (e.crashId) {
+        const a = document.createElement('a');
+        a.href = reportUrl(e.submitUrl, e.crashId);
+        a.target = '_blank';
+        a.rel = 'noreferrer';
+        a.textContent = e.crashId;
+        link.append(a);
+      }
+      tr.append(
+        cell(e.app),
+        cell(message.slice(0, MAX_SHOWN_MESSAGE_CHARS), 'error'),
+        cell(new Date(e.createdAt).toLocaleString()),
+        cell(statusText(e), `status status-${e.status}`),
+        link,
+      );
+      return tr;
+    }),
+  );
+  (document.getElementById('reports') as HTMLElement).hidden = sorted.length === 0;
+  (document.getElementById('empty') as HTMLElement).hidden = sorted.length > 0;
+  const dropped: string[] = [];
+  if (stats.droppedQueueFull) dropped.push(`${stats.droppedQueueFull} dropped because the queue was full`);
+  if (stats.droppedRateLimited) dropped.push(`${stats.droppedRateLimited} not reported (rate limit)`);
+  if (stats.droppedInPage) dropped.push(`${stats.droppedInPage} not reported (too many at once in a page)`);
+  document.getElementById('summary')!.textContent = dropped.join('; ');
+  document.body.dataset.ready = 'true';
+}
+
+async function refresh(): Promise<void> {
+  const got = await browser.storage.local.get(['reports', 'stats']);
+  render(Array.isArray(got.reports) ? (got.reports as ReportEntry[]) : [], (got.stats as Partial<Stats>) ?? {});
+}
+
+document.getElementById('retry')!.addEventListener('click', () => void browser.runtime.sendMessage({ type: RETRY_NOW_MESSAGE }));
+document.getElementById('clear')!.addEventListener('click', () => void browser.runtime.sendMessage({ type: CLEAR_HISTORY_MESSAGE }));
+browser.storage.onChanged.addListener((_changes, area) => {
+  if (area === 'local') void refresh();
+});
+void refresh();

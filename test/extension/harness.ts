@@ -1,0 +1,162 @@
+/**
+ * Shared pieces of the extension's end-to-end tests: a fresh build of the extension, the
+ * fixture web app on a tiny local server, the extension's own page in the browser (to read its
+ * storage and drive its options), and a way to read back what a receiver stored.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+// @ts-expect-error: the build script is plain JavaScript (run by node, no types)
+import { buildExtension as buildExtensionJs } from '../../extension/build.mjs';
+import type { RawCrash } from '../../receiver/src/storage/types.ts';
+import { REPO_ROOT, tempDir } from '../helpers/receiver.ts';
+import type { TestReceiver } from '../helpers/receiver.ts';
+
+export const FIXTURE_DIR = join(REPO_ROOT, 'test', 'fixtures', 'webapp');
+export const RELEASE = '1.4.2';
+
+const buildExtension = buildExtensionJs as (options?: { outDir?: string; minify?: boolean }) => Promise<string>;
+
+/** Builds the extension into a temp folder of its own (test files run in parallel). */
+export async function buildTempExtension(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const tmp = await tempDir('socorrito-ext-');
+  const dir = await buildExtension({ outDir: join(tmp.path, 'dist') });
+  return { dir, cleanup: tmp.cleanup };
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+export interface FixtureServer {
+  url: string;
+  /** Where pages declare reports go; change it between tests. */
+  submitUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves test/fixtures/webapp on 127.0.0.1:0, filling `{{SUBMIT_URL}}`, `{{GUID}}` (from the
+ * request's `guid` parameter, so each test can be its own app) and `{{RELEASE}}`.
+ */
+export async function startFixtureServer(submitUrl: string): Promise<FixtureServer> {
+  const state = { submitUrl };
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://fixture.invalid');
+      const name = normalize(url.pathname === '/' ? 'index.html' : url.pathname.slice(1));
+      if (name.startsWith('..') || name.includes('/')) {
+        res.writeHead(404).end();
+        return;
+      }
+      let body: string;
+      try {
+        body = await readFile(join(FIXTURE_DIR, name), 'utf8');
+      } catch {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      // The manifest is fetched without the page's query: its GUID comes from the Referer.
+      const referer = req.headers.referer ? new URL(req.headers.referer) : null;
+      const guid = url.searchParams.get('guid') ?? referer?.searchParams.get('guid') ?? 'a5f0c1de-0000-4000-8000-000000000000';
+      body = body.replaceAll('{{SUBMIT_URL}}', state.submitUrl).replaceAll('{{GUID}}', guid).replaceAll('{{RELEASE}}', RELEASE);
+      res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'text/plain', 'cache-control': 'no-store' }).end(body);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get submitUrl() {
+      return state.submitUrl;
+    },
+    set submitUrl(value: string) {
+      state.submitUrl = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails saying what it waited for. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every raw crash a receiver has stored. */
+export async function storedCrashes(receiver: Pick<TestReceiver, 'storage'>): Promise<RawCrash[]> {
+  const crashes: RawCrash[] = [];
+  for await (const id of receiver.storage.listCrashIds()) {
+    const raw = await receiver.storage.getRaw(id);
+    if (raw) crashes.push(raw);
+  }
+  return crashes;
+}
+
+/** Crashes of one app (by WebAppGUID). */
+export async function crashesOf(receiver: Pick<TestReceiver, 'storage'>, guid: string): Promise<RawCrash[]> {
+  return (await storedCrashes(receiver)).filter((c) => c.annotations.WebAppGUID === guid);
+}
+
+/** Waits until the app has at least `count` crashes on the receiver and returns them. */
+export function waitForCrashes(receiver: Pick<TestReceiver, 'storage'>, guid: string, count = 1, timeoutMs = 15_000): Promise<RawCrash[]> {
+  return waitFor(`${count} crash(es) of app ${guid}`, async () => {
+    const found = await crashesOf(receiver, guid);
+    return found.length >= count ? found : undefined;
+  }, timeoutMs);
+}
+
+/**
+ * The extension's page that Firefox opened on install (the options page): WebDriver BiDi will
+ * not navigate a tab to a moz-extension:// URL, but it can script a page the extension opened.
+ */
+export async function findExtensionPage(browser: Browser): Promise<Page> {
+  return waitFor('the options page the extension opens on install', async () => {
+    for (const page of await browser.pages()) {
+      const href = await page.evaluate(() => location.href).catch(() => '');
+      if (/^(moz|chrome)-extension:\/\//.test(href)) return page;
+    }
+    return undefined;
+  });
+}
+
+/** Reads the extension's browser.storage.local through one of its pages. */
+export async function extensionStorage<T = Record<string, unknown>>(extensionPage: Page, keys: string[] | null = null): Promise<T> {
+  return (await extensionPage.evaluate(
+    (k) => (globalThis as unknown as { browser: { storage: { local: { get(k: string[] | null): Promise<unknown> } } } }).browser.storage.local.get(k),
+    keys,
+  )) as T;
+}
+
+/** Opens one of the extension's pages (e.g. `popup.html`) in the given extension tab and waits for it to be ready. */
+export async function showExtensionPage(extensionPage: Page, file: string): Promise<void> {
+  await extensionPage.evaluate((f) => {
+    location.href = new URL(f, location.href).href;
+  }, file);
+  await waitFor(`${file} to load`, () =>
+    extensionPage.evaluate((f) => location.pathname.endsWith(f.split('?')[0]!) && document.body?.dataset.ready === 'true', file),
+  );
+}
+
+/** A fresh app GUID per test, so apps (and their rate limits) never mix between tests. */
+export function newGuid(): string {
+  return crypto.randomUUID();
+}
