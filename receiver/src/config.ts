@@ -205,7 +205,61 @@ export const OPTIONS = {
     parse: int(1, 24 * 366),
     doc: 'How long a login to the report pages lasts, in hours.',
   }),
+  sourcemapCacheBytes: def({
+    flag: 'sourcemap-cache-bytes',
+    default: 256 * MIB,
+    parse: bytes(1024, 64 * 1024 * MIB),
+    doc: 'Memory for parsed source maps kept between crashes (LRU, counted as map JSON size).',
+  }),
+  maxSourcemapUploadBytes: def({
+    flag: 'max-sourcemap-upload-bytes',
+    default: 256 * MIB,
+    parse: bytes(1024, 16 * 1024 * MIB),
+    doc: 'Largest POST /api/sourcemaps body (all files of one upload).',
+  }),
+  fetchSourcesFrom: def({
+    flag: 'fetch-sources-from',
+    default: [] as string[],
+    parse: origins,
+    doc: 'Origins (comma-separated, or *) whose scripts and maps may be fetched when none were uploaded; empty: never fetch.',
+  }),
+  fetchAllowPrivate: def({
+    flag: 'fetch-allow-private',
+    default: false,
+    parse: bool,
+    doc: 'Let source fetching reach loopback and private addresses (closed networks and tests only).',
+  }),
+  fetchMaxBytes: def({ flag: 'fetch-max-bytes', default: 20 * MIB, parse: bytes(1024, 1024 * MIB), doc: 'Largest script or map fetched.' }),
+  fetchTimeoutMs: def({ flag: 'fetch-timeout-ms', default: 10_000, parse: int(100, 600_000), doc: 'How long one source fetch may take.' }),
+  tuningDir: def({
+    flag: 'tuning-dir',
+    default: undefined as string | undefined,
+    parse: optionalStr,
+    doc: 'Folder with noise-urls.txt, library-urls.txt, irrelevant-frames.txt, message-rewrites.txt (default: receiver/data).',
+  }),
+  libraryUrlPatterns: def({
+    flag: 'library-url-patterns',
+    default: [] as string[],
+    parse: (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean),
+    doc: 'Extra regular expressions (comma-separated) for library frames, besides library-urls.txt.',
+  }),
 };
+
+/** `https://a.example,https://b.example` or `*`: origins, each checked. */
+function origins(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of list) {
+    if (o === '*') continue;
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new Error(`expected origins like https://shop.example, got ${JSON.stringify(o)}`);
+    }
+    if (!/^https?:$/.test(url.protocol) || url.origin !== o.replace(/\/$/, '')) throw new Error(`expected an http(s) origin without a path, got ${JSON.stringify(o)}`);
+  }
+  return list.map((o) => o.replace(/\/$/, ''));
+}
 
 type Options = typeof OPTIONS;
 export type Config = { [K in keyof Options]: Options[K]['default'] };

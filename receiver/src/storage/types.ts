@@ -41,6 +41,10 @@ export interface ProcessedFrame {
     context?: { pre: string[]; line: string; post: string[] };
   };
   notes?: string[];
+  /** The frame ran after an `await` (Gecko `async*`, V8 `at async`). */
+  async?: boolean;
+  /** Code made by `eval`/`Function`: url and line are where it was made. */
+  eval?: boolean;
 }
 
 /**

@@ -1,0 +1,182 @@
+import type { CrashStorage, ProcessedCrash, RawCrash, WorkQueue } from '../storage/types.ts';
+import type { Symbolicator } from '../symbols/symbolicate.ts';
+import { errorName } from './pipeline.ts';
+import { emptyProcessedCrash, processCrash } from './process-crash.ts';
+import type { Tuning } from './tuning.ts';
+
+/** Times a crash whose processing threw is tried before it is saved with `processing_error`. */
+export const MAX_PROCESSING_ATTEMPTS = 3;
+/** Queue entries read per round. */
+const BATCH = 50;
+/** Without a wake-up, the queue is looked at this often anyway (entries written by another process). */
+export const IDLE_POLL_MS = 5_000;
+/** Wait before retrying a crash that threw. */
+const RETRY_DELAY_MS = 200;
+
+export interface ProcessorOptions {
+  storage: CrashStorage;
+  queue: WorkQueue;
+  symbolicator: Symbolicator | null;
+  tuning: Tuning;
+  /** Told of each processed crash once it is saved (the index adds it). Errors are logged, not retried. */
+  onProcessed?: (processed: ProcessedCrash, raw: RawCrash) => void | Promise<void>;
+  log?: (line: string) => void;
+  now?: () => Date;
+  idlePollMs?: number;
+}
+
+export interface ProcessorStats {
+  processed: number;
+  failed: number;
+  retried: number;
+  pending: number;
+}
+
+/**
+ * Drains the durable work queue in the background, one crash at a time: never on the request
+ * path of `POST /submit`. Woken by the collector for each accepted crash, it also reads the
+ * queue on start (crashes accepted before a restart) and every `idlePollMs`.
+ */
+export class BackgroundProcessor {
+  readonly stats: ProcessorStats = { processed: 0, failed: 0, retried: 0, pending: 0 };
+  readonly #attempts = new Map<string, number>();
+  readonly #log: (line: string) => void;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #woken = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Something was queued: look now rather than at the next poll. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Finishes the crash in hand and stops. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    this.#loop = null;
+  }
+
+  /** Resolves when the queue is empty (for tests and the reprocess command). */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  /** Processes one crash now and saves it (also used by reprocessing). */
+  async processOne(crashId: string): Promise<ProcessedCrash | null> {
+    const raw = await this.options.storage.getRaw(crashId);
+    if (!raw) return null;
+    const processed = await processCrash(raw, { symbolicator: this.options.symbolicator, tuning: this.options.tuning, now: this.options.now });
+    await this.options.storage.saveProcessed(processed);
+    await this.#tell(processed, raw);
+    return processed;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      this.#woken = false;
+      let ids: string[] = [];
+      try {
+        ids = await this.options.queue.pending(BATCH);
+      } catch (err) {
+        this.#log(`processor: cannot read the queue: ${errorName(err)}: ${(err as Error).message}`);
+      }
+      this.stats.pending = ids.length;
+      if (ids.length === 0) {
+        for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        if (!this.#woken) await this.#sleep(this.options.idlePollMs ?? IDLE_POLL_MS);
+        continue;
+      }
+      let progressed = false;
+      for (const id of ids) {
+        if (!this.#running) break;
+        progressed = (await this.#attempt(id)) || progressed;
+        // Let the event loop serve requests between crashes.
+        await new Promise((r) => setImmediate(r));
+      }
+      if (!progressed && this.#running) await this.#sleep(RETRY_DELAY_MS);
+    }
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /** Returns whether the crash left the queue. */
+  async #attempt(id: string): Promise<boolean> {
+    try {
+      const processed = await this.processOne(id);
+      if (!processed) this.#log(`processor: ${id} is queued but not stored; dropping it from the queue`);
+      await this.options.queue.done(id);
+      this.#attempts.delete(id);
+      this.stats.processed++;
+      return true;
+    } catch (err) {
+      const attempts = (this.#attempts.get(id) ?? 0) + 1;
+      this.#attempts.set(id, attempts);
+      this.#log(`processor: ${id} failed (attempt ${attempts} of ${MAX_PROCESSING_ATTEMPTS}): ${(err as Error).stack ?? String(err)}`);
+      if (attempts < MAX_PROCESSING_ATTEMPTS) {
+        this.stats.retried++;
+        return false;
+      }
+      await this.#giveUp(id, err);
+      return true;
+    }
+  }
+
+  /** Records why in the crash, so it is visible and not retried forever, and drops it from the queue. */
+  async #giveUp(id: string, err: unknown): Promise<void> {
+    this.stats.failed++;
+    this.#attempts.delete(id);
+    try {
+      const raw = await this.options.storage.getRaw(id);
+      if (raw) {
+        const processed = emptyProcessedCrash(raw, (this.options.now ?? (() => new Date()))());
+        processed.processing_error = errorName(err);
+        processed.notes.push(`processing failed ${MAX_PROCESSING_ATTEMPTS} times: ${errorName(err)}`);
+        await this.options.storage.saveProcessed(processed);
+        await this.#tell(processed, raw);
+      }
+    } catch (saveErr) {
+      this.#log(`processor: could not record the failure of ${id}: ${errorName(saveErr)}`);
+    }
+    await this.options.queue.done(id).catch(() => undefined);
+  }
+
+  async #tell(processed: ProcessedCrash, raw: RawCrash): Promise<void> {
+    if (!this.options.onProcessed) return;
+    try {
+      await this.options.onProcessed(processed, raw);
+    } catch (err) {
+      this.#log(`processor: onProcessed failed for ${processed.crash_id}: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        done();
+      };
+    });
+  }
+}

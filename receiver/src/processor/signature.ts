@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import type { ProcessedFrame } from '../storage/types.ts';
+import { type Rule, runRules } from './pipeline.ts';
+import type { Tuning } from './tuning.ts';
+
+/** Frames named in a signature after the error type. */
+export const MAX_SIGNATURE_FRAMES = 3;
+/** Socorro's limit: longer signatures are cut and end in `...`. */
+export const MAX_SIGNATURE_CHARS = 255;
+
+/** What the signature rules read and write. */
+export interface SignatureContext {
+  errorType: string | null;
+  message: string | null;
+  frames: readonly ProcessedFrame[];
+  tuning: Tuning;
+  /** Normalised error type, set by the first rule. */
+  type: string;
+  /** Frame names chosen for the signature. */
+  frameNames: string[];
+  signature: string;
+  /** How the signature was made: each rule that changed it, from what. */
+  notes: string[];
+}
+
+function setSignature(ctx: SignatureContext, rule: string, value: string, describe?: string): void {
+  if (value === ctx.signature) return;
+  ctx.notes.push(`${rule}: ${JSON.stringify(ctx.signature)} -> ${describe ?? JSON.stringify(value)}`);
+  ctx.signature = value;
+}
+
+/**
+ * The signature generator's rules, in order: the type comes first because every later rule
+ * builds on it; frames before the message fallback, which only runs when no frame qualified;
+ * the length cap last.
+ */
+export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
+  {
+    // Firefox, Chrome and Safari agree on the type; Chrome's onerror adds "Uncaught ".
+    name: 'error-type',
+    predicate: () => true,
+    action(ctx) {
+      const fromMessage = /^(?:Uncaught )?([A-Z][A-Za-z]*(?:Error|Exception|Violation))\b/.exec(ctx.message ?? '')?.[1];
+      const given = (ctx.errorType ?? '').replace(/^Uncaught\s+/, '').trim();
+      ctx.type = /^[\w$.-]{1,80}$/.test(given) ? given : (fromMessage ?? 'Error');
+      setSignature(ctx, 'error-type', ctx.type);
+    },
+  },
+  {
+    // The first few meaningful frames: no noise, no plumbing; library frames only where they
+    // are the code the app called into, not the framework that called the app.
+    name: 'frames',
+    predicate: (ctx) => ctx.frames.length > 0,
+    action(ctx) {
+      const names: string[] = [];
+      let seenApp = false;
+      let pendingLibrary: string | null = null;
+      for (const frame of ctx.frames) {
+        if (names.length >= MAX_SIGNATURE_FRAMES) break;
+        if (frame.category === 'noise') continue;
+        const name = signatureFunctionName(frame);
+        if (!name || ctx.tuning.irrelevantFrames.some((re) => re.test(name))) continue;
+        if (frame.category === 'library') {
+          if (!seenApp) pendingLibrary = name;
+          continue;
+        }
+        if (!seenApp && pendingLibrary) names.push(pendingLibrary);
+        seenApp = true;
+        if (names.length < MAX_SIGNATURE_FRAMES) names.push(name);
+      }
+      if (!seenApp && pendingLibrary) names.push(pendingLibrary);
+      // Collapse direct recursion: `a | a | a` says no more than `a`.
+      ctx.frameNames = names.filter((n, i) => n !== names[i - 1]);
+      if (ctx.frameNames.length) setSignature(ctx, 'frames', `${ctx.type}: ${ctx.frameNames.join(' | ')}`);
+    },
+  },
+  {
+    // No usable frame: group by the message with its variable parts taken out.
+    name: 'message-fallback',
+    predicate: (ctx) => ctx.frameNames.length === 0,
+    action(ctx) {
+      const message = normalizeMessage(ctx.message ?? '', ctx.tuning);
+      if (message) setSignature(ctx, 'message-fallback', `${ctx.type}: ${message}`, 'error type + normalised message');
+    },
+  },
+  {
+    name: 'length-cap',
+    predicate: (ctx) => ctx.signature.length > MAX_SIGNATURE_CHARS,
+    action(ctx) {
+      setSignature(ctx, 'length-cap', `${ctx.signature.slice(0, MAX_SIGNATURE_CHARS - 3)}...`, `first ${MAX_SIGNATURE_CHARS - 3} characters + ...`);
+    },
+  },
+];
+
+/** Runs the signature rules; failures are recorded in `notes` and the rest still run. */
+export async function generateSignature(input: {
+  errorType: string | null;
+  message: string | null;
+  frames: readonly ProcessedFrame[];
+  tuning: Tuning;
+}): Promise<{ signature: string; signature_id: string; notes: string[] }> {
+  const ctx: SignatureContext = { ...input, type: 'Error', frameNames: [], signature: '', notes: [] };
+  await runRules(SIGNATURE_RULES, ctx);
+  if (!ctx.signature) ctx.signature = ctx.type;
+  return { signature: ctx.signature, signature_id: signatureId(ctx.signature), notes: ctx.notes };
+}
+
+/**
+ * A stable, URL-safe short ID of a signature's text: the first 16 characters of the base64url
+ * SHA-256. The same text always gives the same ID, on any receiver.
+ */
+export function signatureId(signature: string): string {
+  return createHash('sha256').update(signature, 'utf8').digest('base64url').slice(0, 16);
+}
+
+/**
+ * A frame's function name as a signature shows it: the original name when symbolicated, with
+ * the parts browsers add and that differ between them removed (`async `, `new `, `[as x]`,
+ * `Object.`, `HTMLButtonElement.`, Gecko's `/<`).
+ */
+export function signatureFunctionName(frame: ProcessedFrame): string | null {
+  let name = frame.original?.function ?? frame.function;
+  if (!name) return null;
+  name = name
+    .replace(/^async\s+/, '')
+    .replace(/^new\s+/, '')
+    .replace(/\s*\[as [^\]]*\]$/, '')
+    .replace(/^(?:Object|Module|Window|Document|HTML\w*Element|Element|Node|EventTarget|XMLHttpRequest)\./, '')
+    .replace(/(?:\/<)+$/, '')
+    .replace(/^\*/, '')
+    .replace(/[/<]+$/, '')
+    .trim();
+  if (!name || name === '<anonymous>' || name === 'anonymous' || name === '?') return null;
+  return name.length > 120 ? `${name.slice(0, 117)}...` : name;
+}
+
+/**
+ * A message with each browser's wording made one (message-rewrites.txt) and its variable
+ * parts replaced: URLs, UUIDs, hex numbers, quoted strings, numbers.
+ *
+ * @example normalizeMessage(`can't access property "total", cart is undefined`, tuning)
+ *   // 'Cannot read properties of undefined (reading total)'
+ * @example normalizeMessage('Request 42 to https://x.example/a failed', tuning) // 'Request <n> to <url> failed'
+ */
+export function normalizeMessage(message: string, tuning: Tuning): string {
+  let text = message.split('\n')[0]!.trim();
+  for (const { pattern, replacement } of tuning.messageRewrites) text = text.replace(pattern, replacement);
+  text = text
+    .replace(/\b[a-z][\w+.-]*:\/\/[^\s'"`)]+/gi, '<url>')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '<str>')
+    .replace(/\b0x[0-9a-f]+\b|\b[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b(?=[^\w]|$)/gi, (m) => (m.length >= 6 || m.startsWith('0x') ? '<hex>' : m))
+    .replace(/(?<![\w$])-?\d+(?:\.\d+)?(?![\w$])/g, '<n>')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}

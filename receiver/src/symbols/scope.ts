@@ -1,0 +1,357 @@
+/**
+ * Finds the function that encloses a position in JavaScript or TypeScript source, by a light
+ * tokenizer and brace matching (no full parser: sources may be TypeScript, JSX or minified).
+ * Used to name a symbolicated frame after the original function it ran in: the map's `names`
+ * entry at a call site names the callee, not the caller.
+ */
+
+export interface FunctionRange {
+  /** `name`, `Class.method`, or `outer/<` for an anonymous function inside `outer`; null for top-level anonymous. */
+  name: string | null;
+  /** Position of the name token (1-based line, 0-based column), when the function has one. */
+  nameAt: { line: number; column: number } | null;
+  start: number;
+  end: number;
+}
+
+export interface ScopeIndex {
+  /** The innermost function containing the position (1-based line, 0-based column), or null. */
+  enclosing(line: number, column: number): FunctionRange | null;
+}
+
+interface Token {
+  type: 'name' | 'punct' | 'string' | 'number' | 'template' | 'regex';
+  value: string;
+  start: number;
+  end: number;
+}
+
+const KEYWORDS_NOT_NAMES = new Set([
+  'if', 'for', 'while', 'switch', 'catch', 'with', 'function', 'return', 'typeof', 'do', 'else', 'try', 'finally',
+  'new', 'delete', 'void', 'in', 'of', 'instanceof', 'case', 'throw', 'await', 'yield',
+]);
+const METHOD_MODIFIERS = new Set(['async', 'static', 'get', 'set', 'public', 'private', 'protected', 'readonly', 'override', 'abstract', '*']);
+/** Sources larger than this are not scanned (a frame keeps the map's name instead). */
+export const MAX_SCAN_CHARS = 5 * 1024 * 1024;
+
+/** Builds the index of function ranges of `source`. */
+export function indexScopes(source: string): ScopeIndex {
+  const lineStarts = [0];
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const toOffset = (line: number, column: number): number => (lineStarts[line - 1] ?? source.length) + column;
+  const toPosition = (offset: number): { line: number; column: number } => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - lineStarts[lo]! };
+  };
+  const ranges = source.length > MAX_SCAN_CHARS ? [] : findFunctions(tokenize(source), source.length, toPosition);
+  return {
+    enclosing(line, column) {
+      const offset = toOffset(line, column);
+      let best: FunctionRange | null = null;
+      for (const r of ranges) {
+        if (r.start <= offset && offset < r.end && (!best || r.start >= best.start)) best = r;
+      }
+      return best;
+    },
+  };
+}
+
+function tokenize(src: string): Token[] {
+  const tokens: Token[] = [];
+  // Template literal nesting: a `${` inside a template pushes, its `}` resumes the template.
+  const braceStack: ('brace' | 'template')[] = [];
+  let i = 0;
+  const n = src.length;
+  const regexAllowed = (): boolean => {
+    const prev = tokens[tokens.length - 1];
+    if (!prev) return true;
+    if (prev.type === 'name') return KEYWORDS_NOT_NAMES.has(prev.value);
+    if (prev.type === 'punct') return !(prev.value === ')' || prev.value === ']' || prev.value === '}');
+    return false;
+  };
+  const readTemplate = (from: number): number => {
+    // From just after ` or }, up to and including the closing ` or the ${ (which pushes).
+    let j = from;
+    while (j < n) {
+      const c = src[j];
+      if (c === '\\') j += 2;
+      else if (c === '`') return j + 1;
+      else if (c === '$' && src[j + 1] === '{') {
+        braceStack.push('template');
+        return j + 2;
+      } else j++;
+    }
+    return n;
+  };
+  while (i < n) {
+    const c = src[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '/' && src[i + 1] === '/') {
+      const e = src.indexOf('\n', i);
+      i = e < 0 ? n : e;
+      continue;
+    }
+    if (c === '/' && src[i + 1] === '*') {
+      const e = src.indexOf('*/', i + 2);
+      i = e < 0 ? n : e + 2;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < n && src[j] !== c && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+      tokens.push({ type: 'string', value: '', start: i, end: j + 1 });
+      i = j + 1;
+      continue;
+    }
+    if (c === '`') {
+      const e = readTemplate(i + 1);
+      tokens.push({ type: 'template', value: '', start: i, end: e });
+      i = e;
+      continue;
+    }
+    if (/[A-Za-z_$\u00a0-\uffff]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[\w$\u00a0-\uffff]/.test(src[j]!)) j++;
+      tokens.push({ type: 'name', value: src.slice(i, j), start: i, end: j });
+      i = j;
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      let j = i + 1;
+      while (j < n && /[\w.]/.test(src[j]!)) j++;
+      tokens.push({ type: 'number', value: '', start: i, end: j });
+      i = j;
+      continue;
+    }
+    if (c === '/' && regexAllowed()) {
+      let j = i + 1;
+      let inClass = false;
+      while (j < n && src[j] !== '\n') {
+        const d = src[j];
+        if (d === '\\') j++;
+        else if (d === '[') inClass = true;
+        else if (d === ']') inClass = false;
+        else if (d === '/' && !inClass) break;
+        j++;
+      }
+      j++;
+      while (j < n && /\w/.test(src[j]!)) j++;
+      tokens.push({ type: 'regex', value: '', start: i, end: j });
+      i = j;
+      continue;
+    }
+    if (c === '=' && src[i + 1] === '>') {
+      tokens.push({ type: 'punct', value: '=>', start: i, end: i + 2 });
+      i += 2;
+      continue;
+    }
+    if (c === '{') braceStack.push('brace');
+    if (c === '}') {
+      if (braceStack.pop() === 'template') {
+        const e = readTemplate(i + 1);
+        tokens.push({ type: 'template', value: '', start: i, end: e });
+        i = e;
+        continue;
+      }
+    }
+    tokens.push({ type: 'punct', value: c, start: i, end: i + 1 });
+    i++;
+  }
+  return tokens;
+}
+
+interface Open {
+  char: string;
+  /** For `{`: what the block is. */
+  kind: 'function' | 'class' | 'object' | 'block' | 'paren';
+  name: string | null;
+  nameAt: number | null;
+  start: number;
+  /** Expression-bodied arrows that end when this nesting level closes or at a `,`/`;` in it. */
+  arrows: { name: string | null; nameAt: number | null; start: number }[];
+}
+
+function findFunctions(tokens: Token[], length: number, toPosition: (o: number) => { line: number; column: number }): FunctionRange[] {
+  const out: FunctionRange[] = [];
+  const stack: Open[] = [{ char: '', kind: 'block', name: null, nameAt: null, start: 0, arrows: [] }];
+  const top = (): Open => stack[stack.length - 1]!;
+  const enclosingFunctionName = (): string | null => {
+    for (let s = stack.length - 1; s >= 0; s--) if (stack[s]!.kind === 'function') return stack[s]!.name;
+    return null;
+  };
+  const anonymousName = (): string | null => {
+    const outer = enclosingFunctionName();
+    return outer ? `${outer.replace(/\/<$/, '')}/<` : null;
+  };
+  const closeArrows = (open: Open, at: number): void => {
+    for (const a of open.arrows) out.push(range(a.name, a.nameAt, a.start, at));
+    open.arrows = [];
+  };
+  const range = (name: string | null, nameAt: number | null, start: number, end: number): FunctionRange => ({
+    name,
+    nameAt: nameAt === null ? null : toPosition(nameAt),
+    start,
+    end,
+  });
+
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type !== 'punct') continue;
+    const v = t.value;
+    if (v === '(' || v === '[') {
+      stack.push({ char: v, kind: 'paren', name: null, nameAt: null, start: t.start, arrows: [] });
+    } else if (v === ')' || v === ']') {
+      if (stack.length > 1) closeArrows(stack.pop()!, t.start);
+    } else if (v === '{') {
+      const header = describeBlock(tokens, i, top());
+      let name = header.name;
+      if (header.kind === 'function') {
+        if (name && header.method) {
+          const cls = top();
+          if (cls.kind === 'class' || cls.kind === 'object') name = cls.name ? `${cls.name}.${name}` : name;
+        }
+        if (!name) name = anonymousName();
+      }
+      stack.push({ char: '{', kind: header.kind, name, nameAt: header.nameAt, start: t.start, arrows: [] });
+    } else if (v === '}') {
+      if (stack.length > 1) {
+        const open = stack.pop()!;
+        closeArrows(open, t.start);
+        if (open.kind === 'function') out.push(range(open.name, open.nameAt, open.start, t.end));
+      }
+    } else if (v === ',' || v === ';') {
+      closeArrows(top(), t.start);
+    } else if (v === '=>' && tokens[i + 1]?.value !== '{') {
+      const header = arrowHeader(tokens, i);
+      top().arrows.push({ name: header.name ?? anonymousName(), nameAt: header.nameAt, start: t.end });
+    }
+  }
+  for (const open of stack) closeArrows(open, length);
+  return out;
+}
+
+/** Index of the `(` matching the `)` at `close`, or -1. */
+function matchParenBack(tokens: Token[], close: number): number {
+  let depth = 0;
+  for (let j = close; j >= 0; j--) {
+    const v = tokens[j]!.value;
+    if (tokens[j]!.type !== 'punct') continue;
+    if (v === ')') depth++;
+    else if (v === '(') {
+      depth--;
+      if (depth === 0) return j;
+    }
+  }
+  return -1;
+}
+
+/** The name an assigned or property value gets: `name = …`, `name: …`, `this.name = …`. */
+function assignedName(tokens: Token[], before: number): { name: string | null; nameAt: number | null } {
+  const op = tokens[before];
+  const target = tokens[before - 1];
+  if (op?.type === 'punct' && (op.value === '=' || op.value === ':') && target?.type === 'name') {
+    return { name: target.value, nameAt: target.start };
+  }
+  return { name: null, nameAt: null };
+}
+
+function arrowHeader(tokens: Token[], arrow: number): { name: string | null; nameAt: number | null } {
+  let j = arrow - 1;
+  // `(a, b): T =>` — skip a return type back to `)`.
+  j = skipTypeAnnotation(tokens, j);
+  if (tokens[j]?.value === ')') j = matchParenBack(tokens, j) - 1;
+  else j -= 1; // single parameter `x =>`
+  if (tokens[j]?.value === '>') j = skipGenericsBack(tokens, j);
+  if (tokens[j]?.value === 'async') j--;
+  return assignedName(tokens, j);
+}
+
+function skipGenericsBack(tokens: Token[], gt: number): number {
+  let depth = 0;
+  for (let j = gt; j >= 0; j--) {
+    const v = tokens[j]!.value;
+    if (v === '>') depth++;
+    else if (v === '<' && --depth === 0) return j - 1;
+  }
+  return gt;
+}
+
+/** From the token before `{` or `=>`, steps back over a TypeScript return type `): T` to the `)`. */
+function skipTypeAnnotation(tokens: Token[], j: number): number {
+  if (tokens[j]?.value === ')' || tokens[j]?.value === '=>') return j;
+  for (let k = j, steps = 0; k > 0 && steps < 40; k--, steps++) {
+    const t = tokens[k]!;
+    if (t.value === ':' && tokens[k - 1]?.value === ')') return k - 1;
+    if (t.type === 'punct' && !['<', '>', '.', '[', ']', '|', '&', ',', '?', '(', ')', '=>'].includes(t.value)) return j;
+  }
+  return j;
+}
+
+function describeBlock(
+  tokens: Token[],
+  brace: number,
+  parent: Open,
+): { kind: Open['kind']; name: string | null; nameAt: number | null; method: boolean } {
+  let j = skipTypeAnnotation(tokens, brace - 1);
+  const prev = tokens[j];
+  if (!prev) return { kind: 'block', name: null, nameAt: null, method: false };
+  if (prev.value === '=>') {
+    const h = arrowHeader(tokens, j);
+    return { kind: 'function', ...h, method: false };
+  }
+  // `class Name extends Base {`
+  for (let k = j, steps = 0; k >= 0 && steps < 12; k--, steps++) {
+    const t = tokens[k]!;
+    if (t.type === 'name' && t.value === 'class') {
+      const named = tokens[k + 1]?.type === 'name' && tokens[k + 1]!.value !== 'extends' ? tokens[k + 1]! : null;
+      const assigned = assignedName(tokens, k - 1);
+      return { kind: 'class', name: named?.value ?? assigned.name, nameAt: named?.start ?? assigned.nameAt, method: false };
+    }
+    if (t.type === 'punct' && !['.', '<', '>', ',', '(', ')'].includes(t.value)) break;
+  }
+  if (prev.value === ')') {
+    const open = matchParenBack(tokens, j);
+    j = open - 1;
+    if (tokens[j]?.value === '>') j = skipGenericsBack(tokens, j);
+    const before = tokens[j];
+    if (!before) return { kind: 'block', name: null, nameAt: null, method: false };
+    if (before.value === 'function') {
+      const assigned = assignedName(tokens, j - 1);
+      return { kind: 'function', ...assigned, method: false };
+    }
+    if (before.value === '*' && tokens[j - 1]?.value === 'function') {
+      return { kind: 'function', ...assignedName(tokens, j - 2), method: false };
+    }
+    if (before.type === 'name' && !KEYWORDS_NOT_NAMES.has(before.value)) {
+      let k = j - 1;
+      while (k >= 0 && tokens[k]!.value === '*') k--;
+      if (tokens[k]?.value === 'function') return { kind: 'function', name: before.value, nameAt: before.start, method: false };
+      // A call followed by a block is not a function (`foo(x) {` does not occur in valid JS outside
+      // class bodies and object literals, where it is a method).
+      const inBody = parent.kind === 'class' || parent.kind === 'object';
+      const modifier = METHOD_MODIFIERS.has(tokens[k]?.value ?? '');
+      if (inBody || modifier || tokens[k]?.value === ',' || tokens[k]?.value === '{' || tokens[k]?.value === '}' || tokens[k]?.value === ';') {
+        return { kind: 'function', name: before.value === 'constructor' ? 'constructor' : before.value, nameAt: before.start, method: true };
+      }
+    }
+    if (before.type === 'punct' && before.value === ']') {
+      return { kind: 'function', name: null, nameAt: null, method: true };
+    }
+    return { kind: 'block', name: null, nameAt: null, method: false };
+  }
+  // Object literals: `name = {`, `name: {`, `({`, `return {`, `[{`.
+  if (prev.value === '=' || prev.value === ':' || prev.value === '(' || prev.value === ',' || prev.value === '[' || prev.value === 'return') {
+    const assigned = prev.value === '=' || prev.value === ':' ? assignedName(tokens, j) : { name: null, nameAt: null };
+    return { kind: 'object', name: assigned.name, nameAt: assigned.nameAt, method: false };
+  }
+  return { kind: 'block', name: null, nameAt: null, method: false };
+}

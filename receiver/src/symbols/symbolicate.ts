@@ -1,0 +1,315 @@
+import { createHash } from 'node:crypto';
+import { SourceMapConsumer } from 'source-map';
+import type { ProcessedFrame } from '../storage/types.ts';
+import { ByteLruCache } from './cache.ts';
+import type { RemoteFetcher } from './remote.ts';
+import { indexScopes, type ScopeIndex } from './scope.ts';
+import { inlineSourceMap, scriptReferences, type SourceMapStore, type StoredFile } from './store.ts';
+import { fileKeysForUrl } from './validate.ts';
+
+/** Lines of original source shown before and after a symbolicated line. */
+export const CONTEXT_LINES = 5;
+/** Context lines longer than this are cut (original sources can be minified too). */
+export const MAX_CONTEXT_LINE_CHARS = 300;
+/** Map files that failed to parse, remembered so each crash does not parse them again. */
+const MAX_REMEMBERED_FAILURES = 1000;
+
+export interface SymbolicatorOptions {
+  store: SourceMapStore;
+  /** Byte budget of parsed source maps kept in memory (counted as the size of their JSON). */
+  cacheBytes: number;
+  /** Fetches scripts and maps from the app's origin when nothing was uploaded; null: off. */
+  remote?: RemoteFetcher | null;
+}
+
+/** The minified position of a frame, as the stack string gives it. */
+export interface FrameLocation {
+  function: string | null;
+  url: string | null;
+  line: number | null;
+  column: number | null;
+}
+
+export interface Symbolicated {
+  original?: NonNullable<ProcessedFrame['original']>;
+  /** Why the frame stayed minified, or what was uncertain. */
+  notes: string[];
+  /** The map used (its upload key or URL), for the processed crash's notes. */
+  map?: string;
+}
+
+interface LoadedMap {
+  consumer: SourceMapConsumer;
+  scopes: Map<string, ScopeIndex | null>;
+}
+
+interface MapSource {
+  /** Cache key: the content hash. */
+  id: string;
+  label: string;
+  text: () => Promise<string>;
+  /** The generated script, when we have it (to find the enclosing function on the minified side). */
+  script?: { id: string; text: () => Promise<string> };
+}
+
+type Resolution = { map: MapSource } | { note: string };
+
+/**
+ * Maps minified frames back to original file, line, column and function with source maps from
+ * the store (by URL and by debug ID), inline `data:` maps, and optionally the app's origin.
+ * Parsed maps stay in a byte-bounded LRU; evicted consumers are destroyed.
+ */
+export class Symbolicator {
+  readonly maps: ByteLruCache<LoadedMap>;
+  readonly #generatedScopes: ByteLruCache<ScopeIndex>;
+  readonly #failed = new Map<string, string>();
+
+  constructor(private readonly options: SymbolicatorOptions) {
+    this.maps = new ByteLruCache<LoadedMap>(options.cacheBytes, (m) => m.consumer.destroy());
+    this.#generatedScopes = new ByteLruCache<ScopeIndex>(Math.max(1, Math.floor(options.cacheBytes / 4)));
+  }
+
+  /** Frees every cached consumer. */
+  close(): void {
+    this.maps.clear();
+    this.#generatedScopes.clear();
+  }
+
+  async symbolicate(frame: FrameLocation, app: string | null, release: string | null): Promise<Symbolicated> {
+    if (!frame.url || frame.line === null) return { notes: ['not symbolicated: the frame has no script position'] };
+    const resolution = await this.#resolve(frame.url, app, release);
+    if ('note' in resolution) return { notes: [resolution.note] };
+    const { map } = resolution;
+    let loaded: LoadedMap;
+    try {
+      loaded = await this.#load(map);
+    } catch (err) {
+      return { notes: [`source map ${map.label} could not be used: ${(err as Error).name === 'Error' ? 'parse error' : (err as Error).name}`], map: map.label };
+    }
+    const notes: string[] = [];
+    if (frame.column === null) notes.push('the stack gives no column; mapped from the start of the line');
+    const column0 = Math.max(0, (frame.column ?? 1) - 1);
+    const pos = loaded.consumer.originalPositionFor({ line: frame.line, column: column0 });
+    if (pos.source === null || pos.line === null) {
+      return { notes: [`position ${frame.line}:${frame.column ?? '?'} is outside the source map ${map.label}`], map: map.label };
+    }
+    const content = loaded.consumer.sourceContentFor(pos.source, true);
+    const name = await this.#functionName(loaded, pos.source, pos.line, pos.column ?? 0, content, map, frame, notes);
+    const original: NonNullable<ProcessedFrame['original']> = {
+      file: pos.source,
+      line: pos.line,
+      column: (pos.column ?? 0) + 1,
+      function: name,
+    };
+    if (content !== null) original.context = contextLines(content, pos.line);
+    else notes.push(`the source map ${map.label} has no sourcesContent for ${pos.source}, so no context lines`);
+    return { original, notes, map: map.label };
+  }
+
+  /**
+   * The original function's name: the function enclosing the original position (scanned from
+   * sourcesContent); else the original name of the minified function enclosing the generated
+   * position; else the map's name at the position; else the minified name.
+   */
+  async #functionName(
+    loaded: LoadedMap,
+    source: string,
+    line: number,
+    column: number,
+    content: string | null,
+    map: MapSource,
+    frame: FrameLocation,
+    notes: string[],
+  ): Promise<string | null> {
+    if (content !== null) {
+      let scopes = loaded.scopes.get(source);
+      if (scopes === undefined) {
+        scopes = indexScopes(content);
+        loaded.scopes.set(source, scopes);
+      }
+      const fn = scopes?.enclosing(line, column);
+      if (fn?.name) return fn.name;
+    }
+    if (map.script && frame.line !== null) {
+      const generated = await this.#generatedScopeIndex(map.script);
+      const fn = generated?.enclosing(frame.line, Math.max(0, (frame.column ?? 1) - 1));
+      if (fn?.nameAt) {
+        const named = loaded.consumer.originalPositionFor(fn.nameAt);
+        if (named.name) return named.name;
+      }
+    }
+    const atPosition = loaded.consumer.originalPositionFor({ line: frame.line!, column: Math.max(0, (frame.column ?? 1) - 1) }).name;
+    if (atPosition) {
+      notes.push('function name from the map at this position (no original source to find the enclosing function)');
+      return atPosition;
+    }
+    return null;
+  }
+
+  async #generatedScopeIndex(script: { id: string; text: () => Promise<string> }): Promise<ScopeIndex | null> {
+    const cached = this.#generatedScopes.get(script.id);
+    if (cached) return cached;
+    try {
+      const text = await script.text();
+      const index = indexScopes(text);
+      this.#generatedScopes.set(script.id, index, text.length);
+      return index;
+    } catch {
+      return null;
+    }
+  }
+
+  async #load(map: MapSource): Promise<LoadedMap> {
+    const cached = this.maps.get(map.id);
+    if (cached) return cached;
+    const failure = this.#failed.get(map.id);
+    if (failure) throw Object.assign(new Error('failed before'), { name: failure });
+    let text: string;
+    let consumer: SourceMapConsumer;
+    try {
+      text = await map.text();
+      const json = JSON.parse(text.replace(/^\)\]\}'[^\n]*\n/, '')) as ConstructorParameters<typeof SourceMapConsumer>[0];
+      consumer = await new SourceMapConsumer(json);
+    } catch (err) {
+      const name = err instanceof SyntaxError ? 'invalid JSON' : (err as Error).name === 'Error' ? 'invalid source map' : (err as Error).name;
+      if (this.#failed.size >= MAX_REMEMBERED_FAILURES) this.#failed.clear();
+      this.#failed.set(map.id, name);
+      throw Object.assign(new Error('source map failed'), { name });
+    }
+    const loaded: LoadedMap = { consumer, scopes: new Map() };
+    this.maps.set(map.id, loaded, text.length);
+    return loaded;
+  }
+
+  /** Finds the map for a script URL: uploaded (debug ID, sourceMappingURL, `<file>.map`), inline, or remote. */
+  async #resolve(url: string, app: string | null, release: string | null): Promise<Resolution> {
+    const keys = fileKeysForUrl(url.startsWith('/') ? `~${url}` : url);
+    if (keys.length === 0) return { note: `not symbolicated: ${shortUrl(url)} is not an http(s) script URL` };
+    const { store } = this.options;
+    if (app && release) {
+      const script = await store.find(app, release, keys);
+      if (script?.kind === 'map') return { note: `${script.key} was uploaded as a source map, not as the script` };
+      if (script) {
+        const scriptSource = { id: `script:${script.sha256}`, text: async () => (await store.read(app, release, script)).toString('utf8') };
+        const viaScript = await this.#mapForStoredScript(app, release, script, scriptSource);
+        if (viaScript) return viaScript;
+      }
+      const direct = await store.find(app, release, keys.map((k) => `${k}.map`));
+      if (direct?.kind === 'map') {
+        return { map: this.#storedMap(app, release, direct, script ? { id: `script:${script.sha256}`, text: async () => (await store.read(app, release, script)).toString('utf8') } : undefined) };
+      }
+      if (script) return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release}: the script names none and no ${script.key}.map was uploaded` };
+    }
+    if (this.options.remote) {
+      const remote = await this.#resolveRemote(url, app, release);
+      if (remote) return remote;
+    }
+    if (!app || !release) return { note: 'no source map: the crash has no WebAppGUID and Version to find uploaded maps by' };
+    return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release} of this app` };
+  }
+
+  async #mapForStoredScript(
+    app: string,
+    release: string,
+    script: StoredFile,
+    scriptSource: { id: string; text: () => Promise<string> },
+  ): Promise<Resolution | null> {
+    const { store } = this.options;
+    if (script.debug_id) {
+      const byId = await store.findByDebugId(app, release, script.debug_id);
+      if (byId) return { map: this.#storedMap(app, byId.release, byId.file, scriptSource) };
+    }
+    if (script.source_mapping_url === 'data:') {
+      return {
+        map: {
+          id: `inline:${script.sha256}`,
+          label: `inline map of ${script.key}`,
+          text: async () => {
+            const inline = inlineSourceMap(await scriptSource.text());
+            if (inline === null) throw Object.assign(new Error('bad data URL'), { name: 'invalid data: URL' });
+            return inline;
+          },
+          script: scriptSource,
+        },
+      };
+    }
+    if (script.source_mapping_url) {
+      const target = resolveReference(script.key, script.source_mapping_url);
+      const keys = target ? fileKeysForUrl(target) : [];
+      const found = keys.length ? await store.find(app, release, keys) : null;
+      if (found?.kind === 'map') return { map: this.#storedMap(app, release, found, scriptSource) };
+    }
+    return null;
+  }
+
+  #storedMap(app: string, release: string, file: StoredFile, script?: MapSource['script']): MapSource {
+    return {
+      id: `map:${file.sha256}`,
+      label: file.key,
+      text: async () => (await this.options.store.read(app, release, file)).toString('utf8'),
+      script,
+    };
+  }
+
+  async #resolveRemote(url: string, app: string | null, release: string | null): Promise<Resolution | null> {
+    const remote = this.options.remote!;
+    const scriptUrl = url.replace(/#.*$/, '');
+    let scriptText: string;
+    try {
+      scriptText = await remote.fetchText(scriptUrl);
+    } catch (err) {
+      return { note: `no uploaded source map, and fetching ${shortUrl(scriptUrl)} failed: ${(err as { code?: string }).code ?? (err as Error).name}` };
+    }
+    const scriptSource = { id: `remote-script:${hash(scriptText)}`, text: async () => scriptText };
+    const refs = scriptReferences(scriptText);
+    if (refs.debugId && app && release) {
+      const byId = await this.options.store.findByDebugId(app, release, refs.debugId);
+      if (byId) return { map: this.#storedMap(app, byId.release, byId.file, scriptSource) };
+    }
+    if (refs.sourceMappingUrl === 'data:') {
+      const inline = inlineSourceMap(scriptText);
+      if (inline) return { map: { id: `inline:${hash(inline)}`, label: `inline map of ${shortUrl(scriptUrl)}`, text: async () => inline, script: scriptSource } };
+    }
+    const mapUrl = refs.sourceMappingUrl ? resolveReference(scriptUrl, refs.sourceMappingUrl) : `${scriptUrl.replace(/\?.*$/, '')}.map`;
+    if (!mapUrl) return { note: `the script ${shortUrl(scriptUrl)} names a source map we cannot resolve` };
+    try {
+      const mapText = await remote.fetchText(mapUrl);
+      return { map: { id: `remote-map:${hash(mapText)}`, label: shortUrl(mapUrl), text: async () => mapText, script: scriptSource } };
+    } catch (err) {
+      return { note: `no uploaded source map, and fetching ${shortUrl(mapUrl)} failed: ${(err as { code?: string }).code ?? (err as Error).name}` };
+    }
+  }
+}
+
+/** Resolves a `sourceMappingURL` against the script's key or URL (`~/static/app.js` + `app.js.map`). */
+export function resolveReference(base: string, reference: string): string | null {
+  try {
+    if (base.startsWith('~/')) {
+      const resolved = new URL(reference, `http://any.invalid${base.slice(1)}`);
+      return resolved.origin === 'http://any.invalid' ? `~${resolved.pathname}` : resolved.href;
+    }
+    return new URL(reference, base).href;
+  } catch {
+    return null;
+  }
+}
+
+function contextLines(content: string, line: number): { pre: string[]; line: string; post: string[] } {
+  const lines = content.split(/\r?\n/);
+  const cut = (s: string): string => (s.length > MAX_CONTEXT_LINE_CHARS ? `${s.slice(0, MAX_CONTEXT_LINE_CHARS)}…` : s);
+  const i = line - 1;
+  return {
+    pre: lines.slice(Math.max(0, i - CONTEXT_LINES), i).map(cut),
+    line: cut(lines[i] ?? ''),
+    post: lines.slice(i + 1, i + 1 + CONTEXT_LINES).map(cut),
+  };
+}
+
+function shortUrl(url: string): string {
+  const noQuery = url.replace(/[?#].*$/, '');
+  return noQuery.length > 200 ? `${noQuery.slice(0, 200)}…` : noQuery;
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,200 @@
+import { parse as parseWithStacktraceParser } from 'stacktrace-parser';
+
+/**
+ * One frame of a JavaScript `error.stack`, as the string gives it: the function name (null when
+ * the engine printed none), the script URL, and 1-based line and column.
+ */
+export interface StackFrame {
+  function: string | null;
+  url: string | null;
+  line: number | null;
+  column: number | null;
+  /** The frame ran after an `await` (`async*` in Gecko, `at async` in V8). */
+  async?: boolean;
+  /** The code was `eval`ed or built with `Function`; url/line point at the call that made it. */
+  eval?: boolean;
+  /** The line as it appeared in the stack, trimmed (and cut to MAX_FRAME_LINE_CHARS). */
+  raw: string;
+}
+
+/**
+ * Longest stack line we read. Longer lines are cut there before parsing, as Sentry does: it
+ * bounds the work per line whatever a page puts in a stack, and no real frame needs more.
+ */
+export const MAX_FRAME_LINE_CHARS = 1024;
+
+/** Most frames kept from one stack; engines print 10 to 200, pages can make more. */
+export const MAX_FRAMES = 500;
+
+const UNKNOWN = '<unknown>';
+const V8_FRAME = /^\s*at\s/;
+
+/**
+ * Parses a stack from Firefox/Gecko, Chrome/V8 or Safari/JSC into frames, innermost first.
+ * Built on `stacktrace-parser`, with fixes for what it gets wrong (V8 message lines read as
+ * frames, `(async url)`, `safari-extension:(//…)`, `@` inside Gecko function names, Safari
+ * frames without a location, webpack's `(error: url)` lines, ...).
+ *
+ * @example parseStack('TypeError: x is undefined\n    at total (https://a.example/app.js:1:42)')
+ *   // [{ function: 'total', url: 'https://a.example/app.js', line: 1, column: 42, raw: 'at total (…)' }]
+ */
+export function parseStack(stack: string): StackFrame[] {
+  const lines = stack.split(/\r?\n/);
+  // V8 starts with the message (which may span lines and contain anything); its frames all
+  // start with `at`. Gecko and JSC have no message and every line is a frame.
+  const v8 = lines.some((l) => V8_FRAME.test(l));
+  const frames: StackFrame[] = [];
+  for (const full of lines) {
+    if (frames.length >= MAX_FRAMES) break;
+    const line = full.length > MAX_FRAME_LINE_CHARS ? full.slice(0, MAX_FRAME_LINE_CHARS) : full;
+    const frame = v8 ? parseV8Line(line) : parseGeckoOrJscLine(line);
+    if (frame) frames.push(frame);
+  }
+  return frames;
+}
+
+// ---------------------------------------------------------------- V8
+
+const WEBPACK_ERROR = /^\s*(?:at\s+)?\(error: \(?(.*?)\)?\)\s*$/;
+const V8_AT_SIGN = /^(\s*at\s+.*?\S)\s+@\s+(\S.*)$/;
+const SAFARI_EXTENSION_V8 = /^(\s*at\s+)(?:(.*?)@)?((?:safari|safari-web)-extension):\(\/\/(.*)\)\s*$/;
+
+function parseV8Line(line: string): StackFrame | null {
+  const raw = line.trim();
+  // webpack's ChunkLoadError puts the chunk URL on lines of its own: `(error: https://…)`.
+  const webpack = WEBPACK_ERROR.exec(line);
+  if (webpack) return { function: null, url: webpack[1]!, line: null, column: null, raw };
+  if (!V8_FRAME.test(line)) return null;
+
+  let text = line;
+  // Some tools print `at fn @ url:l:c`.
+  const atSign = V8_AT_SIGN.exec(text);
+  if (atSign) text = `${atSign[1]} (${atSign[2]})`;
+  // Safari extension URLs in V8 form: `at fn@safari-extension:(//id/file.js:1:2)`.
+  const safari = SAFARI_EXTENSION_V8.exec(text);
+  if (safari) text = `${safari[1]}${safari[2] ? `${safari[2]} ` : ''}(${safari[3]}://${safari[4]})`;
+
+  let async = false;
+  // `at async fn (url)` and `at async url`: the async marker is not part of the name.
+  const asyncMatch = /^(\s*at\s+)async\s+(.*)$/.exec(text);
+  if (asyncMatch) {
+    async = true;
+    text = `${asyncMatch[1]}${asyncMatch[2]}`;
+  }
+  // `at fn (async url)`, as older Chrome printed it.
+  text = text.replace(/\(async\s+/, () => {
+    async = true;
+    return '(';
+  });
+
+  const isEval = /\(eval at /.test(text);
+  const native = /\((?:native|\[native code\])\)\s*$/.exec(text);
+  const parsed = parseWithStacktraceParser(text)[0];
+  if (!parsed) {
+    // A bare `at name` (V8 prints it for frames without a script).
+    const m = /^\s*at\s+(\S.*?)\s*$/.exec(text);
+    return m ? { function: m[1]!, url: null, line: null, column: null, raw } : null;
+  }
+  let name = parsed.methodName === UNKNOWN ? null : parsed.methodName;
+  let url = parsed.file;
+  if (native) url = 'native';
+  if (async && name === null && url === null) return null;
+  if (name && asyncMatch) name = `async ${name}`;
+  const frame: StackFrame = { function: name, url, line: parsed.lineNumber, column: parsed.column, raw };
+  hideDataUrl(frame);
+  if (async) frame.async = true;
+  if (isEval) frame.eval = true;
+  return frame;
+}
+
+/**
+ * A `data:` script's URL is the whole script: page data, often kilobytes, and no file anyone
+ * can look up. Like Sentry, name it by its media type; its line and column point into a
+ * script we do not have, so they go too.
+ */
+function hideDataUrl(frame: StackFrame): void {
+  if (!frame.url?.startsWith('data:')) return;
+  const type = /^data:([\w.+-]+\/[\w.+-]+)?/.exec(frame.url)?.[1] ?? 'text/plain';
+  frame.url = `<data:${type}>`;
+  frame.line = null;
+  frame.column = null;
+}
+
+// ---------------------------------------------------------------- Gecko and JSC
+
+const LOCATION = /^(.*?)(?::(\d+))?(?::(\d+))?$/;
+const GECKO_EVAL = /^(.*?) line (\d+)(?: > (?:eval|Function|Function line \d+)(?: line \d+)?)*? > (?:eval|Function)$/;
+
+function parseGeckoOrJscLine(line: string): StackFrame | null {
+  const raw = line.trim();
+  if (raw === '') return null;
+
+  let text = raw;
+  let async = false;
+  // Gecko marks the first frame after an await with `async*` (older: `@async*`).
+  const asyncPrefix = /^(.*?)async\*(.*)$/.exec(text);
+  if (asyncPrefix && !/@/.test(asyncPrefix[1]!.replace(/@$/, ''))) {
+    async = true;
+    text = asyncPrefix[1]!.replace(/@$/, '') + asyncPrefix[2]!;
+  }
+
+  const at = splitAtSign(text);
+  if (at === null) {
+    // JSC prints anonymous frames as the bare location. A line with no location at all (JSC's
+    // `eval code`, a message line) is no frame anyone can use.
+    if (/:\d+$/.test(text) || /^[a-z][\w+.-]*:\/\//i.test(text)) return locationOnly(text, raw, async);
+    return null;
+  }
+  const name = stripGeckoArguments(at.name);
+  const location = at.location;
+  if (location === '[native code]') return withFlags({ function: name, url: '[native code]', line: null, column: null, raw }, async, false);
+
+  const evalMatch = / > (?:eval|Function)/.test(location) ? GECKO_EVAL.exec(location.replace(/:\d+:\d+$/, '')) : null;
+  if (evalMatch) {
+    return withFlags({ function: name ?? 'eval', url: evalMatch[1]!, line: Number(evalMatch[2]), column: null, raw }, async, true);
+  }
+  const loc = LOCATION.exec(location)!;
+  return withFlags(
+    { function: name, url: loc[1] || null, line: loc[2] ? Number(loc[2]) : null, column: loc[3] ? Number(loc[3]) : null, raw },
+    async,
+    false,
+  );
+}
+
+function locationOnly(text: string, raw: string, async: boolean): StackFrame {
+  const loc = LOCATION.exec(text)!;
+  return withFlags({ function: null, url: loc[1] || null, line: loc[2] ? Number(loc[2]) : null, column: loc[3] ? Number(loc[3]) : null, raw }, async, false);
+}
+
+function withFlags(frame: StackFrame, async: boolean, isEval: boolean): StackFrame {
+  hideDataUrl(frame);
+  if (async) frame.async = true;
+  if (isEval) frame.eval = true;
+  return frame;
+}
+
+/**
+ * Splits `name@location` at the first `@` outside brackets and quotes: Gecko names such as
+ * `obj["@fn"]` contain `@`, URLs (`https://user@host/`) may too, after it.
+ */
+function splitAtSign(text: string): { name: string; location: string } | null {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') depth = Math.max(0, depth - 1);
+    else if (ch === '@' && depth === 0) return { name: text.slice(0, i), location: text.slice(i + 1) };
+  }
+  return null;
+}
+
+/** Old Gecko printed arguments: `fn("a", 1)@url`, `()@url`, `(null)@url`. Keep the name only. */
+function stripGeckoArguments(name: string): string | null {
+  const m = /^([^(]*?)\((.*)\)$/.exec(name);
+  const bare = m && !/[[\]"']/.test(m[1]!) ? m[1]! : name;
+  return bare === '' ? null : bare;
+}
