@@ -12,6 +12,7 @@ import {
   RELEASE,
   buildTempExtension,
   crashesOf,
+  storedCrashes,
   extensionStorage,
   findExtensionPage,
   newGuid,
@@ -77,4 +78,127 @@ describe('capture in Firefox', () => {
     expect(a.JSStack).not.toContain('s3cret');
     await page.close();
   });
+
+  // Each way a web app can fail, as DESIGN.md's JSMechanism and a real Firefox stack show it.
+  const CASES = [
+    { name: 'a classic script while it runs', fixtureCase: 'script', type: 'TypeError', mechanism: 'onerror', frame: ['loadCart', 'app.js'] },
+    { name: 'an addEventListener handler', fixtureCase: 'event', type: 'RangeError', mechanism: 'onerror', frame: ['clickHandler', 'app.js'], message: 'quantity out of range' },
+    { name: 'an inline onclick handler', fixtureCase: 'inline', type: 'ReferenceError', mechanism: 'onerror', frame: ['onclick', 'index.html'], message: 'checkoutInline is not defined' },
+    { name: 'a module script', fixtureCase: 'module', type: 'TypeError', mechanism: 'onerror', frame: ['applyCoupon', 'module.js'] },
+    { name: 'a promise rejected with an Error', fixtureCase: 'rejection-error', type: 'SyntaxError', mechanism: 'unhandledrejection', frame: ['fetchPrices', 'app.js'], message: 'bad price list' },
+  ] as const;
+
+  it.each(CASES)('reports an error from $name', async ({ fixtureCase, type, mechanism, frame, ...rest }) => {
+    const { page, guid } = await openCase(fixtureCase);
+    const [crash] = await waitForCrashes(receiver, guid);
+    const a = crash!.annotations;
+    expect(a.JSErrorType).toBe(type);
+    expect(a.JSMechanism).toBe(mechanism);
+    if ('message' in rest) expect(a.JSErrorMessage).toBe(rest.message);
+    expect(a.JSStack).toMatch(FIREFOX_FRAME(frame[0], frame[1]));
+    expect(a.JSStack).not.toContain('?');
+    expect(a.URL).toBe(`${fixture.url}/index.html`);
+    expect(a.JSFilename).toMatch(new RegExp(`^${fixture.url}/(app\\.js|module\\.js|index\\.html)$`));
+    expect(Number(a.JSLine)).toBeGreaterThan(0);
+    await expectOnlyReports(guid, 1);
+    await page.close();
+  });
+
+  it('reports a promise rejected with a value that is not an Error', async () => {
+    const { page, guid } = await openCase('rejection-value');
+    const [crash] = await waitForCrashes(receiver, guid);
+    const a = crash!.annotations;
+    expect(a.JSErrorType).toBe('UnhandledRejection');
+    expect(a.JSMechanism).toBe('unhandledrejection');
+    expect(a.JSErrorMessage).toBe('Non-Error promise rejection captured with value: {"code":42,"reason":"out of stock"}');
+    expect(a.JSStack).toBe('');
+    await expectOnlyReports(guid, 1);
+    await page.close();
+  });
+
+  it('reports an error in a same-origin iframe under the embedding app', async () => {
+    const { page, guid } = await openCase('iframe');
+    const [crash] = await waitForCrashes(receiver, guid);
+    const a = crash!.annotations;
+    expect(a.WebAppGUID).toBe(guid);
+    expect(a.JSErrorType).toBe('EvalError');
+    expect(a.JSErrorMessage).toBe('widget broke in a frame');
+    expect(a.URL).toBe(`${fixture.url}/frame.html`);
+    expect(a.JSStack).toMatch(FIREFOX_FRAME('frameWidget', 'frame.js'));
+    await page.close();
+  });
+
+  it('reads the identity from the web app manifest when there are no meta tags', async () => {
+    const { page, guid } = await openCase('none', newGuid(), 'manifest-app.html');
+    const [crash] = await waitForCrashes(receiver, guid);
+    expect(crash!.annotations.ProductName).toBe('PWA');
+    expect(crash!.annotations.Version).toBe(RELEASE);
+    expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('pwaTimer', 'manifest-app.html'));
+    await page.close();
+  });
+
+  it('still sees errors when the page replaces window.onerror and stops propagation, and the page handler still runs', async () => {
+    const { page, guid } = await openCase('fight');
+    const [crash] = await waitForCrashes(receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('thrown past a hostile onerror');
+    expect(await page.evaluate(() => (window as unknown as { __pageOnErrorRan?: number }).__pageOnErrorRan)).toBe(1);
+    await page.close();
+  });
+
+  it('still sees errors when a page listener calls stopImmediatePropagation', async () => {
+    const { page, guid } = await openCase('stop');
+    const [crash] = await waitForCrashes(receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('thrown past stopImmediatePropagation');
+    await page.close();
+  });
+
+  it('ignores forged relay events from the page and keeps working', async () => {
+    const { page, guid } = await openCase('forge');
+    const [crash] = await waitForCrashes(receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('after forgery');
+    await expectOnlyReports(guid, 1);
+    await page.close();
+  });
+
+  it('folds 10,000 identical errors in a loop into one report with a repeat count', async () => {
+    const { page, guid } = await openCase('flood');
+    // 'flood done' is thrown by the timer after all 10,000: once it is stored, the loop is over.
+    await waitFor('the flood-done report', async () => (await crashesOf(receiver, guid)).find((c) => c.annotations.JSErrorMessage === 'flood done'));
+    const floods = (await crashesOf(receiver, guid)).filter((c) => c.annotations.JSErrorMessage === 'flood tick');
+    expect(floods).toHaveLength(1);
+    expect(Number(floods[0]!.annotations.JSRepeatCount)).toBeGreaterThanOrEqual(1);
+    const entry = await waitFor('the flood entry to count all 10,000', async () => {
+      const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string>; repeatCount: number }[] }>(extensionPage, ['reports']);
+      const found = reports.find((r) => r.annotations.WebAppGUID === guid && r.annotations.JSErrorMessage === 'flood tick');
+      return found?.repeatCount === 10_000 ? found : undefined;
+    });
+    expect(entry.repeatCount).toBe(10_000);
+    await expectOnlyReports(guid, 2);
+    await page.close();
+  });
+
+  it('leaves a page that declares nothing alone', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${fixture.url}/plain.html`);
+    await page.waitForFunction(() => document.title === 'done');
+    // Then a declared app in the same tab: once its report is stored, the plain page's errors
+    // (thrown and flushed before) have long been seen by the background.
+    const guid = newGuid();
+    await page.goto(`${fixture.url}/index.html?case=timer&guid=${guid}`);
+    await waitForCrashes(receiver, guid);
+    const all = await storedCrashes(receiver);
+    expect(all.filter((c) => /undeclared/.test(c.annotations.JSErrorMessage ?? ''))).toEqual([]);
+    const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string> }[] }>(extensionPage, ['reports']);
+    expect(reports.filter((r) => r.annotations.URL?.includes('plain.html'))).toEqual([]);
+    await page.close();
+  });
 });
+
+/** Waits until the extension has nothing queued for the app, then checks how many reports the receiver has. */
+async function expectOnlyReports(guid: string, count: number): Promise<void> {
+  await waitFor(`no queued report for ${guid}`, async () => {
+    const { reports } = await extensionStorage<{ reports: { status: string; annotations: Record<string, string> }[] }>(extensionPage, ['reports']);
+    return !reports.some((r) => r.annotations.WebAppGUID === guid && (r.status === 'queued' || r.status === 'sending'));
+  });
+  expect(await crashesOf(receiver, guid)).toHaveLength(count);
+}
