@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
-import { collectorRoutes, type CollectorStats } from './collector/route.ts';
+import { type AcceptedListener, collectorRoutes, type CollectorStats } from './collector/route.ts';
 import type { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
+import type { Forwarder } from './forwarder/forwarder.ts';
+import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashStorage, WorkQueue } from './storage/types.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import { crashApiRoutes } from './web/api-crashes.ts';
+import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
@@ -24,7 +27,9 @@ export interface AppDeps {
   adminToken: string;
   throttler?: Throttler;
   version: HealthOptions['version'];
-  onAccepted?: (crashId: string) => void;
+  onAccepted?: AcceptedListener | AcceptedListener[];
+  /** The forwarding registry and outbox (issue 7); their API is mounted when given. */
+  forwarding?: { registry: AppRegistry; forwarder: Forwarder };
   log: (line: string) => void;
 }
 
@@ -58,6 +63,7 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   app.route('/', login.guarded);
   app.get('/api/stats', (c) => c.json({ collector: collector.stats }));
   app.route('/', crashApiRoutes(deps.storage));
+  if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage }));
   app.route('/', indexApiRoutes(deps.index));
   app.route('/', pageRoutes({ index: deps.index, storage: deps.storage, rebuilding: deps.indexRebuilding ?? (() => false) }));
 

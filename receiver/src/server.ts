@@ -5,6 +5,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
+import { type Forwarder, openForwarding } from './forwarder/forwarder.ts';
+import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
 import type { FsOps } from './storage/durable.ts';
@@ -19,6 +21,9 @@ export interface RunningReceiver {
   dataDir: string;
   storage: FsCrashStorage;
   queue: FsWorkQueue;
+  /** The forwarding outbox and the app registry (issue 7). */
+  forwarder: Forwarder;
+  registry: AppRegistry;
   /** The SQLite crash index behind the report pages and the API. */
   index: CrashIndex;
   /** Resolves once a background index rebuild started at open has finished. */
@@ -52,6 +57,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   const queue = new FsWorkQueue(dataDir, storage.tmpDir, deps.fs);
   await queue.open();
   const token = await ensureAdminToken(dataDir, storage.tmpDir, config.adminToken);
+  const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
   const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
   const crashIndex = openIndexForServer(dataDir, storage, log);
 
@@ -65,6 +71,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     adminToken: token.token,
     throttler,
     version: readVersion(),
+    onAccepted: [(id, raw) => forwarder.accepted(id, raw)],
+    forwarding: { registry, forwarder },
     log,
   });
 
@@ -85,6 +93,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     queue,
     index: crashIndex.index,
     indexRebuilt: crashIndex.rebuilt,
+    forwarder,
+    registry,
     close: () =>
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
@@ -96,6 +106,6 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
           void crashIndex.close().then(done, done);
         });
         closeIdle();
-      }),
+      }).then(() => forwarder.stop()),
   };
 }

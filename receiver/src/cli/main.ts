@@ -1,3 +1,4 @@
+import { appsCommand, APPS_HELP } from './apps.ts';
 import { serveCommand, SERVE_HELP } from './serve.ts';
 import { submitCommand, SUBMIT_HELP } from './submit.ts';
 import { type CliIo, processIo, UsageError } from './usage.ts';
@@ -8,6 +9,7 @@ type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: stri
 export const COMMANDS: Record<string, Command> = {
   serve: { run: serveCommand, help: SERVE_HELP },
   submit: { run: submitCommand, help: SUBMIT_HELP },
+  apps: { run: appsCommand, help: APPS_HELP },
 };
 
 function usage(): string {

@@ -11,6 +11,13 @@ import { type SubmissionLimits, parseSubmission } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
 
+/**
+ * Told about an accepted crash once it is durable, before the client is answered: the processor
+ * wakes up, the forwarder puts it in its outbox. A listener that fails is logged and the crash
+ * stays accepted (it is on disk).
+ */
+export type AcceptedListener = (crashId: string, raw: RawCrash) => void | Promise<void>;
+
 /** Seconds a client is asked to wait before retrying when storage cannot write. */
 export const STORAGE_RETRY_AFTER_SECONDS = 60;
 
@@ -23,8 +30,8 @@ export interface CollectorOptions {
   appRatePerMinute?: number;
   trustProxy?: boolean;
   now?: () => Date;
-  /** Told about each accepted crash once it is durable (the processor wakes up). */
-  onAccepted?: (crashId: string) => void;
+  /** Told about each accepted crash once it is durable; several listeners run together. */
+  onAccepted?: AcceptedListener | AcceptedListener[];
   log?: (line: string) => void;
 }
 
@@ -103,7 +110,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
       };
       await saveOrUnavailable(options, raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])));
       stats.accepted++;
-      options.onAccepted?.(crashId);
+      await notifyAccepted(options.onAccepted, raw, log);
       return answer(200, formatSubmitResponse(crashId));
     } catch (err) {
       if (err instanceof SubmissionRejected) {
@@ -138,6 +145,15 @@ async function saveOrUnavailable(options: CollectorOptions, raw: RawCrash, files
     // is the only copy.
     await options.storage.delete(raw.crash_id).catch(() => undefined);
     throw unavailable(err);
+  }
+}
+
+/** Runs every listener and waits for all; a failure is logged, never turned into an error answer. */
+async function notifyAccepted(listeners: CollectorOptions['onAccepted'], raw: RawCrash, log: (line: string) => void): Promise<void> {
+  const all = listeners === undefined ? [] : Array.isArray(listeners) ? listeners : [listeners];
+  const results = await Promise.allSettled(all.map(async (listener) => listener(raw.crash_id, raw)));
+  for (const r of results) {
+    if (r.status === 'rejected') log(`collector: after accepting bp-${raw.crash_id}: ${(r.reason as Error)?.stack ?? String(r.reason)}`);
   }
 }
 

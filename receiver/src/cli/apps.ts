@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { AppRegistry, InvalidApp, REGISTRY_FILE } from '../forwarder/registry.ts';
+import { FsCrashStorage } from '../storage/fs-storage.ts';
+import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+
+export const APPS_HELP = `socorrito apps add --guid GUID --submit-url URL [--trust-dumps] [--no-keep-copy] [--data-dir ./data]
+socorrito apps list [--json] [--data-dir ./data]
+socorrito apps remove --guid GUID [--data-dir ./data]
+  The apps a master forwards crashes for: a crash whose WebAppGUID is registered goes to the
+  app's private receiver. --trust-dumps also forwards minidumps and other files; --no-keep-copy
+  deletes the master's copy once forwarded. Works whether or not the server runs.`;
+
+/** `socorrito apps add|list|remove`: edits `<data-dir>/forward-apps.json`, which a running server re-reads. */
+export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseCommandArgs(
+    'apps',
+    rest,
+    {
+      'data-dir': { type: 'string' },
+      guid: { type: 'string' },
+      'submit-url': { type: 'string' },
+      'trust-dumps': { type: 'boolean' },
+      'no-trust-dumps': { type: 'boolean' },
+      'no-keep-copy': { type: 'boolean' },
+      'keep-copy': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
+  if (positionals.length) throw new UsageError(`apps: unexpected ${JSON.stringify(positionals[0])}. Run 'socorrito help' for usage.`);
+  const dataDir = resolve(values['data-dir'] ?? io.env.SOCORRITO_DATA_DIR ?? './data');
+  const layout = new FsCrashStorage(dataDir);
+  const registry = new AppRegistry(dataDir, layout.tmpDir);
+
+  switch (action) {
+    case 'add': {
+      if (!values.guid) throw new UsageError('apps add: --guid is required');
+      if (!values['submit-url']) throw new UsageError('apps add: --submit-url is required, e.g. https://crashes.example.com/submit');
+      if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
+      if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
+      const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
+      try {
+        const { app, created } = await registry.upsert({
+          guid: values.guid,
+          submitUrl: values['submit-url'],
+          trustFiles: flag(values['trust-dumps'], values['no-trust-dumps']),
+          keepCopy: flag(values['keep-copy'], values['no-keep-copy']),
+        });
+        io.out(`${created ? 'added' : 'updated'} ${describe(app)}`);
+        return 0;
+      } catch (err) {
+        if (err instanceof InvalidApp) throw new UsageError(`apps add: ${err.problems.join('; ')}`);
+        throw err;
+      }
+    }
+    case 'list': {
+      const apps = await registry.list();
+      if (values.json) io.out(JSON.stringify({ apps }, null, 2));
+      else if (!apps.length) io.out(`no apps registered in ${dataDir}/${REGISTRY_FILE}`);
+      else for (const app of apps) io.out(describe(app));
+      return 0;
+    }
+    case 'remove': {
+      if (!values.guid) throw new UsageError('apps remove: --guid is required');
+      if (await registry.remove(values.guid)) {
+        io.out(`removed ${values.guid}`);
+        return 0;
+      }
+      io.err(`socorrito apps remove: no app ${JSON.stringify(values.guid)} in ${dataDir}/${REGISTRY_FILE}`);
+      return 1;
+    }
+    default:
+      throw new UsageError(`apps: expected add, list or remove${action ? `, got ${JSON.stringify(action)}` : ''}\n\n${APPS_HELP}`);
+  }
+}
+
+function describe(app: { guid: string; submit_url: string; trust_files: boolean; keep_copy: boolean }): string {
+  return `${app.guid} -> ${app.submit_url} (files: ${app.trust_files ? 'forwarded' : 'withheld'}; master copy: ${app.keep_copy ? 'kept' : 'deleted after forwarding'})`;
+}

@@ -1,0 +1,595 @@
+import { Annotation } from '../../../shared/src/protocol.ts';
+import { type SubmitFile, submitCrash } from '../cli/submit.ts';
+import { RateLimiter } from '../collector/rate-limit.ts';
+import type { Config } from '../config.ts';
+import type { CrashStorage, RawCrash, WorkQueue } from '../storage/types.ts';
+import type { FsOps } from '../storage/durable.ts';
+import { FsCrashStorage } from '../storage/fs-storage.ts';
+import { FsOutbox, type OutboxEntry } from './outbox.ts';
+import { forwardedSubmission, hopsOf } from './policy.ts';
+import { AppRegistry, normalizeSubmitUrl } from './registry.ts';
+import { type ForwardingStatus, ForwardingStatusStore, statusFromOutbox } from './status.ts';
+import { checkTargetUrl, ForwardRefused, forwardingFetch, type TargetPolicy } from './url-guard.ts';
+
+/** The longest Retry-After we honour; a receiver asking for more is retried after this. */
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+/** setTimeout's limit. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The most of a receiver's answer kept in a recorded reason. */
+const MAX_REASON_CHARS = 200;
+
+/** How the forwarder behaves; from `Config` by `forwardSettings`. */
+export interface ForwardSettings {
+  /** URL mode: forward crashes carrying SubmitURL with no registry entry. */
+  bySubmitUrl: boolean;
+  targets: TargetPolicy;
+  /** URL mode: forwards per minute per destination host (0: no limit). */
+  ratePerMinute: number;
+  maxHops: number;
+  giveUpAfterMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+export function forwardSettings(config: Config): ForwardSettings {
+  return {
+    bySubmitUrl: config.forwardBySubmitUrl,
+    targets: { allowPrivate: config.forwardAllowPrivateTargets, allowHttp: config.forwardAllowHttp },
+    ratePerMinute: config.forwardRatePerMinute,
+    maxHops: config.forwardMaxHops,
+    giveUpAfterMs: config.forwardGiveUpAfterMs,
+    retryInitialMs: config.forwardRetryInitialMs,
+    retryMaxMs: config.forwardRetryMaxMs,
+    timeoutMs: config.forwardTimeoutMs,
+    concurrency: config.forwardConcurrency,
+  };
+}
+
+export interface ForwarderDeps {
+  storage: CrashStorage;
+  queue: WorkQueue;
+  registry: AppRegistry;
+  outbox: FsOutbox;
+  statuses: ForwardingStatusStore;
+  settings: ForwardSettings;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+/** One outbox entry in memory. */
+interface Slot {
+  entry: OutboxEntry;
+  nextAt: number;
+  running: boolean;
+  /** Waiting for its destination to come back (not in the heap). */
+  parked: boolean;
+}
+
+/**
+ * One destination's health: after a retryable failure, its other crashes wait instead of each
+ * knocking on a receiver that is down; one probe goes at a time, and a success releases them all.
+ */
+interface Gate {
+  failures: number;
+  blockedUntil: number;
+  probing: boolean;
+  lastError: string | null;
+  parked: Set<string>;
+  timer: NodeJS.Timeout | null;
+}
+
+type Outcome =
+  | { kind: 'forwarded'; remoteCrashId: string }
+  | { kind: 'retry'; error: string; retryAfterMs: number }
+  | { kind: 'failed'; code: string; reason: string }
+  | { kind: 'refused'; code: string; reason: string };
+
+/**
+ * Forwards crashes from a master to each app's private receiver, from a durable outbox.
+ *
+ * The collector calls `accepted()` once a crash is on disk and before it answers; when the
+ * crash is to be forwarded (its `WebAppGUID` is registered, or URL mode is on and it carries
+ * `SubmitURL`), an outbox entry is written durably then. Entries are sent as ordinary
+ * submissions (allowlisted annotations, files only for trusted apps, `ForwardHops` + 1),
+ * retried with exponential backoff on network errors, 5xx and 429 (honouring Retry-After),
+ * given up after `giveUpAfterMs`, and picked up again after a restart. How it went is kept in
+ * the crash's `forwarding.json`.
+ */
+export class Forwarder {
+  readonly #d: ForwarderDeps;
+  readonly #s: ForwardSettings;
+  readonly #now: () => number;
+  readonly #log: (line: string) => void;
+  readonly #slots = new Map<string, Slot>();
+  readonly #heap = new TimeHeap();
+  readonly #gates = new Map<string, Gate>();
+  readonly #limiter: RateLimiter;
+  readonly #stop = new AbortController();
+  readonly #running = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = Infinity;
+
+  constructor(deps: ForwarderDeps) {
+    this.#d = deps;
+    this.#s = deps.settings;
+    this.#now = deps.now ?? Date.now;
+    this.#log = deps.log ?? (() => undefined);
+    this.#limiter = new RateLimiter(this.#s.ratePerMinute, this.#now);
+  }
+
+  /** Loads the outbox left by a previous run and starts sending. */
+  async start(): Promise<{ resumed: number }> {
+    await this.#d.outbox.open();
+    const entries = await this.#d.outbox.list((name, err) => this.#log(`forwarder: skipping unreadable outbox entry ${name}: ${err.message}`));
+    for (const entry of entries) this.#schedule(entry, Date.parse(entry.next_attempt_at) || this.#now());
+    this.#pump();
+    return { resumed: entries.length };
+  }
+
+  /** Stops sending; attempts in flight are abandoned and stay in the outbox for the next start. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const gate of this.#gates.values()) if (gate.timer) clearTimeout(gate.timer);
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /**
+   * The collector's listener: decides whether `raw` is forwarded and, if so, puts it in the
+   * outbox durably before returning. A crash already forwarded `maxHops` times, or aimed by
+   * URL mode at a target that is not allowed, gets a `refused` status instead.
+   */
+  async accepted(crashId: string, raw: RawCrash): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    const guid = raw.annotations[Annotation.WebAppGUID]?.trim() || null;
+    const app = guid ? await this.#d.registry.lookup(guid) : null;
+    const submitUrl = raw.annotations[Annotation.SubmitURL]?.trim();
+    if (!app && !(this.#s.bySubmitUrl && submitUrl)) return;
+
+    const now = new Date(this.#now()).toISOString();
+    const entry: OutboxEntry = {
+      crash_id: crashId,
+      mode: app ? 'registry' : 'url',
+      app_guid: guid,
+      url: null,
+      hops_in: hopsOf(raw.annotations),
+      queued_at: now,
+      attempts: 0,
+      next_attempt_at: now,
+      last_attempt_at: null,
+      last_error: null,
+    };
+    if (entry.hops_in >= this.#s.maxHops) {
+      const reason = `already forwarded ${entry.hops_in} time(s) (ForwardHops); the limit is ${this.#s.maxHops}, so this stops a forwarding loop`;
+      entry.refusal = { code: 'hop_limit', reason };
+      entry.url = app ? null : (submitUrl?.slice(0, 2000) ?? null);
+    } else if (!app) {
+      try {
+        const checked = checkTargetUrl(submitUrl!, this.#s.targets);
+        const normalized = normalizeSubmitUrl(checked.toString());
+        if ('problem' in normalized) throw new ForwardRefused('bad_url', normalized.problem);
+        entry.url = normalized.url;
+      } catch (err) {
+        if (!(err instanceof ForwardRefused)) throw err;
+        entry.refusal = { code: err.code, reason: err.message };
+        entry.url = submitUrl!.slice(0, 2000);
+      }
+    }
+    // Refusals go through the outbox too: the crash's folder may not be laid out yet, and the
+    // outbox is what survives a restart.
+    await this.#d.outbox.put(entry);
+    this.#schedule(entry, this.#now());
+    this.#pump();
+  }
+
+  /** How forwarding went for a crash, or null when it was never meant to be forwarded. */
+  async status(crashId: string): Promise<ForwardingStatus | null> {
+    const slot = this.#slots.get(crashId);
+    const saved = await this.#d.statuses.read(crashId).catch(() => null);
+    if (!slot) return saved;
+    const app = slot.entry.mode === 'registry' ? await this.#d.registry.lookup(slot.entry.app_guid ?? '') : null;
+    const target = slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url;
+    const status = statusFromOutbox(slot.entry, app?.keep_copy ?? true, target);
+    status.withheld = saved?.withheld ?? null;
+    status.next_attempt_at = new Date(slot.nextAt).toISOString();
+    status.last_error ??= this.#gateOf(target)?.lastError ?? null;
+    return status;
+  }
+
+  /** Crashes waiting in the outbox, soonest first (at most `limit`). */
+  pending(limit = 100): { total: number; entries: OutboxEntry[] } {
+    const slots = [...this.#slots.values()].sort((a, b) => a.nextAt - b.nextAt).slice(0, limit);
+    return {
+      total: this.#slots.size,
+      entries: slots.map((s) => ({ ...s.entry, next_attempt_at: new Date(s.nextAt).toISOString() })),
+    };
+  }
+
+  /**
+   * Sends a crash again now: one in the outbox skips its wait; one that failed or was refused
+   * goes back in the outbox with a fresh give-up time. Returns false when there is nothing to retry.
+   */
+  async retry(crashId: string): Promise<boolean> {
+    const slot = this.#slots.get(crashId);
+    if (slot) {
+      if (!slot.running) this.#reschedule(slot, this.#now());
+      this.#pump();
+      return true;
+    }
+    const saved = await this.#d.statuses.read(crashId);
+    if (!saved || saved.state === 'forwarded' || saved.state === 'queued') return false;
+    const raw = await this.#d.storage.getRaw(crashId);
+    if (!raw) return false;
+    // Decide afresh: the registry or the settings may have changed since.
+    await this.accepted(crashId, { ...raw, annotations: { ...raw.annotations } });
+    return this.#slots.has(crashId);
+  }
+
+  #schedule(entry: OutboxEntry, at: number): void {
+    const slot: Slot = { entry, nextAt: at, running: false, parked: false };
+    this.#slots.set(entry.crash_id, slot);
+    this.#heap.push(at, entry.crash_id);
+  }
+
+  #reschedule(slot: Slot, at: number): void {
+    slot.nextAt = at;
+    slot.parked = false;
+    this.#heap.push(at, slot.entry.crash_id);
+  }
+
+  /** Starts every due attempt the concurrency allows, then sleeps until the next one is due. */
+  #pump(): void {
+    if (this.#stop.signal.aborted) return;
+    const now = this.#now();
+    while (this.#running.size < this.#s.concurrency) {
+      const top = this.#heap.peek();
+      if (!top || top.at > now) break;
+      this.#heap.pop();
+      const slot = this.#slots.get(top.id);
+      if (!slot || slot.running || slot.parked || slot.nextAt !== top.at) continue; // stale heap node
+      slot.running = true;
+      const run = this.#attempt(slot)
+        .catch((err: Error) => {
+          // Disk trouble while recording: try again later rather than lose the crash.
+          this.#log(`forwarder: bp-${slot.entry.crash_id}: ${err.stack ?? err.message}`);
+          if (this.#slots.get(slot.entry.crash_id) === slot) this.#reschedule(slot, this.#now() + this.#s.retryMaxMs);
+        })
+        .finally(() => {
+          slot.running = false;
+          this.#running.delete(run);
+          this.#pump();
+        });
+      this.#running.add(run);
+    }
+    // With every slot busy, the next attempt to finish pumps again.
+    if (this.#running.size >= this.#s.concurrency) return;
+    const next = this.#heap.peek();
+    if (next && next.at !== this.#timerAt) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timerAt = next.at;
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#timerAt = Infinity;
+        this.#pump();
+      }, Math.min(MAX_TIMER_MS, Math.max(0, next.at - now)));
+      this.#timer.unref();
+    }
+  }
+
+  #gateOf(target: string | null): Gate | null {
+    if (!target) return null;
+    try {
+      return this.#gates.get(new URL(target).host) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  async #attempt(slot: Slot): Promise<void> {
+    const { entry } = slot;
+    const id = entry.crash_id;
+    const raw = await this.#d.storage.getRaw(id);
+    if (!raw) {
+      this.#log(`forwarder: bp-${id} is no longer stored; dropping it from the outbox`);
+      await this.#d.outbox.remove(id);
+      this.#slots.delete(id);
+      return;
+    }
+
+    if (entry.refusal) {
+      const app = entry.mode === 'registry' ? await this.#d.registry.lookup(entry.app_guid ?? '') : null;
+      const target = entry.mode === 'registry' ? (app?.submit_url ?? null) : entry.url;
+      return this.#end(slot, { kind: 'refused', ...entry.refusal }, true, target, null);
+    }
+    let target: string;
+    let trustFiles = false;
+    let keepCopy = true;
+    let policy: TargetPolicy | null = null;
+    if (entry.mode === 'registry') {
+      const app = await this.#d.registry.lookup(entry.app_guid ?? '');
+      if (!app) {
+        return this.#end(slot, { kind: 'failed', code: 'app_removed', reason: 'the app was removed from the registry before the crash was forwarded' }, true, null, null);
+      }
+      ({ submit_url: target, trust_files: trustFiles, keep_copy: keepCopy } = app);
+    } else {
+      target = entry.url!;
+      policy = this.#s.targets; // the operator's registry is trusted; a SubmitURL is not
+    }
+
+    const now = this.#now();
+    const host = new URL(target).host;
+    let gate = this.#gates.get(host);
+    const giveUpAt = Date.parse(entry.queued_at) + this.#s.giveUpAfterMs;
+    if (now >= giveUpAt && (entry.attempts > 0 || gate?.failures)) {
+      const last = entry.last_error ?? gate?.lastError ?? 'no answer';
+      const reason = `gave up after ${entry.attempts} attempt(s) over ${formatMs(now - Date.parse(entry.queued_at))}; last error: ${last}`;
+      return this.#end(slot, { kind: 'failed', code: 'gave_up', reason }, keepCopy, target, null);
+    }
+    if (gate && (gate.probing || gate.blockedUntil > now)) return this.#park(slot, gate);
+    if (entry.mode === 'url') {
+      const waitS = this.#limiter.take(host);
+      if (waitS) return this.#reschedule(slot, Math.min(giveUpAt, now + waitS * 1000));
+    }
+
+    const sub = forwardedSubmission(raw, { trustFiles, hops: entry.hops_in + 1 });
+    const files: SubmitFile[] = [];
+    for (const name of sub.fileNames) {
+      const data = await this.#d.storage.getFile(id, name);
+      if (data) files.push({ name, filename: raw.files.find((f) => f.name === name)?.filename || name, data });
+    }
+
+    gate ??= this.#newGate(host);
+    gate.probing = gate.failures > 0;
+    entry.attempts++;
+    entry.last_attempt_at = new Date(now).toISOString();
+    let retryAfter: string | string[] | undefined;
+    let outcome: Outcome;
+    try {
+      const fetchImpl = forwardingFetch({ policy, stop: this.#stop.signal, onHeaders: (h) => (retryAfter = h['retry-after']) });
+      const result = await submitCrash(target, sub.annotations, files, { fetch: fetchImpl, timeoutMs: this.#s.timeoutMs });
+      outcome = classifyAnswer(result, retryAfter, this.#now());
+    } catch (err) {
+      gate.probing = false;
+      if (this.#stop.signal.aborted) return; // shutting down: the entry stays in the outbox as it was
+      outcome =
+        err instanceof ForwardRefused
+          ? { kind: 'refused', code: err.code, reason: err.message }
+          : { kind: 'retry', error: networkError(err), retryAfterMs: 0 };
+    }
+    gate.probing = false;
+
+    if (outcome.kind !== 'retry') {
+      if (outcome.kind === 'forwarded') this.#openGate(host, gate);
+      else this.#armGate(gate);
+      return this.#end(slot, outcome, keepCopy, target, sub.withheld);
+    }
+    // Retry: this destination waits (all its crashes, not only this one), with backoff.
+    const backoff = Math.min(this.#s.retryMaxMs, this.#s.retryInitialMs * 2 ** Math.min(gate.failures, 30));
+    const delay = Math.max(backoff, outcome.retryAfterMs);
+    gate.failures++;
+    gate.blockedUntil = this.#now() + delay;
+    gate.lastError = outcome.error;
+    entry.last_error = outcome.error;
+    const at = Math.min(gate.blockedUntil, Math.max(giveUpAt, this.#now()));
+    entry.next_attempt_at = new Date(at).toISOString();
+    await this.#d.outbox.put(entry);
+    const status = statusFromOutbox(entry, keepCopy, target);
+    status.withheld = sub.withheld;
+    await this.#d.statuses.write(status);
+    this.#reschedule(slot, at);
+    this.#armGate(gate);
+  }
+
+  /** Records how forwarding ended, cleans up the outbox, and deletes the master's copy when the app said so. */
+  async #end(
+    slot: Slot,
+    outcome: Exclude<Outcome, { kind: 'retry' }>,
+    keepCopy: boolean,
+    target: string | null,
+    withheld: ForwardingStatus['withheld'],
+  ): Promise<void> {
+    const { entry } = slot;
+    const id = entry.crash_id;
+    if (outcome.kind === 'forwarded') {
+      const status = this.#final(entry, keepCopy, target, withheld, 'forwarded', null, null);
+      status.remote_crash_id = outcome.remoteCrashId;
+      status.forwarded_at = status.updated_at;
+      if (keepCopy) {
+        await this.#d.statuses.write(status);
+      } else {
+        // Deleting before storage has laid the folder out would let the layout bring it back.
+        await this.#d.statuses.waitForFolder(id);
+        await this.#d.storage.delete(id);
+        await this.#d.queue.done(id);
+      }
+      this.#log(`forwarder: bp-${id} forwarded to ${target} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
+    } else {
+      // When the app did not want the master to keep a copy, it now is the only one: it stays.
+      await this.#d.statuses.write(this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason));
+      this.#log(`forwarder: bp-${id} ${outcome.kind} (${outcome.code}): ${outcome.reason}`);
+    }
+    await this.#d.outbox.remove(id);
+    this.#slots.delete(id);
+  }
+
+  #final(
+    entry: OutboxEntry,
+    keepCopy: boolean,
+    target: string | null,
+    withheld: ForwardingStatus['withheld'],
+    state: ForwardingStatus['state'],
+    code: string | null,
+    reason: string | null,
+  ): ForwardingStatus {
+    return {
+      ...statusFromOutbox(entry, keepCopy, target),
+      state,
+      withheld,
+      next_attempt_at: null,
+      reason_code: code,
+      reason,
+      updated_at: new Date(this.#now()).toISOString(),
+    };
+  }
+
+  #newGate(host: string): Gate {
+    const gate: Gate = { failures: 0, blockedUntil: 0, probing: false, lastError: null, parked: new Set(), timer: null };
+    this.#gates.set(host, gate);
+    return gate;
+  }
+
+  /** Holds a crash until its destination's wait is over (or a probe succeeds). */
+  #park(slot: Slot, gate: Gate): void {
+    slot.parked = true;
+    gate.parked.add(slot.entry.crash_id);
+    this.#armGate(gate);
+  }
+
+  /** Wakes a destination's parked crashes when its wait is over, unless a probe is out (it decides). */
+  #armGate(gate: Gate): void {
+    if (gate.timer || gate.probing || !gate.parked.size || this.#stop.signal.aborted) return;
+    gate.timer = setTimeout(() => {
+      gate.timer = null;
+      this.#release(gate);
+    }, Math.min(MAX_TIMER_MS, Math.max(0, gate.blockedUntil - this.#now())));
+    gate.timer.unref();
+  }
+
+  #release(gate: Gate): void {
+    const now = this.#now();
+    for (const id of gate.parked) {
+      const slot = this.#slots.get(id);
+      if (slot?.parked) this.#reschedule(slot, now);
+    }
+    gate.parked.clear();
+    this.#pump();
+  }
+
+  #openGate(host: string, gate: Gate): void {
+    if (gate.timer) clearTimeout(gate.timer);
+    gate.timer = null;
+    this.#gates.delete(host);
+    this.#release(gate);
+  }
+}
+
+/** What a receiver's answer means for a forward. */
+function classifyAnswer(
+  result: { crashId: string | null; status: number; body: string },
+  retryAfter: string | string[] | undefined,
+  now: number,
+): Outcome {
+  const line = oneLine(result.body);
+  if (result.crashId) return { kind: 'forwarded', remoteCrashId: result.crashId };
+  if (result.status === 429 || result.status === 408 || result.status >= 500) {
+    return { kind: 'retry', error: `answered ${result.status}: ${line}`, retryAfterMs: retryAfterMs(retryAfter, now) };
+  }
+  if (result.status >= 300 && result.status < 400) {
+    return { kind: 'failed', code: 'redirect', reason: `answered ${result.status} (a redirect, which is not followed)` };
+  }
+  if (result.status === 200 && /^Discarded=/.test(result.body)) {
+    return { kind: 'failed', code: 'discarded', reason: `the receiver discarded it: ${line}` };
+  }
+  if (result.status === 200) return { kind: 'failed', code: 'not_a_receiver', reason: `answered 200 without a CrashID: ${line}` };
+  return { kind: 'failed', code: 'rejected', reason: `answered ${result.status}: ${line}` };
+}
+
+/** Retry-After as seconds or an HTTP date, in ms from now; 0 when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now: number): number {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return 0;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : 0;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS)}…` : line || '(empty answer)';
+}
+
+function networkError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'network error: timed out';
+  const code = e?.code ?? e?.cause?.code;
+  return `network error: ${code ?? e?.name ?? 'unknown'}${e?.message ? ` (${oneLine(e.message)})` : ''}`;
+}
+
+function formatMs(ms: number): string {
+  if (ms < 2_000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
+
+/** A binary min-heap of (time, crash id); stale nodes are skipped by the caller. */
+class TimeHeap {
+  readonly #items: { at: number; id: string }[] = [];
+
+  push(at: number, id: string): void {
+    const items = this.#items;
+    items.push({ at, id });
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]!.at <= items[i]!.at) break;
+      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      i = parent;
+    }
+  }
+
+  peek(): { at: number; id: string } | undefined {
+    return this.#items[0];
+  }
+
+  pop(): void {
+    const items = this.#items;
+    const last = items.pop();
+    if (!items.length || !last) return;
+    items[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < items.length && items[l]!.at < items[min]!.at) min = l;
+      if (r < items.length && items[r]!.at < items[min]!.at) min = r;
+      if (min === i) break;
+      [items[min], items[i]] = [items[i]!, items[min]!];
+      i = min;
+    }
+  }
+}
+
+/**
+ * Builds the registry and the forwarder over a data dir and resumes the outbox; what
+ * `startReceiver` calls. Close with `forwarder.stop()`.
+ */
+export async function openForwarding(
+  config: Config,
+  deps: {
+    dataDir: string;
+    storage: CrashStorage;
+    queue: WorkQueue;
+    fs?: FsOps;
+    log: (line: string) => void;
+  },
+): Promise<{ registry: AppRegistry; forwarder: Forwarder }> {
+  const { dataDir, storage, fs, log } = deps;
+  // Only for where things are: crash folders by ID (written by storage) and the temp dir.
+  const layout = new FsCrashStorage(dataDir, fs);
+  const registry = new AppRegistry(dataDir, layout.tmpDir, fs);
+  const forwarder = new Forwarder({
+    storage,
+    queue: deps.queue,
+    registry,
+    outbox: new FsOutbox(dataDir, layout.tmpDir, fs),
+    statuses: new ForwardingStatusStore((id) => layout.crashDir(id), layout.tmpDir, fs),
+    settings: forwardSettings(config),
+    log,
+  });
+  const { resumed } = await forwarder.start();
+  if (resumed) log(`forwarder: resuming ${resumed} crash(es) from the outbox`);
+  return { registry, forwarder };
+}

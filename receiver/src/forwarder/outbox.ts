@@ -1,0 +1,91 @@
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { isNotFound } from '../storage/fs-storage.ts';
+import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from '../storage/durable.ts';
+
+/** A crash waiting to be forwarded, and how its retries have gone so far. */
+export interface OutboxEntry {
+  crash_id: string;
+  /** `registry`: the app's registered URL, looked up again at each attempt; `url`: the crash's SubmitURL. */
+  mode: 'registry' | 'url';
+  /** `WebAppGUID` of the crash (registry mode: the registry key). */
+  app_guid: string | null;
+  /** URL mode only: where to send it. */
+  url: string | null;
+  /** `ForwardHops` the crash arrived with. */
+  hops_in: number;
+  queued_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  /** Set when the crash is not to be sent (loop guard, URL-mode target refused): only its status is recorded. */
+  refusal?: { code: string; reason: string };
+}
+
+/**
+ * The forwarding outbox: one small JSON file per crash still to be forwarded, written durably
+ * (temp file, fsync, rename, directory fsync) before the collector answers, and again after
+ * each failed attempt, so retries survive a restart:
+ *
+ *     <data-dir>/outbox/
+ *       <crash id>.json     an OutboxEntry; removed once the crash is forwarded or given up on
+ */
+export class FsOutbox {
+  readonly dir: string;
+  readonly #dirs: DirSyncer;
+
+  constructor(
+    dataDir: string,
+    private readonly tmpDir: string,
+    private readonly fs: FsOps = nodeFsOps,
+  ) {
+    this.dir = join(dataDir, 'outbox');
+    this.#dirs = new DirSyncer(fs);
+  }
+
+  async open(): Promise<void> {
+    await this.fs.mkdir(this.dir);
+  }
+
+  #path(crashId: string): string {
+    const bare = normalizeCrashId(crashId);
+    if (!bare) throw new TypeError('Not a crash ID');
+    return join(this.dir, `${bare}.json`);
+  }
+
+  async put(entry: OutboxEntry): Promise<void> {
+    await writeFileDurably(this.#path(entry.crash_id), JSON.stringify(entry), this.tmpDir, this.fs, this.#dirs);
+  }
+
+  async get(crashId: string): Promise<OutboxEntry | null> {
+    try {
+      return JSON.parse(await readFile(this.#path(crashId), 'utf8')) as OutboxEntry;
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError) return null;
+      throw err;
+    }
+  }
+
+  async remove(crashId: string): Promise<void> {
+    await rm(this.#path(crashId), { force: true });
+  }
+
+  /** Every entry; unreadable ones are reported through `onBad` and skipped. */
+  async list(onBad: (name: string, err: Error) => void = () => undefined): Promise<OutboxEntry[]> {
+    const entries: OutboxEntry[] = [];
+    for (const name of await readdir(this.dir)) {
+      const id = name.endsWith('.json') ? normalizeCrashId(name.slice(0, -5)) : null;
+      if (!id) continue;
+      try {
+        const entry = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as OutboxEntry;
+        if (entry.crash_id !== id) throw new Error('crash_id does not match the file name');
+        entries.push(entry);
+      } catch (err) {
+        if (!isNotFound(err)) onBad(name, err as Error);
+      }
+    }
+    return entries;
+  }
+}

@@ -1,0 +1,96 @@
+import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
+import type { RawCrash } from '../storage/types.ts';
+
+/**
+ * The annotation a forwarder sets on what it sends: how many times the crash has been
+ * forwarded. A receiver does not forward a crash that already made `maxHops` hops, so a
+ * misconfigured pair (A forwards to B, B to A) stops instead of bouncing forever.
+ */
+export const HOP_ANNOTATION = 'ForwardHops';
+
+/**
+ * The only annotations a master passes on: what the JavaScript pipeline needs, nothing a
+ * client or an intermediary added. Everything else stays on the master and is listed as
+ * withheld. `URL` goes without its query and fragment (see `forwardedUrl`). `SubmitURL` is
+ * routing for the master, not data for the app, and `ForwardHops` is replaced, not copied.
+ */
+export const FORWARDED_ANNOTATIONS: readonly string[] = [
+  Annotation.ProductName,
+  Annotation.Version,
+  Annotation.WebAppGUID,
+  Annotation.URL,
+  Annotation.JSErrorType,
+  Annotation.JSErrorMessage,
+  Annotation.JSStack,
+  Annotation.JSFilename,
+  Annotation.JSLine,
+  Annotation.JSColumn,
+  Annotation.JSMechanism,
+  Annotation.JSRepeatCount,
+  Annotation.CrashTime,
+  Annotation.UserAgent,
+];
+
+const FORWARDED = new Set(FORWARDED_ANNOTATIONS);
+
+/** What a master left out of a forwarded crash, recorded on its own copy. */
+export interface Withheld {
+  /** Annotation names not forwarded, sorted. */
+  annotations: string[];
+  /** File part names not forwarded (the app is not trusted with files), sorted. */
+  files: string[];
+  /** The query and/or fragment of `URL` were removed. */
+  url_query: boolean;
+}
+
+/** The hops a received crash has made, from its `ForwardHops` (anything unreadable counts as 0). */
+export function hopsOf(annotations: Annotations): number {
+  const text = annotations[HOP_ANNOTATION] ?? '';
+  return /^\d{1,3}$/.test(text.trim()) ? Number(text.trim()) : 0;
+}
+
+/** A page URL without query and fragment; a value that is not a URL is cut at the first `?` or `#`. */
+export function forwardedUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    url.search = '';
+    url.hash = '';
+    return url.toString();
+  } catch {
+    return value.split(/[?#]/, 1)[0]!;
+  }
+}
+
+/**
+ * Splits a raw crash into what is forwarded and what is withheld: allowlisted annotations
+ * (with the URL's query removed and the hop counter set to `hops`) and, only for a trusted
+ * app, its files.
+ */
+export function forwardedSubmission(
+  raw: RawCrash,
+  options: { trustFiles: boolean; hops: number },
+): { annotations: Annotations; fileNames: string[]; withheld: Withheld } {
+  const annotations: Annotations = {};
+  const withheldAnnotations: string[] = [];
+  let urlQuery = false;
+  for (const [name, value] of Object.entries(raw.annotations)) {
+    if (!FORWARDED.has(name)) {
+      if (name !== HOP_ANNOTATION) withheldAnnotations.push(name);
+      continue;
+    }
+    if (name === Annotation.URL) {
+      const stripped = forwardedUrl(value);
+      urlQuery = stripped !== value && /[?#]/.test(value);
+      annotations[name] = stripped;
+    } else {
+      annotations[name] = value;
+    }
+  }
+  annotations[HOP_ANNOTATION] = String(options.hops);
+  const names = raw.files.map((f) => f.name);
+  return {
+    annotations,
+    fileNames: options.trustFiles ? names : [],
+    withheld: { annotations: withheldAnnotations.sort(), files: options.trustFiles ? [] : names.sort(), url_query: urlQuery },
+  };
+}

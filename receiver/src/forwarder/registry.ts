@@ -1,0 +1,210 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isNotFound } from '../storage/fs-storage.ts';
+import { type FsOps, nodeFsOps, writeFileDurably } from '../storage/durable.ts';
+
+/** The registry file's name in the data dir. */
+export const REGISTRY_FILE = 'forward-apps.json';
+
+/** A registry lock older than this was left by a killed writer and is taken over. */
+const STALE_LOCK_MS = 10_000;
+const LOCK_RETRY_MS = 20;
+
+/** GUIDs as pages declare them: a UUID, `{uuid}`, or an id like `shop@example.com`; at most 128 characters. */
+const GUID_PATTERN = /^[A-Za-z0-9{][A-Za-z0-9{}@._-]{0,127}$/;
+
+/** One app whose crashes the master forwards to its private receiver. */
+export interface RegisteredApp {
+  /** The app's `WebAppGUID`, as given (matched without regard to case). */
+  guid: string;
+  /** Its private receiver's submit URL, ending in `/submit`. */
+  submit_url: string;
+  /** Forward attached files (`upload_file_minidump` and any other) too; off unless the operator says so. */
+  trust_files: boolean;
+  /** The master also keeps (and processes) its own copy; when false it deletes it after a successful forward. */
+  keep_copy: boolean;
+  added_at: string;
+  updated_at: string;
+}
+
+interface RegistryFile {
+  version: 1;
+  apps: RegisteredApp[];
+}
+
+/** A registry entry that cannot be saved; `problems` lists every reason. */
+export class InvalidApp extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid app: ${problems.join('; ')}`);
+    this.name = 'InvalidApp';
+  }
+}
+
+export interface AppInput {
+  guid: string;
+  submitUrl: string;
+  trustFiles?: boolean;
+  keepCopy?: boolean;
+}
+
+/** Checks and normalizes a submit URL: http(s), no credentials, path ending in `/submit` (appended when missing). */
+export function normalizeSubmitUrl(text: string): { url: string } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return { problem: `submit URL ${JSON.stringify(text.slice(0, 200))} is not a URL` };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `submit URL must be http or https, not ${url.protocol}` };
+  if (url.username || url.password) return { problem: 'submit URL must not carry a user name or password' };
+  url.hash = '';
+  if (!/\/submit\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/?$/, '/submit');
+  return { url: url.toString() };
+}
+
+/** Validates a registry entry, collecting every problem. */
+export function validateApp(input: AppInput): { guid: string; submitUrl: string } {
+  const problems: string[] = [];
+  const guid = String(input.guid ?? '').trim();
+  if (!GUID_PATTERN.test(guid)) problems.push(`GUID ${JSON.stringify(guid.slice(0, 200))} is not a GUID (letters, digits, {}@._-, at most 128)`);
+  const submit = normalizeSubmitUrl(String(input.submitUrl ?? ''));
+  if ('problem' in submit) problems.push(submit.problem);
+  if (problems.length) throw new InvalidApp(problems);
+  return { guid, submitUrl: (submit as { url: string }).url };
+}
+
+/**
+ * The apps a master forwards for, as one JSON file that the CLI and the server both edit:
+ *
+ *     <data-dir>/
+ *       forward-apps.json        { "version": 1, "apps": [RegisteredApp, ...] }
+ *       forward-apps.json.lock   held for a moment while a writer updates the file
+ *
+ * Writers take the lock, re-read, change, write durably (temp file + rename), so `socorrito
+ * apps add` works whether or not the server runs. The server notices a new file by its
+ * inode, size and mtime on each lookup (one `stat`), so changes apply to the next crash.
+ */
+export class AppRegistry {
+  readonly path: string;
+  #apps = new Map<string, RegisteredApp>();
+  #seen = '';
+
+  constructor(
+    readonly dataDir: string,
+    private readonly tmpDir: string,
+    private readonly fs: FsOps = nodeFsOps,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.path = join(dataDir, REGISTRY_FILE);
+  }
+
+  /** The app registered for `guid`, re-reading the file when it changed. */
+  async lookup(guid: string): Promise<RegisteredApp | null> {
+    await this.#refresh();
+    return this.#apps.get(guid.trim().toLowerCase()) ?? null;
+  }
+
+  /** Every registered app, sorted by GUID. */
+  async list(): Promise<RegisteredApp[]> {
+    await this.#refresh();
+    return [...this.#apps.values()].sort((a, b) => a.guid.localeCompare(b.guid));
+  }
+
+  /** Adds an app or updates the one with the same GUID; says which. */
+  async upsert(input: AppInput): Promise<{ app: RegisteredApp; created: boolean }> {
+    const { guid, submitUrl } = validateApp(input);
+    return this.#edit((apps) => {
+      const key = guid.toLowerCase();
+      const old = apps.get(key);
+      const at = this.now().toISOString();
+      const app: RegisteredApp = {
+        guid: old?.guid ?? guid,
+        submit_url: submitUrl,
+        trust_files: input.trustFiles ?? old?.trust_files ?? false,
+        keep_copy: input.keepCopy ?? old?.keep_copy ?? true,
+        added_at: old?.added_at ?? at,
+        updated_at: at,
+      };
+      apps.set(key, app);
+      return { app, created: !old };
+    });
+  }
+
+  /** Removes an app; false when it was not registered. */
+  async remove(guid: string): Promise<boolean> {
+    return this.#edit((apps) => apps.delete(guid.trim().toLowerCase()));
+  }
+
+  async #edit<T>(change: (apps: Map<string, RegisteredApp>) => T): Promise<T> {
+    const release = await this.#lock();
+    try {
+      this.#seen = '';
+      await this.#refresh();
+      const apps = new Map(this.#apps);
+      const result = change(apps);
+      const file: RegistryFile = { version: 1, apps: [...apps.values()].sort((a, b) => a.guid.localeCompare(b.guid)) };
+      await this.fs.mkdir(this.tmpDir);
+      await writeFileDurably(this.path, `${JSON.stringify(file, null, 2)}\n`, this.tmpDir, this.fs);
+      this.#apps = apps;
+      this.#seen = '';
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
+  async #refresh(): Promise<void> {
+    let key: string;
+    try {
+      const s = await stat(this.path);
+      key = `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.#apps = new Map();
+      this.#seen = 'absent';
+      return;
+    }
+    if (key === this.#seen) return;
+    this.#apps = parseRegistry(await readFile(this.path, 'utf8'), this.path);
+    this.#seen = key;
+  }
+
+  async #lock(): Promise<() => Promise<void>> {
+    const lockPath = `${this.path}.lock`;
+    const deadline = Date.now() + STALE_LOCK_MS * 2;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        return () => rm(lockPath, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) await rm(lockPath, { force: true });
+        else if (Date.now() > deadline) throw new Error(`The app registry ${lockPath} stays locked; remove the lock if no socorrito is editing it`);
+        else await new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
+      }
+    }
+  }
+}
+
+function parseRegistry(text: string, path: string): Map<string, RegisteredApp> {
+  let file: RegistryFile;
+  try {
+    file = JSON.parse(text) as RegistryFile;
+  } catch (err) {
+    throw new Error(`Could not read the app registry ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!file || !Array.isArray(file.apps)) throw new Error(`Could not read the app registry ${path}: no "apps" list`);
+  const apps = new Map<string, RegisteredApp>();
+  for (const app of file.apps) {
+    if (typeof app?.guid !== 'string' || typeof app.submit_url !== 'string') continue;
+    apps.set(app.guid.toLowerCase(), {
+      ...app,
+      trust_files: app.trust_files === true,
+      keep_copy: app.keep_copy !== false,
+    });
+  }
+  return apps;
+}

@@ -1,0 +1,122 @@
+import { type Context, Hono } from 'hono';
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import type { Forwarder } from '../forwarder/forwarder.ts';
+import { type AppRegistry, InvalidApp } from '../forwarder/registry.ts';
+import type { CrashStorage } from '../storage/types.ts';
+
+/** Largest JSON body the registry API reads. */
+const MAX_JSON_BYTES = 16 * 1024;
+const MAX_OUTBOX_LISTED = 1000;
+
+export interface ForwardingApiOptions {
+  registry: AppRegistry;
+  forwarder: Forwarder;
+  storage: CrashStorage;
+}
+
+type JsonBody = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
+
+async function readJson(c: Context): Promise<JsonBody> {
+  // Only JSON: a plain HTML form cannot send it, so a cross-site form post cannot edit the registry.
+  if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+    return { ok: false, response: c.json({ error: 'wrong_content_type', message: 'send Content-Type: application/json' }, 415) };
+  }
+  const text = await c.req.text();
+  if (text.length > MAX_JSON_BYTES) return { ok: false, response: c.json({ error: 'too_large', message: `body over ${MAX_JSON_BYTES} bytes` }, 413) };
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch {
+    return { ok: false, response: c.json({ error: 'bad_json', message: 'the body must be a JSON object' }, 400) };
+  }
+}
+
+function optionalBool(body: Record<string, unknown>, key: string, problems: string[]): boolean | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') problems.push(`${key} must be true or false`);
+  return v === true;
+}
+
+/**
+ * The forwarding API, mounted behind the `/api/*` token check:
+ *
+ * - `GET /api/forwarding/apps` → `{ apps: RegisteredApp[] }`
+ * - `GET /api/forwarding/apps/<guid>` → `{ app }`
+ * - `PUT /api/forwarding/apps/<guid>` `{ submit_url, trust_files?, keep_copy? }` → `{ app, created }` (201 when new)
+ * - `POST /api/forwarding/apps` `{ guid, submit_url, trust_files?, keep_copy? }` → the same
+ * - `DELETE /api/forwarding/apps/<guid>` → `{ removed: true }`
+ * - `GET /api/forwarding/outbox?limit=100` → `{ total, entries: OutboxEntry[] }`, soonest first
+ * - `GET /api/crashes/<id>/forwarding` → `{ crash_id, forwarding: ForwardingStatus | null }`
+ * - `POST /api/crashes/<id>/forwarding/retry` → `{ retried, forwarding }`
+ */
+export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
+  const { registry, forwarder, storage } = options;
+  const routes = new Hono();
+
+  const upsert = async (c: Context, guid: unknown, body: Record<string, unknown>): Promise<Response> => {
+    const problems: string[] = [];
+    const trustFiles = optionalBool(body, 'trust_files', problems);
+    const keepCopy = optionalBool(body, 'keep_copy', problems);
+    if (typeof guid !== 'string') problems.push('guid is required');
+    if (typeof body.submit_url !== 'string') problems.push('submit_url is required');
+    if (problems.length) return c.json({ error: 'invalid_app', message: problems.join('; '), problems }, 400);
+    try {
+      const { app, created } = await registry.upsert({ guid: guid as string, submitUrl: body.submit_url as string, trustFiles, keepCopy });
+      return c.json({ app, created }, created ? 201 : 200);
+    } catch (err) {
+      if (err instanceof InvalidApp) return c.json({ error: 'invalid_app', message: err.problems.join('; '), problems: err.problems }, 400);
+      throw err;
+    }
+  };
+
+  routes.get('/api/forwarding/apps', async (c) => c.json({ apps: await registry.list() }));
+
+  routes.get('/api/forwarding/apps/:guid', async (c) => {
+    const app = await registry.lookup(c.req.param('guid'));
+    return app ? c.json({ app }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
+  });
+
+  routes.put('/api/forwarding/apps/:guid', async (c) => {
+    const body = await readJson(c);
+    return body.ok ? upsert(c, c.req.param('guid'), body.value) : body.response;
+  });
+
+  routes.post('/api/forwarding/apps', async (c) => {
+    const body = await readJson(c);
+    return body.ok ? upsert(c, body.value.guid, body.value) : body.response;
+  });
+
+  routes.delete('/api/forwarding/apps/:guid', async (c) => {
+    const removed = await registry.remove(c.req.param('guid'));
+    return removed ? c.json({ removed: true }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
+  });
+
+  routes.get('/api/forwarding/outbox', (c) => {
+    const limit = Math.min(MAX_OUTBOX_LISTED, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
+    return c.json(forwarder.pending(limit));
+  });
+
+  const crashId = (c: Context): string | null => normalizeCrashId(c.req.param('id') ?? '');
+  const badId = (c: Context): Response =>
+    c.json({ error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' }, 400);
+
+  routes.get('/api/crashes/:id/forwarding', async (c) => {
+    const id = crashId(c);
+    if (!id) return badId(c);
+    const forwarding = await forwarder.status(id);
+    if (!forwarding && !(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
+    return c.json({ crash_id: id, forwarding });
+  });
+
+  routes.post('/api/crashes/:id/forwarding/retry', async (c) => {
+    const id = crashId(c);
+    if (!id) return badId(c);
+    if (!(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
+    const retried = await forwarder.retry(id);
+    return c.json({ retried, forwarding: await forwarder.status(id) }, retried ? 200 : 409);
+  });
+
+  return routes;
+}

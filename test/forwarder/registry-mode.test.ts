@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FORWARDED_ANNOTATIONS } from '../../receiver/src/forwarder/policy.ts';
+import type { TestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields } from '../helpers/submit.ts';
+import { api, crashesOn, eventually, forwardingOf, registerApp, settled, startReceiver, submitTo } from './helpers.ts';
+
+const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10'; // jsCrashFields' WebAppGUID
+const DUMP = new Uint8Array([0x4d, 0x44, 0x4d, 0x50, 0x93, 0xa7, 0, 1, 2, 3, 255, 254]);
+
+const running: TestReceiver[] = [];
+async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
+  const r = await startReceiver(overrides);
+  running.push(r);
+  return r;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+describe('registry mode: master forwards to the private receiver registered for the GUID', () => {
+  it('delivers the allowlisted annotations, withholds the rest and the minidump, and records the new crash ID', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    await registerApp(master, GUID, `${priv.url}/submit`);
+
+    const extra = {
+      URL: 'https://shop.example/cart?session=s3cret#step2',
+      SubmitURL: 'https://ignored.example/submit',
+      Email: 'someone@example.com',
+      ServerToken: 'abc',
+    };
+    const masterId = await submitTo(master, extra, [{ name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP }]);
+    const status = await settled(master.url, masterId);
+
+    expect(status.state).toBe('forwarded');
+    expect(status.mode).toBe('registry');
+    expect(status.target).toBe(`${priv.url}/submit`);
+    expect(status.remote_crash_id).toMatch(/^bp-[0-9a-f-]{36}$/);
+    expect(status.remote_crash_id).not.toBe(`bp-${masterId}`);
+    expect(status.withheld).toEqual({ annotations: ['Email', 'ServerToken', 'SubmitURL'], files: ['upload_file_minidump'], url_query: true });
+
+    const remote = await priv.storage.getRaw(status.remote_crash_id!);
+    expect(remote).not.toBeNull();
+    const sent = jsCrashFields(extra);
+    const expected: Record<string, string> = { ForwardHops: '1' };
+    for (const name of FORWARDED_ANNOTATIONS) if (name in sent) expected[name] = sent[name]!;
+    expected.URL = 'https://shop.example/cart';
+    expect(remote!.annotations).toEqual(expected);
+    expect(remote!.files).toEqual([]);
+
+    // The master keeps its own copy, whole, with the status beside it.
+    const own = await master.storage.getRaw(masterId);
+    expect(own!.annotations.Email).toBe('someone@example.com');
+    expect(await master.storage.getFile(masterId, 'upload_file_minidump')).toEqual(Buffer.from(DUMP));
+    const viaApi = await api(master.url, `/api/crashes/${masterId}/forwarding`);
+    expect(viaApi.body).toMatchObject({ crash_id: masterId, forwarding: { state: 'forwarded', remote_crash_id: status.remote_crash_id } });
+  });
+
+  it('forwards the minidump byte for byte when the app is trusted with files', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    await registerApp(master, GUID, `${priv.url}/submit`, { trust_files: true });
+
+    const masterId = await submitTo(master, {}, [{ name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP }]);
+    const status = await settled(master.url, masterId);
+    expect(status.state).toBe('forwarded');
+    expect(status.withheld!.files).toEqual([]);
+    const remote = await priv.storage.getRaw(status.remote_crash_id!);
+    expect(remote!.files.map((f) => [f.name, f.filename, f.size])).toEqual([['upload_file_minidump', 'crash.dmp', DUMP.length]]);
+    expect(await priv.storage.getFile(status.remote_crash_id!, 'upload_file_minidump')).toEqual(Buffer.from(DUMP));
+  });
+
+  it('does not forward crashes of apps that are not registered', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    await registerApp(master, GUID, `${priv.url}/submit`);
+    const other = await submitTo(master, { WebAppGUID: 'not-registered-guid' });
+    const mine = await submitTo(master);
+    await settled(master.url, mine);
+    expect(await forwardingOf(master.url, other)).toBeNull();
+    expect((await crashesOn(priv)).length).toBe(1);
+  });
+
+  it('deletes the master copy after a successful forward when the app says not to keep it', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    await registerApp(master, GUID, `${priv.url}/submit`, { keep_copy: false });
+
+    const masterId = await submitTo(master, { JSErrorMessage: 'only on the private receiver' });
+    const remote = await eventually('the crash on the private receiver', async () => (await crashesOn(priv))[0]);
+    expect(remote.annotations.JSErrorMessage).toBe('only on the private receiver');
+    await eventually('the master copy to be deleted', async () => (await master.storage.getRaw(masterId)) === null);
+    await eventually('the status to be gone with the crash', async () => (await api(master.url, `/api/crashes/${masterId}/forwarding`)).status === 404);
+    expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
+    expect(master.logs.some((l) => l.includes(`bp-${masterId} forwarded`) && l.includes('master copy deleted'))).toBe(true);
+  });
+
+  it('records a rejection by the private receiver and keeps the crash on the master', async () => {
+    const master = await receiver();
+    const priv = await receiver({ maxFiles: 0 });
+    await registerApp(master, GUID, `${priv.url}/submit`, { trust_files: true, keep_copy: false });
+
+    const masterId = await submitTo(master, {}, [{ name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP }]);
+    const status = await settled(master.url, masterId);
+    expect(status.state).toBe('failed');
+    expect(status.reason_code).toBe('rejected');
+    expect(status.reason).toContain('413');
+    expect(status.reason).toContain('too_many_files');
+    expect(status.attempts).toBe(1);
+    expect(await master.storage.getRaw(masterId)).not.toBeNull();
+    expect(await crashesOn(priv)).toEqual([]);
+  });
+
+  it('passes a crash along a chain of three receivers, counting hops', async () => {
+    const a = await receiver();
+    const b = await receiver();
+    const c = await receiver();
+    await registerApp(a, GUID, `${b.url}/submit`);
+    await registerApp(b, GUID, `${c.url}/submit`);
+
+    const onA = await submitTo(a, { JSErrorMessage: 'travels' });
+    const atA = await settled(a.url, onA);
+    expect(atA.state).toBe('forwarded');
+    const onB = atA.remote_crash_id!.slice(3);
+    const atB = await settled(b.url, onB);
+    expect(atB).toMatchObject({ state: 'forwarded', hops_in: 1 });
+    const onC = await c.storage.getRaw(atB.remote_crash_id!);
+    expect(onC!.annotations).toMatchObject({ JSErrorMessage: 'travels', ForwardHops: '2' });
+  });
+
+  it('stops a loop A -> B -> A with the hop counter', async () => {
+    const a = await receiver();
+    const b = await receiver();
+    await registerApp(a, GUID, `${b.url}/submit`);
+    await registerApp(b, GUID, `${a.url}/submit`);
+
+    const original = await submitTo(a, { JSErrorMessage: 'loops' });
+    const first = await settled(a.url, original);
+    expect(first.state).toBe('forwarded');
+    const atB = await settled(b.url, first.remote_crash_id!.slice(3));
+    expect(atB.state).toBe('forwarded');
+    const back = atB.remote_crash_id!.slice(3);
+    const stopped = await settled(a.url, back);
+    expect(stopped).toMatchObject({ state: 'refused', reason_code: 'hop_limit', hops_in: 2, attempts: 0 });
+    expect(stopped.reason).toContain('loop');
+
+    // Nothing is still on its way: the loop ended with A's second copy.
+    expect((await api(a.url, '/api/forwarding/outbox')).body.total).toBe(0);
+    expect((await api(b.url, '/api/forwarding/outbox')).body.total).toBe(0);
+    expect((await crashesOn(b)).length).toBe(1);
+    expect((await crashesOn(a)).map((c) => c.annotations.ForwardHops ?? '0').sort()).toEqual(['0', '2']);
+  });
+});
