@@ -6,7 +6,9 @@ import type { Forwarder } from './forwarder/forwarder.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashStorage, WorkQueue } from './storage/types.ts';
 import type { CrashIndex } from './index/crash-index.ts';
+import type { Processing } from './processor/start.ts';
 import { crashApiRoutes } from './web/api-crashes.ts';
+import { sourcemapApiRoutes } from './web/api-sourcemaps.ts';
 import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
@@ -30,6 +32,8 @@ export interface AppDeps {
   onAccepted?: AcceptedListener | AcceptedListener[];
   /** The forwarding registry and outbox (issue 7); their API is mounted when given. */
   forwarding?: { registry: AppRegistry; forwarder: Forwarder };
+  /** The background processor and source map store (issue 3); their API is mounted when given. */
+  processing?: Processing;
   log: (line: string) => void;
 }
 
@@ -63,6 +67,10 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   app.route('/', login.guarded);
   app.get('/api/stats', (c) => c.json({ collector: collector.stats }));
   app.route('/', crashApiRoutes(deps.storage));
+  if (deps.processing) {
+    const { store, processor } = deps.processing;
+    app.route('/', sourcemapApiRoutes({ store, storage: deps.storage, queue: deps.queue, maxUploadBytes: config.maxSourcemapUploadBytes, wake: () => processor.wake() }));
+  }
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage }));
   app.route('/', indexApiRoutes(deps.index));
   app.route('/', pageRoutes({ index: deps.index, storage: deps.storage, rebuilding: deps.indexRebuilding ?? (() => false) }));

@@ -9,6 +9,7 @@ import { type Forwarder, openForwarding } from './forwarder/forwarder.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
+import { openProcessing, type Processing } from './processor/start.ts';
 import type { FsOps } from './storage/durable.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
@@ -24,6 +25,8 @@ export interface RunningReceiver {
   /** The forwarding outbox and the app registry (issue 7). */
   forwarder: Forwarder;
   registry: AppRegistry;
+  /** The background processor and the source map store (issue 3). */
+  processing: Processing;
   /** The SQLite crash index behind the report pages and the API. */
   index: CrashIndex;
   /** Resolves once a background index rebuild started at open has finished. */
@@ -60,6 +63,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
   const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
   const crashIndex = openIndexForServer(dataDir, storage, log);
+  // The processor drains the queue in the background and tells the index of each crash.
+  const processing = await openProcessing(config, { dataDir, tmpDir: storage.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
 
   const { app } = createApp({
     config,
@@ -71,7 +76,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     adminToken: token.token,
     throttler,
     version: readVersion(),
-    onAccepted: [(id, raw) => forwarder.accepted(id, raw)],
+    onAccepted: [(id, raw) => forwarder.accepted(id, raw), () => processing.processor.wake()],
+    processing,
     forwarding: { registry, forwarder },
     log,
   });
@@ -80,6 +86,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
     s.once('error', rejectServer);
   });
+  processing.processor.start();
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = config.publicUrl ?? `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
@@ -95,6 +102,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     indexRebuilt: crashIndex.rebuilt,
     forwarder,
     registry,
+    processing,
     close: () =>
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
@@ -103,7 +111,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
-          void crashIndex.close().then(done, done);
+          void processing.close().then(() => crashIndex.close()).then(done, done);
         });
         closeIdle();
       }).then(() => forwarder.stop()),

@@ -1,6 +1,8 @@
 import { appsCommand, APPS_HELP } from './apps.ts';
+import { reprocessCommand, REPROCESS_HELP } from './reprocess.ts';
 import { serveCommand, SERVE_HELP } from './serve.ts';
 import { submitCommand, SUBMIT_HELP } from './submit.ts';
+import { uploadSourcemapsCommand, UPLOAD_SOURCEMAPS_HELP } from './upload-sourcemaps.ts';
 import { type CliIo, processIo, UsageError } from './usage.ts';
 
 type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: string };
@@ -9,6 +11,8 @@ type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: stri
 export const COMMANDS: Record<string, Command> = {
   serve: { run: serveCommand, help: SERVE_HELP },
   submit: { run: submitCommand, help: SUBMIT_HELP },
+  'upload-sourcemaps': { run: (argv, io) => uploadSourcemapsCommand(argv, io), help: UPLOAD_SOURCEMAPS_HELP },
+  reprocess: { run: (argv, io) => reprocessCommand(argv, io), help: REPROCESS_HELP },
   apps: { run: appsCommand, help: APPS_HELP },
 };
 

@@ -5,3 +5,4 @@ export * from './runner.ts';
 export * from './signature.ts';
 export * from './tuning.ts';
 export * from './user-agent.ts';
+export * from './start.ts';

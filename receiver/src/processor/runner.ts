@@ -12,6 +12,12 @@ const BATCH = 50;
 export const IDLE_POLL_MS = 5_000;
 /** Wait before retrying a crash that threw. */
 const RETRY_DELAY_MS = 200;
+/**
+ * After a wake-up finds the queue empty, look again this often for this long: the collector may
+ * tell us of a crash a moment before its queue entry is written (journaled storage).
+ */
+const WAKE_RECHECK_MS = 20;
+const WAKE_WINDOW_MS = 1_000;
 
 export interface ProcessorOptions {
   storage: CrashStorage;
@@ -45,6 +51,7 @@ export class BackgroundProcessor {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #woken = false;
+  #wokenAt = 0;
   #idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ProcessorOptions) {
@@ -60,6 +67,7 @@ export class BackgroundProcessor {
   /** Something was queued: look now rather than at the next poll. */
   wake(): void {
     this.#woken = true;
+    this.#wokenAt = Date.now();
     this.#wake?.();
   }
 
@@ -101,7 +109,8 @@ export class BackgroundProcessor {
       this.stats.pending = ids.length;
       if (ids.length === 0) {
         for (const resolve of this.#idleWaiters.splice(0)) resolve();
-        if (!this.#woken) await this.#sleep(this.options.idlePollMs ?? IDLE_POLL_MS);
+        const recentlyWoken = Date.now() - this.#wokenAt < WAKE_WINDOW_MS;
+        if (!this.#woken) await this.#sleep(recentlyWoken ? WAKE_RECHECK_MS : (this.options.idlePollMs ?? IDLE_POLL_MS));
         continue;
       }
       let progressed = false;
