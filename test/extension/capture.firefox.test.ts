@@ -11,6 +11,7 @@ import {
   type FixtureServer,
   RELEASE,
   buildTempExtension,
+  countRelays,
   crashesOf,
   storedCrashes,
   extensionStorage,
@@ -19,6 +20,7 @@ import {
   startFixtureServer,
   waitFor,
   waitForCrashes,
+  waitForRelay,
 } from './harness.ts';
 
 let browser: Browser;
@@ -179,10 +181,11 @@ describe('capture in Firefox', () => {
 
   it('leaves a page that declares nothing alone', async () => {
     const page = await browser.newPage();
+    await countRelays(page);
     await page.goto(`${fixture.url}/plain.html`);
-    await page.waitForFunction(() => document.title === 'done');
-    // Then a declared app in the same tab: once its report is stored, the plain page's errors
-    // (thrown and flushed before) have long been seen by the background.
+    await waitForRelay(page);
+    // Then a declared app in the same tab: the background takes batches in order, so once its
+    // report is stored, the plain page's batch has been seen and left alone.
     const guid = newGuid();
     await page.goto(`${fixture.url}/index.html?case=timer&guid=${guid}`);
     await waitForCrashes(receiver, guid);

@@ -156,6 +156,22 @@ export async function showExtensionPage(extensionPage: Page, file: string): Prom
   );
 }
 
+/**
+ * Counts, in the page, the batches the hook hands on (the relay event is visible to the page
+ * by design). Call before `goto`; then `waitForRelay` says the page's errors have left it.
+ */
+export async function countRelays(page: Page): Promise<void> {
+  await page.evaluateOnNewDocument(() => {
+    const w = window as unknown as { __relays: number };
+    w.__relays = 0;
+    document.addEventListener('socorrito:errors', () => w.__relays++);
+  });
+}
+
+export async function waitForRelay(page: Page, count = 1): Promise<void> {
+  await page.waitForFunction((n) => (window as unknown as { __relays?: number }).__relays! >= n, {}, count);
+}
+
 /** A fresh app GUID per test, so apps (and their rate limits) never mix between tests. */
 export function newGuid(): string {
   return crypto.randomUUID();
