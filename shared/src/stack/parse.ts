@@ -90,11 +90,8 @@ function parseV8Line(line: string): StackFrame | null {
   const isEval = /\(eval at /.test(text);
   const native = /\((?:native|\[native code\])\)\s*$/.exec(text);
   const parsed = parseWithStacktraceParser(text)[0];
-  if (!parsed) {
-    // A bare `at name` (V8 prints it for frames without a script).
-    const m = /^\s*at\s+(\S.*?)\s*$/.exec(text);
-    return m ? { function: m[1]!, url: null, line: null, column: null, raw } : null;
-  }
+  // V8 always prints a location; a bare `at words` line is part of a multi-line message.
+  if (!parsed) return null;
   let name = parsed.methodName === UNKNOWN ? null : parsed.methodName;
   let url = parsed.file;
   if (native) url = 'native';
