@@ -115,14 +115,15 @@ export async function freePort(): Promise<number> {
 
 /** A plain HTTP server on loopback answering with `handler`; records each request's arrival time. */
 export async function fakeServer(
-  handler: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+  handler: (req: IncomingMessage, res: ServerResponse, n: number, body: Buffer) => void,
 ): Promise<{ url: string; hits: number[]; close: () => Promise<void> }> {
   const hits: number[] = [];
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       hits.push(Date.now());
-      handler(req, res, hits.length);
+      handler(req, res, hits.length, Buffer.concat(chunks));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

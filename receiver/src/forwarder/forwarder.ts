@@ -342,8 +342,6 @@ export class Forwarder {
 
     gate ??= this.#newGate(host);
     gate.probing = gate.failures > 0;
-    entry.attempts++;
-    entry.last_attempt_at = new Date(now).toISOString();
     let retryAfter: string | string[] | undefined;
     let outcome: Outcome;
     try {
@@ -359,10 +357,14 @@ export class Forwarder {
           : { kind: 'retry', error: networkError(err), retryAfterMs: 0 };
     }
     gate.probing = false;
+    // Counted once it has an outcome (an attempt cut short by a stop did not happen), and shown
+    // only once it is on disk.
+    const tried: OutboxEntry = { ...entry, attempts: entry.attempts + 1, last_attempt_at: new Date(now).toISOString() };
 
     if (outcome.kind !== 'retry') {
       if (outcome.kind === 'forwarded') this.#openGate(host, gate);
       else this.#armGate(gate);
+      slot.entry = tried;
       return this.#end(slot, outcome, keepCopy, target, sub.withheld);
     }
     // Retry: this destination waits (all its crashes, not only this one), with backoff.
@@ -371,11 +373,12 @@ export class Forwarder {
     gate.failures++;
     gate.blockedUntil = this.#now() + delay;
     gate.lastError = outcome.error;
-    entry.last_error = outcome.error;
+    tried.last_error = outcome.error;
     const at = Math.min(gate.blockedUntil, Math.max(giveUpAt, this.#now()));
-    entry.next_attempt_at = new Date(at).toISOString();
-    await this.#d.outbox.put(entry);
-    const status = statusFromOutbox(entry, keepCopy, target);
+    tried.next_attempt_at = new Date(at).toISOString();
+    await this.#d.outbox.put(tried);
+    slot.entry = tried;
+    const status = statusFromOutbox(tried, keepCopy, target);
     status.withheld = sub.withheld;
     await this.#d.statuses.write(status);
     this.#reschedule(slot, at);

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { RawCrash } from '../storage/types.ts';
+import { forwardedSubmission, forwardedUrl, hopsOf } from './policy.ts';
+
+function raw(annotations: Record<string, string>, files: string[] = []): RawCrash {
+  return {
+    crash_id: 'de1bb258-cbbf-4589-a673-34f800261129',
+    submitted_at: '2026-11-29T10:00:00.000Z',
+    annotations,
+    files: files.map((name) => ({ name, filename: `${name}.bin`, size: 1, contentType: 'application/octet-stream' })),
+    metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
+  };
+}
+
+describe('forwardedSubmission', () => {
+  it('keeps only allowlisted annotations, strips the URL query and sets the hop counter', () => {
+    const sub = forwardedSubmission(
+      raw({ ProductName: 'Shop', JSStack: 's', URL: 'https://a.example/p?q=1#f', Cookie: 'x', SubmitURL: 'https://b/submit', ForwardHops: '1' }, [
+        'upload_file_minidump',
+        'screenshot',
+      ]),
+      { trustFiles: false, hops: 2 },
+    );
+    expect(sub.annotations).toEqual({ ProductName: 'Shop', JSStack: 's', URL: 'https://a.example/p', ForwardHops: '2' });
+    expect(sub.fileNames).toEqual([]);
+    expect(sub.withheld).toEqual({ annotations: ['Cookie', 'SubmitURL'], files: ['screenshot', 'upload_file_minidump'], url_query: true });
+  });
+
+  it('forwards every file to a trusted app', () => {
+    const sub = forwardedSubmission(raw({ URL: 'https://a.example/p' }, ['upload_file_minidump', 'other']), { trustFiles: true, hops: 1 });
+    expect(sub.fileNames).toEqual(['upload_file_minidump', 'other']);
+    expect(sub.withheld).toEqual({ annotations: [], files: [], url_query: false });
+  });
+});
+
+describe('helpers', () => {
+  it('reads hop counters defensively', () => {
+    expect(hopsOf({})).toBe(0);
+    expect(hopsOf({ ForwardHops: '3' })).toBe(3);
+    expect(hopsOf({ ForwardHops: '-1' })).toBe(0);
+    expect(hopsOf({ ForwardHops: 'lots' })).toBe(0);
+  });
+
+  it('cuts query and fragment even from a URL that does not parse', () => {
+    expect(forwardedUrl('https://a.example/x?token=1')).toBe('https://a.example/x');
+    expect(forwardedUrl('/relative/path?token=1#x')).toBe('/relative/path');
+  });
+});

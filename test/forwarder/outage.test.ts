@@ -1,0 +1,137 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../receiver/src/cli/main.ts';
+import { spawnReceiver, type SpawnedReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields } from '../helpers/submit.ts';
+import {
+  FAST_RETRY_ARGS,
+  crashesOn,
+  eventually,
+  fakeServer,
+  forwardingOf,
+  freePort,
+  registerApp,
+  settled,
+  startReceiver,
+  submitTo,
+} from './helpers.ts';
+
+const GUID = jsCrashFields().WebAppGUID!;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
+  const r = await startReceiver(overrides);
+  cleanups.push(() => r.stop());
+  return r;
+}
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+describe('outbox: retries until the private receiver answers', () => {
+  it('delivers a crash once the private receiver is back', async () => {
+    const privDir = await tempDir();
+    cleanups.push(privDir.cleanup);
+    const port = await freePort();
+    const master = await receiver();
+    await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
+
+    const id = await submitTo(master, { JSErrorMessage: 'sent while it was down' });
+    const failing = await eventually('two failed attempts', async () => {
+      const s = await forwardingOf(master.url, id);
+      return s && s.attempts >= 2 ? s : undefined;
+    });
+    expect(failing.state).toBe('queued');
+    expect(failing.last_error).toContain('ECONNREFUSED');
+
+    const priv = await receiver({ port, dataDir: privDir.path });
+    const status = await settled(master.url, id);
+    expect(status.state).toBe('forwarded');
+    const remote = await priv.storage.getRaw(status.remote_crash_id!);
+    expect(remote!.annotations.JSErrorMessage).toBe('sent while it was down');
+  });
+
+  it('holds every crash for a receiver that is down and delivers them all when it is back', async () => {
+    const privDir = await tempDir();
+    cleanups.push(privDir.cleanup);
+    const port = await freePort();
+    const master = await receiver();
+    await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await submitTo(master, { JSErrorMessage: `crash ${i}` }));
+    await eventually('a failed attempt', async () => ((await forwardingOf(master.url, ids[0]!))?.attempts ?? 0) >= 1);
+    const priv = await receiver({ port, dataDir: privDir.path });
+    for (const id of ids) expect((await settled(master.url, id)).state).toBe('forwarded');
+    const messages = (await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage).sort();
+    expect(messages).toEqual(ids.map((_, i) => `crash ${i}`));
+  });
+
+  it('resumes after a master restart (killed with SIGKILL) and delivers', async () => {
+    const masterDir = await tempDir();
+    const privDir = await tempDir();
+    cleanups.push(masterDir.cleanup, privDir.cleanup);
+    const port = await freePort();
+
+    // The CLI edits the registry of a master that is not running.
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), env: {} };
+    expect(await main(['apps', 'add', '--data-dir', masterDir.path, '--guid', GUID, '--submit-url', `http://127.0.0.1:${port}`], io)).toBe(0);
+    expect(out.join('\n')).toContain(`added ${GUID} -> http://127.0.0.1:${port}/submit`);
+
+    let master: SpawnedReceiver = await spawnReceiver(masterDir.path, FAST_RETRY_ARGS);
+    cleanups.push(() => master.kill('SIGKILL'));
+    const id = await submitTo(master, { JSErrorMessage: 'survives a restart' });
+    await eventually('a failed attempt', async () => ((await forwardingOf(master.url, id))?.attempts ?? 0) >= 1);
+    await master.kill('SIGKILL');
+    expect(await readdir(join(masterDir.path, 'outbox'))).toContain(`${id}.json`);
+
+    const priv = await receiver({ port, dataDir: privDir.path });
+    master = await spawnReceiver(masterDir.path, FAST_RETRY_ARGS);
+    const status = await settled(master.url, id);
+    expect(status.state).toBe('forwarded');
+    expect(status.attempts).toBeGreaterThanOrEqual(2);
+    expect(master.output()).toContain('resuming 1 crash(es) from the outbox');
+    const remote = await priv.storage.getRaw(status.remote_crash_id!);
+    expect(remote!.annotations.JSErrorMessage).toBe('survives a restart');
+    expect(await readdir(join(masterDir.path, 'outbox'))).not.toContain(`${id}.json`);
+  });
+
+  it('gives up after the configured time and records why', async () => {
+    const port = await freePort();
+    const master = await receiver({ forwardGiveUpAfterMs: 300 });
+    await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
+    const id = await submitTo(master);
+    const status = await settled(master.url, id);
+    expect(status).toMatchObject({ state: 'failed', reason_code: 'gave_up' });
+    expect(status.reason).toMatch(/gave up after \d+ attempt\(s\)/);
+    expect(status.reason).toContain('ECONNREFUSED');
+    expect(status.attempts).toBeGreaterThanOrEqual(1);
+    expect(await master.storage.getRaw(id)).not.toBeNull();
+  });
+
+  it('retries 5xx answers and honours Retry-After on 429', async () => {
+    const priv = await receiver();
+    // First a 503, then a 429 asking for one second, then the real receiver.
+    const flaky = await fakeServer((req, res, n, body) => {
+      if (n === 1) return res.writeHead(503).end('Discarded=storage_unavailable');
+      if (n === 2) return res.writeHead(429, { 'retry-after': '1' }).end('Discarded=app_rate_limited');
+      // Pass the third through to the private receiver.
+      void fetch(`${priv.url}/submit`, { method: 'POST', headers: { 'content-type': req.headers['content-type']! }, body: new Uint8Array(body) })
+        .then(async (r) => res.writeHead(r.status).end(await r.text()));
+    });
+    cleanups.push(flaky.close);
+    const master = await receiver();
+    await registerApp(master, GUID, `${flaky.url}/submit`);
+    const id = await submitTo(master, { JSErrorMessage: 'third time lucky' });
+    const status = await settled(master.url, id);
+    expect(status.state).toBe('forwarded');
+    expect(status.attempts).toBe(3);
+    expect(flaky.hits.length).toBe(3);
+    // 40 ms of backoff would have sufficed; Retry-After asked for a second.
+    expect(flaky.hits[2]! - flaky.hits[1]!).toBeGreaterThanOrEqual(1000);
+    const remote = await priv.storage.getRaw(status.remote_crash_id!);
+    expect(remote!.annotations.JSErrorMessage).toBe('third time lucky');
+    expect((await crashesOn(priv)).length).toBe(1);
+  });
+});

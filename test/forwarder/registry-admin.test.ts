@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../receiver/src/cli/main.ts';
+import { tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { api, crashesOn, forwardingOf, registerApp, settled, startReceiver, submitTo } from './helpers.ts';
+
+const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
+  const r = await startReceiver(overrides);
+  cleanups.push(() => r.stop());
+  return r;
+}
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('socorrito apps', () => {
+  it('adds, lists, updates and removes apps in the data dir', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const d = ['--data-dir', dir.path];
+    expect((await cli(['apps', 'list', ...d])).out).toContain('no apps registered');
+
+    const added = await cli(['apps', 'add', ...d, '--guid', GUID, '--submit-url', 'https://crashes.shop.example', '--trust-dumps']);
+    expect(added).toMatchObject({ code: 0 });
+    expect(added.out).toBe(`added ${GUID} -> https://crashes.shop.example/submit (files: forwarded; master copy: kept)`);
+    const updated = await cli(['apps', 'add', ...d, '--guid', GUID.toUpperCase(), '--submit-url', 'https://other.example/submit', '--no-keep-copy']);
+    expect(updated.out).toBe(`updated ${GUID} -> https://other.example/submit (files: forwarded; master copy: deleted after forwarding)`);
+
+    const listed = JSON.parse((await cli(['apps', 'list', '--json', ...d])).out);
+    expect(listed.apps).toMatchObject([{ guid: GUID, submit_url: 'https://other.example/submit', trust_files: true, keep_copy: false }]);
+    const file = JSON.parse(await readFile(join(dir.path, 'forward-apps.json'), 'utf8'));
+    expect(file).toMatchObject({ version: 1, apps: [{ guid: GUID }] });
+
+    expect(await cli(['apps', 'remove', ...d, '--guid', GUID])).toMatchObject({ code: 0, out: `removed ${GUID}` });
+    const again = await cli(['apps', 'remove', ...d, '--guid', GUID]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('no app');
+  });
+
+  it('reports every problem with its input as a usage error', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const bad = await cli(['apps', 'add', '--data-dir', dir.path, '--guid', '../../etc', '--submit-url', 'javascript:alert(1)']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('is not a GUID');
+    expect(bad.err).toContain('must be http or https');
+    expect((await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID])).err).toContain('--submit-url is required');
+    expect((await cli(['apps', 'frobnicate'])).code).toBe(2);
+    const creds = await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID, '--submit-url', 'https://u:p@x.example/submit']);
+    expect(creds.err).toContain('user name or password');
+  });
+
+  it('takes effect on a running server without a restart', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    const before = await submitTo(master);
+    expect(await forwardingOf(master.url, before)).toBeNull();
+
+    expect((await cli(['apps', 'add', '--data-dir', master.dataDir, '--guid', GUID, '--submit-url', priv.url])).code).toBe(0);
+    const after = await submitTo(master);
+    expect((await settled(master.url, after)).state).toBe('forwarded');
+
+    expect((await cli(['apps', 'remove', '--data-dir', master.dataDir, '--guid', GUID])).code).toBe(0);
+    const removed = await submitTo(master);
+    expect(await forwardingOf(master.url, removed)).toBeNull();
+    expect((await crashesOn(priv)).length).toBe(1);
+  });
+});
+
+describe('forwarding API', () => {
+  it('needs the admin token', async () => {
+    const master = await receiver();
+    for (const [method, path] of [
+      ['GET', '/api/forwarding/apps'],
+      ['PUT', `/api/forwarding/apps/${GUID}`],
+      ['DELETE', `/api/forwarding/apps/${GUID}`],
+      ['GET', '/api/forwarding/outbox'],
+    ] as const) {
+      const res = await fetch(`${master.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'PUT' ? '{}' : undefined });
+      expect({ path, status: res.status }).toEqual({ path, status: 401 });
+    }
+    expect((await api(master.url, '/api/forwarding/apps')).body).toEqual({ apps: [] });
+  });
+
+  it('registers, shows and removes apps, rejecting bad input with every reason', async () => {
+    const master = await receiver();
+    const created = await api(master.url, '/api/forwarding/apps', {
+      method: 'POST',
+      body: JSON.stringify({ guid: GUID, submit_url: 'http://127.0.0.1:9/submit', trust_files: true }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.app).toMatchObject({ guid: GUID, submit_url: 'http://127.0.0.1:9/submit', trust_files: true, keep_copy: true });
+    const updated = await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'PUT', body: JSON.stringify({ submit_url: 'https://x.example', keep_copy: false }) });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ created: false, app: { submit_url: 'https://x.example/submit', trust_files: true, keep_copy: false } });
+    expect((await api(master.url, `/api/forwarding/apps/${GUID}`)).body.app.keep_copy).toBe(false);
+
+    const bad = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: JSON.stringify({ guid: '<script>', submit_url: 'file:///etc/passwd', trust_files: 'yes' }) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems).toEqual(['trust_files must be true or false']);
+    const bad2 = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: JSON.stringify({ guid: '<script>', submit_url: 'file:///etc/passwd' }) });
+    expect(bad2.body.problems).toHaveLength(2);
+    const form = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: 'guid=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+
+    expect((await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'DELETE' })).body).toEqual({ removed: true });
+    expect((await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await api(master.url, '/api/crashes/not-an-id/forwarding')).status).toBe(400);
+  });
+
+  it('retries a failed forward on request once the registry is fixed', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    await registerApp(master, GUID, `${priv.url}/wrong-place/submit`);
+    const id = await submitTo(master);
+    const failed = await settled(master.url, id);
+    expect(failed).toMatchObject({ state: 'failed', reason_code: 'rejected' });
+    expect(failed.reason).toMatch(/^answered 4\d\d: /);
+
+    await registerApp(master, GUID, `${priv.url}/submit`);
+    const retried = await api(master.url, `/api/crashes/${id}/forwarding/retry`, { method: 'POST' });
+    expect(retried.status).toBe(200);
+    expect(retried.body.retried).toBe(true);
+    const status = await settled(master.url, id);
+    expect(status.state).toBe('forwarded');
+    expect(await priv.storage.getRaw(status.remote_crash_id!)).not.toBeNull();
+    // A forwarded crash is not sent twice.
+    expect((await api(master.url, `/api/crashes/${id}/forwarding/retry`, { method: 'POST' })).status).toBe(409);
+  });
+});

@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestReceiver } from '../helpers/receiver.ts';
+import { api, crashesOn, eventually, fakeServer, forwardingOf, settled, startReceiver, submitTo } from './helpers.ts';
+
+const DUMP = new Uint8Array([1, 2, 3, 4]);
+
+const running: TestReceiver[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
+  const r = await startReceiver(overrides);
+  running.push(r);
+  return r;
+}
+afterEach(async () => {
+  await Promise.all([...running.splice(0).map((r) => r.stop()), ...cleanups.splice(0).map((f) => f())]);
+});
+
+describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
+  it('is off by default', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    const id = await submitTo(master, { SubmitURL: `${priv.url}/submit`, WebAppGUID: 'unregistered' });
+    expect(await forwardingOf(master.url, id)).toBeNull();
+    expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
+    expect(await crashesOn(priv)).toEqual([]);
+  });
+
+  it('refuses non-https, loopback, private, link-local and metadata targets by default', async () => {
+    const master = await receiver({ forwardBySubmitUrl: true });
+    const priv = await receiver();
+    const port = priv.port;
+    const cases: [string, string][] = [
+      [`${priv.url}/submit`, 'not_https'],
+      ['ftp://crashes.example/submit', 'not_https'],
+      [`https://127.0.0.1:${port}/submit`, 'private_address'],
+      [`https://[::1]:${port}/submit`, 'private_address'],
+      [`https://[::ffff:127.0.0.1]:${port}/submit`, 'private_address'],
+      ['https://10.1.2.3/submit', 'private_address'],
+      ['https://192.168.0.10/submit', 'private_address'],
+      ['https://169.254.10.1/submit', 'private_address'],
+      ['https://169.254.169.254/latest/meta-data', 'metadata_address'],
+      ['https://0.0.0.0/submit', 'special_address'],
+      ['https://user:pw@crashes.example/submit', 'credentials'],
+      ['not a url', 'bad_url'],
+      // A name is checked after DNS resolution, on the address the socket would use.
+      [`https://localhost:${port}/submit`, 'private_address'],
+    ];
+    for (const [url, code] of cases) {
+      const id = await submitTo(master, { SubmitURL: url, WebAppGUID: 'unregistered' });
+      const status = await settled(master.url, id);
+      expect({ url, state: status.state, code: status.reason_code }).toEqual({ url, state: 'refused', code });
+      expect(status.mode).toBe('url');
+    }
+    expect(await crashesOn(priv)).toEqual([]);
+  });
+
+  it('refuses http and loopback when only one of the two is allowed', async () => {
+    const httpOnly = await receiver({ forwardBySubmitUrl: true, forwardAllowHttp: true });
+    const privateOnly = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true });
+    const priv = await receiver();
+    const a = await submitTo(httpOnly, { SubmitURL: `${priv.url}/submit` });
+    expect(await settled(httpOnly.url, a)).toMatchObject({ state: 'refused', reason_code: 'private_address' });
+    const b = await submitTo(privateOnly, { SubmitURL: `${priv.url}/submit` });
+    expect(await settled(privateOnly.url, b)).toMatchObject({ state: 'refused', reason_code: 'not_https' });
+    // Even with private addresses allowed, cloud metadata stays out of reach.
+    const c = await submitTo(privateOnly, { SubmitURL: 'https://169.254.169.254/submit' });
+    expect(await settled(privateOnly.url, c)).toMatchObject({ state: 'refused', reason_code: 'metadata_address' });
+    expect(await crashesOn(priv)).toEqual([]);
+  });
+
+  it('forwards when the operator allows private http targets, never with files', async () => {
+    const master = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true });
+    const priv = await receiver();
+    const id = await submitTo(master, { SubmitURL: priv.url, WebAppGUID: 'unregistered' }, [
+      { name: 'upload_file_minidump', filename: 'x.dmp', data: DUMP },
+    ]);
+    const status = await settled(master.url, id);
+    expect(status).toMatchObject({ state: 'forwarded', mode: 'url', target: `${priv.url}/submit` });
+    expect(status.withheld!.files).toEqual(['upload_file_minidump']);
+    expect(status.withheld!.annotations).toContain('SubmitURL');
+    const remote = await priv.storage.getRaw(status.remote_crash_id!);
+    expect(remote!.files).toEqual([]);
+    expect(remote!.annotations.SubmitURL).toBeUndefined();
+    expect(remote!.annotations.ForwardHops).toBe('1');
+  });
+
+  it('does not follow redirects', async () => {
+    const priv = await receiver();
+    const redirector = await fakeServer((_req, res) => {
+      res.writeHead(307, { location: `${priv.url}/submit` }).end();
+    });
+    cleanups.push(redirector.close);
+    const master = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true });
+    const id = await submitTo(master, { SubmitURL: `${redirector.url}/submit` });
+    const status = await settled(master.url, id);
+    expect(status).toMatchObject({ state: 'failed', reason_code: 'redirect', attempts: 1 });
+    expect(redirector.hits.length).toBe(1);
+    expect(await crashesOn(priv)).toEqual([]);
+  });
+
+  it('rate-limits forwards per destination, keeping the rest in the outbox', async () => {
+    const master = await receiver({
+      forwardBySubmitUrl: true,
+      forwardAllowPrivateTargets: true,
+      forwardAllowHttp: true,
+      forwardRatePerMinute: 1,
+    });
+    const priv = await receiver();
+    const first = await submitTo(master, { SubmitURL: priv.url, JSErrorMessage: 'first' });
+    expect((await settled(master.url, first)).state).toBe('forwarded');
+    const second = await submitTo(master, { SubmitURL: priv.url, JSErrorMessage: 'second' });
+    const waiting = await eventually('the second crash to be held back', async () => {
+      const s = await forwardingOf(master.url, second);
+      return s && s.state === 'queued' && s.next_attempt_at && Date.parse(s.next_attempt_at) > Date.now() + 30_000 ? s : undefined;
+    });
+    expect(waiting.attempts).toBe(0);
+    expect((await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage)).toEqual(['first']);
+  });
+});
