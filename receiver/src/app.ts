@@ -43,7 +43,6 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   const app = new Hono();
   const collector = collectorRoutes({
     storage: deps.storage,
-    queue: deps.queue,
     limits: config,
     throttler: deps.throttler,
     clientRatePerMinute: config.clientRatePerMinute,

@@ -10,9 +10,9 @@ import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
 import { openProcessing, type Processing } from './processor/start.ts';
-import type { FsOps } from './storage/durable.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
+import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
 
 export interface RunningReceiver {
@@ -20,7 +20,7 @@ export interface RunningReceiver {
   port: number;
   adminToken: string;
   dataDir: string;
-  storage: FsCrashStorage;
+  storage: JournaledCrashStorage;
   queue: FsWorkQueue;
   /** The forwarding outbox and the app registry (issue 7). */
   forwarder: Forwarder;
@@ -37,7 +37,7 @@ export interface RunningReceiver {
 
 export interface StartDeps {
   log?: (line: string) => void;
-  fs?: FsOps;
+  fs?: JournalFs;
 }
 
 function readVersion(): { source: string; version: string; commit: string; build: string } {
@@ -54,17 +54,24 @@ function readVersion(): { source: string; version: string; commit: string; build
 export async function startReceiver(config: Config, deps: StartDeps = {}): Promise<RunningReceiver> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(config.dataDir);
-  const storage = new FsCrashStorage(dataDir, deps.fs);
-  const { removedTemp } = await storage.open();
+  const folders = new FsCrashStorage(dataDir, deps.fs);
+  const { removedTemp } = await folders.open();
   if (removedTemp) log(`storage: removed ${removedTemp} unfinished temp entries left by a previous run`);
-  const queue = new FsWorkQueue(dataDir, storage.tmpDir, deps.fs);
+  const queue = new FsWorkQueue(dataDir, folders.tmpDir, deps.fs);
   await queue.open();
-  const token = await ensureAdminToken(dataDir, storage.tmpDir, config.adminToken);
+  // Everything reads and writes crashes through the journal: accepted crashes are durable after
+  // a group-committed fdatasync, then laid out as folders and queued in the background.
+  // `storage.onStored(listener)` is told of each crash once its folder and queue entry exist
+  // (the processor wakes up there).
+  const storage = new JournaledCrashStorage({ dataDir, folders, queue, fs: deps.fs, log });
+  const { replayed } = await storage.open();
+  if (replayed) log(`storage: replayed ${replayed} accepted crashes from the journal`);
+  const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
   const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
   const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
   const crashIndex = openIndexForServer(dataDir, storage, log);
   // The processor drains the queue in the background and tells the index of each crash.
-  const processing = await openProcessing(config, { dataDir, tmpDir: storage.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
+  const processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
 
   const { app } = createApp({
     config,
@@ -72,7 +79,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     queue,
     index: crashIndex.index,
     indexRebuilding: crashIndex.rebuilding,
-    tmpDir: storage.tmpDir,
+    tmpDir: folders.tmpDir,
     adminToken: token.token,
     throttler,
     version: readVersion(),
@@ -111,7 +118,14 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
-          void processing.close().then(() => crashIndex.close()).then(done, done);
+          // Crashes already answered are in the journal; laying them out finishes here or,
+          // if the process is stopped first, on the next start.
+          void processing
+            .close()
+            .then(() => storage.close())
+            .catch((err: Error) => log(`storage: ${err.message}`))
+            .then(() => crashIndex.close())
+            .then(done, done);
         });
         closeIdle();
       }).then(() => forwarder.stop()),

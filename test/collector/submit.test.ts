@@ -5,15 +5,15 @@ import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRASH_ID_PATTERN, crashIdDate } from '../../shared/src/crash-id.ts';
-import { nodeFsOps, type FsOps } from '../../receiver/src/storage/durable.ts';
+import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journal.ts';
 import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { multipart } from './multipart.ts';
 
 const AUTH = { authorization: 'Bearer test-admin-token' };
 
-async function post(url: string, body: BodyInit, headers: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await fetch(`${url}/submit`, { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+async function post(url: string, body: BodyInit | Buffer, headers: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(`${url}/submit`, { method: 'POST', body: body as BodyInit, headers, duplex: 'half' } as RequestInit);
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -44,7 +44,8 @@ describe('POST /submit', () => {
 
     const stored = (await (await getCrash(r.url, `bp-${id}`)).json()) as { raw: { annotations: Record<string, string> }; processed: unknown };
     expect(stored.raw.annotations).toEqual(fields);
-    // Found from its ID alone: the day folder comes from the ID.
+    // Laid out as its own folder, found from its ID alone: the day folder comes from the ID.
+    await r.storage.drained();
     const onDisk = JSON.parse(await readFile(join(r.dataDir, 'crashes', `20${id.slice(-6)}`, id, 'raw_crash.json'), 'utf8'));
     expect(onDisk.annotations.JSStack).toBe(fields.JSStack);
     expect(await readdir(join(r.dataDir, 'queue'))).toContain(id);
@@ -293,13 +294,34 @@ describe('rate limits and throttling', () => {
 describe('full disk', () => {
   it('answers 503 with Retry-After, keeps what was accepted, and recovers when space is back', async () => {
     let free = 64 * 1024;
-    const fullDisk: FsOps = {
-      ...nodeFsOps,
+    const enospc = (path: string): Error =>
+      Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28 });
+    const take = (path: string, size: number): void => {
+      if (size > free) throw enospc(path);
+      free -= size;
+    };
+    // A disk with `free` bytes left, for the journal and for crash folders alike.
+    const fullDisk: JournalFs = {
+      ...nodeJournalFs,
       async writeFile(path, data) {
-        const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-        if (size > free) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28 });
-        free -= size;
-        return nodeFsOps.writeFile(path, data);
+        take(path, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+        return nodeJournalFs.writeFile(path, data);
+      },
+      async openAppend(path) {
+        const file = await nodeJournalFs.openAppend(path);
+        return {
+          ...file,
+          async writev(buffers) {
+            const size = buffers.reduce((n, b) => n + b.length, 0);
+            if (size > free) {
+              // A real full disk writes what fits, then fails: leave a torn record behind.
+              await file.writev([buffers[0]!.subarray(0, Math.min(free, buffers[0]!.length))]);
+              throw enospc(path);
+            }
+            free -= size;
+            return file.writev(buffers);
+          },
+        };
       },
     };
     const r = await startTestReceiver({}, { fs: fullDisk });
@@ -311,6 +333,7 @@ describe('full disk', () => {
       expect(big.body).toMatch(/^Discarded=storage_unavailable: .*ENOSPC.*retry/);
       expect(r.logs.join('\n')).toMatch(/ENOSPC/);
       // Nothing half-written is left behind, the first crash is intact.
+      await r.storage.drained();
       expect(await readdir(join(r.dataDir, 'tmp'))).toEqual([]);
       const ids = [];
       for await (const id of r.storage.listCrashIds()) ids.push(id);
@@ -340,7 +363,12 @@ describe('concurrency', () => {
       expect(stored.sort()).toEqual([...answered].sort());
       const seqs = await Promise.all(stored.map(async (id) => (await r.storage.getRaw(id))!.annotations.Seq));
       expect(new Set(seqs).size).toBe(300);
-      expect((await readdir(join(r.dataDir, 'queue'))).sort()).toEqual(stored.sort());
+      await r.storage.drained();
+      // Each is laid out as a folder, and the journal holds nothing more than its open segment.
+      const days = await readdir(join(r.dataDir, 'crashes'));
+      const folders = (await Promise.all(days.map((d) => readdir(join(r.dataDir, 'crashes', d))))).flat();
+      expect(folders.sort()).toEqual(stored.sort());
+      expect(await readdir(join(r.dataDir, 'journal'))).toHaveLength(1);
     } finally {
       await r.stop();
     }

@@ -5,7 +5,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { cors } from 'hono/cors';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { Annotation, formatSubmitResponse } from '../../../shared/src/protocol.ts';
-import type { CrashStorage, RawCrash, WorkQueue } from '../storage/types.ts';
+import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { SubmissionRejected } from './errors.ts';
 import { type SubmissionLimits, parseSubmission } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -22,8 +22,8 @@ export type AcceptedListener = (crashId: string, raw: RawCrash) => void | Promis
 export const STORAGE_RETRY_AFTER_SECONDS = 60;
 
 export interface CollectorOptions {
+  /** Where accepted crashes go; its saveRaw resolves once the crash is durable (and queued). */
   storage: CrashStorage;
-  queue: WorkQueue;
   limits: SubmissionLimits;
   throttler?: Throttler;
   clientRatePerMinute?: number;
@@ -108,7 +108,16 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
         files: [...parsed.files].map(([name, f]) => ({ name, filename: f.filename, size: f.data.length, contentType: f.contentType })),
         metadata: { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding },
       };
-      await saveOrUnavailable(options, raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])));
+      try {
+        await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])));
+      } catch (err) {
+        throw new SubmissionRejected(
+          503,
+          'storage_unavailable',
+          `could not store the crash (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); keep it and retry later`,
+          { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
+        );
+      }
       stats.accepted++;
       await notifyAccepted(options.onAccepted, raw, log);
       return answer(200, formatSubmitResponse(crashId));
@@ -122,30 +131,6 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
   });
 
   return { routes, stats };
-}
-
-/** Saves the crash and its queue entry; a failure of either becomes a 503 and leaves nothing half-done. */
-async function saveOrUnavailable(options: CollectorOptions, raw: RawCrash, files: Map<string, Uint8Array>): Promise<void> {
-  const unavailable = (err: unknown): SubmissionRejected =>
-    new SubmissionRejected(
-      503,
-      'storage_unavailable',
-      `could not store the crash (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); keep it and retry later`,
-      { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
-    );
-  try {
-    await options.storage.saveRaw(raw, files);
-  } catch (err) {
-    throw unavailable(err);
-  }
-  try {
-    await options.queue.enqueue(raw.crash_id);
-  } catch (err) {
-    // Without a queue entry it would never be processed: take it back so the client's retry
-    // is the only copy.
-    await options.storage.delete(raw.crash_id).catch(() => undefined);
-    throw unavailable(err);
-  }
 }
 
 /** Runs every listener and waits for all; a failure is logged, never turned into an error answer. */

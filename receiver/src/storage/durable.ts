@@ -41,41 +41,50 @@ export const nodeFsOps: FsOps = {
 };
 
 /**
- * Fsyncs directories with group commit: every caller is answered by an fsync that started
- * after it asked, but callers that arrive while one is running share the next one. Under load
- * this turns one directory fsync per crash into one per batch, without weakening the promise.
+ * Group commit for one flush operation (an fsync): every caller is answered by a flush that
+ * started after it asked, but callers that arrive while one is running share the next one.
+ * Under load this turns one flush per write into one per batch, without weakening the promise.
  */
+export class SharedFlush {
+  #running: Promise<void> | null = null;
+  #next: Promise<void> | null = null;
+
+  constructor(private readonly flushNow: () => Promise<void>) {}
+
+  flush(): Promise<void> {
+    if (!this.#running) return this.#start();
+    // One is running and may have started before our write: wait for the one after it.
+    this.#next ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = null;
+        return this.#start();
+      });
+    return this.#next;
+  }
+
+  #start(): Promise<void> {
+    const run = this.flushNow().finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
+    this.#running = run;
+    return run;
+  }
+}
+
+/** Fsyncs directories with group commit (SharedFlush per directory). */
 export class DirSyncer {
-  readonly #pending = new Map<string, { running: Promise<void> | null; next: Promise<void> | null }>();
+  readonly #flushes = new Map<string, SharedFlush>();
 
   constructor(private readonly fs: FsOps = nodeFsOps) {}
 
   sync(dir: string): Promise<void> {
-    let slot = this.#pending.get(dir);
-    if (!slot) {
-      slot = { running: null, next: null };
-      this.#pending.set(dir, slot);
+    let flush = this.#flushes.get(dir);
+    if (!flush) {
+      flush = new SharedFlush(() => this.fs.fsync(dir));
+      this.#flushes.set(dir, flush);
     }
-    if (!slot.running) {
-      slot.running = this.#run(dir, slot);
-      return slot.running;
-    }
-    // One is running and may have started before our rename: wait for the one after it.
-    slot.next ??= slot.running.catch(() => undefined).then(() => {
-      slot.next = null;
-      slot.running = this.#run(dir, slot);
-      return slot.running;
-    });
-    return slot.next;
-  }
-
-  async #run(dir: string, slot: { running: Promise<void> | null }): Promise<void> {
-    try {
-      await this.fs.fsync(dir);
-    } finally {
-      slot.running = null;
-      if (!this.#pending.get(dir)?.next) this.#pending.delete(dir);
-    }
+    return flush.flush();
   }
 }
 

@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { multipartBody } from './multipart-body.ts';
+import { load, type LoadResult } from './load.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+async function startProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (d) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      output += d;
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
+  });
+  return { url, child };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const row = (name: string, r: LoadResult): string =>
+  `  ${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors}`;
+
+/**
+ * Collector throughput: the durable collector against a bare Hono endpoint that only reads the
+ * same 10 KB JavaScript crash submission, both measured in this run, reported as a ratio.
+ */
+export async function benchCollector(log: (line: string) => void, seconds = 5): Promise<{ ratio: number }> {
+  const { body, contentType } = multipartBody();
+  const headers = { 'content-type': contentType };
+  log(`collector: a ${(body.length / 1024).toFixed(1)} KB JavaScript crash submission, 32 connections, ${seconds} s per run`);
+
+  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts']);
+  let baseline: LoadResult;
+  try {
+    baseline = await load(`${bare.url}/submit`, body, headers, { seconds, expect: /^CrashID=/ });
+  } finally {
+    await stop(bare.child);
+  }
+  log(row('bare Hono endpoint (baseline)', baseline));
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'socorrito-bench-'));
+  const receiver = await startProcess(['bin/socorrito.js', 'serve', '--port', '0', '--data-dir', dataDir], {
+    SOCORRITO_CLIENT_RATE_PER_MINUTE: '0',
+    SOCORRITO_APP_RATE_PER_MINUTE: '0',
+    SOCORRITO_ADMIN_TOKEN: 'bench',
+  });
+  let collector: LoadResult;
+  try {
+    collector = await load(`${receiver.url}/submit`, body, headers, { seconds, expect: /^CrashID=bp-/ });
+  } finally {
+    await stop(receiver.child);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  log(row('durable collector (parse + fsync)', collector));
+  const ratio = collector.perSecond / baseline.perSecond;
+  log(`  ratio collector / bare: ${ratio.toFixed(2)} (target ≥ 0.50)`);
+  return { ratio };
+}

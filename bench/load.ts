@@ -1,0 +1,65 @@
+import { Agent, request } from 'node:http';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Sends the same POST over `connections` keep-alive connections for `seconds` (after a short
+ * warm-up) and measures throughput and latency. Plain node:http keeps the generator's own cost
+ * low, since it shares the machine with the server.
+ */
+export async function load(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  options: { connections?: number; seconds?: number; warmupSeconds?: number; expect?: RegExp } = {},
+): Promise<LoadResult> {
+  const connections = options.connections ?? 32;
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  const once = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const req = request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...headers, 'content-length': String(body.length) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve(res.statusCode === 200 && (!options.expect || options.expect.test(text))));
+        },
+      );
+      req.on('error', () => resolve(false));
+      req.end(body);
+    });
+
+  const phase = async (seconds: number, record: boolean): Promise<{ latencies: number[]; errors: number; elapsed: number }> => {
+    const latencies: number[] = [];
+    let errors = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < end) {
+          const t0 = performance.now();
+          const ok = await once();
+          if (!record) continue;
+          if (ok) latencies.push(performance.now() - t0);
+          else errors++;
+        }
+      }),
+    );
+    return { latencies, errors, elapsed: (performance.now() - start) / 1000 };
+  };
+
+  await phase(options.warmupSeconds ?? 1, false);
+  const { latencies, errors, elapsed } = await phase(options.seconds ?? 5, true);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { requests: latencies.length, errors, perSecond: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+}

@@ -1,0 +1,71 @@
+import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCrashId } from '../../../shared/src/crash-id.ts';
+import { tempDir } from '../../../test/helpers/receiver.ts';
+import { FsWorkQueue } from './fs-queue.ts';
+import { FsCrashStorage } from './fs-storage.ts';
+import { JournaledCrashStorage } from './journal.ts';
+import type { RawCrash } from './types.ts';
+
+async function openStorage(dataDir: string, log: (l: string) => void = () => undefined) {
+  const folders = new FsCrashStorage(dataDir);
+  await folders.open();
+  const queue = new FsWorkQueue(dataDir, folders.tmpDir);
+  await queue.open();
+  const stored: string[] = [];
+  const storage = new JournaledCrashStorage({ dataDir, folders, queue, log, onStored: (id) => stored.push(id) });
+  return { storage, folders, stored, opened: await storage.open() };
+}
+
+const raw = (i: number): RawCrash => ({
+  crash_id: createCrashId(),
+  submitted_at: new Date().toISOString(),
+  annotations: { ProductName: 'Shop', Seq: String(i) },
+  files: [{ name: 'upload_file_minidump', filename: 'd', size: 3, contentType: 'application/octet-stream' }],
+  metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
+});
+
+describe('JournaledCrashStorage', () => {
+  it('answers reads at once, lays crashes out as folders, queues them and frees the journal', async () => {
+    const dir = await tempDir();
+    const { storage, folders, stored } = await openStorage(dir.path);
+    const crashes = Array.from({ length: 50 }, (_, i) => raw(i));
+    await Promise.all(crashes.map((c) => storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.from([1, 2, 3])]]))));
+    expect((await storage.getRaw(crashes[7]!.crash_id))!.annotations.Seq).toBe('7');
+    await storage.drained();
+    expect(stored.sort()).toEqual(crashes.map((c) => c.crash_id).sort());
+    expect(Buffer.from((await folders.getFile(crashes[3]!.crash_id, 'upload_file_minidump'))!)).toEqual(Buffer.from([1, 2, 3]));
+    expect((await readdir(join(dir.path, 'queue'))).length).toBe(50);
+    await storage.close();
+    await dir.cleanup();
+  });
+
+  it('replays crashes a killed process left in the journal and cuts off a torn last record', async () => {
+    const dir = await tempDir();
+    const first = await openStorage(dir.path);
+    const crash = raw(1);
+    await first.storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    // Simulate a kill before the crash was laid out: remove its folder and queue entry, keep the
+    // journal, and add half a record as a write cut short would.
+    await first.storage.drained();
+    await first.folders.delete(crash.crash_id);
+    const segment = join(dir.path, 'journal', (await readdir(join(dir.path, 'journal')))[0]!);
+    const size = (await stat(segment)).size;
+    await appendFile(segment, Buffer.from('SCJ1\xff\xff\x00\x00garbage', 'latin1'));
+
+    const logs: string[] = [];
+    const second = await openStorage(dir.path, (l) => logs.push(l));
+    expect(second.opened.replayed).toBe(1);
+    expect(logs.join('\n')).toMatch(/unfinished record at its end; cut off/);
+    await second.storage.drained();
+    expect(second.stored).toEqual([crash.crash_id]);
+    expect((await second.folders.getRaw(crash.crash_id))!.annotations).toEqual(crash.annotations);
+    expect(await readFile(join(dir.path, 'crashes', `20${crash.crash_id.slice(-6)}`, crash.crash_id, 'files', 'upload_file_minidump'), 'utf8')).toBe('abc');
+    // The old segment was fully laid out, so it is gone; a torn tail never reaches a new one.
+    expect(await readdir(join(dir.path, 'journal'))).not.toContain(segment.split('/').pop());
+    expect(size).toBeGreaterThan(0);
+    await second.storage.close();
+    await dir.cleanup();
+  });
+});

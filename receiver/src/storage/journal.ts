@@ -1,0 +1,380 @@
+import { open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { DirSyncer, type FsOps, nodeFsOps, SharedFlush } from './durable.ts';
+import type { FsCrashStorage } from './fs-storage.ts';
+import type { CrashStorage, ProcessedCrash, RawCrash, WorkQueue } from './types.ts';
+
+/** A journal segment is closed and a new one started past this size. */
+export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Crashes laid out as folders at the same time; low, so requests keep the CPU. */
+export const MATERIALIZE_CONCURRENCY = 4;
+/** Wait before retrying a crash whose folder could not be written (a full disk). */
+export const MATERIALIZE_RETRY_MS = 5_000;
+
+const MAGIC = Buffer.from('SCJ1');
+const FRAME_HEADER_BYTES = 12; // magic, payload length, crc32
+
+/** An append-only file as the journal needs it; passed in so tests can fill the disk. */
+export interface AppendFile {
+  writev(buffers: Buffer[]): Promise<void>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface JournalFs extends FsOps {
+  openAppend(path: string): Promise<AppendFile>;
+}
+
+export const nodeJournalFs: JournalFs = {
+  ...nodeFsOps,
+  async openAppend(path) {
+    const handle: FileHandle = await open(path, 'a', 0o640);
+    return {
+      writev: async (buffers) => {
+        await handle.writev(buffers);
+      },
+      datasync: () => handle.datasync(),
+      truncate: (length) => handle.truncate(length),
+      close: () => handle.close(),
+    };
+  },
+};
+
+interface Pending {
+  raw: RawCrash;
+  files: ReadonlyMap<string, Uint8Array>;
+  segment: number;
+  deleted?: boolean;
+}
+
+export interface JournaledStorageOptions {
+  dataDir: string;
+  /** Where crashes end up, one folder each. */
+  folders: FsCrashStorage;
+  queue: WorkQueue;
+  fs?: JournalFs;
+  /** Told about each crash once its folder and queue entry are on disk. */
+  onStored?: (crashId: string) => void;
+  log?: (line: string) => void;
+  segmentBytes?: number;
+}
+
+/**
+ * Accepted crashes with group commit. `saveRaw` appends the crash to a journal and resolves
+ * after an fdatasync that covers every crash appended since the last one, so under load one
+ * disk flush answers many submissions. Behind that, each crash is laid out as its own folder
+ * (FsCrashStorage: temp, fsync, rename, directory fsync) and queued for processing; a journal
+ * segment is deleted once every crash in it is laid out. On start, segments left by a stopped
+ * or killed process are replayed, so a crash that was answered is never lost.
+ *
+ *     <data-dir>/journal/
+ *       000001.log    records: "SCJ1", u32 payload length, u32 crc32, payload
+ *                     payload: u32 header length, header JSON {raw, files: [{name, size}]}, file bytes
+ *
+ * Reads see crashes still waiting to be laid out, so a crash can be fetched as soon as it
+ * was answered.
+ */
+export class JournaledCrashStorage implements CrashStorage {
+  readonly dir: string;
+  readonly #folders: FsCrashStorage;
+  readonly #queue: WorkQueue;
+  readonly #fs: JournalFs;
+  readonly #dirs: DirSyncer;
+  readonly #log: (line: string) => void;
+  readonly #segmentBytes: number;
+  readonly #pending = new Map<string, Pending>();
+  readonly #outstanding = new Map<number, number>();
+  #segment = 0;
+  #segmentSize = 0;
+  #file: AppendFile | null = null;
+  #batch: { frame: Buffer; resolve: (segment: number) => void; reject: (err: unknown) => void }[] = [];
+  /** The chain of batch writes, so they land in order. */
+  #writes: Promise<unknown> = Promise.resolve();
+  readonly #flush = new SharedFlush(() => this.#file!.datasync());
+  #toMaterialize: string[] = [];
+  #materializing = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  readonly #onStored: ((crashId: string) => void)[] = [];
+
+  constructor(options: JournaledStorageOptions) {
+    this.dir = join(options.dataDir, 'journal');
+    this.#folders = options.folders;
+    this.#queue = options.queue;
+    this.#fs = options.fs ?? nodeJournalFs;
+    this.#dirs = new DirSyncer(this.#fs);
+    this.#log = options.log ?? (() => undefined);
+    this.#segmentBytes = options.segmentBytes ?? JOURNAL_SEGMENT_BYTES;
+    if (options.onStored) this.#onStored.push(options.onStored);
+  }
+
+  /** Adds a listener told about each crash once its folder and queue entry are on disk. */
+  onStored(listener: (crashId: string) => void): void {
+    this.#onStored.push(listener);
+  }
+
+  /** Replays what a previous run left in the journal, then opens a new segment. */
+  async open(): Promise<{ replayed: number }> {
+    await this.#fs.mkdir(this.dir);
+    const segments = (await readdir(this.dir)).filter((n) => /^\d{6,}\.log$/.test(n)).sort();
+    let replayed = 0;
+    for (const name of segments) {
+      const segment = Number(name.slice(0, -4));
+      this.#segment = Math.max(this.#segment, segment);
+      for (const { raw, files } of await readSegment(join(this.dir, name), this.#log)) {
+        if (await this.#folders.getRaw(raw.crash_id)) continue; // laid out before the stop
+        this.#track(raw, files, segment);
+        replayed++;
+      }
+      if (!this.#outstanding.get(segment)) await rm(join(this.dir, name), { force: true });
+    }
+    await this.#startSegment();
+    this.#pump();
+    return { replayed };
+  }
+
+  async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    if (this.#closed) throw new Error('The crash journal is closed');
+    const frame = encodeRecord(raw, files);
+    const segment = await new Promise<number>((resolve, reject) => {
+      this.#batch.push({ frame, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => void this.#commit());
+    });
+    this.#track(raw, files, segment);
+    this.#pump();
+  }
+
+  /**
+   * Writes the records gathered since the last turn of the event loop in one writev, then waits
+   * for a shared fdatasync. Writes stay in order; the next batch is written while this one's
+   * flush is still running, and one flush then covers both.
+   */
+  async #commit(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    const write = this.#writes.then(() => this.#writeBatch(batch.map((b) => b.frame)));
+    this.#writes = write.catch(() => undefined); // a failed batch must not stop the ones after it
+    let segment: number;
+    try {
+      segment = await write;
+      await this.#flush.flush();
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    for (const b of batch) b.resolve(segment);
+  }
+
+  /** Appends frames to the current segment (rotating first when it is full). */
+  async #writeBatch(frames: Buffer[]): Promise<number> {
+    if (this.#segmentSize > this.#segmentBytes) await this.#startSegment();
+    const before = this.#segmentSize;
+    try {
+      await this.#file!.writev(frames);
+    } catch (err) {
+      // A partial write (a full disk) must not leave a torn record before the next batch.
+      await this.#file?.truncate(before).catch(() => undefined);
+      throw err;
+    }
+    this.#segmentSize += frames.reduce((n, f) => n + f.length, 0);
+    return this.#segment;
+  }
+
+  async #startSegment(): Promise<void> {
+    if (this.#file) {
+      // Batches written to the old segment may still wait for their flush: flush it now.
+      await this.#file.datasync();
+      await this.#file.close();
+    }
+    this.#segment++;
+    const path = join(this.dir, `${String(this.#segment).padStart(6, '0')}.log`);
+    this.#file = await this.#fs.openAppend(path);
+    this.#segmentSize = (await stat(path)).size;
+    await this.#dirs.sync(this.dir);
+    this.#releaseFinishedSegments();
+  }
+
+  #track(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, segment: number): void {
+    this.#pending.set(raw.crash_id, { raw, files, segment });
+    this.#outstanding.set(segment, (this.#outstanding.get(segment) ?? 0) + 1);
+    this.#toMaterialize.push(raw.crash_id);
+  }
+
+  #pump(): void {
+    while (this.#materializing < MATERIALIZE_CONCURRENCY && this.#toMaterialize.length) {
+      const crashId = this.#toMaterialize.shift()!;
+      this.#materializing++;
+      void this.#materialize(crashId).finally(() => {
+        this.#materializing--;
+        this.#pump();
+        if (this.#materializing === 0 && this.#toMaterialize.length === 0) for (const f of this.#idle.splice(0)) f();
+      });
+    }
+  }
+
+  async #materialize(crashId: string): Promise<void> {
+    const entry = this.#pending.get(crashId);
+    if (!entry) return;
+    try {
+      if (!entry.deleted) {
+        // Queue first: an entry whose folder is missing is dropped by the processor, while a
+        // folder without an entry would never be processed.
+        await this.#queue.enqueue(crashId);
+        await this.#folders.saveRaw(entry.raw, entry.files);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
+        // Laid out already (replay after a stop between rename and journal cleanup).
+      } else {
+        this.#log(`storage: could not lay out crash ${crashId} (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); it stays in the journal and is retried`);
+        this.#retryLater(crashId);
+        return;
+      }
+    }
+    this.#pending.delete(crashId);
+    const left = (this.#outstanding.get(entry.segment) ?? 1) - 1;
+    this.#outstanding.set(entry.segment, left);
+    this.#releaseFinishedSegments();
+    if (!entry.deleted) for (const listener of this.#onStored) listener(crashId);
+  }
+
+  #retryLater(crashId: string): void {
+    this.#toMaterialize.push(crashId);
+    if (this.#retryTimer || this.#closed) return;
+    // Hold the whole backlog back: whatever failed (the disk) is shared by all of it.
+    const waiting = this.#toMaterialize.splice(0);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#toMaterialize.unshift(...waiting);
+      this.#pump();
+    }, MATERIALIZE_RETRY_MS);
+    this.#retryTimer.unref();
+  }
+
+  /** Deletes closed segments whose crashes are all laid out. */
+  #releaseFinishedSegments(): void {
+    for (const [segment, left] of this.#outstanding) {
+      if (left > 0 || segment === this.#segment) continue;
+      this.#outstanding.delete(segment);
+      void rm(join(this.dir, `${String(segment).padStart(6, '0')}.log`), { force: true });
+    }
+  }
+
+  /** Resolves once every crash accepted so far is laid out as a folder and queued. */
+  drained(): Promise<void> {
+    if (this.#materializing === 0 && this.#toMaterialize.length === 0 && !this.#retryTimer) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops accepting; waits for the last batch and lets laying out finish (bounded by the caller). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#writes;
+    await this.#flush.flush().catch(() => undefined);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    if (this.#toMaterialize.length || this.#materializing) await this.drained();
+    await this.#file?.close();
+    this.#file = null;
+  }
+
+  /** How many crashes wait to be laid out. */
+  get backlog(): number {
+    return this.#pending.size;
+  }
+
+  async getRaw(crashId: string): Promise<RawCrash | null> {
+    const bare = normalizeCrashId(crashId);
+    const pending = bare ? this.#pending.get(bare) : undefined;
+    if (pending && !pending.deleted) return pending.raw;
+    return this.#folders.getRaw(crashId);
+  }
+
+  async getFile(crashId: string, name: string): Promise<Uint8Array | null> {
+    const bare = normalizeCrashId(crashId);
+    const pending = bare ? this.#pending.get(bare) : undefined;
+    if (pending && !pending.deleted) return pending.files.get(name) ?? null;
+    return this.#folders.getFile(crashId, name);
+  }
+
+  async saveProcessed(processed: ProcessedCrash): Promise<void> {
+    // The processor is only told of a crash once its folder exists; this waits for the rare
+    // caller that is faster than that.
+    while (this.#pending.has(processed.crash_id)) await new Promise((r) => setTimeout(r, 10));
+    return this.#folders.saveProcessed(processed);
+  }
+
+  getProcessed(crashId: string): Promise<ProcessedCrash | null> {
+    return this.#folders.getProcessed(crashId);
+  }
+
+  async delete(crashId: string): Promise<void> {
+    const bare = normalizeCrashId(crashId);
+    const pending = bare ? this.#pending.get(bare) : undefined;
+    if (pending) pending.deleted = true;
+    await this.#folders.delete(crashId);
+  }
+
+  async *listCrashIds(): AsyncIterable<string> {
+    // Taken first: a crash laid out while the folders are listed is then in one list or both.
+    const pending = [...this.#pending].filter(([, p]) => !p.deleted).map(([id]) => id);
+    const seen = new Set<string>();
+    for await (const id of this.#folders.listCrashIds()) {
+      seen.add(id);
+      yield id;
+    }
+    for (const id of pending) if (!seen.has(id)) yield id;
+  }
+}
+
+function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Buffer {
+  const header = Buffer.from(JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) }));
+  const headerLength = Buffer.alloc(4);
+  headerLength.writeUInt32LE(header.length);
+  const payload = Buffer.concat([headerLength, header, ...[...files.values()].map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))]);
+  const frame = Buffer.alloc(FRAME_HEADER_BYTES);
+  MAGIC.copy(frame, 0);
+  frame.writeUInt32LE(payload.length, 4);
+  frame.writeUInt32LE(crc32(payload), 8);
+  return Buffer.concat([frame, payload]);
+}
+
+/**
+ * Reads the records of one segment. A torn or corrupt tail (the process died mid-write, before
+ * the flush that would have answered its clients) ends the segment and is cut off.
+ */
+export async function readSegment(
+  path: string,
+  log: (line: string) => void,
+): Promise<{ raw: RawCrash; files: Map<string, Uint8Array> }[]> {
+  const { readFile } = await import('node:fs/promises');
+  const data = await readFile(path);
+  const records: { raw: RawCrash; files: Map<string, Uint8Array> }[] = [];
+  let pos = 0;
+  while (pos + FRAME_HEADER_BYTES <= data.length) {
+    const length = data.readUInt32LE(pos + 4);
+    const end = pos + FRAME_HEADER_BYTES + length;
+    if (!data.subarray(pos, pos + 4).equals(MAGIC) || end > data.length) break;
+    const payload = data.subarray(pos + FRAME_HEADER_BYTES, end);
+    if (crc32(payload) !== data.readUInt32LE(pos + 8)) break;
+    const headerLength = payload.readUInt32LE(0);
+    const header = JSON.parse(payload.toString('utf8', 4, 4 + headerLength)) as { raw: RawCrash; files: { name: string; size: number }[] };
+    const files = new Map<string, Uint8Array>();
+    let offset = 4 + headerLength;
+    for (const f of header.files) {
+      files.set(f.name, payload.subarray(offset, offset + f.size));
+      offset += f.size;
+    }
+    records.push({ raw: header.raw, files });
+    pos = end;
+  }
+  if (pos < data.length) {
+    log(`storage: journal ${path} has ${data.length - pos} bytes of an unfinished record at its end; cut off`);
+    await truncate(path, pos);
+  }
+  return records;
+}
