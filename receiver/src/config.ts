@@ -308,7 +308,7 @@ export function describeConfig(config: Config): string[] {
 /** The README's configuration table, as Markdown. */
 export function configTable(): string {
   const rows = Object.values(OPTIONS).map((o: OptionDef<unknown>) => {
-    const dflt = o.default === undefined ? '—' : `\`${String(o.default)}\``;
+    const dflt = o.default === undefined || o.default === '' ? '—' : `\`${String(o.default)}\``;
     return `| \`--${o.flag}\` | \`${envName(o.flag)}\` | ${dflt} | ${o.doc} |`;
   });
   return ['| flag | environment | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
