@@ -70,6 +70,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
   const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
   const crashIndex = openIndexForServer(dataDir, storage, log);
+  // An app that keeps no copy on the master: its forwarded crashes leave the index too.
+  forwarder.onDeleted((id) => crashIndex.index.remove(id));
   // The processor drains the queue in the background and tells the index of each crash.
   const processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
 

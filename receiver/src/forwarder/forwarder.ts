@@ -110,6 +110,7 @@ export class Forwarder {
   readonly #running = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
+  readonly #onDeleted: ((crashId: string) => void)[] = [];
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
@@ -117,6 +118,14 @@ export class Forwarder {
     this.#now = deps.now ?? Date.now;
     this.#log = deps.log ?? (() => undefined);
     this.#limiter = new RateLimiter(this.#s.ratePerMinute, this.#now);
+  }
+
+  /**
+   * Adds a listener told when the master's copy of a crash was deleted after forwarding (the
+   * app does not keep copies), e.g. to drop it from the index.
+   */
+  onDeleted(listener: (crashId: string) => void): void {
+    this.#onDeleted.push(listener);
   }
 
   /** Loads the outbox left by a previous run and starts sending. */
@@ -406,6 +415,13 @@ export class Forwarder {
         await this.#d.statuses.waitForFolder(id);
         await this.#d.storage.delete(id);
         await this.#d.queue.done(id);
+        for (const listener of this.#onDeleted) {
+          try {
+            listener(id);
+          } catch (err) {
+            this.#log(`forwarder: after deleting bp-${id}: ${(err as Error).message}`);
+          }
+        }
       }
       this.#log(`forwarder: bp-${id} forwarded to ${target} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
     } else {
