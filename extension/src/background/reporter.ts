@@ -138,6 +138,12 @@ export class Reporter {
     await this.drain();
   }
 
+  /** Clears the in-memory timer (the alarm stays, so a suspended background still wakes). */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   /** Sets the timer and the alarm for the next due report. */
   async schedule(): Promise<void> {
     const { reports } = await this.deps.store.read();

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, checkSettings, chooseDestination, receiverSubmitUrl } from './settings.ts';
+
+const declared = { guid: 'g', submitUrl: 'https://crashes.shop.example/submit', source: 'meta' as const };
+
+describe('settings', () => {
+  it('defaults to on, stripping queries, declared apps only', () => {
+    expect(checkSettings(undefined)).toEqual({ settings: DEFAULT_SETTINGS, problems: [] });
+    expect(DEFAULT_SETTINGS).toMatchObject({ enabled: true, stripQueryAndFragment: true, reportAllSites: false });
+  });
+
+  it('normalizes sites and lists every problem', () => {
+    const { settings, problems } = checkSettings({ allowSites: ['Shop.Example', 'https://x.example/path', '*.y.example', 'bad host'], receiverUrl: 'ftp://r', reportAllSites: true });
+    expect(settings.allowSites).toEqual(['shop.example', 'x.example', 'y.example']);
+    expect(settings.receiverUrl).toBe('');
+    expect(problems).toHaveLength(3);
+  });
+
+  it('sends declared apps to their receiver, undeclared ones only to mine when asked', () => {
+    const s = DEFAULT_SETTINGS;
+    expect(chooseDestination(s, 'https://shop.example/cart', declared)).toEqual({ submitUrl: declared.submitUrl, declared: true });
+    expect(chooseDestination(s, 'https://other.example/', null)).toEqual({ skip: 'page declares no receiver' });
+    const mine = { ...s, receiverUrl: 'http://127.0.0.1:8000' };
+    expect(chooseDestination({ ...mine, reportAllSites: true }, 'https://other.example/', null)).toEqual({ submitUrl: 'http://127.0.0.1:8000/submit', declared: false });
+    expect(chooseDestination({ ...mine, allowSites: ['other.example'] }, 'https://a.other.example/', null)).toMatchObject({ declared: false });
+    expect(chooseDestination({ ...s, blockSites: ['shop.example'] }, 'https://shop.example/', declared)).toEqual({ skip: 'site is blocked' });
+    expect(chooseDestination({ ...s, enabled: false }, 'https://shop.example/', declared)).toEqual({ skip: 'reporting is turned off' });
+    expect(chooseDestination(s, 'about:blank', declared)).toEqual({ skip: 'not a web page' });
+  });
+
+  it('turns a receiver base URL into its submit URL', () => {
+    expect(receiverSubmitUrl('https://r.example')).toBe('https://r.example/submit');
+    expect(receiverSubmitUrl('https://r.example/crashes/')).toBe('https://r.example/crashes/submit');
+    expect(receiverSubmitUrl('https://r.example/submit?x=1')).toBe('https://r.example/submit');
+  });
+});

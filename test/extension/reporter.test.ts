@@ -1,0 +1,180 @@
+/**
+ * The background's Reporter in Node against a real receiver over real HTTP, with an in-memory
+ * storage area and a clock the test moves: folding repeats, rate limits, backoff, Retry-After
+ * on 429, final 4xx, the queue cap and restart.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RETRY_DELAYS_MS } from '../../extension/src/background/backoff.ts';
+import { PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS } from '../../extension/src/background/reporter.ts';
+import { DEFAULT_SETTINGS } from '../../extension/src/background/settings.ts';
+import { MAX_QUEUED, ReportStore, type StorageArea, type StoreState, enforceCaps } from '../../extension/src/background/store.ts';
+import { submitReport } from '../../extension/src/background/submit.ts';
+import type { CapturedError } from '../../extension/src/relay.ts';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { storedCrashes } from './harness.ts';
+
+/** browser.storage.local's behaviour in memory: values are copied in and out as JSON. */
+class MemoryStorage implements StorageArea {
+  readonly data = new Map<string, string>();
+  async get(keys: string | string[]): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const k of typeof keys === 'string' ? [keys] : keys) if (this.data.has(k)) out[k] = JSON.parse(this.data.get(k)!);
+    return out;
+  }
+  async set(items: Record<string, unknown>): Promise<void> {
+    for (const [k, v] of Object.entries(items)) this.data.set(k, JSON.stringify(v));
+  }
+}
+
+const receivers: TestReceiver[] = [];
+const reporters: Reporter[] = [];
+afterEach(async () => {
+  for (const r of reporters.splice(0)) r.stop();
+  for (const r of receivers.splice(0)) await r.stop();
+});
+
+async function receiverWith(overrides: Parameters<typeof startTestReceiver>[0] = {}): Promise<TestReceiver> {
+  const r = await startTestReceiver(overrides);
+  receivers.push(r);
+  return r;
+}
+
+function error(message: string, count = 1): CapturedError {
+  return { mechanism: 'onerror', type: 'TypeError', message, stack: `f@https://shop.example/app.js?v=1:1:2\n`, filename: 'https://shop.example/app.js?v=1', line: 1, column: 2, count };
+}
+
+function setup(submitUrl: string, storage = new MemoryStorage()) {
+  const clock = { now: Date.parse('2026-11-29T08:00:00Z') };
+  const reporter = new Reporter({
+    store: new ReportStore(storage),
+    loadSettings: async () => DEFAULT_SETTINGS,
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0',
+    now: () => clock.now,
+  });
+  reporters.push(reporter);
+  const identity = { guid: 'app-1', submitUrl, release: '1.0', productName: 'Shop', source: 'meta' as const };
+  const send = (errors: CapturedError[], page = 'tab1') =>
+    reporter.handleBatch({ identity, errors, dropped: 0, pageUrl: 'https://shop.example/cart?session=abc', pageKey: page });
+  const state = async (): Promise<StoreState> => new ReportStore(storage).read();
+  return { clock, reporter, send, state, storage };
+}
+
+describe('Reporter', () => {
+  it('folds repeats into one report whose JSRepeatCount counts them all, with URLs scrubbed', async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state } = setup(`${receiver.url}/submit`);
+    await send([error('boom', 3)]);
+    await send([error('boom', 4)]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const crashes = await storedCrashes(receiver);
+    expect(crashes).toHaveLength(1);
+    expect(crashes[0]!.annotations).toMatchObject({ JSRepeatCount: '7', URL: 'https://shop.example/cart', JSFilename: 'https://shop.example/app.js', JSStack: 'f@https://shop.example/app.js:1:2\n', WebAppGUID: 'app-1' });
+    // After it was sent, repeats are counted locally and not sent again.
+    await send([error('boom', 5)]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    expect(await storedCrashes(receiver)).toHaveLength(1);
+    expect((await state()).reports[0]).toMatchObject({ status: 'submitted', repeatCount: 12 });
+  });
+
+  it('rate-limits new reports per page and counts what it left out', async () => {
+    const receiver = await receiverWith();
+    const { send, state } = setup(`${receiver.url}/submit`);
+    await send(Array.from({ length: PAGE_REPORTS_PER_MINUTE + 3 }, (_, i) => error(`distinct ${i}`)));
+    const s = await state();
+    expect(s.reports).toHaveLength(PAGE_REPORTS_PER_MINUTE);
+    expect(s.stats.droppedRateLimited).toBe(3);
+  });
+
+  it('retries an unreachable receiver within 30 s, then later, and delivers once it answers', async () => {
+    const receiver = await receiverWith();
+    const port = receiver.port;
+    await receiver.stop();
+    receivers.pop();
+    const { clock, reporter, send, state } = setup(`http://127.0.0.1:${port}/submit`);
+    await send([error('while down')]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    let [entry] = (await state()).reports;
+    expect(entry).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(entry!.lastError).toMatch(/unreachable/);
+    const firstWait = entry!.nextAttemptAt - clock.now;
+    expect(firstWait).toBeLessThanOrEqual(30_000);
+    expect(firstWait).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0]! * 0.9);
+
+    clock.now = entry!.nextAttemptAt;
+    await reporter.drain();
+    [entry] = (await state()).reports;
+    expect(entry!.attempts).toBe(2);
+    expect(entry!.nextAttemptAt - clock.now).toBeGreaterThan(firstWait);
+
+    const back = await receiverWith({ port });
+    clock.now = entry!.nextAttemptAt;
+    await reporter.drain();
+    expect((await state()).reports[0]).toMatchObject({ status: 'submitted', attempts: 3 });
+    expect(await storedCrashes(back)).toHaveLength(1);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const receiver = await receiverWith({ clientRatePerMinute: 1 });
+    const { clock, reporter, send, state } = setup(`${receiver.url}/submit`);
+    await send([error('first'), error('second')]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const { reports } = await state();
+    const second = reports.find((r) => r.annotations.JSErrorMessage === 'second')!;
+    expect(second.status).toBe('queued');
+    expect(second.lastError).toMatch(/^HTTP 429/);
+    const wait = second.nextAttemptAt - clock.now;
+    // The collector asks for the rest of its minute window: more than our first backoff step would be.
+    expect(wait).toBeGreaterThan(RETRY_DELAYS_MS[0]!);
+    expect(wait).toBeLessThanOrEqual(60_000);
+  });
+
+  it('keeps what the browser was sending when it closed, and sends it after a restart', async () => {
+    const receiver = await receiverWith();
+    const storage = new MemoryStorage();
+    const first = setup(`${receiver.url}/submit`, storage);
+    await first.send([error('interrupted')]);
+    // The browser closed mid-attempt: the entry is left as 'sending'.
+    const s = JSON.parse(storage.data.get('reports')!);
+    s[0].status = 'sending';
+    storage.data.set('reports', JSON.stringify(s));
+    first.reporter.stop();
+
+    const second = setup(`${receiver.url}/submit`, storage);
+    await second.reporter.start();
+    second.clock.now += SETTLE_MS;
+    await second.reporter.drain();
+    expect(await storedCrashes(receiver)).toHaveLength(1);
+    expect((await second.state()).reports[0]!.status).toBe('submitted');
+  });
+});
+
+describe('submitReport', () => {
+  it('reads CrashID=bp-… from a real collector', async () => {
+    const receiver = await receiverWith();
+    const outcome = await submitReport(`${receiver.url}/submit`, { ProductName: 'Shop', JSErrorType: 'TypeError' });
+    expect(outcome.kind).toBe('submitted');
+    const [crash] = await storedCrashes(receiver);
+    expect(outcome).toEqual({ kind: 'submitted', crashId: `bp-${crash!.crash_id}` });
+  });
+
+  it('treats 413 as final and an answer without a CrashID as failed', async () => {
+    const receiver = await receiverWith({ maxAnnotationBytes: 64 });
+    expect(await submitReport(`${receiver.url}/submit`, { ProductName: 'x'.repeat(100) })).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^HTTP 413/) });
+    expect(await submitReport(`${receiver.url}/__lbheartbeat__`, { ProductName: 'x' })).toMatchObject({ kind: 'failed' });
+  });
+});
+
+describe('the queue cap', () => {
+  it('drops the oldest queued reports first and counts them', () => {
+    const entry = (i: number) => ({ id: `r${i}`, key: `k${i}`, app: 'a', submitUrl: 'u', annotations: {}, createdAt: i, status: 'queued' as const, attempts: 0, nextAttemptAt: 0, repeatCount: 1 });
+    const state: StoreState = { reports: Array.from({ length: MAX_QUEUED + 5 }, (_, i) => entry(i)), stats: { droppedQueueFull: 2, droppedRateLimited: 0, droppedInPage: 0 } };
+    enforceCaps(state);
+    expect(state.reports).toHaveLength(MAX_QUEUED);
+    expect(state.reports[0]!.id).toBe('r5');
+    expect(state.stats.droppedQueueFull).toBe(7);
+  });
+});
