@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { build } from 'esbuild';
+import { REPO_ROOT } from '../helpers/receiver.ts';
+
+export const SHOP_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'sourcemaps', 'shop');
+
+export interface ShopBuild {
+  /** Folder with the built `app.<hash>.js` and its map. */
+  outDir: string;
+  script: string;
+  /** Where the bug and its callers are in the original sources of this build. */
+  lines: { reduce: number; callTotal: number; callCheckout: number };
+}
+
+/**
+ * Builds the fixture shop with esbuild: bundled, minified, external source maps, content-hashed
+ * names. Variant `b` inserts code above the bug first, so lines, hashes and minified names
+ * move while the bug stays the same.
+ */
+export async function buildShop(workDir: string, variant: 'a' | 'b', options: { debugId?: string } = {}): Promise<ShopBuild> {
+  const src = join(workDir, `src-${variant}`);
+  const outDir = join(workDir, `dist-${variant}`, 'static');
+  await mkdir(src, { recursive: true });
+  for (const name of await readdir(SHOP_FIXTURE)) if (name.endsWith('.ts')) await copyFile(join(SHOP_FIXTURE, name), join(src, name));
+  if (variant === 'b') {
+    const cart = await readFile(join(src, 'cart.ts'), 'utf8');
+    await writeFile(
+      join(src, 'cart.ts'),
+      cart.replace(
+        '  total(): number {',
+        '  isEmpty(): boolean {\n    // Added in build b: moves the bug down and renames minified locals.\n    return this.count() === 0;\n  }\n\n  total(): number {',
+      ),
+    );
+    const checkout = await readFile(join(src, 'checkout.ts'), 'utf8');
+    await writeFile(
+      join(src, 'checkout.ts'),
+      checkout.replace('export function checkout', 'export function discount(value: number, percent: number): number {\n  return value - (value * percent) / 100;\n}\n\nexport function checkout'),
+    );
+    // More uses of checkout() give it another minified name.
+    const main = await readFile(join(src, 'main.ts'), 'utf8');
+    await writeFile(
+      join(src, 'main.ts'),
+      `${main}\nexport const checkoutAll = (carts: Cart[]): string[] => carts.map((c) => checkout(c)).concat(checkout(new Cart([])), checkout(new Cart([])));\n(window as unknown as { shopAll: unknown }).shopAll = checkoutAll;\n`,
+    );
+  }
+  const result = await build({
+    entryPoints: [join(src, 'main.ts')],
+    bundle: true,
+    minify: true,
+    sourcemap: 'external',
+    format: 'iife',
+    target: 'es2020',
+    outdir: outDir,
+    entryNames: '[name].[hash]',
+    write: true,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const script = Object.keys(result.metafile.outputs).find((p) => p.endsWith('.js'))!.split('/').pop()!;
+  // esbuild writes the map beside the script but names it only for browsers' devtools.
+  const js = await readFile(join(outDir, script), 'utf8');
+  await writeFile(join(outDir, script), `${js.replace(/\/\/# sourceMappingURL=.*\s*$/, '')}//# sourceMappingURL=${script}.map\n${options.debugId ? `//# debugId=${options.debugId}\n` : ''}`);
+  const lineOf = async (file: string, needle: string): Promise<number> =>
+    (await readFile(join(src, file), 'utf8')).split('\n').findIndex((l) => l.includes(needle)) + 1;
+  return {
+    outDir,
+    script,
+    lines: {
+      reduce: await lineOf('cart.ts', 'this.items!.reduce'),
+      callTotal: await lineOf('checkout.ts', 'cart.total()'),
+      callCheckout: await lineOf('main.ts', 'return checkout(restored)'),
+    },
+  };
+}
+
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
+
+/**
+ * A static file server on 127.0.0.1: `pages` by path, else `/static/<file>` from the first of
+ * `staticDirs` that has it. Refuses paths outside those folders.
+ */
+export async function serveStatic(staticDirs: string[], pages: Record<string, string> = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (pages[path]) return res.writeHead(200, { 'content-type': 'text/html' }).end(pages[path]);
+      if (path.startsWith('/static/')) {
+        for (const dir of staticDirs) {
+          const base = resolve(dir);
+          const file = normalize(join(base, path.slice('/static/'.length)));
+          if (!file.startsWith(base + sep)) break;
+          const data = await readFile(file).catch(() => null);
+          if (data) return res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(data);
+        }
+      }
+      res.writeHead(404).end('not found');
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
