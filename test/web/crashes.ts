@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createCrashId } from '../../shared/src/crash-id.ts';
 import type { CrashIndex } from '../../receiver/src/index/crash-index.ts';
+import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
 import type { CrashStorage, ProcessedCrash, ProcessedFrame, RawCrash } from '../../receiver/src/storage/types.ts';
 
 /** A stable URL-safe ID of a signature text, the way a processor makes one. */
@@ -95,7 +96,15 @@ export function makeCrash(spec: CrashSpec): { raw: RawCrash; processed: Processe
   return { raw, processed, files };
 }
 
-/** Stores a crash raw and processed, and indexes it, as the processor's hook will. */
+/**
+ * A running receiver's crash folders and index, written directly: crashes added this way skip
+ * the work queue, so the receiver's own processor leaves our hand-made processed crashes alone.
+ */
+export function direct(r: { dataDir: string; index: CrashIndex }): { storage: CrashStorage; index: CrashIndex } {
+  return { storage: new FsCrashStorage(r.dataDir), index: r.index };
+}
+
+/** Stores a crash raw and processed, and indexes it, as the processor's hook does. */
 export async function addCrash(target: { storage: CrashStorage; index: CrashIndex }, spec: CrashSpec): Promise<ProcessedCrash> {
   const { raw, processed, files } = makeCrash(spec);
   await target.storage.saveRaw(raw, files);

@@ -1,3 +1,4 @@
+import { reindexCommand, REINDEX_HELP } from './reindex.ts';
 import { appsCommand, APPS_HELP } from './apps.ts';
 import { reprocessCommand, REPROCESS_HELP } from './reprocess.ts';
 import { serveCommand, SERVE_HELP } from './serve.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: Record<string, Command> = {
   'upload-sourcemaps': { run: (argv, io) => uploadSourcemapsCommand(argv, io), help: UPLOAD_SOURCEMAPS_HELP },
   reprocess: { run: (argv, io) => reprocessCommand(argv, io), help: REPROCESS_HELP },
   apps: { run: appsCommand, help: APPS_HELP },
+  reindex: { run: (argv, io) => reindexCommand(argv, io), help: REINDEX_HELP },
 };
 
 function usage(): string {

@@ -2,7 +2,19 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { crashIdDate, normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
-import { DROP_ALL_SQL, DROP_TRIGGERS_SQL, FACETS, type Facet, RECOUNT_SQL, SCHEMA_VERSION, TABLES_SQL, TRIGGERS_SQL } from './schema.ts';
+import {
+  CRASH_INDEXES_SQL,
+  DEDUPE_SQL,
+  DROP_ALL_SQL,
+  DROP_CRASH_INDEXES_SQL,
+  DROP_TRIGGERS_SQL,
+  FACETS,
+  type Facet,
+  RECOUNT_SQL,
+  SCHEMA_VERSION,
+  TABLES_SQL,
+  TRIGGERS_SQL,
+} from './schema.ts';
 
 /** The `app` of crashes that name no WebAppGUID (their page is `/apps/-`). */
 export const NO_APP = '-';
@@ -17,6 +29,8 @@ export const SEARCH_SAMPLE_LIMIT = 10_000;
 export const MAX_PAGE = 200;
 /** Waits this long for another connection's write lock (a reindex, a second process). */
 const BUSY_TIMEOUT_MS = 5_000;
+/** SQLite page cache: the hot index pages of a million crashes fit. */
+const CACHE_KIB = 128 * 1024;
 
 export interface CountByValue {
   value: string;
@@ -32,7 +46,9 @@ export interface DayCount {
 export interface AppSummary {
   guid: string;
   product: string;
+  /** Crashes received in the last 24 hours. */
   count_24h: number;
+  /** Crashes in the last 7 UTC days, today included. */
   count_7d: number;
   total: number;
   /** The last 28 days, oldest first. */
@@ -270,6 +286,7 @@ export class CrashIndex {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     let reason: string | null = null;
     if (version !== SCHEMA_VERSION) {
@@ -277,6 +294,7 @@ export class CrashIndex {
       db.transaction(() => {
         db.exec(DROP_ALL_SQL);
         db.exec(TABLES_SQL);
+        db.exec(CRASH_INDEXES_SQL);
         db.exec(TRIGGERS_SQL);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
@@ -317,34 +335,38 @@ export class CrashIndex {
     return (this.#db.prepare('SELECT count(*) AS n FROM crashes').get() as { n: number }).n;
   }
 
-  /** Empties the index and drops the count triggers for a fast `loadBulk`; end with `finishBulk`. */
+  /**
+   * Empties the index and drops the count triggers and the crash indexes for a fast
+   * `loadBulk`; end with `finishBulk`, which builds them again.
+   */
   startBulk(): void {
     this.#db.transaction(() => {
       this.#db.exec("DELETE FROM meta WHERE key = 'rebuilt_at'");
       this.#db.exec(DROP_TRIGGERS_SQL);
+      this.#db.exec(DROP_CRASH_INDEXES_SQL);
       this.#db.exec('DELETE FROM crashes; DELETE FROM signatures;');
       this.#db.exec(RECOUNT_SQL);
     })();
   }
 
-  /** Inserts crashes in one transaction, without counting (see `startBulk`). */
+  /** Appends crashes in one transaction, without counting or indexing (see `startBulk`). */
   loadBulk(crashes: Iterable<ProcessedCrash>): number {
     let n = 0;
     this.#db.transaction(() => {
       for (const p of crashes) {
-        const row = indexRow(p);
-        this.#deleteById.run(row.crash_id);
         this.#saveSignature.run(p.signature_id, p.signature);
-        this.#insert.run(row);
+        this.#insert.run(indexRow(p));
         n++;
       }
     })();
     return n;
   }
 
-  /** Recounts the daily tables from the rows, restores the triggers, and marks the index complete. */
+  /** Builds the indexes, recounts the daily tables, restores the triggers, and marks the index complete. */
   finishBulk(): void {
     this.#db.transaction(() => {
+      this.#db.exec(DEDUPE_SQL);
+      this.#db.exec(CRASH_INDEXES_SQL);
       this.#db.exec(RECOUNT_SQL);
       this.#db.exec(DROP_TRIGGERS_SQL);
       this.#db.exec(TRIGGERS_SQL);
@@ -372,7 +394,7 @@ export class CrashIndex {
         guid: app,
         product,
         count_24h: (since.get(app, nowMs - DAY_MS) as { n: number }).n,
-        count_7d: (since.get(app, nowMs - 7 * DAY_MS) as { n: number }).n,
+        count_7d: days.filter((d) => d.day > today - 7).reduce((sum, d) => sum + d.n, 0),
         total: (total.get(app) as { n: number }).n,
         daily: fillDays(days, today - 27, today),
       };
@@ -399,32 +421,47 @@ export class CrashIndex {
     const today = dayOf(this.#now().getTime());
     const first = today - days + 1;
     const prevFirst = first - days;
-    const rows = (
-      version === null
-        ? this.#db.prepare('SELECT day, signature_id, n FROM sig_daily WHERE app = ? AND day >= ? AND day <= ?').all(guid, prevFirst, today)
-        : this.#db
-            .prepare('SELECT day, signature_id, n FROM sig_version_daily WHERE app = ? AND version = ? AND day >= ? AND day <= ?')
-            .all(guid, version, prevFirst, today)
-    ) as { day: number; signature_id: string; n: number }[];
-
-    const current = new Map<string, { count: number; days: { day: number; n: number }[] }>();
-    const previous = new Map<string, number>();
+    // Counts per signature in this period and the one before, summed in SQL from the daily
+    // table: a few thousand small rows whatever the number of crashes.
+    const table = version === null ? 'sig_daily' : 'sig_version_daily';
+    const versionClause = version === null ? '' : ' AND version = @version';
+    const params = { app: guid, version, first, prevFirst, today };
+    const counts = this.#db
+      .prepare(`SELECT signature_id, sum(iif(day >= @first, n, 0)) AS count, sum(iif(day < @first, n, 0)) AS previous
+        FROM ${table} WHERE app = @app${versionClause} AND day >= @prevFirst AND day <= @today GROUP BY signature_id`)
+      .all(params) as { signature_id: string; count: number; previous: number }[];
     let total = 0;
     let previousTotal = 0;
-    for (const r of rows) {
-      if (r.day >= first) {
-        const s = current.get(r.signature_id) ?? { count: 0, days: [] };
-        s.count += r.n;
-        s.days.push(r);
-        current.set(r.signature_id, s);
-        total += r.n;
-      } else {
-        previous.set(r.signature_id, (previous.get(r.signature_id) ?? 0) + r.n);
-        previousTotal += r.n;
-      }
+    for (const r of counts) {
+      total += r.count;
+      previousTotal += r.previous;
     }
-    const ranked = [...current.entries()].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0])).slice(0, limit);
+    const ranked = counts
+      .filter((r) => r.count > 0)
+      .sort((a, b) => b.count - a.count || a.signature_id.localeCompare(b.signature_id))
+      .slice(0, limit);
+    const ids = JSON.stringify(ranked.map((r) => r.signature_id));
 
+    const perDay = new Map<string, { day: number; n: number }[]>();
+    for (const r of this.#db
+      .prepare(`SELECT signature_id, day, n FROM ${table} WHERE app = @app${versionClause} AND day >= @first AND day <= @today
+        AND signature_id IN (SELECT value FROM json_each(@ids))`)
+      .all({ ...params, ids }) as { signature_id: string; day: number; n: number }[]) {
+      const list = perDay.get(r.signature_id) ?? [];
+      list.push(r);
+      perDay.set(r.signature_id, list);
+    }
+    const facetValues = new Map<string, CountByValue[]>();
+    for (const r of this.#db
+      .prepare(`SELECT signature_id, facet, value, sum(n) AS count FROM sig_facet_daily
+        WHERE signature_id IN (SELECT value FROM json_each(@ids)) AND facet IN ('version', 'browser')
+        AND day >= @first AND day <= @today AND app = @app GROUP BY signature_id, facet, value ORDER BY count DESC, value`)
+      .all({ ...params, ids }) as { signature_id: string; facet: string; value: string; count: number }[]) {
+      const key = `${r.signature_id}\n${r.facet}`;
+      const list = facetValues.get(key) ?? [];
+      list.push({ value: r.value, count: r.count });
+      facetValues.set(key, list);
+    }
     const signatureText = this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck();
     const firstSeen = this.#db
       .prepare('SELECT submitted_at FROM crashes WHERE app = ? AND signature_id = ? ORDER BY submitted_at LIMIT 1')
@@ -432,8 +469,6 @@ export class CrashIndex {
     const lastSeen = this.#db
       .prepare('SELECT submitted_at FROM crashes WHERE app = ? AND signature_id = ? ORDER BY submitted_at DESC LIMIT 1')
       .pluck();
-    const facet = this.#db.prepare(`SELECT value, sum(n) AS count FROM sig_facet_daily
-      WHERE signature_id = ? AND facet = ? AND day >= ? AND day <= ? AND app = ? GROUP BY value ORDER BY count DESC, value`);
     const periodStart = first * DAY_MS;
 
     return {
@@ -446,23 +481,22 @@ export class CrashIndex {
         .prepare(`SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = ? AND day > ?
           GROUP BY version ORDER BY count DESC, version`)
         .all(guid, today - 90) as CountByValue[],
-      rows: ranked.map(([signatureId, s], i): TopCrasher => {
-        const prev = previous.get(signatureId) ?? 0;
-        const firstAt = firstSeen.get(guid, signatureId) as number;
+      rows: ranked.map((r, i): TopCrasher => {
+        const firstAt = firstSeen.get(guid, r.signature_id) as number;
         return {
           rank: i + 1,
-          signature: (signatureText.get(signatureId) as string | undefined) ?? '',
-          signature_id: signatureId,
-          count: s.count,
-          share: total ? s.count / total : 0,
-          previous_count: prev,
-          change: prev ? (s.count - prev) / prev : null,
+          signature: (signatureText.get(r.signature_id) as string | undefined) ?? '',
+          signature_id: r.signature_id,
+          count: r.count,
+          share: total ? r.count / total : 0,
+          previous_count: r.previous,
+          change: r.previous ? (r.count - r.previous) / r.previous : null,
           is_new: firstAt >= periodStart,
           first_seen: iso(firstAt)!,
-          last_seen: iso(lastSeen.get(guid, signatureId) as number)!,
-          versions: facet.all(signatureId, 'version', first, today, guid) as CountByValue[],
-          browsers: facet.all(signatureId, 'browser', first, today, guid) as CountByValue[],
-          daily: fillDays(s.days, first, today),
+          last_seen: iso(lastSeen.get(guid, r.signature_id) as number)!,
+          versions: facetValues.get(`${r.signature_id}\nversion`) ?? [],
+          browsers: facetValues.get(`${r.signature_id}\nbrowser`) ?? [],
+          daily: fillDays(perDay.get(r.signature_id) ?? [], first, today),
         };
       }),
     };
@@ -591,33 +625,45 @@ export class CrashIndex {
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const page = Math.min(Math.max(1, query.page ?? 1), MAX_PAGE);
 
-    const matches = `SELECT c.* FROM crashes c ${whereSql} ORDER BY c.submitted_at DESC LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`;
-    const counted = this.#db.prepare(`SELECT count(*) FROM (${matches})`).pluck().get(params) as number;
-    const total = Math.min(counted, SEARCH_SAMPLE_LIMIT);
-    const facetSql = SEARCH_FACETS.map((f) => {
-      const column = f === 'signature' ? 'signature_id' : f === 'browser' ? 'browser_version' : f;
-      return `SELECT '${f}' AS facet, ${column} AS value, count(*) AS count FROM m GROUP BY ${column}`;
-    }).join(' UNION ALL ');
-    const facetRows = this.#db
-      .prepare(`WITH m AS MATERIALIZED (SELECT * FROM (${matches}) LIMIT ${SEARCH_SAMPLE_LIMIT}) ${facetSql}`)
-      .all(params) as { facet: (typeof SEARCH_FACETS)[number]; value: string; count: number }[];
-    const facets = Object.fromEntries(SEARCH_FACETS.map((f) => [f, [] as CountByValue[]])) as SearchResult['facets'];
-    for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
-    for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).splice(50);
-
-    const items = this.#db
-      .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id) ${whereSql}
-        ORDER BY c.submitted_at DESC, c.crash_id LIMIT ${REPORTS_PER_PAGE} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
-      .all(params) as Record<string, unknown>[];
-    return {
-      page,
-      per_page: REPORTS_PER_PAGE,
-      total,
-      total_is_lower_bound: counted > SEARCH_SAMPLE_LIMIT,
-      pages: Math.min(pageCount(total, REPORTS_PER_PAGE), MAX_PAGE),
-      items: items.map(toCrashRow),
-      facets,
-    };
+    // One pass over crashes: the newest SEARCH_SAMPLE_LIMIT + 1 matches go to a temp table, and
+    // the count, the facets and the page all come from there. Message text is not indexed, so
+    // with `q` the scan must not walk the time index row by row (a rare text would visit every
+    // crash through random lookups); sorting the matches afterwards is much cheaper.
+    const order = query.q ? 'c.submitted_at + 0 DESC' : 'c.submitted_at DESC';
+    return this.#db.transaction((): SearchResult => {
+      this.#db.exec('DROP TABLE IF EXISTS temp.search_matches');
+      this.#db
+        .prepare(`CREATE TEMP TABLE search_matches AS SELECT c.id, c.submitted_at, c.crash_id, c.signature_id, c.app, c.version,
+          c.browser_version, c.os, c.mechanism FROM crashes c ${whereSql} ORDER BY ${order} LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
+        .run(params);
+      const counted = this.#db.prepare('SELECT count(*) FROM search_matches').pluck().get() as number;
+      if (counted > SEARCH_SAMPLE_LIMIT) {
+        this.#db.exec('DELETE FROM search_matches WHERE rowid = (SELECT rowid FROM search_matches ORDER BY submitted_at, crash_id DESC LIMIT 1)');
+      }
+      const facetSql = SEARCH_FACETS.map((f) => {
+        const column = f === 'signature' ? 'signature_id' : f === 'browser' ? 'browser_version' : f;
+        return `SELECT '${f}' AS facet, ${column} AS value, count(*) AS count FROM search_matches GROUP BY ${column}`;
+      }).join(' UNION ALL ');
+      const facetRows = this.#db.prepare(facetSql).all() as { facet: (typeof SEARCH_FACETS)[number]; value: string; count: number }[];
+      const facets = Object.fromEntries(SEARCH_FACETS.map((f) => [f, [] as CountByValue[]])) as SearchResult['facets'];
+      for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
+      for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).splice(50);
+      const items = this.#db
+        .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id LEFT JOIN signatures s USING (signature_id)
+          ORDER BY m.submitted_at DESC, m.crash_id LIMIT ${REPORTS_PER_PAGE} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
+        .all() as Record<string, unknown>[];
+      this.#db.exec('DROP TABLE temp.search_matches');
+      const total = Math.min(counted, SEARCH_SAMPLE_LIMIT);
+      return {
+        page,
+        per_page: REPORTS_PER_PAGE,
+        total,
+        total_is_lower_bound: counted > SEARCH_SAMPLE_LIMIT,
+        pages: Math.min(pageCount(total, REPORTS_PER_PAGE), MAX_PAGE),
+        items: items.map(toCrashRow),
+        facets,
+      };
+    })();
   }
 
   /** Signature texts by ID, for labelling facet values. */

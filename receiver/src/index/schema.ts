@@ -8,7 +8,7 @@
  * Unknown values are stored as '' (not NULL) so they can be part of primary keys and facets.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Every facet the signature page and top crashers break crashes down by. */
 export const FACETS = ['version', 'browser', 'browser_version', 'os', 'url_path', 'mechanism'] as const;
@@ -21,7 +21,7 @@ CREATE TABLE signatures (signature_id TEXT PRIMARY KEY, signature TEXT NOT NULL)
 
 CREATE TABLE crashes (
   id INTEGER PRIMARY KEY,
-  crash_id TEXT NOT NULL UNIQUE,
+  crash_id TEXT NOT NULL,
   submitted_at INTEGER NOT NULL,   -- ms since the epoch
   day INTEGER NOT NULL,            -- UTC days since the epoch
   app TEXT NOT NULL,               -- WebAppGUID, '-' when there is none
@@ -36,12 +36,6 @@ CREATE TABLE crashes (
   os TEXT NOT NULL,
   url_path TEXT NOT NULL
 );
--- Search newest first within an app, a signature, or everything; first/last seen per app.
-CREATE INDEX crashes_app_time ON crashes (app, submitted_at);
-CREATE INDEX crashes_signature_time ON crashes (signature_id, submitted_at);
-CREATE INDEX crashes_app_signature_time ON crashes (app, signature_id, submitted_at);
-CREATE INDEX crashes_time ON crashes (submitted_at);
-
 CREATE TABLE apps (app TEXT PRIMARY KEY, product TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE app_daily (app TEXT, day INTEGER, n INTEGER NOT NULL, PRIMARY KEY (app, day)) WITHOUT ROWID;
 CREATE TABLE sig_daily (
@@ -72,6 +66,24 @@ function facetRemovals(): string {
     WHERE signature_id = old.signature_id AND facet = '${f}' AND value = old.${f} AND day = old.day AND app = old.app;`,
   ).join('\n');
 }
+
+/** Indexes on `crashes`: dropped during a bulk load and built once after it (much faster). */
+export const CRASH_INDEXES_SQL = `
+CREATE UNIQUE INDEX IF NOT EXISTS crashes_crash_id ON crashes (crash_id);
+-- Search newest first within an app, a signature, or everything; first/last seen per app.
+CREATE INDEX IF NOT EXISTS crashes_app_time ON crashes (app, submitted_at);
+CREATE INDEX IF NOT EXISTS crashes_signature_time ON crashes (signature_id, submitted_at);
+CREATE INDEX IF NOT EXISTS crashes_app_signature_time ON crashes (app, signature_id, submitted_at);
+CREATE INDEX IF NOT EXISTS crashes_time ON crashes (submitted_at);
+`;
+
+export const DROP_CRASH_INDEXES_SQL = `
+DROP INDEX IF EXISTS crashes_crash_id; DROP INDEX IF EXISTS crashes_app_time; DROP INDEX IF EXISTS crashes_signature_time;
+DROP INDEX IF EXISTS crashes_app_signature_time; DROP INDEX IF EXISTS crashes_time;
+`;
+
+/** Keeps the newest row of a crash loaded twice in bulk, so the unique index can be built. */
+export const DEDUPE_SQL = `DELETE FROM crashes WHERE id NOT IN (SELECT max(id) FROM crashes GROUP BY crash_id);`;
 
 /** Triggers that keep the daily counts equal to the rows of `crashes`. */
 export const TRIGGERS_SQL = `

@@ -154,9 +154,13 @@ export function safeNext(next: string | undefined): string {
   return next;
 }
 
-/** A fresh double-submit token for the login form, set as a cookie scoped to /login. */
+/**
+ * The double-submit token for the login form, set as a cookie scoped to /login. An existing one
+ * is kept, so two login tabs (or a stray request that lands on /login) do not spoil each other.
+ */
 export function issueLoginCsrf(c: Context): string {
-  const value = randomBytes(18).toString('base64url');
+  const existing = getCookie(c, LOGIN_CSRF_COOKIE);
+  const value = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : randomBytes(18).toString('base64url');
   setCookie(c, LOGIN_CSRF_COOKIE, value, {
     httpOnly: true,
     sameSite: 'Strict',

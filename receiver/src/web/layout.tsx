@@ -19,6 +19,8 @@ export function Layout(props: LayoutProps) {
         <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · Socorrito`}</title>
         <link rel="stylesheet" href={STYLESHEET_PATH} />
+        {/* No favicon request (it would need a session). */}
+        <link rel="icon" href="data:," />
       </head>
       <body>
         <header class="top">

@@ -1,0 +1,49 @@
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../config.ts';
+import { CrashIndex } from '../index/crash-index.ts';
+import { INDEX_FILE } from '../index/open.ts';
+import { rebuildIndex } from '../index/rebuild.ts';
+import { FsCrashStorage } from '../storage/fs-storage.ts';
+import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+
+export const REINDEX_HELP = `socorrito reindex [--data-dir ./data] [--live]
+  Rebuilds the crash index (<data-dir>/${INDEX_FILE}) from the stored processed crashes, printing
+  progress. Stop the receiver first, or pass --live to add to the index a running receiver uses.`;
+
+/** Progress lines at most this often. */
+const PROGRESS_INTERVAL_MS = 1_000;
+
+/** `socorrito reindex`: the index is a cache of storage; this refills it. */
+export async function reindexCommand(argv: string[], io: CliIo, now: () => number = Date.now): Promise<number> {
+  const { values } = parseCommandArgs('reindex', argv, { 'data-dir': { type: 'string' }, live: { type: 'boolean' } });
+  let dataDir: string;
+  try {
+    dataDir = resolve(loadConfig(values['data-dir'] ? { 'data-dir': values['data-dir'] } : {}, io.env).dataDir);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const storage = new FsCrashStorage(dataDir);
+  const path = join(dataDir, INDEX_FILE);
+  const index = CrashIndex.open(path);
+  const started = now();
+  let lastReport = 0;
+  try {
+    io.out(`socorrito reindex: rebuilding ${path} from ${storage.crashesDir}${values.live ? ' (live)' : ''}`);
+    const result = await rebuildIndex(storage, index, {
+      mode: values.live ? 'live' : 'bulk',
+      onProgress: (p) => {
+        if (now() - lastReport < PROGRESS_INTERVAL_MS && p.seen < p.total) return;
+        lastReport = now();
+        const pct = p.total ? Math.floor((p.seen / p.total) * 100) : 100;
+        io.out(`socorrito reindex: ${p.seen}/${p.total} crashes read (${pct}%), ${p.indexed} indexed`);
+      },
+    });
+    io.out(
+      `socorrito reindex: done: ${result.indexed} crashes indexed, ${result.unprocessed} not processed yet, in ${((now() - started) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    index.close();
+  }
+  return 0;
+}

@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { addCrash, direct, APP_GUID, appFrame, daysAgo, signatureIdOf } from './crashes.ts';
+
+const XSS = '<img src=x onerror=alert(1)>';
+const BEARER = { authorization: 'Bearer test-admin-token' };
+
+/** The cookies a response sets, as `name=value` pairs ready for a Cookie header. */
+function cookiesOf(res: Response): Record<string, string> {
+  return Object.fromEntries(res.headers.getSetCookie().map((c) => c.split(';')[0]!.split(/=(.*)/s).slice(0, 2) as [string, string]));
+}
+
+async function logIn(r: TestReceiver, next = '/'): Promise<{ cookie: string; csrf: string; response: Response }> {
+  const form = await fetch(`${r.url}/login?next=${encodeURIComponent(next)}`);
+  const html = await form.text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const loginCookie = cookiesOf(form).socorrito_login!;
+  const response = await fetch(`${r.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: r.url, cookie: `socorrito_login=${loginCookie}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: 'test-admin-token', csrf, next }),
+  });
+  const session = cookiesOf(response).socorrito_session;
+  const cookie = `socorrito_session=${session}`;
+  const page = await (await fetch(`${r.url}/`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '', response };
+}
+
+describe('report pages and API over HTTP', () => {
+  let r: TestReceiver;
+  let xssCrash: string;
+  let signatureId: string;
+
+  beforeAll(async () => {
+    r = await startTestReceiver();
+    await r.indexRebuilt;
+    for (let i = 0; i < 3; i++) await addCrash(direct(r), { signature: 'TypeError: cart is undefined | total', at: daysAgo(i) });
+    const p = await addCrash(direct(r), {
+      signature: `Error: ${XSS} | render`,
+      errorType: 'Error',
+      errorMessage: XSS,
+      urlPath: `/${XSS}`,
+      frames: [appFrame(XSS, 'src/<b>cart</b>.ts', 12)],
+      notes: [`no source map for ${XSS}`],
+      annotations: { Custom: XSS },
+      files: { upload_file_minidump: { filename: `${XSS}.dmp`, data: new Uint8Array([1, 2, 3]) } },
+    });
+    xssCrash = p.crash_id;
+    signatureId = p.signature_id;
+  });
+  afterAll(() => r.stop());
+
+  it('without a session, pages redirect to /login and the API answers 401 JSON', async () => {
+    for (const path of ['/', `/apps/${APP_GUID}`, `/signatures/${signatureId}`, `/report/${xssCrash}`, '/search?q=x']) {
+      const res = await fetch(r.url + path, { redirect: 'manual' });
+      expect(res.status, path).toBe(302);
+      expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
+    for (const path of ['/api/apps', `/api/apps/${APP_GUID}/topcrashers`, `/api/signatures/${signatureId}`, '/api/search', `/api/crashes/${xssCrash}`]) {
+      const res = await fetch(r.url + path);
+      expect(res.status, path).toBe(401);
+      expect(await res.json()).toMatchObject({ error: 'unauthorized' });
+    }
+    const wrong = await fetch(`${r.url}/`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    const forged = await fetch(`${r.url}/`, { redirect: 'manual', headers: { cookie: 'socorrito_session=9999999999999.x.fakesig' } });
+    expect(forged.status).toBe(302);
+  });
+
+  it('accepts Bearer on pages and the API, and keeps /submit and health open', async () => {
+    expect((await fetch(`${r.url}/`, { headers: BEARER })).status).toBe(200);
+    expect((await fetch(`${r.url}/api/apps`, { headers: BEARER })).status).toBe(200);
+    expect((await fetch(`${r.url}/__lbheartbeat__`)).status).toBe(200);
+  });
+
+  it('indexes a crash submitted over HTTP once the processor has processed it', async () => {
+    const guid = 'e2e00000-0000-4000-8000-000000000001';
+    const submitted = await submitCrash(`${r.url}/submit`, jsCrashFields({ WebAppGUID: guid, JSErrorMessage: 'submitted for the index' }), []);
+    expect(submitted.status).toBe(200);
+    const id = submitted.crashId!.slice('bp-'.length);
+    // Poll until the background processor has been through it (no fixed sleep).
+    let found: { items: { crash_id: string }[] } = { items: [] };
+    for (let tries = 0; tries < 600 && found.items.length === 0; tries++) {
+      found = await (await fetch(`${r.url}/api/search?app=${guid}`, { headers: BEARER })).json();
+      if (found.items.length === 0) await new Promise((done) => setTimeout(done, 50));
+    }
+    expect(found.items.map((c) => c.crash_id)).toEqual([id]);
+    const top = await (await fetch(`${r.url}/api/apps/${guid}/topcrashers?days=1`, { headers: BEARER })).json();
+    expect(top.total).toBe(1);
+    const { processed } = await (await fetch(`${r.url}/api/crashes/${id}`, { headers: BEARER })).json();
+    expect(top.rows[0].signature).toBe(processed.signature);
+  });
+
+  it('logs in through the form into a signed HttpOnly SameSite=Strict cookie, and out again', async () => {
+    const { cookie, csrf, response } = await logIn(r, `/apps/${APP_GUID}?days=7`);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`/apps/${APP_GUID}?days=7`);
+    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith('socorrito_session='))!;
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/Max-Age=604800/);
+    const page = await fetch(`${r.url}/apps/${APP_GUID}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('TypeError: cart is undefined | total');
+    expect((await fetch(`${r.url}/api/apps`, { headers: { cookie } })).status).toBe(200);
+
+    // Log out needs the form's CSRF token and our own origin.
+    const post = (headers: Record<string, string>, body: Record<string, string>) =>
+      fetch(`${r.url}/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(body),
+      });
+    expect((await post({ origin: 'http://evil.example' }, { csrf })).status).toBe(403);
+    expect((await post({ origin: r.url }, {})).status).toBe(403);
+    const out = await post({ origin: r.url }, { csrf });
+    expect(out.status).toBe(303);
+    expect(out.headers.getSetCookie().join()).toMatch(/socorrito_session=;.*Max-Age=0/);
+  });
+
+  it('refuses logins from other sites, without the form token, with a wrong token, and never redirects off-site', async () => {
+    const form = await fetch(`${r.url}/login`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const cookie = `socorrito_login=${cookiesOf(form).socorrito_login}`;
+    const post = (origin: string, body: Record<string, string>) =>
+      fetch(`${r.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(body),
+      });
+    expect((await post('http://evil.example', { token: 'test-admin-token', csrf })).status).toBe(403);
+    expect((await post(r.url, { token: 'test-admin-token', csrf: 'guess' })).status).toBe(403);
+    const wrong = await post(r.url, { token: 'wrong', csrf });
+    expect(wrong.status).toBe(401);
+    expect(cookiesOf(wrong).socorrito_session).toBeUndefined();
+    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
+      const res = await post(r.url, { token: 'test-admin-token', csrf, next });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/');
+    }
+  });
+
+  it('sends a strict CSP and secure headers, and serves the stylesheet without a session', async () => {
+    const res = await fetch(`${r.url}/`, { headers: BEARER });
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const css = await fetch(`${r.url}/static/socorrito.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toMatch(/text\/css/);
+    const html = await (await fetch(`${r.url}/apps/${APP_GUID}`, { headers: BEARER })).text();
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/ style=/);
+  });
+
+  it('escapes crash data on every page', async () => {
+    const pages = [`/report/bp-${xssCrash}`, `/report/${xssCrash}`, `/signatures/${signatureId}`, `/search?q=${encodeURIComponent(XSS)}`, `/apps/${APP_GUID}`];
+    for (const path of pages) {
+      const res = await fetch(r.url + path, { headers: BEARER });
+      expect(res.status, path).toBe(200);
+      const html = await res.text();
+      expect(html, path).not.toContain('<img');
+      expect(html, path).not.toContain('<b>cart');
+      expect(html, path).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    }
+  });
+
+  it('shows a report: message, frames with source and minified position, notes, annotations, files, links', async () => {
+    const html = await (await fetch(`${r.url}/report/bp-${xssCrash}`, { headers: BEARER })).text();
+    expect(html).toContain('src/&lt;b&gt;cart&lt;/b&gt;.ts:12:5');
+    expect(html).toContain('return cart.total + shipping;');
+    expect(html).toContain('minified: a @ https://shop.example/static/app.3f9a1c.js:1:1042');
+    expect(html).toContain('<details>');
+    expect(html).toContain('no source map for &lt;img');
+    expect(html).toContain(`href="/api/crashes/bp-${xssCrash}"`);
+    expect(html).toContain(`href="/signatures/${signatureId}?app=${APP_GUID}"`);
+    expect(html).toContain('>Custom<');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;.dmp');
+    const file = await fetch(`${r.url}/report/bp-${xssCrash}/files/upload_file_minidump`, { headers: BEARER });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment;/);
+    expect(file.headers.get('content-type')).toBe('application/octet-stream');
+    expect([...new Uint8Array(await file.arrayBuffer())]).toEqual([1, 2, 3]);
+    expect((await fetch(`${r.url}/report/bp-${xssCrash}/files/..%2Fraw_crash.json`, { headers: BEARER })).status).toBe(400);
+    expect((await fetch(`${r.url}/report/not-an-id`, { headers: BEARER })).status).toBe(400);
+    expect((await fetch(`${r.url}/report/bp-00000000-0000-0000-0000-000000261129`, { headers: BEARER })).status).toBe(404);
+  });
+
+  it('answers the JSON API for apps, top crashers, signatures, search and crashes', async () => {
+    const json = async (path: string, status = 200) => {
+      const res = await fetch(r.url + path, { headers: BEARER });
+      expect(res.status, path).toBe(status);
+      return res.json();
+    };
+    const apps = await json('/api/apps');
+    expect(apps.apps.find((a: { guid: string }) => a.guid === APP_GUID)).toMatchObject({
+      guid: APP_GUID,
+      product: 'Shop',
+      count_24h: 2,
+      count_7d: 4,
+      total: 4,
+    });
+    const top = await json(`/api/apps/${APP_GUID}/topcrashers?days=28`);
+    expect(top.period.days).toBe(28);
+    expect(top.rows[0]).toMatchObject({ rank: 1, signature: 'TypeError: cart is undefined | total', count: 3, is_new: true });
+    expect(top.rows[0].share).toBeCloseTo(0.75);
+    const sig = await json(`/api/signatures/${signatureIdOf('TypeError: cart is undefined | total')}?days=7`);
+    expect(sig).toMatchObject({ total: 3, count: 3 });
+    expect(sig.facets.url_path).toEqual([{ value: '/cart', count: 3 }]);
+    expect(sig.reports.items).toHaveLength(3);
+    const search = await json(`/api/search?q=${encodeURIComponent('onerror=alert')}`);
+    expect(search.total).toBe(1);
+    expect(search.items[0].crash_id).toBe(xssCrash);
+    expect(search.signatures[signatureId]).toBe(`Error: ${XSS} | render`);
+    const crash = await json(`/api/crashes/bp-${xssCrash}`);
+    expect(crash.processed.error_message).toBe(XSS);
+
+    const bad = await json(`/api/apps/${APP_GUID}/topcrashers?days=5&limit=x`, 400);
+    expect(bad.problems).toHaveLength(2);
+    expect((await json('/api/search?from=yesterday', 400)).error).toBe('bad_query');
+    expect((await json('/api/apps/nope/topcrashers', 404)).error).toBe('not_found');
+    expect((await json('/api/signatures/nope', 404)).error).toBe('not_found');
+  });
+
+  it('renders bad page parameters as a 400 page, and a search form refilled with what was typed', async () => {
+    const res = await fetch(`${r.url}/search?from=${encodeURIComponent(XSS)}`, { headers: BEARER });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('from must be an ISO date');
+    expect(html).not.toContain('<img');
+    expect((await fetch(`${r.url}/apps/${APP_GUID}?days=2`, { headers: BEARER })).status).toBe(400);
+  });
+});

@@ -1,0 +1,203 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CrashIndex, DAY_MS, NO_APP, SEARCH_SAMPLE_LIMIT } from '../../receiver/src/index/crash-index.ts';
+import { rebuildIndex } from '../../receiver/src/index/rebuild.ts';
+import { SCHEMA_VERSION } from '../../receiver/src/index/schema.ts';
+import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
+import { tempDir } from '../helpers/receiver.ts';
+import { addCrash, APP_GUID, makeCrash } from './crashes.ts';
+
+// A fixed clock at midday, so "the last 7 days" is the same whatever time the test runs.
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+const at = (daysAgo: number, hours = 0): Date => new Date(NOW - daysAgo * DAY_MS - hours * 3_600_000);
+
+describe('crash index', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let storage: FsCrashStorage;
+  let index: CrashIndex;
+  const open = (): CrashIndex => CrashIndex.open(join(dir.path, 'index.sqlite'), { now: () => new Date(NOW) });
+
+  beforeEach(async () => {
+    dir = await tempDir('socorrito-index-');
+    storage = new FsCrashStorage(dir.path);
+    await storage.open();
+    index = open();
+  });
+  afterEach(async () => {
+    index.close();
+    await dir.cleanup();
+  });
+
+  it('ranks top crashers with share, change against the previous period, new marker, versions and browsers', async () => {
+    const target = { storage, index };
+    // "old": 4 now and 2 in the week before; "fresh": 3 now, none before; another app's crash is not counted.
+    for (let i = 0; i < 4; i++) await addCrash(target, { signature: 'old', at: at(i), version: i < 3 ? '1.0' : '2.0' });
+    for (let i = 0; i < 2; i++) await addCrash(target, { signature: 'old', at: at(8 + i) });
+    for (let i = 0; i < 3; i++) await addCrash(target, { signature: 'fresh', at: at(1), browser: { name: 'Chrome', version: '131.0' } });
+    await addCrash(target, { signature: 'old', at: at(0), app: 'other-app' });
+
+    const top = index.topCrashers(APP_GUID, { days: 7 })!;
+    expect(top.total).toBe(7);
+    expect(top.previous_total).toBe(2);
+    expect(top.rows.map((r) => [r.rank, r.signature, r.count])).toEqual([
+      [1, 'old', 4],
+      [2, 'fresh', 3],
+    ]);
+    const [old, fresh] = top.rows;
+    expect(old!.share).toBeCloseTo(4 / 7);
+    expect(old!.change).toBeCloseTo(1); // 2 -> 4
+    expect(old!.is_new).toBe(false);
+    expect(old!.first_seen).toBe(at(9).toISOString());
+    expect(old!.last_seen).toBe(at(0).toISOString());
+    expect(old!.versions).toEqual([
+      { value: '1.0', count: 3 },
+      { value: '2.0', count: 1 },
+    ]);
+    expect(fresh!.is_new).toBe(true);
+    expect(fresh!.change).toBeNull();
+    expect(fresh!.browsers).toEqual([{ value: 'Chrome', count: 3 }]);
+    expect(fresh!.daily).toHaveLength(7);
+    expect(fresh!.daily.at(-2)).toEqual({ day: at(1).toISOString().slice(0, 10), count: 3 });
+
+    const v2 = index.topCrashers(APP_GUID, { days: 7, version: '2.0' })!;
+    expect(v2.rows.map((r) => [r.signature, r.count])).toEqual([['old', 1]]);
+    expect(index.topCrashers('no-such-app', { days: 7 })).toBeNull();
+  });
+
+  it('keeps counts right when a crash is reprocessed into another signature or removed', async () => {
+    const p = await addCrash({ storage, index }, { signature: 'before', at: at(0) });
+    index.upsert({ ...p, signature: 'after', signature_id: 'after-id' });
+    const top = index.topCrashers(APP_GUID, { days: 1 })!;
+    expect(top.rows.map((r) => [r.signature, r.count])).toEqual([['after', 1]]);
+    expect(index.signature(p.signature_id, { days: 28 })!.count).toBe(0);
+    expect(index.signature('after-id', { days: 28 })!.facets.version).toEqual([{ value: '1.4.2', count: 1 }]);
+    index.remove(p.crash_id);
+    expect(index.count()).toBe(0);
+    expect(index.topCrashers(APP_GUID, { days: 1 })!.rows).toEqual([]);
+    expect(index.apps()[0]!.total).toBe(0);
+  });
+
+  it('summarizes a signature: totals, days, facets and reports newest first, a page at a time', async () => {
+    const target = { storage, index };
+    for (let i = 0; i < 55; i++) {
+      await addCrash(target, { signature: 'sig', at: at(0, i / 10), urlPath: i % 2 ? '/cart' : '/pay', os: i < 5 ? 'Windows' : 'Linux' });
+    }
+    await addCrash(target, { signature: 'sig', at: at(40) });
+    await addCrash(target, { signature: 'sig', at: at(0), app: null });
+    const id = (await addCrash(target, { signature: 'sig', at: at(2), mechanism: 'unhandledrejection' })).signature_id;
+    const s = index.signature(id, { days: 28 })!;
+    expect(s.total).toBe(58);
+    expect(s.count).toBe(57);
+    expect(s.daily).toHaveLength(28);
+    expect(s.daily.at(-1)!.count).toBe(56);
+    expect(s.facets.os).toEqual([
+      { value: 'Linux', count: 52 },
+      { value: 'Windows', count: 5 },
+    ]);
+    expect(s.facets.mechanism).toEqual([
+      { value: 'onerror', count: 56 },
+      { value: 'unhandledrejection', count: 1 },
+    ]);
+    expect(s.facets.app).toEqual([
+      { value: APP_GUID, count: 56 },
+      { value: NO_APP, count: 1 },
+    ]);
+    expect(s.facets.browser_version).toEqual([{ value: 'Firefox 153.0', count: 57 }]);
+    expect(s.reports.pages).toBe(2);
+    const times = s.reports.items.map((r) => r.submitted_at);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(s.reports.items).toHaveLength(50);
+    expect(index.signature(id, { days: 28, page: 2 })!.reports.items).toHaveLength(7);
+    expect(index.signature(id, { days: 28, app: NO_APP })!.count).toBe(1);
+    expect(index.signature('nope', { days: 28 })).toBeNull();
+  });
+
+  it('searches by every filter, with facet counts, treating % and _ as plain text', async () => {
+    const target = { storage, index };
+    await addCrash(target, { signature: 'a', at: at(0), errorMessage: '100% broken', version: '1.0' });
+    await addCrash(target, { signature: 'a', at: at(1), errorMessage: 'x is null', browser: { name: 'Chrome', version: '131.0' } });
+    await addCrash(target, { signature: 'b | render', at: at(5), errorMessage: 'fetch failed', mechanism: 'unhandledrejection' });
+    const ids = (q: Parameters<CrashIndex['search']>[0]): string[] => index.search(q).items.map((r) => r.error_message);
+    expect(ids({})).toEqual(['100% broken', 'x is null', 'fetch failed']);
+    expect(ids({ q: '%' })).toEqual(['100% broken']);
+    expect(ids({ q: 'IS NULL' })).toEqual(['x is null']);
+    expect(ids({ signature: 'a' })).toEqual(['100% broken', 'x is null']);
+    expect(ids({ signature: '~rend' })).toEqual(['fetch failed']);
+    expect(ids({ browser: 'Chrome' })).toEqual(['x is null']);
+    expect(ids({ browser: 'Firefox 153.0' })).toEqual(['100% broken', 'fetch failed']);
+    expect(ids({ mechanism: 'unhandledrejection' })).toEqual(['fetch failed']);
+    expect(ids({ version: '1.0' })).toEqual(['100% broken']);
+    expect(ids({ from: at(2), to: at(0, 1) })).toEqual(['x is null']);
+    const all = index.search({ app: APP_GUID });
+    expect(all.total).toBe(3);
+    expect(all.total_is_lower_bound).toBe(false);
+    expect(all.facets.browser).toEqual([
+      { value: 'Firefox 153.0', count: 2 },
+      { value: 'Chrome 131.0', count: 1 },
+    ]);
+    expect(all.facets.signature[0]).toEqual({ value: makeCrash({ signature: 'a' }).processed.signature_id, count: 2 });
+  });
+
+  it('counts and facets at most the newest SEARCH_SAMPLE_LIMIT matches of a broad search, and says so', () => {
+    const crashes = Array.from({ length: SEARCH_SAMPLE_LIMIT + 5 }, (_, i) =>
+      makeCrash({ signature: i < 5 ? 'oldest' : 'newer', at: new Date(NOW - DAY_MS + i * 1000) }).processed,
+    );
+    index.startBulk();
+    index.loadBulk(crashes);
+    index.finishBulk();
+    const result = index.search({ app: APP_GUID, page: 3 });
+    expect(result.total).toBe(SEARCH_SAMPLE_LIMIT);
+    expect(result.total_is_lower_bound).toBe(true);
+    expect(result.pages).toBe(200);
+    // The five oldest fall outside the sample, so their signature is not among the facets.
+    expect(result.facets.signature).toEqual([{ value: makeCrash({ signature: 'newer' }).processed.signature_id, count: SEARCH_SAMPLE_LIMIT }]);
+    expect(result.items[0]!.submitted_at).toBe(new Date(NOW - DAY_MS + (SEARCH_SAMPLE_LIMIT + 4 - 100) * 1000).toISOString());
+    expect(index.search({ signature: 'oldest' })).toMatchObject({ total: 5, total_is_lower_bound: false });
+  });
+
+  it('is rebuilt from storage (bulk and live) to the same answers, and asks for a rebuild on a schema change', async () => {
+    const target = { storage, index };
+    for (let i = 0; i < 30; i++) await addCrash(target, { signature: `s${i % 4}`, at: at(i % 9), version: `1.${i % 3}` });
+    const { raw } = makeCrash({ signature: 'unprocessed' });
+    await storage.saveRaw(raw, new Map());
+    index.markRebuilt();
+    const before = index.topCrashers(APP_GUID, { days: 28 });
+    const beforeApps = index.apps();
+    index.close();
+
+    // An index of another schema version is emptied and reports why it needs a rebuild.
+    const db = new Database(join(dir.path, 'index.sqlite'));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 100}`);
+    db.close();
+    index = open();
+    expect(index.rebuildReason).toMatch(/schema version/);
+    expect(index.count()).toBe(0);
+
+    const seen: number[] = [];
+    const progress = await rebuildIndex(storage, index, { mode: 'bulk', batchSize: 7, onProgress: (p) => seen.push(p.seen) });
+    expect(progress).toEqual({ seen: 31, total: 31, indexed: 30, unprocessed: 1 });
+    expect(seen).toEqual([0, 7, 14, 21, 28, 31]);
+    expect(index.topCrashers(APP_GUID, { days: 28 })).toEqual(before);
+    expect(index.apps()).toEqual(beforeApps);
+    // The bulk load restored the triggers: a new crash is counted.
+    await addCrash({ storage, index }, { signature: 's0', at: at(0) });
+    expect(index.topCrashers(APP_GUID, { days: 28 })!.total).toBe(31);
+    index.close();
+    index = open();
+    expect(index.rebuildReason).toBeNull();
+
+    await rebuildIndex(storage, index, { mode: 'live' });
+    expect(index.count()).toBe(31);
+  });
+
+  it('marks an interrupted rebuild as incomplete', async () => {
+    await addCrash({ storage, index }, { signature: 'x', at: at(0) });
+    const stop = new AbortController();
+    stop.abort();
+    await rebuildIndex(storage, index, { mode: 'bulk', signal: stop.signal });
+    index.close();
+    index = open();
+    expect(index.rebuildReason).toBe('the last rebuild did not finish');
+  });
+});

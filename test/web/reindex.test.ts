@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CrashIndex } from '../../receiver/src/index/crash-index.ts';
+import { INDEX_FILE } from '../../receiver/src/index/open.ts';
+import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
+import { CLI, startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { APP_GUID, daysAgo, makeCrash } from './crashes.ts';
+
+/** Stores processed crashes without any index, as if the index file had been lost. */
+async function storeCrashes(dataDir: string, count: number): Promise<void> {
+  const storage = new FsCrashStorage(dataDir);
+  await storage.open();
+  for (let i = 0; i < count; i++) {
+    const { raw, processed, files } = makeCrash({ signature: `sig ${i % 3}`, at: daysAgo(i % 5) });
+    await storage.saveRaw(raw, files);
+    await storage.saveProcessed(processed);
+  }
+  const unprocessed = makeCrash({ signature: 'never processed' });
+  await storage.saveRaw(unprocessed.raw, unprocessed.files);
+}
+
+describe('rebuilding the index from storage', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('socorrito-reindex-');
+  });
+  afterEach(() => dir.cleanup());
+
+  it('`socorrito reindex` rebuilds the index with progress', async () => {
+    await storeCrashes(dir.path, 12);
+    const run = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`rebuilding ${join(dir.path, INDEX_FILE)}`);
+    expect(run.stdout).toMatch(/13\/13 crashes read \(100%\), 12 indexed/);
+    expect(run.stdout).toMatch(/done: 12 crashes indexed, 1 not processed yet/);
+    const index = CrashIndex.open(join(dir.path, INDEX_FILE));
+    try {
+      expect(index.rebuildReason).toBeNull();
+      expect(index.count()).toBe(12);
+      expect(index.topCrashers(APP_GUID, { days: 7 })!.rows.map((r) => r.count)).toEqual([4, 4, 4]);
+    } finally {
+      index.close();
+    }
+  });
+
+  it('`socorrito reindex` explains a bad option', () => {
+    const run = spawnSync(process.execPath, [CLI, 'reindex', '--nope'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/reindex: Unknown option '--nope'/);
+  });
+
+  it('a receiver whose index file is gone rebuilds it in the background and serves it', async () => {
+    await storeCrashes(dir.path, 7);
+    expect(existsSync(join(dir.path, INDEX_FILE))).toBe(false);
+    const r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      await r.indexRebuilt;
+      expect(r.logs.join('\n')).toMatch(/index: rebuilding .* \(new index\)/);
+      expect(r.logs.join('\n')).toMatch(/index: rebuilt: 7 crashes indexed, 1 not processed yet/);
+      const res = await fetch(`${r.url}/api/apps/${APP_GUID}/topcrashers`, { headers: { authorization: `Bearer ${r.adminToken}` } });
+      expect((await res.json()).total).toBe(7);
+    } finally {
+      await r.close();
+    }
+    // Deleting the file again starts over; the old one is not needed.
+    await rm(join(dir.path, INDEX_FILE));
+    const again = await startTestReceiver({ dataDir: dir.path });
+    try {
+      await again.indexRebuilt;
+      expect(again.index.count()).toBe(7);
+    } finally {
+      await again.close();
+    }
+  });
+});
