@@ -261,6 +261,7 @@ export class Forwarder {
       slot.running = true;
       const run = this.#attempt(slot)
         .catch((err: Error) => {
+          if (this.#stop.signal.aborted) return; // stopping: the outbox entry is picked up next start
           // Disk trouble while recording: try again later rather than lose the crash.
           this.#log(`forwarder: bp-${slot.entry.crash_id}: ${err.stack ?? err.message}`);
           if (this.#slots.get(slot.entry.crash_id) === slot) this.#reschedule(slot, this.#now() + this.#s.retryMaxMs);
@@ -342,30 +343,30 @@ export class Forwarder {
       if (waitS) return this.#reschedule(slot, Math.min(giveUpAt, now + waitS * 1000));
     }
 
-    const sub = forwardedSubmission(raw, { trustFiles, hops: entry.hops_in + 1 });
-    const files: SubmitFile[] = [];
-    for (const name of sub.fileNames) {
-      const data = await this.#d.storage.getFile(id, name);
-      if (data) files.push({ name, filename: raw.files.find((f) => f.name === name)?.filename || name, data });
-    }
-
+    // One probe at a time to a destination that failed: claimed before any await.
     gate ??= this.#newGate(host);
     gate.probing = gate.failures > 0;
-    let retryAfter: string | string[] | undefined;
+    const sub = forwardedSubmission(raw, { trustFiles, hops: entry.hops_in + 1 });
     let outcome: Outcome;
     try {
+      const files: SubmitFile[] = [];
+      for (const name of sub.fileNames) {
+        const data = await this.#d.storage.getFile(id, name);
+        if (data) files.push({ name, filename: raw.files.find((f) => f.name === name)?.filename || name, data });
+      }
+      let retryAfter: string | string[] | undefined;
       const fetchImpl = forwardingFetch({ policy, stop: this.#stop.signal, onHeaders: (h) => (retryAfter = h['retry-after']) });
       const result = await submitCrash(target, sub.annotations, files, { fetch: fetchImpl, timeoutMs: this.#s.timeoutMs });
       outcome = classifyAnswer(result, retryAfter, this.#now());
     } catch (err) {
-      gate.probing = false;
       if (this.#stop.signal.aborted) return; // shutting down: the entry stays in the outbox as it was
       outcome =
         err instanceof ForwardRefused
           ? { kind: 'refused', code: err.code, reason: err.message }
           : { kind: 'retry', error: networkError(err), retryAfterMs: 0 };
+    } finally {
+      gate.probing = false;
     }
-    gate.probing = false;
     // Counted once it has an outcome (an attempt cut short by a stop did not happen), and shown
     // only once it is on disk.
     const tried: OutboxEntry = { ...entry, attempts: entry.attempts + 1, last_attempt_at: new Date(now).toISOString() };
@@ -389,7 +390,7 @@ export class Forwarder {
     slot.entry = tried;
     const status = statusFromOutbox(tried, keepCopy, target);
     status.withheld = sub.withheld;
-    await this.#d.statuses.write(status);
+    await this.#d.statuses.write(status, this.#stop.signal);
     this.#reschedule(slot, at);
     this.#armGate(gate);
   }
@@ -409,10 +410,10 @@ export class Forwarder {
       status.remote_crash_id = outcome.remoteCrashId;
       status.forwarded_at = status.updated_at;
       if (keepCopy) {
-        await this.#d.statuses.write(status);
+        await this.#d.statuses.write(status, this.#stop.signal);
       } else {
         // Deleting before storage has laid the folder out would let the layout bring it back.
-        await this.#d.statuses.waitForFolder(id);
+        await this.#d.statuses.waitForFolder(id, this.#stop.signal);
         await this.#d.storage.delete(id);
         await this.#d.queue.done(id);
         for (const listener of this.#onDeleted) {
@@ -426,7 +427,7 @@ export class Forwarder {
       this.#log(`forwarder: bp-${id} forwarded to ${target} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
     } else {
       // When the app did not want the master to keep a copy, it now is the only one: it stays.
-      await this.#d.statuses.write(this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason));
+      await this.#d.statuses.write(this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason), this.#stop.signal);
       this.#log(`forwarder: bp-${id} ${outcome.kind} (${outcome.code}): ${outcome.reason}`);
     }
     await this.#d.outbox.remove(id);

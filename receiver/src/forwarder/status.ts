@@ -93,7 +93,7 @@ export class ForwardingStatusStore {
    * Resolves once the crash's folder exists. Storage may lay a crash out in the background after
    * accepting it (the journal), and forwarding can be faster than that.
    */
-  async waitForFolder(crashId: string): Promise<void> {
+  async waitForFolder(crashId: string, signal?: AbortSignal): Promise<void> {
     const dir = this.crashDir(crashId);
     const deadline = Date.now() + FOLDER_WAIT_MS;
     for (;;) {
@@ -103,13 +103,14 @@ export class ForwardingStatusStore {
       } catch (err) {
         if (!isNotFound(err)) throw err;
         if (Date.now() > deadline) throw new Error(`The folder of crash ${crashId} did not appear within ${FOLDER_WAIT_MS} ms`);
+        signal?.throwIfAborted();
         await new Promise((r) => setTimeout(r, FOLDER_POLL_MS));
       }
     }
   }
 
-  async write(status: ForwardingStatus): Promise<void> {
-    await this.waitForFolder(status.crash_id);
+  async write(status: ForwardingStatus, signal?: AbortSignal): Promise<void> {
+    await this.waitForFolder(status.crash_id, signal);
     await writeFileDurably(join(this.crashDir(status.crash_id), STATUS_FILE), JSON.stringify(status), this.tmpDir, this.fs, this.#dirs);
   }
 
