@@ -7,6 +7,8 @@ import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashStorage, WorkQueue } from './storage/types.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import type { Processing } from './processor/start.ts';
+import type { BuiltDemo } from './demo/build.ts';
+import { demoRoutes } from './demo/routes.ts';
 import { crashApiRoutes } from './web/api-crashes.ts';
 import { sourcemapApiRoutes } from './web/api-sourcemaps.ts';
 import { forwardingApiRoutes } from './web/api-forwarding.ts';
@@ -34,6 +36,8 @@ export interface AppDeps {
   forwarding?: { registry: AppRegistry; forwarder: Forwarder };
   /** The background processor and source map store (issue 3); their API is mounted when given. */
   processing?: Processing;
+  /** The built demo app, served at /demo/ when given. */
+  demo?: BuiltDemo;
   log: (line: string) => void;
 }
 
@@ -53,6 +57,8 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   });
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version }));
+  // The demo app is a stranger's web page, not part of the report pages: no login, its own headers.
+  if (deps.demo) app.route('/', demoRoutes(deps.demo, config.publicUrl));
 
   // Pages and the API: secure headers, then the login form, then everything behind the admin
   // token (a session cookie or a Bearer header). Routes above this line are not affected.

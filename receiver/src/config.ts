@@ -193,6 +193,12 @@ export const OPTIONS = {
     doc: 'How long one forward may take (connect, send, answer) before it counts as a network error.',
   }),
   forwardConcurrency: def({ flag: 'forward-concurrency', default: 4, parse: int(1, 256), doc: 'Forwards in flight at once.' }),
+  demo: def({
+    flag: 'demo',
+    default: false,
+    parse: bool,
+    doc: 'Also serve the demo web app at /demo/ and upload its source maps on start (npm start turns it on).',
+  }),
   shutdownTimeoutMs: def({
     flag: 'shutdown-timeout-ms',
     default: 10_000,

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { Throttler } from './collector/throttler.ts';
+import { buildDemo } from './demo/build.ts';
+import { uploadDemoSourcemaps } from './demo/upload.ts';
 import type { Config } from './config.ts';
 import { type Forwarder, openForwarding } from './forwarder/forwarder.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
@@ -75,7 +77,10 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   // The processor drains the queue in the background and tells the index of each crash.
   const processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
 
+  const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
+
   const { app } = createApp({
+    demo,
     config,
     storage,
     queue,
@@ -96,9 +101,12 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     s.once('error', rejectServer);
   });
   processing.processor.start();
+  storage.onStored(() => processing.processor.wake());
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = config.publicUrl ?? `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  // The demo's source maps go in the way a user's do: upload-sourcemaps over HTTP.
+  if (demo) await uploadDemoSourcemaps(demo, url, token.token, log);
 
   return {
     url,

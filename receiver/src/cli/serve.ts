@@ -22,6 +22,15 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   io.out(`socorrito: listening on ${receiver.url}`);
   io.out(`socorrito: submit crashes to ${receiver.url}/submit`);
   io.out(`socorrito: admin token ${receiver.adminToken} (from ${config.adminToken ? 'SOCORRITO_ADMIN_TOKEN' : `${receiver.dataDir}/admin-token`})`);
+  if (config.demo) {
+    io.out('');
+    io.out('  Report pages  ' + `${receiver.url}/login  (log in with the token ${receiver.adminToken})`);
+    io.out('  Demo app      ' + `${receiver.url}/demo/`);
+    io.out('  Extension     npm run firefox   opens Firefox with the extension loaded and the demo app open;');
+    io.out('                or build it (npm run build:extension) and in Firefox open about:debugging,');
+    io.out('                This Firefox, Load Temporary Add-on, and pick extension/dist/manifest.json');
+    io.out('');
+  }
 
   await new Promise<void>((resolveStop) => {
     let stopping = false;

@@ -1,0 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { Hono } from 'hono';
+import type { BuiltDemo } from './build.ts';
+
+const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * `/demo/`: the demo app. Its page names this receiver's `/submit` as its submit URL, taken
+ * from the address the browser used, so it works on any host and port.
+ */
+export function demoRoutes(demo: BuiltDemo, publicUrl?: string): Hono {
+  const routes = new Hono();
+  routes.get('/demo', (c) => c.redirect('/demo/'));
+  routes.get('/demo/', (c) => {
+    const origin = publicUrl ? new URL(publicUrl).origin : new URL(c.req.url).origin;
+    const html = demo.indexTemplate
+      .replaceAll('{{SUBMIT_URL}}', escapeAttribute(`${origin}/submit`))
+      .replaceAll('{{RECEIVER}}', escapeAttribute(`${origin}/`));
+    return c.html(html, 200, { 'Cache-Control': 'no-store' });
+  });
+  // The bug behind "Refresh stock": the API answers an HTML error page instead of JSON.
+  routes.get('/demo/api/inventory', (c) => c.html('<!doctype html><title>Oops</title><h1>Something went wrong</h1>', 200));
+  routes.get('/demo/assets/:name', async (c) => {
+    const path = demo.files.get(`assets/${c.req.param('name')}`);
+    if (!path) return c.text('Not found\n', 404);
+    const type = TYPES[path.split('.').pop()!] ?? 'application/octet-stream';
+    return c.body(await readFile(path), 200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=31536000, immutable' });
+  });
+  return routes;
+}
