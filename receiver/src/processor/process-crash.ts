@@ -3,7 +3,7 @@ import { Annotation } from '../../../shared/src/protocol.ts';
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import type { Symbolicator } from '../symbols/symbolicate.ts';
 import { classifyFrame, isNoiseUrl } from './classify.ts';
-import { type Rule, runRules } from './pipeline.ts';
+import { errorName, type Rule, runRules } from './pipeline.ts';
 import { generateSignature, signatureId } from './signature.ts';
 import type { Tuning } from './tuning.ts';
 import { parseUserAgent } from './user-agent.ts';
@@ -121,7 +121,14 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
           frame.notes = ['not symbolicated: code made by eval or Function has no source map'];
           continue;
         }
-        const result = await symbolicator!.symbolicate(frame, processed.app_guid, processed.version);
+        let result: Awaited<ReturnType<Symbolicator['symbolicate']>>;
+        try {
+          result = await symbolicator!.symbolicate(frame, processed.app_guid, processed.version);
+        } catch (err) {
+          // One bad lookup leaves that frame minified, not the whole stack.
+          frame.notes = [`not symbolicated: the lookup failed (${errorName(err)})`];
+          continue;
+        }
         if (result.original) {
           frame.original = result.original;
           mapped++;

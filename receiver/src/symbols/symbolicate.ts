@@ -84,7 +84,7 @@ export class Symbolicator {
     try {
       loaded = await this.#load(map);
     } catch (err) {
-      return { notes: [`source map ${map.label} could not be used: ${(err as Error).name === 'Error' ? 'parse error' : (err as Error).name}`], map: map.label };
+      return { notes: [`source map ${map.label} could not be used: ${(err as Error).name}`], map: map.label };
     }
     const notes: string[] = [];
     if (frame.column === null) notes.push('the stack gives no column; mapped from the start of the line');
@@ -170,8 +170,16 @@ export class Symbolicator {
       text = await map.text();
       const json = JSON.parse(text.replace(/^\)\]\}'[^\n]*\n/, '')) as ConstructorParameters<typeof SourceMapConsumer>[0];
       consumer = await new SourceMapConsumer(json);
+      // source-map parses `mappings` on the first lookup: do it now, so a broken map fails here.
+      try {
+        consumer.originalPositionFor({ line: 1, column: 0 });
+      } catch (err) {
+        consumer.destroy();
+        throw err;
+      }
     } catch (err) {
-      const name = err instanceof SyntaxError ? 'invalid JSON' : (err as Error).name === 'Error' ? 'invalid source map' : (err as Error).name;
+      const own = (err as Error).name;
+      const name = err instanceof SyntaxError ? 'invalid JSON' : own && own !== 'Error' && own !== 'TypeError' ? own : 'invalid source map';
       if (this.#failed.size >= MAX_REMEMBERED_FAILURES) this.#failed.clear();
       this.#failed.set(map.id, name);
       throw Object.assign(new Error('source map failed'), { name });

@@ -1,0 +1,203 @@
+// The source map API, the ways a frame finds its map (URL, debug ID, inline data:, remote
+// fetch), the notes on frames that stay minified, and reprocessing, against a real receiver.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { submitCrash } from '../helpers/submit.ts';
+import { buildShop, serveStatic, type ShopBuild } from './build-app.ts';
+import { auth, waitProcessed } from './helpers.ts';
+
+const GUID = '3c9d2a41-8b7e-4f60-a1d2-5e6f7a8b9c0d';
+
+interface UploadEntry {
+  url: string;
+  data: string | Uint8Array;
+}
+
+async function upload(receiver: TestReceiver, app: string, release: string, files: UploadEntry[], replace = false): Promise<{ status: number; body: any }> {
+  const form = new FormData();
+  form.append('app', app);
+  form.append('release', release);
+  if (replace) form.append('replace', 'true');
+  for (const f of files) {
+    form.append('url', f.url);
+    form.append('file', new Blob([f.data as BlobPart]), 'file');
+  }
+  const res = await fetch(`${receiver.url}/api/sourcemaps`, { method: 'POST', body: form, headers: auth });
+  return { status: res.status, body: await res.json() };
+}
+
+/** A Firefox-style stack whose top frame is the bug in the built shop script at `scriptUrl`. */
+function stackFor(script: string, scriptUrl: string): string {
+  const column = script.indexOf('this.items.reduce') + 1;
+  const line = script.slice(0, column).split('\n').length;
+  const col = column - script.slice(0, column).lastIndexOf('\n') - 1;
+  return `total@${scriptUrl}:${line}:${col}\n@${scriptUrl}:${line}:1\n`;
+}
+
+async function crash(receiver: TestReceiver, release: string, stack: string): Promise<string> {
+  const res = await submitCrash(`${receiver.url}/submit`, { ProductName: 'Shop', Version: release, WebAppGUID: GUID, JSErrorType: 'TypeError', JSErrorMessage: 'x is undefined', JSStack: stack }, []);
+  expect(res.status, res.body).toBe(200);
+  return res.crashId!;
+}
+
+describe('source map API and map lookup', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let receiver: TestReceiver;
+  let shop: ShopBuild;
+  let script: string;
+  let map: string;
+
+  beforeAll(async () => {
+    work = await tempDir('socorrito-maps-api-');
+    shop = await buildShop(work.path, 'a');
+    script = await readFile(join(shop.outDir, shop.script), 'utf8');
+    map = await readFile(join(shop.outDir, `${shop.script}.map`), 'utf8');
+    receiver = await startTestReceiver();
+  });
+  afterAll(async () => {
+    await receiver?.stop();
+    await work?.cleanup();
+  });
+
+  it('needs the admin token', async () => {
+    const res = await fetch(`${receiver.url}/api/sourcemaps`);
+    expect(res.status).toBe(401);
+    const post = await fetch(`${receiver.url}/api/sourcemaps`, { method: 'POST', body: new FormData() });
+    expect(post.status).toBe(401);
+  });
+
+  it('refuses path tricks in app GUIDs, releases and file names, and writes nothing outside the store', async () => {
+    const bad = await upload(receiver, '../../etc', '1.0', [{ url: '~/a.js', data: 'x' }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('bad_app');
+    expect((await upload(receiver, GUID, '..', [{ url: '~/a.js', data: 'x' }])).body.error).toBe('bad_release');
+    expect((await upload(receiver, GUID, '1.0/../../x', [{ url: '~/a.js', data: 'x' }])).body.error).toBe('bad_release');
+    const files = await upload(receiver, GUID, 'tricks', [
+      { url: '~/static/../../../../etc/passwd', data: 'x' },
+      { url: '~/static/a\\..\\b.js', data: 'x' },
+      { url: 'file:///etc/passwd', data: 'x' },
+      { url: '~/static/ok.js', data: 'var ok = 1;\n' },
+      { url: '~/static/broken.js.map', data: '{"not": "a map"}' },
+    ]);
+    expect(files.status).toBe(200);
+    expect(files.body.stored.map((s: { key: string }) => s.key)).toEqual(['~/static/ok.js']);
+    expect(files.body.rejected.map((r: { name: string }) => r.name)).toEqual([
+      '~/static/../../../../etc/passwd',
+      '~/static/a\\..\\b.js',
+      'file:///etc/passwd',
+      '~/static/broken.js.map',
+    ]);
+    // On disk: only the manifest and content-named files.
+    const onDisk = await readdir(join(receiver.dataDir, 'sourcemaps', GUID, 'tricks'), { recursive: true });
+    expect(onDisk.sort()).toEqual(['files', `files/${files.body.stored[0].sha256}`, 'manifest.json']);
+    const del = await fetch(`${receiver.url}/api/sourcemaps?app=${GUID}&release=..`, { method: 'DELETE', headers: auth });
+    expect(del.status).toBe(400);
+  });
+
+  it('symbolicates by URL path with ~/ for any origin; lists, replaces and deletes releases', async () => {
+    const first = await upload(receiver, GUID, '2.0', [
+      { url: `~/static/${shop.script}`, data: script },
+      { url: `~/static/${shop.script}.map`, data: map },
+      { url: '~/static/old.js', data: 'var old = 1;\n' },
+    ]);
+    expect(first.status).toBe(200);
+    const id = await crash(receiver, '2.0', stackFor(script, `https://cdn.shop.example/static/${shop.script}`));
+    const p = await waitProcessed(receiver.url, id);
+    expect(p.frames[0]!.original).toMatchObject({ line: shop.lines.reduce, function: 'Cart.total' });
+    expect(p.frames[0]!.original!.file).toMatch(/cart\.ts$/);
+
+    // Re-uploading the release with replace drops what is not in the new upload.
+    const second = await upload(receiver, GUID, '2.0', [{ url: `~/static/${shop.script}`, data: script }, { url: `~/static/${shop.script}.map`, data: map }], true);
+    expect(second.body.removed).toEqual(['~/static/old.js']);
+    const list = (await (await fetch(`${receiver.url}/api/sourcemaps?app=${GUID}&release=2.0`, { headers: auth })).json()) as { releases: { files: { key: string }[] }[] };
+    expect(list.releases[0]!.files.map((f) => f.key).sort()).toEqual([`~/static/${shop.script}`, `~/static/${shop.script}.map`]);
+
+    const del = await fetch(`${receiver.url}/api/sourcemaps?app=${GUID}&release=2.0`, { method: 'DELETE', headers: auth });
+    expect(((await del.json()) as { deleted: number }).deleted).toBe(2);
+    const after = (await (await fetch(`${receiver.url}/api/sourcemaps?app=${GUID}&release=2.0`, { headers: auth })).json()) as { releases: unknown[] };
+    expect(after.releases).toEqual([]);
+  });
+
+  it('finds a map by debug ID, even one uploaded under another name and release', async () => {
+    const debugId = '85314830-023f-4cf1-a267-535f4e37bb17';
+    const withId = `${script.replace(/\/\/# sourceMappingURL=.*\n/, '')}//# debugId=${debugId}\n`;
+    const mapWithId = JSON.stringify({ ...JSON.parse(map), debugId });
+    expect((await upload(receiver, GUID, '3.0', [{ url: '~/static/app.js', data: withId }])).status).toBe(200);
+    expect((await upload(receiver, GUID, 'maps-only', [{ url: '~/elsewhere/some-name.map', data: mapWithId }])).status).toBe(200);
+    const id = await crash(receiver, '3.0', stackFor(withId, 'https://shop.example/static/app.js'));
+    const p = await waitProcessed(receiver.url, id);
+    expect(p.frames[0]!.original).toMatchObject({ line: shop.lines.reduce, function: 'Cart.total' });
+  });
+
+  it('uses an inline data: map with no map upload', async () => {
+    const inline = `${script.replace(/\/\/# sourceMappingURL=.*\n/, '')}//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}\n`;
+    expect((await upload(receiver, GUID, '4.0', [{ url: '~/static/inline.js', data: inline }])).status).toBe(200);
+    const id = await crash(receiver, '4.0', stackFor(inline, 'https://shop.example/static/inline.js'));
+    const p = await waitProcessed(receiver.url, id);
+    expect(p.frames[0]!.original).toMatchObject({ line: shop.lines.reduce, function: 'Cart.total' });
+    expect(p.frames[0]!.original!.context!.line).toContain('reduce');
+  });
+
+  it('says why a frame stayed minified: no map, map that does not parse, position outside the map, extension code', async () => {
+    const broken = JSON.stringify({ version: 3, sources: ['a.js'], names: [], mappings: 'AAAA,!!!!;;;' });
+    await upload(receiver, GUID, '5.0', [
+      { url: '~/static/broken.js', data: 'var x;\n//# sourceMappingURL=broken.js.map\n' },
+      { url: '~/static/broken.js.map', data: broken },
+      { url: `~/static/${shop.script}`, data: script },
+      { url: `~/static/${shop.script}.map`, data: map },
+    ]);
+    const stack = [
+      'a@https://shop.example/static/missing.js:1:10',
+      'b@https://shop.example/static/broken.js:1:5',
+      `c@https://shop.example/static/${shop.script}:400:1`,
+      'd@moz-extension://1234-abcd/content.js:3:4',
+      'e@https://shop.example/static/missing.js:1:20',
+    ].join('\n');
+    const id = await crash(receiver, '5.0', stack);
+    const p = await waitProcessed(receiver.url, id);
+    const notes = p.frames.map((f) => f.notes?.join(' ') ?? '');
+    expect(notes[0]).toMatch(/no source map for ~\/static\/missing\.js in release 5\.0/);
+    expect(notes[1]).toMatch(/source map ~\/static\/broken\.js\.map could not be used/);
+    expect(notes[2]).toMatch(/position 400:1 is outside the source map/);
+    expect(notes[3]).toMatch(/browser, extension or built-in code/);
+    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app']);
+    expect(p.frames.every((f) => !f.original)).toBe(true);
+  });
+
+  it('reprocesses crashes once maps arrive late (API, by app and release)', async () => {
+    const id = await crash(receiver, '6.0', stackFor(script, `https://shop.example/static/${shop.script}`));
+    const before = await waitProcessed(receiver.url, id);
+    expect(before.frames[0]!.original).toBeUndefined();
+    await upload(receiver, GUID, '6.0', [{ url: `~/static/${shop.script}`, data: script }, { url: `~/static/${shop.script}.map`, data: map }]);
+    const res = await fetch(`${receiver.url}/api/reprocess`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ app: GUID, release: '6.0' }) });
+    expect(((await res.json()) as { queued: number }).queued).toBe(1);
+    const after = await waitProcessed(receiver.url, id, 30_000, before.processed_at);
+    expect(after.frames[0]!.original).toMatchObject({ function: 'Cart.total' });
+    expect(after.signature).toBe('TypeError: Cart.total');
+  });
+
+  it('fetches the script and map from an allowed origin when nothing was uploaded (off by default, loopback only when allowed)', async () => {
+    const site = await serveStatic([shop.outDir]);
+    const fetching = await startTestReceiver({ fetchSourcesFrom: [site.url], fetchAllowPrivate: true });
+    const refusing = await startTestReceiver({ fetchSourcesFrom: [site.url] });
+    try {
+      const stack = stackFor(script, `${site.url}/static/${shop.script}`);
+      const fetched = await waitProcessed(fetching.url, await crash(fetching, '7.0', stack));
+      expect(fetched.frames[0]!.original).toMatchObject({ line: shop.lines.reduce, function: 'Cart.total' });
+      const refused = await waitProcessed(refusing.url, await crash(refusing, '7.0', stack));
+      expect(refused.frames[0]!.original).toBeUndefined();
+      expect(refused.frames[0]!.notes!.join(' ')).toMatch(/private_address/);
+      // The default receiver never fetches.
+      const off = await waitProcessed(receiver.url, await crash(receiver, '7.0', stack));
+      expect(off.frames[0]!.notes!.join(' ')).toMatch(/no source map for/);
+      const otherOrigin = await waitProcessed(fetching.url, await crash(fetching, '7.0', stack.replaceAll(site.url, 'http://127.0.0.2:9')));
+      expect(otherOrigin.frames[0]!.notes!.join(' ')).toMatch(/origin_not_allowed/);
+    } finally {
+      await fetching.stop();
+      await refusing.stop();
+      await site.close();
+    }
+  });
+});
