@@ -184,6 +184,8 @@ describe('capture in Firefox', () => {
     await countRelays(page);
     await page.goto(`${fixture.url}/plain.html`);
     await waitForRelay(page);
+    // The hook leaves no trace in the page's globals.
+    expect(await page.evaluate(() => Object.getOwnPropertyNames(window).filter((n) => /socorrito/i.test(n)))).toEqual([]);
     // Then a declared app in the same tab: the background takes batches in order, so once its
     // report is stored, the plain page's batch has been seen and left alone.
     const guid = newGuid();

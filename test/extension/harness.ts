@@ -149,6 +149,8 @@ export async function extensionStorage<T = Record<string, unknown>>(extensionPag
 /** Opens one of the extension's pages (e.g. `popup.html`) in the given extension tab and waits for it to be ready. */
 export async function showExtensionPage(extensionPage: Page, file: string): Promise<void> {
   await extensionPage.evaluate((f) => {
+    // The old document must not pass for the new one while the navigation is under way.
+    if (document.body) document.body.dataset.ready = 'leaving';
     location.href = new URL(f, location.href).href;
   }, file);
   await waitFor(`${file} to load`, () =>
