@@ -1,0 +1,150 @@
+// Background processing from the durable queue: resumes after a restart, tells the index,
+// retries a crash whose processing threw a bounded number of times, then records the error in
+// the crash and drops it from the queue.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCrashId } from '../../shared/src/crash-id.ts';
+import { BackgroundProcessor, MAX_PROCESSING_ATTEMPTS } from '../../receiver/src/processor/runner.ts';
+import { loadTuning } from '../../receiver/src/processor/tuning.ts';
+import { FsWorkQueue } from '../../receiver/src/storage/fs-queue.ts';
+import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
+import type { ProcessedCrash, RawCrash } from '../../receiver/src/storage/types.ts';
+import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { auth, waitProcessed } from './helpers.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function rawCrash(fields: Record<string, string> = {}): RawCrash {
+  return {
+    crash_id: createCrashId(new Date()),
+    submitted_at: new Date().toISOString(),
+    annotations: jsCrashFields(fields),
+    files: [],
+    metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
+  };
+}
+
+async function openStore(): Promise<{ storage: FsCrashStorage; queue: FsWorkQueue; dir: string }> {
+  const dir = await tempDir('socorrito-bg-');
+  cleanups.push(dir.cleanup);
+  const storage = new FsCrashStorage(dir.path);
+  await storage.open();
+  const queue = new FsWorkQueue(dir.path, storage.tmpDir);
+  await queue.open();
+  return { storage, queue, dir: dir.path };
+}
+
+class DiskFullError extends Error {
+  constructor() {
+    super('no space left on /secret/path');
+    this.name = 'DiskFullError';
+  }
+}
+
+describe('background processor', () => {
+  it('processes what was queued before a restart, and tells the index', async () => {
+    const { storage, queue, dir } = await openStore();
+    const raw = rawCrash();
+    await storage.saveRaw(raw, new Map());
+    await queue.enqueue(raw.crash_id);
+    // A receiver starting on that data dir picks the crash up without any new submission.
+    const receiver = await startTestReceiver({ dataDir: dir });
+    cleanups.push(() => receiver.close());
+    const processed = await waitProcessed(receiver.url, raw.crash_id);
+    expect(processed.signature).toBe('TypeError: handler0 | handler1 | handler2');
+    expect(await queue.pending(10)).toEqual([]);
+    const sig = await fetch(`${receiver.url}/api/signatures/${processed.signature_id}`, { headers: auth });
+    expect(sig.status).toBe(200);
+    expect(JSON.stringify(await sig.json())).toContain('handler0 | handler1 | handler2');
+  });
+
+  it('keeps POST /submit answering while it works, and processes every accepted crash', async () => {
+    const receiver = await startTestReceiver();
+    cleanups.push(() => receiver.stop());
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await submitCrash(`${receiver.url}/submit`, jsCrashFields({ JSErrorMessage: `message ${i}` }), []);
+      expect(res.status).toBe(200);
+      ids.push(res.crashId!);
+    }
+    for (const id of ids) expect((await waitProcessed(receiver.url, id)).crash_id).toBe(id.replace(/^bp-/, ''));
+  });
+
+  it('retries a crash whose processing threw, then records processing_error and drops it from the queue', async () => {
+    const { storage, queue } = await openStore();
+    const broken = rawCrash();
+    const flaky = rawCrash({ JSErrorType: 'RangeError' });
+    for (const r of [broken, flaky]) {
+      await storage.saveRaw(r, new Map());
+      await queue.enqueue(r.crash_id);
+    }
+    const attempts = new Map<string, number>();
+    const told: { processed: ProcessedCrash; raw: RawCrash }[] = [];
+    const failingStorage = Object.assign(Object.create(storage) as FsCrashStorage, {
+      saveProcessed: async (p: ProcessedCrash): Promise<void> => {
+        const n = (attempts.get(p.crash_id) ?? 0) + 1;
+        attempts.set(p.crash_id, n);
+        // The broken crash always fails; the flaky one fails once.
+        if ((p.crash_id === broken.crash_id && !p.processing_error) || (p.crash_id === flaky.crash_id && n === 1)) throw new DiskFullError();
+        await storage.saveProcessed(p);
+      },
+    });
+    const logs: string[] = [];
+    const processor = new BackgroundProcessor({
+      storage: failingStorage,
+      queue,
+      symbolicator: null,
+      tuning: loadTuning(),
+      onProcessed: (processed, raw) => {
+        told.push({ processed, raw });
+      },
+      log: (l) => logs.push(l),
+    });
+    processor.start();
+    cleanups.push(() => processor.stop());
+    await processor.idle();
+    expect(await queue.pending(10)).toEqual([]);
+
+    const failed = (await storage.getProcessed(broken.crash_id))!;
+    expect(failed.processing_error).toBe('DiskFullError');
+    expect(failed.notes).toContain(`processing failed ${MAX_PROCESSING_ATTEMPTS} times: DiskFullError`);
+    expect(JSON.stringify(failed)).not.toContain('/secret/path');
+    // MAX attempts that threw, then the save of the error record.
+    expect(attempts.get(broken.crash_id)).toBe(MAX_PROCESSING_ATTEMPTS + 1);
+
+    const recovered = (await storage.getProcessed(flaky.crash_id))!;
+    expect(recovered.processing_error).toBeUndefined();
+    expect(recovered.signature).toBe('RangeError: handler0 | handler1 | handler2');
+    expect(processor.stats).toMatchObject({ processed: 1, failed: 1, retried: MAX_PROCESSING_ATTEMPTS });
+    expect(told.map((t) => t.processed.crash_id).sort()).toEqual([broken.crash_id, flaky.crash_id].sort());
+    expect(told.every((t) => t.raw.crash_id === t.processed.crash_id)).toBe(true);
+  });
+
+  it('does not let a failing onProcessed hook stop processing', async () => {
+    const { storage, queue } = await openStore();
+    const raws = [rawCrash(), rawCrash()];
+    for (const r of raws) {
+      await storage.saveRaw(r, new Map());
+      await queue.enqueue(r.crash_id);
+    }
+    const logs: string[] = [];
+    const processor = new BackgroundProcessor({
+      storage,
+      queue,
+      symbolicator: null,
+      tuning: loadTuning(),
+      onProcessed: () => {
+        throw new Error('index is read-only');
+      },
+      log: (l) => logs.push(l),
+    });
+    processor.start();
+    cleanups.push(() => processor.stop());
+    await processor.idle();
+    for (const r of raws) expect((await storage.getProcessed(r.crash_id))?.signature).toMatch(/^TypeError: /);
+    expect(logs.filter((l) => l.includes('onProcessed failed'))).toHaveLength(2);
+  });
+});
