@@ -149,8 +149,9 @@ export function normalizeMessage(message: string, tuning: Tuning): string {
     .replace(/\b[a-z][\w+.-]*:\/\/[^\s'"`)]+/gi, '<url>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '<str>')
-    .replace(/\b0x[0-9a-f]+\b|\b[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b(?=[^\w]|$)/gi, (m) => (m.length >= 6 || m.startsWith('0x') ? '<hex>' : m))
-    .replace(/(?<![\w$])-?\d+(?:\.\d+)?(?![\w$])/g, '<n>')
+    .replace(/\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b/gi, '<hex>')
+    // A number is variable wherever it starts a word: `42`, `1.5s`, `500ms` (not `handler0`).
+    .replace(/(?<![\w$.<])-?\d+(?:\.\d+)?/g, '<n>')
     .replace(/\s+/g, ' ')
     .trim();
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;

@@ -1,0 +1,39 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planUpload } from './upload-sourcemaps.ts';
+
+describe('upload-sourcemaps pairing', () => {
+  it('pairs scripts with the map they name, else <file>.map, and says what has none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socorrito-plan-'));
+    try {
+      await mkdir(join(dir, 'js'));
+      await mkdir(join(dir, 'maps'));
+      await writeFile(join(dir, 'js', 'app.1a2b.js'), 'x()\n//# sourceMappingURL=../maps/app.1a2b.js.map\n');
+      await writeFile(join(dir, 'maps', 'app.1a2b.js.map'), '{}');
+      await writeFile(join(dir, 'js', 'vendor.9f.mjs'), 'y()\n');
+      await writeFile(join(dir, 'js', 'vendor.9f.mjs.map'), '{}');
+      await writeFile(join(dir, 'js', 'inline.cjs'), 'z()\n//# sourceMappingURL=data:application/json;base64,e30=\n');
+      await writeFile(join(dir, 'js', 'lonely.js'), 'w()\n//# sourceMappingURL=gone.js.map\n');
+      await writeFile(join(dir, 'orphan.map'), '{}');
+      await writeFile(join(dir, 'README.txt'), 'not uploaded');
+      const plan = await planUpload(dir, '~/static/');
+      expect(plan.files.map((f) => f.url).sort()).toEqual(
+        ['~/static/js/app.1a2b.js', '~/static/js/inline.cjs', '~/static/js/lonely.js', '~/static/js/vendor.9f.mjs', '~/static/js/vendor.9f.mjs.map', '~/static/maps/app.1a2b.js.map', '~/static/orphan.map'].sort(),
+      );
+      expect(plan.report).toEqual(
+        expect.arrayContaining([
+          'matched  ~/static/js/app.1a2b.js -> ~/static/maps/app.1a2b.js.map',
+          'matched  ~/static/js/vendor.9f.mjs -> ~/static/js/vendor.9f.mjs.map',
+          'inline   ~/static/js/inline.cjs: its source map is inside it',
+          'no map   ~/static/js/lonely.js (it names gone.js.map, which is not in the folder)',
+          expect.stringMatching(/^map only ~\/static\/orphan\.map/),
+        ]),
+      );
+      expect(plan.unmatched).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { indexScopes } from './scope.ts';
+
+const SOURCE = `import { api } from './api';
+
+export class Cart {
+  private items: number[] = [];
+  total(): number {
+    return this.items.reduce((a, b) => a + b, 0);
+  }
+  static async load<T>(id: T): Promise<Cart> {
+    const raw = await api.get(\`/carts/\${id}\`, { retry: { count: 2 } });
+    return Object.assign(new Cart(), raw);
+  }
+}
+
+function checkout(cart: Cart) {
+  const re = /[{}]/g; // braces in a regex and a string: "{"
+  [1, 2].forEach(function (x) {
+    cart.total();
+  });
+  return cart;
+}
+
+export const onClick = async (event: Event): Promise<void> => {
+  checkout(await Cart.load(1));
+};
+
+const handlers = {
+  submit(form) {
+    return form.send();
+  },
+  reset: function () {
+    return null;
+  },
+};
+
+const short = (x) => x.value.trim();
+`;
+
+const at = (needle: string): string | null => {
+  const lines = SOURCE.split('\n');
+  const line = lines.findIndex((l) => l.includes(needle));
+  return indexScopes(SOURCE).enclosing(line + 1, lines[line]!.indexOf(needle))?.name ?? null;
+};
+
+describe('indexScopes', () => {
+  it('names the enclosing original function of a position', () => {
+    expect(at('this.items.reduce')).toBe('Cart.total');
+    expect(at('a + b')).toBe('Cart.total/<');
+    expect(at('api.get')).toBe('Cart.load');
+    expect(at('Object.assign')).toBe('Cart.load');
+    expect(at('cart.total()')).toBe('checkout/<');
+    expect(at('return cart;')).toBe('checkout');
+    expect(at('checkout(await')).toBe('onClick');
+    expect(at('form.send')).toBe('handlers.submit');
+    expect(at('return null')).toBe('reset');
+    expect(at('x.value.trim')).toBe('short');
+    expect(at("import { api }")).toBeNull();
+  });
+
+  it('survives minified and hostile input', () => {
+    const minified = 'var r=class{total(){return this.items.reduce((n,i)=>n+i.price,0)}};function s(e){return e.total()}var a=()=>s(new r);';
+    const index = indexScopes(minified);
+    expect(index.enclosing(1, minified.indexOf('this.items'))?.name).toBe('r.total');
+    expect(index.enclosing(1, minified.indexOf('e.total'))?.name).toBe('s');
+    expect(index.enclosing(1, minified.indexOf('s(new'))?.name).toBe('a');
+    expect(indexScopes('}}}{{{(((`${`').enclosing(1, 3)).toBeNull();
+  });
+});
