@@ -29,7 +29,8 @@ describe('registry mode: master forwards to the private receiver registered for 
       Email: 'someone@example.com',
       ServerToken: 'abc',
     };
-    const masterId = await submitTo(master, extra, [{ name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP }]);
+    const sent = jsCrashFields(extra);
+    const masterId = await submitTo(master, sent, [{ name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP }]);
     const status = await settled(master.url, masterId);
 
     expect(status.state).toBe('forwarded');
@@ -41,7 +42,6 @@ describe('registry mode: master forwards to the private receiver registered for 
 
     const remote = await priv.storage.getRaw(status.remote_crash_id!);
     expect(remote).not.toBeNull();
-    const sent = jsCrashFields(extra);
     const expected: Record<string, string> = { ForwardHops: '1' };
     for (const name of FORWARDED_ANNOTATIONS) if (name in sent) expected[name] = sent[name]!;
     expected.URL = 'https://shop.example/cart';

@@ -103,7 +103,12 @@ export class Forwarder {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #slots = new Map<string, Slot>();
-  readonly #heap = new TimeHeap();
+  /**
+   * One schedule and one set of workers per mode, so that URL mode (where strangers choose the
+   * target, and a slow one can hold a worker for the whole timeout) never delays the apps the
+   * operator registered.
+   */
+  readonly #lanes = { registry: { heap: new TimeHeap(), busy: 0 }, url: { heap: new TimeHeap(), busy: 0 } };
   readonly #gates = new Map<string, Gate>();
   readonly #limiter: RateLimiter;
   readonly #stop = new AbortController();
@@ -239,54 +244,60 @@ export class Forwarder {
   #schedule(entry: OutboxEntry, at: number): void {
     const slot: Slot = { entry, nextAt: at, running: false, parked: false };
     this.#slots.set(entry.crash_id, slot);
-    this.#heap.push(at, entry.crash_id);
+    this.#lanes[entry.mode].heap.push(at, entry.crash_id);
   }
 
   #reschedule(slot: Slot, at: number): void {
     slot.nextAt = at;
     slot.parked = false;
-    this.#heap.push(at, slot.entry.crash_id);
+    this.#lanes[slot.entry.mode].heap.push(at, slot.entry.crash_id);
   }
 
   /** Starts every due attempt the concurrency allows, then sleeps until the next one is due. */
   #pump(): void {
     if (this.#stop.signal.aborted) return;
     const now = this.#now();
-    while (this.#running.size < this.#s.concurrency) {
-      const top = this.#heap.peek();
-      if (!top || top.at > now) break;
-      this.#heap.pop();
-      const slot = this.#slots.get(top.id);
-      if (!slot || slot.running || slot.parked || slot.nextAt !== top.at) continue; // stale heap node
-      slot.running = true;
-      const run = this.#attempt(slot)
-        .catch((err: Error) => {
-          if (this.#stop.signal.aborted) return; // stopping: the outbox entry is picked up next start
-          // Disk trouble while recording: try again later rather than lose the crash.
-          this.#log(`forwarder: bp-${slot.entry.crash_id}: ${err.stack ?? err.message}`);
-          if (this.#slots.get(slot.entry.crash_id) === slot) this.#reschedule(slot, this.#now() + this.#s.retryMaxMs);
-        })
-        .finally(() => {
-          slot.running = false;
-          this.#running.delete(run);
-          this.#pump();
-        });
-      this.#running.add(run);
+    let wakeAt = Infinity;
+    for (const lane of Object.values(this.#lanes)) {
+      while (lane.busy < this.#s.concurrency) {
+        const top = lane.heap.peek();
+        if (!top || top.at > now) break;
+        lane.heap.pop();
+        const slot = this.#slots.get(top.id);
+        if (!slot || slot.running || slot.parked || slot.nextAt !== top.at) continue; // stale heap node
+        slot.running = true;
+        lane.busy++;
+        const run = this.#attempt(slot)
+          .catch((err: Error) => {
+            if (this.#stop.signal.aborted) return; // stopping: the outbox entry is picked up next start
+            // Disk trouble while recording: try again later rather than lose the crash.
+            this.#log(`forwarder: bp-${slot.entry.crash_id}: ${err.stack ?? err.message}`);
+            if (this.#slots.get(slot.entry.crash_id) === slot) this.#reschedule(slot, this.#now() + this.#s.retryMaxMs);
+          })
+          .finally(() => {
+            slot.running = false;
+            lane.busy--;
+            this.#running.delete(run);
+            this.#pump();
+          });
+        this.#running.add(run);
+      }
+      // With every worker of a lane busy, the next attempt to finish pumps again.
+      const next = lane.heap.peek();
+      if (next && lane.busy < this.#s.concurrency) wakeAt = Math.min(wakeAt, next.at);
     }
-    // With every slot busy, the next attempt to finish pumps again.
-    if (this.#running.size >= this.#s.concurrency) return;
-    const next = this.#heap.peek();
-    if (next && next.at !== this.#timerAt) {
+    if (wakeAt !== Infinity && wakeAt !== this.#timerAt) {
       if (this.#timer) clearTimeout(this.#timer);
-      this.#timerAt = next.at;
+      this.#timerAt = wakeAt;
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.#timerAt = Infinity;
         this.#pump();
-      }, Math.min(MAX_TIMER_MS, Math.max(0, next.at - now)));
+      }, Math.min(MAX_TIMER_MS, Math.max(0, wakeAt - now)));
       this.#timer.unref();
     }
   }
+
 
   #gateOf(target: string | null): Gate | null {
     if (!target) return null;
