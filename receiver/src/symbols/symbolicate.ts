@@ -63,6 +63,8 @@ export class Symbolicator {
   readonly maps: ByteLruCache<LoadedMap>;
   readonly #generatedScopes: ByteLruCache<ScopeIndex>;
   readonly #failed = new Map<string, string>();
+  /** One map larger than the whole cache budget, kept until the next such map (frames of a crash share it). */
+  #oversize: { id: string; loaded: LoadedMap } | null = null;
 
   constructor(private readonly options: SymbolicatorOptions) {
     this.maps = new ByteLruCache<LoadedMap>(options.cacheBytes, (m) => m.consumer.destroy());
@@ -71,6 +73,8 @@ export class Symbolicator {
 
   /** Frees every cached consumer. */
   close(): void {
+    this.#oversize?.loaded.consumer.destroy();
+    this.#oversize = null;
     this.maps.clear();
     this.#generatedScopes.clear();
   }
@@ -160,7 +164,7 @@ export class Symbolicator {
   }
 
   async #load(map: MapSource): Promise<LoadedMap> {
-    const cached = this.maps.get(map.id);
+    const cached = this.maps.get(map.id) ?? (this.#oversize?.id === map.id ? this.#oversize.loaded : undefined);
     if (cached) return cached;
     const failure = this.#failed.get(map.id);
     if (failure) throw Object.assign(new Error('failed before'), { name: failure });
@@ -185,7 +189,10 @@ export class Symbolicator {
       throw Object.assign(new Error('source map failed'), { name });
     }
     const loaded: LoadedMap = { consumer, scopes: new Map() };
-    this.maps.set(map.id, loaded, text.length);
+    if (text.length > this.maps.maxBytes) {
+      this.#oversize?.loaded.consumer.destroy();
+      this.#oversize = { id: map.id, loaded };
+    } else this.maps.set(map.id, loaded, text.length);
     return loaded;
   }
 
