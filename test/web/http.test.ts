@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
-import { addCrash, direct, APP_GUID, appFrame, daysAgo, signatureIdOf } from './crashes.ts';
+import { addCrash, APP_GUID, appFrame, daysAgo, direct, makeCrash, signatureIdOf } from './crashes.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const BEARER = { authorization: 'Bearer test-admin-token' };
@@ -238,5 +238,29 @@ describe('report pages and API over HTTP', () => {
     expect(html).toContain('from must be an ISO date');
     expect(html).not.toContain('<img');
     expect((await fetch(`${r.url}/apps/${APP_GUID}?days=2`, { headers: BEARER })).status).toBe(400);
+  });
+
+  it('shows a crash that is not processed yet with its raw annotations', async () => {
+    const { raw } = makeCrash({ signature: 'unused', errorMessage: 'waiting for the processor' });
+    await direct(r).storage.saveRaw(raw, new Map());
+    const html = await (await fetch(`${r.url}/report/${raw.crash_id}`, { headers: BEARER })).text();
+    expect(html).toContain('Not processed yet');
+    expect(html).toContain('waiting for the processor');
+  });
+
+  // Last: it spends this client's login attempts.
+  it('slows down guessing: at most 10 login attempts a minute from one address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${r.url}/login`, {
+        method: 'POST',
+        headers: { origin: r.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: 'guess' }),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(10);
   });
 });

@@ -164,6 +164,7 @@ describe('crash index', () => {
     index.markRebuilt();
     const before = index.topCrashers(APP_GUID, { days: 28 });
     const beforeApps = index.apps();
+    const beforeSignatures = before!.rows.map((row) => index.signature(row.signature_id, { days: 28 }));
     index.close();
 
     // An index of another schema version is emptied and reports why it needs a rebuild.
@@ -180,6 +181,7 @@ describe('crash index', () => {
     expect(seen).toEqual([0, 7, 14, 21, 28, 31]);
     expect(index.topCrashers(APP_GUID, { days: 28 })).toEqual(before);
     expect(index.apps()).toEqual(beforeApps);
+    expect(before!.rows.map((row) => index.signature(row.signature_id, { days: 28 }))).toEqual(beforeSignatures);
     // The bulk load restored the triggers: a new crash is counted.
     await addCrash({ storage, index }, { signature: 's0', at: at(0) });
     expect(index.topCrashers(APP_GUID, { days: 28 })!.total).toBe(31);
@@ -189,6 +191,17 @@ describe('crash index', () => {
 
     await rebuildIndex(storage, index, { mode: 'live' });
     expect(index.count()).toBe(31);
+  });
+
+  it('keeps one row and right counts when a bulk load sees the same crash twice', () => {
+    const { processed } = makeCrash({ signature: 'twice', at: at(0) });
+    index.startBulk();
+    index.loadBulk([processed, { ...processed, version: '9.9' }]);
+    index.finishBulk();
+    expect(index.count()).toBe(1);
+    const top = index.topCrashers(APP_GUID, { days: 1 })!;
+    expect(top.total).toBe(1);
+    expect(top.rows[0]!.versions).toEqual([{ value: '9.9', count: 1 }]);
   });
 
   it('marks an interrupted rebuild as incomplete', async () => {

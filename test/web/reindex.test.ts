@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrashIndex } from '../../receiver/src/index/crash-index.ts';
@@ -74,6 +74,20 @@ describe('rebuilding the index from storage', () => {
       expect(again.index.count()).toBe(7);
     } finally {
       await again.close();
+    }
+  });
+
+  it('a receiver sets a damaged index file aside and rebuilds it', async () => {
+    await storeCrashes(dir.path, 3);
+    await writeFile(join(dir.path, INDEX_FILE), 'this is not a SQLite database, just some text that is long enough'.repeat(100));
+    const r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      await r.indexRebuilt;
+      expect(r.logs.join('\n')).toMatch(/index: cannot use .*; moved it to .*damaged-\d+/);
+      expect(r.index.count()).toBe(3);
+      expect((await readdir(dir.path)).filter((f) => f.includes('.damaged-'))).toHaveLength(1);
+    } finally {
+      await r.close();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CrashStorage } from '../storage/types.ts';
 import { CrashIndex } from './crash-index.ts';
@@ -23,7 +24,17 @@ export interface OpenIndex {
  */
 export function openIndexForServer(dataDir: string, storage: CrashStorage, log: (line: string) => void): OpenIndex {
   const path = join(dataDir, INDEX_FILE);
-  const index = CrashIndex.open(path);
+  let index: CrashIndex;
+  try {
+    index = CrashIndex.open(path);
+  } catch (err) {
+    // The index is only a cache of storage: a damaged file is set aside and rebuilt.
+    const aside = `${path}.damaged-${Date.now()}`;
+    log(`index: cannot use ${path} (${(err as Error).message}); moved it to ${aside} and starting a new one`);
+    // Its write-ahead log goes with it: replayed into a new file, it would damage that too.
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+    index = CrashIndex.open(path);
+  }
   const stop = new AbortController();
   let running = false;
   let rebuilt = Promise.resolve();

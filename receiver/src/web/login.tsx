@@ -1,12 +1,26 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
+import { RateLimiter } from '../collector/rate-limit.ts';
 import { deleteCookie } from 'hono/cookie';
 import { type AuthVariables, checkLoginCsrf, isHttps, issueLoginCsrf, LOGIN_CSRF_COOKIE, safeNext, sameOriginRequest, type Sessions } from './auth.ts';
 import { Layout } from './layout.tsx';
 import { LoginPage } from './login-page.tsx';
 
+/** Login attempts one client address may make per minute (guessing a weak token stays slow). */
+export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+
 export interface LoginOptions {
   sessions: Sessions;
   publicOrigin?: string;
+  attemptsPerMinute?: number;
+}
+
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**
@@ -16,6 +30,7 @@ export interface LoginOptions {
 export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<{ Variables: AuthVariables }> } {
   const { sessions } = options;
   const open = new Hono();
+  const attempts = new RateLimiter(options.attemptsPerMinute ?? LOGIN_ATTEMPTS_PER_MINUTE);
   const form = (c: Context, next: string, error: string | null, status: number): Response | Promise<Response> =>
     c.html(
       <Layout title="Log in" csrfToken={null}>
@@ -31,6 +46,11 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
   });
 
   open.post('/login', async (c) => {
+    const wait = attempts.take(clientAddress(c));
+    if (wait) {
+      c.header('Retry-After', String(wait));
+      return form(c, '/', `Too many login attempts; try again in ${wait} s.`, 429);
+    }
     const body = await c.req.parseBody();
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
     if (!sameOriginRequest(c, options.publicOrigin) || !checkLoginCsrf(c, typeof body.csrf === 'string' ? body.csrf : undefined)) {
