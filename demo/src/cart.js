@@ -11,8 +11,7 @@ export class Cart {
 
   // Bug: a line whose product left the catalogue has no price, and nobody checks.
   lineTotal(line) {
-    const product = findProduct(line.productId);
-    return product.price.amount * line.quantity;
+    return findProduct(line.productId).price.amount * line.quantity;
   }
 
   total() {

@@ -1,7 +1,9 @@
 // Asks the shop's API for stock levels. The endpoint is misconfigured and answers the HTML of
-// an error page, so response.json() rejects, and the caller does not handle it.
+// an error page, so parsing it as JSON throws, the promise rejects, and the caller does not
+// handle it.
 export async function refreshStock(baseUrl) {
   const response = await fetch(new URL('api/inventory', baseUrl));
-  const stock = await response.json();
+  const text = await response.text();
+  const stock = JSON.parse(text);
   return stock.items;
 }
