@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../../extension/src/background/backoff.ts';
-import { PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS } from '../../extension/src/background/reporter.ts';
+import { DEDUPE_WINDOW_MS, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS } from '../../extension/src/background/reporter.ts';
 import { DEFAULT_SETTINGS } from '../../extension/src/background/settings.ts';
 import { MAX_QUEUED, ReportStore, type StorageArea, type StoreState, enforceCaps } from '../../extension/src/background/store.ts';
 import { submitReport } from '../../extension/src/background/submit.ts';
@@ -76,6 +76,12 @@ describe('Reporter', () => {
     await reporter.drain();
     expect(await storedCrashes(receiver)).toHaveLength(1);
     expect((await state()).reports[0]).toMatchObject({ status: 'submitted', repeatCount: 12 });
+    // Once the window is over, the same error is a new report.
+    clock.now += DEDUPE_WINDOW_MS;
+    await send([error('boom')]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    expect(await storedCrashes(receiver)).toHaveLength(2);
   });
 
   it('rate-limits new reports per page and counts what it left out', async () => {

@@ -16,8 +16,12 @@ import { submitReport } from './submit.ts';
 
 /** A new report waits this long before its first attempt, so repeats in a loop fold into it. */
 export const SETTLE_MS = 1_000;
-/** The same error within this time after its report was made is counted, not reported again. */
-export const DEDUPE_WINDOW_MS = 10 * 60_000;
+/**
+ * The same error (same app, type, message, place and stack) within this time after its report
+ * was made is counted on that report, not reported again: an error in a loop is one report a
+ * minute at most, while a person who triggers it again later still gets a new report.
+ */
+export const DEDUPE_WINDOW_MS = 60_000;
 export const PAGE_REPORTS_PER_MINUTE = 10;
 export const APP_REPORTS_PER_MINUTE = 30;
 /** A report not delivered after this long is given up (failed). */
