@@ -62,8 +62,12 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
 
   // Pages and the API: secure headers, then the login form, then everything behind the admin
   // token (a session cookie or a Bearer header). Routes above this line are not affected.
-  const sessions = new Sessions({ token: deps.adminToken, sessionMs: config.sessionHours * 3_600_000 });
   const publicOrigin = config.publicUrl ? URL.parse(config.publicUrl)?.origin : undefined;
+  const sessions = new Sessions({
+    token: deps.adminToken,
+    sessionMs: config.sessionHours * 3_600_000,
+    secureCookies: publicOrigin?.startsWith('https:'),
+  });
   const login = loginRoutes({ sessions, publicOrigin });
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
   app.route('/', staticRoutes());

@@ -264,3 +264,27 @@ describe('report pages and API over HTTP', () => {
     expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(10);
   });
 });
+
+describe('behind a TLS-terminating proxy (--public-url https://…)', () => {
+  it('accepts the public origin and marks cookies Secure', async () => {
+    const r = await startTestReceiver({ publicUrl: 'https://crash.example' });
+    try {
+      const base = `http://127.0.0.1:${r.port}`;
+      const form = await fetch(`${base}/login`);
+      expect(form.headers.getSetCookie()[0]).toMatch(/; Secure/);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+      const res = await fetch(`${base}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: 'https://crash.example', cookie: `socorrito_login=${cookiesOf(form).socorrito_login}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: 'test-admin-token', csrf }),
+      });
+      expect(res.status).toBe(303);
+      const session = res.headers.getSetCookie().find((c) => c.startsWith('socorrito_session='))!;
+      expect(session).toMatch(/; Secure/);
+      expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
+    } finally {
+      await r.stop();
+    }
+  });
+});

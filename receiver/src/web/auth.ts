@@ -15,6 +15,8 @@ export interface AuthOptions {
   token: string;
   /** How long a login lasts. */
   sessionMs: number;
+  /** Mark cookies `Secure` even when the request reached us over http (TLS ends at a proxy). */
+  secureCookies?: boolean;
   now?: () => Date;
 }
 
@@ -66,14 +68,19 @@ export class Sessions {
     await setSignedCookie(c, SESSION_COOKIE, `${expires}.${randomBytes(12).toString('base64url')}`, this.#key, {
       httpOnly: true,
       sameSite: 'Strict',
-      secure: isHttps(c),
+      secure: this.secure(c),
       path: '/',
       maxAge: Math.floor(this.#options.sessionMs / 1000),
     });
   }
 
   end(c: Context): void {
-    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.secure(c), httpOnly: true, sameSite: 'Strict' });
+  }
+
+  /** Whether cookies get the `Secure` attribute: https requests, or a public https URL. */
+  secure(c: Context): boolean {
+    return this.#options.secureCookies === true || isHttps(c);
   }
 
   /** The session's value when the request carries a valid, unexpired session cookie. */
@@ -158,13 +165,13 @@ export function safeNext(next: string | undefined): string {
  * The double-submit token for the login form, set as a cookie scoped to /login. An existing one
  * is kept, so two login tabs (or a stray request that lands on /login) do not spoil each other.
  */
-export function issueLoginCsrf(c: Context): string {
+export function issueLoginCsrf(c: Context, secure: boolean): string {
   const existing = getCookie(c, LOGIN_CSRF_COOKIE);
   const value = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : randomBytes(18).toString('base64url');
   setCookie(c, LOGIN_CSRF_COOKIE, value, {
     httpOnly: true,
     sameSite: 'Strict',
-    secure: isHttps(c),
+    secure,
     path: '/login',
     maxAge: LOGIN_CSRF_MAX_AGE_S,
   });

@@ -2,7 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { RateLimiter } from '../collector/rate-limit.ts';
 import { deleteCookie } from 'hono/cookie';
-import { type AuthVariables, checkLoginCsrf, isHttps, issueLoginCsrf, LOGIN_CSRF_COOKIE, safeNext, sameOriginRequest, type Sessions } from './auth.ts';
+import { type AuthVariables, checkLoginCsrf, issueLoginCsrf, LOGIN_CSRF_COOKIE, safeNext, sameOriginRequest, type Sessions } from './auth.ts';
 import { Layout } from './layout.tsx';
 import { LoginPage } from './login-page.tsx';
 
@@ -34,7 +34,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
   const form = (c: Context, next: string, error: string | null, status: number): Response | Promise<Response> =>
     c.html(
       <Layout title="Log in" csrfToken={null}>
-        <LoginPage csrf={issueLoginCsrf(c)} next={next} error={error} />
+        <LoginPage csrf={issueLoginCsrf(c, sessions.secure(c))} next={next} error={error} />
       </Layout>,
       status as 200,
     );
@@ -58,7 +58,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     if (!token || !sessions.checkToken(token)) return form(c, next, 'That is not the admin token.', 401);
-    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
+    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: sessions.secure(c), httpOnly: true, sameSite: 'Strict' });
     await sessions.start(c);
     return c.redirect(next, 303);
   });
