@@ -1,8 +1,24 @@
-// `npm run bench`: every benchmark, each reported against a baseline measured in the same run.
+// `npm run bench [collector|symbolication|index]`: the benchmarks, each reported against a
+// baseline measured in the same run, never as a pass/fail timing.
 import { benchCollector } from './collector.ts';
+import { benchIndex } from './index.ts';
+import { benchSymbolication } from './symbolication.ts';
 
 const log = (line: string): void => console.log(line);
 const only = process.argv[2];
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  collector: () => benchCollector(log, seconds),
+  symbolication: () => benchSymbolication(log, seconds),
+  index: () => benchIndex(log),
+};
 
-if (!only || only === 'collector') await benchCollector(log, seconds);
+if (only && !BENCHES[only]) {
+  console.error(`bench: unknown benchmark ${JSON.stringify(only)}; choose from ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (only && name !== only) continue;
+  log(`\n== ${name}`);
+  await run();
+}
