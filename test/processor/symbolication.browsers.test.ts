@@ -85,6 +85,14 @@ describe('symbolication and signatures across builds and browsers', () => {
     expect(chromium.stack).toMatch(/^\s+at \w+\.total \(http:\/\/127\.0\.0\.1:\d+\/static\/main\.\w+\.js:1:\d+\)$/m);
     expect(firefox.message).not.toBe(chromium.message);
 
+    // With no usable frame, the two browsers' wordings still make one fallback signature.
+    const fallback = new Set<string>();
+    for (const error of [firefox, chromium]) {
+      const res = await submitCrash(`${receiver.url}/submit`, { ProductName: 'Shop', JSErrorType: error.name, JSErrorMessage: error.message }, []);
+      fallback.add((await waitProcessed(receiver.url, res.crashId!)).signature);
+    }
+    expect([...fallback]).toEqual(['TypeError: Cannot read properties of undefined (reading reduce)']);
+
     const crashes: { build: 'a' | 'b'; browser: string; id: string }[] = [];
     for (const t of thrown) {
       const res = await submitCrash(
