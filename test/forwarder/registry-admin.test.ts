@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../receiver/src/cli/main.ts';
 import { tempDir, type TestReceiver } from '../helpers/receiver.ts';
-import { api, crashesOn, forwardingOf, registerApp, settled, startReceiver, submitTo } from './helpers.ts';
+import { api, crashesOn, eventually, forwardingOf, freePort, registerApp, settled, startReceiver, submitTo } from './helpers.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
 
@@ -117,6 +117,27 @@ describe('forwarding API', () => {
     expect((await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'DELETE' })).body).toEqual({ removed: true });
     expect((await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'DELETE' })).status).toBe(404);
     expect((await api(master.url, '/api/crashes/not-an-id/forwarding')).status).toBe(400);
+  });
+
+  it('sends a waiting crash at once on request, without waiting out the backoff', async () => {
+    const privDir = await tempDir();
+    cleanups.push(privDir.cleanup);
+    const port = await freePort();
+    const master = await receiver({ forwardRetryInitialMs: 10 * 60_000, forwardRetryMaxMs: 10 * 60_000 });
+    await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
+    const id = await submitTo(master);
+    const waiting = await eventually('a failed attempt', async () => {
+      const s = await forwardingOf(master.url, id);
+      return s && s.attempts === 1 ? s : undefined;
+    });
+    expect(Date.parse(waiting.next_attempt_at!)).toBeGreaterThan(Date.now() + 5 * 60_000);
+
+    const priv = await receiver({ port, dataDir: privDir.path });
+    const retried = await api(master.url, `/api/crashes/${id}/forwarding/retry`, { method: 'POST' });
+    expect(retried.body.retried).toBe(true);
+    const status = await settled(master.url, id);
+    expect(status).toMatchObject({ state: 'forwarded', attempts: 2 });
+    expect(await priv.storage.getRaw(status.remote_crash_id!)).not.toBeNull();
   });
 
   it('retries a failed forward on request once the registry is fixed', async () => {

@@ -228,6 +228,10 @@ export class Forwarder {
   async retry(crashId: string): Promise<boolean> {
     const slot = this.#slots.get(crashId);
     if (slot) {
+      // The operator says the destination is worth trying now: lift its wait too.
+      const app = slot.entry.mode === 'registry' ? await this.#d.registry.lookup(slot.entry.app_guid ?? '') : null;
+      const gate = this.#gateOf(slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url);
+      if (gate && !gate.probing) gate.blockedUntil = 0;
       if (!slot.running) this.#reschedule(slot, this.#now());
       this.#pump();
       return true;
