@@ -45,7 +45,7 @@ export interface StartDeps {
 function readVersion(): { source: string; version: string; commit: string; build: string } {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return {
-    source: 'https://example.invalid/socorrito',
+    source: process.env.SOCORRITO_SOURCE ?? 'socorrito',
     version: pkg.version,
     commit: process.env.SOCORRITO_COMMIT ?? 'unknown',
     build: process.env.SOCORRITO_BUILD ?? 'local',

@@ -10,6 +10,11 @@ import type { CrashStorage, ProcessedCrash, RawCrash, WorkQueue } from './types.
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Crashes laid out as folders at the same time; low, so requests keep the CPU. */
 export const MATERIALIZE_CONCURRENCY = 4;
+/**
+ * Bytes of accepted crashes held in memory until they are laid out. Past it, new submissions
+ * wait for the backlog to shrink (the collector slows down instead of growing without bound).
+ */
+export const MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
 /** Wait before retrying a crash whose folder could not be written (a full disk). */
 export const MATERIALIZE_RETRY_MS = 5_000;
 
@@ -47,6 +52,7 @@ interface Pending {
   raw: RawCrash;
   files: ReadonlyMap<string, Uint8Array>;
   segment: number;
+  bytes: number;
   deleted?: boolean;
 }
 
@@ -100,6 +106,8 @@ export class JournaledCrashStorage implements CrashStorage {
   #closed = false;
   #idle: (() => void)[] = [];
   readonly #onStored: ((crashId: string) => void)[] = [];
+  #backlogBytes = 0;
+  #belowCap: (() => void)[] = [];
 
   constructor(options: JournaledStorageOptions) {
     this.dir = join(options.dataDir, 'journal');
@@ -139,6 +147,7 @@ export class JournaledCrashStorage implements CrashStorage {
 
   async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
     if (this.#closed) throw new Error('The crash journal is closed');
+    while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
     const frame = encodeRecord(raw, files);
     const segment = await new Promise<number>((resolve, reject) => {
       this.#batch.push({ frame, resolve, reject });
@@ -199,7 +208,10 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   #track(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, segment: number): void {
-    this.#pending.set(raw.crash_id, { raw, files, segment });
+    let bytes = 1024;
+    for (const data of files.values()) bytes += data.byteLength;
+    this.#backlogBytes += bytes;
+    this.#pending.set(raw.crash_id, { raw, files, segment, bytes });
     this.#outstanding.set(segment, (this.#outstanding.get(segment) ?? 0) + 1);
     this.#toMaterialize.push(raw.crash_id);
   }
@@ -236,6 +248,8 @@ export class JournaledCrashStorage implements CrashStorage {
       }
     }
     this.#pending.delete(crashId);
+    this.#backlogBytes -= entry.bytes;
+    if (this.#backlogBytes <= MAX_BACKLOG_BYTES) for (const resume of this.#belowCap.splice(0)) resume();
     const left = (this.#outstanding.get(entry.segment) ?? 1) - 1;
     this.#outstanding.set(entry.segment, left);
     this.#releaseFinishedSegments();
