@@ -154,6 +154,18 @@ describe('capture in Firefox', () => {
     await page.close();
   });
 
+  it('keeps working in a page that breaks JSON, setTimeout, dispatchEvent and ErrorEvent after load, and adds no errors', async () => {
+    const { page, guid } = await openCase('sabotage');
+    const [crash] = await waitForCrashes(receiver, guid);
+    expect(crash!.annotations.JSErrorType).toBe('TypeError');
+    expect(crash!.annotations.JSErrorMessage).toBe('thrown in a sabotaged page');
+    expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('afterSabotage', 'app.js'));
+    // The page saw its one error and nothing from the hook.
+    expect(await page.evaluate(() => (window as unknown as { __errorsSeenByPage: number }).__errorsSeenByPage)).toBe(1);
+    await expectOnlyReports(guid, 1);
+    await page.close();
+  });
+
   it('ignores forged relay events from the page and keeps working', async () => {
     const { page, guid } = await openCase('forge');
     const [crash] = await waitForCrashes(receiver, guid);

@@ -152,6 +152,28 @@ describe('delivery', () => {
 });
 
 describe('popup and options', () => {
+  it('sends queued reports at once with the popup\'s "Retry queued now"', async () => {
+    const port = await freePort();
+    const previous = fixture.submitUrl;
+    fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
+    let revived: TestReceiver | undefined;
+    try {
+      const { page, guid } = await openCase('inline');
+      await waitFor('a failed first attempt', async () => (await entriesOf(guid))[0]?.attempts === 1 && (await entriesOf(guid))[0]?.status === 'queued');
+      await page.close();
+      revived = await startTestReceiver({ port });
+      await showExtensionPage(extensionPage, 'popup.html');
+      expect(await extensionPage.evaluate(() => document.querySelector('tr[data-status="queued"] .status')?.textContent)).toMatch(/^queued; last try: receiver unreachable/);
+      await extensionPage.click('#retry');
+      // Well before the 20 s automatic retry.
+      const [crash] = await waitForCrashes(revived, guid, 1, 10_000);
+      expect(crash!.annotations.JSErrorType).toBe('ReferenceError');
+    } finally {
+      fixture.submitUrl = previous;
+      await revived?.stop();
+    }
+  });
+
   it('lists reports in the popup with the crash ID linking to the report on the receiver', async () => {
     const { page, guid } = await openCase('event');
     const [crash] = await waitForCrashes(receiver, guid);
@@ -245,5 +267,16 @@ describe('popup and options', () => {
     const { settings } = await extensionStorage<{ settings: { blockSites: string[]; receiverUrl: string } }>(extensionPage, ['settings']);
     expect(settings.blockSites).toEqual([]);
     expect(settings.receiverUrl).toBe('');
+  });
+
+  it('clears finished reports from the popup and keeps queued ones', async () => {
+    await showExtensionPage(extensionPage, 'popup.html');
+    expect(await extensionPage.$$eval('#reports tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
+    await extensionPage.click('#clear');
+    await waitFor('the finished reports to be cleared', async () => {
+      const { reports } = await extensionStorage<{ reports: Entry[] }>(extensionPage, ['reports']);
+      return reports.every((r) => r.status === 'queued' || r.status === 'sending');
+    });
+    await waitFor('the popup to show the empty list', () => extensionPage.evaluate(() => !(document.getElementById('empty') as HTMLElement).hidden));
   });
 });
