@@ -18,6 +18,8 @@ import type { CaptureMechanism, CapturedError } from './relay.ts';
 const FLUSH_DELAY_MS = 100;
 /** Distinct errors one document may report; later new ones are only counted as dropped. */
 const MAX_DISTINCT_PER_DOCUMENT = 200;
+/** Values of a rejected non-Error object written into its message; the rest are left out. */
+const MAX_PREVIEW_VALUES = 50;
 
 (() => {
   const apply = Reflect.apply;
@@ -60,7 +62,9 @@ const MAX_DISTINCT_PER_DOCUMENT = 200;
     if (typeof value === 'string') return value;
     if (typeof value !== 'object' || value === null) return toText(value);
     try {
-      const json = stringify(value);
+      // Only the first values are spelled out: a huge object would cost the page time and memory.
+      let budget = MAX_PREVIEW_VALUES;
+      const json = stringify(value, (_key: string, v: unknown) => (budget-- > 0 ? v : undefined));
       if (typeof json === 'string' && json !== '{}') return json;
     } catch {
       // cycles, throwing toJSON: fall through to the tag
