@@ -166,6 +166,15 @@ describe('capture in Firefox', () => {
     await page.close();
   });
 
+  it('reports from a page with a strict Content-Security-Policy', async () => {
+    const guid = newGuid();
+    const page = await browser.newPage();
+    await page.goto(`${fixture.url}/index.html?case=timer&guid=${guid}&csp=strict`);
+    const [crash] = await waitForCrashes(receiver, guid);
+    expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('timerCallback', 'app.js'));
+    await page.close();
+  });
+
   it('ignores forged relay events from the page and keeps working', async () => {
     const { page, guid } = await openCase('forge');
     const [crash] = await waitForCrashes(receiver, guid);

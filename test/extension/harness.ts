@@ -64,7 +64,10 @@ export async function startFixtureServer(submitUrl: string): Promise<FixtureServ
       const referer = req.headers.referer ? new URL(req.headers.referer) : null;
       const guid = url.searchParams.get('guid') ?? referer?.searchParams.get('guid') ?? 'a5f0c1de-0000-4000-8000-000000000000';
       body = body.replaceAll('{{SUBMIT_URL}}', state.submitUrl).replaceAll('{{GUID}}', guid).replaceAll('{{RELEASE}}', RELEASE);
-      res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'text/plain', 'cache-control': 'no-store' }).end(body);
+      const headers: Record<string, string> = { 'content-type': TYPES[extname(name)] ?? 'text/plain', 'cache-control': 'no-store' };
+      // ?csp=strict: the strictest usual policy (no inline script, no connections elsewhere).
+      if (url.searchParams.get('csp') === 'strict') headers['content-security-policy'] = "default-src 'self'; script-src 'self'; connect-src 'self'";
+      res.writeHead(200, headers).end(body);
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
