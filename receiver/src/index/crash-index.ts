@@ -238,42 +238,76 @@ function pageCount(total: number, perPage: number): number {
   return Math.max(1, Math.ceil(total / perPage));
 }
 
-const SEP = '\u0000';
+type Trie = Map<number, Trie | number>;
 
-/** The daily count tables of a bulk load, counted in memory as rows go in (see schema.ts). */
+/** Counts keyed by tuples of small integers, as nested maps (no string keys to build per row). */
+class TupleCounter {
+  readonly root: Trie = new Map();
+
+  bump(parts: number[]): void {
+    let node = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let next = node.get(parts[i]!) as Trie | undefined;
+      if (!next) node.set(parts[i]!, (next = new Map()));
+      node = next;
+    }
+    const last = parts.at(-1)!;
+    node.set(last, ((node.get(last) as number | undefined) ?? 0) + 1);
+  }
+
+  *entries(node: Trie = this.root, prefix: number[] = []): Generator<[number[], number]> {
+    for (const [key, value] of node) {
+      if (typeof value === 'number') yield [[...prefix, key], value];
+      else yield* this.entries(value, [...prefix, key]);
+    }
+  }
+}
+
+/**
+ * The daily count tables of a bulk load, counted in memory as rows go in (see schema.ts).
+ * Strings are interned to integers so counting a row costs a few map lookups.
+ */
 class BulkCounts {
+  readonly #ids = new Map<string, number>();
+  readonly #strings: string[] = [];
   readonly apps = new Map<string, string>();
-  readonly appDaily = new Map<string, number>();
-  readonly sigDaily = new Map<string, number>();
-  readonly sigVersionDaily = new Map<string, number>();
-  readonly facets = new Map<string, number>();
+  readonly appDaily = new TupleCounter();
+  readonly sigDaily = new TupleCounter();
+  readonly sigVersionDaily = new TupleCounter();
+  readonly facets = new TupleCounter();
+
+  #id(text: string): number {
+    let id = this.#ids.get(text);
+    if (id === undefined) {
+      id = this.#strings.length;
+      this.#ids.set(text, id);
+      this.#strings.push(text);
+    }
+    return id;
+  }
 
   add(row: IndexRow): void {
-    const bump = (map: Map<string, number>, key: string): void => {
-      map.set(key, (map.get(key) ?? 0) + 1);
-    };
     if (row.product !== '' || !this.apps.has(row.app)) this.apps.set(row.app, row.product);
-    bump(this.appDaily, row.app + SEP + row.day);
-    bump(this.sigDaily, row.app + SEP + row.day + SEP + row.signature_id);
-    bump(this.sigVersionDaily, row.app + SEP + row.version + SEP + row.day + SEP + row.signature_id);
-    for (const f of FACETS) bump(this.facets, row.signature_id + SEP + f + SEP + row[f] + SEP + row.day + SEP + row.app);
+    const app = this.#id(row.app);
+    const sig = this.#id(row.signature_id);
+    this.appDaily.bump([app, row.day]);
+    this.sigDaily.bump([app, row.day, sig]);
+    this.sigVersionDaily.bump([app, this.#id(row.version), row.day, sig]);
+    for (let f = 0; f < FACETS.length; f++) this.facets.bump([sig, f, this.#id(row[FACETS[f]!]), row.day, app]);
   }
 
   write(db: Database.Database): void {
-    const put = (sql: string, map: Map<string, number>, numeric: number[]): void => {
-      const statement = db.prepare(sql);
-      for (const [key, n] of map) {
-        const parts: (string | number)[] = key.split(SEP);
-        for (const i of numeric) parts[i] = Number(parts[i]);
-        statement.run(...parts, n);
-      }
-    };
+    const text = (id: number): string => this.#strings[id]!;
     const app = db.prepare('INSERT INTO apps VALUES (?, ?)');
     for (const [guid, product] of this.apps) app.run(guid, product);
-    put('INSERT INTO app_daily VALUES (?, ?, ?)', this.appDaily, [1]);
-    put('INSERT INTO sig_daily VALUES (?, ?, ?, ?)', this.sigDaily, [1]);
-    put('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?)', this.sigVersionDaily, [2]);
-    put('INSERT INTO sig_facet_daily VALUES (?, ?, ?, ?, ?, ?)', this.facets, [3]);
+    const appDaily = db.prepare('INSERT INTO app_daily VALUES (?, ?, ?)');
+    for (const [[a, day], n] of this.appDaily.entries()) appDaily.run(text(a!), day, n);
+    const sigDaily = db.prepare('INSERT INTO sig_daily VALUES (?, ?, ?, ?)');
+    for (const [[a, day, sig], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), n);
+    const sigVersionDaily = db.prepare('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?)');
+    for (const [[a, v, day, sig], n] of this.sigVersionDaily.entries()) sigVersionDaily.run(text(a!), text(v!), day, text(sig!), n);
+    const facet = db.prepare('INSERT INTO sig_facet_daily VALUES (?, ?, ?, ?, ?, ?)');
+    for (const [[sig, f, value, day, a], n] of this.facets.entries()) facet.run(text(sig!), FACETS[f!], text(value!), day, text(a!), n);
   }
 }
 
