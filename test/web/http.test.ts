@@ -240,6 +240,18 @@ describe('report pages and API over HTTP', () => {
     expect((await fetch(`${r.url}/apps/${APP_GUID}?days=2`, { headers: BEARER })).status).toBe(400);
   });
 
+  it('lists the top 50 signatures and offers the top 100', async () => {
+    const guid = 'many0000-0000-4000-8000-000000000055';
+    for (let i = 0; i < 55; i++) await addCrash(direct(r), { signature: `many ${i}`, app: guid, at: daysAgo(0) });
+    const rows = (html: string): number => html.split('<tr>').length - 2; // minus the header row
+    const top50 = await (await fetch(`${r.url}/apps/${guid}`, { headers: BEARER })).text();
+    expect(rows(top50)).toBe(50);
+    expect(top50).toContain('55 signatures; show top');
+    expect(top50).toContain(`href="/apps/${guid}?days=7&amp;limit=100"`);
+    const top100 = await (await fetch(`${r.url}/apps/${guid}?days=7&limit=100`, { headers: BEARER })).text();
+    expect(rows(top100)).toBe(55);
+  });
+
   it('shows a crash that is not processed yet with its raw annotations', async () => {
     const { raw } = makeCrash({ signature: 'unused', errorMessage: 'waiting for the processor' });
     await direct(r).storage.saveRaw(raw, new Map());

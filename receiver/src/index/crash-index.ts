@@ -85,6 +85,10 @@ export interface TopCrashersResult {
   app: { guid: string; product: string };
   version: string | null;
   period: Period;
+  /** Most rows returned. */
+  limit: number;
+  /** Signatures with crashes in the period (rows beyond `limit` are left out). */
+  signatures: number;
   total: number;
   previous_total: number;
   /** Versions seen for the app in the last 90 days, for the version picker. */
@@ -577,6 +581,8 @@ export class CrashIndex {
       app,
       version,
       period: { days, from: iso(periodStart)!, to: iso((today + 1) * DAY_MS)! },
+      limit,
+      signatures: counts.filter((r) => r.count > 0).length,
       total,
       previous_total: previousTotal,
       versions: this.#db

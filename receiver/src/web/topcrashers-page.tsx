@@ -1,7 +1,10 @@
-import type { CountByValue, TopCrashersResult } from '../index/crash-index.ts';
+import { type CountByValue, TOP_CRASHERS_LIMIT, type TopCrashersResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
 import { formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
 import { TOP_CRASHER_DAYS } from './params.ts';
+
+/** The list lengths offered, as Socorro's Top 50 / 100 / 300. */
+const LIMITS = [TOP_CRASHERS_LIMIT, 100, 300];
 
 /** The signature page period that covers a top crashers period. */
 export function signatureDaysFor(days: number): number {
@@ -38,13 +41,14 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
       <p class="muted mono">{guid}</p>
       <nav class="tabs" aria-label="period">
         {TOP_CRASHER_DAYS.map((d) => (
-          <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version })}>
+          <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit })}>
             {d === 1 ? '24 hours' : `${d} days`}
           </a>
         ))}
       </nav>
       <form class="filters" method="get" action={href.app(guid)}>
         <input type="hidden" name="days" value={String(r.period.days)} />
+        {r.limit !== TOP_CRASHERS_LIMIT && <input type="hidden" name="limit" value={String(r.limit)} />}
         <label>
           Version
           <select name="version">
@@ -63,6 +67,16 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
         <strong>{formatCount(r.total)}</strong> crashes from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
         {r.period.days === 1 ? 'day' : `${r.period.days} days`} before{change !== null && ` (${formatChange(change)})`}.
       </p>
+      {r.signatures > Math.min(...LIMITS) && (
+        <nav class="tabs" aria-label="rows">
+          {`${formatCount(r.signatures)} signatures; show top `}
+          {LIMITS.map((n) => (
+            <a class={n === r.limit ? 'on' : ''} href={href.app(guid, { days: r.period.days, version: r.version, limit: n === TOP_CRASHERS_LIMIT ? null : n })}>
+              {String(n)}
+            </a>
+          ))}
+        </nav>
+      )}
       {r.rows.length === 0 ? (
         <p class="muted">No crashes in this period.</p>
       ) : (
