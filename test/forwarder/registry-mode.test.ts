@@ -92,7 +92,11 @@ describe('registry mode: master forwards to the private receiver registered for 
     await eventually('the master copy to be deleted', async () => (await master.storage.getRaw(masterId)) === null);
     await eventually('the status to be gone with the crash', async () => (await api(master.url, `/api/crashes/${masterId}/forwarding`)).status === 404);
     expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
-    expect(master.logs.some((l) => l.includes(`bp-${masterId} forwarded`) && l.includes('master copy deleted'))).toBe(true);
+    // Nothing is left behind, even when the processor was writing into the folder meanwhile.
+    const left: string[] = [];
+    for await (const id of master.storage.listCrashIds()) left.push(id);
+    expect(left).not.toContain(masterId);
+    expect(master.logs.filter((l) => l.startsWith('forwarder:') && l.includes(masterId))).toEqual([expect.stringMatching(new RegExp(`^forwarder: bp-${masterId} forwarded .*; master copy deleted$`))]);
   });
 
   it('records a rejection by the private receiver and keeps the crash on the master', async () => {

@@ -15,6 +15,9 @@ import { checkTargetUrl, ForwardRefused, forwardingFetch, type TargetPolicy } fr
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 /** setTimeout's limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Deleting a crash folder the processor is writing into: how often and how patiently to retry. */
+const DELETE_ATTEMPTS = 10;
+const DELETE_RETRY_MS = 20;
 /** The most of a receiver's answer kept in a recorded reason. */
 const MAX_REASON_CHARS = 200;
 
@@ -318,6 +321,7 @@ export class Forwarder {
     const raw = await this.#d.storage.getRaw(id);
     if (!raw) {
       this.#log(`forwarder: bp-${id} is no longer stored; dropping it from the outbox`);
+      await this.#deleteCopy(id); // whatever a deletion cut short left behind
       await this.#d.outbox.remove(id);
       this.#slots.delete(id);
       return;
@@ -429,7 +433,7 @@ export class Forwarder {
       } else {
         // Deleting before storage has laid the folder out would let the layout bring it back.
         await this.#d.statuses.waitForFolder(id, this.#stop.signal);
-        await this.#d.storage.delete(id);
+        await this.#deleteCopy(id);
         await this.#d.queue.done(id);
         for (const listener of this.#onDeleted) {
           try {
@@ -447,6 +451,22 @@ export class Forwarder {
     }
     await this.#d.outbox.remove(id);
     this.#slots.delete(id);
+  }
+
+  /**
+   * Deletes the master's copy. The processor may be writing into the folder at the same moment
+   * (a temp file renamed in makes `rm` fail with ENOTEMPTY): try again briefly.
+   */
+  async #deleteCopy(crashId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#d.storage.delete(crashId);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EBUSY') || attempt >= DELETE_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, DELETE_RETRY_MS * attempt));
+      }
+    }
   }
 
   #final(
