@@ -192,7 +192,7 @@ export const OPTIONS = {
     parse: duration(100, 10 * UNIT_MS.m!),
     doc: 'How long one forward may take (connect, send, answer) before it counts as a network error.',
   }),
-  forwardConcurrency: def({ flag: 'forward-concurrency', default: 4, parse: int(1, 256), doc: 'Forwards in flight at once.' }),
+  forwardConcurrency: def({ flag: 'forward-concurrency', default: 4, parse: int(1, 256), doc: 'Forwards in flight at once for registered apps, and as many again for URL mode.' }),
   demo: def({
     flag: 'demo',
     default: false,
