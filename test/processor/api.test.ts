@@ -200,4 +200,37 @@ describe('source map API and map lookup', () => {
       await site.close();
     }
   });
+
+  it('refuses fetched files over the size limit', async () => {
+    const site = await serveStatic([shop.outDir]);
+    const small = await startTestReceiver({ fetchSourcesFrom: [site.url], fetchAllowPrivate: true, fetchMaxBytes: 1024 });
+    try {
+      expect(script.length + map.length).toBeGreaterThan(1024);
+      const p = await waitProcessed(small.url, await crash(small, '8.0', stackFor(script, `${site.url}/static/${shop.script}`)));
+      expect(p.frames[0]!.original).toBeUndefined();
+      expect(p.frames[0]!.notes!.join(' ')).toMatch(/too_large/);
+    } finally {
+      await small.stop();
+      await site.close();
+    }
+  });
+
+  it('reprocesses chosen crashes with the CLI, and the CLI reports a wrong token plainly', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { CLI } = await import('../helpers/receiver.ts');
+    const run = promisify(execFile);
+    const id = await crash(receiver, '9.0', stackFor(script, `https://shop.example/static/${shop.script}`));
+    const before = await waitProcessed(receiver.url, id);
+    const { stdout } = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id]);
+    expect(stdout).toContain('queued 1 crashes');
+    const after = await waitProcessed(receiver.url, id, 30_000, before.processed_at);
+    expect(after.crash_id).toBe(before.crash_id);
+    const wrong = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'nope', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
+    expect((wrong as { code: number }).code).toBe(1);
+    expect((wrong as { stderr: string }).stderr).toMatch(/answered 401/);
+    const usage = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
+    expect((usage as { code: number }).code).toBe(2);
+    expect((usage as { stderr: string }).stderr).toMatch(/missing --token .*--app, --release, one DIST_DIR/);
+  });
 });
