@@ -24,7 +24,10 @@ const reporter = new Reporter({
   store,
   loadSettings,
   userAgent: navigator.userAgent,
-  scheduleAlarm: (when) => void browser.alarms.create(RETRY_ALARM, { when }),
+  scheduleAlarm: (when) => {
+    // The in-memory timer is the first choice; the alarm wakes a background that was suspended.
+    Promise.resolve(browser.alarms.create(RETRY_ALARM, { when })).catch((err: unknown) => console.warn('socorrito: no retry alarm:', err));
+  },
 });
 
 function fromOwnPage(sender: Runtime.MessageSender): boolean {
