@@ -98,6 +98,24 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     expect(await crashesOn(priv)).toEqual([]);
   });
 
+  it('gives up on a crash the rate limit never lets through', async () => {
+    const master = await receiver({
+      forwardBySubmitUrl: true,
+      forwardAllowPrivateTargets: true,
+      forwardAllowHttp: true,
+      forwardRatePerMinute: 1,
+      forwardGiveUpAfterMs: 300,
+    });
+    const priv = await receiver();
+    const first = await submitTo(master, { SubmitURL: priv.url });
+    expect((await settled(master.url, first)).state).toBe('forwarded');
+    const second = await submitTo(master, { SubmitURL: priv.url });
+    const status = await settled(master.url, second);
+    expect(status).toMatchObject({ state: 'failed', reason_code: 'gave_up', attempts: 0 });
+    expect(status.reason).toContain('rate limit');
+    expect((await crashesOn(priv)).length).toBe(1);
+  });
+
   it('rate-limits forwards per destination, keeping the rest in the outbox', async () => {
     const master = await receiver({
       forwardBySubmitUrl: true,

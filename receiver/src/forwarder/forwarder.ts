@@ -359,6 +359,10 @@ export class Forwarder {
     if (gate && (gate.probing || gate.blockedUntil > now)) return this.#park(slot, gate);
     if (entry.mode === 'url') {
       const waitS = this.#limiter.take(host);
+      if (waitS && now >= giveUpAt) {
+        const reason = `gave up after ${formatMs(now - Date.parse(entry.queued_at))}: the per-destination rate limit (${this.#s.ratePerMinute}/min) never let it through`;
+        return this.#end(slot, { kind: 'failed', code: 'gave_up', reason }, keepCopy, target, null);
+      }
       if (waitS) return this.#reschedule(slot, Math.min(giveUpAt, now + waitS * 1000));
     }
 

@@ -199,9 +199,13 @@ function parseRegistry(text: string, path: string): Map<string, RegisteredApp> {
   if (!file || !Array.isArray(file.apps)) throw new Error(`Could not read the app registry ${path}: no "apps" list`);
   const apps = new Map<string, RegisteredApp>();
   for (const app of file.apps) {
+    // A hand-edited entry that would not pass `apps add` is ignored rather than half-used.
     if (typeof app?.guid !== 'string' || typeof app.submit_url !== 'string') continue;
+    const url = normalizeSubmitUrl(app.submit_url);
+    if ('problem' in url) continue;
     apps.set(app.guid.toLowerCase(), {
       ...app,
+      submit_url: url.url,
       trust_files: app.trust_files === true,
       keep_copy: app.keep_copy !== false,
     });

@@ -1,0 +1,54 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppRegistry, InvalidApp, REGISTRY_FILE } from './registry.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'socorrito-registry-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('AppRegistry', () => {
+  it('keeps every app when two writers add at the same time', async () => {
+    const a = new AppRegistry(dir, join(dir, 'tmp'));
+    const b = new AppRegistry(dir, join(dir, 'tmp'));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).upsert({ guid: `app-${i}`, submitUrl: `https://r${i}.example/submit` })),
+    );
+    expect((await new AppRegistry(dir, join(dir, 'tmp')).list()).map((x) => x.guid).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `app-${i}`).sort(),
+    );
+  });
+
+  it('sees a change another writer made, and ignores hand-edited entries that would not validate', async () => {
+    const server = new AppRegistry(dir, join(dir, 'tmp'));
+    expect(await server.lookup('x')).toBeNull();
+    const file = {
+      version: 1,
+      apps: [
+        { guid: 'good', submit_url: 'https://good.example', trust_files: 'yes', keep_copy: false },
+        { guid: 'bad', submit_url: 'javascript:alert(1)' },
+        { guid: 42 },
+      ],
+    };
+    await writeFile(join(dir, REGISTRY_FILE), JSON.stringify(file));
+    expect(await server.lookup('GOOD')).toMatchObject({ guid: 'good', submit_url: 'https://good.example/submit', trust_files: false, keep_copy: false });
+    expect(await server.lookup('bad')).toBeNull();
+    expect((await server.list()).length).toBe(1);
+  });
+
+  it('refuses a broken registry file loudly rather than forwarding nothing silently', async () => {
+    await writeFile(join(dir, REGISTRY_FILE), '{ not json');
+    await expect(new AppRegistry(dir, join(dir, 'tmp')).lookup('x')).rejects.toThrow(/Could not read the app registry/);
+  });
+
+  it('collects every problem of an entry', async () => {
+    const err = await new AppRegistry(dir, join(dir, 'tmp')).upsert({ guid: '', submitUrl: 'ftp://x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidApp);
+    expect((err as InvalidApp).problems).toHaveLength(2);
+  });
+});
