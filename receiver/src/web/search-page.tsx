@@ -93,7 +93,12 @@ export function SearchPage(props: SearchPageProps) {
                   <table>
                     <tbody>
                       {result.facets[facet].slice(0, 10).map((v) => {
-                        const label = facet === 'signature' ? (props.signatureTexts.get(v.value) ?? v.value) : valueLabel(v.value);
+                        const label =
+                          facet === 'signature'
+                            ? (props.signatureTexts.get(v.value) ?? v.value)
+                            : facet === 'app'
+                              ? (props.apps.find((a) => a.guid === v.value)?.product || v.value)
+                              : valueLabel(v.value);
                         const link =
                           facet === 'signature'
                             ? href.search({ ...form, signature: label })
