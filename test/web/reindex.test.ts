@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrashIndex } from '../../receiver/src/index/crash-index.ts';
 import { INDEX_FILE } from '../../receiver/src/index/open.ts';
 import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
-import { CLI, startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { CLI, spawnReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { APP_GUID, daysAgo, makeCrash } from './crashes.ts';
 
 /** Stores processed crashes without any index, as if the index file had been lost. */
@@ -45,6 +45,26 @@ describe('rebuilding the index from storage', () => {
     } finally {
       index.close();
     }
+  });
+
+  it('`socorrito reindex` will not empty the index under a running receiver, but --live adds to it', async () => {
+    await storeCrashes(dir.path, 4);
+    const r = await spawnReceiver(dir.path);
+    try {
+      const refused = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/a receiver \(\d+@.*\) is using .*; stop it first, or pass --live/);
+      const live = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path, '--live'], { encoding: 'utf8', timeout: 60_000 });
+      expect(live.status, live.stderr).toBe(0);
+      expect(live.stdout).toMatch(/done: 4 crashes indexed/);
+      const res = await fetch(`${r.url}/api/apps/${APP_GUID}/topcrashers`, { headers: { authorization: `Bearer ${r.token}` } });
+      expect((await res.json()).total).toBe(4);
+    } finally {
+      await r.kill();
+    }
+    // Stopped: the receiver gave the index up, and a full rebuild may go ahead.
+    const after = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    expect(after.status, after.stderr).toBe(0);
   });
 
   it('`socorrito reindex` explains a bad option', () => {

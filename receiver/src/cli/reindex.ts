@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { CrashIndex } from '../index/crash-index.ts';
-import { INDEX_FILE } from '../index/open.ts';
+import { INDEX_FILE, ownerIsRunning } from '../index/open.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
@@ -29,6 +29,12 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
   const started = now();
   let lastReport = 0;
   try {
+    const owner = index.owner();
+    if (!values.live && ownerIsRunning(owner)) {
+      throw new UsageError(
+        `reindex: a receiver (${owner}) is using ${path}; stop it first, or pass --live to rebuild while it runs`,
+      );
+    }
     io.out(`socorrito reindex: rebuilding ${path} from ${storage.crashesDir}${values.live ? ' (live)' : ''}`);
     const result = await rebuildIndex(storage, index, {
       mode: values.live ? 'live' : 'bulk',

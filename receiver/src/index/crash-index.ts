@@ -481,6 +481,16 @@ export class CrashIndex {
     this.#db.pragma('optimize');
   }
 
+  /** Who has the index open for writing (`pid@host`), as a running receiver records it; null when none. */
+  owner(): string | null {
+    return (this.#db.prepare("SELECT value FROM meta WHERE key = 'owner'").pluck().get() as string | undefined) ?? null;
+  }
+
+  setOwner(owner: string | null): void {
+    if (owner === null) this.#db.prepare("DELETE FROM meta WHERE key = 'owner'").run();
+    else this.#db.prepare("INSERT OR REPLACE INTO meta VALUES ('owner', ?)").run(owner);
+  }
+
   /** Records that the index holds every stored crash (a rebuild finished). */
   markRebuilt(): void {
     this.#db.prepare("INSERT OR REPLACE INTO meta VALUES ('rebuilt_at', ?)").run(this.#now().toISOString());

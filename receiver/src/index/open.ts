@@ -1,4 +1,5 @@
 import { existsSync, renameSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CrashStorage } from '../storage/types.ts';
 import { CrashIndex } from './crash-index.ts';
@@ -6,6 +7,23 @@ import { rebuildIndex } from './rebuild.ts';
 
 /** The index file inside the data dir. */
 export const INDEX_FILE = 'index.sqlite';
+
+/** How a running receiver names itself in the index, so `socorrito reindex` can tell it is there. */
+export function ownerName(pid: number = process.pid): string {
+  return `${pid}@${hostname()}`;
+}
+
+/** True when `owner` names a process that is alive on this machine (not this process). */
+export function ownerIsRunning(owner: string | null): boolean {
+  const m = /^(\d+)@(.*)$/.exec(owner ?? '');
+  if (!m || m[2] !== hostname() || Number(m[1]) === process.pid) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface OpenIndex {
   index: CrashIndex;
@@ -35,6 +53,7 @@ export function openIndexForServer(dataDir: string, storage: CrashStorage, log: 
     for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
     index = CrashIndex.open(path);
   }
+  index.setOwner(ownerName());
   const stop = new AbortController();
   let running = false;
   let rebuilt = Promise.resolve();
@@ -58,6 +77,7 @@ export function openIndexForServer(dataDir: string, storage: CrashStorage, log: 
     close: async () => {
       stop.abort();
       await rebuilt;
+      index.setOwner(null);
       index.close();
     },
   };
