@@ -143,7 +143,8 @@ export function signatureFunctionName(frame: ProcessedFrame): string | null {
  * @example normalizeMessage('Request 42 to https://x.example/a failed', tuning) // 'Request <n> to <url> failed'
  */
 export function normalizeMessage(message: string, tuning: Tuning): string {
-  let text = message.split('\n')[0]!.trim();
+  // The first line, and no more of it than a signature could show: bounds the regex work.
+  let text = message.slice(0, 2000).split('\n')[0]!.trim();
   for (const { pattern, replacement } of tuning.messageRewrites) text = text.replace(pattern, replacement);
   text = text
     .replace(/\b[a-z][\w+.-]*:\/\/[^\s'"`)]+/gi, '<url>')

@@ -269,7 +269,8 @@ export function scriptReferences(text: string): { sourceMappingUrl: string | nul
   const tail = text.length > 1_000_000 ? text.slice(-1_000_000) : text;
   let sourceMappingUrl: string | null = null;
   let debugId: string | null = null;
-  for (const m of tail.matchAll(/^\s*\/[/*][#@]\s*(sourceMappingURL|debugId)=\s*(\S+?)\s*(?:\*\/)?\s*$/gm)) {
+  // [ \t], not \s: \s would cross lines and make a file of blank lines quadratic.
+  for (const m of tail.matchAll(/^[ \t]*\/[/*][#@][ \t]*(sourceMappingURL|debugId)=[ \t]*(\S+?)[ \t]*(?:\*\/)?[ \t]*\r?$/gm)) {
     if (m[1] === 'debugId') debugId = normalizeDebugId(m[2]) ?? debugId;
     else sourceMappingUrl = m[2]!.startsWith('data:') ? 'data:' : m[2]!.slice(0, MAX_RECORDED_URL_CHARS);
   }
@@ -279,7 +280,7 @@ export function scriptReferences(text: string): { sourceMappingUrl: string | nul
 /** The inline `data:` source map of a script, decoded, or null. */
 export function inlineSourceMap(script: string): string | null {
   let found: string | null = null;
-  for (const m of script.matchAll(/^\s*\/[/*][#@]\s*sourceMappingURL=\s*(data:[^\s*]+)/gm)) found = m[1]!;
+  for (const m of script.matchAll(/^[ \t]*\/[/*][#@][ \t]*sourceMappingURL=[ \t]*(data:[^\s*]+)/gm)) found = m[1]!;
   if (!found) return null;
   const comma = found.indexOf(',');
   if (comma < 0) return null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_LINE_CHARS, parseStack } from './parse.ts';
+import { MAX_FRAME_LINE_CHARS, MAX_STACK_CHARS, parseStack } from './parse.ts';
 
 const pick = (stack: string): unknown[] => parseStack(stack).map(({ raw: _raw, ...f }) => f);
 
@@ -82,5 +82,11 @@ describe('parseStack', () => {
     expect(frame!.raw.length).toBeLessThanOrEqual(MAX_FRAME_LINE_CHARS);
     expect(parseStack('')).toEqual([]);
     expect(parseStack('@'.repeat(100_000)).length).toBeLessThanOrEqual(1);
+    // Lines no engine prints are not handed to the backtracking regexes, and only the first
+    // MAX_STACK_CHARS of a stack are read.
+    expect(parseStack(`Error\n    at ${'('.repeat(1000)}:1:2)`)).toEqual([]);
+    expect(parseStack(`Error\n    at ${'a '.repeat(400)}(https://a.example/x.js:1:2)`)).toEqual([]);
+    const junk = `Error\n${'    at junk\n'.repeat(Math.ceil(MAX_STACK_CHARS / 12))}    at late (https://a.example/x.js:1:2)`;
+    expect(parseStack(junk)).toEqual([]);
   });
 });

@@ -26,6 +26,12 @@ export const MAX_FRAME_LINE_CHARS = 1024;
 /** Most frames kept from one stack; engines print 10 to 200, pages can make more. */
 export const MAX_FRAMES = 500;
 
+/**
+ * Only this much of a stack is read. Real stacks are a few kilobytes (the innermost frames come
+ * first); the bound keeps a hostile 1 MB stack from costing seconds of regex work.
+ */
+export const MAX_STACK_CHARS = 256 * 1024;
+
 const UNKNOWN = '<unknown>';
 const V8_FRAME = /^\s*at\s/;
 
@@ -39,7 +45,7 @@ const V8_FRAME = /^\s*at\s/;
  *   // [{ function: 'total', url: 'https://a.example/app.js', line: 1, column: 42, raw: 'at total (…)' }]
  */
 export function parseStack(stack: string): StackFrame[] {
-  const lines = stack.split(/\r?\n/);
+  const lines = (stack.length > MAX_STACK_CHARS ? stack.slice(0, MAX_STACK_CHARS) : stack).split(/\r?\n/);
   // V8 starts with the message (which may span lines and contain anything); its frames all
   // start with `at`. Gecko and JSC have no message and every line is a frame.
   const v8 = lines.some((l) => V8_FRAME.test(l));
@@ -56,7 +62,6 @@ export function parseStack(stack: string): StackFrame[] {
 // ---------------------------------------------------------------- V8
 
 const WEBPACK_ERROR = /^\s*(?:at\s+)?\(error: \(?(.*?)\)?\)\s*$/;
-const V8_AT_SIGN = /^(\s*at\s+.*?\S)\s+@\s+(\S.*)$/;
 const SAFARI_EXTENSION_V8 = /^(\s*at\s+)(?:(.*?)@)?((?:safari|safari-web)-extension):\(\/\/(.*)\)\s*$/;
 
 function parseV8Line(line: string): StackFrame | null {
@@ -64,12 +69,12 @@ function parseV8Line(line: string): StackFrame | null {
   // webpack's ChunkLoadError puts the chunk URL on lines of its own: `(error: https://…)`.
   const webpack = WEBPACK_ERROR.exec(line);
   if (webpack) return { function: null, url: webpack[1]!, line: null, column: null, raw };
-  if (!V8_FRAME.test(line)) return null;
+  if (!V8_FRAME.test(line) || !plausibleV8Line(line)) return null;
 
   let text = line;
   // Some tools print `at fn @ url:l:c`.
-  const atSign = V8_AT_SIGN.exec(text);
-  if (atSign) text = `${atSign[1]} (${atSign[2]})`;
+  const atSign = text.indexOf(' @ ');
+  if (atSign > 0 && !text.includes('(')) text = `${text.slice(0, atSign).trimEnd()} (${text.slice(atSign + 3).trim()})`;
   // Safari extension URLs in V8 form: `at fn@safari-extension:(//id/file.js:1:2)`.
   const safari = SAFARI_EXTENSION_V8.exec(text);
   if (safari) text = `${safari[1]}${safari[2] ? `${safari[2]} ` : ''}(${safari[3]}://${safari[4]})`;
@@ -115,6 +120,25 @@ function hideDataUrl(frame: StackFrame): void {
   frame.url = `<data:${type}>`;
   frame.line = null;
   frame.column = null;
+}
+
+/**
+ * stacktrace-parser's V8 regexes backtrack badly on lines no engine prints (hundreds of `(`,
+ * hundreds of spaces or colons): a few milliseconds a line. Such lines are no frames anyway.
+ */
+function plausibleV8Line(line: string): boolean {
+  let parens = 0;
+  let colons = 0;
+  let spaces = 0;
+  // Leading indentation is not part of the frame.
+  for (let i = line.search(/\S/); i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 40) parens++;
+    else if (c === 58) colons++;
+    else if (c === 32 || c === 9) spaces++;
+    if (parens > 32 || colons > 64 || spaces > 48) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------- Gecko and JSC
