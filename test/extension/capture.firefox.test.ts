@@ -78,6 +78,11 @@ describe('capture in Firefox', () => {
     expect(a.URL).toBe(`${fixture.url}/index.html`);
     expect(a.JSStack).not.toContain('?');
     expect(a.JSStack).not.toContain('s3cret');
+    // The same crash through the receiver's JSON API.
+    const response = await fetch(`${receiver.url}/api/crashes/bp-${crash!.crash_id}`, { headers: { authorization: 'Bearer test-admin-token' } });
+    expect(response.status).toBe(200);
+    const { raw } = (await response.json()) as { raw: { annotations: Record<string, string> } };
+    expect(raw.annotations).toEqual(a);
     await page.close();
   });
 
