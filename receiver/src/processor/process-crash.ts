@@ -52,6 +52,7 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
     },
   },
   {
+    // Browser and OS for the facets, read from the UserAgent annotation.
     name: 'user-agent',
     predicate: ({ annotations }) => Boolean(annotations[Annotation.UserAgent]),
     action({ annotations, processed }) {
@@ -93,6 +94,7 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
     },
   },
   {
+    // The frames in the contract's shape, the minified position kept as the stack gave it.
     name: 'frames',
     predicate: () => true,
     action(ctx) {
@@ -140,6 +142,7 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
     },
   },
   {
+    // App, library or noise: the report marks them, and the signature skips noise.
     name: 'classify-frames',
     predicate: (ctx) => ctx.processed.frames.length > 0,
     action({ processed, tuning }) {

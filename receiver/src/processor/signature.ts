@@ -84,6 +84,7 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     },
   },
   {
+    // Signatures are keys in lists and URLs: keep them to a readable length.
     name: 'length-cap',
     predicate: (ctx) => ctx.signature.length > MAX_SIGNATURE_CHARS,
     action(ctx) {
