@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sessions } from '../../receiver/src/web/auth.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { addCrash, APP_GUID, appFrame, daysAgo, direct, makeCrash, signatureIdOf } from './crashes.ts';
@@ -67,6 +68,21 @@ describe('report pages and API over HTTP', () => {
     expect(wrong.status).toBe(401);
     const forged = await fetch(`${r.url}/`, { redirect: 'manual', headers: { cookie: 'socorrito_session=9999999999999.x.fakesig' } });
     expect(forged.status).toBe(302);
+  });
+
+  it('lets a session cookie in until it expires, and only when signed with the admin token', async () => {
+    const sessions = new Sessions({ token: 'test-admin-token', sessionMs: 60_000 });
+    const valid = await sessions.cookieFor(Date.now() + 60_000);
+    const expired = await sessions.cookieFor(Date.now() - 1);
+    const otherToken = await new Sessions({ token: 'another-token', sessionMs: 60_000 }).cookieFor(Date.now() + 60_000);
+    const get = (cookie: string) => fetch(`${r.url}/api/apps`, { headers: { cookie } });
+    expect((await get(valid)).status).toBe(200);
+    expect((await get(expired)).status).toBe(401);
+    expect((await get(otherToken)).status).toBe(401);
+    // The expiry is inside the signed value: editing it breaks the signature.
+    const [name, value] = valid.split('=');
+    const edited = `${name}=${String(Date.now() + 10 ** 9)}${decodeURIComponent(value!).slice(13)}`;
+    expect((await get(edited)).status).toBe(401);
   });
 
   it('accepts Bearer on pages and the API, and keeps /submit and health open', async () => {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
+import { serializeSigned } from 'hono/utils/cookie';
 
 /** The session cookie: `<expires ms>.<random>`, HMAC-signed with a key made from the admin token. */
 export const SESSION_COOKIE = 'socorrito_session';
@@ -72,6 +73,12 @@ export class Sessions {
       path: '/',
       maxAge: Math.floor(this.#options.sessionMs / 1000),
     });
+  }
+
+  /** A `Cookie` header value holding a session that ends at `expiresAt` (ms), for tests and scripts. */
+  async cookieFor(expiresAt: number): Promise<string> {
+    const cookie = await serializeSigned(SESSION_COOKIE, `${expiresAt}.${randomBytes(12).toString('base64url')}`, this.#key);
+    return cookie.split(';')[0]!;
   }
 
   end(c: Context): void {
