@@ -284,6 +284,8 @@ export class Forwarder {
           .finally(() => {
             slot.running = false;
             lane.busy--;
+            // A node for this slot popped while it ran was skipped: put it back.
+            if (this.#slots.get(slot.entry.crash_id) === slot && !slot.parked) lane.heap.push(slot.nextAt, slot.entry.crash_id);
             this.#running.delete(run);
             this.#pump();
           });
@@ -411,11 +413,11 @@ export class Forwarder {
     tried.next_attempt_at = new Date(at).toISOString();
     await this.#d.outbox.put(tried);
     slot.entry = tried;
+    this.#reschedule(slot, at);
+    this.#armGate(gate);
     const status = statusFromOutbox(tried, keepCopy, target);
     status.withheld = sub.withheld;
     await this.#d.statuses.write(status, this.#stop.signal);
-    this.#reschedule(slot, at);
-    this.#armGate(gate);
   }
 
   /** Records how forwarding ended, cleans up the outbox, and deletes the master's copy when the app said so. */
