@@ -3,6 +3,7 @@
  * in storage while the receiver is down and arrive when it is back, a 4xx is final, the popup
  * lists reports like about:crashes, and the options page changes what is sent and shows it.
  */
+import { type IncomingHttpHeaders, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,39 @@ describe('delivery', () => {
     } finally {
       fixture.submitUrl = previous;
       await strict.stop();
+    }
+  });
+});
+
+describe('privacy on the wire', () => {
+  it('sends no cookie, no referrer and no Origin that would identify this installation', async () => {
+    const seen: { headers: IncomingHttpHeaders; body: string }[] = [];
+    // A stand-in collector on the same host as the page (cookies are per host, not per port).
+    const collector = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString('latin1')));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body });
+        res.end('CrashID=bp-de1bb258-cbbf-4589-a673-34f800261129\n');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const previous = fixture.submitUrl;
+    fixture.submitUrl = `http://127.0.0.1:${(collector.address() as { port: number }).port}/submit`;
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${fixture.url}/index.html?case=timer&guid=${newGuid()}&cookie=1`);
+      expect(await page.evaluate(() => document.cookie)).toContain('sid=s3cret-session');
+      const [request] = await waitFor('the submission', () => (seen.length ? seen : undefined));
+      expect(request!.headers.cookie).toBeUndefined();
+      expect(request!.headers.referer).toBeUndefined();
+      expect(request!.headers.origin ?? '').not.toMatch(/extension:/);
+      expect(request!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+      expect(request!.body).not.toContain('s3cret');
+      await page.close();
+    } finally {
+      fixture.submitUrl = previous;
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
     }
   });
 });

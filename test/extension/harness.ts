@@ -66,6 +66,8 @@ export async function startFixtureServer(submitUrl: string): Promise<FixtureServ
       body = body.replaceAll('{{SUBMIT_URL}}', state.submitUrl).replaceAll('{{GUID}}', guid).replaceAll('{{RELEASE}}', RELEASE);
       const headers: Record<string, string> = { 'content-type': TYPES[extname(name)] ?? 'text/plain', 'cache-control': 'no-store' };
       // ?csp=strict: the strictest usual policy (no inline script, no connections elsewhere).
+      // ?cookie=1: the page sets a session cookie (for 127.0.0.1, any port) that must never be reported.
+      if (url.searchParams.get('cookie') === '1') headers['set-cookie'] = 'sid=s3cret-session; Path=/; SameSite=Lax';
       if (url.searchParams.get('csp') === 'strict') headers['content-security-policy'] = "default-src 'self'; script-src 'self'; connect-src 'self'";
       res.writeHead(200, headers).end(body);
     })();

@@ -8,6 +8,7 @@ import type { Runtime } from 'webextension-polyfill';
 import { checkIdentity } from '../identity.ts';
 import { ERRORS_MESSAGE, validateBatch } from '../relay.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
+import { hideExtensionOrigin } from './privacy.ts';
 import { RETRY_ALARM, Reporter } from './reporter.ts';
 import { SETTINGS_KEY, type Settings, checkSettings } from './settings.ts';
 import { ReportStore } from './store.ts';
@@ -20,8 +21,12 @@ async function loadSettings(): Promise<Settings> {
   return checkSettings(got[SETTINGS_KEY]).settings;
 }
 
+// Before the first submission: no Origin header that identifies this installation.
+const originHidden = hideExtensionOrigin(browser.declarativeNetRequest, new URL(browser.runtime.getURL('')).host);
+
 const reporter = new Reporter({
   store,
+  ready: originHidden,
   loadSettings,
   userAgent: navigator.userAgent,
   scheduleAlarm: (when) => {

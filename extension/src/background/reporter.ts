@@ -47,6 +47,8 @@ export interface ReporterDeps {
   /** Wakes the background at `when` (ms since the epoch) even if it was suspended. */
   scheduleAlarm?: (when: number) => void;
   randomId?: () => string;
+  /** Resolves when submissions may start (the privacy rules are in place). */
+  ready?: Promise<void>;
 }
 
 /** A short stable hash of a long key (cyrb53), so entries do not store the whole stack twice. */
@@ -180,6 +182,7 @@ export class Reporter {
   }
 
   async #deliverOne(): Promise<boolean> {
+    await this.deps.ready;
     const now = this.#now();
     const picked = await this.deps.store.update((state) => {
       const due = state.reports

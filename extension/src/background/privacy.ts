@@ -1,0 +1,32 @@
+/**
+ * Firefox sends `Origin: moz-extension://<uuid>` with the extension's POSTs, and that UUID is
+ * random per installation: every receiver (and every master it forwards to) could link the
+ * reports of one person across apps by it. A session rule of declarativeNetRequest removes the
+ * header from the extension's own submissions before they leave; nothing else is touched.
+ */
+import type { DeclarativeNetRequest } from 'webextension-polyfill';
+
+export const HIDE_ORIGIN_RULE_ID = 1;
+
+export interface SessionRulesApi {
+  updateSessionRules(options: DeclarativeNetRequest.UpdateSessionRulesOptionsType): Promise<void>;
+}
+
+/** The rule: requests this extension initiates (fetch) lose their Origin header. */
+export function hideOriginRule(extensionHost: string): DeclarativeNetRequest.Rule {
+  return {
+    id: HIDE_ORIGIN_RULE_ID,
+    priority: 1,
+    action: { type: 'modifyHeaders', requestHeaders: [{ header: 'origin', operation: 'remove' }] },
+    condition: { initiatorDomains: [extensionHost], resourceTypes: ['xmlhttprequest'], requestMethods: ['post'] },
+  };
+}
+
+/** Installs the rule; resolves either way (a browser without the API still reports). */
+export async function hideExtensionOrigin(api: SessionRulesApi | undefined, extensionHost: string): Promise<void> {
+  try {
+    await api?.updateSessionRules({ removeRuleIds: [HIDE_ORIGIN_RULE_ID], addRules: [hideOriginRule(extensionHost)] });
+  } catch (err) {
+    console.warn('socorrito: could not remove the Origin header from reports:', err);
+  }
+}
