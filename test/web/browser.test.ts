@@ -56,6 +56,7 @@ describe('report pages in Chromium', () => {
     await shot('2-top-crashers');
     await Promise.all([page.waitForNavigation(), page.click('a.brand')]);
     expect(await text('main table')).toContain('Shop');
+    await shot('2b-apps');
   });
 
   it('follows a signature to its page and a report, and shows the original file and source line', async () => {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
 
@@ -8,7 +8,7 @@ import { BadQuery, searchParams, signatureParams, topCrashersParams } from './pa
  */
 export function indexApiRoutes(index: CrashIndex): Hono {
   const routes = new Hono();
-  const get = (c: { req: { query(name: string): string | undefined } }) => (name: string) => c.req.query(name);
+  const get = (c: Context) => (name: string) => c.req.query(name);
 
   routes.get('/api/apps', (c) => c.json({ apps: index.apps() }));
 
