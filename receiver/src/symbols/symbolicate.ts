@@ -131,8 +131,9 @@ export class Symbolicator {
         scopes = indexScopes(content);
         loaded.scopes.set(source, scopes);
       }
-      const fn = scopes?.enclosing(line, column);
-      if (fn?.name) return fn.name;
+      // The original source answers for itself: an anonymous enclosing function (a callback)
+      // or top-level code has no name, and the map's name at the position would be the callee's.
+      if (scopes) return scopes.enclosing(line, column)?.name ?? null;
     }
     if (map.script && frame.line !== null) {
       const generated = await this.#generatedScopeIndex(map.script);
