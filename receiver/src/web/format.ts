@@ -8,8 +8,11 @@ export function formatTime(isoTime: string | null | undefined): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** One formatter for every number: `toLocaleString` builds a new one per call, which adds up. */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNT_FORMAT.format(n);
 }
 
 export function formatShare(share: number): string {
