@@ -1,2 +1,3 @@
 export * from './crash-id.ts';
 export * from './protocol.ts';
+export * from './scrub.ts';
