@@ -103,6 +103,25 @@ describe('report pages in Chromium', () => {
     expect(dialogs).toEqual([]);
   });
 
+  it('works with JavaScript turned off: log in, top crashers, a report with its source folded open', async () => {
+    const context = await browser.createBrowserContext();
+    const noJs = await context.newPage();
+    await noJs.setJavaScriptEnabled(false);
+    await noJs.goto(`${r.url}/apps/${APP_GUID}?days=28`);
+    await noJs.type('input[name=token]', 'test-admin-token');
+    await Promise.all([noJs.waitForNavigation(), noJs.click('button[type=submit]')]);
+    expect(await noJs.$eval('table.topcrashers tbody tr', (tr) => (tr as HTMLElement).innerText)).toContain(TOP_SIGNATURE);
+    await Promise.all([noJs.waitForNavigation(), noJs.click('table.topcrashers td.sig a')]);
+    await Promise.all([noJs.waitForNavigation(), noJs.click('table.reports tbody a')]);
+    await noJs.click('.frames summary');
+    expect(await noJs.$eval('.context .hit', (el) => el.checkVisibility())).toBe(true);
+    await Promise.all([noJs.waitForNavigation(), noJs.click('form[action="/logout"] button')]);
+    expect(new URL(noJs.url()).pathname).toBe('/login');
+    await noJs.goto(`${r.url}/`);
+    expect(new URL(noJs.url()).pathname).toBe('/login');
+    await context.close();
+  });
+
   it('sends a fresh browser without the cookie to the login page', async () => {
     const context = await browser.createBrowserContext();
     const fresh = await context.newPage();

@@ -268,6 +268,21 @@ describe('report pages and API over HTTP', () => {
     expect(rows(top100)).toBe(55);
   });
 
+  it('pages a signature\'s reports, newest first', async () => {
+    const guid = 'page0000-0000-4000-8000-000000000055';
+    for (let i = 0; i < 55; i++) await addCrash(direct(r), { signature: 'paged', app: guid, at: new Date(Date.now() - i * 60_000), errorMessage: `number ${i}` });
+    const id = signatureIdOf('paged');
+    const first = await (await fetch(`${r.url}/signatures/${id}`, { headers: BEARER })).text();
+    expect(first).toContain('page 1 of 2');
+    expect(first.indexOf('number 0<')).toBeLessThan(first.indexOf('number 49<'));
+    expect(first).not.toContain('number 50<');
+    expect(first).toContain(`href="/signatures/${id}?days=28&amp;page=2" rel="next"`);
+    const second = await (await fetch(`${r.url}/signatures/${id}?days=28&page=2`, { headers: BEARER })).text();
+    expect(second).toContain('page 2 of 2');
+    expect(second).toContain('number 54<');
+    expect(second).not.toContain('number 49<');
+  });
+
   it('shows a crash that is not processed yet with its raw annotations', async () => {
     const { raw } = makeCrash({ signature: 'unused', errorMessage: 'waiting for the processor' });
     await direct(r).storage.saveRaw(raw, new Map());
