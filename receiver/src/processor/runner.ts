@@ -3,6 +3,7 @@ import type { Symbolicator } from '../symbols/symbolicate.ts';
 import { errorName } from './pipeline.ts';
 import { emptyProcessedCrash, processCrash } from './process-crash.ts';
 import type { Tuning } from './tuning.ts';
+import { CrashNotFound } from '../storage/fs-storage.ts';
 
 /** Times a crash whose processing threw is tried before it is saved with `processing_error`. */
 export const MAX_PROCESSING_ATTEMPTS = 3;
@@ -92,7 +93,13 @@ export class BackgroundProcessor {
     const raw = await this.options.storage.getRaw(crashId);
     if (!raw) return null;
     const processed = await processCrash(raw, { symbolicator: this.options.symbolicator, tuning: this.options.tuning, now: this.options.now });
-    await this.options.storage.saveProcessed(processed);
+    try {
+      await this.options.storage.saveProcessed(processed);
+    } catch (err) {
+      // Deleted while it was processed (a forwarding master that keeps no copy): nothing to do.
+      if (err instanceof CrashNotFound) return null;
+      throw err;
+    }
     await this.#tell(processed, raw);
     return processed;
   }
