@@ -139,7 +139,7 @@ export class AppRegistry {
     const release = await this.#lock();
     try {
       this.#seen = '';
-      await this.#refresh();
+      await this.#refreshNow(); // under the lock: read what is on disk now, not a shared earlier look
       const apps = new Map(this.#apps);
       const result = change(apps);
       const file: RegistryFile = { version: 1, apps: [...apps.values()].sort((a, b) => a.guid.localeCompare(b.guid)) };
@@ -153,7 +153,17 @@ export class AppRegistry {
     }
   }
 
-  async #refresh(): Promise<void> {
+  #refreshing: Promise<void> | null = null;
+
+  /** Re-reads the file when it changed; concurrent callers (a burst of crashes) share one stat. */
+  #refresh(): Promise<void> {
+    this.#refreshing ??= this.#refreshNow().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #refreshNow(): Promise<void> {
     let key: string;
     try {
       const s = await stat(this.path);
