@@ -82,7 +82,15 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   }
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage }));
   app.route('/', indexApiRoutes(deps.index));
-  app.route('/', pageRoutes({ index: deps.index, storage: deps.storage, rebuilding: deps.indexRebuilding ?? (() => false) }));
+  app.route(
+    '/',
+    pageRoutes({
+      index: deps.index,
+      storage: deps.storage,
+      rebuilding: deps.indexRebuilding ?? (() => false),
+      forwarding: deps.forwarding ? (id) => deps.forwarding!.forwarder.status(id) : undefined,
+    }),
+  );
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

@@ -54,6 +54,15 @@ describe('registry mode: master forwards to the private receiver registered for 
     expect(await master.storage.getFile(masterId, 'upload_file_minidump')).toEqual(Buffer.from(DUMP));
     const viaApi = await api(master.url, `/api/crashes/${masterId}/forwarding`);
     expect(viaApi.body).toMatchObject({ crash_id: masterId, forwarding: { state: 'forwarded', remote_crash_id: status.remote_crash_id } });
+
+    // And on the master's report page.
+    const page = await fetch(`${master.url}/report/bp-${masterId}`, { headers: { authorization: `Bearer ${master.adminToken}` } });
+    const html = await page.text();
+    const section = html.slice(html.indexOf('<h2>Forwarding</h2>'), html.indexOf('<h2>Annotations</h2>'));
+    expect(section).toContain('forwarded');
+    expect(section).toContain(status.remote_crash_id!);
+    expect(section).toContain(`${priv.url}/submit`);
+    expect(section).toContain('Email, ServerToken, SubmitURL, file upload_file_minidump, the URL query');
   });
 
   it('forwards the minidump byte for byte when the app is trusted with files', async () => {

@@ -13,12 +13,15 @@ import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
 import { SignaturePage } from './signature-page.tsx';
 import { TopCrashersPage } from './topcrashers-page.tsx';
+import type { ForwardingStatus } from '../forwarder/status.ts';
 
 export interface PageDeps {
   index: CrashIndex;
   storage: CrashStorage;
   /** True while the index is being rebuilt from storage in the background. */
   rebuilding: () => boolean;
+  /** How forwarding went for a crash (a master receiver), or null when it was never forwarded. */
+  forwarding?: (crashId: string) => Promise<ForwardingStatus | null>;
 }
 
 type Env = { Variables: AuthVariables };
@@ -80,7 +83,8 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const raw = await storage.getRaw(id);
     if (!raw) return problemPage(c, 404, 'No such crash', [`No crash bp-${id} is stored here.`]);
     const processed = await storage.getProcessed(id);
-    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} />);
+    const forwarding = (await deps.forwarding?.(id)) ?? null;
+    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} forwarding={forwarding} />);
   });
 
   routes.get('/report/:id/files/:name', async (c) => {

@@ -1,5 +1,6 @@
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { formatBytes, formatTime, href } from './format.ts';
+import type { ForwardingStatus } from '../forwarder/status.ts';
 
 /** Annotations shown in their own blocks rather than the table's one-line cells. */
 const LONG_ANNOTATIONS = new Set(['JSStack']);
@@ -70,7 +71,49 @@ function Frame(props: { frame: ProcessedFrame; index: number }) {
 }
 
 /** `/report/<crash id>`: one crash, everything we know about it. */
-export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | null }) {
+/** Where a master receiver sent this crash, and how that went. */
+function Forwarding(props: { status: ForwardingStatus }) {
+  const f = props.status;
+  const withheld = f.withheld
+    ? [...f.withheld.annotations, ...f.withheld.files.map((n) => `file ${n}`), ...(f.withheld.url_query ? ['the URL query'] : [])]
+    : [];
+  return (
+    <>
+      <h2>Forwarding</h2>
+      <dl class="kv forwarding">
+        <dt>State</dt>
+        <dd class={`state-${f.state}`}>
+          {f.state}
+          {f.reason ? ` — ${f.reason}` : ''}
+        </dd>
+        <dt>To</dt>
+        <dd class="mono">{f.target ?? '—'} ({f.mode === 'registry' ? 'registered app' : 'the crash\'s SubmitURL'})</dd>
+        {f.remote_crash_id && (
+          <>
+            <dt>Their crash ID</dt>
+            <dd class="mono">{f.remote_crash_id}</dd>
+          </>
+        )}
+        <dt>Attempts</dt>
+        <dd>
+          {f.attempts}
+          {f.last_error ? ` (last error: ${f.last_error})` : ''}
+          {f.state === 'queued' && f.next_attempt_at ? `; next ${formatTime(f.next_attempt_at)}` : ''}
+        </dd>
+        {f.forwarded_at && (
+          <>
+            <dt>Forwarded</dt>
+            <dd>{formatTime(f.forwarded_at)}</dd>
+          </>
+        )}
+        <dt>Withheld</dt>
+        <dd class="mono">{f.withheld === null ? 'not decided yet' : withheld.length ? withheld.join(', ') : 'nothing'}</dd>
+      </dl>
+    </>
+  );
+}
+
+export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | null; forwarding?: ForwardingStatus | null }) {
   const { raw, processed: p } = props;
   const id = raw.crash_id;
   const a = raw.annotations;
@@ -150,6 +193,8 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
           )}
         </>
       )}
+
+      {props.forwarding && <Forwarding status={props.forwarding} />}
 
       <h2>Annotations</h2>
       <table class="annotations">
