@@ -2,7 +2,7 @@
 // `npm test`: makes sure the browsers the end-to-end tests drive are installed, then type-checks
 // and runs the whole suite. Browser tests never skip: without a browser they fail loudly.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const BROWSERS = [
   { name: 'Firefox ESR', paths: ['/usr/bin/firefox-esr', '/usr/bin/firefox'], apt: 'firefox-esr' },
@@ -29,4 +29,18 @@ const run = (cmd, args) => {
 };
 
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
-run('npx', ['vitest', 'run', ...process.argv.slice(2)]);
+
+// Vitest's own summary, plus a JSON report for the closing line CI tools read.
+const report = 'test-artifacts/vitest-report.json';
+mkdirSync('test-artifacts', { recursive: true });
+rmSync(report, { force: true });
+console.log(`test: npx vitest run ${process.argv.slice(2).join(' ')}`);
+const vitest = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+}
+process.exit(vitest.status ?? 1);
