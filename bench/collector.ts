@@ -41,12 +41,13 @@ const row = (name: string, r: LoadResult): string =>
 export async function benchCollector(log: (line: string) => void, seconds = 5): Promise<{ ratio: number }> {
   const { body, contentType } = multipartBody();
   const headers = { 'content-type': contentType };
-  log(`collector: a ${(body.length / 1024).toFixed(1)} KB JavaScript crash submission, 32 connections, ${seconds} s per run`);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+  log(`collector: a ${(body.length / 1024).toFixed(1)} KB JavaScript crash submission, ${connections} connections, ${seconds} s per run`);
 
   const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts']);
   let baseline: LoadResult;
   try {
-    baseline = await load(`${bare.url}/submit`, body, headers, { seconds, expect: /^CrashID=/ });
+    baseline = await load(`${bare.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=/ });
   } finally {
     await stop(bare.child);
   }
@@ -60,7 +61,7 @@ export async function benchCollector(log: (line: string) => void, seconds = 5): 
   });
   let collector: LoadResult;
   try {
-    collector = await load(`${receiver.url}/submit`, body, headers, { seconds, expect: /^CrashID=bp-/ });
+    collector = await load(`${receiver.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ });
   } finally {
     await stop(receiver.child);
     await rm(dataDir, { recursive: true, force: true });

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // The `socorrito` command. The sources are TypeScript run through tsx, so there is no build step
 // between a clone and a running receiver.
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
+// Crash writes, journal flushes and processing all wait on libuv's thread pool; with its default
+// of 4 threads, a few slow fsyncs would hold up every other file operation. Set before the pool
+// starts (it starts on first use), hence before any other import.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+const { fileURLToPath } = await import('node:url');
+const { register } = await import('tsx/esm/api');
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 const { main } = await import('../receiver/src/cli/main.ts');
 const code = await main(process.argv.slice(2));

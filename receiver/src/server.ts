@@ -90,7 +90,8 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     adminToken: token.token,
     throttler,
     version: readVersion(),
-    onAccepted: [(id, raw) => forwarder.accepted(id, raw), () => processing.processor.wake()],
+    // The processor is woken by storage.onStored below, once the crash is laid out and queued.
+    onAccepted: [(id, raw) => forwarder.accepted(id, raw)],
     processing,
     forwarding: { registry, forwarder },
     log,

@@ -13,6 +13,11 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** False when the rate is 0: no limit, nothing to track. */
+  get enabled(): boolean {
+    return this.perMinute > 0;
+  }
+
   /** Takes one token for `key`; returns 0 when allowed, else the seconds until one is back. */
   take(key: string): number {
     if (this.perMinute <= 0) return 0;

@@ -217,7 +217,7 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   #pump(): void {
-    while (this.#materializing < MATERIALIZE_CONCURRENCY && this.#toMaterialize.length) {
+    while (!this.#closed && this.#materializing < MATERIALIZE_CONCURRENCY && this.#toMaterialize.length) {
       const crashId = this.#toMaterialize.shift()!;
       this.#materializing++;
       void this.#materialize(crashId).finally(() => {
@@ -284,14 +284,19 @@ export class JournaledCrashStorage implements CrashStorage {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Stops accepting; waits for the last batch and lets laying out finish (bounded by the caller). */
+  /**
+   * Stops accepting, flushes the last batch, and lets the crashes being laid out right now
+   * finish. A backlog still waiting stays in the journal and is laid out on the next start, so
+   * a stop never waits for it.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#writes;
     await this.#flush.flush().catch(() => undefined);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    if (this.#toMaterialize.length || this.#materializing) await this.drained();
+    this.#toMaterialize.length = 0;
+    if (this.#materializing) await this.drained();
     await this.#file?.close();
     this.#file = null;
   }
