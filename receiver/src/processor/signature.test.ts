@@ -34,6 +34,31 @@ describe('signatures', () => {
     expect(signatureFunctionName(frame('test/</<'))).toBe('test');
   });
 
+  it("skips the custom Error subclass's constructor frame Firefox adds, so Firefox and Chrome agree", async () => {
+    const ctor = (fn: string, line: string, pre: string[]): ProcessedFrame => ({
+      ...frame(fn, 'app', `${fn === 'a' ? 'PaymentDeclinedError' : 'DeclinedPayment'}.constructor`),
+      original: { file: 'src/errors.js', line: 3, column: 5, function: `${fn === 'a' ? 'PaymentDeclinedError' : 'DeclinedPayment'}.constructor`, context: { pre, line, post: [] } },
+    });
+    const callers = [frame('b', 'app', 'authorize'), frame('c', 'app', 'pay')];
+    const pre = ['export class PaymentDeclinedError extends Error {', '  constructor(reason, amount) {'];
+    const firefox = await generateSignature({ errorType: 'PaymentDeclinedError', message: 'x', frames: [ctor('a', '    super(`declined`);', pre), ...callers], tuning });
+    const chrome = await generateSignature({ errorType: 'PaymentDeclinedError', message: 'x', frames: callers, tuning });
+    expect(firefox.signature).toBe('PaymentDeclinedError: authorize | pay');
+    expect(chrome.signature).toBe(firefox.signature);
+    expect(firefox.notes).toContain('error-constructor-frames: skipped "PaymentDeclinedError.constructor" (the error class\'s constructor, which V8 leaves out)');
+    // Unsymbolicated Firefox (`PaymentDeclinedError@`) and Chrome's `new X` name the class itself.
+    expect((await generateSignature({ errorType: 'PaymentDeclinedError', message: null, frames: [frame('PaymentDeclinedError'), ...callers], tuning })).signature).toBe(firefox.signature);
+    expect((await generateSignature({ errorType: 'PaymentDeclinedError', message: null, frames: [frame('new PaymentDeclinedError'), ...callers], tuning })).signature).toBe(firefox.signature);
+    // A subclass that keeps the name "Error" is found by its `super(` line in `class X extends Error`.
+    const plain = ['class DeclinedPayment extends Error {', '  constructor() {'];
+    expect((await generateSignature({ errorType: 'Error', message: null, frames: [ctor('z', '    super("declined");', plain), ...callers], tuning })).signature).toBe('Error: authorize | pay');
+    // Not an error class, or not at the `super(` line: the frame is where the bug is, and stays.
+    expect((await generateSignature({ errorType: 'TypeError', message: null, frames: [frame('new Cart'), ...callers], tuning })).signature).toBe('TypeError: Cart | authorize | pay');
+    expect((await generateSignature({ errorType: 'Error', message: null, frames: [ctor('z', '    this.check();', plain), ...callers], tuning })).signature).toBe('Error: DeclinedPayment.constructor | authorize | pay');
+    // Only innermost frames: an error class's constructor further out is a real caller.
+    expect((await generateSignature({ errorType: 'TypeError', message: null, frames: [frame('parse'), frame('ConfigError')], tuning })).signature).toBe('TypeError: parse | ConfigError');
+  });
+
   it('prefers app frames; keeps the library function the app called into; skips plumbing', async () => {
     const { signature } = await generateSignature({
       errorType: 'Error',

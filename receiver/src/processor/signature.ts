@@ -16,6 +16,8 @@ export interface SignatureContext {
   tuning: Tuning;
   /** Normalised error type, set by the first rule. */
   type: string;
+  /** Innermost frames the frames rule passes over: the error class's own constructor frames. */
+  skipFrames: number;
   /** Frame names chosen for the signature. */
   frameNames: string[];
   signature: string;
@@ -47,6 +49,27 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     },
   },
   {
+    // Firefox's stack starts inside the constructor of a custom Error subclass (the `super(...)`
+    // line); V8's starts at the `new`. Skipping those innermost frames gives the same bug one
+    // signature in both. The frames stay on the report; only the signature passes over them.
+    name: 'error-constructor-frames',
+    predicate: (ctx) => ctx.frames.length > 0,
+    action(ctx) {
+      let skip = 0;
+      const skipped: string[] = [];
+      for (const frame of ctx.frames) {
+        if (frame.category !== 'noise') {
+          if (!isErrorConstructorFrame(frame, ctx.type)) break;
+          skipped.push(signatureFunctionName(frame)!);
+        }
+        skip++;
+      }
+      if (skipped.length === 0) return;
+      ctx.skipFrames = skip;
+      ctx.notes.push(`error-constructor-frames: skipped ${skipped.map((n) => JSON.stringify(n)).join(', ')} (the error class's constructor, which V8 leaves out)`);
+    },
+  },
+  {
     // The first few meaningful frames: no noise, no plumbing; library frames only where they
     // are the code the app called into, not the framework that called the app.
     name: 'frames',
@@ -55,7 +78,7 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
       const names: string[] = [];
       let seenApp = false;
       let pendingLibrary: string | null = null;
-      for (const frame of ctx.frames) {
+      for (const frame of ctx.frames.slice(ctx.skipFrames)) {
         if (names.length >= MAX_SIGNATURE_FRAMES) break;
         if (frame.category === 'noise') continue;
         const name = signatureFunctionName(frame);
@@ -100,7 +123,7 @@ export async function generateSignature(input: {
   frames: readonly ProcessedFrame[];
   tuning: Tuning;
 }): Promise<{ signature: string; signature_id: string; notes: string[] }> {
-  const ctx: SignatureContext = { ...input, type: 'Error', frameNames: [], signature: '', notes: [] };
+  const ctx: SignatureContext = { ...input, type: 'Error', skipFrames: 0, frameNames: [], signature: '', notes: [] };
   await runRules(SIGNATURE_RULES, ctx);
   if (!ctx.signature) ctx.signature = ctx.type;
   return { signature: ctx.signature, signature_id: signatureId(ctx.signature), notes: ctx.notes };
@@ -133,6 +156,30 @@ export function signatureFunctionName(frame: ProcessedFrame): string | null {
     .trim();
   if (!name || name === '<anonymous>' || name === 'anonymous' || name === '?') return null;
   return name.length > 120 ? `${name.slice(0, 117)}...` : name;
+}
+
+/** An error class name as code spells it: `PaymentDeclinedError`, `QuotaExceededException`. */
+const ERROR_CLASS_NAME = /^[A-Z][\w$]*(?:Error|Exception)$/;
+
+/**
+ * Whether a frame is the constructor of the thrown error's own class, which Gecko and
+ * JavaScriptCore put on the stack and V8 leaves out. Only the innermost frames are asked.
+ * It is, when its function (normalised, `new X` -> `X`) is `X` or `X.constructor` and either
+ * X is the crash's error type or is named like an error class, or X's constructor is at a
+ * `super(` line of a `class X extends ...Error` seen in the frame's original source lines.
+ * A class that is not an error (`new Cart()` throwing a TypeError) never matches.
+ */
+export function isErrorConstructorFrame(frame: ProcessedFrame, errorType: string): boolean {
+  const name = signatureFunctionName(frame);
+  if (!name) return false;
+  const isConstructor = name.endsWith('.constructor');
+  const cls = name.replace(/\.constructor$/, '');
+  if (cls.includes('.')) return false;
+  if (cls === errorType || ERROR_CLASS_NAME.test(cls)) return true;
+  const context = frame.original?.context;
+  if (!isConstructor || !context || !/\bsuper\s*\(/.test(context.line)) return false;
+  const declaration = [...context.pre].reverse().find((l) => new RegExp(`\\bclass\\s+${cls.replace(/\$/g, '\\$')}\\b`).test(l));
+  return declaration !== undefined && /\bextends\s+[\w$.]*(?:Error|Exception)\b/.test(declaration);
 }
 
 /**
