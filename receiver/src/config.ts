@@ -5,6 +5,8 @@
  * checks that they match.
  */
 
+import { statSync } from 'node:fs';
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -73,6 +75,41 @@ function optionalStr(text: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
+function httpUrl(text: string): string | undefined {
+  if (text === '') return undefined;
+  const url = URL.parse(text);
+  if (!url || !/^https?:$/.test(url.protocol)) throw new Error(`expected an http(s) URL like https://crashes.example.com, got ${JSON.stringify(text)}`);
+  return text.replace(/\/+$/, '');
+}
+
+function existingPath(kind: 'file' | 'folder'): (text: string) => string | undefined {
+  return (text) => {
+    if (text === '') return undefined;
+    let stat;
+    try {
+      stat = statSync(text);
+    } catch {
+      throw new Error(`no such ${kind}: ${text}`);
+    }
+    if (kind === 'folder' ? !stat.isDirectory() : !stat.isFile()) throw new Error(`not a ${kind}: ${text}`);
+    return text;
+  };
+}
+
+function regexList(text: string): string[] {
+  const patterns = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad: string[] = [];
+  for (const p of patterns) {
+    try {
+      new RegExp(p, 'i');
+    } catch (err) {
+      bad.push(`${JSON.stringify(p)} (${(err as Error).message})`);
+    }
+  }
+  if (bad.length) throw new Error(`not regular expressions: ${bad.join(', ')}`);
+  return patterns;
+}
+
 function def<T>(o: OptionDef<T>): OptionDef<T> {
   return o;
 }
@@ -91,7 +128,7 @@ export const OPTIONS = {
   publicUrl: def({
     flag: 'public-url',
     default: undefined as string | undefined,
-    parse: optionalStr,
+    parse: httpUrl,
     doc: 'The URL people reach the receiver at, for links it prints (default: http://host:port).',
   }),
   maxBodyBytes: def({
@@ -135,7 +172,7 @@ export const OPTIONS = {
   throttleRules: def({
     flag: 'throttle-rules',
     default: undefined as string | undefined,
-    parse: optionalStr,
+    parse: existingPath('file'),
     doc: 'JSON file of throttle rules (see README); unset accepts everything.',
   }),
   forwardBySubmitUrl: def({
@@ -240,13 +277,13 @@ export const OPTIONS = {
   tuningDir: def({
     flag: 'tuning-dir',
     default: undefined as string | undefined,
-    parse: optionalStr,
+    parse: existingPath('folder'),
     doc: 'Folder with noise-urls.txt, library-urls.txt, irrelevant-frames.txt, message-rewrites.txt (default: receiver/data).',
   }),
   libraryUrlPatterns: def({
     flag: 'library-url-patterns',
     default: [] as string[],
-    parse: (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean),
+    parse: regexList,
     doc: 'Extra regular expressions (comma-separated) for library frames, besides library-urls.txt.',
   }),
 };

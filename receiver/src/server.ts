@@ -12,6 +12,8 @@ import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
 import { openProcessing, type Processing } from './processor/start.ts';
+import { TuningError } from './processor/tuning.ts';
+import { DataDirBusy, lockDataDir } from './storage/data-dir-lock.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
@@ -52,10 +54,56 @@ function readVersion(): { source: string; version: string; commit: string; build
   };
 }
 
+/**
+ * A reason the receiver cannot start that the operator can fix (a busy port, a bad rules file,
+ * another receiver on the data dir): `serve` prints it as one plain line, without a stack.
+ */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+const LISTEN_ADVICE: Record<string, string> = {
+  EADDRINUSE: 'the port is in use; choose another --port',
+  EACCES: 'not allowed; ports below 1024 need privileges, choose another --port',
+  EADDRNOTAVAIL: 'this machine has no such address; check --host',
+  ENOTFOUND: 'no such host; check --host',
+};
+
 /** Opens the data dir, builds the app and listens; used by `socorrito serve` and by tests. */
 export async function startReceiver(config: Config, deps: StartDeps = {}): Promise<RunningReceiver> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(config.dataDir);
+  let releaseDataDir: () => Promise<void>;
+  try {
+    releaseDataDir = await lockDataDir(dataDir);
+  } catch (err) {
+    if (err instanceof DataDirBusy) throw new StartupError(err.message, { cause: err });
+    throw new StartupError(`cannot use the data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return await startLocked(config, dataDir, log, deps, releaseDataDir);
+  } catch (err) {
+    await releaseDataDir();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: Config,
+  dataDir: string,
+  log: (line: string) => void,
+  deps: StartDeps,
+  releaseDataDir: () => Promise<void>,
+): Promise<RunningReceiver> {
+  let throttler: Throttler;
+  try {
+    throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
+  } catch (err) {
+    throw new StartupError(`--throttle-rules: ${(err as Error).message}`, { cause: err });
+  }
   const folders = new FsCrashStorage(dataDir, deps.fs);
   const { removedTemp } = await folders.open();
   if (removedTemp) log(`storage: removed ${removedTemp} unfinished temp entries left by a previous run`);
@@ -70,12 +118,17 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   if (replayed) log(`storage: replayed ${replayed} accepted crashes from the journal`);
   const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
   const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
-  const throttler = config.throttleRules ? await Throttler.fromFile(config.throttleRules) : new Throttler();
   const crashIndex = openIndexForServer(dataDir, storage, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too.
   forwarder.onDeleted((id) => crashIndex.index.remove(id));
   // The processor drains the queue in the background and tells the index of each crash.
-  const processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
+  let processing: Processing;
+  try {
+    processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
+  } catch (err) {
+    if (err instanceof TuningError) throw new StartupError(err.message, { cause: err });
+    throw err;
+  }
 
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
@@ -97,9 +150,13 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     log,
   });
 
-  const server: ServerType = await new Promise((resolveServer, rejectServer) => {
+  const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
     s.once('error', rejectServer);
+  }).catch((err: NodeJS.ErrnoException) => {
+    const advice = LISTEN_ADVICE[err.code ?? ''];
+    if (!advice) throw err;
+    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${advice} (${err.code})`, { cause: err });
   });
   processing.processor.start();
   storage.onStored(() => processing.processor.wake());
@@ -136,6 +193,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
             .then(() => storage.close())
             .catch((err: Error) => log(`storage: ${err.message}`))
             .then(() => crashIndex.close())
+            .then(releaseDataDir)
             .then(done, done);
         });
         closeIdle();

@@ -127,14 +127,56 @@ describe('socorrito submit', () => {
   });
 
   it('serve fails fast on invalid configuration, naming every problem', async () => {
-    const result = await run(process.execPath, [CLI, 'serve', '--port', 'eighty', '--max-body-bytes', 'lots'], {
-      env: { ...process.env, SOCORRITO_TRUST_PROXY: 'maybe' },
-    }).catch((e: { code: number; stderr: string }) => e);
+    const result = await run(
+      process.execPath,
+      [CLI, 'serve', '--port', 'eighty', '--max-body-bytes', 'lots', '--public-url', 'notaurl', '--throttle-rules', '/nonexistent/rules.json', '--tuning-dir', '/nonexistent', '--library-url-patterns', '(['],
+      { env: { ...process.env, SOCORRITO_TRUST_PROXY: 'maybe' } },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((result as { code: number }).code).toBe(2);
     const stderr = (result as { stderr: string }).stderr;
     expect(stderr).toMatch(/--port: expected a whole number/);
     expect(stderr).toMatch(/--max-body-bytes: expected a size/);
     expect(stderr).toMatch(/SOCORRITO_TRUST_PROXY: expected true or false/);
+    expect(stderr).toMatch(/--public-url: expected an http\(s\) URL/);
+    expect(stderr).toMatch(/--throttle-rules: no such file/);
+    expect(stderr).toMatch(/--tuning-dir: no such folder/);
+    expect(stderr).toMatch(/--library-url-patterns: not regular expressions/);
     expect(stderr).not.toMatch(/at .*\.ts:\d+/); // a usage error, not a stack
+  });
+
+  it('serve says plainly why it cannot start: a busy port, a busy data dir, a bad rules file', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const first = await spawnReceiver(dir.path);
+    cleanups.push(() => first.kill('SIGKILL'));
+    const port = new URL(first.url).port;
+    const fail = (args: string[]) => run(process.execPath, [CLI, 'serve', ...args]).catch((e: { code: number; stderr: string }) => e) as Promise<{ code: number; stderr: string }>;
+
+    const other = await tempDir();
+    cleanups.push(other.cleanup);
+    const busyPort = await fail(['--port', port, '--data-dir', other.path]);
+    expect(busyPort.code).toBe(1);
+    expect(busyPort.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is in use; choose another --port/);
+
+    const busyDir = await fail(['--port', '0', '--data-dir', dir.path]);
+    expect(busyDir.code).toBe(1);
+    expect(busyDir.stderr).toMatch(/another receiver \(\d+@.+\) is using .*; stop it first/);
+
+    const rules = join(other.path, 'rules.json');
+    await writeFile(rules, '[{"name": "x", "action": "explode"}]');
+    const badRules = await fail(['--port', '0', '--data-dir', other.path, '--throttle-rules', rules]);
+    expect(badRules.code).toBe(1);
+    expect(badRules.stderr).toMatch(/--throttle-rules: Invalid throttle rules:\s+rule 1: "action" must be accept, reject or sample/);
+    for (const r of [busyPort, busyDir, badRules]) expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+
+    // The first receiver is untouched and still serves.
+    expect((await fetch(`${first.url}/__heartbeat__`)).status).toBe(200);
+  });
+
+  it('every command prints its own help', async () => {
+    for (const command of ['serve', 'submit', 'upload-sourcemaps', 'reprocess', 'reindex', 'apps']) {
+      const { stdout } = await run(process.execPath, [CLI, command, '--help']);
+      expect(stdout, command).toMatch(new RegExp(`socorrito ${command}`));
+    }
   });
 });

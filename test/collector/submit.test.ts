@@ -75,6 +75,13 @@ describe('POST /submit', () => {
     expect(Buffer.compare(Buffer.from(stored!), dump)).toBe(0);
   });
 
+  it('answers 405 to anything but POST, without asking for a login', async () => {
+    const res = await fetch(`${r.url}/submit`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(await res.text()).toMatch(/^Discarded=method_not_allowed/);
+  });
+
   it('answers CORS preflight and sets Access-Control-Allow-Origin: *', async () => {
     const pre = await fetch(`${r.url}/submit`, {
       method: 'OPTIONS',
@@ -283,7 +290,7 @@ describe('rate limits and throttling', () => {
       for await (const id of r.storage.listCrashIds()) ids.push(id);
       expect(ids).toEqual([accepted.crashId!.slice(3)]);
       const stats = (await (await fetch(`${r.url}/api/stats`, { headers: AUTH })).json()) as { collector: { discarded: number; accepted: number } };
-      expect(stats.collector).toMatchObject({ discarded: 1, accepted: 1 });
+      expect(stats.collector).toMatchObject({ discarded: 1, discardedByRule: { no_test_builds: 1 }, accepted: 1 });
     } finally {
       await r.stop();
       await dir.cleanup();

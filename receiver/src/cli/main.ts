@@ -34,6 +34,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.err(`socorrito: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
   try {
     return await command.run(rest, io);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { ConfigError, describeConfig, loadConfig, OPTIONS } from '../config.ts';
-import { startReceiver } from '../server.ts';
+import { StartupError, startReceiver } from '../server.ts';
 import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
 
 export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]
@@ -17,14 +17,29 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
   io.out(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
-  const receiver = await startReceiver(config, { log: io.out });
+  let receiver;
+  try {
+    receiver = await startReceiver(config, { log: io.out });
+  } catch (err) {
+    if (err instanceof StartupError) {
+      io.err(`socorrito serve: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
   io.out(`socorrito: data in ${receiver.dataDir}`);
   io.out(`socorrito: listening on ${receiver.url}`);
   io.out(`socorrito: submit crashes to ${receiver.url}/submit`);
-  io.out(`socorrito: admin token ${receiver.adminToken} (from ${config.adminToken ? 'SOCORRITO_ADMIN_TOKEN' : `${receiver.dataDir}/admin-token`})`);
+  // A token the operator chose is theirs to know; only a generated one is printed, once per start.
+  const tokenText = config.adminToken ? 'the admin token you set' : `the token ${receiver.adminToken}`;
+  io.out(
+    config.adminToken
+      ? 'socorrito: admin token from --admin-token / SOCORRITO_ADMIN_TOKEN'
+      : `socorrito: admin token ${receiver.adminToken} (kept in ${receiver.dataDir}/admin-token)`,
+  );
   if (config.demo) {
     io.out('');
-    io.out('  Report pages  ' + `${receiver.url}/login  (log in with the token ${receiver.adminToken})`);
+    io.out('  Report pages  ' + `${receiver.url}/login  (log in with ${tokenText})`);
     io.out('  Demo app      ' + `${receiver.url}/demo/`);
     io.out('  Extension     npm run firefox   opens Firefox with the extension loaded and the demo app open;');
     io.out('                or build it (npm run build:extension) and in Firefox open about:debugging,');

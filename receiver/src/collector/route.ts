@@ -36,7 +36,9 @@ export interface CollectorOptions {
 /** What the collector has seen since start, for the stats endpoint and the log. */
 export interface CollectorStats {
   accepted: number;
+  /** Answered `Discarded=<rule>` by a throttle rule, in all and per rule. */
   discarded: number;
+  discardedByRule: Record<string, number>;
   rejected: Record<string, number>;
 }
 
@@ -52,7 +54,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
   const appLimiter = new RateLimiter(options.appRatePerMinute ?? 0);
   const now = options.now ?? (() => new Date());
   const log = options.log ?? (() => undefined);
-  const stats: CollectorStats = { accepted: 0, discarded: 0, rejected: {} };
+  const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
 
   // CORS by hand: every answer allows any origin, and the preflight says what a submission may
@@ -64,6 +66,11 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
       'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding',
       'Access-Control-Max-Age': '86400',
     }),
+  );
+
+  // Antenna answers anything but POST with 405; browsing to /submit should not ask for a login.
+  routes.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], '/submit', (c) =>
+    c.text('Discarded=method_not_allowed: submit crashes with POST multipart/form-data\n', 405, { Allow: 'POST, OPTIONS' }),
   );
 
   routes.post('/submit', async (c) => {
@@ -101,6 +108,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
       const decision = throttler.throttle(annotations);
       if (!decision.accept) {
         stats.discarded++;
+        stats.discardedByRule[decision.rule] = (stats.discardedByRule[decision.rule] ?? 0) + 1;
         return answer(200, `Discarded=${decision.rule}\n`);
       }
 
