@@ -31,13 +31,13 @@ describe('the built extension', () => {
     expect(report.summary.errors).toBe(0);
   });
 
-  it('has a Manifest V3 manifest that loads in Firefox 128+ and in Chromium', async () => {
+  it('has a Manifest V3 manifest that loads in Firefox 140+ and in Chromium', async () => {
     const manifest = JSON.parse(await readFile(join(dist, 'manifest.json'), 'utf8'));
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
     expect(manifest.manifest_version).toBe(3);
     expect(manifest.version).toBe(pkg.version);
     expect(manifest.browser_specific_settings.gecko.id).toMatch(/@/);
-    expect(manifest.browser_specific_settings.gecko.strict_min_version).toBe('128.0');
+    expect(manifest.browser_specific_settings.gecko.strict_min_version).toBe('140.0');
     // Firefox needs scripts, Chromium service_worker: both, pointing at the same bundle.
     expect(manifest.background.scripts).toEqual(['background.js']);
     expect(manifest.background.service_worker).toBe('background.js');
