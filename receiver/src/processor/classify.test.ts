@@ -20,6 +20,10 @@ describe('frame categories', () => {
     ['https://shop.example/static/vendor/jquery.js', undefined, 'library'],
     ['https://shop.example/static/app.js', 'webpack://shop/./node_modules/react-dom/cjs/react-dom.production.js', 'library'],
     ['https://static.partner.example/widget.js', undefined, 'library'],
+    ['https://shop.example/static/app.js', 'webpack/bootstrap', 'library'],
+    ['https://shop.example/static/app.js', 'webpack/runtime/jsonp chunk loading', 'library'],
+    ['https://shop.example/static/app.js', '(webpack)/buildin/global.js', 'library'],
+    ['https://shop.example/static/app.js', 'src/webpack-setup.ts', 'app'],
     ['https://shop.example/static/app.js', '../src/cart.ts', 'app'],
     ['https://shop.example/static/app.js', undefined, 'app'],
   ] as const)('%s (original %s) is %s', (url, file, category) => {

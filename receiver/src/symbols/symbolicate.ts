@@ -4,6 +4,7 @@ import type { ProcessedFrame } from '../storage/types.ts';
 import { ByteLruCache } from './cache.ts';
 import type { RemoteFetcher } from './remote.ts';
 import { indexScopes, type ScopeIndex } from './scope.ts';
+import { displaySourceName } from './source-name.ts';
 import { inlineSourceMap, scriptReferences, type SourceMapStore, type StoredFile } from './store.ts';
 import { fileKeysForUrl } from './validate.ts';
 
@@ -100,13 +101,14 @@ export class Symbolicator {
     const content = loaded.consumer.sourceContentFor(pos.source, true);
     const name = await this.#functionName(loaded, pos.source, pos.line, pos.column ?? 0, content, map, frame, notes);
     const original: NonNullable<ProcessedFrame['original']> = {
-      file: pos.source,
+      // `src/util.js`, not `../../src/util.js`: see displaySourceName for the exact rules.
+      file: displaySourceName(pos.source),
       line: pos.line,
       column: (pos.column ?? 0) + 1,
       function: name,
     };
     if (content !== null) original.context = contextLines(content, pos.line);
-    else notes.push(`the source map ${map.label} has no sourcesContent for ${pos.source}, so no context lines`);
+    else notes.push(`the source map ${map.label} has no sourcesContent for ${original.file}, so no context lines`);
     return { original, notes, map: map.label };
   }
 
