@@ -156,6 +156,15 @@ describe('POST /submit', () => {
         },
       ],
       [
+        'a WebAppGUID with a path in it',
+        400,
+        /malformed_invalid_guid/,
+        () => {
+          const m = multipart([{ name: 'WebAppGUID', value: '../../etc' }, { name: 'ProductName', value: 'Shop' }]);
+          return { body: m.body, headers: { 'content-type': m.contentType } };
+        },
+      ],
+      [
         'invalid UTF-8',
         400,
         /malformed_invalid_utf8/,

@@ -4,7 +4,8 @@ import { Hono } from 'hono';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { Annotation, formatSubmitResponse } from '../../../shared/src/protocol.ts';
 import type { CrashStorage, RawCrash } from '../storage/types.ts';
-import { SubmissionRejected } from './errors.ts';
+import { validateAppGuid } from '../symbols/validate.ts';
+import { SubmissionRejected, malformed } from './errors.ts';
 import { type SubmissionLimits, parseSubmission } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
@@ -97,7 +98,16 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
       const parsed = await parseSubmission(body, (name) => c.req.header(name), options.limits);
       const { annotations } = parsed;
 
-      const app = annotations[Annotation.WebAppGUID] || annotations[Annotation.ProductName] || 'unknown';
+      // The GUID names the app's source maps, index entry and forwarding: one rule for it everywhere.
+      const guid = annotations[Annotation.WebAppGUID];
+      if (guid !== undefined) {
+        try {
+          validateAppGuid(guid);
+        } catch (err) {
+          throw malformed('invalid_guid', `WebAppGUID ${JSON.stringify(guid.slice(0, 60))}: ${(err as Error).message}`);
+        }
+      }
+      const app = guid || annotations[Annotation.ProductName] || 'unknown';
       const appWait = appLimiter.enabled ? appLimiter.take(app) : 0;
       if (appWait) {
         throw new SubmissionRejected(429, 'app_rate_limited', `too many submissions for this app; retry in ${appWait}s`, {
