@@ -32,7 +32,8 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 const row = (name: string, r: LoadResult): string =>
-  `  ${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors}`;
+  `  ${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors}` +
+  (r.errors ? ` (${Object.entries(r.errorKinds).map(([k, n]) => `${n}× ${k}`).join('; ')})` : '');
 
 /**
  * Collector throughput: the durable collector against a bare Hono endpoint that only reads the

@@ -3,6 +3,8 @@ import { Agent, request } from 'node:http';
 export interface LoadResult {
   requests: number;
   errors: number;
+  /** Why requests failed: status code or error code, with counts. */
+  errorKinds: Record<string, number>;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -22,6 +24,11 @@ export async function load(
   const connections = options.connections ?? 32;
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
+  const errorKinds: Record<string, number> = {};
+  const failed = (kind: string): false => {
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    return false;
+  };
   const once = (): Promise<boolean> =>
     new Promise((resolve) => {
       const req = request(
@@ -30,10 +37,14 @@ export async function load(
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (d) => (text += d));
-          res.on('end', () => resolve(res.statusCode === 200 && (!options.expect || options.expect.test(text))));
+          res.on('end', () => {
+            if (res.statusCode !== 200) resolve(failed(`HTTP ${res.statusCode}: ${text.trim().slice(0, 80)}`));
+            else if (options.expect && !options.expect.test(text)) resolve(failed(`unexpected answer: ${text.trim().slice(0, 80)}`));
+            else resolve(true);
+          });
         },
       );
-      req.on('error', () => resolve(false));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(failed(err.code ?? err.message)));
       req.end(body);
     });
 
@@ -57,9 +68,10 @@ export async function load(
   };
 
   await phase(options.warmupSeconds ?? 1, false);
+  for (const kind of Object.keys(errorKinds)) delete errorKinds[kind]; // count the measured phase only
   const { latencies, errors, elapsed } = await phase(options.seconds ?? 5, true);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { requests: latencies.length, errors, perSecond: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  return { requests: latencies.length, errors, errorKinds, perSecond: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
 }
