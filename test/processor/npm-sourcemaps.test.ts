@@ -99,7 +99,7 @@ describe('minified bundles from npm packages', () => {
     for (const f of frames) {
       const s = await symbolicator.symbolicate(f, APP, RELEASE);
       const expected = consumer.originalPositionFor({ line: f.line!, column: f.column! - 1 });
-      expect(s.original).toMatchObject({ file: displaySourceName(expected.source), line: expected.line, column: expected.column! + 1 });
+      expect(s.original).toMatchObject({ file: displaySourceName(expected.source!), line: expected.line, column: expected.column! + 1 });
       expect(s.original!.context!.line.length).toBeGreaterThan(0);
       names.push(s.original!.function);
       atPosition.push(expected.name);
