@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
   app.route('/', staticRoutes());
   app.route('/', login.open);
-  app.use('*', requireAuth({ sessions, publicOrigin }));
+  app.use('*', requireAuth({ sessions, publicOrigin, uploadToken: config.uploadToken }));
   app.route('/', login.guarded);
   app.get('/api/stats', (c) => c.json({ collector: collector.stats }));
   app.route('/', crashApiRoutes(deps.storage));

@@ -125,6 +125,16 @@ export const OPTIONS = {
     secret: true,
     doc: 'Token for report pages and /api. Unset: made on first start, kept in <data-dir>/admin-token.',
   }),
+  uploadToken: def({
+    flag: 'upload-token',
+    default: undefined as string | undefined,
+    parse: (text: string) => {
+      if (text !== '' && text.length < 16) throw new Error('use at least 16 characters');
+      return text === '' ? undefined : text;
+    },
+    secret: true,
+    doc: 'A token for build machines that may only upload source maps and reprocess (unset: only the admin token).',
+  }),
   publicUrl: def({
     flag: 'public-url',
     default: undefined as string | undefined,

@@ -122,7 +122,15 @@ export function sameOriginRequest(c: Context, publicOrigin?: string): boolean {
 export interface RequireAuthOptions {
   sessions: Sessions;
   publicOrigin?: string;
+  /**
+   * A second, narrower token for build machines: it may upload and list source maps and ask
+   * for reprocessing, nothing else (no crash data, no settings).
+   */
+  uploadToken?: string;
 }
+
+/** What the upload token may do: `METHOD path`. */
+const UPLOAD_SCOPE = new Set(['POST /api/sourcemaps', 'GET /api/sourcemaps', 'POST /api/reprocess']);
 
 /**
  * Lets a request through with a valid `Authorization: Bearer <admin token>` or session cookie.
@@ -136,6 +144,13 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const given = bearerToken(header);
+      if (given && options.uploadToken && sameSecret(given, options.uploadToken)) {
+        if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
+          return c.json({ error: 'forbidden', message: 'the upload token may only upload source maps and reprocess; use the admin token' }, 403);
+        }
+        c.set('csrfToken', null);
+        return next();
+      }
       if (!given || !sessions.checkToken(given)) return unauthorized(c, isApi, 'wrong or malformed Authorization header');
       c.set('csrfToken', null);
       return next();

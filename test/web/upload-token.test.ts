@@ -1,0 +1,55 @@
+// The upload token: what a CI job gets so it can upload source maps without holding the key to
+// every crash.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { buildShop } from '../processor/build-app.ts';
+
+const run = promisify(execFile);
+const UPLOAD_TOKEN = 'ci-upload-token-0123456789';
+const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
+
+describe('the upload token', () => {
+  let r: TestReceiver;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    work = await tempDir('socorrito-upload-token-');
+    r = await startTestReceiver({ uploadToken: UPLOAD_TOKEN });
+  });
+  afterAll(async () => {
+    await r?.stop();
+    await work?.cleanup();
+  });
+
+  it('uploads source maps with upload-sourcemaps and lists them', async () => {
+    const shop = await buildShop(work.path, 'a');
+    const { stdout } = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', r.url, '--app', GUID, '--release', '1.0', '--url-prefix', '~/static/', shop.outDir], {
+      env: { ...process.env, SOCORRITO_TOKEN: UPLOAD_TOKEN },
+    });
+    expect(stdout).toMatch(/uploaded \d+ files to app/);
+    const list = await fetch(`${r.url}/api/sourcemaps?app=${GUID}`, { headers: { authorization: `Bearer ${UPLOAD_TOKEN}` } });
+    expect(list.status).toBe(200);
+  });
+
+  it('reads no crash data, pages or settings', async () => {
+    const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
+    const auth = { authorization: `Bearer ${UPLOAD_TOKEN}` };
+    for (const [method, path] of [
+      ['GET', `/api/crashes/${crashId}`],
+      ['GET', '/api/apps'],
+      ['GET', '/'],
+      ['GET', `/report/${crashId}`],
+      ['DELETE', `/api/sourcemaps?app=${GUID}&release=1.0`],
+      ['GET', '/api/forwarding/apps'],
+    ]) {
+      const res = await fetch(`${r.url}${path}`, { method, headers: auth });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(await res.text()).toMatch(/may only upload source maps/);
+    }
+    // The admin token still does everything, and a wrong token is still a 401.
+    expect((await fetch(`${r.url}/api/crashes/${crashId}`, { headers: { authorization: `Bearer ${r.adminToken}` } })).status).toBe(200);
+    expect((await fetch(`${r.url}/api/sourcemaps?app=${GUID}`, { headers: { authorization: 'Bearer ci-upload-token-wrong' } })).status).toBe(401);
+  });
+});
