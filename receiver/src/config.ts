@@ -240,6 +240,12 @@ export const OPTIONS = {
     doc: 'How long one forward may take (connect, send, answer) before it counts as a network error.',
   }),
   forwardConcurrency: def({ flag: 'forward-concurrency', default: 4, parse: int(1, 256), doc: 'Forwards in flight at once for registered apps, and as many again for URL mode.' }),
+  retentionDays: def({
+    flag: 'retention-days',
+    default: 0,
+    parse: int(0, 100_000),
+    doc: 'Delete crashes submitted more than this many days ago, checked hourly (0 keeps them forever).',
+  }),
   demo: def({
     flag: 'demo',
     default: false,

@@ -16,6 +16,7 @@ import { TuningError } from './processor/tuning.ts';
 import { DataDirBusy, lockDataDir } from './storage/data-dir-lock.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
+import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
 
@@ -35,6 +36,8 @@ export interface RunningReceiver {
   index: CrashIndex;
   /** Resolves once a background index rebuild started at open has finished. */
   indexRebuilt: Promise<void>;
+  /** Deletes crashes past --retention-days. */
+  retention: Retention;
   /** Stops taking connections and resolves when in-flight requests have finished. */
   close(): Promise<void>;
 }
@@ -130,6 +133,8 @@ async function startLocked(
     throw err;
   }
 
+  const retention = new Retention({ folders, days: config.retentionDays, onDeleted: (id) => crashIndex.index.remove(id), log });
+
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
   const { app } = createApp({
@@ -159,6 +164,7 @@ async function startLocked(
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${advice} (${err.code})`, { cause: err });
   });
   processing.processor.start();
+  retention.start();
   storage.onStored(() => processing.processor.wake());
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -178,6 +184,7 @@ async function startLocked(
     forwarder,
     registry,
     processing,
+    retention,
     close: () =>
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
@@ -188,8 +195,9 @@ async function startLocked(
           clearInterval(sweeper);
           // Crashes already answered are in the journal; laying them out finishes here or,
           // if the process is stopped first, on the next start.
-          void processing
-            .close()
+          void retention
+            .stop()
+            .then(() => processing.close())
             .then(() => storage.close())
             .catch((err: Error) => log(`storage: ${err.message}`))
             .then(() => crashIndex.close())
