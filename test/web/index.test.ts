@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CrashIndex, DAY_MS, NO_APP, SEARCH_SAMPLE_LIMIT } from '../../receiver/src/index/crash-index.ts';
+import { appKey, CrashIndex, DAY_MS, SEARCH_SAMPLE_LIMIT } from '../../receiver/src/index/crash-index.ts';
 import { rebuildIndex } from '../../receiver/src/index/rebuild.ts';
 import { SCHEMA_VERSION } from '../../receiver/src/index/schema.ts';
 import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
@@ -101,7 +101,8 @@ describe('crash index', () => {
     ]);
     expect(s.facets.app).toEqual([
       { value: APP_GUID, count: 56 },
-      { value: NO_APP, count: 1 },
+      // No WebAppGUID: the app is its ProductName's.
+      { value: appKey(null, 'Shop'), count: 1 },
     ]);
     expect(s.facets.browser_version).toEqual([{ value: 'Firefox 153.0', count: 57 }]);
     expect(s.reports.pages).toBe(2);
@@ -109,7 +110,7 @@ describe('crash index', () => {
     expect(times).toEqual([...times].sort().reverse());
     expect(s.reports.items).toHaveLength(50);
     expect(index.signature(id, { days: 28, page: 2 })!.reports.items).toHaveLength(7);
-    expect(index.signature(id, { days: 28, app: NO_APP })!.count).toBe(1);
+    expect(index.signature(id, { days: 28, app: 'product:Shop' })!.count).toBe(1);
     expect(index.signature('nope', { days: 28 })).toBeNull();
   });
 

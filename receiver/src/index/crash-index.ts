@@ -16,8 +16,31 @@ import {
   TRIGGERS_SQL,
 } from './schema.ts';
 
-/** The `app` of crashes that name no WebAppGUID (their page is `/apps/-`). */
+/** The `app` of crashes that name neither a WebAppGUID nor a ProductName (page `/apps/-`). */
 export const NO_APP = '-';
+/**
+ * Crashes with no WebAppGUID are grouped by their ProductName, as the app `product:<name>`.
+ * No GUID the collector accepts has a `:` or starts with `-` (symbols/validate.ts), so these
+ * keys never collide with a real app.
+ */
+export const PRODUCT_APP_PREFIX = 'product:';
+
+/**
+ * The key the index groups a crash's app by: its WebAppGUID; else `product:<ProductName>`;
+ * else `-` (unknown app). Stable: the same annotations always give the same key.
+ *
+ * @example appKey(null, 'Shop') // 'product:Shop'
+ */
+export function appKey(appGuid: string | null, product: string | null): string {
+  if (appGuid) return appGuid;
+  const name = product?.trim();
+  return name ? `${PRODUCT_APP_PREFIX}${name}` : NO_APP;
+}
+
+/** What an app key stands for, for pages and the API. */
+export function appKind(key: string): AppSummary['kind'] {
+  return key === NO_APP ? 'unknown' : key.startsWith(PRODUCT_APP_PREFIX) ? 'product' : 'guid';
+}
 export const DAY_MS = 86_400_000;
 /** Rows of top crashers shown unless asked for another number. */
 export const TOP_CRASHERS_LIMIT = 50;
@@ -44,8 +67,11 @@ export interface DayCount {
 }
 
 export interface AppSummary {
+  /** The app's key (see appKey): its WebAppGUID, `product:<ProductName>`, or `-`. Used in `/apps/<key>`. */
   guid: string;
   product: string;
+  /** `guid`: a WebAppGUID; `product`: crashes with no GUID, grouped by ProductName; `unknown`: neither. */
+  kind: 'guid' | 'product' | 'unknown';
   /** Crashes received in the last 24 hours. */
   count_24h: number;
   /** Crashes in the last 7 UTC days, today included. */
@@ -82,7 +108,7 @@ export interface Period {
 }
 
 export interface TopCrashersResult {
-  app: { guid: string; product: string };
+  app: { guid: string; product: string; kind: AppSummary['kind'] };
   version: string | null;
   period: Period;
   /** Most rows returned. */
@@ -206,8 +232,8 @@ export function indexRow(p: ProcessedCrash): IndexRow {
     crash_id: id,
     submitted_at: at,
     day: dayOf(at),
-    app: p.app_guid || NO_APP,
-    product: p.product ?? '',
+    app: appKey(p.app_guid, p.product),
+    product: p.product?.trim() ?? '',
     version: p.version ?? '',
     signature_id: p.signature_id,
     error_type: p.error_type ?? '',
@@ -509,6 +535,7 @@ export class CrashIndex {
       return {
         guid: app,
         product,
+        kind: appKind(app),
         count_24h: (since.get(app, nowMs - DAY_MS) as { n: number }).n,
         count_7d: days.filter((d) => d.day > today - 7).reduce((sum, d) => sum + d.n, 0),
         total: (total.get(app) as { n: number }).n,
@@ -519,9 +546,9 @@ export class CrashIndex {
   }
 
   /** The app's name, or null when the index has no crash of it. */
-  app(guid: string): { guid: string; product: string } | null {
+  app(guid: string): { guid: string; product: string; kind: AppSummary['kind'] } | null {
     const row = this.#db.prepare('SELECT app, product FROM apps WHERE app = ?').get(guid) as { app: string; product: string } | undefined;
-    return row ? { guid: row.app, product: row.product } : null;
+    return row ? { guid: row.app, product: row.product, kind: appKind(row.app) } : null;
   }
 
   /**

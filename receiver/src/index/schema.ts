@@ -8,7 +8,7 @@
  * Unknown values are stored as '' (not NULL) so they can be part of primary keys and facets.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Every facet the signature page and top crashers break crashes down by. */
 export const FACETS = ['version', 'browser', 'browser_version', 'os', 'url_path', 'mechanism'] as const;
@@ -24,7 +24,7 @@ CREATE TABLE crashes (
   crash_id TEXT NOT NULL,
   submitted_at INTEGER NOT NULL,   -- ms since the epoch
   day INTEGER NOT NULL,            -- UTC days since the epoch
-  app TEXT NOT NULL,               -- WebAppGUID, '-' when there is none
+  app TEXT NOT NULL,               -- appKey(): WebAppGUID, else 'product:<ProductName>', else '-'
   product TEXT NOT NULL,
   version TEXT NOT NULL,
   signature_id TEXT NOT NULL,

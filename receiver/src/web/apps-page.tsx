@@ -1,6 +1,6 @@
 import type { AppSummary } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
-import { formatCount, href } from './format.ts';
+import { appIdentity, appName, formatCount, href } from './format.ts';
 
 /** `/`: every app that has crashed, busiest first, Socorro's product list with numbers. */
 export function AppsPage(props: { apps: AppSummary[]; rebuilding: boolean }) {
@@ -26,14 +26,14 @@ export function AppsPage(props: { apps: AppSummary[]; rebuilding: boolean }) {
             {props.apps.map((a) => (
               <tr>
                 <td>
-                  <a href={href.app(a.guid)}>{a.product || '(unnamed app)'}</a>
+                  <a href={href.app(a.guid)}>{appName(a)}</a>
                 </td>
-                <td class="mono">{a.guid}</td>
+                <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
                 <td class="num">{formatCount(a.count_24h)}</td>
                 <td class="num">{formatCount(a.count_7d)}</td>
                 <td class="num">{formatCount(a.total)}</td>
                 <td>
-                  <Sparkline days={a.daily} label={a.product || a.guid} />
+                  <Sparkline days={a.daily} label={appName(a)} />
                 </td>
               </tr>
             ))}

@@ -1,4 +1,21 @@
 /** Small formatting helpers the pages share. Output is plain text; JSX escapes it. */
+import { NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
+
+/**
+ * An app as pages name it, from its index key and product: the product name; for crashes with
+ * neither WebAppGUID nor ProductName, "unknown app".
+ */
+export function appName(app: { guid: string; product: string }): string {
+  if (app.guid === NO_APP) return '(unknown app)';
+  return app.product || (app.guid.startsWith(PRODUCT_APP_PREFIX) ? app.guid.slice(PRODUCT_APP_PREFIX.length) : '(unnamed app)');
+}
+
+/** What identifies an app beside its name: its WebAppGUID, or why it has none. */
+export function appIdentity(key: string): string {
+  if (key === NO_APP) return 'no WebAppGUID or ProductName';
+  if (key.startsWith(PRODUCT_APP_PREFIX)) return 'no WebAppGUID: grouped by ProductName';
+  return key;
+}
 
 /** `2026-11-29 07:30 UTC` from an ISO time. */
 export function formatTime(isoTime: string | null | undefined): string {

@@ -6,6 +6,7 @@ import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
 import type { CrashIndex } from '../index/crash-index.ts';
 import type { CrashStorage } from '../storage/types.ts';
 import { AppsPage } from './apps-page.tsx';
+import { appName } from './format.ts';
 import type { AuthVariables } from './auth.ts';
 import { Layout } from './layout.tsx';
 import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
@@ -66,15 +67,15 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const guid = c.req.param('guid');
     const result = index.topCrashers(guid, topCrashersParams(get(c)));
     if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
-    return page(c, `Top crashers · ${result.app.product || guid}`, <TopCrashersPage result={result} />);
+    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} />);
   });
 
   routes.get('/signatures/:id', (c) => {
     const params = signatureParams(get(c));
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
-    const appName = params.app ? (index.app(params.app)?.product ?? null) : null;
-    return page(c, summary.signature, <SignaturePage summary={summary} appName={appName} />);
+    const app = params.app ? index.app(params.app) : null;
+    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} />);
   });
 
   routes.get('/report/:id', async (c) => {

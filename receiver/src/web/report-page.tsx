@@ -1,5 +1,6 @@
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
-import { formatBytes, formatTime, href } from './format.ts';
+import { appKey } from '../index/crash-index.ts';
+import { appName, formatBytes, formatTime, href } from './format.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 
 /** Annotations shown in their own blocks rather than the table's one-line cells. */
@@ -127,7 +128,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
       <p class="error-message" id="error-message">{message}</p>
       {p ? (
         <p>
-          Signature: <a class="sig" href={href.signature(p.signature_id, p.app_guid ? { app: p.app_guid } : {})}>{p.signature}</a>
+          Signature: <a class="sig" href={href.signature(p.signature_id, { app: appKey(p.app_guid, p.product) })}>{p.signature}</a>
         </p>
       ) : (
         <p class="notice">Not processed yet: the stack is not symbolicated and the crash has no signature. The annotations below are as received.</p>
@@ -146,7 +147,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         <dd>{formatTime(raw.submitted_at)}</dd>
         <dt>App</dt>
         <dd>
-          {p?.app_guid ? <a href={href.app(p.app_guid)}>{p.product ?? p.app_guid}</a> : (a.ProductName ?? '—')}{' '}
+          {p ? <a href={href.app(appKey(p.app_guid, p.product))}>{appName({ guid: appKey(p.app_guid, p.product), product: p.product ?? '' })}</a> : (a.ProductName ?? '—')}{' '}
           {(p?.version ?? a.Version) && <span>{p?.version ?? a.Version}</span>}
         </dd>
         <dt>Page</dt>

@@ -1,5 +1,5 @@
 import { type AppSummary, type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
-import { formatCount, href, valueLabel } from './format.ts';
+import { appName, formatCount, href, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import type { SearchForm } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
@@ -47,7 +47,7 @@ export function SearchPage(props: SearchPageProps) {
             <option value="">any app</option>
             {props.apps.map((a) => (
               <option value={a.guid} selected={a.guid === form.app}>
-                {a.product || a.guid}
+                {appName(a)}
               </option>
             ))}
           </select>
@@ -97,7 +97,7 @@ export function SearchPage(props: SearchPageProps) {
                           facet === 'signature'
                             ? (props.signatureTexts.get(v.value) ?? v.value)
                             : facet === 'app'
-                              ? (props.apps.find((a) => a.guid === v.value)?.product || v.value)
+                              ? appName(props.apps.find((a) => a.guid === v.value) ?? { guid: v.value, product: '' })
                               : valueLabel(v.value);
                         const link =
                           facet === 'signature'

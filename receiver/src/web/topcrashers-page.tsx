@@ -1,6 +1,6 @@
 import { type CountByValue, TOP_CRASHERS_LIMIT, type TopCrashersResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
-import { formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
+import { appIdentity, appName, formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
 import { TOP_CRASHER_DAYS } from './params.ts';
 
 /** The list lengths offered, as Socorro's Top 50 / 100 / 300. */
@@ -35,10 +35,10 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
   return (
     <>
       <h1>
-        Top crashers · {r.app.product || '(unnamed app)'}
+        Top crashers · {appName(r.app)}
         {r.version && ` ${r.version}`}
       </h1>
-      <p class="muted mono">{guid}</p>
+      <p class="muted mono">{appIdentity(guid)}</p>
       <nav class="tabs" aria-label="period">
         {TOP_CRASHER_DAYS.map((d) => (
           <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit })}>
