@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
+import type { CollectorStats } from './collector/route.ts';
 import { Throttler } from './collector/throttler.ts';
 import { buildDemo } from './demo/build.ts';
 import { uploadDemoSourcemaps } from './demo/upload.ts';
@@ -45,6 +46,8 @@ export interface RunningReceiver {
 export interface StartDeps {
   log?: (line: string) => void;
   fs?: JournalFs;
+  /** How often the collector's activity is logged (tests shorten it). */
+  activityLogMs?: number;
 }
 
 function readVersion(): { source: string; version: string; commit: string; build: string } {
@@ -137,7 +140,7 @@ async function startLocked(
 
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
-  const { app } = createApp({
+  const { app, collectorStats } = createApp({
     demo,
     config,
     storage,
@@ -165,6 +168,7 @@ async function startLocked(
   });
   processing.processor.start();
   retention.start();
+  const activity = logCollectorActivity(collectorStats, log, deps.activityLogMs);
   storage.onStored(() => processing.processor.wake());
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -193,6 +197,7 @@ async function startLocked(
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
+          clearInterval(activity);
           // Crashes already answered are in the journal; laying them out finishes here or,
           // if the process is stopped first, on the next start.
           void retention
@@ -208,3 +213,31 @@ async function startLocked(
       }).then(() => forwarder.stop()),
   };
 }
+
+/** How often the collector's activity is summed up in the log. */
+export const ACTIVITY_LOG_MS = 60_000;
+
+/**
+ * One log line a minute saying what the collector did, when it did anything: enough to see
+ * that crashes arrive and why some were turned away, without a line per request.
+ */
+function logCollectorActivity(stats: CollectorStats, log: (line: string) => void, everyMs = ACTIVITY_LOG_MS): NodeJS.Timeout {
+  const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+  let last = structuredClone(stats);
+  const timer = setInterval(() => {
+    const accepted = stats.accepted - last.accepted;
+    const discarded = stats.discarded - last.discarded;
+    const rejected = Object.fromEntries(
+      Object.entries(stats.rejected)
+        .map(([code, n]) => [code, n - (last.rejected[code] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    );
+    last = structuredClone(stats);
+    if (!accepted && !discarded && !total(rejected)) return;
+    const reasons = Object.entries(rejected).map(([code, n]) => `${code} ×${n}`).join(', ');
+    log(`collector: in the last minute ${accepted} accepted, ${discarded} discarded by throttle rules, ${total(rejected)} rejected${reasons ? ` (${reasons})` : ''}`);
+  }, everyMs);
+  timer.unref();
+  return timer;
+}
+

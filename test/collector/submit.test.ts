@@ -307,6 +307,23 @@ describe('rate limits and throttling', () => {
   });
 });
 
+describe('the log', () => {
+  it('sums up what the collector did, with reasons for what it turned away', async () => {
+    const r = await startTestReceiver({}, { activityLogMs: 150 });
+    try {
+      await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
+      await fetch(`${r.url}/submit`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } });
+      const deadline = Date.now() + 5_000;
+      while (!r.logs.some((l) => l.startsWith('collector:')) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(r.logs.find((l) => l.startsWith('collector:'))).toBe(
+        'collector: in the last minute 1 accepted, 0 discarded by throttle rules, 1 rejected (wrong_content_type ×1)',
+      );
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('full disk', () => {
   it('answers 503 with Retry-After, keeps what was accepted, and recovers when space is back', async () => {
     let free = 64 * 1024;
