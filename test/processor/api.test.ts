@@ -180,6 +180,37 @@ describe('source map API and map lookup', () => {
     expect(after.signature).toBe('TypeError: Cart.total');
   });
 
+  it('reprocess API: bp- crash IDs back in both forms, unknown IDs reported, bad bodies refused plainly', async () => {
+    const post = async (body: string, contentType = 'application/json'): Promise<{ status: number; body: any }> => {
+      const res = await fetch(`${receiver.url}/api/reprocess`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body });
+      return { status: res.status, body: await res.json() };
+    };
+    const id = await crash(receiver, '6.5', stackFor(script, `https://shop.example/static/${shop.script}`));
+    await waitProcessed(receiver.url, id);
+    const byApp = await post(JSON.stringify({ app: GUID, release: '6.5' }));
+    expect(id).toMatch(/^bp-/);
+    expect(byApp).toEqual({ status: 200, body: { queued: 1, crash_ids: [id] } });
+    // With or without the prefix, the same crash, answered with it.
+    const byId = await post(JSON.stringify({ crash_ids: [id, id.slice('bp-'.length)] }));
+    expect(byId).toEqual({ status: 200, body: { queued: 1, crash_ids: [id], unknown: [] } });
+    const absent = 'bp-00000000-0000-4000-8000-000000261129';
+    const some = await post(JSON.stringify({ crash_ids: [id, absent, 'not-a-crash-id'] }));
+    expect(some).toEqual({ status: 200, body: { queued: 1, crash_ids: [id], unknown: [absent, 'not-a-crash-id'] } });
+    const none = await post(JSON.stringify({ crash_ids: [absent] }));
+    expect(none).toEqual({ status: 404, body: { queued: 0, crash_ids: [], unknown: [absent] } });
+    for (const [body, type] of [['{"app": ', 'application/json'], ['app=x', 'text/plain'], ['[1, 2]', 'application/json'], ['null', 'application/json']]) {
+      const bad = await post(body!, type);
+      expect(bad.status, body).toBe(400);
+      expect(bad.body.error, body).toBe('bad_json');
+    }
+    expect((await post(JSON.stringify({ crash_ids: 'bp-x' }))).body.error).toBe('bad_crash_ids');
+    expect((await post('')).body.error).toBe('missing_app');
+    // Apps without a GUID are reprocessed by their index key, as the apps page names them.
+    const noGuid = await submitCrash(`${receiver.url}/submit`, { ProductName: 'No GUID Shop', JSErrorType: 'Error', JSErrorMessage: 'x', JSStack: 'f@https://a.example/a.js:1:1' }, []);
+    await waitProcessed(receiver.url, noGuid.crashId!);
+    expect(await post(JSON.stringify({ app: 'product:No GUID Shop' }))).toEqual({ status: 200, body: { queued: 1, crash_ids: [noGuid.crashId] } });
+  });
+
   it('fetches the script and map from an allowed origin when nothing was uploaded (off by default, loopback only when allowed)', async () => {
     const site = await serveStatic([shop.outDir]);
     const fetching = await startTestReceiver({ fetchSourcesFrom: [site.url], fetchAllowPrivate: true });
@@ -231,6 +262,20 @@ describe('source map API and map lookup', () => {
     const wrong = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'nope', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
     expect((wrong as { code: number }).code).toBe(1);
     expect((wrong as { stderr: string }).stderr).toMatch(/answered 401/);
+    // Nothing matched: a plain line and exit 1, not "queued 0 crashes".
+    const nothing = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--app', GUID, '--release', 'no-such-release']).catch((e: { code: number; stderr: string }) => e);
+    expect((nothing as { code: number }).code).toBe(1);
+    expect((nothing as { stderr: string }).stderr).toContain(`no stored crash of app ${GUID} release no-such-release; nothing to reprocess`);
+    const absent = 'bp-00000000-0000-4000-8000-000000261129';
+    const unknownId = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', absent]).catch((e: { code: number; stderr: string }) => e);
+    expect((unknownId as { code: number }).code).toBe(1);
+    expect((unknownId as { stderr: string }).stderr).toContain(`no stored crash with the ID ${absent}; nothing to reprocess`);
+    const partly = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id, '--crash', absent]).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect((partly as { code: number }).code).toBe(1);
+    expect((partly as { stdout: string }).stdout).toContain('queued 1 crashes');
+    expect((partly as { stderr: string }).stderr).toContain(`not stored here, not queued: ${absent}`);
     const usage = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
     expect((usage as { code: number }).code).toBe(2);
     expect((usage as { stderr: string }).stderr).toMatch(/missing --token .*--app, --release, one DIST_DIR/);

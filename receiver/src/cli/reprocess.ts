@@ -2,7 +2,15 @@ import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
 
 export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
   Processes again the crashes of an app (and release), e.g. after its source maps were uploaded
-  late. Token also from SOCORRITO_TOKEN.`;
+  late. GUID may also be an app key from the apps page (product:<ProductName>, - for unknown).
+  Exits 1 when nothing matched or a --crash ID is not stored. Token also from SOCORRITO_TOKEN.`;
+
+/** What `POST /api/reprocess` answers. */
+interface ReprocessAnswer {
+  queued?: number;
+  crash_ids?: string[];
+  unknown?: string[];
+}
 
 /** `socorrito reprocess`: asks a running receiver to queue crashes for processing again. */
 export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typeof fetch = fetch): Promise<number> {
@@ -30,11 +38,31 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
     return 1;
   }
   const text = await response.text();
-  if (!response.ok) {
+  const asked = values.crash?.length ? 'the crash IDs given' : `app ${values.app}${values.release ? ` release ${values.release}` : ''}`;
+  let answer: ReprocessAnswer | null = null;
+  try {
+    answer = JSON.parse(text) as ReprocessAnswer;
+  } catch {
+    // Not our receiver's JSON: reported below with the status.
+  }
+  const unknown = answer?.unknown ?? [];
+  if (response.status === 404 && values.crash?.length && unknown.length) {
+    io.err(`socorrito reprocess: no stored crash with ${unknown.length === 1 ? 'the ID' : 'any of the IDs'} ${unknown.join(', ')}; nothing to reprocess`);
+    return 1;
+  }
+  if (!response.ok || typeof answer?.queued !== 'number') {
     io.err(`socorrito reprocess: ${endpoint} answered ${response.status}: ${text.slice(0, 300)}`);
     return 1;
   }
-  const { queued } = JSON.parse(text) as { queued: number };
-  io.out(`queued ${queued} crashes for processing${values.app ? ` (app ${values.app}${values.release ? ` release ${values.release}` : ''})` : ''}`);
+  if (answer.queued === 0) {
+    io.err(`socorrito reprocess: no stored crash of ${asked}; nothing to reprocess`);
+    return 1;
+  }
+  io.out(`queued ${answer.queued} crashes for processing${values.crash?.length ? '' : ` (${asked})`}`);
+  if (unknown.length) {
+    // Some IDs were queued; the others are named so a typo does not pass unnoticed.
+    io.err(`socorrito reprocess: not stored here, not queued: ${unknown.join(', ')}`);
+    return 1;
+  }
   return 0;
 }

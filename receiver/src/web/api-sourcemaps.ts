@@ -1,8 +1,15 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { CRASH_ID_PREFIX, normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { appKey, NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
 import type { CrashStorage, WorkQueue } from '../storage/types.ts';
 import type { SourceMapStore, UploadFile } from '../symbols/store.ts';
 import { InvalidSymbolsInput, validateAppGuid, validateRelease } from '../symbols/validate.ts';
+
+/** Crash IDs one `POST /api/reprocess` may name. */
+export const MAX_REPROCESS_IDS = 10_000;
+/** Crash IDs listed back when reprocessing a whole app (all are queued). */
+const MAX_LISTED_IDS = 1000;
 
 export interface SourcemapApiOptions {
   store: SourceMapStore;
@@ -23,7 +30,10 @@ export interface SourcemapApiOptions {
  * - `GET /api/sourcemaps?app=&release=`: releases and their files.
  * - `DELETE /api/sourcemaps?app=&release=[&url=]`: a release, or one file of it.
  * - `POST /api/reprocess` (JSON or query): `{ app, release? }` or `{ crash_ids: [...] }`;
- *   queues the matching crashes for processing again.
+ *   queues the matching crashes for processing again. `app` is a WebAppGUID or an index app
+ *   key (`product:<name>`, `-`). Answers `{ queued, crash_ids: ["bp-…"] }`, plus `unknown`
+ *   (IDs not stored here) for `crash_ids`, which is 404 when none is known. A body that is
+ *   not a JSON object is 400 `bad_json`.
  */
 export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono {
   const routes = new Hono();
@@ -80,30 +90,52 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono {
   });
 
   routes.post('/api/reprocess', async (c) => {
+    const text = await c.req.text();
     let body: { app?: unknown; release?: unknown; crash_ids?: unknown } = {};
-    if (/json/i.test(c.req.header('content-type') ?? '')) {
+    if (text.trim() !== '') {
       try {
-        body = (await c.req.json()) as typeof body;
+        body = JSON.parse(text) as typeof body;
       } catch {
-        return c.json({ error: 'malformed', message: 'body is not JSON' }, 400);
+        return c.json({ error: 'bad_json', message: 'the body is not JSON; send {"app": ..., "release": ...} or {"crash_ids": [...]}' }, 400);
       }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        return c.json({ error: 'bad_json', message: 'the body must be a JSON object: {"app": ..., "release": ...} or {"crash_ids": [...]}' }, 400);
+      }
+    }
+    if (body.crash_ids !== undefined) {
+      if (!Array.isArray(body.crash_ids) || body.crash_ids.length === 0 || !body.crash_ids.every((id) => typeof id === 'string')) {
+        return c.json({ error: 'bad_crash_ids', message: 'crash_ids must be a non-empty list of crash IDs (bp-<uuid>)' }, 400);
+      }
+      if (body.crash_ids.length > MAX_REPROCESS_IDS) {
+        return c.json({ error: 'too_many_crash_ids', message: `at most ${MAX_REPROCESS_IDS} crash IDs per request` }, 400);
+      }
+      const ids: string[] = [];
+      const unknown: string[] = [];
+      for (const given of body.crash_ids as string[]) {
+        const id = normalizeCrashId(given.trim());
+        if (id && (await options.storage.getRaw(id).catch(() => null))) {
+          if (!ids.includes(id)) ids.push(id);
+        } else unknown.push(given.slice(0, 100));
+      }
+      for (const id of ids) await options.queue.enqueue(id);
+      if (ids.length) options.wake();
+      return c.json({ queued: ids.length, crash_ids: ids.map((id) => `${CRASH_ID_PREFIX}${id}`), unknown }, ids.length ? 200 : 404);
     }
     const app = typeof body.app === 'string' ? body.app : c.req.query('app');
     const release = typeof body.release === 'string' ? body.release : c.req.query('release');
+    // The index's keys for apps without a GUID (`product:<name>`, `-`) select crashes too.
+    if (app !== NO_APP && !app?.startsWith(PRODUCT_APP_PREFIX)) validateAppGuid(app);
+    if (release) validateRelease(release);
     const ids: string[] = [];
-    if (Array.isArray(body.crash_ids)) {
-      for (const id of body.crash_ids) if (typeof id === 'string' && (await options.storage.getRaw(id).catch(() => null))) ids.push(id);
-    } else {
-      validateAppGuid(app);
-      if (release) validateRelease(release);
-      for await (const id of options.storage.listCrashIds()) {
-        const raw = await options.storage.getRaw(id).catch(() => null);
-        if (raw && raw.annotations.WebAppGUID === app && (!release || raw.annotations.Version === release)) ids.push(id);
-      }
+    for await (const id of options.storage.listCrashIds()) {
+      const raw = await options.storage.getRaw(id).catch(() => null);
+      if (!raw) continue;
+      const a = raw.annotations;
+      if (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release)) ids.push(id);
     }
     for (const id of ids) await options.queue.enqueue(id);
-    options.wake();
-    return c.json({ queued: ids.length, crash_ids: ids.slice(0, 1000) });
+    if (ids.length) options.wake();
+    return c.json({ queued: ids.length, crash_ids: ids.slice(0, MAX_LISTED_IDS).map((id) => `${CRASH_ID_PREFIX}${id}`) });
   });
 
   return routes;
