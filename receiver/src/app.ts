@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type AcceptedListener, collectorRoutes, type CollectorStats } from './collector/route.ts';
+import type { SubmissionActivity } from './collector/activity.ts';
 import type { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
 import type { Forwarder } from './forwarder/forwarder.ts';
@@ -36,6 +37,8 @@ export interface AppDeps {
   forwarding?: { registry: AppRegistry; forwarder: Forwarder };
   /** The background processor and source map store (issue 3); their API is mounted when given. */
   processing?: Processing;
+  /** Marked by the collector at every submission (background work yields to bursts). */
+  activity?: SubmissionActivity;
   /** The built demo app, served at /demo/ when given. */
   demo?: BuiltDemo;
   log: (line: string) => void;
@@ -54,6 +57,7 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
     trustProxy: config.trustProxy,
     onAccepted: deps.onAccepted,
     log: deps.log,
+    activity: deps.activity,
   });
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version }));

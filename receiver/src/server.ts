@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { SubmissionActivity } from './collector/activity.ts';
 import type { CollectorStats } from './collector/route.ts';
 import { Throttler } from './collector/throttler.ts';
 import { buildDemo } from './demo/build.ts';
@@ -119,7 +120,11 @@ async function startLocked(
   // a group-committed fdatasync, then laid out as folders and queued in the background.
   // `storage.onStored(listener)` is told of each crash once its folder and queue entry exist
   // (the processor wakes up there).
-  const storage = new JournaledCrashStorage({ dataDir, folders, queue, fs: deps.fs, log });
+  // Laying crashes out and processing them share the event loop with the collector; they step
+  // aside while it takes a burst (bounded in time and memory; see collector/activity.ts).
+  const activity = new SubmissionActivity();
+  const yieldTo = (): boolean => activity.busy();
+  const storage = new JournaledCrashStorage({ dataDir, folders, queue, fs: deps.fs, log, yieldTo });
   const { replayed } = await storage.open();
   if (replayed) log(`storage: replayed ${replayed} accepted crashes from the journal`);
   const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
@@ -130,7 +135,7 @@ async function startLocked(
   // The processor drains the queue in the background and tells the index of each crash.
   let processing: Processing;
   try {
-    processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p) });
+    processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p), yieldTo });
   } catch (err) {
     if (err instanceof TuningError) throw new StartupError(err.message, { cause: err });
     throw err;
@@ -141,6 +146,7 @@ async function startLocked(
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
   const { app, collectorStats } = createApp({
+    activity,
     demo,
     config,
     storage,
@@ -168,7 +174,7 @@ async function startLocked(
   });
   processing.processor.start();
   retention.start();
-  const activity = logCollectorActivity(collectorStats, log, deps.activityLogMs);
+  const activityLog = logCollectorActivity(collectorStats, log, deps.activityLogMs);
   storage.onStored(() => processing.processor.wake());
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -197,7 +203,7 @@ async function startLocked(
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
-          clearInterval(activity);
+          clearInterval(activityLog);
           // Crashes already answered are in the journal; laying them out finishes here or,
           // if the process is stopped first, on the next start.
           void retention

@@ -5,6 +5,7 @@ import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { Annotation, formatSubmitResponse } from '../../../shared/src/protocol.ts';
 import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { validateAppGuid } from '../symbols/validate.ts';
+import type { SubmissionActivity } from './activity.ts';
 import { SubmissionRejected, malformed } from './errors.ts';
 import { type SubmissionLimits, parseSubmission } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -32,6 +33,8 @@ export interface CollectorOptions {
   /** Told about each accepted crash once it is durable; several listeners run together. */
   onAccepted?: AcceptedListener | AcceptedListener[];
   log?: (line: string) => void;
+  /** Marked at every submission, so background work can step aside during a burst. */
+  activity?: SubmissionActivity;
 }
 
 /** What the collector has seen since start, for the stats endpoint and the log. */
@@ -75,6 +78,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
   );
 
   routes.post('/submit', async (c) => {
+    options.activity?.mark();
     const answer = (status: number, text: string, headers: Record<string, string> = {}): Response =>
       c.text(text, status as 200, { 'Access-Control-Allow-Origin': '*', ...headers });
     const reject = (err: SubmissionRejected): Response => {

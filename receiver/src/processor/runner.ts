@@ -4,6 +4,7 @@ import { errorName } from './pipeline.ts';
 import { emptyProcessedCrash, processCrash } from './process-crash.ts';
 import type { Tuning } from './tuning.ts';
 import { CrashNotFound } from '../storage/fs-storage.ts';
+import { yieldWhileBusy } from '../collector/activity.ts';
 
 /** Times a crash whose processing threw is tried before it is saved with `processing_error`. */
 export const MAX_PROCESSING_ATTEMPTS = 3;
@@ -30,6 +31,8 @@ export interface ProcessorOptions {
   log?: (line: string) => void;
   now?: () => Date;
   idlePollMs?: number;
+  /** True while the collector is taking a burst of submissions: processing steps aside. */
+  yieldTo?: () => boolean;
 }
 
 export interface ProcessorStats {
@@ -54,6 +57,7 @@ export class BackgroundProcessor {
   #woken = false;
   #wokenAt = 0;
   #idleWaiters: (() => void)[] = [];
+  #lastProgress = performance.now();
 
   constructor(private readonly options: ProcessorOptions) {
     this.#log = options.log ?? (() => undefined);
@@ -123,7 +127,9 @@ export class BackgroundProcessor {
       let progressed = false;
       for (const id of ids) {
         if (!this.#running) break;
+        await yieldWhileBusy(this.options.yieldTo, this.#lastProgress);
         progressed = (await this.#attempt(id)) || progressed;
+        this.#lastProgress = performance.now();
         // Let the event loop serve requests between crashes.
         await new Promise((r) => setImmediate(r));
       }

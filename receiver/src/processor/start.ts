@@ -28,6 +28,7 @@ export async function openProcessing(
     queue: WorkQueue;
     log: (line: string) => void;
     onProcessed?: (processed: ProcessedCrash, raw: RawCrash) => void | Promise<void>;
+    yieldTo?: () => boolean;
   },
 ): Promise<Processing> {
   const tuning = loadTuning(config.tuningDir ?? DEFAULT_TUNING_DIR, config.libraryUrlPatterns);
@@ -51,6 +52,7 @@ export async function openProcessing(
     tuning,
     onProcessed: deps.onProcessed,
     log: deps.log,
+    yieldTo: deps.yieldTo,
   });
   return {
     store,
