@@ -240,6 +240,12 @@ export const OPTIONS = {
     doc: 'How long one forward may take (connect, send, answer) before it counts as a network error.',
   }),
   forwardConcurrency: def({ flag: 'forward-concurrency', default: 4, parse: int(1, 256), doc: 'Forwards in flight at once for registered apps, and as many again for URL mode.' }),
+  webhookUrl: def({
+    flag: 'webhook-url',
+    default: undefined as string | undefined,
+    parse: httpUrl,
+    doc: 'POST a JSON event here when a crash signature is seen for the first time (its `text` field suits Slack or Mattermost).',
+  }),
   retentionDays: def({
     flag: 'retention-days',
     default: 0,

@@ -21,6 +21,8 @@ import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
+import { NewSignatureWebhook } from './notify/webhook.ts';
+import type { ProcessedCrash } from './storage/types.ts';
 
 export interface RunningReceiver {
   url: string;
@@ -133,9 +135,16 @@ async function startLocked(
   // An app that keeps no copy on the master: its forwarded crashes leave the index too.
   forwarder.onDeleted((id) => crashIndex.index.remove(id));
   // The processor drains the queue in the background and tells the index of each crash.
+  let receiverUrl = config.publicUrl ?? '';
+  const webhook = config.webhookUrl ? new NewSignatureWebhook({ url: config.webhookUrl, receiverUrl: () => receiverUrl, log }) : null;
+  const indexProcessed = (p: ProcessedCrash): void => {
+    const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
+    crashIndex.index.upsert(p);
+    if (isNew) webhook.notify(p);
+  };
   let processing: Processing;
   try {
-    processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: (p) => crashIndex.index.upsert(p), yieldTo });
+    processing = await openProcessing(config, { dataDir, tmpDir: folders.tmpDir, storage, queue, log, onProcessed: indexProcessed, yieldTo });
   } catch (err) {
     if (err instanceof TuningError) throw new StartupError(err.message, { cause: err });
     throw err;
@@ -179,6 +188,7 @@ async function startLocked(
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = config.publicUrl ?? `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  receiverUrl = url;
   // The demo's source maps go in the way a user's do: upload-sourcemaps over HTTP.
   if (demo) await uploadDemoSourcemaps(demo, url, token.token, log);
 

@@ -437,6 +437,11 @@ export class CrashIndex {
     })();
   }
 
+  /** Whether any crash with this signature was ever indexed (new-signature alerts ask). */
+  hasSignature(signatureId: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM signatures WHERE signature_id = ?').get(signatureId) !== undefined;
+  }
+
   remove(crashId: string): void {
     const id = normalizeCrashId(crashId);
     if (id) this.#deleteById.run(id);

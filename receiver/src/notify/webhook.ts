@@ -1,0 +1,83 @@
+import type { ProcessedCrash } from '../storage/types.ts';
+
+/** How long one webhook call may take. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Waits between tries of a failed call; after the last, the failure is logged and dropped. */
+export const WEBHOOK_RETRY_MS = [1_000, 10_000, 60_000];
+
+export interface WebhookOptions {
+  url: string;
+  /** Where the receiver's pages are, for links in the message. */
+  receiverUrl: () => string;
+  log: (line: string) => void;
+  fetch?: typeof fetch;
+  retryMs?: number[];
+}
+
+/** What the webhook receives: a Slack/Mattermost-style `text`, and the facts as fields. */
+export interface NewSignatureEvent {
+  event: 'new_signature';
+  text: string;
+  signature: string;
+  signature_id: string;
+  app: string | null;
+  product: string | null;
+  version: string | null;
+  error_type: string | null;
+  crash_id: string;
+  signature_url: string;
+  report_url: string;
+  submitted_at: string;
+}
+
+/**
+ * Tells a chat or an alerting system when a crash signature is seen for the first time, the way
+ * Sentry alerts on a new issue. Best effort: a few retries, then a log line; it never holds up
+ * processing.
+ */
+export class NewSignatureWebhook {
+  constructor(private readonly options: WebhookOptions) {}
+
+  notify(processed: ProcessedCrash): void {
+    const base = this.options.receiverUrl().replace(/\/$/, '');
+    const event: NewSignatureEvent = {
+      event: 'new_signature',
+      text: `New crash signature${processed.product ? ` in ${processed.product}${processed.version ? ` ${processed.version}` : ''}` : ''}: ${processed.signature} — ${base}/signatures/${processed.signature_id}`,
+      signature: processed.signature,
+      signature_id: processed.signature_id,
+      app: processed.app_guid,
+      product: processed.product,
+      version: processed.version,
+      error_type: processed.error_type,
+      crash_id: `bp-${processed.crash_id}`,
+      signature_url: `${base}/signatures/${processed.signature_id}`,
+      report_url: `${base}/report/bp-${processed.crash_id}`,
+      submitted_at: processed.submitted_at,
+    };
+    void this.#send(event);
+  }
+
+  async #send(event: NewSignatureEvent): Promise<void> {
+    const waits = this.options.retryMs ?? WEBHOOK_RETRY_MS;
+    let problem = '';
+    for (let attempt = 0; attempt <= waits.length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, waits[attempt - 1]).unref());
+      try {
+        const response = await (this.options.fetch ?? fetch)(this.options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(event),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        });
+        await response.body?.cancel();
+        if (response.ok) return;
+        problem = `answered ${response.status}`;
+        if (response.status < 500 && response.status !== 429) break; // the hook refuses it: retrying will not help
+      } catch (err) {
+        problem = String((err as Error).cause ?? (err as Error).message);
+      }
+    }
+    this.options.log(`webhook: could not tell ${this.options.url} about new signature ${event.signature_id}: ${problem}`);
+  }
+}
