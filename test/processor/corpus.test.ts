@@ -31,7 +31,13 @@ const UNKNOWN = new Set(['?', '<unknown>', '', null, undefined]);
 const fn = (f: string | null | undefined): string | null | undefined => (UNKNOWN.has(f) ? '?' : f);
 
 function groups(): Map<string, Entry[]> {
-  const entries = JSON.parse(readFileSync(CORPUS, 'utf8')) as Entry[];
+  let text: string;
+  try {
+    text = readFileSync(CORPUS, 'utf8');
+  } catch (err) {
+    throw new Error(`This test reads the shared corpus ${CORPUS}, which sits beside the checkout (shared/ next to the repository folder): ${(err as Error).message}`);
+  }
+  const entries = JSON.parse(text) as Entry[];
   const out = new Map<string, Entry[]>();
   for (const e of entries) {
     if (!BROWSERS.has(e.browser) || !e.expected_complete) continue;

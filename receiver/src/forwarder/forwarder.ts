@@ -68,6 +68,8 @@ interface Slot {
   running: boolean;
   /** Waiting for its destination to come back (not in the heap). */
   parked: boolean;
+  /** The operator asked for a retry while an attempt was running: retry as soon as it ends. */
+  retryNow?: { gate: Gate | null };
 }
 
 /**
@@ -235,7 +237,8 @@ export class Forwarder {
       const app = slot.entry.mode === 'registry' ? await this.#d.registry.lookup(slot.entry.app_guid ?? '') : null;
       const gate = this.#gateOf(slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url);
       if (gate && !gate.probing) gate.blockedUntil = 0;
-      if (!slot.running) this.#reschedule(slot, this.#now());
+      if (slot.running) slot.retryNow = { gate }; // the attempt under way would reschedule it later
+      else this.#reschedule(slot, this.#now());
       this.#pump();
       return true;
     }
@@ -284,6 +287,13 @@ export class Forwarder {
           .finally(() => {
             slot.running = false;
             lane.busy--;
+            if (slot.retryNow) {
+              // The attempt that just failed blocked its destination again; the operator's word wins.
+              const { gate } = slot.retryNow;
+              slot.retryNow = undefined;
+              if (gate && !gate.probing) gate.blockedUntil = 0;
+              if (this.#slots.get(slot.entry.crash_id) === slot && !slot.parked) slot.nextAt = this.#now();
+            }
             // A node for this slot popped while it ran was skipped: put it back.
             if (this.#slots.get(slot.entry.crash_id) === slot && !slot.parked) lane.heap.push(slot.nextAt, slot.entry.crash_id);
             this.#running.delete(run);
