@@ -1,6 +1,7 @@
-// `npm run bench [collector|symbolication|index]`: the benchmarks, each reported against a
+// `npm run bench [collector|symbolication|index|hook]`: the benchmarks, each reported against a
 // baseline measured in the same run, never as a pass/fail timing.
 import { benchCollector } from './collector.ts';
+import { benchHook } from './hook.ts';
 import { benchIndex } from './index.ts';
 import { benchSymbolication } from './symbolication.ts';
 
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   collector: () => benchCollector(log, seconds),
   symbolication: () => benchSymbolication(log, seconds),
   index: () => benchIndex(log),
+  hook: () => benchHook(log),
 };
 
 if (only && !BENCHES[only]) {
