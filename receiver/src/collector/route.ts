@@ -12,9 +12,9 @@ import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
 
 /**
- * Told about an accepted crash once it is durable, before the client is answered: the processor
- * wakes up, the forwarder puts it in its outbox. A listener that fails is logged and the crash
- * stays accepted (it is on disk).
+ * Told about an accepted crash once it is durable, before the client is answered (the forwarder
+ * puts it in its outbox). A listener that fails is logged and the crash stays accepted (it is on
+ * disk).
  */
 export type AcceptedListener = (crashId: string, raw: RawCrash) => void | Promise<void>;
 
@@ -49,8 +49,9 @@ export interface CollectorStats {
 type Bindings = { incoming?: IncomingMessage };
 
 /**
- * `POST /submit`: Antenna's breakpad resource for JavaScript crashes. Parses while the body
- * streams in, throttles, saves durably, queues for processing, then answers `CrashID=bp-…`.
+ * `POST /submit`: Antenna's breakpad resource for JavaScript crashes. Reads the body within its
+ * limits as it streams in, parses it, rate-limits and throttles, saves it durably (and so queues
+ * it for processing), then answers `CrashID=bp-…`.
  */
 export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bindings: Bindings }>; stats: CollectorStats } {
   const throttler = options.throttler ?? new Throttler();
