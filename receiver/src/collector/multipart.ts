@@ -69,7 +69,12 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
   }
 }
 
+/** The header nearly every field part has, parsed without splitting lines. */
+const SIMPLE_FIELD_HEADER = /^content-disposition:[ \t]*form-data;[ \t]*name="([^"\\%\r\n]*)"$/i;
+
 function parsePartHeaders(text: string): Omit<MultipartPart, 'data'> {
+  const simple = SIMPLE_FIELD_HEADER.exec(text);
+  if (simple) return { name: simple[1]! };
   let disposition: string | undefined;
   let contentType: string | undefined;
   for (const line of text.split(CRLF.toString())) {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ANNOTATION_NAME_PATTERN, type Annotations, EXTRA_FIELD } from '../../../shared/src/protocol.ts';
@@ -23,8 +24,6 @@ export interface ParsedSubmission {
   files: Map<string, ParsedFile>;
   contentEncoding: 'gzip' | 'identity';
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Checks the headers of a submission before any of its body is read: content type, boundary,
@@ -156,12 +155,8 @@ export async function parseSubmission(
     if (part.data.length > limits.maxAnnotationBytes) {
       throw tooLarge('annotation_too_large', `annotation ${part.name} is over ${limits.maxAnnotationBytes} bytes`);
     }
-    let text: string;
-    try {
-      text = utf8.decode(part.data);
-    } catch {
-      throw malformed('invalid_utf8', `annotation ${part.name} is not valid UTF-8`);
-    }
+    if (!isUtf8(part.data)) throw malformed('invalid_utf8', `annotation ${part.name} is not valid UTF-8`);
+    let text = part.data.toString('utf8');
     // Browsers' FormData turns every LF in a value into CRLF; stacks are LF-separated.
     if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
     if (part.name === EXTRA_FIELD) extra = text;
