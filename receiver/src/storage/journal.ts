@@ -378,15 +378,22 @@ export class JournaledCrashStorage implements CrashStorage {
 }
 
 function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Buffer {
-  const header = Buffer.from(JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) }));
-  const headerLength = Buffer.alloc(4);
-  headerLength.writeUInt32LE(header.length);
-  const payload = Buffer.concat([headerLength, header, ...[...files.values()].map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))]);
-  const frame = Buffer.alloc(FRAME_HEADER_BYTES);
+  // One buffer, written in place: this runs for every submission, so no intermediate copies.
+  const header = JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
+  const headerBytes = Buffer.byteLength(header);
+  let filesBytes = 0;
+  for (const data of files.values()) filesBytes += data.byteLength;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes + filesBytes);
   MAGIC.copy(frame, 0);
-  frame.writeUInt32LE(payload.length, 4);
-  frame.writeUInt32LE(crc32(payload), 8);
-  return Buffer.concat([frame, payload]);
+  frame.writeUInt32LE(4 + headerBytes + filesBytes, 4);
+  frame.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
+  let offset = FRAME_HEADER_BYTES + 4 + frame.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
+  for (const data of files.values()) {
+    frame.set(data, offset);
+    offset += data.byteLength;
+  }
+  frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 8);
+  return frame;
 }
 
 /**
