@@ -20,12 +20,16 @@ import { loginRoutes } from './web/login.tsx';
 import { pageRoutes } from './web/pages.tsx';
 import { noStore, pageSecurityHeaders } from './web/security.ts';
 import { staticRoutes } from './web/static.ts';
+import { triageRoutes } from './web/triage.ts';
+import type { SignatureStatuses } from './triage/signature-status.ts';
 
 export interface AppDeps {
   config: Config;
   storage: CrashStorage;
   queue: WorkQueue;
   index: CrashIndex;
+  /** Resolved / ignored signatures (`<data-dir>/signature-status.json`); their API and buttons are mounted when given. */
+  triage?: SignatureStatuses;
   /** True while the index is rebuilt from storage in the background (the apps page says so). */
   indexRebuilding?: () => boolean;
   tmpDir: string;
@@ -85,13 +89,15 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
     app.route('/', sourcemapApiRoutes({ store, storage: deps.storage, queue: deps.queue, maxUploadBytes: config.maxSourcemapUploadBytes, wake: () => processor.wake() }));
   }
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage }));
-  app.route('/', indexApiRoutes(deps.index));
+  app.route('/', indexApiRoutes(deps.index, deps.triage));
+  if (deps.triage) app.route('/', triageRoutes({ index: deps.index, triage: deps.triage }));
   app.route(
     '/',
     pageRoutes({
       index: deps.index,
       storage: deps.storage,
       rebuilding: deps.indexRebuilding ?? (() => false),
+      triage: deps.triage,
       forwarding: deps.forwarding ? (id) => deps.forwarding!.forwarder.status(id) : undefined,
     }),
   );

@@ -22,6 +22,7 @@ import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
 import { NewSignatureWebhook } from './notify/webhook.ts';
+import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
 import type { ProcessedCrash } from './storage/types.ts';
 
 export interface RunningReceiver {
@@ -42,6 +43,8 @@ export interface RunningReceiver {
   indexRebuilt: Promise<void>;
   /** Deletes crashes past --retention-days. */
   retention: Retention;
+  /** Which signatures are resolved or ignored (`<data-dir>/signature-status.json`). */
+  triage: SignatureStatuses;
   /** Stops taking connections and resolves when in-flight requests have finished. */
   close(): Promise<void>;
 }
@@ -130,6 +133,13 @@ async function startLocked(
   const { replayed } = await storage.open();
   if (replayed) log(`storage: replayed ${replayed} accepted crashes from the journal`);
   const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
+  let triage: SignatureStatuses;
+  try {
+    triage = await SignatureStatuses.open({ dataDir, tmpDir: folders.tmpDir, log });
+  } catch (err) {
+    if (err instanceof StatusFileError) throw new StartupError(err.message, { cause: err });
+    throw err;
+  }
   const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
   const crashIndex = openIndexForServer(dataDir, storage, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too.
@@ -141,6 +151,9 @@ async function startLocked(
     const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
     crashIndex.index.upsert(p);
     if (isNew) webhook.notify(p);
+    // A crash of a resolved signature reopens it (ignored ones stay quiet).
+    const regressed = triage.crashProcessed(p);
+    if (regressed) webhook?.regression(p, regressed.resolved_at ?? null);
   };
   let processing: Processing;
   try {
@@ -161,6 +174,7 @@ async function startLocked(
     storage,
     queue,
     index: crashIndex.index,
+    triage,
     indexRebuilding: crashIndex.rebuilding,
     tmpDir: folders.tmpDir,
     adminToken: token.token,
@@ -205,6 +219,7 @@ async function startLocked(
     registry,
     processing,
     retention,
+    triage,
     close: () =>
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
@@ -219,6 +234,7 @@ async function startLocked(
           void retention
             .stop()
             .then(() => processing.close())
+            .then(() => triage.flushed())
             .then(() => storage.close())
             .catch((err: Error) => log(`storage: ${err.message}`))
             .then(() => crashIndex.close())

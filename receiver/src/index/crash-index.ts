@@ -113,8 +113,10 @@ export interface TopCrashersResult {
   period: Period;
   /** Most rows returned. */
   limit: number;
-  /** Signatures with crashes in the period (rows beyond `limit` are left out). */
+  /** Signatures with crashes in the period (rows beyond `limit` are left out; hidden ones are not counted). */
   signatures: number;
+  /** Signatures left out because the caller asked (ignored ones), and their crashes; still in `total`. */
+  hidden: { signatures: number; count: number };
   total: number;
   previous_total: number;
   /** Versions seen for the app in the last 90 days, for the version picker. */
@@ -560,7 +562,10 @@ export class CrashIndex {
    * Socorro's Top Crashers: the app's signatures in the last `days` UTC days (today included),
    * ranked by count, each with its change against the `days` before.
    */
-  topCrashers(guid: string, options: { days: number; version?: string | null; limit?: number }): TopCrashersResult | null {
+  topCrashers(
+    guid: string,
+    options: { days: number; version?: string | null; limit?: number; hide?: ReadonlySet<string> },
+  ): TopCrashersResult | null {
     const app = this.app(guid);
     if (!app) return null;
     const { days } = options;
@@ -584,8 +589,10 @@ export class CrashIndex {
       total += r.count;
       previousTotal += r.previous;
     }
-    const ranked = counts
-      .filter((r) => r.count > 0)
+    const inPeriod = counts.filter((r) => r.count > 0);
+    const hidden = inPeriod.filter((r) => options.hide?.has(r.signature_id));
+    const ranked = inPeriod
+      .filter((r) => !options.hide?.has(r.signature_id))
       .sort((a, b) => b.count - a.count || a.signature_id.localeCompare(b.signature_id))
       .slice(0, limit);
     const ids = JSON.stringify(ranked.map((r) => r.signature_id));
@@ -624,7 +631,8 @@ export class CrashIndex {
       version,
       period: { days, from: iso(periodStart)!, to: iso((today + 1) * DAY_MS)! },
       limit,
-      signatures: counts.filter((r) => r.count > 0).length,
+      signatures: inPeriod.length - hidden.length,
+      hidden: { signatures: hidden.length, count: hidden.reduce((sum, r) => sum + r.count, 0) },
       total,
       previous_total: previousTotal,
       versions: this.#db

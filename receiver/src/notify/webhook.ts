@@ -30,6 +30,13 @@ export interface NewSignatureEvent {
   submitted_at: string;
 }
 
+/** A resolved signature crashed again (see triage/signature-status.ts for the rule). */
+export interface RegressionEvent extends Omit<NewSignatureEvent, 'event'> {
+  event: 'regression';
+  /** When the signature had been resolved (ISO). */
+  resolved_at: string | null;
+}
+
 /**
  * Tells a chat or an alerting system when a crash signature is seen for the first time, the way
  * Sentry alerts on a new issue. Best effort: a few retries, then a log line; it never holds up
@@ -57,7 +64,29 @@ export class NewSignatureWebhook {
     void this.#send(event);
   }
 
-  async #send(event: NewSignatureEvent): Promise<void> {
+  /** A resolved signature regressed: `Regression: <signature> in <product> <version> — <link>`. */
+  regression(processed: ProcessedCrash, resolvedAt: string | null): void {
+    const base = this.options.receiverUrl().replace(/\/$/, '');
+    const where = processed.product ? ` in ${processed.product}${processed.version ? ` ${processed.version}` : ''}` : '';
+    const signatureUrl = `${base}/signatures/${processed.signature_id}`;
+    void this.#send({
+      event: 'regression',
+      text: `Regression: ${processed.signature}${where} — ${signatureUrl}`,
+      signature: processed.signature,
+      signature_id: processed.signature_id,
+      app: processed.app_guid,
+      product: processed.product,
+      version: processed.version,
+      error_type: processed.error_type,
+      crash_id: `bp-${processed.crash_id}`,
+      signature_url: signatureUrl,
+      report_url: `${base}/report/bp-${processed.crash_id}`,
+      submitted_at: processed.submitted_at,
+      resolved_at: resolvedAt,
+    });
+  }
+
+  async #send(event: NewSignatureEvent | RegressionEvent): Promise<void> {
     const waits = this.options.retryMs ?? WEBHOOK_RETRY_MS;
     let problem = '';
     for (let attempt = 0; attempt <= waits.length; attempt++) {
@@ -78,6 +107,6 @@ export class NewSignatureWebhook {
         problem = String((err as Error).cause ?? (err as Error).message);
       }
     }
-    this.options.log(`webhook: could not tell ${this.options.url} about new signature ${event.signature_id}: ${problem}`);
+    this.options.log(`webhook: could not tell ${this.options.url} about ${event.event === 'regression' ? 'the regression of' : 'new'} signature ${event.signature_id}: ${problem}`);
   }
 }

@@ -1,27 +1,31 @@
 import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
+import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { rowStatus, showIgnoredParam, statusFields } from './triage.ts';
 
 /**
  * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
  * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts).
  */
-export function indexApiRoutes(index: CrashIndex): Hono {
+export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): Hono {
   const routes = new Hono();
   const get = (c: Context) => (name: string) => c.req.query(name);
 
   routes.get('/api/apps', (c) => c.json({ apps: index.apps() }));
 
   routes.get('/api/apps/:guid/topcrashers', (c) => {
-    const result = index.topCrashers(c.req.param('guid'), topCrashersParams(get(c)));
+    // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
+    const hide = showIgnoredParam(c.req.query('ignored')) ? undefined : triage?.ignored();
+    const result = index.topCrashers(c.req.param('guid'), { ...topCrashersParams(get(c)), hide });
     if (!result) return c.json({ error: 'not_found', message: 'no processed crash names this app' }, 404);
-    return c.json(result);
+    return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row.signature_id) })) });
   });
 
   routes.get('/api/signatures/:id', (c) => {
     const summary = index.signature(c.req.param('id'), signatureParams(get(c)));
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
-    return c.json(summary);
+    return c.json({ ...summary, ...statusFields(triage, summary.signature_id) });
   });
 
   routes.get('/api/search', (c) => {

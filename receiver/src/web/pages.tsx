@@ -15,6 +15,8 @@ import { SearchPage } from './search-page.tsx';
 import { SignaturePage } from './signature-page.tsx';
 import { TopCrashersPage } from './topcrashers-page.tsx';
 import type { ForwardingStatus } from '../forwarder/status.ts';
+import type { SignatureStatuses } from '../triage/signature-status.ts';
+import { rowStatus, showIgnoredParam } from './triage.ts';
 
 export interface PageDeps {
   index: CrashIndex;
@@ -23,6 +25,8 @@ export interface PageDeps {
   rebuilding: () => boolean;
   /** How forwarding went for a crash (a master receiver), or null when it was never forwarded. */
   forwarding?: (crashId: string) => Promise<ForwardingStatus | null>;
+  /** Resolved / ignored signatures: badges, hiding ignored ones, and the signature page's buttons. */
+  triage?: SignatureStatuses;
 }
 
 type Env = { Variables: AuthVariables };
@@ -65,9 +69,11 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
 
   routes.get('/apps/:guid', (c) => {
     const guid = c.req.param('guid');
-    const result = index.topCrashers(guid, topCrashersParams(get(c)));
+    const showIgnored = showIgnoredParam(c.req.query('ignored'));
+    const result = index.topCrashers(guid, { ...topCrashersParams(get(c)), hide: showIgnored ? undefined : deps.triage?.ignored() });
     if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
-    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} />);
+    const status = deps.triage ? (id: string) => rowStatus(deps.triage, id) : undefined;
+    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} />);
   });
 
   routes.get('/signatures/:id', (c) => {
@@ -75,7 +81,11 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     const app = params.app ? index.app(params.app) : null;
-    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} />);
+    const url = new URL(c.req.url);
+    const triage = deps.triage
+      ? { entry: deps.triage.get(summary.signature_id), csrfToken: c.get('csrfToken') ?? null, back: url.pathname + url.search }
+      : undefined;
+    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} triage={triage} />);
   });
 
   routes.get('/report/:id', async (c) => {

@@ -4,6 +4,8 @@ import { formatCount, formatShare, formatTime, href, valueLabel } from './format
 import { Pager } from './layout.tsx';
 import { SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
+import type { SignatureStatus } from '../triage/signature-status.ts';
+import { StatusPanel } from './triage-view.tsx';
 
 const FACET_TITLES: [keyof SignatureSummary['facets'], string, string | null][] = [
   ['version', 'Version', 'version'],
@@ -54,7 +56,12 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
 }
 
 /** `/signatures/<id>`: Socorro's Signature report. */
-export function SignaturePage(props: { summary: SignatureSummary; appName: string | null }) {
+export function SignaturePage(props: {
+  summary: SignatureSummary;
+  appName: string | null;
+  /** Resolved / ignored state and the form to change it; absent without triage. */
+  triage?: { entry: SignatureStatus | null; csrfToken: string | null; back: string };
+}) {
   const s = props.summary;
   const base = { app: s.app, days: s.period.days };
   const searchBase = { signature: s.signature, app: s.app, from: s.period.from.slice(0, 10) };
@@ -62,6 +69,7 @@ export function SignaturePage(props: { summary: SignatureSummary; appName: strin
     <>
       <p class="muted">Signature</p>
       <h1 class="sig">{s.signature}</h1>
+      {props.triage && <StatusPanel signatureId={s.signature_id} {...props.triage} />}
       <nav class="tabs" aria-label="period">
         {SIGNATURE_DAYS.map((d) => (
           <a class={d === s.period.days ? 'on' : ''} href={href.signature(s.signature_id, { ...base, days: d })}>

@@ -2,6 +2,7 @@ import { type CountByValue, TOP_CRASHERS_LIMIT, type TopCrashersResult } from '.
 import { Sparkline } from './charts.tsx';
 import { appIdentity, appName, formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
 import { TOP_CRASHER_DAYS } from './params.ts';
+import { StatusBadge } from './triage-view.tsx';
 
 /** The list lengths offered, as Socorro's Top 50 / 100 / 300. */
 const LIMITS = [TOP_CRASHERS_LIMIT, 100, 300];
@@ -28,9 +29,16 @@ function TopValues(props: { values: CountByValue[]; total: number }) {
 }
 
 /** `/apps/<guid>`: Socorro's Top Crashers for one app, a period and optionally a version. */
-export function TopCrashersPage(props: { result: TopCrashersResult }) {
+export function TopCrashersPage(props: {
+  result: TopCrashersResult;
+  /** A row's triage status; all open when absent. */
+  status?: (signatureId: string) => { status: string; regressed_at: string | null };
+  /** Ignored signatures are listed (`?ignored=1`) rather than hidden. */
+  showIgnored?: boolean;
+}) {
   const r = props.result;
   const guid = r.app.guid;
+  const ignored = props.showIgnored ? 1 : null;
   const change = r.previous_total ? (r.total - r.previous_total) / r.previous_total : null;
   return (
     <>
@@ -41,7 +49,7 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
       <p class="muted mono">{appIdentity(guid)}</p>
       <nav class="tabs" aria-label="period">
         {TOP_CRASHER_DAYS.map((d) => (
-          <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit })}>
+          <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit, ignored })}>
             {d === 1 ? '24 hours' : `${d} days`}
           </a>
         ))}
@@ -49,6 +57,7 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
       <form class="filters" method="get" action={href.app(guid)}>
         <input type="hidden" name="days" value={String(r.period.days)} />
         {r.limit !== TOP_CRASHERS_LIMIT && <input type="hidden" name="limit" value={String(r.limit)} />}
+        {ignored && <input type="hidden" name="ignored" value="1" />}
         <label>
           Version
           <select name="version">
@@ -67,11 +76,23 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
         <strong>{formatCount(r.total)}</strong> crashes from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
         {r.period.days === 1 ? 'day' : `${r.period.days} days`} before{change !== null && ` (${formatChange(change)})`}.
       </p>
+      {r.hidden.signatures > 0 && (
+        <p class="muted hidden-note">
+          {`${formatCount(r.hidden.signatures)} ignored ${r.hidden.signatures === 1 ? 'signature' : 'signatures'} (${formatCount(r.hidden.count)} crashes) hidden · `}
+          <a href={href.app(guid, { days: r.period.days, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit, ignored: 1 })}>show ignored</a>
+        </p>
+      )}
+      {props.showIgnored && (
+        <p class="muted hidden-note">
+          {'Ignored signatures are shown · '}
+          <a href={href.app(guid, { days: r.period.days, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit })}>hide ignored</a>
+        </p>
+      )}
       {r.signatures > Math.min(...LIMITS) && (
         <nav class="tabs" aria-label="rows">
           {`${formatCount(r.signatures)} signatures; show top `}
           {LIMITS.map((n) => (
-            <a class={n === r.limit ? 'on' : ''} href={href.app(guid, { days: r.period.days, version: r.version, limit: n === TOP_CRASHERS_LIMIT ? null : n })}>
+            <a class={n === r.limit ? 'on' : ''} href={href.app(guid, { days: r.period.days, version: r.version, limit: n === TOP_CRASHERS_LIMIT ? null : n, ignored })}>
               {String(n)}
             </a>
           ))}
@@ -101,7 +122,8 @@ export function TopCrashersPage(props: { result: TopCrashersResult }) {
                 <td class="num">{row.rank}</td>
                 <td class="sig">
                   <a href={href.signature(row.signature_id, { app: guid, days: signatureDaysFor(r.period.days) })}>{row.signature}</a>{' '}
-                  {row.is_new && <span class="badge new" title="first seen in this period">new</span>}
+                  {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
+                  {props.status && <StatusBadge status={props.status(row.signature_id).status} regressedAt={props.status(row.signature_id).regressed_at} />}
                 </td>
                 <td class="num">{formatCount(row.count)}</td>
                 <td class="num">{formatShare(row.share)}</td>

@@ -1,0 +1,191 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProcessedCrash } from '../storage/types.ts';
+import { writeFileDurably } from '../storage/durable.ts';
+
+/** The file, in the data dir, that holds every triaged signature. */
+export const STATUS_FILE = 'signature-status.json';
+const FILE_FORMAT = 1;
+
+/** What a person can set a signature to. `open` clears it (and any regression mark). */
+export const STATUSES = ['open', 'resolved', 'ignored'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/**
+ * The triage state of one signature. A signature with no entry is open and was never triaged.
+ * An entry with status `open` is one that regressed: it was resolved and crashed again.
+ */
+export interface SignatureStatus {
+  status: Status;
+  /** When this status was set (ISO); for a regression, when it regressed. */
+  at: string;
+  /**
+   * For "resolved in the next release": the newest version seen when it was resolved. Only
+   * crashes from a version not in `seen_versions` regress it then; null: any later crash does.
+   */
+  by_version?: string | null;
+  /** The versions that had crashed with this signature when it was resolved in the next release. */
+  seen_versions?: string[];
+  note?: string;
+  /** When a crash submitted after the resolution reopened it (ISO), and which crash. */
+  regressed_at?: string;
+  regressed_by?: string;
+  /** The resolution a regression undid: when it was resolved. */
+  resolved_at?: string;
+}
+
+/** A change asked for: the status, a note, and for `resolved` the versions seen so far when "in the next release". */
+export interface StatusChange {
+  status: Status;
+  note?: string;
+  /** Set for "resolved in the next release": the versions seen so far, newest first. */
+  nextReleaseAfter?: string[];
+}
+
+/** A status file that cannot be read or understood; the receiver refuses to start rather than lose triage. */
+export class StatusFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StatusFileError';
+  }
+}
+
+export interface SignatureStatusesOptions {
+  dataDir: string;
+  /** Temp dir on the same filesystem, for the durable write's temp file. */
+  tmpDir: string;
+  log: (line: string) => void;
+  now?: () => Date;
+}
+
+/**
+ * Which signatures are resolved or ignored, kept in memory and written whole to one file on
+ * every change (temp file, fsync, rename): a few hundred bytes per triaged signature. The index
+ * is a cache rebuilt from stored crashes; this is not, so it lives beside it, not in it.
+ *
+ *     <data-dir>/
+ *       signature-status.json   {"format":1,"signatures":{"<signature_id>":{"status":"resolved","at":"…",…}}}
+ *
+ * Regression rule: a crash whose signature is resolved and that was *submitted* after the
+ * resolution reopens it (reprocessing an older crash does not). Resolved "in the next release"
+ * (`by_version` set), only such a crash from a version not seen before the resolution does.
+ * Ignored signatures stay ignored whatever comes in.
+ */
+export class SignatureStatuses {
+  readonly #entries: Map<string, SignatureStatus>;
+  readonly #options: SignatureStatusesOptions;
+  #writing: Promise<void> = Promise.resolve();
+
+  private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>) {
+    this.#options = options;
+    this.#entries = entries;
+  }
+
+  /** Reads the file (absent: nothing triaged yet). */
+  static async open(options: SignatureStatusesOptions): Promise<SignatureStatuses> {
+    const path = join(options.dataDir, STATUS_FILE);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map());
+      throw new StatusFileError(`Could not read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new StatusFileError(`${path} is not JSON (${(err as Error).message}); fix or remove it`, { cause: err });
+    }
+    const signatures = (parsed as { signatures?: unknown } | null)?.signatures;
+    if (typeof signatures !== 'object' || signatures === null || Array.isArray(signatures)) {
+      throw new StatusFileError(`${path} has no "signatures" object; fix or remove it`);
+    }
+    const entries = new Map<string, SignatureStatus>();
+    for (const [id, entry] of Object.entries(signatures)) {
+      const e = entry as Partial<SignatureStatus> | null;
+      if (!e || !STATUSES.includes(e.status as Status) || typeof e.at !== 'string') {
+        throw new StatusFileError(`${path}: signature ${JSON.stringify(id)} has no valid status and time; fix or remove it`);
+      }
+      entries.set(id, e as SignatureStatus);
+    }
+    return new SignatureStatuses(options, entries);
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+
+  /** The signature's entry, or null when it is open and was never triaged. */
+  get(signatureId: string): SignatureStatus | null {
+    return this.#entries.get(signatureId) ?? null;
+  }
+
+  statusOf(signatureId: string): Status {
+    return this.#entries.get(signatureId)?.status ?? 'open';
+  }
+
+  /** The ignored signatures (top crashers hides them by default). */
+  ignored(): Set<string> {
+    return new Set([...this.#entries].filter(([, e]) => e.status === 'ignored').map(([id]) => id));
+  }
+
+  /** Sets a signature's status and resolves once the file holding it is on disk. */
+  async set(signatureId: string, change: StatusChange): Promise<SignatureStatus | null> {
+    const at = this.#now().toISOString();
+    let entry: SignatureStatus | null = null;
+    if (change.status === 'open') this.#entries.delete(signatureId);
+    else {
+      entry = { status: change.status, at };
+      if (change.status === 'resolved') {
+        entry.by_version = change.nextReleaseAfter ? (change.nextReleaseAfter[0] ?? '') : null;
+        if (change.nextReleaseAfter) entry.seen_versions = change.nextReleaseAfter;
+      }
+      if (change.note) entry.note = change.note;
+      this.#entries.set(signatureId, entry);
+    }
+    await this.#save();
+    return entry;
+  }
+
+  /**
+   * Called for every processed crash: when it regresses a resolved signature, reopens it (in
+   * memory at once, so one burst regresses it once; on disk soon after) and returns the new
+   * entry; otherwise null.
+   */
+  crashProcessed(crash: ProcessedCrash): SignatureStatus | null {
+    const entry = this.#entries.get(crash.signature_id);
+    if (entry?.status !== 'resolved' || crash.processing_error) return null;
+    if (!(Date.parse(crash.submitted_at) > Date.parse(entry.at))) return null;
+    if (entry.by_version != null && (entry.seen_versions ?? [entry.by_version]).includes(crash.version ?? '')) return null;
+    const regressed: SignatureStatus = {
+      status: 'open',
+      at: this.#now().toISOString(),
+      regressed_at: this.#now().toISOString(),
+      regressed_by: crash.crash_id,
+      resolved_at: entry.at,
+      ...(entry.note ? { note: entry.note } : {}),
+    };
+    this.#entries.set(crash.signature_id, regressed);
+    this.#save().catch((err: Error) => this.#options.log(`triage: could not record the regression of ${crash.signature_id}: ${err.message}`));
+    return regressed;
+  }
+
+  /** Resolves once every change made so far is on disk. */
+  flushed(): Promise<void> {
+    return this.#writing.catch(() => undefined);
+  }
+
+  /** Writes one at a time, each the whole current state, so the file never goes back in time. */
+  #save(): Promise<void> {
+    const write = this.#writing
+      .catch(() => undefined)
+      .then(() => {
+        const signatures = Object.fromEntries([...this.#entries].sort(([a], [b]) => a.localeCompare(b)));
+        const text = `${JSON.stringify({ format: FILE_FORMAT, signatures }, null, 1)}\n`;
+        return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir);
+      });
+    this.#writing = write;
+    return write;
+  }
+}

@@ -1,0 +1,65 @@
+import type { SignatureStatus } from '../triage/signature-status.ts';
+import { MAX_NOTE_CHARS } from '../triage/status-input.ts';
+import { formatTime } from './format.ts';
+
+/** A row's badge in top crashers: resolved, ignored or regressed; nothing for an open signature. */
+export function StatusBadge(props: { status: string; regressedAt: string | null }) {
+  if (props.status === 'resolved') return <span class="badge resolved" title="resolved: a new crash reopens it">resolved</span>;
+  if (props.status === 'ignored') return <span class="badge ignored" title="ignored: hidden by default, never alerts">ignored</span>;
+  if (props.regressedAt) return <span class="badge regressed" title={`resolved, then crashed again at ${formatTime(props.regressedAt)}`}>regressed</span>;
+  return null;
+}
+
+function describe(entry: SignatureStatus | null): string {
+  if (!entry) return 'Open';
+  if (entry.status === 'resolved') {
+    const how = entry.by_version != null ? ` in the next release after ${entry.by_version || '(no version)'}` : '';
+    return `Resolved${how} at ${formatTime(entry.at)}`;
+  }
+  if (entry.status === 'ignored') return `Ignored since ${formatTime(entry.at)}`;
+  return `Regressed at ${formatTime(entry.regressed_at ?? entry.at)}${entry.resolved_at ? ` (resolved at ${formatTime(entry.resolved_at)})` : ''}`;
+}
+
+/**
+ * The signature page's status line and its buttons: one POST form, each button a status, with
+ * the session's CSRF token (as the logout form) and the page to come back to.
+ */
+export function StatusPanel(props: { signatureId: string; entry: SignatureStatus | null; csrfToken: string | null; back: string }) {
+  const status = props.entry?.status ?? 'open';
+  return (
+    <section class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}>
+      <p>
+        <strong class="status">{describe(props.entry)}</strong>
+        {props.entry?.note && <span class="muted"> — {props.entry.note}</span>}
+      </p>
+      <form method="post" action={`/signatures/${encodeURIComponent(props.signatureId)}/status`} class="filters">
+        {props.csrfToken !== null && <input type="hidden" name="csrf" value={props.csrfToken} />}
+        <input type="hidden" name="next" value={props.back} />
+        <label>
+          Note
+          <input type="text" name="note" maxlength={MAX_NOTE_CHARS} value={props.entry?.note ?? ''} />
+        </label>
+        {status !== 'resolved' && (
+          <button type="submit" name="status" value="resolved">
+            Resolve
+          </button>
+        )}
+        {status !== 'resolved' && (
+          <button type="submit" name="status" value="resolved_next_release" title="only crashes from a version not seen so far reopen it">
+            Resolve in next release
+          </button>
+        )}
+        {status !== 'ignored' && (
+          <button type="submit" name="status" value="ignored">
+            Ignore
+          </button>
+        )}
+        {status !== 'open' && (
+          <button type="submit" name="status" value="open">
+            Reopen
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,84 @@
+import { Hono } from 'hono';
+import type { CrashIndex } from '../index/crash-index.ts';
+import type { SignatureStatus, SignatureStatuses, Status, StatusChange } from '../triage/signature-status.ts';
+import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
+import { type AuthVariables, safeNext } from './auth.ts';
+import { href } from './format.ts';
+import { BadQuery } from './params.ts';
+
+/** How far back "resolved in the next release" looks for the versions seen so far. */
+const SEEN_VERSIONS_DAYS = 365;
+
+/** What the signature API adds: the status, and the stored entry behind it (null: never triaged). */
+export function statusFields(triage: SignatureStatuses | undefined, signatureId: string): { status: Status; triage: SignatureStatus | null } {
+  return { status: triage?.statusOf(signatureId) ?? 'open', triage: triage?.get(signatureId) ?? null };
+}
+
+/** What each top crashers row carries: its status and, if it reopened, when. */
+export function rowStatus(triage: SignatureStatuses | undefined, signatureId: string): { status: Status; regressed_at: string | null } {
+  const entry = triage?.get(signatureId);
+  return { status: entry?.status ?? 'open', regressed_at: entry?.regressed_at ?? null };
+}
+
+/** `ignored=1` shows ignored signatures in top crashers; they are hidden otherwise. */
+export function showIgnoredParam(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new BadQuery([`ignored must be 0 or 1, got ${JSON.stringify(value.slice(0, 40))}`]);
+}
+
+async function apply(index: CrashIndex, triage: SignatureStatuses, id: string, request: StatusRequest): Promise<SignatureStatus | null> {
+  const change: StatusChange = { status: request.status, ...(request.note ? { note: request.note } : {}) };
+  if (request.inNextRelease) {
+    // The versions seen so far, the newest crash's first: crashes from any other version regress it.
+    const summary = index.signature(id, { days: SEEN_VERSIONS_DAYS });
+    const newest = summary?.reports.items[0]?.version;
+    const versions = (summary?.facets.version ?? []).map((v) => v.value);
+    change.nextReleaseAfter = newest === undefined ? versions : [newest, ...versions.filter((v) => v !== newest)];
+  }
+  return triage.set(id, change);
+}
+
+/**
+ * `PUT /api/signatures/<id>/status` (JSON `{"status":"resolved"|"ignored"|"open","note"?,
+ * "in_next_release"?}`) and the signature page's form, `POST /signatures/<id>/status`, which
+ * checks the session's CSRF token (as /logout does) and redirects back with 303. Both behind auth.
+ */
+export function triageRoutes(deps: { index: CrashIndex; triage: SignatureStatuses }): Hono<{ Variables: AuthVariables }> {
+  const { index, triage } = deps;
+  const routes = new Hono<{ Variables: AuthVariables }>();
+
+  routes.put('/api/signatures/:id/status', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'bad_json', message: 'the body must be JSON like {"status":"resolved"}', problems: ['the body is not JSON'] }, 400);
+    }
+    const parsed = parseStatusRequest(body);
+    if ('problems' in parsed) return c.json({ error: 'bad_status', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
+    const id = c.req.param('id');
+    if (!index.hasSignature(id)) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    await apply(index, triage, id, parsed.request);
+    return c.json({ signature_id: id, ...statusFields(triage, id) });
+  });
+
+  routes.post('/signatures/:id/status', async (c) => {
+    const body = await c.req.parseBody();
+    const expected = c.get('csrfToken');
+    // Bearer clients have no session to ride on; cookie clients must echo the form's token.
+    if (expected !== null && body.csrf !== expected) return c.json({ error: 'csrf', message: 'missing or wrong CSRF token' }, 403);
+    // One button per choice: "resolve in the next release" is a status button of its own.
+    const nextRelease = body.status === 'resolved_next_release';
+    const fields: Record<string, unknown> = { status: nextRelease ? 'resolved' : body.status, in_next_release: nextRelease };
+    if (typeof body.note === 'string' && body.note !== '') fields.note = body.note;
+    const parsed = parseStatusRequest(fields);
+    if ('problems' in parsed) return c.json({ error: 'bad_status', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
+    const id = c.req.param('id');
+    if (!index.hasSignature(id)) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    await apply(index, triage, id, parsed.request);
+    const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
+    return c.redirect(back === '/' ? href.signature(id) : back, 303);
+  });
+  return routes;
+}
