@@ -300,7 +300,7 @@ export const OPTIONS = {
     flag: 'tuning-dir',
     default: undefined as string | undefined,
     parse: existingPath('folder'),
-    doc: 'Folder with noise-urls.txt, library-urls.txt, irrelevant-frames.txt, message-rewrites.txt (default: receiver/data).',
+    doc: 'Folder with noise-urls.txt, library-urls.txt, irrelevant-frames.txt, message-rewrites.txt (default: receiver/tuning).',
   }),
   libraryUrlPatterns: def({
     flag: 'library-url-patterns',

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The folder of the tuning files shipped with the receiver. */
-export const DEFAULT_TUNING_DIR = fileURLToPath(new URL('../../data', import.meta.url));
+export const DEFAULT_TUNING_DIR = fileURLToPath(new URL('../../tuning', import.meta.url));
 
-/** The lists the processor and the signature generator are tuned with (receiver/data/*.txt). */
+/** The lists the processor and the signature generator are tuned with (receiver/tuning/*.txt). */
 export interface Tuning {
   noiseUrls: RegExp[];
   libraryUrls: RegExp[];
