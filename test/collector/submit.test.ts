@@ -431,3 +431,41 @@ describe('GET /api/crashes/<id>', () => {
     }
   });
 });
+
+describe('a disk that fills after the journal flush', () => {
+  it('keeps answered crashes in the journal, serves them, and lays them out once writes work again', async () => {
+    let folderWritesFail = true;
+    // The journal (appends) still works; every other file write (crash folders, queue entries)
+    // fails as on a full disk.
+    const flakyFolders: JournalFs = {
+      ...nodeJournalFs,
+      async writeFile(path, data) {
+        if (folderWritesFail) {
+          throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC' });
+        }
+        return nodeJournalFs.writeFile(path, data);
+      },
+    };
+    const r = await startTestReceiver({}, { fs: flakyFolders });
+    try {
+      const sent = await submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: 'kept' }), []);
+      expect(sent.status).toBe(200);
+      const id = sent.crashId!;
+      // Answered from the journal while its folder cannot be written.
+      const early = await fetch(`${r.url}/api/crashes/${id}`, { headers: AUTH });
+      expect(((await early.json()) as { raw: { annotations: { Seq: string } } }).raw.annotations.Seq).toBe('kept');
+      const deadline = Date.now() + 2_000;
+      while (!r.logs.some((l) => /could not lay out crash .*ENOSPC/.test(l)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(r.logs.join('\n')).toMatch(/could not lay out crash .*ENOSPC.*stays in the journal/);
+      expect(await readdir(join(r.dataDir, 'crashes'))).toEqual([]);
+
+      folderWritesFail = false;
+      await r.storage.drained(); // the retry comes within MATERIALIZE_RETRY_MS
+      const day = `20${id.slice(-6)}`;
+      const folder = JSON.parse(await readFile(join(r.dataDir, 'crashes', day, id.slice(3), 'raw_crash.json'), 'utf8'));
+      expect(folder.annotations.Seq).toBe('kept');
+    } finally {
+      await r.stop();
+    }
+  });
+});
