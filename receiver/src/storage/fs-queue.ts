@@ -8,8 +8,9 @@ import type { WorkQueue } from './types.ts';
  * The processing queue as files, durable the same way crashes are:
  *
  *     <data-dir>/queue/
- *       <crash id>      one empty-ish entry per crash waiting to be processed; its content is the
- *                       time it was queued, so the oldest are processed first
+ *       <crash id>      one entry per crash waiting to be processed (its content, the time it
+ *                       was queued, is for people looking); the oldest days go first, by the
+ *                       date at the end of the crash ID
  *
  * Entries are removed when processing finished (or gave up and recorded why in the crash).
  */
