@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ANNOTATION_NAME_PATTERN, type Annotations, EXTRA_FIELD } from '../../../shared/src/protocol.ts';
+import type { RawCrash } from '../storage/types.ts';
 import { SubmissionRejected, malformed, tooLarge } from './errors.ts';
 import { boundaryOf, MultipartError, parseMultipart } from './multipart.ts';
 
@@ -23,6 +24,9 @@ export interface ParsedSubmission {
   annotations: Annotations;
   files: Map<string, ParsedFile>;
   contentEncoding: 'gzip' | 'identity';
+  /** The multipart body as received (inflated) and its boundary: the crash in its wire form. */
+  body: Buffer;
+  boundary: string;
 }
 
 /**
@@ -126,6 +130,18 @@ export async function parseSubmission(
 ): Promise<ParsedSubmission> {
   const { boundary, contentEncoding } = checkSubmissionHeaders(header, limits);
   const bytes = await readBody(body, contentEncoding === 'gzip', limits);
+  return { ...decodeSubmission(bytes, boundary, limits), contentEncoding, body: bytes, boundary };
+}
+
+/**
+ * Turns a multipart body into annotations and files, checking names, sizes and UTF-8. The
+ * collector runs it on every submission, and the journal again when it replays one.
+ */
+export function decodeSubmission(
+  bytes: Buffer,
+  boundary: string,
+  limits: SubmissionLimits,
+): { annotations: Annotations; files: Map<string, ParsedFile> } {
   let parts;
   try {
     parts = parseMultipart(bytes, boundary);
@@ -166,7 +182,7 @@ export async function parseSubmission(
   if (Object.keys(annotations).length === 0 && files.size === 0) {
     throw malformed('empty', 'the submission has no annotations and no files');
   }
-  return { annotations, files, contentEncoding };
+  return { annotations, files };
 }
 
 /** Folds the `extra` JSON object into the annotations; form fields sent beside it win. */
@@ -195,4 +211,23 @@ function mergeExtra(annotations: Annotations, text: string, limits: SubmissionLi
     if (key in annotations || value === null || value === undefined) continue;
     annotations[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }
+}
+
+/**
+ * The raw crash the collector stores for a decoded submission. The journal builds it the same
+ * way when it replays a submission from its wire form, so both must come from here.
+ */
+export function rawCrashFrom(
+  crashId: string,
+  submittedAt: string,
+  metadata: RawCrash['metadata'],
+  decoded: { annotations: Annotations; files: Map<string, ParsedFile> },
+): RawCrash {
+  return {
+    crash_id: crashId,
+    submitted_at: submittedAt,
+    annotations: decoded.annotations,
+    files: [...decoded.files].map(([name, f]) => ({ name, filename: f.filename, size: f.data.length, contentType: f.contentType })),
+    metadata,
+  };
 }

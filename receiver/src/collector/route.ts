@@ -7,7 +7,7 @@ import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { validateAppGuid } from '../symbols/validate.ts';
 import type { SubmissionActivity } from './activity.ts';
 import { SubmissionRejected, malformed } from './errors.ts';
-import { type SubmissionLimits, parseSubmission } from './parse.ts';
+import { type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
 
@@ -129,15 +129,12 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
 
       const receivedAt = now();
       const crashId = createCrashId(receivedAt);
-      const raw: RawCrash = {
-        crash_id: crashId,
-        submitted_at: receivedAt.toISOString(),
-        annotations,
-        files: [...parsed.files].map(([name, f]) => ({ name, filename: f.filename, size: f.data.length, contentType: f.contentType })),
-        metadata: { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding },
-      };
+      const raw = rawCrashFrom(crashId, receivedAt.toISOString(), { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding }, parsed);
       try {
-        await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])));
+        await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])), {
+          body: parsed.body,
+          boundary: parsed.boundary,
+        });
       } catch (err) {
         throw new SubmissionRejected(
           503,

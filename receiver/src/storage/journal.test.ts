@@ -6,7 +6,12 @@ import { tempDir } from '../../../test/helpers/receiver.ts';
 import { FsWorkQueue } from './fs-queue.ts';
 import { FsCrashStorage } from './fs-storage.ts';
 import { JournaledCrashStorage } from './journal.ts';
+import { multipart } from '../../../test/collector/multipart.ts';
+import { decodeSubmission, rawCrashFrom } from '../collector/parse.ts';
+import { boundaryOf } from '../collector/multipart.ts';
 import type { RawCrash } from './types.ts';
+
+const LIMITS = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20, maxAnnotationBytes: 1 << 20, maxAnnotations: 100, maxFiles: 5 };
 
 async function openStorage(dataDir: string, log: (l: string) => void = () => undefined) {
   const folders = new FsCrashStorage(dataDir);
@@ -68,4 +73,57 @@ describe('JournaledCrashStorage', () => {
     await second.storage.close();
     await dir.cleanup();
   });
+
+  it('replays a crash journaled in its wire form exactly as the collector decoded it', async () => {
+    const dir = await tempDir();
+    const first = await openStorage(dir.path);
+    const { body, contentType } = multipart([
+      { name: 'ProductName', value: 'Shop' },
+      { name: 'JSStack', value: 'a@x.js:1:2\r\nb@x.js:3:4' },
+      { name: 'upload_file_minidump', value: Buffer.from([0, 1, 2, 255]), filename: 'crash.dmp', contentType: 'application/x-dmp' },
+    ]);
+    const boundary = boundaryOf(contentType)!;
+    const decoded = decodeSubmission(body, boundary, LIMITS);
+    const raw = rawCrashFrom(createCrashId(), new Date().toISOString(), { throttle_rule: 'accept_everything', content_encoding: 'identity' }, decoded);
+    const files = new Map([...decoded.files].map(([name, f]) => [name, f.data]));
+    await first.storage.saveRaw(raw, files, { body, boundary });
+    await first.storage.drained();
+    await first.folders.delete(raw.crash_id); // as if killed before it was laid out
+
+    const second = await openStorage(dir.path);
+    expect(second.opened.replayed).toBe(1);
+    await second.storage.drained();
+    const replayed = await second.folders.getRaw(raw.crash_id);
+    expect(replayed).toEqual(raw);
+    expect(replayed!.annotations.JSStack).toBe('a@x.js:1:2\nb@x.js:3:4');
+    expect(Buffer.from((await second.folders.getFile(raw.crash_id, 'upload_file_minidump'))!)).toEqual(Buffer.from([0, 1, 2, 255]));
+    await second.storage.close();
+    await first.storage.close();
+    await dir.cleanup();
+  });
+
+  it('keeps a copy of a segment with a record it cannot read back, and replays the rest', async () => {
+    const dir = await tempDir();
+    const first = await openStorage(dir.path);
+    const good = raw(1);
+    await first.storage.saveRaw(good, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    // Whole and checksummed, but its body is not the multipart it claims to be.
+    const bad = raw(2);
+    await first.storage.saveRaw(bad, new Map(), { body: Buffer.from('not multipart at all'), boundary: 'zzz' });
+    await first.storage.drained();
+    await first.folders.delete(good.crash_id);
+    await first.folders.delete(bad.crash_id);
+
+    const logs: string[] = [];
+    const second = await openStorage(dir.path, (l) => logs.push(l));
+    expect(second.opened.replayed).toBe(1);
+    expect(logs.join('\n')).toMatch(/could not be read back/);
+    expect((await readdir(join(dir.path, 'journal'))).some((n) => n.endsWith('.log.unreadable'))).toBe(true);
+    await second.storage.drained();
+    expect(await second.folders.getRaw(good.crash_id)).not.toBeNull();
+    await second.storage.close();
+    await first.storage.close();
+    await dir.cleanup();
+  });
 });
+

@@ -1,12 +1,13 @@
 import { writevSync } from 'node:fs';
-import { open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
 import { DirSyncer, type FsOps, nodeFsOps, SharedFlush } from './durable.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
-import type { CrashStorage, ProcessedCrash, RawCrash, WorkQueue } from './types.ts';
+import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
+import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue } from './types.ts';
 
 /** A journal segment is closed and a new one started past this size. */
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -90,7 +91,9 @@ export interface JournaledStorageOptions {
  *
  *     <data-dir>/journal/
  *       000001.log    records: "SCJ1", u32 payload length, u32 crc32, payload
- *                     payload: u32 header length, header JSON {raw, files: [{name, size}]}, file bytes
+ *                     payload: u32 header length, header JSON, then bytes:
+ *                       v2  {v: 2, crash_id, submitted_at, metadata, boundary} + the multipart body
+ *                       v1  {raw, files: [{name, size}]} + each file's bytes (callers without a body)
  *
  * Reads see crashes still waiting to be laid out, so a crash can be fetched as soon as it
  * was answered.
@@ -149,10 +152,16 @@ export class JournaledCrashStorage implements CrashStorage {
     for (const name of segments) {
       const segment = Number(name.slice(0, -4));
       this.#segment = Math.max(this.#segment, segment);
-      for (const { raw, files } of await readSegment(join(this.dir, name), this.#log)) {
+      const { records, unreadable } = await readSegment(join(this.dir, name), this.#log);
+      for (const { raw, files } of records) {
         if (await this.#folders.getRaw(raw.crash_id)) continue; // laid out before the stop
         this.#track(raw, files, segment);
         replayed++;
+      }
+      if (unreadable) {
+        // Never lose what could not be read: a copy is set aside for a person (or a later version).
+        await copyFile(join(this.dir, name), join(this.dir, `${name}.unreadable`));
+        this.#log(`storage: copied ${name} to ${name}.unreadable: ${unreadable} records in it could not be read back`);
       }
       if (!this.#outstanding.get(segment)) await rm(join(this.dir, name), { force: true });
     }
@@ -161,10 +170,10 @@ export class JournaledCrashStorage implements CrashStorage {
     return { replayed };
   }
 
-  async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void> {
     if (this.#closed) throw new Error('The crash journal is closed');
     while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
-    const frame = encodeRecord(raw, files);
+    const frame = encodeRecord(raw, files, wire);
     const segment = await new Promise<number>((resolve, reject) => {
       this.#batch.push({ frame, resolve, reject });
       if (this.#batch.length === 1) setImmediate(() => void this.#commit());
@@ -377,23 +386,60 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 }
 
-function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Buffer {
-  // One buffer, written in place: this runs for every submission, so no intermediate copies.
-  const header = JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
+/** Limits for replaying a submission that was accepted already, under whatever limits applied then. */
+const REPLAY_LIMITS: SubmissionLimits = {
+  maxBodyBytes: Number.MAX_SAFE_INTEGER,
+  maxDecompressedBytes: Number.MAX_SAFE_INTEGER,
+  maxAnnotationBytes: Number.MAX_SAFE_INTEGER,
+  maxAnnotations: Number.MAX_SAFE_INTEGER,
+  maxFiles: Number.MAX_SAFE_INTEGER,
+};
+
+/**
+ * One journal record in one buffer, written in place: this runs for every submission. With the
+ * wire form at hand the record is that body plus a small header (version 2), which spares
+ * encoding every annotation as JSON again; otherwise it is the raw crash as JSON and its files.
+ */
+function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Buffer {
+  const header = wire
+    ? JSON.stringify({ v: 2, crash_id: raw.crash_id, submitted_at: raw.submitted_at, metadata: raw.metadata, boundary: wire.boundary })
+    : JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
+  const blobs = wire ? [wire.body] : [...files.values()];
   const headerBytes = Buffer.byteLength(header);
-  let filesBytes = 0;
-  for (const data of files.values()) filesBytes += data.byteLength;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes + filesBytes);
+  let blobBytes = 0;
+  for (const data of blobs) blobBytes += data.byteLength;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes + blobBytes);
   MAGIC.copy(frame, 0);
-  frame.writeUInt32LE(4 + headerBytes + filesBytes, 4);
+  frame.writeUInt32LE(4 + headerBytes + blobBytes, 4);
   frame.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
   let offset = FRAME_HEADER_BYTES + 4 + frame.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
-  for (const data of files.values()) {
+  for (const data of blobs) {
     frame.set(data, offset);
     offset += data.byteLength;
   }
   frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 8);
   return frame;
+}
+
+/** A record's payload back into the raw crash and its files. */
+function decodeRecord(payload: Buffer): { raw: RawCrash; files: Map<string, Uint8Array> } {
+  const headerLength = payload.readUInt32LE(0);
+  const header = JSON.parse(payload.toString('utf8', 4, 4 + headerLength)) as
+    | { v: 2; crash_id: string; submitted_at: string; metadata: RawCrash['metadata']; boundary: string }
+    | { v?: undefined; raw: RawCrash; files: { name: string; size: number }[] };
+  const rest = payload.subarray(4 + headerLength);
+  if (header.v === 2) {
+    const decoded = decodeSubmission(rest, header.boundary, REPLAY_LIMITS);
+    const raw = rawCrashFrom(header.crash_id, header.submitted_at, header.metadata, decoded);
+    return { raw, files: new Map([...decoded.files].map(([name, f]) => [name, f.data])) };
+  }
+  const files = new Map<string, Uint8Array>();
+  let offset = 0;
+  for (const f of header.files) {
+    files.set(f.name, rest.subarray(offset, offset + f.size));
+    offset += f.size;
+  }
+  return { raw: header.raw, files };
 }
 
 /**
@@ -403,10 +449,10 @@ function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Bu
 export async function readSegment(
   path: string,
   log: (line: string) => void,
-): Promise<{ raw: RawCrash; files: Map<string, Uint8Array> }[]> {
-  const { readFile } = await import('node:fs/promises');
+): Promise<{ records: { raw: RawCrash; files: Map<string, Uint8Array> }[]; unreadable: number }> {
   const data = await readFile(path);
   const records: { raw: RawCrash; files: Map<string, Uint8Array> }[] = [];
+  let unreadable = 0;
   let pos = 0;
   while (pos + FRAME_HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(pos + 4);
@@ -414,20 +460,18 @@ export async function readSegment(
     if (!data.subarray(pos, pos + 4).equals(MAGIC) || end > data.length) break;
     const payload = data.subarray(pos + FRAME_HEADER_BYTES, end);
     if (crc32(payload) !== data.readUInt32LE(pos + 8)) break;
-    const headerLength = payload.readUInt32LE(0);
-    const header = JSON.parse(payload.toString('utf8', 4, 4 + headerLength)) as { raw: RawCrash; files: { name: string; size: number }[] };
-    const files = new Map<string, Uint8Array>();
-    let offset = 4 + headerLength;
-    for (const f of header.files) {
-      files.set(f.name, payload.subarray(offset, offset + f.size));
-      offset += f.size;
+    try {
+      records.push(decodeRecord(payload));
+    } catch (err) {
+      // Whole and checksummed, yet not understood (a newer or older receiver wrote it): keep it.
+      unreadable++;
+      log(`storage: journal ${path}: the record at byte ${pos} could not be read back: ${(err as Error).message}`);
     }
-    records.push({ raw: header.raw, files });
     pos = end;
   }
   if (pos < data.length) {
     log(`storage: journal ${path} has ${data.length - pos} bytes of an unfinished record at its end; cut off`);
     await truncate(path, pos);
   }
-  return records;
+  return { records, unreadable };
 }

@@ -81,13 +81,22 @@ export interface ProcessedCrash {
   [key: string]: unknown;
 }
 
+/** A submission's multipart body (inflated) and boundary, exactly as the collector parsed it. */
+export interface WireSubmission {
+  body: Uint8Array;
+  boundary: string;
+}
+
 /**
  * Where crashes live. Implementations compose like Socorro's: the filesystem store, later a
  * forwarding store and a poly store that writes to several.
  */
 export interface CrashStorage {
-  /** Saves a raw crash and its files durably; resolves only when they are on disk. */
-  saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Promise<void>;
+  /**
+   * Saves a raw crash and its files durably; resolves only when they are on disk. `wire` is the
+   * submission as it arrived, which a storage may keep instead of encoding the crash again.
+   */
+  saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void>;
   getRaw(crashId: string): Promise<RawCrash | null>;
   /** One attached file, byte for byte, or null when the crash or the file is unknown. */
   getFile(crashId: string, name: string): Promise<Uint8Array | null>;
