@@ -46,7 +46,20 @@ const demoUrl = `${receiverUrl}/demo/`;
 console.log(`firefox: starting ${firefox} with the extension from extension/dist and ${demoUrl}`);
 const webExt = spawn(
   process.execPath,
-  [fileURLToPath(new URL('../node_modules/web-ext/bin/web-ext.js', import.meta.url)), 'run', '--source-dir', 'extension/dist', '--firefox', firefox, '--start-url', demoUrl, '--start-url', `${receiverUrl}/login`],
+  [
+    fileURLToPath(new URL('../node_modules/web-ext/bin/web-ext.js', import.meta.url)),
+    'run',
+    '--source-dir',
+    'extension/dist',
+    '--firefox',
+    firefox,
+    '--start-url',
+    demoUrl,
+    '--start-url',
+    `${receiverUrl}/login`,
+    // Anything after `npm run firefox --` goes to web-ext, e.g. --arg=--headless or --verbose.
+    ...process.argv.slice(2),
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 const stop = () => webExt.kill('SIGTERM');
