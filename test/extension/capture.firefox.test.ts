@@ -3,53 +3,27 @@
  * add-on, against a real receiver: each way a web app can fail is captured in the page's world,
  * packaged with the fields of DESIGN.md and stored by the receiver with a real Firefox stack.
  */
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchFirefox } from '../helpers/browsers.ts';
-import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
 import {
-  type FixtureServer,
   RELEASE,
-  buildTempExtension,
   countRelays,
   crashesOf,
   storedCrashes,
   extensionStorage,
-  findExtensionPage,
   newGuid,
-  startFixtureServer,
   waitFor,
   waitForCrashes,
   waitForRelay,
+  useFirefoxWithExtension,
 } from './harness.ts';
 
-let browser: Browser;
-let receiver: TestReceiver;
-let fixture: FixtureServer;
-let extensionPage: Page;
-let cleanupBuild: () => Promise<void>;
-
-beforeAll(async () => {
-  const build = await buildTempExtension();
-  cleanupBuild = build.cleanup;
-  receiver = await startTestReceiver();
-  fixture = await startFixtureServer(`${receiver.url}/submit`);
-  browser = await launchFirefox();
-  await browser.installExtension(build.dir);
-  extensionPage = await findExtensionPage(browser);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await fixture?.close();
-  await receiver?.stop();
-  await cleanupBuild?.();
-});
+const env = useFirefoxWithExtension();
 
 /** Opens the fixture app as a new app (its own GUID) running `fixtureCase`. */
 async function openCase(fixtureCase: string, guid = newGuid(), file = 'index.html'): Promise<{ page: Page; guid: string }> {
-  const page = await browser.newPage();
-  await page.goto(`${fixture.url}/${file}?case=${fixtureCase}&guid=${guid}`);
+  const page = await env.browser.newPage();
+  await page.goto(`${env.fixture.url}/${file}?case=${fixtureCase}&guid=${guid}`);
   return { page, guid };
 }
 
@@ -58,28 +32,28 @@ const FIREFOX_FRAME = (fn: string, file: string): RegExp => new RegExp(`(^|\\n)$
 describe('capture in Firefox', () => {
   it('reports an uncaught TypeError thrown in a timer with every field and a real Firefox stack', async () => {
     const { page, guid } = await openCase('timer');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     const a = crash!.annotations;
     expect(a.WebAppGUID).toBe(guid);
     expect(a.ProductName).toBe('Fixture Shop');
     expect(a.Version).toBe(RELEASE);
-    expect(a.SubmitURL).toBe(`${receiver.url}/submit`);
+    expect(a.SubmitURL).toBe(`${env.receiver.url}/submit`);
     expect(a.JSErrorType).toBe('TypeError');
     expect(a.JSErrorMessage).toMatch(/order is null|null/);
     expect(a.JSMechanism).toBe('onerror');
     expect(a.JSStack).toMatch(FIREFOX_FRAME('timerCallback', 'app.js'));
-    expect(a.JSFilename).toBe(`${fixture.url}/app.js`);
+    expect(a.JSFilename).toBe(`${env.fixture.url}/app.js`);
     expect(Number(a.JSLine)).toBeGreaterThan(0);
     expect(Number(a.JSColumn)).toBeGreaterThan(0);
     expect(a.JSRepeatCount).toBe('1');
     expect(Math.abs(Number(a.CrashTime) - Date.now() / 1000)).toBeLessThan(120);
     expect(a.UserAgent).toMatch(/Firefox\/\d+/);
     // Query strings and fragments are stripped by default, from the page URL and every stack URL.
-    expect(a.URL).toBe(`${fixture.url}/index.html`);
+    expect(a.URL).toBe(`${env.fixture.url}/index.html`);
     expect(a.JSStack).not.toContain('?');
     expect(a.JSStack).not.toContain('s3cret');
     // The same crash through the receiver's JSON API.
-    const response = await fetch(`${receiver.url}/api/crashes/bp-${crash!.crash_id}`, { headers: { authorization: 'Bearer test-admin-token' } });
+    const response = await fetch(`${env.receiver.url}/api/crashes/bp-${crash!.crash_id}`, { headers: { authorization: 'Bearer test-admin-token' } });
     expect(response.status).toBe(200);
     const { raw } = (await response.json()) as { raw: { annotations: Record<string, string> } };
     expect(raw.annotations).toEqual(a);
@@ -97,15 +71,15 @@ describe('capture in Firefox', () => {
 
   it.each(CASES)('reports an error from $name', async ({ fixtureCase, type, mechanism, frame, ...rest }) => {
     const { page, guid } = await openCase(fixtureCase);
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     const a = crash!.annotations;
     expect(a.JSErrorType).toBe(type);
     expect(a.JSMechanism).toBe(mechanism);
     if ('message' in rest) expect(a.JSErrorMessage).toBe(rest.message);
     expect(a.JSStack).toMatch(FIREFOX_FRAME(frame[0], frame[1]));
     expect(a.JSStack).not.toContain('?');
-    expect(a.URL).toBe(`${fixture.url}/index.html`);
-    expect(a.JSFilename).toMatch(new RegExp(`^${fixture.url}/(app\\.js|module\\.js|index\\.html)$`));
+    expect(a.URL).toBe(`${env.fixture.url}/index.html`);
+    expect(a.JSFilename).toMatch(new RegExp(`^${env.fixture.url}/(app\\.js|module\\.js|index\\.html)$`));
     expect(Number(a.JSLine)).toBeGreaterThan(0);
     await expectOnlyReports(guid, 1);
     await page.close();
@@ -113,7 +87,7 @@ describe('capture in Firefox', () => {
 
   it('reports a promise rejected with a value that is not an Error', async () => {
     const { page, guid } = await openCase('rejection-value');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     const a = crash!.annotations;
     expect(a.JSErrorType).toBe('UnhandledRejection');
     expect(a.JSMechanism).toBe('unhandledrejection');
@@ -125,19 +99,19 @@ describe('capture in Firefox', () => {
 
   it('reports an error in a same-origin iframe under the embedding app', async () => {
     const { page, guid } = await openCase('iframe');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     const a = crash!.annotations;
     expect(a.WebAppGUID).toBe(guid);
     expect(a.JSErrorType).toBe('EvalError');
     expect(a.JSErrorMessage).toBe('widget broke in a frame');
-    expect(a.URL).toBe(`${fixture.url}/frame.html`);
+    expect(a.URL).toBe(`${env.fixture.url}/frame.html`);
     expect(a.JSStack).toMatch(FIREFOX_FRAME('frameWidget', 'frame.js'));
     await page.close();
   });
 
   it('reads the identity from the web app manifest when there are no meta tags', async () => {
     const { page, guid } = await openCase('none', newGuid(), 'manifest-app.html');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.ProductName).toBe('PWA');
     expect(crash!.annotations.Version).toBe(RELEASE);
     expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('pwaTimer', 'manifest-app.html'));
@@ -146,7 +120,7 @@ describe('capture in Firefox', () => {
 
   it('still sees errors when the page replaces window.onerror and stops propagation, and the page handler still runs', async () => {
     const { page, guid } = await openCase('fight');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.JSErrorMessage).toBe('thrown past a hostile onerror');
     expect(await page.evaluate(() => (window as unknown as { __pageOnErrorRan?: number }).__pageOnErrorRan)).toBe(1);
     await page.close();
@@ -154,14 +128,14 @@ describe('capture in Firefox', () => {
 
   it('still sees errors when a page listener calls stopImmediatePropagation', async () => {
     const { page, guid } = await openCase('stop');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.JSErrorMessage).toBe('thrown past stopImmediatePropagation');
     await page.close();
   });
 
   it('keeps working in a page that breaks JSON, setTimeout, dispatchEvent and ErrorEvent after load, and adds no errors', async () => {
     const { page, guid } = await openCase('sabotage');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.JSErrorType).toBe('TypeError');
     expect(crash!.annotations.JSErrorMessage).toBe('thrown in a sabotaged page');
     expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('afterSabotage', 'app.js'));
@@ -173,16 +147,16 @@ describe('capture in Firefox', () => {
 
   it('reports from a page with a strict Content-Security-Policy', async () => {
     const guid = newGuid();
-    const page = await browser.newPage();
-    await page.goto(`${fixture.url}/index.html?case=timer&guid=${guid}&csp=strict`);
-    const [crash] = await waitForCrashes(receiver, guid);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.fixture.url}/index.html?case=timer&guid=${guid}&csp=strict`);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('timerCallback', 'app.js'));
     await page.close();
   });
 
   it('ignores forged relay events from the page and keeps working', async () => {
     const { page, guid } = await openCase('forge');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.JSErrorMessage).toBe('after forgery');
     await expectOnlyReports(guid, 1);
     await page.close();
@@ -191,12 +165,12 @@ describe('capture in Firefox', () => {
   it('folds 10,000 identical errors in a loop into one report with a repeat count', async () => {
     const { page, guid } = await openCase('flood');
     // 'flood done' is thrown by the timer after all 10,000: once it is stored, the loop is over.
-    await waitFor('the flood-done report', async () => (await crashesOf(receiver, guid)).find((c) => c.annotations.JSErrorMessage === 'flood done'));
-    const floods = (await crashesOf(receiver, guid)).filter((c) => c.annotations.JSErrorMessage === 'flood tick');
+    await waitFor('the flood-done report', async () => (await crashesOf(env.receiver, guid)).find((c) => c.annotations.JSErrorMessage === 'flood done'));
+    const floods = (await crashesOf(env.receiver, guid)).filter((c) => c.annotations.JSErrorMessage === 'flood tick');
     expect(floods).toHaveLength(1);
     expect(Number(floods[0]!.annotations.JSRepeatCount)).toBeGreaterThanOrEqual(1);
     const entry = await waitFor('the flood entry to count all 10,000', async () => {
-      const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string>; repeatCount: number }[] }>(extensionPage, ['reports']);
+      const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string>; repeatCount: number }[] }>(env.extensionPage, ['reports']);
       const found = reports.find((r) => r.annotations.WebAppGUID === guid && r.annotations.JSErrorMessage === 'flood tick');
       return found?.repeatCount === 10_000 ? found : undefined;
     });
@@ -206,20 +180,20 @@ describe('capture in Firefox', () => {
   });
 
   it('leaves a page that declares nothing alone', async () => {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     await countRelays(page);
-    await page.goto(`${fixture.url}/plain.html`);
+    await page.goto(`${env.fixture.url}/plain.html`);
     await waitForRelay(page);
     // The hook leaves no trace in the page's globals.
     expect(await page.evaluate(() => Object.getOwnPropertyNames(window).filter((n) => /socorrito/i.test(n)))).toEqual([]);
     // Then a declared app in the same tab: the background takes batches in order, so once its
     // report is stored, the plain page's batch has been seen and left alone.
     const guid = newGuid();
-    await page.goto(`${fixture.url}/index.html?case=timer&guid=${guid}`);
-    await waitForCrashes(receiver, guid);
-    const all = await storedCrashes(receiver);
+    await page.goto(`${env.fixture.url}/index.html?case=timer&guid=${guid}`);
+    await waitForCrashes(env.receiver, guid);
+    const all = await storedCrashes(env.receiver);
     expect(all.filter((c) => /undeclared/.test(c.annotations.JSErrorMessage ?? ''))).toEqual([]);
-    const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string> }[] }>(extensionPage, ['reports']);
+    const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string> }[] }>(env.extensionPage, ['reports']);
     expect(reports.filter((r) => r.annotations.URL?.includes('plain.html'))).toEqual([]);
     await page.close();
   });
@@ -228,8 +202,8 @@ describe('capture in Firefox', () => {
 /** Waits until the extension has nothing queued for the app, then checks how many reports the receiver has. */
 async function expectOnlyReports(guid: string, count: number): Promise<void> {
   await waitFor(`no queued report for ${guid}`, async () => {
-    const { reports } = await extensionStorage<{ reports: { status: string; annotations: Record<string, string> }[] }>(extensionPage, ['reports']);
+    const { reports } = await extensionStorage<{ reports: { status: string; annotations: Record<string, string> }[] }>(env.extensionPage, ['reports']);
     return !reports.some((r) => r.annotations.WebAppGUID === guid && (r.status === 'queued' || r.status === 'sending'));
   });
-  expect(await crashesOf(receiver, guid)).toHaveLength(count);
+  expect(await crashesOf(env.receiver, guid)).toHaveLength(count);
 }

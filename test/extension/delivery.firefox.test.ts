@@ -5,23 +5,19 @@
  */
 import { type IncomingHttpHeaders, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchFirefox } from '../helpers/browsers.ts';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import {
-  type FixtureServer,
-  buildTempExtension,
   countRelays,
   extensionStorage,
-  findExtensionPage,
   newGuid,
   showExtensionPage,
-  startFixtureServer,
   storedCrashes,
   waitFor,
   waitForCrashes,
   waitForRelay,
+  useFirefoxWithExtension,
 } from './harness.ts';
 
 interface Entry {
@@ -33,37 +29,16 @@ interface Entry {
   annotations: Record<string, string>;
 }
 
-let browser: Browser;
-let receiver: TestReceiver;
-let fixture: FixtureServer;
-let extensionPage: Page;
-let cleanupBuild: () => Promise<void>;
-
-beforeAll(async () => {
-  const build = await buildTempExtension();
-  cleanupBuild = build.cleanup;
-  receiver = await startTestReceiver();
-  fixture = await startFixtureServer(`${receiver.url}/submit`);
-  browser = await launchFirefox();
-  await browser.installExtension(build.dir);
-  extensionPage = await findExtensionPage(browser);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await fixture?.close();
-  await receiver?.stop();
-  await cleanupBuild?.();
-});
+const env = useFirefoxWithExtension();
 
 async function entriesOf(guid: string): Promise<Entry[]> {
-  const { reports } = await extensionStorage<{ reports?: Entry[] }>(extensionPage, ['reports']);
+  const { reports } = await extensionStorage<{ reports?: Entry[] }>(env.extensionPage, ['reports']);
   return (reports ?? []).filter((r) => r.annotations.WebAppGUID === guid);
 }
 
 async function openCase(fixtureCase: string, guid = newGuid(), file = 'index.html'): Promise<{ page: Page; guid: string }> {
-  const page = await browser.newPage();
-  await page.goto(`${fixture.url}/${file}?case=${fixtureCase}&guid=${guid}#section`);
+  const page = await env.browser.newPage();
+  await page.goto(`${env.fixture.url}/${file}?case=${fixtureCase}&guid=${guid}#section`);
   return { page, guid };
 }
 
@@ -78,8 +53,8 @@ async function freePort(): Promise<number> {
 
 /** Sets options through the real options page and its Save button. */
 async function saveOptions(values: Record<string, boolean | string>): Promise<void> {
-  await showExtensionPage(extensionPage, 'options.html');
-  await extensionPage.evaluate((v) => {
+  await showExtensionPage(env.extensionPage, 'options.html');
+  await env.extensionPage.evaluate((v) => {
     for (const [id, value] of Object.entries(v)) {
       const input = document.getElementById(id) as HTMLInputElement;
       if (typeof value === 'boolean') input.checked = value;
@@ -88,14 +63,14 @@ async function saveOptions(values: Record<string, boolean | string>): Promise<vo
     delete document.body.dataset.saved;
     (document.getElementById('save') as HTMLButtonElement).click();
   }, values);
-  await waitFor('the options to be saved', () => extensionPage.evaluate(() => Boolean(document.body.dataset.saved)));
+  await waitFor('the options to be saved', () => env.extensionPage.evaluate(() => Boolean(document.body.dataset.saved)));
 }
 
 describe('delivery', () => {
   it('queues reports while the receiver is down and delivers them when it is back on the same port', async () => {
     const port = await freePort();
-    const previous = fixture.submitUrl;
-    fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
+    const previous = env.fixture.submitUrl;
+    env.fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
     let revived: TestReceiver | undefined;
     try {
       const { page, guid } = await openCase('timer');
@@ -117,7 +92,7 @@ describe('delivery', () => {
       expect(entry!.crashId).toBe(`bp-${crash!.crash_id}`);
       expect(entry!.attempts).toBe(2);
     } finally {
-      fixture.submitUrl = previous;
+      env.fixture.submitUrl = previous;
       await revived?.stop();
     }
   });
@@ -125,8 +100,8 @@ describe('delivery', () => {
   it('treats a 4xx answer other than 429 as final and shows it as failed', async () => {
     // Annotations over 64 bytes (every user agent is) make the collector answer 413.
     const strict = await startTestReceiver({ maxAnnotationBytes: 64 });
-    const previous = fixture.submitUrl;
-    fixture.submitUrl = `${strict.url}/submit`;
+    const previous = env.fixture.submitUrl;
+    env.fixture.submitUrl = `${strict.url}/submit`;
     try {
       const { page, guid } = await openCase('timer');
       const [entry] = await waitFor('the report to fail', async () => {
@@ -137,8 +112,8 @@ describe('delivery', () => {
       expect(entry!.attempts).toBe(1);
       expect(await storedCrashes(strict)).toHaveLength(0);
 
-      await showExtensionPage(extensionPage, 'popup.html');
-      const row = await extensionPage.evaluate(() => {
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      const row = await env.extensionPage.evaluate(() => {
         const rows = [...document.querySelectorAll('#reports tbody tr')] as HTMLElement[];
         const r = rows.find((tr) => tr.dataset.status === 'failed');
         return r ? [...r.querySelectorAll('td')].map((td) => td.textContent) : null;
@@ -146,7 +121,7 @@ describe('delivery', () => {
       expect(row?.[3]).toMatch(/^failed: HTTP 413/);
       await page.close();
     } finally {
-      fixture.submitUrl = previous;
+      env.fixture.submitUrl = previous;
       await strict.stop();
     }
   });
@@ -165,11 +140,11 @@ describe('privacy on the wire', () => {
       });
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const previous = fixture.submitUrl;
-    fixture.submitUrl = `http://127.0.0.1:${(collector.address() as { port: number }).port}/submit`;
+    const previous = env.fixture.submitUrl;
+    env.fixture.submitUrl = `http://127.0.0.1:${(collector.address() as { port: number }).port}/submit`;
     try {
-      const page = await browser.newPage();
-      await page.goto(`${fixture.url}/index.html?case=timer&guid=${newGuid()}&cookie=1`);
+      const page = await env.browser.newPage();
+      await page.goto(`${env.fixture.url}/index.html?case=timer&guid=${newGuid()}&cookie=1`);
       expect(await page.evaluate(() => document.cookie)).toContain('sid=s3cret-session');
       const [request] = await waitFor('the submission', () => (seen.length ? seen : undefined));
       expect(request!.headers.cookie).toBeUndefined();
@@ -179,7 +154,7 @@ describe('privacy on the wire', () => {
       expect(request!.body).not.toContain('s3cret');
       await page.close();
     } finally {
-      fixture.submitUrl = previous;
+      env.fixture.submitUrl = previous;
       await new Promise<void>((resolve) => collector.close(() => resolve()));
     }
   });
@@ -188,38 +163,38 @@ describe('privacy on the wire', () => {
 describe('popup and options', () => {
   it('sends queued reports at once with the popup\'s "Retry queued now"', async () => {
     const port = await freePort();
-    const previous = fixture.submitUrl;
-    fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
+    const previous = env.fixture.submitUrl;
+    env.fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
     let revived: TestReceiver | undefined;
     try {
       const { page, guid } = await openCase('inline');
       await waitFor('a failed first attempt', async () => (await entriesOf(guid))[0]?.attempts === 1 && (await entriesOf(guid))[0]?.status === 'queued');
       await page.close();
       revived = await startTestReceiver({ port });
-      await showExtensionPage(extensionPage, 'popup.html');
-      expect(await extensionPage.evaluate(() => document.querySelector('tr[data-status="queued"] .status')?.textContent)).toMatch(/^queued; last try: receiver unreachable/);
-      await extensionPage.click('#retry');
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      expect(await env.extensionPage.evaluate(() => document.querySelector('tr[data-status="queued"] .status')?.textContent)).toMatch(/^queued; last try: receiver unreachable/);
+      await env.extensionPage.click('#retry');
       // Well before the 20 s automatic retry.
       const [crash] = await waitForCrashes(revived, guid, 1, 10_000);
       expect(crash!.annotations.JSErrorType).toBe('ReferenceError');
     } finally {
-      fixture.submitUrl = previous;
+      env.fixture.submitUrl = previous;
       await revived?.stop();
     }
   });
 
   it('lists reports in the popup with the crash ID linking to the report on the receiver', async () => {
     const { page, guid } = await openCase('event');
-    const [crash] = await waitForCrashes(receiver, guid);
+    const [crash] = await waitForCrashes(env.receiver, guid);
     await waitFor('the entry to be marked submitted', async () => (await entriesOf(guid))[0]?.status === 'submitted');
-    await showExtensionPage(extensionPage, 'popup.html');
-    const row = await extensionPage.evaluate((id) => {
+    await showExtensionPage(env.extensionPage, 'popup.html');
+    const row = await env.extensionPage.evaluate((id) => {
       const link = [...document.querySelectorAll('#reports a')].find((a) => a.textContent === `bp-${id}`) as HTMLAnchorElement | undefined;
       const tr = link?.closest('tr');
       return tr ? { href: link!.href, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) } : null;
     }, crash!.crash_id);
     expect(row).not.toBeNull();
-    expect(row!.href).toBe(`${receiver.url}/report/bp-${crash!.crash_id}`);
+    expect(row!.href).toBe(`${env.receiver.url}/report/bp-${crash!.crash_id}`);
     expect(row!.cells[0]).toBe('Fixture Shop');
     expect(row!.cells[1]).toBe('RangeError: quantity out of range');
     expect(row!.cells[3]).toBe('submitted');
@@ -230,17 +205,17 @@ describe('popup and options', () => {
     await saveOptions({ stripQueryAndFragment: false });
     try {
       const { page, guid } = await openCase('timer');
-      const [crash] = await waitForCrashes(receiver, guid);
-      expect(crash!.annotations.URL).toBe(`${fixture.url}/index.html?case=timer&guid=${guid}#section`);
+      const [crash] = await waitForCrashes(env.receiver, guid);
+      expect(crash!.annotations.URL).toBe(`${env.fixture.url}/index.html?case=timer&guid=${guid}#section`);
       expect(crash!.annotations.JSStack).toContain('app.js?v=1.4.2&token=s3cret');
       await page.close();
 
-      await showExtensionPage(extensionPage, 'options.html');
-      const preview = await extensionPage.evaluate(() => ({
+      await showExtensionPage(env.extensionPage, 'options.html');
+      const preview = await env.extensionPage.evaluate(() => ({
         meta: document.getElementById('lastSentMeta')!.textContent,
         text: document.getElementById('lastSent')!.textContent,
       }));
-      expect(preview.meta).toContain(`POST ${receiver.url}/submit`);
+      expect(preview.meta).toContain(`POST ${env.receiver.url}/submit`);
       for (const [name, value] of Object.entries(crash!.annotations)) expect(preview.text).toContain(`${name}: ${value}`);
     } finally {
       await saveOptions({ stripQueryAndFragment: true });
@@ -248,17 +223,17 @@ describe('popup and options', () => {
   });
 
   it('reports pages that declare nothing to my receiver only when asked to', async () => {
-    await saveOptions({ receiverUrl: receiver.url, reportAllSites: true });
+    await saveOptions({ receiverUrl: env.receiver.url, reportAllSites: true });
     try {
-      const page = await browser.newPage();
-      await page.goto(`${fixture.url}/plain.html?secret=1`);
+      const page = await env.browser.newPage();
+      await page.goto(`${env.fixture.url}/plain.html?secret=1`);
       const crash = await waitFor('the undeclared page report', async () =>
-        (await storedCrashes(receiver)).find((c) => c.annotations.JSErrorMessage === 'undeclared page error'),
+        (await storedCrashes(env.receiver)).find((c) => c.annotations.JSErrorMessage === 'undeclared page error'),
       );
       expect(crash.annotations.WebAppGUID).toBeUndefined();
       expect(crash.annotations.SubmitURL).toBeUndefined();
-      expect(crash.annotations.ProductName).toBe(new URL(fixture.url).host);
-      expect(crash.annotations.URL).toBe(`${fixture.url}/plain.html`);
+      expect(crash.annotations.ProductName).toBe(new URL(env.fixture.url).host);
+      expect(crash.annotations.URL).toBe(`${env.fixture.url}/plain.html`);
       await page.close();
     } finally {
       await saveOptions({ receiverUrl: '', reportAllSites: false });
@@ -269,26 +244,26 @@ describe('popup and options', () => {
     await saveOptions({ blockSites: '127.0.0.1' });
     const guid = newGuid();
     const sentinel = newGuid();
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     try {
       await countRelays(page);
-      await page.goto(`${fixture.url}/index.html?case=timer&guid=${guid}`);
+      await page.goto(`${env.fixture.url}/index.html?case=timer&guid=${guid}`);
       await waitForRelay(page);
       // A sentinel from the same server under another name, which is not blocked, in the same
       // tab: batches are taken in order, so once it is stored the blocked one has been seen.
-      await page.goto(`${fixture.url.replace('127.0.0.1', 'localhost')}/index.html?case=event&guid=${sentinel}`);
-      await waitForCrashes(receiver, sentinel);
+      await page.goto(`${env.fixture.url.replace('127.0.0.1', 'localhost')}/index.html?case=event&guid=${sentinel}`);
+      await waitForCrashes(env.receiver, sentinel);
     } finally {
       await saveOptions({ blockSites: '' });
     }
-    expect((await storedCrashes(receiver)).filter((c) => c.annotations.WebAppGUID === guid)).toEqual([]);
+    expect((await storedCrashes(env.receiver)).filter((c) => c.annotations.WebAppGUID === guid)).toEqual([]);
     expect(await entriesOf(guid)).toEqual([]);
     await page.close();
   });
 
   it('refuses invalid options and says why', async () => {
-    await showExtensionPage(extensionPage, 'options.html');
-    const problems = await extensionPage.evaluate(() => {
+    await showExtensionPage(env.extensionPage, 'options.html');
+    const problems = await env.extensionPage.evaluate(() => {
       (document.getElementById('receiverUrl') as HTMLInputElement).value = 'javascript:alert(1)';
       (document.getElementById('blockSites') as HTMLTextAreaElement).value = 'ok.example\nnot a host!';
       // The form's own URL check would stop a person first; the extension's check is what we test.
@@ -298,19 +273,19 @@ describe('popup and options', () => {
     });
     expect(problems.join('\n')).toMatch(/receiver URL must be an http or https URL/);
     expect(problems.join('\n')).toMatch(/not a site: "not a host!"/);
-    const { settings } = await extensionStorage<{ settings: { blockSites: string[]; receiverUrl: string } }>(extensionPage, ['settings']);
+    const { settings } = await extensionStorage<{ settings: { blockSites: string[]; receiverUrl: string } }>(env.extensionPage, ['settings']);
     expect(settings.blockSites).toEqual([]);
     expect(settings.receiverUrl).toBe('');
   });
 
   it('clears finished reports from the popup and keeps queued ones', async () => {
-    await showExtensionPage(extensionPage, 'popup.html');
-    expect(await extensionPage.$$eval('#reports tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
-    await extensionPage.click('#clear');
+    await showExtensionPage(env.extensionPage, 'popup.html');
+    expect(await env.extensionPage.$$eval('#reports tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
+    await env.extensionPage.click('#clear');
     await waitFor('the finished reports to be cleared', async () => {
-      const { reports } = await extensionStorage<{ reports: Entry[] }>(extensionPage, ['reports']);
+      const { reports } = await extensionStorage<{ reports: Entry[] }>(env.extensionPage, ['reports']);
       return reports.every((r) => r.status === 'queued' || r.status === 'sending');
     });
-    await waitFor('the popup to show the empty list', () => extensionPage.evaluate(() => !(document.getElementById('empty') as HTMLElement).hidden));
+    await waitFor('the popup to show the empty list', () => env.extensionPage.evaluate(() => !(document.getElementById('empty') as HTMLElement).hidden));
   });
 });

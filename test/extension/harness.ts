@@ -8,10 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchFirefox } from '../helpers/browsers.ts';
 // @ts-expect-error: the build script is plain JavaScript (run by node, no types)
 import { buildExtension as buildExtensionJs } from '../../extension/build.mjs';
 import type { RawCrash } from '../../receiver/src/storage/types.ts';
-import { REPO_ROOT, tempDir } from '../helpers/receiver.ts';
+import { REPO_ROOT, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import type { TestReceiver } from '../helpers/receiver.ts';
 
 export const FIXTURE_DIR = join(REPO_ROOT, 'test', 'fixtures', 'webapp');
@@ -182,4 +184,39 @@ export async function waitForRelay(page: Page, count = 1): Promise<void> {
 /** A fresh app GUID per test, so apps (and their rate limits) never mix between tests. */
 export function newGuid(): string {
   return crypto.randomUUID();
+}
+
+/** What a Firefox test file of the extension works with, set up once for the file. */
+export interface FirefoxExtensionEnv {
+  browser: Browser;
+  /** A test may replace it (stop the receiver, start another on the same port). */
+  receiver: TestReceiver;
+  fixture: FixtureServer;
+  /** The options page the extension opened on install, to read its storage and open its pages. */
+  extensionPage: Page;
+}
+
+/**
+ * Registers beforeAll/afterAll that build the extension, start a receiver and the fixture app,
+ * and install the extension in one headless Firefox for the whole test file.
+ */
+export function useFirefoxWithExtension(): FirefoxExtensionEnv {
+  const env = {} as FirefoxExtensionEnv;
+  let cleanupBuild: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const build = await buildTempExtension();
+    cleanupBuild = build.cleanup;
+    env.receiver = await startTestReceiver();
+    env.fixture = await startFixtureServer(`${env.receiver.url}/submit`);
+    env.browser = await launchFirefox();
+    await env.browser.installExtension(build.dir);
+    env.extensionPage = await findExtensionPage(env.browser);
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.fixture?.close();
+    await env.receiver?.stop();
+    await cleanupBuild?.();
+  });
+  return env;
 }
