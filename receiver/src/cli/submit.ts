@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseSubmitResponse } from '../../../shared/src/protocol.ts';
+import { encodeSubmission, parseSubmitResponse } from '../../../shared/src/protocol.ts';
 import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
 
 export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
@@ -20,11 +20,8 @@ export async function submitCrash(
   files: SubmitFile[],
   options: { gzip?: boolean; fetch?: typeof fetch; timeoutMs?: number } = {},
 ): Promise<{ crashId: string | null; status: number; body: string }> {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  for (const f of files) form.append(f.name, new Blob([f.data as BlobPart], { type: 'application/octet-stream' }), f.filename);
   // Let Request serialize the form so we get its boundary, then send the bytes ourselves.
-  const request = new Request(url, { method: 'POST', body: form });
+  const request = new Request(url, { method: 'POST', body: encodeSubmission(fields, files) });
   let body: Uint8Array = new Uint8Array(await request.arrayBuffer());
   const headers: Record<string, string> = { 'content-type': request.headers.get('content-type')! };
   if (options.gzip) {

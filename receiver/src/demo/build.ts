@@ -10,8 +10,6 @@ export const DEMO_SOURCE_DIR = fileURLToPath(new URL('../../../demo', import.met
 /** The GUID the demo app declares; its crashes are grouped under it. */
 export const DEMO_GUID = '5ca1ab1e-d3e0-4c0d-9a11-50c0aa1170de';
 
-export const DEMO_PRODUCT = 'Socorrito demo shop';
-
 export interface BuiltDemo {
   /** Where the built files are: index.html template, assets/*.js, assets/*.map, style CSS. */
   dir: string;

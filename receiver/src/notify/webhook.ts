@@ -46,44 +46,45 @@ export class NewSignatureWebhook {
   constructor(private readonly options: WebhookOptions) {}
 
   notify(processed: ProcessedCrash): void {
-    const base = this.options.receiverUrl().replace(/\/$/, '');
-    const event: NewSignatureEvent = {
+    const facts = this.#facts(processed);
+    void this.#send({
       event: 'new_signature',
-      text: `New crash signature${processed.product ? ` in ${processed.product}${processed.version ? ` ${processed.version}` : ''}` : ''}: ${processed.signature} — ${base}/signatures/${processed.signature_id}`,
-      signature: processed.signature,
-      signature_id: processed.signature_id,
-      app: processed.app_guid,
-      product: processed.product,
-      version: processed.version,
-      error_type: processed.error_type,
-      crash_id: `bp-${processed.crash_id}`,
-      signature_url: `${base}/signatures/${processed.signature_id}`,
-      report_url: `${base}/report/bp-${processed.crash_id}`,
-      submitted_at: processed.submitted_at,
-    };
-    void this.#send(event);
+      text: `New crash signature${facts.where}: ${processed.signature} — ${facts.signature_url}`,
+      ...facts.fields,
+    });
   }
 
   /** A resolved signature regressed: `Regression: <signature> in <product> <version> — <link>`. */
   regression(processed: ProcessedCrash, resolvedAt: string | null): void {
-    const base = this.options.receiverUrl().replace(/\/$/, '');
-    const where = processed.product ? ` in ${processed.product}${processed.version ? ` ${processed.version}` : ''}` : '';
-    const signatureUrl = `${base}/signatures/${processed.signature_id}`;
+    const facts = this.#facts(processed);
     void this.#send({
       event: 'regression',
-      text: `Regression: ${processed.signature}${where} — ${signatureUrl}`,
-      signature: processed.signature,
-      signature_id: processed.signature_id,
-      app: processed.app_guid,
-      product: processed.product,
-      version: processed.version,
-      error_type: processed.error_type,
-      crash_id: `bp-${processed.crash_id}`,
-      signature_url: signatureUrl,
-      report_url: `${base}/report/bp-${processed.crash_id}`,
-      submitted_at: processed.submitted_at,
+      text: `Regression: ${processed.signature}${facts.where} — ${facts.signature_url}`,
+      ...facts.fields,
       resolved_at: resolvedAt,
     });
+  }
+
+  /** What both events say about the crash, and ` in <product> <version>` for their text. */
+  #facts(processed: ProcessedCrash): { where: string; signature_url: string; fields: Omit<NewSignatureEvent, 'event' | 'text'> } {
+    const base = this.options.receiverUrl().replace(/\/$/, '');
+    const signatureUrl = `${base}/signatures/${processed.signature_id}`;
+    return {
+      where: processed.product ? ` in ${processed.product}${processed.version ? ` ${processed.version}` : ''}` : '',
+      signature_url: signatureUrl,
+      fields: {
+        signature: processed.signature,
+        signature_id: processed.signature_id,
+        app: processed.app_guid,
+        product: processed.product,
+        version: processed.version,
+        error_type: processed.error_type,
+        crash_id: `bp-${processed.crash_id}`,
+        signature_url: signatureUrl,
+        report_url: `${base}/report/bp-${processed.crash_id}`,
+        submitted_at: processed.submitted_at,
+      },
+    };
   }
 
   async #send(event: NewSignatureEvent | RegressionEvent): Promise<void> {
