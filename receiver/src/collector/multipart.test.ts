@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { boundaryOf, MultipartError, parseMultipart } from './multipart.ts';
+import { boundaryOf, MultipartError, splitMultipart } from './multipart.ts';
 
 const body = (s: string): Buffer => Buffer.from(s.replaceAll('\n', '\r\n'));
+/** The parts of a body with their bytes. */
+const parseMultipart = (bytes: Buffer, boundary: string) =>
+  splitMultipart(bytes, boundary).parts.map((p) => ({ ...p, data: bytes.subarray(p.start, p.end) }));
 
-describe('parseMultipart', () => {
+describe('splitMultipart', () => {
   it('splits fields and files, with a preamble, quoted names and an empty file', () => {
     const parts = parseMultipart(
       body(`preamble\n--XyZ\nContent-Disposition: form-data; name="ProductName"\n\nShop\n--XyZ\nContent-Disposition: form-data; name="upload_file_minidump"; filename="a \\"b\\".dmp"\nContent-Type: application/octet-stream\n\nMDMP\x00\x01\n--XyZ\nContent-Disposition: form-data; name=empty; filename=""\n\n\n--XyZ--\n`),

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSubmission, type SubmissionLimits } from './parse.ts';
+
+const LIMITS: SubmissionLimits = { maxBodyBytes: 1e6, maxDecompressedBytes: 1e6, maxAnnotationBytes: 1e5, maxAnnotations: 100, maxFiles: 5 };
+
+/** A multipart body from parts given as [name, value bytes, filename?]. */
+function form(parts: [string, Buffer | string, string?][]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const [name, value, filename] of parts) {
+    const disposition = `form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}`;
+    chunks.push(Buffer.from(`--B\r\nContent-Disposition: ${disposition}\r\n\r\n`), Buffer.from(value), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from('--B--\r\n'));
+  return Buffer.concat(chunks);
+}
+
+describe('decodeSubmission', () => {
+  it('reads ASCII and non-ASCII values alike, and turns CRLF into LF', () => {
+    const { annotations } = decodeSubmission(
+      form([
+        ['ProductName', 'Shop'],
+        ['JSErrorMessage', 'échec: “quote” 💥'],
+        ['JSStack', 'a@x.js:1:2\r\nb@y.js:3:4'],
+      ]),
+      'B',
+      LIMITS,
+    );
+    expect(annotations).toEqual({ ProductName: 'Shop', JSErrorMessage: 'échec: “quote” 💥', JSStack: 'a@x.js:1:2\nb@y.js:3:4' });
+  });
+
+  it('takes binary files byte for byte beside UTF-8 text, and a UTF-8 file name', () => {
+    const dump = Buffer.from([0x4d, 0x44, 0xff, 0xfe, 0x00, 0xc3, 0x0d, 0x0a, 0x80]);
+    const { annotations, files } = decodeSubmission(form([['ProductName', 'Café'], ['upload_file_minidump', dump, 'düмп.dmp']]), 'B', LIMITS);
+    expect(annotations.ProductName).toBe('Café');
+    expect(Buffer.compare(Buffer.from(files.get('upload_file_minidump')!.data), dump)).toBe(0);
+    expect(files.get('upload_file_minidump')!.filename).toBe('düмп.dmp');
+  });
+
+  it('rejects an annotation that is not UTF-8, also when a binary file is beside it', () => {
+    const bad = Buffer.from([0x61, 0xc3, 0x28]);
+    for (const parts of [[['JSErrorMessage', bad]], [['upload_file_minidump', Buffer.from([0xff]), 'a.dmp'], ['JSErrorMessage', bad]]] as [string, Buffer, string?][][]) {
+      expect(() => decodeSubmission(form(parts), 'B', LIMITS)).toThrow(/JSErrorMessage is not valid UTF-8/);
+    }
+  });
+});
