@@ -5,7 +5,7 @@ import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { tempDir } from '../../../test/helpers/receiver.ts';
 import { FsWorkQueue } from './fs-queue.ts';
 import { FsCrashStorage } from './fs-storage.ts';
-import { JournaledCrashStorage } from './journal.ts';
+import { type JournalFs, JournaledCrashStorage, nodeJournalFs } from './journal.ts';
 import { multipart } from '../../../test/collector/multipart.ts';
 import { decodeSubmission, rawCrashFrom } from '../collector/parse.ts';
 import { boundaryOf } from '../collector/multipart.ts';
@@ -13,13 +13,13 @@ import type { RawCrash } from './types.ts';
 
 const LIMITS = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20, maxAnnotationBytes: 1 << 20, maxAnnotations: 100, maxFiles: 5 };
 
-async function openStorage(dataDir: string, log: (l: string) => void = () => undefined) {
+async function openStorage(dataDir: string, log: (l: string) => void = () => undefined, segmentBytes?: number, fs?: JournalFs) {
   const folders = new FsCrashStorage(dataDir);
   await folders.open();
   const queue = new FsWorkQueue(dataDir, folders.tmpDir);
   await queue.open();
   const stored: string[] = [];
-  const storage = new JournaledCrashStorage({ dataDir, folders, queue, log, onStored: (id) => stored.push(id) });
+  const storage = new JournaledCrashStorage({ dataDir, folders, queue, log, onStored: (id) => stored.push(id), segmentBytes, fs });
   return { storage, folders, stored, opened: await storage.open() };
 }
 
@@ -43,6 +43,51 @@ describe('JournaledCrashStorage', () => {
     expect(Buffer.from((await folders.getFile(crashes[3]!.crash_id, 'upload_file_minidump'))!)).toEqual(Buffer.from([1, 2, 3]));
     expect((await readdir(join(dir.path, 'queue'))).length).toBe(50);
     await storage.close();
+    await dir.cleanup();
+  });
+
+  it('starts new segments while earlier batches still wait for their flush, and loses none', async () => {
+    const dir = await tempDir();
+    // The real disk, with flushes slowed down so they overlap rotations, and a file that refuses
+    // to be flushed after it was closed.
+    const slowFlushes: JournalFs = {
+      ...nodeJournalFs,
+      async openAppend(path) {
+        const file = await nodeJournalFs.openAppend(path);
+        let closed = false;
+        return {
+          ...file,
+          datasync: async () => {
+            await new Promise((r) => setTimeout(r, 3));
+            if (closed) throw Object.assign(new Error(`datasync of closed ${path}`), { code: 'EBADF' });
+            await file.datasync();
+          },
+          close: async () => {
+            closed = true;
+            await new Promise((r) => setTimeout(r, 3));
+            await file.close();
+          },
+        };
+      },
+    };
+    const { storage, folders } = await openStorage(dir.path, undefined, 20_000, slowFlushes);
+    const crashes = Array.from({ length: 300 }, (_, i) => raw(i));
+    // Waves a few event-loop turns apart: batches land in many segments, flushes overlap rotations.
+    const saved: Promise<void>[] = [];
+    for (let i = 0; i < crashes.length; i += 10) {
+      saved.push(...crashes.slice(i, i + 10).map((c) => storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.alloc(300, i)]]))));
+      await new Promise((r) => setImmediate(r));
+    }
+    const results = await Promise.allSettled(saved);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    // Read back from the journal before layout, then from the folders after it.
+    expect((await storage.getRaw(crashes[123]!.crash_id))!.annotations.Seq).toBe('123');
+    await storage.drained();
+    for (const c of crashes) expect((await folders.getRaw(c.crash_id))?.annotations.Seq).toBe(c.annotations.Seq);
+    expect(Buffer.from((await storage.getFile(crashes[299]!.crash_id, 'upload_file_minidump'))!)).toEqual(Buffer.alloc(300, 290));
+    await storage.close();
+    // Every segment but the last one written is gone once its crashes are laid out.
+    expect((await readdir(join(dir.path, 'journal'))).length).toBe(1);
     await dir.cleanup();
   });
 

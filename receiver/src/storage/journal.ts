@@ -3,7 +3,7 @@ import { copyFile, open, readdir, readFile, rm, stat, truncate, type FileHandle 
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
-import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
+import { MAX_YIELD_MS } from '../collector/activity.ts';
 import { DirSyncer, type FsOps, nodeFsOps, SharedFlush } from './durable.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
@@ -13,11 +13,16 @@ import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue 
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Crashes laid out as folders at the same time; low, so requests keep the CPU. */
 export const MATERIALIZE_CONCURRENCY = 4;
+/** While the collector takes a burst, layout goes on one crash at a time. */
+const BUSY_MATERIALIZE_CONCURRENCY = 1;
 /**
- * Bytes of accepted crashes held in memory until they are laid out. Past it, new submissions
- * wait for the backlog to shrink (the collector slows down instead of growing without bound).
+ * Bytes of journal records not laid out yet. They wait on disk (memory holds a few numbers per
+ * crash), so this bounds how far layout may lag behind the collector, not memory: past it, new
+ * submissions wait for the backlog to shrink instead of growing it without bound.
  */
-export const MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
+export const MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
+/** Most buffers handed to one writev call (the kernel's IOV_MAX is 1024). */
+const MAX_IOVECS = 512;
 /** Wait before retrying a crash whose folder could not be written (a full disk). */
 export const MATERIALIZE_RETRY_MS = 5_000;
 
@@ -45,12 +50,7 @@ export const nodeJournalFs: JournalFs = {
       // each batch a trip through the thread pool and a turn of the event loop. Only the
       // fdatasync, which waits for the disk, goes to the pool.
       writev: async (buffers) => {
-        let written = 0;
-        const total = buffers.reduce((n, b) => n + b.length, 0);
-        while (written < total) {
-          const n = writevSync(handle.fd, written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)]);
-          written += n;
-        }
+        for (let i = 0; i < buffers.length; i += MAX_IOVECS) writeAllSync(handle.fd, buffers.slice(i, i + MAX_IOVECS));
       },
       datasync: () => handle.datasync(),
       truncate: (length) => handle.truncate(length),
@@ -59,12 +59,30 @@ export const nodeJournalFs: JournalFs = {
   },
 };
 
+/** Writes every byte of `buffers`, going on after a short write. */
+function writeAllSync(fd: number, buffers: Buffer[]): void {
+  let left = buffers;
+  for (;;) {
+    let n = writevSync(fd, left);
+    let i = 0;
+    while (i < left.length && n >= left[i]!.length) n -= left[i++]!.length;
+    if (i === left.length) return;
+    left = [left[i]!.subarray(n), ...left.slice(i + 1)];
+  }
+}
+
+/** Where a crash waiting to be laid out is: its record in a journal segment. */
 interface Pending {
-  raw: RawCrash;
-  files: ReadonlyMap<string, Uint8Array>;
   segment: number;
-  bytes: number;
+  offset: number;
+  length: number;
   deleted?: boolean;
+}
+
+/** A record as written: its buffers (the frame header, then the payload's pieces) and length. */
+interface EncodedRecord {
+  buffers: Buffer[];
+  length: number;
 }
 
 export interface JournaledStorageOptions {
@@ -86,8 +104,10 @@ export interface JournaledStorageOptions {
  * after an fdatasync that covers every crash appended since the last one, so under load one
  * disk flush answers many submissions. Behind that, each crash is laid out as its own folder
  * (FsCrashStorage: temp, fsync, rename, directory fsync) and queued for processing; a journal
- * segment is deleted once every crash in it is laid out. On start, segments left by a stopped
- * or killed process are replayed, so a crash that was answered is never lost.
+ * segment is deleted once every crash in it is laid out. Until then a crash is only in the
+ * journal: memory holds where its record is, not the crash, so a burst costs disk, not heap.
+ * On start, segments left by a stopped or killed process are replayed, so a crash that was
+ * answered is never lost.
  *
  *     <data-dir>/journal/
  *       000001.log    records: "SCJ1", u32 payload length, u32 crc32, payload
@@ -95,8 +115,8 @@ export interface JournaledStorageOptions {
  *                       v2  {v: 2, crash_id, submitted_at, metadata, boundary} + the multipart body
  *                       v1  {raw, files: [{name, size}]} + each file's bytes (callers without a body)
  *
- * Reads see crashes still waiting to be laid out, so a crash can be fetched as soon as it
- * was answered.
+ * Reads see crashes still waiting to be laid out (read back from their record), so a crash can
+ * be fetched as soon as it was answered.
  */
 export class JournaledCrashStorage implements CrashStorage {
   readonly dir: string;
@@ -111,10 +131,18 @@ export class JournaledCrashStorage implements CrashStorage {
   #segment = 0;
   #segmentSize = 0;
   #file: AppendFile | null = null;
-  #batch: { frame: Buffer; resolve: (segment: number) => void; reject: (err: unknown) => void }[] = [];
+  #batch: { record: EncodedRecord; resolve: (at: { segment: number; offset: number }) => void; reject: (err: unknown) => void }[] = [];
+  /** Segments rotated out whose last writes still wait for a flush; closed after it. */
+  #retiring: AppendFile[] = [];
+  /** Read handles of segments with crashes still to lay out. */
+  readonly #readers = new Map<number, Promise<FileHandle>>();
   /** The chain of batch writes, so they land in order. */
   #writes: Promise<unknown> = Promise.resolve();
-  readonly #flush = new SharedFlush(() => this.#file!.datasync());
+  readonly #flush = new SharedFlush(async () => {
+    const retiring = this.#retiring.splice(0);
+    await Promise.all([this.#file!.datasync(), ...retiring.map((f) => f.datasync())]);
+    await Promise.all(retiring.map((f) => f.close()));
+  });
   #toMaterialize: string[] = [];
   #materializing = 0;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -123,7 +151,6 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #onStored: ((crashId: string) => void)[] = [];
   #backlogBytes = 0;
   readonly #yieldTo: (() => boolean) | undefined;
-  #pumpTimer: NodeJS.Timeout | null = null;
   #lastLayout = performance.now();
   #belowCap: (() => void)[] = [];
 
@@ -153,9 +180,9 @@ export class JournaledCrashStorage implements CrashStorage {
       const segment = Number(name.slice(0, -4));
       this.#segment = Math.max(this.#segment, segment);
       const { records, unreadable } = await readSegment(join(this.dir, name), this.#log);
-      for (const { raw, files } of records) {
+      for (const { raw, offset, length } of records) {
         if (await this.#folders.getRaw(raw.crash_id)) continue; // laid out before the stop
-        this.#track(raw, files, segment);
+        this.#track(raw.crash_id, { segment, offset, length });
         replayed++;
       }
       if (unreadable) {
@@ -173,12 +200,12 @@ export class JournaledCrashStorage implements CrashStorage {
   async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void> {
     if (this.#closed) throw new Error('The crash journal is closed');
     while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
-    const frame = encodeRecord(raw, files, wire);
-    const segment = await new Promise<number>((resolve, reject) => {
-      this.#batch.push({ frame, resolve, reject });
+    const record = encodeRecord(raw, files, wire);
+    const at = await new Promise<{ segment: number; offset: number }>((resolve, reject) => {
+      this.#batch.push({ record, resolve, reject });
       if (this.#batch.length === 1) setImmediate(() => void this.#commit());
     });
-    this.#track(raw, files, segment);
+    this.#track(raw.crash_id, { ...at, length: record.length });
     this.#pump();
   }
 
@@ -190,68 +217,68 @@ export class JournaledCrashStorage implements CrashStorage {
   async #commit(): Promise<void> {
     const batch = this.#batch;
     this.#batch = [];
-    const write = this.#writes.then(() => this.#writeBatch(batch.map((b) => b.frame)));
+    const write = this.#writes.then(() => this.#writeBatch(batch.map((b) => b.record)));
     this.#writes = write.catch(() => undefined); // a failed batch must not stop the ones after it
-    let segment: number;
+    let at: { segment: number; offsets: number[] };
     try {
-      segment = await write;
+      at = await write;
       await this.#flush.flush();
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
     }
-    for (const b of batch) b.resolve(segment);
+    batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]! }));
   }
 
-  /** Appends frames to the current segment (rotating first when it is full). */
-  async #writeBatch(frames: Buffer[]): Promise<number> {
+  /** Appends records to the current segment (rotating first when it is full); says where each went. */
+  async #writeBatch(records: EncodedRecord[]): Promise<{ segment: number; offsets: number[] }> {
     if (this.#segmentSize > this.#segmentBytes) await this.#startSegment();
     const before = this.#segmentSize;
+    const offsets: number[] = [];
+    let end = before;
+    for (const r of records) {
+      offsets.push(end);
+      end += r.length;
+    }
     try {
-      await this.#file!.writev(frames);
+      await this.#file!.writev(records.flatMap((r) => r.buffers));
     } catch (err) {
       // A partial write (a full disk) must not leave a torn record before the next batch.
       await this.#file?.truncate(before).catch(() => undefined);
       throw err;
     }
-    this.#segmentSize += frames.reduce((n, f) => n + f.length, 0);
-    return this.#segment;
+    this.#segmentSize = end;
+    return { segment: this.#segment, offsets };
   }
 
   async #startSegment(): Promise<void> {
-    if (this.#file) {
-      // Batches written to the old segment may still wait for their flush: flush it now.
-      await this.#file.datasync();
-      await this.#file.close();
-    }
-    this.#segment++;
-    const path = join(this.dir, `${String(this.#segment).padStart(6, '0')}.log`);
-    this.#file = await this.#fs.openAppend(path);
+    const segment = this.#segment + 1;
+    const path = join(this.dir, `${String(segment).padStart(6, '0')}.log`);
+    const file = await this.#fs.openAppend(path);
+    // Batches written to the old segment may still wait for their flush: the next flush covers
+    // the old file too, and closes it after.
+    if (this.#file) this.#retiring.push(this.#file);
+    this.#file = file;
+    this.#segment = segment;
     this.#segmentSize = (await stat(path)).size;
     await this.#dirs.sync(this.dir);
     this.#releaseFinishedSegments();
   }
 
-  #track(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, segment: number): void {
-    let bytes = 1024;
-    for (const data of files.values()) bytes += data.byteLength;
-    this.#backlogBytes += bytes;
-    this.#pending.set(raw.crash_id, { raw, files, segment, bytes });
-    this.#outstanding.set(segment, (this.#outstanding.get(segment) ?? 0) + 1);
-    this.#toMaterialize.push(raw.crash_id);
+  #track(crashId: string, entry: Pending): void {
+    this.#backlogBytes += entry.length;
+    this.#pending.set(crashId, entry);
+    this.#outstanding.set(entry.segment, (this.#outstanding.get(entry.segment) ?? 0) + 1);
+    this.#toMaterialize.push(crashId);
   }
 
   #pump(): void {
-    // During a burst, leave the event loop to the collector: the crashes are safe in the journal.
-    // Memory still bounds the wait (the backlog cap), and so does time (MAX_YIELD_MS).
-    if (this.#yieldTo?.() && this.#backlogBytes < MAX_BACKLOG_BYTES / 2 && performance.now() - this.#lastLayout < MAX_YIELD_MS) {
-      this.#pumpTimer ??= setTimeout(() => {
-        this.#pumpTimer = null;
-        this.#pump();
-      }, BUSY_WINDOW_MS);
-      return;
-    }
-    while (!this.#closed && this.#materializing < MATERIALIZE_CONCURRENCY && this.#toMaterialize.length) {
+    // During a burst, layout goes on one crash at a time and leaves the event loop to the
+    // collector: the crashes are safe in the journal. A large backlog, or no progress for
+    // MAX_YIELD_MS, brings it back to full speed.
+    const busy = this.#yieldTo?.() && this.#backlogBytes < MAX_BACKLOG_BYTES / 2 && performance.now() - this.#lastLayout < MAX_YIELD_MS;
+    const concurrency = busy ? BUSY_MATERIALIZE_CONCURRENCY : MATERIALIZE_CONCURRENCY;
+    while (!this.#closed && this.#materializing < concurrency && this.#toMaterialize.length) {
       const crashId = this.#toMaterialize.shift()!;
       this.#materializing++;
       void this.#materialize(crashId).finally(() => {
@@ -267,10 +294,11 @@ export class JournaledCrashStorage implements CrashStorage {
     if (!entry) return;
     try {
       if (!entry.deleted) {
+        const { raw, files } = await this.#readRecord(entry);
         // Queue first: an entry whose folder is missing is dropped by the processor, while a
         // folder without an entry would never be processed.
         await this.#queue.enqueue(crashId);
-        await this.#folders.saveRaw(entry.raw, entry.files);
+        await this.#folders.saveRaw(raw, files);
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
@@ -283,7 +311,7 @@ export class JournaledCrashStorage implements CrashStorage {
     }
     this.#pending.delete(crashId);
     this.#lastLayout = performance.now();
-    this.#backlogBytes -= entry.bytes;
+    this.#backlogBytes -= entry.length;
     if (this.#backlogBytes <= MAX_BACKLOG_BYTES) for (const resume of this.#belowCap.splice(0)) resume();
     const left = (this.#outstanding.get(entry.segment) ?? 1) - 1;
     this.#outstanding.set(entry.segment, left);
@@ -309,8 +337,36 @@ export class JournaledCrashStorage implements CrashStorage {
     for (const [segment, left] of this.#outstanding) {
       if (left > 0 || segment === this.#segment) continue;
       this.#outstanding.delete(segment);
-      void rm(join(this.dir, `${String(segment).padStart(6, '0')}.log`), { force: true });
+      this.#closeReader(segment);
+      void rm(this.#segmentPath(segment), { force: true });
     }
+  }
+
+  #segmentPath(segment: number): string {
+    return join(this.dir, `${String(segment).padStart(6, '0')}.log`);
+  }
+
+  /** A crash back from its journal record. */
+  async #readRecord(entry: Pending): Promise<{ raw: RawCrash; files: Map<string, Uint8Array> }> {
+    let reader = this.#readers.get(entry.segment);
+    if (!reader) {
+      reader = open(this.#segmentPath(entry.segment), 'r');
+      this.#readers.set(entry.segment, reader);
+      reader.catch(() => this.#readers.delete(entry.segment));
+    }
+    const frame = Buffer.allocUnsafe(entry.length);
+    const { bytesRead } = await (await reader).read(frame, 0, entry.length, entry.offset);
+    const payload = frame.subarray(FRAME_HEADER_BYTES);
+    if (bytesRead !== entry.length || !frame.subarray(0, 4).equals(MAGIC) || crc32(payload) !== frame.readUInt32LE(8)) {
+      throw new Error(`The journal record at byte ${entry.offset} of segment ${entry.segment} does not read back whole`);
+    }
+    return decodeRecord(payload);
+  }
+
+  #closeReader(segment: number): void {
+    const reader = this.#readers.get(segment);
+    this.#readers.delete(segment);
+    void reader?.then((h) => h.close()).catch(() => undefined);
   }
 
   /** Resolves once every crash accepted so far is laid out as a folder and queued. */
@@ -331,10 +387,10 @@ export class JournaledCrashStorage implements CrashStorage {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#toMaterialize.length = 0;
-    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     if (this.#materializing) await this.drained();
     await this.#file?.close();
     this.#file = null;
+    for (const segment of [...this.#readers.keys()]) this.#closeReader(segment);
   }
 
   /** How many crashes wait to be laid out. */
@@ -343,17 +399,27 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   async getRaw(crashId: string): Promise<RawCrash | null> {
-    const bare = normalizeCrashId(crashId);
-    const pending = bare ? this.#pending.get(bare) : undefined;
-    if (pending && !pending.deleted) return pending.raw;
-    return this.#folders.getRaw(crashId);
+    const fromJournal = await this.#readPending(crashId);
+    return fromJournal ? fromJournal.raw : this.#folders.getRaw(crashId);
   }
 
   async getFile(crashId: string, name: string): Promise<Uint8Array | null> {
+    const fromJournal = await this.#readPending(crashId);
+    return fromJournal ? (fromJournal.files.get(name) ?? null) : this.#folders.getFile(crashId, name);
+  }
+
+  /** A crash not laid out yet, from the journal; null once it is (or if it never was here). */
+  async #readPending(crashId: string): Promise<{ raw: RawCrash; files: Map<string, Uint8Array> } | null> {
     const bare = normalizeCrashId(crashId);
     const pending = bare ? this.#pending.get(bare) : undefined;
-    if (pending && !pending.deleted) return pending.files.get(name) ?? null;
-    return this.#folders.getFile(crashId, name);
+    if (!pending || pending.deleted) return null;
+    try {
+      return await this.#readRecord(pending);
+    } catch (err) {
+      // Laid out and its segment released while we read: the folder has it now.
+      if (!this.#pending.has(bare!)) return null;
+      throw err;
+    }
   }
 
   async saveProcessed(processed: ProcessedCrash): Promise<void> {
@@ -396,29 +462,28 @@ const REPLAY_LIMITS: SubmissionLimits = {
 };
 
 /**
- * One journal record in one buffer, written in place: this runs for every submission. With the
- * wire form at hand the record is that body plus a small header (version 2), which spares
- * encoding every annotation as JSON again; otherwise it is the raw crash as JSON and its files.
+ * One journal record, as buffers to append: this runs for every submission. With the wire form
+ * at hand the record is that body plus a small header (version 2), which spares encoding every
+ * annotation as JSON again and copying the body; otherwise it is the raw crash as JSON and its
+ * files.
  */
-function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Buffer {
+function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): EncodedRecord {
   const header = wire
     ? JSON.stringify({ v: 2, crash_id: raw.crash_id, submitted_at: raw.submitted_at, metadata: raw.metadata, boundary: wire.boundary })
     : JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
-  const blobs = wire ? [wire.body] : [...files.values()];
+  const blobs = (wire ? [wire.body] : [...files.values()]).map((b) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
   const headerBytes = Buffer.byteLength(header);
   let blobBytes = 0;
   for (const data of blobs) blobBytes += data.byteLength;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes + blobBytes);
-  MAGIC.copy(frame, 0);
-  frame.writeUInt32LE(4 + headerBytes + blobBytes, 4);
-  frame.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
-  let offset = FRAME_HEADER_BYTES + 4 + frame.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
-  for (const data of blobs) {
-    frame.set(data, offset);
-    offset += data.byteLength;
-  }
-  frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 8);
-  return frame;
+  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes);
+  MAGIC.copy(head, 0);
+  head.writeUInt32LE(4 + headerBytes + blobBytes, 4);
+  head.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
+  head.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
+  let crc = crc32(head.subarray(FRAME_HEADER_BYTES));
+  for (const data of blobs) crc = crc32(data, crc);
+  head.writeUInt32LE(crc, 8);
+  return { buffers: [head, ...blobs], length: head.length + blobBytes };
 }
 
 /** A record's payload back into the raw crash and its files. */
@@ -449,9 +514,9 @@ function decodeRecord(payload: Buffer): { raw: RawCrash; files: Map<string, Uint
 export async function readSegment(
   path: string,
   log: (line: string) => void,
-): Promise<{ records: { raw: RawCrash; files: Map<string, Uint8Array> }[]; unreadable: number }> {
+): Promise<{ records: { raw: RawCrash; offset: number; length: number }[]; unreadable: number }> {
   const data = await readFile(path);
-  const records: { raw: RawCrash; files: Map<string, Uint8Array> }[] = [];
+  const records: { raw: RawCrash; offset: number; length: number }[] = [];
   let unreadable = 0;
   let pos = 0;
   while (pos + FRAME_HEADER_BYTES <= data.length) {
@@ -461,7 +526,7 @@ export async function readSegment(
     const payload = data.subarray(pos + FRAME_HEADER_BYTES, end);
     if (crc32(payload) !== data.readUInt32LE(pos + 8)) break;
     try {
-      records.push(decodeRecord(payload));
+      records.push({ raw: decodeRecord(payload).raw, offset: pos, length: end - pos });
     } catch (err) {
       // Whole and checksummed, yet not understood (a newer or older receiver wrote it): keep it.
       unreadable++;
