@@ -8,7 +8,7 @@ import { loadTuning } from '../../receiver/src/processor/tuning.ts';
 import { FsWorkQueue } from '../../receiver/src/storage/fs-queue.ts';
 import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
 import type { ProcessedCrash, RawCrash } from '../../receiver/src/storage/types.ts';
-import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { spawnReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { auth, waitProcessed } from './helpers.ts';
 
@@ -71,6 +71,29 @@ describe('background processor', () => {
       ids.push(res.crashId!);
     }
     for (const id of ids) expect((await waitProcessed(receiver.url, id)).crash_id).toBe(id.replace(/^bp-/, ''));
+  });
+
+  it('keeps processing during a steady stream of submissions, not only once it stops', async () => {
+    // Its own process, as in production: the test's client must not share its event loop.
+    const dir = await tempDir('socorrito-steady-');
+    cleanups.push(dir.cleanup);
+    const receiver = await spawnReceiver(dir.path, [], { SOCORRITO_APP_RATE_PER_MINUTE: '0' });
+    cleanups.push(async () => void (await receiver.kill()));
+    // A crash every 10 ms for 3 s: well below what the receiver processes in a second, yet a
+    // submission arrives every few milliseconds the whole time.
+    const answers: ReturnType<typeof submitCrash>[] = [];
+    for (let i = 0; i < 300; i++) {
+      answers.push(submitCrash(`${receiver.url}/submit`, jsCrashFields({ JSErrorMessage: `message ${i}` }), []));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const early = (await Promise.all(answers.slice(0, 100))).map((a) => a.crashId!);
+    // Checked while the last submissions are still being answered: the first hundred, sent
+    // seconds ago, are processed by now.
+    const processed = await Promise.all(
+      early.map(async (id) => ((await (await fetch(`${receiver.url}/api/crashes/${id}`, { headers: auth })).json()) as { processed: unknown }).processed),
+    );
+    expect(processed.filter((p) => !p).length).toBeLessThanOrEqual(20); // 96 of 100 when any submission meant "busy"
+    expect((await Promise.all(answers)).every((a) => a.status === 200)).toBe(true);
   });
 
   it('retries a crash whose processing threw, then records processing_error and drops it from the queue', async () => {

@@ -1,15 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { BUSY_WINDOW_MS, MAX_YIELD_MS, SubmissionActivity, yieldWhileBusy } from './activity.ts';
+import { BUSY_UTILIZATION, BUSY_WINDOW_MS, MAX_YIELD_MS, SubmissionActivity, UTILIZATION_WINDOW_MS, yieldWhileBusy } from './activity.ts';
 
 describe('background work and a busy collector', () => {
-  it('is busy for a short window after each submission', () => {
+  it('is busy for a short window after each submission while the event loop is nearly full', () => {
     let now = 1000;
-    const activity = new SubmissionActivity(() => now);
+    const activity = new SubmissionActivity(() => now, () => 1);
     expect(activity.busy()).toBe(false);
     activity.mark();
     expect(activity.busy()).toBe(true);
     now += BUSY_WINDOW_MS;
     expect(activity.busy()).toBe(false);
+  });
+
+  it('is not busy under a steady stream that leaves the event loop room', () => {
+    let now = 1000;
+    let used = 0.3;
+    const activity = new SubmissionActivity(() => now, () => used);
+    for (let i = 0; i < 100; i++, now += 5) {
+      activity.mark();
+      expect(activity.busy()).toBe(false);
+    }
+    // The stream turns into a burst that fills the loop: busy from the next measurement on.
+    used = BUSY_UTILIZATION + 0.1;
+    now += UTILIZATION_WINDOW_MS;
+    activity.mark();
+    expect(activity.busy()).toBe(true);
   });
 
   it('waits while the collector is busy and goes ahead when it is quiet', async () => {

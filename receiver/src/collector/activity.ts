@@ -1,22 +1,50 @@
-/** A submission within this long counts as the collector being busy. */
+import { performance as perfHooks } from 'node:perf_hooks';
+
+/** A submission within this long counts as the collector taking a burst. */
 export const BUSY_WINDOW_MS = 20;
+/** The event loop's utilization is measured over windows this long. */
+export const UTILIZATION_WINDOW_MS = 50;
+/**
+ * Above this share of the event loop in use, while submissions come in, the collector counts as
+ * busy. Below it there is room for background work beside the submissions, so a steady stream
+ * of crashes never holds processing back; only a burst that fills the loop does.
+ */
+export const BUSY_UTILIZATION = 0.8;
 
 /**
- * When the collector last took a submission. Background work on the same event loop (laying
- * crashes out, processing them) asks `busy()` and steps aside during a burst, so a burst is
- * answered at the collector's pace and the work catches up right after.
+ * Whether the collector is taking a burst. Background work on the same event loop (laying
+ * crashes out, processing them) asks `busy()` and steps aside while submissions arrive and the
+ * loop is nearly full, so a burst is answered at the collector's pace and the work catches up
+ * right after.
  */
 export class SubmissionActivity {
   #lastAt = -Infinity;
+  #measuredAt = -Infinity;
+  #loopFull = false;
+  #since: ReturnType<typeof perfHooks.eventLoopUtilization> | undefined;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    /** The share of the event loop in use since the last call (0 to 1). */
+    private readonly utilization: () => number = () => {
+      const used = perfHooks.eventLoopUtilization(this.#since);
+      this.#since = perfHooks.eventLoopUtilization();
+      return used.utilization;
+    },
+  ) {}
 
   mark(): void {
     this.#lastAt = this.now();
   }
 
   busy(): boolean {
-    return this.now() - this.#lastAt < BUSY_WINDOW_MS;
+    const now = this.now();
+    if (now - this.#lastAt >= BUSY_WINDOW_MS) return false;
+    if (now - this.#measuredAt >= UTILIZATION_WINDOW_MS) {
+      this.#measuredAt = now;
+      this.#loopFull = this.utilization() >= BUSY_UTILIZATION;
+    }
+    return this.#loopFull;
   }
 }
 
