@@ -3,7 +3,7 @@ import { copyFile, open, readdir, readFile, rm, stat, truncate, type FileHandle 
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
-import { MAX_YIELD_MS } from '../collector/activity.ts';
+import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
 import { DirSyncer, type FsOps, nodeFsOps, SharedFlush } from './durable.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
@@ -13,8 +13,6 @@ import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue 
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Crashes laid out as folders at the same time; low, so requests keep the CPU. */
 export const MATERIALIZE_CONCURRENCY = 4;
-/** While the collector takes a burst, layout goes on one crash at a time. */
-const BUSY_MATERIALIZE_CONCURRENCY = 1;
 /**
  * Bytes of journal records not laid out yet. They wait on disk (memory holds a few numbers per
  * crash), so this bounds how far layout may lag behind the collector, not memory: past it, new
@@ -153,6 +151,7 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #yieldTo: (() => boolean) | undefined;
   #lastLayout = performance.now();
   #belowCap: (() => void)[] = [];
+  #pumpTimer: NodeJS.Timeout | null = null;
 
   constructor(options: JournaledStorageOptions) {
     this.dir = join(options.dataDir, 'journal');
@@ -273,12 +272,16 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   #pump(): void {
-    // During a burst, layout goes on one crash at a time and leaves the event loop to the
-    // collector: the crashes are safe in the journal. A large backlog, or no progress for
-    // MAX_YIELD_MS, brings it back to full speed.
-    const busy = this.#yieldTo?.() && this.#backlogBytes < MAX_BACKLOG_BYTES / 2 && performance.now() - this.#lastLayout < MAX_YIELD_MS;
-    const concurrency = busy ? BUSY_MATERIALIZE_CONCURRENCY : MATERIALIZE_CONCURRENCY;
-    while (!this.#closed && this.#materializing < concurrency && this.#toMaterialize.length) {
+    // During a burst, leave the event loop to the collector: the crashes are safe in the journal.
+    // The size of the backlog bounds the wait, and so does time (MAX_YIELD_MS).
+    if (this.#yieldTo?.() && this.#backlogBytes < MAX_BACKLOG_BYTES / 2 && performance.now() - this.#lastLayout < MAX_YIELD_MS) {
+      this.#pumpTimer ??= setTimeout(() => {
+        this.#pumpTimer = null;
+        this.#pump();
+      }, BUSY_WINDOW_MS);
+      return;
+    }
+    while (!this.#closed && this.#materializing < MATERIALIZE_CONCURRENCY && this.#toMaterialize.length) {
       const crashId = this.#toMaterialize.shift()!;
       this.#materializing++;
       void this.#materialize(crashId).finally(() => {
@@ -387,6 +390,7 @@ export class JournaledCrashStorage implements CrashStorage {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#toMaterialize.length = 0;
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     if (this.#materializing) await this.drained();
     await this.#file?.close();
     this.#file = null;
