@@ -43,6 +43,8 @@ export interface AppDeps {
   processing?: Processing;
   /** Marked by the collector at every submission (background work yields to bursts). */
   activity?: SubmissionActivity;
+  /** Crashes accepted and journaled but not laid out as folders yet. */
+  backlog?: () => number;
   /** The built demo app, served at /demo/ when given. */
   demo?: BuiltDemo;
   log: (line: string) => void;
@@ -82,7 +84,14 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   app.route('/', login.open);
   app.use('*', requireAuth({ sessions, publicOrigin, uploadToken: config.uploadToken }));
   app.route('/', login.guarded);
-  app.get('/api/stats', (c) => c.json({ collector: collector.stats }));
+  app.get('/api/stats', (c) =>
+    c.json({
+      collector: collector.stats,
+      // How far the work behind the collector lags: crashes waiting in the journal, then in the queue.
+      layout: { waiting: deps.backlog?.() ?? 0 },
+      processing: deps.processing ? deps.processing.processor.stats : null,
+    }),
+  );
   app.route('/', crashApiRoutes(deps.storage));
   if (deps.processing) {
     const { store, processor } = deps.processing;

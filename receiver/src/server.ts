@@ -169,6 +169,7 @@ async function startLocked(
 
   const { app, collectorStats } = createApp({
     activity,
+    backlog: () => storage.backlog,
     demo,
     config,
     storage,

@@ -71,6 +71,15 @@ describe('background processor', () => {
       ids.push(res.crashId!);
     }
     for (const id of ids) expect((await waitProcessed(receiver.url, id)).crash_id).toBe(id.replace(/^bp-/, ''));
+    // The stats say how far the work behind the collector lags: nothing left here.
+    const stats = (await (await fetch(`${receiver.url}/api/stats`, { headers: auth })).json()) as {
+      collector: { accepted: number };
+      layout: { waiting: number };
+      processing: { processed: number };
+    };
+    expect(stats.collector.accepted).toBe(20);
+    expect(stats.layout.waiting).toBe(0);
+    expect(stats.processing.processed).toBe(20);
   });
 
   it('keeps processing during a steady stream of submissions, not only once it stops', async () => {
