@@ -1,4 +1,4 @@
-import { writevSync } from 'node:fs';
+import { existsSync, writevSync } from 'node:fs';
 import { copyFile, open, readdir, readFile, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -180,7 +180,7 @@ export class JournaledCrashStorage implements CrashStorage {
       this.#segment = Math.max(this.#segment, segment);
       const { records, unreadable } = await readSegment(join(this.dir, name), this.#log);
       for (const { raw, offset, length } of records) {
-        if (await this.#folders.getRaw(raw.crash_id)) continue; // laid out before the stop
+        if (existsSync(this.#folders.crashDir(raw.crash_id))) continue; // laid out before the stop (the folder appears whole)
         this.#track(raw.crash_id, { segment, offset, length });
         replayed++;
       }
