@@ -25,6 +25,10 @@ describe('crash IDs', () => {
     const id = createCrashId(new Date('2026-01-31T12:00:00Z'));
     expect(normalizeCrashId(`bp-${id}`)).toBe(id);
     expect(normalizeCrashId(id.toUpperCase())).toBe(id);
+    // As people copy them from Socorro's pages and logs: the prefix in upper case too.
+    expect(normalizeCrashId(`BP-${id.toUpperCase()}`)).toBe(id);
+    expect(normalizeCrashId(`Bp-${id}`)).toBe(id);
+    expect(crashIdDate(`BP-${id.toUpperCase()}`).toISOString()).toBe('2026-01-31T00:00:00.000Z');
     expect(crashIdDate(`bp-${id}`).toISOString()).toBe('2026-01-31T00:00:00.000Z');
   });
 

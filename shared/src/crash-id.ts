@@ -38,7 +38,9 @@ export function createCrashId(
  * a real date, else null. Use it on every ID that comes from outside before it touches a path.
  */
 export function normalizeCrashId(value: string): string | null {
-  const bare = (value.startsWith(CRASH_ID_PREFIX) ? value.slice(CRASH_ID_PREFIX.length) : value).toLowerCase();
+  // Lower case first, so an upper-case `BP-` prefix is recognized too.
+  const lower = value.toLowerCase();
+  const bare = lower.startsWith(CRASH_ID_PREFIX) ? lower.slice(CRASH_ID_PREFIX.length) : lower;
   if (!CRASH_ID_PATTERN.test(bare)) return null;
   return crashIdDateOrNull(bare) ? bare : null;
 }

@@ -211,6 +211,17 @@ describe('report pages and API over HTTP', () => {
     expect((await fetch(`${r.url}/report/bp-00000000-0000-0000-0000-000000261129`, { headers: BEARER })).status).toBe(404);
   });
 
+  it('finds a crash by its ID in any case, prefix included (BP-3C04…)', async () => {
+    const upper = `BP-${xssCrash.toUpperCase()}`;
+    const api = await fetch(`${r.url}/api/crashes/${upper}`, { headers: BEARER });
+    expect(api.status).toBe(200);
+    expect(((await api.json()) as { raw: { crash_id: string } }).raw.crash_id).toBe(xssCrash);
+    const page = await fetch(`${r.url}/report/${upper}`, { headers: BEARER });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`bp-${xssCrash}`);
+    expect((await fetch(`${r.url}/report/${upper}/files/upload_file_minidump`, { headers: BEARER })).status).toBe(200);
+  });
+
   it('answers the JSON API for apps, top crashers, signatures, search and crashes', async () => {
     const json = async (path: string, status = 200) => {
       const res = await fetch(r.url + path, { headers: BEARER });
