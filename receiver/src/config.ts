@@ -365,7 +365,9 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
 export function describeConfig(config: Config): string[] {
   return (Object.entries(OPTIONS) as [keyof Config, OptionDef<unknown>][]).map(([key, option]) => {
     const value = config[key];
-    const shown = option.secret ? (value === undefined ? '(generated)' : '(set)') : JSON.stringify(value ?? null);
+    // Only the admin token is made when unset; an unset upload token stays unset.
+    const unset = key === 'adminToken' ? '(generated)' : '(none)';
+    const shown = option.secret ? (value === undefined ? unset : '(set)') : JSON.stringify(value ?? null);
     return `${option.flag}=${shown}`;
   });
 }

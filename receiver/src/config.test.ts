@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { describeConfig, loadConfig } from './config.ts';
+
+describe('start-up log of the configuration', () => {
+  const logged = (flags: Record<string, string>): string[] => describeConfig(loadConfig(flags, {}));
+
+  it('says the admin token is generated when unset, and an unset upload token is none', () => {
+    const lines = logged({});
+    expect(lines).toContain('admin-token=(generated)');
+    expect(lines).toContain('upload-token=(none)');
+  });
+
+  it('never prints a token that is set', () => {
+    const lines = logged({ 'admin-token': 'admin-secret-value', 'upload-token': 'upload-secret-value' });
+    expect(lines).toContain('admin-token=(set)');
+    expect(lines).toContain('upload-token=(set)');
+    expect(lines.join(' ')).not.toMatch(/secret-value/);
+  });
+});
