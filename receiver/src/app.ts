@@ -45,6 +45,8 @@ export interface AppDeps {
   activity?: SubmissionActivity;
   /** Crashes accepted and journaled but not laid out as folders yet. */
   backlog?: () => number;
+  /** Why storage cannot do its work right now (a full disk), for the heartbeat. */
+  storageProblem?: () => string | null;
   /** The built demo app, served at /demo/ when given. */
   demo?: BuiltDemo;
   log: (line: string) => void;
@@ -66,7 +68,7 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
     activity: deps.activity,
   });
   app.route('/', collector.routes as unknown as Hono);
-  app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version }));
+  app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: deps.storageProblem }));
   // The demo app is a stranger's web page, not part of the report pages: no login, its own headers.
   if (deps.demo) app.route('/', demoRoutes(deps.demo, config.publicUrl));
 

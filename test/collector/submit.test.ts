@@ -8,6 +8,7 @@ import { CRASH_ID_PATTERN, crashIdDate } from '../../shared/src/crash-id.ts';
 import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journal.ts';
 import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitProcessed } from '../processor/helpers.ts';
 import { multipart } from './multipart.ts';
 
 const AUTH = { authorization: 'Bearer test-admin-token' };
@@ -468,4 +469,51 @@ describe('a disk that fills after the journal flush', () => {
       await r.stop();
     }
   });
+
+  it('processes the crashes after one whose folder cannot be written, says so in the heartbeat, and still stops promptly', async () => {
+    let stuckFails = true;
+    // Only the folder of the crash marked `Seq: stuck` cannot be written (its queue entry can):
+    // the disk filled up just as that crash was laid out.
+    const stuckFolder: JournalFs = {
+      ...nodeJournalFs,
+      async writeFile(path, data) {
+        if (stuckFails && path.endsWith('raw_crash.json') && String(data).includes('"Seq":"stuck"')) {
+          throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC' });
+        }
+        return nodeJournalFs.writeFile(path, data);
+      },
+    };
+    const r = await startTestReceiver({}, { fs: stuckFolder });
+    let stopped = false;
+    try {
+      const stuck = await submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: 'stuck' }), []);
+      expect(stuck.status).toBe(200);
+      const deadline = Date.now() + 3_000;
+      while (!r.logs.some((l) => /could not lay out crash .*ENOSPC/.test(l)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      const heartbeat = await fetch(`${r.url}/__heartbeat__`);
+      expect(heartbeat.status).toBe(500);
+      expect(await heartbeat.json()).toMatchObject({ status: 'error', checks: { storage: expect.stringMatching(/lay out.*ENOSPC/) } });
+
+      const others = await Promise.all([1, 2, 3].map((i) => submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: `next ${i}` }), [])));
+      for (const o of others) expect((await waitProcessed(r.url, o.crashId!, 10_000)).crash_id).toBe(o.crashId!.slice(3));
+      const stuckNow = (await (await fetch(`${r.url}/api/crashes/${stuck.crashId}`, { headers: AUTH })).json()) as { raw: unknown; processed: unknown };
+      expect(stuckNow.raw).not.toBeNull();
+      expect(stuckNow.processed).toBeNull();
+
+      // Space is back: the stuck crash is laid out and processed, and the heartbeat is fine again.
+      stuckFails = false;
+      expect((await waitProcessed(r.url, stuck.crashId!, 15_000)).crash_id).toBe(stuck.crashId!.slice(3));
+      expect((await fetch(`${r.url}/__heartbeat__`)).status).toBe(200);
+
+      // With a crash stuck again, stopping does not wait for it (it stays in the journal).
+      stuckFails = true;
+      await submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: 'stuck' }), []);
+      const started = Date.now();
+      await r.stop();
+      stopped = true;
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      if (!stopped) await r.stop();
+    }
+  }, 40_000);
 });

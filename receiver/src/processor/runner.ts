@@ -152,6 +152,9 @@ export class BackgroundProcessor {
 
   /** Returns whether the crash left the queue. */
   async #attempt(id: string): Promise<boolean> {
+    // Accepted but not in its folder yet (a full disk holds it in the journal): it is processed
+    // once it is laid out, and must not hold up the crashes after it.
+    if (this.options.storage.awaitingLayout?.(id)) return false;
     try {
       const processed = await this.processOne(id);
       if (!processed) this.#log(`processor: ${id} is queued but not stored; dropping it from the queue`);

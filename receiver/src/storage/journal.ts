@@ -23,6 +23,8 @@ export const MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
 const MAX_IOVECS = 512;
 /** Wait before retrying a crash whose folder could not be written (a full disk). */
 export const MATERIALIZE_RETRY_MS = 5_000;
+/** How long saving a processed crash waits for the crash's folder before it gives up. */
+export const LAYOUT_WAIT_MS = 10_000;
 
 const MAGIC = Buffer.from('SCJ1');
 const FRAME_HEADER_BYTES = 12; // magic, payload length, crc32
@@ -152,6 +154,11 @@ export class JournaledCrashStorage implements CrashStorage {
   #lastLayout = performance.now();
   #belowCap: (() => void)[] = [];
   #pumpTimer: NodeJS.Timeout | null = null;
+  /** Layouts running now; a stop lets them finish. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Why the last journal write or layout failed, until one succeeds again. */
+  #journalProblem: string | null = null;
+  #layoutProblem: string | null = null;
 
   constructor(options: JournaledStorageOptions) {
     this.dir = join(options.dataDir, 'journal');
@@ -223,9 +230,11 @@ export class JournaledCrashStorage implements CrashStorage {
       at = await write;
       await this.#flush.flush();
     } catch (err) {
+      this.#journalProblem = `cannot write the journal: ${errorCode(err)}`;
       for (const b of batch) b.reject(err);
       return;
     }
+    this.#journalProblem = null;
     batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]! }));
   }
 
@@ -284,11 +293,13 @@ export class JournaledCrashStorage implements CrashStorage {
     while (!this.#closed && this.#materializing < MATERIALIZE_CONCURRENCY && this.#toMaterialize.length) {
       const crashId = this.#toMaterialize.shift()!;
       this.#materializing++;
-      void this.#materialize(crashId).finally(() => {
+      const work: Promise<void> = this.#materialize(crashId).finally(() => {
         this.#materializing--;
+        this.#inFlight.delete(work);
         this.#pump();
         if (this.#materializing === 0 && this.#toMaterialize.length === 0) for (const f of this.#idle.splice(0)) f();
       });
+      this.#inFlight.add(work);
     }
   }
 
@@ -307,12 +318,14 @@ export class JournaledCrashStorage implements CrashStorage {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
         // Laid out already (replay after a stop between rename and journal cleanup).
       } else {
-        this.#log(`storage: could not lay out crash ${crashId} (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); it stays in the journal and is retried`);
+        this.#log(`storage: could not lay out crash ${crashId} (${errorCode(err)}); it stays in the journal and is retried`);
+        this.#layoutProblem = `cannot lay out accepted crashes: ${errorCode(err)}`;
         this.#retryLater(crashId);
         return;
       }
     }
     this.#pending.delete(crashId);
+    this.#layoutProblem = null;
     this.#lastLayout = performance.now();
     this.#backlogBytes -= entry.length;
     if (this.#backlogBytes <= MAX_BACKLOG_BYTES) for (const resume of this.#belowCap.splice(0)) resume();
@@ -323,8 +336,9 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   #retryLater(crashId: string): void {
+    if (this.#closed) return; // it stays in the journal for the next start
     this.#toMaterialize.push(crashId);
-    if (this.#retryTimer || this.#closed) return;
+    if (this.#retryTimer) return;
     // Hold the whole backlog back: whatever failed (the disk) is shared by all of it.
     const waiting = this.#toMaterialize.splice(0);
     this.#retryTimer = setTimeout(() => {
@@ -391,10 +405,20 @@ export class JournaledCrashStorage implements CrashStorage {
     this.#retryTimer = null;
     this.#toMaterialize.length = 0;
     if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
-    if (this.#materializing) await this.drained();
+    await Promise.allSettled([...this.#inFlight]);
     await this.#file?.close();
     this.#file = null;
     for (const segment of [...this.#readers.keys()]) this.#closeReader(segment);
+  }
+
+  /** Why storage cannot do its work right now (a full disk), or null; for the heartbeat. */
+  problem(): string | null {
+    return this.#journalProblem ?? this.#layoutProblem;
+  }
+
+  awaitingLayout(crashId: string): boolean {
+    const bare = normalizeCrashId(crashId);
+    return bare !== null && this.#pending.has(bare);
   }
 
   /** How many crashes wait to be laid out. */
@@ -427,9 +451,15 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   async saveProcessed(processed: ProcessedCrash): Promise<void> {
-    // The processor is only told of a crash once its folder exists; this waits for the rare
-    // caller that is faster than that.
-    while (this.#pending.has(processed.crash_id)) await new Promise((r) => setTimeout(r, 10));
+    // The processor leaves crashes awaiting layout alone; this waits a little for another caller
+    // (reprocessing a crash just accepted), but not forever: the folder may be stuck on a full disk.
+    const deadline = performance.now() + LAYOUT_WAIT_MS;
+    while (this.#pending.has(processed.crash_id)) {
+      if (performance.now() > deadline) {
+        throw new Error(`Crash ${processed.crash_id} is not laid out yet (${this.#layoutProblem ?? 'still in the journal'}); try again later`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
     return this.#folders.saveProcessed(processed);
   }
 
@@ -454,6 +484,10 @@ export class JournaledCrashStorage implements CrashStorage {
     }
     for (const id of pending) if (!seen.has(id)) yield id;
   }
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).name;
 }
 
 /** Limits for replaying a submission that was accepted already, under whatever limits applied then. */

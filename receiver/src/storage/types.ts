@@ -97,6 +97,11 @@ export interface CrashStorage {
    * submission as it arrived, which a storage may keep instead of encoding the crash again.
    */
   saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void>;
+  /**
+   * True while an accepted crash is not in its final place yet (a storage that saves in two
+   * steps): it can be read, but not processed until it is.
+   */
+  awaitingLayout?(crashId: string): boolean;
   getRaw(crashId: string): Promise<RawCrash | null>;
   /** One attached file, byte for byte, or null when the crash or the file is unknown. */
   getFile(crashId: string, name: string): Promise<Uint8Array | null>;

@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 export interface HealthOptions {
   tmpDir: string;
   version: { source: string; version: string; commit: string; build: string };
+  /** Why storage is failing right now (e.g. the journal cannot be written), or null. */
+  storageProblem?: () => string | null;
 }
 
 /** Dockerflow endpoints, as Mozilla's services answer them. */
@@ -19,6 +21,9 @@ export function healthRoutes(options: HealthOptions): Hono {
     try {
       await writeFile(probe, 'ok');
       await rm(probe, { force: true });
+      // A tiny probe can succeed on a disk too full for crashes: storage says what it last hit.
+      const problem = options.storageProblem?.();
+      if (problem) return c.json({ status: 'error', checks: { storage: problem } }, 500);
       return c.json({ status: 'ok', checks: { storage: 'ok' } });
     } catch (err) {
       return c.json({ status: 'error', checks: { storage: `cannot write: ${(err as NodeJS.ErrnoException).code ?? 'error'}` } }, 500);
