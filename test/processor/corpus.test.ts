@@ -1,6 +1,6 @@
 // The parsing target of issue 3: real stacks from Firefox, Chrome and Safari recorded by five
-// other projects' test suites (../shared/corpora/stacks.json), sent through a real receiver
-// and scored on the frames GET /api/crashes/<id> answers, the way the corpus README says.
+// other projects' test suites (test/fixtures/stacks-corpus.json, see the .md beside it), sent
+// through a real receiver and scored on the frames GET /api/crashes/<id> answers.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
@@ -24,20 +24,14 @@ interface Entry {
   stack_group: string;
 }
 
-const CORPUS = `${REPO_ROOT}../shared/corpora/stacks.json`;
+const CORPUS = `${REPO_ROOT}test/fixtures/stacks-corpus.json`;
 const BROWSERS = new Set(['firefox', 'chrome', 'safari']);
 /** The unknown-function spellings of the suites: Sentry/TraceKit `?`, stacktrace-parser `<unknown>`, error-stack-parser none. */
 const UNKNOWN = new Set(['?', '<unknown>', '', null, undefined]);
 const fn = (f: string | null | undefined): string | null | undefined => (UNKNOWN.has(f) ? '?' : f);
 
 function groups(): Map<string, Entry[]> {
-  let text: string;
-  try {
-    text = readFileSync(CORPUS, 'utf8');
-  } catch (err) {
-    throw new Error(`This test reads the shared corpus ${CORPUS}, which sits beside the checkout (shared/ next to the repository folder): ${(err as Error).message}`);
-  }
-  const entries = JSON.parse(text) as Entry[];
+  const entries = JSON.parse(readFileSync(CORPUS, 'utf8')) as Entry[];
   const out = new Map<string, Entry[]>();
   for (const e of entries) {
     if (!BROWSERS.has(e.browser) || !e.expected_complete) continue;
