@@ -78,6 +78,49 @@ describe('crash index', () => {
     expect(index.apps()[0]!.total).toBe(0);
   });
 
+  it('names an app by the ProductName most of its crashes carry (ties: the one seen first), not by its latest crash', async () => {
+    const target = { storage, index };
+    const name = (app = APP_GUID): string | undefined => index.app(app)?.product;
+    for (let i = 3; i >= 1; i--) await addCrash(target, { signature: 's', at: at(i), product: 'Socorrito demo shop' });
+    const stray = await addCrash(target, { signature: 's', at: at(0), product: 'Demo' });
+    await addCrash(target, { signature: 's', at: at(0), product: '' });
+    expect(name()).toBe('Socorrito demo shop');
+    expect(index.apps().find((a) => a.guid === APP_GUID)!.product).toBe('Socorrito demo shop');
+    expect(index.topCrashers(APP_GUID, { days: 7 })!.app.product).toBe('Socorrito demo shop');
+
+    // 3 against 3: the name seen first stays. One more, and the app is renamed.
+    const demo = [stray];
+    for (let i = 0; i < 2; i++) demo.push(await addCrash(target, { signature: 's', at: at(0), product: 'Demo' }));
+    expect(name()).toBe('Socorrito demo shop');
+    demo.push(await addCrash(target, { signature: 's', at: at(0), product: 'Demo' }));
+    expect(name()).toBe('Demo');
+    // Removing and reprocessing crashes count too.
+    const removed = demo.pop()!;
+    await storage.delete(removed.crash_id);
+    index.remove(removed.crash_id);
+    const reprocessed = { ...demo.pop()!, product: 'Socorrito demo shop' };
+    await storage.saveProcessed(reprocessed);
+    index.upsert(reprocessed);
+    expect(name()).toBe('Socorrito demo shop');
+
+    // A tie goes to the name seen first, whatever order the crashes were indexed in.
+    await addCrash(target, { signature: 's', at: at(1), app: 'tied-app', product: 'Alpha' });
+    await addCrash(target, { signature: 's', at: at(2), app: 'tied-app', product: 'Zeta' });
+    expect(name('tied-app')).toBe('Zeta');
+
+    // Rebuilt from storage, in bulk or live, the names are the same.
+    const before = index.apps();
+    await rebuildIndex(storage, index, { mode: 'bulk' });
+    expect(index.apps()).toEqual(before);
+    const live = CrashIndex.open(join(dir.path, 'live.sqlite'), { now: () => new Date(NOW) });
+    try {
+      await rebuildIndex(storage, live, { mode: 'live' });
+      expect(live.apps()).toEqual(before);
+    } finally {
+      live.close();
+    }
+  });
+
   it('summarizes a signature: totals, days, facets and reports newest first, a page at a time', async () => {
     const target = { storage, index };
     for (let i = 0; i < 55; i++) {

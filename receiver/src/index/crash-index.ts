@@ -10,6 +10,7 @@ import {
   DROP_TRIGGERS_SQL,
   FACETS,
   type Facet,
+  NAME_APPS_SQL,
   RECOUNT_SQL,
   SCHEMA_VERSION,
   TABLES_SQL,
@@ -302,7 +303,9 @@ class TupleCounter {
 class BulkCounts {
   readonly #ids = new Map<string, number>();
   readonly #strings: string[] = [];
-  readonly apps = new Map<string, string>();
+  readonly apps = new Set<string>();
+  /** app -> ProductName -> [crashes, first submitted_at]. */
+  readonly appProducts = new Map<string, Map<string, [number, number]>>();
   readonly appDaily = new TupleCounter();
   readonly sigDaily = new TupleCounter();
   readonly sigVersionDaily = new TupleCounter();
@@ -319,7 +322,16 @@ class BulkCounts {
   }
 
   add(row: IndexRow): void {
-    if (row.product !== '' || !this.apps.has(row.app)) this.apps.set(row.app, row.product);
+    this.apps.add(row.app);
+    if (row.product !== '') {
+      let names = this.appProducts.get(row.app);
+      if (!names) this.appProducts.set(row.app, (names = new Map()));
+      const seen = names.get(row.product);
+      if (seen) {
+        seen[0]++;
+        seen[1] = Math.min(seen[1], row.submitted_at);
+      } else names.set(row.product, [1, row.submitted_at]);
+    }
     const app = this.#id(row.app);
     const sig = this.#id(row.signature_id);
     this.appDaily.bump([app, row.day]);
@@ -330,8 +342,11 @@ class BulkCounts {
 
   write(db: Database.Database): void {
     const text = (id: number): string => this.#strings[id]!;
-    const app = db.prepare('INSERT INTO apps VALUES (?, ?)');
-    for (const [guid, product] of this.apps) app.run(guid, product);
+    const app = db.prepare("INSERT INTO apps VALUES (?, '')");
+    for (const guid of this.apps) app.run(guid);
+    const appProduct = db.prepare('INSERT INTO app_products VALUES (?, ?, ?, ?)');
+    for (const [guid, names] of this.appProducts) for (const [product, [n, first]] of names) appProduct.run(guid, product, n, first);
+    db.exec(NAME_APPS_SQL);
     const appDaily = db.prepare('INSERT INTO app_daily VALUES (?, ?, ?)');
     for (const [[a, day], n] of this.appDaily.entries()) appDaily.run(text(a!), day, n);
     const sigDaily = db.prepare('INSERT INTO sig_daily VALUES (?, ?, ?, ?)');

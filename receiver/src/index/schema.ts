@@ -8,7 +8,7 @@
  * Unknown values are stored as '' (not NULL) so they can be part of primary keys and facets.
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Every facet the signature page and top crashers break crashes down by. */
 export const FACETS = ['version', 'browser', 'browser_version', 'os', 'url_path', 'mechanism'] as const;
@@ -36,7 +36,15 @@ CREATE TABLE crashes (
   os TEXT NOT NULL,
   url_path TEXT NOT NULL
 );
+-- product: the name pages show (see appName), kept up to date by the triggers.
 CREATE TABLE apps (app TEXT PRIMARY KEY, product TEXT NOT NULL) WITHOUT ROWID;
+-- How many crashes of an app carry each (non-empty) ProductName, and when one was first seen
+-- (not moved when that crash is deleted), so an app is named by the name most crashes carry.
+CREATE TABLE app_products (
+  app TEXT, product TEXT, n INTEGER NOT NULL, first_at INTEGER NOT NULL,
+  PRIMARY KEY (app, product)
+) WITHOUT ROWID;
+CREATE INDEX app_products_rank ON app_products (app, n DESC, first_at, product);
 CREATE TABLE app_daily (app TEXT, day INTEGER, n INTEGER NOT NULL, PRIMARY KEY (app, day)) WITHOUT ROWID;
 CREATE TABLE sig_daily (
   app TEXT, day INTEGER, signature_id TEXT, n INTEGER NOT NULL,
@@ -52,6 +60,18 @@ CREATE TABLE sig_facet_daily (
   PRIMARY KEY (signature_id, facet, value, day, app)
 ) WITHOUT ROWID;
 `;
+
+/**
+ * The name an app is shown by: the ProductName most of its crashes carry, the one seen first
+ * on a tie; NULL when none of its crashes has one. Any submitter can send any ProductName with
+ * an app's WebAppGUID, so the latest crash must not rename the app. One seek in app_products_rank.
+ */
+function appName(app: string): string {
+  return `(SELECT product FROM app_products WHERE app = ${app} ORDER BY n DESC, first_at, product LIMIT 1)`;
+}
+
+/** Names every app from app_products (after a bulk load or recount); an app without one keeps ''. */
+export const NAME_APPS_SQL = `UPDATE apps SET product = coalesce(${appName('apps.app')}, '');`;
 
 function facetUpserts(): string {
   return FACETS.map(
@@ -88,8 +108,10 @@ export const DEDUPE_SQL = `DELETE FROM crashes WHERE id NOT IN (SELECT max(id) F
 /** Triggers that keep the daily counts equal to the rows of `crashes`. */
 export const TRIGGERS_SQL = `
 CREATE TRIGGER crashes_counted AFTER INSERT ON crashes BEGIN
-  INSERT INTO apps VALUES (new.app, new.product)
-    ON CONFLICT DO UPDATE SET product = excluded.product WHERE excluded.product != '';
+  INSERT INTO apps VALUES (new.app, '') ON CONFLICT DO NOTHING;
+  INSERT INTO app_products SELECT new.app, new.product, 1, new.submitted_at WHERE new.product != ''
+    ON CONFLICT DO UPDATE SET n = n + 1, first_at = min(first_at, excluded.first_at);
+  UPDATE apps SET product = ${appName('new.app')} WHERE app = new.app AND new.product != '';
   INSERT INTO app_daily VALUES (new.app, new.day, 1) ON CONFLICT DO UPDATE SET n = n + 1;
   INSERT INTO sig_daily VALUES (new.app, new.day, new.signature_id, 1) ON CONFLICT DO UPDATE SET n = n + 1;
   INSERT INTO sig_version_daily VALUES (new.app, new.version, new.day, new.signature_id, 1)
@@ -98,6 +120,10 @@ ${facetUpserts()}
 END;
 
 CREATE TRIGGER crashes_uncounted AFTER DELETE ON crashes BEGIN
+  UPDATE app_products SET n = n - 1 WHERE app = old.app AND product = old.product;
+  DELETE FROM app_products WHERE app = old.app AND product = old.product AND n <= 0;
+  -- An app whose last named crash is gone keeps the name it had.
+  UPDATE apps SET product = coalesce(${appName('old.app')}, product) WHERE app = old.app AND old.product != '';
   UPDATE app_daily SET n = n - 1 WHERE app = old.app AND day = old.day;
   UPDATE sig_daily SET n = n - 1 WHERE app = old.app AND day = old.day AND signature_id = old.signature_id;
   UPDATE sig_version_daily SET n = n - 1
@@ -118,8 +144,10 @@ DROP TRIGGER IF EXISTS crashes_uncounted;
 
 /** Recomputes every daily count from `crashes` (after a bulk load without triggers). */
 export const RECOUNT_SQL = `
-DELETE FROM apps; DELETE FROM app_daily; DELETE FROM sig_daily; DELETE FROM sig_version_daily; DELETE FROM sig_facet_daily;
-INSERT INTO apps SELECT app, max(product) FROM crashes GROUP BY app;
+DELETE FROM apps; DELETE FROM app_products; DELETE FROM app_daily; DELETE FROM sig_daily; DELETE FROM sig_version_daily; DELETE FROM sig_facet_daily;
+INSERT INTO app_products SELECT app, product, count(*), min(submitted_at) FROM crashes WHERE product != '' GROUP BY app, product;
+INSERT INTO apps SELECT DISTINCT app, '' FROM crashes;
+${NAME_APPS_SQL}
 INSERT INTO app_daily SELECT app, day, count(*) FROM crashes GROUP BY app, day;
 INSERT INTO sig_daily SELECT app, day, signature_id, count(*) FROM crashes GROUP BY app, day, signature_id;
 INSERT INTO sig_version_daily SELECT app, version, day, signature_id, count(*) FROM crashes GROUP BY app, version, day, signature_id;
@@ -132,6 +160,7 @@ ${FACETS.map(
 export const DROP_ALL_SQL = `
 ${DROP_TRIGGERS_SQL}
 DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS signatures; DROP TABLE IF EXISTS crashes; DROP TABLE IF EXISTS apps;
+DROP TABLE IF EXISTS app_products;
 DROP TABLE IF EXISTS app_daily; DROP TABLE IF EXISTS sig_daily; DROP TABLE IF EXISTS sig_version_daily;
 DROP TABLE IF EXISTS sig_facet_daily;
 `;
