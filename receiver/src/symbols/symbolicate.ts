@@ -42,6 +42,14 @@ export interface Symbolicated {
 interface LoadedMap {
   consumer: SourceMapConsumer;
   scopes: Map<string, ScopeIndex | null>;
+  /** Each original source's text and where its lines start, looked up once per map, not per frame. */
+  sources: Map<string, SourceText | null>;
+}
+
+interface SourceText {
+  content: string;
+  /** Offsets of line starts, made on the first frame that needs context lines. */
+  lineStarts?: number[];
 }
 
 interface MapSource {
@@ -98,7 +106,13 @@ export class Symbolicator {
     if (pos.source === null || pos.line === null) {
       return { notes: [`position ${frame.line}:${frame.column ?? '?'} is outside the source map ${map.label}`], map: map.label };
     }
-    const content = loaded.consumer.sourceContentFor(pos.source, true);
+    let source = loaded.sources.get(pos.source);
+    if (source === undefined) {
+      const content = loaded.consumer.sourceContentFor(pos.source, true);
+      source = content === null ? null : { content };
+      loaded.sources.set(pos.source, source);
+    }
+    const content = source?.content ?? null;
     const name = await this.#functionName(loaded, pos.source, pos.line, pos.column ?? 0, content, map, frame, notes);
     const original: NonNullable<ProcessedFrame['original']> = {
       // `src/util.js`, not `../../src/util.js`: see displaySourceName for the exact rules.
@@ -107,7 +121,7 @@ export class Symbolicator {
       column: (pos.column ?? 0) + 1,
       function: name,
     };
-    if (content !== null) original.context = contextLines(content, pos.line);
+    if (source) original.context = contextLines(source, pos.line);
     else notes.push(`the source map ${map.label} has no sourcesContent for ${original.file}, so no context lines`);
     return { original, notes, map: map.label };
   }
@@ -191,7 +205,7 @@ export class Symbolicator {
       this.#failed.set(map.id, name);
       throw Object.assign(new Error('source map failed'), { name });
     }
-    const loaded: LoadedMap = { consumer, scopes: new Map() };
+    const loaded: LoadedMap = { consumer, scopes: new Map(), sources: new Map() };
     if (text.length > this.maps.maxBytes) {
       this.#oversize?.loaded.consumer.destroy();
       this.#oversize = { id: map.id, loaded };
@@ -312,15 +326,26 @@ export function resolveReference(base: string, reference: string): string | null
   }
 }
 
-function contextLines(content: string, line: number): { pre: string[]; line: string; post: string[] } {
-  const lines = content.split(/\r?\n/);
-  const cut = (s: string): string => (s.length > MAX_CONTEXT_LINE_CHARS ? `${s.slice(0, MAX_CONTEXT_LINE_CHARS)}…` : s);
-  const i = line - 1;
-  return {
-    pre: lines.slice(Math.max(0, i - CONTEXT_LINES), i).map(cut),
-    line: cut(lines[i] ?? ''),
-    post: lines.slice(i + 1, i + 1 + CONTEXT_LINES).map(cut),
+function contextLines(source: SourceText, line: number): { pre: string[]; line: string; post: string[] } {
+  const { content } = source;
+  let starts = source.lineStarts;
+  if (!starts) {
+    starts = [0];
+    for (let at = content.indexOf('\n'); at !== -1; at = content.indexOf('\n', at + 1)) starts.push(at + 1);
+    source.lineStarts = starts;
+  }
+  const lineAt = (i: number): string => {
+    let text = content.slice(starts[i], i + 1 < starts.length ? starts[i + 1]! - 1 : content.length);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    return text.length > MAX_CONTEXT_LINE_CHARS ? `${text.slice(0, MAX_CONTEXT_LINE_CHARS)}…` : text;
   };
+  const range = (from: number, to: number): string[] => {
+    const out: string[] = [];
+    for (let i = Math.max(0, from); i < Math.min(to, starts.length); i++) out.push(lineAt(i));
+    return out;
+  };
+  const i = line - 1;
+  return { pre: range(i - CONTEXT_LINES, i), line: i < starts.length ? lineAt(i) : '', post: range(i + 1, i + 1 + CONTEXT_LINES) };
 }
 
 function shortUrl(url: string): string {
