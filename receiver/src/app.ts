@@ -80,11 +80,11 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
     sessionMs: config.sessionHours * 3_600_000,
     secureCookies: publicOrigin?.startsWith('https:'),
   });
-  const login = loginRoutes({ sessions, publicOrigin });
+  const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy });
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
   app.route('/', staticRoutes());
   app.route('/', login.open);
-  app.use('*', requireAuth({ sessions, publicOrigin, uploadToken: config.uploadToken }));
+  app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken }));
   app.route('/', login.guarded);
   app.get('/api/stats', (c) =>
     c.json({

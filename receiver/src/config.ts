@@ -139,7 +139,7 @@ export const OPTIONS = {
     flag: 'public-url',
     default: undefined as string | undefined,
     parse: httpUrl,
-    doc: 'The URL people reach the receiver at, for links it prints (default: http://host:port).',
+    doc: 'The URL people browse to (default: http://host:port): links it prints use it, and behind a proxy logins and forms from it are accepted.',
   }),
   maxBodyBytes: def({
     flag: 'max-body-bytes',
@@ -177,7 +177,7 @@ export const OPTIONS = {
     flag: 'trust-proxy',
     default: false,
     parse: bool,
-    doc: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
+    doc: 'Only behind your own reverse proxy: take the client address from X-Forwarded-For, and accept logins and forms from the origin X-Forwarded-Proto and X-Forwarded-Host name.',
   }),
   throttleRules: def({
     flag: 'throttle-rules',

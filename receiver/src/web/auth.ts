@@ -108,20 +108,80 @@ export function isHttps(c: Context): boolean {
   return new URL(c.req.url).protocol === 'https:';
 }
 
+/** Where our pages may be served from, besides the address a request names itself (its `Host`). */
+export interface OriginOptions {
+  /** The origin of `--public-url`. */
+  publicOrigin?: string;
+  /**
+   * `--trust-proxy`: believe `X-Forwarded-Proto` and `X-Forwarded-Host`, which a TLS-terminating
+   * proxy sets to what the browser used. Without it anyone could claim any origin with them.
+   */
+  trustProxy?: boolean;
+}
+
+/** `host` or `host:port`, a bracketed IPv6 address included; nothing a URL could read a path from. */
+const HOST_PATTERN = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/** The first of a header's comma-separated values (proxies append theirs). */
+function firstValue(header: string | undefined): string | undefined {
+  return header?.split(',')[0]!.trim() || undefined;
+}
+
+/** The host the browser asked for, as a proxy reports it: `X-Forwarded-Host`, else `Host`. */
+function forwardedHost(c: Context): string {
+  return firstValue(c.req.header('x-forwarded-host')) ?? new URL(c.req.url).host;
+}
+
+/**
+ * The origin the browser used, as a proxy reports it: `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` (first value of each; each falls back to how the request reached us).
+ *
+ * @example
+ *   // X-Forwarded-Proto: https, Host: crashes.example.com
+ *   forwardedOrigin(c) // 'https://crashes.example.com'
+ */
+export function forwardedOrigin(c: Context): string | null {
+  const proto = firstValue(c.req.header('x-forwarded-proto'))?.toLowerCase() ?? new URL(c.req.url).protocol.slice(0, -1);
+  const host = forwardedHost(c);
+  if ((proto !== 'http' && proto !== 'https') || !HOST_PATTERN.test(host)) return null;
+  return URL.parse(`${proto}://${host}`)?.origin ?? null;
+}
+
 /**
  * True when a state-changing request comes from our own pages: its `Origin` (or, without one,
  * `Sec-Fetch-Site`) says same-origin. Browsers send at least one of them on every POST.
  */
-export function sameOriginRequest(c: Context, publicOrigin?: string): boolean {
+export function sameOriginRequest(c: Context, options: OriginOptions = {}): boolean {
   const origin = c.req.header('origin');
-  if (origin) return origin === new URL(c.req.url).origin || (publicOrigin !== undefined && origin === publicOrigin);
+  if (origin) {
+    return (
+      origin === new URL(c.req.url).origin ||
+      (options.publicOrigin !== undefined && origin === options.publicOrigin) ||
+      (options.trustProxy === true && origin === forwardedOrigin(c))
+    );
+  }
   const site = c.req.header('sec-fetch-site');
   return site === 'same-origin' || site === 'none';
 }
 
-export interface RequireAuthOptions {
+/**
+ * What to do about a request `sameOriginRequest` refused, when its `Origin` names our own host
+ * (the `Host` or `X-Forwarded-Host` it came with) with another scheme or port: the receiver
+ * does not know the address people browse to, as behind a TLS-terminating proxy. Otherwise null.
+ */
+export function originAdvice(c: Context, options: OriginOptions = {}): string | null {
+  const origin = URL.parse(c.req.header('origin') ?? '');
+  if (!origin) return null;
+  const hosts = [new URL(c.req.url).hostname, URL.parse(`http://${forwardedHost(c)}`)?.hostname];
+  if (!hosts.includes(origin.hostname)) return null;
+  return (
+    `This page was opened at ${origin.origin}, but the receiver takes its address to be ${options.publicOrigin ?? new URL(c.req.url).origin}. ` +
+    'Set --public-url to the address users browse to (or --trust-proxy behind a proxy that sets X-Forwarded-Proto).'
+  );
+}
+
+export interface RequireAuthOptions extends OriginOptions {
   sessions: Sessions;
-  publicOrigin?: string;
   /**
    * A second, narrower token for build machines: it may upload and list source maps and ask
    * for reprocessing, nothing else (no crash data, no settings).
@@ -157,8 +217,9 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
     }
     const session = await sessions.current(c);
     if (session) {
-      if (!SAFE_METHODS.has(c.req.method) && !sameOriginRequest(c, options.publicOrigin)) {
-        return c.json({ error: 'csrf', message: 'cross-site request refused' }, 403);
+      if (!SAFE_METHODS.has(c.req.method) && !sameOriginRequest(c, options)) {
+        const advice = originAdvice(c, options);
+        return c.json({ error: 'csrf', message: advice ? `cross-site request refused. ${advice}` : 'cross-site request refused' }, 403);
       }
       c.set('csrfToken', sessions.csrfToken(session));
       return next();

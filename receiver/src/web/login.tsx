@@ -2,16 +2,25 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { RateLimiter } from '../collector/rate-limit.ts';
 import { deleteCookie } from 'hono/cookie';
-import { type AuthVariables, checkLoginCsrf, issueLoginCsrf, LOGIN_CSRF_COOKIE, safeNext, sameOriginRequest, type Sessions } from './auth.ts';
+import {
+  type AuthVariables,
+  checkLoginCsrf,
+  issueLoginCsrf,
+  LOGIN_CSRF_COOKIE,
+  originAdvice,
+  type OriginOptions,
+  safeNext,
+  sameOriginRequest,
+  type Sessions,
+} from './auth.ts';
 import { Layout } from './layout.tsx';
 import { LoginPage } from './login-page.tsx';
 
 /** Login attempts one client address may make per minute (guessing a weak token stays slow). */
 export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
-export interface LoginOptions {
+export interface LoginOptions extends OriginOptions {
   sessions: Sessions;
-  publicOrigin?: string;
   attemptsPerMinute?: number;
 }
 
@@ -53,8 +62,10 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     }
     const body = await c.req.parseBody();
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
-    if (!sameOriginRequest(c, options.publicOrigin) || !checkLoginCsrf(c, typeof body.csrf === 'string' ? body.csrf : undefined)) {
-      return form(c, next, 'The form expired or came from another site. Please try again.', 403);
+    const fromUs = sameOriginRequest(c, options);
+    if (!fromUs || !checkLoginCsrf(c, typeof body.csrf === 'string' ? body.csrf : undefined)) {
+      const advice = fromUs ? null : originAdvice(c, options);
+      return form(c, next, advice ?? 'The form expired or came from another site. Please try again.', 403);
     }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     if (!token || !sessions.checkToken(token)) return form(c, next, 'That is not the admin token.', 401);
