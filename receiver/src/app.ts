@@ -79,6 +79,7 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
     token: deps.adminToken,
     sessionMs: config.sessionHours * 3_600_000,
     secureCookies: publicOrigin?.startsWith('https:'),
+    trustProxy: config.trustProxy,
   });
   const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy });
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());

@@ -17,6 +17,8 @@ interface Answer {
   status: number;
   location: string | undefined;
   cookies: Record<string, string>;
+  /** The Set-Cookie headers as sent, attributes included. */
+  setCookies: string[];
   body: string;
 }
 
@@ -38,7 +40,7 @@ function send(r: TestReceiver, path: string, headers: Record<string, string>, fo
         res.on('data', (d: string) => (text += d));
         res.on('end', () => {
           const cookies = Object.fromEntries((res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!.split(/=(.*)/s).slice(0, 2) as [string, string]));
-          resolve({ status: res.statusCode!, location: res.headers.location, cookies, body: text });
+          resolve({ status: res.statusCode!, location: res.headers.location, cookies, setCookies: res.headers['set-cookie'] ?? [], body: text });
         });
       },
     );
@@ -83,6 +85,26 @@ describe('behind a proxy, with --trust-proxy', () => {
     expect(out.status, out.body).toBe(303);
   });
 
+  it('marks cookies Secure when the proxy says the browser used https', async () => {
+    const login = await logIn(r);
+    expect(login.setCookies.find((c) => c.startsWith('socorrito_session='))).toMatch(/;\s*Secure/i);
+    const plain = await send(r, '/login', { host: 'crashes.example.com', 'x-forwarded-proto': 'http' });
+    expect(plain.setCookies.find((c) => c.startsWith('socorrito_login='))).not.toMatch(/;\s*Secure/i);
+  });
+
+  it('counts login attempts per client the proxy names, not for the proxy as a whole', async () => {
+    const attempt = async (client: string): Promise<number> => {
+      const headers = { ...VIA_PROXY, 'x-forwarded-for': `${client}, 10.0.0.1` };
+      const form = await send(r, '/login', headers);
+      const answer = await send(r, '/login', { ...headers, origin: PUBLIC, cookie: `socorrito_login=${form.cookies.socorrito_login}` }, { token: 'wrong-token-wrong-token', csrf: csrfOf(form.body), next: '/' });
+      return answer.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push(await attempt('198.51.100.1'));
+    expect(statuses.slice(-1)).toEqual([429]);
+    expect(await attempt('198.51.100.2')).not.toBe(429);
+  });
+
   it('takes the host from the first X-Forwarded-Host when the proxy does not pass Host on, and still refuses other sites', async () => {
     const headers = { host: `127.0.0.1:${r.port}`, 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'crashes.example.com, 10.0.0.5' };
     expect((await logIn(r, headers)).status).toBe(303);
@@ -101,6 +123,11 @@ describe('behind a proxy, without --trust-proxy or --public-url', () => {
   let signatureId: string;
   beforeAll(async () => ({ r, signatureId } = await receiverWith({})));
   afterAll(() => r.stop());
+
+  it('does not take X-Forwarded-Proto on trust for Secure cookies', async () => {
+    const form = await send(r, '/login', VIA_PROXY);
+    expect(form.setCookies.find((c) => c.startsWith('socorrito_login='))).not.toMatch(/;\s*Secure/i);
+  });
 
   it('refuses the login form, and says to set --public-url or --trust-proxy', async () => {
     const refused = await logIn(r);

@@ -18,6 +18,8 @@ export interface AuthOptions {
   sessionMs: number;
   /** Mark cookies `Secure` even when the request reached us over http (TLS ends at a proxy). */
   secureCookies?: boolean;
+  /** Believe a proxy's `X-Forwarded-Proto: https` when deciding whether cookies are `Secure`. */
+  trustProxy?: boolean;
   now?: () => Date;
 }
 
@@ -85,9 +87,10 @@ export class Sessions {
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.secure(c), httpOnly: true, sameSite: 'Strict' });
   }
 
-  /** Whether cookies get the `Secure` attribute: https requests, or a public https URL. */
+  /** Whether cookies get the `Secure` attribute: https requests (as a trusted proxy says), or a public https URL. */
   secure(c: Context): boolean {
-    return this.#options.secureCookies === true || isHttps(c);
+    if (this.#options.secureCookies === true || isHttps(c)) return true;
+    return this.#options.trustProxy === true && firstValue(c.req.header('x-forwarded-proto'))?.toLowerCase() === 'https';
   }
 
   /** The session's value when the request carries a valid, unexpired session cookie. */
@@ -123,7 +126,7 @@ export interface OriginOptions {
 const HOST_PATTERN = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** The first of a header's comma-separated values (proxies append theirs). */
-function firstValue(header: string | undefined): string | undefined {
+export function firstValue(header: string | undefined): string | undefined {
   return header?.split(',')[0]!.trim() || undefined;
 }
 

@@ -5,6 +5,7 @@ import { deleteCookie } from 'hono/cookie';
 import {
   type AuthVariables,
   checkLoginCsrf,
+  firstValue,
   issueLoginCsrf,
   LOGIN_CSRF_COOKIE,
   originAdvice,
@@ -24,7 +25,10 @@ export interface LoginOptions extends OriginOptions {
   attemptsPerMinute?: number;
 }
 
-function clientAddress(c: Context): string {
+/** Who is trying to log in: the socket's address, or the client a trusted proxy names. */
+function clientAddress(c: Context, trustProxy: boolean): string {
+  const forwarded = trustProxy ? firstValue(c.req.header('x-forwarded-for')) : undefined;
+  if (forwarded) return forwarded;
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {
@@ -55,7 +59,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
   });
 
   open.post('/login', async (c) => {
-    const wait = attempts.take(clientAddress(c));
+    const wait = attempts.take(clientAddress(c, options.trustProxy === true));
     if (wait) {
       c.header('Retry-After', String(wait));
       return form(c, '/', `Too many login attempts; try again in ${wait} s.`, 429);
