@@ -84,6 +84,17 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     expect(remote!.annotations.ForwardHops).toBe('1');
   });
 
+  it('does not forward a crash to the receiver it was sent to (the extension names it in SubmitURL)', async () => {
+    const master = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true });
+    for (const submitUrl of [`${master.url}/submit`, master.url, `${master.url.replace('http:', 'https:')}/submit/`]) {
+      const id = await submitTo(master, { SubmitURL: submitUrl, WebAppGUID: 'unregistered' });
+      expect(await forwardingOf(master.url, id)).toBeNull();
+      expect((await master.storage.getRaw(id))!.metadata.submitted_to).toBe(`${new URL(master.url).host}/submit`);
+    }
+    expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
+    expect(await crashesOn(master)).toHaveLength(3);
+  });
+
   it('does not follow redirects', async () => {
     const priv = await receiver();
     const redirector = await fakeServer((_req, res) => {

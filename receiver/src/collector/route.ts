@@ -129,7 +129,10 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
 
       const receivedAt = now();
       const crashId = createCrashId(receivedAt);
-      const raw = rawCrashFrom(crashId, receivedAt.toISOString(), { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding }, parsed);
+      const host = (options.trustProxy ? c.req.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined) || c.req.header('host');
+      const metadata: RawCrash['metadata'] = { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding };
+      if (host) metadata.submitted_to = `${host.toLowerCase().slice(0, 300)}${c.req.path}`;
+      const raw = rawCrashFrom(crashId, receivedAt.toISOString(), metadata, parsed);
       try {
         await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])), {
           body: parsed.body,

@@ -166,6 +166,8 @@ export class Forwarder {
     const app = guid ? await this.#d.registry.lookup(guid) : null;
     const submitUrl = raw.annotations[Annotation.SubmitURL]?.trim();
     if (!app && !(this.#s.bySubmitUrl && submitUrl)) return;
+    // The page meant the crash for the receiver it was sent to: this one. Nothing to forward.
+    if (!app && submittedHere(submitUrl!, raw.metadata.submitted_to)) return;
 
     const now = new Date(this.#now()).toISOString();
     const entry: OutboxEntry = {
@@ -637,6 +639,22 @@ class TimeHeap {
  * Builds the registry and the forwarder over a data dir and resumes the outbox; what
  * `startReceiver` calls. Close with `forwarder.stop()`.
  */
+/**
+ * Whether a SubmitURL names the address the crash was posted to (`host[:port]/path` as the
+ * client addressed us). The scheme is not compared: behind a TLS proxy we see http.
+ */
+export function submittedHere(submitUrl: string, submittedTo: unknown): boolean {
+  if (typeof submittedTo !== 'string') return false;
+  try {
+    const target = new URL(submitUrl);
+    const path = target.pathname.replace(/\/+$/, '') || '/';
+    const here = submittedTo.replace(/\/+$/, '');
+    return `${target.host}${path === '/' ? '/submit' : path}`.toLowerCase() === here.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 export async function openForwarding(
   config: Config,
   deps: {

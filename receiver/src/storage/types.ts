@@ -21,6 +21,8 @@ export interface RawCrash {
   metadata: {
     throttle_rule: string;
     content_encoding: 'gzip' | 'identity';
+    /** `host[:port]/path` the client posted to, as it addressed us (a proxy's X-Forwarded-Host when trusted). */
+    submitted_to?: string;
     /** Set by the forwarder on the copy a master keeps (issue 7). */
     [key: string]: unknown;
   };
