@@ -101,7 +101,13 @@ export class FsCrashStorage implements CrashStorage {
   async saveProcessed(processed: ProcessedCrash): Promise<void> {
     const dir = this.crashDir(processed.crash_id);
     if (!(await this.getRaw(processed.crash_id))) throw new CrashNotFound(processed.crash_id);
-    await writeFileDurably(join(dir, 'processed_crash.json'), JSON.stringify(processed), this.tmpDir, this.fs, this.#dirs);
+    try {
+      await writeFileDurably(join(dir, 'processed_crash.json'), JSON.stringify(processed), this.tmpDir, this.fs, this.#dirs);
+    } catch (err) {
+      // Deleted while we wrote (forwarded by a master that keeps no copy, or expired).
+      if (isNotFound(err) && !(await this.getRaw(processed.crash_id))) throw new CrashNotFound(processed.crash_id);
+      throw err;
+    }
   }
 
   async getProcessed(crashId: string): Promise<ProcessedCrash | null> {
