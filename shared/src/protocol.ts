@@ -37,6 +37,21 @@ export const ANNOTATION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
 
 export type Annotations = Record<string, string>;
 
+/**
+ * A WebAppGUID (it names the app's folder of source maps, its index entry and its forwarding):
+ * 1-128 of A-Z a-z 0-9 . _ @ { } + -, starting with a letter, digit or `{`, without `..`.
+ * UUIDs, `{uuid}` and `name@domain` (as Firefox add-on IDs look) all fit.
+ */
+export const APP_GUID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9{][A-Za-z0-9._@{}+-]{0,127}$/;
+
+/** The rule of APP_GUID_PATTERN in words, for error messages. */
+export const APP_GUID_RULE = '1-128 of A-Z a-z 0-9 . _ @ { } + -, starting with a letter, digit or {, without ..';
+
+/** Whether `value` is a valid WebAppGUID (APP_GUID_PATTERN), exactly as given: no trimming. */
+export function isAppGuid(value: unknown): boolean {
+  return typeof value === 'string' && APP_GUID_PATTERN.test(value);
+}
+
 /** Reads the crash ID out of a collector's answer (`CrashID=bp-…`), or null when there is none. */
 export function parseSubmitResponse(body: string): { crashId: string } | null {
   const match = /^CrashID=(bp-[0-9a-f-]{36})\s*$/m.exec(body);

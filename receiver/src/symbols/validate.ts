@@ -2,6 +2,7 @@
  * Checks for the names that become folders and lookup keys in the source map store. Anything
  * that could climb out of the store (`..`, separators, NUL) is refused with a reason.
  */
+import { APP_GUID_RULE, isAppGuid } from '../../../shared/src/protocol.ts';
 
 export class InvalidSymbolsInput extends Error {
   constructor(
@@ -13,17 +14,14 @@ export class InvalidSymbolsInput extends Error {
   }
 }
 
-/** App GUIDs: UUIDs, `{uuid}`, or `name@domain` as Firefox add-on IDs look; at most 128 characters. */
-const GUID = /^[A-Za-z0-9{][A-Za-z0-9._@{}+-]{0,127}$/;
 /** Releases: `1.4.2`, `2026.11.29+abc`, `v3-rc1`; at most 128 characters. */
 const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 export const MAX_FILE_KEY_CHARS = 2048;
 
 export function validateAppGuid(guid: string | undefined | null): string {
   if (!guid) throw new InvalidSymbolsInput('missing_app', 'app (the WebAppGUID) is required');
-  if (!GUID.test(guid) || guid.includes('..')) {
-    throw new InvalidSymbolsInput('bad_app', 'app must be 1-128 of A-Z a-z 0-9 . _ @ { } + - (a GUID), not starting with a dot');
-  }
+  // The extension and `socorrito apps add` check the same shared rule.
+  if (!isAppGuid(guid)) throw new InvalidSymbolsInput('bad_app', `app (a GUID) must be ${APP_GUID_RULE}`);
   return guid;
 }
 

@@ -1,0 +1,23 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appsCommand } from './apps.ts';
+import { UsageError } from './usage.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+describe('socorrito apps add --guid', () => {
+  it('refuses a GUID the receiver would refuse, saying the one rule, before touching the data dir', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'socorrito-apps-'));
+    dirs.push(dataDir);
+    const io = { out: () => undefined, err: () => undefined, env: {} };
+    const run = appsCommand(['add', '--guid', 'app:one', '--submit-url', 'https://crashes.example/submit', '--data-dir', dataDir], io);
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow('--guid must be 1-128 of A-Z a-z 0-9 . _ @ { } + -');
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+});

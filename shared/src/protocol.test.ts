@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { APP_GUID_PATTERN, isAppGuid } from './protocol.ts';
+
+describe('the WebAppGUID rule', () => {
+  it('accepts UUIDs, {uuid}, add-on style IDs and 1 to 128 of A-Z a-z 0-9 . _ @ { } + -', () => {
+    for (const good of ['6f1b3a52-0000-4000-8000-000000000000', '{6f1b3a52-0000-4000-8000-000000000000}', 'shop@example.com', 'a', 'app+one', 'App_1.2-x', 'x'.repeat(128)]) {
+      expect(isAppGuid(good), good).toBe(true);
+    }
+  });
+
+  it('refuses colons, spaces, separators, .., a leading dot or dash, empty and over 128', () => {
+    for (const bad of ['app:one', 'app one', ' app', 'a/b', 'a\\b', 'a..b', '..', '.app', '-app', '+app', '', 'x'.repeat(129), 'a\nb', 'é', '<script>']) {
+      expect(isAppGuid(bad), bad).toBe(false);
+    }
+    expect(isAppGuid(undefined)).toBe(false);
+    expect(isAppGuid(42)).toBe(false);
+    expect(APP_GUID_PATTERN.test('app:one')).toBe(false);
+  });
+});
