@@ -3,12 +3,52 @@ import { StartupError, startReceiver } from '../server.ts';
 import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
 
 export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]
-  Runs the receiver. Every option is also a SOCORRITO_* environment variable; see the README.`;
+  Runs the receiver. Every option is also a SOCORRITO_* environment variable; see the README.
+  On/off options work as bare flags (--demo) or with a value (--demo=false, --demo true).`;
+
+/** What an on/off option accepts as its value in the next argument (`--demo false`); the config's parser has the last word. */
+const BOOLEAN_WORDS = /^(1|0|true|false|yes|no|on|off)$/i;
+
+/**
+ * Rewrites serve's arguments so each option carries its value after `=`, which node's
+ * `parseArgs` takes as is. On/off options may be bare (`--demo` means `--demo=true`) or take
+ * a yes/no word after them; other options take the next argument even when it starts with
+ * one dash (`--max-files -1` reaches the range check). An argument starting with `--` is not
+ * taken as a value: a forgotten value is reported as missing.
+ *
+ * @example normalizeServeArgs(['--demo', '--port', '0']) // ['--demo=true', '--port=0']
+ */
+export function normalizeServeArgs(argv: string[]): string[] {
+  const onOff = new Set(Object.values(OPTIONS).filter((o) => typeof o.default === 'boolean').map((o) => o.flag));
+  const known = new Set(Object.values(OPTIONS).map((o) => o.flag));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
+    const next = argv[i + 1];
+    if (onOff.has(name)) {
+      const given = next !== undefined && BOOLEAN_WORDS.test(next);
+      out.push(`${arg}=${given ? next : 'true'}`);
+      if (given) i++;
+    } else if (known.has(name)) {
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`serve: ${arg} needs a value, e.g. ${arg}=VALUE`);
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
 
 /** `socorrito serve`: runs until SIGTERM or SIGINT, then lets in-flight requests finish. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const flagOptions = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
-  const { values } = parseCommandArgs('serve', argv, flagOptions);
+  const { values } = parseCommandArgs('serve', normalizeServeArgs(argv), flagOptions);
   let config;
   try {
     config = loadConfig(values as Record<string, string>, io.env);

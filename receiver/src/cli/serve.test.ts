@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, spawnReceiver, tempDir } from '../../../test/helpers/receiver.ts';
+
+describe('socorrito serve flags', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('socorrito-serve-flags-');
+  });
+  afterEach(() => dir.cleanup());
+
+  it('takes on/off options as bare flags, last one included, and with a value after = or a space', async () => {
+    const r = await spawnReceiver(dir.path, [
+      '--forward-by-submit-url',
+      '--trust-proxy',
+      '--demo=false',
+      '--fetch-allow-private',
+      'false',
+      '--forward-allow-http',
+    ]);
+    try {
+      const config = /configuration: (.*)/.exec(r.output())![1]!;
+      expect(config).toContain('forward-by-submit-url=true');
+      expect(config).toContain('trust-proxy=true');
+      expect(config).toContain('demo=false');
+      expect(config).toContain('fetch-allow-private=false');
+      expect(config).toContain('forward-allow-http=true');
+    } finally {
+      await r.kill();
+    }
+  });
+
+  it('takes a value starting with a dash, so the range check answers', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--max-files', '-1', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--max-files: expected 0..1000, got -1');
+    expect(run.stderr).not.toContain('ambiguous');
+  });
+
+  it('says which option lacks its value', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe("socorrito: serve: --data-dir needs a value, e.g. --data-dir=VALUE\n");
+  });
+});
