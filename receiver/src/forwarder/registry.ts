@@ -139,6 +139,8 @@ export class AppRegistry {
   }
 
   async #edit<T>(change: (apps: Map<string, RegisteredApp>) => T): Promise<T> {
+    // `apps add` may come before the first `serve`: make the data dir as serve would.
+    await this.fs.mkdir(this.dataDir);
     const release = await this.#lock();
     try {
       this.#seen = '';
