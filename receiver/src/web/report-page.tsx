@@ -98,7 +98,7 @@ function Forwarding(props: { status: ForwardingStatus }) {
         <dt>Attempts</dt>
         <dd>
           {f.attempts}
-          {f.last_error ? ` (last error: ${f.last_error})` : ''}
+          {f.last_error ? ` (${f.state === 'forwarded' ? 'an earlier attempt failed' : 'last error'}: ${f.last_error})` : ''}
           {f.state === 'queued' && f.next_attempt_at ? `; next ${formatTime(f.next_attempt_at)}` : ''}
         </dd>
         {f.forwarded_at && (
