@@ -21,10 +21,23 @@ describe('declared identity (page input)', () => {
   });
 
   it('drops fields with control characters or over their limits, and needs a GUID or a submit URL', () => {
-    expect(checkIdentity({ guid: 'a\nb', release: 'r' })).toBeNull();
     expect(checkIdentity({ guid: 'g', release: 'r'.repeat(500) })).toMatchObject({ guid: 'g', release: undefined });
-    expect(checkIdentity({ guid: '<script>' })).toBeNull();
+    expect(checkIdentity({ release: 'r' })).toBeNull();
     expect(checkIdentity('nope')).toBeNull();
+  });
+
+  it('flags a declared GUID that breaks the shared WebAppGUID rule instead of sending it or dropping it silently', () => {
+    expect(checkIdentity({ guid: ' app+one ', submitUrl: 'https://c.example/submit' })).toMatchObject({ guid: 'app+one' });
+    expect(checkIdentity({ guid: 'app+one' })!.invalidGuid).toBeUndefined();
+    for (const bad of ['app:one', 'a\nb', '<script>', 'a..b', 'x'.repeat(129)]) {
+      const identity = checkIdentity({ guid: bad, submitUrl: 'https://c.example/submit', source: 'meta' });
+      expect(identity, bad).toMatchObject({ guid: undefined, invalidGuid: true });
+      // The background checks the content script's result again: the flag stays.
+      expect(checkIdentity(identity)).toMatchObject({ guid: undefined, invalidGuid: true });
+    }
+    expect(checkIdentity({ guid: 'app:one' })).toMatchObject({ invalidGuid: true });
+    // An empty declaration is no declaration.
+    expect(checkIdentity({ guid: '  ', submitUrl: 'https://c.example/submit' })!.invalidGuid).toBeUndefined();
   });
 
   it('reads the socorrito key of a web app manifest', () => {

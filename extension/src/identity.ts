@@ -10,6 +10,7 @@
  *
  * All of it is page input: validated and bounded here, and again in the background.
  */
+import { isAppGuid } from '../../shared/src/protocol.ts';
 
 export const MAX_GUID_CHARS = 128;
 export const MAX_RELEASE_CHARS = 128;
@@ -24,9 +25,14 @@ export interface AppIdentity {
   release?: string;
   productName?: string;
   source: 'meta' | 'manifest';
+  /**
+   * The page declares a GUID that breaks the shared WebAppGUID rule: its errors are not
+   * reported, as the receiver would refuse them (and without the GUID they would land under
+   * the wrong app).
+   */
+  invalidGuid?: true;
 }
 
-const GUID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:{}@-]*$/;
 // Printable text without control characters.
 const PLAIN_TEXT = /^[^\u0000-\u001f\u007f]+$/;
 
@@ -58,15 +64,18 @@ export function checkSubmitUrl(value: unknown, base?: string): string | undefine
 export function checkIdentity(value: unknown, base?: string): AppIdentity | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  const guidText = plain(v.guid, MAX_GUID_CHARS);
+  const guidText = typeof v.guid === 'string' ? v.guid.trim() : '';
+  const guid = guidText.length <= MAX_GUID_CHARS && isAppGuid(guidText) ? guidText : undefined;
   const identity: AppIdentity = {
-    guid: guidText && GUID_PATTERN.test(guidText) ? guidText : undefined,
+    guid,
     submitUrl: checkSubmitUrl(v.submitUrl, base),
     release: plain(v.release, MAX_RELEASE_CHARS),
     productName: plain(v.productName, MAX_PRODUCT_CHARS),
     source: v.source === 'manifest' ? 'manifest' : 'meta',
   };
-  return identity.guid || identity.submitUrl ? identity : null;
+  // Checked twice (content script, then background): a flag set the first time must survive.
+  if ((guidText && !guid) || v.invalidGuid === true) identity.invalidGuid = true;
+  return identity.guid || identity.submitUrl || identity.invalidGuid ? identity : null;
 }
 
 function metaContent(doc: Document, name: string): string | undefined {

@@ -9,6 +9,7 @@ import { DEDUPE_WINDOW_MS, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS } from '
 import { DEFAULT_SETTINGS } from '../../extension/src/background/settings.ts';
 import { MAX_QUEUED, ReportStore, type StorageArea, type StoreState, enforceCaps } from '../../extension/src/background/store.ts';
 import { submitReport } from '../../extension/src/background/submit.ts';
+import { checkIdentity } from '../../extension/src/identity.ts';
 import type { CapturedError } from '../../extension/src/relay.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { storedCrashes } from './harness.ts';
@@ -167,6 +168,22 @@ describe('submitReport', () => {
     expect(outcome).toEqual({ kind: 'submitted', crashId: `bp-${crash!.crash_id}` });
   });
 
+  it('sends nothing for a page whose declared GUID the receiver would refuse, and counts it for the popup', async () => {
+    const receiver = await receiverWith();
+    const { reporter, clock, state } = setup(`${receiver.url}/submit`);
+    // As the background gets it: the content script's identity, checked again.
+    for (const guid of ['app:one', 'app one', '../app']) {
+      const identity = checkIdentity(checkIdentity({ guid, submitUrl: `${receiver.url}/submit`, source: 'meta' }), 'https://shop.example/');
+      await reporter.handleBatch({ identity, errors: [error(`declared ${guid}`, 2)], dropped: 0, pageUrl: 'https://shop.example/', pageKey: 'tab1' });
+    }
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    expect(await storedCrashes(receiver)).toEqual([]);
+    const s = await state();
+    expect(s.reports).toEqual([]);
+    expect(s.stats.ignoredInvalidGuid).toBe(6);
+  });
+
   it('treats 413 as final and an answer without a CrashID as failed', async () => {
     const receiver = await receiverWith({ maxAnnotationBytes: 64 });
     expect(await submitReport(`${receiver.url}/submit`, { ProductName: 'x'.repeat(100) })).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^HTTP 413/) });
@@ -177,7 +194,7 @@ describe('submitReport', () => {
 describe('the queue cap', () => {
   it('drops the oldest queued reports first and counts them', () => {
     const entry = (i: number) => ({ id: `r${i}`, key: `k${i}`, app: 'a', submitUrl: 'u', annotations: {}, createdAt: i, status: 'queued' as const, attempts: 0, nextAttemptAt: 0, repeatCount: 1 });
-    const state: StoreState = { reports: Array.from({ length: MAX_QUEUED + 5 }, (_, i) => entry(i)), stats: { droppedQueueFull: 2, droppedRateLimited: 0, droppedInPage: 0 } };
+    const state: StoreState = { reports: Array.from({ length: MAX_QUEUED + 5 }, (_, i) => entry(i)), stats: { droppedQueueFull: 2, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0 } };
     enforceCaps(state);
     expect(state.reports).toHaveLength(MAX_QUEUED);
     expect(state.reports[0]!.id).toBe('r5');

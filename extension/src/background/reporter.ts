@@ -10,7 +10,7 @@ import { type CapturedError, errorKey } from '../relay.ts';
 import { retryDelayMs } from './backoff.ts';
 import { WindowLimiter } from './rate-limit.ts';
 import { appName, buildAnnotations } from './report.ts';
-import { type Settings, chooseDestination } from './settings.ts';
+import { INVALID_GUID_SKIP, type Settings, chooseDestination } from './settings.ts';
 import type { ReportEntry, ReportStore } from './store.ts';
 import { submitReport } from './submit.ts';
 
@@ -83,7 +83,16 @@ export class Reporter {
   async handleBatch(batch: IncomingBatch): Promise<void> {
     const settings = await this.deps.loadSettings();
     const destination = chooseDestination(settings, batch.pageUrl, batch.identity);
-    if ('skip' in destination) return;
+    if ('skip' in destination) {
+      // Said in the popup: the app's developer should learn why nothing arrives.
+      if (destination.skip === INVALID_GUID_SKIP) {
+        const count = batch.errors.reduce((n, e) => n + e.count, 0);
+        await this.deps.store.update((state) => {
+          state.stats.ignoredInvalidGuid += count;
+        });
+      }
+      return;
+    }
     const now = this.#now();
     const app = appName(batch.identity, batch.pageUrl);
     const appKey = `${destination.submitUrl}\n${batch.identity?.guid ?? app}`;

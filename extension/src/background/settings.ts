@@ -97,11 +97,15 @@ export function siteMatches(host: string, list: readonly string[]): boolean {
   return list.some((site) => host === site || host.endsWith(`.${site}`));
 }
 
+/** Why a page that declares a GUID breaking the shared rule is not reported. */
+export const INVALID_GUID_SKIP = 'page declares an invalid app GUID';
+
 export type Destination = { submitUrl: string; declared: boolean } | { skip: string };
 
 /**
  * Where an error on `pageUrl` is reported: the app's declared submit URL, or the person's own
- * receiver when they asked for it (all sites, or this site); else nowhere, with the reason.
+ * receiver when they asked for it (all sites, or this site); else nowhere, with the reason. A
+ * page whose declared GUID the receiver would refuse goes nowhere, wherever it would have gone.
  */
 export function chooseDestination(settings: Settings, pageUrl: string, identity: AppIdentity | null): Destination {
   if (!settings.enabled) return { skip: 'reporting is turned off' };
@@ -114,6 +118,7 @@ export function chooseDestination(settings: Settings, pageUrl: string, identity:
     return { skip: 'not a web page' };
   }
   if (siteMatches(host, settings.blockSites)) return { skip: 'site is blocked' };
+  if (identity?.invalidGuid) return { skip: INVALID_GUID_SKIP };
   if (identity?.submitUrl) return { submitUrl: identity.submitUrl, declared: true };
   if (settings.receiverUrl && (settings.reportAllSites || siteMatches(host, settings.allowSites))) {
     return { submitUrl: receiverSubmitUrl(settings.receiverUrl), declared: false };

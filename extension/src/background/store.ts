@@ -41,6 +41,8 @@ export interface Stats {
   droppedQueueFull: number;
   droppedRateLimited: number;
   droppedInPage: number;
+  /** Errors of pages whose declared GUID breaks the WebAppGUID rule (not reported). */
+  ignoredInvalidGuid: number;
 }
 
 export interface LastSent {
@@ -59,7 +61,7 @@ export interface StoreState {
   stats: Stats;
 }
 
-export const EMPTY_STATS: Stats = { droppedQueueFull: 0, droppedRateLimited: 0, droppedInPage: 0 };
+export const EMPTY_STATS: Stats = { droppedQueueFull: 0, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0 };
 
 const isQueued = (e: ReportEntry): boolean => e.status === 'queued' || e.status === 'sending';
 

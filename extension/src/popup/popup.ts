@@ -72,6 +72,7 @@ function render(reports: ReportEntry[], stats: Partial<Stats>): void {
   if (stats.droppedQueueFull) dropped.push(`${stats.droppedQueueFull} dropped because the queue was full`);
   if (stats.droppedRateLimited) dropped.push(`${stats.droppedRateLimited} not reported (rate limit)`);
   if (stats.droppedInPage) dropped.push(`${stats.droppedInPage} not reported (too many at once in a page)`);
+  if (stats.ignoredInvalidGuid) dropped.push(`${stats.ignoredInvalidGuid} not reported (the page declares an invalid app GUID)`);
   document.getElementById('summary')!.textContent = dropped.join('; ');
   document.body.dataset.ready = 'true';
 }
