@@ -24,4 +24,27 @@ describe('socorrito apps', () => {
     const file = JSON.parse(await readFile(join(dataDir, 'forward-apps.json'), 'utf8')) as { apps: { guid: string }[] };
     expect(file.apps.map((a) => a.guid)).toEqual(['shop-1']);
   });
+
+  it('add on an app already registered says which settings it kept, and --help names the flags that undo them', async () => {
+    const args = ['apps', 'add', '--data-dir', dir.path, '--guid', 'shop-1', '--submit-url'];
+    expect(socorrito(...args, 'https://a.shop.example', '--trust-dumps', '--no-keep-copy').status).toBe(0);
+    const again = socorrito(...args, 'https://b.shop.example');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(
+      'updated shop-1 -> https://b.shop.example/submit (files: forwarded; master copy: deleted after forwarding); ' +
+        'kept from before: files forwarded (--no-trust-dumps withholds them), master copy deleted after forwarding (--keep-copy keeps it)\n',
+    );
+    const undone = socorrito(...args, 'https://b.shop.example', '--keep-copy');
+    expect(undone.stdout).toBe(
+      'updated shop-1 -> https://b.shop.example/submit (files: forwarded; master copy: kept); kept from before: files forwarded (--no-trust-dumps withholds them)\n',
+    );
+    expect(socorrito(...args, 'https://b.shop.example', '--no-trust-dumps').stdout).toMatch(/\(files: withheld; master copy: kept\); kept from before: master copy kept/);
+    const file = JSON.parse(await readFile(join(dir.path, 'forward-apps.json'), 'utf8')) as { apps: { trust_files: boolean; keep_copy: boolean }[] };
+    expect(file.apps).toMatchObject([{ trust_files: false, keep_copy: true }]);
+
+    const help = socorrito('apps', '--help');
+    expect(help.stdout).toContain('--no-trust-dumps');
+    expect(help.stdout).toContain('--keep-copy |');
+    expect(help.stdout).toMatch(/keeps the settings not given again/);
+  });
 });

@@ -4,12 +4,15 @@ import { AppRegistry, InvalidApp, REGISTRY_FILE } from '../forwarder/registry.ts
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
 
-export const APPS_HELP = `socorrito apps add --guid GUID --submit-url URL [--trust-dumps] [--no-keep-copy] [--data-dir ./data]
+export const APPS_HELP = `socorrito apps add --guid GUID --submit-url URL [--trust-dumps | --no-trust-dumps]
+    [--keep-copy | --no-keep-copy] [--data-dir ./data]
 socorrito apps list [--json] [--data-dir ./data]
 socorrito apps remove --guid GUID [--data-dir ./data]
   The apps a master forwards crashes for: a crash whose WebAppGUID is registered goes to the
   app's private receiver. --trust-dumps also forwards minidumps and other files; --no-keep-copy
-  deletes the master's copy once forwarded. Works whether or not the server runs.`;
+  deletes the master's copy once forwarded. Adding an app already registered updates it and
+  keeps the settings not given again: --no-trust-dumps and --keep-copy undo the two above.
+  Works whether or not the server runs.`;
 
 /** `socorrito apps add|list|remove`: edits `<data-dir>/forward-apps.json`, which a running server re-reads. */
 export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
@@ -41,14 +44,23 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
       if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
       if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
       const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
+      const trustFiles = flag(values['trust-dumps'], values['no-trust-dumps']);
+      const keepCopy = flag(values['keep-copy'], values['no-keep-copy']);
       try {
         const { app, created } = await registry.upsert({
           guid: values.guid,
           submitUrl: values['submit-url'],
-          trustFiles: flag(values['trust-dumps'], values['no-trust-dumps']),
-          keepCopy: flag(values['keep-copy'], values['no-keep-copy']),
+          trustFiles,
+          keepCopy,
         });
-        io.out(`${created ? 'added' : 'updated'} ${describe(app)}`);
+        // An update keeps what it was not told: say so, or an old --no-keep-copy goes unnoticed.
+        const kept = [
+          !created && trustFiles === undefined &&
+            (app.trust_files ? 'files forwarded (--no-trust-dumps withholds them)' : 'files withheld (--trust-dumps forwards them)'),
+          !created && keepCopy === undefined &&
+            (app.keep_copy ? 'master copy kept (--no-keep-copy deletes it once forwarded)' : 'master copy deleted after forwarding (--keep-copy keeps it)'),
+        ].filter(Boolean);
+        io.out(`${created ? 'added' : 'updated'} ${describe(app)}${kept.length ? `; kept from before: ${kept.join(', ')}` : ''}`);
         return 0;
       } catch (err) {
         if (err instanceof InvalidApp) throw new UsageError(`apps add: ${err.problems.join('; ')}`);
