@@ -251,8 +251,9 @@ describe('report pages and API over HTTP', () => {
     const crash = await json(`/api/crashes/bp-${xssCrash}`);
     expect(crash.processed.error_message).toBe(XSS);
 
-    const bad = await json(`/api/apps/${APP_GUID}/topcrashers?days=5&limit=x`, 400);
-    expect(bad.problems).toHaveLength(2);
+    const bad = await json(`/api/apps/${APP_GUID}/topcrashers?days=5&limit=x&ignored=maybe`, 400);
+    expect(bad.problems).toHaveLength(3);
+    expect(bad.problems.join('\n')).toMatch(/ignored must be 0 or 1/);
     expect((await json('/api/search?from=yesterday', 400)).error).toBe('bad_query');
     expect((await json('/api/apps/nope/topcrashers', 404)).error).toBe('not_found');
     expect((await json('/api/signatures/nope', 404)).error).toBe('not_found');

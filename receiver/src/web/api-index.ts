@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
-import { rowStatus, showIgnoredParam, statusFields } from './triage.ts';
+import { rowStatus, statusFields } from './triage.ts';
 
 /**
  * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
@@ -16,8 +16,8 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
 
   routes.get('/api/apps/:guid/topcrashers', (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
-    const hide = showIgnoredParam(c.req.query('ignored')) ? undefined : triage?.ignored();
-    const result = index.topCrashers(c.req.param('guid'), { ...topCrashersParams(get(c)), hide });
+    const { query, showIgnored } = topCrashersParams(get(c));
+    const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : triage?.ignored() });
     if (!result) return c.json({ error: 'not_found', message: 'no processed crash names this app' }, 404);
     return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row.signature_id) })) });
   });

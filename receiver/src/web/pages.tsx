@@ -16,7 +16,7 @@ import { SignaturePage } from './signature-page.tsx';
 import { TopCrashersPage } from './topcrashers-page.tsx';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
-import { rowStatus, showIgnoredParam } from './triage.ts';
+import { rowStatus } from './triage.ts';
 
 export interface PageDeps {
   index: CrashIndex;
@@ -69,8 +69,8 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
 
   routes.get('/apps/:guid', (c) => {
     const guid = c.req.param('guid');
-    const showIgnored = showIgnoredParam(c.req.query('ignored'));
-    const result = index.topCrashers(guid, { ...topCrashersParams(get(c)), hide: showIgnored ? undefined : deps.triage?.ignored() });
+    const { query, showIgnored } = topCrashersParams(get(c));
+    const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : deps.triage?.ignored() });
     if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
     const status = deps.triage ? (id: string) => rowStatus(deps.triage, id) : undefined;
     return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} />);

@@ -66,13 +66,16 @@ function date(get: Get, name: string, endOfDay: boolean, problems: string[]): Da
   return new Date(dateOnly && endOfDay ? ms + 86_400_000 : ms);
 }
 
-export function topCrashersParams(get: Get): { days: number; version: string | null; limit?: number } {
+export function topCrashersParams(get: Get): { query: { days: number; version: string | null; limit?: number }; showIgnored: boolean } {
   const problems: string[] = [];
   const days = oneOf(get, 'days', TOP_CRASHER_DAYS, DEFAULT_TOP_CRASHER_DAYS, problems);
   const version = text(get, 'version', problems) ?? null;
   const limit = positiveInt(get, 'limit', problems, 500);
+  // Ignored signatures are left out (and counted as hidden) unless ?ignored=1.
+  const ignored = get('ignored');
+  if (ignored !== undefined && !['', '0', '1'].includes(ignored)) problems.push(`ignored must be 0 or 1, got ${JSON.stringify(ignored.slice(0, 40))}`);
   if (problems.length) throw new BadQuery(problems);
-  return { days, version, limit };
+  return { query: { days, version, limit }, showIgnored: ignored === '1' };
 }
 
 export function signatureParams(get: Get): { days: number; app: string | null; page: number } {

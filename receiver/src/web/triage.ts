@@ -4,7 +4,6 @@ import type { SignatureStatus, SignatureStatuses, Status, StatusChange } from '.
 import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { href } from './format.ts';
-import { BadQuery } from './params.ts';
 
 /** How far back "resolved in the next release" looks for the versions seen so far. */
 const SEEN_VERSIONS_DAYS = 365;
@@ -18,13 +17,6 @@ export function statusFields(triage: SignatureStatuses | undefined, signatureId:
 export function rowStatus(triage: SignatureStatuses | undefined, signatureId: string): { status: Status; regressed_at: string | null } {
   const entry = triage?.get(signatureId);
   return { status: entry?.status ?? 'open', regressed_at: entry?.regressed_at ?? null };
-}
-
-/** `ignored=1` shows ignored signatures in top crashers; they are hidden otherwise. */
-export function showIgnoredParam(value: string | undefined): boolean {
-  if (value === undefined || value === '' || value === '0') return false;
-  if (value === '1') return true;
-  throw new BadQuery([`ignored must be 0 or 1, got ${JSON.stringify(value.slice(0, 40))}`]);
 }
 
 async function apply(index: CrashIndex, triage: SignatureStatuses, id: string, request: StatusRequest): Promise<SignatureStatus | null> {
