@@ -18,8 +18,13 @@ import type { CaptureMechanism, CapturedError } from './relay.ts';
 const FLUSH_DELAY_MS = 100;
 /** Distinct errors one document may report; later new ones are only counted as dropped. */
 const MAX_DISTINCT_PER_DOCUMENT = 200;
-/** Values of a rejected non-Error object written into its message; the rest are left out. */
-const MAX_PREVIEW_VALUES = 50;
+/**
+ * Key names of a rejected or thrown non-Error object named in its message (sorted, so the same
+ * object reads the same whatever its key order); the rest are counted. Its values are never
+ * read: they are the page's data (a password, a basket), not the error.
+ */
+const MAX_NAMED_KEYS = 20;
+const MAX_KEY_NAME_CHARS = 40;
 
 (() => {
   const apply = Reflect.apply;
@@ -35,7 +40,9 @@ const MAX_PREVIEW_VALUES = 50;
   const dispatch = EventTarget.prototype.dispatchEvent;
   const CustomEventCtor = CustomEvent;
   const toText = String;
-  const objectToString = Object.prototype.toString;
+  const objectKeys = Object.keys;
+  const isArray = Array.isArray;
+  const arraySort = Array.prototype.sort;
   const stringSlice = String.prototype.slice;
   const regexExec = RegExp.prototype.exec;
   const eventTarget = getter(Event.prototype, 'target');
@@ -58,18 +65,30 @@ const MAX_PREVIEW_VALUES = 50;
   const cut = (value: unknown, max: number): string => (typeof value === 'string' ? (apply(stringSlice, value, [0, max]) as string) : '');
   const num = (value: unknown): number => (typeof value === 'number' && value >= 0 && value < 1e9 ? value : 0);
 
-  function preview(value: unknown): string {
-    if (typeof value === 'string') return value;
-    if (typeof value !== 'object' || value === null) return toText(value);
+  /**
+   * What a non-Error object is, without its values, as Sentry words it:
+   * `Object captured as promise rejection with keys: code, password`.
+   */
+  function outline(value: object, capturedAs: string): string {
+    let name = 'Object';
     try {
-      // Only the first values are spelled out: a huge object would cost the page time and memory.
-      let budget = MAX_PREVIEW_VALUES;
-      const json = stringify(value, (_key: string, v: unknown) => (budget-- > 0 ? v : undefined));
-      if (typeof json === 'string' && json !== '{}') return json;
+      const ctorName = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      if (typeof ctorName === 'string' && ctorName) name = cut(ctorName, MAX_TYPE_CHARS);
     } catch {
-      // cycles, throwing toJSON: fall through to the tag
+      // a throwing getter or a revoked proxy: a plain "Object" it is
     }
-    return apply(objectToString, value, []) as string;
+    if (isArray(value)) return name + ' captured as ' + capturedAs + ' with ' + (value as unknown[]).length + ' items';
+    let keys: string[];
+    try {
+      keys = apply(arraySort, objectKeys(value), []) as string[];
+    } catch {
+      return name + ' captured as ' + capturedAs;
+    }
+    if (!keys.length) return name + ' captured as ' + capturedAs + ' with no keys';
+    let list = '';
+    for (let i = 0; i < keys.length && i < MAX_NAMED_KEYS; i++) list += (i ? ', ' : '') + cut(keys[i], MAX_KEY_NAME_CHARS);
+    if (keys.length > MAX_NAMED_KEYS) list += ' and ' + (keys.length - MAX_NAMED_KEYS) + ' more';
+    return name + ' captured as ' + capturedAs + ' with keys: ' + list;
   }
 
   function describe(value: unknown): { type: string; message: string; stack: string } | null {
@@ -133,10 +152,14 @@ const MAX_PREVIEW_VALUES = 50;
       ({ type, message, stack } = described);
     } else if (mechanism === 'unhandledrejection') {
       type = 'UnhandledRejection';
-      message = 'Non-Error promise rejection captured with value: ' + cut(preview(value), MAX_MESSAGE_CHARS);
+      // A primitive reason is short enough to be the message (cut below); an object is outlined.
+      message =
+        typeof value === 'object' && value !== null
+          ? outline(value, 'promise rejection')
+          : 'Non-Error promise rejection captured with value: ' + cut(typeof value === 'string' ? value : toText(value), MAX_MESSAGE_CHARS);
     } else {
       type = 'Error';
-      message = fallback.message;
+      message = typeof value === 'object' && value !== null ? outline(value, 'exception') : fallback.message;
     }
     let { filename, line, column } = fallback;
     if (!filename && stack) {

@@ -91,9 +91,37 @@ describe('capture in Firefox', () => {
     const a = crash!.annotations;
     expect(a.JSErrorType).toBe('UnhandledRejection');
     expect(a.JSMechanism).toBe('unhandledrejection');
-    expect(a.JSErrorMessage).toBe('Non-Error promise rejection captured with value: {"code":42,"reason":"out of stock"}');
+    expect(a.JSErrorMessage).toBe('Object captured as promise rejection with keys: code, reason');
     expect(a.JSStack).toBe('');
     await expectOnlyReports(guid, 1);
+    await page.close();
+  });
+
+  it('sends only the constructor and key names of a non-Error object a page rejects or throws, never its values', async () => {
+    const { page, guid } = await openCase('none');
+    // Plain page script (a string: it runs as the page wrote it).
+    await page.evaluate(`
+      void Promise.reject({ password: 'hunter2', code: 42 });
+      setTimeout(() => { throw { code: 7, password: 'hunter2' }; });
+      class CheckoutFailure { constructor() { this.step = 'pay'; this.card = '4111 1111 1111 1111'; } }
+      void Promise.reject(new CheckoutFailure());
+      void Promise.reject(['hunter2', 42]);
+      void Promise.reject('short reason ' + 'x'.repeat(5000));
+    `);
+    const crashes = await waitForCrashes(env.receiver, guid, 5);
+    const messages = crashes.map((c) => `${c.annotations.JSMechanism} ${c.annotations.JSErrorType}: ${c.annotations.JSErrorMessage}`).sort();
+    expect(messages.map((m) => m.slice(0, 200))).toEqual([
+      'onerror Error: Object captured as exception with keys: code, password',
+      'unhandledrejection UnhandledRejection: Array captured as promise rejection with 2 items',
+      'unhandledrejection UnhandledRejection: CheckoutFailure captured as promise rejection with keys: card, step',
+      `unhandledrejection UnhandledRejection: Non-Error promise rejection captured with value: short reason ${'x'.repeat(5000)}`,
+      'unhandledrejection UnhandledRejection: Object captured as promise rejection with keys: code, password',
+    ].map((m) => m.slice(0, 200)));
+    for (const crash of crashes) {
+      expect(crash.annotations.JSErrorMessage!.length).toBeLessThanOrEqual(2_000);
+      expect(JSON.stringify(crash.annotations)).not.toMatch(/hunter2|4111/);
+    }
+    await expectOnlyReports(guid, 5);
     await page.close();
   });
 
