@@ -1,4 +1,4 @@
-import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+import { type CliIo, UsageError, parseCommandArgs, receiverUrl } from './usage.ts';
 
 export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
   Processes again the crashes of an app (and release), e.g. after its source maps were uploaded
@@ -24,7 +24,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
   const token = values.token ?? io.env.SOCORRITO_TOKEN ?? io.env.SOCORRITO_ADMIN_TOKEN;
   const missing = [!values.url && '--url', !token && '--token (or SOCORRITO_TOKEN)', !values.app && !values.crash?.length && '--app or --crash'].filter(Boolean);
   if (missing.length) throw new UsageError(`reprocess: missing ${missing.join(', ')}\n\n${REPROCESS_HELP}`);
-  const endpoint = new URL('/api/reprocess', values.url).href;
+  const endpoint = new URL('/api/reprocess', receiverUrl('reprocess', values.url!)).href;
   const body = values.crash?.length ? { crash_ids: values.crash } : { app: values.app, release: values.release };
   let response: Response;
   try {
@@ -52,6 +52,11 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
   }
   if (!response.ok || typeof answer?.queued !== 'number') {
     io.err(`socorrito reprocess: ${endpoint} answered ${response.status}: ${text.slice(0, 300)}`);
+    if (response.status === 401) {
+      io.err(
+        'socorrito reprocess: pass the receiver\'s admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, or its upload token (--upload-token), as --token or SOCORRITO_TOKEN',
+      );
+    }
     return 1;
   }
   if (answer.queued === 0) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeSubmission, parseSubmitResponse } from '../../../shared/src/protocol.ts';
-import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+import { type CliIo, UsageError, parseCommandArgs, receiverUrl } from './usage.ts';
 
 export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
   Sends one crash the way a Breakpad client does and prints its crash ID.`;
@@ -48,7 +48,7 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
   });
   if (!values.url) throw new UsageError('submit: --url is required, e.g. --url http://127.0.0.1:8000/submit');
   let url = values.url;
-  if (!/\/submit\/?$/.test(new URL(url).pathname)) url = url.replace(/\/?$/, '/submit');
+  if (!/\/submit\/?$/.test(receiverUrl('submit', url).pathname)) url = url.replace(/\/?$/, '/submit');
   const fields: Record<string, string> = {};
   for (const pair of values.field ?? []) {
     const eq = pair.indexOf('=');

@@ -21,6 +21,23 @@ export const processIo: CliIo = {
   env: process.env,
 };
 
+/**
+ * The receiver URL a command was given, which must be http(s); a UsageError says so otherwise.
+ *
+ * @example receiverUrl('submit', '127.0.0.1:8000/submit') // throws: ... try http://127.0.0.1:8000/submit
+ */
+export function receiverUrl(command: string, text: string): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below with the fix.
+  }
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url;
+  const hint = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? '' : `, e.g. http://${text}`;
+  throw new UsageError(`${command}: --url must start with http:// or https://${hint} (got ${JSON.stringify(text.slice(0, 200))})`);
+}
+
 /** `parseArgs` that turns its errors into usage errors naming the command. */
 export function parseCommandArgs<T extends ParseArgsConfig['options']>(
   command: string,
