@@ -65,6 +65,9 @@ const MAX_KEY_NAME_CHARS = 40;
   const cut = (value: unknown, max: number): string => (typeof value === 'string' ? (apply(stringSlice, value, [0, max]) as string) : '');
   const num = (value: unknown): number => (typeof value === 'number' && value >= 0 && value < 1e9 ? value : 0);
 
+  // A function too: its text is the page's source.
+  const isObject = (value: unknown): value is object => (typeof value === 'object' && value !== null) || typeof value === 'function';
+
   /**
    * What a non-Error object is, without its values, as Sentry words it:
    * `Object captured as promise rejection with keys: code, password`.
@@ -154,12 +157,12 @@ const MAX_KEY_NAME_CHARS = 40;
       type = 'UnhandledRejection';
       // A primitive reason is short enough to be the message (cut below); an object is outlined.
       message =
-        typeof value === 'object' && value !== null
+        isObject(value)
           ? outline(value, 'promise rejection')
           : 'Non-Error promise rejection captured with value: ' + cut(typeof value === 'string' ? value : toText(value), MAX_MESSAGE_CHARS);
     } else {
       type = 'Error';
-      message = typeof value === 'object' && value !== null ? outline(value, 'exception') : fallback.message;
+      message = isObject(value) ? outline(value, 'exception') : fallback.message;
     }
     let { filename, line, column } = fallback;
     if (!filename && stack) {

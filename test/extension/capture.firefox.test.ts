@@ -107,13 +107,15 @@ describe('capture in Firefox', () => {
       void Promise.reject(new CheckoutFailure());
       void Promise.reject(['hunter2', 42]);
       void Promise.reject('short reason ' + 'x'.repeat(5000));
+      void Promise.reject(function login() { return 'hunter2'; });
     `);
-    const crashes = await waitForCrashes(env.receiver, guid, 5);
+    const crashes = await waitForCrashes(env.receiver, guid, 6);
     const messages = crashes.map((c) => `${c.annotations.JSMechanism} ${c.annotations.JSErrorType}: ${c.annotations.JSErrorMessage}`).sort();
     expect(messages.map((m) => m.slice(0, 200))).toEqual([
       'onerror Error: Object captured as exception with keys: code, password',
       'unhandledrejection UnhandledRejection: Array captured as promise rejection with 2 items',
       'unhandledrejection UnhandledRejection: CheckoutFailure captured as promise rejection with keys: card, step',
+      'unhandledrejection UnhandledRejection: Function captured as promise rejection with no keys',
       `unhandledrejection UnhandledRejection: Non-Error promise rejection captured with value: short reason ${'x'.repeat(5000)}`,
       'unhandledrejection UnhandledRejection: Object captured as promise rejection with keys: code, password',
     ].map((m) => m.slice(0, 200)));
@@ -121,7 +123,7 @@ describe('capture in Firefox', () => {
       expect(crash.annotations.JSErrorMessage!.length).toBeLessThanOrEqual(2_000);
       expect(JSON.stringify(crash.annotations)).not.toMatch(/hunter2|4111/);
     }
-    await expectOnlyReports(guid, 5);
+    await expectOnlyReports(guid, 6);
     await page.close();
   });
 
