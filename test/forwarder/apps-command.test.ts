@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,5 +47,17 @@ describe('socorrito apps', () => {
     expect(help.stdout).toContain('--no-trust-dumps');
     expect(help.stdout).toContain('--keep-copy |');
     expect(help.stdout).toMatch(/keeps the settings not given again/);
+  });
+
+  it('list and remove on a data dir that does not exist say so and exit 1, making nothing', () => {
+    const typo = join(dir.path, 'dta');
+    const list = socorrito('apps', 'list', '--data-dir', typo);
+    expect(list.status).toBe(1);
+    expect(list.stdout).toBe('');
+    expect(list.stderr).toBe(`socorrito: apps list: the data dir ${typo} does not exist; pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR\n`);
+    const remove = socorrito('apps', 'remove', '--data-dir', typo, '--guid', 'shop-1');
+    expect(remove.status).toBe(1);
+    expect(remove.stderr).toMatch(/apps remove: the data dir .* does not exist/);
+    expect(existsSync(typo)).toBe(false);
   });
 });

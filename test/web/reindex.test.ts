@@ -73,6 +73,19 @@ describe('rebuilding the index from storage', () => {
     expect(run.stderr).toMatch(/reindex: Unknown option '--nope'/);
   });
 
+  it('`socorrito reindex` refuses a folder that does not exist or is not a data dir, and writes nothing there', async () => {
+    const missing = join(dir.path, 'no-such-dir');
+    const absent = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', missing], { encoding: 'utf8', timeout: 60_000 });
+    expect(absent.status).toBe(1);
+    expect(absent.stderr).toBe(`socorrito: reindex: the data dir ${missing} does not exist; pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR\n`);
+    expect(existsSync(missing)).toBe(false);
+    await writeFile(join(dir.path, 'notes.txt'), 'not crashes');
+    const other = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain(`reindex: ${dir.path} does not look like a receiver's data dir (it has none of crashes/, journal/, admin-token, ${INDEX_FILE})`);
+    expect(await readdir(dir.path)).toEqual(['notes.txt']);
+  });
+
   it('a receiver whose index file is gone rebuilds it in the background and serves it', async () => {
     await storeCrashes(dir.path, 7);
     expect(existsSync(join(dir.path, INDEX_FILE))).toBe(false);

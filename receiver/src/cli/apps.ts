@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { APP_GUID_RULE, isAppGuid } from '../../../shared/src/protocol.ts';
 import { AppRegistry, InvalidApp, REGISTRY_FILE } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const APPS_HELP = `socorrito apps add --guid GUID --submit-url URL [--trust-dumps | --no-trust-dumps]
     [--keep-copy | --no-keep-copy] [--data-dir ./data]
@@ -68,6 +68,7 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
       }
     }
     case 'list': {
+      requireDataDir('apps list', dataDir);
       const apps = await registry.list();
       if (values.json) io.out(JSON.stringify({ apps }, null, 2));
       else if (!apps.length) io.out(`no apps registered in ${dataDir}/${REGISTRY_FILE}`);
@@ -76,6 +77,7 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
     }
     case 'remove': {
       if (!values.guid) throw new UsageError('apps remove: --guid is required');
+      requireDataDir('apps remove', dataDir);
       if (await registry.remove(values.guid)) {
         io.out(`removed ${values.guid}`);
         return 0;

@@ -43,7 +43,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`socorrito: ${err.message}`);
-      return 2;
+      return err.exitCode;
     }
     io.err(`socorrito ${name}: unexpected error: ${(err as Error).stack ?? String(err)}`);
     return 1;

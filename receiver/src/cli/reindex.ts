@@ -1,14 +1,18 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { CrashIndex } from '../index/crash-index.ts';
 import { INDEX_FILE, ownerIsRunning } from '../index/open.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const REINDEX_HELP = `socorrito reindex [--data-dir ./data] [--live]
   Rebuilds the crash index (<data-dir>/${INDEX_FILE}) from the stored processed crashes, printing
   progress. Stop the receiver first, or pass --live to add to the index a running receiver uses.`;
+
+/** What a receiver leaves in its data dir; a folder with none of them is not one. */
+const DATA_DIR_MARKS = ['crashes/', 'journal/', 'admin-token', INDEX_FILE];
 
 /** Progress lines at most this often. */
 const PROGRESS_INTERVAL_MS = 1_000;
@@ -22,6 +26,14 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
+  }
+  requireDataDir('reindex', dataDir);
+  // A wrong --data-dir must not get an empty index.sqlite of its own.
+  if (!DATA_DIR_MARKS.some((name) => existsSync(join(dataDir, name)))) {
+    throw new UsageError(
+      `reindex: ${dataDir} does not look like a receiver's data dir (it has none of ${DATA_DIR_MARKS.join(', ')}); pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR`,
+      1,
+    );
   }
   const storage = new FsCrashStorage(dataDir);
   const path = join(dataDir, INDEX_FILE);

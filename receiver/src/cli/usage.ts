@@ -1,11 +1,25 @@
+import { statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** A mistake in how a command was called: printed plainly, with no stack. */
+/**
+ * A mistake in how a command was called: printed plainly, with no stack. Exits 2, or 1 when
+ * the call was well formed but names something that is not there (a data dir).
+ */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** Throws a UsageError (exit 1) unless `dataDir` is an existing folder; for commands that only read one. */
+export function requireDataDir(command: string, dataDir: string): void {
+  const stat = statSync(dataDir, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`${command}: the data dir ${dataDir} does not exist; pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR`, 1);
+  if (!stat.isDirectory()) throw new UsageError(`${command}: the data dir ${dataDir} is not a folder; pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR`, 1);
 }
 
 /** What a command needs from the outside world, passed in so tests can capture it. */
