@@ -35,7 +35,9 @@ describe('socorrito apps', () => {
     expect(added).toMatchObject({ code: 0 });
     expect(added.out).toBe(`added ${GUID} -> https://crashes.shop.example/submit (files: forwarded; master copy: kept)`);
     const updated = await cli(['apps', 'add', ...d, '--guid', GUID.toUpperCase(), '--submit-url', 'https://other.example/submit', '--no-keep-copy']);
-    expect(updated.out).toBe(`updated ${GUID} -> https://other.example/submit (files: forwarded; master copy: deleted after forwarding)`);
+    expect(updated.out).toBe(
+      `updated ${GUID} -> https://other.example/submit (files: forwarded; master copy: deleted after forwarding); kept from before: files forwarded (--no-trust-dumps withholds them)`,
+    );
 
     const listed = JSON.parse((await cli(['apps', 'list', '--json', ...d])).out);
     expect(listed.apps).toMatchObject([{ guid: GUID, submit_url: 'https://other.example/submit', trust_files: true, keep_copy: false }]);
