@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { APP_GUID_RULE, isAppGuid } from '../../../shared/src/protocol.ts';
 import { AppRegistry, InvalidApp, REGISTRY_FILE } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
@@ -39,7 +38,9 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
 
   switch (action) {
     case 'add': {
-      if (!values.guid || !isAppGuid(values.guid)) throw new UsageError(values.guid ? `apps add: --guid must be ${APP_GUID_RULE}, got ${JSON.stringify(values.guid.slice(0, 200))}` : 'apps add: --guid is required');
+      // The GUID rule (shared with the extension and the collector) is checked by the registry,
+      // with the URL, so both problems are reported together.
+      if (!values.guid) throw new UsageError('apps add: --guid is required');
       if (!values['submit-url']) throw new UsageError('apps add: --submit-url is required, e.g. https://crashes.example.com/submit');
       if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
       if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { APP_GUID_RULE, isAppGuid } from '../../../shared/src/protocol.ts';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNotFound } from '../storage/fs-storage.ts';
@@ -11,8 +12,6 @@ export const REGISTRY_FILE = 'forward-apps.json';
 const STALE_LOCK_MS = 10_000;
 const LOCK_RETRY_MS = 20;
 
-/** GUIDs as pages declare them: a UUID, `{uuid}`, or an id like `shop@example.com`; at most 128 characters. */
-const GUID_PATTERN = /^[A-Za-z0-9{][A-Za-z0-9{}@._-]{0,127}$/;
 
 /** One app whose crashes the master forwards to its private receiver. */
 export interface RegisteredApp {
@@ -67,7 +66,8 @@ export function normalizeSubmitUrl(text: string): { url: string } | { problem: s
 export function validateApp(input: AppInput): { guid: string; submitUrl: string } {
   const problems: string[] = [];
   const guid = String(input.guid ?? '').trim();
-  if (!GUID_PATTERN.test(guid)) problems.push(`GUID ${JSON.stringify(guid.slice(0, 200))} is not a GUID (letters, digits, {}@._-, at most 128)`);
+  // The one rule the extension, the collector and the source map store use.
+  if (!isAppGuid(guid)) problems.push(`GUID ${JSON.stringify(guid.slice(0, 200))} is not a GUID: ${APP_GUID_RULE}`);
   const submit = normalizeSubmitUrl(String(input.submitUrl ?? ''));
   if ('problem' in submit) problems.push(submit.problem);
   if (problems.length) throw new InvalidApp(problems);
