@@ -55,6 +55,9 @@ describe('background processor', () => {
     cleanups.push(() => receiver.close());
     const processed = await waitProcessed(receiver.url, raw.crash_id);
     expect(processed.signature).toBe('TypeError: handler0 | handler1 | handler2');
+    // The queue entry goes right after the processed crash is saved and indexed.
+    const deadline = Date.now() + 5_000;
+    while ((await queue.pending(10)).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await queue.pending(10)).toEqual([]);
     const sig = await fetch(`${receiver.url}/api/signatures/${processed.signature_id}`, { headers: auth });
     expect(sig.status).toBe(200);
