@@ -62,59 +62,67 @@ const row = (name: string, r: LoadResult): string =>
   `  ${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors}` +
   (r.errors ? ` (${Object.entries(r.errorKinds).map(([k, n]) => `${n}× ${k}`).join('; ')})` : '');
 
+/** Rounds of the three measurements, interleaved so a machine that speeds up or slows down mid-run treats them alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** The run with the median rate. */
+function median(runs: LoadResult[]): LoadResult {
+  return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
+}
+
 /**
  * Collector throughput: the durable collector (the whole receiver, as `socorrito serve` runs it)
  * against a bare Hono endpoint that only reads the same JavaScript crash submission, both
  * measured in this run and reported as a ratio; between them, the collector's route with storage
- * that keeps nothing, which splits the cost of parsing from the cost of durability. Then the rate
- * at which the receiver lays out and processes the backlog the burst left, which is what it
- * keeps up for good.
+ * that keeps nothing, which splits the cost of parsing from the cost of durability. The three
+ * take turns for ROUNDS rounds and the medians are compared; each durable round gets a fresh
+ * receiver, so the backlog one round leaves does not slow the next. Then the rate at which the
+ * receiver lays out and processes the backlog of a burst, which is what it keeps up for good.
  */
 export async function benchCollector(log: (line: string) => void, seconds = 5): Promise<{ ratio: number }> {
   const { body, contentType } = multipartBody();
   const headers = { 'content-type': contentType };
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-  log(`collector: a ${(body.length / 1024).toFixed(1)} KB JavaScript crash submission, ${connections} connections, ${seconds} s per run`);
+  log(`collector: a ${(body.length / 1024).toFixed(1)} KB JavaScript crash submission, ${connections} connections, ${seconds} s per run, ${ROUNDS} rounds (medians)`);
 
+  const runs = { bare: [] as LoadResult[], parsed: [] as LoadResult[], durable: [] as LoadResult[] };
+  let drain: Drain | null = null;
   const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts']);
-  let baseline: LoadResult;
+  const parseOnly = await startProcess(['--import', 'tsx', 'bench/parse-server.ts']);
   try {
-    baseline = await load(`${bare.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=/ });
+    for (let round = 1; round <= ROUNDS; round++) {
+      runs.bare.push(await load(`${bare.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=/ }));
+      runs.parsed.push(await load(`${parseOnly.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ }));
+      const dataDir = await mkdtemp(join(tmpdir(), 'socorrito-bench-'));
+      const receiver = await startProcess(['bin/socorrito.js', 'serve', '--port', '0', '--data-dir', dataDir], {
+        SOCORRITO_CLIENT_RATE_PER_MINUTE: '0',
+        SOCORRITO_APP_RATE_PER_MINUTE: '0',
+        SOCORRITO_ADMIN_TOKEN: 'bench',
+      });
+      try {
+        runs.durable.push(await load(`${receiver.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ }));
+        if (round === ROUNDS) drain = await measureDrain(receiver.url, DRAIN_SECONDS);
+      } finally {
+        await stop(receiver.child);
+        await rm(dataDir, { recursive: true, force: true });
+      }
+      log(`  round ${round}: bare ${runs.bare.at(-1)!.perSecond.toFixed(0)}, storage keeps nothing ${runs.parsed.at(-1)!.perSecond.toFixed(0)}, durable ${runs.durable.at(-1)!.perSecond.toFixed(0)} req/s`);
+    }
   } finally {
     await stop(bare.child);
-  }
-  log(row('bare Hono endpoint (baseline)', baseline));
-
-  const parseOnly = await startProcess(['--import', 'tsx', 'bench/parse-server.ts']);
-  let parsed: LoadResult;
-  try {
-    parsed = await load(`${parseOnly.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ });
-  } finally {
     await stop(parseOnly.child);
   }
+  const baseline = median(runs.bare);
+  const parsed = median(runs.parsed);
+  const collector = median(runs.durable);
+  log(row('bare Hono endpoint (baseline)', baseline));
   log(row('collector, storage keeps nothing', parsed));
-
-  const dataDir = await mkdtemp(join(tmpdir(), 'socorrito-bench-'));
-  const receiver = await startProcess(['bin/socorrito.js', 'serve', '--port', '0', '--data-dir', dataDir], {
-    SOCORRITO_CLIENT_RATE_PER_MINUTE: '0',
-    SOCORRITO_APP_RATE_PER_MINUTE: '0',
-    SOCORRITO_ADMIN_TOKEN: 'bench',
-  });
-  let collector: LoadResult;
-  let drain: Drain;
-  try {
-    collector = await load(`${receiver.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ });
-    log(row('durable collector (parse + fsync)', collector));
-    drain = await measureDrain(receiver.url, DRAIN_SECONDS);
-  } finally {
-    await stop(receiver.child);
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  log(row('durable collector (parse + fsync)', collector));
   const ratio = collector.perSecond / baseline.perSecond;
   log(`  ratio collector / bare: ${ratio.toFixed(2)} (target ≥ 0.50); parsing alone: ${(parsed.perSecond / baseline.perSecond).toFixed(2)}`);
   log(
-    `  behind the burst, over the next ${DRAIN_SECONDS} s: ${drain.processedPerSecond.toFixed(0)} crashes/s laid out and processed ` +
-      `(${(drain.processedPerSecond / collector.perSecond).toFixed(3)} of the collector's rate); ${drain.waiting} still waiting`,
+    `  behind the burst, over the next ${DRAIN_SECONDS} s: ${drain!.processedPerSecond.toFixed(0)} crashes/s laid out and processed ` +
+      `(${(drain!.processedPerSecond / collector.perSecond).toFixed(3)} of the collector's rate); ${drain!.waiting} still waiting`,
   );
   return { ratio };
 }
