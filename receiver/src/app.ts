@@ -45,6 +45,8 @@ export interface AppDeps {
   activity?: SubmissionActivity;
   /** Crashes accepted and journaled but not laid out as folders yet. */
   backlog?: () => number;
+  /** Crashes laid out and waiting in the processing queue. */
+  queued?: () => Promise<number>;
   /** Why storage cannot do its work right now (a full disk), for the heartbeat. */
   storageProblem?: () => string | null;
   /** The built demo app, served at /demo/ when given. */
@@ -87,12 +89,12 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
   app.route('/', login.open);
   app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken }));
   app.route('/', login.guarded);
-  app.get('/api/stats', (c) =>
+  app.get('/api/stats', async (c) =>
     c.json({
       collector: collector.stats,
       // How far the work behind the collector lags: crashes waiting in the journal, then in the queue.
       layout: { waiting: deps.backlog?.() ?? 0 },
-      processing: deps.processing ? deps.processing.processor.stats : null,
+      processing: deps.processing ? { ...deps.processing.processor.stats, queued: (await deps.queued?.()) ?? null } : null,
     }),
   );
   app.route('/', crashApiRoutes(deps.storage));

@@ -170,6 +170,7 @@ async function startLocked(
   const { app, collectorStats } = createApp({
     activity,
     backlog: () => storage.backlog,
+    queued: () => queue.size(),
     storageProblem: () => storage.problem(),
     demo,
     config,

@@ -499,6 +499,9 @@ describe('a disk that fills after the journal flush', () => {
       const stuckNow = (await (await fetch(`${r.url}/api/crashes/${stuck.crashId}`, { headers: AUTH })).json()) as { raw: unknown; processed: unknown };
       expect(stuckNow.raw).not.toBeNull();
       expect(stuckNow.processed).toBeNull();
+      // The stats show where it waits: still in the journal, and queued (its entry came first).
+      const stats = (await (await fetch(`${r.url}/api/stats`, { headers: AUTH })).json()) as { layout: { waiting: number }; processing: { queued: number } };
+      expect(stats).toMatchObject({ layout: { waiting: 1 }, processing: { queued: 1 } });
 
       // Space is back: the stuck crash is laid out and processed, and the heartbeat is fine again.
       stuckFails = false;

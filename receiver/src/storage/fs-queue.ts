@@ -45,6 +45,11 @@ export class FsWorkQueue implements WorkQueue {
     return names.slice(0, limit);
   }
 
+  /** How many crashes wait (one directory read: for the stats, not for a hot path). */
+  async size(): Promise<number> {
+    return (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n).length;
+  }
+
   async done(crashId: string): Promise<void> {
     const bare = normalizeCrashId(crashId);
     if (!bare) return;
