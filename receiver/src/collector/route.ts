@@ -10,6 +10,7 @@ import { SubmissionRejected, malformed } from './errors.ts';
 import { type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
+import { clientAddress, requestedHost } from '../proxy.ts';
 
 /**
  * Told about an accepted crash once it is durable, before the client is answered (the forwarder
@@ -91,7 +92,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
 
     try {
       const clientWait = clientLimiter.enabled
-        ? clientLimiter.take(clientKey(c.req.header('x-forwarded-for'), options.trustProxy ?? false, c.env?.incoming?.socket?.remoteAddress))
+        ? clientLimiter.take(clientAddress(c, options.trustProxy ?? false))
         : 0;
       if (clientWait) {
         throw new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${clientWait}s`, {
@@ -129,9 +130,11 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
 
       const receivedAt = now();
       const crashId = createCrashId(receivedAt);
-      const host = (options.trustProxy ? c.req.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined) || c.req.header('host');
-      const metadata: RawCrash['metadata'] = { throttle_rule: decision.rule, content_encoding: parsed.contentEncoding };
-      if (host) metadata.submitted_to = `${host.toLowerCase().slice(0, 300)}${c.req.path}`;
+      const metadata: RawCrash['metadata'] = {
+        throttle_rule: decision.rule,
+        content_encoding: parsed.contentEncoding,
+        submitted_to: `${requestedHost(c, options.trustProxy ?? false).toLowerCase().slice(0, 300)}${c.req.path}`,
+      };
       const raw = rawCrashFrom(crashId, receivedAt.toISOString(), metadata, parsed);
       try {
         await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])), {
@@ -168,9 +171,4 @@ async function notifyAccepted(listeners: CollectorOptions['onAccepted'], raw: Ra
   for (const r of results) {
     if (r.status === 'rejected') log(`collector: after accepting bp-${raw.crash_id}: ${(r.reason as Error)?.stack ?? String(r.reason)}`);
   }
-}
-
-function clientKey(forwardedFor: string | undefined, trustProxy: boolean, remote: string | undefined): string {
-  if (trustProxy && forwardedFor) return forwardedFor.split(',')[0]!.trim();
-  return remote ?? 'unknown'; // app.request() in tests has no socket
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import { serializeSigned } from 'hono/utils/cookie';
+import { firstValue, requestedHost } from '../proxy.ts';
 
 /** The session cookie: `<expires ms>.<random>`, HMAC-signed with a key made from the admin token. */
 export const SESSION_COOKIE = 'socorrito_session';
@@ -125,16 +126,6 @@ export interface OriginOptions {
 /** `host` or `host:port`, a bracketed IPv6 address included; nothing a URL could read a path from. */
 const HOST_PATTERN = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
-/** The first of a header's comma-separated values (proxies append theirs). */
-export function firstValue(header: string | undefined): string | undefined {
-  return header?.split(',')[0]!.trim() || undefined;
-}
-
-/** The host the browser asked for, as a proxy reports it: `X-Forwarded-Host`, else `Host`. */
-function forwardedHost(c: Context): string {
-  return firstValue(c.req.header('x-forwarded-host')) ?? new URL(c.req.url).host;
-}
-
 /**
  * The origin the browser used, as a proxy reports it: `X-Forwarded-Proto` and
  * `X-Forwarded-Host` (first value of each; each falls back to how the request reached us).
@@ -145,7 +136,7 @@ function forwardedHost(c: Context): string {
  */
 export function forwardedOrigin(c: Context): string | null {
   const proto = firstValue(c.req.header('x-forwarded-proto'))?.toLowerCase() ?? new URL(c.req.url).protocol.slice(0, -1);
-  const host = forwardedHost(c);
+  const host = requestedHost(c, true);
   if ((proto !== 'http' && proto !== 'https') || !HOST_PATTERN.test(host)) return null;
   return URL.parse(`${proto}://${host}`)?.origin ?? null;
 }
@@ -175,7 +166,7 @@ export function sameOriginRequest(c: Context, options: OriginOptions = {}): bool
 export function originAdvice(c: Context, options: OriginOptions = {}): string | null {
   const origin = URL.parse(c.req.header('origin') ?? '');
   if (!origin) return null;
-  const hosts = [new URL(c.req.url).hostname, URL.parse(`http://${forwardedHost(c)}`)?.hostname];
+  const hosts = [new URL(c.req.url).hostname, URL.parse(`http://${requestedHost(c, true)}`)?.hostname];
   if (!hosts.includes(origin.hostname)) return null;
   return (
     `This page was opened at ${origin.origin}, but the receiver takes its address to be ${options.publicOrigin ?? new URL(c.req.url).origin}. ` +

@@ -1,11 +1,10 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { RateLimiter } from '../collector/rate-limit.ts';
+import { clientAddress } from '../proxy.ts';
 import { deleteCookie } from 'hono/cookie';
 import {
   type AuthVariables,
   checkLoginCsrf,
-  firstValue,
   issueLoginCsrf,
   LOGIN_CSRF_COOKIE,
   originAdvice,
@@ -23,17 +22,6 @@ export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 export interface LoginOptions extends OriginOptions {
   sessions: Sessions;
   attemptsPerMinute?: number;
-}
-
-/** Who is trying to log in: the socket's address, or the client a trusted proxy names. */
-function clientAddress(c: Context, trustProxy: boolean): string {
-  const forwarded = trustProxy ? firstValue(c.req.header('x-forwarded-for')) : undefined;
-  if (forwarded) return forwarded;
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**

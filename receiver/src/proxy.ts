@@ -1,0 +1,25 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+
+/**
+ * What a request says about its client when a proxy stands in front of the receiver. The
+ * `X-Forwarded-*` headers are believed only with `--trust-proxy`: without a proxy that sets
+ * them, any client could claim any address or host with them.
+ */
+
+/** The first of a header's comma-separated values (proxies append theirs). */
+export function firstValue(header: string | undefined): string | undefined {
+  return header?.split(',')[0]!.trim() || undefined;
+}
+
+/** Who sent the request: the first client a trusted proxy names in `X-Forwarded-For`, else the socket's address. */
+export function clientAddress(c: Context, trustProxy: boolean): string {
+  const forwarded = trustProxy ? firstValue(c.req.header('x-forwarded-for')) : undefined;
+  // app.request() in tests has no socket.
+  return forwarded ?? (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** The host (and port) the client addressed: a trusted proxy's `X-Forwarded-Host`, else `Host`. */
+export function requestedHost(c: Context, trustProxy: boolean): string {
+  return (trustProxy ? firstValue(c.req.header('x-forwarded-host')) : undefined) ?? c.req.header('host') ?? new URL(c.req.url).host;
+}
