@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import type { Config } from '../../receiver/src/config.ts';
 import type { ForwardingStatus } from '../../receiver/src/forwarder/status.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
@@ -102,6 +103,25 @@ export async function crashesOn(receiver: TestReceiver): Promise<{ id: string; a
 /** A receiver started with fast forwarding retries. */
 export function startReceiver(overrides: Partial<Config> = {}): Promise<TestReceiver> {
   return startTestReceiver({ ...FAST_RETRY, ...overrides });
+}
+
+/**
+ * Receivers (and anything else) one test starts, stopped after it, the last started first.
+ * Call once at the top of a test file: it registers its own afterEach.
+ */
+export function perTest(): { receiver: (overrides?: Partial<Config>) => Promise<TestReceiver>; cleanups: (() => Promise<unknown>)[] } {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const f of cleanups.splice(0).reverse()) await f();
+  });
+  return {
+    cleanups,
+    receiver: async (overrides = {}) => {
+      const r = await startReceiver(overrides);
+      cleanups.push(() => r.stop());
+      return r;
+    },
+  };
 }
 
 /** A port nothing listens on right now (taken from the OS, then released). */

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../receiver/src/cli/main.ts';
-import { spawnReceiver, type SpawnedReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { spawnReceiver, type SpawnedReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields } from '../helpers/submit.ts';
 import {
   FAST_RETRY_ARGS,
@@ -11,23 +11,15 @@ import {
   fakeServer,
   forwardingOf,
   freePort,
+  perTest,
   registerApp,
   settled,
-  startReceiver,
   submitTo,
 } from './helpers.ts';
 
 const GUID = jsCrashFields().WebAppGUID!;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
-  const r = await startReceiver(overrides);
-  cleanups.push(() => r.stop());
-  return r;
-}
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
+const { receiver, cleanups } = perTest();
 
 describe('outbox: retries until the private receiver answers', () => {
   it('delivers a crash once the private receiver is back', async () => {

@@ -1,21 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../receiver/src/cli/main.ts';
-import { tempDir, type TestReceiver } from '../helpers/receiver.ts';
-import { api, crashesOn, eventually, forwardingOf, freePort, registerApp, settled, startReceiver, submitTo } from './helpers.ts';
+import { tempDir } from '../helpers/receiver.ts';
+import { api, crashesOn, eventually, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
-  const r = await startReceiver(overrides);
-  cleanups.push(() => r.stop());
-  return r;
-}
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
+const { receiver, cleanups } = perTest();
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FORWARDED_ANNOTATIONS } from '../../receiver/src/forwarder/policy.ts';
-import type { TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields } from '../helpers/submit.ts';
-import { api, crashesOn, eventually, forwardingOf, registerApp, settled, startReceiver, submitTo } from './helpers.ts';
+import { api, crashesOn, eventually, forwardingOf, perTest, registerApp, settled, submitTo } from './helpers.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10'; // jsCrashFields' WebAppGUID
 const DUMP = new Uint8Array([0x4d, 0x44, 0x4d, 0x50, 0x93, 0xa7, 0, 1, 2, 3, 255, 254]);
 
-const running: TestReceiver[] = [];
-async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
-  const r = await startReceiver(overrides);
-  running.push(r);
-  return r;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const { receiver } = perTest();
 
 describe('registry mode: master forwards to the private receiver registered for the GUID', () => {
   it('delivers the allowlisted annotations, withholds the rest and the minidump, and records the new crash ID', async () => {

@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestReceiver } from '../helpers/receiver.ts';
-import { api, crashesOn, eventually, fakeServer, forwardingOf, settled, startReceiver, submitTo } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { api, crashesOn, eventually, fakeServer, forwardingOf, perTest, settled, submitTo } from './helpers.ts';
 
 const DUMP = new Uint8Array([1, 2, 3, 4]);
 
-const running: TestReceiver[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-async function receiver(overrides: Parameters<typeof startReceiver>[0] = {}): Promise<TestReceiver> {
-  const r = await startReceiver(overrides);
-  running.push(r);
-  return r;
-}
-afterEach(async () => {
-  await Promise.all([...running.splice(0).map((r) => r.stop()), ...cleanups.splice(0).map((f) => f())]);
-});
+const { receiver, cleanups } = perTest();
 
 describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
   it('is off by default', async () => {
