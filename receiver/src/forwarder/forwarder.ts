@@ -636,25 +636,23 @@ class TimeHeap {
 }
 
 /**
- * Builds the registry and the forwarder over a data dir and resumes the outbox; what
- * `startReceiver` calls. Close with `forwarder.stop()`.
- */
-/**
  * Whether a SubmitURL names the address the crash was posted to (`host[:port]/path` as the
- * client addressed us). The scheme is not compared: behind a TLS proxy we see http.
+ * client addressed us), read the way a SubmitURL is forwarded to (normalizeSubmitUrl). The
+ * scheme is not compared: behind a TLS proxy we see http.
  */
 export function submittedHere(submitUrl: string, submittedTo: unknown): boolean {
   if (typeof submittedTo !== 'string') return false;
-  try {
-    const target = new URL(submitUrl);
-    const path = target.pathname.replace(/\/+$/, '') || '/';
-    const here = submittedTo.replace(/\/+$/, '');
-    return `${target.host}${path === '/' ? '/submit' : path}`.toLowerCase() === here.toLowerCase();
-  } catch {
-    return false;
-  }
+  const target = normalizeSubmitUrl(submitUrl);
+  if ('problem' in target) return false;
+  const { host, pathname } = new URL(target.url);
+  const path = (u: string): string => u.replace(/\/+$/, '').toLowerCase();
+  return path(`${host}${pathname}`) === path(submittedTo);
 }
 
+/**
+ * Builds the registry and the forwarder over a data dir and resumes the outbox; what
+ * `startReceiver` calls. Close with `forwarder.stop()`.
+ */
 export async function openForwarding(
   config: Config,
   deps: {
