@@ -41,8 +41,7 @@ export interface Symbolicated {
 
 interface LoadedMap {
   consumer: SourceMapConsumer;
-  scopes: Map<string, ScopeIndex | null>;
-  /** Each original source's text and where its lines start, looked up once per map, not per frame. */
+  /** Each original source's text and what is derived from it, made once per map, not per frame; null: no sourcesContent. */
   sources: Map<string, SourceText | null>;
 }
 
@@ -50,6 +49,8 @@ interface SourceText {
   content: string;
   /** Offsets of line starts, made on the first frame that needs context lines. */
   lineStarts?: number[];
+  /** Its functions, indexed on the first frame that needs a name (null: it does not parse). */
+  scopes?: ScopeIndex | null;
 }
 
 interface MapSource {
@@ -112,8 +113,7 @@ export class Symbolicator {
       source = content === null ? null : { content };
       loaded.sources.set(pos.source, source);
     }
-    const content = source?.content ?? null;
-    const name = await this.#functionName(loaded, pos.source, pos.line, pos.column ?? 0, content, map, frame, notes);
+    const name = await this.#functionName(loaded, source, pos.line, pos.column ?? 0, map, frame, notes);
     const original: NonNullable<ProcessedFrame['original']> = {
       // `src/util.js`, not `../../src/util.js`: see displaySourceName for the exact rules.
       file: displaySourceName(pos.source),
@@ -133,23 +133,18 @@ export class Symbolicator {
    */
   async #functionName(
     loaded: LoadedMap,
-    source: string,
+    source: SourceText | null,
     line: number,
     column: number,
-    content: string | null,
     map: MapSource,
     frame: FrameLocation,
     notes: string[],
   ): Promise<string | null> {
-    if (content !== null) {
-      let scopes = loaded.scopes.get(source);
-      if (scopes === undefined) {
-        scopes = indexScopes(content);
-        loaded.scopes.set(source, scopes);
-      }
+    if (source) {
+      if (source.scopes === undefined) source.scopes = indexScopes(source.content);
       // The original source answers for itself: an anonymous enclosing function (a callback)
       // or top-level code has no name, and the map's name at the position would be the callee's.
-      if (scopes) return scopes.enclosing(line, column)?.name ?? null;
+      if (source.scopes) return source.scopes.enclosing(line, column)?.name ?? null;
     }
     if (map.script && frame.line !== null) {
       const generated = await this.#generatedScopeIndex(map.script);
@@ -205,7 +200,7 @@ export class Symbolicator {
       this.#failed.set(map.id, name);
       throw Object.assign(new Error('source map failed'), { name });
     }
-    const loaded: LoadedMap = { consumer, scopes: new Map(), sources: new Map() };
+    const loaded: LoadedMap = { consumer, sources: new Map() };
     if (text.length > this.maps.maxBytes) {
       this.#oversize?.loaded.consumer.destroy();
       this.#oversize = { id: map.id, loaded };
