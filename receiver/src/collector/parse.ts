@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { ANNOTATION_NAME_PATTERN, type Annotations, EXTRA_FIELD } from '../../../shared/src/protocol.ts';
 import type { RawCrash } from '../storage/types.ts';
 import { SubmissionRejected, malformed, tooLarge } from './errors.ts';
@@ -71,52 +71,79 @@ export function checkSubmissionHeaders(
  * limit, so a gzip bomb never grows past the limit in memory.
  */
 export function readBody(body: Readable, gzip: boolean, limits: SubmissionLimits): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let inflated = 0;
-    let settled = false;
-    const gunzip = gzip ? createGunzip() : null;
+  return new Promise<Buffer>((resolve, reject) => new BodyReader(body, gzip, limits, resolve, reject).start());
+}
 
-    const fail = (err: SubmissionRejected): void => {
-      if (settled) return;
-      settled = true;
-      gunzip?.destroy();
-      chunks.length = 0;
-      // Keep draining what the client still sends (discarding it) so it can read our answer.
-      body.removeListener('data', onData);
-      body.resume();
-      reject(err);
-    };
-    const succeed = (): void => {
-      if (settled) return;
-      settled = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    };
+/**
+ * readBody's state. A class rather than closures: this runs for every submission, and under tsx
+ * each named closure costs a defineProperty call.
+ */
+class BodyReader {
+  readonly #chunks: Buffer[] = [];
+  #received = 0;
+  #inflated = 0;
+  #settled = false;
+  readonly #gunzip: Gunzip | null;
+  /** The data listener, kept to remove it after a failure. */
+  readonly #onData: (chunk: Buffer) => void;
 
-    function onData(chunk: Buffer): void {
-      received += chunk.length;
-      if (received > limits.maxBodyBytes) return fail(tooLarge('too_large', `body is over the limit of ${limits.maxBodyBytes} bytes`));
-      if (gunzip) gunzip.write(chunk);
-      else chunks.push(chunk);
-    }
+  constructor(
+    readonly body: Readable,
+    gzip: boolean,
+    readonly limits: SubmissionLimits,
+    readonly resolve: (body: Buffer) => void,
+    readonly reject: (err: SubmissionRejected) => void,
+  ) {
+    this.#gunzip = gzip ? createGunzip() : null;
+    this.#onData = (chunk) => this.#data(chunk);
+  }
 
+  start(): void {
+    const gunzip = this.#gunzip;
     if (gunzip) {
-      gunzip.on('data', (chunk: Buffer) => {
-        inflated += chunk.length;
-        if (inflated > limits.maxDecompressedBytes) {
-          return fail(tooLarge('too_large_decompressed', `body inflates past the limit of ${limits.maxDecompressedBytes} bytes`));
-        }
-        chunks.push(chunk);
-      });
-      gunzip.on('error', (err) => fail(malformed('gzip', `the gzip body is broken: ${err.message}`, err)));
-      gunzip.on('end', succeed);
+      gunzip.on('data', (chunk: Buffer) => this.#inflate(chunk));
+      gunzip.on('error', (err) => this.#fail(malformed('gzip', `the gzip body is broken: ${err.message}`, err)));
+      gunzip.on('end', () => this.#succeed());
     }
-    body.on('data', onData);
-    body.on('end', () => (gunzip ? gunzip.end() : succeed()));
-    body.on('error', (err) => fail(malformed('body', `could not read the body: ${err.message}`, err)));
-    body.on('aborted', () => fail(malformed('body', 'the client aborted the upload')));
-  });
+    this.body.on('data', this.#onData);
+    this.body.on('end', () => (gunzip ? gunzip.end() : this.#succeed()));
+    this.body.on('error', (err) => this.#fail(malformed('body', `could not read the body: ${err.message}`, err)));
+    this.body.on('aborted', () => this.#fail(malformed('body', 'the client aborted the upload')));
+  }
+
+  #data(chunk: Buffer): void {
+    this.#received += chunk.length;
+    if (this.#received > this.limits.maxBodyBytes) {
+      return this.#fail(tooLarge('too_large', `body is over the limit of ${this.limits.maxBodyBytes} bytes`));
+    }
+    if (this.#gunzip) this.#gunzip.write(chunk);
+    else this.#chunks.push(chunk);
+  }
+
+  #inflate(chunk: Buffer): void {
+    this.#inflated += chunk.length;
+    if (this.#inflated > this.limits.maxDecompressedBytes) {
+      return this.#fail(tooLarge('too_large_decompressed', `body inflates past the limit of ${this.limits.maxDecompressedBytes} bytes`));
+    }
+    this.#chunks.push(chunk);
+  }
+
+  #fail(err: SubmissionRejected): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#gunzip?.destroy();
+    this.#chunks.length = 0;
+    // Keep draining what the client still sends (discarding it) so it can read our answer.
+    this.body.removeListener('data', this.#onData);
+    this.body.resume();
+    this.reject(err);
+  }
+
+  #succeed(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.resolve(this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks));
+  }
 }
 
 /**

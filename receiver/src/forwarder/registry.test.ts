@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppRegistry, InvalidApp, REGISTRY_FILE } from './registry.ts';
+import { AppRegistry, InvalidApp, REGISTRY_FILE, REGISTRY_RECHECK_MS } from './registry.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -36,6 +36,7 @@ describe('AppRegistry', () => {
       ],
     };
     await writeFile(join(dir, REGISTRY_FILE), JSON.stringify(file));
+    await new Promise((r) => setTimeout(r, REGISTRY_RECHECK_MS + 5)); // the last look at the file stands that long
     expect(await server.lookup('GOOD')).toMatchObject({ guid: 'good', submit_url: 'https://good.example/submit', trust_files: false, keep_copy: false });
     expect(await server.lookup('bad')).toBeNull();
     expect((await server.list()).length).toBe(1);

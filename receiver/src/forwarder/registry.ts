@@ -74,6 +74,9 @@ export function validateApp(input: AppInput): { guid: string; submitUrl: string 
   return { guid, submitUrl: (submit as { url: string }).url };
 }
 
+/** How long one look at the registry file's inode, size and mtime stands. */
+export const REGISTRY_RECHECK_MS = 10;
+
 /**
  * The apps a master forwards for, as one JSON file that the CLI and the server both edit:
  *
@@ -83,14 +86,17 @@ export function validateApp(input: AppInput): { guid: string; submitUrl: string 
  *
  * Writers take the lock, re-read, change, write durably (temp file + rename), so `socorrito
  * apps add` works whether or not the server runs. The server notices a new file by its
- * inode, size and mtime on each lookup (one synchronous `stat`, a microsecond or two from the
- * inode cache, far cheaper than a trip through the thread pool), so changes apply to the next
- * crash.
+ * inode, size and mtime (one synchronous `stat`, a microsecond or two from the inode cache, far
+ * cheaper than a trip through the thread pool), looked at most once per REGISTRY_RECHECK_MS, so
+ * a change applies to crashes accepted from 10 ms after it, and a burst of thousands of crashes
+ * a second costs a hundred stats, not thousands. A change made through this object applies at once.
  */
 export class AppRegistry {
   readonly path: string;
   #apps = new Map<string, RegisteredApp>();
   #seen = '';
+  /** When the file was last looked at (performance.now()). */
+  #checkedAt = -Infinity;
 
   constructor(
     readonly dataDir: string,
@@ -163,6 +169,9 @@ export class AppRegistry {
   /** Re-reads the file when it changed; callers while it is being read share that read. */
   #refresh(): Promise<void> {
     if (this.#refreshing) return this.#refreshing;
+    const now = performance.now();
+    if (this.#seen && now - this.#checkedAt < REGISTRY_RECHECK_MS) return Promise.resolve();
+    this.#checkedAt = now;
     const s = statSync(this.path, { throwIfNoEntry: false });
     const key = s ? `${s.ino}:${s.size}:${s.mtimeMs}` : 'absent';
     if (key === this.#seen) return Promise.resolve();
