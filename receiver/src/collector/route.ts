@@ -162,7 +162,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
 /**
  * The collector's answers: plain text that any origin may read. Built as a Response with plain
  * header objects, which @hono/node-server writes out directly (`c.text` with extra headers goes
- * through a Headers object, a tenth of the cost of a whole submission).
+ * through a Headers object, a few percent of a submission's cost).
  */
 function answer(status: number, text: string, headers?: Record<string, string>): Response {
   return new Response(text, { status, headers: headers ? { ...PLAIN_TEXT_ANY_ORIGIN, ...headers } : PLAIN_TEXT_ANY_ORIGIN });
