@@ -55,7 +55,11 @@ export interface AppDeps {
 }
 
 /** Wires the receiver's parts into one Hono app: routes, auth, and the one error boundary. */
-export function createApp(deps: AppDeps): { app: Hono; collectorStats: CollectorStats } {
+export function createApp(deps: AppDeps): {
+  app: Hono;
+  collectorStats: CollectorStats;
+  checkContinue: ReturnType<typeof collectorRoutes>['checkContinue'];
+} {
   const { config } = deps;
   const app = new Hono();
   const collector = collectorRoutes({
@@ -121,5 +125,5 @@ export function createApp(deps: AppDeps): { app: Hono; collectorStats: Collector
     deps.log(`error: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
     return c.json({ error: 'internal', message: 'internal error; see the receiver log' }, 500);
   });
-  return { app, collectorStats: collector.stats };
+  return { app, collectorStats: collector.stats, checkContinue: collector.checkContinue };
 }

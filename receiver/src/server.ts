@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { readVersion } from './version.ts';
 import { SubmissionActivity } from './collector/activity.ts';
 import type { CollectorStats } from './collector/route.ts';
 import { Throttler } from './collector/throttler.ts';
@@ -54,16 +55,6 @@ export interface StartDeps {
   fs?: JournalFs;
   /** How often the collector's activity is logged (tests shorten it). */
   activityLogMs?: number;
-}
-
-function readVersion(): { source: string; version: string; commit: string; build: string } {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return {
-    source: process.env.SOCORRITO_SOURCE ?? 'socorrito',
-    version: pkg.version,
-    commit: process.env.SOCORRITO_COMMIT ?? 'unknown',
-    build: process.env.SOCORRITO_BUILD ?? 'local',
-  };
 }
 
 /**
@@ -167,7 +158,7 @@ async function startLocked(
 
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
-  const { app, collectorStats } = createApp({
+  const { app, collectorStats, checkContinue } = createApp({
     activity,
     backlog: () => storage.backlog,
     queued: () => queue.size(),
@@ -193,6 +184,13 @@ async function startLocked(
   const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
     s.once('error', rejectServer);
+    // `Expect: 100-continue`: Node invites the body unless someone listens; the collector first
+    // refuses what its headers already rule out, then the request goes on as any other.
+    s.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (checkContinue(req, res)) return;
+      res.writeContinue();
+      s.emit('request', req, res);
+    });
   }).catch((err: NodeJS.ErrnoException) => {
     const advice = LISTEN_ADVICE[err.code ?? ''];
     if (!advice) throw err;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -74,6 +75,24 @@ describe('POST /submit', () => {
     expect(raw.metadata.content_encoding).toBe('gzip');
     const stored = await r.storage.getFile(id, 'upload_file_minidump');
     expect(Buffer.compare(Buffer.from(stored!), dump)).toBe(0);
+    // And back over HTTP, as a download.
+    const file = await fetch(`${r.url}/api/crashes/${id}/files/upload_file_minidump`, { headers: AUTH });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('application/octet-stream');
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment;/);
+    expect(Buffer.compare(Buffer.from(await file.arrayBuffer()), dump)).toBe(0);
+    const missing = await fetch(`${r.url}/api/crashes/${id}/files/upload_file_other`, { headers: AUTH });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { message: string }).message).toMatch(/has no file upload_file_other \(it has: upload_file_minidump\)/);
+    expect((await fetch(`${r.url}/api/crashes/${id}/files/..%2F..%2Fraw.json`, { headers: AUTH })).status).toBe(400);
+    expect((await fetch(`${r.url}/api/crashes/${id}/files/upload_file_minidump`)).status).toBe(401);
+  });
+
+  it('takes submissions at /submit/ too, for clients configured with a trailing slash', async () => {
+    const res = await submitCrash(`${r.url}/submit/`, { ProductName: 'Shop' }, []);
+    expect(res.status).toBe(200);
+    expect(res.crashId).toMatch(/^bp-/);
+    expect((await fetch(`${r.url}/submit/`)).status).toBe(405);
   });
 
   it('answers 405 to anything but POST, without asking for a login', async () => {
@@ -207,6 +226,34 @@ describe('POST /submit', () => {
       const res = await post(r.url, m.body, { 'content-type': m.contentType });
       expect(res.status).toBe(413);
       expect(res.text).toMatch(/Discarded=too_large/);
+    });
+
+    it('with Expect: 100-continue, refuses an oversized body before inviting it, and invites one that fits', async () => {
+      const ask = (length: number, contentType: string): Promise<{ status: number; text: string; invited: boolean }> =>
+        new Promise((resolve, reject) => {
+          const req = request(`${r.url}/submit`, {
+            method: 'POST',
+            headers: { 'content-type': contentType, 'content-length': String(length), expect: '100-continue' },
+          });
+          let invited = false;
+          req.on('continue', () => {
+            invited = true;
+            req.end(Buffer.alloc(length)); // a body the right size; what it holds does not matter here
+          });
+          req.on('response', (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode!, text, invited }));
+          });
+          req.on('error', reject);
+          req.flushHeaders();
+        });
+      const huge = await ask(50 * 1024 * 1024, 'multipart/form-data; boundary=abc');
+      expect(huge).toMatchObject({ status: 413, invited: false });
+      expect(huge.text).toMatch(/^Discarded=too_large: body of 52428800 bytes is over the limit/);
+      expect((await ask(100, 'application/json')).status).toBe(415);
+      const fits = await ask(100, 'multipart/form-data; boundary=abc');
+      expect(fits).toMatchObject({ status: 400, invited: true }); // read, then found not to be multipart
     });
 
     it('413 for a chunked body that grows past the limit while streaming', async () => {

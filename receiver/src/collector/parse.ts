@@ -206,7 +206,10 @@ export function decodeSubmission(
     if (part.end - part.start > limits.maxAnnotationBytes) {
       throw tooLarge('annotation_too_large', `annotation ${part.name} is over ${limits.maxAnnotationBytes} bytes`);
     }
-    if (!utf8 && !isUtf8(bytes.subarray(part.start, part.end))) throw malformed('invalid_utf8', `annotation ${part.name} is not valid UTF-8`);
+    if (!utf8 && !isUtf8(bytes.subarray(part.start, part.end))) {
+      // Binary data in a part without a filename is most often a file sent the wrong way.
+      throw malformed('invalid_utf8', `annotation ${part.name} is not valid UTF-8 (to send a file, give its part a filename)`);
+    }
     let text = ascii ? latin1.slice(part.start, part.end) : bytes.toString('utf8', part.start, part.end);
     // Browsers' FormData turns every LF in a value into CRLF; stacks are LF-separated.
     if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');

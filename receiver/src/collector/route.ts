@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
@@ -7,7 +7,7 @@ import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { validateAppGuid } from '../symbols/validate.ts';
 import type { SubmissionActivity } from './activity.ts';
 import { SubmissionRejected, malformed } from './errors.ts';
-import { type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
+import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
 import { clientAddress, requestedHost } from '../proxy.ts';
@@ -49,12 +49,19 @@ export interface CollectorStats {
 
 type Bindings = { incoming?: IncomingMessage };
 
+/** Where crashes are submitted; a client configured with a trailing slash is served too. */
+const SUBMIT_PATHS = ['/submit', '/submit/'];
+
 /**
  * `POST /submit`: Antenna's breakpad resource for JavaScript crashes. Reads the body within its
  * limits as it streams in, parses it, rate-limits and throttles, saves it durably (and so queues
  * it for processing), then answers `CrashID=bp-…`.
  */
-export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bindings: Bindings }>; stats: CollectorStats } {
+export function collectorRoutes(options: CollectorOptions): {
+  routes: Hono<{ Bindings: Bindings }>;
+  stats: CollectorStats;
+  checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean;
+} {
   const throttler = options.throttler ?? new Throttler();
   const clientLimiter = new RateLimiter(options.clientRatePerMinute ?? 0);
   const appLimiter = new RateLimiter(options.appRatePerMinute ?? 0);
@@ -65,7 +72,7 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
 
   // CORS by hand: every answer allows any origin, and the preflight says what a submission may
   // send. (Hono's cors middleware costs more per request than parsing the whole submission.)
-  routes.options('/submit', (c) =>
+  routes.on('OPTIONS', SUBMIT_PATHS, (c) =>
     c.body(null, 204, {
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Allow-Methods': 'POST, OPTIONS',
@@ -75,11 +82,11 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
   );
 
   // Antenna answers anything but POST with 405; browsing to /submit should not ask for a login.
-  routes.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], '/submit', (c) =>
+  routes.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], SUBMIT_PATHS, (c) =>
     c.text('Discarded=method_not_allowed: submit crashes with POST multipart/form-data\n', 405, { Allow: 'POST, OPTIONS' }),
   );
 
-  routes.post('/submit', async (c) => {
+  routes.on('POST', SUBMIT_PATHS, async (c) => {
     options.activity?.mark();
     try {
       const clientWait = clientLimiter.enabled
@@ -153,7 +160,28 @@ export function collectorRoutes(options: CollectorOptions): { routes: Hono<{ Bin
     }
   });
 
-  return { routes, stats };
+  /**
+   * For a request that sent `Expect: 100-continue`, before its body is invited: a submission
+   * whose headers already say it will be refused (too large, wrong type or encoding) is answered
+   * now, so the client does not upload megabytes to be told so. False means "go on".
+   */
+  const checkContinue = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST' || !SUBMIT_PATHS.includes((req.url ?? '').split('?')[0]!)) return false;
+    try {
+      checkSubmissionHeaders((name) => req.headers[name.toLowerCase()] as string | undefined, options.limits);
+      return false;
+    } catch (err) {
+      if (!(err instanceof SubmissionRejected)) throw err;
+      stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
+      const answer = rejection(err);
+      // The body will not be read: the connection cannot be reused.
+      res.writeHead(answer.status, { ...Object.fromEntries(answer.headers), connection: 'close' });
+      void answer.text().then((text) => res.end(text));
+      return true;
+    }
+  };
+
+  return { routes, stats, checkContinue };
 }
 
 // Module-level rather than closures made per request: under tsx every named closure costs a

@@ -1,16 +1,42 @@
 import { Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
 import type { CrashStorage } from '../storage/types.ts';
 
-/** `GET /api/crashes/<id>`: `{ raw, processed }` of one crash (DESIGN.md). */
+const BAD_ID = { error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' };
+
+/**
+ * `GET /api/crashes/<id>`: `{ raw, processed }` of one crash (DESIGN.md), and
+ * `GET /api/crashes/<id>/files/<name>`: one of its files, byte for byte, as Socorro's raw crash
+ * API hands out a minidump.
+ */
 export function crashApiRoutes(storage: CrashStorage): Hono {
   const routes = new Hono();
   routes.get('/api/crashes/:id', async (c) => {
     const id = normalizeCrashId(c.req.param('id'));
-    if (!id) return c.json({ error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' }, 400);
+    if (!id) return c.json(BAD_ID, 400);
     const raw = await storage.getRaw(id);
     if (!raw) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
     return c.json({ raw, processed: await storage.getProcessed(id) });
+  });
+  routes.get('/api/crashes/:id/files/:name', async (c) => {
+    const id = normalizeCrashId(c.req.param('id'));
+    const name = c.req.param('name');
+    if (!id) return c.json(BAD_ID, 400);
+    if (!ANNOTATION_NAME_PATTERN.test(name)) return c.json({ error: 'bad_file_name', message: 'not a file part name (a letter, then letters, digits, ".", "_" or "-")' }, 400);
+    const data = await storage.getFile(id, name);
+    if (!data) {
+      const raw = await storage.getRaw(id);
+      const message = raw ? `crash ${id} has no file ${name} (it has: ${raw.files.map((f) => f.name).join(', ') || 'none'})` : `no crash ${id}`;
+      return c.json({ error: 'not_found', message }, 404);
+    }
+    // The bytes came from an untrusted client: a download, never something a browser renders.
+    return c.body(data as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${id}-${name}"`,
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+    });
   });
   return routes;
 }
