@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,7 @@ describe('Throttler', () => {
     const path = join(dir, 'rules.json');
     await writeFile(path, JSON.stringify([{ name: 'bad name!', action: 'maybe' }, { name: 's', action: 'sample' }, { name: 'r', action: 'reject', if: { A: '/(/' } }]));
     const err = await Throttler.fromFile(path).catch((e: Error) => e);
+    await rm(dir, { recursive: true, force: true });
     expect(err).toBeInstanceOf(Error);
     const message = (err as Error).message;
     expect(message).toMatch(/rule 1: "name"/);

@@ -203,8 +203,11 @@ export class AppRegistry {
     for (;;) {
       try {
         const handle = await open(lockPath, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
+        try {
+          await handle.writeFile(`${process.pid}\n`);
+        } finally {
+          await handle.close();
+        }
         return () => rm(lockPath, { force: true });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

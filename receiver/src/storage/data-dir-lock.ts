@@ -28,8 +28,11 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o644);
-      await handle.writeFile(`${me}\n`);
-      await handle.close();
+      try {
+        await handle.writeFile(`${me}\n`);
+      } finally {
+        await handle.close();
+      }
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
