@@ -231,9 +231,11 @@ async function startLocked(
           clearInterval(sweeper);
           clearInterval(activityLog);
           // Crashes already answered are in the journal; laying them out finishes here or,
-          // if the process is stopped first, on the next start.
-          void retention
+          // if the process is stopped first, on the next start. The forwarder stops first: it
+          // reads crashes from storage, which closes after it.
+          void forwarder
             .stop()
+            .then(() => retention.stop())
             .then(() => processing.close())
             .then(() => triage.flushed())
             .then(() => storage.close())
@@ -243,7 +245,7 @@ async function startLocked(
             .then(done, done);
         });
         closeIdle();
-      }).then(() => forwarder.stop()),
+      }),
   };
 }
 

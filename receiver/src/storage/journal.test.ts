@@ -46,6 +46,29 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('after close, refuses to read a crash still in the journal instead of opening a file nobody would close', async () => {
+    const dir = await tempDir();
+    const folders = new FsCrashStorage(dir.path);
+    await folders.open();
+    const queue = new FsWorkQueue(dir.path, folders.tmpDir);
+    await queue.open();
+    // Layout steps aside as it does during a burst, so the crash stays in the journal.
+    const storage = new JournaledCrashStorage({ dataDir: dir.path, folders, queue, yieldTo: () => true });
+    await storage.open();
+    const crash = raw(1);
+    await storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    expect(storage.awaitingLayout(crash.crash_id)).toBe(true);
+    await storage.close();
+    await expect(storage.getRaw(crash.crash_id)).rejects.toThrow(/journal is closed/);
+    // Still in the journal for the next start.
+    const next = await openStorage(dir.path);
+    expect(next.opened.replayed).toBe(1);
+    await next.storage.drained();
+    expect((await next.folders.getRaw(crash.crash_id))?.annotations.Seq).toBe('1');
+    await next.storage.close();
+    await dir.cleanup();
+  });
+
   it('starts new segments while earlier batches still wait for their flush, and loses none', async () => {
     const dir = await tempDir();
     // The real disk, with flushes slowed down so they overlap rotations, and a file that refuses

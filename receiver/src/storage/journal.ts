@@ -367,6 +367,8 @@ export class JournaledCrashStorage implements CrashStorage {
   async #readRecord(entry: Pending): Promise<{ raw: RawCrash; files: Map<string, Uint8Array> }> {
     let reader = this.#readers.get(entry.segment);
     if (!reader) {
+      // After close() nothing would close a handle opened now (a late reader in a stopping server).
+      if (this.#closed) throw new Error('The crash journal is closed');
       reader = open(this.#segmentPath(entry.segment), 'r');
       this.#readers.set(entry.segment, reader);
       reader.catch(() => this.#readers.delete(entry.segment));
