@@ -26,6 +26,29 @@ describe('parseStack', () => {
     ]);
   });
 
+  it('takes any Gecko async cause off the function name (setTimeout handler*, promise callback*, …)', () => {
+    const url = 'https://shop.example/static/app.js';
+    expect(
+      pick(
+        [
+          `l@${url}:1:5`,
+          `setTimeout handler*l@${url}:1:90`,
+          `promise callback*checkout@${url}:2:15`,
+          `EventListener.handleEvent*@${url}:3:1`,
+          `requestAnimationFrame handler*draw@${url}:4:2`,
+          `@async*save@${url}:5:3`,
+        ].join('\n'),
+      ),
+    ).toEqual([
+      { function: 'l', url, line: 1, column: 5 },
+      { function: 'l', url, line: 1, column: 90, async: true },
+      { function: 'checkout', url, line: 2, column: 15, async: true },
+      { function: null, url, line: 3, column: 1, async: true },
+      { function: 'draw', url, line: 4, column: 2, async: true },
+      { function: 'save', url, line: 5, column: 3, async: true },
+    ]);
+  });
+
   it('reads Chrome frames: message lines skipped, new, async, eval origins, <anonymous>, native', () => {
     expect(
       pick(

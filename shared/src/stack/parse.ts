@@ -9,7 +9,10 @@ export interface StackFrame {
   url: string | null;
   line: number | null;
   column: number | null;
-  /** The frame ran after an `await` (`async*` in Gecko, `at async` in V8). */
+  /**
+   * The frame begins an asynchronous part of the stack: it ran after an `await` or as a callback
+   * (Gecko's `async*`, `setTimeout handler*`, `promise callback*`…; V8's `at async`).
+   */
   async?: boolean;
   /** The code was `eval`ed or built with `Function`; url/line point at the call that made it. */
   eval?: boolean;
@@ -144,6 +147,7 @@ function plausibleV8Line(line: string): boolean {
 // ---------------------------------------------------------------- Gecko and JSC
 
 const LOCATION = /^(.*?)(?::(\d+))?(?::(\d+))?$/;
+const GECKO_ASYNC_CAUSE = /^@?[A-Za-z][\w .]*\*(.*)$/;
 const GECKO_EVAL = /^(.*?) line (\d+)(?: > (?:eval|Function|Function line \d+)(?: line \d+)?)*? > (?:eval|Function)$/;
 
 function parseGeckoOrJscLine(line: string): StackFrame | null {
@@ -152,11 +156,13 @@ function parseGeckoOrJscLine(line: string): StackFrame | null {
 
   let text = raw;
   let async = false;
-  // Gecko marks the first frame after an await with `async*` (older: `@async*`).
-  const asyncPrefix = /^(.*?)async\*(.*)$/.exec(text);
-  if (asyncPrefix && !/@/.test(asyncPrefix[1]!.replace(/@$/, ''))) {
+  // Gecko starts each asynchronous part of a stack with its cause: `async*` after an await
+  // (older: `@async*`), `setTimeout handler*`, `promise callback*`, `EventListener.handleEvent*`,
+  // `requestAnimationFrame handler*`… The cause is not part of the function's name.
+  const asyncCause = GECKO_ASYNC_CAUSE.exec(text);
+  if (asyncCause) {
     async = true;
-    text = asyncPrefix[1]!.replace(/@$/, '') + asyncPrefix[2]!;
+    text = asyncCause[1]!;
   }
 
   const at = splitAtSign(text);
