@@ -133,7 +133,7 @@ export const OPTIONS = {
       return text === '' ? undefined : text;
     },
     secret: true,
-    doc: 'A token for build machines that may only upload source maps and reprocess (unset: only the admin token).',
+    doc: 'A token (16 characters or more) for build machines that may only upload source maps and reprocess (unset: only the admin token).',
   }),
   publicUrl: def({
     flag: 'public-url',
