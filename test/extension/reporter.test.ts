@@ -71,18 +71,39 @@ describe('Reporter', () => {
     const crashes = await storedCrashes(receiver);
     expect(crashes).toHaveLength(1);
     expect(crashes[0]!.annotations).toMatchObject({ JSRepeatCount: '7', URL: 'https://shop.example/cart', JSFilename: 'https://shop.example/app.js', JSStack: 'f@https://shop.example/app.js:1:2\n', WebAppGUID: 'app-1' });
-    // After it was sent, repeats are counted locally and not sent again.
+    // Repeats after it was sent gather in a follow-up report, sent once the first one's minute is over.
+    const firstMadeAt = (await state()).reports[0]!.createdAt;
     await send([error('boom', 5)]);
+    await send([error('boom', 2)]);
     clock.now += SETTLE_MS;
     await reporter.drain();
     expect(await storedCrashes(receiver)).toHaveLength(1);
-    expect((await state()).reports[0]).toMatchObject({ status: 'submitted', repeatCount: 12 });
-    // Once the window is over, the same error is a new report.
+    expect((await state()).reports.map((e) => [e.status, e.repeatCount])).toEqual([
+      ['submitted', 7],
+      ['queued', 7],
+    ]);
+    clock.now = firstMadeAt + DEDUPE_WINDOW_MS;
+    await reporter.drain();
+    const both = await storedCrashes(receiver);
+    expect(both.map((c) => Number(c.annotations.JSRepeatCount)).sort()).toEqual([7, 7]); // 14 in all, as in the popup
+    // Once the window is over, the same error is a new report, sent after the usual settling.
     clock.now += DEDUPE_WINDOW_MS;
+    await send([error('boom')]);
+    expect((await state()).reports.at(-1)).toMatchObject({ status: 'queued', nextAttemptAt: clock.now + SETTLE_MS });
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    expect(await storedCrashes(receiver)).toHaveLength(3);
+  });
+
+  it('counts repeats of a report the receiver refused locally, without sending it again', async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state } = setup(`${receiver.url}/nowhere`);
     await send([error('boom')]);
     clock.now += SETTLE_MS;
     await reporter.drain();
-    expect(await storedCrashes(receiver)).toHaveLength(2);
+    expect((await state()).reports[0]!.status).toBe('failed');
+    await send([error('boom', 4)]);
+    expect((await state()).reports.map((e) => [e.status, e.repeatCount])).toEqual([['failed', 5]]);
   });
 
   it('rate-limits new reports per page and counts what it left out', async () => {

@@ -19,7 +19,9 @@ export const SETTLE_MS = 1_000;
 /**
  * The same error (same app, type, message, place and stack) within this time after its report
  * was made is counted on that report, not reported again: an error in a loop is one report a
- * minute at most, while a person who triggers it again later still gets a new report.
+ * minute at most, while a person who triggers it again later still gets a new report. Repeats
+ * that come after the report went out are gathered into one follow-up report, sent when the
+ * window is over, so the receiver counts every repeat the popup does.
  */
 export const DEDUPE_WINDOW_MS = 60_000;
 export const PAGE_REPORTS_PER_MINUTE = 10;
@@ -100,8 +102,12 @@ export class Reporter {
       state.stats.droppedInPage += batch.dropped;
       for (const error of batch.errors) {
         const key = hashKey(`${appKey}\n${errorKey(error)}`);
-        const existing = state.reports.find((e) => e.key === key && now - e.createdAt < DEDUPE_WINDOW_MS);
-        if (existing) {
+        const recent = state.reports.filter((e) => e.key === key && now - e.createdAt < DEDUPE_WINDOW_MS);
+        // The newest of them takes the repeats while it waits to be sent, and so does one the
+        // receiver refused or discarded (sending again would get the same answer): counted
+        // locally only. Repeats after it went out make a follow-up report.
+        const existing = recent.at(-1);
+        if (existing && existing.status !== 'sending' && existing.status !== 'submitted') {
           existing.repeatCount += error.count;
           if (existing.status === 'queued') existing.annotations[Annotation.JSRepeatCount] = String(existing.repeatCount);
           continue;
@@ -128,7 +134,8 @@ export class Reporter {
           createdAt: now,
           status: 'queued',
           attempts: 0,
-          nextAttemptAt: now + SETTLE_MS,
+          // A follow-up to a report already sent waits for that report's window to end.
+          nextAttemptAt: Math.max(now + SETTLE_MS, existing ? existing.createdAt + DEDUPE_WINDOW_MS : 0),
           repeatCount: error.count,
         });
       }
