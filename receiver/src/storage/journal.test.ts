@@ -48,12 +48,13 @@ describe('JournaledCrashStorage', () => {
 
   it('after close, refuses to read a crash still in the journal instead of opening a file nobody would close', async () => {
     const dir = await tempDir();
-    const folders = new FsCrashStorage(dir.path);
+    // Crash folders cannot be written (a full disk), so the crash stays in the journal.
+    const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
+    const folders = new FsCrashStorage(dir.path, fullDisk);
     await folders.open();
     const queue = new FsWorkQueue(dir.path, folders.tmpDir);
     await queue.open();
-    // Layout steps aside as it does during a burst, so the crash stays in the journal.
-    const storage = new JournaledCrashStorage({ dataDir: dir.path, folders, queue, yieldTo: () => true });
+    const storage = new JournaledCrashStorage({ dataDir: dir.path, folders, queue });
     await storage.open();
     const crash = raw(1);
     await storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
