@@ -17,7 +17,7 @@ import { indexApiRoutes } from './web/api-index.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
 import { loginRoutes } from './web/login.tsx';
-import { pageRoutes } from './web/pages.tsx';
+import { pageRoutes, problemPage } from './web/pages.tsx';
 import { noStore, pageSecurityHeaders } from './web/security.ts';
 import { staticRoutes } from './web/static.ts';
 import { triageRoutes } from './web/triage.ts';
@@ -120,7 +120,13 @@ export function createApp(deps: AppDeps): {
     }),
   );
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => {
+    // A person who followed a wrong link gets a page; programs (the API, no HTML accepted) JSON.
+    if (!c.req.path.startsWith('/api/') && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '')) {
+      return problemPage(c as never, 404, 'Page not found', [`There is no page at ${c.req.path}.`]);
+    }
+    return c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404);
+  });
   app.onError((err, c) => {
     deps.log(`error: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
     return c.json({ error: 'internal', message: 'internal error; see the receiver log' }, 500);

@@ -56,6 +56,11 @@ describe('resolving and ignoring signatures over HTTP', () => {
     expect(await reopened.json()).toEqual({ signature_id: idA, status: 'open', triage: null });
     expect((await statusFile()).signatures[idA]).toBeUndefined();
     expect((await top()).rows.find((x) => x.signature_id === idA)!.status).toBe('open');
+    // Reopening with a note keeps the note.
+    const why = await putStatus(r, idA, { status: 'open', note: 'seen again in 2.0' });
+    expect(await why.json()).toMatchObject({ status: 'open', triage: { status: 'open', note: 'seen again in 2.0' } });
+    expect((await statusFile()).signatures[idA]).toMatchObject({ status: 'open', note: 'seen again in 2.0' });
+    await putStatus(r, idA, { status: 'open' });
   });
 
   it('answers 400 listing every problem, 404 for an unknown signature, 401 without the token', async () => {
@@ -149,6 +154,11 @@ describe('resolving and ignoring signatures over HTTP', () => {
     expect(await getJson(`${r.url}/api/signatures/${idC}`)).toMatchObject({ status: 'resolved', triage: { by_version: '1.4.2', seen_versions: ['1.4.2'] } });
     const badForm = await post({ origin: r.url }, { csrf, status: 'fixed' });
     expect(badForm.status).toBe(400);
+    expect(badForm.headers.get('content-type')).toMatch(/^text\/html/); // a page for the person who clicked, not JSON
+    expect(await badForm.text()).toContain('status must be one of');
+    const stale = await post({ origin: r.url }, { csrf: 'stale', status: 'open' });
+    expect(stale.status).toBe(403);
+    expect(await stale.text()).toMatch(/reload the page/);
     expect((await post({ origin: r.url }, { csrf, status: 'open' })).status).toBe(303);
     expect((await getJson(`${r.url}/api/signatures/${idC}`)).status).toBe('open');
   });

@@ -257,6 +257,12 @@ describe('report pages and API over HTTP', () => {
     expect((await json('/api/search?from=yesterday', 400)).error).toBe('bad_query');
     expect((await json('/api/apps/nope/topcrashers', 404)).error).toBe('not_found');
     expect((await json('/api/signatures/nope', 404)).error).toBe('not_found');
+    // A wrong address: a page for a browser, JSON for a program.
+    const page = await fetch(`${r.url}/no-such-page`, { headers: { ...BEARER, accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('There is no page at /no-such-page.');
+    expect((await json('/api/no-such-thing', 404)).error).toBe('not_found');
   });
 
   it('renders bad page parameters as a 400 page, and a search form refilled with what was typed', async () => {

@@ -134,7 +134,8 @@ export class SignatureStatuses {
   async set(signatureId: string, change: StatusChange): Promise<SignatureStatus | null> {
     const at = this.#now().toISOString();
     let entry: SignatureStatus | null = null;
-    if (change.status === 'open') this.#entries.delete(signatureId);
+    // Open is the default and needs no entry, unless it comes with a note (why it was reopened).
+    if (change.status === 'open' && !change.note) this.#entries.delete(signatureId);
     else {
       entry = { status: change.status, at };
       if (change.status === 'resolved') {

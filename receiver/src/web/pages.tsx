@@ -40,7 +40,8 @@ function page(c: Context<Env>, title: string, body: Child, status = 200): Respon
   );
 }
 
-function problemPage(c: Context<Env>, status: 400 | 404, title: string, lines: string[]): Response | Promise<Response> {
+/** An HTML page saying what went wrong, for people (the API answers JSON). */
+export function problemPage(c: Context<Env>, status: 400 | 403 | 404, title: string, lines: string[]): Response | Promise<Response> {
   return page(
     c,
     title,

@@ -4,6 +4,7 @@ import type { SignatureStatus, SignatureStatuses, Status, StatusChange } from '.
 import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { href } from './format.ts';
+import { problemPage } from './pages.tsx';
 
 /** How far back "resolved in the next release" looks for the versions seen so far. */
 const SEEN_VERSIONS_DAYS = 365;
@@ -59,15 +60,17 @@ export function triageRoutes(deps: { index: CrashIndex; triage: SignatureStatuse
     const body = await c.req.parseBody();
     const expected = c.get('csrfToken');
     // Bearer clients have no session to ride on; cookie clients must echo the form's token.
-    if (expected !== null && body.csrf !== expected) return c.json({ error: 'csrf', message: 'missing or wrong CSRF token' }, 403);
+    if (expected !== null && body.csrf !== expected) {
+      return problemPage(c, 403, 'Status not changed', ['The form is out of date (its security token does not match your session): reload the page and try again.']);
+    }
     // One button per choice: "resolve in the next release" is a status button of its own.
     const nextRelease = body.status === 'resolved_next_release';
     const fields: Record<string, unknown> = { status: nextRelease ? 'resolved' : body.status, in_next_release: nextRelease };
     if (typeof body.note === 'string' && body.note !== '') fields.note = body.note;
     const parsed = parseStatusRequest(fields);
-    if ('problems' in parsed) return c.json({ error: 'bad_status', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
+    if ('problems' in parsed) return problemPage(c, 400, 'Status not changed', parsed.problems);
     const id = c.req.param('id');
-    if (!index.hasSignature(id)) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    if (!index.hasSignature(id)) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     await apply(index, triage, id, parsed.request);
     const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
     return c.redirect(back === '/' ? href.signature(id) : back, 303);
