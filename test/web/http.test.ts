@@ -274,6 +274,12 @@ describe('report pages and API over HTTP', () => {
     expect((await fetch(`${r.url}/apps/${APP_GUID}?days=2`, { headers: BEARER })).status).toBe(400);
   });
 
+  it('keeps a time in the search form\'s From and To (a date picker would drop it), and offers the picker for days', async () => {
+    const timed = await (await fetch(`${r.url}/search?from=2026-11-29T12:45:00Z&to=2026-11-30`, { headers: BEARER })).text();
+    expect(timed).toMatch(/<input type="text" name="from" value="2026-11-29T12:45:00Z"/);
+    expect(timed).toMatch(/<input type="date" name="to" value="2026-11-30"/);
+  });
+
   it('lists the top 50 signatures and offers the top 100', async () => {
     const guid = 'many0000-0000-4000-8000-000000000055';
     for (let i = 0; i < 55; i++) await addCrash(direct(r), { signature: `many ${i}`, app: guid, at: daysAgo(0) });

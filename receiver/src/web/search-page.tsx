@@ -59,11 +59,11 @@ export function SearchPage(props: SearchPageProps) {
         {field('mechanism', 'Mechanism', 'onerror')}
         <label>
           From
-          <input type="date" name="from" value={form.from ?? ''} />
+          <DateInput name="from" value={form.from} />
         </label>
         <label>
           To
-          <input type="date" name="to" value={form.to ?? ''} />
+          <DateInput name="to" value={form.to} />
         </label>
         <button class="primary" type="submit">
           Search
@@ -130,5 +130,18 @@ export function SearchPage(props: SearchPageProps) {
         </>
       )}
     </>
+  );
+}
+
+/**
+ * A day picker, unless the query holds a time (`2026-11-29T12:45:00Z`, which the API takes too):
+ * a date input would show that as empty and the next search would drop it, so it stays text.
+ */
+function DateInput(props: { name: string; value: string | undefined }) {
+  const value = props.value ?? '';
+  return value === '' || /^\d{4}-\d\d-\d\d$/.test(value) ? (
+    <input type="date" name={props.name} value={value} />
+  ) : (
+    <input type="text" name={props.name} value={value} placeholder="YYYY-MM-DD or an ISO time" />
   );
 }
