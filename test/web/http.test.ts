@@ -290,6 +290,12 @@ describe('report pages and API over HTTP', () => {
     expect(top50).toContain(`href="/apps/${guid}?days=7&amp;limit=100"`);
     const top100 = await (await fetch(`${r.url}/apps/${guid}?days=7&limit=100`, { headers: BEARER })).text();
     expect(rows(top100)).toBe(55);
+    // With fewer signatures than any offered limit, a smaller limit still says there are more.
+    const few = 'few00000-0000-4000-8000-000000000006';
+    for (let i = 0; i < 6; i++) await addCrash(direct(r), { signature: `few ${i}`, app: few, at: daysAgo(0) });
+    const top3 = await (await fetch(`${r.url}/apps/${few}?days=7&limit=3`, { headers: BEARER })).text();
+    expect(rows(top3)).toBe(3);
+    expect(top3).toContain('6 signatures; show top');
   });
 
   it('pages a signature\'s reports, newest first', async () => {

@@ -88,7 +88,7 @@ export function TopCrashersPage(props: {
           <a href={href.app(guid, { days: r.period.days, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit })}>hide ignored</a>
         </p>
       )}
-      {r.signatures > Math.min(...LIMITS) && (
+      {(r.signatures > Math.min(...LIMITS) || r.signatures > r.rows.length) && (
         <nav class="tabs" aria-label="rows">
           {`${formatCount(r.signatures)} signatures; show top `}
           {LIMITS.map((n) => (
