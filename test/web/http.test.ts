@@ -311,6 +311,9 @@ describe('report pages and API over HTTP', () => {
     expect(second).toContain('page 2 of 2');
     expect(second).toContain('number 54<');
     expect(second).not.toContain('number 49<');
+    const beyond = await (await fetch(`${r.url}/signatures/${id}?days=28&page=9`, { headers: BEARER })).text();
+    expect(beyond).toContain('Page 9 is past the last one (2).');
+    expect(beyond).not.toContain('No reports in this period');
   });
 
   it('shows a crash that is not processed yet with its raw annotations', async () => {

@@ -119,7 +119,12 @@ export function SignaturePage(props: {
         ))}
       </div>
       <h2>Reports</h2>
-      {s.reports.items.length === 0 ? (
+      {s.reports.items.length === 0 && s.reports.total > 0 ? (
+        <p class="muted">
+          {`Page ${s.reports.page} is past the last one (${s.reports.pages}). `}
+          <a href={href.signature(s.signature_id, base)}>First page</a>
+        </p>
+      ) : s.reports.items.length === 0 ? (
         <p class="muted">No reports in this period.</p>
       ) : (
         <>
