@@ -316,6 +316,16 @@ describe('report pages and API over HTTP', () => {
     expect(beyond).not.toContain('No reports in this period');
   });
 
+  it('clips a long message in report lists, and shows it whole on the report page', async () => {
+    const long = `${'é'.repeat(5000)} THE END`;
+    const crash = await addCrash(direct(r), { signature: 'long message', at: daysAgo(0), errorMessage: long });
+    const list = await (await fetch(`${r.url}/signatures/${signatureIdOf('long message')}`, { headers: BEARER })).text();
+    expect(list).toContain(`${'é'.repeat(300)}…`);
+    expect(list).not.toContain('THE END');
+    const report = await (await fetch(`${r.url}/report/${crash.crash_id}`, { headers: BEARER })).text();
+    expect(report).toContain(long);
+  });
+
   it('shows a crash that is not processed yet with its raw annotations', async () => {
     const { raw } = makeCrash({ signature: 'unused', errorMessage: 'waiting for the processor' });
     await direct(r).storage.saveRaw(raw, new Map());

@@ -50,6 +50,16 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Characters of a message or signature a list shows; the report page shows all of it. */
+export const LIST_TEXT_CHARS = 300;
+
+/** `text` cut to `max` characters (whole code points) with an ellipsis when it was longer. */
+export function clip(text: string, max = LIST_TEXT_CHARS): string {
+  if (text.length <= max) return text;
+  const points = Array.from(text);
+  return points.length <= max ? text : `${points.slice(0, max).join('')}…`;
+}
+
 /** How an unknown ('') facet value reads. */
 export function valueLabel(value: string): string {
   return value === '' ? '(none)' : value;

@@ -1,7 +1,10 @@
 import type { CrashRow } from '../index/crash-index.ts';
-import { formatTime, href, valueLabel } from './format.ts';
+import { clip, formatTime, href, valueLabel } from './format.ts';
 
-/** A list of crashes, newest first: the signature page's and search's result table. */
+/**
+ * A list of crashes, newest first: the signature page's and search's result table. Long messages
+ * and signatures are clipped (LIST_TEXT_CHARS); the report page has them whole.
+ */
 export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean }) {
   return (
     <table class="reports">
@@ -26,12 +29,12 @@ export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean 
             <td>{formatTime(r.submitted_at)}</td>
             {props.showSignature && (
               <td class="sig">
-                <a href={href.signature(r.signature_id)}>{r.signature}</a>
+                <a href={href.signature(r.signature_id)}>{clip(r.signature)}</a>
               </td>
             )}
             <td class="sig">
               {r.error_type && <strong>{r.error_type}: </strong>}
-              {r.error_message}
+              {clip(r.error_message)}
             </td>
             <td>{valueLabel(r.version)}</td>
             <td>{valueLabel(r.browser)}</td>

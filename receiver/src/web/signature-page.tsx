@@ -73,7 +73,7 @@ export function SignaturePage(props: {
       <nav class="tabs" aria-label="period">
         {SIGNATURE_DAYS.map((d) => (
           <a class={d === s.period.days ? 'on' : ''} href={href.signature(s.signature_id, { ...base, days: d })}>
-            {d === 1 ? '24 hours' : `${d} days`}
+            {d === 1 ? 'today (UTC)' : `${d} days`}
           </a>
         ))}
         {s.app && (

@@ -50,7 +50,7 @@ export function TopCrashersPage(props: {
       <nav class="tabs" aria-label="period">
         {TOP_CRASHER_DAYS.map((d) => (
           <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit, ignored })}>
-            {d === 1 ? '24 hours' : `${d} days`}
+            {d === 1 ? 'today (UTC)' : `${d} days`}
           </a>
         ))}
       </nav>
