@@ -100,9 +100,11 @@ describe('forwarding API', () => {
     expect(updated.body).toMatchObject({ created: false, app: { submit_url: 'https://x.example/submit', trust_files: true, keep_copy: false } });
     expect((await api(master.url, `/api/forwarding/apps/${GUID}`)).body.app.keep_copy).toBe(false);
 
-    const bad = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: JSON.stringify({ guid: '<script>', submit_url: 'file:///etc/passwd', trust_files: 'yes' }) });
+    // Every problem at once: an unknown field, a field's type, and the GUID and URL rules.
+    const bad = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: JSON.stringify({ guid: '<script>', submit_url: 'file:///etc/passwd', trust_files: 'yes', bogus: 1 }) });
     expect(bad.status).toBe(400);
-    expect(bad.body.problems).toEqual(['trust_files must be true or false']);
+    expect(bad.body.problems).toHaveLength(4);
+    expect(bad.body.problems.slice(0, 2)).toEqual(['unknown field "bogus"', 'trust_files must be true or false']);
     const bad2 = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: JSON.stringify({ guid: '<script>', submit_url: 'file:///etc/passwd' }) });
     expect(bad2.body.problems).toHaveLength(2);
     const form = await api(master.url, '/api/forwarding/apps', { method: 'POST', body: 'guid=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });

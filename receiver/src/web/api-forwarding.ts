@@ -1,12 +1,14 @@
 import { type Context, Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import type { Forwarder } from '../forwarder/forwarder.ts';
-import { type AppRegistry, InvalidApp } from '../forwarder/registry.ts';
+import { type AppRegistry, InvalidApp, validateApp } from '../forwarder/registry.ts';
 import type { CrashStorage } from '../storage/types.ts';
 
 /** Largest JSON body the registry API reads. */
 const MAX_JSON_BYTES = 16 * 1024;
 const MAX_OUTBOX_LISTED = 1000;
+/** What a registry entry may say (`guid` only in the body of a POST; a PUT names it in the path). */
+const APP_FIELDS = new Set(['guid', 'submit_url', 'trust_files', 'keep_copy']);
 
 export interface ForwardingApiOptions {
   registry: AppRegistry;
@@ -56,11 +58,21 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
   const routes = new Hono();
 
   const upsert = async (c: Context, guid: unknown, body: Record<string, unknown>): Promise<Response> => {
+    // Every problem at once: the fields' types, unknown fields, and the registry's own rules.
     const problems: string[] = [];
+    for (const key of Object.keys(body)) if (!APP_FIELDS.has(key)) problems.push(`unknown field ${JSON.stringify(key.slice(0, 40))}`);
     const trustFiles = optionalBool(body, 'trust_files', problems);
     const keepCopy = optionalBool(body, 'keep_copy', problems);
     if (typeof guid !== 'string') problems.push('guid is required');
     if (typeof body.submit_url !== 'string') problems.push('submit_url is required');
+    if (typeof guid === 'string' && typeof body.submit_url === 'string') {
+      try {
+        validateApp({ guid, submitUrl: body.submit_url });
+      } catch (err) {
+        if (!(err instanceof InvalidApp)) throw err;
+        problems.push(...err.problems);
+      }
+    }
     if (problems.length) return c.json({ error: 'invalid_app', message: problems.join('; '), problems }, 400);
     try {
       const { app, created } = await registry.upsert({ guid: guid as string, submitUrl: body.submit_url as string, trustFiles, keepCopy });
