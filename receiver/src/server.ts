@@ -122,7 +122,7 @@ async function startLocked(
   const yieldTo = (): boolean => activity.busy();
   const storage = new JournaledCrashStorage({ dataDir, folders, queue, fs: deps.fs, log, yieldTo });
   const { replayed } = await storage.open();
-  if (replayed) log(`storage: replayed ${replayed} accepted crashes from the journal`);
+  if (replayed) log(`storage: replayed ${replayed} accepted ${replayed === 1 ? 'crash' : 'crashes'} from the journal`);
   const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
   let triage: SignatureStatuses;
   try {

@@ -256,7 +256,7 @@ describe('source map API and map lookup', () => {
     const id = await crash(receiver, '9.0', stackFor(script, `https://shop.example/static/${shop.script}`));
     const before = await waitProcessed(receiver.url, id);
     const { stdout } = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id]);
-    expect(stdout).toContain('queued 1 crashes');
+    expect(stdout).toContain('queued 1 crash for processing');
     const after = await waitProcessed(receiver.url, id, 30_000, before.processed_at);
     expect(after.crash_id).toBe(before.crash_id);
     const wrong = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'nope', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
@@ -274,8 +274,17 @@ describe('source map API and map lookup', () => {
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
     expect((partly as { code: number }).code).toBe(1);
-    expect((partly as { stdout: string }).stdout).toContain('queued 1 crashes');
+    expect((partly as { stdout: string }).stdout).toContain('queued 1 crash for processing');
     expect((partly as { stderr: string }).stderr).toContain(`not stored here, not queued: ${absent}`);
+    // No receiver at the address: the reason and what to check.
+    const { createServer } = await import('node:net');
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const deadPort = (free.address() as { port: number }).port;
+    await new Promise((r) => free.close(r));
+    const down = await run(process.execPath, [CLI, 'reprocess', '--url', `http://127.0.0.1:${deadPort}`, '--token', 'x', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
+    expect((down as { code: number }).code).toBe(1);
+    expect((down as { stderr: string }).stderr).toMatch(/could not reach .*: ECONNREFUSED; is the receiver running there\?/);
     const usage = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
     expect((usage as { code: number }).code).toBe(2);
     expect((usage as { stderr: string }).stderr).toMatch(/missing --token .*--app, --release, one DIST_DIR/);

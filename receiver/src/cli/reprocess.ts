@@ -1,4 +1,4 @@
-import { type CliIo, UsageError, parseCommandArgs, receiverUrl } from './usage.ts';
+import { type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
   Processes again the crashes of an app (and release), e.g. after its source maps were uploaded
@@ -34,7 +34,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     });
   } catch (err) {
-    io.err(`socorrito reprocess: could not reach ${endpoint}: ${(err as Error).cause ?? (err as Error).message}`);
+    io.err(unreachable('reprocess', endpoint, err));
     return 1;
   }
   const text = await response.text();
@@ -53,9 +53,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
   if (!response.ok || typeof answer?.queued !== 'number') {
     io.err(`socorrito reprocess: ${endpoint} answered ${response.status}: ${text.slice(0, 300)}`);
     if (response.status === 401) {
-      io.err(
-        'socorrito reprocess: pass the receiver\'s admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, or its upload token (--upload-token), as --token or SOCORRITO_TOKEN',
-      );
+      io.err(`socorrito reprocess: ${TOKEN_HINT}`);
     }
     return 1;
   }
@@ -63,7 +61,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
     io.err(`socorrito reprocess: no stored crash of ${asked}; nothing to reprocess`);
     return 1;
   }
-  io.out(`queued ${answer.queued} crashes for processing${values.crash?.length ? '' : ` (${asked})`}`);
+  io.out(`queued ${count(answer.queued, 'crash', 'crashes')} for processing${values.crash?.length ? '' : ` (${asked})`}`);
   if (unknown.length) {
     // Some IDs were queued; the others are named so a typo does not pass unnoticed.
     io.err(`socorrito reprocess: not stored here, not queued: ${unknown.join(', ')}`);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeSubmission, parseSubmitResponse } from '../../../shared/src/protocol.ts';
-import { type CliIo, UsageError, parseCommandArgs, receiverUrl } from './usage.ts';
+import { type CliIo, UsageError, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
   Sends one crash the way a Breakpad client does and prints its crash ID.`;
@@ -72,7 +72,7 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
   try {
     result = await submitCrash(url, fields, files, { gzip: values.gzip });
   } catch (err) {
-    io.err(`socorrito submit: could not reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+    io.err(unreachable('submit', url, err));
     return 1;
   }
   if (result.crashId) {

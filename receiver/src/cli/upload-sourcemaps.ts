@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { scriptReferences } from '../symbols/store.ts';
-import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+import { type CliIo, TOKEN_HINT, UsageError, parseCommandArgs, unreachable } from './usage.ts';
 
 export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--no-replace] DIST_DIR
   Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map)
@@ -126,7 +126,7 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
   try {
     response = await fetchImpl(endpoint, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
   } catch (err) {
-    io.err(`socorrito upload-sourcemaps: could not reach ${endpoint}: ${(err as Error).cause ?? (err as Error).message}`);
+    io.err(unreachable('upload-sourcemaps', endpoint, err));
     return 1;
   }
   const text = await response.text();
@@ -139,6 +139,7 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
   for (const r of result.rejected ?? []) io.err(`refused  ${r.name}: ${r.reason}`);
   if (!response.ok) {
     io.err(`socorrito upload-sourcemaps: ${endpoint} answered ${response.status}: ${result.message ?? text.slice(0, 300)}`);
+    if (response.status === 401) io.err(`socorrito upload-sourcemaps: ${TOKEN_HINT}`);
     return 1;
   }
   io.out(

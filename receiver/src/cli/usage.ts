@@ -52,6 +52,31 @@ export function receiverUrl(command: string, text: string): URL {
   throw new UsageError(`${command}: --url must start with http:// or https://${hint} (got ${JSON.stringify(text.slice(0, 200))})`);
 }
 
+/**
+ * Why a request to a receiver did not get an answer, with what to check: fetch's own message is
+ * "fetch failed", the reason (ECONNREFUSED, ENOTFOUND…) is in its cause.
+ */
+export function unreachable(command: string, url: string, err: unknown): string {
+  const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+  const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+  const hint =
+    reason === 'ECONNREFUSED'
+      ? '; is the receiver running there? (`socorrito serve` or `npm start` starts it)'
+      : reason === 'ENOTFOUND' || reason === 'EAI_AGAIN'
+        ? '; check the host name in --url'
+        : '';
+  return `socorrito ${command}: could not reach ${url}: ${reason}${hint}`;
+}
+
+/** What to do after a 401 from a receiver's API. */
+export const TOKEN_HINT =
+  "pass the receiver's admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, or its upload token (--upload-token), as --token or SOCORRITO_TOKEN";
+
+/** `1 crash`, `2 crashes`. */
+export function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** `parseArgs` that turns its errors into usage errors naming the command. */
 export function parseCommandArgs<T extends ParseArgsConfig['options']>(
   command: string,
