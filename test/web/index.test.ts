@@ -170,6 +170,11 @@ describe('crash index', () => {
     expect(ids({ signature: '~rend' })).toEqual(['fetch failed']);
     expect(ids({ browser: 'Chrome' })).toEqual(['x is null']);
     expect(ids({ browser: 'Firefox 153.0' })).toEqual(['100% broken', 'fetch failed']);
+    // Any case, and a version prefix at a component boundary.
+    expect(ids({ browser: 'chrome' })).toEqual(['x is null']);
+    expect(ids({ browser: 'firefox 153' })).toEqual(['100% broken', 'fetch failed']);
+    expect(ids({ browser: 'Firefox 15' })).toEqual([]);
+    expect(ids({ browser: 'Fire_ox' })).toEqual([]); // LIKE's wildcards are literal
     expect(ids({ mechanism: 'unhandledrejection' })).toEqual(['fetch failed']);
     expect(ids({ version: '1.0' })).toEqual(['100% broken']);
     expect(ids({ from: at(2), to: at(0, 1) })).toEqual(['x is null']);

@@ -780,8 +780,14 @@ export class CrashIndex {
       params.q = `%${escapeLike(query.q)}%`;
     }
     if (query.browser) {
-      where.push(query.browser.includes(' ') ? 'c.browser_version = @browser' : 'c.browser = @browser');
-      params.browser = query.browser;
+      // Any case, and a version matches at a component boundary: "firefox", "Chrome 124" (for
+      // "Chrome 124.0.0.0") and "Firefox 153.0" all find what a person means.
+      if (query.browser.includes(' ')) {
+        where.push("(c.browser_version LIKE @browser ESCAPE '\\' OR c.browser_version LIKE @browser || '.%' ESCAPE '\\')");
+      } else {
+        where.push("c.browser LIKE @browser ESCAPE '\\'");
+      }
+      params.browser = escapeLike(query.browser);
     }
     if (query.mechanism) {
       where.push('c.mechanism = @mechanism');
