@@ -276,6 +276,9 @@ describe('source map API and map lookup', () => {
     expect((partly as { code: number }).code).toBe(1);
     expect((partly as { stdout: string }).stdout).toContain('queued 1 crash for processing');
     expect((partly as { stderr: string }).stderr).toContain(`not stored here, not queued: ${absent}`);
+    const garbage = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', 'garbage']).catch((e: { code: number; stderr: string }) => e);
+    expect((garbage as { code: number }).code).toBe(2);
+    expect((garbage as { stderr: string }).stderr).toContain('not a crash ID (bp-<uuid> ending in the date): "garbage"');
     // No receiver at the address: the reason and what to check.
     const { createServer } = await import('node:net');
     const free = createServer();

@@ -1,3 +1,4 @@
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
@@ -24,6 +25,10 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
   const token = values.token ?? io.env.SOCORRITO_TOKEN ?? io.env.SOCORRITO_ADMIN_TOKEN;
   const missing = [!values.url && '--url', !token && '--token (or SOCORRITO_TOKEN)', !values.app && !values.crash?.length && '--app or --crash'].filter(Boolean);
   if (missing.length) throw new UsageError(`reprocess: missing ${missing.join(', ')}\n\n${REPROCESS_HELP}`);
+  const notIds = (values.crash ?? []).filter((id) => normalizeCrashId(id) === null);
+  if (notIds.length) {
+    throw new UsageError(`reprocess: not a crash ID (bp-<uuid> ending in the date): ${notIds.map((id) => JSON.stringify(id.slice(0, 60))).join(', ')}`);
+  }
   const endpoint = new URL('/api/reprocess', receiverUrl('reprocess', values.url!)).href;
   const body = values.crash?.length ? { crash_ids: values.crash } : { app: values.app, release: values.release };
   let response: Response;
