@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planUpload } from './upload-sourcemaps.ts';
+import { planUpload, uploadSourcemapsCommand } from './upload-sourcemaps.ts';
 
 describe('upload-sourcemaps pairing', () => {
   it('pairs scripts with the map they name, else <file>.map, and says what has none', async () => {
@@ -35,5 +35,20 @@ describe('upload-sourcemaps pairing', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('upload-sourcemaps arguments', () => {
+  it('refuses a GUID or release the receiver would refuse, before reading any file or calling it', async () => {
+    let called = false;
+    const io = { out: () => undefined, err: () => undefined, env: {} };
+    const fetchSpy = (async () => {
+      called = true;
+      return new Response('{}');
+    }) as unknown as typeof fetch;
+    await expect(
+      uploadSourcemapsCommand(['--url', 'http://127.0.0.1:9', '--token', 't', '--app', '../x', '--release', '.hidden', '/no/such/dir'], io, fetchSpy),
+    ).rejects.toThrow(/upload-sourcemaps: app \(a GUID\) must be .*; release must be/);
+    expect(called).toBe(false);
   });
 });

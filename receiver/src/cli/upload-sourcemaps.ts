@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { scriptReferences } from '../symbols/store.ts';
-import { type CliIo, TOKEN_HINT, UsageError, parseCommandArgs, unreachable } from './usage.ts';
+import { validateAppGuid, validateRelease } from '../symbols/validate.ts';
+import { type CliIo, TOKEN_HINT, UsageError, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--no-replace] DIST_DIR
   Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map)
@@ -101,6 +102,17 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
   const token = values.token ?? io.env.SOCORRITO_TOKEN ?? io.env.SOCORRITO_ADMIN_TOKEN;
   const missing = [!values.url && '--url', !token && '--token (or SOCORRITO_TOKEN)', !values.app && '--app', !values.release && '--release', positionals.length !== 1 && 'one DIST_DIR'].filter(Boolean);
   if (missing.length) throw new UsageError(`upload-sourcemaps: missing ${missing.join(', ')}\n\n${UPLOAD_SOURCEMAPS_HELP}`);
+  // The receiver's own rules, checked before any file is read.
+  const bad: string[] = [];
+  for (const check of [() => validateAppGuid(values.app), () => validateRelease(values.release)]) {
+    try {
+      check();
+    } catch (err) {
+      bad.push((err as Error).message);
+    }
+  }
+  if (bad.length) throw new UsageError(`upload-sourcemaps: ${bad.join('; ')}`);
+  const receiver = receiverUrl('upload-sourcemaps', values.url!);
   let prefix = values['url-prefix'] ?? '~/';
   if (!prefix.endsWith('/')) prefix += '/';
   if (!/^(~\/|https?:\/\/)/.test(prefix)) throw new UsageError(`upload-sourcemaps: --url-prefix must start with ~/ or http(s)://, got ${JSON.stringify(prefix)}`);
@@ -121,7 +133,7 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
     form.append('url', file.url);
     form.append('file', new Blob([await readFile(file.path)]), file.url.split('/').pop());
   }
-  const endpoint = new URL('/api/sourcemaps', values.url).href;
+  const endpoint = new URL('/api/sourcemaps', receiver).href;
   let response: Response;
   try {
     response = await fetchImpl(endpoint, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
