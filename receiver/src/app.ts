@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): {
   app.notFound((c) => {
     // A person who followed a wrong link gets a page; programs (the API, no HTML accepted) JSON.
     if (!c.req.path.startsWith('/api/') && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '')) {
-      return problemPage(c as never, 404, 'Page not found', [`There is no page at ${c.req.path}.`]);
+      return problemPage(c as unknown as Parameters<typeof problemPage>[0], 404, 'Page not found', [`There is no page at ${c.req.path}.`]);
     }
     return c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404);
   });
