@@ -27,6 +27,12 @@ describe('signatures', () => {
     expect(notes).toEqual(['error-type: "" -> "TypeError"', 'frames: "TypeError" -> "TypeError: Cart.total | checkout | onClick"']);
   });
 
+  it('says why a JSErrorType it cannot use was replaced', async () => {
+    const { signature, notes } = await generateSignature({ errorType: '<b>Err</b>', message: 'RangeError: too deep', frames: [], tuning });
+    expect(signature.startsWith('RangeError')).toBe(true);
+    expect(notes[0]).toBe('error-type: JSErrorType "<b>Err</b>" is not a type name (up to 80 letters, digits, _ $ . -); used "RangeError"');
+  });
+
   it('gives the same signature to Firefox and Chrome spellings of the same frames', async () => {
     const chrome = await generateSignature({ errorType: 'TypeError', message: null, frames: [frame('HTMLButtonElement.onClick'), frame('async Object.checkout [as run]'), frame('new Cart')], tuning });
     const firefox = await generateSignature({ errorType: 'TypeError', message: null, frames: [frame('onClick'), frame('checkout'), frame('Cart')], tuning });

@@ -44,7 +44,11 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     action(ctx) {
       const fromMessage = /^(?:Uncaught )?([A-Z][A-Za-z]*(?:Error|Exception|Violation))\b/.exec(ctx.message ?? '')?.[1];
       const given = (ctx.errorType ?? '').replace(/^Uncaught\s+/, '').trim();
-      ctx.type = /^[\w$.-]{1,80}$/.test(given) ? given : (fromMessage ?? 'Error');
+      const valid = /^[\w$.-]{1,80}$/.test(given);
+      ctx.type = valid ? given : (fromMessage ?? 'Error');
+      if (given !== '' && !valid) {
+        ctx.notes.push(`error-type: JSErrorType ${JSON.stringify(given.slice(0, 80))} is not a type name (up to 80 letters, digits, _ $ . -); used ${JSON.stringify(ctx.type)}`);
+      }
       setSignature(ctx, 'error-type', ctx.type);
     },
   },
