@@ -1,6 +1,7 @@
-import { ConfigError, describeConfig, loadConfig, OPTIONS } from '../config.ts';
+import { type Config, ConfigError, describeConfig, loadConfig, OPTIONS } from '../config.ts';
 import { StartupError, startReceiver } from '../server.ts';
-import { type CliIo, UsageError, parseCommandArgs } from './usage.ts';
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from './usage.ts';
 
 export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]
   Runs the receiver. Every option is also a SOCORRITO_* environment variable; see the README.
@@ -48,14 +49,24 @@ export function normalizeServeArgs(argv: string[]): string[] {
 /** `socorrito serve`: runs until SIGTERM or SIGINT, then lets in-flight requests finish. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const flagOptions = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
-  const { values } = parseCommandArgs('serve', normalizeServeArgs(argv), flagOptions);
-  let config;
+  // Not strict: an unknown flag is one problem among the others, all said at once.
+  const { values, positionals } = parseArgs({ args: normalizeServeArgs(argv), options: flagOptions, strict: false, allowPositionals: true });
+  const problems = [
+    ...Object.keys(values).filter((k) => !(k in flagOptions)).map((k) => `--${k}: not an option of serve (see 'socorrito help')`),
+    ...positionals.map((p) => `${JSON.stringify(p.slice(0, 60))}: serve takes no arguments, only --flags`),
+    ...Object.entries(values)
+      .filter(([k, v]) => k in flagOptions && typeof v !== 'string')
+      .map(([k]) => `--${k}: needs a value`),
+  ];
+  const known = Object.fromEntries(Object.entries(values).filter(([k, v]) => k in flagOptions && typeof v === 'string')) as Record<string, string>;
+  let config: Config | undefined;
   try {
-    config = loadConfig(values as Record<string, string>, io.env);
+    config = loadConfig(known, io.env);
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
   }
+  if (problems.length || !config) throw new UsageError(new ConfigError(problems).message);
   io.out(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
   let receiver;
   try {
