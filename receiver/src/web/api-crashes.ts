@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
 import type { CrashStorage } from '../storage/types.ts';
+import { fileDownload } from './security.ts';
 
 const BAD_ID = { error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' };
 
@@ -30,13 +31,7 @@ export function crashApiRoutes(storage: CrashStorage): Hono {
       const message = raw ? `crash ${id} has no file ${name} (it has: ${raw.files.map((f) => f.name).join(', ') || 'none'})` : `no crash ${id}`;
       return c.json({ error: 'not_found', message }, 404);
     }
-    // The bytes came from an untrusted client: a download, never something a browser renders.
-    return c.body(data as Uint8Array<ArrayBuffer>, 200, {
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': `attachment; filename="${id}-${name}"`,
-      'Content-Security-Policy': "default-src 'none'; sandbox",
-      'X-Content-Type-Options': 'nosniff',
-    });
+    return fileDownload(data, `${id}-${name}`);
   });
   return routes;
 }

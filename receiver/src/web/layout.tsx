@@ -1,4 +1,6 @@
+import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
+import type { AuthVariables } from './auth.ts';
 import { html } from 'hono/html';
 import { STYLESHEET_PATH } from './static.ts';
 
@@ -51,5 +53,37 @@ export function Pager(props: { page: number; pages: number; link: (page: number)
       </span>
       {props.page < props.pages ? <a href={props.link(props.page + 1)} rel="next">older →</a> : <span class="muted">older →</span>}
     </nav>
+  );
+}
+
+type PageEnv = { Variables: AuthVariables };
+
+/** A report page in the layout, with the session's CSRF token for its forms. */
+export function page(c: Context<PageEnv>, title: string, body: Child, status = 200): Response | Promise<Response> {
+  return c.html(
+    <Layout title={title} csrfToken={c.get('csrfToken') ?? null}>
+      {body}
+    </Layout>,
+    status as 200,
+  );
+}
+
+/** An HTML page saying what went wrong, for people (the API answers JSON). */
+export function problemPage(c: Context<PageEnv>, status: 400 | 403 | 404, title: string, lines: string[]): Response | Promise<Response> {
+  return page(
+    c,
+    title,
+    <>
+      <h1>{title}</h1>
+      <div class="error" role="alert">
+        {lines.map((l) => (
+          <div>{l}</div>
+        ))}
+      </div>
+      <p>
+        <a href="/">Back to the apps</a>
+      </p>
+    </>,
+    status,
   );
 }

@@ -1,4 +1,3 @@
-import type { Child } from 'hono/jsx';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
@@ -8,7 +7,7 @@ import type { CrashStorage } from '../storage/types.ts';
 import { AppsPage } from './apps-page.tsx';
 import { appName } from './format.ts';
 import type { AuthVariables } from './auth.ts';
-import { Layout } from './layout.tsx';
+import { page, problemPage } from './layout.tsx';
 import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
@@ -16,6 +15,7 @@ import { SignaturePage } from './signature-page.tsx';
 import { TopCrashersPage } from './topcrashers-page.tsx';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
+import { fileDownload } from './security.ts';
 import { rowStatus } from './triage.ts';
 
 export interface PageDeps {
@@ -30,35 +30,6 @@ export interface PageDeps {
 }
 
 type Env = { Variables: AuthVariables };
-
-function page(c: Context<Env>, title: string, body: Child, status = 200): Response | Promise<Response> {
-  return c.html(
-    <Layout title={title} csrfToken={c.get('csrfToken') ?? null}>
-      {body}
-    </Layout>,
-    status as 200,
-  );
-}
-
-/** An HTML page saying what went wrong, for people (the API answers JSON). */
-export function problemPage(c: Context<Env>, status: 400 | 403 | 404, title: string, lines: string[]): Response | Promise<Response> {
-  return page(
-    c,
-    title,
-    <>
-      <h1>{title}</h1>
-      <div class="error" role="alert">
-        {lines.map((l) => (
-          <div>{l}</div>
-        ))}
-      </div>
-      <p>
-        <a href="/">Back to the apps</a>
-      </p>
-    </>,
-    status,
-  );
-}
 
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
 export function pageRoutes(deps: PageDeps): Hono<Env> {
@@ -105,12 +76,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     if (!id || !ANNOTATION_NAME_PATTERN.test(name)) return problemPage(c, 400, 'Bad file address', ['Not a crash ID or a file part name.']);
     const data = await storage.getFile(id, name);
     if (!data) return problemPage(c, 404, 'No such file', [`Crash bp-${id} has no file ${name}.`]);
-    // Always a download, never rendered: the bytes came from an untrusted client.
-    return c.body(data as Uint8Array<ArrayBuffer>, 200, {
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': `attachment; filename="${id}-${name}"`,
-      'Content-Security-Policy': "default-src 'none'; sandbox",
-    });
+    return fileDownload(data, `${id}-${name}`);
   });
 
   routes.get('/search', (c) => {

@@ -31,3 +31,18 @@ export function noStore(): MiddlewareHandler {
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   };
 }
+
+/**
+ * A crash's file as a download, never something a browser renders: the bytes came from an
+ * untrusted client. The report page's link and the API answer it alike.
+ */
+export function fileDownload(data: Uint8Array, filename: string): Response {
+  return new Response(data as Uint8Array<ArrayBuffer>, {
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${filename}"`,
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}

@@ -4,7 +4,7 @@ import type { SignatureStatus, SignatureStatuses, Status, StatusChange } from '.
 import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { href } from './format.ts';
-import { problemPage } from './pages.tsx';
+import { problemPage } from './layout.tsx';
 
 /** How far back "resolved in the next release" looks for the versions seen so far. */
 const SEEN_VERSIONS_DAYS = 365;
