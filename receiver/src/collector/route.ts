@@ -70,6 +70,12 @@ export function collectorRoutes(options: CollectorOptions): {
   const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
 
+  /** Counts a refused submission and says how to answer it. */
+  const refuse = (err: SubmissionRejected): ReturnType<typeof rejection> => {
+    stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
+    return rejection(err);
+  };
+
   // CORS by hand: every answer allows any origin, and the preflight says what a submission may
   // send. (Hono's cors middleware costs more per request than parsing the whole submission.)
   routes.on('OPTIONS', SUBMIT_PATHS, (c) =>
@@ -153,8 +159,8 @@ export function collectorRoutes(options: CollectorOptions): {
     } catch (err) {
       if (err instanceof SubmissionRejected) {
         if (err.status === 503) log(`collector: ${err.message}`);
-        stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
-        return rejection(err);
+        const { status, text, headers } = refuse(err);
+        return answer(status, text, headers);
       }
       throw err;
     }
@@ -172,11 +178,10 @@ export function collectorRoutes(options: CollectorOptions): {
       return false;
     } catch (err) {
       if (!(err instanceof SubmissionRejected)) throw err;
-      stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
-      const answer = rejection(err);
+      const { status, text, headers } = refuse(err);
       // The body will not be read: the connection cannot be reused.
-      res.writeHead(answer.status, { ...Object.fromEntries(answer.headers), connection: 'close' });
-      void answer.text().then((text) => res.end(text));
+      res.writeHead(status, { ...PLAIN_TEXT_ANY_ORIGIN, ...headers, connection: 'close' });
+      res.end(text);
       return true;
     }
   };
@@ -201,9 +206,12 @@ const PLAIN_TEXT_ANY_ORIGIN: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** `Discarded=<code>: <reason>` on one line whatever the client sent, with Retry-After when there is one. */
-function rejection(err: SubmissionRejected): Response {
-  const headers = err.retryAfterSeconds ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
-  return answer(err.status, `Discarded=${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`, headers);
+function rejection(err: SubmissionRejected): { status: number; text: string; headers?: Record<string, string> } {
+  return {
+    status: err.status,
+    text: `Discarded=${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`,
+    headers: err.retryAfterSeconds ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined,
+  };
 }
 
 /** Runs every listener and waits for all; a failure is logged, never turned into an error answer. */
