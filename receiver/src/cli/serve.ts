@@ -49,14 +49,12 @@ export function normalizeServeArgs(argv: string[]): string[] {
 /** `socorrito serve`: runs until SIGTERM or SIGINT, then lets in-flight requests finish. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const flagOptions = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
-  // Not strict: an unknown flag is one problem among the others, all said at once.
+  // Not strict: an unknown flag is one problem among the others, all said at once. (A known flag
+  // always has its value here: normalizeServeArgs joined it on, or said that it was missing.)
   const { values, positionals } = parseArgs({ args: normalizeServeArgs(argv), options: flagOptions, strict: false, allowPositionals: true });
   const problems = [
     ...Object.keys(values).filter((k) => !(k in flagOptions)).map((k) => `--${k}: not an option of serve (see 'socorrito help')`),
     ...positionals.map((p) => `${JSON.stringify(p.slice(0, 60))}: serve takes no arguments, only --flags`),
-    ...Object.entries(values)
-      .filter(([k, v]) => k in flagOptions && typeof v !== 'string')
-      .map(([k]) => `--${k}: needs a value`),
   ];
   const known = Object.fromEntries(Object.entries(values).filter(([k, v]) => k in flagOptions && typeof v === 'string')) as Record<string, string>;
   let config: Config | undefined;
