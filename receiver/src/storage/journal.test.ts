@@ -9,12 +9,13 @@ import { type JournalFs, JournaledCrashStorage, nodeJournalFs } from './journal.
 import { multipart } from '../../../test/collector/multipart.ts';
 import { decodeSubmission, rawCrashFrom } from '../collector/parse.ts';
 import { boundaryOf } from '../collector/multipart.ts';
+import type { FsOps } from './durable.ts';
 import type { RawCrash } from './types.ts';
 
 const LIMITS = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20, maxAnnotationBytes: 1 << 20, maxAnnotations: 100, maxFiles: 5 };
 
-async function openStorage(dataDir: string, log: (l: string) => void = () => undefined, segmentBytes?: number, fs?: JournalFs) {
-  const folders = new FsCrashStorage(dataDir);
+async function openStorage(dataDir: string, log: (l: string) => void = () => undefined, segmentBytes?: number, fs?: JournalFs, folderFs?: FsOps) {
+  const folders = new FsCrashStorage(dataDir, folderFs);
   await folders.open();
   const queue = new FsWorkQueue(dataDir, folders.tmpDir);
   await queue.open();
@@ -50,12 +51,7 @@ describe('JournaledCrashStorage', () => {
     const dir = await tempDir();
     // Crash folders cannot be written (a full disk), so the crash stays in the journal.
     const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
-    const folders = new FsCrashStorage(dir.path, fullDisk);
-    await folders.open();
-    const queue = new FsWorkQueue(dir.path, folders.tmpDir);
-    await queue.open();
-    const storage = new JournaledCrashStorage({ dataDir: dir.path, folders, queue });
-    await storage.open();
+    const { storage } = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
     const crash = raw(1);
     await storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
     expect(storage.awaitingLayout(crash.crash_id)).toBe(true);
