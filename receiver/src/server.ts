@@ -75,23 +75,84 @@ const LISTEN_ADVICE: Record<string, string> = {
   ENOTFOUND: 'no such host; check --host',
 };
 
-/** Opens the data dir, builds the app and listens; used by `socorrito serve` and by tests. */
+/**
+ * Listens, then opens the data dir and builds the app; used by `socorrito serve` and by tests.
+ * The port comes first, so a busy port is reported before anything is created on disk.
+ */
 export async function startReceiver(config: Config, deps: StartDeps = {}): Promise<RunningReceiver> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(config.dataDir);
+  const listener = await listen(config);
   let releaseDataDir: () => Promise<void>;
   try {
     releaseDataDir = await lockDataDir(dataDir);
   } catch (err) {
+    await listener.close();
     if (err instanceof DataDirBusy) throw new StartupError(err.message, { cause: err });
     throw new StartupError(`cannot use the data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return await startLocked(config, dataDir, log, deps, releaseDataDir);
+    return await startLocked(config, dataDir, log, deps, releaseDataDir, listener);
   } catch (err) {
     await releaseDataDir();
+    await listener.close();
     throw err;
   }
+}
+
+/** Seconds a client that comes while the receiver starts is asked to wait. */
+export const STARTING_RETRY_AFTER_SECONDS = 5;
+
+/** The answer to every request until the app is ready (a journal replay can take a while). */
+function starting(): Response {
+  return new Response(`Discarded=starting: the receiver is starting; retry in ${STARTING_RETRY_AFTER_SECONDS}s\n`, {
+    status: 503,
+    headers: {
+      'content-type': 'text/plain; charset=UTF-8',
+      'access-control-allow-origin': '*',
+      'retry-after': String(STARTING_RETRY_AFTER_SECONDS),
+    },
+  });
+}
+
+interface Listener {
+  server: ServerType;
+  /** Hands requests to the app from now on. */
+  ready(fetch: (req: Request, env: object) => Response | Promise<Response>, checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean): void;
+  close(): Promise<void>;
+}
+
+/** Listens on the configured address, answering 503 until `ready`. */
+async function listen(config: Config): Promise<Listener> {
+  let handle: (req: Request, env: object) => Response | Promise<Response> = starting;
+  let checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean = () => false;
+  const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
+    const s = serve({ fetch: (req, env) => handle(req, env as object), port: config.port, hostname: config.host }, () => resolveServer(s));
+    s.once('error', rejectServer);
+    // `Expect: 100-continue`: Node invites the body unless someone listens; the collector first
+    // refuses what its headers already rule out, then the request goes on as any other.
+    s.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (checkContinue(req, res)) return;
+      res.writeContinue();
+      s.emit('request', req, res);
+    });
+  }).catch((err: NodeJS.ErrnoException) => {
+    const advice = LISTEN_ADVICE[err.code ?? ''];
+    if (!advice) throw err;
+    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${advice} (${err.code})`, { cause: err });
+  });
+  return {
+    server,
+    ready(fetch, check) {
+      handle = fetch;
+      checkContinue = check;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
 }
 
 async function startLocked(
@@ -100,6 +161,7 @@ async function startLocked(
   log: (line: string) => void,
   deps: StartDeps,
   releaseDataDir: () => Promise<void>,
+  listener: Listener,
 ): Promise<RunningReceiver> {
   let throttler: Throttler;
   try {
@@ -181,21 +243,8 @@ async function startLocked(
     log,
   });
 
-  const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
-    s.once('error', rejectServer);
-    // `Expect: 100-continue`: Node invites the body unless someone listens; the collector first
-    // refuses what its headers already rule out, then the request goes on as any other.
-    s.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      if (checkContinue(req, res)) return;
-      res.writeContinue();
-      s.emit('request', req, res);
-    });
-  }).catch((err: NodeJS.ErrnoException) => {
-    const advice = LISTEN_ADVICE[err.code ?? ''];
-    if (!advice) throw err;
-    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${advice} (${err.code})`, { cause: err });
-  });
+  const server = listener.server;
+  listener.ready(app.fetch, checkContinue);
   processing.processor.start();
   retention.start();
   const activityLog = logCollectorActivity(collectorStats, log, deps.activityLogMs);

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, spawnReceiver, tempDir } from '../helpers/receiver.ts';
+import { createServer } from 'node:net';
+import { nodeJournalFs } from '../../receiver/src/storage/journal.ts';
+import { CLI, spawnReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { multipart } from './multipart.ts';
 
@@ -103,6 +106,47 @@ describe('a receiver process', () => {
   });
 });
 
+describe('a starting receiver', () => {
+  const post = (url: string): Promise<Response> => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(jsCrashFields())) form.append(k, v);
+    return fetch(url, { method: 'POST', body: form });
+  };
+  it('holds its port while it opens the data dir, answering 503 with Retry-After until it is ready', async () => {
+    const port = await new Promise<number>((resolvePort) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolvePort(free));
+      });
+    });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // Opening the data dir waits on the gate: the receiver is listening but not ready.
+    const starting = startTestReceiver({ port }, { fs: { ...nodeJournalFs, mkdir: async (path) => (await gate, nodeJournalFs.mkdir(path)) } });
+    try {
+      let early: Response | undefined;
+      for (let i = 0; i < 100 && !early; i++) {
+        early = await post(`http://127.0.0.1:${port}/submit`).catch(() => undefined);
+        if (!early) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(early?.status).toBe(503);
+      expect(early?.headers.get('retry-after')).toBe('5');
+      expect(early?.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await early?.text()).toBe('Discarded=starting: the receiver is starting; retry in 5s\n');
+    } finally {
+      open();
+    }
+    const receiver = await starting;
+    try {
+      const res = await post(`${receiver.url}/submit`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^CrashID=bp-/);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
 describe('socorrito submit', () => {
   it('sends fields and files like a Breakpad client and prints the crash ID', async () => {
     const dir = await tempDir();
@@ -154,9 +198,11 @@ describe('socorrito submit', () => {
 
     const other = await tempDir();
     cleanups.push(other.cleanup);
-    const busyPort = await fail(['--port', port, '--data-dir', other.path]);
+    const notYet = join(other.path, 'not-yet');
+    const busyPort = await fail(['--port', port, '--data-dir', notYet]);
     expect(busyPort.code).toBe(1);
     expect(busyPort.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is in use; choose another --port/);
+    expect(existsSync(notYet)).toBe(false); // the port is tried before anything is made on disk
 
     const busyDir = await fail(['--port', '0', '--data-dir', dir.path]);
     expect(busyDir.code).toBe(1);
