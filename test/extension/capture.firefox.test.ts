@@ -209,6 +209,24 @@ describe('capture in Firefox', () => {
     await page.close();
   });
 
+  it('sends repeats that come after a report went out as one follow-up report when its minute is over', async () => {
+    const { page, guid } = await openCase('again');
+    const first = await waitFor('the first report', async () => (await crashesOf(env.receiver, guid))[0]);
+    expect(first.annotations.JSErrorMessage).toBe('again and again');
+    expect(first.annotations.JSRepeatCount ?? '1').toBe('1');
+    // The two later repeats wait for the end of the first report's minute, then go as one.
+    const followUp = await waitFor(
+      'the follow-up report',
+      async () => (await crashesOf(env.receiver, guid)).find((c) => c.crash_id !== first.crash_id),
+      80_000,
+    );
+    expect(followUp.annotations.JSErrorMessage).toBe('again and again');
+    expect(followUp.annotations.JSRepeatCount).toBe('2');
+    expect(Date.parse(followUp.submitted_at) - Date.parse(first.submitted_at)).toBeGreaterThanOrEqual(55_000);
+    await expectOnlyReports(guid, 2);
+    await page.close();
+  }, 120_000);
+
   it('leaves a page that declares nothing alone', async () => {
     const page = await env.browser.newPage();
     await countRelays(page);
