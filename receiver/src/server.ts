@@ -193,7 +193,7 @@ async function startLocked(
     if (err instanceof StatusFileError) throw new StartupError(err.message, { cause: err });
     throw err;
   }
-  const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log });
+  const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log, port: (listener.server.address() as AddressInfo).port });
   const crashIndex = openIndexForServer(dataDir, storage, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too.
   forwarder.onDeleted((id) => crashIndex.index.remove(id));

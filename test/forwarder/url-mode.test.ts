@@ -85,6 +85,21 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     expect(await crashesOn(master)).toHaveLength(3);
   });
 
+  it('does not forward to itself under its public URL or another loopback name', async () => {
+    const behindProxy = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true, publicUrl: 'https://crashes.example.com' });
+    // Reached directly, not through the public URL the proxy would serve.
+    const master = { ...behindProxy, url: `http://127.0.0.1:${behindProxy.port}` };
+    for (const submitUrl of ['https://crashes.example.com/submit', 'https://CRASHES.example.com', `http://localhost:${master.port}/submit`, `http://[::1]:${master.port}`]) {
+      const id = await submitTo(master, { SubmitURL: submitUrl, WebAppGUID: 'unregistered' });
+      expect(await forwardingOf(master.url, id), submitUrl).toBeNull();
+    }
+    // Another receiver on this machine is still forwarded to.
+    const priv = await receiver();
+    const id = await submitTo(master, { SubmitURL: priv.url.replace('127.0.0.1', 'localhost'), WebAppGUID: 'unregistered' });
+    expect(await settled(master.url, id)).toMatchObject({ state: 'forwarded', mode: 'url' });
+    expect(await crashesOn(priv)).toHaveLength(1);
+  });
+
   it('does not follow redirects', async () => {
     const priv = await receiver();
     const redirector = await fakeServer((_req, res) => {

@@ -34,10 +34,24 @@ export interface ForwardSettings {
   retryMaxMs: number;
   timeoutMs: number;
   concurrency: number;
+  /**
+   * URL mode: where this receiver takes submissions besides the address a crash was posted to
+   * (`host[:port]/path`): its --public-url, and loopback at its port. A SubmitURL naming one of
+   * them is this receiver, reached through a proxy or another name: nothing to forward.
+   */
+  ownSubmitTargets: string[];
 }
 
-export function forwardSettings(config: Config): ForwardSettings {
+/** The settings of `config` for a receiver listening on `port`. */
+export function forwardSettings(config: Config, port?: number): ForwardSettings {
+  const own: string[] = [];
+  if (config.publicUrl) {
+    const u = new URL(config.publicUrl);
+    own.push(`${u.host}${u.pathname.replace(/\/+$/, '')}/submit`);
+  }
+  if (port) own.push(...['localhost', '127.0.0.1', '[::1]'].map((host) => `${host}:${port}/submit`));
   return {
+    ownSubmitTargets: own,
     bySubmitUrl: config.forwardBySubmitUrl,
     targets: { allowPrivate: config.forwardAllowPrivateTargets, allowHttp: config.forwardAllowHttp },
     ratePerMinute: config.forwardRatePerMinute,
@@ -167,7 +181,7 @@ export class Forwarder {
     const submitUrl = raw.annotations[Annotation.SubmitURL]?.trim();
     if (!app && !(this.#s.bySubmitUrl && submitUrl)) return;
     // The page meant the crash for the receiver it was sent to: this one. Nothing to forward.
-    if (!app && submittedHere(submitUrl!, raw.metadata.submitted_to)) return;
+    if (!app && [raw.metadata.submitted_to, ...this.#s.ownSubmitTargets].some((to) => submittedHere(submitUrl!, to))) return;
 
     const now = new Date(this.#now()).toISOString();
     const entry: OutboxEntry = {
@@ -661,6 +675,8 @@ export async function openForwarding(
     queue: WorkQueue;
     fs?: FsOps;
     log: (line: string) => void;
+    /** The port the receiver listens on: a SubmitURL at loopback on it is this receiver. */
+    port?: number;
   },
 ): Promise<{ registry: AppRegistry; forwarder: Forwarder }> {
   const { dataDir, storage, fs, log } = deps;
@@ -673,7 +689,7 @@ export async function openForwarding(
     registry,
     outbox: new FsOutbox(dataDir, layout.tmpDir, fs),
     statuses: new ForwardingStatusStore((id) => layout.crashDir(id), layout.tmpDir, fs),
-    settings: forwardSettings(config),
+    settings: forwardSettings(config, deps.port),
     log,
   });
   const { resumed } = await forwarder.start();
