@@ -40,8 +40,15 @@ describe('socorrito apps', () => {
       'updated shop-1 -> https://b.shop.example/submit (files: forwarded; master copy: kept); kept from before: files forwarded (--no-trust-dumps withholds them)\n',
     );
     expect(socorrito(...args, 'https://b.shop.example', '--no-trust-dumps').stdout).toMatch(/\(files: withheld; master copy: kept\); kept from before: master copy kept/);
+    // The submit URL is a setting like the others: kept when not given again.
+    const noUrl = socorrito('apps', 'add', '--data-dir', dir.path, '--guid', 'SHOP-1', '--no-keep-copy');
+    expect(noUrl.status).toBe(0);
+    expect(noUrl.stdout).toMatch(/^updated shop-1 -> https:\/\/b\.shop\.example\/submit \(files: withheld; master copy: deleted after forwarding\); kept from before: submit URL, files withheld/);
+    const newApp = socorrito('apps', 'add', '--data-dir', dir.path, '--guid', 'shop-2');
+    expect(newApp.status).toBe(2);
+    expect(newApp.stderr).toContain('--submit-url is required for a new app');
     const file = JSON.parse(await readFile(join(dir.path, 'forward-apps.json'), 'utf8')) as { apps: { trust_files: boolean; keep_copy: boolean }[] };
-    expect(file.apps).toMatchObject([{ trust_files: false, keep_copy: true }]);
+    expect(file.apps).toMatchObject([{ trust_files: false, keep_copy: false }]);
 
     const help = socorrito('apps', '--help');
     expect(help.stdout).toContain('--no-trust-dumps');

@@ -3,14 +3,15 @@ import { AppRegistry, InvalidApp, REGISTRY_FILE } from '../forwarder/registry.ts
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
-export const APPS_HELP = `socorrito apps add --guid GUID --submit-url URL [--trust-dumps | --no-trust-dumps]
+export const APPS_HELP = `socorrito apps add --guid GUID [--submit-url URL] [--trust-dumps | --no-trust-dumps]
     [--keep-copy | --no-keep-copy] [--data-dir ./data]
 socorrito apps list [--json] [--data-dir ./data]
 socorrito apps remove --guid GUID [--data-dir ./data]
   The apps a master forwards crashes for: a crash whose WebAppGUID is registered goes to the
   app's private receiver. --trust-dumps also forwards minidumps and other files; --no-keep-copy
-  deletes the master's copy once forwarded. Adding an app already registered updates it and
-  keeps the settings not given again: --no-trust-dumps and --keep-copy undo the two above.
+  deletes the master's copy once forwarded. --submit-url is needed for a new app; adding an app
+  already registered updates it and keeps the settings not given again (its submit URL too):
+  --no-trust-dumps and --keep-copy undo the two above.
   Works whether or not the server runs.`;
 
 /** `socorrito apps add|list|remove`: edits `<data-dir>/forward-apps.json`, which a running server re-reads. */
@@ -41,7 +42,9 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
       // The GUID rule (shared with the extension and the collector) is checked by the registry,
       // with the URL, so both problems are reported together.
       if (!values.guid) throw new UsageError('apps add: --guid is required');
-      if (!values['submit-url']) throw new UsageError('apps add: --submit-url is required, e.g. https://crashes.example.com/submit');
+      // An app already registered keeps its submit URL when none is given.
+      const submitUrl = values['submit-url'] ?? (await registry.lookup(values.guid).catch(() => null))?.submit_url;
+      if (!submitUrl) throw new UsageError('apps add: --submit-url is required for a new app, e.g. https://crashes.example.com/submit');
       if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
       if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
       const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
@@ -50,12 +53,13 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
       try {
         const { app, created } = await registry.upsert({
           guid: values.guid,
-          submitUrl: values['submit-url'],
+          submitUrl,
           trustFiles,
           keepCopy,
         });
         // An update keeps what it was not told: say so, or an old --no-keep-copy goes unnoticed.
         const kept = [
+          !created && values['submit-url'] === undefined && 'submit URL',
           !created && trustFiles === undefined &&
             (app.trust_files ? 'files forwarded (--no-trust-dumps withholds them)' : 'files withheld (--trust-dumps forwards them)'),
           !created && keepCopy === undefined &&
