@@ -316,6 +316,19 @@ describe('report pages and API over HTTP', () => {
     expect(beyond).not.toContain('No reports in this period');
   });
 
+  it('offers no filter for "(none)", which no filter can pick out', async () => {
+    const guid = 'none0000-0000-4000-8000-000000000077';
+    await addCrash(direct(r), { signature: 'no version', app: guid, version: '', browser: null, at: daysAgo(0) });
+    await addCrash(direct(r), { signature: 'no version', app: guid, version: '2.0', at: daysAgo(0) });
+    const sig = await (await fetch(`${r.url}/signatures/${signatureIdOf('no version')}`, { headers: BEARER })).text();
+    expect(sig).toMatch(/<td class="sig">\(none\)<\/td>/);
+    expect(sig).not.toMatch(/>\(none\)<\/a>/);
+    expect(sig).toMatch(/<a href="[^"]*version=2\.0[^"]*">2\.0<\/a>/);
+    const app = await (await fetch(`${r.url}/apps/${guid}`, { headers: BEARER })).text();
+    expect(app).toContain('<option value="2.0">2.0 (1)</option>');
+    expect(app).not.toContain('(none) (1)');
+  });
+
   it('clips a long message in report lists, and shows it whole on the report page', async () => {
     const long = `${'é'.repeat(5000)} THE END`;
     const crash = await addCrash(direct(r), { signature: 'long message', at: daysAgo(0), errorMessage: long });

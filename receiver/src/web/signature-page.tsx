@@ -30,7 +30,7 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
             const share = props.total ? v.count / props.total : 0;
             return (
               <tr>
-                <td class="sig">{props.link ? <a href={props.link(v.value)}>{valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
+                <td class="sig">{props.link && v.value !== '' ? <a href={props.link(v.value)}>{valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
                 <td class="num">{formatCount(v.count)}</td>
                 <td class="num">{formatShare(share)}</td>
                 <td>

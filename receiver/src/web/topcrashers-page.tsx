@@ -62,7 +62,8 @@ export function TopCrashersPage(props: {
           Version
           <select name="version">
             <option value="">all versions</option>
-            {r.versions.map((v) => (
+            {/* Crashes without a version cannot be picked out by the version filter. */}
+            {r.versions.filter((v) => v.value !== '').map((v) => (
               <option value={v.value} selected={v.value === r.version}>
                 {`${valueLabel(v.value)} (${formatCount(v.count)})`}
               </option>
