@@ -147,6 +147,7 @@ describe('source map API and map lookup', () => {
     await upload(receiver, GUID, '5.0', [
       { url: '~/static/broken.js', data: 'var x;\n//# sourceMappingURL=broken.js.map\n' },
       { url: '~/static/broken.js.map', data: broken },
+      { url: '~/static/named.js', data: 'var y;\n//# sourceMappingURL=maps/named.js.map\n' },
       { url: `~/static/${shop.script}`, data: script },
       { url: `~/static/${shop.script}.map`, data: map },
     ]);
@@ -156,6 +157,7 @@ describe('source map API and map lookup', () => {
       `c@https://shop.example/static/${shop.script}:400:1`,
       'd@moz-extension://1234-abcd/content.js:3:4',
       'e@https://shop.example/static/missing.js:1:20',
+      'f@https://shop.example/static/named.js:1:3',
     ].join('\n');
     const id = await crash(receiver, '5.0', stack);
     const p = await waitProcessed(receiver.url, id);
@@ -164,8 +166,13 @@ describe('source map API and map lookup', () => {
     expect(notes[1]).toMatch(/source map ~\/static\/broken\.js\.map could not be used/);
     expect(notes[2]).toMatch(/position 400:1 is outside the source map/);
     expect(notes[3]).toMatch(/browser, extension or built-in code/);
-    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app']);
+    expect(notes[5]).toBe('no source map for ~/static/named.js in release 5.0: the script names ~/static/maps/named.js.map, which is not uploaded (or was refused)');
+    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app', 'app']);
     expect(p.frames.every((f) => !f.original)).toBe(true);
+
+    // Without a Version there is no release to look in; the note says which is missing.
+    const noVersion = await waitProcessed(receiver.url, await crash(receiver, '', 'a@https://shop.example/static/missing.js:1:10'));
+    expect(noVersion.frames[0]!.notes).toEqual(['no source map: the crash has no Version to find uploaded maps by']);
   });
 
   it('reprocesses crashes once maps arrive late (API, by app and release)', async () => {

@@ -225,13 +225,20 @@ export class Symbolicator {
       if (direct?.kind === 'map') {
         return { map: this.#storedMap(app, release, direct, script ? { id: `script:${script.sha256}`, text: async () => (await store.read(app, release, script)).toString('utf8') } : undefined) };
       }
+      if (script?.source_mapping_url && script.source_mapping_url !== 'data:') {
+        const named = resolveReference(script.key, script.source_mapping_url) ?? script.source_mapping_url;
+        return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release}: the script names ${named}, which is not uploaded (or was refused)` };
+      }
       if (script) return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release}: the script names none and no ${script.key}.map was uploaded` };
     }
     if (this.options.remote) {
       const remote = await this.#resolveRemote(url, app, release);
       if (remote) return remote;
     }
-    if (!app || !release) return { note: 'no source map: the crash has no WebAppGUID and Version to find uploaded maps by' };
+    if (!app || !release) {
+      const missing = [!app && 'WebAppGUID', !release && 'Version'].filter(Boolean).join(' and ');
+      return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
+    }
     return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release} of this app` };
   }
 
