@@ -147,6 +147,8 @@ describe('registry mode: master forwards to the private receiver registered for 
     const stopped = await settled(a.url, back);
     expect(stopped).toMatchObject({ state: 'refused', reason_code: 'hop_limit', hops_in: 2, attempts: 0 });
     expect(stopped.reason).toContain('loop');
+    const page = await (await fetch(`${a.url}/report/${back}`, { headers: { authorization: 'Bearer test-admin-token' } })).text();
+    expect(page).toMatch(/<dt>Withheld<\/dt>\s*<dd class="mono">nothing was sent<\/dd>/);
 
     // Nothing is still on its way: the loop ended with A's second copy.
     expect((await api(a.url, '/api/forwarding/outbox')).body.total).toBe(0);

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { scriptReferences } from '../symbols/store.ts';
 import { validateAppGuid, validateRelease } from '../symbols/validate.ts';
-import { type CliIo, TOKEN_HINT, UsageError, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
+import { type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--no-replace] DIST_DIR
   Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map)
@@ -155,9 +155,9 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
     return 1;
   }
   io.out(
-    `uploaded ${result.stored?.length ?? 0} files to app ${values.app} release ${values.release}` +
-      `${result.removed?.length ? `; removed ${result.removed.length} files of the earlier upload` : ''}` +
-      `${plan.unmatched ? `; ${plan.unmatched} scripts have no map` : ''}`,
+    `uploaded ${count(result.stored?.length ?? 0, 'file', 'files')} to app ${values.app} release ${values.release}` +
+      `${result.removed?.length ? `; removed ${count(result.removed.length, 'file', 'files')} of the earlier upload` : ''}` +
+      `${plan.unmatched ? `; ${count(plan.unmatched, 'script has', 'scripts have')} no map` : ''}`,
   );
   return result.rejected?.length ? 1 : 0;
 }

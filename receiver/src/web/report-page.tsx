@@ -108,7 +108,7 @@ function Forwarding(props: { status: ForwardingStatus }) {
           </>
         )}
         <dt>Withheld</dt>
-        <dd class="mono">{f.withheld === null ? 'not decided yet' : withheld.length ? withheld.join(', ') : 'nothing'}</dd>
+        <dd class="mono">{f.withheld === null ? (f.state === 'queued' ? 'not decided yet' : 'nothing was sent') : withheld.length ? withheld.join(', ') : 'nothing'}</dd>
       </dl>
     </>
   );
