@@ -580,6 +580,14 @@ function classifyAnswer(
     return { kind: 'failed', code: 'discarded', reason: `the receiver discarded it: ${line}` };
   }
   if (result.status === 200) return { kind: 'failed', code: 'not_a_receiver', reason: `answered 200 without a CrashID: ${line}` };
+  // A collector words its refusals `Discarded=…`; a login wall or a missing page is no collector.
+  if ([401, 403, 404, 405].includes(result.status) && !/^Discarded=/.test(result.body)) {
+    return {
+      kind: 'failed',
+      code: 'not_a_receiver',
+      reason: `answered ${result.status}: ${line} (this address takes no crash submissions: check the submit URL; a receiver takes them at /submit)`,
+    };
+  }
   return { kind: 'failed', code: 'rejected', reason: `answered ${result.status}: ${line}` };
 }
 
