@@ -158,6 +158,7 @@ describe('source map API and map lookup', () => {
       'd@moz-extension://1234-abcd/content.js:3:4',
       'e@https://shop.example/static/missing.js:1:20',
       'f@https://shop.example/static/named.js:1:3',
+      `g@https://shop.example/static/${shop.script}:1:99999`,
     ].join('\n');
     const id = await crash(receiver, '5.0', stack);
     const p = await waitProcessed(receiver.url, id);
@@ -167,7 +168,9 @@ describe('source map API and map lookup', () => {
     expect(notes[2]).toMatch(/position 400:1 is outside the source map/);
     expect(notes[3]).toMatch(/browser, extension or built-in code/);
     expect(notes[5]).toBe('no source map for ~/static/named.js in release 5.0: the script names ~/static/maps/named.js.map, which is not uploaded (or was refused)');
-    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app', 'app']);
+    const firstLine = script.split('\n')[0]!.length;
+    expect(notes[6]).toBe(`position 1:99999 is past the end of line 1 of the uploaded script (${firstLine} characters): the stack and the uploaded script are from different builds`);
+    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app', 'app', 'app']);
     expect(p.frames.every((f) => !f.original)).toBe(true);
 
     // Without a Version there is no release to look in; the note says which is missing.

@@ -17,6 +17,8 @@ export interface FunctionRange {
 export interface ScopeIndex {
   /** The innermost function containing the position (1-based line, 0-based column), or null. */
   enclosing(line: number, column: number): FunctionRange | null;
+  /** Characters on a line (1-based), without its line break; null past the last line. */
+  lineLength(line: number): number | null;
 }
 
 interface Token {
@@ -58,6 +60,13 @@ export function indexScopes(source: string): ScopeIndex {
         if (r.start <= offset && offset < r.end && (!best || r.start >= best.start)) best = r;
       }
       return best;
+    },
+    lineLength(line) {
+      const start = lineStarts[line - 1];
+      if (start === undefined) return null;
+      const next = lineStarts[line];
+      const end = next === undefined ? source.length : next - 1;
+      return end - start - (source.charCodeAt(end - 1) === 13 ? 1 : 0);
     },
   };
 }

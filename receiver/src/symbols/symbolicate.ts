@@ -103,6 +103,15 @@ export class Symbolicator {
     const notes: string[] = [];
     if (frame.column === null) notes.push('the stack gives no column; mapped from the start of the line');
     const column0 = Math.max(0, (frame.column ?? 1) - 1);
+    // A map gives the nearest mapping left of any column, even one past the end of the line: with
+    // the script at hand, such a position shows that the stack comes from another build.
+    const lineLength = map.script && frame.column !== null ? (await this.#generatedScopeIndex(map.script))?.lineLength(frame.line) : null;
+    if (typeof lineLength === 'number' && column0 > lineLength) {
+      return {
+        notes: [`position ${frame.line}:${frame.column} is past the end of line ${frame.line} of the uploaded script (${lineLength} characters): the stack and the uploaded script are from different builds`],
+        map: map.label,
+      };
+    }
     const pos = loaded.consumer.originalPositionFor({ line: frame.line, column: column0 });
     if (pos.source === null || pos.line === null) {
       return { notes: [`position ${frame.line}:${frame.column ?? '?'} is outside the source map ${map.label}`], map: map.label };
