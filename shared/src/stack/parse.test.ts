@@ -99,6 +99,15 @@ describe('parseStack', () => {
     expect(frame).toMatchObject({ function: 'f', url: '<data:text/javascript>', line: null, column: null });
   });
 
+  it('reads a chain of Function and eval of any length in one pass, with no exponential backtracking', () => {
+    const chain = ' > Function line 1'.repeat(50);
+    expect(parseStack(`f@https://a.example/x.js line 7${chain} > Function:1:1`)).toMatchObject([{ function: 'f', url: 'https://a.example/x.js', line: 7, eval: true }]);
+    // A line that almost matches used to try 2^50 ways to read the chain before giving up.
+    const [almost] = parseStack(`f@https://a.example/x.js line 7${chain} > Functio:1:1`);
+    expect(almost).toMatchObject({ function: 'f', line: 1, column: 1 });
+    expect(almost!.eval).toBeUndefined();
+  });
+
   it('cuts absurdly long lines before parsing and survives hostile input', () => {
     const long = `    at f (https://a.example/${'a'.repeat(5000)}.js:1:2)`;
     const [frame] = parseStack(`Error\n${long}`);

@@ -148,7 +148,8 @@ function plausibleV8Line(line: string): boolean {
 
 const LOCATION = /^(.*?)(?::(\d+))?(?::(\d+))?$/;
 const GECKO_ASYNC_CAUSE = /^@?[A-Za-z][\w .]*\*(.*)$/;
-const GECKO_EVAL = /^(.*?) line (\d+)(?: > (?:eval|Function|Function line \d+)(?: line \d+)?)*? > (?:eval|Function)$/;
+// One way to read each ` > Function line N` (alternatives that overlap make backtracking exponential).
+const GECKO_EVAL = /^(.*?) line (\d+)(?: > (?:eval|Function)(?: line \d+)*)*? > (?:eval|Function)$/;
 
 function parseGeckoOrJscLine(line: string): StackFrame | null {
   const raw = line.trim();
