@@ -232,10 +232,22 @@ function unauthorized(c: Context, isApi: boolean, message: string): Response {
   return c.text(`401 Unauthorized: ${message}\n`, 401, headers);
 }
 
-/** Where to go after logging in: only a path on this site, never `//evil.example`. */
+/**
+ * Where to go after logging in: only a path on this site, never `//evil.example`. Browsers drop
+ * tabs and line breaks from a URL and read `\` as `/`, so `/<TAB>/evil.example` is off-site too:
+ * anything with control characters or whitespace is refused, and the rest must stay on this
+ * origin when read the way a browser reads it.
+ */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  if (!next || !next.startsWith('/') || /[\u0000-\u0020\u007f\\]/.test(next)) return '/';
+  const here = 'http://socorrito.invalid';
+  let url: URL;
+  try {
+    url = new URL(next, here);
+  } catch {
+    return '/';
+  }
+  return url.origin === here ? `${url.pathname}${url.search}${url.hash}` : '/';
 }
 
 /**
