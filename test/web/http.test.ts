@@ -85,6 +85,16 @@ describe('report pages and API over HTTP', () => {
     expect((await get(edited)).status).toBe(401);
   });
 
+  it('lets a session in beside an Authorization header of another scheme (a proxy\'s Basic auth)', async () => {
+    const { cookie } = await logIn(r);
+    const basic = { cookie, authorization: 'Basic Zm9vOmJhcg==' };
+    expect((await fetch(`${r.url}/`, { headers: basic, redirect: 'manual' })).status).toBe(200);
+    expect((await fetch(`${r.url}/api/apps`, { headers: basic })).status).toBe(200);
+    // Without a session it is no way in; a wrong Bearer token is still refused.
+    expect((await fetch(`${r.url}/api/apps`, { headers: { authorization: 'Basic Zm9vOmJhcg==' } })).status).toBe(401);
+    expect((await fetch(`${r.url}/api/apps`, { headers: { cookie, authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
   it('accepts Bearer on pages and the API, and keeps /submit and health open', async () => {
     expect((await fetch(`${r.url}/`, { headers: BEARER })).status).toBe(200);
     expect((await fetch(`${r.url}/api/apps`, { headers: BEARER })).status).toBe(200);

@@ -142,9 +142,9 @@ describe('behind a proxy, without --trust-proxy or --public-url', () => {
     for (const path of [`/signatures/${signatureId}/status`, '/logout']) {
       const refused = await send(r, path, { ...VIA_PROXY, origin: PUBLIC, cookie }, { status: 'resolved' });
       expect(refused.status, path).toBe(403);
-      const { error, message } = JSON.parse(refused.body) as { error: string; message: string };
-      expect(error).toBe('csrf');
-      expect(message).toMatch(/--public-url.*--trust-proxy/);
+      // A form gets a page, not JSON.
+      expect(refused.body).toContain('<h1>Cross-site request refused</h1>');
+      expect(refused.body).toMatch(/--public-url.*--trust-proxy/);
     }
   });
 });

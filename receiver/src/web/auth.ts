@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import { serializeSigned } from 'hono/utils/cookie';
 import { firstValue, requestedHost } from '../proxy.ts';
+import { problemPage } from './layout.tsx';
 
 /** The session cookie: `<expires ms>.<random>`, HMAC-signed with a key made from the admin token. */
 export const SESSION_COOKIE = 'socorrito_session';
@@ -195,8 +196,9 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
   const { sessions } = options;
   return async function auth(c, next) {
     const isApi = c.req.path === '/api' || c.req.path.startsWith('/api/');
+    // Another scheme (a proxy's Basic auth passed through) is not ours to judge: the session decides.
     const header = c.req.header('authorization');
-    if (header !== undefined) {
+    if (header !== undefined && /^\s*bearer\b/i.test(header)) {
       const given = bearerToken(header);
       if (given && options.uploadToken && sameSecret(given, options.uploadToken)) {
         if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
@@ -213,7 +215,9 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
     if (session) {
       if (!SAFE_METHODS.has(c.req.method) && !sameOriginRequest(c, options)) {
         const advice = originAdvice(c, options);
-        return c.json({ error: 'csrf', message: advice ? `cross-site request refused. ${advice}` : 'cross-site request refused' }, 403);
+        const message = advice ? `cross-site request refused. ${advice}` : 'cross-site request refused';
+        if (!isApi) return problemPage(c as never, 403, 'Cross-site request refused', [message]);
+        return c.json({ error: 'csrf', message }, 403);
       }
       c.set('csrfToken', sessions.csrfToken(session));
       return next();
