@@ -1,5 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
-import { type AcceptedListener, collectorRoutes, type CollectorStats } from './collector/route.ts';
+import { bodyLimit } from 'hono/body-limit';
+import { type AcceptedListener, collectorRoutes, type CollectorStats, SUBMIT_PATHS } from './collector/route.ts';
 import type { SubmissionActivity } from './collector/activity.ts';
 import type { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
@@ -23,6 +25,10 @@ import { noStore, pageSecurityHeaders } from './web/security.ts';
 import { staticRoutes } from './web/static.ts';
 import { triageRoutes } from './web/triage.ts';
 import type { SignatureStatuses } from './triage/signature-status.ts';
+
+/** Largest body of a form or an API call; a source map upload has its own limit. */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+const SOURCEMAP_UPLOAD_PATH = '/api/sourcemaps';
 
 export interface AppDeps {
   config: Config;
@@ -89,6 +95,13 @@ export function createApp(deps: AppDeps): {
     trustProxy: config.trustProxy,
   });
   const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy });
+  // Forms and API calls are small; only a source map upload (its own limit) may be large. Checked
+  // before the login, so nobody can make the receiver read a gigabyte to be told no.
+  const limitBody = bodyLimit({
+    maxSize: MAX_REQUEST_BODY_BYTES,
+    onError: (c) => c.json({ error: 'too_large', message: `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes here` }, 413),
+  });
+  app.use('*', (c, next) => (c.req.path === SOURCEMAP_UPLOAD_PATH ? next() : limitBody(c, next)));
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
   app.route('/', staticRoutes());
   app.route('/', login.open);
@@ -121,6 +134,21 @@ export function createApp(deps: AppDeps): {
     }),
   );
 
+  /**
+   * `Expect: 100-continue`: the collector refuses what a submission's headers rule out; any
+   * other request declaring a body over its limit is refused before the body is invited.
+   */
+  const checkContinue = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (collector.checkContinue(req, res)) return true;
+    const path = (req.url ?? '').split('?')[0]!;
+    if (SUBMIT_PATHS.includes(path)) return false;
+    const limit = path === SOURCEMAP_UPLOAD_PATH ? config.maxSourcemapUploadBytes : MAX_REQUEST_BODY_BYTES;
+    if (!(Number(req.headers['content-length']) > limit)) return false;
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify({ error: 'too_large', message: `request bodies are limited to ${limit} bytes here` }));
+    return true;
+  };
+
   app.notFound((c) => {
     // A person who followed a wrong link gets a page; programs (the API, no HTML accepted) JSON.
     if (!c.req.path.startsWith('/api/') && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '')) {
@@ -132,5 +160,5 @@ export function createApp(deps: AppDeps): {
     deps.log(`error: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
     return c.json({ error: 'internal', message: 'internal error; see the receiver log' }, 500);
   });
-  return { app, collectorStats: collector.stats, checkContinue: collector.checkContinue };
+  return { app, collectorStats: collector.stats, checkContinue };
 }

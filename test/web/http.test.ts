@@ -1,4 +1,6 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REQUEST_BODY_BYTES } from '../../receiver/src/app.ts';
 import { Sessions } from '../../receiver/src/web/auth.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
@@ -83,6 +85,33 @@ describe('report pages and API over HTTP', () => {
     const [name, value] = valid.split('=');
     const edited = `${name}=${String(Date.now() + 10 ** 9)}${decodeURIComponent(value!).slice(13)}`;
     expect((await get(edited)).status).toBe(401);
+  });
+
+  it('reads no more than a small body on the login form and the API, and refuses a large one before inviting it', async () => {
+    const big = 'a'.repeat(MAX_REQUEST_BODY_BYTES + 1);
+    const form = { 'content-type': 'application/x-www-form-urlencoded', origin: r.url };
+    const declared = await fetch(`${r.url}/login`, { method: 'POST', headers: form, body: big });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ error: 'too_large' });
+    // Chunked, with no length declared: stopped while it streams in.
+    const chunked = await fetch(`${r.url}/api/reprocess`, {
+      method: 'POST',
+      headers: { ...BEARER, 'content-type': 'application/json' },
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    // Expect: 100-continue: a huge upload declared to any endpoint is refused from its headers.
+    for (const [path, length] of [['/login', MAX_REQUEST_BODY_BYTES + 1], ['/api/sourcemaps', 300 * 1024 ** 3]] as const) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = request(`${r.url}${path}`, { method: 'POST', headers: { expect: '100-continue', 'content-length': String(length), 'content-type': 'multipart/form-data; boundary=x' } });
+        req.on('continue', () => resolve('continue'));
+        req.on('response', (res) => resolve(`HTTP ${res.statusCode}`));
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+      expect(answer, path).toBe('HTTP 413');
+    }
   });
 
   it('lets a session in beside an Authorization header of another scheme (a proxy\'s Basic auth)', async () => {

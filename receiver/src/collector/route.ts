@@ -50,7 +50,7 @@ export interface CollectorStats {
 type Bindings = { incoming?: IncomingMessage };
 
 /** Where crashes are submitted; a client configured with a trailing slash is served too. */
-const SUBMIT_PATHS = ['/submit', '/submit/'];
+export const SUBMIT_PATHS = ['/submit', '/submit/'];
 
 /**
  * `POST /submit`: Antenna's breakpad resource for JavaScript crashes. Reads the body within its

@@ -23,6 +23,9 @@ async function readJson(c: Context): Promise<JsonBody> {
   if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
     return { ok: false, response: c.json({ error: 'wrong_content_type', message: 'send Content-Type: application/json' }, 415) };
   }
+  if (Number(c.req.header('content-length')) > MAX_JSON_BYTES) {
+    return { ok: false, response: c.json({ error: 'too_large', message: `body over ${MAX_JSON_BYTES} bytes` }, 413) };
+  }
   const text = await c.req.text();
   if (text.length > MAX_JSON_BYTES) return { ok: false, response: c.json({ error: 'too_large', message: `body over ${MAX_JSON_BYTES} bytes` }, 413) };
   try {
