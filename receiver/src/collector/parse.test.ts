@@ -15,6 +15,13 @@ function form(parts: [string, Buffer | string, string?][]): Buffer {
 }
 
 describe('decodeSubmission', () => {
+  it('keeps extra keys named like Object methods, and counts a repeated name once', () => {
+    const { annotations } = decodeSubmission(form([['extra', '{"ProductName":"P","constructor":"c","toString":"t","hasOwnProperty":"h"}']]), 'B', LIMITS);
+    expect(annotations).toEqual({ ProductName: 'P', constructor: 'c', toString: 't', hasOwnProperty: 'h' });
+    const repeated = decodeSubmission(form(Array.from({ length: LIMITS.maxAnnotations + 5 }, (_, i) => ['Seq', String(i)] as [string, string])), 'B', LIMITS);
+    expect(repeated.annotations).toEqual({ Seq: String(LIMITS.maxAnnotations + 4) });
+  });
+
   it('reads ASCII and non-ASCII values alike, and turns CRLF into LF', () => {
     const { annotations } = decodeSubmission(
       form([

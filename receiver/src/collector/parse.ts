@@ -202,7 +202,10 @@ export function decodeSubmission(
     if (!ANNOTATION_NAME_PATTERN.test(part.name)) {
       throw malformed('invalid_annotation_name', `invalid annotation name ${JSON.stringify(part.name.slice(0, 60))}`);
     }
-    if (++fieldCount > limits.maxAnnotations) throw tooLarge('too_many_annotations', `more than ${limits.maxAnnotations} annotations`);
+    // A name given again replaces its value: it is still one annotation.
+    if (!Object.hasOwn(annotations, part.name) && ++fieldCount > limits.maxAnnotations) {
+      throw tooLarge('too_many_annotations', `more than ${limits.maxAnnotations} annotations`);
+    }
     if (part.end - part.start > limits.maxAnnotationBytes) {
       throw tooLarge('annotation_too_large', `annotation ${part.name} is over ${limits.maxAnnotationBytes} bytes`);
     }
@@ -246,7 +249,7 @@ function mergeExtra(annotations: Annotations, text: string, limits: SubmissionLi
     );
   }
   for (const [key, value] of entries) {
-    if (key in annotations || value === null || value === undefined) continue;
+    if (Object.hasOwn(annotations, key) || value === null || value === undefined) continue;
     annotations[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }
 }
