@@ -99,7 +99,8 @@ export function createApp(deps: AppDeps): {
   // before the login, so nobody can make the receiver read a gigabyte to be told no.
   const limitBody = bodyLimit({
     maxSize: MAX_REQUEST_BODY_BYTES,
-    onError: (c) => c.json({ error: 'too_large', message: `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes here` }, 413),
+    // The rest of the body is not read: the connection cannot carry another request.
+    onError: (c) => c.json({ error: 'too_large', message: `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes here` }, 413, { connection: 'close' }),
   });
   app.use('*', (c, next) => (c.req.path === SOURCEMAP_UPLOAD_PATH ? next() : limitBody(c, next)));
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());

@@ -47,7 +47,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono {
     '/api/sourcemaps',
     bodyLimit({
       maxSize: options.maxUploadBytes,
-      onError: (c) => c.json({ error: 'too_large', message: `uploads are limited to ${options.maxUploadBytes} bytes; upload in parts without replace` }, 413),
+      onError: (c) => c.json({ error: 'too_large', message: `uploads are limited to ${options.maxUploadBytes} bytes; upload in parts without replace` }, 413, { connection: 'close' }),
     }),
     async (c) => {
       if (!/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
