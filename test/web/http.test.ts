@@ -233,6 +233,21 @@ describe('report pages and API over HTTP', () => {
     }
   });
 
+  it('shows characters that reorder or hide text as [U+…] on pages, the login form included', async () => {
+    const spoof = 'https://evil.example/\u202emoc.elgoog';
+    const guid = 'spoof000-0000-4000-8000-000000000088';
+    const crash = await addCrash(direct(r), { signature: 'spoof\u2066 sig', app: guid, errorMessage: `msg \u0000\u0007 ${spoof}`, annotations: { Link: spoof }, at: daysAgo(0) });
+    for (const path of [`/report/${crash.crash_id}`, `/signatures/${crash.signature_id}`, `/apps/${guid}?version=${encodeURIComponent('1\u202e2')}`]) {
+      const html = await (await fetch(r.url + path, { headers: BEARER })).text();
+      expect(html, path).not.toMatch(/[\u0000\u0007\u202e\u2066]/);
+    }
+    const report = await (await fetch(`${r.url}/report/${crash.crash_id}`, { headers: BEARER })).text();
+    expect(report).toContain('https://evil.example/[U+202E]moc.elgoog');
+    expect(report).toContain('msg [U+0000][U+0007]');
+    const login = await (await fetch(`${r.url}/login?next=${encodeURIComponent('/search?q=\u202e')}`)).text();
+    expect(login).not.toContain('\u202e');
+  });
+
   it('shows a report: message, frames with source and minified position, notes, annotations, files, links', async () => {
     const html = await (await fetch(`${r.url}/report/bp-${xssCrash}`, { headers: BEARER })).text();
     expect(html).toContain('src/&lt;b&gt;cart&lt;/b&gt;.ts:12:5');

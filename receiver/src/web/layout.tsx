@@ -59,13 +59,33 @@ export function Pager(props: { page: number; pages: number; link: (page: number)
 type PageEnv = { Variables: AuthVariables };
 
 /** A report page in the layout, with the session's CSRF token for its forms. */
-export function page(c: Context<PageEnv>, title: string, body: Child, status = 200): Response | Promise<Response> {
-  return c.html(
+export function page(c: Context<PageEnv>, title: string, body: Child, status = 200): Promise<Response> {
+  return htmlPage(
+    c,
     <Layout title={title} csrfToken={c.get('csrfToken') ?? null}>
       {body}
     </Layout>,
-    status as 200,
+    status,
   );
+}
+
+/**
+ * Characters that reorder or hide text: C0 and C1 controls (but tab and line breaks) and the
+ * Unicode bidi controls. Escaping keeps crash data from becoming markup; these would still let
+ * it pose as other text (`https://evil.example/\u202Emoc.elgoog` reads as a google.com link).
+ */
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Shows each character that reorders or hides text as a visible `[U+202E]`. */
+export function showInvisible(text: string): string {
+  return text.replace(INVISIBLE, (ch) => `[U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+/** Renders a page and answers it, with characters that reorder or hide text made visible. */
+export async function htmlPage(c: Context, markup: Child, status = 200): Promise<Response> {
+  // A JSX tree renders to a string, or to a promise of one when a component is async.
+  const text = await (markup as { toString(): string | Promise<string> }).toString();
+  return c.html(showInvisible(text), status as 200);
 }
 
 /** An HTML page saying what went wrong, for people (the API answers JSON). */

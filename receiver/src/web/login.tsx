@@ -13,7 +13,7 @@ import {
   sameOriginRequest,
   type Sessions,
 } from './auth.ts';
-import { Layout } from './layout.tsx';
+import { htmlPage, Layout } from './layout.tsx';
 import { LoginPage } from './login-page.tsx';
 
 /** Login attempts one client address may make per minute (guessing a weak token stays slow). */
@@ -32,12 +32,13 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
   const { sessions } = options;
   const open = new Hono();
   const attempts = new RateLimiter(options.attemptsPerMinute ?? LOGIN_ATTEMPTS_PER_MINUTE);
-  const form = (c: Context, next: string, error: string | null, status: number): Response | Promise<Response> =>
-    c.html(
+  const form = (c: Context, next: string, error: string | null, status: number): Promise<Response> =>
+    htmlPage(
+      c,
       <Layout title="Log in" csrfToken={null}>
         <LoginPage csrf={issueLoginCsrf(c, sessions.secure(c))} next={next} error={error} />
       </Layout>,
-      status as 200,
+      status,
     );
 
   open.get('/login', async (c) => {
