@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BODY_BYTES } from '../../receiver/src/app.ts';
+import { REPORT_VALUE_CHARS } from '../../receiver/src/web/report-page.tsx';
 import { Sessions } from '../../receiver/src/web/auth.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
@@ -395,6 +396,16 @@ describe('report pages and API over HTTP', () => {
     expect(list).not.toContain('THE END');
     const report = await (await fetch(`${r.url}/report/${crash.crash_id}`, { headers: BEARER })).text();
     expect(report).toContain(long);
+
+    // Megabytes in one annotation: the report page shows the start, the raw JSON the whole.
+    const huge = `${'x'.repeat(REPORT_VALUE_CHARS)}${'y'.repeat(80_000)}`;
+    const big = await addCrash(direct(r), { signature: 'long message', at: daysAgo(0), errorMessage: huge, annotations: { Custom: huge } });
+    const page = await (await fetch(`${r.url}/report/${big.crash_id}`, { headers: BEARER })).text();
+    expect(page).not.toContain('y'.repeat(10));
+    // The message, and the JSErrorMessage and Custom annotations.
+    expect(page.match(/\(80,000 more characters in the raw JSON\)/g)).toHaveLength(3);
+    const { raw } = (await (await fetch(`${r.url}/api/crashes/${big.crash_id}`, { headers: BEARER })).json()) as { raw: { annotations: Record<string, string> } };
+    expect(raw.annotations.Custom).toBe(huge);
   });
 
   it('shows a crash that is not processed yet with its raw annotations', async () => {

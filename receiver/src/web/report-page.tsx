@@ -1,7 +1,25 @@
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { appKey } from '../index/crash-index.ts';
-import { appName, formatBytes, formatTime, href } from './format.ts';
+import { appName, clip, formatBytes, formatCount, formatTime, href } from './format.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
+
+/**
+ * Most characters of one value the report page shows; the raw JSON has it whole. A crash may
+ * carry megabytes of annotations, and rendering them would hold up the server and the browser.
+ */
+export const REPORT_VALUE_CHARS = 20_000;
+
+/** A value, cut at REPORT_VALUE_CHARS with a note saying how much more the raw JSON has. */
+function Value(props: { text: string }) {
+  if (props.text.length <= REPORT_VALUE_CHARS) return <>{props.text}</>;
+  const shown = clip(props.text, REPORT_VALUE_CHARS);
+  return (
+    <>
+      {shown}
+      <span class="muted">{` (${formatCount(props.text.length - shown.length + 1)} more characters in the raw JSON)`}</span>
+    </>
+  );
+}
 
 /** Annotations shown in their own blocks rather than the table's one-line cells. */
 const LONG_ANNOTATIONS = new Set(['JSStack']);
@@ -125,7 +143,9 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
     <>
       <p class="muted mono">bp-{id}</p>
       <h1>{type}</h1>
-      <p class="error-message" id="error-message">{message}</p>
+      <p class="error-message" id="error-message">
+        <Value text={message} />
+      </p>
       {p ? (
         <p>
           Signature: <a class="sig" href={href.signature(p.signature_id, { app: appKey(p.app_guid, p.product) })}>{p.signature}</a>
@@ -151,9 +171,9 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
           {(p?.version ?? a.Version) && <span>{p?.version ?? a.Version}</span>}
         </dd>
         <dt>Page</dt>
-        <dd class="mono">{a.URL ?? '—'}</dd>
+        <dd class="mono">{a.URL === undefined ? '—' : <Value text={a.URL} />}</dd>
         <dt>Browser</dt>
-        <dd>{p?.browser ? `${p.browser.name} ${p.browser.version}` : (a.UserAgent ?? '—')}</dd>
+        <dd>{p?.browser ? `${p.browser.name} ${p.browser.version}` : a.UserAgent === undefined ? '—' : <Value text={a.UserAgent} />}</dd>
         <dt>OS</dt>
         <dd>{p?.os ?? '—'}</dd>
         <dt>Mechanism</dt>
@@ -203,7 +223,15 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
           {annotationNames.map((name) => (
             <tr>
               <th class="mono">{name}</th>
-              <td class="mono">{LONG_ANNOTATIONS.has(name) ? <pre>{a[name]}</pre> : a[name]}</td>
+              <td class="mono">
+                {LONG_ANNOTATIONS.has(name) ? (
+                  <pre>
+                    <Value text={a[name]!} />
+                  </pre>
+                ) : (
+                  <Value text={a[name]!} />
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
