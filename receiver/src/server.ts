@@ -17,6 +17,7 @@ import { openIndexForServer } from './index/open.ts';
 import { openProcessing, type Processing } from './processor/start.ts';
 import { TuningError } from './processor/tuning.ts';
 import { DataDirBusy, lockDataDir } from './storage/data-dir-lock.ts';
+import { isDiskFull } from './storage/durable.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
@@ -88,14 +89,19 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     releaseDataDir = await lockDataDir(dataDir);
   } catch (err) {
     await listener.close();
+    if (isDiskFull(err)) throw new StartupError(`the disk holding ${dataDir} is full (${(err as { code: string }).code}): free some space and start again`, { cause: err });
     if (err instanceof DataDirBusy) throw new StartupError(err.message, { cause: err });
     throw new StartupError(`cannot use the data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
   try {
     return await startLocked(config, dataDir, log, deps, releaseDataDir, listener);
   } catch (err) {
-    await releaseDataDir();
+    await releaseDataDir().catch(() => undefined);
     await listener.close();
+    if (isDiskFull(err)) {
+      const code = (err as { code: string }).code;
+      throw new StartupError(`the disk holding ${dataDir} is full (${code}): free some space and start again; crashes already accepted are kept`, { cause: err });
+    }
     throw err;
   }
 }

@@ -4,9 +4,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
+import { StartupError } from '../../receiver/src/server.ts';
 import { nodeJournalFs } from '../../receiver/src/storage/journal.ts';
-import { CLI, spawnReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { CLI, freePort, spawnReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { multipart } from './multipart.ts';
 
@@ -113,12 +113,7 @@ describe('a starting receiver', () => {
     return fetch(url, { method: 'POST', body: form });
   };
   it('holds its port while it opens the data dir, answering 503 with Retry-After until it is ready', async () => {
-    const port = await new Promise<number>((resolvePort) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as { port: number };
-        probe.close(() => resolvePort(free));
-      });
-    });
+    const port = await freePort();
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     // Opening the data dir waits on the gate: the receiver is listening but not ready.
@@ -144,6 +139,22 @@ describe('a starting receiver', () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe('a receiver on a full disk', () => {
+  it('does not start, and says so in one line that says what to do; the port is free again', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const port = await freePort();
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
+    const fs = { ...nodeJournalFs, mkdir: async () => Promise.reject(enospc) };
+    const failed = await startTestReceiver({ port, dataDir: dir.path }, { fs }).catch((err: Error) => err);
+    expect(failed).toBeInstanceOf(StartupError);
+    expect((failed as Error).message).toBe(`the disk holding ${dir.path} is full (ENOSPC): free some space and start again; crashes already accepted are kept`);
+    // Nothing holds the port or the data dir: a second try (with space) starts.
+    const receiver = await startTestReceiver({ port, dataDir: dir.path });
+    await receiver.close();
   });
 });
 

@@ -4,10 +4,9 @@
  * lists reports like about:crashes, and the options page changes what is sent and shows it.
  */
 import { type IncomingHttpHeaders, createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
-import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { freePort, startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import {
   countRelays,
   extensionStorage,
@@ -40,15 +39,6 @@ async function openCase(fixtureCase: string, guid = newGuid(), file = 'index.htm
   const page = await env.browser.newPage();
   await page.goto(`${env.fixture.url}/${file}?case=${fixtureCase}&guid=${guid}#section`);
   return { page, guid };
-}
-
-/** A port nothing listens on now: bound by a throwaway server, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Sets options through the real options page and its Save button. */

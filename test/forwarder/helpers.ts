@@ -4,6 +4,8 @@ import { afterEach } from 'vitest';
 import type { Config } from '../../receiver/src/config.ts';
 import type { ForwardingStatus } from '../../receiver/src/forwarder/status.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+
+export { freePort } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 
 export const TOKEN = 'test-admin-token';
@@ -122,15 +124,6 @@ export function perTest(): { receiver: (overrides?: Partial<Config>) => Promise<
       return r;
     },
   };
-}
-
-/** A port nothing listens on right now (taken from the OS, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** A plain HTTP server on loopback answering with `handler`; records each request's arrival time. */

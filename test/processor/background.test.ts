@@ -164,6 +164,61 @@ describe('background processor', () => {
     expect(told.every((t) => t.raw.crash_id === t.processed.crash_id)).toBe(true);
   });
 
+  it('keeps crashes queued while the disk is full, without using up their attempts, and processes and indexes them once there is space', async () => {
+    const { storage, queue } = await openStore();
+    const raw = rawCrash();
+    await storage.saveRaw(raw, new Map());
+    await queue.enqueue(raw.crash_id);
+    const full = (code: string): Error => Object.assign(new Error(`${code}: no space left`), { code });
+    let disk = true;
+    let index = true;
+    let saves = 0;
+    let indexings = 0;
+    const told: string[] = [];
+    const logs: string[] = [];
+    const processor = new BackgroundProcessor({
+      storage: Object.assign(Object.create(storage) as FsCrashStorage, {
+        saveProcessed: async (p: ProcessedCrash): Promise<void> => {
+          saves++;
+          if (disk) throw full('ENOSPC');
+          await storage.saveProcessed(p);
+        },
+      }),
+      queue,
+      symbolicator: null,
+      tuning: loadTuning(),
+      onProcessed: (p) => {
+        indexings++;
+        if (index) throw full('SQLITE_FULL');
+        told.push(p.crash_id);
+      },
+      log: (l) => logs.push(l),
+      diskFullRetryMs: 10,
+    });
+    processor.start();
+    cleanups.push(() => processor.stop());
+    const until = async (what: () => boolean): Promise<void> => {
+      for (let i = 0; i < 500 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(what()).toBe(true);
+    };
+    // Well past MAX_PROCESSING_ATTEMPTS, and still queued with no failure recorded.
+    await until(() => saves > MAX_PROCESSING_ATTEMPTS + 2);
+    expect(await queue.pending(10)).toEqual([raw.crash_id]);
+    expect(await storage.getProcessed(raw.crash_id)).toBeNull();
+    // The results can be written, but the index is full: still queued.
+    disk = false;
+    await until(() => indexings > MAX_PROCESSING_ATTEMPTS + 2);
+    expect(await queue.pending(10)).toEqual([raw.crash_id]);
+    index = false;
+    await processor.idle();
+    await until(() => told.length === 1);
+    expect(await queue.pending(10)).toEqual([]);
+    expect((await storage.getProcessed(raw.crash_id))!.processing_error).toBeUndefined();
+    expect(processor.stats).toMatchObject({ processed: 1, failed: 0 });
+    expect(logs.filter((l) => l.includes('crashes wait in the queue until there is space'))).toHaveLength(1);
+    expect(logs.filter((l) => l.includes('results can be written again'))).toHaveLength(1);
+  });
+
   it('does not let a failing onProcessed hook stop processing', async () => {
     const { storage, queue } = await openStore();
     const raws = [rawCrash(), rawCrash()];

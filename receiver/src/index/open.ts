@@ -1,6 +1,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isDiskFull } from '../storage/durable.ts';
 import type { CrashStorage } from '../storage/types.ts';
 import { CrashIndex } from './crash-index.ts';
 import { rebuildIndex } from './rebuild.ts';
@@ -46,6 +47,8 @@ export function openIndexForServer(dataDir: string, storage: CrashStorage, log: 
   try {
     index = CrashIndex.open(path);
   } catch (err) {
+    // A full disk is no damage: the file is kept, and starting waits for space.
+    if (isDiskFull(err)) throw err;
     // The index is only a cache of storage: a damaged file is set aside and rebuilt.
     const aside = `${path}.damaged-${Date.now()}`;
     log(`index: cannot use ${path} (${(err as Error).message}); moved it to ${aside} and starting a new one`);

@@ -4,6 +4,7 @@ import { errorName } from './pipeline.ts';
 import { emptyProcessedCrash, processCrash } from './process-crash.ts';
 import type { Tuning } from './tuning.ts';
 import { CrashNotFound } from '../storage/fs-storage.ts';
+import { isDiskFull } from '../storage/durable.ts';
 import { yieldWhileBusy } from '../collector/activity.ts';
 
 /** Times a crash whose processing threw is tried before it is saved with `processing_error`. */
@@ -20,6 +21,8 @@ export const PROCESSING_CONCURRENCY = 4;
 export const IDLE_POLL_MS = 5_000;
 /** Wait before retrying a crash that threw. */
 const RETRY_DELAY_MS = 200;
+/** Wait between tries while the disk is full: each try processes the crash again. */
+export const DISK_FULL_RETRY_MS = 5_000;
 /**
  * After a wake-up finds the queue empty, look again this often for this long: the collector may
  * tell us of a crash a moment before its queue entry is written (journaled storage).
@@ -32,11 +35,16 @@ export interface ProcessorOptions {
   queue: WorkQueue;
   symbolicator: Symbolicator | null;
   tuning: Tuning;
-  /** Told of each processed crash once it is saved (the index adds it). Errors are logged, not retried. */
+  /**
+   * Told of each processed crash once it is saved (the index adds it). Errors are logged, not
+   * retried, except a full disk: then the crash stays queued and is processed again later.
+   */
   onProcessed?: (processed: ProcessedCrash, raw: RawCrash) => void | Promise<void>;
   log?: (line: string) => void;
   now?: () => Date;
   idlePollMs?: number;
+  /** Wait between tries while the disk is full (tests shorten it). */
+  diskFullRetryMs?: number;
   /** True while the collector is taking a burst of submissions: processing steps aside. */
   yieldTo?: () => boolean;
 }
@@ -58,6 +66,8 @@ export interface ProcessorStats {
 export class BackgroundProcessor {
   readonly stats: ProcessorStats = { processed: 0, failed: 0, retried: 0, pending: 0 };
   readonly #attempts = new Map<string, number>();
+  /** Why results cannot be written (a full disk), from the first failure to the next success. */
+  #diskFull: string | null = null;
   readonly #log: (line: string) => void;
   #running = false;
   #loop: Promise<void> | null = null;
@@ -145,7 +155,7 @@ export class BackgroundProcessor {
         }
       };
       await Promise.all(Array.from({ length: PROCESSING_CONCURRENCY }, lane));
-      if (!progressed && this.#running) await this.#sleep(RETRY_DELAY_MS);
+      if (!progressed && this.#running) await this.#sleep(this.#diskFull ? (this.options.diskFullRetryMs ?? DISK_FULL_RETRY_MS) : RETRY_DELAY_MS);
     }
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
@@ -161,8 +171,18 @@ export class BackgroundProcessor {
       await this.options.queue.done(id);
       this.#attempts.delete(id);
       this.stats.processed++;
+      if (this.#diskFull) {
+        this.#log('processor: results can be written again; carrying on');
+        this.#diskFull = null;
+      }
       return true;
     } catch (err) {
+      // A full disk is no fault of the crash: it stays queued, without using up its attempts.
+      if (isDiskFull(err)) {
+        if (!this.#diskFull) this.#log(`processor: cannot write results (${errorName(err)}); crashes wait in the queue until there is space`);
+        this.#diskFull = errorName(err);
+        return false;
+      }
       const attempts = (this.#attempts.get(id) ?? 0) + 1;
       this.#attempts.set(id, attempts);
       this.#log(`processor: ${id} failed (attempt ${attempts} of ${MAX_PROCESSING_ATTEMPTS}): ${(err as Error).stack ?? String(err)}`);
@@ -175,7 +195,10 @@ export class BackgroundProcessor {
     }
   }
 
-  /** Records why in the crash, so it is visible and not retried forever, and drops it from the queue. */
+  /**
+   * Records why in the crash, so it is visible and not retried forever, and drops it from the
+   * queue; a crash whose failure cannot be recorded stays queued for later.
+   */
   async #giveUp(id: string, err: unknown): Promise<void> {
     this.stats.failed++;
     this.#attempts.delete(id);
@@ -189,7 +212,8 @@ export class BackgroundProcessor {
         await this.#tell(processed, raw);
       }
     } catch (saveErr) {
-      this.#log(`processor: could not record the failure of ${id}: ${errorName(saveErr)}`);
+      this.#log(`processor: could not record the failure of ${id}: ${errorName(saveErr)}; it stays queued`);
+      return;
     }
     await this.options.queue.done(id).catch(() => undefined);
   }
@@ -199,6 +223,8 @@ export class BackgroundProcessor {
     try {
       await this.options.onProcessed(processed, raw);
     } catch (err) {
+      // The index could not take it for want of space: the crash is processed again later.
+      if (isDiskFull(err)) throw err;
       this.#log(`processor: onProcessed failed for ${processed.crash_id}: ${(err as Error).stack ?? String(err)}`);
     }
   }

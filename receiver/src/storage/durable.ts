@@ -6,6 +6,15 @@ import { dirname, join } from 'node:path';
  * The few filesystem calls durable storage needs, passed in so tests can make the disk fail
  * (a full disk, a read-only mount) without mocking modules.
  */
+/**
+ * Whether an error says the disk (or the user's quota) is full: a state that passes once space
+ * is freed, so work that hit it waits and tries again rather than giving up.
+ */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
 export interface FsOps {
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
   fsync(path: string): Promise<void>;
