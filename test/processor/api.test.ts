@@ -68,6 +68,16 @@ describe('source map API and map lookup', () => {
     expect(post.status).toBe(401);
   });
 
+  it('says a compressed upload is not supported, rather than that its multipart is broken', async () => {
+    const res = await fetch(`${receiver.url}/api/sourcemaps`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=x', 'content-encoding': 'gzip' },
+      body: new Uint8Array([0x1f, 0x8b, 8, 0]),
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({ error: 'unsupported_content_encoding', message: 'Content-Encoding "gzip" is not supported here; send the upload uncompressed' });
+  });
+
   it('refuses path tricks in app GUIDs, releases and file names, and writes nothing outside the store', async () => {
     const bad = await upload(receiver, '../../etc', '1.0', [{ url: '~/a.js', data: 'x' }]);
     expect(bad.status).toBe(400);

@@ -46,5 +46,24 @@ describe('splitMultipart', () => {
     expect(boundaryOf('multipart/form-data; boundary="a b"')).toBe('a b');
     expect(boundaryOf('multipart/form-data; charset=utf-8; boundary=----x1')).toBe('----x1');
     expect(boundaryOf('multipart/form-data')).toBeNull();
+    expect(boundaryOf('multipart/form-data; boundary=x; charset=utf-8')).toBe('x');
+    // Over 200 characters: refused, not cut short (which made every delimiter look missing).
+    expect(boundaryOf(`multipart/form-data; boundary=${'b'.repeat(201)}`)).toBeNull();
+    expect(boundaryOf(`multipart/form-data; boundary="${'b'.repeat(201)}"`)).toBeNull();
+  });
+
+  it('says what is wrong: bare LF line ends, text after a boundary, headers too large', () => {
+    const message = (text: string): string => {
+      try {
+        parseMultipart(Buffer.from(text), 'b');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(message('--b\nContent-Disposition: form-data; name="a"\n\nx\n--b--\n')).toBe('lines must end with CRLF (\\r\\n), not a bare LF');
+    expect(message('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--bjunk')).toBe('a boundary line has text after the boundary');
+    expect(message(`--b\r\nContent-Disposition: form-data; name="a"\r\nX-Pad: ${'p'.repeat(17_000)}\r\n\r\nx\r\n--b--`)).toBe("a part's headers are over 16384 bytes");
+    expect(message('--b\r\nContent-Disposition: form-data; name="a"\r\n')).toBe('a part header is cut off');
   });
 });

@@ -43,7 +43,8 @@ const MAX_PART_HEADER_BYTES = 16 * 1024;
 
 /** The boundary from a Content-Type header, or null. */
 export function boundaryOf(contentType: string): string | null {
-  const m = /;\s*boundary=(?:"([^"]{1,200})"|([^\s;,"]{1,200}))/i.exec(contentType);
+  // RFC 2046 allows 70 characters; longer ones are taken up to a generous limit, not cut short.
+  const m = /;\s*boundary=(?:"([^"]{1,200})"(?=$|[\s;,])|([^\s;,"]{1,200})(?=$|[\s;,]))/i.exec(contentType);
   return m ? (m[1] ?? m[2])! : null;
 }
 
@@ -68,12 +69,19 @@ export function splitMultipart(body: Buffer, boundary: string): SplitBody {
     // After a boundary: `--` ends the body; otherwise optional whitespace and CRLF.
     if (text.startsWith('--', pos)) return { parts, text, ascii };
     while (text[pos] === ' ' || text[pos] === '\t') pos++;
-    if (!text.startsWith(CRLF, pos)) throw new MultipartError('truncated', 'the body ends inside a boundary line');
+    if (!text.startsWith(CRLF, pos)) {
+      if (pos >= text.length) throw new MultipartError('truncated', 'the body ends inside a boundary line');
+      throw new MultipartError('truncated', text[pos] === '\n' ? 'lines must end with CRLF (\\r\\n), not a bare LF' : 'a boundary line has text after the boundary');
+    }
     pos += 2;
     const headerEnd = text.indexOf(HEADER_END, pos);
     if (headerEnd < 0 || headerEnd - pos > MAX_PART_HEADER_BYTES) {
       // A part with no headers at all starts directly with the blank line.
-      if (!text.startsWith(CRLF, pos)) throw new MultipartError('truncated', 'a part header is cut off');
+      if (!text.startsWith(CRLF, pos)) {
+        throw headerEnd < 0
+          ? new MultipartError('truncated', 'a part header is cut off')
+          : new MultipartError('bad_part_headers', `a part's headers are over ${MAX_PART_HEADER_BYTES} bytes`);
+      }
     }
     // Headers are UTF-8 (a file name may not be ASCII); the latin1 slice is right only for ASCII.
     const headerText = headerEnd < 0 ? '' : ascii ? text.slice(pos, headerEnd) : body.toString('utf8', pos, headerEnd);

@@ -46,7 +46,7 @@ export function checkSubmissionHeaders(
     );
   }
   const boundary = boundaryOf(contentType);
-  if (!boundary) throw malformed('no_boundary', 'the multipart Content-Type has no boundary');
+  if (!boundary) throw malformed('no_boundary', 'the multipart Content-Type has no boundary (of 1 to 200 characters)');
   const encoding = (header('content-encoding') ?? '').trim().toLowerCase();
   let contentEncoding: 'gzip' | 'identity';
   if (encoding === 'gzip' || encoding === 'x-gzip') contentEncoding = 'gzip';

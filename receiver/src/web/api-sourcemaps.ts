@@ -50,6 +50,10 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono {
       onError: (c) => c.json({ error: 'too_large', message: `uploads are limited to ${options.maxUploadBytes} bytes; upload in parts without replace` }, 413, { connection: 'close' }),
     }),
     async (c) => {
+      const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity') {
+        return c.json({ error: 'unsupported_content_encoding', message: `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported here; send the upload uncompressed` }, 415);
+      }
       if (!/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
         return c.json({ error: 'bad_content_type', message: 'send multipart/form-data with app, release, url and file fields' }, 400);
       }
