@@ -19,6 +19,13 @@ export function clientAddress(c: Context, trustProxy: boolean): string {
   return forwarded ?? (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
+/** clientAddress for a request Hono has not seen yet (an `Expect: 100-continue` check). */
+export function incomingClientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = trustProxy ? firstValue(Array.isArray(header) ? header.join(',') : header) : undefined;
+  return forwarded ?? req.socket?.remoteAddress ?? 'unknown';
+}
+
 /** The host (and port) the client addressed: a trusted proxy's `X-Forwarded-Host`, else `Host`. */
 export function requestedHost(c: Context, trustProxy: boolean): string {
   return (trustProxy ? firstValue(c.req.header('x-forwarded-host')) : undefined) ?? c.req.header('host') ?? new URL(c.req.url).host;

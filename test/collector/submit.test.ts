@@ -315,6 +315,24 @@ describe('rate limits and throttling', () => {
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await res.text()).toMatch(/client_rate_limited/);
+      // With Expect: 100-continue the client is told before it uploads.
+      const early = await new Promise<{ status: number; invited: boolean; retryAfter: string | undefined }>((resolve, reject) => {
+        const req = request(`${r.url}/submit`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=b', 'content-length': '1000000', expect: '100-continue' } });
+        let invited = false;
+        req.on('continue', () => {
+          invited = true;
+          req.end(Buffer.alloc(1_000_000));
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, invited, retryAfter: res.headers['retry-after'] as string | undefined });
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+      expect(early.status).toBe(429);
+      expect(early.invited).toBe(false);
+      expect(Number(early.retryAfter)).toBeGreaterThan(0);
     } finally {
       await r.stop();
     }

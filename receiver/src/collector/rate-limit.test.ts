@@ -13,6 +13,20 @@ describe('RateLimiter', () => {
     expect(limiter.take('a')).toBeGreaterThan(0);
   });
 
+  it('says what take would answer without taking', () => {
+    let now = 0;
+    const limiter = new RateLimiter(1, () => now);
+    expect(limiter.wait('a')).toBe(0);
+    expect(limiter.wait('a')).toBe(0);
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.wait('a')).toBe(60);
+    now += 30_000;
+    expect(limiter.wait('a')).toBe(30);
+    now += 30_000;
+    expect(limiter.wait('a')).toBe(0);
+    expect(limiter.take('a')).toBe(0);
+  });
+
   it('never limits when the rate is 0', () => {
     const limiter = new RateLimiter(0);
     for (let i = 0; i < 1000; i++) expect(limiter.take('x')).toBe(0);

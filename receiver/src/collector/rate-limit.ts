@@ -18,6 +18,15 @@ export class RateLimiter {
     return this.perMinute > 0;
   }
 
+  /** What take(key) would answer, without taking anything. */
+  wait(key: string): number {
+    const bucket = this.perMinute > 0 ? this.#buckets.get(key) : undefined;
+    if (!bucket) return 0;
+    const perMs = this.perMinute / 60_000;
+    const tokens = Math.min(this.perMinute, bucket.tokens + (this.now() - bucket.at) * perMs);
+    return tokens < 1 ? Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) : 0;
+  }
+
   /** Takes one token for `key`; returns 0 when allowed, else the seconds until one is back. */
   take(key: string): number {
     if (this.perMinute <= 0) return 0;

@@ -10,7 +10,7 @@ import { SubmissionRejected, malformed } from './errors.ts';
 import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
-import { clientAddress, requestedHost } from '../proxy.ts';
+import { clientAddress, incomingClientAddress, requestedHost } from '../proxy.ts';
 
 /**
  * Told about an accepted crash once it is durable, before the client is answered (the forwarder
@@ -175,6 +175,11 @@ export function collectorRoutes(options: CollectorOptions): {
     if (req.method !== 'POST' || !SUBMIT_PATHS.includes((req.url ?? '').split('?')[0]!)) return false;
     try {
       checkSubmissionHeaders((name) => req.headers[name.toLowerCase()] as string | undefined, options.limits);
+      // A client over its rate would be refused after the upload: say so before it.
+      const clientWait = clientLimiter.enabled ? clientLimiter.wait(incomingClientAddress(req, options.trustProxy ?? false)) : 0;
+      if (clientWait) {
+        throw new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${clientWait}s`, { retryAfterSeconds: clientWait });
+      }
       return false;
     } catch (err) {
       if (!(err instanceof SubmissionRejected)) throw err;
