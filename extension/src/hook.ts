@@ -6,8 +6,8 @@
  * preventDefault: the page's own handlers still run and still decide.
  *
  * It costs nothing until an error happens. Then it folds repeats of the same error together
- * and, once per FLUSH_DELAY_MS, hands a JSON batch to the isolated content script in a
- * CustomEvent on `document`. Every built-in it needs is taken at start, so a page that later
+ * and, once per FLUSH_DELAY_MS (or at once when the page is left), hands a JSON batch to the
+ * isolated content script in a CustomEvent on `document`. Every built-in it needs is taken at start, so a page that later
  * patches `JSON`, `setTimeout` or event getters cannot break it or see what it sends, and
  * every step is inside try/catch so nothing it does can throw into the page.
  */
@@ -134,6 +134,7 @@ const MAX_KEY_NAME_CHARS = 40;
     flushScheduled = false;
     const errors: CapturedError[] = [];
     for (const key in pending) errors[errors.length] = pending[key]!;
+    if (errors.length === 0 && dropped === 0) return; // sent early, as the page was left
     const batch = { errors, dropped };
     pending = Object.create(null);
     pendingCount = 0;
@@ -208,9 +209,19 @@ const MAX_KEY_NAME_CHARS = 40;
     }
   }
 
+  /** The page is being left (a link, a form, a reload): what waits for the timer goes now. */
+  function onLeave(): void {
+    try {
+      flush();
+    } catch {
+      // never into the page
+    }
+  }
+
   try {
     apply(addListener, win, ['error', onError, true]);
     apply(addListener, win, ['unhandledrejection', onRejection, true]);
+    apply(addListener, win, ['pagehide', onLeave, true]);
   } catch {
     // a document without a window (should not happen): nothing to hook
   }

@@ -227,6 +227,14 @@ describe('capture in Firefox', () => {
     await page.close();
   }, 120_000);
 
+  it('reports an error thrown just before the page is left', async () => {
+    const { page, guid } = await openCase('leave');
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('thrown on the way out');
+    expect(page.url()).toMatch(/plain\.html$/);
+    await page.close();
+  });
+
   it('leaves a page that declares nothing alone', async () => {
     const page = await env.browser.newPage();
     await countRelays(page);
