@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, checkSettings, chooseDestination, receiverSubmitUrl } from './settings.ts';
+import { DEFAULT_SETTINGS, checkSettings, chooseDestination, submitUrlOf } from './settings.ts';
 
 const declared = { guid: 'g', submitUrl: 'https://crashes.shop.example/submit', source: 'meta' as const };
 
@@ -29,8 +29,19 @@ describe('settings', () => {
   });
 
   it('turns a receiver base URL into its submit URL', () => {
-    expect(receiverSubmitUrl('https://r.example')).toBe('https://r.example/submit');
-    expect(receiverSubmitUrl('https://r.example/crashes/')).toBe('https://r.example/crashes/submit');
-    expect(receiverSubmitUrl('https://r.example/submit?x=1')).toBe('https://r.example/submit');
+    expect(submitUrlOf('https://r.example')).toBe('https://r.example/submit');
+    expect(submitUrlOf('https://r.example/crashes/')).toBe('https://r.example/crashes/submit');
+    expect(submitUrlOf('https://r.example/submit?x=1')).toBe('https://r.example/submit');
+    expect(submitUrlOf('https://r.example/submit?x=1#f', true)).toBe('https://r.example/submit?x=1');
+  });
+
+  it('reads a declared submit URL as every other place does: /submit added when its path lacks it', () => {
+    for (const [given, sent] of [
+      ['http://127.0.0.1:8670', 'http://127.0.0.1:8670/submit'],
+      ['https://crashes.example.com/crash-reports', 'https://crashes.example.com/crash-reports/submit'],
+      ['https://crashes.example.com/submit/', 'https://crashes.example.com/submit/'],
+    ]) {
+      expect(chooseDestination(DEFAULT_SETTINGS, 'https://shop.example/', { ...declared, submitUrl: given })).toEqual({ submitUrl: sent, declared: true });
+    }
   });
 });

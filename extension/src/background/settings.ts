@@ -84,10 +84,14 @@ export function checkSettings(value: unknown): { settings: Settings; problems: s
   return { settings, problems };
 }
 
-/** `https://r.example` → `https://r.example/submit`; a URL already ending in `/submit` is kept. */
-export function receiverSubmitUrl(receiverUrl: string): string {
+/**
+ * A receiver's URL as its submit URL, as every other place that takes one reads it (the
+ * forwarding registry, `socorrito submit`): `https://r.example` → `https://r.example/submit`; a
+ * URL already ending in `/submit` is kept. A page's declared URL keeps its query.
+ */
+export function submitUrlOf(receiverUrl: string, keepQuery = false): string {
   const url = new URL(receiverUrl);
-  url.search = '';
+  if (!keepQuery) url.search = '';
   url.hash = '';
   if (!/\/submit\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/?$/, '/submit');
   return url.href;
@@ -119,9 +123,9 @@ export function chooseDestination(settings: Settings, pageUrl: string, identity:
   }
   if (siteMatches(host, settings.blockSites)) return { skip: 'site is blocked' };
   if (identity?.invalidGuid) return { skip: INVALID_GUID_SKIP };
-  if (identity?.submitUrl) return { submitUrl: identity.submitUrl, declared: true };
+  if (identity?.submitUrl) return { submitUrl: submitUrlOf(identity.submitUrl, true), declared: true };
   if (settings.receiverUrl && (settings.reportAllSites || siteMatches(host, settings.allowSites))) {
-    return { submitUrl: receiverSubmitUrl(settings.receiverUrl), declared: false };
+    return { submitUrl: submitUrlOf(settings.receiverUrl), declared: false };
   }
   return { skip: 'page declares no receiver' };
 }
