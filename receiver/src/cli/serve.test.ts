@@ -30,6 +30,23 @@ describe('socorrito serve flags', () => {
     }
   });
 
+  it('prints the demo banner with the npm run firefox command for the port it listens on', async () => {
+    const r = await spawnReceiver(dir.path, ['--demo=true']);
+    try {
+      const line = await (async () => {
+        for (let i = 0; i < 200; i++) {
+          const found = /Extension {5}(.*) {3}opens Firefox/.exec(r.output());
+          if (found) return found[1];
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return undefined;
+      })();
+      expect(line).toBe(`SOCORRITO_URL=${r.url} npm run firefox`);
+    } finally {
+      await r.kill();
+    }
+  });
+
   it('takes a value starting with a dash, so the range check answers', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--max-files', '-1', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

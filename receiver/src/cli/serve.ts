@@ -90,7 +90,9 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     io.out('');
     io.out('  Report pages  ' + `${receiver.url}/login  (log in with ${tokenText})`);
     io.out('  Demo app      ' + `${receiver.url}/demo/`);
-    io.out('  Extension     npm run firefox   opens Firefox with the extension loaded and the demo app open;');
+    // npm run firefox looks for the receiver at :8000 unless told where it is.
+    const firefox = receiver.url === 'http://127.0.0.1:8000' ? 'npm run firefox' : `SOCORRITO_URL=${receiver.url} npm run firefox`;
+    io.out(`  Extension     ${firefox}   opens Firefox with the extension loaded and the demo app open;`);
     io.out('                or build it (npm run build:extension) and in Firefox open about:debugging,');
     io.out('                This Firefox, Load Temporary Add-on, and pick extension/dist/manifest.json');
     io.out('');
