@@ -18,7 +18,7 @@ export function Sparkline(props: { days: DayCount[]; label?: string }) {
     .map((d, i) => `${(i * step).toFixed(1)},${(SPARK_HEIGHT - 2 - (d.count / max) * (SPARK_HEIGHT - 4)).toFixed(1)}`)
     .join(' ');
   const total = days.reduce((s, d) => s + d.count, 0);
-  const title = `${props.label ? `${props.label}: ` : ''}${formatCount(total)} crashes from ${days[0]?.day ?? ''} to ${days.at(-1)?.day ?? ''}`;
+  const title = `${props.label ? `${props.label}: ` : ''}${formatCount(total)} ${total === 1 ? 'crash' : 'crashes'} from ${days[0]?.day ?? ''} to ${days.at(-1)?.day ?? ''}`;
   return (
     <svg class="spark" width={SPARK_WIDTH} height={SPARK_HEIGHT} viewBox={`0 0 ${SPARK_WIDTH} ${SPARK_HEIGHT}`} role="img" aria-label={title}>
       <title>{title}</title>
