@@ -16,6 +16,7 @@ import {
   waitForCrashes,
   waitForRelay,
   useFirefoxWithExtension,
+  showExtensionPage,
 } from './harness.ts';
 
 const env = useFirefoxWithExtension();
@@ -214,7 +215,16 @@ describe('capture in Firefox', () => {
     const first = await waitFor('the first report', async () => (await crashesOf(env.receiver, guid))[0]);
     expect(first.annotations.JSErrorMessage).toBe('again and again');
     expect(first.annotations.JSRepeatCount ?? '1').toBe('1');
-    // The two later repeats wait for the end of the first report's minute, then go as one.
+    // The two later repeats wait for the end of the first report's minute, then go as one; the
+    // popup says so meanwhile.
+    await waitFor('the repeats to be queued', async () => {
+      const { reports } = await extensionStorage<{ reports: { status: string; annotations: Record<string, string> }[] }>(env.extensionPage, ['reports']);
+      return reports.some((r) => r.annotations.WebAppGUID === guid && r.status === 'queued' && r.annotations.JSRepeatCount === '2');
+    });
+    await showExtensionPage(env.extensionPage, 'popup.html');
+    expect(await env.extensionPage.evaluate(() => document.querySelector('tr[data-status="queued"] .status')?.textContent)).toMatch(
+      /^queued; repeats of a report sent this minute go together at /,
+    );
     const followUp = await waitFor(
       'the follow-up report',
       async () => (await crashesOf(env.receiver, guid)).find((c) => c.crash_id !== first.crash_id),

@@ -15,6 +15,9 @@ export function reportUrl(submitUrl: string, crashId: string): string {
   return url.href;
 }
 
+/** A queued report due later than this without a failed try is a follow-up waiting for its minute. */
+const FOLLOW_UP_HINT_MS = 5_000;
+
 function statusText(e: ReportEntry): string {
   switch (e.status) {
     case 'submitted':
@@ -26,9 +29,12 @@ function statusText(e: ReportEntry): string {
     case 'sending':
       return 'sending…';
     case 'queued':
-      return e.lastError
-        ? `queued; last try: ${e.lastError}; next try ${new Date(e.nextAttemptAt).toLocaleTimeString()}`
-        : 'queued';
+      if (e.lastError) return `queued; last try: ${e.lastError}; next try ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
+      // Not tried yet and not due soon: repeats of a report sent this minute, which go together.
+      if (e.attempts === 0 && e.nextAttemptAt - Date.now() > FOLLOW_UP_HINT_MS) {
+        return `queued; repeats of a report sent this minute go together at ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
+      }
+      return 'queued';
   }
 }
 
