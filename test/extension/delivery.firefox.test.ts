@@ -231,7 +231,9 @@ describe('popup and options', () => {
   });
 
   it('sends nothing from a blocked site, even one that declares a receiver', async () => {
-    await saveOptions({ blockSites: '127.0.0.1' });
+    // A URL typed in the list is cut to its host, and the page shows it so.
+    await saveOptions({ blockSites: `${env.fixture.url}/index.html` });
+    expect(await env.extensionPage.evaluate(() => (document.getElementById('blockSites') as HTMLTextAreaElement).value)).toBe('127.0.0.1');
     const guid = newGuid();
     const sentinel = newGuid();
     const page = await env.browser.newPage();

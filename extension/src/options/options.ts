@@ -55,6 +55,9 @@ async function save(event: Event): Promise<void> {
     return;
   }
   await browser.storage.local.set({ [SETTINGS_KEY]: settings });
+  // Show the sites as they apply: host names, each covering every port, path and subdomain.
+  $<HTMLTextAreaElement>('allowSites').value = settings.allowSites.join('\n');
+  $<HTMLTextAreaElement>('blockSites').value = settings.blockSites.join('\n');
   $('status').textContent = 'Saved.';
   document.body.dataset.saved = String(Date.now());
 }
