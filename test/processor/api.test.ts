@@ -158,6 +158,7 @@ describe('source map API and map lookup', () => {
       { url: '~/static/broken.js', data: 'var x;\n//# sourceMappingURL=broken.js.map\n' },
       { url: '~/static/broken.js.map', data: broken },
       { url: '~/static/named.js', data: 'var y;\n//# sourceMappingURL=maps/named.js.map\n' },
+      { url: '~/static/static/near.js', data: 'var z;\n' },
       { url: `~/static/${shop.script}`, data: script },
       { url: `~/static/${shop.script}.map`, data: map },
     ]);
@@ -169,6 +170,7 @@ describe('source map API and map lookup', () => {
       'e@https://shop.example/static/missing.js:1:20',
       'f@https://shop.example/static/named.js:1:3',
       `g@https://shop.example/static/${shop.script}:1:99999`,
+      'h@https://shop.example/static/near.js:1:1',
     ].join('\n');
     const id = await crash(receiver, '5.0', stack);
     const p = await waitProcessed(receiver.url, id);
@@ -180,7 +182,8 @@ describe('source map API and map lookup', () => {
     expect(notes[5]).toBe('no source map for ~/static/named.js in release 5.0: the script names ~/static/maps/named.js.map, which is not uploaded (or was refused)');
     const firstLine = script.split('\n')[0]!.length;
     expect(notes[6]).toBe(`position 1:99999 is past the end of line 1 of the uploaded script (${firstLine} characters): the stack and the uploaded script are from different builds`);
-    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app', 'app', 'app']);
+    expect(notes[7]).toBe('no source map for ~/static/near.js in release 5.0 of this app; uploaded with that file name: ~/static/static/near.js (check --url-prefix)');
+    expect(p.frames.map((f) => f.category)).toEqual(['app', 'app', 'app', 'noise', 'app', 'app', 'app', 'app']);
     expect(p.frames.every((f) => !f.original)).toBe(true);
 
     // Without a Version there is no release to look in; the note says which is missing.

@@ -162,6 +162,17 @@ export class SourceMapStore {
     return null;
   }
 
+  /**
+   * Keys of the release's files named like `key`'s last path segment, `key` itself left out: the
+   * near misses of a wrong `--url-prefix` (`~/static/static/app.js` for `~/static/app.js`).
+   */
+  async sameName(app: string, release: string, key: string): Promise<string[]> {
+    const manifest = await this.#manifest(app, release);
+    if (!manifest) return [];
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    return Object.keys(manifest.files).filter((k) => k !== key && k.slice(k.lastIndexOf('/') + 1) === name);
+  }
+
   /** A map with this debug ID: from `release` if it has one, else from any release of the app. */
   async findByDebugId(app: string, release: string, debugId: string): Promise<{ release: string; file: StoredFile } | null> {
     const releases = [release, ...(await listDirs(join(this.dir, app))).filter((r) => r !== release)];

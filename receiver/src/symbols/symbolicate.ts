@@ -248,7 +248,11 @@ export class Symbolicator {
       const missing = [!app && 'WebAppGUID', !release && 'Version'].filter(Boolean).join(' and ');
       return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
     }
-    return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release} of this app` };
+    const key = keys[1] ?? keys[0]!;
+    const near = (await store.sameName(app, release, key)).slice(0, 3);
+    return {
+      note: `no source map for ${key} in release ${release} of this app${near.length ? `; uploaded with that file name: ${near.join(', ')} (check --url-prefix)` : ''}`,
+    };
   }
 
   async #mapForStoredScript(
