@@ -89,7 +89,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     releaseDataDir = await lockDataDir(dataDir);
   } catch (err) {
     await listener.close();
-    if (isDiskFull(err)) throw new StartupError(`the disk holding ${dataDir} is full (${(err as { code: string }).code}): free some space and start again`, { cause: err });
+    if (isDiskFull(err)) throw diskFull(dataDir, err);
     if (err instanceof DataDirBusy) throw new StartupError(err.message, { cause: err });
     throw new StartupError(`cannot use the data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
@@ -98,12 +98,14 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   } catch (err) {
     await releaseDataDir().catch(() => undefined);
     await listener.close();
-    if (isDiskFull(err)) {
-      const code = (err as { code: string }).code;
-      throw new StartupError(`the disk holding ${dataDir} is full (${code}): free some space and start again; crashes already accepted are kept`, { cause: err });
-    }
-    throw err;
+    throw isDiskFull(err) ? diskFull(dataDir, err) : err;
   }
+}
+
+/** A start cut short by a full disk, said so that the operator knows what to do. */
+function diskFull(dataDir: string, err: unknown): StartupError {
+  const code = (err as { code: string }).code;
+  return new StartupError(`the disk holding ${dataDir} is full (${code}): free some space and start again; crashes already accepted are kept`, { cause: err });
 }
 
 /** Seconds a client that comes while the receiver starts is asked to wait. */

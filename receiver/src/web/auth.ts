@@ -216,7 +216,7 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
       if (!SAFE_METHODS.has(c.req.method) && !sameOriginRequest(c, options)) {
         const advice = originAdvice(c, options);
         const message = advice ? `cross-site request refused. ${advice}` : 'cross-site request refused';
-        if (!isApi) return problemPage(c as never, 403, 'Cross-site request refused', [message]);
+        if (!isApi) return problemPage(c, 403, 'Cross-site request refused', [message]);
         return c.json({ error: 'csrf', message }, 403);
       }
       c.set('csrfToken', sessions.csrfToken(session));
