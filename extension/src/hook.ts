@@ -7,9 +7,10 @@
  *
  * It costs nothing until an error happens. Then it folds repeats of the same error together
  * and, once per FLUSH_DELAY_MS (or at once when the page is left), hands a JSON batch to the
- * isolated content script in a CustomEvent on `document`. Every built-in it needs is taken at start, so a page that later
- * patches `JSON`, `setTimeout` or event getters cannot break it or see what it sends, and
- * every step is inside try/catch so nothing it does can throw into the page.
+ * isolated content script in a CustomEvent on `document`. Every built-in it needs is taken at
+ * start, so a page that later patches `JSON`, `setTimeout` or event getters cannot break it or
+ * see what it sends, and every step is inside try/catch so nothing it does can throw into the
+ * page.
  */
 import { MAX_ERRORS_PER_BATCH, MAX_MESSAGE_CHARS, MAX_STACK_CHARS, MAX_TYPE_CHARS, MAX_URL_CHARS, RELAY_EVENT } from './relay.ts';
 import type { CaptureMechanism, CapturedError } from './relay.ts';
