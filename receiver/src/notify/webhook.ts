@@ -38,6 +38,15 @@ export interface RegressionEvent extends Omit<NewSignatureEvent, 'event'> {
 }
 
 /**
+ * Crash data made plain text for Slack and Mattermost: `&`, `<` and `>` escaped as they ask, so
+ * a message like `<!channel>` or `<https://evil.example|Click>` from anyone who can submit a
+ * crash does not ping a channel or become a link.
+ */
+export function chatText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
  * Tells a chat or an alerting system when a crash signature is seen for the first time, the way
  * Sentry alerts on a new issue. Best effort: a few retries, then a log line; it never holds up
  * processing.
@@ -49,7 +58,7 @@ export class NewSignatureWebhook {
     const facts = this.#facts(processed);
     void this.#send({
       event: 'new_signature',
-      text: `New crash signature${facts.where}: ${processed.signature} — ${facts.signature_url}`,
+      text: `New crash signature${chatText(facts.where)}: ${chatText(processed.signature)} — ${facts.signature_url}`,
       ...facts.fields,
     });
   }
@@ -59,7 +68,7 @@ export class NewSignatureWebhook {
     const facts = this.#facts(processed);
     void this.#send({
       event: 'regression',
-      text: `Regression: ${processed.signature}${facts.where} — ${facts.signature_url}`,
+      text: `Regression: ${chatText(processed.signature)}${chatText(facts.where)} — ${facts.signature_url}`,
       ...facts.fields,
       resolved_at: resolvedAt,
     });
