@@ -110,6 +110,30 @@ describe('rebuilding the index from storage', () => {
     }
   });
 
+  it('a receiver starts over from an index whose bulk rebuild was cut short, and counts new crashes', async () => {
+    await storeCrashes(dir.path, 7);
+    // As `socorrito reindex` leaves it when stopped mid-load: no triggers, no indexes, half full.
+    const cut = CrashIndex.open(join(dir.path, INDEX_FILE));
+    cut.startBulk();
+    cut.loadBulk([makeCrash({ signature: 'sig 0', at: daysAgo(0) }).processed]);
+    cut.close();
+    const r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      await r.indexRebuilt;
+      expect(r.logs.join('\n')).toMatch(/index: rebuilding .* \(the last rebuild did not finish\)/);
+      const auth = { authorization: `Bearer ${r.adminToken}` };
+      const top = async (): Promise<number> => (await (await fetch(`${r.url}/api/apps/${APP_GUID}/topcrashers`, { headers: auth })).json()).total;
+      expect(await top()).toBe(7);
+      const apps = (await (await fetch(`${r.url}/api/apps`, { headers: auth })).json()) as { apps: unknown[] };
+      expect(apps.apps).toHaveLength(1);
+      // The count triggers are back: a crash indexed now is counted.
+      r.index.upsert(makeCrash({ signature: 'sig 1', at: daysAgo(0) }).processed);
+      expect(await top()).toBe(8);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a receiver sets a damaged index file aside and rebuilds it', async () => {
     await storeCrashes(dir.path, 3);
     await writeFile(join(dir.path, INDEX_FILE), 'this is not a SQLite database, just some text that is long enough'.repeat(100));

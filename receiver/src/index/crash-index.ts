@@ -418,8 +418,16 @@ export class CrashIndex {
       throw new Error(`Could not open the crash index ${path}: ${(err as Error).message}`, { cause: err });
     }
     let reason: string | null = null;
-    if (version !== SCHEMA_VERSION) {
-      reason = existed && version !== 0 ? `schema version ${version} is not ${SCHEMA_VERSION}` : 'new index';
+    // A bulk load cut short (`socorrito reindex` stopped) leaves the crashes without their count
+    // triggers and indexes, and half counted: such an index starts over like a new one.
+    const bulkCutShort =
+      version === SCHEMA_VERSION && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'crashes_counted'").get() === undefined;
+    if (version !== SCHEMA_VERSION || bulkCutShort) {
+      reason = bulkCutShort
+        ? 'the last rebuild did not finish'
+        : existed && version !== 0
+          ? `schema version ${version} is not ${SCHEMA_VERSION}`
+          : 'new index';
       db.transaction(() => {
         db.exec(DROP_ALL_SQL);
         db.exec(TABLES_SQL);
