@@ -244,7 +244,7 @@ export const OPTIONS = {
     flag: 'webhook-url',
     default: undefined as string | undefined,
     parse: httpUrl,
-    doc: 'POST a JSON event here when a crash signature is seen for the first time (its `text` field suits Slack or Mattermost).',
+    doc: 'POST a JSON event here when a crash signature is seen for the first time (its `text` field suits Slack or Mattermost). Logs show only its origin.',
   }),
   retentionDays: def({
     flag: 'retention-days',
@@ -362,12 +362,28 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
 }
 
 /** One line per option for the start-up log, secrets hidden. */
+/**
+ * A URL as logs show it: its origin, with the path and query left out. A chat's incoming-webhook
+ * URL carries its secret there (`https://hooks.slack.com/services/T…/B…/x…`).
+ */
+export function urlForLog(url: string): string {
+  const parsed = URL.parse(url);
+  if (!parsed) return '(a URL)';
+  return parsed.pathname === '/' && !parsed.search ? parsed.origin : `${parsed.origin}/…`;
+}
+
 export function describeConfig(config: Config): string[] {
   return (Object.entries(OPTIONS) as [keyof Config, OptionDef<unknown>][]).map(([key, option]) => {
     const value = config[key];
     // Only the admin token is made when unset; an unset upload token stays unset.
     const unset = key === 'adminToken' ? '(generated)' : '(none)';
-    const shown = option.secret ? (value === undefined ? unset : '(set)') : JSON.stringify(value ?? null);
+    const shown = option.secret
+      ? value === undefined
+        ? unset
+        : '(set)'
+      : key === 'webhookUrl' && typeof value === 'string'
+        ? JSON.stringify(urlForLog(value))
+        : JSON.stringify(value ?? null);
     return `${option.flag}=${shown}`;
   });
 }

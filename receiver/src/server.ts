@@ -28,7 +28,10 @@ import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts
 import type { ProcessedCrash } from './storage/types.ts';
 
 export interface RunningReceiver {
+  /** Where users and clients reach it: --public-url, else the address it listens on. */
   url: string;
+  /** The address it listens on, as reached from this machine. */
+  localUrl: string;
   port: number;
   adminToken: string;
   dataDir: string;
@@ -259,13 +262,16 @@ async function startLocked(
   storage.onStored(() => processing.processor.wake());
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = config.publicUrl ?? `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  // All interfaces (0.0.0.0, ::) are reached here through loopback.
+  const localUrl = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl === '[::]' ? '[::1]' : hostForUrl}:${port}`;
+  const url = config.publicUrl ?? localUrl;
   receiverUrl = url;
   // The demo's source maps go in the way a user's do: upload-sourcemaps over HTTP.
-  if (demo) await uploadDemoSourcemaps(demo, url, token.token, log);
+  if (demo) await uploadDemoSourcemaps(demo, localUrl, token.token, log);
 
   return {
     url,
+    localUrl,
     port,
     adminToken: token.token,
     dataDir,

@@ -47,6 +47,22 @@ describe('socorrito serve flags', () => {
     }
   });
 
+  it('says the address it listens on apart from its public URL, and keeps a webhook URL\'s secret path out of the log', async () => {
+    const r = await spawnReceiver(dir.path, ['--host', '0.0.0.0', '--public-url', 'https://crashes.example.com', '--webhook-url', 'https://hooks.example.com/services/T0/B0/s3cr3t']);
+    try {
+      for (let i = 0; i < 100 && !r.output().includes('submit crashes to'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const out = r.output();
+      expect(r.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(out).toContain(`listening on ${r.url} (all interfaces: 0.0.0.0)`);
+      expect(out).toContain('public URL https://crashes.example.com (--public-url)');
+      expect(out).toContain('submit crashes to https://crashes.example.com/submit');
+      expect(out).toContain('webhook-url="https://hooks.example.com/…"');
+      expect(out).not.toContain('s3cr3t');
+    } finally {
+      await r.kill();
+    }
+  });
+
   it('takes a value starting with a dash, so the range check answers', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--max-files', '-1', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

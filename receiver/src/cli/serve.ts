@@ -77,7 +77,9 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
   io.out(`socorrito: data in ${receiver.dataDir}`);
-  io.out(`socorrito: listening on ${receiver.url}`);
+  const everywhere = config.host === '0.0.0.0' || config.host === '::' ? ` (all interfaces: ${config.host})` : '';
+  io.out(`socorrito: listening on ${receiver.localUrl}${everywhere}`);
+  if (receiver.url !== receiver.localUrl) io.out(`socorrito: public URL ${receiver.url} (--public-url)`);
   io.out(`socorrito: submit crashes to ${receiver.url}/submit`);
   // A token the operator chose is theirs to know; only a generated one is printed, once per start.
   const tokenText = config.adminToken ? 'the admin token you set' : `the token ${receiver.adminToken}`;

@@ -1,3 +1,4 @@
+import { urlForLog } from '../config.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
 
 /** How long one webhook call may take. */
@@ -117,6 +118,6 @@ export class NewSignatureWebhook {
         problem = String((err as Error).cause ?? (err as Error).message);
       }
     }
-    this.options.log(`webhook: could not tell ${this.options.url} about ${event.event === 'regression' ? 'the regression of' : 'new'} signature ${event.signature_id}: ${problem}`);
+    this.options.log(`webhook: could not tell ${urlForLog(this.options.url)} about ${event.event === 'regression' ? 'the regression of' : 'new'} signature ${event.signature_id}: ${problem}`);
   }
 }
