@@ -23,6 +23,9 @@ async function startProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   return { url, child };
 }
 
+/** The benchmark receivers' admin token (tokens are 16 characters or more). */
+const BENCH_TOKEN = 'bench-admin-token';
+
 /** How long the work behind the collector is watched after the burst. */
 const DRAIN_SECONDS = 10;
 
@@ -38,7 +41,7 @@ interface Drain {
  */
 async function measureDrain(url: string, seconds: number): Promise<Drain> {
   type Stats = { collector: { accepted: number }; layout: { waiting: number }; processing: { processed: number } };
-  const stats = async (): Promise<Stats> => (await (await fetch(`${url}/api/stats`, { headers: { authorization: 'Bearer bench' } })).json()) as Stats;
+  const stats = async (): Promise<Stats> => (await (await fetch(`${url}/api/stats`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } })).json()) as Stats;
   const before = await stats();
   const started = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -97,7 +100,7 @@ export async function benchCollector(log: (line: string) => void, seconds = 5): 
       const receiver = await startProcess(['bin/socorrito.js', 'serve', '--port', '0', '--data-dir', dataDir], {
         SOCORRITO_CLIENT_RATE_PER_MINUTE: '0',
         SOCORRITO_APP_RATE_PER_MINUTE: '0',
-        SOCORRITO_ADMIN_TOKEN: 'bench',
+        SOCORRITO_ADMIN_TOKEN: BENCH_TOKEN,
       });
       try {
         runs.durable.push(await load(`${receiver.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ }));

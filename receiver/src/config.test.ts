@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeConfig, loadConfig } from './config.ts';
+import { ConfigError, describeConfig, loadConfig } from './config.ts';
 
 describe('start-up log of the configuration', () => {
   const logged = (flags: Record<string, string>): string[] => describeConfig(loadConfig(flags, {}));
@@ -15,5 +15,22 @@ describe('start-up log of the configuration', () => {
     expect(lines).toContain('admin-token=(set)');
     expect(lines).toContain('upload-token=(set)');
     expect(lines.join(' ')).not.toMatch(/secret-value/);
+  });
+});
+
+describe('tokens', () => {
+  it('refuses an admin or upload token under 16 characters, naming both', () => {
+    const err = (() => {
+      try {
+        loadConfig({ 'upload-token': 'short' }, { SOCORRITO_ADMIN_TOKEN: 'short' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/SOCORRITO_ADMIN_TOKEN.*use at least 16 characters/);
+    expect(problems).toMatch(/--upload-token.*use at least 16 characters/);
+    expect(loadConfig({ 'admin-token': 'sixteen-chars-ok' }, {}).adminToken).toBe('sixteen-chars-ok');
   });
 });

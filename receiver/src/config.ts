@@ -71,7 +71,9 @@ function str(text: string): string {
   return text;
 }
 
-function optionalStr(text: string): string | undefined {
+/** A secret someone could guess is no secret: tokens are 16 characters or more. */
+function token(text: string): string | undefined {
+  if (text !== '' && text.length < 16) throw new Error('use at least 16 characters');
   return text === '' ? undefined : text;
 }
 
@@ -121,17 +123,14 @@ export const OPTIONS = {
   adminToken: def({
     flag: 'admin-token',
     default: undefined as string | undefined,
-    parse: optionalStr,
+    parse: token,
     secret: true,
-    doc: 'Token for report pages and /api. Unset: made on first start, kept in <data-dir>/admin-token.',
+    doc: 'Token (16 characters or more) for report pages and /api. Unset: made on first start, kept in <data-dir>/admin-token.',
   }),
   uploadToken: def({
     flag: 'upload-token',
     default: undefined as string | undefined,
-    parse: (text: string) => {
-      if (text !== '' && text.length < 16) throw new Error('use at least 16 characters');
-      return text === '' ? undefined : text;
-    },
+    parse: token,
     secret: true,
     doc: 'A token (16 characters or more) for build machines that may only upload source maps and reprocess (unset: only the admin token).',
   }),
