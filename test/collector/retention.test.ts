@@ -40,7 +40,7 @@ it('deletes crashes older than --retention-days from disk and from the index, an
     expect(await indexed()).toBe(2);
     const days = await readdir(join(r.dataDir, 'crashes'));
     expect(days).toHaveLength(2);
-    expect(r.logs.join('\n')).toMatch(/retention: deleted 1 crashes of \d{8} \(older than 30 days\)/);
+    expect(r.logs.join('\n')).toMatch(/retention: deleted 1 crash of \d{8} \(older than 30 days\)/);
   } finally {
     await r.stop();
   }

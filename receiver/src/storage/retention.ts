@@ -61,7 +61,7 @@ export class Retention {
         for (const id of ids) this.options.onDeleted(id);
         await rm(dir, { recursive: true, force: true });
         deleted += ids.length;
-        log(`retention: deleted ${ids.length} crashes of ${day} (older than ${days} days)`);
+        log(`retention: deleted ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} of ${day} (older than ${days} ${days === 1 ? 'day' : 'days'})`);
       }
     } catch (err) {
       log(`retention: could not delete old crashes: ${(err as Error).message}`);
