@@ -292,7 +292,8 @@ async function startLocked(
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
-          clearInterval(activityLog);
+          // The minute under way is summed up too, or a stop would leave it out of the log.
+          activityLog.stop();
           // Crashes already answered are in the journal; laying them out finishes here or,
           // if the process is stopped first, on the next start. The forwarder stops first: it
           // reads crashes from storage, which closes after it.
@@ -317,12 +318,13 @@ export const ACTIVITY_LOG_MS = 60_000;
 
 /**
  * One log line a minute saying what the collector did, when it did anything: enough to see
- * that crashes arrive and why some were turned away, without a line per request.
+ * that crashes arrive and why some were turned away, without a line per request. `stop()` sums
+ * up the minute under way.
  */
-function logCollectorActivity(stats: CollectorStats, log: (line: string) => void, everyMs = ACTIVITY_LOG_MS): NodeJS.Timeout {
+function logCollectorActivity(stats: CollectorStats, log: (line: string) => void, everyMs = ACTIVITY_LOG_MS): { stop(): void } {
   const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
   let last = structuredClone(stats);
-  const timer = setInterval(() => {
+  const summarize = (): void => {
     const accepted = stats.accepted - last.accepted;
     const discarded = stats.discarded - last.discarded;
     const rejected = Object.fromEntries(
@@ -333,9 +335,21 @@ function logCollectorActivity(stats: CollectorStats, log: (line: string) => void
     last = structuredClone(stats);
     if (!accepted && !discarded && !total(rejected)) return;
     const reasons = Object.entries(rejected).map(([code, n]) => `${code} ×${n}`).join(', ');
-    log(`collector: in the last minute ${accepted} accepted, ${discarded} discarded by throttle rules, ${total(rejected)} rejected${reasons ? ` (${reasons})` : ''}`);
+    log(`collector: in the last ${minute ? 'minute' : `${Math.max(1, Math.round((Date.now() - since) / 1000))} s`} ${accepted} accepted, ${discarded} discarded by throttle rules, ${total(rejected)} rejected${reasons ? ` (${reasons})` : ''}`);
+  };
+  let since = Date.now();
+  let minute = true;
+  const timer = setInterval(() => {
+    summarize();
+    since = Date.now();
   }, everyMs);
   timer.unref();
-  return timer;
+  return {
+    stop() {
+      clearInterval(timer);
+      minute = false;
+      summarize();
+    },
+  };
 }
 

@@ -388,6 +388,15 @@ describe('the log', () => {
       await r.stop();
     }
   });
+
+  it('sums up the minute under way when the receiver stops', async () => {
+    const r = await startTestReceiver();
+    await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
+    await r.stop();
+    expect(r.logs.filter((l) => l.startsWith('collector:'))).toEqual([
+      expect.stringMatching(/^collector: in the last \d+ s 1 accepted, 0 discarded by throttle rules, 0 rejected$/),
+    ]);
+  });
 });
 
 describe('full disk', () => {
