@@ -70,6 +70,13 @@ describe('socorrito serve flags', () => {
     expect(run.stderr).not.toContain('ambiguous');
   });
 
+  it('checks the word after an on/off option as its value', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--demo', 'maybe', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--demo: expected true or false/);
+    expect(run.stderr).not.toContain('serve takes no arguments');
+  });
+
   it('says which option lacks its value', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

@@ -7,13 +7,10 @@ export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--d
   Runs the receiver. Every option is also a SOCORRITO_* environment variable; see the README.
   On/off options work as bare flags (--demo) or with a value (--demo=false, --demo true).`;
 
-/** What an on/off option accepts as its value in the next argument (`--demo false`); the config's parser has the last word. */
-const BOOLEAN_WORDS = /^(1|0|true|false|yes|no|on|off)$/i;
-
 /**
  * Rewrites serve's arguments so each option carries its value after `=`, which node's
  * `parseArgs` takes as is. On/off options may be bare (`--demo` means `--demo=true`) or take
- * a yes/no word after them; other options take the next argument even when it starts with
+ * the word after them (the config's parser checks it); other options take the next argument even when it starts with
  * one dash (`--max-files -1` reaches the range check). An argument starting with `--` is not
  * taken as a value: a forgotten value is reported as missing.
  *
@@ -32,7 +29,9 @@ export function normalizeServeArgs(argv: string[]): string[] {
     const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
     const next = argv[i + 1];
     if (onOff.has(name)) {
-      const given = next !== undefined && BOOLEAN_WORDS.test(next);
+      // serve takes no arguments, so a word after an on/off flag is meant as its value: true or
+      // false, or a mistake the configuration check then names (`--demo maybe`).
+      const given = next !== undefined && !next.startsWith('-');
       out.push(`${arg}=${given ? next : 'true'}`);
       if (given) i++;
     } else if (known.has(name)) {
