@@ -70,6 +70,16 @@ describe('socorrito serve flags', () => {
     expect(run.stderr).not.toContain('ambiguous');
   });
 
+  it('warns of a SOCORRITO_ variable that names no setting, and starts', async () => {
+    const r = await spawnReceiver(dir.path, [], { SOCORRITO_RETENTION_DAY: '3', SOCORRITO_TOKEN: 'for the other commands' });
+    try {
+      expect(r.output()).toContain('socorrito serve: warning: SOCORRITO_RETENTION_DAY is not a setting; ignored');
+      expect(r.output()).not.toContain('SOCORRITO_TOKEN is not a setting');
+    } finally {
+      await r.kill();
+    }
+  });
+
   it('checks the word after an on/off option as its value', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--demo', 'maybe', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

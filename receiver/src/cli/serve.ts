@@ -1,4 +1,4 @@
-import { type Config, ConfigError, describeConfig, loadConfig, OPTIONS } from '../config.ts';
+import { type Config, ConfigError, describeConfig, envName, loadConfig, OPTIONS } from '../config.ts';
 import { StartupError, startReceiver } from '../server.ts';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from './usage.ts';
@@ -45,6 +45,17 @@ export function normalizeServeArgs(argv: string[]): string[] {
   return out;
 }
 
+/** Variables the other commands and tools read, which serve leaves alone. */
+const OTHER_VARIABLES = new Set(['SOCORRITO_TOKEN', 'SOCORRITO_URL', 'SOCORRITO_PORT', 'SOCORRITO_COMMIT', 'SOCORRITO_BUILD', 'SOCORRITO_SOURCE']);
+
+/** SOCORRITO_* variables that name no setting: a typo (`SOCORRITO_RETENTION_DAY`) would otherwise go unnoticed. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const settings = new Set(Object.values(OPTIONS).map((o) => envName(o.flag)));
+  return Object.keys(env)
+    .filter((k) => k.startsWith('SOCORRITO_') && !settings.has(k) && !OTHER_VARIABLES.has(k))
+    .sort();
+}
+
 /** `socorrito serve`: runs until SIGTERM or SIGINT, then lets in-flight requests finish. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const flagOptions = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
@@ -65,6 +76,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (problems.length || !config) throw new UsageError(new ConfigError(problems).message);
   io.out(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
+  for (const name of unknownVariables(io.env)) io.err(`socorrito serve: warning: ${name} is not a setting; ignored (the README's configuration table lists them)`);
   let receiver;
   try {
     receiver = await startReceiver(config, { log: io.out });
