@@ -10,9 +10,9 @@ export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--d
 /**
  * Rewrites serve's arguments so each option carries its value after `=`, which node's
  * `parseArgs` takes as is. On/off options may be bare (`--demo` means `--demo=true`) or take
- * the word after them (the config's parser checks it); other options take the next argument even when it starts with
- * one dash (`--max-files -1` reaches the range check). An argument starting with `--` is not
- * taken as a value: a forgotten value is reported as missing.
+ * the word after them (the config's parser checks it); other options take the next argument
+ * even when it starts with one dash (`--max-files -1` reaches the range check). An argument
+ * starting with `--` is not taken as a value: a forgotten value is reported as missing.
  *
  * @example normalizeServeArgs(['--demo', '--port', '0']) // ['--demo=true', '--port=0']
  */
