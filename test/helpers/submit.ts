@@ -1,6 +1,6 @@
 export { submitCrash } from '../../receiver/src/cli/submit.ts';
 
-/** Annotations of a typical JavaScript crash as the extension sends them (about 10 KB with the stack). */
+/** Annotations of a typical JavaScript crash as the extension sends them (about 4 KB, a 60-frame stack). */
 export function jsCrashFields(overrides: Record<string, string> = {}): Record<string, string> {
   const stack = Array.from({ length: 60 }, (_, i) => `handler${i}@https://shop.example/static/app.3f9a1c.js:${i + 1}:${(i * 37) % 500}`).join('\n');
   return {
