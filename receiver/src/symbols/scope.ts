@@ -36,7 +36,7 @@ const METHOD_MODIFIERS = new Set(['async', 'static', 'get', 'set', 'public', 'pr
 /** Sources larger than this are not scanned (a frame keeps the map's name instead). */
 export const MAX_SCAN_CHARS = 5 * 1024 * 1024;
 
-/** Builds the index of function ranges of `source`. */
+/** Builds the index of function ranges and line lengths of `source`. */
 export function indexScopes(source: string): ScopeIndex {
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
@@ -51,9 +51,11 @@ export function indexScopes(source: string): ScopeIndex {
     }
     return { line: lo + 1, column: offset - lineStarts[lo]! };
   };
-  const ranges = source.length > MAX_SCAN_CHARS ? [] : findFunctions(tokenize(source), source.length, toPosition);
+  // Found on the first `enclosing` call: checking a position against line lengths needs no tokens.
+  let ranges: FunctionRange[] | null = null;
   return {
     enclosing(line, column) {
+      ranges ??= source.length > MAX_SCAN_CHARS ? [] : findFunctions(tokenize(source), source.length, toPosition);
       const offset = toOffset(line, column);
       let best: FunctionRange | null = null;
       for (const r of ranges) {

@@ -221,24 +221,24 @@ export class Symbolicator {
   async #resolve(url: string, app: string | null, release: string | null): Promise<Resolution> {
     const keys = fileKeysForUrl(url.startsWith('/') ? `~${url}` : url);
     if (keys.length === 0) return { note: `not symbolicated: ${shortUrl(url)} is not an http(s) script URL` };
+    // The key notes name the script by: its `~/path` form when it has one.
+    const shown = keys[1] ?? keys[0]!;
     const { store } = this.options;
     if (app && release) {
       const script = await store.find(app, release, keys);
       if (script?.kind === 'map') return { note: `${script.key} was uploaded as a source map, not as the script` };
+      const scriptSource = script ? { id: `script:${script.sha256}`, text: async () => (await store.read(app, release, script)).toString('utf8') } : undefined;
       if (script) {
-        const scriptSource = { id: `script:${script.sha256}`, text: async () => (await store.read(app, release, script)).toString('utf8') };
-        const viaScript = await this.#mapForStoredScript(app, release, script, scriptSource);
+        const viaScript = await this.#mapForStoredScript(app, release, script, scriptSource!);
         if (viaScript) return viaScript;
       }
       const direct = await store.find(app, release, keys.map((k) => `${k}.map`));
-      if (direct?.kind === 'map') {
-        return { map: this.#storedMap(app, release, direct, script ? { id: `script:${script.sha256}`, text: async () => (await store.read(app, release, script)).toString('utf8') } : undefined) };
-      }
+      if (direct?.kind === 'map') return { map: this.#storedMap(app, release, direct, scriptSource) };
       if (script?.source_mapping_url && script.source_mapping_url !== 'data:') {
         const named = resolveReference(script.key, script.source_mapping_url) ?? script.source_mapping_url;
-        return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release}: the script names ${named}, which is not uploaded (or was refused)` };
+        return { note: `no source map for ${shown} in release ${release}: the script names ${named}, which is not uploaded (or was refused)` };
       }
-      if (script) return { note: `no source map for ${keys[1] ?? keys[0]} in release ${release}: the script names none and no ${script.key}.map was uploaded` };
+      if (script) return { note: `no source map for ${shown} in release ${release}: the script names none and no ${script.key}.map was uploaded` };
     }
     if (this.options.remote) {
       const remote = await this.#resolveRemote(url, app, release);
@@ -248,10 +248,9 @@ export class Symbolicator {
       const missing = [!app && 'WebAppGUID', !release && 'Version'].filter(Boolean).join(' and ');
       return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
     }
-    const key = keys[1] ?? keys[0]!;
-    const near = (await store.sameName(app, release, key)).slice(0, 3);
+    const near = (await store.sameName(app, release, shown)).slice(0, 3);
     return {
-      note: `no source map for ${key} in release ${release} of this app${near.length ? `; uploaded with that file name: ${near.join(', ')} (check --url-prefix)` : ''}`,
+      note: `no source map for ${shown} in release ${release} of this app${near.length ? `; uploaded with that file name: ${near.join(', ')} (check --url-prefix)` : ''}`,
     };
   }
 
