@@ -112,7 +112,7 @@ function diskFull(dataDir: string, err: unknown): StartupError {
 }
 
 /** Seconds a client that comes while the receiver starts is asked to wait. */
-export const STARTING_RETRY_AFTER_SECONDS = 5;
+const STARTING_RETRY_AFTER_SECONDS = 5;
 
 /** The answer to every request until the app is ready (a journal replay can take a while). */
 function starting(): Response {

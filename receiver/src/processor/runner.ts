@@ -22,7 +22,7 @@ export const IDLE_POLL_MS = 5_000;
 /** Wait before retrying a crash that threw. */
 const RETRY_DELAY_MS = 200;
 /** Wait between tries while the disk is full: each try processes the crash again. */
-export const DISK_FULL_RETRY_MS = 5_000;
+const DISK_FULL_RETRY_MS = 5_000;
 /**
  * After a wake-up finds the queue empty, look again this often for this long: the collector may
  * tell us of a crash a moment before its queue entry is written (journaled storage).
@@ -66,8 +66,8 @@ export interface ProcessorStats {
 export class BackgroundProcessor {
   readonly stats: ProcessorStats = { processed: 0, failed: 0, retried: 0, pending: 0 };
   readonly #attempts = new Map<string, number>();
-  /** Why results cannot be written (a full disk), from the first failure to the next success. */
-  #diskFull: string | null = null;
+  /** Results cannot be written (a full disk), from the first failure to the next success. */
+  #diskFull = false;
   readonly #log: (line: string) => void;
   #running = false;
   #loop: Promise<void> | null = null;
@@ -173,14 +173,14 @@ export class BackgroundProcessor {
       this.stats.processed++;
       if (this.#diskFull) {
         this.#log('processor: results can be written again; carrying on');
-        this.#diskFull = null;
+        this.#diskFull = false;
       }
       return true;
     } catch (err) {
       // A full disk is no fault of the crash: it stays queued, without using up its attempts.
       if (isDiskFull(err)) {
         if (!this.#diskFull) this.#log(`processor: cannot write results (${errorName(err)}); crashes wait in the queue until there is space`);
-        this.#diskFull = errorName(err);
+        this.#diskFull = true;
         return false;
       }
       const attempts = (this.#attempts.get(id) ?? 0) + 1;
