@@ -1,16 +1,27 @@
-import { existsSync, writevSync } from 'node:fs';
-import { copyFile, open, readdir, readFile, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
-import { DirSyncer, type FsOps, nodeFsOps, SharedFlush } from './durable.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
 import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue } from './types.ts';
+import {
+  encodeRecord,
+  errorCode,
+  FRAME_HEADER_BYTES,
+  JournalAppender,
+  type JournalFs,
+  nodeJournalFs,
+  RECORD_MAGIC,
+  type RecordAppender,
+  type RecordPlace,
+  segmentPath,
+} from './journal-appender.ts';
 
-/** A journal segment is closed and a new one started past this size. */
-export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+export { JOURNAL_SEGMENT_BYTES, type JournalFs, nodeJournalFs, type AppendFile } from './journal-appender.ts';
+
 /** Crashes laid out as folders at the same time; low, so requests keep the CPU. */
 export const MATERIALIZE_CONCURRENCY = 4;
 /**
@@ -19,71 +30,26 @@ export const MATERIALIZE_CONCURRENCY = 4;
  * submissions wait for the backlog to shrink instead of growing it without bound.
  */
 export const MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
-/** Most buffers handed to one writev call (the kernel's IOV_MAX is 1024). */
-const MAX_IOVECS = 512;
 /** Wait before retrying a crash whose folder could not be written (a full disk). */
 export const MATERIALIZE_RETRY_MS = 5_000;
 /** How long saving a processed crash waits for the crash's folder before it gives up. */
 export const LAYOUT_WAIT_MS = 10_000;
 
-const MAGIC = Buffer.from('SCJ1');
-const FRAME_HEADER_BYTES = 12; // magic, payload length, crc32
-
-/** An append-only file as the journal needs it; passed in so tests can fill the disk. */
-export interface AppendFile {
-  writev(buffers: Buffer[]): Promise<void>;
-  datasync(): Promise<void>;
-  truncate(length: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface JournalFs extends FsOps {
-  openAppend(path: string): Promise<AppendFile>;
-}
-
-export const nodeJournalFs: JournalFs = {
-  ...nodeFsOps,
-  async openAppend(path) {
-    const handle: FileHandle = await open(path, 'a', 0o640);
-    return {
-      // Appending a batch to the page cache takes microseconds; doing it synchronously saves
-      // each batch a trip through the thread pool and a turn of the event loop. Only the
-      // fdatasync, which waits for the disk, goes to the pool.
-      writev: async (buffers) => {
-        for (let i = 0; i < buffers.length; i += MAX_IOVECS) writeAllSync(handle.fd, buffers.slice(i, i + MAX_IOVECS));
-      },
-      datasync: () => handle.datasync(),
-      truncate: (length) => handle.truncate(length),
-      close: () => handle.close(),
-    };
-  },
-};
-
-/** Writes every byte of `buffers`, going on after a short write. */
-function writeAllSync(fd: number, buffers: Buffer[]): void {
-  let left = buffers;
-  for (;;) {
-    let n = writevSync(fd, left);
-    let i = 0;
-    while (i < left.length && n >= left[i]!.length) n -= left[i++]!.length;
-    if (i === left.length) return;
-    left = [left[i]!.subarray(n), ...left.slice(i + 1)];
-  }
-}
-
 /** Where a crash waiting to be laid out is: its record in a journal segment. */
-interface Pending {
-  segment: number;
-  offset: number;
-  length: number;
+interface Pending extends RecordPlace {
   deleted?: boolean;
 }
 
-/** A record as written: its buffers (the frame header, then the payload's pieces) and length. */
-interface EncodedRecord {
-  buffers: Buffer[];
-  length: number;
-}
+/**
+ * Opens the appender that writes the journal from segment `first` on. It reports records it
+ * appended on its own (the collector thread's submissions) through `adopt`, and a new segment
+ * through `rotated`.
+ */
+export type AppenderFactory = (
+  dir: string,
+  first: number,
+  hooks: { adopt(crashId: string, place: RecordPlace): void; rotated(): void },
+) => Promise<RecordAppender>;
 
 export interface JournaledStorageOptions {
   dataDir: string;
@@ -97,6 +63,8 @@ export interface JournaledStorageOptions {
   segmentBytes?: number;
   /** True while the collector is taking a burst: laying out steps aside (the journal has it). */
   yieldTo?: () => boolean;
+  /** Who appends to the journal; by default a JournalAppender in this thread. */
+  appender?: AppenderFactory;
 }
 
 /**
@@ -123,26 +91,13 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #folders: FsCrashStorage;
   readonly #queue: WorkQueue;
   readonly #fs: JournalFs;
-  readonly #dirs: DirSyncer;
+  readonly #openAppender: AppenderFactory;
+  #appender: RecordAppender | null = null;
   readonly #log: (line: string) => void;
-  readonly #segmentBytes: number;
   readonly #pending = new Map<string, Pending>();
   readonly #outstanding = new Map<number, number>();
-  #segment = 0;
-  #segmentSize = 0;
-  #file: AppendFile | null = null;
-  #batch: { record: EncodedRecord; resolve: (at: { segment: number; offset: number }) => void; reject: (err: unknown) => void }[] = [];
-  /** Segments rotated out whose last writes still wait for a flush; closed after it. */
-  #retiring: AppendFile[] = [];
   /** Read handles of segments with crashes still to lay out. */
   readonly #readers = new Map<number, Promise<FileHandle>>();
-  /** The chain of batch writes, so they land in order. */
-  #writes: Promise<unknown> = Promise.resolve();
-  readonly #flush = new SharedFlush(async () => {
-    const retiring = this.#retiring.splice(0);
-    await Promise.all([this.#file!.datasync(), ...retiring.map((f) => f.datasync())]);
-    await Promise.all(retiring.map((f) => f.close()));
-  });
   #toMaterialize: string[] = [];
   #materializing = 0;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -156,8 +111,7 @@ export class JournaledCrashStorage implements CrashStorage {
   #pumpTimer: NodeJS.Timeout | null = null;
   /** Layouts running now; a stop lets them finish. */
   readonly #inFlight = new Set<Promise<void>>();
-  /** Why the last journal write or layout failed, until one succeeds again. */
-  #journalProblem: string | null = null;
+  /** Why the last layout failed, until one succeeds again. */
   #layoutProblem: string | null = null;
 
   constructor(options: JournaledStorageOptions) {
@@ -165,9 +119,10 @@ export class JournaledCrashStorage implements CrashStorage {
     this.#folders = options.folders;
     this.#queue = options.queue;
     this.#fs = options.fs ?? nodeJournalFs;
-    this.#dirs = new DirSyncer(this.#fs);
     this.#log = options.log ?? (() => undefined);
-    this.#segmentBytes = options.segmentBytes ?? JOURNAL_SEGMENT_BYTES;
+    this.#openAppender =
+      options.appender ??
+      ((dir, first, hooks) => new JournalAppender({ dir, fs: this.#fs, segmentBytes: options.segmentBytes, onRotate: () => hooks.rotated() }).open(first));
     if (options.onStored) this.#onStored.push(options.onStored);
     this.#yieldTo = options.yieldTo;
   }
@@ -182,9 +137,10 @@ export class JournaledCrashStorage implements CrashStorage {
     await this.#fs.mkdir(this.dir);
     const segments = (await readdir(this.dir)).filter((n) => /^\d{6,}\.log$/.test(n)).sort();
     let replayed = 0;
+    let last = 0;
     for (const name of segments) {
       const segment = Number(name.slice(0, -4));
-      this.#segment = Math.max(this.#segment, segment);
+      last = Math.max(last, segment);
       const { records, unreadable } = await readSegment(join(this.dir, name), this.#log);
       for (const { raw, offset, length } of records) {
         if (existsSync(this.#folders.crashDir(raw.crash_id))) continue; // laid out before the stop (the folder appears whole)
@@ -198,79 +154,28 @@ export class JournaledCrashStorage implements CrashStorage {
       }
       if (!this.#outstanding.get(segment)) await rm(join(this.dir, name), { force: true });
     }
-    await this.#startSegment();
+    this.#appender = await this.#openAppender(this.dir, last + 1, {
+      adopt: (crashId, place) => {
+        this.#track(crashId, place);
+        this.#pump();
+      },
+      rotated: () => this.#releaseFinishedSegments(),
+    });
     this.#pump();
     return { replayed };
   }
 
-  async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void> {
-    if (this.#closed) throw new Error('The crash journal is closed');
+  /** Resolves when the journal has room for another crash (its backlog is under the cap). */
+  async room(): Promise<void> {
     while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
-    const record = encodeRecord(raw, files, wire);
-    const at = await new Promise<{ segment: number; offset: number }>((resolve, reject) => {
-      this.#batch.push({ record, resolve, reject });
-      if (this.#batch.length === 1) setImmediate(() => void this.#commit());
-    });
-    this.#track(raw.crash_id, { ...at, length: record.length });
+  }
+
+  async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void> {
+    if (this.#closed || !this.#appender) throw new Error('The crash journal is closed');
+    await this.room();
+    const place = await this.#appender.append(encodeRecord(raw, files, wire));
+    this.#track(raw.crash_id, place);
     this.#pump();
-  }
-
-  /**
-   * Writes the records gathered since the last turn of the event loop in one writev, then waits
-   * for a shared fdatasync. Writes stay in order; the next batch is written while this one's
-   * flush is still running, and one flush then covers both.
-   */
-  async #commit(): Promise<void> {
-    const batch = this.#batch;
-    this.#batch = [];
-    const write = this.#writes.then(() => this.#writeBatch(batch.map((b) => b.record)));
-    this.#writes = write.catch(() => undefined); // a failed batch must not stop the ones after it
-    let at: { segment: number; offsets: number[] };
-    try {
-      at = await write;
-      await this.#flush.flush();
-    } catch (err) {
-      this.#journalProblem = `cannot write the journal: ${errorCode(err)}`;
-      for (const b of batch) b.reject(err);
-      return;
-    }
-    this.#journalProblem = null;
-    batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]! }));
-  }
-
-  /** Appends records to the current segment (rotating first when it is full); says where each went. */
-  async #writeBatch(records: EncodedRecord[]): Promise<{ segment: number; offsets: number[] }> {
-    if (this.#segmentSize > this.#segmentBytes) await this.#startSegment();
-    const before = this.#segmentSize;
-    const offsets: number[] = [];
-    let end = before;
-    for (const r of records) {
-      offsets.push(end);
-      end += r.length;
-    }
-    try {
-      await this.#file!.writev(records.flatMap((r) => r.buffers));
-    } catch (err) {
-      // A partial write (a full disk) must not leave a torn record before the next batch.
-      await this.#file?.truncate(before).catch(() => undefined);
-      throw err;
-    }
-    this.#segmentSize = end;
-    return { segment: this.#segment, offsets };
-  }
-
-  async #startSegment(): Promise<void> {
-    const segment = this.#segment + 1;
-    const path = join(this.dir, `${String(segment).padStart(6, '0')}.log`);
-    const file = await this.#fs.openAppend(path);
-    // Batches written to the old segment may still wait for their flush: the next flush covers
-    // the old file too, and closes it after.
-    if (this.#file) this.#retiring.push(this.#file);
-    this.#file = file;
-    this.#segment = segment;
-    this.#segmentSize = (await stat(path)).size;
-    await this.#dirs.sync(this.dir);
-    this.#releaseFinishedSegments();
   }
 
   #track(crashId: string, entry: Pending): void {
@@ -352,7 +257,7 @@ export class JournaledCrashStorage implements CrashStorage {
   /** Deletes closed segments whose crashes are all laid out. */
   #releaseFinishedSegments(): void {
     for (const [segment, left] of this.#outstanding) {
-      if (left > 0 || segment === this.#segment) continue;
+      if (left > 0 || !this.#appender || segment >= this.#appender.segment) continue;
       this.#outstanding.delete(segment);
       this.#closeReader(segment);
       void rm(this.#segmentPath(segment), { force: true });
@@ -360,7 +265,7 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   #segmentPath(segment: number): string {
-    return join(this.dir, `${String(segment).padStart(6, '0')}.log`);
+    return segmentPath(this.dir, segment);
   }
 
   /** A crash back from its journal record. */
@@ -376,7 +281,7 @@ export class JournaledCrashStorage implements CrashStorage {
     const frame = Buffer.allocUnsafe(entry.length);
     const { bytesRead } = await (await reader).read(frame, 0, entry.length, entry.offset);
     const payload = frame.subarray(FRAME_HEADER_BYTES);
-    if (bytesRead !== entry.length || !frame.subarray(0, 4).equals(MAGIC) || crc32(payload) !== frame.readUInt32LE(8)) {
+    if (bytesRead !== entry.length || !frame.subarray(0, 4).equals(RECORD_MAGIC) || crc32(payload) !== frame.readUInt32LE(8)) {
       throw new Error(`The journal record at byte ${entry.offset} of segment ${entry.segment} does not read back whole`);
     }
     return decodeRecord(payload);
@@ -401,21 +306,18 @@ export class JournaledCrashStorage implements CrashStorage {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#writes;
-    await this.#flush.flush().catch(() => undefined);
+    await this.#appender?.close();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#toMaterialize.length = 0;
     if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     await Promise.allSettled([...this.#inFlight]);
-    await this.#file?.close();
-    this.#file = null;
     for (const segment of [...this.#readers.keys()]) this.#closeReader(segment);
   }
 
   /** Why storage cannot do its work right now (a full disk), or null; for the heartbeat. */
   problem(): string | null {
-    return this.#journalProblem ?? this.#layoutProblem;
+    return this.#appender?.problem() ?? this.#layoutProblem;
   }
 
   awaitingLayout(crashId: string): boolean {
@@ -488,10 +390,6 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 }
 
-function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-}
-
 /** Limits for replaying a submission that was accepted already, under whatever limits applied then. */
 const REPLAY_LIMITS: SubmissionLimits = {
   maxBodyBytes: Number.MAX_SAFE_INTEGER,
@@ -500,31 +398,6 @@ const REPLAY_LIMITS: SubmissionLimits = {
   maxAnnotations: Number.MAX_SAFE_INTEGER,
   maxFiles: Number.MAX_SAFE_INTEGER,
 };
-
-/**
- * One journal record, as buffers to append: this runs for every submission. With the wire form
- * at hand the record is that body plus a small header (version 2), which spares encoding every
- * annotation as JSON again and copying the body; otherwise it is the raw crash as JSON and its
- * files.
- */
-function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): EncodedRecord {
-  const header = wire
-    ? JSON.stringify({ v: 2, crash_id: raw.crash_id, submitted_at: raw.submitted_at, metadata: raw.metadata, boundary: wire.boundary })
-    : JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
-  const blobs = (wire ? [wire.body] : [...files.values()]).map((b) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
-  const headerBytes = Buffer.byteLength(header);
-  let blobBytes = 0;
-  for (const data of blobs) blobBytes += data.byteLength;
-  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes);
-  MAGIC.copy(head, 0);
-  head.writeUInt32LE(4 + headerBytes + blobBytes, 4);
-  head.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
-  head.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
-  let crc = crc32(head.subarray(FRAME_HEADER_BYTES));
-  for (const data of blobs) crc = crc32(data, crc);
-  head.writeUInt32LE(crc, 8);
-  return { buffers: [head, ...blobs], length: head.length + blobBytes };
-}
 
 /** A record's payload back into the raw crash and its files. */
 function decodeRecord(payload: Buffer): { raw: RawCrash; files: Map<string, Uint8Array> } {
@@ -562,7 +435,7 @@ export async function readSegment(
   while (pos + FRAME_HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(pos + 4);
     const end = pos + FRAME_HEADER_BYTES + length;
-    if (!data.subarray(pos, pos + 4).equals(MAGIC) || end > data.length) break;
+    if (!data.subarray(pos, pos + 4).equals(RECORD_MAGIC) || end > data.length) break;
     const payload = data.subarray(pos + FRAME_HEADER_BYTES, end);
     if (crc32(payload) !== data.readUInt32LE(pos + 8)) break;
     try {

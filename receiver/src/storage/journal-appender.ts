@@ -1,0 +1,269 @@
+import { writevSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { DirSyncer, type FsOps, nodeFsOps, SharedFlush } from './durable.ts';
+import type { RawCrash, WireSubmission } from './types.ts';
+
+/**
+ * The writing end of the crash journal: appends records to numbered segment files with group
+ * commit. One appender writes a journal at a time; it runs wherever submissions are taken (the
+ * collector thread, or the main thread when there is none). The file format is described at
+ * JournaledCrashStorage, which reads the journal and lays its crashes out.
+ */
+
+/** A journal segment is closed and a new one started past this size. */
+export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Most buffers handed to one writev call (the kernel's IOV_MAX is 1024). */
+const MAX_IOVECS = 512;
+
+export const RECORD_MAGIC = Buffer.from('SCJ1');
+export const FRAME_HEADER_BYTES = 12; // magic, payload length, crc32
+
+/** An append-only file as the journal needs it; passed in so tests can fill the disk. */
+export interface AppendFile {
+  writev(buffers: Buffer[]): Promise<void>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface JournalFs extends FsOps {
+  openAppend(path: string): Promise<AppendFile>;
+}
+
+export const nodeJournalFs: JournalFs = {
+  ...nodeFsOps,
+  async openAppend(path) {
+    const handle: FileHandle = await open(path, 'a', 0o640);
+    return {
+      // Appending a batch to the page cache takes microseconds; doing it synchronously saves
+      // each batch a trip through the thread pool and a turn of the event loop. Only the
+      // fdatasync, which waits for the disk, goes to the pool.
+      writev: async (buffers) => {
+        for (let i = 0; i < buffers.length; i += MAX_IOVECS) writeAllSync(handle.fd, buffers.slice(i, i + MAX_IOVECS));
+      },
+      datasync: () => handle.datasync(),
+      truncate: (length) => handle.truncate(length),
+      close: () => handle.close(),
+    };
+  },
+};
+
+/** Writes every byte of `buffers`, going on after a short write. */
+function writeAllSync(fd: number, buffers: Buffer[]): void {
+  let left = buffers;
+  for (;;) {
+    let n = writevSync(fd, left);
+    let i = 0;
+    while (i < left.length && n >= left[i]!.length) n -= left[i++]!.length;
+    if (i === left.length) return;
+    left = [left[i]!.subarray(n), ...left.slice(i + 1)];
+  }
+}
+
+/** A record as written: its buffers (the frame header, then the payload's pieces) and length. */
+export interface EncodedRecord {
+  buffers: Buffer[];
+  length: number;
+}
+
+/** Where a record is: its segment, and its frame's first byte and length there. */
+export interface RecordPlace {
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+/** What a journal's crashes are appended through: in this thread, or in the collector thread. */
+export interface RecordAppender {
+  /** Resolves once the record is durable (written and flushed), with where it went. */
+  append(record: EncodedRecord): Promise<RecordPlace>;
+  /** The segment being written now; older ones may be deleted once their crashes are laid out. */
+  readonly segment: number;
+  /** Why the last append failed, until one succeeds again; null when appends work. */
+  problem(): string | null;
+  /** Flushes what was appended and closes the files; appends after it are refused. */
+  close(): Promise<void>;
+}
+
+/** The journal file name of a segment. */
+export function segmentPath(dir: string, segment: number): string {
+  return join(dir, `${String(segment).padStart(6, '0')}.log`);
+}
+
+export interface JournalAppenderOptions {
+  /** The journal folder (it exists). */
+  dir: string;
+  fs?: JournalFs;
+  segmentBytes?: number;
+  /** Told when a new segment is started (the old one is then complete). */
+  onRotate?: (segment: number) => void;
+}
+
+/**
+ * Appends records with group commit: the records handed in during one turn of the event loop
+ * are written in one writev, then wait for an fdatasync that one flush shares with every batch
+ * written while it waits. Batches land in order; the next batch is written while this one's
+ * flush still runs, and one flush then covers both.
+ */
+export class JournalAppender implements RecordAppender {
+  readonly #dir: string;
+  readonly #fs: JournalFs;
+  readonly #dirs: DirSyncer;
+  readonly #segmentBytes: number;
+  readonly #onRotate: ((segment: number) => void) | undefined;
+  #segment = 0;
+  #segmentSize = 0;
+  #file: AppendFile | null = null;
+  #batch: { record: EncodedRecord; resolve: (place: RecordPlace) => void; reject: (err: unknown) => void }[] = [];
+  /** Segments rotated out whose last writes still wait for a flush; closed after it. */
+  #retiring: AppendFile[] = [];
+  /** The chain of batch writes, so they land in order. */
+  #writes: Promise<unknown> = Promise.resolve();
+  readonly #flush = new SharedFlush(async () => {
+    const retiring = this.#retiring.splice(0);
+    await Promise.all([this.#file!.datasync(), ...retiring.map((f) => f.datasync())]);
+    await Promise.all(retiring.map((f) => f.close()));
+  });
+  #problem: string | null = null;
+  #closed = false;
+
+  constructor(options: JournalAppenderOptions) {
+    this.#dir = options.dir;
+    this.#fs = options.fs ?? nodeJournalFs;
+    this.#dirs = new DirSyncer(this.#fs);
+    this.#segmentBytes = options.segmentBytes ?? JOURNAL_SEGMENT_BYTES;
+    this.#onRotate = options.onRotate;
+  }
+
+  /** Opens segment `first` (numbers below it belong to earlier runs). */
+  async open(first: number): Promise<this> {
+    this.#segment = first - 1;
+    await this.#startSegment();
+    return this;
+  }
+
+  get segment(): number {
+    return this.#segment;
+  }
+
+  problem(): string | null {
+    return this.#problem;
+  }
+
+  append(record: EncodedRecord): Promise<RecordPlace> {
+    if (this.#closed) return Promise.reject(new Error('The crash journal is closed'));
+    return new Promise<RecordPlace>((resolve, reject) => {
+      this.#batch.push({ record, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => void this.#commit());
+    });
+  }
+
+  async #commit(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    const write = this.#writes.then(() => this.#writeBatch(batch.map((b) => b.record)));
+    this.#writes = write.catch(() => undefined); // a failed batch must not stop the ones after it
+    let at: { segment: number; offsets: number[] };
+    try {
+      at = await write;
+      await this.#flush.flush();
+    } catch (err) {
+      this.#problem = `cannot write the journal: ${errorCode(err)}`;
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    this.#problem = null;
+    batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]!, length: b.record.length }));
+  }
+
+  /** Appends records to the current segment (rotating first when it is full); says where each went. */
+  async #writeBatch(records: EncodedRecord[]): Promise<{ segment: number; offsets: number[] }> {
+    if (this.#closed && !this.#file) throw new Error('The crash journal is closed');
+    if (this.#segmentSize > this.#segmentBytes) await this.#startSegment();
+    const before = this.#segmentSize;
+    const offsets: number[] = [];
+    let end = before;
+    for (const r of records) {
+      offsets.push(end);
+      end += r.length;
+    }
+    try {
+      await this.#file!.writev(records.flatMap((r) => r.buffers));
+    } catch (err) {
+      // A partial write (a full disk) must not leave a torn record before the next batch.
+      await this.#file?.truncate(before).catch(() => undefined);
+      throw err;
+    }
+    this.#segmentSize = end;
+    return { segment: this.#segment, offsets };
+  }
+
+  async #startSegment(): Promise<void> {
+    const segment = this.#segment + 1;
+    const path = segmentPath(this.#dir, segment);
+    const file = await this.#fs.openAppend(path);
+    // Batches written to the old segment may still wait for their flush: the next flush covers
+    // the old file too, and closes it after.
+    if (this.#file) this.#retiring.push(this.#file);
+    this.#file = file;
+    this.#segment = segment;
+    this.#segmentSize = (await stat(path)).size;
+    await this.#dirs.sync(this.#dir);
+    this.#onRotate?.(segment);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#writes;
+    if (this.#file) await this.#flush.flush().catch(() => undefined);
+    await this.#file?.close();
+    this.#file = null;
+  }
+}
+
+export function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+}
+
+/** The header of a record in wire form (version 2): the crash's own facts beside its body. */
+export type WireRecordHeader = Pick<RawCrash, 'crash_id' | 'submitted_at' | 'metadata'>;
+
+/**
+ * One journal record, as buffers to append: this runs for every submission. With the wire form
+ * at hand the record is that body plus a small header (version 2), which spares encoding every
+ * annotation as JSON again and copying the body; otherwise it is the raw crash as JSON and its
+ * files (version 1).
+ */
+export function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): EncodedRecord {
+  if (wire) return encodeWireRecord(raw, wire);
+  const header = JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
+  return frame(header, [...files.values()].map(asBuffer));
+}
+
+/** A version 2 record: the crash's facts and the multipart body as it arrived. */
+export function encodeWireRecord(crash: WireRecordHeader, wire: WireSubmission): EncodedRecord {
+  const header = JSON.stringify({ v: 2, crash_id: crash.crash_id, submitted_at: crash.submitted_at, metadata: crash.metadata, boundary: wire.boundary });
+  return frame(header, [asBuffer(wire.body)]);
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** "SCJ1", payload length, crc32, then the payload: header length, header JSON, blobs. */
+function frame(header: string, blobs: Buffer[]): EncodedRecord {
+  const headerBytes = Buffer.byteLength(header);
+  let blobBytes = 0;
+  for (const data of blobs) blobBytes += data.byteLength;
+  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes);
+  RECORD_MAGIC.copy(head, 0);
+  head.writeUInt32LE(4 + headerBytes + blobBytes, 4);
+  head.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
+  head.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
+  let crc = crc32(head.subarray(FRAME_HEADER_BYTES));
+  for (const data of blobs) crc = crc32(data, crc);
+  head.writeUInt32LE(crc, 8);
+  return { buffers: [head, ...blobs], length: head.length + blobBytes };
+}
