@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): {
   app: Hono;
   collectorStats: CollectorStats;
   checkContinue: ReturnType<typeof collectorRoutes>['checkContinue'];
+  submit: ReturnType<typeof collectorRoutes>['handle'];
 } {
   const { config } = deps;
   const app = new Hono();
@@ -161,5 +162,5 @@ export function createApp(deps: AppDeps): {
     deps.log(`error: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
     return c.json({ error: 'internal', message: 'internal error; see the receiver log' }, 500);
   });
-  return { app, collectorStats: collector.stats, checkContinue };
+  return { app, collectorStats: collector.stats, checkContinue, submit: collector.handle };
 }

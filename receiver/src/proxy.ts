@@ -30,3 +30,9 @@ export function incomingClientAddress(req: IncomingMessage, trustProxy: boolean)
 export function requestedHost(c: Context, trustProxy: boolean): string {
   return (trustProxy ? firstValue(c.req.header('x-forwarded-host')) : undefined) ?? c.req.header('host') ?? new URL(c.req.url).host;
 }
+
+/** requestedHost for a request Hono has not seen (the collector takes submissions straight from node:http). */
+export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean): string {
+  const header = req.headers['x-forwarded-host'];
+  return (trustProxy ? firstValue(Array.isArray(header) ? header.join(',') : header) : undefined) ?? req.headers.host ?? '';
+}

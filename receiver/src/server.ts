@@ -1,11 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { readVersion } from './version.ts';
 import { SubmissionActivity } from './collector/activity.ts';
-import type { CollectorStats } from './collector/route.ts';
+import { type CollectorStats, SUBMIT_PATHS } from './collector/route.ts';
 import { Throttler } from './collector/throttler.ts';
 import { buildDemo } from './demo/build.ts';
 import { uploadDemoSourcemaps } from './demo/upload.ts';
@@ -86,7 +86,7 @@ const LISTEN_ADVICE: Record<string, string> = {
 export async function startReceiver(config: Config, deps: StartDeps = {}): Promise<RunningReceiver> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(config.dataDir);
-  const listener = await listen(config);
+  const listener = await listen(config, log);
   let releaseDataDir: () => Promise<void>;
   try {
     releaseDataDir = await lockDataDir(dataDir);
@@ -126,19 +126,45 @@ function starting(): Response {
   });
 }
 
+/** What the listener hands requests to once the app is ready. */
+interface Handlers {
+  fetch: (req: Request, env: object) => Response | Promise<Response>;
+  checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** `POST /submit`, taken from node:http before Hono sees it. */
+  submit: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+}
+
 interface Listener {
   server: ServerType;
   /** Hands requests to the app from now on. */
-  ready(fetch: (req: Request, env: object) => Response | Promise<Response>, checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean): void;
+  ready(handlers: Handlers): void;
   close(): Promise<void>;
 }
 
 /** Listens on the configured address, answering 503 until `ready`. */
-async function listen(config: Config): Promise<Listener> {
+async function listen(config: Config, log: (line: string) => void): Promise<Listener> {
   let handle: (req: Request, env: object) => Response | Promise<Response> = starting;
   let checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean = () => false;
+  let submit: Handlers['submit'] | null = null;
+  const toHono = getRequestListener((req, env) => handle(req, env as object), { hostname: config.host });
   const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
-    const s = serve({ fetch: (req, env) => handle(req, env as object), port: config.port, hostname: config.host }, () => resolveServer(s));
+    const s = createServer((req, res) => {
+      // Submissions, the one hot path, go straight to the collector; Hono routes the rest.
+      if (submit && req.method === 'POST') {
+        const query = req.url!.indexOf('?');
+        const path = query < 0 ? req.url! : req.url!.slice(0, query);
+        if (SUBMIT_PATHS.includes(path)) {
+          submit(req, res, path).catch((err: Error) => {
+            log(`error: POST ${path}: ${err.stack ?? err.message}`);
+            if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: 'internal', message: 'internal error; see the receiver log' }));
+          });
+          return;
+        }
+      }
+      void toHono(req, res);
+    });
+    s.listen(config.port, config.host, () => resolveServer(s));
     s.once('error', rejectServer);
     // `Expect: 100-continue`: Node invites the body unless someone listens; the collector first
     // refuses what its headers already rule out, then the request goes on as any other.
@@ -154,9 +180,10 @@ async function listen(config: Config): Promise<Listener> {
   });
   return {
     server,
-    ready(fetch, check) {
-      handle = fetch;
-      checkContinue = check;
+    ready(handlers) {
+      handle = handlers.fetch;
+      checkContinue = handlers.checkContinue;
+      submit = handlers.submit;
     },
     close: () =>
       new Promise<void>((done) => {
@@ -231,7 +258,7 @@ async function startLocked(
 
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
-  const { app, collectorStats, checkContinue } = createApp({
+  const { app, collectorStats, checkContinue, submit } = createApp({
     activity,
     backlog: () => storage.backlog,
     queued: () => queue.size(),
@@ -255,7 +282,7 @@ async function startLocked(
   });
 
   const server = listener.server;
-  listener.ready(app.fetch, checkContinue);
+  listener.ready({ fetch: app.fetch, checkContinue, submit });
   processing.processor.start();
   retention.start();
   const activityLog = logCollectorActivity(collectorStats, log, deps.activityLogMs);

@@ -95,6 +95,27 @@ describe('POST /submit', () => {
     expect((await fetch(`${r.url}/submit/`)).status).toBe(405);
   });
 
+  it('records the host and path a crash was submitted to, without the query, and the host a trusted proxy names', async () => {
+    const withHeaders = (extra: Record<string, string>): typeof fetch => (url, init) =>
+      fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...extra } });
+    const submittedTo = async (url: string, headers: Record<string, string> = {}, receiver = r): Promise<unknown> => {
+      const res = await submitCrash(url, { ProductName: 'Shop' }, [], { fetch: withHeaders(headers) });
+      expect(res.status).toBe(200);
+      return ((await (await getCrash(receiver.url, res.crashId!)).json()) as { raw: { metadata: Record<string, unknown> } }).raw.metadata.submitted_to;
+    };
+    const host = new URL(r.url).host;
+    expect(await submittedTo(`${r.url}/submit?from=test`)).toBe(`${host}/submit`);
+    expect(await submittedTo(`${r.url}/submit/`)).toBe(`${host}/submit/`);
+    // X-Forwarded-Host counts only behind a trusted proxy.
+    expect(await submittedTo(`${r.url}/submit`, { 'x-forwarded-host': 'crashes.example' })).toBe(`${host}/submit`);
+    const proxied = await startTestReceiver({ trustProxy: true });
+    try {
+      expect(await submittedTo(`${proxied.url}/submit`, { 'x-forwarded-host': 'Crashes.Example, inner.local' }, proxied)).toBe('crashes.example/submit');
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it('answers 405 to anything but POST, without asking for a login', async () => {
     const res = await fetch(`${r.url}/submit`);
     expect(res.status).toBe(405);

@@ -22,3 +22,15 @@ export const malformed = (code: string, message: string, cause?: unknown): Submi
 
 export const tooLarge = (code: string, message: string): SubmissionRejected =>
   new SubmissionRejected(413, code, message);
+
+/** Seconds a client is asked to wait before retrying when storage cannot write. */
+export const STORAGE_RETRY_AFTER_SECONDS = 60;
+
+/** A crash that could not be stored (a full disk): the client keeps it and retries. */
+export const storageUnavailable = (err: unknown): SubmissionRejected =>
+  new SubmissionRejected(
+    503,
+    'storage_unavailable',
+    `could not store the crash (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); keep it and retry later`,
+    { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
+  );

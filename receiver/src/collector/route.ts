@@ -1,16 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
-import { createCrashId } from '../../../shared/src/crash-id.ts';
-import { Annotation, formatSubmitResponse } from '../../../shared/src/protocol.ts';
+import { formatSubmitResponse } from '../../../shared/src/protocol.ts';
 import type { CrashStorage, RawCrash } from '../storage/types.ts';
-import { validateAppGuid } from '../symbols/validate.ts';
+import { decide, type Judge } from './accept.ts';
 import type { SubmissionActivity } from './activity.ts';
-import { SubmissionRejected, malformed } from './errors.ts';
+import { SubmissionRejected, storageUnavailable } from './errors.ts';
 import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
-import { clientAddress, incomingClientAddress, requestedHost } from '../proxy.ts';
+import { clientAddress, incomingClientAddress, incomingRequestedHost, requestedHost } from '../proxy.ts';
 
 /**
  * Told about an accepted crash once it is durable, before the client is answered (the forwarder
@@ -18,9 +17,6 @@ import { clientAddress, incomingClientAddress, requestedHost } from '../proxy.ts
  * disk).
  */
 export type AcceptedListener = (crashId: string, raw: RawCrash) => void | Promise<void>;
-
-/** Seconds a client is asked to wait before retrying when storage cannot write. */
-export const STORAGE_RETRY_AFTER_SECONDS = 60;
 
 export interface CollectorOptions {
   /** Where accepted crashes go; its saveRaw resolves once the crash is durable (and queued). */
@@ -61,17 +57,21 @@ export function collectorRoutes(options: CollectorOptions): {
   routes: Hono<{ Bindings: Bindings }>;
   stats: CollectorStats;
   checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Takes a `POST /submit` from node:http directly; rejects only for a bug (answer 500). */
+  handle: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 } {
-  const throttler = options.throttler ?? new Throttler();
   const clientLimiter = new RateLimiter(options.clientRatePerMinute ?? 0);
-  const appLimiter = new RateLimiter(options.appRatePerMinute ?? 0);
-  const now = options.now ?? (() => new Date());
+  const judge: Judge = {
+    throttler: options.throttler ?? new Throttler(),
+    appLimiter: new RateLimiter(options.appRatePerMinute ?? 0),
+    now: options.now ?? (() => new Date()),
+  };
   const log = options.log ?? (() => undefined);
   const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
 
   /** Counts a refused submission and says how to answer it. */
-  const refuse = (err: SubmissionRejected): ReturnType<typeof rejection> => {
+  const refuse = (err: SubmissionRejected): Answer => {
     stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
     return rejection(err);
   };
@@ -92,79 +92,68 @@ export function collectorRoutes(options: CollectorOptions): {
     c.text('Discarded=method_not_allowed: submit crashes with POST multipart/form-data\n', 405, { Allow: 'POST, OPTIONS' }),
   );
 
-  routes.on('POST', SUBMIT_PATHS, async (c) => {
+  /** Reads, judges and stores one submission; every refusal becomes its answer. */
+  const submit = async (req: SubmitRequest): Promise<Answer> => {
     options.activity?.mark();
     try {
-      const clientWait = clientLimiter.enabled
-        ? clientLimiter.take(clientAddress(c, options.trustProxy ?? false))
-        : 0;
+      const clientWait = clientLimiter.enabled ? clientLimiter.take(req.clientAddress()) : 0;
       if (clientWait) {
         throw new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${clientWait}s`, {
           retryAfterSeconds: clientWait,
         });
       }
-
-      const body = c.env?.incoming ?? Readable.fromWeb((c.req.raw.body ?? new Blob([]).stream()) as never);
-      const parsed = await parseSubmission(body, (name) => c.req.header(name), options.limits);
-      const { annotations } = parsed;
-
-      // The GUID names the app's source maps, index entry and forwarding: one rule for it everywhere.
-      const guid = annotations[Annotation.WebAppGUID];
-      if (guid !== undefined) {
-        try {
-          validateAppGuid(guid);
-        } catch (err) {
-          throw malformed('invalid_guid', `WebAppGUID ${JSON.stringify(guid.slice(0, 60))}: ${(err as Error).message}`);
-        }
-      }
-      const app = guid || annotations[Annotation.ProductName] || 'unknown';
-      const appWait = appLimiter.enabled ? appLimiter.take(app) : 0;
-      if (appWait) {
-        throw new SubmissionRejected(429, 'app_rate_limited', `too many submissions for this app; retry in ${appWait}s`, {
-          retryAfterSeconds: appWait,
-        });
-      }
-
-      const decision = throttler.throttle(annotations);
-      if (!decision.accept) {
+      const submittedTo = `${req.host().toLowerCase().slice(0, 300)}${req.path}`;
+      const outcome = await take(req, submittedTo);
+      if (!outcome.accept) {
         stats.discarded++;
-        stats.discardedByRule[decision.rule] = (stats.discardedByRule[decision.rule] ?? 0) + 1;
-        return answer(200, `Discarded=${decision.rule}\n`);
-      }
-
-      const receivedAt = now();
-      const crashId = createCrashId(receivedAt);
-      const metadata: RawCrash['metadata'] = {
-        throttle_rule: decision.rule,
-        content_encoding: parsed.contentEncoding,
-        submitted_to: `${requestedHost(c, options.trustProxy ?? false).toLowerCase().slice(0, 300)}${c.req.path}`,
-      };
-      const raw = rawCrashFrom(crashId, receivedAt.toISOString(), metadata, parsed);
-      try {
-        await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])), {
-          body: parsed.body,
-          boundary: parsed.boundary,
-        });
-      } catch (err) {
-        throw new SubmissionRejected(
-          503,
-          'storage_unavailable',
-          `could not store the crash (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); keep it and retry later`,
-          { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
-        );
+        stats.discardedByRule[outcome.rule] = (stats.discardedByRule[outcome.rule] ?? 0) + 1;
+        return { status: 200, text: `Discarded=${outcome.rule}\n` };
       }
       stats.accepted++;
-      await notifyAccepted(options.onAccepted, raw, log);
-      return answer(200, formatSubmitResponse(crashId));
+      await notifyAccepted(options.onAccepted, outcome.crash, log);
+      return { status: 200, text: formatSubmitResponse(outcome.crash.crash_id) };
     } catch (err) {
-      if (err instanceof SubmissionRejected) {
-        if (err.status === 503) log(`collector: ${err.message}`);
-        const { status, text, headers } = refuse(err);
-        return answer(status, text, headers);
-      }
-      throw err;
+      if (!(err instanceof SubmissionRejected)) throw err;
+      if (err.status === 503) log(`collector: ${err.message}`);
+      return refuse(err);
     }
+  };
+
+  /** Parses, judges and (when accepted) durably stores a submission. */
+  const take = async (req: SubmitRequest, submittedTo: string): Promise<Outcome> => {
+    const parsed = await parseSubmission(req.body, (name) => req.header(name), options.limits);
+    const verdict = decide(parsed.annotations, judge);
+    if (!verdict.accept) return verdict;
+    const metadata: RawCrash['metadata'] = { throttle_rule: verdict.rule, content_encoding: parsed.contentEncoding, submitted_to: submittedTo };
+    const raw = rawCrashFrom(verdict.crashId, verdict.receivedAt.toISOString(), metadata, parsed);
+    try {
+      await options.storage.saveRaw(raw, new Map([...parsed.files].map(([name, f]) => [name, f.data])), { body: parsed.body, boundary: parsed.boundary });
+    } catch (err) {
+      throw storageUnavailable(err);
+    }
+    return { accept: true, crash: raw };
+  };
+
+  routes.on('POST', SUBMIT_PATHS, async (c) => {
+    const { status, text, headers } = await submit({
+      body: c.env?.incoming ?? Readable.fromWeb((c.req.raw.body ?? new Blob([]).stream()) as never),
+      header: (name) => c.req.header(name),
+      clientAddress: () => clientAddress(c, options.trustProxy ?? false),
+      host: () => requestedHost(c, options.trustProxy ?? false),
+      path: c.req.path,
+    });
+    return new Response(text, { status, headers: headers ? { ...PLAIN_TEXT_ANY_ORIGIN, ...headers } : PLAIN_TEXT_ANY_ORIGIN });
   });
+
+  /**
+   * `POST /submit` straight from node:http, ahead of Hono: the same submission, without
+   * building a Request and a Response for it (a tenth of the cost of taking a crash).
+   */
+  const handle = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> =>
+    submit(new NodeSubmitRequest(req, path, options.trustProxy ?? false)).then(({ status, text, headers }) => {
+      res.writeHead(status, headers ? { ...PLAIN_TEXT_ANY_ORIGIN, ...headers } : PLAIN_TEXT_ANY_ORIGIN);
+      res.end(text);
+    });
 
   /**
    * For a request that sent `Expect: 100-continue`, before its body is invited: a submission
@@ -191,27 +180,20 @@ export function collectorRoutes(options: CollectorOptions): {
     }
   };
 
-  return { routes, stats, checkContinue };
+  return { routes, stats, checkContinue, handle };
 }
 
 // Module-level rather than closures made per request: under tsx every named closure costs a
 // defineProperty call, and these run for every submission.
 
-/**
- * The collector's answers: plain text that any origin may read. Built as a Response with plain
- * header objects, which @hono/node-server writes out directly (`c.text` with extra headers goes
- * through a Headers object, a few percent of a submission's cost).
- */
-function answer(status: number, text: string, headers?: Record<string, string>): Response {
-  return new Response(text, { status, headers: headers ? { ...PLAIN_TEXT_ANY_ORIGIN, ...headers } : PLAIN_TEXT_ANY_ORIGIN });
-}
+/** The collector's answers: plain text that any origin may read. */
 const PLAIN_TEXT_ANY_ORIGIN: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/plain; charset=UTF-8',
   'access-control-allow-origin': '*',
 });
 
 /** `Discarded=<code>: <reason>` on one line whatever the client sent, with Retry-After when there is one. */
-function rejection(err: SubmissionRejected): { status: number; text: string; headers?: Record<string, string> } {
+function rejection(err: SubmissionRejected): Answer {
   return {
     status: err.status,
     text: `Discarded=${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`,
@@ -225,5 +207,47 @@ async function notifyAccepted(listeners: CollectorOptions['onAccepted'], raw: Ra
   const results = await Promise.allSettled(all.map(async (listener) => listener(raw.crash_id, raw)));
   for (const r of results) {
     if (r.status === 'rejected') log(`collector: after accepting bp-${raw.crash_id}: ${(r.reason as Error)?.stack ?? String(r.reason)}`);
+  }
+}
+
+/** A submission accepted (durably stored) or discarded by a throttle rule. */
+type Outcome = { accept: true; crash: RawCrash } | { accept: false; rule: string };
+
+/** What the collector answers: a status, one line of text, and extra headers (Retry-After). */
+interface Answer {
+  status: number;
+  text: string;
+  headers?: Record<string, string>;
+}
+
+/** A submission request, whether it came through Hono or straight from node:http. */
+interface SubmitRequest {
+  body: Readable;
+  header(name: string): string | undefined;
+  clientAddress(): string;
+  /** The host (and port) the client addressed. */
+  host(): string;
+  path: string;
+}
+
+/** A submission request straight from node:http. A class, not closures: under tsx each named closure costs a defineProperty call. */
+class NodeSubmitRequest implements SubmitRequest {
+  constructor(
+    readonly body: IncomingMessage,
+    readonly path: string,
+    private readonly trustProxy: boolean,
+  ) {}
+
+  header(name: string): string | undefined {
+    const value = this.body.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  clientAddress(): string {
+    return incomingClientAddress(this.body, this.trustProxy);
+  }
+
+  host(): string {
+    return incomingRequestedHost(this.body, this.trustProxy);
   }
 }

@@ -7,9 +7,8 @@ import type { RawCrash, WireSubmission } from './types.ts';
 
 /**
  * The writing end of the crash journal: appends records to numbered segment files with group
- * commit. One appender writes a journal at a time; it runs wherever submissions are taken (the
- * collector thread, or the main thread when there is none). The file format is described at
- * JournaledCrashStorage, which reads the journal and lays its crashes out.
+ * commit. The file format is described at JournaledCrashStorage, which reads the journal back
+ * and lays its crashes out.
  */
 
 /** A journal segment is closed and a new one started past this size. */
@@ -75,18 +74,6 @@ export interface RecordPlace {
   length: number;
 }
 
-/** What a journal's crashes are appended through: in this thread, or in the collector thread. */
-export interface RecordAppender {
-  /** Resolves once the record is durable (written and flushed), with where it went. */
-  append(record: EncodedRecord): Promise<RecordPlace>;
-  /** The segment being written now; older ones may be deleted once their crashes are laid out. */
-  readonly segment: number;
-  /** Why the last append failed, until one succeeds again; null when appends work. */
-  problem(): string | null;
-  /** Flushes what was appended and closes the files; appends after it are refused. */
-  close(): Promise<void>;
-}
-
 /** The journal file name of a segment. */
 export function segmentPath(dir: string, segment: number): string {
   return join(dir, `${String(segment).padStart(6, '0')}.log`);
@@ -107,7 +94,7 @@ export interface JournalAppenderOptions {
  * written while it waits. Batches land in order; the next batch is written while this one's
  * flush still runs, and one flush then covers both.
  */
-export class JournalAppender implements RecordAppender {
+export class JournalAppender {
   readonly #dir: string;
   readonly #fs: JournalFs;
   readonly #dirs: DirSyncer;
@@ -144,14 +131,17 @@ export class JournalAppender implements RecordAppender {
     return this;
   }
 
+  /** The segment being written now; older ones may be deleted once their crashes are laid out. */
   get segment(): number {
     return this.#segment;
   }
 
+  /** Why the last append failed, until one succeeds again; null when appends work. */
   problem(): string | null {
     return this.#problem;
   }
 
+  /** Resolves once the record is durable (written and flushed), with where it went. */
   append(record: EncodedRecord): Promise<RecordPlace> {
     if (this.#closed) return Promise.reject(new Error('The crash journal is closed'));
     return new Promise<RecordPlace>((resolve, reject) => {
@@ -214,6 +204,7 @@ export class JournalAppender implements RecordAppender {
     this.#onRotate?.(segment);
   }
 
+  /** Flushes what was appended and closes the segment; appends after it are refused. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#writes;
@@ -227,9 +218,6 @@ export function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).name;
 }
 
-/** The header of a record in wire form (version 2): the crash's own facts beside its body. */
-export type WireRecordHeader = Pick<RawCrash, 'crash_id' | 'submitted_at' | 'metadata'>;
-
 /**
  * One journal record, as buffers to append: this runs for every submission. With the wire form
  * at hand the record is that body plus a small header (version 2), which spares encoding every
@@ -237,15 +225,10 @@ export type WireRecordHeader = Pick<RawCrash, 'crash_id' | 'submitted_at' | 'met
  * files (version 1).
  */
 export function encodeRecord(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): EncodedRecord {
-  if (wire) return encodeWireRecord(raw, wire);
-  const header = JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
-  return frame(header, [...files.values()].map(asBuffer));
-}
-
-/** A version 2 record: the crash's facts and the multipart body as it arrived. */
-export function encodeWireRecord(crash: WireRecordHeader, wire: WireSubmission): EncodedRecord {
-  const header = JSON.stringify({ v: 2, crash_id: crash.crash_id, submitted_at: crash.submitted_at, metadata: crash.metadata, boundary: wire.boundary });
-  return frame(header, [asBuffer(wire.body)]);
+  const header = wire
+    ? JSON.stringify({ v: 2, crash_id: raw.crash_id, submitted_at: raw.submitted_at, metadata: raw.metadata, boundary: wire.boundary })
+    : JSON.stringify({ raw, files: [...files].map(([name, data]) => ({ name, size: data.length })) });
+  return frame(header, (wire ? [wire.body] : [...files.values()]).map(asBuffer));
 }
 
 function asBuffer(b: Uint8Array): Buffer {

@@ -15,7 +15,6 @@ import {
   type JournalFs,
   nodeJournalFs,
   RECORD_MAGIC,
-  type RecordAppender,
   type RecordPlace,
   segmentPath,
 } from './journal-appender.ts';
@@ -40,16 +39,6 @@ interface Pending extends RecordPlace {
   deleted?: boolean;
 }
 
-/**
- * Opens the appender that writes the journal from segment `first` on. It reports records it
- * appended on its own (the collector thread's submissions) through `adopt`, and a new segment
- * through `rotated`.
- */
-export type AppenderFactory = (
-  dir: string,
-  first: number,
-  hooks: { adopt(crashId: string, place: RecordPlace): void; rotated(): void },
-) => Promise<RecordAppender>;
 
 export interface JournaledStorageOptions {
   dataDir: string;
@@ -63,8 +52,6 @@ export interface JournaledStorageOptions {
   segmentBytes?: number;
   /** True while the collector is taking a burst: laying out steps aside (the journal has it). */
   yieldTo?: () => boolean;
-  /** Who appends to the journal; by default a JournalAppender in this thread. */
-  appender?: AppenderFactory;
 }
 
 /**
@@ -91,8 +78,8 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #folders: FsCrashStorage;
   readonly #queue: WorkQueue;
   readonly #fs: JournalFs;
-  readonly #openAppender: AppenderFactory;
-  #appender: RecordAppender | null = null;
+  readonly #segmentBytes: number | undefined;
+  #appender: JournalAppender | null = null;
   readonly #log: (line: string) => void;
   readonly #pending = new Map<string, Pending>();
   readonly #outstanding = new Map<number, number>();
@@ -120,9 +107,7 @@ export class JournaledCrashStorage implements CrashStorage {
     this.#queue = options.queue;
     this.#fs = options.fs ?? nodeJournalFs;
     this.#log = options.log ?? (() => undefined);
-    this.#openAppender =
-      options.appender ??
-      ((dir, first, hooks) => new JournalAppender({ dir, fs: this.#fs, segmentBytes: options.segmentBytes, onRotate: () => hooks.rotated() }).open(first));
+    this.#segmentBytes = options.segmentBytes;
     if (options.onStored) this.#onStored.push(options.onStored);
     this.#yieldTo = options.yieldTo;
   }
@@ -154,25 +139,20 @@ export class JournaledCrashStorage implements CrashStorage {
       }
       if (!this.#outstanding.get(segment)) await rm(join(this.dir, name), { force: true });
     }
-    this.#appender = await this.#openAppender(this.dir, last + 1, {
-      adopt: (crashId, place) => {
-        this.#track(crashId, place);
-        this.#pump();
-      },
-      rotated: () => this.#releaseFinishedSegments(),
-    });
+    // A new segment each start: what earlier runs wrote is only read from now on.
+    this.#appender = await new JournalAppender({
+      dir: this.dir,
+      fs: this.#fs,
+      segmentBytes: this.#segmentBytes,
+      onRotate: () => this.#releaseFinishedSegments(),
+    }).open(last + 1);
     this.#pump();
     return { replayed };
   }
 
-  /** Resolves when the journal has room for another crash (its backlog is under the cap). */
-  async room(): Promise<void> {
-    while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
-  }
-
   async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void> {
     if (this.#closed || !this.#appender) throw new Error('The crash journal is closed');
-    await this.room();
+    while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
     const place = await this.#appender.append(encodeRecord(raw, files, wire));
     this.#track(raw.crash_id, place);
     this.#pump();
