@@ -12,7 +12,7 @@ import type { RawCrash, WireSubmission } from './types.ts';
  */
 
 /** A journal segment is closed and a new one started past this size. */
-export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Most buffers handed to one writev call (the kernel's IOV_MAX is 1024). */
 const MAX_IOVECS = 512;
 

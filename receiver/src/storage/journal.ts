@@ -19,7 +19,8 @@ import {
   segmentPath,
 } from './journal-appender.ts';
 
-export { JOURNAL_SEGMENT_BYTES, type JournalFs, nodeJournalFs, type AppendFile } from './journal-appender.ts';
+// Tests and the server hand in their own filesystem calls through these.
+export { type JournalFs, nodeJournalFs } from './journal-appender.ts';
 
 /** Crashes laid out as folders at the same time; low, so requests keep the CPU. */
 export const MATERIALIZE_CONCURRENCY = 4;
@@ -38,7 +39,6 @@ export const LAYOUT_WAIT_MS = 10_000;
 interface Pending extends RecordPlace {
   deleted?: boolean;
 }
-
 
 export interface JournaledStorageOptions {
   dataDir: string;
