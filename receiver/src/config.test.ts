@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { ConfigError, describeConfig, envName, loadConfig, OPTIONS, optionsHelp, shown } from './config.ts';
 
 describe('start-up log of the configuration', () => {
   const logged = (flags: Record<string, string>): string[] => describeConfig(loadConfig(flags, {}));
@@ -32,5 +32,18 @@ describe('tokens', () => {
     expect(problems).toMatch(/SOCORRITO_ADMIN_TOKEN.*use at least 16 characters/);
     expect(problems).toMatch(/--upload-token.*use at least 16 characters/);
     expect(loadConfig({ 'admin-token': 'sixteen-chars-ok' }, {}).adminToken).toBe('sixteen-chars-ok');
+  });
+});
+
+describe('serve --help', () => {
+  it('lists every option with its variable, and each default as shown parses back to itself', () => {
+    const help = optionsHelp();
+    for (const o of Object.values(OPTIONS) as { flag: string; default: unknown; parse(text: string): unknown }[]) {
+      expect(help).toContain(`--${o.flag}  (${envName(o.flag)}, default `);
+      if (typeof o.default === 'number') expect(o.parse(shown(o as never)), o.flag).toBe(o.default);
+    }
+    // Sizes and durations in their largest whole unit, as one would type them.
+    expect(help).toContain('--max-body-bytes  (SOCORRITO_MAX_BODY_BYTES, default 20MiB)');
+    expect(help).toContain('--forward-give-up-after  (SOCORRITO_FORWARD_GIVE_UP_AFTER, default 3d)');
   });
 });

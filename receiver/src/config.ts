@@ -36,15 +36,15 @@ function int(min: number, max: number): (text: string) => number {
 
 const MIB = 1024 * 1024;
 
-function bytes(min: number, max: number): (text: string) => number {
-  return (text) => {
+function bytes(min: number, max: number): ((text: string) => number) & { unit: 'bytes' } {
+  return Object.assign((text: string) => {
     const m = /^(\d+)\s*(k|m|g|kb|mb|gb|kib|mib|gib)?$/i.exec(text.trim());
     if (!m) throw new Error(`expected a size like 20MiB or 1048576, got ${JSON.stringify(text)}`);
     const unit = (m[2] ?? '').toLowerCase()[0];
     const n = Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? MIB : unit === 'g' ? 1024 * MIB : 1);
     if (n < min || n > max) throw new Error(`expected ${min}..${max} bytes, got ${n}`);
     return n;
-  };
+  }, { unit: 'bytes' as const });
 }
 
 function bool(text: string): boolean {
@@ -57,14 +57,14 @@ function bool(text: string): boolean {
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration like `500ms`, `30s`, `10m`, `72h`, `3d`, or a plain number of milliseconds. */
-function duration(minMs: number, maxMs: number): (text: string) => number {
-  return (text) => {
+function duration(minMs: number, maxMs: number): ((text: string) => number) & { unit: 'ms' } {
+  return Object.assign((text: string) => {
     const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
     if (!m) throw new Error(`expected a duration like 30s, 10m, 72h or 500ms, got ${JSON.stringify(text)}`);
     const n = Number(m[1]) * UNIT_MS[(m[2] ?? 'ms').toLowerCase()]!;
     if (n < minMs || n > maxMs) throw new Error(`expected ${minMs}..${maxMs} ms, got ${n}`);
     return n;
-  };
+  }, { unit: 'ms' as const });
 }
 
 function str(text: string): string {
@@ -388,9 +388,53 @@ export function describeConfig(config: Config): string[] {
 }
 
 /** The README's configuration table, as Markdown. */
+/** Every option as `socorrito serve --help` lists it: flag, environment variable, default, meaning. */
+export function optionsHelp(): string {
+  const lines = ['', 'Options (each also a SOCORRITO_* environment variable; the flag wins):'];
+  for (const o of Object.values(OPTIONS) as OptionDef<unknown>[]) {
+    const dflt = unset(o) ? 'unset' : shown(o);
+    lines.push(`  --${o.flag}  (${envName(o.flag)}, default ${dflt})`);
+    lines.push(...wrap(o.doc.replace(/`/g, ''), 92).map((line) => `      ${line}`));
+  }
+  return lines.join('\n');
+}
+
+function unset(o: OptionDef<unknown>): boolean {
+  return o.default === undefined || o.default === null || o.default === '' || (Array.isArray(o.default) && o.default.length === 0);
+}
+
+/** A default as one would type it: sizes and durations in their largest whole unit (20MiB, 72h). */
+export function shown(o: OptionDef<unknown>): string {
+  const unit = (o.parse as { unit?: 'bytes' | 'ms' }).unit;
+  const n = o.default as number;
+  if (unit === 'bytes' && n > 0) {
+    const [name, size] = ([['GiB', 1024 * MIB], ['MiB', MIB], ['KiB', 1024]] as const).find(([, size]) => n % size === 0) ?? ['', 1];
+    return `${n / size}${name}`;
+  }
+  if (unit === 'ms' && n > 0) {
+    const [name, size] = Object.entries(UNIT_MS).reverse().find(([, size]) => n % size === 0)!;
+    return `${n / size}${name}`;
+  }
+  return String(o.default);
+}
+
+/** Splits text into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 export function configTable(): string {
   const rows = Object.values(OPTIONS).map((o: OptionDef<unknown>) => {
-    const dflt = o.default === undefined || o.default === '' ? '—' : `\`${String(o.default)}\``;
+    const dflt = unset(o) ? '—' : `\`${shown(o)}\``;
     return `| \`--${o.flag}\` | \`${envName(o.flag)}\` | ${dflt} | ${o.doc} |`;
   });
   return ['| flag | environment | default | meaning |', '|---|---|---|---|', ...rows].join('\n');

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from './usage.ts';
 
 export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]
-  Runs the receiver. Every option is also a SOCORRITO_* environment variable; see the README.
+  Runs the receiver. Every option is also a SOCORRITO_* environment variable; 'socorrito serve
+  --help' lists them all.
   On/off options work as bare flags (--demo) or with a value (--demo=false, --demo true).`;
 
 /**
