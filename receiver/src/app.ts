@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): {
   app: Hono;
   collectorStats: CollectorStats;
   checkContinue: ReturnType<typeof collectorRoutes>['checkContinue'];
+  /** `POST /submit` from node:http, ahead of Hono; it never rejects. */
   submit: ReturnType<typeof collectorRoutes>['handle'];
 } {
   const { config } = deps;
@@ -158,9 +159,18 @@ export function createApp(deps: AppDeps): {
     }
     return c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404);
   });
+  // The one error boundary: a bug anywhere is logged with its stack and answered 500, for the
+  // submissions taken straight from node:http too.
+  const INTERNAL_ERROR = { error: 'internal', message: 'internal error; see the receiver log' };
   app.onError((err, c) => {
     deps.log(`error: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
-    return c.json({ error: 'internal', message: 'internal error; see the receiver log' }, 500);
+    return c.json(INTERNAL_ERROR, 500);
   });
-  return { app, collectorStats: collector.stats, checkContinue, submit: collector.handle };
+  const submit: typeof collector.handle = (req, res, path) =>
+    collector.handle(req, res, path).catch((err: Error) => {
+      deps.log(`error: POST ${path}: ${err.stack ?? err.message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(INTERNAL_ERROR));
+    });
+  return { app, collectorStats: collector.stats, checkContinue, submit };
 }

@@ -86,7 +86,7 @@ const LISTEN_ADVICE: Record<string, string> = {
 export async function startReceiver(config: Config, deps: StartDeps = {}): Promise<RunningReceiver> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(config.dataDir);
-  const listener = await listen(config, log);
+  const listener = await listen(config);
   let releaseDataDir: () => Promise<void>;
   try {
     releaseDataDir = await lockDataDir(dataDir);
@@ -130,7 +130,7 @@ function starting(): Response {
 interface Handlers {
   fetch: (req: Request, env: object) => Response | Promise<Response>;
   checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** `POST /submit`, taken from node:http before Hono sees it. */
+  /** `POST /submit`, taken from node:http before Hono sees it; never rejects. */
   submit: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 }
 
@@ -142,7 +142,7 @@ interface Listener {
 }
 
 /** Listens on the configured address, answering 503 until `ready`. */
-async function listen(config: Config, log: (line: string) => void): Promise<Listener> {
+async function listen(config: Config): Promise<Listener> {
   let handle: (req: Request, env: object) => Response | Promise<Response> = starting;
   let checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean = () => false;
   let submit: Handlers['submit'] | null = null;
@@ -154,11 +154,7 @@ async function listen(config: Config, log: (line: string) => void): Promise<List
         const query = req.url!.indexOf('?');
         const path = query < 0 ? req.url! : req.url!.slice(0, query);
         if (SUBMIT_PATHS.includes(path)) {
-          submit(req, res, path).catch((err: Error) => {
-            log(`error: POST ${path}: ${err.stack ?? err.message}`);
-            if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ error: 'internal', message: 'internal error; see the receiver log' }));
-          });
+          void submit(req, res, path);
           return;
         }
       }
