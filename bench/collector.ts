@@ -76,8 +76,8 @@ function median(runs: LoadResult[]): LoadResult {
 /**
  * Collector throughput: the durable collector (the whole receiver, as `socorrito serve` runs it)
  * against a bare Hono endpoint that only reads the same JavaScript crash submission, both
- * measured in this run and reported as a ratio; between them, the collector's route with storage
- * that keeps nothing, which splits the cost of parsing from the cost of durability. The three
+ * measured in this run and reported as a ratio; between them, the collector with storage that
+ * keeps nothing, which splits the cost of parsing from the cost of durability. The three
  * take turns for ROUNDS rounds and the medians are compared; each durable round gets a fresh
  * receiver, so the backlog one round leaves does not slow the next. Then the rate at which the
  * receiver lays out and processes the backlog of a burst, which is what it keeps up for good.
