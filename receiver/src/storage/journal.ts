@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
+import { Fifo } from './fifo.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
 import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue } from './types.ts';
@@ -85,7 +86,7 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #outstanding = new Map<number, number>();
   /** Read handles of segments with crashes still to lay out. */
   readonly #readers = new Map<number, Promise<FileHandle>>();
-  #toMaterialize: string[] = [];
+  readonly #toMaterialize = new Fifo<string>();
   #materializing = 0;
   #retryTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -225,10 +226,10 @@ export class JournaledCrashStorage implements CrashStorage {
     this.#toMaterialize.push(crashId);
     if (this.#retryTimer) return;
     // Hold the whole backlog back: whatever failed (the disk) is shared by all of it.
-    const waiting = this.#toMaterialize.splice(0);
+    const waiting = this.#toMaterialize.takeAll();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      this.#toMaterialize.unshift(...waiting);
+      this.#toMaterialize.putBack(waiting);
       this.#pump();
     }, MATERIALIZE_RETRY_MS);
     this.#retryTimer.unref();
@@ -289,7 +290,7 @@ export class JournaledCrashStorage implements CrashStorage {
     await this.#appender?.close();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    this.#toMaterialize.length = 0;
+    this.#toMaterialize.clear();
     if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     await Promise.allSettled([...this.#inFlight]);
     for (const segment of [...this.#readers.keys()]) this.#closeReader(segment);
