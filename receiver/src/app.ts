@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { type AcceptedListener, collectorRoutes, type CollectorStats, SUBMIT_PATHS } from './collector/route.ts';
+import { type AcceptedListener, collectorRoutes, type CollectorStats, requestPath, SUBMIT_PATHS } from './collector/route.ts';
 import type { SubmissionActivity } from './collector/activity.ts';
 import type { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
@@ -143,7 +143,7 @@ export function createApp(deps: AppDeps): {
    */
   const checkContinue = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (collector.checkContinue(req, res)) return true;
-    const path = (req.url ?? '').split('?')[0]!;
+    const path = requestPath(req.url ?? '');
     if (SUBMIT_PATHS.includes(path)) return false;
     const limit = path === SOURCEMAP_UPLOAD_PATH ? config.maxSourcemapUploadBytes : MAX_REQUEST_BODY_BYTES;
     if (!(Number(req.headers['content-length']) > limit)) return false;
@@ -169,7 +169,8 @@ export function createApp(deps: AppDeps): {
   const submit: typeof collector.handle = (req, res, path) =>
     collector.handle(req, res, path).catch((err: Error) => {
       deps.log(`error: POST ${path}: ${err.stack ?? err.message}`);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      // Any origin may read it, as every answer of the collector.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', 'access-control-allow-origin': '*', connection: 'close' });
       res.end(JSON.stringify(INTERNAL_ERROR));
     });
   return { app, collectorStats: collector.stats, checkContinue, submit };

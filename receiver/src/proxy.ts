@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Context } from 'hono';
+import { isPrivateAddress } from './symbols/remote.ts';
 
 /**
  * What a request says about its client when a proxy stands in front of the receiver. The
@@ -14,7 +16,10 @@ export function firstValue(header: string | undefined): string | undefined {
   return header?.split(',')[0]!.trim() || undefined;
 }
 
-/** Who sent the request: the first client a trusted proxy names in `X-Forwarded-For`, else the socket's address. */
+/**
+ * Who sent the request: with a trusted proxy, the client `X-Forwarded-For` names (see clientOf),
+ * else the socket's address.
+ */
 export function clientAddress(c: Context, trustProxy: boolean): string {
   // app.request() in tests has no socket.
   return clientOf(c.req.header('x-forwarded-for'), (c.env as { incoming?: IncomingMessage } | undefined)?.incoming, trustProxy);
@@ -31,14 +36,29 @@ export function requestedHost(c: Context, trustProxy: boolean): string {
 
 export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean): string {
   const host = hostOf(headerOf(req, 'x-forwarded-host'), req.headers.host, trustProxy);
-  if (host) return host;
-  // An HTTP/1.0 client may send no Host: the address it reached, as Hono builds a URL then.
+  if (host && HOST_PATTERN.test(host)) return host;
+  // No Host (an HTTP/1.0 client), or one that names no host: the address it reached.
   const local = req.socket?.localAddress ?? '';
   return local.includes(':') ? `[${local}]:${req.socket.localPort}` : local ? `${local}:${req.socket.localPort}` : '';
 }
 
+/**
+ * Each proxy appends the address it was reached from, and a client can only add to the front:
+ * so the client is the last address that is not one of the private hops (our proxies), read from
+ * the end. Behind private proxies only, the last address.
+ *
+ * @example clientOf('6.6.6.6, 198.51.100.7, 10.0.0.1', …) // '198.51.100.7' (6.6.6.6 is the client's claim)
+ */
+/** A host name or IP address with an optional port, as a Host header may carry it. */
+const HOST_PATTERN = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
 function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trustProxy: boolean): string {
-  return (trustProxy ? firstValue(forwardedFor) : undefined) ?? req?.socket?.remoteAddress ?? 'unknown';
+  if (trustProxy && forwardedFor) {
+    const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => isIP(hop) !== 0);
+    for (let i = hops.length - 1; i >= 0; i--) if (!isPrivateAddress(hops[i]!)) return hops[i]!;
+    if (hops.length) return hops.at(-1)!;
+  }
+  return req?.socket?.remoteAddress ?? 'unknown';
 }
 
 function hostOf(forwardedHost: string | undefined, host: string | undefined, trustProxy: boolean): string | undefined {

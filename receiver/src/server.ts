@@ -5,7 +5,7 @@ import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { readVersion } from './version.ts';
 import { SubmissionActivity } from './collector/activity.ts';
-import { type CollectorStats, SUBMIT_PATHS } from './collector/route.ts';
+import { type CollectorStats, requestPath, SUBMIT_PATHS } from './collector/route.ts';
 import { Throttler } from './collector/throttler.ts';
 import { buildDemo } from './demo/build.ts';
 import { uploadDemoSourcemaps } from './demo/upload.ts';
@@ -151,8 +151,7 @@ async function listen(config: Config): Promise<Listener> {
     const s = createServer((req, res) => {
       // Submissions, the one hot path, go straight to the collector; Hono routes the rest.
       if (submit && req.method === 'POST') {
-        const query = req.url!.indexOf('?');
-        const path = query < 0 ? req.url! : req.url!.slice(0, query);
+        const path = requestPath(req.url!);
         if (SUBMIT_PATHS.includes(path)) {
           void submit(req, res, path);
           return;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -116,10 +117,73 @@ describe('POST /submit', () => {
     }
   });
 
-  it('answers 405 to anything but POST, without asking for a login', async () => {
+  it('takes request targets the way the router reads them, and records a host only when the Host header names one', async () => {
+    const host = new URL(r.url).host;
+    const { body, contentType } = multipart([{ name: 'ProductName', value: 'Shop' }]);
+    const exchange = (requestLine: string, headers: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(r.port, '127.0.0.1', () =>
+          socket.write(`${requestLine}\r\n${headers}Content-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString('latin1')}`, 'latin1'),
+        );
+        let answer = '';
+        socket.on('data', (d) => (answer += d));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const submittedTo = async (answer: string): Promise<unknown> => {
+      const id = /CrashID=(bp-[0-9a-f-]+)/.exec(answer)?.[1];
+      expect(id, answer).toBeDefined();
+      return ((await (await getCrash(r.url, id!)).json()) as { raw: { metadata: Record<string, unknown> } }).raw.metadata.submitted_to;
+    };
+    expect(await submittedTo(await exchange(`POST http://${host}/submit HTTP/1.1`, `Host: ${host}\r\n`))).toBe(`${host}/submit`);
+    expect(await submittedTo(await exchange('POST /./%73ubmit HTTP/1.1', `Host: ${host}\r\n`))).toBe(`${host}/submit`);
+    // A Host that names no host is not stored as one: the address the client reached is.
+    expect(await submittedTo(await exchange('POST /submit HTTP/1.1', 'Host: a b/x?y#z\r\n'))).toBe(`${host}/submit`);
+    // The collector answers with its length, and Expect: 100-continue is judged as a submission on these targets too.
+    const answer = await exchange('POST /./submit HTTP/1.1', `Host: ${host}\r\n`);
+    expect(answer).toMatch(/\r\ncontent-length: 48\r\n/i);
+    const early = await new Promise<number>((resolve, reject) => {
+      const req = request(`${r.url}/./submit`, { method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': '100', expect: '100-continue' } });
+      req.on('continue', () => reject(new Error('the body was invited')));
+      req.on('response', (res) => (res.resume(), resolve(res.statusCode!)));
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(early).toBe(415);
+  });
+
+  it('closes the connection after refusing a body it has not read, rather than reading what the client still sends', async () => {
+    // No Expect header: the client starts sending a body its Content-Length says is 10 GB.
+    const outcome = await new Promise<{ answer: string; sent: number }>((resolve, reject) => {
+      const socket = connect(r.port, '127.0.0.1');
+      let answer = '';
+      let sent = 0;
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      const pump = (): void => {
+        while (!socket.destroyed && sent < 2 * 1024 ** 3) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      socket.on('connect', () => {
+        socket.write(`POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000000\r\n\r\n`);
+        pump();
+      });
+      socket.on('data', (d) => (answer += d));
+      socket.on('close', () => resolve({ answer, sent }));
+      socket.on('error', () => undefined); // a reset once the receiver closes
+      setTimeout(() => reject(new Error(`still open after sending ${sent} bytes`)), 20_000).unref();
+    });
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(outcome.answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(outcome.sent).toBeLessThan(2 * 1024 ** 3);
+  });
+
+  it('answers 405 to anything but POST, without asking for a login, readable from any origin', async () => {
     const res = await fetch(`${r.url}/submit`);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(await res.text()).toMatch(/^Discarded=method_not_allowed/);
   });
 

@@ -105,6 +105,19 @@ describe('behind a proxy, with --trust-proxy', () => {
     expect(await attempt('198.51.100.2')).not.toBe(429);
   });
 
+  it('counts login attempts for the address the proxy appended, whatever the client put in front of it', async () => {
+    const attempt = async (claimed: string): Promise<number> => {
+      // The client sent `X-Forwarded-For: <claimed>`; its proxy appended the address it saw (198.51.100.9), then an inner proxy its own.
+      const headers = { ...VIA_PROXY, 'x-forwarded-for': `${claimed}, 198.51.100.9, 10.0.0.1` };
+      const form = await send(r, '/login', headers);
+      const answer = await send(r, '/login', { ...headers, origin: PUBLIC, cookie: `socorrito_login=${form.cookies.socorrito_login}` }, { token: 'wrong-token-wrong-token', csrf: csrfOf(form.body), next: '/' });
+      return answer.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push(await attempt(`203.0.113.${i + 20}`));
+    expect(statuses.slice(-1)).toEqual([429]);
+  });
+
   it('takes the host from the first X-Forwarded-Host when the proxy does not pass Host on, and still refuses other sites', async () => {
     const headers = { host: `127.0.0.1:${r.port}`, 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'crashes.example.com, 10.0.0.5' };
     expect((await logIn(r, headers)).status).toBe(303);

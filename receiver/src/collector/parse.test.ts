@@ -49,4 +49,20 @@ describe('decodeSubmission', () => {
       expect(() => decodeSubmission(form(parts), 'B', LIMITS)).toThrow(/JSErrorMessage is not valid UTF-8/);
     }
   });
+
+  it('counts a name both in extra and sent as a field once against the annotation limit', () => {
+    const names = Array.from({ length: LIMITS.maxAnnotations }, (_, i) => `A${i}`);
+    const extra = JSON.stringify(Object.fromEntries(names.map((n) => [n, 'x'])));
+    const fields = names.slice(0, 10).map((n) => [n, 'field'] as [string, string]);
+    const { annotations } = decodeSubmission(form([...fields, ['extra', extra]]), 'B', LIMITS);
+    expect(Object.keys(annotations).length).toBe(LIMITS.maxAnnotations);
+    expect(annotations.A0).toBe('field'); // a field wins over extra
+    expect(() => decodeSubmission(form([['Other', 'o'], ['extra', extra]]), 'B', LIMITS)).toThrow(/more than 100 annotations/);
+  });
+
+  it('refuses an extra value nested too deeply to write back as JSON text, as a malformed submission', () => {
+    const depth = 20_000;
+    const deep = `{"ProductName":"D","N":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    expect(() => decodeSubmission(form([['extra', deep]]), 'B', LIMITS)).toThrow(expect.objectContaining({ status: 400, code: 'malformed_bad_extra_json' }));
+  });
 });

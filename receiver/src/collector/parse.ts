@@ -238,7 +238,10 @@ function mergeExtra(annotations: Annotations, text: string, limits: SubmissionLi
     throw malformed('bad_extra_json', 'the extra field must be a JSON object');
   }
   const entries = Object.entries(parsed as Record<string, unknown>);
-  if (entries.length + Object.keys(annotations).length > limits.maxAnnotations) {
+  // A name both in extra and sent as a field is one annotation.
+  let added = 0;
+  for (const [key] of entries) if (!Object.hasOwn(annotations, key)) added++;
+  if (added + Object.keys(annotations).length > limits.maxAnnotations) {
     throw tooLarge('too_many_annotations', `more than ${limits.maxAnnotations} annotations`);
   }
   const bad = entries.map(([k]) => k).filter((k) => !ANNOTATION_NAME_PATTERN.test(k));
@@ -250,7 +253,16 @@ function mergeExtra(annotations: Annotations, text: string, limits: SubmissionLi
   }
   for (const [key, value] of entries) {
     if (Object.hasOwn(annotations, key) || value === null || value === undefined) continue;
-    annotations[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    annotations[key] = typeof value === 'string' ? value : jsonText(key, value);
+  }
+}
+
+/** A non-string value of extra as its JSON text; one nested past what can be written back is refused. */
+function jsonText(key: string, value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    throw malformed('bad_extra_json', `the value of ${key} in extra is nested too deeply to keep`, err);
   }
 }
 

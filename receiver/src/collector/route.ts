@@ -49,6 +49,27 @@ type Bindings = { incoming?: IncomingMessage };
 export const SUBMIT_PATHS = ['/submit', '/submit/'];
 
 /**
+ * The path of a request target as Hono routes it: the absolute form (`POST http://host/submit`)
+ * and dot segments resolved, percent-escapes decoded, the query left off. Requests taken before
+ * Hono sees them must be recognised the same way, or `/./submit` would skip their checks.
+ *
+ * @example requestPath('http://127.0.0.1:8000/./%73ubmit?x=1') // '/submit'
+ */
+export function requestPath(target: string): string {
+  const query = target.indexOf('?');
+  const path = query < 0 ? target : target.slice(0, query);
+  // The usual target needs no URL parsing: it is on the hot path.
+  if (path.startsWith('/') && !path.startsWith('//') && !path.includes('%') && !path.includes('/.')) return path;
+  const url = URL.parse(target, 'http://localhost');
+  if (!url) return path;
+  try {
+    return decodeURI(url.pathname);
+  } catch {
+    return url.pathname;
+  }
+}
+
+/**
  * `POST /submit`: Antenna's breakpad resource for JavaScript crashes. Reads the body within its
  * limits as it streams in, parses it, rate-limits and throttles, saves it durably (and so queues
  * it for processing), then answers `CrashID=bp-…`.
@@ -89,7 +110,7 @@ export function collectorRoutes(options: CollectorOptions): {
 
   // Antenna answers anything but POST with 405; browsing to /submit should not ask for a login.
   routes.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], SUBMIT_PATHS, (c) =>
-    c.text('Discarded=method_not_allowed: submit crashes with POST multipart/form-data\n', 405, { Allow: 'POST, OPTIONS' }),
+    c.text('Discarded=method_not_allowed: submit crashes with POST multipart/form-data\n', 405, { ...PLAIN_TEXT_ANY_ORIGIN, Allow: 'POST, OPTIONS' }),
   );
 
   /** Reads, judges and stores one submission; every refusal becomes its answer. */
@@ -151,7 +172,15 @@ export function collectorRoutes(options: CollectorOptions): {
    */
   const handle = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> =>
     submit(new NodeSubmitRequest(req, path, options.trustProxy ?? false)).then(({ status, text, headers }) => {
-      res.writeHead(status, headers ? { ...PLAIN_TEXT_ANY_ORIGIN, ...headers } : PLAIN_TEXT_ANY_ORIGIN);
+      // A refusal can come before the body has all arrived (its headers said too large, or the
+      // wrong type): the rest would be read and dropped for as long as the client sends, so the
+      // connection closes after the answer instead.
+      res.writeHead(status, {
+        ...PLAIN_TEXT_ANY_ORIGIN,
+        ...headers,
+        'content-length': String(Buffer.byteLength(text)),
+        ...(req.complete ? undefined : { connection: 'close' }),
+      });
       res.end(text);
     });
 
@@ -161,7 +190,7 @@ export function collectorRoutes(options: CollectorOptions): {
    * now, so the client does not upload megabytes to be told so. False means "go on".
    */
   const checkContinue = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST' || !SUBMIT_PATHS.includes((req.url ?? '').split('?')[0]!)) return false;
+    if (req.method !== 'POST' || !SUBMIT_PATHS.includes(requestPath(req.url ?? ''))) return false;
     try {
       checkSubmissionHeaders((name) => req.headers[name.toLowerCase()] as string | undefined, options.limits);
       // A client over its rate would be refused after the upload: say so before it.
