@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APP_GUID_PATTERN, isAppGuid } from './protocol.ts';
+import { APP_GUID_PATTERN, isAppGuid, withSubmitPath } from './protocol.ts';
 
 describe('the WebAppGUID rule', () => {
   it('accepts UUIDs, {uuid}, add-on style IDs and 1 to 128 of A-Z a-z 0-9 . _ @ { } + -', () => {
@@ -15,5 +15,16 @@ describe('the WebAppGUID rule', () => {
     expect(isAppGuid(undefined)).toBe(false);
     expect(isAppGuid(42)).toBe(false);
     expect(APP_GUID_PATTERN.test('app:one')).toBe(false);
+  });
+});
+
+describe('withSubmitPath', () => {
+  it('adds /submit to the path only, keeping the query and dropping the fragment', () => {
+    const submitUrl = (text: string): string => withSubmitPath(new URL(text)).href;
+    expect(submitUrl('http://127.0.0.1:8000')).toBe('http://127.0.0.1:8000/submit');
+    expect(submitUrl('http://127.0.0.1:8000/?x=1#top')).toBe('http://127.0.0.1:8000/submit?x=1');
+    expect(submitUrl('https://crashes.example/shop/')).toBe('https://crashes.example/shop/submit');
+    expect(submitUrl('https://crashes.example/submit/')).toBe('https://crashes.example/submit/');
+    expect(submitUrl('https://crashes.example/submit?app=1')).toBe('https://crashes.example/submit?app=1');
   });
 });

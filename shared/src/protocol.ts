@@ -58,6 +58,19 @@ export function parseSubmitResponse(body: string): { crashId: string } | null {
   return match ? { crashId: match[1]! } : null;
 }
 
+/**
+ * A receiver's address made its submit URL, the one way the extension, `socorrito submit` and
+ * the forwarder do it: `/submit` is added to a path that does not end with it (a base URL
+ * works), the fragment dropped, the query kept.
+ *
+ * @example withSubmitPath(new URL('http://127.0.0.1:8000/?x=1')).href // 'http://127.0.0.1:8000/submit?x=1'
+ */
+export function withSubmitPath(url: URL): URL {
+  url.hash = '';
+  if (!/\/submit\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/?$/, '/submit');
+  return url;
+}
+
 /** The exact answer the collector sends for an accepted crash. */
 export function formatSubmitResponse(crashId: string): string {
   return `CrashID=bp-${crashId}\n`;

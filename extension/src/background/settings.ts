@@ -4,6 +4,7 @@
  */
 import type { AppIdentity } from '../identity.ts';
 import { checkSubmitUrl } from '../identity.ts';
+import { withSubmitPath } from '../../../shared/src/protocol.ts';
 
 export const SETTINGS_KEY = 'settings';
 export const MAX_SITES = 1_000;
@@ -90,10 +91,8 @@ export function checkSettings(value: unknown): { settings: Settings; problems: s
  * URL already ending in `/submit` is kept. A page's declared URL keeps its query.
  */
 export function submitUrlOf(receiverUrl: string, keepQuery = false): string {
-  const url = new URL(receiverUrl);
+  const url = withSubmitPath(new URL(receiverUrl));
   if (!keepQuery) url.search = '';
-  url.hash = '';
-  if (!/\/submit\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/?$/, '/submit');
   return url.href;
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeSubmission, parseSubmitResponse } from '../../../shared/src/protocol.ts';
+import { encodeSubmission, parseSubmitResponse, withSubmitPath } from '../../../shared/src/protocol.ts';
 import { type CliIo, UsageError, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
@@ -47,8 +47,7 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
     gzip: { type: 'boolean' },
   });
   if (!values.url) throw new UsageError('submit: --url is required, e.g. --url http://127.0.0.1:8000/submit');
-  let url = values.url;
-  if (!/\/submit\/?$/.test(receiverUrl('submit', url).pathname)) url = url.replace(/\/?$/, '/submit');
+  const url = withSubmitPath(receiverUrl('submit', values.url)).href;
   const fields: Record<string, string> = {};
   for (const pair of values.field ?? []) {
     const eq = pair.indexOf('=');

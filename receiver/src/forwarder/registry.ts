@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { APP_GUID_RULE, isAppGuid } from '../../../shared/src/protocol.ts';
+import { APP_GUID_RULE, isAppGuid, withSubmitPath } from '../../../shared/src/protocol.ts';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNotFound } from '../storage/fs-storage.ts';
@@ -57,9 +57,7 @@ export function normalizeSubmitUrl(text: string): { url: string } | { problem: s
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `submit URL must be http or https, not ${url.protocol}` };
   if (url.username || url.password) return { problem: 'submit URL must not carry a user name or password' };
-  url.hash = '';
-  if (!/\/submit\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/?$/, '/submit');
-  return { url: url.toString() };
+  return { url: withSubmitPath(url).toString() };
 }
 
 /** Validates a registry entry, collecting every problem. */
