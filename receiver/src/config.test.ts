@@ -10,6 +10,13 @@ describe('start-up log of the configuration', () => {
     expect(lines).toContain('upload-token=(none)');
   });
 
+  it('shows sizes and durations as one would type them, and a value of no whole unit as it is', () => {
+    const lines = logged({ 'max-body-bytes': '8MiB', 'forward-timeout': '90s', 'max-annotation-bytes': '1000000' });
+    expect(lines).toContain('max-body-bytes=8MiB');
+    expect(lines).toContain('forward-timeout=90s');
+    expect(lines).toContain('max-annotation-bytes=1000000');
+  });
+
   it('never prints a token that is set', () => {
     const lines = logged({ 'admin-token': 'admin-secret-value', 'upload-token': 'upload-secret-value' });
     expect(lines).toContain('admin-token=(set)');

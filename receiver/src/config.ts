@@ -376,14 +376,16 @@ export function describeConfig(config: Config): string[] {
     const value = config[key];
     // Only the admin token is made when unset; an unset upload token stays unset.
     const unset = key === 'adminToken' ? '(generated)' : '(none)';
-    const shown = option.secret
+    const text = option.secret
       ? value === undefined
         ? unset
         : '(set)'
       : key === 'webhookUrl' && typeof value === 'string'
         ? JSON.stringify(urlForLog(value))
-        : JSON.stringify(value ?? null);
-    return `${option.flag}=${shown}`;
+        : typeof value === 'number'
+          ? shown(option, value)
+          : JSON.stringify(value ?? null);
+    return `${option.flag}=${text}`;
   });
 }
 
@@ -403,10 +405,10 @@ function unset(o: OptionDef<unknown>): boolean {
   return o.default === undefined || o.default === null || o.default === '' || (Array.isArray(o.default) && o.default.length === 0);
 }
 
-/** A default as one would type it: sizes and durations in their largest whole unit (20MiB, 72h). */
-export function shown(o: OptionDef<unknown>): string {
+/** A value (by default the option's default) as one would type it: sizes and durations in their largest whole unit (20MiB, 72h). */
+export function shown(o: OptionDef<unknown>, value: unknown = o.default): string {
   const unit = (o.parse as { unit?: 'bytes' | 'ms' }).unit;
-  const n = o.default as number;
+  const n = value as number;
   if (unit === 'bytes' && n > 0) {
     const [name, size] = ([['GiB', 1024 * MIB], ['MiB', MIB], ['KiB', 1024]] as const).find(([, size]) => n % size === 0) ?? ['', 1];
     return `${n / size}${name}`;
@@ -415,7 +417,7 @@ export function shown(o: OptionDef<unknown>): string {
     const [name, size] = Object.entries(UNIT_MS).reverse().find(([, size]) => n % size === 0)!;
     return `${n / size}${name}`;
   }
-  return String(o.default);
+  return String(value);
 }
 
 /** Splits text into lines of at most `width` characters, at spaces. */

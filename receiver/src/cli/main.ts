@@ -1,18 +1,17 @@
 import { reindexCommand, REINDEX_HELP } from './reindex.ts';
 import { appsCommand, APPS_HELP } from './apps.ts';
 import { reprocessCommand, REPROCESS_HELP } from './reprocess.ts';
-import { serveCommand, SERVE_HELP } from './serve.ts';
-import { optionsHelp } from '../config.ts';
+import { serveCommand, serveDetails, SERVE_HELP } from './serve.ts';
 import { submitCommand, SUBMIT_HELP } from './submit.ts';
 import { uploadSourcemapsCommand, UPLOAD_SOURCEMAPS_HELP } from './upload-sourcemaps.ts';
 import { type CliIo, processIo, UsageError } from './usage.ts';
 
-/** `help` is the command's part of `socorrito help`; `details`, when given, follows it in `<command> --help`. */
+/** `help` is the command's part of `socorrito help`; `details`, when given, is its `<command> --help` instead. */
 type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: string; details?: () => string };
 
 /** Every `socorrito` command; each lives in its own file under cli/. */
 export const COMMANDS: Record<string, Command> = {
-  serve: { run: serveCommand, help: SERVE_HELP, details: optionsHelp },
+  serve: { run: serveCommand, help: SERVE_HELP, details: serveDetails },
   submit: { run: submitCommand, help: SUBMIT_HELP },
   'upload-sourcemaps': { run: (argv, io) => uploadSourcemapsCommand(argv, io), help: UPLOAD_SOURCEMAPS_HELP },
   reprocess: { run: (argv, io) => reprocessCommand(argv, io), help: REPROCESS_HELP },
@@ -37,7 +36,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(command.details ? `${command.help}\n${command.details()}` : command.help);
+    io.out(command.details ? command.details() : command.help);
     return 0;
   }
   try {

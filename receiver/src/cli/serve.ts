@@ -1,12 +1,17 @@
-import { type Config, ConfigError, describeConfig, envName, loadConfig, OPTIONS } from '../config.ts';
+import { type Config, ConfigError, describeConfig, envName, loadConfig, OPTIONS, optionsHelp } from '../config.ts';
 import { StartupError, startReceiver } from '../server.ts';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from './usage.ts';
 
-export const SERVE_HELP = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]
-  Runs the receiver. Every option is also a SOCORRITO_* environment variable; 'socorrito serve
-  --help' lists them all.
-  On/off options work as bare flags (--demo) or with a value (--demo=false, --demo true).`;
+const SERVE_USAGE = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]`;
+const ON_OFF = `  On/off options work as bare flags (--demo) or with a value (--demo=false, --demo true).`;
+
+export const SERVE_HELP = `${SERVE_USAGE}
+  Runs the receiver ('socorrito serve --help' lists every option).
+${ON_OFF}`;
+
+/** `socorrito serve --help`: the usage, then every option. */
+export const serveDetails = (): string => `${SERVE_USAGE}\n  Runs the receiver.\n${ON_OFF}\n${optionsHelp()}`;
 
 /**
  * Rewrites serve's arguments so each option carries its value after `=`, which node's
