@@ -13,6 +13,8 @@ import type { RawCrash, WireSubmission } from './types.ts';
 
 /** A journal segment is closed and a new one started past this size. */
 const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** How long a failed append is reported (the heartbeat) when no append has succeeded since. */
+const PROBLEM_SHOWN_MS = 60_000;
 /** Most buffers handed to one writev call (the kernel's IOV_MAX is 1024). */
 const MAX_IOVECS = 512;
 
@@ -114,7 +116,14 @@ export class JournalAppender {
     await Promise.all(retiring.map((f) => f.close()));
   });
   #problem: string | null = null;
+  #problemAt = 0;
   #closed = false;
+  /**
+   * Records written to each segment and not yet settled: from their write until the turn after
+   * their promises settled, so a caller that records where a crash is (on resolution) has done
+   * so before the segment may be taken for finished.
+   */
+  readonly #unsettled = new Map<number, number>();
 
   constructor(options: JournalAppenderOptions) {
     this.#dir = options.dir;
@@ -136,9 +145,17 @@ export class JournalAppender {
     return this.#segment;
   }
 
-  /** Why the last append failed, until one succeeds again; null when appends work. */
+  /**
+   * Why the last append failed, until one succeeds again or PROBLEM_SHOWN_MS have passed without
+   * appends (a full disk that was freed says nothing until the next crash comes); null when fine.
+   */
   problem(): string | null {
-    return this.#problem;
+    return this.#problem && performance.now() - this.#problemAt < PROBLEM_SHOWN_MS ? this.#problem : null;
+  }
+
+  /** Whether records written to `segment` are still on their way to their callers. */
+  holds(segment: number): boolean {
+    return (this.#unsettled.get(segment) ?? 0) > 0;
   }
 
   /** Resolves once the record is durable (written and flushed), with where it went. */
@@ -155,17 +172,29 @@ export class JournalAppender {
     this.#batch = [];
     const write = this.#writes.then(() => this.#writeBatch(batch.map((b) => b.record)));
     this.#writes = write.catch(() => undefined); // a failed batch must not stop the ones after it
-    let at: { segment: number; offsets: number[] };
+    let at: { segment: number; offsets: number[] } | undefined;
     try {
       at = await write;
       await this.#flush.flush();
     } catch (err) {
       this.#problem = `cannot write the journal: ${errorCode(err)}`;
+      this.#problemAt = performance.now();
       for (const b of batch) b.reject(err);
       return;
+    } finally {
+      if (at) this.#settleLater(at.segment, batch.length);
     }
     this.#problem = null;
     batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]!, length: b.record.length }));
+  }
+
+  /** Counts records as settled once the callbacks of their promises (which run first) are done. */
+  #settleLater(segment: number, count: number): void {
+    setImmediate(() => {
+      const left = (this.#unsettled.get(segment) ?? count) - count;
+      if (left > 0) this.#unsettled.set(segment, left);
+      else this.#unsettled.delete(segment);
+    });
   }
 
   /** Appends records to the current segment (rotating first when it is full); says where each went. */
@@ -186,6 +215,7 @@ export class JournalAppender {
       await this.#file?.truncate(before).catch(() => undefined);
       throw err;
     }
+    this.#unsettled.set(this.#segment, (this.#unsettled.get(this.#segment) ?? 0) + records.length);
     this.#segmentSize = end;
     return { segment: this.#segment, offsets };
   }

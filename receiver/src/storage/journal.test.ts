@@ -111,6 +111,56 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('holds crashes that fail to lay out while the backlog waits for its retry, instead of trying them in a loop', async () => {
+    const dir = await tempDir();
+    let writes = 0;
+    const fullDisk = { ...nodeJournalFs, writeFile: async () => (writes++, Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }))) };
+    const { storage } = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
+    for (let i = 0; i < 3; i++) {
+      await storage.saveRaw(raw(i), new Map([['upload_file_minidump', Buffer.from('abc')]]));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // One try each until the retry in MATERIALIZE_RETRY_MS, not thousands.
+    expect(writes).toBeLessThanOrEqual(3);
+    await storage.close();
+    await dir.cleanup();
+  });
+
+  it('keeps a segment whose last crash still waits for its flush when the next batch starts a new segment', async () => {
+    const dir = await tempDir();
+    let gated = false;
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const heldFlushes: JournalFs = {
+      ...nodeJournalFs,
+      async openAppend(path) {
+        const file = await nodeJournalFs.openAppend(path);
+        return { ...file, datasync: async () => (gated && (await gate), file.datasync()) };
+      },
+    };
+    const { storage, folders } = await openStorage(dir.path, undefined, 1000, heldFlushes);
+    const file = new Map([['upload_file_minidump', Buffer.alloc(300, 1)]]);
+    const [first, a, b] = [raw(0), raw(1), raw(2)];
+    // Segment 1 holds a crash already laid out, so nothing in it is waiting.
+    await storage.saveRaw(first, file);
+    await storage.drained();
+    gated = true;
+    // A goes into segment 1 (taking it past its size) and waits for its flush; B then starts segment 2.
+    const savedA = storage.saveRaw(a, file);
+    await new Promise((r) => setTimeout(r, 20));
+    const savedB = storage.saveRaw(b, file);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await readdir(join(dir.path, 'journal'))).toEqual(['000001.log', '000002.log']);
+    openGate();
+    await Promise.all([savedA, savedB]);
+    expect((await storage.getRaw(a.crash_id))?.annotations.Seq).toBe('1');
+    await storage.drained();
+    expect((await folders.getRaw(a.crash_id))?.annotations.Seq).toBe('1');
+    await storage.close();
+    await dir.cleanup();
+  });
+
   it('replays crashes a killed process left in the journal and cuts off a torn last record', async () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);

@@ -87,6 +87,8 @@ export class JournaledCrashStorage implements CrashStorage {
   /** Read handles of segments with crashes still to lay out. */
   readonly #readers = new Map<number, Promise<FileHandle>>();
   readonly #toMaterialize = new Fifo<string>();
+  /** Crashes held back until the retry timer after a layout failed. */
+  #heldBack: string[] = [];
   #materializing = 0;
   #retryTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -223,13 +225,15 @@ export class JournaledCrashStorage implements CrashStorage {
 
   #retryLater(crashId: string): void {
     if (this.#closed) return; // it stays in the journal for the next start
-    this.#toMaterialize.push(crashId);
-    if (this.#retryTimer) return;
+    // A crash that fails while the backlog is held back waits with it (not in a busy loop).
+    if (this.#retryTimer) return void this.#heldBack.push(crashId);
     // Hold the whole backlog back: whatever failed (the disk) is shared by all of it.
-    const waiting = this.#toMaterialize.takeAll();
+    this.#toMaterialize.push(crashId);
+    this.#heldBack = this.#toMaterialize.takeAll();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      this.#toMaterialize.putBack(waiting);
+      this.#toMaterialize.putBack(this.#heldBack);
+      this.#heldBack = [];
       this.#pump();
     }, MATERIALIZE_RETRY_MS);
     this.#retryTimer.unref();
@@ -237,8 +241,11 @@ export class JournaledCrashStorage implements CrashStorage {
 
   /** Deletes closed segments whose crashes are all laid out. */
   #releaseFinishedSegments(): void {
-    for (const [segment, left] of this.#outstanding) {
-      if (left > 0 || !this.#appender || segment >= this.#appender.segment) continue;
+    // Oldest first, stopping at the first still needed: a log is released from its start.
+    for (const segment of [...this.#outstanding.keys()].sort((a, b) => a - b)) {
+      const appender = this.#appender;
+      // The segment being written, or one with records still on their way to saveRaw, is not finished.
+      if (this.#outstanding.get(segment)! > 0 || !appender || segment >= appender.segment || appender.holds(segment)) return;
       this.#outstanding.delete(segment);
       this.#closeReader(segment);
       void rm(this.#segmentPath(segment), { force: true });
@@ -291,6 +298,7 @@ export class JournaledCrashStorage implements CrashStorage {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#toMaterialize.clear();
+    this.#heldBack = [];
     if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     await Promise.allSettled([...this.#inFlight]);
     for (const segment of [...this.#readers.keys()]) this.#closeReader(segment);
