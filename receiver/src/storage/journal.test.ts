@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
@@ -158,6 +158,36 @@ describe('JournaledCrashStorage', () => {
     await storage.drained();
     expect((await folders.getRaw(a.crash_id))?.annotations.Seq).toBe('1');
     await storage.close();
+    await dir.cleanup();
+  });
+
+  it('replays every whole record around damage in the middle of a segment, and keeps a copy of it', async () => {
+    const dir = await tempDir();
+    // Folders cannot be written in the first run, so all 20 crashes wait in the journal.
+    const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
+    const first = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
+    const crashes = Array.from({ length: 20 }, (_, i) => raw(i));
+    for (const c of crashes) await first.storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await first.storage.close();
+    const [name] = await readdir(join(dir.path, 'journal'));
+    const path = join(dir.path, 'journal', name!);
+    const bytes = await readFile(path);
+    // A bad block: ten bytes in the middle of the fifth record.
+    const fifth = bytes.indexOf('SCJ1', 0, 'latin1');
+    let at = fifth;
+    for (let i = 0; i < 4; i++) at = bytes.indexOf('SCJ1', at + 1, 'latin1');
+    bytes.fill(0, at + 20, at + 30);
+    await writeFile(path, bytes);
+
+    const logs: string[] = [];
+    const second = await openStorage(dir.path, (l) => logs.push(l));
+    expect(second.opened.replayed).toBe(19);
+    expect(logs.join('\n')).toMatch(/are damaged; reading goes on after them/);
+    expect(logs.join('\n')).toMatch(/copied 000001\.log to 000001\.log\.unreadable: \d+ bytes in it are damaged/);
+    expect(await readFile(`${path}.unreadable`)).toEqual(bytes);
+    await second.storage.drained();
+    expect(second.stored.sort()).toEqual(crashes.filter((_, i) => i !== 4).map((c) => c.crash_id).sort());
+    await second.storage.close();
     await dir.cleanup();
   });
 

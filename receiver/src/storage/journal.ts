@@ -129,16 +129,17 @@ export class JournaledCrashStorage implements CrashStorage {
     for (const name of segments) {
       const segment = Number(name.slice(0, -4));
       last = Math.max(last, segment);
-      const { records, unreadable } = await readSegment(join(this.dir, name), this.#log);
+      const { records, unreadable, damagedBytes } = await readSegment(join(this.dir, name), this.#log);
       for (const { raw, offset, length } of records) {
         if (existsSync(this.#folders.crashDir(raw.crash_id))) continue; // laid out before the stop (the folder appears whole)
         this.#track(raw.crash_id, { segment, offset, length });
         replayed++;
       }
-      if (unreadable) {
+      if (unreadable || damagedBytes) {
         // Never lose what could not be read: a copy is set aside for a person (or a later version).
         await copyFile(join(this.dir, name), join(this.dir, `${name}.unreadable`));
-        this.#log(`storage: copied ${name} to ${name}.unreadable: ${unreadable} records in it could not be read back`);
+        const what = [unreadable && `${unreadable} records in it could not be read back`, damagedBytes && `${damagedBytes} bytes in it are damaged`];
+        this.#log(`storage: copied ${name} to ${name}.unreadable: ${what.filter(Boolean).join('; ')}`);
       }
       if (!this.#outstanding.get(segment)) await rm(join(this.dir, name), { force: true });
     }
@@ -411,24 +412,31 @@ function decodeRecord(payload: Buffer): { raw: RawCrash; files: Map<string, Uint
 
 /**
  * Reads the records of one segment. A torn or corrupt tail (the process died mid-write, before
- * the flush that would have answered its clients) ends the segment and is cut off.
+ * the flush that would have answered its clients) ends the segment and is cut off. Damage in the
+ * middle (a bad disk block) does not end it: reading goes on at the next whole record, and the
+ * damaged bytes are counted so the caller keeps a copy of the segment.
  */
 export async function readSegment(
   path: string,
   log: (line: string) => void,
-): Promise<{ records: { raw: RawCrash; offset: number; length: number }[]; unreadable: number }> {
+): Promise<{ records: { raw: RawCrash; offset: number; length: number }[]; unreadable: number; damagedBytes: number }> {
   const data = await readFile(path);
   const records: { raw: RawCrash; offset: number; length: number }[] = [];
   let unreadable = 0;
+  let damagedBytes = 0;
   let pos = 0;
   while (pos + FRAME_HEADER_BYTES <= data.length) {
-    const length = data.readUInt32LE(pos + 4);
-    const end = pos + FRAME_HEADER_BYTES + length;
-    if (!data.subarray(pos, pos + 4).equals(RECORD_MAGIC) || end > data.length) break;
-    const payload = data.subarray(pos + FRAME_HEADER_BYTES, end);
-    if (crc32(payload) !== data.readUInt32LE(pos + 8)) break;
+    let end = frameEnd(data, pos);
+    if (end < 0) {
+      const next = nextFrame(data, pos + 1);
+      if (next < 0) break; // the tail
+      log(`storage: journal ${path}: bytes ${pos} to ${next} are damaged; reading goes on after them`);
+      damagedBytes += next - pos;
+      pos = next;
+      end = frameEnd(data, pos);
+    }
     try {
-      records.push({ raw: decodeRecord(payload).raw, offset: pos, length: end - pos });
+      records.push({ raw: decodeRecord(data.subarray(pos + FRAME_HEADER_BYTES, end)).raw, offset: pos, length: end - pos });
     } catch (err) {
       // Whole and checksummed, yet not understood (a newer or older receiver wrote it): keep it.
       unreadable++;
@@ -440,5 +448,21 @@ export async function readSegment(
     log(`storage: journal ${path} has ${data.length - pos} bytes of an unfinished record at its end; cut off`);
     await truncate(path, pos);
   }
-  return { records, unreadable };
+  return { records, unreadable, damagedBytes };
+}
+
+/** Where the whole, checksummed frame at `pos` ends, or -1 when there is none. */
+function frameEnd(data: Buffer, pos: number): number {
+  if (pos + FRAME_HEADER_BYTES > data.length || !data.subarray(pos, pos + 4).equals(RECORD_MAGIC)) return -1;
+  const end = pos + FRAME_HEADER_BYTES + data.readUInt32LE(pos + 4);
+  if (end > data.length) return -1;
+  return crc32(data.subarray(pos + FRAME_HEADER_BYTES, end)) === data.readUInt32LE(pos + 8) ? end : -1;
+}
+
+/** The first whole frame at or after `from`, or -1. */
+function nextFrame(data: Buffer, from: number): number {
+  for (let at = data.indexOf(RECORD_MAGIC, from); at >= 0; at = data.indexOf(RECORD_MAGIC, at + 1)) {
+    if (frameEnd(data, at) >= 0) return at;
+  }
+  return -1;
 }
