@@ -24,6 +24,9 @@ async function openStorage(dataDir: string, log: (l: string) => void = () => und
   return { storage, folders, stored, opened: await storage.open() };
 }
 
+/** The journal's segment files. */
+const segments = async (dataDir: string): Promise<string[]> => (await readdir(join(dataDir, 'journal'))).filter((n) => n.endsWith('.log')).sort();
+
 const raw = (i: number): RawCrash => ({
   crash_id: createCrashId(),
   submitted_at: new Date().toISOString(),
@@ -107,7 +110,7 @@ describe('JournaledCrashStorage', () => {
     expect(Buffer.from((await storage.getFile(crashes[299]!.crash_id, 'upload_file_minidump'))!)).toEqual(Buffer.alloc(300, 290));
     await storage.close();
     // Every segment but the last one written is gone once its crashes are laid out.
-    expect((await readdir(join(dir.path, 'journal'))).length).toBe(1);
+    expect(await segments(dir.path)).toHaveLength(1);
     await dir.cleanup();
   });
 
@@ -151,7 +154,7 @@ describe('JournaledCrashStorage', () => {
     await new Promise((r) => setTimeout(r, 20));
     const savedB = storage.saveRaw(b, file);
     await new Promise((r) => setTimeout(r, 50));
-    expect(await readdir(join(dir.path, 'journal'))).toEqual(['000001.log', '000002.log']);
+    expect(await segments(dir.path)).toEqual(['000001.log', '000002.log']);
     openGate();
     await Promise.all([savedA, savedB]);
     expect((await storage.getRaw(a.crash_id))?.annotations.Seq).toBe('1');
@@ -169,7 +172,7 @@ describe('JournaledCrashStorage', () => {
     const crashes = Array.from({ length: 20 }, (_, i) => raw(i));
     for (const c of crashes) await first.storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.from('abc')]]));
     await first.storage.close();
-    const [name] = await readdir(join(dir.path, 'journal'));
+    const [name] = await segments(dir.path);
     const path = join(dir.path, 'journal', name!);
     const bytes = await readFile(path);
     // A bad block: ten bytes in the middle of the fifth record.
@@ -191,6 +194,34 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('does not bring back a deleted crash whose record is still in the journal, laid out or not', async () => {
+    const dir = await tempDir();
+    const first = await openStorage(dir.path);
+    const [laidOut, kept] = [raw(1), raw(2)];
+    for (const c of [laidOut, kept]) await first.storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await first.storage.drained();
+    await first.storage.delete(laidOut.crash_id);
+    await first.storage.close();
+    // One more, deleted before it could be laid out (its folder cannot be written).
+    const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
+    const second = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
+    const waiting = raw(3);
+    await second.storage.saveRaw(waiting, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await second.storage.delete(waiting.crash_id);
+    await second.storage.close();
+
+    const third = await openStorage(dir.path);
+    expect(third.opened.replayed).toBe(0);
+    await third.storage.drained();
+    expect(await third.folders.getRaw(laidOut.crash_id)).toBeNull();
+    expect(await third.folders.getRaw(waiting.crash_id)).toBeNull();
+    expect((await third.folders.getRaw(kept.crash_id))?.annotations.Seq).toBe('2');
+    // The segments were all laid out, so they and the markers are gone.
+    expect(await readdir(join(dir.path, 'journal', 'deleted'))).toEqual([]);
+    await third.storage.close();
+    await dir.cleanup();
+  });
+
   it('replays crashes a killed process left in the journal and cuts off a torn last record', async () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);
@@ -200,7 +231,7 @@ describe('JournaledCrashStorage', () => {
     // journal, and add half a record as a write cut short would.
     await first.storage.drained();
     await first.folders.delete(crash.crash_id);
-    const segment = join(dir.path, 'journal', (await readdir(join(dir.path, 'journal')))[0]!);
+    const segment = join(dir.path, 'journal', (await segments(dir.path))[0]!);
     const size = (await stat(segment)).size;
     await appendFile(segment, Buffer.from('SCJ1\xff\xff\x00\x00garbage', 'latin1'));
 

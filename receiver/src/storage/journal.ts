@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
+import { writeFileDurably } from './durable.ts';
 import { Fifo } from './fifo.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
@@ -70,6 +71,7 @@ export interface JournaledStorageOptions {
  *                     payload: u32 header length, header JSON, then bytes:
  *                       v2  {v: 2, crash_id, submitted_at, metadata, boundary} + the multipart body
  *                       v1  {raw, files: [{name, size}]} + each file's bytes (callers without a body)
+ *       deleted/<id>  a crash deleted while its record is still in a segment: not replayed
  *
  * Reads see crashes still waiting to be laid out (read back from their record), so a crash can
  * be fetched as soon as it was answered.
@@ -84,6 +86,13 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #log: (line: string) => void;
   readonly #pending = new Map<string, Pending>();
   readonly #outstanding = new Map<number, number>();
+  /**
+   * Crashes laid out from each segment still on disk: deleting one of them leaves a marker, or
+   * the next start would find its record and lay it out again.
+   */
+  readonly #laidOut = new Map<number, Set<string>>();
+  /** Deletion markers by the segment holding their crash's record; removed with the segment. */
+  readonly #markers = new Map<number, string[]>();
   /** Read handles of segments with crashes still to lay out. */
   readonly #readers = new Map<number, Promise<FileHandle>>();
   readonly #toMaterialize = new Fifo<string>();
@@ -124,16 +133,30 @@ export class JournaledCrashStorage implements CrashStorage {
   async open(): Promise<{ replayed: number }> {
     await this.#fs.mkdir(this.dir);
     const segments = (await readdir(this.dir)).filter((n) => /^\d{6,}\.log$/.test(n)).sort();
+    await this.#fs.mkdir(this.#deletedDir);
+    const deleted = new Set(await readdir(this.#deletedDir));
+    /** Deletion markers still needed: their crash's record is in a segment that stays. */
+    const stillNeeded = new Set<string>();
     let replayed = 0;
     let last = 0;
     for (const name of segments) {
       const segment = Number(name.slice(0, -4));
       last = Math.max(last, segment);
       const { records, unreadable, damagedBytes } = await readSegment(join(this.dir, name), this.#log);
+      const laidOut = new Set<string>();
+      const marked: string[] = [];
       for (const { raw, offset, length } of records) {
-        if (existsSync(this.#folders.crashDir(raw.crash_id))) continue; // laid out before the stop (the folder appears whole)
-        this.#track(raw.crash_id, { segment, offset, length });
-        replayed++;
+        if (deleted.has(raw.crash_id)) marked.push(raw.crash_id); // deleted since it was accepted
+        else if (existsSync(this.#folders.crashDir(raw.crash_id))) laidOut.add(raw.crash_id); // laid out before the stop (the folder appears whole)
+        else {
+          this.#track(raw.crash_id, { segment, offset, length });
+          replayed++;
+        }
+      }
+      if (this.#outstanding.get(segment)) {
+        this.#laidOut.set(segment, laidOut);
+        this.#markers.set(segment, marked);
+        for (const id of marked) stillNeeded.add(id);
       }
       if (unreadable || damagedBytes) {
         // Never lose what could not be read: a copy is set aside for a person (or a later version).
@@ -143,6 +166,7 @@ export class JournaledCrashStorage implements CrashStorage {
       }
       if (!this.#outstanding.get(segment)) await rm(join(this.dir, name), { force: true });
     }
+    for (const id of deleted) if (!stillNeeded.has(id)) await rm(join(this.#deletedDir, id), { force: true });
     // A new segment each start: what earlier runs wrote is only read from now on.
     this.#appender = await new JournalAppender({
       dir: this.dir,
@@ -214,6 +238,7 @@ export class JournaledCrashStorage implements CrashStorage {
       }
     }
     this.#pending.delete(crashId);
+    if (!entry.deleted) this.#laidOutOf(entry.segment).add(crashId);
     this.#layoutProblem = null;
     this.#lastLayout = performance.now();
     this.#backlogBytes -= entry.length;
@@ -249,7 +274,11 @@ export class JournaledCrashStorage implements CrashStorage {
       if (this.#outstanding.get(segment)! > 0 || !appender || segment >= appender.segment || appender.holds(segment)) return;
       this.#outstanding.delete(segment);
       this.#closeReader(segment);
-      void rm(this.#segmentPath(segment), { force: true });
+      this.#laidOut.delete(segment);
+      const markers = this.#markers.get(segment) ?? [];
+      this.#markers.delete(segment);
+      // The markers go after the segment: a stop in between leaves markers, never a record without one.
+      void rm(this.#segmentPath(segment), { force: true }).then(() => Promise.all(markers.map((id) => rm(join(this.#deletedDir, id), { force: true }))));
     }
   }
 
@@ -365,8 +394,27 @@ export class JournaledCrashStorage implements CrashStorage {
     const bare = normalizeCrashId(crashId);
     const pending = bare ? this.#pending.get(bare) : undefined;
     if (pending) pending.deleted = true;
+    // Its record may still be in the journal: a marker keeps the next start from bringing it back.
+    const segment = pending?.segment ?? [...this.#laidOut].find(([, ids]) => ids.has(bare ?? ''))?.[0];
+    if (bare && segment !== undefined) {
+      await writeFileDurably(join(this.#deletedDir, bare), '', this.#folders.tmpDir, this.#fs);
+      this.#markers.set(segment, [...(this.#markers.get(segment) ?? []), bare]);
+    }
     await this.#folders.delete(crashId);
   }
+
+  /** Where deletion markers are: one empty file per deleted crash whose record may be in the journal. */
+  get #deletedDir(): string {
+    return join(this.dir, 'deleted');
+  }
+
+  #laidOutOf(segment: number): Set<string> {
+    let ids = this.#laidOut.get(segment);
+    if (!ids) this.#laidOut.set(segment, (ids = new Set()));
+    return ids;
+  }
+
+
 
   async *listCrashIds(): AsyncIterable<string> {
     // Taken first: a crash laid out while the folders are listed is then in one list or both.
