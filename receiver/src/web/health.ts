@@ -26,6 +26,8 @@ export function healthRoutes(options: HealthOptions): Hono {
       if (problem) return c.json({ status: 'error', checks: { storage: problem } }, 500);
       return c.json({ status: 'ok', checks: { storage: 'ok' } });
     } catch (err) {
+      // A write cut short by a full disk leaves the file behind.
+      await rm(probe, { force: true }).catch(() => undefined);
       return c.json({ status: 'error', checks: { storage: `cannot write: ${(err as NodeJS.ErrnoException).code ?? 'error'}` } }, 500);
     }
   });
