@@ -45,6 +45,9 @@ export interface CollectorStats {
 
 type Bindings = { incoming?: IncomingMessage };
 
+/** How often a collector that cannot store crashes says so in the log. */
+const STORAGE_LOG_EVERY_MS = 10_000;
+
 /** Where crashes are submitted; a client configured with a trailing slash is served too. */
 export const SUBMIT_PATHS = ['/submit', '/submit/'];
 
@@ -91,6 +94,17 @@ export function collectorRoutes(options: CollectorOptions): {
   const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
 
+  // A full disk refuses every submission: one line per STORAGE_LOG_EVERY_MS says so, with a count.
+  let storageLoggedAt = -Infinity;
+  let unlogged = 0;
+  const logStorageProblem = (message: string): void => {
+    const now = performance.now();
+    if (now - storageLoggedAt < STORAGE_LOG_EVERY_MS) return void unlogged++;
+    log(`collector: ${message}${unlogged ? ` (${unlogged} more refused so since the last such line)` : ''}`);
+    storageLoggedAt = now;
+    unlogged = 0;
+  };
+
   /** Counts a refused submission and says how to answer it. */
   const refuse = (err: SubmissionRejected): Answer => {
     stats.rejected[err.code] = (stats.rejected[err.code] ?? 0) + 1;
@@ -135,7 +149,7 @@ export function collectorRoutes(options: CollectorOptions): {
       return { status: 200, text: formatSubmitResponse(outcome.crash.crash_id) };
     } catch (err) {
       if (!(err instanceof SubmissionRejected)) throw err;
-      if (err.status === 503) log(`collector: ${err.message}`);
+      if (err.status === 503) logStorageProblem(err.message);
       return refuse(err);
     }
   };

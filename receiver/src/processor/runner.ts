@@ -179,7 +179,7 @@ export class BackgroundProcessor {
     } catch (err) {
       // A full disk is no fault of the crash: it stays queued, without using up its attempts.
       if (isDiskFull(err)) {
-        if (!this.#diskFull) this.#log(`processor: cannot write results (${errorName(err)}); crashes wait in the queue until there is space`);
+        if (!this.#diskFull) this.#log(`processor: cannot write results (${(err as { code: string }).code}); crashes wait in the queue until there is space`);
         this.#diskFull = true;
         return false;
       }
