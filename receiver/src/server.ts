@@ -138,6 +138,11 @@ interface Listener {
   server: ServerType;
   /** Hands requests to the app from now on. */
   ready(handlers: Handlers): void;
+  /**
+   * Answers from now on, and those still being worked on, say `Connection: close`: a client
+   * does not send its next request on a connection the stop is about to close.
+   */
+  stopping(): void;
   close(): Promise<void>;
 }
 
@@ -146,9 +151,16 @@ async function listen(config: Config): Promise<Listener> {
   let handle: (req: Request, env: object) => Response | Promise<Response> = starting;
   let checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean = () => false;
   let submit: Handlers['submit'] | null = null;
+  let stopping = false;
+  const unanswered = new Set<ServerResponse>();
   const toHono = getRequestListener((req, env) => handle(req, env as object), { hostname: config.host });
   const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
     const s = createServer((req, res) => {
+      if (stopping) res.shouldKeepAlive = false;
+      else {
+        unanswered.add(res);
+        res.once('close', () => unanswered.delete(res));
+      }
       // Submissions, the one hot path, go straight to the collector; Hono routes the rest.
       if (submit && req.method === 'POST') {
         const path = requestPath(req.url!);
@@ -179,6 +191,10 @@ async function listen(config: Config): Promise<Listener> {
       handle = handlers.fetch;
       checkContinue = handlers.checkContinue;
       submit = handlers.submit;
+    },
+    stopping() {
+      stopping = true;
+      for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
     },
     close: () =>
       new Promise<void>((done) => {
@@ -310,6 +326,7 @@ async function startLocked(
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
         // turns idle once its request is answered: keep closing idle ones until all are gone.
+        listener.stopping();
         const closeIdle = (): void => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {

@@ -91,7 +91,7 @@ describe('a receiver process', () => {
       body: stream,
       headers: { 'content-type': contentType },
       duplex: 'half',
-    } as RequestInit).then(async (r) => ({ status: r.status, text: await r.text() }));
+    } as RequestInit).then(async (r) => ({ status: r.status, text: await r.text(), connection: r.headers.get('connection') }));
     await new Promise((r) => setTimeout(r, 300));
     receiver.process.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
@@ -100,6 +100,8 @@ describe('a receiver process', () => {
     const result = await answer;
     expect(result.status).toBe(200);
     expect(result.text).toMatch(/^CrashID=bp-/);
+    // The client is told not to send another request on a connection the stop will close.
+    expect(result.connection).toBe('close');
     expect(await receiver.exited).toBe(0);
     expect(receiver.output()).toMatch(/SIGTERM: finishing in-flight requests/);
     expect(receiver.output()).toMatch(/stopped/);
