@@ -267,18 +267,19 @@ export class JournaledCrashStorage implements CrashStorage {
 
   /** Deletes closed segments whose crashes are all laid out. */
   #releaseFinishedSegments(): void {
-    // Oldest first, stopping at the first still needed: a log is released from its start.
-    for (const segment of [...this.#outstanding.keys()].sort((a, b) => a - b)) {
+    for (const [segment, left] of this.#outstanding) {
       const appender = this.#appender;
       // The segment being written, or one with records still on their way to saveRaw, is not finished.
-      if (this.#outstanding.get(segment)! > 0 || !appender || segment >= appender.segment || appender.holds(segment)) return;
+      if (left > 0 || !appender || segment >= appender.segment || appender.holds(segment)) continue;
       this.#outstanding.delete(segment);
       this.#closeReader(segment);
       this.#laidOut.delete(segment);
       const markers = this.#markers.get(segment) ?? [];
       this.#markers.delete(segment);
       // The markers go after the segment: a stop in between leaves markers, never a record without one.
-      void rm(this.#segmentPath(segment), { force: true }).then(() => Promise.all(markers.map((id) => rm(join(this.#deletedDir, id), { force: true }))));
+      void rm(this.#segmentPath(segment), { force: true })
+        .then(() => Promise.all(markers.map((id) => rm(join(this.#deletedDir, id), { force: true }))))
+        .catch((err: Error) => this.#log(`storage: could not remove finished journal segment ${segment}: ${errorCode(err)}`));
     }
   }
 
@@ -413,8 +414,6 @@ export class JournaledCrashStorage implements CrashStorage {
     if (!ids) this.#laidOut.set(segment, (ids = new Set()));
     return ids;
   }
-
-
 
   async *listCrashIds(): AsyncIterable<string> {
     // Taken first: a crash laid out while the folders are listed is then in one list or both.
