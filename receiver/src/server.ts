@@ -171,6 +171,9 @@ async function listen(config: Config): Promise<Listener> {
       }
       void toHono(req, res);
     });
+    // A client that shuts down its sending side right after the body still gets its answer (its
+    // crash is stored); Node would otherwise drop the request when the FIN arrives.
+    (s as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     s.listen(config.port, config.host, () => resolveServer(s));
     s.once('error', rejectServer);
     // `Expect: 100-continue`: Node invites the body unless someone listens; the collector first

@@ -152,6 +152,20 @@ describe('POST /submit', () => {
     expect(early).toBe(415);
   });
 
+  it('answers a client that shut down its sending side after the body (the crash is stored, so it must hear so)', async () => {
+    const { body, contentType } = multipart([{ name: 'ProductName', value: 'Shop' }]);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(r.port, '127.0.0.1', () =>
+        socket.end(Buffer.concat([Buffer.from(`POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`), body])),
+      );
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200[\s\S]*\r\n\r\nCrashID=bp-/);
+  });
+
   it('closes the connection after refusing a body it has not read, rather than reading what the client still sends', async () => {
     // No Expect header: the client starts sending a body its Content-Length says is 10 GB.
     const outcome = await new Promise<{ answer: string; sent: number }>((resolve, reject) => {
