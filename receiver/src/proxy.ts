@@ -35,7 +35,9 @@ export function requestedHost(c: Context, trustProxy: boolean): string {
 }
 
 export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean): string {
-  const host = hostOf(headerOf(req, 'x-forwarded-host'), req.headers.host, trustProxy);
+  // A request line in absolute form (`POST http://host/submit`) names the host itself (RFC 9112 §3.2.2).
+  const absolute = /^https?:\/\//i.test(req.url ?? '') ? URL.parse(req.url!)?.host : undefined;
+  const host = hostOf(headerOf(req, 'x-forwarded-host'), absolute || req.headers.host, trustProxy);
   if (host && HOST_PATTERN.test(host)) return host;
   // No Host (an HTTP/1.0 client), or one that names no host: the address it reached.
   const local = req.socket?.localAddress ?? '';

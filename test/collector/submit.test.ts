@@ -136,6 +136,8 @@ describe('POST /submit', () => {
       return ((await (await getCrash(r.url, id!)).json()) as { raw: { metadata: Record<string, unknown> } }).raw.metadata.submitted_to;
     };
     expect(await submittedTo(await exchange(`POST http://${host}/submit HTTP/1.1`, `Host: ${host}\r\n`))).toBe(`${host}/submit`);
+    // The absolute form's host is the one addressed, whatever Host says.
+    expect(await submittedTo(await exchange('POST http://crashes.example:8000/submit HTTP/1.1', `Host: ${host}\r\n`))).toBe('crashes.example:8000/submit');
     expect(await submittedTo(await exchange('POST /./%73ubmit HTTP/1.1', `Host: ${host}\r\n`))).toBe(`${host}/submit`);
     // A Host that names no host is not stored as one: the address the client reached is.
     expect(await submittedTo(await exchange('POST /submit HTTP/1.1', 'Host: a b/x?y#z\r\n'))).toBe(`${host}/submit`);
