@@ -268,7 +268,15 @@ async function startLocked(
     throw err;
   }
 
-  const retention = new Retention({ folders, days: config.retentionDays, onDeleted: (id) => crashIndex.index.remove(id), log });
+  const retention = new Retention({
+    folders,
+    days: config.retentionDays,
+    onDeleted: (id) => {
+      crashIndex.index.remove(id);
+      return storage.forget(id);
+    },
+    log,
+  });
 
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 

@@ -222,6 +222,22 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('does not bring back a crash whose folder someone else removed after being told to forget it (retention)', async () => {
+    const dir = await tempDir();
+    const first = await openStorage(dir.path);
+    const crash = raw(1);
+    await first.storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await first.storage.drained();
+    await first.storage.forget(crash.crash_id);
+    await first.folders.delete(crash.crash_id); // as retention removes a whole day
+    await first.storage.close();
+    const second = await openStorage(dir.path);
+    expect(second.opened.replayed).toBe(0);
+    expect(await second.folders.getRaw(crash.crash_id)).toBeNull();
+    await second.storage.close();
+    await dir.cleanup();
+  });
+
   it('replays crashes a killed process left in the journal and cuts off a torn last record', async () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);

@@ -392,16 +392,23 @@ export class JournaledCrashStorage implements CrashStorage {
   }
 
   async delete(crashId: string): Promise<void> {
-    const bare = normalizeCrashId(crashId);
-    const pending = bare ? this.#pending.get(bare) : undefined;
-    if (pending) pending.deleted = true;
-    // Its record may still be in the journal: a marker keeps the next start from bringing it back.
-    const segment = pending?.segment ?? [...this.#laidOut].find(([, ids]) => ids.has(bare ?? ''))?.[0];
-    if (bare && segment !== undefined) {
-      await writeFileDurably(join(this.#deletedDir, bare), '', this.#folders.tmpDir, this.#fs);
-      this.#markers.set(segment, [...(this.#markers.get(segment) ?? []), bare]);
-    }
+    await this.forget(crashId);
     await this.#folders.delete(crashId);
+  }
+
+  /**
+   * For a crash about to be deleted (here or by someone removing its folder, as retention does):
+   * its record may still be in the journal, and a marker keeps the next start from bringing it back.
+   */
+  async forget(crashId: string): Promise<void> {
+    const bare = normalizeCrashId(crashId);
+    if (!bare) return;
+    const pending = this.#pending.get(bare);
+    if (pending) pending.deleted = true;
+    const segment = pending?.segment ?? [...this.#laidOut].find(([, ids]) => ids.has(bare))?.[0];
+    if (segment === undefined) return;
+    await writeFileDurably(join(this.#deletedDir, bare), '', this.#folders.tmpDir, this.#fs);
+    this.#markers.set(segment, [...(this.#markers.get(segment) ?? []), bare]);
   }
 
   /** Where deletion markers are: one empty file per deleted crash whose record may be in the journal. */

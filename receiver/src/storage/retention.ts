@@ -9,8 +9,8 @@ export interface RetentionOptions {
   folders: FsCrashStorage;
   /** Crashes submitted more than this many days ago are deleted; 0 keeps everything. */
   days: number;
-  /** Told of every crash about to be deleted (the index forgets it). */
-  onDeleted: (crashId: string) => void;
+  /** Told of every crash about to be deleted (the index and the journal forget it); awaited. */
+  onDeleted: (crashId: string) => void | Promise<void>;
   log: (line: string) => void;
   now?: () => Date;
 }
@@ -58,7 +58,7 @@ export class Retention {
       for (const day of expired) {
         const dir = join(folders.crashesDir, day);
         const ids = await readdir(dir);
-        for (const id of ids) this.options.onDeleted(id);
+        for (const id of ids) await this.options.onDeleted(id);
         await rm(dir, { recursive: true, force: true });
         deleted += ids.length;
         log(`retention: deleted ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} of ${day} (older than ${days} ${days === 1 ? 'day' : 'days'})`);
