@@ -44,6 +44,9 @@ export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean)
   return local.includes(':') ? `[${local}]:${req.socket.localPort}` : local ? `${local}:${req.socket.localPort}` : '';
 }
 
+/** A host name or IP address with an optional port, as a Host header may carry it. */
+const HOST_PATTERN = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
 /**
  * Each proxy appends the address it was reached from, and a client can only add to the front:
  * so the client is the last address that is not one of the private hops (our proxies), read from
@@ -51,9 +54,6 @@ export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean)
  *
  * @example clientOf('6.6.6.6, 198.51.100.7, 10.0.0.1', …) // '198.51.100.7' (6.6.6.6 is the client's claim)
  */
-/** A host name or IP address with an optional port, as a Host header may carry it. */
-const HOST_PATTERN = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
     const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => isIP(hop) !== 0);
