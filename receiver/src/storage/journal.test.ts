@@ -24,6 +24,12 @@ async function openStorage(dataDir: string, log: (l: string) => void = () => und
   return { storage, folders, stored, opened: await storage.open() };
 }
 
+/** Filesystem calls under which crash folders cannot be written: layout fails, crashes stay in the journal. */
+const FULL_DISK = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
+
+/** A crash's one file, as most tests here save it. */
+const dump = (): Map<string, Uint8Array> => new Map([['upload_file_minidump', Buffer.from('abc')]]);
+
 /** The journal's segment files. */
 const segments = async (dataDir: string): Promise<string[]> => (await readdir(join(dataDir, 'journal'))).filter((n) => n.endsWith('.log')).sort();
 
@@ -53,10 +59,9 @@ describe('JournaledCrashStorage', () => {
   it('after close, refuses to read a crash still in the journal instead of opening a file nobody would close', async () => {
     const dir = await tempDir();
     // Crash folders cannot be written (a full disk), so the crash stays in the journal.
-    const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
-    const { storage } = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
+    const { storage } = await openStorage(dir.path, undefined, undefined, undefined, FULL_DISK);
     const crash = raw(1);
-    await storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await storage.saveRaw(crash, dump());
     expect(storage.awaitingLayout(crash.crash_id)).toBe(true);
     await storage.close();
     await expect(storage.getRaw(crash.crash_id)).rejects.toThrow(/journal is closed/);
@@ -117,10 +122,10 @@ describe('JournaledCrashStorage', () => {
   it('holds crashes that fail to lay out while the backlog waits for its retry, instead of trying them in a loop', async () => {
     const dir = await tempDir();
     let writes = 0;
-    const fullDisk = { ...nodeJournalFs, writeFile: async () => (writes++, Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }))) };
+    const fullDisk = { ...nodeJournalFs, writeFile: async () => (writes++, FULL_DISK.writeFile()) };
     const { storage } = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
     for (let i = 0; i < 3; i++) {
-      await storage.saveRaw(raw(i), new Map([['upload_file_minidump', Buffer.from('abc')]]));
+      await storage.saveRaw(raw(i), dump());
       await new Promise((r) => setTimeout(r, 30));
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -167,10 +172,9 @@ describe('JournaledCrashStorage', () => {
   it('replays every whole record around damage in the middle of a segment, and keeps a copy of it', async () => {
     const dir = await tempDir();
     // Folders cannot be written in the first run, so all 20 crashes wait in the journal.
-    const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
-    const first = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
+    const first = await openStorage(dir.path, undefined, undefined, undefined, FULL_DISK);
     const crashes = Array.from({ length: 20 }, (_, i) => raw(i));
-    for (const c of crashes) await first.storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    for (const c of crashes) await first.storage.saveRaw(c, dump());
     await first.storage.close();
     const [name] = await segments(dir.path);
     const path = join(dir.path, 'journal', name!);
@@ -198,15 +202,14 @@ describe('JournaledCrashStorage', () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);
     const [laidOut, kept] = [raw(1), raw(2)];
-    for (const c of [laidOut, kept]) await first.storage.saveRaw(c, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    for (const c of [laidOut, kept]) await first.storage.saveRaw(c, dump());
     await first.storage.drained();
     await first.storage.delete(laidOut.crash_id);
     await first.storage.close();
     // One more, deleted before it could be laid out (its folder cannot be written).
-    const fullDisk = { ...nodeJournalFs, writeFile: async () => Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' })) };
-    const second = await openStorage(dir.path, undefined, undefined, undefined, fullDisk);
+    const second = await openStorage(dir.path, undefined, undefined, undefined, FULL_DISK);
     const waiting = raw(3);
-    await second.storage.saveRaw(waiting, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await second.storage.saveRaw(waiting, dump());
     await second.storage.delete(waiting.crash_id);
     await second.storage.close();
 
@@ -226,7 +229,7 @@ describe('JournaledCrashStorage', () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);
     const crash = raw(1);
-    await first.storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await first.storage.saveRaw(crash, dump());
     await first.storage.drained();
     await first.storage.forget(crash.crash_id);
     await first.folders.delete(crash.crash_id); // as retention removes a whole day
@@ -242,7 +245,7 @@ describe('JournaledCrashStorage', () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);
     const crash = raw(1);
-    await first.storage.saveRaw(crash, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await first.storage.saveRaw(crash, dump());
     // Simulate a kill before the crash was laid out: remove its folder and queue entry, keep the
     // journal, and add half a record as a write cut short would.
     await first.storage.drained();
@@ -298,7 +301,7 @@ describe('JournaledCrashStorage', () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);
     const good = raw(1);
-    await first.storage.saveRaw(good, new Map([['upload_file_minidump', Buffer.from('abc')]]));
+    await first.storage.saveRaw(good, dump());
     // Whole and checksummed, but its body is not the multipart it claims to be.
     const bad = raw(2);
     await first.storage.saveRaw(bad, new Map(), { body: Buffer.from('not multipart at all'), boundary: 'zzz' });
