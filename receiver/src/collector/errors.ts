@@ -34,3 +34,9 @@ export const storageUnavailable = (err: unknown): SubmissionRejected =>
     `could not store the crash (${(err as NodeJS.ErrnoException).code ?? (err as Error).name}); keep it and retry later`,
     { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
   );
+
+/** A client over its submission rate, told when to come back. */
+export const clientRateLimited = (waitSeconds: number): SubmissionRejected =>
+  new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${waitSeconds}s`, {
+    retryAfterSeconds: waitSeconds,
+  });

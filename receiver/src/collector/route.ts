@@ -5,7 +5,7 @@ import { formatSubmitResponse } from '../../../shared/src/protocol.ts';
 import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { decide, type Judge } from './accept.ts';
 import type { SubmissionActivity } from './activity.ts';
-import { SubmissionRejected, storageUnavailable } from './errors.ts';
+import { clientRateLimited, SubmissionRejected, storageUnavailable } from './errors.ts';
 import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
@@ -132,11 +132,7 @@ export function collectorRoutes(options: CollectorOptions): {
     options.activity?.mark();
     try {
       const clientWait = clientLimiter.enabled ? clientLimiter.take(req.clientAddress()) : 0;
-      if (clientWait) {
-        throw new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${clientWait}s`, {
-          retryAfterSeconds: clientWait,
-        });
-      }
+      if (clientWait) throw clientRateLimited(clientWait);
       const submittedTo = `${req.host().toLowerCase().slice(0, 300)}${req.path}`;
       const outcome = await take(req, submittedTo);
       if (!outcome.accept) {
@@ -204,14 +200,14 @@ export function collectorRoutes(options: CollectorOptions): {
    * now, so the client does not upload megabytes to be told so. False means "go on".
    */
   const checkContinue = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST' || !SUBMIT_PATHS.includes(requestPath(req.url ?? ''))) return false;
+    const path = requestPath(req.url ?? '');
+    if (req.method !== 'POST' || !SUBMIT_PATHS.includes(path)) return false;
+    const request = new NodeSubmitRequest(req, path, options.trustProxy ?? false);
     try {
-      checkSubmissionHeaders((name) => req.headers[name.toLowerCase()] as string | undefined, options.limits);
+      checkSubmissionHeaders((name) => request.header(name), options.limits);
       // A client over its rate would be refused after the upload: say so before it.
-      const clientWait = clientLimiter.enabled ? clientLimiter.wait(incomingClientAddress(req, options.trustProxy ?? false)) : 0;
-      if (clientWait) {
-        throw new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${clientWait}s`, { retryAfterSeconds: clientWait });
-      }
+      const clientWait = clientLimiter.enabled ? clientLimiter.wait(request.clientAddress()) : 0;
+      if (clientWait) throw clientRateLimited(clientWait);
       return false;
     } catch (err) {
       if (!(err instanceof SubmissionRejected)) throw err;
