@@ -360,7 +360,6 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   return config as Config;
 }
 
-/** One line per option for the start-up log, secrets hidden. */
 /**
  * A URL as logs show it: its origin, with the path and query left out. A chat's incoming-webhook
  * URL carries its secret there (`https://hooks.slack.com/services/T…/B…/x…`).
@@ -371,25 +370,18 @@ export function urlForLog(url: string): string {
   return parsed.pathname === '/' && !parsed.search ? parsed.origin : `${parsed.origin}/…`;
 }
 
+/** One line per option for the start-up log, secrets hidden. */
 export function describeConfig(config: Config): string[] {
-  return (Object.entries(OPTIONS) as [keyof Config, OptionDef<unknown>][]).map(([key, option]) => {
-    const value = config[key];
-    // Only the admin token is made when unset; an unset upload token stays unset.
-    const unset = key === 'adminToken' ? '(generated)' : '(none)';
-    const text = option.secret
-      ? value === undefined
-        ? unset
-        : '(set)'
-      : key === 'webhookUrl' && typeof value === 'string'
-        ? JSON.stringify(urlForLog(value))
-        : typeof value === 'number'
-          ? shown(option, value)
-          : JSON.stringify(value ?? null);
-    return `${option.flag}=${text}`;
-  });
+  return (Object.entries(OPTIONS) as [keyof Config, OptionDef<unknown>][]).map(([key, option]) => `${option.flag}=${logged(key, option, config[key])}`);
 }
 
-/** The README's configuration table, as Markdown. */
+function logged(key: keyof Config, option: OptionDef<unknown>, value: unknown): string {
+  // Only the admin token is made when unset; an unset upload token stays unset.
+  if (option.secret) return value !== undefined ? '(set)' : key === 'adminToken' ? '(generated)' : '(none)';
+  if (key === 'webhookUrl' && typeof value === 'string') return JSON.stringify(urlForLog(value));
+  return typeof value === 'number' ? shown(option, value) : JSON.stringify(value ?? null);
+}
+
 /** Every option as `socorrito serve --help` lists it: flag, environment variable, default, meaning. */
 export function optionsHelp(): string {
   const lines = ['', 'Options (each also a SOCORRITO_* environment variable; the flag wins):'];
@@ -434,6 +426,7 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** The README's configuration table, as Markdown. */
 export function configTable(): string {
   const rows = Object.values(OPTIONS).map((o: OptionDef<unknown>) => {
     const dflt = unset(o) ? '—' : `\`${shown(o)}\``;
