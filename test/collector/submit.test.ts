@@ -561,6 +561,49 @@ describe('full disk', () => {
   });
 });
 
+describe('a journal flush that fails', () => {
+  it('answers 503 for the crashes it covered, says so in the heartbeat, and takes crashes again once a flush works', async () => {
+    let failNext = false;
+    // fdatasync reports an I/O error (a failing disk) when asked to; the writes themselves work.
+    const failingFlush: JournalFs = {
+      ...nodeJournalFs,
+      async openAppend(path) {
+        const file = await nodeJournalFs.openAppend(path);
+        return {
+          ...file,
+          async datasync() {
+            if (!failNext) return file.datasync();
+            failNext = false;
+            throw Object.assign(new Error(`EIO: i/o error, fdatasync`), { code: 'EIO', errno: -5 });
+          },
+        };
+      },
+    };
+    const r = await startTestReceiver({}, { fs: failingFlush });
+    try {
+      failNext = true;
+      const lost = await submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: 'unflushed' }), []);
+      // Never a crash ID for a crash that may not be on disk: the client keeps it and retries.
+      expect(lost.status).toBe(503);
+      expect(lost.crashId).toBeNull();
+      expect(lost.body).toMatch(/^Discarded=storage_unavailable: .*EIO.*retry/);
+      const heartbeat = await fetch(`${r.url}/__heartbeat__`);
+      expect(heartbeat.status).toBe(500);
+      expect(await heartbeat.json()).toMatchObject({ checks: { storage: expect.stringMatching(/journal.*EIO/) } });
+
+      const kept = await submitCrash(`${r.url}/submit`, jsCrashFields({ Seq: 'flushed' }), []);
+      expect(kept.status).toBe(200);
+      expect((await fetch(`${r.url}/__heartbeat__`)).status).toBe(200);
+      await r.storage.drained();
+      const ids: string[] = [];
+      for await (const id of r.storage.listCrashIds()) ids.push(id);
+      expect(ids).toEqual([kept.crashId!.slice(3)]);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('concurrency', () => {
   it('stores each of 300 parallel submissions exactly once', async () => {
     const r = await startTestReceiver();
