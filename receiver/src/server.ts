@@ -155,9 +155,8 @@ async function listen(config: Config): Promise<Listener> {
   /**
    * Answers written once the stop has begun say `Connection: close`, including those of
    * requests that came in before it. The flag is read as the headers are written: a set of the
-   * responses in flight would do the same, but the garbage collector would then keep every
-   * answered request alive through the set's discarded tables (a sixth of the collector's
-   * throughput).
+   * responses in flight would do the same, but its discarded tables kept answered requests
+   * alive through young collections, and the collector paid for copying them.
    */
   class Answer extends ServerResponse {
     override writeHead(...args: unknown[]): this {
