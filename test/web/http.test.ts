@@ -249,6 +249,20 @@ describe('report pages and API over HTTP', () => {
     expect(login).not.toContain('\u202e');
   });
 
+  it('keeps such characters in form values, so a filter chosen in a form finds what it shows', async () => {
+    const guid = 'spoof000-0000-4000-8000-000000000089';
+    const version = '2.0\u202e-beta';
+    await addCrash(direct(r), { signature: 'bidi version', app: guid, version, at: daysAgo(0) });
+    const html = await (await fetch(`${r.url}/apps/${guid}`, { headers: BEARER })).text();
+    expect(html).not.toContain('\u202e');
+    // The option shows [U+202E] and sends the character itself (the browser decodes the reference).
+    expect(html).toContain('<option value="2.0&#x202e;-beta">2.0[U+202E]-beta (1)</option>');
+    const filtered = await (await fetch(`${r.url}/api/apps/${guid}/topcrashers?version=${encodeURIComponent(version)}`, { headers: BEARER })).json();
+    expect(filtered).toMatchObject({ total: 1 });
+    const searched = await (await fetch(`${r.url}/search?q=${encodeURIComponent('x\u202ey')}`, { headers: BEARER })).text();
+    expect(searched).toContain('value="x&#x202e;y"');
+  });
+
   it('shows a report: message, frames with source and minified position, notes, annotations, files, links', async () => {
     const html = await (await fetch(`${r.url}/report/bp-${xssCrash}`, { headers: BEARER })).text();
     expect(html).toContain('src/&lt;b&gt;cart&lt;/b&gt;.ts:12:5');

@@ -81,11 +81,26 @@ export function showInvisible(text: string): string {
   return text.replace(INVISIBLE, (ch) => `[U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
+/** What a form sends back: a `value` attribute, or the text of a textarea (both escaped, so without `"` or `<`). */
+const FORM_VALUE = /(\svalue="[^"]*"|<textarea\b[^>]*>[^<]*<\/textarea>)/;
+
+/**
+ * Makes the characters that reorder or hide text visible in a rendered page. In form values
+ * they become character references instead: the browser turns those back into the characters,
+ * so a version or a note that has one is sent back as it is, not as the text `[U+202E]`.
+ */
+export function showInvisibleInPage(html: string): string {
+  return html
+    .split(FORM_VALUE)
+    .map((piece, i) => (i % 2 === 0 ? showInvisible(piece) : piece.replace(INVISIBLE, (ch) => `&#x${ch.charCodeAt(0).toString(16)};`)))
+    .join('');
+}
+
 /** Renders a page and answers it, with characters that reorder or hide text made visible. */
 export async function htmlPage(c: Context, markup: Child, status = 200): Promise<Response> {
   // A JSX tree renders to a string, or to a promise of one when a component is async.
   const text = await (markup as { toString(): string | Promise<string> }).toString();
-  return c.html(showInvisible(text), status as 200);
+  return c.html(showInvisibleInPage(text), status as 200);
 }
 
 /** An HTML page saying what went wrong, for people (the API answers JSON). */
