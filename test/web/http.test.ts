@@ -263,6 +263,24 @@ describe('report pages and API over HTTP', () => {
     expect(searched).toContain('value="x&#x202e;y"');
   });
 
+  it('keeps pages small and their links working for an app or version named with a megabyte', async () => {
+    const product = `P${'p'.repeat(600_000)}`;
+    const crash = await addCrash(direct(r), { signature: 'huge names', app: null, product, version: '9'.repeat(100_000), mechanism: 'm'.repeat(50_000), at: daysAgo(0) });
+    const home = await (await fetch(`${r.url}/`, { headers: BEARER })).text();
+    const appLink = /href="(\/apps\/product%3AP[^"]*)"/.exec(home)?.[1];
+    expect(appLink).toBeDefined();
+    expect(home.length).toBeLessThan(100_000);
+    const topCrashers = await fetch(r.url + appLink!.replace(/&amp;/g, '&'), { headers: BEARER });
+    expect(topCrashers.status).toBe(200);
+    const html = await topCrashers.text();
+    expect(html.length).toBeLessThan(100_000);
+    // Every link of the signature page (facets, search) answers, none is refused as too long.
+    const signature = await (await fetch(`${r.url}/signatures/${crash.signature_id}`, { headers: BEARER })).text();
+    const links = [...signature.matchAll(/href="(\/(?:signatures|search|apps)[^"]*)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    expect(links.length).toBeGreaterThan(3);
+    for (const link of links) expect((await fetch(r.url + link, { headers: BEARER })).status, link.slice(0, 80)).toBe(200);
+  });
+
   it('shows a report: message, frames with source and minified position, notes, annotations, files, links', async () => {
     const html = await (await fetch(`${r.url}/report/bp-${xssCrash}`, { headers: BEARER })).text();
     expect(html).toContain('src/&lt;b&gt;cart&lt;/b&gt;.ts:12:5');

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { crashIdDate, normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
+import { clipText } from '../text.ts';
 import {
   CRASH_INDEXES_SQL,
   DEDUPE_SQL,
@@ -33,9 +34,21 @@ export const PRODUCT_APP_PREFIX = 'product:';
  * @example appKey(null, 'Shop') // 'product:Shop'
  */
 export function appKey(appGuid: string | null, product: string | null): string {
-  if (appGuid) return appGuid;
+  if (appGuid) return indexValue(appGuid);
   const name = product?.trim();
-  return name ? `${PRODUCT_APP_PREFIX}${name}` : NO_APP;
+  return name ? `${PRODUCT_APP_PREFIX}${indexValue(name)}` : NO_APP;
+}
+
+/**
+ * The most characters of a value the index groups and filters by (app, product, version,
+ * mechanism, browser, OS, URL path). Submitters choose these, up to the annotation limit (a MiB);
+ * cut to this, any real one is whole, and every link the pages make with one stays within the
+ * filters' limit (500 characters) and a URL's.
+ */
+export const INDEX_VALUE_CHARS = 200;
+
+function indexValue(text: string): string {
+  return clipText(text, INDEX_VALUE_CHARS);
 }
 
 /** What an app key stands for, for pages and the API. */
@@ -236,16 +249,16 @@ export function indexRow(p: ProcessedCrash): IndexRow {
     submitted_at: at,
     day: dayOf(at),
     app: appKey(p.app_guid, p.product),
-    product: p.product?.trim() ?? '',
-    version: p.version ?? '',
+    product: indexValue(p.product?.trim() ?? ''),
+    version: indexValue(p.version ?? ''),
     signature_id: p.signature_id,
     error_type: p.error_type ?? '',
     error_message: p.error_message ?? '',
-    mechanism: p.mechanism ?? '',
-    browser,
-    browser_version: browser ? `${browser} ${p.browser?.version ?? ''}`.trim() : '',
-    os: p.os ?? '',
-    url_path: p.url_path ?? '',
+    mechanism: indexValue(p.mechanism ?? ''),
+    browser: indexValue(browser),
+    browser_version: indexValue(browser ? `${browser} ${p.browser?.version ?? ''}`.trim() : ''),
+    os: indexValue(p.os ?? ''),
+    url_path: indexValue(p.url_path ?? ''),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Small formatting helpers the pages share. Output is plain text; JSX escapes it. */
 import { NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
+import { clipText } from '../text.ts';
 
 /**
  * An app as pages name it, from its index key and product: the product name; for crashes with
@@ -55,9 +56,7 @@ export const LIST_TEXT_CHARS = 300;
 
 /** `text` cut to `max` characters (whole code points) with an ellipsis when it was longer. */
 export function clip(text: string, max = LIST_TEXT_CHARS): string {
-  if (text.length <= max) return text;
-  const points = Array.from(text);
-  return points.length <= max ? text : `${points.slice(0, max).join('')}…`;
+  return clipText(text, max);
 }
 
 /** How an unknown ('') facet value reads. */
