@@ -341,6 +341,9 @@ describe('report pages and API over HTTP', () => {
     expect(search.signatures[signatureId]).toBe(`Error: ${XSS} | render`);
     const crash = await json(`/api/crashes/bp-${xssCrash}`);
     expect(crash.processed.error_message).toBe(XSS);
+    const pastTheEnd = await (await fetch(`${r.url}/search?q=${encodeURIComponent('onerror=alert')}&page=7`, { headers: BEARER })).text();
+    expect(pastTheEnd).toContain('Page 7 is past the last one (1).');
+    expect(pastTheEnd).not.toContain('No crash matches');
 
     const bad = await json(`/api/apps/${APP_GUID}/topcrashers?days=5&limit=x&ignored=maybe`, 400);
     expect(bad.problems).toHaveLength(3);

@@ -119,7 +119,12 @@ export function SearchPage(props: SearchPageProps) {
             })}
           </div>
           <h2>Results</h2>
-          {result.items.length === 0 ? (
+          {result.items.length === 0 && result.total > 0 ? (
+            <p class="muted">
+              {`Page ${result.page} is past the last one (${result.pages}). `}
+              <a href={href.search({ ...form, page: null })}>First page</a>
+            </p>
+          ) : result.items.length === 0 ? (
             <p class="muted">No crash matches.</p>
           ) : (
             <>

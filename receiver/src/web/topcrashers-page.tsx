@@ -79,7 +79,7 @@ export function TopCrashersPage(props: {
       </p>
       {r.hidden.signatures > 0 && (
         <p class="muted hidden-note">
-          {`${formatCount(r.hidden.signatures)} ignored ${r.hidden.signatures === 1 ? 'signature' : 'signatures'} (${formatCount(r.hidden.count)} crashes) hidden · `}
+          {`${formatCount(r.hidden.signatures)} ignored ${r.hidden.signatures === 1 ? 'signature' : 'signatures'} (${formatCount(r.hidden.count)} ${r.hidden.count === 1 ? 'crash' : 'crashes'}) hidden · `}
           <a href={href.app(guid, { days: r.period.days, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit, ignored: 1 })}>show ignored</a>
         </p>
       )}
