@@ -341,6 +341,11 @@ describe('report pages and API over HTTP', () => {
     expect(search.signatures[signatureId]).toBe(`Error: ${XSS} | render`);
     const crash = await json(`/api/crashes/bp-${xssCrash}`);
     expect(crash.processed.error_message).toBe(XSS);
+    // A filter on a value no crash has is still shown as the filter, so sending the form keeps it.
+    const noSuchApp = await (await fetch(`${r.url}/search?app=nope`, { headers: BEARER })).text();
+    expect(noSuchApp).toMatch(/<option value="nope" selected[^>]*>nope<\/option>/);
+    const noSuchVersion = await (await fetch(`${r.url}/apps/${APP_GUID}?version=9.9.9`, { headers: BEARER })).text();
+    expect(noSuchVersion).toMatch(/<option value="9\.9\.9" selected[^>]*>9\.9\.9 \(0\)<\/option>/);
     const pastTheEnd = await (await fetch(`${r.url}/search?q=${encodeURIComponent('onerror=alert')}&page=7`, { headers: BEARER })).text();
     expect(pastTheEnd).toContain('Page 7 is past the last one (1).');
     expect(pastTheEnd).not.toContain('No crash matches');

@@ -45,6 +45,12 @@ export function SearchPage(props: SearchPageProps) {
           App
           <select name="app">
             <option value="">any app</option>
+            {/* An app asked for that has no crash here is still the filter: shown, not dropped. */}
+            {form.app && !props.apps.some((a) => a.guid === form.app) && (
+              <option value={form.app} selected>
+                {form.app}
+              </option>
+            )}
             {props.apps.map((a) => (
               <option value={a.guid} selected={a.guid === form.app}>
                 {appName(a)}

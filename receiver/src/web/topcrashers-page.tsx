@@ -62,6 +62,12 @@ export function TopCrashersPage(props: {
           Version
           <select name="version">
             <option value="">all versions</option>
+            {/* A version asked for that had no crash in the period is still the filter: shown, not dropped. */}
+            {r.version && !r.versions.some((v) => v.value === r.version) && (
+              <option value={r.version} selected>
+                {`${r.version} (0)`}
+              </option>
+            )}
             {/* Crashes without a version cannot be picked out by the version filter. */}
             {r.versions.filter((v) => v.value !== '').map((v) => (
               <option value={v.value} selected={v.value === r.version}>
