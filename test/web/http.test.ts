@@ -354,6 +354,9 @@ describe('report pages and API over HTTP', () => {
     expect(bad.problems).toHaveLength(3);
     expect(bad.problems.join('\n')).toMatch(/ignored must be 0 or 1/);
     expect((await json('/api/search?from=yesterday', 400)).error).toBe('bad_query');
+    // Days and times that do not exist are refused (Date.parse would roll them over); no zone is UTC.
+    for (const bad of ['2026-02-30', '2026-11-29T24:00:00Z', '2026-11-29T10:61']) expect((await json(`/api/search?from=${bad}`, 400)).problems, bad).toHaveLength(1);
+    expect((await json('/api/search?from=2026-11-29T10:00')).query.from).toBe('2026-11-29T10:00:00.000Z');
     expect((await json('/api/apps/nope/topcrashers', 404)).error).toBe('not_found');
     expect((await json('/api/signatures/nope', 404)).error).toBe('not_found');
     // A wrong address: a page for a browser, JSON for a program.

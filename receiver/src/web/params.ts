@@ -57,13 +57,32 @@ function text(get: Get, name: string, problems: string[]): string | undefined {
 function date(get: Get, name: string, endOfDay: boolean, problems: string[]): Date | undefined {
   const value = get(name);
   if (value === undefined || value === '') return undefined;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || !Number.isFinite(ms)) {
+  const ms = parseIsoDate(value);
+  if (ms === null) {
     problems.push(`${name} must be an ISO date like 2026-11-29 or 2026-11-29T10:00:00Z, got ${JSON.stringify(value.slice(0, 40))}`);
     return undefined;
   }
+  const dateOnly = value.length === 10;
   return new Date(dateOnly && endOfDay ? ms + 86_400_000 : ms);
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A date, or a date and time, in milliseconds; null for anything else, including days and times
+ * that do not exist (2026-02-30, 24:00), which Date.parse would roll over. Without a zone it is
+ * UTC, as every period the pages show.
+ */
+export function parseIsoDate(value: string): number | null {
+  const m = ISO_DATE.exec(value);
+  if (!m) return null;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', zone] = m;
+  if (+hour > 23 || +minute > 59 || +second > 59) return null;
+  const calendar = new Date(Date.UTC(+year!, +month! - 1, +day!));
+  if (calendar.getUTCMonth() !== +month! - 1 || calendar.getUTCDate() !== +day!) return null;
+  const time = value.length > 10 ? value.slice(11, value.length - (zone?.length ?? 0)) : '00:00';
+  const ms = Date.parse(`${year}-${month}-${day}T${time}${zone ? zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z'}`);
+  return Number.isFinite(ms) ? ms : null;
 }
 
 export function topCrashersParams(get: Get): { query: { days: number; version: string | null; limit?: number }; showIgnored: boolean } {
