@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { api, crashesOn, eventually, fakeServer, forwardingOf, perTest, settled, submitTo } from './helpers.ts';
+import { createServer } from 'node:http';
+import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { api, crashesOn, eventually, fakeServer, FAST_RETRY, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
 
 const DUMP = new Uint8Array([1, 2, 3, 4]);
 
@@ -149,5 +151,51 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     });
     expect(waiting.attempts).toBe(0);
     expect((await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage)).toEqual(['first']);
+  });
+
+  it("never holds a registered app's crashes behind a stranger's SubmitURL on the same host", async () => {
+    const priv = await receiver();
+    // One host: a path that asks to wait a day, and the registered app's receiver (passed through).
+    const host = await fakeServer((req, res, _n, body) => {
+      if (req.url !== '/submit') return res.writeHead(429, { 'retry-after': '86400' }).end('Discarded=busy');
+      void fetch(`${priv.url}/submit`, { method: 'POST', headers: { 'content-type': req.headers['content-type']! }, body: new Uint8Array(body) })
+        .then(async (r) => res.writeHead(r.status).end(await r.text()));
+    });
+    cleanups.push(host.close);
+    const master = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true });
+    const guid = 'c0ffee00-1111-4222-8333-444444444444';
+    await registerApp(master, guid, `${host.url}/submit`);
+    const stranger = await submitTo(master, { SubmitURL: `${host.url}/busy`, WebAppGUID: 'not-registered' });
+    await eventually('the stranger to be told to wait', async () => (await forwardingOf(master.url, stranger))?.last_error?.includes('429'));
+    const registered = await submitTo(master, { WebAppGUID: guid, JSErrorMessage: 'registered' });
+    expect(await settled(master.url, registered, 5_000)).toMatchObject({ state: 'forwarded', mode: 'registry' });
+    expect((await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage)).toEqual(['registered']);
+  });
+
+  it('checks a queued SubmitURL again against the settings of each attempt: turned off, it is refused, not sent', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const port = await freePort(); // nothing listens there yet
+    const lifted = { ...FAST_RETRY, dataDir: dir.path, forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true };
+    const before = await startTestReceiver(lifted);
+    const id = await submitTo(before, { SubmitURL: `http://127.0.0.1:${port}/submit`, WebAppGUID: 'not-registered' });
+    await eventually('a failed attempt', async () => (await forwardingOf(before.url, id))?.last_error?.includes('ECONNREFUSED'));
+    await before.stop();
+
+    // Now something answers where the crash points: an attempt would reach it.
+    let hits = 0;
+    const target = createServer((_req, res) => {
+      hits++;
+      res.writeHead(500).end('no');
+    });
+    await new Promise<void>((r) => target.listen(port, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => target.close(r)));
+    const after = await startTestReceiver({ ...lifted, forwardBySubmitUrl: false });
+    try {
+      expect(await settled(after.url, id)).toMatchObject({ state: 'refused', reason_code: 'url_mode_off' });
+    } finally {
+      await after.stop();
+    }
+    expect(hits).toBe(0);
   });
 });

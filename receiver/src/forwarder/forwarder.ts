@@ -229,7 +229,7 @@ export class Forwarder {
     const status = statusFromOutbox(slot.entry, app?.keep_copy ?? true, target);
     status.withheld = saved?.withheld ?? null;
     status.next_attempt_at = new Date(slot.nextAt).toISOString();
-    status.last_error ??= this.#gateOf(target)?.lastError ?? null;
+    status.last_error ??= this.#gateOf(slot.entry.mode, target)?.lastError ?? null;
     return status;
   }
 
@@ -251,7 +251,7 @@ export class Forwarder {
     if (slot) {
       // The operator says the destination is worth trying now: lift its wait too.
       const app = slot.entry.mode === 'registry' ? await this.#d.registry.lookup(slot.entry.app_guid ?? '') : null;
-      const gate = this.#gateOf(slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url);
+      const gate = this.#gateOf(slot.entry.mode, slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url);
       if (gate && !gate.probing) gate.blockedUntil = 0;
       if (slot.running) slot.retryNow = { gate }; // the attempt under way would reschedule it later
       else this.#reschedule(slot, this.#now());
@@ -334,10 +334,10 @@ export class Forwarder {
   }
 
 
-  #gateOf(target: string | null): Gate | null {
+  #gateOf(mode: OutboxEntry['mode'], target: string | null): Gate | null {
     if (!target) return null;
     try {
-      return this.#gates.get(new URL(target).host) ?? null;
+      return this.#gates.get(gateKey(mode, target)) ?? null;
     } catch {
       return null;
     }
@@ -373,11 +373,15 @@ export class Forwarder {
     } else {
       target = entry.url!;
       policy = this.#s.targets; // the operator's registry is trusted; a SubmitURL is not
+      // Checked again at each attempt: settings may have been tightened since it was queued.
+      const refusal = this.#urlModeRefusal(target);
+      if (refusal) return this.#end(slot, { kind: 'refused', ...refusal }, true, target, null);
     }
 
     const now = this.#now();
     const host = new URL(target).host;
-    let gate = this.#gates.get(host);
+    const key = gateKey(entry.mode, target);
+    let gate = this.#gates.get(key);
     const giveUpAt = Date.parse(entry.queued_at) + this.#s.giveUpAfterMs;
     if (now >= giveUpAt && (entry.attempts > 0 || gate?.failures)) {
       const last = entry.last_error ?? gate?.lastError ?? 'no answer';
@@ -395,7 +399,7 @@ export class Forwarder {
     }
 
     // One probe at a time to a destination that failed: claimed before any await.
-    gate ??= this.#newGate(host);
+    gate ??= this.#newGate(key);
     gate.probing = gate.failures > 0;
     const sub = forwardedSubmission(raw, { trustFiles, hops: entry.hops_in + 1 });
     let outcome: Outcome;
@@ -423,7 +427,7 @@ export class Forwarder {
     const tried: OutboxEntry = { ...entry, attempts: entry.attempts + 1, last_attempt_at: new Date(now).toISOString() };
 
     if (outcome.kind !== 'retry') {
-      if (outcome.kind === 'forwarded') this.#openGate(host, gate);
+      if (outcome.kind === 'forwarded') this.#openGate(key, gate);
       else this.#armGate(gate);
       slot.entry = tried;
       return this.#end(slot, outcome, keepCopy, target, sub.withheld);
@@ -521,10 +525,22 @@ export class Forwarder {
     };
   }
 
-  #newGate(host: string): Gate {
+  #newGate(key: string): Gate {
     const gate: Gate = { failures: 0, blockedUntil: 0, probing: false, lastError: null, parked: new Set(), timer: null };
-    this.#gates.set(host, gate);
+    this.#gates.set(key, gate);
     return gate;
+  }
+
+  /** Why a SubmitURL may not be forwarded to under the settings now in force, or null. */
+  #urlModeRefusal(target: string): { code: string; reason: string } | null {
+    if (!this.#s.bySubmitUrl) return { code: 'url_mode_off', reason: 'forwarding by SubmitURL was turned off after the crash was queued' };
+    try {
+      checkTargetUrl(target, this.#s.targets);
+      return null;
+    } catch (err) {
+      if (!(err instanceof ForwardRefused)) throw err;
+      return { code: err.code, reason: err.message };
+    }
   }
 
   /** Holds a crash until its destination's wait is over (or a probe succeeds). */
@@ -554,12 +570,22 @@ export class Forwarder {
     this.#pump();
   }
 
-  #openGate(host: string, gate: Gate): void {
+  #openGate(key: string, gate: Gate): void {
     if (gate.timer) clearTimeout(gate.timer);
     gate.timer = null;
-    this.#gates.delete(host);
+    this.#gates.delete(key);
     this.#release(gate);
   }
+}
+
+/**
+ * The destination a crash waits on while its target fails: a registered app's receiver by its
+ * submit URL; a SubmitURL by its host, apart from the registry, so that a stranger's SubmitURL
+ * on the host of a registered receiver (a path that answers 429 for a day, or hangs) never
+ * holds that app's crashes back.
+ */
+function gateKey(mode: OutboxEntry['mode'], target: string): string {
+  return mode === 'registry' ? `registry ${target}` : `url ${new URL(target).host}`;
 }
 
 /** What a receiver's answer means for a forward. */
