@@ -40,6 +40,20 @@ describe('tokens', () => {
     expect(problems).toMatch(/--upload-token.*use at least 16 characters/);
     expect(loadConfig({ 'admin-token': 'sixteen-chars-ok' }, {}).adminToken).toBe('sixteen-chars-ok');
   });
+
+  it('refuses an empty host (it would listen on every interface) or data dir (the current one), and a shutdown timeout of 0', () => {
+    let err: unknown;
+    try {
+      loadConfig({ 'data-dir': ' ', 'shutdown-timeout-ms': '0' }, { SOCORRITO_HOST: '' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/SOCORRITO_HOST.*must not be empty/);
+    expect(problems).toMatch(/--data-dir.*must not be empty/);
+    expect(problems).toMatch(/--shutdown-timeout-ms/);
+  });
 });
 
 describe('serve --help', () => {

@@ -67,7 +67,9 @@ function duration(minMs: number, maxMs: number): ((text: string) => number) & { 
   }, { unit: 'ms' as const });
 }
 
-function str(text: string): string {
+/** Text that must say something: an empty host would listen everywhere, an empty data dir be the current one. */
+function nonEmpty(text: string): string {
+  if (text.trim() === '') throw new Error('must not be empty');
   return text;
 }
 
@@ -118,8 +120,8 @@ function def<T>(o: OptionDef<T>): OptionDef<T> {
 
 export const OPTIONS = {
   port: def({ flag: 'port', default: 8000, parse: int(0, 65535), doc: 'TCP port to listen on (0 picks a free one).' }),
-  host: def({ flag: 'host', default: '127.0.0.1', parse: str, doc: 'Address to listen on; 0.0.0.0 for all interfaces.' }),
-  dataDir: def({ flag: 'data-dir', default: './data', parse: str, doc: 'Where crashes, the queue and the index live.' }),
+  host: def({ flag: 'host', default: '127.0.0.1', parse: nonEmpty, doc: 'Address to listen on; 0.0.0.0 for all interfaces.' }),
+  dataDir: def({ flag: 'data-dir', default: './data', parse: nonEmpty, doc: 'Where crashes, the queue and the index live.' }),
   adminToken: def({
     flag: 'admin-token',
     default: undefined as string | undefined,
@@ -260,7 +262,7 @@ export const OPTIONS = {
   shutdownTimeoutMs: def({
     flag: 'shutdown-timeout-ms',
     default: 10_000,
-    parse: int(0, 600_000),
+    parse: int(1, 600_000),
     doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish.',
   }),
   sessionHours: def({

@@ -106,6 +106,24 @@ describe('a receiver process', () => {
     expect(receiver.output()).toMatch(/SIGTERM: finishing in-flight requests/);
     expect(receiver.output()).toMatch(/stopped/);
   });
+
+  it('exits at once, saying so, on a second signal while it waits for an upload', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const receiver = await spawnReceiver(dir.path);
+    cleanups.push(() => receiver.kill('SIGKILL'));
+    const { body, contentType } = multipart([{ name: 'ProductName', value: 'Shop' }]);
+    // An upload that never ends holds the stop.
+    const stream = new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(body.subarray(0, 10)) });
+    void fetch(`${receiver.url}/submit`, { method: 'POST', body: stream, headers: { 'content-type': contentType }, duplex: 'half' } as RequestInit).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    receiver.process.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.process.exitCode).toBeNull();
+    receiver.process.kill('SIGTERM');
+    expect(await receiver.exited).toBe(1);
+    expect(receiver.output()).toMatch(/SIGTERM again, exiting now/);
+  });
 });
 
 describe('a starting receiver', () => {

@@ -132,12 +132,19 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       }, config.shutdownTimeoutMs);
       timer.unref();
       void receiver.close().then(() => {
+        clearTimeout(timer);
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
         io.out('socorrito: stopped');
         resolveStop();
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // Listened to for the whole stop: a second signal exits at once (with `once`, it would
+    // kill the process the default way, without a word).
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
   });
   return 0;
 }
