@@ -32,6 +32,10 @@ describe('upload-sourcemaps pairing', () => {
         ]),
       );
       expect(plan.unmatched).toBe(1);
+      // Names as a browser requests them: each path segment percent-encoded.
+      await mkdir(join(dir, 'my dir'));
+      await writeFile(join(dir, 'my dir', 'app #1.js'), 'v()\n');
+      expect((await planUpload(dir, '~/static/')).files.map((f) => f.url)).toContain('~/static/my%20dir/app%20%231.js');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

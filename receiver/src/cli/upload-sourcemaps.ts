@@ -34,7 +34,8 @@ export async function planUpload(dir: string, urlPrefix: string): Promise<Upload
   const root = resolve(dir);
   const all = await walk(root);
   const present = new Set(all);
-  const toUrl = (path: string): string => urlPrefix + relative(root, path).split(sep).join('/');
+  // As a browser requests the file (and names it in stacks): each path segment percent-encoded.
+  const toUrl = (path: string): string => urlPrefix + relative(root, path).split(sep).map(encodeURIComponent).join('/');
   const files: PlannedFile[] = [];
   const report: string[] = [];
   const usedMaps = new Set<string>();

@@ -17,11 +17,16 @@ describe('source map store names', () => {
     expect(normalizeFileKey('static/app.js?v=3')).toBe('~/static/app.js');
     expect(normalizeFileKey('HTTPS://Shop.Example/static/app.js#x')).toBe('https://shop.example/static/app.js');
     for (const bad of ['~/../x.js', '~/a/./b.js', '~/a//b.js', '~/a\\b.js', 'file:///etc/passwd', '~/dir/', '']) expect(() => normalizeFileKey(bad), bad).toThrow();
+    // Percent-escapes are decoded, so an encoded and a plain name are one key; decoded tricks are refused too.
+    expect(normalizeFileKey('~/my%20dir/app%20%231.js')).toBe('~/my dir/app #1.js');
+    expect(normalizeFileKey('~/%C3%BC/app.js')).toBe('~/ü/app.js');
+    for (const bad of ['~/%2e%2e/x.js', '~/a/%00.js', '~/a%5Cb.js']) expect(() => normalizeFileKey(bad), bad).toThrow();
   });
 
   it('finds a frame URL under its exact URL and under ~/ for any origin', () => {
     expect(fileKeysForUrl('https://cdn.shop.example/static/app.js?v=1')).toEqual(['https://cdn.shop.example/static/app.js', '~/static/app.js']);
     expect(fileKeysForUrl('moz-extension://abc/x.js')).toEqual([]);
+    expect(fileKeysForUrl('https://shop.example/my%20dir/%C3%BC.js?v=1')).toEqual(['https://shop.example/my dir/ü.js', '~/my dir/ü.js']);
     expect(normalizeDebugId('85314830023F4CF1A267535F4E37BB17')).toBe('85314830-023f-4cf1-a267-535f4e37bb17');
     expect(normalizeDebugId('not-an-id')).toBeNull();
   });

@@ -60,6 +60,9 @@ export function normalizeFileKey(name: string): string {
     origin = '~';
     path = `/${name.replace(/^\/+/, '').replace(/[?#].*$/, '')}`;
   }
+  path = decodePath(path);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) throw new InvalidSymbolsInput('bad_file_name', 'file name has control characters or backslashes');
   const segments = path.split('/');
   if (segments.some((s, i) => (s === '.' || s === '..') || (s === '' && i > 0 && i < segments.length - 1))) {
     throw new InvalidSymbolsInput('bad_file_name', 'file name must not contain . or .. segments or empty segments');
@@ -82,9 +85,28 @@ export function normalizeDebugId(id: unknown): string | null {
 export function fileKeysForUrl(url: string): string[] {
   const m = /^(https?:\/\/[^/?#]+)(\/[^?#]*)?/i.exec(url);
   if (m) {
-    const path = m[2] ?? '/';
+    const path = decodePath(m[2] ?? '/');
     return [`${m[1]!.toLowerCase()}${path}`, `~${path}`];
   }
-  if (url.startsWith('~/')) return [url.replace(/[?#].*$/, '')];
+  if (url.startsWith('~/')) return [decodePath(url.replace(/[?#].*$/, ''))];
   return [];
+}
+
+/**
+ * A URL path with its percent-escapes decoded (a malformed one is left as it is), so that a
+ * script uploaded as `~/my dir/app.js` is found for the `my%20dir/app.js` a browser reports, and
+ * one named `app #1.js` (sent as `app%20%231.js`) is not cut at its `#`.
+ */
+function decodePath(path: string): string {
+  if (!path.includes('%')) return path;
+  return path
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    })
+    .join('/');
 }
