@@ -11,6 +11,7 @@ import { buildDemo } from './demo/build.ts';
 import { uploadDemoSourcemaps } from './demo/upload.ts';
 import type { Config } from './config.ts';
 import { type Forwarder, openForwarding } from './forwarder/forwarder.ts';
+import { RegistryUnreadable } from './forwarder/registry.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
@@ -250,7 +251,15 @@ async function startLocked(
     if (err instanceof StatusFileError) throw new StartupError(err.message, { cause: err });
     throw err;
   }
-  const { registry, forwarder } = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log, port: (listener.server.address() as AddressInfo).port });
+  let forwarding;
+  try {
+    forwarding = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log, port: (listener.server.address() as AddressInfo).port });
+  } catch (err) {
+    if (err instanceof RegistryUnreadable) throw new StartupError(`${err.message}; fix the file, or move it away to start with no apps registered`, { cause: err });
+    throw err;
+  }
+  const { registry, forwarder } = forwarding;
+
   const crashIndex = openIndexForServer(dataDir, storage, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too.
   forwarder.onDeleted((id) => crashIndex.index.remove(id));

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../receiver/src/cli/main.ts';
-import { tempDir } from '../helpers/receiver.ts';
+import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { api, crashesOn, eventually, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
@@ -69,6 +69,32 @@ describe('socorrito apps', () => {
     const removed = await submitTo(master);
     expect(await forwardingOf(master.url, removed)).toBeNull();
     expect((await crashesOn(priv)).length).toBe(1);
+  });
+
+  it('goes on with the last registry read whole while a hand edit has broken the file, says so once, and refuses to start on a broken one', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    expect((await cli(['apps', 'add', '--data-dir', master.dataDir, '--guid', GUID, '--submit-url', priv.url])).code).toBe(0);
+    expect((await settled(master.url, await submitTo(master))).state).toBe('forwarded'); // the server has read it
+    const file = join(master.dataDir, 'forward-apps.json');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, `${good}{ broken`);
+    const ids = [await submitTo(master), await submitTo(master)];
+    for (const id of ids) expect((await settled(master.url, id)).state).toBe('forwarded');
+    expect(master.logs.filter((l) => l.includes('Could not read the app registry'))).toHaveLength(1);
+    const listed = await cli(['apps', 'list', '--data-dir', master.dataDir]);
+    expect(listed.code).toBe(1);
+    expect(listed.err).toMatch(/^socorrito apps list: Could not read the app registry .*fix the file/);
+    expect(listed.err).not.toContain('    at ');
+    await writeFile(file, good);
+    await submitTo(master);
+    expect(master.logs).toContain('forwarder: the app registry can be read again');
+
+    // With no registry read whole to go on with, the receiver does not start.
+    const other = await tempDir();
+    cleanups.push(other.cleanup);
+    await writeFile(join(other.path, 'forward-apps.json'), '{ broken');
+    await expect(startTestReceiver({ dataDir: other.path })).rejects.toThrow(/Could not read the app registry.*fix the file/);
   });
 });
 

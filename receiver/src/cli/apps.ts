@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppRegistry, InvalidApp, REGISTRY_FILE } from '../forwarder/registry.ts';
+import { AppRegistry, InvalidApp, REGISTRY_FILE, RegistryUnreadable } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
@@ -37,61 +37,68 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
   const layout = new FsCrashStorage(dataDir);
   const registry = new AppRegistry(dataDir, layout.tmpDir);
 
-  switch (action) {
-    case 'add': {
-      // The GUID rule (shared with the extension and the collector) is checked by the registry,
-      // with the URL, so both problems are reported together.
-      if (!values.guid) throw new UsageError('apps add: --guid is required');
-      // An app already registered keeps its submit URL when none is given.
-      const submitUrl = values['submit-url'] ?? (await registry.lookup(values.guid).catch(() => null))?.submit_url;
-      if (!submitUrl) throw new UsageError('apps add: --submit-url is required for a new app, e.g. https://crashes.example.com/submit');
-      if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
-      if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
-      const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
-      const trustFiles = flag(values['trust-dumps'], values['no-trust-dumps']);
-      const keepCopy = flag(values['keep-copy'], values['no-keep-copy']);
-      try {
-        const { app, created } = await registry.upsert({
-          guid: values.guid,
-          submitUrl,
-          trustFiles,
-          keepCopy,
-        });
-        // An update keeps what it was not told: say so, or an old --no-keep-copy goes unnoticed.
-        const kept = [
-          !created && values['submit-url'] === undefined && 'submit URL',
-          !created && trustFiles === undefined &&
-            (app.trust_files ? 'files forwarded (--no-trust-dumps withholds them)' : 'files withheld (--trust-dumps forwards them)'),
-          !created && keepCopy === undefined &&
-            (app.keep_copy ? 'master copy kept (--no-keep-copy deletes it once forwarded)' : 'master copy deleted after forwarding (--keep-copy keeps it)'),
-        ].filter(Boolean);
-        io.out(`${created ? 'added' : 'updated'} ${describe(app)}${kept.length ? `; kept from before: ${kept.join(', ')}` : ''}`);
-        return 0;
-      } catch (err) {
-        if (err instanceof InvalidApp) throw new UsageError(`apps add: ${err.problems.join('; ')}`);
-        throw err;
+  try {
+    switch (action) {
+      case 'add': {
+        // The GUID rule (shared with the extension and the collector) is checked by the registry,
+        // with the URL, so both problems are reported together.
+        if (!values.guid) throw new UsageError('apps add: --guid is required');
+        // An app already registered keeps its submit URL when none is given.
+        const submitUrl = values['submit-url'] ?? (await registry.lookup(values.guid).catch(() => null))?.submit_url;
+        if (!submitUrl) throw new UsageError('apps add: --submit-url is required for a new app, e.g. https://crashes.example.com/submit');
+        if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
+        if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
+        const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
+        const trustFiles = flag(values['trust-dumps'], values['no-trust-dumps']);
+        const keepCopy = flag(values['keep-copy'], values['no-keep-copy']);
+        try {
+          const { app, created } = await registry.upsert({
+            guid: values.guid,
+            submitUrl,
+            trustFiles,
+            keepCopy,
+          });
+          // An update keeps what it was not told: say so, or an old --no-keep-copy goes unnoticed.
+          const kept = [
+            !created && values['submit-url'] === undefined && 'submit URL',
+            !created && trustFiles === undefined &&
+              (app.trust_files ? 'files forwarded (--no-trust-dumps withholds them)' : 'files withheld (--trust-dumps forwards them)'),
+            !created && keepCopy === undefined &&
+              (app.keep_copy ? 'master copy kept (--no-keep-copy deletes it once forwarded)' : 'master copy deleted after forwarding (--keep-copy keeps it)'),
+          ].filter(Boolean);
+          io.out(`${created ? 'added' : 'updated'} ${describe(app)}${kept.length ? `; kept from before: ${kept.join(', ')}` : ''}`);
+          return 0;
+        } catch (err) {
+          if (err instanceof InvalidApp) throw new UsageError(`apps add: ${err.problems.join('; ')}`);
+          throw err;
+        }
       }
-    }
-    case 'list': {
-      requireDataDir('apps list', dataDir);
-      const apps = await registry.list();
-      if (values.json) io.out(JSON.stringify({ apps }, null, 2));
-      else if (!apps.length) io.out(`no apps registered in ${dataDir}/${REGISTRY_FILE}`);
-      else for (const app of apps) io.out(describe(app));
-      return 0;
-    }
-    case 'remove': {
-      if (!values.guid) throw new UsageError('apps remove: --guid is required');
-      requireDataDir('apps remove', dataDir);
-      if (await registry.remove(values.guid)) {
-        io.out(`removed ${values.guid}`);
+      case 'list': {
+        requireDataDir('apps list', dataDir);
+        const apps = await registry.list();
+        if (values.json) io.out(JSON.stringify({ apps }, null, 2));
+        else if (!apps.length) io.out(`no apps registered in ${dataDir}/${REGISTRY_FILE}`);
+        else for (const app of apps) io.out(describe(app));
         return 0;
       }
-      io.err(`socorrito apps remove: no app ${JSON.stringify(values.guid)} in ${dataDir}/${REGISTRY_FILE}`);
-      return 1;
+      case 'remove': {
+        if (!values.guid) throw new UsageError('apps remove: --guid is required');
+        requireDataDir('apps remove', dataDir);
+        if (await registry.remove(values.guid)) {
+          io.out(`removed ${values.guid}`);
+          return 0;
+        }
+        io.err(`socorrito apps remove: no app ${JSON.stringify(values.guid)} in ${dataDir}/${REGISTRY_FILE}`);
+        return 1;
+      }
+      default:
+        throw new UsageError(`apps: expected add, list or remove${action ? `, got ${JSON.stringify(action)}` : ''}\n\n${APPS_HELP}`);
     }
-    default:
-      throw new UsageError(`apps: expected add, list or remove${action ? `, got ${JSON.stringify(action)}` : ''}\n\n${APPS_HELP}`);
+  } catch (err) {
+    // A hand edit broke the file: say which and what to do, not a stack trace.
+    if (!(err instanceof RegistryUnreadable)) throw err;
+    io.err(`socorrito apps ${action}: ${err.message}; fix the file, or move it away to start over`);
+    return 1;
   }
 }
 

@@ -129,6 +129,8 @@ export class Forwarder {
    */
   readonly #lanes = { registry: { heap: new TimeHeap(), busy: 0 }, url: { heap: new TimeHeap(), busy: 0 } };
   readonly #gates = new Map<string, Gate>();
+  /** The registry's problem last logged, so a broken file is said once, not once per crash. */
+  #registryProblem: string | null = null;
   readonly #limiter: RateLimiter;
   readonly #stop = new AbortController();
   readonly #running = new Set<Promise<void>>();
@@ -178,6 +180,10 @@ export class Forwarder {
     if (this.#stop.signal.aborted) return;
     const guid = raw.annotations[Annotation.WebAppGUID]?.trim() || null;
     const app = guid ? await this.#d.registry.lookup(guid) : null;
+    if (this.#d.registry.problem !== this.#registryProblem) {
+      this.#registryProblem = this.#d.registry.problem;
+      this.#log(this.#registryProblem ? `forwarder: ${this.#registryProblem}` : 'forwarder: the app registry can be read again');
+    }
     const submitUrl = raw.annotations[Annotation.SubmitURL]?.trim();
     if (!app && !(this.#s.bySubmitUrl && submitUrl)) return;
     // The page meant the crash for the receiver it was sent to: this one. Nothing to forward.
@@ -717,6 +723,7 @@ export async function openForwarding(
   // Only for where things are: crash folders by ID (written by storage) and the temp dir.
   const layout = new FsCrashStorage(dataDir, fs);
   const registry = new AppRegistry(dataDir, layout.tmpDir, fs);
+  await registry.list(); // a file that cannot be read stops the start here, before anything runs
   const forwarder = new Forwarder({
     storage,
     queue: deps.queue,

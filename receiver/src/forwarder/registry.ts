@@ -107,9 +107,20 @@ export class AppRegistry {
 
   /** The app registered for `guid`, re-reading the file when it changed. */
   async lookup(guid: string): Promise<RegisteredApp | null> {
-    await this.#refresh();
+    try {
+      await this.#refresh();
+      this.problem = null;
+    } catch (err) {
+      // A file broken by a hand edit must not cost the crashes accepted meanwhile their
+      // forwarding: the last registry read whole stands until the file is fixed.
+      if (!this.#seen) throw err;
+      this.problem = `${(err as Error).message}; forwarding goes on with the apps registered before it broke`;
+    }
     return this.#apps.get(guid.trim().toLowerCase()) ?? null;
   }
+
+  /** Why the file could not be read at the last lookup (which used the last registry read whole), or null. */
+  problem: string | null = null;
 
   /** Every registered app, sorted by GUID. */
   async list(): Promise<RegisteredApp[]> {
@@ -218,14 +229,17 @@ export class AppRegistry {
   }
 }
 
+/** The registry file is there but is not a registry (a hand edit broke it). */
+export class RegistryUnreadable extends Error {}
+
 function parseRegistry(text: string, path: string): Map<string, RegisteredApp> {
   let file: RegistryFile;
   try {
     file = JSON.parse(text) as RegistryFile;
   } catch (err) {
-    throw new Error(`Could not read the app registry ${path}: ${(err as Error).message}`, { cause: err });
+    throw new RegistryUnreadable(`Could not read the app registry ${path}: ${(err as Error).message}`, { cause: err });
   }
-  if (!file || !Array.isArray(file.apps)) throw new Error(`Could not read the app registry ${path}: no "apps" list`);
+  if (!file || !Array.isArray(file.apps)) throw new RegistryUnreadable(`Could not read the app registry ${path}: no "apps" list`);
   const apps = new Map<string, RegisteredApp>();
   for (const app of file.apps) {
     // A hand-edited entry that would not pass `apps add` is ignored rather than half-used.
