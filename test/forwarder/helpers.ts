@@ -85,7 +85,7 @@ export function settled(base: string, crashId: string, timeoutMs?: number): Prom
 export async function submitTo(
   receiver: { url: string },
   overrides: Record<string, string> = {},
-  files: { name: string; filename: string; data: Uint8Array }[] = [],
+  files: { name: string; filename: string; data: Uint8Array; contentType?: string }[] = [],
 ): Promise<string> {
   const result = await submitCrash(`${receiver.url}/submit`, jsCrashFields(overrides), files);
   if (!result.crashId) throw new Error(`submit failed: ${result.status} ${result.body}`);

@@ -15,7 +15,7 @@ describe('registry mode: master forwards to the private receiver registered for 
     await registerApp(master, GUID, `${priv.url}/submit`);
 
     const extra = {
-      URL: 'https://shop.example/cart?session=s3cret#step2',
+      URL: 'https://alice:hunter2@shop.example/cart?session=s3cret#step2',
       SubmitURL: 'https://ignored.example/submit',
       Email: 'someone@example.com',
       ServerToken: 'abc',
@@ -61,12 +61,18 @@ describe('registry mode: master forwards to the private receiver registered for 
     const priv = await receiver();
     await registerApp(master, GUID, `${priv.url}/submit`, { trust_files: true });
 
-    const masterId = await submitTo(master, {}, [{ name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP }]);
+    const masterId = await submitTo(master, {}, [
+      { name: 'upload_file_minidump', filename: 'crash.dmp', data: DUMP },
+      { name: 'console_log', filename: 'log.json', data: new TextEncoder().encode('[]'), contentType: 'application/json' },
+    ]);
     const status = await settled(master.url, masterId);
     expect(status.state).toBe('forwarded');
     expect(status.withheld!.files).toEqual([]);
     const remote = await priv.storage.getRaw(status.remote_crash_id!);
-    expect(remote!.files.map((f) => [f.name, f.filename, f.size])).toEqual([['upload_file_minidump', 'crash.dmp', DUMP.length]]);
+    expect(remote!.files.map((f) => [f.name, f.filename, f.size, f.contentType])).toEqual([
+      ['upload_file_minidump', 'crash.dmp', DUMP.length, 'application/octet-stream'],
+      ['console_log', 'log.json', 2, 'application/json'],
+    ]);
     expect(await priv.storage.getFile(status.remote_crash_id!, 'upload_file_minidump')).toEqual(Buffer.from(DUMP));
   });
 

@@ -11,6 +11,8 @@ export interface SubmitFile {
   name: string;
   filename: string;
   data: Uint8Array;
+  /** application/octet-stream when not given. */
+  contentType?: string;
 }
 
 /** Submits one crash; returns the crash ID, or throws with the collector's reason. */

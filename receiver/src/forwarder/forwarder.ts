@@ -413,7 +413,8 @@ export class Forwarder {
       const files: SubmitFile[] = [];
       for (const name of sub.fileNames) {
         const data = await this.#d.storage.getFile(id, name);
-        if (data) files.push({ name, filename: raw.files.find((f) => f.name === name)?.filename || name, data });
+        const sent = raw.files.find((f) => f.name === name);
+        if (data) files.push({ name, filename: sent?.filename || name, data, contentType: sent?.contentType });
       }
       let retryAfter: string | string[] | undefined;
       const fetchImpl = forwardingFetch({ policy, stop: this.#stop.signal, onHeaders: (h) => (retryAfter = h['retry-after']) });
@@ -485,7 +486,7 @@ export class Forwarder {
           }
         }
       }
-      this.#log(`forwarder: bp-${id} forwarded to ${target} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
+      this.#log(`forwarder: bp-${id} forwarded to ${loggedTarget(target)} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
     } else {
       // When the app did not want the master to keep a copy, it now is the only one: it stays.
       await this.#d.statuses.write(this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason), this.#stop.signal);
@@ -592,6 +593,15 @@ export class Forwarder {
  */
 function gateKey(mode: OutboxEntry['mode'], target: string): string {
   return mode === 'registry' ? `registry ${target}` : `url ${new URL(target).host}`;
+}
+
+/**
+ * A target as the log shows it: without its query (a registered URL may carry a token there) and
+ * cut short (a SubmitURL is a stranger's, up to a megabyte).
+ */
+function loggedTarget(target: string | null): string {
+  const bare = (target ?? '').split(/[?#]/, 1)[0]!;
+  return bare.length > 200 ? `${bare.slice(0, 200)}…` : bare;
 }
 
 /** What a receiver's answer means for a forward. */

@@ -49,12 +49,17 @@ export function hopsOf(annotations: Annotations): number {
   return /^\d{1,3}$/.test(text.trim()) ? Number(text.trim()) : 0;
 }
 
-/** A page URL without query and fragment; a value that is not a URL is cut at the first `?` or `#`. */
+/**
+ * A page URL without query, fragment and user name or password; a value that is not a URL is cut
+ * at the first `?` or `#`.
+ */
 export function forwardedUrl(value: string): string {
   try {
     const url = new URL(value);
     url.search = '';
     url.hash = '';
+    url.username = '';
+    url.password = '';
     return url.toString();
   } catch {
     return value.split(/[?#]/, 1)[0]!;
