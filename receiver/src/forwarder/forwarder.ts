@@ -442,6 +442,8 @@ export class Forwarder {
     // Retry: this destination waits (all its crashes, not only this one), with backoff.
     const backoff = Math.min(this.#s.retryMaxMs, this.#s.retryInitialMs * 2 ** Math.min(gate.failures, 30));
     const delay = Math.max(backoff, outcome.retryAfterMs);
+    // Said when a destination starts failing and when it answers again (#openGate), not at each retry.
+    if (gate.failures === 0) this.#log(`forwarder: ${loggedTarget(target)} failed (${oneLine(outcome.error)}); its crashes wait in the outbox and are retried with backoff`);
     gate.failures++;
     gate.blockedUntil = this.#now() + delay;
     gate.lastError = outcome.error;
@@ -578,6 +580,7 @@ export class Forwarder {
   }
 
   #openGate(key: string, gate: Gate): void {
+    if (gate.failures) this.#log(`forwarder: ${loggedTarget(key.slice(key.indexOf(' ') + 1))} answers again after ${gate.failures} failed attempt(s)`);
     if (gate.timer) clearTimeout(gate.timer);
     gate.timer = null;
     this.#gates.delete(key);
