@@ -343,23 +343,34 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   const known = new Set(Object.values(OPTIONS).map((o) => o.flag));
   for (const name of Object.keys(flags)) if (!known.has(name)) problems.push(`unknown option --${name}`);
   const config: Record<string, unknown> = {};
-  for (const [key, option] of Object.entries(OPTIONS) as [string, OptionDef<unknown>][]) {
-    const fromFlag = flags[option.flag];
-    const fromEnv = env[envName(option.flag)];
-    const text = fromFlag ?? fromEnv;
-    if (text === undefined) {
-      config[key] = option.default;
-      continue;
-    }
-    try {
-      config[key] = option.parse(text);
-    } catch (err) {
-      const where = fromFlag !== undefined ? `--${option.flag}` : envName(option.flag);
-      problems.push(`${where}: ${(err as Error).message}`);
-    }
-  }
+  for (const [key, option] of Object.entries(OPTIONS) as [string, OptionDef<unknown>][]) config[key] = readOption(option, flags, env, problems);
   if (problems.length) throw new ConfigError(problems);
   return config as Config;
+}
+
+/**
+ * One setting, read as loadConfig reads it, for commands that need only it: `reindex` and `apps`
+ * must not fail on a serve setting of the service's environment they do not use.
+ */
+export function loadSetting<K extends keyof Config>(key: K, flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): Config[K] {
+  const problems: string[] = [];
+  const value = readOption(OPTIONS[key] as OptionDef<unknown>, flags, env, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return value as Config[K];
+}
+
+/** An option's value from its flag, else its variable, else its default; a value it refuses adds a problem. */
+function readOption(option: OptionDef<unknown>, flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+  const fromFlag = flags[option.flag];
+  const text = fromFlag ?? env[envName(option.flag)];
+  if (text === undefined) return option.default;
+  try {
+    return option.parse(text);
+  } catch (err) {
+    const where = fromFlag !== undefined ? `--${option.flag}` : envName(option.flag);
+    problems.push(`${where}: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /**

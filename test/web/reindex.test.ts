@@ -31,7 +31,9 @@ describe('rebuilding the index from storage', () => {
 
   it('`socorrito reindex` rebuilds the index with progress', async () => {
     await storeCrashes(dir.path, 12);
-    const run = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    // The service's environment may hold serve settings reindex does not use, even ones serve would refuse.
+    const env = { ...process.env, SOCORRITO_PORT: 'abc', SOCORRITO_THROTTLE_RULES: '/nonexistent/rules.json' };
+    const run = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000, env });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`rebuilding ${join(dir.path, INDEX_FILE)}`);

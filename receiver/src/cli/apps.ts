@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { ConfigError, loadSetting } from '../config.ts';
 import { AppRegistry, InvalidApp, REGISTRY_FILE, RegistryUnreadable } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
@@ -33,7 +34,13 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
     true,
   );
   if (positionals.length) throw new UsageError(`apps: unexpected ${JSON.stringify(positionals[0])}. Run 'socorrito help' for usage.`);
-  const dataDir = resolve(values['data-dir'] ?? io.env.SOCORRITO_DATA_DIR ?? './data');
+  let dataDir: string;
+  try {
+    dataDir = resolve(loadSetting('dataDir', { 'data-dir': values['data-dir'] }, io.env));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`apps: ${err.problems.join('; ')}`);
+    throw err;
+  }
   const layout = new FsCrashStorage(dataDir);
   const registry = new AppRegistry(dataDir, layout.tmpDir);
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadSetting } from '../config.ts';
 import { CrashIndex } from '../index/crash-index.ts';
 import { INDEX_FILE, ownerIsRunning } from '../index/open.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
@@ -22,7 +22,7 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
   const { values } = parseCommandArgs('reindex', argv, { 'data-dir': { type: 'string' }, live: { type: 'boolean' } });
   let dataDir: string;
   try {
-    dataDir = resolve(loadConfig(values['data-dir'] ? { 'data-dir': values['data-dir'] } : {}, io.env).dataDir);
+    dataDir = resolve(loadSetting('dataDir', { 'data-dir': values['data-dir'] }, io.env));
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
