@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../receiver/src/cli/main.ts';
@@ -180,5 +180,29 @@ describe('forwarding API', () => {
     expect(await priv.storage.getRaw(status.remote_crash_id!)).not.toBeNull();
     // A forwarded crash is not sent twice.
     expect((await api(master.url, `/api/crashes/${id}/forwarding/retry`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('retries on request a crash whose outbox entry was cleared away while it waited', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const port = await freePort(); // the private receiver is down
+    const first = await startTestReceiver({ dataDir: dir.path, forwardRetryInitialMs: 40, forwardRetryMaxMs: 200 });
+    await registerApp(first, GUID, `http://127.0.0.1:${port}/submit`);
+    const id = await submitTo(first);
+    await eventually('a failed attempt', async () => (await forwardingOf(first.url, id))?.last_error?.includes('ECONNREFUSED'));
+    const saved = join(dir.path, 'crashes', `20${id.slice(-6)}`, id, 'forwarding.json');
+    await eventually('the status on disk', async () => (await readFile(saved, 'utf8').catch(() => '')).includes('"queued"'));
+    await first.stop();
+    await rm(join(dir.path, 'outbox'), { recursive: true, force: true }); // an operator dropping the backlog
+
+    const master = await startTestReceiver({ dataDir: dir.path, forwardRetryInitialMs: 40, forwardRetryMaxMs: 200 });
+    cleanups.push(() => master.stop());
+    expect(await forwardingOf(master.url, id)).toMatchObject({ state: 'queued' });
+    const priv = await receiver({ port });
+    const retried = await api(master.url, `/api/crashes/${id}/forwarding/retry`, { method: 'POST' });
+    expect(retried.body.retried).toBe(true);
+    const status = await settled(master.url, id);
+    expect(status.state).toBe('forwarded');
+    expect(await priv.storage.getRaw(status.remote_crash_id!)).not.toBeNull();
   });
 });

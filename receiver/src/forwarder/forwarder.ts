@@ -264,8 +264,10 @@ export class Forwarder {
       this.#pump();
       return true;
     }
-    const saved = await this.#d.statuses.read(crashId);
-    if (!saved || saved.state === 'forwarded' || saved.state === 'queued') return false;
+    // Not in the outbox: it failed, was refused, or says queued while its outbox entry is gone
+    // (an operator cleared the folder), or was never decided. Only a forwarded one is done.
+    const saved = await this.#d.statuses.read(crashId).catch(() => null);
+    if (saved?.state === 'forwarded') return false;
     const raw = await this.#d.storage.getRaw(crashId);
     if (!raw) return false;
     // Decide afresh: the registry or the settings may have changed since.
