@@ -245,6 +245,9 @@ describe('report pages and API over HTTP', () => {
     const report = await (await fetch(`${r.url}/report/${crash.crash_id}`, { headers: BEARER })).text();
     expect(report).toContain('https://evil.example/[U+202E]moc.elgoog');
     expect(report).toContain('msg [U+0000][U+0007]');
+    const hidden = await addCrash(direct(r), { signature: 'zero width', app: guid, errorMessage: 'goo\u200bgle \ufeffx \u2060y', at: daysAgo(0) });
+    const zeroWidth = await (await fetch(`${r.url}/report/${hidden.crash_id}`, { headers: BEARER })).text();
+    expect(zeroWidth).toContain('goo[U+200B]gle [U+FEFF]x [U+2060]y');
     const login = await (await fetch(`${r.url}/login?next=${encodeURIComponent('/search?q=\u202e')}`)).text();
     expect(login).not.toContain('\u202e');
   });

@@ -29,6 +29,7 @@ describe('classifyAddress', () => {
     ['169.254.1.1', 'link-local'],
     ['169.254.169.254', 'metadata'],
     ['100.100.100.200', 'metadata'],
+    ['168.63.129.16', 'metadata'], // Azure's wire server
     ['0.0.0.0', 'unspecified'],
     ['224.0.0.1', 'multicast'],
     ['255.255.255.255', 'reserved'],

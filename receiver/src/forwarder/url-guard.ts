@@ -28,7 +28,7 @@ export interface TargetPolicy {
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'reserved' | 'metadata' | 'unspecified' | 'multicast';
 
 /** Cloud instance metadata services: refused in URL mode even when private addresses are allowed. */
-const METADATA_ADDRESSES = new Set(['169.254.169.254', '169.254.170.2', '169.254.169.123', '100.100.100.200', 'fd00:ec2::254']);
+const METADATA_ADDRESSES = new Set(['169.254.169.254', '169.254.170.2', '169.254.169.123', '100.100.100.200', '168.63.129.16', 'fd00:ec2::254']);
 
 function v4Bytes(text: string): number[] | null {
   const parts = text.split('.');
