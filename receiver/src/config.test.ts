@@ -4,9 +4,9 @@ import { ConfigError, describeConfig, envName, loadConfig, OPTIONS, optionsHelp,
 describe('start-up log of the configuration', () => {
   const logged = (flags: Record<string, string>): string[] => describeConfig(loadConfig(flags, {}));
 
-  it('says the admin token is generated when unset, and an unset upload token is none', () => {
+  it('says an unset admin token is the one in the data dir (made there on first start), and an unset upload token is none', () => {
     const lines = logged({});
-    expect(lines).toContain('admin-token=(generated)');
+    expect(lines).toContain('admin-token=(in the data dir)');
     expect(lines).toContain('upload-token=(none)');
   });
 

@@ -390,7 +390,7 @@ export function describeConfig(config: Config): string[] {
 
 function logged(key: keyof Config, option: OptionDef<unknown>, value: unknown): string {
   // Only the admin token is made when unset; an unset upload token stays unset.
-  if (option.secret) return value !== undefined ? '(set)' : key === 'adminToken' ? '(generated)' : '(none)';
+  if (option.secret) return value !== undefined ? '(set)' : key === 'adminToken' ? '(in the data dir)' : '(none)';
   if (key === 'webhookUrl' && typeof value === 'string') return JSON.stringify(urlForLog(value));
   return typeof value === 'number' ? shown(option, value) : JSON.stringify(value ?? null);
 }
