@@ -53,7 +53,7 @@ describe('registry mode: master forwards to the private receiver registered for 
     expect(section).toContain('forwarded');
     expect(section).toContain(status.remote_crash_id!);
     expect(section).toContain(`${priv.url}/submit`);
-    expect(section).toContain('Email, ServerToken, SubmitURL, file upload_file_minidump, the URL query');
+    expect(section).toContain('Email, ServerToken, SubmitURL, file upload_file_minidump, URL queries');
   });
 
   it('forwards the minidump byte for byte when the app is trusted with files', async () => {

@@ -26,6 +26,25 @@ describe('forwardedSubmission', () => {
     expect(sub.withheld).toEqual({ annotations: ['Cookie', 'SubmitURL'], files: ['screenshot', 'upload_file_minidump'], url_query: true });
   });
 
+  it('strips the queries of URLs in the stack, the script URL and the message, and a user name and password from the URL', () => {
+    const sub = forwardedSubmission(
+      raw({
+        URL: 'https://alice:hunter2@shop.example/account',
+        JSStack: 'f@https://shop.example/app.js?auth=S3:1:2\n    at g (https://shop.example/v.js?k=1#x:3:4)',
+        JSFilename: 'https://shop.example/app.js?auth=S3',
+        JSErrorMessage: 'see https://shop.example/reset?token=S4 now',
+      }),
+      { trustFiles: false, hops: 1 },
+    );
+    expect(sub.annotations).toMatchObject({
+      URL: 'https://shop.example/account',
+      JSStack: 'f@https://shop.example/app.js:1:2\n    at g (https://shop.example/v.js:3:4)',
+      JSFilename: 'https://shop.example/app.js',
+      JSErrorMessage: 'see https://shop.example/reset now',
+    });
+    expect(sub.withheld.url_query).toBe(true);
+  });
+
   it('forwards every file to a trusted app', () => {
     const sub = forwardedSubmission(raw({ URL: 'https://a.example/p' }, ['upload_file_minidump', 'other']), { trustFiles: true, hops: 1 });
     expect(sub.fileNames).toEqual(['upload_file_minidump', 'other']);

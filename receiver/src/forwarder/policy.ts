@@ -1,4 +1,5 @@
 import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
+import { scrubUrlsInText } from '../../../shared/src/scrub.ts';
 import type { RawCrash } from '../storage/types.ts';
 
 /**
@@ -39,7 +40,7 @@ export interface Withheld {
   annotations: string[];
   /** File part names not forwarded (the app is not trusted with files), sorted. */
   files: string[];
-  /** The query and/or fragment of `URL` were removed. */
+  /** A query or fragment was removed from `URL` or from a URL in the stack, script URL or message. */
   url_query: boolean;
 }
 
@@ -66,10 +67,13 @@ export function forwardedUrl(value: string): string {
   }
 }
 
+/** Forwarded annotations that may carry URLs inside their text, forwarded without their queries. */
+const URLS_INSIDE = new Set<string>([Annotation.JSStack, Annotation.JSFilename, Annotation.JSErrorMessage]);
+
 /**
  * Splits a raw crash into what is forwarded and what is withheld: allowlisted annotations
- * (with the URL's query removed and the hop counter set to `hops`) and, only for a trusted
- * app, its files.
+ * (with the queries of the URL and of URLs in the stack, script URL and message removed, and the
+ * hop counter set to `hops`) and, only for a trusted app, its files.
  */
 export function forwardedSubmission(
   raw: RawCrash,
@@ -85,7 +89,13 @@ export function forwardedSubmission(
     }
     if (name === Annotation.URL) {
       const stripped = forwardedUrl(value);
-      urlQuery = stripped !== value && /[?#]/.test(value);
+      urlQuery ||= stripped !== value && /[?#]/.test(value);
+      annotations[name] = stripped;
+    } else if (URLS_INSIDE.has(name)) {
+      // The same queries hide in the stack, the script's URL and the message (the extension
+      // removes them too, unless the user let them through).
+      const stripped = scrubUrlsInText(value);
+      urlQuery ||= stripped !== value;
       annotations[name] = stripped;
     } else {
       annotations[name] = value;

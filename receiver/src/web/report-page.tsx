@@ -94,7 +94,7 @@ function Frame(props: { frame: ProcessedFrame; index: number }) {
 function Forwarding(props: { status: ForwardingStatus }) {
   const f = props.status;
   const withheld = f.withheld
-    ? [...f.withheld.annotations, ...f.withheld.files.map((n) => `file ${n}`), ...(f.withheld.url_query ? ['the URL query'] : [])]
+    ? [...f.withheld.annotations, ...f.withheld.files.map((n) => `file ${n}`), ...(f.withheld.url_query ? ['URL queries'] : [])]
     : [];
   return (
     <>
