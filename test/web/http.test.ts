@@ -357,6 +357,12 @@ describe('report pages and API over HTTP', () => {
     expect(bad.problems).toHaveLength(3);
     expect(bad.problems.join('\n')).toMatch(/ignored must be 0 or 1/);
     expect((await json('/api/search?from=yesterday', 400)).error).toBe('bad_query');
+    // A misspelled or repeated parameter is refused, not ignored (the answer would be about everything).
+    expect((await json('/api/search?signatur=x&page=1&page=2', 400)).problems).toEqual([
+      expect.stringMatching(/^"signatur" is not a parameter here; it takes app, version, signature/),
+      'page is given 2 times',
+    ]);
+    expect((await json(`/api/apps/${APP_GUID}/topcrashers?day=7`, 400)).problems).toHaveLength(1);
     // Days and times that do not exist are refused (Date.parse would roll them over); no zone is UTC.
     for (const bad of ['2026-02-30', '2026-11-29T24:00:00Z', '2026-11-29T10:61']) expect((await json(`/api/search?from=${bad}`, 400)).problems, bad).toHaveLength(1);
     expect((await json('/api/search?from=2026-11-29T10:00')).query.from).toBe('2026-11-29T10:00:00.000Z');

@@ -6,7 +6,8 @@ import { rowStatus, statusFields } from './triage.ts';
 
 /**
  * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
- * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts).
+ * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts). Unlike the
+ * pages, they refuse parameters they do not take.
  */
 export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): Hono {
   const routes = new Hono();
@@ -16,20 +17,20 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
 
   routes.get('/api/apps/:guid/topcrashers', (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
-    const { query, showIgnored } = topCrashersParams(get(c));
+    const { query, showIgnored } = topCrashersParams(get(c), c.req.queries());
     const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : triage?.ignored() });
     if (!result) return c.json({ error: 'not_found', message: 'no processed crash names this app' }, 404);
     return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row.signature_id) })) });
   });
 
   routes.get('/api/signatures/:id', (c) => {
-    const summary = index.signature(c.req.param('id'), signatureParams(get(c)));
+    const summary = index.signature(c.req.param('id'), signatureParams(get(c), c.req.queries()));
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
     return c.json({ ...summary, ...statusFields(triage, summary.signature_id) });
   });
 
   routes.get('/api/search', (c) => {
-    const { query } = searchParams(get(c));
+    const { query } = searchParams(get(c), c.req.queries());
     const result = index.search(query);
     return c.json({
       query: { ...query, from: query.from?.toISOString(), to: query.to?.toISOString() },

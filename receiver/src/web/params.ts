@@ -19,6 +19,20 @@ export class BadQuery extends Error {
 
 type Get = (name: string) => string | undefined;
 
+/** A request's query parameters by name, each with every value given. */
+export type Given = Record<string, string[]>;
+
+/**
+ * The API is strict where a page is forgiving: a parameter it does not take (a typo such as
+ * `signatur=`) or one given twice would be ignored, and the answer quietly be about everything.
+ */
+function strictNames(given: Given | undefined, known: readonly string[], problems: string[]): void {
+  for (const [name, values] of Object.entries(given ?? {})) {
+    if (!known.includes(name)) problems.push(`${JSON.stringify(name.slice(0, 40))} is not a parameter here; it takes ${known.join(', ')}`);
+    else if (values.length > 1) problems.push(`${name} is given ${values.length} times`);
+  }
+}
+
 function oneOf(get: Get, name: string, allowed: readonly number[], dflt: number, problems: string[]): number {
   const text = get(name);
   if (text === undefined || text === '') return dflt;
@@ -85,8 +99,9 @@ export function parseIsoDate(value: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-export function topCrashersParams(get: Get): { query: { days: number; version: string | null; limit?: number }; showIgnored: boolean } {
+export function topCrashersParams(get: Get, given?: Given): { query: { days: number; version: string | null; limit?: number }; showIgnored: boolean } {
   const problems: string[] = [];
+  strictNames(given, ['days', 'version', 'limit', 'ignored'], problems);
   const days = oneOf(get, 'days', TOP_CRASHER_DAYS, DEFAULT_TOP_CRASHER_DAYS, problems);
   const version = text(get, 'version', problems) ?? null;
   const limit = positiveInt(get, 'limit', problems, 500);
@@ -97,8 +112,9 @@ export function topCrashersParams(get: Get): { query: { days: number; version: s
   return { query: { days, version, limit }, showIgnored: ignored === '1' };
 }
 
-export function signatureParams(get: Get): { days: number; app: string | null; page: number } {
+export function signatureParams(get: Get, given?: Given): { days: number; app: string | null; page: number } {
   const problems: string[] = [];
+  strictNames(given, ['days', 'app', 'page'], problems);
   const days = oneOf(get, 'days', SIGNATURE_DAYS, DEFAULT_SIGNATURE_DAYS, problems);
   const app = text(get, 'app', problems) ?? null;
   const page = positiveInt(get, 'page', problems, 200) ?? 1;
@@ -120,8 +136,9 @@ export interface SearchForm {
 
 export const SEARCH_FIELDS = ['app', 'version', 'signature', 'q', 'browser', 'mechanism', 'from', 'to'] as const;
 
-export function searchParams(get: Get): { form: SearchForm; query: SearchQuery } {
+export function searchParams(get: Get, given?: Given): { form: SearchForm; query: SearchQuery } {
   const problems: string[] = [];
+  strictNames(given, [...SEARCH_FIELDS, 'page'], problems);
   const form: SearchForm = {};
   for (const f of SEARCH_FIELDS) {
     const v = text(get, f, problems);
