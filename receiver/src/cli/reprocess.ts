@@ -1,5 +1,5 @@
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
-import { type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
+import { ANSWER_TIMEOUT_MS, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
   Processes again the crashes of an app (and release), e.g. after its source maps were uploaded
@@ -37,6 +37,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
       method: 'POST',
       body: JSON.stringify(body),
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
     });
   } catch (err) {
     io.err(unreachable('reprocess', endpoint, err));

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeSubmission, parseSubmitResponse, withSubmitPath } from '../../../shared/src/protocol.ts';
+import { clipText } from '../text.ts';
 import { type CliIo, UsageError, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
@@ -80,6 +81,6 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
     io.out(result.crashId);
     return 0;
   }
-  io.err(`socorrito submit: ${url} answered ${result.status}: ${result.body.trim()}`);
+  io.err(`socorrito submit: ${url} answered ${result.status}: ${clipText(result.body.trim(), 300)}`);
   return 1;
 }

@@ -57,6 +57,8 @@ export function receiverUrl(command: string, text: string): URL {
  * "fetch failed", the reason (ECONNREFUSED, ENOTFOUND…) is in its cause.
  */
 export function unreachable(command: string, url: string, err: unknown): string {
+  // AbortSignal.timeout: the receiver was reached (or not) but did not answer in time.
+  if ((err as Error).name === 'TimeoutError') return `socorrito ${command}: no answer from ${url} in time; is it a receiver, and is it overloaded?`;
   const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
   const reason = cause?.code ?? cause?.message ?? (err as Error).message;
   const hint =
@@ -67,6 +69,9 @@ export function unreachable(command: string, url: string, err: unknown): string 
         : '';
   return `socorrito ${command}: could not reach ${url}: ${reason}${hint}`;
 }
+
+/** How long a command waits for a receiver's answer (an upload of large maps included). */
+export const ANSWER_TIMEOUT_MS = 120_000;
 
 /** What to do after a 401 from a receiver's API. */
 export const TOKEN_HINT =

@@ -1,0 +1,20 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { unreachable } from './usage.ts';
+
+describe('unreachable', () => {
+  it('says a receiver gave no answer in time, not that it could not be reached', async () => {
+    const silent = createServer(() => undefined); // takes connections, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/submit`;
+    try {
+      const timedOut = await fetch(url, { signal: AbortSignal.timeout(200) }).catch((err: unknown) => err);
+      expect(unreachable('submit', url, timedOut)).toBe(`socorrito submit: no answer from ${url} in time; is it a receiver, and is it overloaded?`);
+    } finally {
+      silent.close();
+    }
+    const refused = await fetch(url).catch((err: unknown) => err);
+    expect(unreachable('submit', url, refused)).toMatch(/could not reach .*ECONNREFUSED; is the receiver running there\?/);
+  });
+});
