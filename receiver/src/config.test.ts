@@ -41,6 +41,21 @@ describe('tokens', () => {
     expect(loadConfig({ 'admin-token': 'sixteen-chars-ok' }, {}).adminToken).toBe('sixteen-chars-ok');
   });
 
+  it('refuses tokens with white space, the same token for both roles, and a first retry wait longer than the longest', () => {
+    const problems = (flags: Record<string, string>): string[] => {
+      try {
+        loadConfig(flags, {});
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(problems({ 'admin-token': ' '.repeat(16) })).toEqual([expect.stringMatching(/--admin-token: must not contain spaces/)]);
+    expect(problems({ 'admin-token': 'same-token-for-both', 'upload-token': 'same-token-for-both' })).toEqual([expect.stringMatching(/must differ/)]);
+    expect(problems({ 'forward-retry-initial': '1h', 'forward-retry-max': '1m' })).toEqual([expect.stringMatching(/--forward-retry-initial must not be longer/)]);
+    expect(problems({ 'forward-retry-initial': '1m', 'forward-retry-max': '1h' })).toEqual([]);
+  });
+
   it('refuses an empty host (it would listen on every interface) or data dir (the current one), and a shutdown timeout of 0', () => {
     let err: unknown;
     try {

@@ -73,9 +73,13 @@ function nonEmpty(text: string): string {
   return text;
 }
 
-/** A secret someone could guess is no secret: tokens are 16 characters or more. */
+/**
+ * A secret someone could guess is no secret: tokens are 16 characters or more. Nor white space,
+ * which HTTP clients trim from headers: such a token could never be sent.
+ */
 function token(text: string): string | undefined {
   if (text !== '' && text.length < 16) throw new Error('use at least 16 characters');
+  if (/\s/.test(text)) throw new Error('must not contain spaces or other white space');
   return text === '' ? undefined : text;
 }
 
@@ -344,8 +348,14 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   for (const name of Object.keys(flags)) if (!known.has(name)) problems.push(`unknown option --${name}`);
   const config: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(OPTIONS) as [string, OptionDef<unknown>][]) config[key] = readOption(option, flags, env, problems);
+  const c = config as Config;
+  // Values each fine alone that contradict each other.
+  if (c.adminToken !== undefined && c.adminToken === c.uploadToken) {
+    problems.push('the admin token and the upload token must differ: the upload token is the one that may be handed to a build');
+  }
+  if (c.forwardRetryInitialMs > c.forwardRetryMaxMs) problems.push('--forward-retry-initial must not be longer than --forward-retry-max');
   if (problems.length) throw new ConfigError(problems);
-  return config as Config;
+  return c;
 }
 
 /**
