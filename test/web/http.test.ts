@@ -349,6 +349,10 @@ describe('report pages and API over HTTP', () => {
     expect(noSuchApp).toMatch(/<option value="nope" selected[^>]*>nope<\/option>/);
     const noSuchVersion = await (await fetch(`${r.url}/apps/${APP_GUID}?version=9.9.9`, { headers: BEARER })).text();
     expect(noSuchVersion).toMatch(/<option value="9\.9\.9" selected[^>]*>9\.9\.9 \(0\)<\/option>/);
+    // No filter at all: the newest crashes, as the API gives them.
+    const everything = await (await fetch(`${r.url}/search`, { headers: BEARER })).text();
+    expect(everything).toContain('<table class="reports"');
+    expect(everything).toContain(xssCrash);
     const pastTheEnd = await (await fetch(`${r.url}/search?q=${encodeURIComponent('onerror=alert')}&page=7`, { headers: BEARER })).text();
     expect(pastTheEnd).toContain('Page 7 is past the last one (1).');
     expect(pastTheEnd).not.toContain('No crash matches');

@@ -81,10 +81,10 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
 
   routes.get('/search', (c) => {
     const apps = index.apps();
-    const hasQuery = Object.keys(c.req.query()).length > 0;
     try {
       const parsed = searchParams(get(c));
-      const result = hasQuery ? index.search(parsed.query) : null;
+      // No filter lists the newest crashes, as /api/search does.
+      const result = index.search(parsed.query);
       const signatureTexts = index.signatureTexts(result?.facets.signature.map((v) => v.value) ?? []);
       return page(c, 'Search', <SearchPage form={parsed.form} result={result} errors={[]} apps={apps} signatureTexts={signatureTexts} />);
     } catch (err) {
