@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SourceMapConsumer } from 'source-map';
+import { MAX_FRAME_LINE_CHARS } from '../../../shared/src/stack/parse.ts';
 import type { ProcessedFrame } from '../storage/types.ts';
 import { ByteLruCache } from './cache.ts';
 import type { RemoteFetcher } from './remote.ts';
@@ -29,6 +30,8 @@ export interface FrameLocation {
   url: string | null;
   line: number | null;
   column: number | null;
+  /** Its stack line was too long and was cut (StackFrame.cut). */
+  cut?: boolean;
 }
 
 export interface Symbolicated {
@@ -90,6 +93,9 @@ export class Symbolicator {
   }
 
   async symbolicate(frame: FrameLocation, app: string | null, release: string | null): Promise<Symbolicated> {
+    if (frame.cut && frame.line === null) {
+      return { notes: [`not symbolicated: the frame's stack line is over ${MAX_FRAME_LINE_CHARS} characters and was cut short, with its position`] };
+    }
     if (!frame.url || frame.line === null) return { notes: ['not symbolicated: the frame has no script position'] };
     const resolution = await this.#resolve(frame.url, app, release);
     if ('note' in resolution) return { notes: [resolution.note] };

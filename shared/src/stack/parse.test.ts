@@ -112,6 +112,8 @@ describe('parseStack', () => {
     const long = `    at f (https://a.example/${'a'.repeat(5000)}.js:1:2)`;
     const [frame] = parseStack(`Error\n${long}`);
     expect(frame!.raw.length).toBeLessThanOrEqual(MAX_FRAME_LINE_CHARS);
+    expect(frame!.cut).toBe(true); // so the report can say why it has no position
+    expect(parseStack('Error\n    at f (https://a.example/x.js:1:2)')[0]!.cut).toBeUndefined();
     expect(parseStack('')).toEqual([]);
     expect(parseStack('@'.repeat(100_000)).length).toBeLessThanOrEqual(1);
     // Lines no engine prints are not handed to the backtracking regexes, and only the first

@@ -16,6 +16,8 @@ export interface StackFrame {
   async?: boolean;
   /** The code was `eval`ed or built with `Function`; url/line point at the call that made it. */
   eval?: boolean;
+  /** The line was longer than MAX_FRAME_LINE_CHARS and was cut: its end (the position) is lost. */
+  cut?: boolean;
   /** The line as it appeared in the stack, trimmed (and cut to MAX_FRAME_LINE_CHARS). */
   raw: string;
 }
@@ -55,9 +57,10 @@ export function parseStack(stack: string): StackFrame[] {
   const frames: StackFrame[] = [];
   for (const full of lines) {
     if (frames.length >= MAX_FRAMES) break;
-    const line = full.length > MAX_FRAME_LINE_CHARS ? full.slice(0, MAX_FRAME_LINE_CHARS) : full;
+    const cut = full.length > MAX_FRAME_LINE_CHARS;
+    const line = cut ? full.slice(0, MAX_FRAME_LINE_CHARS) : full;
     const frame = v8 ? parseV8Line(line) : parseGeckoOrJscLine(line);
-    if (frame) frames.push(frame);
+    if (frame) frames.push(cut ? { ...frame, cut } : frame);
   }
   return frames;
 }
