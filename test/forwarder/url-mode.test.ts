@@ -169,6 +169,14 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     await eventually('the stranger to be told to wait', async () => (await forwardingOf(master.url, stranger))?.last_error?.includes('429'));
     const registered = await submitTo(master, { WebAppGUID: guid, JSErrorMessage: 'registered' });
     expect(await settled(master.url, registered, 5_000)).toMatchObject({ state: 'forwarded', mode: 'registry' });
+    // Another crash for the host that asked to wait is held until the wait ends, and says so.
+    const held = await submitTo(master, { SubmitURL: `${host.url}/busy/2`, WebAppGUID: 'not-registered' });
+    const status = await eventually('the second stranger to be held', async () => {
+      const s = await forwardingOf(master.url, held);
+      return s?.last_error?.includes('429') ? s : undefined;
+    });
+    expect(status.attempts).toBe(0);
+    expect(Date.parse(status.next_attempt_at!)).toBeGreaterThan(Date.now() + 3_600_000);
     expect((await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage)).toEqual(['registered']);
   });
 

@@ -96,7 +96,7 @@ describe('socorrito serve flags', () => {
   it('lists an unknown flag, a stray argument and a bad value together, and starts nothing', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--bogus', '--port', 'abc', 'extra'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("--bogus: not an option of serve (see 'socorrito help')");
+    expect(run.stderr).toContain("--bogus: not an option of serve (see 'socorrito serve --help')");
     expect(run.stderr).toContain('"extra": serve takes no arguments, only --flags');
     expect(run.stderr).toContain('--port: expected a whole number, got "abc"');
     expect(run.stdout).not.toContain('listening');

@@ -69,7 +69,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   // always has its value here: normalizeServeArgs joined it on, or said that it was missing.)
   const { values, positionals } = parseArgs({ args: normalizeServeArgs(argv), options: flagOptions, strict: false, allowPositionals: true });
   const problems = [
-    ...Object.keys(values).filter((k) => !(k in flagOptions)).map((k) => `--${k}: not an option of serve (see 'socorrito help')`),
+    ...Object.keys(values).filter((k) => !(k in flagOptions)).map((k) => `--${k}: not an option of serve (see 'socorrito serve --help')`),
     ...positionals.map((p) => `${JSON.stringify(p.slice(0, 60))}: serve takes no arguments, only --flags`),
   ];
   const known = Object.fromEntries(Object.entries(values).filter(([k, v]) => k in flagOptions && typeof v === 'string')) as Record<string, string>;

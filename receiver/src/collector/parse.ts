@@ -191,7 +191,7 @@ export function decodeSubmission(
         throw malformed('invalid_file_name', `invalid file part name ${JSON.stringify(part.name.slice(0, 60))}`);
       }
       if (files.has(part.name)) throw malformed('duplicate_file', `file part ${part.name} appears twice`);
-      if (files.size >= limits.maxFiles) throw tooLarge('too_many_files', `more than ${limits.maxFiles} files`);
+      if (files.size >= limits.maxFiles) throw tooLarge('too_many_files', `more than ${limits.maxFiles} ${limits.maxFiles === 1 ? 'file' : 'files'}`);
       files.set(part.name, {
         data: bytes.subarray(part.start, part.end),
         filename: part.filename || part.name,

@@ -234,8 +234,10 @@ export class Forwarder {
     const target = slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url;
     const status = statusFromOutbox(slot.entry, app?.keep_copy ?? true, target);
     status.withheld = saved?.withheld ?? null;
-    status.next_attempt_at = new Date(slot.nextAt).toISOString();
-    status.last_error ??= this.#gateOf(slot.entry.mode, target)?.lastError ?? null;
+    const gate = this.#gateOf(slot.entry.mode, target);
+    // A crash held behind its destination's wait goes when the wait ends, not at its own old time.
+    status.next_attempt_at = new Date(slot.parked && gate ? Math.max(slot.nextAt, gate.blockedUntil) : slot.nextAt).toISOString();
+    status.last_error ??= gate?.lastError ?? null;
     return status;
   }
 
