@@ -99,6 +99,9 @@ interface Gate {
   timer: NodeJS.Timeout | null;
 }
 
+/** Destinations whose failures are remembered before idle ones are forgotten (#newGate). */
+const MAX_GATES = 1000;
+
 type Outcome =
   | { kind: 'forwarded'; remoteCrashId: string }
   | { kind: 'retry'; error: string; retryAfterMs: number }
@@ -539,6 +542,12 @@ export class Forwarder {
   }
 
   #newGate(key: string): Gate {
+    // Strangers choose URL-mode hosts, so gates of hosts that never answered could pile up: past
+    // MAX_GATES, those holding no crash and no wait go (a failing host starts its backoff again).
+    if (this.#gates.size >= MAX_GATES) {
+      const now = this.#now();
+      for (const [k, g] of this.#gates) if (!g.parked.size && !g.probing && g.blockedUntil <= now) this.#gates.delete(k);
+    }
     const gate: Gate = { failures: 0, blockedUntil: 0, probing: false, lastError: null, parked: new Set(), timer: null };
     this.#gates.set(key, gate);
     return gate;
