@@ -91,7 +91,7 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     const behindProxy = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true, publicUrl: 'https://crashes.example.com' });
     // Reached directly, not through the public URL the proxy would serve.
     const master = { ...behindProxy, url: `http://127.0.0.1:${behindProxy.port}` };
-    for (const submitUrl of ['https://crashes.example.com/submit', 'https://CRASHES.example.com', `http://localhost:${master.port}/submit`, `http://[::1]:${master.port}`]) {
+    for (const submitUrl of ['https://crashes.example.com/submit', 'https://CRASHES.example.com', `http://localhost:${master.port}/submit`, `http://[::1]:${master.port}`, `http://[::ffff:127.0.0.1]:${master.port}/submit`, `http://127.0.0.2:${master.port}/submit`]) {
       const id = await submitTo(master, { SubmitURL: submitUrl, WebAppGUID: 'unregistered' });
       expect(await forwardingOf(master.url, id), submitUrl).toBeNull();
     }

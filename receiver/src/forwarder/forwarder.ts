@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Annotation } from '../../../shared/src/protocol.ts';
 import { type SubmitFile, submitCrash } from '../cli/submit.ts';
 import { RateLimiter } from '../collector/rate-limit.ts';
@@ -9,7 +10,7 @@ import { FsOutbox, type OutboxEntry } from './outbox.ts';
 import { forwardedSubmission, hopsOf } from './policy.ts';
 import { AppRegistry, normalizeSubmitUrl } from './registry.ts';
 import { type ForwardingStatus, ForwardingStatusStore, statusFromOutbox } from './status.ts';
-import { checkTargetUrl, ForwardRefused, forwardingFetch, type TargetPolicy } from './url-guard.ts';
+import { checkTargetUrl, classifyAddress, ForwardRefused, forwardingFetch, type TargetPolicy } from './url-guard.ts';
 
 /** The longest Retry-After we honour; a receiver asking for more is retried after this. */
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -724,7 +725,10 @@ export function submittedHere(submitUrl: string, submittedTo: unknown): boolean 
   if (typeof submittedTo !== 'string') return false;
   const target = normalizeSubmitUrl(submitUrl);
   if ('problem' in target) return false;
-  const { host, pathname } = new URL(target.url);
+  const { hostname, port, pathname } = new URL(target.url);
+  // Every loopback address (127.0.0.2, [::ffff:127.0.0.1]) is this machine, as 127.0.0.1 is.
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  const host = isIP(bare) && classifyAddress(bare) === 'loopback' ? `127.0.0.1${port ? `:${port}` : ''}` : new URL(target.url).host;
   const path = (u: string): string => u.replace(/\/+$/, '').toLowerCase();
   return path(`${host}${pathname}`) === path(submittedTo);
 }
