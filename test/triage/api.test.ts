@@ -119,6 +119,11 @@ describe('resolving and ignoring signatures over HTTP', () => {
     expect(page).toContain(`<form method="post" action="/signatures/${idC}/status"`);
     expect(page).toContain(`<input type="hidden" name="csrf" value="${csrf}"/>`);
     expect(page).toMatch(/<button type="submit" name="status" value="resolved">/);
+    // With a Bearer token there is no session and no CSRF token: no form that would be refused.
+    const viaToken = await (await fetch(`${r.url}/signatures/${idC}`, { headers: BEARER })).text();
+    expect(viaToken).toContain('<strong class="status">Open</strong>');
+    expect(viaToken).not.toContain(`action="/signatures/${idC}/status"`);
+    expect(viaToken).toContain(`PUT /api/signatures/${idC}/status`);
 
     const post = (headers: Record<string, string>, fields: Record<string, string>) =>
       fetch(`${r.url}/signatures/${idC}/status`, {

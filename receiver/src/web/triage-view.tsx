@@ -32,34 +32,41 @@ export function StatusPanel(props: { signatureId: string; entry: SignatureStatus
         <strong class="status">{describe(props.entry)}</strong>
         {props.entry?.note && <span class="muted"> — {props.entry.note}</span>}
       </p>
-      <form method="post" action={`/signatures/${encodeURIComponent(props.signatureId)}/status`} class="filters">
-        {props.csrfToken !== null && <input type="hidden" name="csrf" value={props.csrfToken} />}
-        <input type="hidden" name="next" value={props.back} />
-        <label>
-          Note
-          <input type="text" name="note" maxlength={MAX_NOTE_CHARS} value={props.entry?.note ?? ''} />
-        </label>
-        {status !== 'resolved' && (
-          <button type="submit" name="status" value="resolved">
-            Resolve
-          </button>
-        )}
-        {status !== 'resolved' && (
-          <button type="submit" name="status" value="resolved_next_release" title="only crashes from a version not seen so far reopen it">
-            Resolve in next release
-          </button>
-        )}
-        {status !== 'ignored' && (
-          <button type="submit" name="status" value="ignored">
-            Ignore
-          </button>
-        )}
-        {status !== 'open' && (
-          <button type="submit" name="status" value="open">
-            Reopen
-          </button>
-        )}
-      </form>
+      {props.csrfToken === null ? (
+        // Without a session (a Bearer token) there is no CSRF token, and a form would be refused.
+        <p class="muted">
+          To change it, log in, or use <code>{`PUT /api/signatures/${props.signatureId}/status`}</code>.
+        </p>
+      ) : (
+        <form method="post" action={`/signatures/${encodeURIComponent(props.signatureId)}/status`} class="filters">
+          <input type="hidden" name="csrf" value={props.csrfToken} />
+          <input type="hidden" name="next" value={props.back} />
+          <label>
+            Note
+            <input type="text" name="note" maxlength={MAX_NOTE_CHARS} value={props.entry?.note ?? ''} />
+          </label>
+          {status !== 'resolved' && (
+            <button type="submit" name="status" value="resolved">
+              Resolve
+            </button>
+          )}
+          {status !== 'resolved' && (
+            <button type="submit" name="status" value="resolved_next_release" title="only crashes from a version not seen so far reopen it">
+              Resolve in next release
+            </button>
+          )}
+          {status !== 'ignored' && (
+            <button type="submit" name="status" value="ignored">
+              Ignore
+            </button>
+          )}
+          {status !== 'open' && (
+            <button type="submit" name="status" value="open">
+              Reopen
+            </button>
+          )}
+        </form>
+      )}
     </section>
   );
 }
