@@ -94,7 +94,7 @@ export class Symbolicator {
 
   async symbolicate(frame: FrameLocation, app: string | null, release: string | null): Promise<Symbolicated> {
     if (frame.cut && frame.line === null) {
-      return { notes: [`not symbolicated: the frame's stack line is over ${MAX_FRAME_LINE_CHARS} characters and was cut short, with its position`] };
+      return { notes: [`not symbolicated: the frame's stack line is over ${MAX_FRAME_LINE_CHARS} characters and was cut short, losing its position`] };
     }
     if (!frame.url || frame.line === null) return { notes: ['not symbolicated: the frame has no script position'] };
     const resolution = await this.#resolve(frame.url, app, release);
