@@ -53,6 +53,8 @@ describe('socorrito apps', () => {
     expect((await cli(['apps', 'frobnicate'])).code).toBe(2);
     const creds = await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID, '--submit-url', 'https://u:p@x.example/submit']);
     expect(creds.err).toContain('user name or password');
+    const bare = await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID, '--submit-url', 'crashes.example.com']);
+    expect(bare.err).toContain('is not a URL; did you mean https://crashes.example.com?');
   });
 
   it('takes effect on a running server without a restart', async () => {

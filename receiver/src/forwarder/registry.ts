@@ -53,7 +53,8 @@ export function normalizeSubmitUrl(text: string): { url: string } | { problem: s
   try {
     url = new URL(text.trim());
   } catch {
-    return { problem: `submit URL ${JSON.stringify(text.slice(0, 200))} is not a URL` };
+    const hint = /^[\w.-]+\.[a-z]{2,}(?:[:/]|$)/i.test(text.trim()) ? `; did you mean https://${text.trim().slice(0, 200)}?` : '';
+    return { problem: `submit URL ${JSON.stringify(text.slice(0, 200))} is not a URL${hint}` };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `submit URL must be http or https, not ${url.protocol}` };
   if (url.username || url.password) return { problem: 'submit URL must not carry a user name or password' };
