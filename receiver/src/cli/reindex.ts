@@ -45,6 +45,7 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
     if (!values.live && ownerIsRunning(owner)) {
       throw new UsageError(
         `reindex: a receiver (${owner}) is using ${path}; stop it first, or pass --live to rebuild while it runs`,
+        1, // the command was right; the moment is not
       );
     }
     io.out(`socorrito reindex: rebuilding ${path} from ${storage.crashesDir}${values.live ? ' (live)' : ''}`);
