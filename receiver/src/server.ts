@@ -90,7 +90,7 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
   const listener = await listen(config);
   let releaseDataDir: () => Promise<void>;
   try {
-    releaseDataDir = await lockDataDir(dataDir);
+    releaseDataDir = await lockDataDir(dataDir, log);
   } catch (err) {
     await listener.close();
     if (isDiskFull(err)) throw diskFull(dataDir, err);

@@ -126,6 +126,17 @@ describe('a receiver process', () => {
   });
 });
 
+describe('the data dir lock', () => {
+  it('takes over a lock from another host, saying so (a folder shared over the network may be in use there)', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    await writeFile(join(dir.path, 'receiver.pid'), '4242@some-other-host\n');
+    const r = await startTestReceiver({ dataDir: dir.path });
+    await r.stop();
+    expect(r.logs).toContainEqual(expect.stringMatching(/^storage: took over .*receiver\.pid from 4242@some-other-host, on another host; if a receiver runs there/));
+  });
+});
+
 describe('a starting receiver', () => {
   const post = (url: string): Promise<Response> => {
     const form = new FormData();
@@ -238,6 +249,7 @@ describe('socorrito submit', () => {
     const busyDir = await fail(['--port', '0', '--data-dir', dir.path]);
     expect(busyDir.code).toBe(1);
     expect(busyDir.stderr).toMatch(/another receiver \(\d+@.+\) is using .*; stop it first/);
+    expect(busyDir.stderr).toContain(`remove ${join(dir.path, 'receiver.pid')}`);
 
     const rules = join(other.path, 'rules.json');
     await writeFile(rules, '[{"name": "x", "action": "explode"}]');

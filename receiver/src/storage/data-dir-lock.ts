@@ -11,7 +11,10 @@ export class DataDirBusy extends Error {
     readonly dataDir: string,
     readonly owner: string,
   ) {
-    super(`another receiver (${owner}) is using ${dataDir}; stop it first, or start this one with another --data-dir`);
+    super(
+      `another receiver (${owner}) is using ${dataDir}; stop it first, or start this one with another --data-dir ` +
+        `(if none runs, the process ${owner} is not a receiver: remove ${join(dataDir, LOCK_FILE)})`,
+    );
     this.name = 'DataDirBusy';
   }
 }
@@ -21,7 +24,7 @@ export class DataDirBusy extends Error {
  * temp files and replay each other's journal. A lock left by a process that is gone is taken
  * over. Returns the release function.
  */
-export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(dataDir: string, log: (line: string) => void = () => undefined): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, LOCK_FILE);
   const me = `${process.pid}@${hostname()}`;
@@ -38,7 +41,11 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = (await readFile(path, 'utf8').catch(() => '')).trim();
       if (ownerIsRunning(owner) || attempt > 0) throw new DataDirBusy(dataDir, owner || 'unknown');
-      await rm(path, { force: true }); // left by a process that is gone
+      // Left by a process that is gone. One on another host cannot be checked from here: a data
+      // dir shared over the network may be in use there, so that is said.
+      const elsewhere = /^\d+@(.+)$/.exec(owner)?.[1];
+      if (elsewhere && elsewhere !== hostname()) log(`storage: took over ${path} from ${owner}, on another host; if a receiver runs there on this folder, stop one of them`);
+      await rm(path, { force: true });
     }
   }
   return async () => {
