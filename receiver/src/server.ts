@@ -255,7 +255,7 @@ async function startLocked(
   try {
     forwarding = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log, port: (listener.server.address() as AddressInfo).port });
   } catch (err) {
-    if (err instanceof RegistryUnreadable) throw new StartupError(`${err.message}; fix the file, or move it away to start with no apps registered`, { cause: err });
+    if (err instanceof RegistryUnreadable) throw new StartupError(err.message, { cause: err });
     throw err;
   }
   const { registry, forwarder } = forwarding;

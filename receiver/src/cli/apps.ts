@@ -1,8 +1,6 @@
-import { resolve } from 'node:path';
-import { ConfigError, loadSetting } from '../config.ts';
 import { AppRegistry, InvalidApp, REGISTRY_FILE, RegistryUnreadable } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
+import { type CliIo, dataDirSetting, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const APPS_HELP = `socorrito apps add --guid GUID [--submit-url URL] [--trust-dumps | --no-trust-dumps]
     [--keep-copy | --no-keep-copy] [--data-dir ./data]
@@ -34,13 +32,7 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
     true,
   );
   if (positionals.length) throw new UsageError(`apps: unexpected ${JSON.stringify(positionals[0])}. Run 'socorrito help' for usage.`);
-  let dataDir: string;
-  try {
-    dataDir = resolve(loadSetting('dataDir', { 'data-dir': values['data-dir'] }, io.env));
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(`apps: ${err.problems.join('; ')}`);
-    throw err;
-  }
+  const dataDir = dataDirSetting('apps', values['data-dir'], io.env);
   const layout = new FsCrashStorage(dataDir);
   const registry = new AppRegistry(dataDir, layout.tmpDir);
 
@@ -104,7 +96,7 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     // A hand edit broke the file: say which and what to do, not a stack trace.
     if (!(err instanceof RegistryUnreadable)) throw err;
-    io.err(`socorrito apps ${action}: ${err.message}; fix the file, or move it away to start over`);
+    io.err(`socorrito apps ${action}: ${err.message}`);
     return 1;
   }
 }

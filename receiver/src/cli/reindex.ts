@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ConfigError, loadSetting } from '../config.ts';
+import { join } from 'node:path';
 import { CrashIndex } from '../index/crash-index.ts';
 import { INDEX_FILE, ownerIsRunning } from '../index/open.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { type CliIo, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
+import { type CliIo, dataDirSetting, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const REINDEX_HELP = `socorrito reindex [--data-dir ./data] [--live]
   Rebuilds the crash index (<data-dir>/${INDEX_FILE}) from the stored processed crashes, printing
@@ -20,13 +19,7 @@ const PROGRESS_INTERVAL_MS = 1_000;
 /** `socorrito reindex`: the index is a cache of storage; this refills it. */
 export async function reindexCommand(argv: string[], io: CliIo, now: () => number = Date.now): Promise<number> {
   const { values } = parseCommandArgs('reindex', argv, { 'data-dir': { type: 'string' }, live: { type: 'boolean' } });
-  let dataDir: string;
-  try {
-    dataDir = resolve(loadSetting('dataDir', { 'data-dir': values['data-dir'] }, io.env));
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const dataDir = dataDirSetting('reindex', values['data-dir'], io.env);
   requireDataDir('reindex', dataDir);
   // A wrong --data-dir must not get an empty index.sqlite of its own.
   if (!DATA_DIR_MARKS.some((name) => existsSync(join(dataDir, name)))) {

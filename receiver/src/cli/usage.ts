@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadSetting } from '../config.ts';
 
 /**
  * A mistake in how a command was called: printed plainly, with no stack. Exits 2, or 1 when
@@ -12,6 +14,20 @@ export class UsageError extends Error {
   ) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * The data dir a command other than serve works on, absolute: its --data-dir, else
+ * SOCORRITO_DATA_DIR, else ./data, read as serve reads it (and only that setting, so serve
+ * settings in the environment it does not use cannot stop it).
+ */
+export function dataDirSetting(command: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  try {
+    return resolve(loadSetting('dataDir', { 'data-dir': flag }, env));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`${command}: ${err.problems.join('; ')}`);
+    throw err;
   }
 }
 

@@ -92,6 +92,8 @@ interface Slot {
  * knocking on a receiver that is down; one probe goes at a time, and a success releases them all.
  */
 interface Gate {
+  /** The destination as the log names it (the target of the attempt that made the gate). */
+  name: string;
   failures: number;
   blockedUntil: number;
   probing: boolean;
@@ -413,7 +415,7 @@ export class Forwarder {
     }
 
     // One probe at a time to a destination that failed: claimed before any await.
-    gate ??= this.#newGate(key);
+    gate ??= this.#newGate(key, loggedTarget(target));
     gate.probing = gate.failures > 0;
     const sub = forwardedSubmission(raw, { trustFiles, hops: entry.hops_in + 1 });
     let outcome: Outcome;
@@ -451,7 +453,7 @@ export class Forwarder {
     const backoff = Math.min(this.#s.retryMaxMs, this.#s.retryInitialMs * 2 ** Math.min(gate.failures, 30));
     const delay = Math.max(backoff, outcome.retryAfterMs);
     // Said when a destination starts failing and when it answers again (#openGate), not at each retry.
-    if (gate.failures === 0) this.#log(`forwarder: ${loggedTarget(target)} failed (${oneLine(outcome.error)}); its crashes wait in the outbox and are retried with backoff`);
+    if (gate.failures === 0) this.#log(`forwarder: ${gate.name} failed (${oneLine(outcome.error)}); its crashes wait in the outbox and are retried with backoff`);
     gate.failures++;
     gate.blockedUntil = this.#now() + delay;
     gate.lastError = outcome.error;
@@ -542,14 +544,14 @@ export class Forwarder {
     };
   }
 
-  #newGate(key: string): Gate {
+  #newGate(key: string, name: string): Gate {
     // Strangers choose URL-mode hosts, so gates of hosts that never answered could pile up: past
     // MAX_GATES, those holding no crash and no wait go (a failing host starts its backoff again).
     if (this.#gates.size >= MAX_GATES) {
       const now = this.#now();
       for (const [k, g] of this.#gates) if (!g.parked.size && !g.probing && g.blockedUntil <= now) this.#gates.delete(k);
     }
-    const gate: Gate = { failures: 0, blockedUntil: 0, probing: false, lastError: null, parked: new Set(), timer: null };
+    const gate: Gate = { name, failures: 0, blockedUntil: 0, probing: false, lastError: null, parked: new Set(), timer: null };
     this.#gates.set(key, gate);
     return gate;
   }
@@ -594,7 +596,7 @@ export class Forwarder {
   }
 
   #openGate(key: string, gate: Gate): void {
-    if (gate.failures) this.#log(`forwarder: ${loggedTarget(key.slice(key.indexOf(' ') + 1))} answers again after ${gate.failures} failed attempt(s)`);
+    if (gate.failures) this.#log(`forwarder: ${gate.name} answers again after ${gate.failures} failed attempt(s)`);
     if (gate.timer) clearTimeout(gate.timer);
     gate.timer = null;
     this.#gates.delete(key);

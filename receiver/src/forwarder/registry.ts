@@ -230,17 +230,21 @@ export class AppRegistry {
   }
 }
 
-/** The registry file is there but is not a registry (a hand edit broke it). */
-export class RegistryUnreadable extends Error {}
+/** The registry file is there but is not a registry (a hand edit broke it); the message says what to do. */
+export class RegistryUnreadable extends Error {
+  constructor(path: string, why: string, options?: ErrorOptions) {
+    super(`Could not read the app registry ${path}: ${why}; fix the file, or move it away to have no app registered`, options);
+  }
+}
 
 function parseRegistry(text: string, path: string): Map<string, RegisteredApp> {
   let file: RegistryFile;
   try {
     file = JSON.parse(text) as RegistryFile;
   } catch (err) {
-    throw new RegistryUnreadable(`Could not read the app registry ${path}: ${(err as Error).message}`, { cause: err });
+    throw new RegistryUnreadable(path, (err as Error).message, { cause: err });
   }
-  if (!file || !Array.isArray(file.apps)) throw new RegistryUnreadable(`Could not read the app registry ${path}: no "apps" list`);
+  if (!file || !Array.isArray(file.apps)) throw new RegistryUnreadable(path, 'no "apps" list');
   const apps = new Map<string, RegisteredApp>();
   for (const app of file.apps) {
     // A hand-edited entry that would not pass `apps add` is ignored rather than half-used.

@@ -45,7 +45,7 @@ export function appKey(appGuid: string | null, product: string | null): string {
  * cut to this, any real one is whole, and every link the pages make with one stays within the
  * filters' limit (500 characters) and a URL's.
  */
-export const INDEX_VALUE_CHARS = 200;
+const INDEX_VALUE_CHARS = 200;
 
 function indexValue(text: string): string {
   return clipText(text, INDEX_VALUE_CHARS);

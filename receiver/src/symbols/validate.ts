@@ -43,8 +43,6 @@ export function validateRelease(release: string | undefined | null): string {
  */
 export function normalizeFileKey(name: string): string {
   if (!name || name.length > MAX_FILE_KEY_CHARS) throw new InvalidSymbolsInput('bad_file_name', `file name must be 1-${MAX_FILE_KEY_CHARS} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(name)) throw new InvalidSymbolsInput('bad_file_name', 'file name has control characters or backslashes');
   let origin = '';
   let path: string;
   const absolute = /^(https?:\/\/[^/?#]+)(\/[^?#]*)?/i.exec(name);
@@ -61,8 +59,9 @@ export function normalizeFileKey(name: string): string {
     path = `/${name.replace(/^\/+/, '').replace(/[?#].*$/, '')}`;
   }
   path = decodePath(path);
+  // Checked once decoded (`%00` is a NUL too); a query, cut off above, does not matter.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(path)) throw new InvalidSymbolsInput('bad_file_name', 'file name has control characters or backslashes');
+  if (/[\u0000-\u001f\u007f\\]/.test(origin + path)) throw new InvalidSymbolsInput('bad_file_name', 'file name has control characters or backslashes');
   const segments = path.split('/');
   if (segments.some((s, i) => (s === '.' || s === '..') || (s === '' && i > 0 && i < segments.length - 1))) {
     throw new InvalidSymbolsInput('bad_file_name', 'file name must not contain . or .. segments or empty segments');

@@ -80,7 +80,7 @@ export function page(c: Context<PageEnv>, title: string, body: Child, status = 2
 const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 /** Shows each character that reorders or hides text as a visible `[U+202E]`. */
-export function showInvisible(text: string): string {
+function showInvisible(text: string): string {
   return text.replace(INVISIBLE, (ch) => `[U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
@@ -92,7 +92,7 @@ const FORM_VALUE = /(\svalue="[^"]*"|<textarea\b[^>]*>[^<]*<\/textarea>)/;
  * they become character references instead: the browser turns those back into the characters,
  * so a version or a note that has one is sent back as it is, not as the text `[U+202E]`.
  */
-export function showInvisibleInPage(html: string): string {
+function showInvisibleInPage(html: string): string {
   return html
     .split(FORM_VALUE)
     .map((piece, i) => (i % 2 === 0 ? showInvisible(piece) : piece.replace(INVISIBLE, (ch) => `&#x${ch.charCodeAt(0).toString(16)};`)))

@@ -87,7 +87,7 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.
  * that do not exist (2026-02-30, 24:00), which Date.parse would roll over. Without a zone it is
  * UTC, as every period the pages show.
  */
-export function parseIsoDate(value: string): number | null {
+function parseIsoDate(value: string): number | null {
   const m = ISO_DATE.exec(value);
   if (!m) return null;
   const [, year, month, day, hour = '00', minute = '00', second = '00', zone] = m;

@@ -20,6 +20,14 @@ function describe(entry: SignatureStatus | null): string {
   return `Regressed at ${formatTime(entry.regressed_at ?? entry.at)}${entry.resolved_at ? ` (resolved at ${formatTime(entry.resolved_at)})` : ''}`;
 }
 
+/** The status buttons, each left out when the signature already has the status it leads to. */
+const BUTTONS: { value: string; label: string; shownUnless: string; title?: string }[] = [
+  { value: 'resolved', label: 'Resolve', shownUnless: 'resolved' },
+  { value: 'resolved_next_release', label: 'Resolve in next release', shownUnless: 'resolved', title: 'only crashes from a version not seen so far reopen it' },
+  { value: 'ignored', label: 'Ignore', shownUnless: 'ignored' },
+  { value: 'open', label: 'Reopen', shownUnless: 'open' },
+];
+
 /**
  * The signature page's status line and its buttons: one POST form, each button a status, with
  * the session's CSRF token (as the logout form) and the page to come back to.
@@ -45,26 +53,11 @@ export function StatusPanel(props: { signatureId: string; entry: SignatureStatus
             Note
             <input type="text" name="note" maxlength={MAX_NOTE_CHARS} value={props.entry?.note ?? ''} />
           </label>
-          {status !== 'resolved' && (
-            <button type="submit" name="status" value="resolved">
-              Resolve
+          {BUTTONS.filter((b) => b.shownUnless !== status).map((b) => (
+            <button type="submit" name="status" value={b.value} title={b.title}>
+              {b.label}
             </button>
-          )}
-          {status !== 'resolved' && (
-            <button type="submit" name="status" value="resolved_next_release" title="only crashes from a version not seen so far reopen it">
-              Resolve in next release
-            </button>
-          )}
-          {status !== 'ignored' && (
-            <button type="submit" name="status" value="ignored">
-              Ignore
-            </button>
-          )}
-          {status !== 'open' && (
-            <button type="submit" name="status" value="open">
-              Reopen
-            </button>
-          )}
+          ))}
         </form>
       )}
     </section>
