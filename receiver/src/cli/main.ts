@@ -4,7 +4,8 @@ import { reprocessCommand, REPROCESS_HELP } from './reprocess.ts';
 import { serveCommand, serveDetails, SERVE_HELP } from './serve.ts';
 import { submitCommand, SUBMIT_HELP } from './submit.ts';
 import { uploadSourcemapsCommand, UPLOAD_SOURCEMAPS_HELP } from './upload-sourcemaps.ts';
-import { type CliIo, processIo, UsageError } from './usage.ts';
+import { type CliIo, closest, processIo, UsageError } from './usage.ts';
+import { readVersion } from '../version.ts';
 
 /** `help` is the command's part of `socorrito help`; `details`, when given, is its `<command> --help` instead. */
 type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: string; details?: () => string };
@@ -20,7 +21,19 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  return ['usage: socorrito <command> [options]', '', ...Object.values(COMMANDS).map((c) => c.help)].join('\n');
+  return [
+    'usage: socorrito <command> [options]',
+    '',
+    ...Object.values(COMMANDS).map((c) => c.help),
+    'socorrito --version',
+    '  Prints the version and the commit it runs from.',
+  ].join('\n');
+}
+
+/** `socorrito 0.1.0 (commit 1a2b3c4d5e6f)`, the commit as /__version__ tells it. */
+function versionLine(): string {
+  const { version, commit } = readVersion();
+  return `socorrito ${version} (commit ${commit === 'unknown' ? 'unknown' : commit.slice(0, 12)})`;
 }
 
 /** The CLI's one error boundary: usage errors print plainly, anything else with its stack. */
@@ -30,9 +43,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(usage());
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(versionLine());
+    return 0;
+  }
   const command = COMMANDS[name];
   if (!command) {
-    io.err(`socorrito: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    io.err(`socorrito: unknown command ${JSON.stringify(name)}${guess ? `; did you mean ${guess}?` : ''}\n\n${usage()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

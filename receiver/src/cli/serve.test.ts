@@ -80,6 +80,14 @@ describe('socorrito serve flags', () => {
     }
   });
 
+  it('turns an on/off option off with --no-, and knows no --no- for other options', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--no-demo', '--no-port', '--prot', '0'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).not.toContain('--no-demo');
+    expect(run.stderr).toContain("--no-port: not an option of serve (see 'socorrito serve --help')");
+    expect(run.stderr).toContain("--prot: not an option of serve (did you mean --port? see 'socorrito serve --help')");
+  });
+
   it('checks the word after an on/off option as its value', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--demo', 'maybe', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

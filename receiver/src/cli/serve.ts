@@ -1,10 +1,10 @@
 import { type Config, ConfigError, describeConfig, envName, loadConfig, OPTIONS, optionsHelp } from '../config.ts';
 import { StartupError, startReceiver } from '../server.ts';
 import { parseArgs } from 'node:util';
-import { type CliIo, UsageError } from './usage.ts';
+import { type CliIo, closest, UsageError } from './usage.ts';
 
 const SERVE_USAGE = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]`;
-const ON_OFF = `  On/off options work as bare flags (--demo) or with a value (--demo=false, --demo true).`;
+const ON_OFF = `  On/off options work as bare flags (--demo, --no-demo) or with a value (--demo=false, --demo true).`;
 
 export const SERVE_HELP = `${SERVE_USAGE}
   Runs the receiver ('socorrito serve --help' lists every option).
@@ -16,9 +16,10 @@ export const serveDetails = (): string => `${SERVE_USAGE}\n  Runs the receiver.\
 /**
  * Rewrites serve's arguments so each option carries its value after `=`, which node's
  * `parseArgs` takes as is. On/off options may be bare (`--demo` means `--demo=true`) or take
- * the word after them (the config's parser checks it); other options take the next argument
- * even when it starts with one dash (`--max-files -1` reaches the range check). An argument
- * starting with `--` is not taken as a value: a forgotten value is reported as missing.
+ * the word after them (the config's parser checks it), and `--no-demo` means `--demo=false`;
+ * other options take the next argument even when it starts with one dash (`--max-files -1`
+ * reaches the range check). An argument starting with `--` is not taken as a value: a
+ * forgotten value is reported as missing.
  *
  * @example normalizeServeArgs(['--demo', '--port', '0']) // ['--demo=true', '--port=0']
  */
@@ -34,7 +35,9 @@ export function normalizeServeArgs(argv: string[]): string[] {
     }
     const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
     const next = argv[i + 1];
-    if (onOff.has(name)) {
+    if (name.startsWith('no-') && onOff.has(name.slice(3))) {
+      out.push(`--${name.slice(3)}=false`);
+    } else if (onOff.has(name)) {
       // serve takes no arguments, so a word after an on/off flag is meant as its value: true or
       // false, or a mistake the configuration check then names (`--demo maybe`).
       const given = next !== undefined && !next.startsWith('-');
@@ -69,7 +72,12 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   // always has its value here: normalizeServeArgs joined it on, or said that it was missing.)
   const { values, positionals } = parseArgs({ args: normalizeServeArgs(argv), options: flagOptions, strict: false, allowPositionals: true });
   const problems = [
-    ...Object.keys(values).filter((k) => !(k in flagOptions)).map((k) => `--${k}: not an option of serve (see 'socorrito serve --help')`),
+    ...Object.keys(values)
+      .filter((k) => !(k in flagOptions))
+      .map((k) => {
+        const guess = closest(k, Object.keys(flagOptions));
+        return `--${k}: not an option of serve (${guess ? `did you mean --${guess}? ` : ''}see 'socorrito serve --help')`;
+      }),
     ...positionals.map((p) => `${JSON.stringify(p.slice(0, 60))}: serve takes no arguments, only --flags`),
   ];
   const known = Object.fromEntries(Object.entries(values).filter(([k, v]) => k in flagOptions && typeof v === 'string')) as Record<string, string>;

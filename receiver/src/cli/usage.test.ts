@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { unreachable } from './usage.ts';
+import { closest, unreachable } from './usage.ts';
 
 describe('unreachable', () => {
   it('says a receiver gave no answer in time, not that it could not be reached', async () => {
@@ -16,5 +16,18 @@ describe('unreachable', () => {
     }
     const refused = await fetch(url).catch((err: unknown) => err);
     expect(unreachable('submit', url, refused)).toMatch(/could not reach .*ECONNREFUSED; is the receiver running there\?/);
+  });
+});
+
+describe('closest', () => {
+  it('takes a near word, a unique prefix, and refuses ties and far words', () => {
+    expect(closest('prot', ['port', 'host'])).toBe('port');
+    expect(closest('data-dri', ['data-dir', 'demo'])).toBe('data-dir');
+    expect(closest('retention', ['retention-days', 'demo'])).toBe('retention-days');
+    expect(closest('DEMO', ['demo'])).toBe('demo');
+    expect(closest('max', ['max-files', 'max-annotations'])).toBeNull();
+    expect(closest('hast', ['host', 'hist'])).toBeNull();
+    expect(closest('zzzz', ['port', 'host'])).toBeNull();
+    expect(closest('', ['port'])).toBeNull();
   });
 });
