@@ -113,7 +113,7 @@ export function parseCommandArgs<T extends ParseArgsConfig['options']>(
       // Node's own text suggests `--` for a positional starting with a dash, which no command here takes.
       const given = /^Unknown option '(-{1,2}[^']*)'/.exec(message)?.[1] ?? '';
       const guess = closest(given.replace(/^-+/, ''), Object.keys(options ?? {}));
-      throw new UsageError(`${command}: unknown option ${given}${guess ? `; did you mean --${guess}?` : ''} Run 'socorrito ${command} --help' for usage.`);
+      throw new UsageError(`${command}: unknown option ${given}${guess ? `; did you mean --${guess}?` : '.'} Run 'socorrito ${command} --help' for usage.`);
     }
     throw new UsageError(`${command}: ${message}. Run 'socorrito help' for usage.`);
   }
