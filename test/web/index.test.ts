@@ -75,7 +75,27 @@ describe('crash index', () => {
     index.remove(p.crash_id);
     expect(index.count()).toBe(0);
     expect(index.topCrashers(APP_GUID, { days: 1 })!.rows).toEqual([]);
-    expect(index.apps()[0]!.total).toBe(0);
+    expect(index.apps().apps[0]!.total).toBe(0);
+  });
+
+  it('lists apps busiest first over the last 7 days, a page at a time, with all-time totals', async () => {
+    const target = { storage, index };
+    // quiet: 5 crashes, all older than a week; busy: 3 this week; mid: 2 this week, 1 before.
+    for (let i = 0; i < 5; i++) await addCrash(target, { signature: 's', at: at(10 + i), app: 'quiet' });
+    for (let i = 0; i < 3; i++) await addCrash(target, { signature: 's', at: at(i), app: 'busy' });
+    for (const d of [0, 6, 7]) await addCrash(target, { signature: 's', at: at(d), app: 'mid' });
+    const all = index.apps();
+    expect(all.apps.map((a) => [a.guid, a.count_7d, a.total, a.count_24h])).toEqual([
+      ['busy', 3, 3, 1],
+      ['mid', 2, 3, 1],
+      ['quiet', 0, 5, 0],
+    ]);
+    expect(all).toMatchObject({ total: 3, page: 1, pages: 1 });
+    expect(all.apps[0]!.daily.reduce((n, d) => n + d.count, 0)).toBe(3);
+    const second = index.apps({ page: 2, limit: 2 });
+    expect(second).toMatchObject({ total: 3, page: 2, pages: 2, limit: 2 });
+    expect(second.apps.map((a) => a.guid)).toEqual(['quiet']);
+    expect(index.apps({ page: 3, limit: 2 }).apps).toEqual([]);
   });
 
   it('names an app by the ProductName most of its crashes carry (ties: the one seen first), not by its latest crash', async () => {
@@ -85,7 +105,7 @@ describe('crash index', () => {
     const stray = await addCrash(target, { signature: 's', at: at(0), product: 'Demo' });
     await addCrash(target, { signature: 's', at: at(0), product: '' });
     expect(name()).toBe('Socorrito demo shop');
-    expect(index.apps().find((a) => a.guid === APP_GUID)!.product).toBe('Socorrito demo shop');
+    expect(index.apps().apps.find((a) => a.guid === APP_GUID)!.product).toBe('Socorrito demo shop');
     expect(index.topCrashers(APP_GUID, { days: 7 })!.app.product).toBe('Socorrito demo shop');
 
     // 3 against 3: the name seen first stays. One more, and the app is renamed.

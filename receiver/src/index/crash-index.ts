@@ -95,6 +95,20 @@ export interface AppSummary {
   daily: DayCount[];
 }
 
+/** Apps on the apps page, and in `/api/apps`, at a time unless asked otherwise. */
+export const APPS_PAGE_SIZE = 100;
+export const MAX_APPS_PAGE_SIZE = 1000;
+
+/** A page of apps, busiest first. */
+export interface AppsResult {
+  apps: AppSummary[];
+  /** Apps in the index. */
+  total: number;
+  page: number;
+  pages: number;
+  limit: number;
+}
+
 export interface TopCrasher {
   rank: number;
   signature: string;
@@ -565,27 +579,36 @@ export class CrashIndex {
     this.#db.prepare("INSERT OR REPLACE INTO meta VALUES ('rebuilt_at', ?)").run(this.#now().toISOString());
   }
 
-  /** Every app with its recent counts, busiest first. */
-  apps(): AppSummary[] {
+  /**
+   * The apps that have crashed, busiest first (crashes in the last 7 days, then all time), a page
+   * at a time: anyone can submit, so there may be many (one per ProductName a stranger makes up).
+   * Ranking takes one pass over the per-day counts; only the page's apps get their details.
+   */
+  apps(options: { page?: number; limit?: number } = {}): AppsResult {
+    const limit = Math.max(1, Math.min(options.limit ?? APPS_PAGE_SIZE, MAX_APPS_PAGE_SIZE));
     const nowMs = this.#now().getTime();
     const today = dayOf(nowMs);
-    const apps = this.#db.prepare('SELECT app, product FROM apps').all() as { app: string; product: string }[];
+    const ranked = this.#db
+      .prepare(
+        `SELECT a.app, a.product, coalesce(sum(iif(d.day > @week, d.n, 0)), 0) AS week, coalesce(sum(d.n), 0) AS total
+          FROM apps a LEFT JOIN app_daily d ON d.app = a.app GROUP BY a.app
+          ORDER BY week DESC, total DESC, a.app`,
+      )
+      .all({ week: today - 7 }) as { app: string; product: string; week: number; total: number }[];
+    const pages = Math.max(1, Math.ceil(ranked.length / limit));
+    const page = Math.max(1, options.page ?? 1);
     const daily = this.#db.prepare('SELECT day, n FROM app_daily WHERE app = ? AND day > ?');
-    const total = this.#db.prepare('SELECT coalesce(sum(n), 0) AS n FROM app_daily WHERE app = ?');
     const since = this.#db.prepare('SELECT count(*) AS n FROM crashes WHERE app = ? AND submitted_at > ?');
-    const out = apps.map(({ app, product }): AppSummary => {
-      const days = daily.all(app, today - 28) as { day: number; n: number }[];
-      return {
-        guid: app,
-        product,
-        kind: appKind(app),
-        count_24h: (since.get(app, nowMs - DAY_MS) as { n: number }).n,
-        count_7d: days.filter((d) => d.day > today - 7).reduce((sum, d) => sum + d.n, 0),
-        total: (total.get(app) as { n: number }).n,
-        daily: fillDays(days, today - 27, today),
-      };
-    });
-    return out.sort((a, b) => b.count_7d - a.count_7d || b.total - a.total || a.guid.localeCompare(b.guid));
+    const apps = ranked.slice((page - 1) * limit, page * limit).map(({ app, product, week, total }): AppSummary => ({
+      guid: app,
+      product,
+      kind: appKind(app),
+      count_24h: (since.get(app, nowMs - DAY_MS) as { n: number }).n,
+      count_7d: week,
+      total,
+      daily: fillDays(daily.all(app, today - 28) as { day: number; n: number }[], today - 27, today),
+    }));
+    return { apps, total: ranked.length, page, pages, limit };
   }
 
   /** The app's name, or null when the index has no crash of it. */

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
-import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { rowStatus, statusFields } from './triage.ts';
 
 /**
@@ -13,7 +13,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
   const routes = new Hono();
   const get = (c: Context) => (name: string) => c.req.query(name);
 
-  routes.get('/api/apps', (c) => c.json({ apps: index.apps() }));
+  routes.get('/api/apps', (c) => c.json(index.apps(appsParams(get(c), c.req.queries()))));
 
   routes.get('/api/apps/:guid/topcrashers', (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.

@@ -1,44 +1,56 @@
-import type { AppSummary } from '../index/crash-index.ts';
+import type { AppsResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
 import { appIdentity, appName, formatCount, href } from './format.ts';
+import { Pager } from './layout.tsx';
 
-/** `/`: every app that has crashed, busiest first, Socorro's product list with numbers. */
-export function AppsPage(props: { apps: AppSummary[]; rebuilding: boolean }) {
+/** `/`: every app that has crashed, busiest first, Socorro's product list with numbers; a page at a time. */
+export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
+  const { apps, total, page, pages, limit } = props.result;
+  const first = (page - 1) * limit + 1;
   return (
     <>
       <h1>Apps</h1>
       {props.rebuilding && <p class="notice">The crash index is being rebuilt from storage; counts are still growing.</p>}
-      {props.apps.length === 0 ? (
+      {total === 0 ? (
         <p class="muted">No processed crashes yet. Crashes sent to <code>POST /submit</code> show up here once processed.</p>
+      ) : apps.length === 0 ? (
+        <p>
+          {`Page ${page} is past the last one (${pages}). `}
+          <a href="/">First page</a>
+        </p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>App</th>
-              <th>GUID</th>
-              <th class="num">24 hours</th>
-              <th class="num">7 days</th>
-              <th class="num">all</th>
-              <th>last 28 days</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.apps.map((a) => (
+        <>
+          {pages > 1 && <p class="muted">{`Apps ${formatCount(first)}–${formatCount(first + apps.length - 1)} of ${formatCount(total)}, busiest first.`}</p>}
+          <table>
+            <thead>
               <tr>
-                <td>
-                  <a href={href.app(a.guid)}>{appName(a)}</a>
-                </td>
-                <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
-                <td class="num">{formatCount(a.count_24h)}</td>
-                <td class="num">{formatCount(a.count_7d)}</td>
-                <td class="num">{formatCount(a.total)}</td>
-                <td>
-                  <Sparkline days={a.daily} label={appName(a)} />
-                </td>
+                <th>App</th>
+                <th>GUID</th>
+                <th class="num">24 hours</th>
+                <th class="num">7 days</th>
+                <th class="num">all</th>
+                <th>last 28 days</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {apps.map((a) => (
+                <tr>
+                  <td>
+                    <a href={href.app(a.guid)}>{appName(a)}</a>
+                  </td>
+                  <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
+                  <td class="num">{formatCount(a.count_24h)}</td>
+                  <td class="num">{formatCount(a.count_7d)}</td>
+                  <td class="num">{formatCount(a.total)}</td>
+                  <td>
+                    <Sparkline days={a.daily} label={appName(a)} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={page} pages={pages} link={(p) => (p === 1 ? '/' : `/?page=${p}`)} labels={['← busier', 'quieter →']} />
+        </>
       )}
     </>
   );

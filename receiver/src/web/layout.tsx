@@ -42,16 +42,17 @@ export function Layout(props: LayoutProps) {
   )}`;
 }
 
-/** Previous / next links keeping the other query parameters. */
-export function Pager(props: { page: number; pages: number; link: (page: number) => string }) {
+/** Previous / next links keeping the other query parameters; lists are newest first unless `labels` say otherwise. */
+export function Pager(props: { page: number; pages: number; link: (page: number) => string; labels?: [previous: string, next: string] }) {
   if (props.pages <= 1) return null;
+  const [previous, next] = props.labels ?? ['← newer', 'older →'];
   return (
     <nav class="pager" aria-label="pages">
-      {props.page > 1 ? <a href={props.link(props.page - 1)} rel="prev">← newer</a> : <span class="muted">← newer</span>}
+      {props.page > 1 ? <a href={props.link(props.page - 1)} rel="prev">{previous}</a> : <span class="muted">{previous}</span>}
       <span>
         page {props.page} of {props.pages}
       </span>
-      {props.page < props.pages ? <a href={props.link(props.page + 1)} rel="next">older →</a> : <span class="muted">older →</span>}
+      {props.page < props.pages ? <a href={props.link(props.page + 1)} rel="next">{next}</a> : <span class="muted">{next}</span>}
     </nav>
   );
 }

@@ -8,7 +8,7 @@ import { AppsPage } from './apps-page.tsx';
 import { appName } from './format.ts';
 import type { AuthVariables } from './auth.ts';
 import { page, problemPage } from './layout.tsx';
-import { BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
 import { SignaturePage } from './signature-page.tsx';
@@ -31,13 +31,19 @@ export interface PageDeps {
 
 type Env = { Variables: AuthVariables };
 
+/** Apps the search form's app list offers: the busiest ones. */
+const SEARCH_APP_CHOICES = 200;
+
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
 export function pageRoutes(deps: PageDeps): Hono<Env> {
   const { index, storage } = deps;
   const routes = new Hono<Env>();
   const get = (c: Context<Env>) => (name: string) => c.req.query(name);
 
-  routes.get('/', (c) => page(c, 'Apps', <AppsPage apps={index.apps()} rebuilding={deps.rebuilding()} />));
+  routes.get('/', (c) => {
+    const { page: n } = appsParams(get(c));
+    return page(c, 'Apps', <AppsPage result={index.apps({ page: n })} rebuilding={deps.rebuilding()} />);
+  });
 
   routes.get('/apps/:guid', (c) => {
     const guid = c.req.param('guid');
@@ -80,7 +86,11 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   });
 
   routes.get('/search', (c) => {
-    const apps = index.apps();
+    // The busiest apps to choose from, and the one asked for even when it is not among them.
+    const apps = index.apps({ limit: SEARCH_APP_CHOICES }).apps as { guid: string; product: string }[];
+    const asked = c.req.query('app');
+    const askedApp = asked && !apps.some((a) => a.guid === asked) ? index.app(asked) : null;
+    if (askedApp) apps.unshift(askedApp);
     try {
       const parsed = searchParams(get(c));
       // No filter lists the newest crashes, as /api/search does.

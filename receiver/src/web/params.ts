@@ -1,4 +1,4 @@
-import type { SearchQuery } from '../index/crash-index.ts';
+import { MAX_APPS_PAGE_SIZE, type SearchQuery } from '../index/crash-index.ts';
 
 /** Periods top crashers offers, in days (Socorro's choices). */
 export const TOP_CRASHER_DAYS = [1, 3, 7, 14, 28] as const;
@@ -97,6 +97,16 @@ function parseIsoDate(value: string): number | null {
   const time = value.length > 10 ? value.slice(11, value.length - (zone?.length ?? 0)) : '00:00';
   const ms = Date.parse(`${year}-${month}-${day}T${time}${zone ? zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z'}`);
   return Number.isFinite(ms) ? ms : null;
+}
+
+/** `/` and `/api/apps`: which page of apps, and (the API) how many to a page. */
+export function appsParams(get: Get, given?: Given): { page: number; limit?: number } {
+  const problems: string[] = [];
+  strictNames(given, ['page', 'limit'], problems);
+  const page = positiveInt(get, 'page', problems) ?? 1;
+  const limit = positiveInt(get, 'limit', problems, MAX_APPS_PAGE_SIZE);
+  if (problems.length) throw new BadQuery(problems);
+  return { page, limit };
 }
 
 export function topCrashersParams(get: Get, given?: Given): { query: { days: number; version: string | null; limit?: number }; showIgnored: boolean } {

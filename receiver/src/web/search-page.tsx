@@ -1,4 +1,4 @@
-import { type AppSummary, type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
+import { type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
 import { appName, formatCount, href, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import type { SearchForm } from './params.ts';
@@ -24,7 +24,8 @@ export interface SearchPageProps {
   form: SearchForm;
   result: SearchResult | null;
   errors: string[];
-  apps: AppSummary[];
+  /** The apps to choose from. */
+  apps: { guid: string; product: string }[];
   signatureTexts: Map<string, string>;
 }
 
