@@ -269,6 +269,12 @@ export const OPTIONS = {
     parse: int(1, 600_000),
     doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish.',
   }),
+  logTimestamps: def({
+    flag: 'log-timestamps',
+    default: true,
+    parse: bool,
+    doc: "Begin each line of the receiver's log with its UTC time (2026-11-29T20:31:02.123Z); turn it off where the service manager adds its own (journald).",
+  }),
   sessionHours: def({
     flag: 'session-hours',
     default: 168,

@@ -63,6 +63,21 @@ describe('socorrito serve flags', () => {
     }
   });
 
+  it('starts each log line with its UTC time, unless told not to', async () => {
+    const listeningLine = async (flags: string[]): Promise<string> => {
+      const r = await spawnReceiver(dir.path, flags);
+      try {
+        return r.output().split('\n').find((l) => l.includes('socorrito: listening on'))!;
+      } finally {
+        await r.kill();
+      }
+    };
+    const stamped = await listeningLine([]);
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z socorrito: listening on /);
+    expect(Math.abs(Date.now() - Date.parse(stamped.slice(0, 24)))).toBeLessThan(60_000);
+    expect(await listeningLine(['--no-log-timestamps'])).toMatch(/^socorrito: listening on /);
+  });
+
   it('takes a value starting with a dash, so the range check answers', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--max-files', '-1', '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

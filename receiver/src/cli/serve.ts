@@ -89,26 +89,30 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     problems.push(...err.problems);
   }
   if (problems.length || !config) throw new UsageError(new ConfigError(problems).message);
-  io.out(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
-  for (const name of unknownVariables(io.env)) io.err(`socorrito serve: warning: ${name} is not a setting; ignored (the README's configuration table lists them)`);
+  // The receiver's log, with the time of each line unless the service manager adds it.
+  const stamped = (write: (line: string) => void) => (config.logTimestamps ? (line: string) => write(`${new Date().toISOString()} ${line}`) : write);
+  const logOut = stamped(io.out);
+  const logErr = stamped(io.err);
+  logOut(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
+  for (const name of unknownVariables(io.env)) logErr(`socorrito serve: warning: ${name} is not a setting; ignored (the README's configuration table lists them)`);
   let receiver;
   try {
-    receiver = await startReceiver(config, { log: io.out });
+    receiver = await startReceiver(config, { log: logOut });
   } catch (err) {
     if (err instanceof StartupError) {
-      io.err(`socorrito serve: ${err.message}`);
+      logErr(`socorrito serve: ${err.message}`);
       return 1;
     }
     throw err;
   }
-  io.out(`socorrito: data in ${receiver.dataDir}`);
+  logOut(`socorrito: data in ${receiver.dataDir}`);
   const everywhere = config.host === '0.0.0.0' || config.host === '::' ? ` (all interfaces: ${config.host})` : '';
-  io.out(`socorrito: listening on ${receiver.localUrl}${everywhere}`);
-  if (receiver.url !== receiver.localUrl) io.out(`socorrito: public URL ${receiver.url} (--public-url)`);
-  io.out(`socorrito: submit crashes to ${receiver.url}/submit`);
+  logOut(`socorrito: listening on ${receiver.localUrl}${everywhere}`);
+  if (receiver.url !== receiver.localUrl) logOut(`socorrito: public URL ${receiver.url} (--public-url)`);
+  logOut(`socorrito: submit crashes to ${receiver.url}/submit`);
   // A token the operator chose is theirs to know; only a generated one is printed, once per start.
   const tokenText = config.adminToken ? 'the admin token you set' : `the token ${receiver.adminToken}`;
-  io.out(
+  logOut(
     config.adminToken
       ? 'socorrito: admin token from --admin-token / SOCORRITO_ADMIN_TOKEN'
       : `socorrito: admin token ${receiver.adminToken} (kept in ${receiver.dataDir}/admin-token)`,
@@ -129,13 +133,13 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
-        io.err(`socorrito: ${signal} again, exiting now`);
+        logErr(`socorrito: ${signal} again, exiting now`);
         process.exit(1);
       }
       stopping = true;
-      io.out(`socorrito: ${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms)`);
+      logOut(`socorrito: ${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms)`);
       const timer = setTimeout(() => {
-        io.err('socorrito: shutdown timed out; exiting with requests still open');
+        logErr('socorrito: shutdown timed out; exiting with requests still open');
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
@@ -143,7 +147,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
         clearTimeout(timer);
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
-        io.out('socorrito: stopped');
+        logOut('socorrito: stopped');
         resolveStop();
       });
     };
