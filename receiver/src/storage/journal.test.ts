@@ -56,6 +56,27 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('refuses new crashes at once while the backlog waiting for layout is over its cap, and keeps the ones it took', async () => {
+    const dir = await tempDir();
+    // Crash folders cannot be written, so nothing leaves the backlog; the cap is one record.
+    const folders = new FsCrashStorage(dir.path, FULL_DISK);
+    await folders.open();
+    const queue = new FsWorkQueue(dir.path, folders.tmpDir);
+    await queue.open();
+    const storage = new JournaledCrashStorage({ dataDir: dir.path, folders, queue, maxBacklogBytes: 1 });
+    await storage.open();
+    const kept = raw(1);
+    await storage.saveRaw(kept, dump());
+    await expect(storage.saveRaw(raw(2), dump())).rejects.toMatchObject({ code: 'BACKLOG_FULL' });
+    expect(storage.problem()).toMatch(/^refusing crashes: \d+ B of accepted crashes wait to be laid out; new ones are refused until layout catches up$/);
+    // The heartbeat names the cause too once layout has failed.
+    for (let i = 0; i < 100 && !storage.problem()!.startsWith('cannot lay out'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(storage.problem()).toMatch(/^cannot lay out accepted crashes: ENOSPC; refusing crashes: /);
+    expect((await storage.getRaw(kept.crash_id))!.annotations.Seq).toBe('1');
+    await storage.close();
+    await dir.cleanup();
+  });
+
   it('after close, refuses to read a crash still in the journal instead of opening a file nobody would close', async () => {
     const dir = await tempDir();
     // Crash folders cannot be written (a full disk), so the crash stays in the journal.

@@ -6,6 +6,7 @@ import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
 import { writeFileDurably } from './durable.ts';
 import { Fifo } from './fifo.ts';
+import { formatBytes } from '../text.ts';
 import type { FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
 import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue } from './types.ts';
@@ -28,10 +29,21 @@ export { type JournalFs, nodeJournalFs } from './journal-appender.ts';
 export const MATERIALIZE_CONCURRENCY = 4;
 /**
  * Bytes of journal records not laid out yet. They wait on disk (memory holds a few numbers per
- * crash), so this bounds how far layout may lag behind the collector, not memory: past it, new
- * submissions wait for the backlog to shrink instead of growing it without bound.
+ * crash), so this bounds how far layout may lag behind the collector: past it, new submissions
+ * are refused (503, the client keeps them and retries) rather than held open, each with its body
+ * in memory, for as long as layout is stuck (a folder it may not write).
  */
 export const MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
+
+/** Refused by saveRaw while the crashes waiting to be laid out are over the backlog cap. */
+export class BacklogFull extends Error {
+  readonly code = 'BACKLOG_FULL';
+  constructor(bytes: number) {
+    super(`${formatBytes(bytes)} of accepted crashes wait to be laid out; new ones are refused until layout catches up`);
+    this.name = 'BacklogFull';
+  }
+}
+
 /** Wait before retrying a crash whose folder could not be written (a full disk). */
 export const MATERIALIZE_RETRY_MS = 5_000;
 /** How long saving a processed crash waits for the crash's folder before it gives up. */
@@ -54,6 +66,8 @@ export interface JournaledStorageOptions {
   segmentBytes?: number;
   /** True while the collector is taking a burst: laying out steps aside (the journal has it). */
   yieldTo?: () => boolean;
+  /** The backlog cap (MAX_BACKLOG_BYTES unless a test sets a small one). */
+  maxBacklogBytes?: number;
 }
 
 /**
@@ -106,7 +120,7 @@ export class JournaledCrashStorage implements CrashStorage {
   #backlogBytes = 0;
   readonly #yieldTo: (() => boolean) | undefined;
   #lastLayout = performance.now();
-  #belowCap: (() => void)[] = [];
+  readonly #maxBacklogBytes: number;
   #pumpTimer: NodeJS.Timeout | null = null;
   /** Layouts running now; a stop lets them finish. */
   readonly #inFlight = new Set<Promise<void>>();
@@ -122,6 +136,7 @@ export class JournaledCrashStorage implements CrashStorage {
     this.#segmentBytes = options.segmentBytes;
     if (options.onStored) this.#onStored.push(options.onStored);
     this.#yieldTo = options.yieldTo;
+    this.#maxBacklogBytes = options.maxBacklogBytes ?? MAX_BACKLOG_BYTES;
   }
 
   /** Adds a listener told about each crash once its folder and queue entry are on disk. */
@@ -180,7 +195,7 @@ export class JournaledCrashStorage implements CrashStorage {
 
   async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>, wire?: WireSubmission): Promise<void> {
     if (this.#closed || !this.#appender) throw new Error('The crash journal is closed');
-    while (this.#backlogBytes > MAX_BACKLOG_BYTES) await new Promise<void>((r) => this.#belowCap.push(r));
+    if (this.#backlogBytes > this.#maxBacklogBytes) throw new BacklogFull(this.#backlogBytes);
     const place = await this.#appender.append(encodeRecord(raw, files, wire));
     this.#track(raw.crash_id, place);
     this.#pump();
@@ -196,7 +211,7 @@ export class JournaledCrashStorage implements CrashStorage {
   #pump(): void {
     // During a burst, leave the event loop to the collector: the crashes are safe in the journal.
     // The size of the backlog bounds the wait, and so does time (MAX_YIELD_MS).
-    if (this.#yieldTo?.() && this.#backlogBytes < MAX_BACKLOG_BYTES / 2 && performance.now() - this.#lastLayout < MAX_YIELD_MS) {
+    if (this.#yieldTo?.() && this.#backlogBytes < this.#maxBacklogBytes / 2 && performance.now() - this.#lastLayout < MAX_YIELD_MS) {
       this.#pumpTimer ??= setTimeout(() => {
         this.#pumpTimer = null;
         this.#pump();
@@ -242,7 +257,6 @@ export class JournaledCrashStorage implements CrashStorage {
     this.#layoutProblem = null;
     this.#lastLayout = performance.now();
     this.#backlogBytes -= entry.length;
-    if (this.#backlogBytes <= MAX_BACKLOG_BYTES) for (const resume of this.#belowCap.splice(0)) resume();
     const left = (this.#outstanding.get(entry.segment) ?? 1) - 1;
     this.#outstanding.set(entry.segment, left);
     this.#releaseFinishedSegments();
@@ -337,7 +351,9 @@ export class JournaledCrashStorage implements CrashStorage {
 
   /** Why storage cannot do its work right now (a full disk), or null; for the heartbeat. */
   problem(): string | null {
-    return this.#appender?.problem() ?? this.#layoutProblem;
+    const full = this.#backlogBytes > this.#maxBacklogBytes ? `refusing crashes: ${new BacklogFull(this.#backlogBytes).message}` : null;
+    const layout = this.#layoutProblem && full ? `${this.#layoutProblem}; ${full}` : (this.#layoutProblem ?? full);
+    return this.#appender?.problem() ?? layout;
   }
 
   awaitingLayout(crashId: string): boolean {

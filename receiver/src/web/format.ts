@@ -45,11 +45,6 @@ export function formatChange(change: number | null): string {
   return pct > 0 ? `+${pct}%` : `−${-pct}%`;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 /** Characters of a message or signature a list shows; the report page shows all of it. */
 export const LIST_TEXT_CHARS = 300;

@@ -1,6 +1,7 @@
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { appKey } from '../index/crash-index.ts';
-import { appName, clip, formatBytes, formatCount, formatTime, href } from './format.ts';
+import { appName, clip, formatCount, formatTime, href } from './format.ts';
+import { formatBytes } from '../text.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 
 /**
