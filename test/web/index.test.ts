@@ -177,6 +177,19 @@ describe('crash index', () => {
     expect(index.signature('nope', { days: 28 })).toBeNull();
   });
 
+  it('matches text filters in any case in every script, not only ASCII', async () => {
+    const target = { storage, index };
+    await addCrash(target, { signature: 'Ошибка сети | load', at: at(0), errorType: 'Ошибка', errorMessage: 'Не удалось загрузить ÜBER.json (50%)' });
+    await addCrash(target, { signature: 'plain', at: at(1), errorMessage: 'uber is fine' });
+    const ids = (q: Parameters<CrashIndex['search']>[0]): string[] => index.search(q).items.map((r) => r.error_message);
+    expect(ids({ q: 'не удалось' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
+    expect(ids({ q: 'über.json (50%)' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
+    expect(ids({ q: 'ошибка' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
+    expect(ids({ q: 'UBER' })).toEqual(['uber is fine']);
+    expect(ids({ signature: '~СЕТИ' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
+    expect(ids({ q: 'ü_er' })).toEqual([]); // no wildcards either way
+  });
+
   it('searches by every filter, with facet counts, treating % and _ as plain text', async () => {
     const target = { storage, index };
     await addCrash(target, { signature: 'a', at: at(0), errorMessage: '100% broken', version: '1.0' });

@@ -280,6 +280,15 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Whether a text filter has characters past ASCII. SQLite's LIKE ignores case for ASCII letters
+ * only, so such a filter is matched against text lowered by JavaScript (`unicode_lower`), which
+ * folds every script (`ошибка` finds `Ошибка`); plain ASCII keeps the faster LIKE.
+ */
+function beyondAscii(text: string): boolean {
+  return /[^\x00-\x7f]/.test(text);
+}
+
 const CRASH_ROW_COLUMNS = `c.crash_id, c.submitted_at, c.app, c.product, c.version, c.signature_id, s.signature,
   c.error_type, c.error_message, c.mechanism, c.browser_version AS browser, c.os, c.url_path`;
 
@@ -407,6 +416,7 @@ export class CrashIndex {
 
   private constructor(db: Database.Database, rebuildReason: string | null, now: () => Date) {
     this.#db = db;
+    db.function('unicode_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
     this.rebuildReason = rebuildReason;
     this.#now = now;
     this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, signature_id,
@@ -809,7 +819,10 @@ export class CrashIndex {
       params.version = query.version;
     }
     if (query.signature) {
-      if (query.signature.startsWith('~')) {
+      if (query.signature.startsWith('~') && beyondAscii(query.signature)) {
+        where.push('c.signature_id IN (SELECT signature_id FROM signatures WHERE instr(unicode_lower(signature), @signature) > 0)');
+        params.signature = query.signature.slice(1).toLowerCase();
+      } else if (query.signature.startsWith('~')) {
         where.push(
           "c.signature_id IN (SELECT signature_id FROM signatures WHERE signature LIKE '%' || @signature || '%' ESCAPE '\\')",
         );
@@ -819,7 +832,10 @@ export class CrashIndex {
         params.signature = query.signature;
       }
     }
-    if (query.q) {
+    if (query.q && beyondAscii(query.q)) {
+      where.push('(instr(unicode_lower(c.error_message), @q) > 0 OR instr(unicode_lower(c.error_type), @q) > 0)');
+      params.q = query.q.toLowerCase();
+    } else if (query.q) {
       where.push("(c.error_message LIKE @q ESCAPE '\\' OR c.error_type LIKE @q ESCAPE '\\')");
       params.q = `%${escapeLike(query.q)}%`;
     }
