@@ -1,5 +1,5 @@
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
-import { ANSWER_TIMEOUT_MS, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
+import { ANSWER_TIMEOUT_MS, apiEndpoint, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
   Processes again the crashes of an app (and release), e.g. after its source maps were uploaded
@@ -29,7 +29,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
   if (notIds.length) {
     throw new UsageError(`reprocess: not a crash ID (bp-<uuid> ending in the date): ${notIds.map((id) => JSON.stringify(id.slice(0, 60))).join(', ')}`);
   }
-  const endpoint = new URL('/api/reprocess', receiverUrl('reprocess', values.url!)).href;
+  const endpoint = apiEndpoint(receiverUrl('reprocess', values.url!), 'api/reprocess');
   const body = values.crash?.length ? { crash_ids: values.crash } : { app: values.app, release: values.release };
   let response: Response;
   try {

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { scriptReferences } from '../symbols/store.ts';
 import { validateAppGuid, validateRelease } from '../symbols/validate.ts';
-import { ANSWER_TIMEOUT_MS, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
+import { ANSWER_TIMEOUT_MS, apiEndpoint, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--no-replace] DIST_DIR
   Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map)
@@ -134,7 +134,7 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
     form.append('url', file.url);
     form.append('file', new Blob([await readFile(file.path)]), file.url.split('/').pop());
   }
-  const endpoint = new URL('/api/sourcemaps', receiver).href;
+  const endpoint = apiEndpoint(receiver, 'api/sourcemaps');
   let response: Response;
   try {
     response = await fetchImpl(endpoint, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });

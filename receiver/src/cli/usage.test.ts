@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { closest, unreachable } from './usage.ts';
+import { apiEndpoint, closest, unreachable } from './usage.ts';
 
 describe('unreachable', () => {
   it('says a receiver gave no answer in time, not that it could not be reached', async () => {
@@ -29,5 +29,16 @@ describe('closest', () => {
     expect(closest('hast', ['host', 'hist'])).toBeNull();
     expect(closest('zzzz', ['port', 'host'])).toBeNull();
     expect(closest('', ['port'])).toBeNull();
+  });
+});
+
+describe('apiEndpoint', () => {
+  it('keeps a path the receiver is behind, and leaves off /submit, the query and the fragment', () => {
+    const at = (url: string): string => apiEndpoint(new URL(url), 'api/sourcemaps');
+    expect(at('http://127.0.0.1:8000')).toBe('http://127.0.0.1:8000/api/sourcemaps');
+    expect(at('https://example.com/crashes')).toBe('https://example.com/crashes/api/sourcemaps');
+    expect(at('https://example.com/crashes/')).toBe('https://example.com/crashes/api/sourcemaps');
+    expect(at('https://example.com/crashes/submit?x=1#y')).toBe('https://example.com/crashes/api/sourcemaps');
+    expect(at('http://127.0.0.1:8000/submit/')).toBe('http://127.0.0.1:8000/api/sourcemaps');
   });
 });

@@ -69,6 +69,20 @@ export function receiverUrl(command: string, text: string): URL {
 }
 
 /**
+ * A receiver API endpoint under the address a command was given. The address may have a path
+ * (a receiver behind a proxy at /crashes/) or be its submit URL; the query is dropped.
+ *
+ * @example apiEndpoint(new URL('https://example.com/crashes/submit'), 'api/reprocess') // 'https://example.com/crashes/api/reprocess'
+ */
+export function apiEndpoint(receiver: URL, path: string): string {
+  const base = new URL(receiver.href);
+  base.pathname = base.pathname.replace(/\/submit\/?$/, '').replace(/\/?$/, '/');
+  base.search = '';
+  base.hash = '';
+  return new URL(path, base).href;
+}
+
+/**
  * Why a request to a receiver did not get an answer, with what to check: fetch's own message is
  * "fetch failed", the reason (ECONNREFUSED, ENOTFOUND…) is in its cause.
  */
