@@ -203,6 +203,20 @@ describe('POST /submit', () => {
     expect(await res.text()).toMatch(/^Discarded=method_not_allowed/);
   });
 
+  it('tells a crash sent to a wrong path where crashes go, instead of asking for a login', async () => {
+    for (const path of ['//submit', '/SUBMIT', '/submit/extra']) {
+      const form = new FormData();
+      form.append('ProductName', 'Shop');
+      const res = await fetch(`${r.url}${path}`, { method: 'POST', body: form });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await res.text()).toBe(`Discarded=wrong_path: crashes are submitted with POST to /submit, not to ${JSON.stringify(path)}\n`);
+    }
+    // Other requests without a login still get the 401.
+    const form = await fetch(`${r.url}/triage`, { method: 'POST', body: new URLSearchParams({ x: '1' }) });
+    expect(form.status).toBe(401);
+  });
+
   it('answers CORS preflight and sets Access-Control-Allow-Origin: *', async () => {
     const pre = await fetch(`${r.url}/submit`, {
       method: 'OPTIONS',

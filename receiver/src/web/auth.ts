@@ -226,6 +226,13 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
       const url = new URL(c.req.url);
       return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
     }
+    // A crash sent to a wrong address (//submit, /SUBMIT) is no matter of logging in: a client
+    // told "401, log in" would think submissions need a token.
+    if (!isApi && c.req.method === 'POST' && /^\s*multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) {
+      return c.text(`Discarded=wrong_path: crashes are submitted with POST to /submit, not to ${JSON.stringify(c.req.path.slice(0, 100))}\n`, 404, {
+        'access-control-allow-origin': '*',
+      });
+    }
     return unauthorized(c, isApi, 'log in at /login or send Authorization: Bearer <admin token>');
   };
 }
