@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubUrl, scrubUrlsInText } from './scrub.ts';
+import { dropCredentials, scrubUrl, scrubUrlsInText } from './scrub.ts';
 
 describe('scrubUrl', () => {
   it('drops the query and the fragment', () => {
@@ -31,5 +31,28 @@ describe('scrubUrlsInText', () => {
     const stack = 'a@https://a.example/x.js:1:2\nb@https://a.example/y.js:3:4';
     expect(scrubUrlsInText(stack)).toBe(stack);
     expect(scrubUrlsInText('what? no #urls here')).toBe('what? no #urls here');
+  });
+});
+
+describe('scrubUrlsInText on relative URLs', () => {
+  it("cuts a relative URL's query or fragment when it carries name=value", () => {
+    expect(scrubUrlsInText('GET /api/user?email=bob@example.com&session=s3cr3t failed with 500')).toBe('GET /api/user failed with 500');
+    expect(scrubUrlsInText('{"url":"/callback#access_token=abc","status":0}')).toBe('{"url":"/callback","status":0}');
+    expect(scrubUrlsInText('fetch(/search?q=secret)')).toBe('fetch(/search)');
+  });
+  it('leaves regular expressions and questions alone', () => {
+    for (const text of ['Invalid regular expression: /a?b/: Nothing to repeat', 'Is /tmp/x? the path', 'a /b?c d']) {
+      expect(scrubUrlsInText(text)).toBe(text);
+    }
+  });
+});
+
+describe('dropCredentials', () => {
+  it('removes user names and passwords from every URL, and only them', () => {
+    expect(dropCredentials('http://alice:pw123@127.0.0.1:8972/?a=1')).toBe('http://127.0.0.1:8972/?a=1');
+    expect(dropCredentials('c@http://alice:pw123@intranet.example/static/main.js:1:15\nd@https://bob@cdn.example/x.js:2:3')).toBe(
+      'c@http://intranet.example/static/main.js:1:15\nd@https://cdn.example/x.js:2:3',
+    );
+    expect(dropCredentials('mail bob@example.com about https://shop.example/a@b')).toBe('mail bob@example.com about https://shop.example/a@b');
   });
 });

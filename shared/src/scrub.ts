@@ -1,7 +1,7 @@
 /**
  * Removes query strings and fragments from URLs before they leave the browser: tokens, session
  * IDs and e-mail addresses hide there. Used on the page URL, the error's file name, its
- * message and every URL in its stack.
+ * message and every URL in its stack; user names and passwords in URLs go too (dropCredentials).
  *
  * @example
  *   scrubUrl('https://shop.example/cart?session=abc#pay')  // 'https://shop.example/cart'
@@ -19,11 +19,31 @@ export function scrubUrl(url: string): string {
 // lazy so a trailing `:12:5` is kept as the position rather than eaten as part of the query.
 const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)([?#][^\s()]*?)((?::\d+){0,2})(?=[\s)]|$)/gim;
 
+// A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): a path from
+// `/` after white space, a quote, a bracket or `=`, then `?` or `#` with a `name=value` after it,
+// so a regular expression in a message (`/a?b/`) is left alone.
+const RELATIVE_URL_QUERY = /(^|[\s"'`(\[=,:])(\/[^\s?#"'`()[\]]*)[?#][^\s=&?#"'`()[\]]+=[^\s"'`()[\]]*/g;
+
 /**
- * Every `scheme://` URL in `text` (a stack, a message) without its query and fragment; line and
- * column suffixes of stack frames stay. Works on Firefox (`fn@url:1:2`) and Chrome
- * (`at fn (url:1:2)`) stacks alike.
+ * Every URL in `text` (a stack, a message) without its query and fragment: `scheme://` URLs,
+ * whose line and column suffixes of stack frames stay, and relative ones whose query has a
+ * `name=value`. Works on Firefox (`fn@url:1:2`) and Chrome (`at fn (url:1:2)`) stacks alike.
  */
 export function scrubUrlsInText(text: string): string {
-  return text.replace(URL_IN_TEXT, (_match, base: string, _query: string, position: string) => base + position);
+  return text
+    .replace(URL_IN_TEXT, (_match, base: string, _query: string, position: string) => base + position)
+    .replace(RELATIVE_URL_QUERY, '$1$2');
+}
+
+// `scheme://user:password@`: the user name and password a URL may carry.
+const CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#()@]*@/gi;
+
+/**
+ * `text` (a URL, a stack, a message) without the user names and passwords in its URLs: they are
+ * never needed to debug a crash, so they go whatever the settings say about queries.
+ *
+ * @example dropCredentials('f@http://alice:pw@intranet.example/app.js:1:2') // 'f@http://intranet.example/app.js:1:2'
+ */
+export function dropCredentials(text: string): string {
+  return text.replace(CREDENTIALS, '$1');
 }

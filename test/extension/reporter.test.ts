@@ -5,8 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../../extension/src/background/backoff.ts';
-import { DEDUPE_WINDOW_MS, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS } from '../../extension/src/background/reporter.ts';
-import { DEFAULT_SETTINGS } from '../../extension/src/background/settings.ts';
+import { DEDUPE_WINDOW_MS, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS, withdrawnBecause } from '../../extension/src/background/reporter.ts';
+import { buildAnnotations } from '../../extension/src/background/report.ts';
+import type { ReportEntry } from '../../extension/src/background/store.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../extension/src/background/settings.ts';
 import { MAX_QUEUED, ReportStore, type StorageArea, type StoreState, enforceCaps } from '../../extension/src/background/store.ts';
 import { submitReport } from '../../extension/src/background/submit.ts';
 import { checkIdentity } from '../../extension/src/identity.ts';
@@ -46,9 +48,11 @@ function error(message: string, count = 1): CapturedError {
 
 function setup(submitUrl: string, storage = new MemoryStorage()) {
   const clock = { now: Date.parse('2026-11-29T08:00:00Z') };
+  /** The person's settings, which a test may change while reports wait. */
+  const settings: { current: Settings } = { current: DEFAULT_SETTINGS };
   const reporter = new Reporter({
     store: new ReportStore(storage),
-    loadSettings: async () => DEFAULT_SETTINGS,
+    loadSettings: async () => settings.current,
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0',
     now: () => clock.now,
   });
@@ -57,7 +61,7 @@ function setup(submitUrl: string, storage = new MemoryStorage()) {
   const send = (errors: CapturedError[], page = 'tab1') =>
     reporter.handleBatch({ identity, errors, dropped: 0, pageUrl: 'https://shop.example/cart?session=abc', pageKey: page });
   const state = async (): Promise<StoreState> => new ReportStore(storage).read();
-  return { clock, reporter, send, state, storage };
+  return { clock, reporter, send, state, storage, settings };
 }
 
 describe('Reporter', () => {
@@ -93,6 +97,61 @@ describe('Reporter', () => {
     clock.now += SETTLE_MS;
     await reporter.drain();
     expect(await storedCrashes(receiver)).toHaveLength(3);
+  });
+
+  it('sends nothing queued after the person turns reporting off or blocks the site, and strips what was queued unstripped', async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state, settings } = setup(`${receiver.url}/submit`);
+    const keepQueries = { ...DEFAULT_SETTINGS, stripQueryAndFragment: false };
+    const deliverUnder = async (now: Settings): Promise<void> => {
+      settings.current = now;
+      clock.now += SETTLE_MS;
+      await reporter.drain();
+    };
+    settings.current = keepQueries;
+    await send([error('queued, then reporting turned off')]);
+    await deliverUnder({ ...keepQueries, enabled: false });
+    settings.current = keepQueries;
+    await send([error('queued, then the site blocked')]);
+    await deliverUnder({ ...keepQueries, blockSites: ['example'] });
+    settings.current = keepQueries;
+    await send([error('queued, then stripping turned on')]);
+    await deliverUnder(DEFAULT_SETTINGS);
+    expect((await state()).reports.map((e) => [e.annotations.JSErrorMessage, e.status, e.lastError])).toEqual([
+      ['queued, then reporting turned off', 'withdrawn', 'not sent: reporting was turned off'],
+      ['queued, then the site blocked', 'withdrawn', 'not sent: the site was blocked'],
+      ['queued, then stripping turned on', 'submitted', undefined],
+    ]);
+    const crashes = await storedCrashes(receiver);
+    expect(crashes.map((c) => [c.annotations.JSErrorMessage, c.annotations.URL, c.annotations.JSFilename])).toEqual([
+      ['queued, then stripping turned on', 'https://shop.example/cart', 'https://shop.example/app.js'],
+    ]);
+  });
+
+  it("withdraws a report to the person's own receiver once that receiver or the site's place on the list changes", () => {
+    const own = { ...DEFAULT_SETTINGS, receiverUrl: 'https://mine.example', allowSites: ['shop.example'] };
+    const entry = { submitUrl: 'https://mine.example/submit', annotations: { URL: 'https://shop.example/cart' } } as unknown as ReportEntry;
+    expect(withdrawnBecause(own, entry)).toBeNull();
+    expect(withdrawnBecause({ ...own, receiverUrl: 'https://other.example' }, entry)).toBe('not sent: your receiver URL was changed or removed');
+    expect(withdrawnBecause({ ...own, allowSites: [] }, entry)).toBe('not sent: the site is no longer reported');
+    expect(withdrawnBecause({ ...own, allowSites: [], reportAllSites: true }, entry)).toBeNull();
+  });
+
+  it('never sends a user name or password from a URL, whatever the settings', () => {
+    for (const strip of [true, false]) {
+      const annotations = buildAnnotations({
+        error: { ...error('x'), stack: 'c@http://alice:pw123@intranet.example/static/main.js:1:15\n', filename: 'http://alice:pw123@intranet.example/static/main.js' },
+        identity: null,
+        pageUrl: 'http://alice:pw123@intranet.example/?a=1',
+        submitUrl: 'https://mine.example/submit',
+        declared: false,
+        strip,
+        now: 0,
+        userAgent: 'test',
+      });
+      expect(JSON.stringify(annotations)).not.toContain('pw123');
+      expect(annotations.URL).toBe(strip ? 'http://intranet.example/' : 'http://intranet.example/?a=1');
+    }
   });
 
   it('counts repeats of a report the receiver refused locally, without sending it again', async () => {

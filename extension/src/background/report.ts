@@ -1,6 +1,6 @@
 /** Turns a captured error into the Socorro-style annotations of DESIGN.md. */
 import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
-import { scrubUrl, scrubUrlsInText } from '../../../shared/src/scrub.ts';
+import { dropCredentials, scrubUrl, scrubUrlsInText } from '../../../shared/src/scrub.ts';
 import type { AppIdentity } from '../identity.ts';
 import type { CapturedError } from '../relay.ts';
 
@@ -27,11 +27,28 @@ export function appName(identity: AppIdentity | null, pageUrl: string): string {
   }
 }
 
+/**
+ * The report's annotations as they may leave the browser: user names and passwords in URLs
+ * removed always, queries and fragments too when `strip` (the person's choice). Done when a
+ * report is made and again before each attempt, so a report queued before the person turned
+ * stripping on is sent stripped. Running it twice changes nothing more.
+ */
+export function protectAnnotations(annotations: Annotations, strip: boolean): Annotations {
+  const out = { ...annotations };
+  for (const name of [Annotation.URL, Annotation.JSFilename] as const) {
+    const value = out[name];
+    if (value !== undefined) out[name] = strip ? scrubUrl(dropCredentials(value)) : dropCredentials(value);
+  }
+  for (const name of [Annotation.JSErrorMessage, Annotation.JSStack] as const) {
+    const value = out[name];
+    if (value !== undefined) out[name] = strip ? scrubUrlsInText(dropCredentials(value)) : dropCredentials(value);
+  }
+  return out;
+}
+
 /** The annotations of one report; empty optional fields are left out. */
 export function buildAnnotations(input: ReportInput): Annotations {
-  const { error, identity, strip } = input;
-  const url = (text: string): string => (strip ? scrubUrl(text) : text);
-  const inText = (text: string): string => (strip ? scrubUrlsInText(text) : text);
+  const { error, identity } = input;
   const annotations: Annotations = {
     [Annotation.ProductName]: appName(identity, input.pageUrl),
   };
@@ -39,11 +56,11 @@ export function buildAnnotations(input: ReportInput): Annotations {
   if (identity?.guid) annotations[Annotation.WebAppGUID] = identity.guid;
   if (input.declared) annotations[Annotation.SubmitURL] = input.submitUrl;
   Object.assign(annotations, {
-    [Annotation.URL]: url(input.pageUrl),
+    [Annotation.URL]: input.pageUrl,
     [Annotation.JSErrorType]: error.type,
-    [Annotation.JSErrorMessage]: inText(error.message),
-    [Annotation.JSStack]: inText(error.stack),
-    [Annotation.JSFilename]: url(error.filename),
+    [Annotation.JSErrorMessage]: error.message,
+    [Annotation.JSStack]: error.stack,
+    [Annotation.JSFilename]: error.filename,
     [Annotation.JSLine]: String(error.line),
     [Annotation.JSColumn]: String(error.column),
     [Annotation.JSMechanism]: error.mechanism,
@@ -51,5 +68,5 @@ export function buildAnnotations(input: ReportInput): Annotations {
     [Annotation.CrashTime]: String(Math.floor(input.now / 1000)),
     [Annotation.UserAgent]: input.userAgent,
   });
-  return annotations;
+  return protectAnnotations(annotations, input.strip);
 }

@@ -9,8 +9,8 @@ import type { AppIdentity } from '../identity.ts';
 import { type CapturedError, errorKey } from '../relay.ts';
 import { retryDelayMs } from './backoff.ts';
 import { WindowLimiter } from './rate-limit.ts';
-import { appName, buildAnnotations } from './report.ts';
-import { INVALID_GUID_SKIP, type Settings, chooseDestination } from './settings.ts';
+import { appName, buildAnnotations, protectAnnotations } from './report.ts';
+import { INVALID_GUID_SKIP, type Settings, chooseDestination, siteMatches, submitUrlOf } from './settings.ts';
 import type { ReportEntry, ReportStore } from './store.ts';
 import { submitReport } from './submit.ts';
 
@@ -199,17 +199,29 @@ export class Reporter {
 
   async #deliverOne(): Promise<boolean> {
     await this.deps.ready;
+    // The person's choices as they are now, not as they were when the report was queued: one
+    // who turned reporting off or blocked the site since sends nothing more.
+    const settings = await this.deps.loadSettings();
     const now = this.#now();
     const picked = await this.deps.store.update((state) => {
       const due = state.reports
         .filter((e) => e.status === 'queued' && e.nextAttemptAt <= now)
         .sort((a, b) => a.createdAt - b.createdAt)[0];
       if (!due) return null;
+      const withdrawn = withdrawnBecause(settings, due);
+      if (withdrawn) {
+        due.status = 'withdrawn';
+        due.finishedAt = now;
+        due.lastError = withdrawn;
+        return { withdrawn };
+      }
+      due.annotations = protectAnnotations(due.annotations, settings.stripQueryAndFragment);
       due.status = 'sending';
       due.attempts++;
       return { id: due.id, submitUrl: due.submitUrl, annotations: { ...due.annotations } };
     });
     if (!picked) return false;
+    if ('withdrawn' in picked) return true;
     await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
     const outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
     const done = this.#now();
@@ -219,6 +231,27 @@ export class Reporter {
     });
     return true;
   }
+}
+
+/**
+ * Why a queued report may no longer be sent under the person's current settings, or null: they
+ * turned reporting off, blocked the site, or (for a page that declared no receiver) no longer
+ * send this site to their own receiver, or changed it.
+ */
+export function withdrawnBecause(settings: Settings, entry: ReportEntry): string | null {
+  if (!settings.enabled) return 'not sent: reporting was turned off';
+  let host: string | null = null;
+  try {
+    host = new URL(entry.annotations[Annotation.URL] ?? '').hostname;
+  } catch {
+    // No page URL to judge by: the report stays.
+  }
+  if (host !== null && siteMatches(host, settings.blockSites)) return 'not sent: the site was blocked';
+  if (entry.annotations[Annotation.SubmitURL] !== undefined) return null; // the page declared where it goes
+  const ownReceiver = settings.receiverUrl ? submitUrlOf(settings.receiverUrl) : null;
+  if (ownReceiver !== entry.submitUrl) return 'not sent: your receiver URL was changed or removed';
+  if (!settings.reportAllSites && !(host !== null && siteMatches(host, settings.allowSites))) return 'not sent: the site is no longer reported';
+  return null;
 }
 
 function applyOutcome(entry: ReportEntry, outcome: Awaited<ReturnType<typeof submitReport>>, now: number): void {

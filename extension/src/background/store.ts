@@ -16,7 +16,8 @@ export const MAX_QUEUED = 100;
 /** Finished reports kept for the popup. */
 export const MAX_HISTORY = 100;
 
-export type ReportStatus = 'queued' | 'sending' | 'submitted' | 'discarded' | 'failed';
+/** `withdrawn`: not sent, because the person's settings changed while it waited. */
+export type ReportStatus = 'queued' | 'sending' | 'submitted' | 'discarded' | 'failed' | 'withdrawn';
 
 export interface ReportEntry {
   id: string;

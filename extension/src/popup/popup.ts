@@ -26,6 +26,8 @@ function statusText(e: ReportEntry): string {
       return `discarded by the receiver: ${e.lastError ?? ''}`;
     case 'failed':
       return `failed: ${e.lastError ?? 'unknown reason'}`;
+    case 'withdrawn':
+      return e.lastError ?? 'not sent';
     case 'sending':
       return 'sending…';
     case 'queued':
