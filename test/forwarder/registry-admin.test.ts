@@ -171,7 +171,7 @@ describe('forwarding API', () => {
     const id = await submitTo(master);
     const failed = await settled(master.url, id);
     expect(failed).toMatchObject({ state: 'failed', reason_code: 'not_a_receiver' });
-    expect(failed.reason).toMatch(/^answered 401: .*\(this address takes no crash submissions: check the submit URL; a receiver takes them at \/submit\)$/);
+    expect(failed.reason).toMatch(/^answered 404: Discarded=wrong_path: .*\(this address takes no crash submissions: check the submit URL; a receiver takes them at \/submit\)$/);
 
     await registerApp(master, GUID, `${priv.url}/submit`);
     const retried = await api(master.url, `/api/crashes/${id}/forwarding/retry`, { method: 'POST' });

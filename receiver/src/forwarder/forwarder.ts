@@ -641,8 +641,9 @@ function classifyAnswer(
     return { kind: 'failed', code: 'discarded', reason: `the receiver discarded it: ${line}` };
   }
   if (result.status === 200) return { kind: 'failed', code: 'not_a_receiver', reason: `answered 200 without a CrashID: ${line}` };
-  // A collector words its refusals `Discarded=…`; a login wall or a missing page is no collector.
-  if ([401, 403, 404, 405].includes(result.status) && !/^Discarded=/.test(result.body)) {
+  // A collector words its refusals `Discarded=…`; a login wall or a missing page is no collector,
+  // nor is a receiver's page that says crashes go to its /submit (`Discarded=wrong_path`).
+  if ([401, 403, 404, 405].includes(result.status) && (!/^Discarded=/.test(result.body) || /^Discarded=wrong_path\b/.test(result.body))) {
     return {
       kind: 'failed',
       code: 'not_a_receiver',
