@@ -305,6 +305,14 @@ describe('report pages and API over HTTP', () => {
     expect((await fetch(`${r.url}/report/bp-00000000-0000-0000-0000-000000261129`, { headers: BEARER })).status).toBe(404);
   });
 
+  it("says when a crash happened by the browser's clock, apart from when it was received", async () => {
+    const queued = await addCrash(direct(r), { signature: 'late', app: 'clock-app', at: daysAgo(0), annotations: { CrashTime: '1795983748' } });
+    const html = await (await fetch(`${r.url}/report/bp-${queued.crash_id}`, { headers: BEARER })).text();
+    expect(html).toContain("<dt>Happened</dt><dd>2026-11-29 20:22 UTC (the browser&#39;s clock)</dd>");
+    const garbled = await addCrash(direct(r), { signature: 'late', app: 'clock-app', at: daysAgo(0), annotations: { CrashTime: 'yesterday' } });
+    expect(await (await fetch(`${r.url}/report/bp-${garbled.crash_id}`, { headers: BEARER })).text()).not.toContain('Happened');
+  });
+
   it('finds a crash by its ID in any case, prefix included (BP-3C04…)', async () => {
     const upper = `BP-${xssCrash.toUpperCase()}`;
     const api = await fetch(`${r.url}/api/crashes/${upper}`, { headers: BEARER });

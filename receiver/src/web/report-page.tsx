@@ -164,6 +164,12 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         )}
       </p>
       <dl class="kv">
+        {happenedAt(a.CrashTime) && (
+          <>
+            <dt>Happened</dt>
+            <dd>{`${formatTime(happenedAt(a.CrashTime))} (the browser's clock)`}</dd>
+          </>
+        )}
         <dt>Received</dt>
         <dd>{formatTime(raw.submitted_at)}</dd>
         <dt>App</dt>
@@ -277,4 +283,15 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
       </dl>
     </>
   );
+}
+
+/**
+ * When the error happened, from the report's `CrashTime` (seconds since the epoch, as the
+ * browser's clock had it); null when it is missing or not such a number. A report that waited
+ * in the browser's queue arrives later than this.
+ */
+function happenedAt(crashTime: string | undefined): string | null {
+  if (!crashTime || !/^\d{1,12}$/.test(crashTime)) return null;
+  const date = new Date(Number(crashTime) * 1000);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
