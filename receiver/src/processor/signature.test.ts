@@ -27,6 +27,16 @@ describe('signatures', () => {
     expect(notes).toEqual(['error-type: "" -> "TypeError"', 'frames: "TypeError" -> "TypeError: Cart.total | checkout | onClick"']);
   });
 
+  it("tells cross-origin scripts' \"Script error.\" apart by the script's address", async () => {
+    const at = (url: string | null): ProcessedFrame => ({ function: null, url, line: null, column: null, category: 'app' });
+    const widget = await generateSignature({ errorType: 'Error', message: 'Script error.', frames: [at('https://cdn.example/widget.js?v=3')], tuning });
+    expect(widget.signature).toBe('Error: Script error. | <cdn.example/widget.js>');
+    const other = await generateSignature({ errorType: 'Error', message: 'Script error.', frames: [at('https://ads.example/tag.js')], tuning });
+    expect(other.signature).toBe('Error: Script error. | <ads.example/tag.js>');
+    // Without an address there is nothing to tell them apart by.
+    expect((await generateSignature({ errorType: 'Error', message: 'Script error.', frames: [at(null)], tuning })).signature).toBe('Error: Script error.');
+  });
+
   it('says why a JSErrorType it cannot use was replaced', async () => {
     const { signature, notes } = await generateSignature({ errorType: '<b>Err</b>', message: 'RangeError: too deep', frames: [], tuning });
     expect(signature.startsWith('RangeError')).toBe(true);

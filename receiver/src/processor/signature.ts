@@ -111,6 +111,19 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     },
   },
   {
+    // A script from another origin loaded without CORS reports only "Script error.": the
+    // script's address is all that tells one such error from another, so it joins the signature
+    // (without its query) rather than every third-party script sharing one.
+    name: 'cross-origin-script',
+    predicate: (ctx) => ctx.frameNames.length === 0 && /^(?:Uncaught )?Script error\.?$/i.test((ctx.message ?? '').trim()),
+    action(ctx) {
+      const url = URL.parse(ctx.frames.find((f) => f.url)?.url ?? '');
+      if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
+        setSignature(ctx, 'cross-origin-script', `${ctx.signature} | <${url.host}${url.pathname}>`, 'signature + the script\'s address');
+      }
+    },
+  },
+  {
     // Signatures are keys in lists and URLs: keep them to a readable length.
     name: 'length-cap',
     predicate: (ctx) => ctx.signature.length > MAX_SIGNATURE_CHARS,
