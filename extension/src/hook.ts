@@ -54,6 +54,9 @@ const MAX_KEY_NAME_CHARS = 40;
   const errorError = getter(ErrorEvent.prototype, 'error');
   const rejectionReason = typeof PromiseRejectionEvent === 'function' ? getter(PromiseRejectionEvent.prototype, 'reason') : undefined;
   const FIRST_FRAME = /(?:@|\(|\bat )((?:[a-z][a-z0-9+.-]*:)[^\s()]*?):(\d+):(\d+)\)?\s*$/im;
+  // An error event without its error object (one thrown in a worker) still names its type in
+  // the message: `TypeError: x is null`, Chrome's `Uncaught TypeError: …`.
+  const TYPED_MESSAGE = /^(?:Uncaught )?([A-Z][\w$]*(?:Error|Exception)): ([\s\S]*)$/;
 
   // Keys are kept in plain null-prototype objects: nothing there the page can patch.
   let pending: Record<string, CapturedError> = Object.create(null);
@@ -162,9 +165,13 @@ const MAX_KEY_NAME_CHARS = 40;
         isObject(value)
           ? outline(value, 'promise rejection')
           : 'Non-Error promise rejection captured with value: ' + cut(typeof value === 'string' ? value : toText(value), MAX_MESSAGE_CHARS);
-    } else {
+    } else if (isObject(value)) {
       type = 'Error';
-      message = isObject(value) ? outline(value, 'exception') : fallback.message;
+      message = outline(value, 'exception');
+    } else {
+      const typed = apply(regexExec, TYPED_MESSAGE, [fallback.message]) as RegExpExecArray | null;
+      type = typed ? typed[1]! : 'Error';
+      message = typed ? typed[2]! : fallback.message;
     }
     let { filename, line, column } = fallback;
     if (!filename && stack) {

@@ -237,6 +237,15 @@ describe('capture in Firefox', () => {
     await page.close();
   }, 120_000);
 
+  it("reports a worker's uncaught error with its type, though the page sees only its message", async () => {
+    const { page, guid } = await openCase('worker');
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.JSErrorType).toBe('TypeError');
+    expect(crash!.annotations.JSErrorMessage).toMatch(/^[^:]*null/); // "job is null", no "TypeError: " prefix
+    expect(crash!.annotations.JSFilename).toBe(`${env.fixture.url}/worker.js`);
+    await page.close();
+  });
+
   it('reports an error thrown just before the page is left', async () => {
     const { page, guid } = await openCase('leave');
     const [crash] = await waitForCrashes(env.receiver, guid);
