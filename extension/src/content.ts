@@ -9,66 +9,22 @@
 type Runtime = { sendMessage(message: unknown): Promise<unknown> };
 const extensionApi = globalThis as unknown as { browser?: { runtime: Runtime }; chrome?: { runtime: Runtime } };
 const runtime = (extensionApi.browser ?? extensionApi.chrome)!.runtime;
-import { type AppIdentity, MAX_MANIFEST_BYTES, identityFromManifest, identityFromMeta } from './identity.ts';
+import { type AppIdentity, identityFromMeta } from './identity.ts';
 import { ERRORS_MESSAGE, MAX_REPEAT_COUNT, RELAY_EVENT, parseRelayDetail } from './relay.ts';
 
 /** Batches one document may pass to the background per minute; more are counted as dropped. */
 const MAX_BATCHES_PER_MINUTE = 60;
-const MANIFEST_TIMEOUT_MS = 5_000;
 
 let windowStart = 0;
 let batchesInWindow = 0;
 let droppedHere = 0;
-const manifestIdentities = new Map<string, Promise<AppIdentity | null>>();
 
-async function readManifest(href: string): Promise<AppIdentity | null> {
-  const url = new URL(href);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), MANIFEST_TIMEOUT_MS);
-  try {
-    const response = await fetch(url.href, { credentials: 'omit', signal: controller.signal });
-    if (!response.ok || !response.body) return null;
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_MANIFEST_BYTES) {
-        await reader.cancel();
-        return null;
-      }
-      chunks.push(value);
-    }
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return identityFromManifest(JSON.parse(new TextDecoder().decode(bytes)), url.href);
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function manifestIdentity(doc: Document): Promise<AppIdentity | null> {
-  const link = doc.querySelector('link[rel~="manifest"][href]') as HTMLLinkElement | null;
-  if (!link?.href) return Promise.resolve(null);
-  let found = manifestIdentities.get(link.href);
-  if (!found) {
-    found = readManifest(link.href);
-    manifestIdentities.set(link.href, found);
-  }
-  return found;
-}
-
-/** This document's declared identity; in a frame, that of the nearest same-origin ancestor that declares one. */
-async function findIdentity(): Promise<AppIdentity | null> {
+/**
+ * What this document declares: the identity in its `<meta>` tags, or the address of its web app
+ * manifest, which the background reads (a fetch from here would not finish if the page is left
+ * right after its error). In a frame that declares neither, the nearest same-origin ancestor's.
+ */
+function findDeclaration(): { identity: AppIdentity } | { manifestUrl: string } | null {
   let win: Window = window;
   for (let depth = 0; depth < 10; depth++) {
     let doc: Document;
@@ -77,8 +33,10 @@ async function findIdentity(): Promise<AppIdentity | null> {
     } catch {
       return null; // a cross-origin ancestor: a different app
     }
-    const found = identityFromMeta(doc) ?? (await manifestIdentity(doc));
-    if (found) return found;
+    const identity = identityFromMeta(doc);
+    if (identity) return { identity };
+    const link = doc.querySelector('link[rel~="manifest"][href]') as HTMLLinkElement | null;
+    if (link?.href) return { manifestUrl: link.href };
     if (win === win.parent) return null;
     win = win.parent;
   }
@@ -103,9 +61,9 @@ async function onRelay(event: Event): Promise<void> {
   }
   const dropped = Math.min(MAX_REPEAT_COUNT, batch.dropped + droppedHere);
   droppedHere = 0;
-  const identity = await findIdentity();
+  const declared = findDeclaration();
   try {
-    await runtime.sendMessage({ type: ERRORS_MESSAGE, identity, errors: batch.errors, dropped });
+    await runtime.sendMessage({ type: ERRORS_MESSAGE, identity: null, ...declared, errors: batch.errors, dropped });
   } catch {
     // The extension was reloaded or is shutting down: nothing to do in this page.
   }

@@ -149,6 +149,15 @@ describe('capture in Firefox', () => {
     await page.close();
   });
 
+  it('reports an error of an app declared in its manifest that is left right after it', async () => {
+    const { page, guid } = await openCase('none', newGuid(), 'manifest-leave.html');
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('manifest app, thrown on the way out');
+    expect(crash!.annotations.ProductName).toBe('PWA');
+    expect(page.url()).toMatch(/plain\.html$/);
+    await page.close();
+  });
+
   it('still sees errors when the page replaces window.onerror and stops propagation, and the page handler still runs', async () => {
     const { page, guid } = await openCase('fight');
     const [crash] = await waitForCrashes(env.receiver, guid);

@@ -62,7 +62,7 @@ export async function startFixtureServer(submitUrl: string): Promise<FixtureServ
         res.writeHead(404).end('not found');
         return;
       }
-      // The manifest is fetched without the page's query: its GUID comes from the Referer.
+      // A file fetched without its own ?guid= (a frame) takes the page's, from the Referer.
       const referer = req.headers.referer ? new URL(req.headers.referer) : null;
       const guid = url.searchParams.get('guid') ?? referer?.searchParams.get('guid') ?? 'a5f0c1de-0000-4000-8000-000000000000';
       body = body.replaceAll('{{SUBMIT_URL}}', state.submitUrl).replaceAll('{{GUID}}', guid).replaceAll('{{RELEASE}}', RELEASE);

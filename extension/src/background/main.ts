@@ -8,6 +8,7 @@ import type { Runtime } from 'webextension-polyfill';
 import { checkIdentity } from '../identity.ts';
 import { ERRORS_MESSAGE, validateBatch } from '../relay.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
+import { ManifestIdentities } from './manifest.ts';
 import { hideExtensionOrigin } from './privacy.ts';
 import { RETRY_ALARM, Reporter } from './reporter.ts';
 import { SETTINGS_KEY, type Settings, checkSettings } from './settings.ts';
@@ -35,6 +36,18 @@ const reporter = new Reporter({
   },
 });
 
+const manifests = new ManifestIdentities();
+
+/**
+ * The identity a batch's page declared: checked again here, as page input; for a page that
+ * declares it in its web app manifest, read from there. Never rejects.
+ */
+async function declaredIdentity(m: Record<string, unknown>, pageUrl: string) {
+  const fromMeta = checkIdentity(m.identity, pageUrl);
+  if (fromMeta || typeof m.manifestUrl !== 'string') return fromMeta;
+  return manifests.get(m.manifestUrl).catch(() => null);
+}
+
 function fromOwnPage(sender: Runtime.MessageSender): boolean {
   return sender.id === browser.runtime.id && (sender.url ?? '').startsWith(browser.runtime.getURL(''));
 }
@@ -46,14 +59,10 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
     // Came through a content script from the page: checked again here.
     const batch = validateBatch(m);
     if (!batch) return undefined;
-    void reporter
-      .handleBatch({
-        identity: checkIdentity(m.identity, sender.url),
-        errors: batch.errors,
-        dropped: batch.dropped,
-        pageUrl: sender.url,
-        pageKey: `${sender.tab.id}:${sender.frameId ?? 0}:${sender.url.split(/[?#]/, 1)[0]}`,
-      })
+    const pageUrl = sender.url;
+    const pageKey = `${sender.tab.id}:${sender.frameId ?? 0}:${pageUrl.split(/[?#]/, 1)[0]}`;
+    void declaredIdentity(m, pageUrl)
+      .then((identity) => reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, pageKey }))
       .catch((err: unknown) => console.error('socorrito: could not queue a report:', err));
     return undefined;
   }

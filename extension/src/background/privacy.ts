@@ -1,7 +1,7 @@
 /**
  * Firefox sends `Origin: moz-extension://<uuid>` with the extension's POSTs, and that UUID is
  * random per installation: every receiver (and every master it forwards to) could link the
- * reports of one person across apps by it. A session rule of declarativeNetRequest removes the
+ * reports of one person across apps by it, and every site whose web app manifest it reads. A session rule of declarativeNetRequest removes the
  * header from the extension's own submissions before they leave; nothing else is touched.
  */
 import type { DeclarativeNetRequest } from 'webextension-polyfill';
@@ -12,13 +12,13 @@ export interface SessionRulesApi {
   updateSessionRules(options: DeclarativeNetRequest.UpdateSessionRulesOptionsType): Promise<void>;
 }
 
-/** The rule: requests this extension initiates (fetch) lose their Origin header. */
+/** The rule: requests this extension initiates (report POSTs, web app manifest GETs) lose their Origin header. */
 export function hideOriginRule(extensionHost: string): DeclarativeNetRequest.Rule {
   return {
     id: HIDE_ORIGIN_RULE_ID,
     priority: 1,
     action: { type: 'modifyHeaders', requestHeaders: [{ header: 'origin', operation: 'remove' }] },
-    condition: { initiatorDomains: [extensionHost], resourceTypes: ['xmlhttprequest'], requestMethods: ['post'] },
+    condition: { initiatorDomains: [extensionHost], resourceTypes: ['xmlhttprequest'], requestMethods: ['post', 'get'] },
   };
 }
 
