@@ -22,25 +22,28 @@ let droppedHere = 0;
 /**
  * What this document declares: the identity in its `<meta>` tags, or the address of its web app
  * manifest, which the background reads (a fetch from here would not finish if the page is left
- * right after its error). In a frame that declares neither, the nearest same-origin ancestor's.
+ * right after its error). A frame that declares neither takes the nearest same-origin
+ * ancestor's. Manifests come in the order to try them, nearest first; the meta identity found
+ * above them (if any) is the last resort.
  */
-function findDeclaration(): { identity: AppIdentity } | { manifestUrl: string } | null {
+function findDeclaration(): { identity: AppIdentity | null; manifestUrls: string[] } {
+  const manifestUrls: string[] = [];
   let win: Window = window;
   for (let depth = 0; depth < 10; depth++) {
     let doc: Document;
     try {
       doc = win.document;
     } catch {
-      return null; // a cross-origin ancestor: a different app
+      break; // a cross-origin ancestor: a different app
     }
     const identity = identityFromMeta(doc);
-    if (identity) return { identity };
+    if (identity) return { identity, manifestUrls };
     const link = doc.querySelector('link[rel~="manifest"][href]') as HTMLLinkElement | null;
-    if (link?.href) return { manifestUrl: link.href };
-    if (win === win.parent) return null;
+    if (link?.href) manifestUrls.push(link.href);
+    if (win === win.parent) break;
     win = win.parent;
   }
-  return null;
+  return { identity: null, manifestUrls };
 }
 
 function allowBatch(now: number): boolean {
@@ -63,7 +66,7 @@ async function onRelay(event: Event): Promise<void> {
   droppedHere = 0;
   const declared = findDeclaration();
   try {
-    await runtime.sendMessage({ type: ERRORS_MESSAGE, identity: null, ...declared, errors: batch.errors, dropped });
+    await runtime.sendMessage({ type: ERRORS_MESSAGE, ...declared, errors: batch.errors, dropped });
   } catch {
     // The extension was reloaded or is shutting down: nothing to do in this page.
   }

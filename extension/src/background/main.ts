@@ -5,7 +5,7 @@
  */
 import browser from 'webextension-polyfill';
 import type { Runtime } from 'webextension-polyfill';
-import { checkIdentity } from '../identity.ts';
+import { type AppIdentity, checkIdentity } from '../identity.ts';
 import { ERRORS_MESSAGE, validateBatch } from '../relay.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
 import { ManifestIdentities } from './manifest.ts';
@@ -38,14 +38,21 @@ const reporter = new Reporter({
 
 const manifests = new ManifestIdentities();
 
+/** Manifests one batch may name (its frame and same-origin ancestors). */
+const MAX_MANIFEST_URLS = 10;
+
 /**
- * The identity a batch's page declared: checked again here, as page input; for a page that
- * declares it in its web app manifest, read from there. Never rejects.
+ * The identity a batch's page declared: the first of the web app manifests the content script
+ * named (nearest frame first) that declares one, else the meta identity it found above them,
+ * checked again here as page input. Never rejects.
  */
-async function declaredIdentity(m: Record<string, unknown>, pageUrl: string) {
-  const fromMeta = checkIdentity(m.identity, pageUrl);
-  if (fromMeta || typeof m.manifestUrl !== 'string') return fromMeta;
-  return manifests.get(m.manifestUrl).catch(() => null);
+async function declaredIdentity(m: Record<string, unknown>, pageUrl: string): Promise<AppIdentity | null> {
+  const urls = Array.isArray(m.manifestUrls) ? m.manifestUrls.slice(0, MAX_MANIFEST_URLS) : [];
+  for (const url of urls) {
+    const identity = typeof url === 'string' ? await manifests.get(url).catch(() => null) : null;
+    if (identity) return identity;
+  }
+  return checkIdentity(m.identity, pageUrl);
 }
 
 function fromOwnPage(sender: Runtime.MessageSender): boolean {
