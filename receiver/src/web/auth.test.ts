@@ -13,4 +13,10 @@ describe('safeNext', () => {
       expect(safeNext(next), JSON.stringify(next)).toBe('/');
     }
   });
+
+  it('keeps a path whose dot segments resolve to two slashes on this site', () => {
+    for (const [next, to] of [['/.//evil.example', '/evil.example'], ['/..//evil.example/x', '/evil.example/x'], ['/%2e//evil.example', '/evil.example'], ['/x/..//evil.example?a=1', '/evil.example?a=1']]) {
+      expect(safeNext(next), next).toBe(to);
+    }
+  });
 });

@@ -247,7 +247,8 @@ function unauthorized(c: Context, isApi: boolean, message: string): Response {
  * Where to go after logging in: only a path on this site, never `//evil.example`. Browsers drop
  * tabs and line breaks from a URL and read `\` as `/`, so `/<TAB>/evil.example` is off-site too:
  * anything with control characters or whitespace is refused, and the rest must stay on this
- * origin when read the way a browser reads it.
+ * origin when read the way a browser reads it, and still start with one slash once its dot
+ * segments are resolved.
  */
 export function safeNext(next: string | undefined): string {
   if (!next || !next.startsWith('/') || /[\u0000-\u0020\u007f\\]/.test(next)) return '/';
@@ -258,7 +259,10 @@ export function safeNext(next: string | undefined): string {
   } catch {
     return '/';
   }
-  return url.origin === here ? `${url.pathname}${url.search}${url.hash}` : '/';
+  if (url.origin !== here) return '/';
+  // Dot segments resolve away: `/.//evil.example` becomes `//evil.example`, off-site again.
+  const path = url.pathname.replace(/^\/+/, '/');
+  return `${path}${url.search}${url.hash}`;
 }
 
 /**
