@@ -81,6 +81,7 @@ export function createApp(deps: AppDeps): {
     onAccepted: deps.onAccepted,
     log: deps.log,
     activity: deps.activity,
+    maxPendingBytes: config.maxPendingBytes,
   });
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: deps.storageProblem }));

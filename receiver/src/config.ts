@@ -158,6 +158,12 @@ export const OPTIONS = {
     parse: bytes(1024, 4096 * MIB),
     doc: 'Largest gzip submission after inflating; inflating stops there with 413.',
   }),
+  maxPendingBytes: def({
+    flag: 'max-pending-bytes',
+    default: 256 * MIB,
+    parse: bytes(1024, 64 * 1024 * MIB),
+    doc: 'Submission bodies held in memory at once, all clients together (one client at most a quarter); past it, 503 with Retry-After.',
+  }),
   maxAnnotationBytes: def({
     flag: 'max-annotation-bytes',
     default: 1 * MIB,
@@ -360,6 +366,10 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     problems.push('the admin token and the upload token must differ: the upload token is the one that may be handed to a build');
   }
   if (c.forwardRetryInitialMs > c.forwardRetryMaxMs) problems.push('--forward-retry-initial must not be longer than --forward-retry-max');
+  // One client may hold a quarter of the budget: the largest submission must fit in it.
+  if (c.maxPendingBytes < 4 * Math.max(c.maxBodyBytes, c.maxDecompressedBytes)) {
+    problems.push('--max-pending-bytes must be at least 4 times the larger of --max-body-bytes and --max-decompressed-bytes');
+  }
   if (problems.length) throw new ConfigError(problems);
   return c;
 }

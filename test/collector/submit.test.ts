@@ -419,6 +419,40 @@ describe('POST /submit', () => {
   });
 });
 
+describe('memory held by unfinished submissions', () => {
+  it('refuses with 503 what would pass the budget for bodies in memory (a quarter of it per client), and frees it when a client goes', async () => {
+    const MIB = 1024 * 1024;
+    const r = await startTestReceiver({ maxPendingBytes: 4 * MIB, maxDecompressedBytes: MIB, maxBodyBytes: MIB });
+    // A gzip body that inflates to 900 KB and then never ends: its trailer is not sent and the connection stays open.
+    const bomb = gzipSync(Buffer.alloc(900 * 1024, 'a'));
+    const openBomb = (): Promise<{ answer: Promise<number>; close: () => void }> =>
+      new Promise((resolve, reject) => {
+        const req = request(`${r.url}/submit`, {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-encoding': 'gzip', 'transfer-encoding': 'chunked' },
+        });
+        const answer = new Promise<number>((done) => req.on('response', (res) => (res.resume(), done(res.statusCode!))));
+        req.on('error', () => undefined);
+        req.write(bomb.subarray(0, bomb.length - 8), (err) => (err ? reject(err) : resolve({ answer, close: () => req.destroy() })));
+      });
+    try {
+      const held = await openBomb();
+      // Wait until the receiver has inflated it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = await openBomb();
+      expect(await second.answer).toBe(503);
+      second.close();
+      held.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, [{ name: 'upload_file_minidump', data: Buffer.alloc(600 * 1024) }]);
+      expect(after.status).toBe(200);
+      expect(r.logs.join('\n')).toContain('the receiver holds too many submissions in memory right now');
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('rate limits and throttling', () => {
   it('answers 429 with Retry-After per client and per app', async () => {
     const r = await startTestReceiver({ clientRatePerMinute: 3, appRatePerMinute: 0 });

@@ -5,6 +5,7 @@ import { ANNOTATION_NAME_PATTERN, type Annotations, EXTRA_FIELD } from '../../..
 import type { RawCrash } from '../storage/types.ts';
 import { SubmissionRejected, malformed, tooLarge } from './errors.ts';
 import { boundaryOf, MultipartError, splitMultipart } from './multipart.ts';
+import type { PendingHolding } from './pending.ts';
 
 export interface SubmissionLimits {
   maxBodyBytes: number;
@@ -70,8 +71,8 @@ export function checkSubmissionHeaders(
  * when gzipped, inflated chunk by chunk and stopped as soon as the inflated size passes its
  * limit, so a gzip bomb never grows past the limit in memory.
  */
-export function readBody(body: Readable, gzip: boolean, limits: SubmissionLimits): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => new BodyReader(body, gzip, limits, resolve, reject).start());
+export function readBody(body: Readable, gzip: boolean, limits: SubmissionLimits, holding?: PendingHolding): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => new BodyReader(body, gzip, limits, resolve, reject, holding).start());
 }
 
 /**
@@ -93,6 +94,8 @@ class BodyReader {
     readonly limits: SubmissionLimits,
     readonly resolve: (body: Buffer) => void,
     readonly reject: (err: SubmissionRejected) => void,
+    /** The bytes kept in memory are counted here against the receiver's budget. */
+    readonly holding?: PendingHolding,
   ) {
     this.#gunzip = gzip ? createGunzip() : null;
     this.#onData = (chunk) => this.#data(chunk);
@@ -116,8 +119,19 @@ class BodyReader {
     if (this.#received > this.limits.maxBodyBytes) {
       return this.#fail(tooLarge('too_large', `body is over the limit of ${this.limits.maxBodyBytes} bytes`));
     }
-    if (this.#gunzip) this.#gunzip.write(chunk);
-    else this.#chunks.push(chunk);
+    if (this.#gunzip) return void this.#gunzip.write(chunk);
+    if (this.#keep(chunk)) this.#chunks.push(chunk);
+  }
+
+  /** Counts a chunk about to be kept against the budget; false (and refused) when it is spent. */
+  #keep(chunk: Buffer): boolean {
+    try {
+      this.holding?.take(chunk.length);
+      return true;
+    } catch (err) {
+      this.#fail(err as SubmissionRejected);
+      return false;
+    }
   }
 
   #inflate(chunk: Buffer): void {
@@ -125,7 +139,7 @@ class BodyReader {
     if (this.#inflated > this.limits.maxDecompressedBytes) {
       return this.#fail(tooLarge('too_large_decompressed', `body inflates past the limit of ${this.limits.maxDecompressedBytes} bytes`));
     }
-    this.#chunks.push(chunk);
+    if (this.#keep(chunk)) this.#chunks.push(chunk);
   }
 
   #fail(err: SubmissionRejected): void {
@@ -154,9 +168,10 @@ export async function parseSubmission(
   body: Readable,
   header: (name: string) => string | undefined,
   limits: SubmissionLimits,
+  holding?: PendingHolding,
 ): Promise<ParsedSubmission> {
   const { boundary, contentEncoding } = checkSubmissionHeaders(header, limits);
-  const bytes = await readBody(body, contentEncoding === 'gzip', limits);
+  const bytes = await readBody(body, contentEncoding === 'gzip', limits, holding);
   return { ...decodeSubmission(bytes, boundary, limits), contentEncoding, body: bytes, boundary };
 }
 

@@ -7,6 +7,7 @@ import { decide, type Judge } from './accept.ts';
 import type { SubmissionActivity } from './activity.ts';
 import { clientRateLimited, SubmissionRejected, storageUnavailable } from './errors.ts';
 import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
+import { PendingBytes, type PendingHolding } from './pending.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
 import { clientAddress, incomingClientAddress, incomingRequestedHost, requestedHost } from '../proxy.ts';
@@ -32,6 +33,8 @@ export interface CollectorOptions {
   log?: (line: string) => void;
   /** Marked at every submission, so background work can step aside during a burst. */
   activity?: SubmissionActivity;
+  /** Bytes of bodies all submissions in progress may hold in memory together (unbounded if not given). */
+  maxPendingBytes?: number;
 }
 
 /** What the collector has seen since start, for the stats endpoint and the log. */
@@ -91,6 +94,7 @@ export function collectorRoutes(options: CollectorOptions): {
     now: options.now ?? (() => new Date()),
   };
   const log = options.log ?? (() => undefined);
+  const pending = new PendingBytes(options.maxPendingBytes ?? Infinity);
   const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
 
@@ -130,11 +134,13 @@ export function collectorRoutes(options: CollectorOptions): {
   /** Reads, judges and stores one submission; every refusal becomes its answer. */
   const submit = async (req: SubmitRequest): Promise<Answer> => {
     options.activity?.mark();
+    const client = req.clientAddress();
+    const holding = pending.hold(client);
     try {
-      const clientWait = clientLimiter.enabled ? clientLimiter.take(req.clientAddress()) : 0;
+      const clientWait = clientLimiter.enabled ? clientLimiter.take(client) : 0;
       if (clientWait) throw clientRateLimited(clientWait);
       const submittedTo = `${req.host().toLowerCase().slice(0, 300)}${req.path}`;
-      const outcome = await take(req, submittedTo);
+      const outcome = await take(req, submittedTo, holding);
       if (!outcome.accept) {
         stats.discarded++;
         stats.discardedByRule[outcome.rule] = (stats.discardedByRule[outcome.rule] ?? 0) + 1;
@@ -147,12 +153,14 @@ export function collectorRoutes(options: CollectorOptions): {
       if (!(err instanceof SubmissionRejected)) throw err;
       if (err.status === 503) logStorageProblem(err.message);
       return refuse(err);
+    } finally {
+      holding.release();
     }
   };
 
   /** Parses, judges and (when accepted) durably stores a submission. */
-  const take = async (req: SubmitRequest, submittedTo: string): Promise<Outcome> => {
-    const parsed = await parseSubmission(req.body, (name) => req.header(name), options.limits);
+  const take = async (req: SubmitRequest, submittedTo: string, holding: PendingHolding): Promise<Outcome> => {
+    const parsed = await parseSubmission(req.body, (name) => req.header(name), options.limits, holding);
     const verdict = decide(parsed.annotations, judge);
     if (!verdict.accept) return verdict;
     const metadata: RawCrash['metadata'] = { throttle_rule: verdict.rule, content_encoding: parsed.contentEncoding, submitted_to: submittedTo };
