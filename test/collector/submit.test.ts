@@ -444,7 +444,7 @@ describe('memory held by unfinished submissions', () => {
       second.close();
       held.close();
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const after = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, [{ name: 'upload_file_minidump', data: Buffer.alloc(600 * 1024) }]);
+      const after = await submitCrash(`${r.url}/submit`, { ProductName: 'Shop' }, [{ name: 'upload_file_minidump', filename: 'dump', data: Buffer.alloc(600 * 1024) }]);
       expect(after.status).toBe(200);
       expect(r.logs.join('\n')).toContain('the receiver holds too many submissions in memory right now');
     } finally {

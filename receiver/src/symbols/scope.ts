@@ -191,7 +191,25 @@ interface Open {
   arrows: { name: string | null; nameAt: number | null; start: number }[];
 }
 
+/**
+ * For each `)` token, the index of the `(` it closes (-1 when none), found in one pass: looking
+ * back from every `)` instead took time quadratic in the source, and a hostile source map
+ * (`x)=>1)=>1…`, a few hundred KB) held the event loop for minutes.
+ */
+function matchParens(tokens: Token[]): Int32Array {
+  const opens = new Int32Array(tokens.length).fill(-1);
+  const stack: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type !== 'punct') continue;
+    if (t.value === '(') stack.push(i);
+    else if (t.value === ')') opens[i] = stack.pop() ?? -1;
+  }
+  return opens;
+}
+
 function findFunctions(tokens: Token[], length: number, toPosition: (o: number) => { line: number; column: number }): FunctionRange[] {
+  const opens = matchParens(tokens);
   const out: FunctionRange[] = [];
   const stack: Open[] = [{ char: '', kind: 'block', name: null, nameAt: null, start: 0, arrows: [] }];
   const top = (): Open => stack[stack.length - 1]!;
@@ -223,7 +241,7 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
     } else if (v === ')' || v === ']') {
       if (stack.length > 1) closeArrows(stack.pop()!, t.start);
     } else if (v === '{') {
-      const header = describeBlock(tokens, i, top());
+      const header = describeBlock(tokens, opens, i, top());
       let name = header.name;
       if (header.kind === 'function') {
         if (name && header.method) {
@@ -242,7 +260,7 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
     } else if (v === ',' || v === ';') {
       closeArrows(top(), t.start);
     } else if (v === '=>' && tokens[i + 1]?.value !== '{') {
-      const header = arrowHeader(tokens, i);
+      const header = arrowHeader(tokens, opens, i);
       top().arrows.push({ name: header.name ?? anonymousName(), nameAt: header.nameAt, start: t.end });
     }
   }
@@ -250,20 +268,6 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
   return out;
 }
 
-/** Index of the `(` matching the `)` at `close`, or -1. */
-function matchParenBack(tokens: Token[], close: number): number {
-  let depth = 0;
-  for (let j = close; j >= 0; j--) {
-    const v = tokens[j]!.value;
-    if (tokens[j]!.type !== 'punct') continue;
-    if (v === ')') depth++;
-    else if (v === '(') {
-      depth--;
-      if (depth === 0) return j;
-    }
-  }
-  return -1;
-}
 
 /** The name an assigned or property value gets: `name = …`, `name: …`, `this.name = …`. */
 function assignedName(tokens: Token[], before: number): { name: string | null; nameAt: number | null } {
@@ -275,20 +279,23 @@ function assignedName(tokens: Token[], before: number): { name: string | null; n
   return { name: null, nameAt: null };
 }
 
-function arrowHeader(tokens: Token[], arrow: number): { name: string | null; nameAt: number | null } {
+function arrowHeader(tokens: Token[], opens: Int32Array, arrow: number): { name: string | null; nameAt: number | null } {
   let j = arrow - 1;
   // `(a, b): T =>` — skip a return type back to `)`.
   j = skipTypeAnnotation(tokens, j);
-  if (tokens[j]?.value === ')') j = matchParenBack(tokens, j) - 1;
+  if (tokens[j]?.value === ')') j = opens[j]! - 1;
   else j -= 1; // single parameter `x =>`
   if (tokens[j]?.value === '>') j = skipGenericsBack(tokens, j);
   if (tokens[j]?.value === 'async') j--;
   return assignedName(tokens, j);
 }
 
+/** Type parameters are short: looking further back than this for the `<` is not worth it. */
+const MAX_GENERICS_TOKENS = 200;
+
 function skipGenericsBack(tokens: Token[], gt: number): number {
   let depth = 0;
-  for (let j = gt; j >= 0; j--) {
+  for (let j = gt; j >= 0 && gt - j < MAX_GENERICS_TOKENS; j--) {
     const v = tokens[j]!.value;
     if (v === '>') depth++;
     else if (v === '<' && --depth === 0) return j - 1;
@@ -309,6 +316,7 @@ function skipTypeAnnotation(tokens: Token[], j: number): number {
 
 function describeBlock(
   tokens: Token[],
+  opens: Int32Array,
   brace: number,
   parent: Open,
 ): { kind: Open['kind']; name: string | null; nameAt: number | null; method: boolean } {
@@ -316,7 +324,7 @@ function describeBlock(
   const prev = tokens[j];
   if (!prev) return { kind: 'block', name: null, nameAt: null, method: false };
   if (prev.value === '=>') {
-    const h = arrowHeader(tokens, j);
+    const h = arrowHeader(tokens, opens, j);
     return { kind: 'function', ...h, method: false };
   }
   // `class Name extends Base {`
@@ -330,8 +338,7 @@ function describeBlock(
     if (t.type === 'punct' && !['.', '<', '>', ',', '(', ')'].includes(t.value)) break;
   }
   if (prev.value === ')') {
-    const open = matchParenBack(tokens, j);
-    j = open - 1;
+    j = opens[j]! - 1;
     if (tokens[j]?.value === '>') j = skipGenericsBack(tokens, j);
     const before = tokens[j];
     if (!before) return { kind: 'block', name: null, nameAt: null, method: false };
