@@ -189,6 +189,8 @@ interface Open {
   start: number;
   /** Expression-bodied arrows that end when this nesting level closes or at a `,`/`;` in it. */
   arrows: { name: string | null; nameAt: number | null; start: number }[];
+  /** The name of the innermost function this level is in (itself, if it is one). */
+  inFunction: string | null;
 }
 
 /**
@@ -211,14 +213,12 @@ function matchParens(tokens: Token[]): Int32Array {
 function findFunctions(tokens: Token[], length: number, toPosition: (o: number) => { line: number; column: number }): FunctionRange[] {
   const opens = matchParens(tokens);
   const out: FunctionRange[] = [];
-  const stack: Open[] = [{ char: '', kind: 'block', name: null, nameAt: null, start: 0, arrows: [] }];
+  const stack: Open[] = [{ char: '', kind: 'block', name: null, nameAt: null, start: 0, arrows: [], inFunction: null }];
   const top = (): Open => stack[stack.length - 1]!;
-  const enclosingFunctionName = (): string | null => {
-    for (let s = stack.length - 1; s >= 0; s--) if (stack[s]!.kind === 'function') return stack[s]!.name;
-    return null;
-  };
+  // Kept on each level rather than looked up the stack: a deeply nested hostile source would
+  // make every arrow in it walk thousands of levels.
   const anonymousName = (): string | null => {
-    const outer = enclosingFunctionName();
+    const outer = top().inFunction;
     return outer ? `${outer.replace(/\/<$/, '')}/<` : null;
   };
   const closeArrows = (open: Open, at: number): void => {
@@ -237,7 +237,7 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
     if (t.type !== 'punct') continue;
     const v = t.value;
     if (v === '(' || v === '[') {
-      stack.push({ char: v, kind: 'paren', name: null, nameAt: null, start: t.start, arrows: [] });
+      stack.push({ char: v, kind: 'paren', name: null, nameAt: null, start: t.start, arrows: [], inFunction: top().inFunction });
     } else if (v === ')' || v === ']') {
       if (stack.length > 1) closeArrows(stack.pop()!, t.start);
     } else if (v === '{') {
@@ -250,7 +250,8 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
         }
         if (!name) name = anonymousName();
       }
-      stack.push({ char: '{', kind: header.kind, name, nameAt: header.nameAt, start: t.start, arrows: [] });
+      const inFunction = header.kind === 'function' ? name : top().inFunction;
+      stack.push({ char: '{', kind: header.kind, name, nameAt: header.nameAt, start: t.start, arrows: [], inFunction });
     } else if (v === '}') {
       if (stack.length > 1) {
         const open = stack.pop()!;
