@@ -5,6 +5,11 @@ import type { ProcessedCrash } from '../storage/types.ts';
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Waits between tries of a failed call; after the last, the failure is logged and dropped. */
 export const WEBHOOK_RETRY_MS = [1_000, 10_000, 60_000];
+/**
+ * Events sent in any minute. Anyone can submit, and each made-up error is a new signature: past
+ * this, events are not sent but counted, and the next one sent says how many were left out.
+ */
+export const WEBHOOK_EVENTS_PER_MINUTE = 20;
 
 export interface WebhookOptions {
   url: string;
@@ -13,6 +18,7 @@ export interface WebhookOptions {
   log: (line: string) => void;
   fetch?: typeof fetch;
   retryMs?: number[];
+  now?: () => number;
 }
 
 /** What the webhook receives: a Slack/Mattermost-style `text`, and the facts as fields. */
@@ -29,6 +35,8 @@ export interface NewSignatureEvent {
   signature_url: string;
   report_url: string;
   submitted_at: string;
+  /** Events not sent before this one, over WEBHOOK_EVENTS_PER_MINUTE. */
+  left_out?: number;
 }
 
 /** A resolved signature crashed again (see triage/signature-status.ts for the rule). */
@@ -38,13 +46,28 @@ export interface RegressionEvent extends Omit<NewSignatureEvent, 'event'> {
   resolved_at: string | null;
 }
 
+/** U+200B ZERO WIDTH SPACE: invisible, and enough to stop a mention, a Markdown link or a link being recognised. */
+const ZWSP = '\u200b';
+
 /**
- * Crash data made plain text for Slack and Mattermost: `&`, `<` and `>` escaped as they ask, so
- * a message like `<!channel>` or `<https://evil.example|Click>` from anyone who can submit a
- * crash does not ping a channel or become a link.
+ * Crash data made plain text for Slack and Mattermost, whatever anyone who can submit a crash
+ * put in it: `&`, `<` and `>` escaped as Slack asks (no `<!channel>`, no `<https://…|Click>`),
+ * and a zero-width space breaks what Mattermost would act on: `@channel` and other mentions,
+ * Markdown links and images (`[Click](https://…)`, `![x](…)`), and bare URLs (`https://…`,
+ * which both make links).
+ *
+ * @example chatText('@all [Reset](https://evil.example)') // '@\u200ball [Reset]\u200b(https:\u200b//evil.example)'
  */
 export function chatText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@/g, `@${ZWSP}`)
+    .replace(/\]\(/g, `]${ZWSP}(`)
+    .replace(/!\[/g, `!${ZWSP}[`)
+    .replace(/:\/\//g, `:${ZWSP}//`)
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWSP}.`);
 }
 
 /**
@@ -53,6 +76,11 @@ export function chatText(text: string): string {
  * processing.
  */
 export class NewSignatureWebhook {
+  /** When the events of the last minute were sent. */
+  #sentAt: number[] = [];
+  /** Events left out since the last one sent. */
+  #leftOut = 0;
+
   constructor(private readonly options: WebhookOptions) {}
 
   notify(processed: ProcessedCrash): void {
@@ -97,7 +125,25 @@ export class NewSignatureWebhook {
     };
   }
 
+  /** Whether an event may go now (WEBHOOK_EVENTS_PER_MINUTE); one that may not is counted. */
+  #allowed(): boolean {
+    const now = (this.options.now ?? Date.now)();
+    this.#sentAt = this.#sentAt.filter((at) => now - at < 60_000);
+    if (this.#sentAt.length >= WEBHOOK_EVENTS_PER_MINUTE) {
+      if (this.#leftOut++ === 0) this.options.log(`webhook: more than ${WEBHOOK_EVENTS_PER_MINUTE} events in a minute; the next ones are counted, not sent, until the minute is over`);
+      return false;
+    }
+    this.#sentAt.push(now);
+    return true;
+  }
+
   async #send(event: NewSignatureEvent | RegressionEvent): Promise<void> {
+    if (!this.#allowed()) return;
+    if (this.#leftOut) {
+      event.text += ` (and ${this.#leftOut} more ${this.#leftOut === 1 ? 'event' : 'events'} not sent: over ${WEBHOOK_EVENTS_PER_MINUTE} a minute)`;
+      event.left_out = this.#leftOut;
+      this.#leftOut = 0;
+    }
     const waits = this.options.retryMs ?? WEBHOOK_RETRY_MS;
     let problem = '';
     for (let attempt = 0; attempt <= waits.length; attempt++) {
