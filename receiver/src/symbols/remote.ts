@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { classifyAddress } from '../forwarder/url-guard.ts';
 import { ByteLruCache } from './cache.ts';
 
 /** Why a script or map was not fetched: a short code shown in frame notes. */
@@ -81,16 +82,16 @@ export class RemoteFetcher {
       return Promise.reject(new RemoteFetchRefused('origin_not_allowed', `${parsed.origin} is not an allowed origin`));
     }
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && !this.options.allowPrivate && isPrivateAddress(host)) {
-      return Promise.reject(new RemoteFetchRefused('private_address', `${host} is a loopback or private address`));
-    }
     const allowPrivate = this.options.allowPrivate;
+    if (isIP(host) && refusedAddress(host, allowPrivate)) {
+      return Promise.reject(new RemoteFetchRefused('private_address', `${host} is a loopback, private or metadata address`));
+    }
     const guardedLookup = (hostname: string, opts: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void): void => {
       dnsLookup(hostname, { ...opts, all: true }, (err, addresses) => {
         if (err) return callback(err, '');
         const list = addresses as LookupAddress[];
-        const bad = !allowPrivate && list.some((a) => isPrivateAddress(a.address));
-        if (bad) return callback(new RemoteFetchRefused('private_address', `${hostname} resolves to a loopback or private address`), '');
+        const bad = list.some((a) => refusedAddress(a.address, allowPrivate));
+        if (bad) return callback(new RemoteFetchRefused('private_address', `${hostname} resolves to a loopback, private or metadata address`), '');
         if ((opts as { all?: boolean }).all) callback(null, list);
         else callback(null, list[0]!.address, list[0]!.family);
       });
@@ -135,20 +136,18 @@ export class RemoteFetcher {
   }
 }
 
-/** Loopback, private, link-local, unspecified, CGNAT, multicast and reserved addresses. */
+/**
+ * Loopback, private, link-local, unspecified, CGNAT, multicast, reserved and cloud metadata
+ * addresses, in every IPv4 and IPv6 spelling (`::ffff:a.b.c.d`, `::a.b.c.d`, NAT64, 6to4): the
+ * forwarder's classification, so the two cannot drift apart. Anything that is not an address
+ * counts too.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 0 || a === 10 || a === 127 || a >= 224 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 198 && (b === 18 || b === 19))
-    );
-  }
-  const v6 = address.toLowerCase();
-  return v6 === '::' || v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith('ff') || v6.startsWith('::ffff:');
+  return classifyAddress(address) !== 'public';
+}
+
+/** Whether a source fetch may not connect to `address`: metadata services never, the rest unless allowed. */
+function refusedAddress(address: string, allowPrivate: boolean): boolean {
+  const kind = classifyAddress(address);
+  return kind === 'metadata' || (!allowPrivate && kind !== 'public');
 }
