@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context } from 'hono';
-import { isPrivateAddress } from './symbols/remote.ts';
+import { classifyAddress } from './forwarder/url-guard.ts';
 
 /**
  * What a request says about its client when a proxy stands in front of the receiver. The
@@ -54,10 +54,16 @@ const HOST_PATTERN = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::\d{
  *
  * @example clientOf('6.6.6.6, 198.51.100.7, 10.0.0.1', …) // '198.51.100.7' (6.6.6.6 is the client's claim)
  */
+/** An address our own proxies would have: loopback, private (carrier NAT included), link-local, unspecified. */
+function isProxyHop(address: string): boolean {
+  const kind = classifyAddress(address);
+  return kind === 'loopback' || kind === 'private' || kind === 'link-local' || kind === 'unspecified';
+}
+
 function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
     const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => isIP(hop) !== 0);
-    for (let i = hops.length - 1; i >= 0; i--) if (!isPrivateAddress(hops[i]!)) return hops[i]!;
+    for (let i = hops.length - 1; i >= 0; i--) if (!isProxyHop(hops[i]!)) return hops[i]!;
     if (hops.length) return hops.at(-1)!;
   }
   return req?.socket?.remoteAddress ?? 'unknown';
