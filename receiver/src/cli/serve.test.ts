@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, spawnReceiver, tempDir } from '../../../test/helpers/receiver.ts';
 
@@ -76,6 +78,17 @@ describe('socorrito serve flags', () => {
     expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z socorrito: listening on /);
     expect(Math.abs(Date.now() - Date.parse(stamped.slice(0, 24)))).toBeLessThan(60_000);
     expect(await listeningLine(['--no-log-timestamps'])).toMatch(/^socorrito: listening on /);
+  });
+
+  it('keeps crash data and the admin token from other users of the machine', async () => {
+    const r = await spawnReceiver(dir.path, [], { SOCORRITO_ADMIN_TOKEN: '' }); // a generated token, kept in the data dir
+    try {
+      const mode = async (name: string): Promise<number> => (await stat(join(dir.path, name))).mode & 0o777;
+      expect(await mode('admin-token')).toBe(0o600);
+      for (const name of ['index.sqlite', 'crashes', 'journal']) expect((await mode(name)) & 0o007, name).toBe(0);
+    } finally {
+      await r.kill();
+    }
   });
 
   it('takes a value starting with a dash, so the range check answers', () => {

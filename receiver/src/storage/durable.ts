@@ -22,17 +22,19 @@ export interface FsOps {
   mkdir(path: string): Promise<void>;
 }
 
+/** Open, write and fsync through one handle: the data is on disk when this resolves. */
+async function writeNewFile(path: string, data: Uint8Array | string, mode: number): Promise<void> {
+  const handle = await open(path, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export const nodeFsOps: FsOps = {
-  async writeFile(path, data) {
-    // Open, write and fsync through one handle: the data is on disk when this resolves.
-    const handle = await open(path, 'wx', 0o640);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
+  writeFile: (path, data) => writeNewFile(path, data, 0o640),
   async fsync(path) {
     const handle = await open(path, 'r');
     try {
@@ -48,6 +50,11 @@ export const nodeFsOps: FsOps = {
     await mkdir(path, { recursive: true });
   },
 };
+
+/** The filesystem calls on the real disk, new files created with `fileMode`. */
+export function nodeFsOpsWithMode(fileMode: number): FsOps {
+  return { ...nodeFsOps, writeFile: (path, data) => writeNewFile(path, data, fileMode) };
+}
 
 /**
  * Group commit for one flush operation (an fsync): every caller is answered by a flush that

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNotFound } from '../storage/fs-storage.ts';
-import { writeFileDurably } from '../storage/durable.ts';
+import { nodeFsOpsWithMode, writeFileDurably } from '../storage/durable.ts';
 
 /**
  * The admin token: the configured one, else the one kept in `<data-dir>/admin-token`, else a
@@ -17,11 +17,15 @@ export async function ensureAdminToken(
   if (configured) return { token: configured, source: 'config', path };
   try {
     const stored = (await readFile(path, 'utf8')).trim();
-    if (stored) return { token: stored, source: 'file', path };
+    if (stored) {
+      // Earlier versions made it readable by the group too.
+      await chmod(path, 0o600).catch(() => undefined);
+      return { token: stored, source: 'file', path };
+    }
   } catch (err) {
     if (!isNotFound(err)) throw new Error(`Could not read the admin token ${path}: ${(err as Error).message}`, { cause: err });
   }
   const token = randomBytes(24).toString('base64url');
-  await writeFileDurably(path, `${token}\n`, tmpDir);
+  await writeFileDurably(path, `${token}\n`, tmpDir, nodeFsOpsWithMode(0o600));
   return { token, source: 'generated', path };
 }
