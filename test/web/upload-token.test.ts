@@ -52,4 +52,15 @@ describe('the upload token', () => {
     expect((await fetch(`${r.url}/api/crashes/${crashId}`, { headers: { authorization: `Bearer ${r.adminToken}` } })).status).toBe(200);
     expect((await fetch(`${r.url}/api/sourcemaps?app=${GUID}`, { headers: { authorization: 'Bearer ci-upload-token-wrong' } })).status).toBe(401);
   });
+
+  it("reprocesses an app's crashes without learning their IDs", async () => {
+    const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
+    const reprocess = (token: string) =>
+      fetch(`${r.url}/api/reprocess`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ app: GUID }) });
+    const byUpload = (await (await reprocess(UPLOAD_TOKEN)).json()) as { queued: number; crash_ids?: string[] };
+    expect(byUpload.queued).toBeGreaterThan(0);
+    expect(byUpload.crash_ids).toBeUndefined();
+    const byAdmin = (await (await reprocess(r.adminToken)).json()) as { queued: number; crash_ids: string[] };
+    expect(byAdmin.crash_ids).toContain(crashId);
+  });
 });

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { AuthVariables } from './auth.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { CRASH_ID_PREFIX, normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { appKey, NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
@@ -31,12 +32,14 @@ export interface SourcemapApiOptions {
  * - `DELETE /api/sourcemaps?app=&release=[&url=]`: a release, or one file of it.
  * - `POST /api/reprocess` (JSON or query): `{ app, release? }` or `{ crash_ids: [...] }`;
  *   queues the matching crashes for processing again. `app` is a WebAppGUID or an index app
- *   key (`product:<name>`, `-`). Answers `{ queued, crash_ids: ["bp-…"] }`, plus `unknown`
- *   (IDs not stored here) for `crash_ids`, which is 404 when none is known. A body that is
- *   not a JSON object is 400 `bad_json`.
+ *   key (`product:<name>`, `-`). Answers `{ queued, crash_ids: ["bp-…"] }` (the upload token
+ *   gets `{ queued }` only for an app: it reads no crash), plus `unknown` (IDs not stored here)
+ *   for `crash_ids`, which is 404 when none is known. One app-wide reprocess runs at a time
+ *   (429 otherwise). A body that is not a JSON object is 400 `bad_json`.
  */
-export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono {
-  const routes = new Hono();
+export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variables: AuthVariables }> {
+  const routes = new Hono<{ Variables: AuthVariables }>();
+  let appWideRunning = false;
 
   routes.onError((err, c) => {
     if (err instanceof InvalidSymbolsInput) return c.json({ error: err.code, message: err.message }, 400);
@@ -130,15 +133,24 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono {
     // The index's keys for apps without a GUID (`product:<name>`, `-`) select crashes too.
     if (app !== NO_APP && !app?.startsWith(PRODUCT_APP_PREFIX)) validateAppGuid(app);
     if (release) validateRelease(release);
+    // Each app-wide reprocess reads every stored crash: one at a time.
+    if (appWideRunning) return c.json({ error: 'busy', message: 'a reprocess of an app is running; try again when it is done' }, 429, { 'Retry-After': '10' });
+    appWideRunning = true;
     const ids: string[] = [];
-    for await (const id of options.storage.listCrashIds()) {
-      const raw = await options.storage.getRaw(id).catch(() => null);
-      if (!raw) continue;
-      const a = raw.annotations;
-      if (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release)) ids.push(id);
+    try {
+      for await (const id of options.storage.listCrashIds()) {
+        const raw = await options.storage.getRaw(id).catch(() => null);
+        if (!raw) continue;
+        const a = raw.annotations;
+        if (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release)) ids.push(id);
+      }
+      for (const id of ids) await options.queue.enqueue(id);
+    } finally {
+      appWideRunning = false;
     }
-    for (const id of ids) await options.queue.enqueue(id);
     if (ids.length) options.wake();
+    // The upload token reads no crash: it learns how many were queued, not which.
+    if (c.get('role') === 'upload') return c.json({ queued: ids.length });
     return c.json({ queued: ids.length, crash_ids: ids.slice(0, MAX_LISTED_IDS).map((id) => `${CRASH_ID_PREFIX}${id}`) });
   });
 

@@ -26,7 +26,8 @@ export interface AuthOptions {
 }
 
 /** What the auth middleware puts on the context for pages: the token forms must echo back. */
-export type AuthVariables = { csrfToken: string | null };
+/** `upload`: the request came with the upload token, which may upload and reprocess but read no crash. */
+export type AuthVariables = { csrfToken: string | null; role?: 'admin' | 'upload' };
 
 /** Compares secrets in constant time. */
 export function sameSecret(a: string, b: string): boolean {
@@ -205,6 +206,7 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
           return c.json({ error: 'forbidden', message: 'the upload token may only upload source maps and reprocess; use the admin token' }, 403);
         }
         c.set('csrfToken', null);
+        c.set('role', 'upload');
         return next();
       }
       if (!given || !sessions.checkToken(given)) return unauthorized(c, isApi, 'wrong or malformed Authorization header');
