@@ -299,6 +299,7 @@ describe('report pages and API over HTTP', () => {
     expect(file.status).toBe(200);
     expect(file.headers.get('content-disposition')).toMatch(/^attachment;/);
     expect(file.headers.get('content-type')).toBe('application/octet-stream');
+    expect(file.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     expect([...new Uint8Array(await file.arrayBuffer())]).toEqual([1, 2, 3]);
     expect((await fetch(`${r.url}/report/bp-${xssCrash}/files/..%2Fraw_crash.json`, { headers: BEARER })).status).toBe(400);
     expect((await fetch(`${r.url}/report/not-an-id`, { headers: BEARER })).status).toBe(400);

@@ -7,7 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
  * which needs no source.
  */
 export function pageSecurityHeaders(options: { https?: boolean } = {}): MiddlewareHandler {
-  return secureHeaders({
+  const headers = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
       scriptSrc: ["'none'"],
@@ -22,6 +22,15 @@ export function pageSecurityHeaders(options: { https?: boolean } = {}): Middlewa
     strictTransportSecurity: options.https ? 'max-age=15552000; includeSubDomains' : false,
     permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
   });
+  // A response with a stricter policy of its own (a file download's sandbox) keeps it.
+  return async function pageHeaders(c, next) {
+    let own: string | null = null;
+    await headers(c, async () => {
+      await next();
+      own = c.res.headers.get('Content-Security-Policy');
+    });
+    if (own !== null && /\bsandbox\b/.test(own)) c.res.headers.set('Content-Security-Policy', own);
+  };
 }
 
 /** Pages hold crash data: never cache them in shared caches, and revalidate in the browser. */
