@@ -5,7 +5,7 @@ import { SourceMapGenerator } from 'source-map';
 import { describe, expect, it } from 'vitest';
 import { ByteLruCache } from './cache.ts';
 import { SourceMapStore } from './store.ts';
-import { Symbolicator } from './symbolicate.ts';
+import { parsedMapBytes, Symbolicator } from './symbolicate.ts';
 
 describe('ByteLruCache', () => {
   it('evicts the least recently used values past its byte budget and frees each', () => {
@@ -44,7 +44,9 @@ describe('Symbolicator cache', () => {
         files.push({ name: `~/s${i}.js`, data: Buffer.from(`var x;\n//# sourceMappingURL=s${i}.js.map\n`) }, { name: `~/s${i}.js.map`, data: Buffer.from(gen.toString()) });
       }
       await store.upload('app', '1', files);
-      const mapBytes = files[1]!.data.length;
+      // Room for two and a half parsed maps, as the cache counts them (text and decoded mappings).
+      const mapText = files[1]!.data.toString();
+      const mapBytes = parsedMapBytes(mapText.length, (JSON.parse(mapText) as { mappings: string }).mappings.length);
       const symbolicator = new Symbolicator({ store, cacheBytes: Math.floor(mapBytes * 2.5) });
       const [release] = await store.list('app', '1');
       const shaOf = (key: string): string => release!.files.find((f) => f.key === key)!.sha256;
