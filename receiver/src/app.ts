@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, resolve } from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { type AcceptedListener, collectorRoutes, type CollectorStats, requestPath, SUBMIT_PATHS } from './collector/route.ts';
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps): {
     sessionMs: config.sessionHours * 3_600_000,
     secureCookies: publicOrigin?.startsWith('https:'),
     trustProxy: config.trustProxy,
+    endedFile: join(resolve(config.dataDir), 'ended-sessions.json'),
   });
   const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy });
   // Forms and API calls are small; only a source map upload (its own limit) may be large. Checked

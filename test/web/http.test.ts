@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BODY_BYTES } from '../../receiver/src/app.ts';
 import { REPORT_VALUE_CHARS } from '../../receiver/src/web/report-page.tsx';
@@ -175,6 +177,10 @@ describe('report pages and API over HTTP', () => {
     const out = await post({ origin: r.url }, { csrf });
     expect(out.status).toBe(303);
     expect(out.headers.getSetCookie().join()).toMatch(/socorrito_session=;.*Max-Age=0/);
+    // A copy of the cookie no longer lets anyone in, also after a restart (the list is on disk).
+    expect((await fetch(`${r.url}/api/apps`, { headers: { cookie } })).status).toBe(401);
+    const ended = JSON.parse(await readFile(join(r.dataDir, 'ended-sessions.json'), 'utf8')) as string[];
+    expect(ended).toHaveLength(1);
   });
 
   it('refuses logins from other sites, without the form token, with a wrong token, and never redirects off-site', async () => {

@@ -1,4 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import { serializeSigned } from 'hono/utils/cookie';
@@ -23,6 +25,11 @@ export interface AuthOptions {
   /** Believe a proxy's `X-Forwarded-Proto: https` when deciding whether cookies are `Secure`. */
   trustProxy?: boolean;
   now?: () => Date;
+  /**
+   * Where sessions ended by logging out are kept until they would have expired, so a copy of
+   * the cookie stops working too, across restarts. Without it, only in memory.
+   */
+  endedFile?: string;
 }
 
 /** What the auth middleware puts on the context for pages: the token forms must echo back. */
@@ -53,10 +60,20 @@ function hmac(key: string, text: string): string {
 export class Sessions {
   readonly #key: string;
   readonly #options: AuthOptions;
+  /** Sessions logged out of, with when they would have expired. */
+  readonly #ended = new Map<string, number>();
 
   constructor(options: AuthOptions) {
     this.#options = options;
     this.#key = hmac(options.token, 'socorrito session key v1');
+    if (options.endedFile) {
+      try {
+        const saved = JSON.parse(readFileSync(options.endedFile, 'utf8')) as unknown;
+        if (Array.isArray(saved)) for (const s of saved) if (typeof s === 'string') this.#ended.set(s, Number(s.split('.')[0]));
+      } catch {
+        // None yet, or unreadable: sessions logged out of before are then valid until they expire.
+      }
+    }
   }
 
   #now(): number {
@@ -86,7 +103,19 @@ export class Sessions {
     return cookie.split(';')[0]!;
   }
 
-  end(c: Context): void {
+  /** Logs out: the cookie is deleted, and the session refused from now on, in any copy of it. */
+  async end(c: Context): Promise<void> {
+    const session = await this.current(c);
+    if (session) {
+      const now = this.#now();
+      for (const [s, expires] of this.#ended) if (!(expires > now)) this.#ended.delete(s);
+      this.#ended.set(session, Number(session.split('.')[0]));
+      if (this.#options.endedFile) {
+        const temp = `${this.#options.endedFile}.${randomBytes(4).toString('hex')}.tmp`;
+        await writeFile(temp, JSON.stringify([...this.#ended.keys()]), { mode: 0o600 });
+        await rename(temp, this.#options.endedFile);
+      }
+    }
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.secure(c), httpOnly: true, sameSite: 'Strict' });
   }
 
@@ -101,7 +130,7 @@ export class Sessions {
     const value = await getSignedCookie(c, this.#key, SESSION_COOKIE);
     if (!value) return null;
     const expires = Number(value.split('.')[0]);
-    return Number.isFinite(expires) && expires > this.#now() ? value : null;
+    return Number.isFinite(expires) && expires > this.#now() && !this.#ended.has(value) ? value : null;
   }
 
   /** The CSRF token of a session: forms that change state send it back. */

@@ -73,7 +73,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     const expected = c.get('csrfToken');
     // Bearer clients have no session to end; cookie clients must echo the form's token.
     if (expected !== null && body.csrf !== expected) return c.json({ error: 'csrf', message: 'missing or wrong CSRF token' }, 403);
-    sessions.end(c);
+    await sessions.end(c);
     return c.redirect('/login', 303);
   });
   return { open, guarded };
