@@ -14,13 +14,20 @@ import type { RawCrash } from './types.ts';
 
 const LIMITS = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20, maxAnnotationBytes: 1 << 20, maxAnnotations: 100, maxFiles: 5 };
 
-async function openStorage(dataDir: string, log: (l: string) => void = () => undefined, segmentBytes?: number, fs?: JournalFs, folderFs?: FsOps) {
+async function openStorage(
+  dataDir: string,
+  log: (l: string) => void = () => undefined,
+  segmentBytes?: number,
+  fs?: JournalFs,
+  folderFs?: FsOps,
+  maxBacklogBytes?: number,
+) {
   const folders = new FsCrashStorage(dataDir, folderFs);
   await folders.open();
   const queue = new FsWorkQueue(dataDir, folders.tmpDir);
   await queue.open();
   const stored: string[] = [];
-  const storage = new JournaledCrashStorage({ dataDir, folders, queue, log, onStored: (id) => stored.push(id), segmentBytes, fs });
+  const storage = new JournaledCrashStorage({ dataDir, folders, queue, log, onStored: (id) => stored.push(id), segmentBytes, fs, maxBacklogBytes });
   return { storage, folders, stored, opened: await storage.open() };
 }
 
@@ -59,12 +66,7 @@ describe('JournaledCrashStorage', () => {
   it('refuses new crashes at once while the backlog waiting for layout is over its cap, and keeps the ones it took', async () => {
     const dir = await tempDir();
     // Crash folders cannot be written, so nothing leaves the backlog; the cap is one record.
-    const folders = new FsCrashStorage(dir.path, FULL_DISK);
-    await folders.open();
-    const queue = new FsWorkQueue(dir.path, folders.tmpDir);
-    await queue.open();
-    const storage = new JournaledCrashStorage({ dataDir: dir.path, folders, queue, maxBacklogBytes: 1 });
-    await storage.open();
+    const { storage } = await openStorage(dir.path, undefined, undefined, undefined, FULL_DISK, 1);
     const kept = raw(1);
     await storage.saveRaw(kept, dump());
     await expect(storage.saveRaw(raw(2), dump())).rejects.toMatchObject({ code: 'BACKLOG_FULL' });
