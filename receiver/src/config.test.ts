@@ -54,6 +54,9 @@ describe('tokens', () => {
     expect(problems({ 'admin-token': 'same-token-for-both', 'upload-token': 'same-token-for-both' })).toEqual([expect.stringMatching(/must differ/)]);
     expect(problems({ 'forward-retry-initial': '1h', 'forward-retry-max': '1m' })).toEqual([expect.stringMatching(/--forward-retry-initial must not be longer/)]);
     expect(problems({ 'forward-retry-initial': '1m', 'forward-retry-max': '1h' })).toEqual([]);
+    // One client may hold a quarter of the memory budget: the largest body must fit in that.
+    expect(problems({ 'max-pending-bytes': '100MiB' })).toEqual([expect.stringMatching(/--max-pending-bytes must be at least 4 times/)]);
+    expect(problems({ 'max-pending-bytes': '100MiB', 'max-decompressed-bytes': '25MiB' })).toEqual([]);
   });
 
   it('refuses an empty host (it would listen on every interface) or data dir (the current one), and a shutdown timeout of 0', () => {
