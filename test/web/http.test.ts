@@ -309,6 +309,12 @@ describe('report pages and API over HTTP', () => {
     expect([...new Uint8Array(await file.arrayBuffer())]).toEqual([1, 2, 3]);
     expect((await fetch(`${r.url}/report/bp-${xssCrash}/files/..%2Fraw_crash.json`, { headers: BEARER })).status).toBe(400);
     expect((await fetch(`${r.url}/report/not-an-id`, { headers: BEARER })).status).toBe(400);
+    // A signature address that cannot be one is a 400 saying so; one that could be, but is not, a 404.
+    const badSignature = await fetch(`${r.url}/signatures/not-an-id`, { headers: BEARER });
+    expect(badSignature.status).toBe(400);
+    expect(await badSignature.text()).toContain('A signature ID is 16 letters');
+    expect((await fetch(`${r.url}/api/signatures/..%2F..%2Fx`, { headers: BEARER })).status).toBe(400);
+    expect((await fetch(`${r.url}/signatures/AAAAAAAAAAAAAAAA`, { headers: BEARER })).status).toBe(404);
     expect((await fetch(`${r.url}/report/bp-00000000-0000-0000-0000-000000261129`, { headers: BEARER })).status).toBe(404);
   });
 
@@ -386,7 +392,8 @@ describe('report pages and API over HTTP', () => {
     for (const bad of ['2026-02-30', '2026-11-29T24:00:00Z', '2026-11-29T10:61']) expect((await json(`/api/search?from=${bad}`, 400)).problems, bad).toHaveLength(1);
     expect((await json('/api/search?from=2026-11-29T10:00')).query.from).toBe('2026-11-29T10:00:00.000Z');
     expect((await json('/api/apps/nope/topcrashers', 404)).error).toBe('not_found');
-    expect((await json('/api/signatures/nope', 404)).error).toBe('not_found');
+    expect((await json('/api/signatures/AAAAAAAAAAAAAAAA', 404)).error).toBe('not_found');
+    expect((await json('/api/signatures/nope', 400)).error).toBe('bad_signature_id');
     // A wrong address: a page for a browser, JSON for a program.
     const page = await fetch(`${r.url}/no-such-page`, { headers: { ...BEARER, accept: 'text/html,application/xhtml+xml' } });
     expect(page.status).toBe(404);

@@ -154,6 +154,11 @@ export function signatureId(signature: string): string {
   return createHash('sha256').update(signature, 'utf8').digest('base64url').slice(0, 16);
 }
 
+/** Whether `text` has the shape of a signature ID (16 base64url characters). */
+export function isSignatureId(text: string): boolean {
+  return /^[A-Za-z0-9_-]{16}$/.test(text);
+}
+
 /**
  * A frame's function name as a signature shows it: the original name when symbolicated, with
  * the parts browsers add and that differ between them removed (`async `, `new `, `[as x]`,

@@ -1,7 +1,8 @@
 import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
+import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
-import { appsParams, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { rowStatus, statusFields } from './triage.ts';
 
 /**
@@ -24,6 +25,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
   });
 
   routes.get('/api/signatures/:id', (c) => {
+    if (!isSignatureId(c.req.param('id'))) return c.json({ error: 'bad_signature_id', message: BAD_SIGNATURE_ID }, 400);
     const summary = index.signature(c.req.param('id'), signatureParams(get(c), c.req.queries()));
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
     return c.json({ ...summary, ...statusFields(triage, summary.signature_id) });

@@ -3,12 +3,13 @@ import { Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
 import type { CrashIndex } from '../index/crash-index.ts';
+import { isSignatureId } from '../processor/signature.ts';
 import type { CrashStorage } from '../storage/types.ts';
 import { AppsPage } from './apps-page.tsx';
 import { appName } from './format.ts';
 import type { AuthVariables } from './auth.ts';
 import { page, problemPage } from './layout.tsx';
-import { appsParams, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
 import { SignaturePage } from './signature-page.tsx';
@@ -55,6 +56,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   });
 
   routes.get('/signatures/:id', (c) => {
+    if (!isSignatureId(c.req.param('id'))) return problemPage(c, 400, 'Not a signature ID', [BAD_SIGNATURE_ID]);
     const params = signatureParams(get(c));
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);

@@ -9,6 +9,9 @@ export const DEFAULT_SIGNATURE_DAYS = 28;
 /** Longest text filter accepted. */
 const MAX_FILTER_CHARS = 500;
 
+/** Why a signature page or API address is refused before the index is asked. */
+export const BAD_SIGNATURE_ID = 'A signature ID is 16 letters, digits, - and _, as in the links on the top crashers page.';
+
 /** A query parameter that cannot be used: answered with 400 and every problem found. */
 export class BadQuery extends Error {
   constructor(readonly problems: string[]) {
