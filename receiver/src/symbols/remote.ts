@@ -137,17 +137,12 @@ export class RemoteFetcher {
 }
 
 /**
- * Loopback, private, link-local, unspecified, CGNAT, multicast, reserved and cloud metadata
- * addresses, in every IPv4 and IPv6 spelling (`::ffff:a.b.c.d`, `::a.b.c.d`, NAT64, 6to4): the
- * forwarder's classification, so the two cannot drift apart. Anything that is not an address
- * counts too.
+ * Whether a source fetch may not connect to `address`: a cloud metadata service never; anything
+ * but a public address (loopback, private, link-local, reserved, in every IPv4 and IPv6 spelling:
+ * `::ffff:a.b.c.d`, `::a.b.c.d`, NAT64, 6to4) unless allowed. The forwarder's classification, so
+ * the two cannot drift apart; text that is not an address counts as not public.
  */
-export function isPrivateAddress(address: string): boolean {
-  return classifyAddress(address) !== 'public';
-}
-
-/** Whether a source fetch may not connect to `address`: metadata services never, the rest unless allowed. */
-function refusedAddress(address: string, allowPrivate: boolean): boolean {
+export function refusedAddress(address: string, allowPrivate: boolean): boolean {
   const kind = classifyAddress(address);
   return kind === 'metadata' || (!allowPrivate && kind !== 'public');
 }
