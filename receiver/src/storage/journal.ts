@@ -35,11 +35,16 @@ export const MATERIALIZE_CONCURRENCY = 4;
  */
 export const MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
 
+/** What saveRaw's refusal and the heartbeat say while the backlog is over its cap. */
+function backlogFullMessage(bytes: number): string {
+  return `${formatBytes(bytes)} of accepted crashes wait to be laid out; new ones are refused until layout catches up`;
+}
+
 /** Refused by saveRaw while the crashes waiting to be laid out are over the backlog cap. */
 export class BacklogFull extends Error {
   readonly code = 'BACKLOG_FULL';
   constructor(bytes: number) {
-    super(`${formatBytes(bytes)} of accepted crashes wait to be laid out; new ones are refused until layout catches up`);
+    super(backlogFullMessage(bytes));
     this.name = 'BacklogFull';
   }
 }
@@ -351,9 +356,9 @@ export class JournaledCrashStorage implements CrashStorage {
 
   /** Why storage cannot do its work right now (a full disk), or null; for the heartbeat. */
   problem(): string | null {
-    const full = this.#backlogBytes > this.#maxBacklogBytes ? `refusing crashes: ${new BacklogFull(this.#backlogBytes).message}` : null;
-    const layout = this.#layoutProblem && full ? `${this.#layoutProblem}; ${full}` : (this.#layoutProblem ?? full);
-    return this.#appender?.problem() ?? layout;
+    const full = this.#backlogBytes > this.#maxBacklogBytes ? `refusing crashes: ${backlogFullMessage(this.#backlogBytes)}` : null;
+    // The layout problem (the cause) first, then the refusal it leads to.
+    return this.#appender?.problem() ?? ([this.#layoutProblem, full].filter(Boolean).join('; ') || null);
   }
 
   awaitingLayout(crashId: string): boolean {

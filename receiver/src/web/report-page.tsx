@@ -137,6 +137,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
   const { raw, processed: p } = props;
   const id = raw.crash_id;
   const a = raw.annotations;
+  const happened = happenedAt(a.CrashTime);
   const type = p?.error_type ?? a.JSErrorType ?? 'Error';
   const message = p?.error_message ?? a.JSErrorMessage ?? '';
   const annotationNames = Object.keys(a).sort();
@@ -164,10 +165,10 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         )}
       </p>
       <dl class="kv">
-        {happenedAt(a.CrashTime) && (
+        {happened && (
           <>
             <dt>Happened</dt>
-            <dd>{`${formatTime(happenedAt(a.CrashTime))} (the browser's clock)`}</dd>
+            <dd>{`${formatTime(happened)} (the browser's clock)`}</dd>
           </>
         )}
         <dt>Received</dt>
