@@ -598,13 +598,7 @@ export class CrashIndex {
     const limit = Math.max(1, Math.min(options.limit ?? APPS_PAGE_SIZE, MAX_APPS_PAGE_SIZE));
     const nowMs = this.#now().getTime();
     const today = dayOf(nowMs);
-    const ranked = this.#db
-      .prepare(
-        `SELECT a.app, a.product, coalesce(sum(iif(d.day > @week, d.n, 0)), 0) AS week, coalesce(sum(d.n), 0) AS total
-          FROM apps a LEFT JOIN app_daily d ON d.app = a.app GROUP BY a.app
-          ORDER BY week DESC, total DESC, a.app`,
-      )
-      .all({ week: today - 7 }) as { app: string; product: string; week: number; total: number }[];
+    const ranked = this.#rankApps(today);
     const pages = Math.max(1, Math.ceil(ranked.length / limit));
     const page = Math.max(1, options.page ?? 1);
     const daily = this.#db.prepare('SELECT day, n FROM app_daily WHERE app = ? AND day > ?');
@@ -619,6 +613,24 @@ export class CrashIndex {
       daily: fillDays(daily.all(app, today - 28) as { day: number; n: number }[], today - 27, today),
     }));
     return { apps, total: ranked.length, page, pages, limit };
+  }
+
+  /** The `limit` busiest apps' keys and names, in the apps page's order, without their counts (for choosing one). */
+  busiestApps(limit: number): { guid: string; product: string }[] {
+    return this.#rankApps(dayOf(this.#now().getTime()))
+      .slice(0, limit)
+      .map(({ app, product }) => ({ guid: app, product }));
+  }
+
+  /** Every app with its crashes in the 7 UTC days up to `today` and in all, busiest first. */
+  #rankApps(today: number): { app: string; product: string; week: number; total: number }[] {
+    return this.#db
+      .prepare(
+        `SELECT a.app, a.product, coalesce(sum(iif(d.day > @week, d.n, 0)), 0) AS week, coalesce(sum(d.n), 0) AS total
+          FROM apps a LEFT JOIN app_daily d ON d.app = a.app GROUP BY a.app
+          ORDER BY week DESC, total DESC, a.app`,
+      )
+      .all({ week: today - 7 }) as { app: string; product: string; week: number; total: number }[];
   }
 
   /** The app's name, or null when the index has no crash of it. */

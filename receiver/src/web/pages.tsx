@@ -89,7 +89,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
 
   routes.get('/search', (c) => {
     // The busiest apps to choose from, and the one asked for even when it is not among them.
-    const apps = index.apps({ limit: SEARCH_APP_CHOICES }).apps as { guid: string; product: string }[];
+    const apps = index.busiestApps(SEARCH_APP_CHOICES);
     const asked = c.req.query('app');
     const askedApp = asked && !apps.some((a) => a.guid === asked) ? index.app(asked) : null;
     if (askedApp) apps.unshift(askedApp);
