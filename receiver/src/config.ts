@@ -6,6 +6,7 @@
  */
 
 import { statSync } from 'node:fs';
+import { CLIENT_SHARE } from './collector/pending.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -367,7 +368,7 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   }
   if (c.forwardRetryInitialMs > c.forwardRetryMaxMs) problems.push('--forward-retry-initial must not be longer than --forward-retry-max');
   // One client may hold a quarter of the budget: the largest submission must fit in it.
-  if (c.maxPendingBytes < 4 * Math.max(c.maxBodyBytes, c.maxDecompressedBytes)) {
+  if (c.maxPendingBytes < CLIENT_SHARE * Math.max(c.maxBodyBytes, c.maxDecompressedBytes)) {
     problems.push('--max-pending-bytes must be at least 4 times the larger of --max-body-bytes and --max-decompressed-bytes');
   }
   if (problems.length) throw new ConfigError(problems);

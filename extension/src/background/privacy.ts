@@ -1,8 +1,9 @@
 /**
- * Firefox sends `Origin: moz-extension://<uuid>` with the extension's POSTs, and that UUID is
+ * Firefox sends `Origin: moz-extension://<uuid>` with the extension's requests, and that UUID is
  * random per installation: every receiver (and every master it forwards to) could link the
- * reports of one person across apps by it, and every site whose web app manifest it reads. A session rule of declarativeNetRequest removes the
- * header from the extension's own submissions before they leave; nothing else is touched.
+ * reports of one person across apps by it, and so could every site whose web app manifest it
+ * reads. A session rule of declarativeNetRequest removes the header from the extension's own
+ * requests (submissions, manifest reads) before they leave; nothing else is touched.
  */
 import type { DeclarativeNetRequest } from 'webextension-polyfill';
 

@@ -2,8 +2,8 @@ import { SubmissionRejected } from './errors.ts';
 
 /** Seconds a client refused for lack of memory is asked to wait. */
 export const BUSY_RETRY_AFTER_SECONDS = 10;
-/** No one client may hold more than this share of the budget. */
-const CLIENT_SHARE = 4;
+/** No one client may hold more than 1/CLIENT_SHARE of the budget. */
+export const CLIENT_SHARE = 4;
 
 /**
  * The bytes of submission bodies held in memory across all submissions in progress (as received,
@@ -17,11 +17,6 @@ export class PendingBytes {
   readonly #byClient = new Map<string, number>();
 
   constructor(readonly budget: number) {}
-
-  /** What is held now, in all. */
-  get total(): number {
-    return this.#total;
-  }
 
   /** A holding for one submission from `client`; release it when the submission is answered. */
   hold(client: string): PendingHolding {
