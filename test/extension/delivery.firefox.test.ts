@@ -1,6 +1,7 @@
 /**
  * Delivery, privacy and control in real headless Firefox with the built extension: reports wait
- * in storage while the receiver is down and arrive when it is back, a 4xx is final, the popup
+ * in storage while the receiver is down and arrive when it is back, a 4xx is final, a queued
+ * report whose site is blocked meanwhile is withdrawn, the popup
  * lists reports like about:crashes, and the options page changes what is sent and shows it.
  */
 import { type IncomingHttpHeaders, createServer as createHttpServer } from 'node:http';
@@ -169,6 +170,41 @@ describe('popup and options', () => {
       expect(crash!.annotations.JSErrorType).toBe('ReferenceError');
     } finally {
       env.fixture.submitUrl = previous;
+      await revived?.stop();
+    }
+  });
+
+  it('withdraws a queued report when its site is blocked before it could be sent, and the popup says why', async () => {
+    const port = await freePort();
+    const previous = env.fixture.submitUrl;
+    env.fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
+    let revived: TestReceiver | undefined;
+    try {
+      const { page, guid } = await openCase('inline');
+      await waitFor('a failed first attempt', async () => (await entriesOf(guid))[0]?.attempts === 1 && (await entriesOf(guid))[0]?.status === 'queued');
+      await page.close();
+      await saveOptions({ blockSites: '127.0.0.1' });
+      revived = await startTestReceiver({ port });
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      await env.extensionPage.click('#retry');
+      const [entry] = await waitFor('the report to be withdrawn', async () => {
+        const entries = await entriesOf(guid);
+        return entries[0]?.status === 'withdrawn' ? entries : undefined;
+      });
+      expect(entry!.lastError).toBe('not sent: the site was blocked');
+      expect(entry!.attempts).toBe(1);
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      const row = await env.extensionPage.evaluate(() => {
+        const tr = document.querySelector('tr[data-status="withdrawn"]');
+        const status = tr?.querySelector('.status');
+        return status ? { text: status.textContent, color: getComputedStyle(status).color } : null;
+      });
+      expect(row?.text).toBe('not sent: the site was blocked');
+      expect(row?.color).toBe('rgb(110, 119, 129)'); // grey: nothing to act on
+      expect(await storedCrashes(revived)).toEqual([]);
+    } finally {
+      env.fixture.submitUrl = previous;
+      await saveOptions({ blockSites: '' });
       await revived?.stop();
     }
   });
