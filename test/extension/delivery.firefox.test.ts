@@ -1,8 +1,8 @@
 /**
  * Delivery, privacy and control in real headless Firefox with the built extension: reports wait
  * in storage while the receiver is down and arrive when it is back, a 4xx is final, a queued
- * report whose site is blocked meanwhile is withdrawn, the popup
- * lists reports like about:crashes, and the options page changes what is sent and shows it.
+ * report whose site is blocked meanwhile is withdrawn, the popup lists reports like
+ * about:crashes, and the options page changes what is sent and shows it.
  */
 import { type IncomingHttpHeaders, createServer as createHttpServer } from 'node:http';
 import type { Page } from 'puppeteer-core';
