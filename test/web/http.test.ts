@@ -402,6 +402,31 @@ describe('report pages and API over HTTP', () => {
     expect((await json('/api/no-such-thing', 404)).error).toBe('not_found');
   });
 
+  it("keeps the page's period in its links: top crashers' search and the signature's JSON count what the page counts", async () => {
+    const page = async (path: string) => (await fetch(r.url + path, { headers: BEARER })).text();
+    const link = (html: string, text: string) => {
+      const m = new RegExp(`<a href="([^"]+)">${text}</a>`).exec(html);
+      expect(m, text).not.toBeNull();
+      return m![1]!.replaceAll('&amp;', '&');
+    };
+    // The app has 4 crashes, 2 of them today.
+    const top = await page(`/apps/${APP_GUID}?days=1`);
+    expect(top).toMatch(/<strong>2<\/strong> crashes from /);
+    const searchLink = link(top, 'Search these crashes');
+    expect(searchLink).toMatch(/[?&]from=\d{4}-\d{2}-\d{2}/);
+    const found = (await (await fetch(`${r.url}/api${searchLink}`, { headers: BEARER })).json()) as { total: number };
+    expect(found.total).toBe(2);
+
+    const id = signatureIdOf('TypeError: cart is undefined | total');
+    const sig = await page(`/signatures/${id}?days=1&app=${APP_GUID}`);
+    expect(sig).toMatch(/Crashes in period<\/dt>\s*<dd>\s*<strong>1<\/strong>/);
+    const json = (await (await fetch(r.url + link(sig, 'JSON'), { headers: BEARER })).json()) as { count: number; period: { days: number } };
+    expect(json).toMatchObject({ count: 1, period: { days: 1 } });
+
+    const none = await page(`/apps/${APP_GUID}?version=9.9.9`);
+    expect(none).toContain('No crashes of version 9.9.9 in this period.');
+  });
+
   it('renders bad page parameters as a 400 page, and a search form refilled with what was typed', async () => {
     const res = await fetch(`${r.url}/search?from=${encodeURIComponent(XSS)}`, { headers: BEARER });
     expect(res.status).toBe(400);

@@ -1,6 +1,6 @@
 import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
 import { DailyChart } from './charts.tsx';
-import { formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
+import { formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import { SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
@@ -96,7 +96,7 @@ export function SignaturePage(props: {
         <dd>{formatTime(s.last_seen)}</dd>
         <dt>Search</dt>
         <dd>
-          <a href={href.search(searchBase)}>these crashes</a> · <a href={`/api/signatures/${encodeURIComponent(s.signature_id)}${s.app ? `?app=${encodeURIComponent(s.app)}` : ''}`}>JSON</a>
+          <a href={href.search(searchBase)}>these crashes</a> · <a href={`/api/signatures/${encodeURIComponent(s.signature_id)}${query(base)}`}>JSON</a>
         </dd>
       </dl>
       <h2>Crashes per day</h2>

@@ -77,10 +77,10 @@ export function TopCrashersPage(props: {
           </select>
         </label>
         <button type="submit">Show</button>
-        <a href={href.search({ app: guid, version: r.version })}>Search these crashes</a>
+        <a href={href.search({ app: guid, version: r.version, from: r.period.from.slice(0, 10) })}>Search these crashes</a>
       </form>
       <p>
-        <strong>{formatCount(r.total)}</strong> crashes from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
+        <strong>{formatCount(r.total)}</strong> {r.total === 1 ? 'crash' : 'crashes'} from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
         {r.period.days === 1 ? 'day' : `${r.period.days} days`} before{change !== null && ` (${formatChange(change)})`}.
       </p>
       {r.hidden.signatures > 0 && (
@@ -106,7 +106,7 @@ export function TopCrashersPage(props: {
         </nav>
       )}
       {r.rows.length === 0 ? (
-        <p class="muted">No crashes in this period.</p>
+        <p class="muted">{r.version ? `No crashes of version ${r.version} in this period.` : 'No crashes in this period.'}</p>
       ) : (
         <table class="topcrashers">
           <thead>
@@ -134,7 +134,7 @@ export function TopCrashersPage(props: {
                 </td>
                 <td class="num">{formatCount(row.count)}</td>
                 <td class="num">{formatShare(row.share)}</td>
-                <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : 'down'}`}>
+                <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}`}>
                   {row.change === null ? <span class="muted">{row.previous_count ? '' : 'none before'}</span> : formatChange(row.change)}
                 </td>
                 <td>{formatTime(row.first_seen)}</td>
