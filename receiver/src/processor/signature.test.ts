@@ -50,6 +50,27 @@ describe('signatures', () => {
     expect(signatureFunctionName(frame('test/</<'))).toBe('test');
   });
 
+  it("gives Firefox's closures (outer/< called from outer) no place of their own, as V8 leaves them unnamed", async () => {
+    const firefox = await generateSignature({ errorType: 'Error', message: 'boom', frames: [frame('inner'), frame('outer/<'), frame('outer'), frame('main')], tuning });
+    const chrome = await generateSignature({ errorType: 'Error', message: 'boom', frames: [frame('inner'), frame(null), frame('outer'), frame('main')], tuning });
+    expect(firefox.signature).toBe('Error: inner | outer | main');
+    expect(chrome.signature).toBe(firefox.signature);
+    // Direct recursion takes one place too; the frames after it are named.
+    const recursion = await generateSignature({ errorType: 'RangeError', message: null, frames: [frame('visit'), frame('visit'), frame('visit'), frame('walk'), frame('main')], tuning });
+    expect(recursion.signature).toBe('RangeError: visit | walk | main');
+  });
+
+  it("gives Firefox's InternalError \"too much recursion\" the RangeError of other browsers' stack overflow", async () => {
+    const frames = [frame('visit'), frame('walk')];
+    const firefox = await generateSignature({ errorType: 'InternalError', message: 'too much recursion', frames, tuning });
+    const chrome = await generateSignature({ errorType: 'RangeError', message: 'Maximum call stack size exceeded', frames, tuning });
+    expect(firefox.signature).toBe('RangeError: visit | walk');
+    expect(chrome.signature).toBe(firefox.signature);
+    expect(firefox.notes).toContainEqual(expect.stringMatching(/InternalError "too much recursion" is the RangeError/));
+    // Other InternalErrors keep their type.
+    expect((await generateSignature({ errorType: 'InternalError', message: 'allocation size overflow', frames, tuning })).signature).toBe('InternalError: visit | walk');
+  });
+
   it("skips the custom Error subclass's constructor frame Firefox adds, so Firefox and Chrome agree", async () => {
     const ctor = (fn: string, line: string, pre: string[]): ProcessedFrame => ({
       ...frame(fn, 'app', `${fn === 'a' ? 'PaymentDeclinedError' : 'DeclinedPayment'}.constructor`),
@@ -95,6 +116,25 @@ describe('signatures', () => {
     const signatures = new Set<string>();
     for (const message of messages) signatures.add((await generateSignature({ errorType: 'TypeError', message, frames: [frame(null, 'noise')], tuning })).signature);
     expect([...signatures]).toEqual(['TypeError: Cannot read properties of undefined (reading total)']);
+  });
+
+  it('falls back to one wording for JSON that does not parse and for a fetch that fails, in Firefox, Chrome and Safari', async () => {
+    const fallback = async (errorType: string, message: string) => (await generateSignature({ errorType, message, frames: [frame(null, 'noise')], tuning })).signature;
+    const json = new Set<string>();
+    for (const message of [
+      'JSON.parse: unexpected character at line 1 column 1 of the JSON data',
+      `Unexpected token '<', "<!DOCTYPE "... is not valid JSON`,
+      'JSON Parse error: Unrecognized token \'<\'',
+    ]) json.add(await fallback('SyntaxError', message));
+    expect([...json]).toEqual(['SyntaxError: JSON.parse: not valid JSON']);
+    const empty = new Set<string>();
+    for (const message of ['JSON.parse: unexpected end of data at line 1 column 1 of the JSON data', 'Unexpected end of JSON input', 'JSON Parse error: Unexpected EOF']) {
+      empty.add(await fallback('SyntaxError', message));
+    }
+    expect([...empty]).toEqual(['SyntaxError: JSON.parse: unexpected end of JSON']);
+    const fetches = new Set<string>();
+    for (const message of ['NetworkError when attempting to fetch resource.', 'Failed to fetch', 'Load failed']) fetches.add(await fallback('TypeError', message));
+    expect([...fetches]).toEqual(['TypeError: Failed to fetch']);
   });
 
   it('replaces variable parts of messages: numbers, hex, UUIDs, quoted strings, URLs', () => {

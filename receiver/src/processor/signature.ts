@@ -38,7 +38,8 @@ function setSignature(ctx: SignatureContext, rule: string, value: string, descri
  */
 export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
   {
-    // Firefox, Chrome and Safari agree on the type; Chrome's onerror adds "Uncaught ".
+    // Firefox, Chrome and Safari agree on the type, but for a stack overflow (Firefox's
+    // InternalError, the others' RangeError); Chrome's onerror adds "Uncaught ".
     name: 'error-type',
     predicate: () => true,
     action(ctx) {
@@ -48,6 +49,11 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
       ctx.type = valid ? given : (fromMessage ?? 'Error');
       if (given !== '' && !valid) {
         ctx.notes.push(`error-type: JSErrorType ${JSON.stringify(given.slice(0, 80))} is not a type name (up to 80 letters, digits, _ $ . -); used ${JSON.stringify(ctx.type)}`);
+      }
+      // Gecko's stack overflow is an InternalError; V8's and JavaScriptCore's a RangeError.
+      if (ctx.type === 'InternalError' && /^too much recursion$/i.test((ctx.message ?? '').trim())) {
+        ctx.type = 'RangeError';
+        ctx.notes.push('error-type: InternalError "too much recursion" is the RangeError other browsers report for a stack overflow');
       }
       setSignature(ctx, 'error-type', ctx.type);
     },
@@ -75,11 +81,17 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
   },
   {
     // The first few meaningful frames: no noise, no plumbing; library frames only where they
-    // are the code the app called into, not the framework that called the app.
+    // are the code the app called into, not the framework that called the app. A name the frame
+    // before already gave counts once (recursion; Firefox's closure `outer/<` called by `outer`).
     name: 'frames',
     predicate: (ctx) => ctx.frames.length > 0,
     action(ctx) {
       const names: string[] = [];
+      // `a | a | a` says no more than `a`; Gecko's closure `outer/<` reads as `outer`, and V8
+      // leaves it unnamed.
+      const add = (name: string): void => {
+        if (names.at(-1) !== name) names.push(name);
+      };
       let seenApp = false;
       let pendingLibrary: string | null = null;
       for (const frame of ctx.frames.slice(ctx.skipFrames)) {
@@ -91,13 +103,12 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
           if (!seenApp) pendingLibrary = name;
           continue;
         }
-        if (!seenApp && pendingLibrary) names.push(pendingLibrary);
+        if (!seenApp && pendingLibrary) add(pendingLibrary);
         seenApp = true;
-        if (names.length < MAX_SIGNATURE_FRAMES) names.push(name);
+        if (names.length < MAX_SIGNATURE_FRAMES) add(name);
       }
-      if (!seenApp && pendingLibrary) names.push(pendingLibrary);
-      // Collapse direct recursion: `a | a | a` says no more than `a`.
-      ctx.frameNames = names.filter((n, i) => n !== names[i - 1]);
+      if (!seenApp && pendingLibrary) add(pendingLibrary);
+      ctx.frameNames = names;
       if (ctx.frameNames.length) setSignature(ctx, 'frames', `${ctx.type}: ${ctx.frameNames.join(' | ')}`);
     },
   },
