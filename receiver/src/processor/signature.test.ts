@@ -60,6 +60,23 @@ describe('signatures', () => {
     expect(recursion.signature).toBe('RangeError: visit | walk | main');
   });
 
+  it('counts only the awaiting functions past an await, as V8 lists them, so Firefox and Chrome agree', async () => {
+    const at = (fn: string | null, async = false): ProcessedFrame => ({ ...frame(fn), ...(async ? { async: true } : {}) });
+    // Chrome: `at c`, `at async i.pay`; Firefox: `c`, `async*pay`, then `bug` and the timer that called it.
+    const chrome = await generateSignature({ errorType: 'ApiError', message: 'declined', frames: [at('submitOrder'), at('async CheckoutView.pay', true)], tuning });
+    const firefox = await generateSignature({
+      errorType: 'ApiError',
+      message: 'declined',
+      frames: [at('submitOrder'), at('CheckoutView.pay', true), at('bug'), at(null), at(null, true), at('main')],
+      tuning,
+    });
+    expect(chrome.signature).toBe('ApiError: submitOrder | CheckoutView.pay');
+    expect(firefox.signature).toBe(chrome.signature);
+    // Awaits up a chain of async functions each count.
+    const chain = await generateSignature({ errorType: 'Error', message: null, frames: [at('load'), at('fetchAll', true), at('sync'), at('start', true)], tuning });
+    expect(chain.signature).toBe('Error: load | fetchAll | start');
+  });
+
   it("gives Firefox's InternalError \"too much recursion\" the RangeError of other browsers' stack overflow", async () => {
     const frames = [frame('visit'), frame('walk')];
     const firefox = await generateSignature({ errorType: 'InternalError', message: 'too much recursion', frames, tuning });

@@ -83,6 +83,7 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     // The first few meaningful frames: no noise, no plumbing; library frames only where they
     // are the code the app called into, not the framework that called the app. A name the frame
     // before already gave counts once (recursion; Firefox's closure `outer/<` called by `outer`).
+    // Past an asynchronous boundary only the frames that begin another one count, as V8 shows.
     name: 'frames',
     predicate: (ctx) => ctx.frames.length > 0,
     action(ctx) {
@@ -94,8 +95,13 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
       };
       let seenApp = false;
       let pendingLibrary: string | null = null;
+      let pastAsyncBoundary = false;
       for (const frame of ctx.frames.slice(ctx.skipFrames)) {
         if (names.length >= MAX_SIGNATURE_FRAMES) break;
+        // Past an `await`, V8 lists only the awaiting functions (`at async pay`); Gecko goes on
+        // into the code that first called them. Only frames that begin an asynchronous part count.
+        if (frame.async) pastAsyncBoundary = true;
+        else if (pastAsyncBoundary) continue;
         if (frame.category === 'noise') continue;
         const name = signatureFunctionName(frame);
         if (!name || ctx.tuning.irrelevantFrames.some((re) => re.test(name))) continue;
