@@ -152,9 +152,9 @@ describe('source map API and map lookup', () => {
     expect(p.frames[0]!.original!.context!.line).toContain('reduce');
   });
 
-  it('says why a frame stayed minified: no map, map that does not parse, position outside the map, extension code', async () => {
+  it('says why a frame stayed minified: no map, a broken map refused at upload, position outside the map, extension code', async () => {
     const broken = JSON.stringify({ version: 3, sources: ['a.js'], names: [], mappings: 'AAAA,!!!!;;;' });
-    await upload(receiver, GUID, '5.0', [
+    const uploaded = await upload(receiver, GUID, '5.0', [
       { url: '~/static/broken.js', data: 'var x;\n//# sourceMappingURL=broken.js.map\n' },
       { url: '~/static/broken.js.map', data: broken },
       { url: '~/static/named.js', data: 'var y;\n//# sourceMappingURL=maps/named.js.map\n' },
@@ -176,7 +176,10 @@ describe('source map API and map lookup', () => {
     const p = await waitProcessed(receiver.url, id);
     const notes = p.frames.map((f) => f.notes?.join(' ') ?? '');
     expect(notes[0]).toMatch(/no source map for ~\/static\/missing\.js in release 5\.0/);
-    expect(notes[1]).toMatch(/source map ~\/static\/broken\.js\.map could not be used/);
+    expect(uploaded.body.rejected).toEqual([
+      { name: '~/static/broken.js.map', reason: 'a broken source map: "mappings" at generated line 1, segment 2: "!" is not a base64 digit' },
+    ]);
+    expect(notes[1]).toBe('no source map for ~/static/broken.js in release 5.0: the script names ~/static/broken.js.map, which is not uploaded (or was refused)');
     expect(notes[2]).toMatch(/position 400:1 is outside the source map/);
     expect(notes[3]).toMatch(/browser, extension or built-in code/);
     expect(notes[5]).toBe('no source map for ~/static/named.js in release 5.0: the script names ~/static/maps/named.js.map, which is not uploaded (or was refused)');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sourceMapProblem } from './check-map.ts';
 import { writeFileDurably } from '../storage/durable.ts';
 import { isNotFound } from '../storage/fs-storage.ts';
 import { InvalidSymbolsInput, normalizeDebugId, normalizeFileKey, validateAppGuid, validateRelease } from './validate.ts';
@@ -260,6 +261,8 @@ function describeFile(key: string, data: Uint8Array): Omit<StoredFile, 'key' | '
     if (json.version !== 3 || (typeof json.mappings !== 'string' && !Array.isArray(json.sections))) {
       return { reason: 'not a version 3 source map (needs "version": 3 and "mappings" or "sections")' };
     }
+    const problem = sourceMapProblem(json);
+    if (problem) return { reason: `a broken source map: ${problem}` };
     const debugId = normalizeDebugId(json.debugId ?? json.debug_id);
     return { kind: 'map', sha256, ...(debugId ? { debug_id: debugId } : {}) };
   }
