@@ -65,6 +65,23 @@ describe('crash index', () => {
     expect(index.topCrashers('no-such-app', { days: 7 })).toBeNull();
   });
 
+  it('compares a period running to now with the one before up to the same time of day', async () => {
+    const target = { storage, index };
+    // Today until noon (now): 2. Yesterday: 1 before noon, 3 after it.
+    for (const hours of [1, 2]) await addCrash(target, { signature: 'sig', at: at(0, hours) });
+    await addCrash(target, { signature: 'sig', at: at(1, 2) });
+    for (const hours of [-1, -2, -3]) await addCrash(target, { signature: 'sig', at: at(1, hours) });
+    // A signature seen only yesterday before noon still counts in the period before.
+    await addCrash(target, { signature: 'gone', at: at(1, 3) });
+    const today = index.topCrashers(APP_GUID, { days: 1 })!;
+    expect([today.total, today.previous_total]).toEqual([2, 2]);
+    expect(today.rows.map((r) => [r.signature, r.count, r.previous_count])).toEqual([['sig', 2, 1]]);
+    expect(today.rows[0]!.change).toBeCloseTo(1);
+    // Three days to now against the three days before to noon: the whole of yesterday is in the period.
+    const three = index.topCrashers(APP_GUID, { days: 3 })!;
+    expect([three.total, three.previous_total]).toEqual([7, 0]);
+  });
+
   it('keeps counts right when a crash is reprocessed into another signature or removed', async () => {
     const p = await addCrash({ storage, index }, { signature: 'before', at: at(0) });
     index.upsert({ ...p, signature: 'after', signature_id: 'after-id' });

@@ -641,7 +641,7 @@ export class CrashIndex {
 
   /**
    * Socorro's Top Crashers: the app's signatures in the last `days` UTC days (today included),
-   * ranked by count, each with its change against the `days` before.
+   * ranked by count, each with its change against the `days` before, up to the same time of day.
    */
   topCrashers(
     guid: string,
@@ -652,18 +652,30 @@ export class CrashIndex {
     const { days } = options;
     const version = options.version || null;
     const limit = Math.min(options.limit ?? TOP_CRASHERS_LIMIT, MAX_TOP_CRASHERS_LIMIT);
-    const today = dayOf(this.#now().getTime());
+    const nowMs = this.#now().getTime();
+    const today = dayOf(nowMs);
     const first = today - days + 1;
     const prevFirst = first - days;
     // Counts per signature in this period and the one before, summed in SQL from the daily
-    // table: a few thousand small rows whatever the number of crashes.
+    // table: a few thousand small rows whatever the number of crashes. The period runs to now,
+    // so the one before runs to the same time of day: its last day counts the crashes before
+    // that time (from the crashes table), not the whole day.
     const table = version === null ? 'sig_daily' : 'sig_version_daily';
     const versionClause = version === null ? '' : ' AND version = @version';
     const params = { app: guid, version, first, prevFirst, today };
     const counts = this.#db
-      .prepare(`SELECT signature_id, sum(iif(day >= @first, n, 0)) AS count, sum(iif(day < @first, n, 0)) AS previous
+      .prepare(`SELECT signature_id, sum(iif(day >= @first, n, 0)) AS count, sum(iif(day < @first - 1, n, 0)) AS previous
         FROM ${table} WHERE app = @app${versionClause} AND day >= @prevFirst AND day <= @today GROUP BY signature_id`)
       .all(params) as { signature_id: string; count: number; previous: number }[];
+    const bySignature = new Map(counts.map((r) => [r.signature_id, r]));
+    for (const r of this.#db
+      .prepare(`SELECT signature_id, count(*) AS n FROM crashes WHERE app = @app${versionClause}
+        AND submitted_at >= @start AND submitted_at < @end GROUP BY signature_id`)
+      .all({ app: guid, version, start: (first - 1) * DAY_MS, end: nowMs - days * DAY_MS }) as { signature_id: string; n: number }[]) {
+      const row = bySignature.get(r.signature_id);
+      if (row) row.previous += r.n;
+      else counts.push({ signature_id: r.signature_id, count: 0, previous: r.n });
+    }
     let total = 0;
     let previousTotal = 0;
     for (const r of counts) {

@@ -81,7 +81,7 @@ export function TopCrashersPage(props: {
       </form>
       <p>
         <strong>{formatCount(r.total)}</strong> {r.total === 1 ? 'crash' : 'crashes'} from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
-        {r.period.days === 1 ? 'day' : `${r.period.days} days`} before{change !== null && ` (${formatChange(change)})`}.
+        {r.period.days === 1 ? 'day' : `${r.period.days} days`} before, to the same time of day{change !== null && ` (${formatChange(change)})`}.
       </p>
       {r.hidden.signatures > 0 && (
         <p class="muted hidden-note">
