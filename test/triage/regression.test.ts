@@ -116,5 +116,13 @@ describe('regressions of resolved signatures', () => {
     await waitFor('the regression in 1.5.0', async () => regressions().length === 2);
     expect(regressions()[1]).toMatchObject({ version: '1.5.0', text: expect.stringMatching(/^Regression: .* in Shop 1\.5\.0 — /) });
     expect((await getJson(`${r.url}/api/signatures/${cartId}`)).status).toBe('open');
+
+    // The release it names is the newest one seen, not the version of the newest crash.
+    await submit(CART); // 1.4.2 again
+    await waitFor('the 1.4.2 crash to be processed', async () => (await total(cartId)) === 7);
+    const again = (await (await putStatus(r, cartId, { status: 'resolved', in_next_release: true })).json()) as { triage: { by_version: string } };
+    expect(again.triage.by_version).toBe('1.5.0');
+    const page = await (await fetch(`${r.url}/signatures/${cartId}`, { headers: BEARER })).text();
+    expect(page).toContain('in the next release after 1.5.0');
   });
 });

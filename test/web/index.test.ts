@@ -60,6 +60,12 @@ describe('crash index', () => {
     expect(fresh!.daily).toHaveLength(7);
     expect(fresh!.daily.at(-2)).toEqual({ day: at(1).toISOString().slice(0, 10), count: 3 });
 
+    // The version menu lists the newest release first, whatever its count.
+    expect(top.versions).toEqual([
+      { value: '2.0', count: 1 },
+      { value: '1.4.2', count: 5 },
+      { value: '1.0', count: 3 },
+    ]);
     const v2 = index.topCrashers(APP_GUID, { days: 7, version: '2.0' })!;
     expect(v2.rows.map((r) => [r.signature, r.count])).toEqual([['old', 1]]);
     expect(index.topCrashers('no-such-app', { days: 7 })).toBeNull();

@@ -17,6 +17,7 @@ import {
   TABLES_SQL,
   TRIGGERS_SQL,
 } from './schema.ts';
+import { compareVersions } from './versions.ts';
 
 /** The `app` of crashes that name neither a WebAppGUID nor a ProductName (page `/apps/-`). */
 export const NO_APP = '-';
@@ -728,10 +729,12 @@ export class CrashIndex {
       hidden: { signatures: hidden.length, count: hidden.reduce((sum, r) => sum + r.count, 0) },
       total,
       previous_total: previousTotal,
-      versions: this.#db
-        .prepare(`SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = ? AND day > ?
-          GROUP BY version ORDER BY count DESC, version`)
-        .all(guid, today - 90) as CountByValue[],
+      // Newest release first, as a version menu lists them.
+      versions: (
+        this.#db
+          .prepare('SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = ? AND day > ? GROUP BY version')
+          .all(guid, today - 90) as CountByValue[]
+      ).sort((a, b) => compareVersions(b.value, a.value)),
       rows: ranked.map((r, i): TopCrasher => {
         const firstAt = firstSeen.get(guid, r.signature_id) as number;
         return {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
+import { newestVersion } from '../index/versions.ts';
 import type { SignatureStatus, SignatureStatuses, Status, StatusChange } from '../triage/signature-status.ts';
 import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
@@ -23,10 +24,11 @@ export function rowStatus(triage: SignatureStatuses | undefined, signatureId: st
 async function apply(index: CrashIndex, triage: SignatureStatuses, id: string, request: StatusRequest): Promise<SignatureStatus | null> {
   const change: StatusChange = { status: request.status, ...(request.note ? { note: request.note } : {}) };
   if (request.inNextRelease) {
-    // The versions seen so far, the newest crash's first: crashes from any other version regress it.
+    // The versions seen so far, the newest release first (the one the next release follows):
+    // crashes from any other version regress it.
     const summary = index.signature(id, { days: SEEN_VERSIONS_DAYS });
-    const newest = summary?.reports.items[0]?.version;
     const versions = (summary?.facets.version ?? []).map((v) => v.value);
+    const newest = newestVersion(versions) ?? summary?.reports.items[0]?.version;
     change.nextReleaseAfter = newest === undefined ? versions : [newest, ...versions.filter((v) => v !== newest)];
   }
   return triage.set(id, change);
