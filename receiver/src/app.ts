@@ -94,12 +94,13 @@ export function createApp(deps: AppDeps): {
   const publicOrigin = config.publicUrl ? URL.parse(config.publicUrl)?.origin : undefined;
   const sessions = new Sessions({
     token: deps.adminToken,
+    viewerToken: config.viewerToken,
     sessionMs: config.sessionHours * 3_600_000,
     secureCookies: publicOrigin?.startsWith('https:'),
     trustProxy: config.trustProxy,
     endedFile: join(resolve(config.dataDir), 'ended-sessions.json'),
   });
-  const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy });
+  const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy, viewerTokenSet: config.viewerToken !== undefined });
   // Forms and API calls are small; only a source map upload (its own limit) may be large. Checked
   // before the login, so nobody can make the receiver read a gigabyte to be told no.
   const limitBody = bodyLimit({

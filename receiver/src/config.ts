@@ -141,6 +141,13 @@ export const OPTIONS = {
     secret: true,
     doc: 'A token (16 characters or more) for build machines that may only upload source maps and reprocess (unset: only the admin token).',
   }),
+  viewerToken: def({
+    flag: 'viewer-token',
+    default: undefined as string | undefined,
+    parse: token,
+    secret: true,
+    doc: 'A token (16 characters or more) for colleagues who may read every page and the API but change nothing: no triage, uploads or settings (unset: only the admin token).',
+  }),
   publicUrl: def({
     flag: 'public-url',
     default: undefined as string | undefined,
@@ -365,6 +372,9 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   // Values each fine alone that contradict each other.
   if (c.adminToken !== undefined && c.adminToken === c.uploadToken) {
     problems.push('the admin token and the upload token must differ: the upload token is the one that may be handed to a build');
+  }
+  if (c.viewerToken !== undefined && (c.viewerToken === c.adminToken || c.viewerToken === c.uploadToken)) {
+    problems.push('the viewer token must differ from the admin and upload tokens: it is the one that may be handed to colleagues who only read');
   }
   if (c.forwardRetryInitialMs > c.forwardRetryMaxMs) problems.push('--forward-retry-initial must not be longer than --forward-retry-max');
   // One client may hold a quarter of the budget: the largest submission must fit in it.

@@ -16,8 +16,10 @@ export const LOGIN_CSRF_MAX_AGE_S = 60 * 60;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AuthOptions {
-  /** The admin token (DESIGN.md): the only credential. */
+  /** The admin token (DESIGN.md): it may do everything. */
   token: string;
+  /** A token that may read every page and the API and change nothing; logging in with it too. */
+  viewerToken?: string;
   /** How long a login lasts. */
   sessionMs: number;
   /** Mark cookies `Secure` even when the request reached us over http (TLS ends at a proxy). */
@@ -32,9 +34,15 @@ export interface AuthOptions {
   endedFile?: string;
 }
 
-/** What the auth middleware puts on the context for pages: the token forms must echo back. */
-/** `upload`: the request came with the upload token, which may upload and reprocess but read no crash. */
-export type AuthVariables = { csrfToken: string | null; role?: 'admin' | 'upload' };
+/**
+ * Who a request is: `admin` may do everything; `viewer` (the viewer token, or a session logged in
+ * with it) may read everything and change nothing; `upload` may upload source maps and reprocess
+ * but read no crash.
+ */
+export type Role = 'admin' | 'viewer' | 'upload';
+
+/** What the auth middleware puts on the context for pages: the token forms must echo back, and the role. */
+export type AuthVariables = { csrfToken: string | null; role?: Role };
 
 /** Compares secrets in constant time. */
 export function sameSecret(a: string, b: string): boolean {
@@ -80,15 +88,32 @@ export class Sessions {
     return (this.#options.now?.() ?? new Date()).getTime();
   }
 
-  /** True when `given` is the admin token. */
-  checkToken(given: string): boolean {
-    return sameSecret(given, this.#options.token);
+  /** Whom a token is for: the admin token, the viewer token, or neither (null). */
+  roleOf(given: string): 'admin' | 'viewer' | null {
+    if (sameSecret(given, this.#options.token)) return 'admin';
+    if (this.#options.viewerToken && sameSecret(given, this.#options.viewerToken)) return 'viewer';
+    return null;
   }
 
-  /** Sets a new session cookie on the response. */
-  async start(c: Context): Promise<void> {
+  /**
+   * A viewer session ends in `.v<tag>`, the tag made from the viewer token: changing or removing
+   * that token ends every viewer session, as changing the admin token ends all of them.
+   */
+  #viewerTag(): string | null {
+    return this.#options.viewerToken ? `v${hmac(this.#key, `viewer ${this.#options.viewerToken}`).slice(0, 16)}` : null;
+  }
+
+  /** The role of a session `current()` returned. */
+  sessionRole(session: string): 'admin' | 'viewer' {
+    return session.split('.').length > 2 ? 'viewer' : 'admin';
+  }
+
+  /** Sets a new session cookie on the response, for the role the token given at login had. */
+  async start(c: Context, role: 'admin' | 'viewer' = 'admin'): Promise<void> {
     const expires = this.#now() + this.#options.sessionMs;
-    await setSignedCookie(c, SESSION_COOKIE, `${expires}.${randomBytes(12).toString('base64url')}`, this.#key, {
+    const tag = role === 'viewer' ? this.#viewerTag() : null;
+    if (role === 'viewer' && !tag) throw new Error('no viewer token is set');
+    await setSignedCookie(c, SESSION_COOKIE, `${expires}.${randomBytes(12).toString('base64url')}${tag ? `.${tag}` : ''}`, this.#key, {
       httpOnly: true,
       sameSite: 'Strict',
       secure: this.secure(c),
@@ -129,7 +154,9 @@ export class Sessions {
   async current(c: Context): Promise<string | null> {
     const value = await getSignedCookie(c, this.#key, SESSION_COOKIE);
     if (!value) return null;
-    const expires = Number(value.split('.')[0]);
+    const [expiresText, , tag, ...rest] = value.split('.');
+    const expires = Number(expiresText);
+    if (rest.length || (tag !== undefined && tag !== this.#viewerTag())) return null;
     return Number.isFinite(expires) && expires > this.#now() && !this.#ended.has(value) ? value : null;
   }
 
@@ -217,6 +244,8 @@ export interface RequireAuthOptions extends OriginOptions {
 /** What the upload token may do: `METHOD path`. */
 const UPLOAD_SCOPE = new Set(['POST /api/sourcemaps', 'GET /api/sourcemaps', 'POST /api/reprocess']);
 
+const READ_ONLY = 'the viewer token may only read; changes need the admin token';
+
 /**
  * Lets a request through with a valid `Authorization: Bearer <admin token>` or session cookie.
  * Without one, `/api/*` answers 401 JSON and pages redirect to `/login?next=…`. A cookie only
@@ -238,8 +267,11 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
         c.set('role', 'upload');
         return next();
       }
-      if (!given || !sessions.checkToken(given)) return unauthorized(c, isApi, 'wrong or malformed Authorization header');
+      const role = given ? sessions.roleOf(given) : null;
+      if (!role) return unauthorized(c, isApi, 'wrong or malformed Authorization header');
+      if (role === 'viewer' && !SAFE_METHODS.has(c.req.method)) return c.json({ error: 'forbidden', message: READ_ONLY }, 403);
       c.set('csrfToken', null);
+      c.set('role', role);
       return next();
     }
     const session = await sessions.current(c);
@@ -250,7 +282,14 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
         if (!isApi) return problemPage(c, 403, 'Cross-site request refused', [message]);
         return c.json({ error: 'csrf', message }, 403);
       }
+      const role = sessions.sessionRole(session);
+      // A viewer may still log out.
+      if (role === 'viewer' && !SAFE_METHODS.has(c.req.method) && c.req.path !== '/logout') {
+        if (!isApi) return problemPage(c, 403, 'Read only', [`You are logged in with the viewer token: ${READ_ONLY}.`]);
+        return c.json({ error: 'forbidden', message: READ_ONLY }, 403);
+      }
       c.set('csrfToken', sessions.csrfToken(session));
+      c.set('role', role);
       return next();
     }
     if (!isApi && SAFE_METHODS.has(c.req.method)) {
@@ -264,7 +303,7 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
         'access-control-allow-origin': '*',
       });
     }
-    return unauthorized(c, isApi, 'log in at /login or send Authorization: Bearer <admin token>');
+    return unauthorized(c, isApi, 'log in at /login or send Authorization: Bearer <admin token> (or the viewer token, to read)');
   };
 }
 

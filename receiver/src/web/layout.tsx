@@ -8,6 +8,8 @@ export interface LayoutProps {
   title: string;
   /** The session's CSRF token for the logout form; null when there is no session (Bearer, login page). */
   csrfToken: string | null;
+  /** Logged in with the viewer token: the top bar says the pages are read only. */
+  readOnly?: boolean;
   children?: Child;
 }
 
@@ -29,6 +31,7 @@ export function Layout(props: LayoutProps) {
           <a class="brand" href="/">Socorrito</a>
           <a href="/">Apps</a>
           <a href="/search">Search</a>
+          {props.readOnly && <span class="muted" title="logged in with the viewer token">read only</span>}
           {props.csrfToken !== null && (
             <form method="post" action="/logout">
               <input type="hidden" name="csrf" value={props.csrfToken} />
@@ -63,7 +66,7 @@ type PageEnv = { Variables: AuthVariables };
 export function page(c: Context<PageEnv>, title: string, body: Child, status = 200): Promise<Response> {
   return htmlPage(
     c,
-    <Layout title={title} csrfToken={c.get('csrfToken') ?? null}>
+    <Layout title={title} csrfToken={c.get('csrfToken') ?? null} readOnly={c.get('role') === 'viewer'}>
       {body}
     </Layout>,
     status,

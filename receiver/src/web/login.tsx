@@ -21,6 +21,8 @@ export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
 export interface LoginOptions extends OriginOptions {
   sessions: Sessions;
+  /** Whether a viewer token may log in too (the wrong-token message names both). */
+  viewerTokenSet?: boolean;
   attemptsPerMinute?: number;
 }
 
@@ -61,9 +63,10 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
       return form(c, next, advice ?? 'The form expired or came from another site. Please try again.', 403);
     }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
-    if (!token || !sessions.checkToken(token)) return form(c, next, 'That is not the admin token.', 401);
+    const role = token ? sessions.roleOf(token) : null;
+    if (!role) return form(c, next, options.viewerTokenSet ? 'That is neither the admin token nor the viewer token.' : 'That is not the admin token.', 401);
     deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: sessions.secure(c), httpOnly: true, sameSite: 'Strict' });
-    await sessions.start(c);
+    await sessions.start(c, role);
     return c.redirect(next, 303);
   });
 

@@ -63,7 +63,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const app = params.app ? index.app(params.app) : null;
     const url = new URL(c.req.url);
     const triage = deps.triage
-      ? { entry: deps.triage.get(summary.signature_id), csrfToken: c.get('csrfToken') ?? null, back: url.pathname + url.search }
+      ? { entry: deps.triage.get(summary.signature_id), csrfToken: c.get('csrfToken') ?? null, back: url.pathname + url.search, readOnly: c.get('role') === 'viewer' }
       : undefined;
     return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} triage={triage} />);
   });

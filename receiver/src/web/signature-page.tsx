@@ -60,7 +60,7 @@ export function SignaturePage(props: {
   summary: SignatureSummary;
   appName: string | null;
   /** Resolved / ignored state and the form to change it; absent without triage. */
-  triage?: { entry: SignatureStatus | null; csrfToken: string | null; back: string };
+  triage?: { entry: SignatureStatus | null; csrfToken: string | null; back: string; readOnly?: boolean };
 }) {
   const s = props.summary;
   const base = { app: s.app, days: s.period.days };

@@ -32,7 +32,7 @@ const BUTTONS: { value: string; label: string; shownUnless: string; title?: stri
  * The signature page's status line and its buttons: one POST form, each button a status, with
  * the session's CSRF token (as the logout form) and the page to come back to.
  */
-export function StatusPanel(props: { signatureId: string; entry: SignatureStatus | null; csrfToken: string | null; back: string }) {
+export function StatusPanel(props: { signatureId: string; entry: SignatureStatus | null; csrfToken: string | null; back: string; readOnly?: boolean }) {
   const status = props.entry?.status ?? 'open';
   return (
     <section class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}>
@@ -40,7 +40,9 @@ export function StatusPanel(props: { signatureId: string; entry: SignatureStatus
         <strong class="status">{describe(props.entry)}</strong>
         {props.entry?.note && <span class="muted"> — {props.entry.note}</span>}
       </p>
-      {props.csrfToken === null ? (
+      {props.readOnly ? (
+        <p class="muted">You are logged in with the viewer token, which reads only: changing the status needs the admin token.</p>
+      ) : props.csrfToken === null ? (
         // Without a session (a Bearer token) there is no CSRF token, and a form would be refused.
         <p class="muted">
           To change it, log in, or use <code>{`PUT /api/signatures/${props.signatureId}/status`}</code>.

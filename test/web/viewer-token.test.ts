@@ -1,0 +1,125 @@
+// The viewer token: what an admin hands to colleagues so they can read crashes and share links
+// without being able to change triage, source maps or forwarding.
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../receiver/src/config.ts';
+import { Sessions } from '../../receiver/src/web/auth.ts';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { addCrash, APP_GUID, direct } from './crashes.ts';
+
+const VIEWER_TOKEN = 'colleague-viewer-token-0123';
+const ADMIN = { authorization: 'Bearer test-admin-token' };
+const VIEWER = { authorization: `Bearer ${VIEWER_TOKEN}` };
+
+function cookiesOf(res: Response): Record<string, string> {
+  return Object.fromEntries(res.headers.getSetCookie().map((c) => c.split(';')[0]!.split(/=(.*)/s).slice(0, 2) as [string, string]));
+}
+
+/** Logs in through the form with `token`; the session cookie and the page's CSRF token. */
+async function logIn(r: TestReceiver, token: string): Promise<{ status: number; cookie: string; csrf: string }> {
+  const form = await fetch(`${r.url}/login`);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const response = await fetch(`${r.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: r.url, cookie: `socorrito_login=${cookiesOf(form).socorrito_login}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, csrf, next: '/' }),
+  });
+  const cookie = `socorrito_session=${cookiesOf(response).socorrito_session}`;
+  const home = await (await fetch(`${r.url}/`, { headers: { cookie } })).text();
+  return { status: response.status, cookie, csrf: /name="csrf" value="([^"]+)"/.exec(home)?.[1] ?? '' };
+}
+
+describe('the viewer token', () => {
+  let r: TestReceiver;
+  let signatureId: string;
+  beforeAll(async () => {
+    r = await startTestReceiver({ viewerToken: VIEWER_TOKEN });
+    await r.indexRebuilt;
+    signatureId = (await addCrash(direct(r), { signature: 'TypeError: cart is undefined | total' })).signature_id;
+  });
+  afterAll(() => r?.stop());
+
+  it('reads every page and the API with a Bearer header, and changes nothing', async () => {
+    for (const path of ['/', `/apps/${APP_GUID}`, `/signatures/${signatureId}`, '/search', '/api/apps', `/api/signatures/${signatureId}`, '/api/search']) {
+      expect((await fetch(r.url + path, { headers: VIEWER })).status, path).toBe(200);
+    }
+    for (const [method, path, body] of [
+      ['PUT', `/api/signatures/${signatureId}/status`, JSON.stringify({ status: 'ignored' })],
+      ['POST', '/api/reprocess', JSON.stringify({ app: APP_GUID })],
+      ['DELETE', `/api/sourcemaps?app=${APP_GUID}&release=1.0`, undefined],
+      ['PUT', `/api/forwarding/apps/${APP_GUID}`, JSON.stringify({ url: 'https://private.example/submit' })],
+    ] as const) {
+      const res = await fetch(r.url + path, { method, headers: { ...VIEWER, 'content-type': 'application/json' }, body });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(((await res.json()) as { message: string }).message).toBe('the viewer token may only read; changes need the admin token');
+    }
+    expect(((await (await fetch(`${r.url}/api/signatures/${signatureId}`, { headers: ADMIN })).json()) as { status: string }).status).toBe('open');
+  });
+
+  it('logs in through the form into a read-only session, which may still log out', async () => {
+    const viewer = await logIn(r, VIEWER_TOKEN);
+    expect(viewer.status).toBe(303);
+    const page = await (await fetch(`${r.url}/signatures/${signatureId}`, { headers: { cookie: viewer.cookie } })).text();
+    expect(page).toContain('read only');
+    expect(page).toContain('You are logged in with the viewer token, which reads only');
+    expect(page).not.toMatch(/action="\/signatures\/[^"]+\/status"/);
+    // The form's request, made by hand, is refused too.
+    const triage = await fetch(`${r.url}/signatures/${signatureId}/status`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: viewer.cookie, origin: r.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: viewer.csrf, status: 'ignored', next: '/' }),
+    });
+    expect(triage.status).toBe(403);
+    expect(await triage.text()).toContain('You are logged in with the viewer token');
+
+    const logout = await fetch(`${r.url}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: viewer.cookie, origin: r.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: viewer.csrf }),
+    });
+    expect(logout.status).toBe(303);
+    expect((await fetch(`${r.url}/`, { headers: { cookie: viewer.cookie }, redirect: 'manual' })).status).toBe(302);
+
+    // An admin session still shows the buttons.
+    const admin = await logIn(r, 'test-admin-token');
+    const adminPage = await (await fetch(`${r.url}/signatures/${signatureId}`, { headers: { cookie: admin.cookie } })).text();
+    expect(adminPage).toMatch(/action="\/signatures\/[^"]+\/status"/);
+    expect(adminPage).not.toContain('read only');
+    // A wrong token names both.
+    const wrong = await logIn(r, 'not-a-token-at-all-here');
+    expect(wrong.status).toBe(401);
+  });
+
+  it('ends viewer sessions when the viewer token changes or is removed, not admin ones', async () => {
+    const now = () => new Date('2026-11-29T12:00:00Z');
+    const options = { token: 'admin-token-0123456789', sessionMs: 3_600_000, now };
+    const before = new Sessions({ ...options, viewerToken: 'viewer-token-one-0123' });
+    const app = new Hono();
+    app.post('/login/:role', async (c) => (await before.start(c, c.req.param('role') as 'admin' | 'viewer'), c.text('ok')));
+    const cookie = async (role: string) => (await app.request(`/login/${role}`, { method: 'POST' })).headers.get('set-cookie')!.split(';')[0]!;
+    const viewerCookie = await cookie('viewer');
+    const adminCookie = await cookie('admin');
+    const current = async (sessions: Sessions, cookieHeader: string) => {
+      const probe = new Hono();
+      probe.get('/', async (c) => {
+        const session = await sessions.current(c);
+        return c.text(session ? sessions.sessionRole(session) : 'none');
+      });
+      return (await probe.request('/', { headers: { cookie: cookieHeader } })).text();
+    };
+    expect(await current(before, viewerCookie)).toBe('viewer');
+    expect(await current(before, adminCookie)).toBe('admin');
+    const changed = new Sessions({ ...options, viewerToken: 'viewer-token-two-0123' });
+    expect(await current(changed, viewerCookie)).toBe('none');
+    expect(await current(changed, adminCookie)).toBe('admin');
+    expect(await current(new Sessions(options), viewerCookie)).toBe('none');
+  });
+
+  it('must differ from the admin and upload tokens', () => {
+    expect(() => loadConfig({ 'admin-token': 'same-token-0123456789', 'viewer-token': 'same-token-0123456789' }, {})).toThrow(ConfigError);
+    expect(() => loadConfig({ 'upload-token': 'same-token-0123456789', 'viewer-token': 'same-token-0123456789' }, {})).toThrow(/viewer token must differ/);
+  });
+});
