@@ -264,6 +264,26 @@ describe('submitReport', () => {
     expect(s.stats.ignoredInvalidGuid).toBe(6);
   });
 
+  it("sends nothing for errors thrown entirely by browser extensions' scripts, and counts them for the popup", async () => {
+    const receiver = await receiverWith();
+    const { reporter, clock, state } = setup(`${receiver.url}/submit`);
+    const identity = checkIdentity({ guid: 'shop@example', submitUrl: `${receiver.url}/submit`, source: 'meta' }, 'https://shop.example/');
+    const fromExtensions = [
+      { ...error('from a Firefox extension', 2), stack: 'g@moz-extension://1234-abcd/content.js:3:4\nh@moz-extension://1234-abcd/lib.js:1:1\n' },
+      { ...error('from a Chrome extension'), stack: 'TypeError: x\n    at chrome-extension://abcdef/inject.js:10:5\n    at Array.forEach (<anonymous>)' },
+      { ...error('no stack, extension file'), stack: '', filename: 'moz-extension://1234-abcd/content.js' },
+    ];
+    // The page's own code in the stack makes it the app's error, whoever else is in it.
+    const mixed = { ...error('page code calls an extension'), stack: 'g@moz-extension://1234-abcd/content.js:3:4\nf@https://shop.example/app.js:1:2\n' };
+    const noAddress = { ...error('no address at all'), stack: '', filename: '' };
+    await reporter.handleBatch({ identity, errors: [...fromExtensions, mixed, noAddress], dropped: 0, pageUrl: 'https://shop.example/', pageKey: 'tab1' });
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const sent = (await storedCrashes(receiver)).map((c) => c.annotations.JSErrorMessage).sort();
+    expect(sent).toEqual(['no address at all', 'page code calls an extension']);
+    expect((await state()).stats.ignoredFromExtensions).toBe(4);
+  });
+
   it('treats 413 as final and an answer without a CrashID as failed', async () => {
     const receiver = await receiverWith({ maxAnnotationBytes: 64 });
     expect(await submitReport(`${receiver.url}/submit`, { ProductName: 'x'.repeat(100) })).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^HTTP 413/) });
@@ -274,7 +294,7 @@ describe('submitReport', () => {
 describe('the queue cap', () => {
   it('drops the oldest queued reports first and counts them', () => {
     const entry = (i: number) => ({ id: `r${i}`, key: `k${i}`, app: 'a', submitUrl: 'u', annotations: {}, createdAt: i, status: 'queued' as const, attempts: 0, nextAttemptAt: 0, repeatCount: 1 });
-    const state: StoreState = { reports: Array.from({ length: MAX_QUEUED + 5 }, (_, i) => entry(i)), stats: { droppedQueueFull: 2, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0 } };
+    const state: StoreState = { reports: Array.from({ length: MAX_QUEUED + 5 }, (_, i) => entry(i)), stats: { droppedQueueFull: 2, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0, ignoredFromExtensions: 0 } };
     enforceCaps(state);
     expect(state.reports).toHaveLength(MAX_QUEUED);
     expect(state.reports[0]!.id).toBe('r5');

@@ -9,7 +9,7 @@ import type { AppIdentity } from '../identity.ts';
 import { type CapturedError, errorKey } from '../relay.ts';
 import { retryDelayMs } from './backoff.ts';
 import { WindowLimiter } from './rate-limit.ts';
-import { appName, buildAnnotations, protectAnnotations } from './report.ts';
+import { appName, buildAnnotations, fromBrowserExtension, protectAnnotations } from './report.ts';
 import { INVALID_GUID_SKIP, type Settings, chooseDestination, siteMatches, submitUrlOf } from './settings.ts';
 import type { ReportEntry, ReportStore } from './store.ts';
 import { submitReport } from './submit.ts';
@@ -101,6 +101,10 @@ export class Reporter {
     await this.deps.store.update((state) => {
       state.stats.droppedInPage += batch.dropped;
       for (const error of batch.errors) {
+        if (fromBrowserExtension(error)) {
+          state.stats.ignoredFromExtensions += error.count;
+          continue;
+        }
         const key = hashKey(`${appKey}\n${errorKey(error)}`);
         const recent = state.reports.filter((e) => e.key === key && now - e.createdAt < DEDUPE_WINDOW_MS);
         // The newest of them takes the repeats while it waits to be sent, and so does one the

@@ -44,6 +44,8 @@ export interface Stats {
   droppedInPage: number;
   /** Errors of pages whose declared GUID breaks the WebAppGUID rule (not reported). */
   ignoredInvalidGuid: number;
+  /** Errors thrown entirely by browser extensions' scripts in the page, not the app's (not reported). */
+  ignoredFromExtensions: number;
 }
 
 export interface LastSent {
@@ -62,7 +64,7 @@ export interface StoreState {
   stats: Stats;
 }
 
-export const EMPTY_STATS: Stats = { droppedQueueFull: 0, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0 };
+export const EMPTY_STATS: Stats = { droppedQueueFull: 0, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0, ignoredFromExtensions: 0 };
 
 const isQueued = (e: ReportEntry): boolean => e.status === 'queued' || e.status === 'sending';
 

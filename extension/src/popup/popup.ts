@@ -81,6 +81,7 @@ function render(reports: ReportEntry[], stats: Partial<Stats>): void {
   if (stats.droppedRateLimited) dropped.push(`${stats.droppedRateLimited} not reported (rate limit)`);
   if (stats.droppedInPage) dropped.push(`${stats.droppedInPage} not reported (too many at once in a page)`);
   if (stats.ignoredInvalidGuid) dropped.push(`${stats.ignoredInvalidGuid} not reported (the page declares an invalid app GUID)`);
+  if (stats.ignoredFromExtensions) dropped.push(`${stats.ignoredFromExtensions} not reported (thrown by browser extensions' scripts, not the page's)`);
   document.getElementById('summary')!.textContent = dropped.join('; ');
   document.body.dataset.ready = 'true';
 }
