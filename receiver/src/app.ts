@@ -122,7 +122,18 @@ export function createApp(deps: AppDeps): {
       processing: deps.processing ? { ...deps.processing.processor.stats, queued: (await deps.queued?.()) ?? null } : null,
     }),
   );
-  app.route('/', crashApiRoutes(deps.storage));
+  app.route(
+    '/',
+    crashApiRoutes({
+      storage: deps.storage,
+      deleteCrash: async (id) => {
+        await deps.storage.delete(id);
+        await deps.queue.done(id);
+        deps.index.remove(id);
+      },
+      log: deps.log,
+    }),
+  );
   if (deps.processing) {
     const { store, processor } = deps.processing;
     app.route('/', sourcemapApiRoutes({ store, storage: deps.storage, queue: deps.queue, maxUploadBytes: config.maxSourcemapUploadBytes, wake: () => processor.wake() }));

@@ -6,13 +6,30 @@ import { fileDownload } from './security.ts';
 
 const BAD_ID = { error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' };
 
+export interface CrashApiOptions {
+  storage: CrashStorage;
+  /** Deletes a stored crash everywhere it is kept (its folder, the journal, the queue, the index). */
+  deleteCrash: (crashId: string) => Promise<void>;
+  log: (line: string) => void;
+}
+
 /**
- * `GET /api/crashes/<id>`: `{ raw, processed }` of one crash (DESIGN.md), and
+ * `GET /api/crashes/<id>`: `{ raw, processed }` of one crash (DESIGN.md),
  * `GET /api/crashes/<id>/files/<name>`: one of its files, byte for byte, as Socorro's raw crash
- * API hands out a minidump.
+ * API hands out a minidump, and `DELETE /api/crashes/<id>`: the crash is gone for good (an
+ * erasure request: a message that holds someone's personal data).
  */
-export function crashApiRoutes(storage: CrashStorage): Hono {
+export function crashApiRoutes(options: CrashApiOptions): Hono {
+  const { storage } = options;
   const routes = new Hono();
+  routes.delete('/api/crashes/:id', async (c) => {
+    const id = normalizeCrashId(c.req.param('id'));
+    if (!id) return c.json(BAD_ID, 400);
+    if (!(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
+    await options.deleteCrash(id);
+    options.log(`api: deleted crash bp-${id} (DELETE /api/crashes)`);
+    return c.json({ deleted: `bp-${id}` });
+  });
   routes.get('/api/crashes/:id', async (c) => {
     const id = normalizeCrashId(c.req.param('id'));
     if (!id) return c.json(BAD_ID, 400);

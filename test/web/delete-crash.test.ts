@@ -1,0 +1,52 @@
+// Deleting one crash (an erasure request): gone from storage, the pages and the API, and it stays
+// gone after a restart, when the journal is read again.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitProcessed } from '../processor/helpers.ts';
+
+const ADMIN = { authorization: 'Bearer test-admin-token' };
+
+describe('DELETE /api/crashes/<id>', () => {
+  const dirs: { cleanup: () => Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await d.cleanup();
+  });
+
+  it('removes the crash from storage, the index and the pages, for good', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    let r = await startTestReceiver({ dataDir: dir.path });
+    const secret = { crashId: (await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: 'token for jane@example.com expired' }), [])).crashId! };
+    const kept = { crashId: (await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: 'token expired' }), [])).crashId! };
+    await waitProcessed(r.url, secret.crashId);
+    await waitProcessed(r.url, kept.crashId);
+    const found = async (q: string) => ((await (await fetch(`${r.url}/api/search?q=${encodeURIComponent(q)}`, { headers: ADMIN })).json()) as { total: number }).total;
+    expect(await found('token')).toBe(2);
+
+    const deleted = await fetch(`${r.url}/api/crashes/${secret.crashId}`, { method: 'DELETE', headers: ADMIN });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ deleted: secret.crashId });
+    expect(r.logs.join('\n')).toContain(`deleted crash ${secret.crashId}`);
+    expect((await fetch(`${r.url}/api/crashes/${secret.crashId}`, { headers: ADMIN })).status).toBe(404);
+    expect((await fetch(`${r.url}/report/${secret.crashId}`, { headers: ADMIN })).status).toBe(404);
+    expect(await found('jane')).toBe(0);
+    expect(await found('token')).toBe(1);
+    const day = (await readdir(join(dir.path, 'crashes')))[0]!;
+    expect(await readdir(join(dir.path, 'crashes', day))).toEqual([kept.crashId.slice(3)]);
+
+    // Again, and with IDs that are not crash IDs.
+    expect((await fetch(`${r.url}/api/crashes/${secret.crashId}`, { method: 'DELETE', headers: ADMIN })).status).toBe(404);
+    expect((await fetch(`${r.url}/api/crashes/..%2F..%2Fadmin-token`, { method: 'DELETE', headers: ADMIN })).status).toBe(400);
+
+    // The journal that still holds its record does not bring it back.
+    await r.stop();
+    r = await startTestReceiver({ dataDir: dir.path });
+    await r.indexRebuilt;
+    expect((await fetch(`${r.url}/api/crashes/${secret.crashId}`, { headers: ADMIN })).status).toBe(404);
+    expect((await fetch(`${r.url}/api/crashes/${kept.crashId}`, { headers: ADMIN })).status).toBe(200);
+    await r.stop();
+  });
+});
