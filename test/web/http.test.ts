@@ -318,6 +318,16 @@ describe('report pages and API over HTTP', () => {
     expect((await fetch(`${r.url}/report/bp-00000000-0000-0000-0000-000000261129`, { headers: BEARER })).status).toBe(404);
   });
 
+  it('marks where a stack crosses an await, and shows V8\'s "async pay" as pay', async () => {
+    const frame = (fn: string, async = false) => ({ function: fn, url: 'https://shop.example/app.js', line: 1, column: 5, category: 'app' as const, ...(async ? { async: true } : {}) });
+    const p = await addCrash(direct(r), { signature: 'ApiError: submitOrder | pay', app: 'async-app', frames: [frame('submitOrder'), frame('async i.pay', true)] });
+    const html = await (await fetch(`${r.url}/report/bp-${p.crash_id}`, { headers: BEARER })).text();
+    const boundary = html.indexOf('class="async-boundary"');
+    expect(boundary).toBeGreaterThan(html.indexOf('<strong>submitOrder</strong>'));
+    expect(html.indexOf('<strong>i.pay</strong>')).toBeGreaterThan(boundary);
+    expect(html.match(/class="async-boundary"/g)).toHaveLength(1);
+  });
+
   it("says when a crash happened by the browser's clock, apart from when it was received", async () => {
     const queued = await addCrash(direct(r), { signature: 'late', app: 'clock-app', at: daysAgo(0), annotations: { CrashTime: '1795983748' } });
     const html = await (await fetch(`${r.url}/report/bp-${queued.crash_id}`, { headers: BEARER })).text();

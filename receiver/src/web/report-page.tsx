@@ -59,23 +59,26 @@ function Frame(props: { frame: ProcessedFrame; index: number }) {
   const f = props.frame;
   const o = f.original;
   const minified = `${f.function ?? '?'} @ ${position(f.url, f.line, f.column)}`;
+  // V8 writes `async` into the name; the boundary line above the frame says it for every browser.
+  const name = f.async ? f.function?.replace(/^async\s+/, '') : f.function;
   const head = (
     <>
       <span class="muted mono">{`#${props.index} `}</span>
       <span class={`badge ${f.category}`}>{f.category}</span>{' '}
       {o ? (
         <span class="mono">
-          <strong>{o.function ?? f.function ?? '?'}</strong> <span class="original-file">{position(o.file, o.line, o.column)}</span>
+          <strong>{o.function ?? name ?? '?'}</strong> <span class="original-file">{position(o.file, o.line, o.column)}</span>
         </span>
       ) : (
         <span class="mono">
-          <strong>{f.function ?? '?'}</strong> {position(f.url, f.line, f.column)}
+          <strong>{name ?? '?'}</strong> {position(f.url, f.line, f.column)}
         </span>
       )}
     </>
   );
   return (
     <li class={`frame ${f.category}`}>
+      {f.async && <div class="async-boundary">async: the frames from here on ran earlier, before an await, a timer or an event</div>}
       {o?.context ? (
         <details>
           <summary>{head}</summary>
