@@ -66,7 +66,9 @@ describe('the demo journey in Firefox', () => {
 
   it('reports every bug button, symbolicated to the demo source, one signature per bug', async () => {
     const page = await browser.newPage();
-    await page.goto(`${receiver.url}/demo/`);
+    const response = await page.goto(`${receiver.url}/demo/`);
+    // It shares the report pages' origin: it runs only its own scripts, and the hook still works.
+    expect(response!.headers()['content-security-policy']).toMatch(/script-src 'self'; /);
     await page.waitForSelector('#cart li');
     for (const bug of BUGS) await page.click(bug.button);
 

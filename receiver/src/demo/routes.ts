@@ -9,6 +9,15 @@ function escapeAttribute(text: string): string {
 }
 
 /**
+ * The demo's own Content-Security-Policy: it shares its origin (and the session cookie) with the
+ * report pages, so it may load and run only its own files and talk only to this receiver. The
+ * extension's hook runs in the page's world by the browser's hand and needs no allowance.
+ */
+const DEMO_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const DEMO_HEADERS = { 'Content-Security-Policy': DEMO_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' };
+
+/**
  * `/demo/`: the demo app. Its page names this receiver's `/submit` as its submit URL, taken
  * from the address the browser used, so it works on any host and port.
  */
@@ -20,15 +29,15 @@ export function demoRoutes(demo: BuiltDemo, publicUrl?: string): Hono {
     const html = demo.indexTemplate
       .replaceAll('{{SUBMIT_URL}}', escapeAttribute(`${origin}/submit`))
       .replaceAll('{{RECEIVER}}', escapeAttribute(`${origin}/`));
-    return c.html(html, 200, { 'Cache-Control': 'no-store' });
+    return c.html(html, 200, { ...DEMO_HEADERS, 'Cache-Control': 'no-store' });
   });
   // The bug behind "Refresh stock": the API answers an HTML error page instead of JSON.
-  routes.get('/demo/api/inventory', (c) => c.html('<!doctype html><title>Oops</title><h1>Something went wrong</h1>', 200));
+  routes.get('/demo/api/inventory', (c) => c.html('<!doctype html><title>Oops</title><h1>Something went wrong</h1>', 200, DEMO_HEADERS));
   routes.get('/demo/assets/:name', async (c) => {
     const path = demo.files.get(`assets/${c.req.param('name')}`);
     if (!path) return c.text('Not found\n', 404);
     const type = TYPES[path.split('.').pop()!] ?? 'application/octet-stream';
-    return c.body(await readFile(path), 200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=31536000, immutable' });
+    return c.body(await readFile(path), 200, { ...DEMO_HEADERS, 'Content-Type': type, 'Cache-Control': 'public, max-age=31536000, immutable' });
   });
   return routes;
 }
