@@ -17,10 +17,13 @@ describe('upload-sourcemaps pairing', () => {
       await writeFile(join(dir, 'js', 'inline.cjs'), 'z()\n//# sourceMappingURL=data:application/json;base64,e30=\n');
       await writeFile(join(dir, 'js', 'lonely.js'), 'w()\n//# sourceMappingURL=gone.js.map\n');
       await writeFile(join(dir, 'orphan.map'), '{}');
+      // Paired by debug ID only, as the receiver pairs them: no sourceMappingURL, another name.
+      await writeFile(join(dir, 'js', 'by-id.js'), 'u()\n//# debugId=3F1C9E2A-8B7D-4C6E-9A5F-1D2E3F4A5B6C\n');
+      await writeFile(join(dir, 'maps', 'by-id.map'), '{"version":3,"debugId":"3f1c9e2a-8b7d-4c6e-9a5f-1d2e3f4a5b6c"}');
       await writeFile(join(dir, 'README.txt'), 'not uploaded');
       const plan = await planUpload(dir, '~/static/');
       expect(plan.files.map((f) => f.url).sort()).toEqual(
-        ['~/static/js/app.1a2b.js', '~/static/js/inline.cjs', '~/static/js/lonely.js', '~/static/js/vendor.9f.mjs', '~/static/js/vendor.9f.mjs.map', '~/static/maps/app.1a2b.js.map', '~/static/orphan.map'].sort(),
+        ['~/static/js/app.1a2b.js', '~/static/js/by-id.js', '~/static/maps/by-id.map', '~/static/js/inline.cjs', '~/static/js/lonely.js', '~/static/js/vendor.9f.mjs', '~/static/js/vendor.9f.mjs.map', '~/static/maps/app.1a2b.js.map', '~/static/orphan.map'].sort(),
       );
       expect(plan.report).toEqual(
         expect.arrayContaining([
@@ -28,9 +31,11 @@ describe('upload-sourcemaps pairing', () => {
           'matched  ~/static/js/vendor.9f.mjs -> ~/static/js/vendor.9f.mjs.map',
           'inline   ~/static/js/inline.cjs: its source map is inside it',
           'no map   ~/static/js/lonely.js (it names gone.js.map, which is not in the folder)',
+          'matched  ~/static/js/by-id.js -> ~/static/maps/by-id.map (by debug ID 3f1c9e2a-8b7d-4c6e-9a5f-1d2e3f4a5b6c)',
           expect.stringMatching(/^map only ~\/static\/orphan\.map/),
         ]),
       );
+      expect(plan.report.filter((l) => l.includes('by-id'))).toHaveLength(1);
       expect(plan.unmatched).toBe(1);
       // Names as a browser requests them: each path segment percent-encoded.
       await mkdir(join(dir, 'my dir'));

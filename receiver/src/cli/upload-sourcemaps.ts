@@ -1,12 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { scriptReferences } from '../symbols/store.ts';
-import { validateAppGuid, validateRelease } from '../symbols/validate.ts';
+import { normalizeDebugId, validateAppGuid, validateRelease } from '../symbols/validate.ts';
 import { ANSWER_TIMEOUT_MS, apiEndpoint, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--no-replace] DIST_DIR
-  Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map)
-  for the app and release; files are found by URL, DIST_DIR/static/app.js as <url-prefix>static/app.js
+  Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map,
+  else the map with its //# debugId) for the app and release; files are found by URL, DIST_DIR/static/app.js as <url-prefix>static/app.js
   (~/ means any origin). Uploading a release again replaces its files. Token also from SOCORRITO_TOKEN.`;
 
 /** Most files one upload takes: a build folder, not a disk. */
@@ -27,8 +27,9 @@ export interface UploadPlan {
 
 /**
  * Pairs each script in `dir` with its map. The map is the one its last `sourceMappingURL`
- * names (relative to the script), else `<script>.map`; an inline `data:` map needs no file.
- * Maps no script names are uploaded too (a script may find them by debug ID).
+ * names (relative to the script), else `<script>.map`, else the map carrying the script's
+ * `//# debugId` (as the receiver pairs them); an inline `data:` map needs no file. Maps no
+ * script names are uploaded too.
  */
 export async function planUpload(dir: string, urlPrefix: string): Promise<UploadPlan> {
   const root = resolve(dir);
@@ -39,6 +40,7 @@ export async function planUpload(dir: string, urlPrefix: string): Promise<Upload
   const files: PlannedFile[] = [];
   const report: string[] = [];
   const usedMaps = new Set<string>();
+  let byDebugId: Map<string, string> | null = null;
   let unmatched = 0;
   for (const path of all.filter((p) => SCRIPT.test(p))) {
     const refs = scriptReferences(await readFile(path, 'utf8'));
@@ -54,6 +56,15 @@ export async function planUpload(dir: string, urlPrefix: string): Promise<Upload
       if (present.has(candidate)) mapPath = candidate;
     }
     if (!mapPath && present.has(`${path}.map`)) mapPath = `${path}.map`;
+    if (!mapPath && refs.debugId) {
+      byDebugId ??= await mapsByDebugId(all.filter((p) => p.endsWith('.map')));
+      const found = byDebugId.get(refs.debugId);
+      if (found) {
+        usedMaps.add(found);
+        report.push(`matched  ${toUrl(path)} -> ${toUrl(found)} (by debug ID ${refs.debugId})`);
+        continue;
+      }
+    }
     if (mapPath) {
       usedMaps.add(mapPath);
       report.push(`matched  ${toUrl(path)} -> ${toUrl(mapPath)}${debug}`);
@@ -68,6 +79,22 @@ export async function planUpload(dir: string, urlPrefix: string): Promise<Upload
     if (!usedMaps.has(path)) report.push(`map only ${toUrl(path)}: no script in the folder names it (found by debug ID or as <script>.map)`);
   }
   return { files, report, unmatched };
+}
+
+/** The maps among `paths` that carry a debug ID (`debugId` or `debug_id`), by that ID; read only when a script needs one. */
+async function mapsByDebugId(paths: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const path of paths) {
+    let json: { debugId?: unknown; debug_id?: unknown };
+    try {
+      json = JSON.parse((await readFile(path, 'utf8')).replace(/^\)\]\}'[^\n]*\n/, '')) as typeof json;
+    } catch {
+      continue; // the receiver refuses it and says why
+    }
+    const id = normalizeDebugId(json?.debugId ?? json?.debug_id);
+    if (id && !out.has(id)) out.set(id, path);
+  }
+  return out;
 }
 
 async function walk(dir: string): Promise<string[]> {
