@@ -174,6 +174,19 @@ export class SourceMapStore {
     return Object.keys(manifest.files).filter((k) => k !== key && k.slice(k.lastIndexOf('/') + 1) === name);
   }
 
+  /**
+   * Other releases of the app that have a file under `key`, most recently uploaded first: the
+   * near misses of a page whose release is not the one the build uploaded under.
+   */
+  async releasesWith(app: string, release: string, key: string): Promise<string[]> {
+    const found: { release: string; at: string }[] = [];
+    for (const r of await listDirs(join(this.dir, app))) {
+      const file = r === release ? undefined : (await this.#manifest(app, r))?.files[key];
+      if (file) found.push({ release: r, at: file.uploaded_at });
+    }
+    return found.sort((a, b) => b.at.localeCompare(a.at) || b.release.localeCompare(a.release)).map((f) => f.release);
+  }
+
   /** A map with this debug ID: from `release` if it has one, else from any release of the app. */
   async findByDebugId(app: string, release: string, debugId: string): Promise<{ release: string; file: StoredFile } | null> {
     const releases = [release, ...(await listDirs(join(this.dir, app))).filter((r) => r !== release)];

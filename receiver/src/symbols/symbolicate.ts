@@ -13,6 +13,8 @@ import { fileKeysForUrl } from './validate.ts';
 export const CONTEXT_LINES = 5;
 /** Context lines longer than this are cut (original sources can be minified too). */
 export const MAX_CONTEXT_LINE_CHARS = 300;
+/** Releases or file names a "no source map" note suggests, at most. */
+const MAX_HINTED_NAMES = 3;
 /** Map files that failed to parse, remembered so each crash does not parse them again. */
 const MAX_REMEMBERED_FAILURES = 1000;
 
@@ -258,10 +260,17 @@ export class Symbolicator {
       const missing = [!app && 'WebAppGUID', !release && 'Version'].filter(Boolean).join(' and ');
       return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
     }
-    const near = (await store.sameName(app, release, shown)).slice(0, 3);
-    return {
-      note: `no source map for ${shown} in release ${release} of this app${near.length ? `; uploaded with that file name: ${near.join(', ')} (check --url-prefix)` : ''}`,
-    };
+    const missing = `no source map for ${shown} in release ${release} of this app`;
+    // The usual setup mistakes first: the page's release is not the one CI uploaded under…
+    const others = await store.releasesWith(app, release, shown);
+    if (others.length) {
+      const listed = others.slice(0, MAX_HINTED_NAMES).join(', ') + (others.length > MAX_HINTED_NAMES ? ` and ${others.length - MAX_HINTED_NAMES} more` : '');
+      return { note: `${missing}; that file is uploaded for release${others.length > 1 ? 's' : ''} ${listed} (check that the page's release matches upload-sourcemaps --release)` };
+    }
+    // …or the files went up under another path.
+    const near = (await store.sameName(app, release, shown)).slice(0, MAX_HINTED_NAMES);
+    if (near.length) return { note: `${missing}; uploaded with that file name: ${near.join(', ')} (check --url-prefix)` };
+    return { note: `${missing} (upload it with --release ${release}, then run socorrito reprocess)` };
   }
 
   async #mapForStoredScript(
