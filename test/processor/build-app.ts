@@ -76,6 +76,55 @@ export async function buildShop(workDir: string, variant: 'a' | 'b', options: { 
   };
 }
 
+export const CHECKOUT_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'sourcemaps', 'checkout');
+
+export interface CheckoutBuildOptions {
+  /** `b` inserts code above the bugs first, so lines and minified names move. */
+  variant: 'a' | 'b';
+  /** esbuild's `sourcesContent` (false: the map names sources but does not carry them). */
+  sourcesContent: boolean;
+  /** esbuild's target: below es2022 class fields become `__publicField(this, "name", …)` calls. */
+  target?: string;
+}
+
+/**
+ * Builds the fixture checkout app with esbuild (bundled, minified, one IIFE script and its
+ * external map) into `<workDir>/<name>/`, and returns the script's path and text.
+ */
+export async function buildCheckout(workDir: string, name: string, options: CheckoutBuildOptions): Promise<{ outDir: string; script: string; js: string }> {
+  const src = join(workDir, `src-${name}`);
+  const outDir = join(workDir, name);
+  await mkdir(src, { recursive: true });
+  for (const file of await readdir(CHECKOUT_FIXTURE)) if (file.endsWith('.ts')) await copyFile(join(CHECKOUT_FIXTURE, file), join(src, file));
+  if (options.variant === 'b') {
+    const edit = async (file: string, from: string, to: string): Promise<void> => {
+      const text = await readFile(join(src, file), 'utf8');
+      if (!text.includes(from)) throw new Error(`${file} has no ${from}`);
+      await writeFile(join(src, file), text.replace(from, to));
+    };
+    await edit('cart.ts', '  lineTotal(index: number): number {', '  isEmpty(): boolean {\n    // Added in build b.\n    return this.items.length === 0;\n  }\n\n  lineTotal(index: number): number {');
+    await edit('api.ts', 'export async function submitOrder', 'export function retryable(error: unknown): boolean {\n  return error instanceof ApiError && error.status >= 500;\n}\n\nexport async function submitOrder');
+    await edit('main.ts', 'const cart = new Cart();', "import { retryable } from './api.ts';\n\nconst cart = new Cart();\nconst spare = new Cart();\n(globalThis as unknown as { spare: unknown }).spare = [spare.isEmpty(), retryable(null)];");
+  }
+  const result = await build({
+    entryPoints: [join(src, 'main.ts')],
+    bundle: true,
+    minify: true,
+    sourcemap: 'external',
+    sourcesContent: options.sourcesContent,
+    format: 'iife',
+    target: options.target ?? 'esnext',
+    outdir: outDir,
+    entryNames: '[name].[hash]',
+    write: true,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const script = Object.keys(result.metafile.outputs).find((p) => p.endsWith('.js'))!.split('/').pop()!;
+  const js = await readFile(join(outDir, script), 'utf8');
+  return { outDir, script, js };
+}
+
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
 
 /**

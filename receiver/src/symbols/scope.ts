@@ -8,10 +8,25 @@
 export interface FunctionRange {
   /** `name`, `Class.method`, or `outer/<` for an anonymous function inside `outer`; null for top-level anonymous. */
   name: string | null;
-  /** Position of the name token (1-based line, 0-based column), when the function has one. */
-  nameAt: { line: number; column: number } | null;
+  /** The function's own name token (`total` of `Cart.total`), when it has one. */
+  nameToken: NameToken | null;
+  /** A method's class or object name token (`Cart` of `Cart.total`), when it has one. */
+  ownerToken: NameToken | null;
+  /** For an anonymous function: the function its `outer/<` name comes from. */
+  outer: FunctionRange | null;
   start: number;
   end: number;
+}
+
+/**
+ * A name in the source and where it is (1-based line, 0-based column): in a minified script,
+ * the place to ask the source map for the original name.
+ */
+export interface NameToken {
+  text: string;
+  at: { line: number; column: number };
+  /** A string key (esbuild's `__publicField(this, "onClick", …)`): no minifier renames it. */
+  literal?: boolean;
 }
 
 export interface ScopeIndex {
@@ -23,7 +38,10 @@ export interface ScopeIndex {
 
 interface Token {
   type: 'name' | 'punct' | 'string' | 'number' | 'template' | 'regex';
+  /** Names and punctuation only ('' for the others, so a string "{" never reads as a brace). */
   value: string;
+  /** A string's content, without its quotes or unescaping. */
+  text?: string;
   start: number;
   end: number;
 }
@@ -33,7 +51,7 @@ const KEYWORDS_NOT_NAMES = new Set([
   'new', 'delete', 'void', 'in', 'of', 'instanceof', 'case', 'throw', 'await', 'yield',
 ]);
 const METHOD_MODIFIERS = new Set(['async', 'static', 'get', 'set', 'public', 'private', 'protected', 'readonly', 'override', 'abstract', '*']);
-/** Sources larger than this are not scanned (a frame keeps the map's name instead). */
+/** Sources and scripts larger than this are not scanned (their frames get no original function name). */
 export const MAX_SCAN_CHARS = 5 * 1024 * 1024;
 
 /** Builds the index of function ranges and line lengths of `source`. */
@@ -119,7 +137,7 @@ function tokenize(src: string): Token[] {
     if (c === '"' || c === "'") {
       let j = i + 1;
       while (j < n && src[j] !== c && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
-      tokens.push({ type: 'string', value: '', start: i, end: j + 1 });
+      tokens.push({ type: 'string', value: '', text: src.slice(i + 1, j), start: i, end: j + 1 });
       i = j + 1;
       continue;
     }
@@ -188,9 +206,9 @@ interface Open {
   nameAt: number | null;
   start: number;
   /** Expression-bodied arrows that end when this nesting level closes or at a `,`/`;` in it. */
-  arrows: { name: string | null; nameAt: number | null; start: number }[];
-  /** The name of the innermost function this level is in (itself, if it is one). */
-  inFunction: string | null;
+  arrows: FunctionRange[];
+  /** The innermost function this level is in (itself, if it is one). */
+  inFunction: FunctionRange | null;
 }
 
 /**
@@ -215,22 +233,31 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
   const out: FunctionRange[] = [];
   const stack: Open[] = [{ char: '', kind: 'block', name: null, nameAt: null, start: 0, arrows: [], inFunction: null }];
   const top = (): Open => stack[stack.length - 1]!;
-  // Kept on each level rather than looked up the stack: a deeply nested hostile source would
-  // make every arrow in it walk thousands of levels.
-  const anonymousName = (): string | null => {
-    const outer = top().inFunction;
-    return outer ? `${outer.replace(/\/<$/, '')}/<` : null;
-  };
   const closeArrows = (open: Open, at: number): void => {
-    for (const a of open.arrows) out.push(range(a.name, a.nameAt, a.start, at));
+    for (const a of open.arrows) {
+      a.end = at;
+      out.push(a);
+    }
     open.arrows = [];
   };
-  const range = (name: string | null, nameAt: number | null, start: number, end: number): FunctionRange => ({
-    name,
-    nameAt: nameAt === null ? null : toPosition(nameAt),
-    start,
-    end,
-  });
+  const token = (text: string | null, at: number | null, literal = false): NameToken | null =>
+    text === null || at === null ? null : { text, at: toPosition(at), ...(literal ? { literal } : {}) };
+  /** A range whose end is set when it closes; an anonymous one is named after the function around it. */
+  const range = (header: Header, start: number, owner: Open | null): FunctionRange => {
+    // Kept on each level rather than looked up the stack: a deeply nested hostile source would
+    // make every arrow in it walk thousands of levels.
+    const outer = top().inFunction;
+    if (header.name === null) return { name: outer?.name ? `${outer.name.replace(/\/<$/, '')}/<` : null, nameToken: null, ownerToken: null, outer, start, end: start };
+    const ownerToken = owner?.name ? token(owner.name, owner.nameAt) : null;
+    return {
+      name: owner?.name ? `${owner.name}.${header.name}` : header.name,
+      nameToken: token(header.name, header.nameAt, header.literal),
+      ownerToken,
+      outer: null,
+      start,
+      end: start,
+    };
+  };
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -242,27 +269,26 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
       if (stack.length > 1) closeArrows(stack.pop()!, t.start);
     } else if (v === '{') {
       const header = describeBlock(tokens, opens, i, top());
-      let name = header.name;
       if (header.kind === 'function') {
-        if (name && header.method) {
-          const cls = top();
-          if (cls.kind === 'class' || cls.kind === 'object') name = cls.name ? `${cls.name}.${name}` : name;
-        }
-        if (!name) name = anonymousName();
+        const cls = top();
+        const fn = range(header, t.start, header.method && (cls.kind === 'class' || cls.kind === 'object') ? cls : null);
+        stack.push({ char: '{', kind: 'function', name: fn.name, nameAt: header.nameAt, start: t.start, arrows: [], inFunction: fn });
+      } else {
+        stack.push({ char: '{', kind: header.kind, name: header.name, nameAt: header.nameAt, start: t.start, arrows: [], inFunction: top().inFunction });
       }
-      const inFunction = header.kind === 'function' ? name : top().inFunction;
-      stack.push({ char: '{', kind: header.kind, name, nameAt: header.nameAt, start: t.start, arrows: [], inFunction });
     } else if (v === '}') {
       if (stack.length > 1) {
         const open = stack.pop()!;
         closeArrows(open, t.start);
-        if (open.kind === 'function') out.push(range(open.name, open.nameAt, open.start, t.end));
+        if (open.kind === 'function' && open.inFunction) {
+          open.inFunction.end = t.end;
+          out.push(open.inFunction);
+        }
       }
     } else if (v === ',' || v === ';') {
       closeArrows(top(), t.start);
     } else if (v === '=>' && tokens[i + 1]?.value !== '{') {
-      const header = arrowHeader(tokens, opens, i);
-      top().arrows.push({ name: header.name ?? anonymousName(), nameAt: header.nameAt, start: t.end });
+      top().arrows.push(range(arrowHeader(tokens, opens, i), t.end, null));
     }
   }
   for (const open of stack) closeArrows(open, length);
@@ -270,17 +296,30 @@ function findFunctions(tokens: Token[], length: number, toPosition: (o: number) 
 }
 
 
+interface Header {
+  name: string | null;
+  /** Offset of the name token. */
+  nameAt: number | null;
+  /** The name is a string key. */
+  literal?: boolean;
+}
+
 /** The name an assigned or property value gets: `name = …`, `name: …`, `this.name = …`. */
-function assignedName(tokens: Token[], before: number): { name: string | null; nameAt: number | null } {
+function assignedName(tokens: Token[], before: number): Header {
   const op = tokens[before];
   const target = tokens[before - 1];
   if (op?.type === 'punct' && (op.value === '=' || op.value === ':') && target?.type === 'name') {
     return { name: target.value, nameAt: target.start };
   }
+  // A class field as esbuild lowers it for older targets: `__publicField(this, "onClick", () => …)`.
+  const key = tokens[before - 1];
+  if (op?.value === ',' && key?.type === 'string' && /^[\w$]+$/.test(key.text ?? '') && tokens[before - 2]?.value === ',' && tokens[before - 3]?.value === 'this' && tokens[before - 4]?.value === '(') {
+    return { name: key.text!, nameAt: key.start + 1, literal: true };
+  }
   return { name: null, nameAt: null };
 }
 
-function arrowHeader(tokens: Token[], opens: Int32Array, arrow: number): { name: string | null; nameAt: number | null } {
+function arrowHeader(tokens: Token[], opens: Int32Array, arrow: number): Header {
   let j = arrow - 1;
   // `(a, b): T =>` — skip a return type back to `)`.
   j = skipTypeAnnotation(tokens, j);
@@ -320,7 +359,7 @@ function describeBlock(
   opens: Int32Array,
   brace: number,
   parent: Open,
-): { kind: Open['kind']; name: string | null; nameAt: number | null; method: boolean } {
+): Header & { kind: Open['kind']; method: boolean } {
   let j = skipTypeAnnotation(tokens, brace - 1);
   const prev = tokens[j];
   if (!prev) return { kind: 'block', name: null, nameAt: null, method: false };

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SourceMapGenerator } from 'source-map';
 import { describe, expect, it } from 'vitest';
 import { parseStack } from '../../../shared/src/stack/parse.ts';
 import { SourceMapStore } from './store.ts';
@@ -21,5 +22,53 @@ describe('Symbolicator notes', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Symbolicator function names without sourcesContent', () => {
+  // `function x(){return y()}`, mapped at the start and at the call only: the map names the
+  // callee there (`submitOrder`), and nothing says what `x` was.
+  const script = 'function x(){return y()}\n//# sourceMappingURL=app.js.map\n';
+  const map = (mapped: { column: number; line: number; name?: string }[]): string => {
+    const generator = new SourceMapGenerator({ file: 'app.js' });
+    for (const m of mapped) generator.addMapping({ generated: { line: 1, column: m.column }, original: { line: m.line, column: 0 }, source: 'app.ts', ...(m.name ? { name: m.name } : {}) });
+    return generator.toString();
+  };
+
+  async function functionName(mapText: string, withScript = true): Promise<{ name: string | null | undefined; notes: string[] }> {
+    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
+    try {
+      const store = new SourceMapStore(dir, dir);
+      await store.open();
+      await store.upload('5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '1', [
+        ...(withScript ? [{ name: '~/app.js', data: Buffer.from(script) }] : []),
+        { name: '~/app.js.map', data: Buffer.from(mapText) },
+      ]);
+      const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
+      // Column 21 is the call `y()`.
+      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 21 }, '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '1');
+      symbolicator.close();
+      return { name: result.original?.function, notes: result.notes };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('gives no name rather than the callee at a call site when the enclosing function has no mapping of its own', async () => {
+    const got = await functionName(map([{ column: 0, line: 1 }, { column: 20, line: 2, name: 'submitOrder' }]));
+    expect(got.name).toBeNull();
+    expect(got.notes).toContain('no original function name: the source map names no token of the enclosing function in the uploaded script');
+    // The map alone, without its script: nothing to find the enclosing function in.
+    const mapOnly = await functionName(map([{ column: 0, line: 1 }, { column: 9, line: 1, name: 'checkout' }, { column: 20, line: 2, name: 'submitOrder' }]), false);
+    expect(mapOnly.name).toBeNull();
+    expect(mapOnly.notes).toContain('no original function name: the source map has no sourcesContent, and without the script uploaded beside it the enclosing function cannot be found');
+  });
+
+  it('names the enclosing function by the map at its name token, else by its own text where the map gives no name', async () => {
+    const named = await functionName(map([{ column: 0, line: 1 }, { column: 9, line: 1, name: 'checkout' }, { column: 20, line: 2, name: 'submitOrder' }]));
+    expect(named.name).toBe('checkout');
+    expect(named.notes).toContain('function name from the enclosing function in the uploaded script, named by the source map (no original source to scan)');
+    const kept = await functionName(map([{ column: 0, line: 1 }, { column: 9, line: 1 }, { column: 20, line: 2, name: 'submitOrder' }]));
+    expect(kept.name).toBe('x');
   });
 });

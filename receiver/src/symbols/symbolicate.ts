@@ -4,7 +4,7 @@ import { MAX_FRAME_LINE_CHARS } from '../../../shared/src/stack/parse.ts';
 import type { ProcessedFrame } from '../storage/types.ts';
 import { ByteLruCache } from './cache.ts';
 import type { RemoteFetcher } from './remote.ts';
-import { indexScopes, type ScopeIndex } from './scope.ts';
+import { indexScopes, type FunctionRange, type NameToken, type ScopeIndex } from './scope.ts';
 import { displaySourceName } from './source-name.ts';
 import { inlineSourceMap, scriptReferences, type SourceMapStore, type StoredFile } from './store.ts';
 import { fileKeysForUrl } from './validate.ts';
@@ -145,8 +145,9 @@ export class Symbolicator {
 
   /**
    * The original function's name: the function enclosing the original position (scanned from
-   * sourcesContent); else the original name of the minified function enclosing the generated
-   * position; else the map's name at the position; else the minified name.
+   * sourcesContent); else the minified function enclosing the generated position in the
+   * uploaded script, named by the map at its name tokens. Null leaves the browser's name to the
+   * signature.
    */
   async #functionName(
     loaded: LoadedMap,
@@ -163,19 +164,19 @@ export class Symbolicator {
       // or top-level code has no name, and the map's name at the position would be the callee's.
       if (source.scopes) return source.scopes.enclosing(line, column)?.name ?? null;
     }
-    if (map.script && frame.line !== null) {
-      const generated = await this.#generatedScopeIndex(map.script);
-      const fn = generated?.enclosing(frame.line, Math.max(0, (frame.column ?? 1) - 1));
-      if (fn?.nameAt) {
-        const named = loaded.consumer.originalPositionFor(fn.nameAt);
-        if (named.name) return named.name;
-      }
+    const generated = map.script && frame.line !== null ? await this.#generatedScopeIndex(map.script) : null;
+    if (generated) {
+      // The script answers for itself too: the map's name at a call site is the callee's, so
+      // when the enclosing function cannot be named, no name is better than that one.
+      const fn = generated.enclosing(frame.line!, Math.max(0, (frame.column ?? 1) - 1));
+      const name = fn && originalFunctionName(loaded.consumer, fn);
+      if (name) notes.push('function name from the enclosing function in the uploaded script, named by the source map (no original source to scan)');
+      else if (fn?.name) notes.push('no original function name: the source map names no token of the enclosing function in the uploaded script');
+      return name;
     }
-    const atPosition = loaded.consumer.originalPositionFor({ line: frame.line!, column: Math.max(0, (frame.column ?? 1) - 1) }).name;
-    if (atPosition) {
-      notes.push('function name from the map at this position (no original source to find the enclosing function)');
-      return atPosition;
-    }
+    // The map's name at the position is the callee's at a call site, or a variable's: no name at all
+    // leaves the browser's to the signature.
+    notes.push('no original function name: the source map has no sourcesContent, and without the script uploaded beside it the enclosing function cannot be found');
     return null;
   }
 
@@ -344,6 +345,34 @@ export class Symbolicator {
       return { note: `no uploaded source map, and fetching ${shortUrl(mapUrl)} failed: ${(err as { code?: string }).code ?? (err as Error).name}` };
     }
   }
+}
+
+/**
+ * The original name of a function found in a generated script: each of its name tokens (and its
+ * class's, for a method) as the map names it there. A token the map covers with no name was not
+ * renamed (esbuild lists only the names it changed), so its own text is the original; a token
+ * with no mapping of its own cannot be trusted. An anonymous function is `outer/<`, as in
+ * sourcesContent.
+ */
+export function originalFunctionName(consumer: SourceMapConsumer, fn: FunctionRange): string | null {
+  if (!fn.nameToken) {
+    const outer = fn.outer && originalFunctionName(consumer, fn.outer);
+    return outer ? `${outer.replace(/\/<$/, '')}/<` : null;
+  }
+  const own = originalTokenName(consumer, fn.nameToken);
+  if (!own) return null;
+  const owner = fn.ownerToken && originalTokenName(consumer, fn.ownerToken);
+  return owner ? `${owner}.${own}` : own;
+}
+
+function originalTokenName(consumer: SourceMapConsumer, token: NameToken): string | null {
+  if (token.literal) return token.text;
+  const { line, column } = token.at;
+  // The mapping left of the column and the one right of it are the same only when one starts there.
+  const left = consumer.originalPositionFor({ line, column, bias: SourceMapConsumer.GREATEST_LOWER_BOUND });
+  const right = consumer.originalPositionFor({ line, column, bias: SourceMapConsumer.LEAST_UPPER_BOUND });
+  if (left.source === null || left.source !== right.source || left.line !== right.line || left.column !== right.column || left.name !== right.name) return null;
+  return left.name ?? token.text;
 }
 
 /** Resolves a `sourceMappingURL` against the script's key or URL (`~/static/app.js` + `app.js.map`). */
