@@ -35,7 +35,7 @@ describe('Symbolicator function names without sourcesContent', () => {
     return generator.toString();
   };
 
-  async function functionName(mapText: string, withScript = true): Promise<{ name: string | null | undefined; notes: string[] }> {
+  async function functionName(mapText: string, withScript = true, browserName = 'x'): Promise<{ name: string | null | undefined; notes: string[] }> {
     const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
     try {
       const store = new SourceMapStore(dir, dir);
@@ -46,7 +46,7 @@ describe('Symbolicator function names without sourcesContent', () => {
       ]);
       const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
       // Column 21 is the call `y()`.
-      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 21 }, '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '1');
+      const result = await symbolicator.symbolicate({ function: browserName, url: 'https://a.example/app.js', line: 1, column: 21 }, '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '1');
       symbolicator.close();
       return { name: result.original?.function, notes: result.notes };
     } finally {
@@ -70,5 +70,18 @@ describe('Symbolicator function names without sourcesContent', () => {
     expect(named.notes).toContain('function name from the enclosing function in the uploaded script, named by the source map (no original source to scan)');
     const kept = await functionName(map([{ column: 0, line: 1 }, { column: 9, line: 1 }, { column: 20, line: 2, name: 'submitOrder' }]));
     expect(kept.name).toBe('x');
+  });
+
+  it('says when the browser names another function than the uploaded script has there: a rebuild under the same release', async () => {
+    const mapText = map([{ column: 0, line: 1 }, { column: 9, line: 1, name: 'checkout' }, { column: 20, line: 2, name: 'submitOrder' }]);
+    const other = await functionName(mapText, true, 'q');
+    expect(other.notes).toContain(
+      'the browser names this function "q", but at 1:21 the uploaded script has "x": the stack may come from another build uploaded under the same release; mapped anyway',
+    );
+    expect(other.name).toBe('checkout');
+    // The same function as V8 and Gecko spell it says nothing; nor does a name a browser makes up.
+    for (const same of ['x', 'n.x', 'async x', 'new x', 'x/<', '<instance_members_initializer>']) {
+      expect((await functionName(mapText, true, same)).notes.join('\n'), same).not.toMatch(/another build/);
+    }
   });
 });

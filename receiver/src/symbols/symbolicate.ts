@@ -120,6 +120,13 @@ export class Symbolicator {
         map: map.label,
       };
     }
+    const otherName = map.script ? browserNameDisagrees(frame.function, (await this.#generatedScopeIndex(map.script))?.enclosing(frame.line, column0)) : null;
+    if (otherName) {
+      notes.push(
+        `the browser names this function ${JSON.stringify(frame.function)}, but at ${frame.line}:${frame.column} the uploaded script has ${JSON.stringify(otherName)}: ` +
+          'the stack may come from another build uploaded under the same release; mapped anyway',
+      );
+    }
     const pos = loaded.consumer.originalPositionFor({ line: frame.line, column: column0 });
     if (pos.source === null || pos.line === null) {
       return { notes: [`position ${frame.line}:${frame.column ?? '?'} is outside the source map ${map.label}`], map: map.label };
@@ -373,6 +380,25 @@ function originalTokenName(consumer: SourceMapConsumer, token: NameToken): strin
   const right = consumer.originalPositionFor({ line, column, bias: SourceMapConsumer.LEAST_UPPER_BOUND });
   if (left.source === null || left.source !== right.source || left.line !== right.line || left.column !== right.column || left.name !== right.name) return null;
   return left.name ?? token.text;
+}
+
+/**
+ * The name of the function the uploaded script has around a frame's position, when it is not
+ * the one the browser reported there: then the script is not the build that ran (a rebuild
+ * uploaded under the same release maps to wrong lines without another sign). Only plain names
+ * are compared: the browser's last identifier (`lineTotal` of V8's `n.lineTotal`, without
+ * `async `, `new ` or Gecko's `/<`) against the function's own name token or its class's (V8
+ * names a constructor by its class). Anonymous functions and names a browser makes up
+ * (`<instance_members_initializer>`, `Object.<anonymous>`) are not compared.
+ */
+export function browserNameDisagrees(browserName: string | null, fn: FunctionRange | null | undefined): string | null {
+  if (!browserName || !fn?.nameToken || fn.nameToken.literal) return null;
+  const plain = browserName.replace(/^(?:async|new)\s+/, '').replace(/\s*\[as [^\]]*\]$/, '');
+  if (/[<>*\s]/.test(plain)) return null;
+  const last = plain.split('.').at(-1)!;
+  if (!/^[\w$]+$/.test(last)) return null;
+  if (last === fn.nameToken.text || last === fn.ownerToken?.text) return null;
+  return fn.name ?? fn.nameToken.text;
 }
 
 /** Resolves a `sourceMappingURL` against the script's key or URL (`~/static/app.js` + `app.js.map`). */
