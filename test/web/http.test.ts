@@ -501,6 +501,34 @@ describe('report pages and API over HTTP', () => {
     expect(app).not.toContain('(none) (1)');
   });
 
+  it('finds the crashes of one page by url (exact, prefix) and of one OS, on the page and the API', async () => {
+    const guid = 'urls0000-0000-4000-8000-000000000042';
+    for (const urlPath of ['/products/1432', '/products/88', '/products/88', '/caf%C3%A9', '/checkout']) {
+      await addCrash(direct(r), { signature: 'by page', app: guid, urlPath, os: urlPath === '/checkout' ? 'Windows' : 'Linux', at: daysAgo(0) });
+    }
+    const api = async (query: string, status = 200) => {
+      const res = await fetch(`${r.url}/api/search?app=${guid}&${query}`, { headers: BEARER });
+      expect(res.status, query).toBe(status);
+      return res.json();
+    };
+    expect((await api('url=/checkout')).total).toBe(1);
+    expect((await api('url=/products/*')).total).toBe(3);
+    expect((await api('url=/products/8*')).total).toBe(2);
+    // A pasted address counts by its path, percent-encoded as the browser sent it.
+    const pasted = await api(`url=${encodeURIComponent('https://shop.example/café?step=2#top')}`);
+    expect(pasted).toMatchObject({ total: 1, query: { url: '/caf%C3%A9' } });
+    expect((await api('os=Windows')).total).toBe(1);
+    expect((await api('os=Linux&url=/checkout')).total).toBe(0);
+    expect((await api('url=%3Fstep%3D2&os=x&os=y', 400)).problems).toEqual(['os is given 2 times', 'url must be a page path such as /checkout, got "?step=2"']);
+    expect((await api('path=/checkout', 400)).problems).toEqual([
+      '"path" is not a parameter here; it takes app, version, signature, q, browser, os, mechanism, url, from, to, page',
+    ]);
+    const page = await (await fetch(`${r.url}/search?app=${guid}&url=/products/*&os=Linux`, { headers: BEARER })).text();
+    expect(page).toContain('<input name="url" value="/products/*"');
+    expect(page).toContain('<input name="os" value="Linux"');
+    expect(page).toMatch(/<strong>3<\/strong> crashes/);
+  });
+
   it('clips a long message in report lists, and shows it whole on the report page', async () => {
     const long = `${'é'.repeat(5000)} THE END`;
     const crash = await addCrash(direct(r), { signature: 'long message', at: daysAgo(0), errorMessage: long });

@@ -244,6 +244,24 @@ describe('crash index', () => {
     expect(all.facets.signature[0]).toEqual({ value: makeCrash({ signature: 'a' }).processed.signature_id, count: 2 });
   });
 
+  it('searches by page URL path (exactly, by prefix) and by OS, with wildcards of LIKE and GLOB as plain text', async () => {
+    const target = { storage, index };
+    const paths = ['/checkout', '/Checkout', '/checkout/pay', '/products/1432', '/products/88', '/products/88/reviews', '/products/new', '/a%b', '/a_b', '/a[b]'];
+    for (const [i, urlPath] of paths.entries()) await addCrash(target, { signature: 's', at: at(0, i), urlPath, errorMessage: urlPath, os: i < 2 ? 'Windows' : 'Linux' });
+    const found = (q: Parameters<CrashIndex['search']>[0]): string[] => index.search(q).items.map((r) => r.error_message);
+    expect(found({ url: '/checkout' })).toEqual(['/checkout']);
+    expect(found({ url: '/checkout*' })).toEqual(['/checkout', '/checkout/pay']);
+    expect(found({ url: '/products/*' })).toEqual(['/products/1432', '/products/88', '/products/88/reviews', '/products/new']);
+    expect(found({ url: '/products/88' })).toEqual(['/products/88']);
+    expect(found({ url: '/a%b' })).toEqual(['/a%b']);
+    expect(found({ url: '/a_*' })).toEqual(['/a_b']);
+    expect(found({ url: '/a[*' })).toEqual(['/a[b]']);
+    expect(found({ url: '/a?*' })).toEqual([]);
+    expect(found({ os: 'Windows' })).toEqual(['/checkout', '/Checkout']);
+    expect(found({ os: 'windows' })).toEqual([]);
+    expect(found({ os: 'Linux', url: '/checkout*' })).toEqual(['/checkout/pay']);
+  });
+
   it('counts and facets at most the newest SEARCH_SAMPLE_LIMIT matches of a broad search, and says so', () => {
     const crashes = Array.from({ length: SEARCH_SAMPLE_LIMIT + 5 }, (_, i) =>
       makeCrash({ signature: i < 5 ? 'oldest' : 'newer', at: new Date(NOW - DAY_MS + i * 1000) }).processed,

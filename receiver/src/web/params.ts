@@ -142,12 +142,35 @@ export interface SearchForm {
   signature?: string;
   q?: string;
   browser?: string;
+  os?: string;
   mechanism?: string;
+  url?: string;
   from?: string;
   to?: string;
 }
 
-export const SEARCH_FIELDS = ['app', 'version', 'signature', 'q', 'browser', 'mechanism', 'from', 'to'] as const;
+export const SEARCH_FIELDS = ['app', 'version', 'signature', 'q', 'browser', 'os', 'mechanism', 'url', 'from', 'to'] as const;
+
+/** What a browser percent-encodes in a path (the URL standard's path set); `%` stays. */
+const PATH_ENCODED = /[\x00-\x20"<>`{}\x7f]|[^\x00-\x7f]/gu;
+const utf8 = new TextEncoder();
+
+function percentEncode(c: string): string {
+  return Array.from(utf8.encode(c), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+}
+
+/**
+ * A `url` filter in the form the index stores paths (`new URL(…).pathname`): a pasted address
+ * loses its origin, query and fragment, and what a browser would percent-encode is encoded,
+ * so `/café` finds `/caf%C3%A9`. A final `*` stays as it is.
+ *
+ * @example urlFilter('https://shop.example/café?x=1') // '/caf%C3%A9'
+ */
+function urlFilter(value: string): string {
+  const afterOrigin = value.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '');
+  const path = afterOrigin.replace(/[?#].*$/s, '') || (afterOrigin === value ? '' : '/');
+  return path.replace(PATH_ENCODED, percentEncode);
+}
 
 export function searchParams(get: Get, given?: Given): { form: SearchForm; query: SearchQuery } {
   const problems: string[] = [];
@@ -163,11 +186,14 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
     signature: form.signature,
     q: form.q,
     browser: form.browser,
+    os: form.os,
     mechanism: form.mechanism,
+    url: form.url === undefined ? undefined : urlFilter(form.url),
     from: date(get, 'from', false, problems),
     to: date(get, 'to', true, problems),
     page: positiveInt(get, 'page', problems, 200) ?? 1,
   };
+  if (query.url === '') problems.push(`url must be a page path such as /checkout, got ${JSON.stringify(form.url!.slice(0, 40))}`);
   if (query.from && query.to && query.from >= query.to) problems.push('from must be before to');
   if (problems.length) throw new BadQuery(problems);
   return { form, query };

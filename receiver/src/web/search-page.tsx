@@ -63,7 +63,9 @@ export function SearchPage(props: SearchPageProps) {
         {field('signature', 'Signature', 'exact, or ~part')}
         {field('q', 'Message contains', 'is undefined')}
         {field('browser', 'Browser', 'Firefox or Firefox 153.0')}
+        {field('os', 'OS', 'Windows')}
         {field('mechanism', 'Mechanism', 'onerror')}
+        {field('url', 'Page URL path', '/checkout or /products/*')}
         <label>
           From
           <DateInput name="from" value={form.from} />
