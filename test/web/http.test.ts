@@ -529,6 +529,26 @@ describe('report pages and API over HTTP', () => {
     expect(page).toMatch(/<strong>3<\/strong> crashes/);
   });
 
+  it('links breakdown and facet values to the search for them', async () => {
+    const guid = 'urls0000-0000-4000-8000-000000000043';
+    for (const urlPath of ['/items/1432', '/items/88', '/items/88', '/basket']) {
+      await addCrash(direct(r), { signature: 'linked facets', app: guid, urlPath, os: urlPath === '/basket' ? 'macOS' : 'Android', at: daysAgo(0) });
+    }
+    const html = async (path: string) => (await fetch(r.url + path, { headers: BEARER })).text();
+    const found = async (page: string, label: string): Promise<number> => {
+      const link = new RegExp(`<a href="(/search\\?[^"]+)">${label}</a>`).exec(page)?.[1];
+      expect(link, label).toBeDefined();
+      return ((await (await fetch(`${r.url}/api${link!.replaceAll('&amp;', '&')}`, { headers: BEARER })).json()) as { total: number }).total;
+    };
+    const signature = await html(`/signatures/${signatureIdOf('linked facets')}?days=7`);
+    expect(await found(signature, '/items/88')).toBe(2);
+    expect(await found(signature, '/basket')).toBe(1);
+    expect(await found(signature, 'Android')).toBe(3);
+    const search = await html(`/search?app=${guid}`);
+    expect(await found(search, '/items/88')).toBe(2);
+    expect(await found(search, 'macOS')).toBe(1);
+  });
+
   it('clips a long message in report lists, and shows it whole on the report page', async () => {
     const long = `${'é'.repeat(5000)} THE END`;
     const crash = await addCrash(direct(r), { signature: 'long message', at: daysAgo(0), errorMessage: long });

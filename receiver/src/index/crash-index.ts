@@ -213,7 +213,7 @@ export interface SearchQuery {
   page?: number;
 }
 
-export const SEARCH_FACETS = ['signature', 'app', 'version', 'browser', 'os', 'mechanism'] as const;
+export const SEARCH_FACETS = ['signature', 'app', 'version', 'browser', 'os', 'mechanism', 'url_path'] as const;
 
 export interface SearchResult extends PageOf<CrashRow> {
   /** True when more crashes matched than were counted (SEARCH_SAMPLE_LIMIT). */
@@ -931,7 +931,7 @@ export class CrashIndex {
       this.#db.exec('DROP TABLE IF EXISTS temp.search_matches');
       this.#db
         .prepare(`CREATE TEMP TABLE search_matches AS SELECT c.id, c.submitted_at, c.crash_id, c.signature_id, c.app, c.version,
-          c.browser_version, c.os, c.mechanism FROM crashes c ${whereSql} ORDER BY ${order} LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
+          c.browser_version, c.os, c.mechanism, c.url_path FROM crashes c ${whereSql} ORDER BY ${order} LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
         .run(params);
       const counted = this.#db.prepare('SELECT count(*) FROM search_matches').pluck().get() as number;
       if (counted > SEARCH_SAMPLE_LIMIT) {

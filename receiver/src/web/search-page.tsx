@@ -11,13 +11,16 @@ const FACET_TITLES: Record<(typeof SEARCH_FACETS)[number], string> = {
   browser: 'Browser',
   os: 'OS',
   mechanism: 'Mechanism',
+  url_path: 'Page URL path',
 };
 /** Facets that are also search fields, so a value can narrow the search. */
 const NARROWING: Partial<Record<(typeof SEARCH_FACETS)[number], keyof SearchForm>> = {
   app: 'app',
   version: 'version',
   browser: 'browser',
+  os: 'os',
   mechanism: 'mechanism',
+  url_path: 'url',
 };
 
 export interface SearchPageProps {

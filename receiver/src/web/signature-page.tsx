@@ -2,23 +2,24 @@ import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
 import { DailyChart } from './charts.tsx';
 import { formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
-import { SIGNATURE_DAYS } from './params.ts';
+import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 import type { SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
 
-const FACET_TITLES: [keyof SignatureSummary['facets'], string, string | null][] = [
+/** Each breakdown, its title, and the search field its values pick (app: this page's filter). */
+const FACET_TITLES: [keyof SignatureSummary['facets'], string, keyof SearchForm][] = [
   ['version', 'Version', 'version'],
   ['browser_version', 'Browser', 'browser'],
-  ['os', 'OS', null],
-  ['url_path', 'Page URL path', null],
+  ['os', 'OS', 'os'],
+  ['url_path', 'Page URL path', 'url'],
   ['mechanism', 'Mechanism', 'mechanism'],
   ['app', 'App', 'app'],
 ];
 /** Values listed per facet; the rest are summed into one line. */
 const FACET_ROWS = 10;
 
-function FacetTable(props: { title: string; values: CountByValue[]; total: number; link: ((value: string) => string) | null }) {
+function FacetTable(props: { title: string; values: CountByValue[]; total: number; link: (value: string) => string }) {
   const shown = props.values.slice(0, FACET_ROWS);
   const rest = props.values.slice(FACET_ROWS).reduce((s, v) => s + v.count, 0);
   return (
@@ -30,7 +31,8 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
             const share = props.total ? v.count / props.total : 0;
             return (
               <tr>
-                <td class="sig">{props.link && v.value !== '' ? <a href={props.link(v.value)}>{valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
+                {/* No filter picks out "(none)". */}
+                <td class="sig">{v.value !== '' ? <a href={props.link(v.value)}>{valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
                 <td class="num">{formatCount(v.count)}</td>
                 <td class="num">{formatShare(share)}</td>
                 <td>
@@ -108,13 +110,7 @@ export function SignaturePage(props: {
             title={title}
             values={s.facets[facet]}
             total={s.count}
-            link={
-              param === 'app'
-                ? (v) => href.signature(s.signature_id, { ...base, app: v })
-                : param
-                  ? (v) => href.search({ ...searchBase, [param]: v })
-                  : null
-            }
+            link={param === 'app' ? (v) => href.signature(s.signature_id, { ...base, app: v }) : (v) => href.search({ ...searchBase, [param]: v })}
           />
         ))}
       </div>
