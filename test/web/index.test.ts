@@ -244,7 +244,7 @@ describe('crash index', () => {
     expect(all.facets.signature[0]).toEqual({ value: makeCrash({ signature: 'a' }).processed.signature_id, count: 2 });
   });
 
-  it('searches by page URL path (exactly, by prefix) and by OS, with wildcards of LIKE and GLOB as plain text', async () => {
+  it('searches by page URL path (exactly, by prefix, by ID pattern) and by OS, with wildcards of LIKE and GLOB as plain text', async () => {
     const target = { storage, index };
     const paths = ['/checkout', '/Checkout', '/checkout/pay', '/products/1432', '/products/88', '/products/88/reviews', '/products/new', '/a%b', '/a_b', '/a[b]'];
     for (const [i, urlPath] of paths.entries()) await addCrash(target, { signature: 's', at: at(0, i), urlPath, errorMessage: urlPath, os: i < 2 ? 'Windows' : 'Linux' });
@@ -253,6 +253,8 @@ describe('crash index', () => {
     expect(found({ url: '/checkout*' })).toEqual(['/checkout', '/checkout/pay']);
     expect(found({ url: '/products/*' })).toEqual(['/products/1432', '/products/88', '/products/88/reviews', '/products/new']);
     expect(found({ url: '/products/88' })).toEqual(['/products/88']);
+    expect(found({ url: '/products/<n>' })).toEqual(['/products/1432', '/products/88']);
+    expect(found({ url: '/products/<n>/*' })).toEqual(['/products/88/reviews']);
     expect(found({ url: '/a%b' })).toEqual(['/a%b']);
     expect(found({ url: '/a_*' })).toEqual(['/a_b']);
     expect(found({ url: '/a[*' })).toEqual(['/a[b]']);
@@ -260,6 +262,26 @@ describe('crash index', () => {
     expect(found({ os: 'Windows' })).toEqual(['/checkout', '/Checkout']);
     expect(found({ os: 'windows' })).toEqual([]);
     expect(found({ os: 'Linux', url: '/checkout*' })).toEqual(['/checkout/pay']);
+  });
+
+  it('collapses IDs in URL path breakdowns, so one page with many IDs is one row', async () => {
+    const target = { storage, index };
+    const paths = ['/products/1432', '/products/88', '/orders/0f8fad5b-d9cb-469f-a165-70867728950e', '/orders/0F8FAD5B-D9CB-469F-A165-70867728950F',
+      '/u/507f1f77bcf86cd799439011/cart', '/u/01ARZ3NDEKTSV4RRFFQ69G5FAV/cart', '/blog/internationalization', '/blog/how-to-fix-error-404-in-2024', ''];
+    for (const urlPath of paths) await addCrash(target, { signature: 'ids', at: at(0), urlPath });
+    const expected = [
+      { value: '/orders/<uuid>', count: 2 },
+      { value: '/products/<n>', count: 2 },
+      { value: '/u/<id>/cart', count: 2 },
+      { value: '', count: 1 },
+      { value: '/blog/how-to-fix-error-404-in-2024', count: 1 },
+      { value: '/blog/internationalization', count: 1 },
+    ];
+    const id = makeCrash({ signature: 'ids' }).processed.signature_id;
+    expect(index.signature(id, { days: 1 })!.facets.url_path).toEqual(expected);
+    expect(index.search({ signature: 'ids' }).facets.url_path).toEqual(expected);
+    // Each row's value, used as the filter, finds the crashes it counts.
+    for (const row of expected.filter((r) => r.value !== '')) expect(index.search({ url: row.value }).total, row.value).toBe(row.count);
   });
 
   it('counts and facets at most the newest SEARCH_SAMPLE_LIMIT matches of a broad search, and says so', () => {

@@ -17,6 +17,7 @@ import {
   TABLES_SQL,
   TRIGGERS_SQL,
 } from './schema.ts';
+import { collapseCounts, collapsePath, isPathPattern, literalStart } from './url-paths.ts';
 import { compareVersions } from './versions.ts';
 
 /** The `app` of crashes that name neither a WebAppGUID nor a ProductName (page `/apps/-`). */
@@ -205,7 +206,10 @@ export interface SearchQuery {
   mechanism?: string;
   /** An OS as the facet shows it (`Windows`). */
   os?: string;
-  /** A page URL path as the index stores it (`/checkout`); with `*` at the end, a prefix (`/products/*`). */
+  /**
+   * A page URL path as the index stores it (`/checkout`); with `*` at the end, a prefix
+   * (`/products/*`). Segments `<n>`, `<uuid>`, `<id>` stand for any such ID (see collapsePath).
+   */
   url?: string;
   from?: Date;
   /** Exclusive end. */
@@ -291,16 +295,23 @@ function escapeGlob(text: string): string {
 
 /**
  * The `url` filter (see SearchQuery): case counts, as in URLs, so prefixes use GLOB (LIKE
- * ignores ASCII case).
+ * ignores ASCII case). A pattern first checks the path's literal start, which is cheap, and
+ * only then collapses the path in JavaScript.
  *
  * url_path has no index of its own: at a million crashes a search for a rare path scans in about
  * 0.2 s (as a `q` search does), while an index made common paths combined with other filters
- * slower (the planner took it over the signature's).
+ * slower (the planner took it over the signature's) and could not serve patterns.
  */
 function urlCondition(url: string): { sql: string; params: Record<string, string> } {
   const prefix = url.endsWith('*');
   const path = prefix ? url.slice(0, -1) : url;
-  return prefix ? { sql: 'c.url_path GLOB @url', params: { url: `${escapeGlob(path)}*` } } : { sql: 'c.url_path = @url', params: { url: path } };
+  if (!isPathPattern(path)) {
+    return prefix ? { sql: 'c.url_path GLOB @url', params: { url: `${escapeGlob(path)}*` } } : { sql: 'c.url_path = @url', params: { url: path } };
+  }
+  return {
+    sql: `c.url_path GLOB @urlStart AND collapse_path(c.url_path) ${prefix ? 'GLOB' : '='} @url`,
+    params: { urlStart: `${escapeGlob(literalStart(path))}*`, url: prefix ? `${escapeGlob(path)}*` : path },
+  };
 }
 
 /**
@@ -440,6 +451,7 @@ export class CrashIndex {
   private constructor(db: Database.Database, rebuildReason: string | null, now: () => Date) {
     this.#db = db;
     db.function('unicode_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+    db.function('collapse_path', { deterministic: true }, (path: unknown) => (typeof path === 'string' ? collapsePath(path) : path));
     this.rebuildReason = rebuildReason;
     this.#now = now;
     this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, signature_id,
@@ -811,6 +823,7 @@ export class CrashIndex {
       .all(params) as { facet: Facet; value: string; count: number }[];
     const facets = Object.fromEntries([...FACETS, 'app'].map((f) => [f, [] as CountByValue[]])) as SignatureSummary['facets'];
     for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
+    facets.url_path = collapseCounts(facets.url_path);
     facets.app = this.#db
       .prepare(`SELECT app AS value, sum(n) AS count FROM sig_daily WHERE signature_id = @id AND day >= @first AND day <= @today${appClause}
         GROUP BY app`)
@@ -944,6 +957,7 @@ export class CrashIndex {
       const facetRows = this.#db.prepare(facetSql).all() as { facet: (typeof SEARCH_FACETS)[number]; value: string; count: number }[];
       const facets = Object.fromEntries(SEARCH_FACETS.map((f) => [f, [] as CountByValue[]])) as SearchResult['facets'];
       for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
+      facets.url_path = collapseCounts(facets.url_path);
       for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).splice(50);
       const items = this.#db
         .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id LEFT JOIN signatures s USING (signature_id)

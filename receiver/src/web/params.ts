@@ -1,4 +1,5 @@
 import { MAX_APPS_PAGE_SIZE, type SearchQuery } from '../index/crash-index.ts';
+import { isPlaceholder } from '../index/url-paths.ts';
 
 /** Periods top crashers offers, in days (Socorro's choices). */
 export const TOP_CRASHER_DAYS = [1, 3, 7, 14, 28] as const;
@@ -162,14 +163,17 @@ function percentEncode(c: string): string {
 /**
  * A `url` filter in the form the index stores paths (`new URL(…).pathname`): a pasted address
  * loses its origin, query and fragment, and what a browser would percent-encode is encoded,
- * so `/café` finds `/caf%C3%A9`. A final `*` stays as it is.
+ * so `/café` finds `/caf%C3%A9`. Placeholders (`<n>`) and a final `*` stay as they are.
  *
  * @example urlFilter('https://shop.example/café?x=1') // '/caf%C3%A9'
  */
 function urlFilter(value: string): string {
   const afterOrigin = value.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '');
   const path = afterOrigin.replace(/[?#].*$/s, '') || (afterOrigin === value ? '' : '/');
-  return path.replace(PATH_ENCODED, percentEncode);
+  return path
+    .split('/')
+    .map((segment) => (isPlaceholder(segment) ? segment : segment.replace(PATH_ENCODED, percentEncode)))
+    .join('/');
 }
 
 export function searchParams(get: Get, given?: Given): { form: SearchForm; query: SearchQuery } {
