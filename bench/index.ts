@@ -137,7 +137,7 @@ export async function benchIndex(log: (line: string) => void, options: IndexBenc
       ['apps page', measure(runs, () => index.apps())],
       // The whole page as the receiver sends it: query plus server-side rendering (HTML, SVG).
       ['top crashers page, 28 days, rendered', measure(runs, () => String(TopCrashersPage({ result: index.topCrashers(APPS[0]!, { days: 28 })! })))],
-      ['signature page, rendered', measure(runs, () => String(SignaturePage({ summary: index.signature(biggest, { days: 28 })!, appName: null })))],
+      ['signature page, rendered', measure(runs, () => String(SignaturePage({ summary: index.signature(biggest, { days: 28 })!, appName: null, appNames: new Map() })))],
       ['search: app, newest first', measure(runs, () => index.search({ app: APPS[0]! }))],
       ['search: message text (full scan)', measure(Math.min(runs, 5), () => index.search({ q: 'x7 is undefined (item 13)' }))],
     ];

@@ -37,5 +37,9 @@ describe('the name an app is shown by', () => {
     expect(page).toContain('Top crashers · Socorrito demo shop');
     expect(page).not.toContain('Top crashers · Demo');
     expect(await (await fetch(`${r.url}/`, { headers: auth })).text()).toContain('Socorrito demo shop');
+    // The signature page's App breakdown names the app too, and links to the signature in it.
+    const [crash] = ((await (await fetch(`${r.url}/api/search?app=${GUID}`, { headers: auth })).json()) as { items: { signature_id: string }[] }).items;
+    const signature = await (await fetch(`${r.url}/signatures/${crash!.signature_id}`, { headers: auth })).text();
+    expect(signature).toMatch(new RegExp(`<a href="/signatures/${crash!.signature_id}\\?app=${GUID}&amp;days=\\d+">Socorrito demo shop</a>`));
   });
 });

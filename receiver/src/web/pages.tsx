@@ -65,7 +65,13 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const triage = deps.triage
       ? { entry: deps.triage.get(summary.signature_id), csrfToken: c.get('csrfToken') ?? null, back: url.pathname + url.search, readOnly: c.get('role') === 'viewer' }
       : undefined;
-    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} triage={triage} />);
+    const appNames = new Map(
+      summary.facets.app.map((v) => {
+        const known = index.app(v.value);
+        return [v.value, known ? appName(known) : v.value];
+      }),
+    );
+    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} appNames={appNames} triage={triage} />);
   });
 
   routes.get('/report/:id', async (c) => {

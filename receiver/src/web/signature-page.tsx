@@ -19,7 +19,7 @@ const FACET_TITLES: [keyof SignatureSummary['facets'], string, keyof SearchForm]
 /** Values listed per facet; the rest are summed into one line. */
 const FACET_ROWS = 10;
 
-function FacetTable(props: { title: string; values: CountByValue[]; total: number; link: (value: string) => string }) {
+function FacetTable(props: { title: string; values: CountByValue[]; total: number; link: (value: string) => string; label?: (value: string) => string }) {
   const shown = props.values.slice(0, FACET_ROWS);
   const rest = props.values.slice(FACET_ROWS).reduce((s, v) => s + v.count, 0);
   return (
@@ -32,7 +32,7 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
             return (
               <tr>
                 {/* No filter picks out "(none)". */}
-                <td class="sig">{v.value !== '' ? <a href={props.link(v.value)}>{valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
+                <td class="sig">{v.value !== '' ? <a href={props.link(v.value)}>{props.label?.(v.value) ?? valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
                 <td class="num">{formatCount(v.count)}</td>
                 <td class="num">{formatShare(share)}</td>
                 <td>
@@ -61,6 +61,8 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
 export function SignaturePage(props: {
   summary: SignatureSummary;
   appName: string | null;
+  /** The names of the apps in the App breakdown, by key (GUID). */
+  appNames: ReadonlyMap<string, string>;
   /** Resolved / ignored state and the form to change it; absent without triage. */
   triage?: { entry: SignatureStatus | null; csrfToken: string | null; back: string; readOnly?: boolean };
 }) {
@@ -111,6 +113,7 @@ export function SignaturePage(props: {
             values={s.facets[facet]}
             total={s.count}
             link={param === 'app' ? (v) => href.signature(s.signature_id, { ...base, app: v }) : (v) => href.search({ ...searchBase, [param]: v })}
+            label={param === 'app' ? (v) => props.appNames.get(v) ?? v : undefined}
           />
         ))}
       </div>
