@@ -88,6 +88,11 @@ export class Sessions {
     return (this.#options.now?.() ?? new Date()).getTime();
   }
 
+  /** Whether a viewer token may log in too. */
+  get viewerTokenSet(): boolean {
+    return this.#options.viewerToken !== undefined;
+  }
+
   /** Whom a token is for: the admin token, the viewer token, or neither (null). */
   roleOf(given: string): 'admin' | 'viewer' | null {
     if (sameSecret(given, this.#options.token)) return 'admin';
@@ -247,9 +252,11 @@ const UPLOAD_SCOPE = new Set(['POST /api/sourcemaps', 'GET /api/sourcemaps', 'PO
 const READ_ONLY = 'the viewer token may only read; changes need the admin token';
 
 /**
- * Lets a request through with a valid `Authorization: Bearer <admin token>` or session cookie.
- * Without one, `/api/*` answers 401 JSON and pages redirect to `/login?next=…`. A cookie only
- * counts for a state-changing request that comes from our own origin (CSRF).
+ * Lets a request through with a valid `Authorization: Bearer <token>` or session cookie: the
+ * admin token's for anything, the viewer token's for reading only (403 otherwise, logout aside),
+ * the upload token's for its UPLOAD_SCOPE. Without one, `/api/*` answers 401 JSON and pages
+ * redirect to `/login?next=…`. A cookie only counts for a state-changing request that comes from
+ * our own origin (CSRF).
  */
 export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const { sessions } = options;

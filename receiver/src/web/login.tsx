@@ -21,8 +21,6 @@ export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
 export interface LoginOptions extends OriginOptions {
   sessions: Sessions;
-  /** Whether a viewer token may log in too (the wrong-token message names both). */
-  viewerTokenSet?: boolean;
   attemptsPerMinute?: number;
 }
 
@@ -64,7 +62,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const role = token ? sessions.roleOf(token) : null;
-    if (!role) return form(c, next, options.viewerTokenSet ? 'That is neither the admin token nor the viewer token.' : 'That is not the admin token.', 401);
+    if (!role) return form(c, next, sessions.viewerTokenSet ? 'That is neither the admin token nor the viewer token.' : 'That is not the admin token.', 401);
     deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: sessions.secure(c), httpOnly: true, sameSite: 'Strict' });
     await sessions.start(c, role);
     return c.redirect(next, 303);
