@@ -136,11 +136,14 @@ export function createApp(deps: AppDeps): {
   );
   if (deps.processing) {
     const { store, processor } = deps.processing;
-    app.route('/', sourcemapApiRoutes({ store, storage: deps.storage, queue: deps.queue, maxUploadBytes: config.maxSourcemapUploadBytes, wake: () => processor.wake() }));
+    app.route(
+      '/',
+      sourcemapApiRoutes({ store, storage: deps.storage, queue: deps.queue, maxUploadBytes: config.maxSourcemapUploadBytes, wake: () => processor.wake(), log: deps.log }),
+    );
   }
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage }));
   app.route('/', indexApiRoutes(deps.index, deps.triage));
-  if (deps.triage) app.route('/', triageRoutes({ index: deps.index, triage: deps.triage }));
+  if (deps.triage) app.route('/', triageRoutes({ index: deps.index, triage: deps.triage, log: deps.log }));
   app.route(
     '/',
     pageRoutes({

@@ -46,6 +46,8 @@ describe('resolving and ignoring signatures over HTTP', () => {
     const body = (await put.json()) as { status: string; triage: { status: string; at: string; by_version: null; note: string } };
     expect(body).toMatchObject({ signature_id: idA, status: 'resolved', triage: { status: 'resolved', by_version: null, note: 'fixed in cart.ts' } });
     expect(Date.now() - Date.parse(body.triage.at)).toBeLessThan(60_000);
+    // The operator's log says who changed what.
+    expect(r.logs).toContain(`triage: signature ${idA} resolved (note: "fixed in cart.ts"), by the API`);
     expect(await getJson(`${r.url}/api/signatures/${idA}`)).toMatchObject({ status: 'resolved', triage: { note: 'fixed in cart.ts' } });
     const rows = (await top()).rows;
     expect(rows.find((x) => x.signature_id === idA)).toMatchObject({ status: 'resolved', regressed_at: null });

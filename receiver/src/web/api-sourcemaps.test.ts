@@ -41,6 +41,7 @@ describe('POST /api/reprocess for a whole app', () => {
         }
       }
     };
+    const logs: string[] = [];
     const queue = new FsWorkQueue(dir.path, join(dir.path, 'tmp'));
     await queue.open();
     const routes = sourcemapApiRoutes({
@@ -49,6 +50,7 @@ describe('POST /api/reprocess for a whole app', () => {
       queue,
       maxUploadBytes: 1024,
       wake: () => undefined,
+      log: (line) => logs.push(line),
     });
     const reprocess = () => routes.request('/api/reprocess', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: GUID }) });
 
@@ -63,6 +65,7 @@ describe('POST /api/reprocess for a whole app', () => {
     expect(done.status).toBe(200);
     expect(((await done.json()) as { queued: number }).queued).toBe(3);
     expect((await queue.pending(10)).sort()).toEqual(stored.sort());
+    expect(logs).toEqual([`reprocess: app ${GUID}: 3 crashes queued (admin)`]);
     // Once the first is done, the next one runs.
     const third = await reprocess();
     expect(third.status).toBe(200);

@@ -19,7 +19,12 @@ export interface SourcemapApiOptions {
   maxUploadBytes: number;
   /** Tells the background processor there is work (reprocessing). */
   wake: () => void;
+  /** Uploads, deletions and reprocess requests are logged, with the token that asked. */
+  log: (line: string) => void;
 }
+
+/** Which token asked, for the log. */
+const byWhom = (role: string | undefined): string => (role === 'upload' ? 'upload token' : 'admin');
 
 /**
  * Source maps and reprocessing, behind the API token:
@@ -78,6 +83,9 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       const files: UploadFile[] = [];
       for (const [i, part] of parts.entries()) files.push({ name: urls[i] ?? part.name, data: new Uint8Array(await part.arrayBuffer()) });
       const result = await options.store.upload(app, release, files, { replace });
+      options.log(
+        `sourcemaps: app ${app} release ${JSON.stringify(release)}: stored ${result.stored.length}, refused ${result.rejected.length}, removed ${result.removed.length} (${byWhom(c.get('role'))})`,
+      );
       return c.json(result, result.stored.length === 0 ? 400 : 200);
     },
   );
@@ -93,6 +101,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
     const app = validateAppGuid(c.req.query('app'));
     const release = validateRelease(c.req.query('release'));
     const deleted = await options.store.delete(app, release, c.req.query('url') || undefined);
+    if (deleted) options.log(`sourcemaps: app ${app} release ${JSON.stringify(release)}: deleted ${deleted} (${byWhom(c.get('role'))})`);
     return c.json({ app, release, deleted }, deleted ? 200 : 404);
   });
 
@@ -126,6 +135,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       }
       for (const id of ids) await options.queue.enqueue(id);
       if (ids.length) options.wake();
+      options.log(`reprocess: ${ids.length} named ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c.get('role'))})`);
       return c.json({ queued: ids.length, crash_ids: ids.map((id) => `${CRASH_ID_PREFIX}${id}`), unknown }, ids.length ? 200 : 404);
     }
     const app = typeof body.app === 'string' ? body.app : c.req.query('app');
@@ -149,6 +159,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       appWideRunning = false;
     }
     if (ids.length) options.wake();
+    options.log(`reprocess: app ${app}${release ? ` release ${JSON.stringify(release)}` : ''}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c.get('role'))})`);
     // The upload token reads no crash: it learns how many were queued, not which.
     if (c.get('role') === 'upload') return c.json({ queued: ids.length });
     return c.json({ queued: ids.length, crash_ids: ids.slice(0, MAX_LISTED_IDS).map((id) => `${CRASH_ID_PREFIX}${id}`) });

@@ -21,7 +21,8 @@ export function rowStatus(triage: SignatureStatuses | undefined, signatureId: st
   return { status: entry?.status ?? 'open', regressed_at: entry?.regressed_at ?? null };
 }
 
-async function apply(index: CrashIndex, triage: SignatureStatuses, id: string, request: StatusRequest): Promise<SignatureStatus | null> {
+async function apply(deps: TriageDeps, id: string, request: StatusRequest, how: string): Promise<SignatureStatus | null> {
+  const { index, triage } = deps;
   const change: StatusChange = { status: request.status, ...(request.note ? { note: request.note } : {}) };
   if (request.inNextRelease) {
     // The versions seen so far, the newest release first (the one the next release follows):
@@ -31,7 +32,17 @@ async function apply(index: CrashIndex, triage: SignatureStatuses, id: string, r
     const newest = newestVersion(versions) ?? summary?.reports.items[0]?.version;
     change.nextReleaseAfter = newest === undefined ? versions : [newest, ...versions.filter((v) => v !== newest)];
   }
-  return triage.set(id, change);
+  const entry = await triage.set(id, change);
+  // Who changed what, for the operator: there are no user accounts, so the way in is named.
+  const what = entry?.status === 'resolved' && entry.by_version != null ? `resolved in the next release after ${entry.by_version || '(no version)'}` : request.status;
+  deps.log(`triage: signature ${id} ${what}${request.note ? ` (note: ${JSON.stringify(request.note.slice(0, 200))})` : ''}, ${how}`);
+  return entry;
+}
+
+interface TriageDeps {
+  index: CrashIndex;
+  triage: SignatureStatuses;
+  log: (line: string) => void;
 }
 
 /**
@@ -39,7 +50,7 @@ async function apply(index: CrashIndex, triage: SignatureStatuses, id: string, r
  * "in_next_release"?}`) and the signature page's form, `POST /signatures/<id>/status`, which
  * checks the session's CSRF token (as /logout does) and redirects back with 303. Both behind auth.
  */
-export function triageRoutes(deps: { index: CrashIndex; triage: SignatureStatuses }): Hono<{ Variables: AuthVariables }> {
+export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables }> {
   const { index, triage } = deps;
   const routes = new Hono<{ Variables: AuthVariables }>();
 
@@ -54,7 +65,7 @@ export function triageRoutes(deps: { index: CrashIndex; triage: SignatureStatuse
     if ('problems' in parsed) return c.json({ error: 'bad_status', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
     const id = c.req.param('id');
     if (!index.hasSignature(id)) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
-    await apply(index, triage, id, parsed.request);
+    await apply(deps, id, parsed.request, 'by the API');
     return c.json({ signature_id: id, ...statusFields(triage, id) });
   });
 
@@ -73,7 +84,7 @@ export function triageRoutes(deps: { index: CrashIndex; triage: SignatureStatuse
     if ('problems' in parsed) return problemPage(c, 400, 'Status not changed', parsed.problems);
     const id = c.req.param('id');
     if (!index.hasSignature(id)) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
-    await apply(index, triage, id, parsed.request);
+    await apply(deps, id, parsed.request, 'from the signature page');
     const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
     return c.redirect(back === '/' ? href.signature(id) : back, 303);
   });
