@@ -248,6 +248,38 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('does not leave a folder behind for a crash deleted while its folder was being written', async () => {
+    const dir = await tempDir();
+    // The crash folder's rename waits until the crash has been deleted.
+    let renaming!: () => void;
+    const renamingNow = new Promise<void>((resolve) => (renaming = resolve));
+    let deleted!: () => void;
+    const deletedNow = new Promise<void>((resolve) => (deleted = resolve));
+    const slowFolders: FsOps = {
+      ...nodeJournalFs,
+      async rename(from, to) {
+        if (/crashes/.test(to)) {
+          renaming();
+          await deletedNow;
+        }
+        return nodeJournalFs.rename(from, to);
+      },
+    };
+    const { storage, folders, stored } = await openStorage(dir.path, undefined, undefined, undefined, slowFolders);
+    const crash = raw(1);
+    await storage.saveRaw(crash, dump());
+    await renamingNow;
+    await storage.delete(crash.crash_id);
+    deleted();
+    await storage.drained();
+    expect(await folders.getRaw(crash.crash_id)).toBeNull();
+    expect(await storage.getRaw(crash.crash_id)).toBeNull();
+    expect(stored).toEqual([]);
+    expect(await readdir(join(dir.path, 'queue'))).toEqual([]);
+    await storage.close();
+    await dir.cleanup();
+  });
+
   it('does not bring back a crash whose folder someone else removed after being told to forget it (retention)', async () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);

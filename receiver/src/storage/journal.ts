@@ -246,6 +246,11 @@ export class JournaledCrashStorage implements CrashStorage {
         // folder without an entry would never be processed.
         await this.#queue.enqueue(crashId);
         await this.#folders.saveRaw(raw, files);
+        // Deleted while its folder was being written: delete() found no folder to remove then.
+        if (entry.deleted) {
+          await this.#folders.delete(crashId);
+          await this.#queue.done(crashId);
+        }
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
