@@ -244,6 +244,11 @@ async function startLocked(
   const { replayed } = await storage.open();
   if (replayed) log(`storage: replayed ${replayed} accepted ${replayed === 1 ? 'crash' : 'crashes'} from the journal`);
   const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
+  // Config can compare tokens given together; the one kept in the data dir only shows up here.
+  if (token.source !== 'config') {
+    const same = [config.viewerToken === token.token && '--viewer-token', config.uploadToken === token.token && '--upload-token'].filter(Boolean);
+    if (same.length) throw new StartupError(`${same.join(' and ')} must differ from the admin token kept in ${token.path}: it would have the admin's rights`);
+  }
   let triage: SignatureStatuses;
   try {
     triage = await SignatureStatuses.open({ dataDir, tmpDir: folders.tmpDir, log });

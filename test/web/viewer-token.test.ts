@@ -1,10 +1,13 @@
 // The viewer token: what an admin hands to colleagues so they can read crashes and share links
 // without being able to change triage, source maps or forwarding.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../receiver/src/config.ts';
+import { StartupError } from '../../receiver/src/server.ts';
 import { Sessions } from '../../receiver/src/web/auth.ts';
-import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { addCrash, APP_GUID, direct } from './crashes.ts';
 
 const VIEWER_TOKEN = 'colleague-viewer-token-0123';
@@ -118,8 +121,20 @@ describe('the viewer token', () => {
     expect(await current(new Sessions(options), viewerCookie)).toBe('none');
   });
 
-  it('must differ from the admin and upload tokens', () => {
+  it('must differ from the admin and upload tokens, the admin token kept in the data dir too', async () => {
     expect(() => loadConfig({ 'admin-token': 'same-token-0123456789', 'viewer-token': 'same-token-0123456789' }, {})).toThrow(ConfigError);
     expect(() => loadConfig({ 'upload-token': 'same-token-0123456789', 'viewer-token': 'same-token-0123456789' }, {})).toThrow(/viewer token must differ/);
+    const dir = await tempDir();
+    try {
+      await writeFile(join(dir.path, 'admin-token'), 'kept-admin-token-0123456789\n');
+      const clash = await startTestReceiver({ dataDir: dir.path, adminToken: undefined, viewerToken: 'kept-admin-token-0123456789' }).catch((e: unknown) => e);
+      expect(clash).toBeInstanceOf(StartupError);
+      expect((clash as Error).message).toBe(`--viewer-token must differ from the admin token kept in ${join(dir.path, 'admin-token')}: it would have the admin's rights`);
+      const fine = await startTestReceiver({ dataDir: dir.path, adminToken: undefined, viewerToken: VIEWER_TOKEN });
+      expect((await fetch(`${fine.url}/api/apps`, { headers: { authorization: 'Bearer kept-admin-token-0123456789' } })).status).toBe(200);
+      await fine.stop();
+    } finally {
+      await dir.cleanup();
+    }
   });
 });
