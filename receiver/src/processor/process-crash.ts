@@ -101,6 +101,7 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
       ctx.processed.frames = ctx.parsed.map((f) => {
         const frame: ProcessedFrame = { function: f.function, url: f.url, line: f.line, column: f.column, category: 'app' };
         if (f.async) frame.async = true;
+        if (f.awaited) frame.awaited = true;
         if (f.eval) frame.eval = true;
         return frame;
       });

@@ -3,6 +3,7 @@ import type { ProcessedFrame } from '../storage/types.ts';
 import { runRules } from './pipeline.ts';
 import { generateSignature, MAX_SIGNATURE_CHARS, normalizeMessage, signatureFunctionName, signatureId } from './signature.ts';
 import { loadTuning } from './tuning.ts';
+import { parseStack } from '../../../shared/src/stack/parse.ts';
 
 const tuning = loadTuning();
 const frame = (fn: string | null, category: ProcessedFrame['category'] = 'app', original?: string): ProcessedFrame => ({
@@ -60,21 +61,20 @@ describe('signatures', () => {
     expect(recursion.signature).toBe('RangeError: visit | walk | main');
   });
 
-  it('counts only the awaiting functions past an await, as V8 lists them, so Firefox and Chrome agree', async () => {
-    const at = (fn: string | null, async = false): ProcessedFrame => ({ ...frame(fn), ...(async ? { async: true } : {}) });
-    // Chrome: `at c`, `at async i.pay`; Firefox: `c`, `async*pay`, then `bug` and the timer that called it.
-    const chrome = await generateSignature({ errorType: 'ApiError', message: 'declined', frames: [at('submitOrder'), at('async CheckoutView.pay', true)], tuning });
-    const firefox = await generateSignature({
-      errorType: 'ApiError',
-      message: 'declined',
-      frames: [at('submitOrder'), at('CheckoutView.pay', true), at('bug'), at(null), at(null, true), at('main')],
-      tuning,
-    });
-    expect(chrome.signature).toBe('ApiError: submitOrder | CheckoutView.pay');
-    expect(firefox.signature).toBe(chrome.signature);
-    // Awaits up a chain of async functions each count.
-    const chain = await generateSignature({ errorType: 'Error', message: null, frames: [at('load'), at('fetchAll', true), at('sync'), at('start', true)], tuning });
-    expect(chain.signature).toBe('Error: load | fetchAll | start');
+  it('stops where the stack turns asynchronous, after the first awaiting function, so Firefox and Chrome agree', async () => {
+    const signature = async (stack: string) => {
+      const frames = parseStack(stack).map((f): ProcessedFrame => ({ ...frame(f.function), ...(f.async ? { async: true } : {}), ...(f.awaited ? { awaited: true } : {}) }));
+      return (await generateSignature({ errorType: 'TypeError', message: 'x', frames, tuning })).signature;
+    };
+    const u = 'https://shop.example/app.js';
+    // An await: V8 lists the awaiting functions; Gecko marks the first and goes on into its callers.
+    const chrome = await signature(`TypeError: x\n    at inner (${u}:1:1)\n    at async load (${u}:1:2)\n    at async init (${u}:1:3)`);
+    const firefox = await signature(`inner@${u}:1:1\nasync*load@${u}:1:2\ninit@${u}:1:3\nbug@${u}:1:4\nsetTimeout handler*@${u}:1:5\nmain@${u}:1:6\n`);
+    expect(chrome).toBe('TypeError: inner | load');
+    expect(firefox).toBe(chrome);
+    // A timer or promise callback: V8 lists nothing past it, Gecko the code that set it up.
+    expect(await signature(`inner@${u}:1:1\nouter@${u}:1:2\npromise callback*setUp@${u}:1:3\nmain@${u}:1:4\n`)).toBe('TypeError: inner | outer');
+    expect(await signature(`TypeError: x\n    at inner (${u}:1:1)\n    at outer (${u}:1:2)`)).toBe('TypeError: inner | outer');
   });
 
   it("gives Firefox's InternalError \"too much recursion\" the RangeError of other browsers' stack overflow", async () => {

@@ -83,7 +83,8 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     // The first few meaningful frames: no noise, no plumbing; library frames only where they
     // are the code the app called into, not the framework that called the app. A name the frame
     // before already gave counts once (recursion; Firefox's closure `outer/<` called by `outer`).
-    // Past an asynchronous boundary only the frames that begin another one count, as V8 shows.
+    // Frames stop where the stack turns asynchronous, as V8's stop, after the first awaiting
+    // function.
     name: 'frames',
     predicate: (ctx) => ctx.frames.length > 0,
     action(ctx) {
@@ -95,23 +96,27 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
       };
       let seenApp = false;
       let pendingLibrary: string | null = null;
-      let pastAsyncBoundary = false;
-      for (const frame of ctx.frames.slice(ctx.skipFrames)) {
-        if (names.length >= MAX_SIGNATURE_FRAMES) break;
-        // Past an `await`, V8 lists only the awaiting functions (`at async pay`); Gecko goes on
-        // into the code that first called them. Only frames that begin an asynchronous part count.
-        if (frame.async) pastAsyncBoundary = true;
-        else if (pastAsyncBoundary) continue;
-        if (frame.category === 'noise') continue;
+      const consider = (frame: ProcessedFrame): void => {
+        if (frame.category === 'noise') return;
         const name = signatureFunctionName(frame);
-        if (!name || ctx.tuning.irrelevantFrames.some((re) => re.test(name))) continue;
+        if (!name || ctx.tuning.irrelevantFrames.some((re) => re.test(name))) return;
         if (frame.category === 'library') {
           if (!seenApp) pendingLibrary = name;
-          continue;
+          return;
         }
         if (!seenApp && pendingLibrary) add(pendingLibrary);
         seenApp = true;
         if (names.length < MAX_SIGNATURE_FRAMES) add(name);
+      };
+      for (const frame of ctx.frames.slice(ctx.skipFrames)) {
+        if (names.length >= MAX_SIGNATURE_FRAMES) break;
+        // Where the stack turns asynchronous, the browsers part: past a timer, an event or a
+        // promise callback V8 lists nothing and Gecko the code that set it up; past an `await`
+        // V8 lists the awaiting functions (`at async pay`) while Gecko marks only the first of
+        // them and goes on into their synchronous callers, which it does not tell apart.
+        if (frame.async && !frame.awaited) break;
+        consider(frame);
+        if (frame.awaited) break;
       }
       if (!seenApp && pendingLibrary) add(pendingLibrary);
       ctx.frameNames = names;

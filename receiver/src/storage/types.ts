@@ -43,8 +43,10 @@ export interface ProcessedFrame {
     context?: { pre: string[]; line: string; post: string[] };
   };
   notes?: string[];
-  /** The frame ran after an `await` (Gecko `async*`, V8 `at async`). */
+  /** The frame begins an asynchronous part of the stack (Gecko `async*`, `setTimeout handler*`…; V8 `at async`). */
   async?: boolean;
+  /** That part began at an `await` (Gecko `async*`, V8 `at async`), not a timer, event or promise callback. */
+  awaited?: boolean;
   /** Code made by `eval`/`Function`: url and line are where it was made. */
   eval?: boolean;
 }

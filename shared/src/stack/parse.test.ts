@@ -20,7 +20,7 @@ describe('parseStack', () => {
     ).toEqual([
       { function: 'total', url: 'https://shop.example/static/app.3f9a1c.js', line: 1, column: 1042 },
       { function: null, url: 'https://shop.example/static/app.3f9a1c.js', line: 1, column: 2000 },
-      { function: 'checkout', url: 'https://shop.example/static/app.3f9a1c.js', line: 2, column: 15, async: true },
+      { function: 'checkout', url: 'https://shop.example/static/app.3f9a1c.js', line: 2, column: 15, async: true, awaited: true },
       { function: 'run', url: 'https://shop.example/static/app.js', line: 12, column: null, eval: true },
       { function: 'anonymous', url: 'https://shop.example/static/app.js', line: 40, column: null, eval: true },
     ]);
@@ -45,7 +45,8 @@ describe('parseStack', () => {
       { function: 'checkout', url, line: 2, column: 15, async: true },
       { function: null, url, line: 3, column: 1, async: true },
       { function: 'draw', url, line: 4, column: 2, async: true },
-      { function: 'save', url, line: 5, column: 3, async: true },
+      // Only an await (`async*`, older `@async*`) is marked as one.
+      { function: 'save', url, line: 5, column: 3, async: true, awaited: true },
     ]);
   });
 
@@ -68,7 +69,7 @@ describe('parseStack', () => {
       { function: 'Cart.total', url: 'https://shop.example/static/app.js', line: 1, column: 1042 },
       { function: 'new Cart', url: 'https://shop.example/static/app.js', line: 1, column: 90 },
       { function: null, url: 'https://shop.example/static/app.js', line: 1, column: 2000 },
-      { function: 'async checkout', url: 'https://shop.example/static/app.js', line: 2, column: 15, async: true },
+      { function: 'async checkout', url: 'https://shop.example/static/app.js', line: 2, column: 15, async: true, awaited: true },
       { function: 'eval', url: 'https://shop.example/static/app.js', line: 12, column: 5, eval: true },
       { function: 'Array.forEach', url: '<anonymous>', line: null, column: null },
       { function: 'Array.map', url: 'native', line: null, column: null },

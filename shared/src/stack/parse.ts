@@ -14,6 +14,11 @@ export interface StackFrame {
    * (Gecko's `async*`, `setTimeout handler*`, `promise callback*`…; V8's `at async`).
    */
   async?: boolean;
+  /**
+   * The asynchronous part began at an `await` (Gecko's `async*`, V8's `at async`), not at a
+   * timer, an event or a promise callback: V8 lists such a frame, Gecko goes on past it.
+   */
+  awaited?: boolean;
   /** The code was `eval`ed or built with `Function`; url/line point at the call that made it. */
   eval?: boolean;
   /** The line was longer than MAX_FRAME_LINE_CHARS and was cut: its end (the position) is lost. */
@@ -110,7 +115,10 @@ function parseV8Line(line: string): StackFrame | null {
   if (name && asyncMatch) name = `async ${name}`;
   const frame: StackFrame = { function: name, url, line: parsed.lineNumber, column: parsed.column, raw };
   hideDataUrl(frame);
-  if (async) frame.async = true;
+  if (async) {
+    frame.async = true;
+    frame.awaited = true; // V8 lists only awaits
+  }
   if (isEval) frame.eval = true;
   return frame;
 }
@@ -150,7 +158,7 @@ function plausibleV8Line(line: string): boolean {
 // ---------------------------------------------------------------- Gecko and JSC
 
 const LOCATION = /^(.*?)(?::(\d+))?(?::(\d+))?$/;
-const GECKO_ASYNC_CAUSE = /^@?[A-Za-z][\w .]*\*(.*)$/;
+const GECKO_ASYNC_CAUSE = /^@?([A-Za-z][\w .]*)\*(.*)$/;
 // One way to read each ` > Function line N` (alternatives that overlap make backtracking exponential).
 const GECKO_EVAL = /^(.*?) line (\d+)(?: > (?:eval|Function)(?: line \d+)*)*? > (?:eval|Function)$/;
 
@@ -159,14 +167,14 @@ function parseGeckoOrJscLine(line: string): StackFrame | null {
   if (raw === '') return null;
 
   let text = raw;
-  let async = false;
+  let async: AsyncCause = null;
   // Gecko starts each asynchronous part of a stack with its cause: `async*` after an await
   // (older: `@async*`), `setTimeout handler*`, `promise callback*`, `EventListener.handleEvent*`,
   // `requestAnimationFrame handler*`… The cause is not part of the function's name.
   const asyncCause = GECKO_ASYNC_CAUSE.exec(text);
   if (asyncCause) {
-    async = true;
-    text = asyncCause[1]!;
+    async = asyncCause[1] === 'async' ? 'await' : 'callback';
+    text = asyncCause[2]!;
   }
 
   const at = splitAtSign(text);
@@ -192,14 +200,18 @@ function parseGeckoOrJscLine(line: string): StackFrame | null {
   );
 }
 
-function locationOnly(text: string, raw: string, async: boolean): StackFrame {
+/** What began a Gecko frame's asynchronous part: an await, or a timer, event or promise callback. */
+type AsyncCause = 'await' | 'callback' | null;
+
+function locationOnly(text: string, raw: string, async: AsyncCause): StackFrame {
   const loc = LOCATION.exec(text)!;
   return withFlags({ function: null, url: loc[1] || null, line: loc[2] ? Number(loc[2]) : null, column: loc[3] ? Number(loc[3]) : null, raw }, async, false);
 }
 
-function withFlags(frame: StackFrame, async: boolean, isEval: boolean): StackFrame {
+function withFlags(frame: StackFrame, async: AsyncCause, isEval: boolean): StackFrame {
   hideDataUrl(frame);
   if (async) frame.async = true;
+  if (async === 'await') frame.awaited = true;
   if (isEval) frame.eval = true;
   return frame;
 }
