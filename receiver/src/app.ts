@@ -129,7 +129,8 @@ export function createApp(deps: AppDeps): {
       deleteCrash: async (id) => {
         await deps.storage.delete(id);
         await deps.queue.done(id);
-        deps.index.remove(id);
+        await deps.forwarding?.forwarder.forget(id);
+        deps.index.erase(id);
       },
       log: deps.log,
     }),

@@ -290,9 +290,9 @@ async function startLocked(
   const retention = new Retention({
     folders,
     days: config.retentionDays,
-    onDeleted: (id) => {
+    onDeleted: async (id) => {
       crashIndex.index.remove(id);
-      return storage.forget(id);
+      await storage.forget(id);
     },
     log,
   });

@@ -5,6 +5,7 @@ import { main } from '../../receiver/src/cli/main.ts';
 import { spawnReceiver, type SpawnedReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields } from '../helpers/submit.ts';
 import {
+  api,
   FAST_RETRY_ARGS,
   crashesOn,
   eventually,
@@ -48,6 +49,22 @@ describe('outbox: retries until the private receiver answers', () => {
       expect.stringMatching(/^forwarder: http:\/\/127\.0\.0\.1:\d+\/submit failed \(.*ECONNREFUSED.*\); its crashes wait in the outbox/),
       expect.stringMatching(/^forwarder: http:\/\/127\.0\.0\.1:\d+\/submit answers again after \d+ failed attempt\(s\)$/),
     ]);
+  });
+
+  it('drops a crash deleted on request from the outbox at once, and never sends it', async () => {
+    const port = await freePort();
+    const master = await receiver();
+    await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
+    const id = await submitTo(master, { JSErrorMessage: 'alice asked to be forgotten' });
+    await eventually('a failed attempt', async () => ((await forwardingOf(master.url, id))?.attempts ?? 0) >= 1);
+    expect((await api(master.url, `/api/crashes/${id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
+    expect((await api(master.url, `/api/crashes/${id}/forwarding`)).status).toBe(404);
+    // The private receiver comes back; retries (every 200 ms at most here) have nothing to send.
+    const priv = await receiver({ port });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await crashesOn(priv)).toEqual([]);
+    expect(await readdir(join(master.dataDir, 'outbox'))).toEqual([]);
   });
 
   it('holds every crash for a receiver that is down and delivers them all when it is back', async () => {

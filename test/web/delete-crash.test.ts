@@ -1,6 +1,6 @@
 // Deleting one crash (an erasure request): gone from storage, the pages and the API, and it stays
 // gone after a restart, when the journal is read again.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
@@ -36,6 +36,16 @@ describe('DELETE /api/crashes/<id>', () => {
     expect(await found('token')).toBe(1);
     const day = (await readdir(join(dir.path, 'crashes')))[0]!;
     expect(await readdir(join(dir.path, 'crashes', day))).toEqual([kept.crashId.slice(3)]);
+
+    // Its text is gone from the index file, and from the journal once its segment is laid out.
+    for (const file of ['index.sqlite', 'index.sqlite-wal']) {
+      expect((await readFile(join(dir.path, file)).catch(() => Buffer.alloc(0))).includes('jane@example.com'), file).toBe(false);
+    }
+    const journal = async () => (await Promise.all((await readdir(join(dir.path, 'journal'))).filter((n) => n.endsWith('.log')).map((n) => readFile(join(dir.path, 'journal', n))))).some((b) => b.includes('jane@example.com'));
+    for (const deadline = Date.now() + 5_000; await journal(); ) {
+      if (Date.now() > deadline) throw new Error('the deleted crash is still in the journal after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
 
     // Again, and with IDs that are not crash IDs.
     expect((await fetch(`${r.url}/api/crashes/${secret.crashId}`, { method: 'DELETE', headers: ADMIN })).status).toBe(404);

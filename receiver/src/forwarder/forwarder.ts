@@ -85,6 +85,8 @@ interface Slot {
   parked: boolean;
   /** The operator asked for a retry while an attempt was running: retry as soon as it ends. */
   retryNow?: { gate: Gate | null };
+  /** The crash was deleted while an attempt was running: its outbox entry goes when the attempt ends. */
+  forgotten?: boolean;
 }
 
 /**
@@ -231,6 +233,19 @@ export class Forwarder {
     this.#pump();
   }
 
+  /**
+   * For a crash deleted on request: it leaves the outbox now rather than at its next attempt,
+   * which would find it gone. An attempt already under way finishes.
+   */
+  async forget(crashId: string): Promise<void> {
+    const slot = this.#slots.get(crashId);
+    if (!slot) return;
+    this.#slots.delete(crashId);
+    // A running attempt may write the entry back (a failed try records itself): removed again when it ends.
+    if (slot.running) slot.forgotten = true;
+    await this.#d.outbox.remove(crashId);
+  }
+
   /** How forwarding went for a crash, or null when it was never meant to be forwarded. */
   async status(crashId: string): Promise<ForwardingStatus | null> {
     const slot = this.#slots.get(crashId);
@@ -316,7 +331,8 @@ export class Forwarder {
             this.#log(`forwarder: bp-${slot.entry.crash_id}: ${err.stack ?? err.message}`);
             if (this.#slots.get(slot.entry.crash_id) === slot) this.#reschedule(slot, this.#now() + this.#s.retryMaxMs);
           })
-          .finally(() => {
+          .finally(async () => {
+            if (slot.forgotten) await this.#d.outbox.remove(slot.entry.crash_id).catch(() => undefined);
             slot.running = false;
             lane.busy--;
             if (slot.retryNow) {

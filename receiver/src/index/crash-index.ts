@@ -484,6 +484,9 @@ export class CrashIndex {
       db.pragma(`cache_size = -${CACHE_KIB}`);
       // Sorts for GROUP BY and index builds stay in memory instead of temp files.
       db.pragma('temp_store = MEMORY');
+      // Deleted rows are overwritten, not left in free pages: a crash erased on request is gone
+      // from the file too (see erase()).
+      db.pragma('secure_delete = ON');
       version = db.pragma('user_version', { simple: true }) as number;
     } catch (err) {
       db.close();
@@ -542,6 +545,22 @@ export class CrashIndex {
   remove(crashId: string): void {
     const id = normalizeCrashId(crashId);
     if (id) this.#deleteById.run(id);
+  }
+
+  /**
+   * Removes a crash for good (an erasure request): its row, its signature's text when no other
+   * crash has that signature (a message-based signature can hold the message), and the old page
+   * images in the write-ahead log.
+   */
+  erase(crashId: string): void {
+    const id = normalizeCrashId(crashId);
+    if (!id) return;
+    const signatureId = this.#db.prepare('SELECT signature_id FROM crashes WHERE crash_id = ?').pluck().get(id) as string | undefined;
+    this.#deleteById.run(id);
+    if (signatureId !== undefined) {
+      this.#db.prepare('DELETE FROM signatures WHERE signature_id = ? AND NOT EXISTS (SELECT 1 FROM crashes WHERE signature_id = ?)').run(signatureId, signatureId);
+    }
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Number of crashes in the index. */

@@ -234,6 +234,18 @@ export class JournalAppender {
     this.#onRotate?.(segment);
   }
 
+  /**
+   * Starts a new segment now, after the batches already on their way, and closes the current
+   * one once flushed: it can then be deleted as soon as its crashes are laid out.
+   */
+  async rotate(): Promise<void> {
+    if (this.#closed) return;
+    const rotated = this.#writes.then(() => this.#startSegment());
+    this.#writes = rotated.catch(() => undefined);
+    await rotated;
+    await this.#flush.flush();
+  }
+
   /** Flushes what was appended and closes the segment; appends after it are refused. */
   async close(): Promise<void> {
     this.#closed = true;

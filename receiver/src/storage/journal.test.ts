@@ -280,6 +280,35 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('takes a deleted crash\'s bytes out of the journal once its segment is laid out, without waiting for the segment to fill', async () => {
+    const dir = await tempDir();
+    const { storage, folders } = await openStorage(dir.path);
+    const secret = { ...raw(1), annotations: { ProductName: 'Shop', Message: 'jane@example.com' } };
+    const kept = raw(2);
+    for (const c of [secret, kept]) await storage.saveRaw(c, dump());
+    await storage.drained();
+    const journalText = async () => (await Promise.all((await segments(dir.path)).map((n) => readFile(join(dir.path, 'journal', n), 'latin1')))).join('');
+    expect(await journalText()).toContain('jane@example.com');
+    await storage.delete(secret.crash_id);
+    // The segment goes as soon as nothing in it waits for layout (a moment later, not at 64 MiB).
+    const deadline = Date.now() + 5_000;
+    while ((await journalText()).includes('jane@example.com')) {
+      if (Date.now() > deadline) throw new Error('the deleted crash is still in the journal after 5 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await folders.getRaw(kept.crash_id)).not.toBeNull();
+    // Crashes after it go to the new segment, and all is still there after a restart.
+    const after = raw(3);
+    await storage.saveRaw(after, dump());
+    await storage.close();
+    const again = await openStorage(dir.path);
+    await again.storage.drained();
+    expect(await again.folders.getRaw(after.crash_id)).not.toBeNull();
+    expect(await again.folders.getRaw(secret.crash_id)).toBeNull();
+    await again.storage.close();
+    await dir.cleanup();
+  });
+
   it('does not bring back a crash whose folder someone else removed after being told to forget it (retention)', async () => {
     const dir = await tempDir();
     const first = await openStorage(dir.path);

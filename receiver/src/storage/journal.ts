@@ -417,24 +417,32 @@ export class JournaledCrashStorage implements CrashStorage {
     return this.#folders.getProcessed(crashId);
   }
 
+  /**
+   * Deletes a crash for good (an erasure request): its folder, and its record's bytes with its
+   * journal segment. The segment being written is closed for it, so it goes as soon as every
+   * crash in it is laid out, instead of when it fills up.
+   */
   async delete(crashId: string): Promise<void> {
-    await this.forget(crashId);
+    const segment = await this.forget(crashId);
     await this.#folders.delete(crashId);
+    if (segment !== undefined && segment === this.#appender?.segment) await this.#appender.rotate();
   }
 
   /**
    * For a crash about to be deleted (here or by someone removing its folder, as retention does):
-   * its record may still be in the journal, and a marker keeps the next start from bringing it back.
+   * its record may still be in the journal, and a marker keeps the next start from bringing it
+   * back. Says which segment holds the record, if one still does.
    */
-  async forget(crashId: string): Promise<void> {
+  async forget(crashId: string): Promise<number | undefined> {
     const bare = normalizeCrashId(crashId);
-    if (!bare) return;
+    if (!bare) return undefined;
     const pending = this.#pending.get(bare);
     if (pending) pending.deleted = true;
     const segment = pending?.segment ?? [...this.#laidOut].find(([, ids]) => ids.has(bare))?.[0];
-    if (segment === undefined) return;
+    if (segment === undefined) return undefined;
     await writeFileDurably(join(this.#deletedDir, bare), '', this.#folders.tmpDir, this.#fs);
     this.#markers.set(segment, [...(this.#markers.get(segment) ?? []), bare]);
+    return segment;
   }
 
   /** Where deletion markers are: one empty file per deleted crash whose record may be in the journal. */
