@@ -61,6 +61,7 @@ describe('the viewer token', () => {
   });
 
   it('logs in through the form into a read-only session, which may still log out', async () => {
+    expect(await (await fetch(`${r.url}/login`)).text()).toContain('or the viewer token you were given');
     const viewer = await logIn(r, VIEWER_TOKEN);
     expect(viewer.status).toBe(303);
     const page = await (await fetch(`${r.url}/signatures/${signatureId}`, { headers: { cookie: viewer.cookie } })).text();

@@ -122,6 +122,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       ? 'socorrito: admin token from --admin-token / SOCORRITO_ADMIN_TOKEN'
       : `socorrito: admin token ${receiver.adminToken} (kept in ${receiver.dataDir}/admin-token)`,
   );
+  if (config.viewerToken) logOut('socorrito: viewer token from --viewer-token / SOCORRITO_VIEWER_TOKEN: logins with it read only');
   if (config.demo) {
     io.out('');
     io.out('  Report pages  ' + `${receiver.url}/login  (log in with ${tokenText})`);

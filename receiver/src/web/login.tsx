@@ -36,7 +36,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     htmlPage(
       c,
       <Layout title="Log in" csrfToken={null}>
-        <LoginPage csrf={issueLoginCsrf(c, sessions.secure(c))} next={next} error={error} />
+        <LoginPage csrf={issueLoginCsrf(c, sessions.secure(c))} next={next} error={error} viewerTokenSet={sessions.viewerTokenSet} />
       </Layout>,
       status,
     );
