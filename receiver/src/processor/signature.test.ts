@@ -152,6 +152,10 @@ describe('signatures', () => {
     const fetches = new Set<string>();
     for (const message of ['NetworkError when attempting to fetch resource.', 'Failed to fetch', 'Load failed']) fetches.add(await fallback('TypeError', message));
     expect([...fetches]).toEqual(['TypeError: Failed to fetch']);
+    // V8 gives the failed fetch its caller's stack, Firefox none: grouped by the message in both.
+    const chrome = await generateSignature({ errorType: 'TypeError', message: 'Failed to fetch', frames: [frame('fetchBug'), frame('main')], tuning });
+    expect(chrome.signature).toBe('TypeError: Failed to fetch');
+    expect(chrome.notes.at(-1)).toMatch(/^network-error: /);
   });
 
   it('replaces variable parts of messages: numbers, hex, UUIDs, quoted strings, URLs', () => {

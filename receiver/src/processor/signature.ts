@@ -5,6 +5,8 @@ import type { Tuning } from './tuning.ts';
 
 /** Frames named in a signature after the error type. */
 export const MAX_SIGNATURE_FRAMES = 3;
+/** A failed fetch's message in every browser's wording, once message-rewrites.txt has made them one. */
+const NETWORK_ERROR_MESSAGE = 'Failed to fetch';
 /** Socorro's limit: longer signatures are cut and end in `...`. */
 export const MAX_SIGNATURE_CHARS = 255;
 
@@ -121,6 +123,17 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
       if (!seenApp && pendingLibrary) add(pendingLibrary);
       ctx.frameNames = names;
       if (ctx.frameNames.length) setSignature(ctx, 'frames', `${ctx.type}: ${ctx.frameNames.join(' | ')}`);
+    },
+  },
+  {
+    // A fetch that failed on the network rejects with an error the browser makes: Gecko and
+    // WebKit give it no stack, V8 the caller's. Grouped by its message in every browser, or the
+    // same failure would be one signature per caller in Chrome and one for all in Firefox.
+    name: 'network-error',
+    predicate: (ctx) => ctx.type === 'TypeError' && normalizeMessage(ctx.message ?? '', ctx.tuning) === NETWORK_ERROR_MESSAGE,
+    action(ctx) {
+      ctx.frameNames = [];
+      setSignature(ctx, 'network-error', `${ctx.type}: ${NETWORK_ERROR_MESSAGE}`, 'error type + the network error, without frames (Firefox and Safari give it none)');
     },
   },
   {
