@@ -19,6 +19,8 @@ export interface ProcessContext {
   notes: string[];
   symbolicator: Symbolicator | null;
   tuning: Tuning;
+  /** A frame showed that the stack is not from the build uploaded for its release. */
+  otherBuild?: boolean;
 }
 
 const text = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value);
@@ -138,8 +140,14 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
         }
         if (result.map) maps.add(result.map);
         if (result.notes.length) frame.notes = result.notes;
+        if (result.otherBuild) ctx.otherBuild = true;
       }
       ctx.notes.push(`symbolicated ${mapped} of ${processed.frames.length} frames${maps.size ? ` with ${[...maps].slice(0, 5).join(', ')}` : ''}`);
+      if (ctx.otherBuild) {
+        ctx.notes.push(
+          `the stack is not from the build uploaded for release ${processed.version ?? '(none)'} (see the frame notes): its original positions may be wrong, and the signature uses the browser's function names`,
+        );
+      }
     },
   },
   {
@@ -159,7 +167,8 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
       const result = await generateSignature({
         errorType: processed.error_type,
         message: processed.error_message ?? ((ctx.annotations[Annotation.JSStack] ?? '').split('\n')[0] || null),
-        frames: processed.frames,
+        // Names mapped through another build's map would make a signature of the wrong functions.
+        frames: ctx.otherBuild ? processed.frames.map(({ original: _, ...minified }) => minified) : processed.frames,
         tuning: ctx.tuning,
       });
       processed.signature = result.signature;

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SourceMapGenerator } from 'source-map';
 import { describe, expect, it } from 'vitest';
+import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { parseStack } from '../../../shared/src/stack/parse.ts';
+import { processCrash } from '../processor/process-crash.ts';
+import { loadTuning } from '../processor/tuning.ts';
 import { SourceMapStore } from './store.ts';
 import { Symbolicator } from './symbolicate.ts';
 
@@ -82,6 +85,48 @@ describe('Symbolicator function names without sourcesContent', () => {
     // The same function as V8 and Gecko spell it says nothing; nor does a name a browser makes up.
     for (const same of ['x', 'n.x', 'async x', 'new x', 'x/<', '<instance_members_initializer>']) {
       expect((await functionName(mapText, true, same)).notes.join('\n'), same).not.toMatch(/another build/);
+    }
+  });
+});
+
+describe('a stack from another build than the one uploaded for its release', () => {
+  it("makes the signature from the browser's names, and says why in the crash's notes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
+    try {
+      const generator = new SourceMapGenerator({ file: 'app.js' });
+      for (const [column, line, name] of [[0, 1], [9, 1, 'checkout'], [20, 2, 'submitOrder']] as const) {
+        generator.addMapping({ generated: { line: 1, column }, original: { line, column: 0 }, source: 'app.ts', ...(name ? { name } : {}) });
+      }
+      const store = new SourceMapStore(dir, dir);
+      await store.open();
+      const guid = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+      await store.upload(guid, '1', [
+        { name: '~/app.js', data: Buffer.from('function x(){return y()}\n//# sourceMappingURL=app.js.map\n') },
+        { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
+      ]);
+      const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
+      const crash = (stack: string) =>
+        processCrash(
+          {
+            crash_id: createCrashId(),
+            submitted_at: new Date().toISOString(),
+            annotations: { ProductName: 'Shop', Version: '1', WebAppGUID: guid, JSErrorType: 'TypeError', JSErrorMessage: 'x', JSStack: stack },
+            files: [],
+            metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
+          },
+          { symbolicator, tuning: loadTuning() },
+        );
+      // The build that ran: the browser's name is the script's, so the map names the function.
+      const same = await crash('x@https://a.example/app.js:1:21\n');
+      expect(same.signature).toBe('TypeError: checkout');
+      // Another build: the browser says q where the uploaded script has x.
+      const other = await crash('q@https://a.example/app.js:1:21\n');
+      expect(other.signature).toBe('TypeError: q');
+      expect(other.frames[0]!.original?.function).toBe('checkout');
+      expect(other.notes).toContainEqual(expect.stringMatching(/^the stack is not from the build uploaded for release 1 .*the signature uses the browser's function names$/));
+      symbolicator.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -42,6 +42,8 @@ export interface Symbolicated {
   notes: string[];
   /** The map used (its upload key or URL), for the processed crash's notes. */
   map?: string;
+  /** The frame shows that the stack and the uploaded script are from different builds. */
+  otherBuild?: true;
 }
 
 interface LoadedMap {
@@ -118,6 +120,7 @@ export class Symbolicator {
       return {
         notes: [`position ${frame.line}:${frame.column} is past the end of line ${frame.line} of the uploaded script (${lineLength} characters): the stack and the uploaded script are from different builds`],
         map: map.label,
+        otherBuild: true,
       };
     }
     const otherName = map.script ? browserNameDisagrees(frame.function, (await this.#generatedScopeIndex(map.script))?.enclosing(frame.line, column0)) : null;
@@ -147,7 +150,7 @@ export class Symbolicator {
     };
     if (source) original.context = contextLines(source, pos.line);
     else notes.push(`the source map ${map.label} has no sourcesContent for ${original.file}, so no context lines`);
-    return { original, notes, map: map.label };
+    return { original, notes, map: map.label, ...(otherName ? { otherBuild: true as const } : {}) };
   }
 
   /**
