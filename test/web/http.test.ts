@@ -515,10 +515,13 @@ describe('report pages and API over HTTP', () => {
     expect((await api('url=/products/*')).total).toBe(3);
     expect((await api('url=/products/8*')).total).toBe(2);
     expect((await api(`url=${encodeURIComponent('/products/<n>')}`)).total).toBe(3);
+    // A prefix right after a placeholder: the * is not part of the segment.
+    expect((await api(`url=${encodeURIComponent('/products/<n>*')}`)).total).toBe(3);
     // A pasted address counts by its path, percent-encoded as the browser sent it.
     const pasted = await api(`url=${encodeURIComponent('https://shop.example/café?step=2#top')}`);
     expect(pasted).toMatchObject({ total: 1, query: { url: '/caf%C3%A9' } });
     expect((await api('os=Windows')).total).toBe(1);
+    expect((await api('os=windows')).total).toBe(1);
     expect((await api('os=Linux&url=/checkout')).total).toBe(0);
     expect((await api('url=%3Fstep%3D2&os=x&os=y', 400)).problems).toEqual(['os is given 2 times', 'url must be a page path such as /checkout, got "?step=2"']);
     expect((await api('path=/checkout', 400)).problems).toEqual([

@@ -935,7 +935,8 @@ export class CrashIndex {
       params.mechanism = query.mechanism;
     }
     if (query.os) {
-      where.push('c.os = @os');
+      // As the browser filter: `windows` finds `Windows`.
+      where.push('c.os = @os COLLATE NOCASE');
       params.os = query.os;
     }
     if (query.url) {

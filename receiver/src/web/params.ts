@@ -170,10 +170,13 @@ function percentEncode(c: string): string {
 function urlFilter(value: string): string {
   const afterOrigin = value.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '');
   const path = afterOrigin.replace(/[?#].*$/s, '') || (afterOrigin === value ? '' : '/');
-  return path
+  // The final `*` of a prefix is not part of the last segment (`/products/<n>*`).
+  const prefix = path.endsWith('*');
+  const encoded = (prefix ? path.slice(0, -1) : path)
     .split('/')
     .map((segment) => (isPlaceholder(segment) ? segment : segment.replace(PATH_ENCODED, percentEncode)))
     .join('/');
+  return prefix ? `${encoded}*` : encoded;
 }
 
 export function searchParams(get: Get, given?: Given): { form: SearchForm; query: SearchQuery } {
