@@ -2,10 +2,19 @@
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
-/** Negative when `a` is an older release than `b`, positive when newer, 0 when the same. */
+/** A version that counts up (`2.4.0`, `v10`, `2024.11.3`), not a build hash or a name. */
+const NUMBERED = /^v?\d/i;
+
+/**
+ * Negative when `a` is an older release than `b`, positive when newer, 0 when the same. Numbered
+ * versions come after (are newer than) ones that are not, such as commit hashes, which have no
+ * order of their own.
+ */
 export function compareVersions(a: string, b: string): number {
-  const [releaseA, preA] = split(a);
-  const [releaseB, preB] = split(b);
+  const numbered = Number(NUMBERED.test(a)) - Number(NUMBERED.test(b));
+  if (numbered !== 0) return numbered;
+  const [releaseA, preA] = split(a.replace(/^v(?=\d)/i, ''));
+  const [releaseB, preB] = split(b.replace(/^v(?=\d)/i, ''));
   const byRelease = collator.compare(releaseA, releaseB);
   if (byRelease !== 0) return byRelease;
   // A pre-release (`-beta.1`) comes before its release.
@@ -15,11 +24,14 @@ export function compareVersions(a: string, b: string): number {
   return collator.compare(preA, preB);
 }
 
-/** The newest of `versions` by release order ('' only when there is no other), or undefined. */
-export function newestVersion(versions: readonly string[]): string | undefined {
-  const named = versions.filter((v) => v !== '');
-  if (named.length === 0) return versions[0];
-  return named.reduce((newest, v) => (compareVersions(v, newest) > 0 ? v : newest));
+/**
+ * The newest of `versions` by release order, or, when none is numbered (commit hashes), `latest`
+ * (the version of the newest crash); '' only when there is no other.
+ */
+export function newestVersion(versions: readonly string[], latest?: string): string | undefined {
+  const numbered = versions.filter((v) => NUMBERED.test(v));
+  if (numbered.length === 0) return latest ?? versions.find((v) => v !== '') ?? versions[0];
+  return numbered.reduce((newest, v) => (compareVersions(v, newest) > 0 ? v : newest));
 }
 
 function split(version: string): [string, string | null] {

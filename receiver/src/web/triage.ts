@@ -29,7 +29,7 @@ async function apply(deps: TriageDeps, id: string, request: StatusRequest, how: 
     // crashes from any other version regress it.
     const summary = index.signature(id, { days: SEEN_VERSIONS_DAYS });
     const versions = (summary?.facets.version ?? []).map((v) => v.value);
-    const newest = newestVersion(versions) ?? summary?.reports.items[0]?.version;
+    const newest = newestVersion(versions, summary?.reports.items[0]?.version);
     change.nextReleaseAfter = newest === undefined ? versions : [newest, ...versions.filter((v) => v !== newest)];
   }
   const entry = await triage.set(id, change);
