@@ -130,3 +130,21 @@ describe('a stack from another build than the one uploaded for its release', () 
     }
   });
 });
+
+describe('the release in a missing-map note', () => {
+  it('is quoted when spaces at its end would make it look like the release the file was uploaded for', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
+    try {
+      const store = new SourceMapStore(dir, dir);
+      await store.open();
+      const guid = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+      await store.upload(guid, '1.0.0', [{ name: '~/app.js', data: Buffer.from('var x;\n') }]);
+      const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
+      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, guid, '1.0.0 ');
+      expect(result.notes[0]).toContain('in release "1.0.0 " of this app; that file is uploaded for release 1.0.0 (');
+      symbolicator.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

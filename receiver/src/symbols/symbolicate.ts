@@ -271,11 +271,11 @@ export class Symbolicator {
       const missing = [!app && 'WebAppGUID', !release && 'Version'].filter(Boolean).join(' and ');
       return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
     }
-    const missing = `no source map for ${shown} in release ${release} of this app`;
+    const missing = `no source map for ${shown} in release ${shownRelease(release)} of this app`;
     // The usual setup mistakes first: the page's release is not the one CI uploaded under…
     const others = await store.releasesWith(app, release, shown);
     if (others.length) {
-      const listed = others.slice(0, MAX_HINTED_NAMES).join(', ') + (others.length > MAX_HINTED_NAMES ? ` and ${others.length - MAX_HINTED_NAMES} more` : '');
+      const listed = others.slice(0, MAX_HINTED_NAMES).map(shownRelease).join(', ') + (others.length > MAX_HINTED_NAMES ? ` and ${others.length - MAX_HINTED_NAMES} more` : '');
       return { note: `${missing}; that file is uploaded for release${others.length > 1 ? 's' : ''} ${listed} (check that the page's release matches upload-sourcemaps --release)` };
     }
     // …or the files went up under another path.
@@ -402,6 +402,11 @@ export function browserNameDisagrees(browserName: string | null, fn: FunctionRan
   if (!/^[\w$]+$/.test(last)) return null;
   if (last === fn.nameToken.text || last === fn.ownerToken?.text) return null;
   return fn.name ?? fn.nameToken.text;
+}
+
+/** A release as notes show it: quoted when spaces at an end would make two look alike (`"1.0.0 "`). */
+function shownRelease(release: string): string {
+  return release === release.trim() ? release : JSON.stringify(release);
 }
 
 /** Resolves a `sourceMappingURL` against the script's key or URL (`~/static/app.js` + `app.js.map`). */
