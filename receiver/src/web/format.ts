@@ -59,6 +59,14 @@ export function valueLabel(value: string): string {
   return value === '' ? '(none)' : value;
 }
 
+/**
+ * The search value a breakdown row links to: a URL path the index cut short (it ends in `…`)
+ * is searched by the part it kept, as a prefix.
+ */
+export function facetFilterValue(param: string, value: string): string {
+  return param === 'url' && value.endsWith('…') ? `${value.slice(0, -1)}*` : value;
+}
+
 /** A query string from the set parameters only: `?days=7&version=1.2`. */
 export function query(params: Record<string, string | number | null | undefined>): string {
   const search = new URLSearchParams();

@@ -1,5 +1,5 @@
 import { type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
-import { appName, formatCount, href, valueLabel } from './format.ts';
+import { appName, facetFilterValue, formatCount, href, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import type { SearchForm } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
@@ -115,7 +115,7 @@ export function SearchPage(props: SearchPageProps) {
                           facet === 'signature'
                             ? href.search({ ...form, signature: label })
                             : param && v.value !== ''
-                              ? href.search({ ...form, [param]: v.value })
+                              ? href.search({ ...form, [param]: facetFilterValue(param, v.value) })
                               : null;
                         return (
                           <tr>

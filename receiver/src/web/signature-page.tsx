@@ -1,6 +1,6 @@
 import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
 import { DailyChart } from './charts.tsx';
-import { formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
+import { facetFilterValue, formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
@@ -112,7 +112,7 @@ export function SignaturePage(props: {
             title={title}
             values={s.facets[facet]}
             total={s.count}
-            link={param === 'app' ? (v) => href.signature(s.signature_id, { ...base, app: v }) : (v) => href.search({ ...searchBase, [param]: v })}
+            link={param === 'app' ? (v) => href.signature(s.signature_id, { ...base, app: v }) : (v) => href.search({ ...searchBase, [param]: facetFilterValue(param, v) })}
             label={param === 'app' ? (v) => props.appNames.get(v) ?? v : undefined}
           />
         ))}
