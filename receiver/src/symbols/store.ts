@@ -61,6 +61,8 @@ const MAX_RECORDED_URL_CHARS = 2048;
 export class SourceMapStore {
   readonly dir: string;
   readonly #manifests = new Map<string, Manifest | null>();
+  /** Each app's releases, as listDirs found them: asked for every frame without a map (releasesWith). */
+  readonly #releases = new Map<string, Promise<string[]>>();
   readonly #locks = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -88,6 +90,7 @@ export class SourceMapStore {
       const uploadedAt = (options.now ?? new Date()).toISOString();
       const filesDir = join(this.#releaseDir(app, release), 'files');
       await mkdir(filesDir, { recursive: true });
+      this.#releases.delete(app);
       const keep = new Set<string>();
       for (const file of files) {
         let key: string;
@@ -145,6 +148,7 @@ export class SourceMapStore {
       if (key === undefined) {
         await rm(this.#releaseDir(app, release), { recursive: true, force: true });
         this.#manifests.delete(`${app}/${release}`);
+        this.#releases.delete(app);
         return Object.keys(manifest.files).length;
       }
       const k = normalizeFileKey(key);
@@ -180,7 +184,7 @@ export class SourceMapStore {
    */
   async releasesWith(app: string, release: string, key: string): Promise<string[]> {
     const found: { release: string; at: string }[] = [];
-    for (const r of await listDirs(join(this.dir, app))) {
+    for (const r of await this.#releasesOf(app)) {
       const file = r === release ? undefined : (await this.#manifest(app, r))?.files[key];
       if (file) found.push({ release: r, at: file.uploaded_at });
     }
@@ -189,7 +193,7 @@ export class SourceMapStore {
 
   /** A map with this debug ID: from `release` if it has one, else from any release of the app. */
   async findByDebugId(app: string, release: string, debugId: string): Promise<{ release: string; file: StoredFile } | null> {
-    const releases = [release, ...(await listDirs(join(this.dir, app))).filter((r) => r !== release)];
+    const releases = [release, ...(await this.#releasesOf(app)).filter((r) => r !== release)];
     for (const r of releases) {
       const manifest = await this.#manifest(app, r);
       const file = manifest && Object.values(manifest.files).find((f) => f.kind === 'map' && f.debug_id === debugId);
@@ -208,6 +212,16 @@ export class SourceMapStore {
 
   #releaseDir(app: string, release: string): string {
     return join(this.dir, validateAppGuid(app), validateRelease(release));
+  }
+
+  #releasesOf(app: string): Promise<string[]> {
+    let releases = this.#releases.get(app);
+    if (!releases) {
+      releases = listDirs(join(this.dir, app));
+      this.#releases.set(app, releases);
+      releases.catch(() => this.#releases.delete(app));
+    }
+    return releases;
   }
 
   async #manifest(app: string, release: string): Promise<Manifest | null> {
