@@ -722,10 +722,14 @@ export class CrashIndex {
         FROM ${table} WHERE app = @app${versionClause} AND day >= @prevFirst AND day <= @today GROUP BY signature_id`)
       .all(params) as { signature_id: string; count: number; previous: number }[];
     const bySignature = new Map(counts.map((r) => [r.signature_id, r]));
+    // One range count per signature of that day, on the (app, signature, time) index: scanning the
+    // day's crashes instead took 50 ms at a million crashes.
     for (const r of this.#db
-      .prepare(`SELECT signature_id, count(*) AS n FROM crashes WHERE app = @app${versionClause}
-        AND submitted_at >= @start AND submitted_at < @end GROUP BY signature_id`)
-      .all({ app: guid, version, start: (first - 1) * DAY_MS, end: nowMs - days * DAY_MS }) as { signature_id: string; n: number }[]) {
+      .prepare(`SELECT d.signature_id, (SELECT count(*) FROM crashes c WHERE c.app = @app AND c.signature_id = d.signature_id
+          AND c.submitted_at >= @start AND c.submitted_at < @end${version === null ? '' : ' AND c.version = @version'}) AS n
+        FROM ${table} d WHERE d.app = @app${versionClause} AND d.day = @day`)
+      .all({ app: guid, version, day: first - 1, start: (first - 1) * DAY_MS, end: nowMs - days * DAY_MS }) as { signature_id: string; n: number }[]) {
+      if (r.n === 0) continue;
       const row = bySignature.get(r.signature_id);
       if (row) row.previous += r.n;
       else counts.push({ signature_id: r.signature_id, count: 0, previous: r.n });
