@@ -8,6 +8,7 @@ import { SourceMapConsumer } from 'source-map';
 import { processCrash } from '../receiver/src/processor/process-crash.ts';
 import { loadTuning } from '../receiver/src/processor/tuning.ts';
 import type { RawCrash } from '../receiver/src/storage/types.ts';
+import { indexScopes } from '../receiver/src/symbols/scope.ts';
 import { SourceMapStore } from '../receiver/src/symbols/store.ts';
 import { Symbolicator } from '../receiver/src/symbols/symbolicate.ts';
 
@@ -73,17 +74,23 @@ export async function benchSymbolication(log: (line: string) => void, seconds = 
       { name: '~/static/app.js.map', data: Buffer.from(map) },
     ]);
 
-    // Frame positions spread over the whole bundle, taken from the map itself.
+    // Frame positions spread over the whole bundle, taken from the map itself, each named as a
+    // browser names it: the bundle's own function there (checked against the uploaded script).
     const consumer = await new SourceMapConsumer(JSON.parse(map));
-    const positions: { line: number; column: number }[] = [];
-    consumer.eachMapping((m) => positions.push({ line: m.generatedLine, column: m.generatedColumn + 1 }));
+    const scopes = indexScopes(js);
+    const positions: { line: number; column: number; name: string | null }[] = [];
+    consumer.eachMapping((m) => {
+      const fn = scopes?.enclosing(m.generatedLine, m.generatedColumn);
+      positions.push({ line: m.generatedLine, column: m.generatedColumn + 1, name: fn?.nameToken?.text ?? null });
+    });
     consumer.destroy();
     let seed = 1;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const rawCrash = (i: number): RawCrash => {
-      const stack = Array.from({ length: FRAMES_PER_CRASH }, (_, f) => {
+      const stack = Array.from({ length: FRAMES_PER_CRASH }, () => {
         const p = positions[Math.floor(random() * positions.length)]!;
-        return `    at f${f} (https://shop.example/static/app.js:${p.line}:${p.column})`;
+        const at = `https://shop.example/static/app.js:${p.line}:${p.column}`;
+        return p.name ? `    at ${p.name} (${at})` : `    at ${at}`;
       });
       return {
         crash_id: `00000000-0000-4000-8000-${String(i).padStart(6, '0')}0261129`.slice(0, 36),

@@ -70,16 +70,11 @@ export function indexScopes(source: string): ScopeIndex {
     return { line: lo + 1, column: offset - lineStarts[lo]! };
   };
   // Found on the first `enclosing` call: checking a position against line lengths needs no tokens.
-  let ranges: FunctionRange[] | null = null;
+  let nesting: Nesting | null = null;
   return {
     enclosing(line, column) {
-      ranges ??= source.length > MAX_SCAN_CHARS ? [] : findFunctions(tokenize(source), source.length, toPosition);
-      const offset = toOffset(line, column);
-      let best: FunctionRange | null = null;
-      for (const r of ranges) {
-        if (r.start <= offset && offset < r.end && (!best || r.start >= best.start)) best = r;
-      }
-      return best;
+      nesting ??= nest(source.length > MAX_SCAN_CHARS ? [] : findFunctions(tokenize(source), source.length, toPosition));
+      return nesting.innermost(toOffset(line, column));
     },
     lineLength(line) {
       const start = lineStarts[line - 1];
@@ -87,6 +82,43 @@ export function indexScopes(source: string): ScopeIndex {
       const next = lineStarts[line];
       const end = next === undefined ? source.length : next - 1;
       return end - start - (source.charCodeAt(end - 1) === 13 ? 1 : 0);
+    },
+  };
+}
+
+interface Nesting {
+  innermost(offset: number): FunctionRange | null;
+}
+
+/**
+ * Function ranges by start, each with the one it lies in, so the innermost around a position is
+ * found by a binary search and a walk out, not a pass over every function of a large bundle
+ * (which every frame asks, once per frame). Ranges nest or are apart, as functions do.
+ */
+function nest(ranges: FunctionRange[]): Nesting {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start || b.end - a.end);
+  const parent = new Int32Array(sorted.length);
+  const open: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    while (open.length && sorted[open.at(-1)!]!.end <= sorted[i]!.start) open.pop();
+    parent[i] = open.at(-1) ?? -1;
+    open.push(i);
+  }
+  return {
+    innermost(offset) {
+      // The last range starting at or before the offset, then out to the first that contains it.
+      let lo = 0;
+      let hi = sorted.length - 1;
+      let i = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid]!.start <= offset) {
+          i = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      while (i >= 0 && offset >= sorted[i]!.end) i = parent[i]!;
+      return i >= 0 ? sorted[i]! : null;
     },
   };
 }

@@ -123,7 +123,8 @@ export class Symbolicator {
         otherBuild: true,
       };
     }
-    const otherName = map.script ? browserNameDisagrees(frame.function, (await this.#generatedScopeIndex(map.script))?.enclosing(frame.line, column0)) : null;
+    const comparable = map.script && plainBrowserName(frame.function);
+    const otherName = comparable ? browserNameDisagrees(frame.function, (await this.#generatedScopeIndex(map.script!))?.enclosing(frame.line, column0)) : null;
     if (otherName) {
       notes.push(
         `the browser names this function ${JSON.stringify(frame.function)}, but at ${frame.line}:${frame.column} the uploaded script has ${JSON.stringify(otherName)}: ` +
@@ -395,13 +396,19 @@ function originalTokenName(consumer: SourceMapConsumer, token: NameToken): strin
  * (`<instance_members_initializer>`, `Object.<anonymous>`) are not compared.
  */
 export function browserNameDisagrees(browserName: string | null, fn: FunctionRange | null | undefined): string | null {
-  if (!browserName || !fn?.nameToken || fn.nameToken.literal) return null;
+  const last = plainBrowserName(browserName);
+  if (!last || !fn?.nameToken || fn.nameToken.literal) return null;
+  if (last === fn.nameToken.text || last === fn.ownerToken?.text) return null;
+  return fn.name ?? fn.nameToken.text;
+}
+
+/** The identifier a browser's function name ends in (`lineTotal` of `async n.lineTotal`), or null for a made-up name. */
+function plainBrowserName(browserName: string | null): string | null {
+  if (!browserName) return null;
   const plain = browserName.replace(/^(?:async|new)\s+/, '').replace(/\s*\[as [^\]]*\]$/, '');
   if (/[<>*\s]/.test(plain)) return null;
   const last = plain.split('.').at(-1)!;
-  if (!/^[\w$]+$/.test(last)) return null;
-  if (last === fn.nameToken.text || last === fn.ownerToken?.text) return null;
-  return fn.name ?? fn.nameToken.text;
+  return /^[\w$]+$/.test(last) ? last : null;
 }
 
 /** A release as notes show it: quoted when spaces at an end would make two look alike (`"1.0.0 "`). */
