@@ -42,6 +42,19 @@ async function openCase(fixtureCase: string, guid = newGuid(), file = 'index.htm
   return { page, guid };
 }
 
+/**
+ * A report of the fixture's `inline` case, queued after its first attempt failed: the fixture's
+ * submit URL is set to a free port where nothing listens (the caller restores it).
+ */
+async function queuedWhileDown(): Promise<{ guid: string; port: number }> {
+  const port = await freePort();
+  env.fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
+  const { page, guid } = await openCase('inline');
+  await waitFor('a failed first attempt', async () => (await entriesOf(guid))[0]?.attempts === 1 && (await entriesOf(guid))[0]?.status === 'queued');
+  await page.close();
+  return { guid, port };
+}
+
 /** Sets options through the real options page and its Save button. */
 async function saveOptions(values: Record<string, boolean | string>): Promise<void> {
   await showExtensionPage(env.extensionPage, 'options.html');
@@ -153,14 +166,10 @@ describe('privacy on the wire', () => {
 
 describe('popup and options', () => {
   it('sends queued reports at once with the popup\'s "Retry queued now"', async () => {
-    const port = await freePort();
     const previous = env.fixture.submitUrl;
-    env.fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
     let revived: TestReceiver | undefined;
     try {
-      const { page, guid } = await openCase('inline');
-      await waitFor('a failed first attempt', async () => (await entriesOf(guid))[0]?.attempts === 1 && (await entriesOf(guid))[0]?.status === 'queued');
-      await page.close();
+      const { guid, port } = await queuedWhileDown();
       revived = await startTestReceiver({ port });
       await showExtensionPage(env.extensionPage, 'popup.html');
       expect(await env.extensionPage.evaluate(() => document.querySelector('tr[data-status="queued"] .status')?.textContent)).toMatch(/^queued; last try: receiver unreachable/);
@@ -175,14 +184,10 @@ describe('popup and options', () => {
   });
 
   it('withdraws a queued report when its site is blocked before it could be sent, and the popup says why', async () => {
-    const port = await freePort();
     const previous = env.fixture.submitUrl;
-    env.fixture.submitUrl = `http://127.0.0.1:${port}/submit`;
     let revived: TestReceiver | undefined;
     try {
-      const { page, guid } = await openCase('inline');
-      await waitFor('a failed first attempt', async () => (await entriesOf(guid))[0]?.attempts === 1 && (await entriesOf(guid))[0]?.status === 'queued');
-      await page.close();
+      const { guid, port } = await queuedWhileDown();
       await saveOptions({ blockSites: '127.0.0.1' });
       revived = await startTestReceiver({ port });
       await showExtensionPage(env.extensionPage, 'popup.html');

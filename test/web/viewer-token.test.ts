@@ -8,30 +8,12 @@ import { ConfigError, loadConfig } from '../../receiver/src/config.ts';
 import { StartupError } from '../../receiver/src/server.ts';
 import { Sessions } from '../../receiver/src/web/auth.ts';
 import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { logIn } from '../triage/session.ts';
 import { addCrash, APP_GUID, direct } from './crashes.ts';
 
 const VIEWER_TOKEN = 'colleague-viewer-token-0123';
 const ADMIN = { authorization: 'Bearer test-admin-token' };
 const VIEWER = { authorization: `Bearer ${VIEWER_TOKEN}` };
-
-function cookiesOf(res: Response): Record<string, string> {
-  return Object.fromEntries(res.headers.getSetCookie().map((c) => c.split(';')[0]!.split(/=(.*)/s).slice(0, 2) as [string, string]));
-}
-
-/** Logs in through the form with `token`; the session cookie and the page's CSRF token. */
-async function logIn(r: TestReceiver, token: string): Promise<{ status: number; cookie: string; csrf: string }> {
-  const form = await fetch(`${r.url}/login`);
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const response = await fetch(`${r.url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: r.url, cookie: `socorrito_login=${cookiesOf(form).socorrito_login}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token, csrf, next: '/' }),
-  });
-  const cookie = `socorrito_session=${cookiesOf(response).socorrito_session}`;
-  const home = await (await fetch(`${r.url}/`, { headers: { cookie } })).text();
-  return { status: response.status, cookie, csrf: /name="csrf" value="([^"]+)"/.exec(home)?.[1] ?? '' };
-}
 
 describe('the viewer token', () => {
   let r: TestReceiver;
