@@ -46,22 +46,8 @@ export async function buildShop(workDir: string, variant: 'a' | 'b', options: { 
       `${main}\nexport const checkoutAll = (carts: Cart[]): string[] => carts.map((c) => checkout(c)).concat(checkout(new Cart([])), checkout(new Cart([])));\n(window as unknown as { shopAll: unknown }).shopAll = checkoutAll;\n`,
     );
   }
-  const result = await build({
-    entryPoints: [join(src, 'main.ts')],
-    bundle: true,
-    minify: true,
-    sourcemap: 'external',
-    format: 'iife',
-    target: 'es2020',
-    outdir: outDir,
-    entryNames: '[name].[hash]',
-    write: true,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const script = Object.keys(result.metafile.outputs).find((p) => p.endsWith('.js'))!.split('/').pop()!;
+  const { script, js } = await bundle(join(src, 'main.ts'), outDir, { target: 'es2020' });
   // esbuild writes the map beside the script but names it only for browsers' devtools.
-  const js = await readFile(join(outDir, script), 'utf8');
   await writeFile(join(outDir, script), `${js.replace(/\/\/# sourceMappingURL=.*\s*$/, '')}//# sourceMappingURL=${script}.map\n${options.debugId ? `//# debugId=${options.debugId}\n` : ''}`);
   const lineOf = async (file: string, needle: string): Promise<number> =>
     (await readFile(join(src, file), 'utf8')).split('\n').findIndex((l) => l.includes(needle)) + 1;
@@ -106,14 +92,19 @@ export async function buildCheckout(workDir: string, name: string, options: Chec
     await edit('api.ts', 'export async function submitOrder', 'export function retryable(error: unknown): boolean {\n  return error instanceof ApiError && error.status >= 500;\n}\n\nexport async function submitOrder');
     await edit('main.ts', 'const cart = new Cart();', "import { retryable } from './api.ts';\n\nconst cart = new Cart();\nconst spare = new Cart();\n(globalThis as unknown as { spare: unknown }).spare = [spare.isEmpty(), retryable(null)];");
   }
+  return { outDir, ...(await bundle(join(src, 'main.ts'), outDir, { sourcesContent: options.sourcesContent, target: options.target ?? 'esnext' })) };
+}
+
+/** Bundles `entry` with esbuild as a web app's build would: minified, one IIFE script with a hashed name, its map beside it. */
+async function bundle(entry: string, outDir: string, options: { target: string; sourcesContent?: boolean }): Promise<{ script: string; js: string }> {
   const result = await build({
-    entryPoints: [join(src, 'main.ts')],
+    entryPoints: [entry],
     bundle: true,
     minify: true,
     sourcemap: 'external',
-    sourcesContent: options.sourcesContent,
+    sourcesContent: options.sourcesContent ?? true,
     format: 'iife',
-    target: options.target ?? 'esnext',
+    target: options.target,
     outdir: outDir,
     entryNames: '[name].[hash]',
     write: true,
@@ -121,8 +112,7 @@ export async function buildCheckout(workDir: string, name: string, options: Chec
     logLevel: 'silent',
   });
   const script = Object.keys(result.metafile.outputs).find((p) => p.endsWith('.js'))!.split('/').pop()!;
-  const js = await readFile(join(outDir, script), 'utf8');
-  return { outDir, script, js };
+  return { script, js: await readFile(join(outDir, script), 'utf8') };
 }
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
