@@ -25,7 +25,18 @@ export async function ensureAdminToken(
   } catch (err) {
     if (!isNotFound(err)) throw new Error(`Could not read the admin token ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const token = randomBytes(24).toString('base64url');
+  const token = newToken();
   await writeFileDurably(path, `${token}\n`, tmpDir, nodeFsOpsWithMode(0o600));
   return { token, source: 'generated', path };
+}
+
+/**
+ * A random token (24 bytes, base64url) that starts with a letter or digit: one starting with `-`
+ * reads as an option to a command line (`upload-sourcemaps --token -EYE…` is refused).
+ */
+export function newToken(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const token = random(24).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(token)) return token;
+  }
 }
