@@ -101,6 +101,19 @@ describe('crash index', () => {
     expect(index.apps().apps[0]!.total).toBe(0);
   });
 
+  it('erases a crash with its signature and app when no other crash has them, and keeps those others share', async () => {
+    const target = { storage, index };
+    const shared = await addCrash(target, { signature: 'shared', at: at(0) });
+    await addCrash(target, { signature: 'shared', at: at(0) });
+    const alone = await addCrash(target, { signature: 'token for jane expired', app: 'jane-app', at: at(0) });
+    index.erase(alone.crash_id);
+    expect(index.hasSignature(alone.signature_id)).toBe(false);
+    expect(index.apps().apps.map((a) => a.guid)).toEqual([APP_GUID]);
+    index.erase(shared.crash_id);
+    expect(index.hasSignature(shared.signature_id)).toBe(true);
+    expect(index.count()).toBe(1);
+  });
+
   it('lists apps busiest first over the last 7 days, a page at a time, with all-time totals', async () => {
     const target = { storage, index };
     // quiet: 5 crashes, all older than a week; busy: 3 this week; mid: 2 this week, 1 before.

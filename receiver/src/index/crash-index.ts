@@ -549,16 +549,18 @@ export class CrashIndex {
 
   /**
    * Removes a crash for good (an erasure request): its row, its signature's text when no other
-   * crash has that signature (a message-based signature can hold the message), and the old page
-   * images in the write-ahead log.
+   * crash has that signature (a message-based signature can hold the message), its app when no
+   * other crash has that app, and the old page images in the write-ahead log.
    */
   erase(crashId: string): void {
     const id = normalizeCrashId(crashId);
     if (!id) return;
-    const signatureId = this.#db.prepare('SELECT signature_id FROM crashes WHERE crash_id = ?').pluck().get(id) as string | undefined;
+    const row = this.#db.prepare('SELECT signature_id, app FROM crashes WHERE crash_id = ?').get(id) as { signature_id: string; app: string } | undefined;
     this.#deleteById.run(id);
-    if (signatureId !== undefined) {
-      this.#db.prepare('DELETE FROM signatures WHERE signature_id = ? AND NOT EXISTS (SELECT 1 FROM crashes WHERE signature_id = ?)').run(signatureId, signatureId);
+    if (row) {
+      this.#db.prepare('DELETE FROM signatures WHERE signature_id = ? AND NOT EXISTS (SELECT 1 FROM crashes WHERE signature_id = ?)').run(row.signature_id, row.signature_id);
+      // An app left with no crash leaves the apps list (its name was in the crash).
+      this.#db.prepare('DELETE FROM apps WHERE app = ? AND NOT EXISTS (SELECT 1 FROM crashes WHERE app = ?)').run(row.app, row.app);
     }
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
