@@ -269,8 +269,8 @@ describe('submitReport', () => {
     const { reporter, clock, state } = setup(`${receiver.url}/submit`);
     const identity = checkIdentity({ guid: 'shop@example', submitUrl: `${receiver.url}/submit`, source: 'meta' }, 'https://shop.example/');
     const fromExtensions = [
-      { ...error('from a Firefox extension', 2), stack: 'g@moz-extension://1234-abcd/content.js:3:4\nh@moz-extension://1234-abcd/lib.js:1:1\n' },
-      { ...error('from a Chrome extension'), stack: 'TypeError: x\n    at chrome-extension://abcdef/inject.js:10:5\n    at Array.forEach (<anonymous>)' },
+      { ...error('from a Firefox extension', 2), stack: 'g@moz-extension://1234-abcd/content.js:3:4\nh@moz-extension://1234-abcd/lib.js:1:1\n', filename: 'moz-extension://1234-abcd/content.js' },
+      { ...error('from a Chrome extension'), stack: 'TypeError: x\n    at chrome-extension://abcdef/inject.js:10:5\n    at Array.forEach (<anonymous>)', filename: 'chrome-extension://abcdef/inject.js' },
       { ...error('no stack, extension file'), stack: '', filename: 'moz-extension://1234-abcd/content.js' },
     ];
     // The page's own code in the stack makes it the app's error, whoever else is in it.

@@ -1,6 +1,7 @@
 /** Turns a captured error into the Socorro-style annotations of DESIGN.md. */
 import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
 import { dropCredentials, scrubUrl, scrubUrlsInText } from '../../../shared/src/scrub.ts';
+import { allFromBrowserExtensions } from '../../../shared/src/stack/extension-urls.ts';
 import { parseStack } from '../../../shared/src/stack/parse.ts';
 import type { AppIdentity } from '../identity.ts';
 import type { CapturedError } from '../relay.ts';
@@ -72,20 +73,11 @@ export function buildAnnotations(input: ReportInput): Annotations {
   return protectAnnotations(annotations, input.strip);
 }
 
-/** Where browser extensions' scripts live, in Firefox, Chromium, Safari and old Edge. */
-const EXTENSION_URL = /^(?:moz-extension|chrome-extension|safari-extension|safari-web-extension|ms-browser-extension):/i;
-
 /**
  * Whether an error came from a browser extension's script running in the page, not from the
- * app: every script its stack (or, without one, its filename) names is an extension's. The app's
- * developer can do nothing about it, and the extension's address says which extensions the
- * person has. An error with no address at all is the app's (its stack may just be missing).
+ * app: every script its stack and its filename name is an extension's. The app's developer can
+ * do nothing about it, and the extension's address says which extensions the person has.
  */
 export function fromBrowserExtension(error: Pick<CapturedError, 'stack' | 'filename'>): boolean {
-  // Built-in frames (`<anonymous>`, `[native code]`) have no scheme and say nothing either way.
-  const urls = parseStack(error.stack)
-    .map((f) => f.url)
-    .filter((url): url is string => url !== null && /^[a-z][\w+.-]*:/i.test(url));
-  if (urls.length === 0 && error.filename) urls.push(error.filename);
-  return urls.length > 0 && urls.every((url) => EXTENSION_URL.test(url));
+  return allFromBrowserExtensions([...parseStack(error.stack).map((f) => f.url), error.filename || null]);
 }

@@ -158,6 +158,18 @@ describe('signatures', () => {
     expect(chrome.notes.at(-1)).toMatch(/^network-error: /);
   });
 
+  it("marks an error thrown entirely by a browser extension's script, apart from the app's own of the same message", async () => {
+    const at = (url: string): ProcessedFrame => ({ function: 'g', url, line: 1, column: 1, category: 'noise' });
+    const message = "Cannot read properties of undefined (reading 'groups')";
+    const extension = await generateSignature({ errorType: 'TypeError', message, frames: [at('chrome-extension://abc/inject.js'), at('moz-extension://1234/content.js')], tuning });
+    expect(extension.signature).toBe('TypeError: Cannot read properties of undefined (reading groups) | <browser extension>');
+    const app = await generateSignature({ errorType: 'TypeError', message, frames: [], tuning });
+    expect(app.signature).toBe('TypeError: Cannot read properties of undefined (reading groups)');
+    // An extension frame beside the page's own code is the app's error.
+    const mixed = await generateSignature({ errorType: 'TypeError', message, frames: [at('moz-extension://1234/content.js'), frame('load')], tuning });
+    expect(mixed.signature).toBe('TypeError: load');
+  });
+
   it('replaces variable parts of messages: numbers, hex, UUIDs, quoted strings, URLs', () => {
     expect(normalizeMessage('Request 42 to https://api.example/v1/users/9?x=1 failed with "Not Found" after 1.5s', tuning)).toBe(
       'Request <n> to <url> failed with <str> after <n>s',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { allFromBrowserExtensions } from '../../../shared/src/stack/extension-urls.ts';
 import type { ProcessedFrame } from '../storage/types.ts';
 import { type Rule, runRules } from './pipeline.ts';
 import type { Tuning } from './tuning.ts';
@@ -156,6 +157,16 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
       if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
         setSignature(ctx, 'cross-origin-script', `${ctx.signature} | <${url.host}${url.pathname}>`, 'signature + the script\'s address');
       }
+    },
+  },
+  {
+    // An error thrown entirely by a browser extension's script in the page (every frame with an
+    // address is an extension's) is not the app's: it is marked, so it neither joins the app's
+    // own errors of the same message nor passes for one, and can be ignored as one signature.
+    name: 'browser-extension',
+    predicate: (ctx) => allFromBrowserExtensions(ctx.frames.map((f) => f.url)),
+    action(ctx) {
+      setSignature(ctx, 'browser-extension', `${ctx.signature} | <browser extension>`, 'signature + <browser extension>');
     },
   },
   {

@@ -1,1 +1,2 @@
 export * from './parse.ts';
+export * from './extension-urls.ts';
