@@ -49,6 +49,9 @@ describe('signatures', () => {
     const firefox = await generateSignature({ errorType: 'TypeError', message: null, frames: [frame('onClick'), frame('checkout'), frame('Cart')], tuning });
     expect(chrome.signature).toBe(firefox.signature);
     expect(signatureFunctionName(frame('test/</<'))).toBe('test');
+    // Older Firefox spelled prototype methods out, and named functions in arrays of modules.
+    expect(signatureFunctionName(frame('App.prototype.foo'))).toBe('App.foo');
+    expect(signatureFunctionName(frame('[2]</Bar.prototype._baz/</<'))).toBe('Bar._baz');
   });
 
   it("gives Firefox's closures (outer/< called from outer) no place of their own, as V8 leaves them unnamed", async () => {

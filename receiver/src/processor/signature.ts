@@ -208,7 +208,7 @@ export function isSignatureId(text: string): boolean {
 /**
  * A frame's function name as a signature shows it: the original name when symbolicated, with
  * the parts browsers add and that differ between them removed (`async `, `new `, `[as x]`,
- * `Object.`, `HTMLButtonElement.`, Gecko's `/<`).
+ * `Object.`, `HTMLButtonElement.`, Gecko's `/<`, older Gecko's `[2]</` and `.prototype`).
  */
 export function signatureFunctionName(frame: ProcessedFrame): string | null {
   let name = frame.original?.function ?? frame.function;
@@ -219,6 +219,10 @@ export function signatureFunctionName(frame: ProcessedFrame): string | null {
     .replace(/\s*\[as [^\]]*\]$/, '')
     .replace(/^(?:Object|Module|Window|Document|HTML\w*Element|Element|Node|EventTarget|XMLHttpRequest)\./, '')
     .replace(/(?:\/<)+$/, '')
+    // Older Gecko: `[2]</Bar.prototype._baz` (a function in the 3rd of an array of modules) and
+    // `App.prototype.foo`, which V8 calls `App.foo`.
+    .replace(/^\[\d+\]<\//, '')
+    .replace(/\.prototype\./, '.')
     .replace(/^\*/, '')
     .replace(/[/<]+$/, '')
     .trim();
