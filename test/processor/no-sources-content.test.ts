@@ -32,7 +32,11 @@ interface Built {
   js: string;
 }
 
-/** Runs the built script in V8 (Node) and returns the stack of the error `bug(kind)` throws. */
+/**
+ * Runs the built script in V8 (Node) and returns the stack of the error `bug(kind)` throws, as
+ * Chrome would give it: without the frames of Node's own code (`runNextTicks (node:internal/…)`),
+ * which appear when the await after a timer resumes from Node's timer queue.
+ */
 async function v8Stack(build: Built, kind: string): Promise<string> {
   const sandbox = { console: { log: () => undefined }, setTimeout } as unknown as { bug: (kind: string) => unknown };
   vm.createContext(sandbox);
@@ -40,7 +44,10 @@ async function v8Stack(build: Built, kind: string): Promise<string> {
   try {
     await sandbox.bug(kind);
   } catch (err) {
-    return (err as Error).stack ?? '';
+    return ((err as Error).stack ?? '')
+      .split('\n')
+      .filter((line) => !/\(node:|at node:/.test(line))
+      .join('\n');
   }
   throw new Error(`bug(${kind}) did not throw`);
 }
