@@ -148,3 +148,28 @@ describe('the release in a missing-map note', () => {
     }
   });
 });
+
+describe('an original source too large to scan', () => {
+  it('says why the frame has no original function name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
+    try {
+      const generator = new SourceMapGenerator({ file: 'app.js' });
+      generator.addMapping({ generated: { line: 1, column: 0 }, original: { line: 1, column: 0 }, source: 'app.ts' });
+      generator.setSourceContent('app.ts', `function big() {}\n${'// filler\n'.repeat(600_000)}`);
+      const store = new SourceMapStore(dir, dir);
+      await store.open();
+      const guid = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+      await store.upload(guid, '1', [
+        { name: '~/app.js', data: Buffer.from('function x(){}\n//# sourceMappingURL=app.js.map\n') },
+        { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
+      ]);
+      const symbolicator = new Symbolicator({ store, cacheBytes: 64 * 1024 * 1024 });
+      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, guid, '1');
+      expect(result.original?.function).toBeNull();
+      expect(result.notes).toContain('no original function name: the original source is over 5 MiB, too large to scan for its functions');
+      symbolicator.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { MAX_FRAME_LINE_CHARS } from '../../../shared/src/stack/parse.ts';
 import type { ProcessedFrame } from '../storage/types.ts';
 import { ByteLruCache } from './cache.ts';
 import type { RemoteFetcher } from './remote.ts';
-import { indexScopes, type FunctionRange, type NameToken, type ScopeIndex } from './scope.ts';
+import { indexScopes, MAX_SCAN_CHARS, type FunctionRange, type NameToken, type ScopeIndex } from './scope.ts';
 import { displaySourceName } from './source-name.ts';
 import { inlineSourceMap, scriptReferences, type SourceMapStore, type StoredFile } from './store.ts';
 import { fileKeysForUrl } from './validate.ts';
@@ -170,6 +170,10 @@ export class Symbolicator {
     notes: string[],
   ): Promise<string | null> {
     if (source) {
+      if (source.content.length > MAX_SCAN_CHARS) {
+        notes.push(`no original function name: the original source is over ${MAX_SCAN_CHARS / 1024 / 1024} MiB, too large to scan for its functions`);
+        return null;
+      }
       if (source.scopes === undefined) source.scopes = indexScopes(source.content);
       // The original source answers for itself: an anonymous enclosing function (a callback)
       // or top-level code has no name, and the map's name at the position would be the callee's.
