@@ -536,8 +536,9 @@ describe('report pages and API over HTTP', () => {
   it('links breakdown and facet values to the search for them, one row for a page with many IDs', async () => {
     const guid = 'urls0000-0000-4000-8000-000000000043';
     const long = `/${'a'.repeat(3000)}`; // the index keeps 200 characters of it
-    for (const urlPath of ['/items/1432', '/items/88', '/items/88', '/basket', long]) {
-      await addCrash(direct(r), { signature: 'linked facets', app: guid, urlPath, os: urlPath === '/basket' ? 'macOS' : urlPath === long ? 'Linux' : 'Android', at: daysAgo(0) });
+    // A page address that did not parse is kept as it came.
+    for (const urlPath of ['/items/1432', '/items/88', '/items/88', '/basket', long, 'not a url']) {
+      await addCrash(direct(r), { signature: 'linked facets', app: guid, urlPath, os: urlPath === '/basket' ? 'macOS' : urlPath === long || urlPath === 'not a url' ? 'Linux' : 'Android', at: daysAgo(0) });
     }
     const html = async (path: string) => (await fetch(r.url + path, { headers: BEARER })).text();
     const found = async (page: string, label: string): Promise<number> => {
@@ -550,6 +551,7 @@ describe('report pages and API over HTTP', () => {
     expect(await found(signature, '/items/&lt;n&gt;')).toBe(3);
     expect(await found(signature, '/basket')).toBe(1);
     expect(await found(signature, `/${'a'.repeat(199)}…`)).toBe(1); // the cut value searched as a prefix
+    expect(await found(signature, 'not a url')).toBe(1);
     expect(await found(signature, 'Android')).toBe(3);
     const search = await html(`/search?app=${guid}`);
     expect(await found(search, '/items/&lt;n&gt;')).toBe(3);

@@ -211,6 +211,8 @@ export interface SearchQuery {
    * (`/products/*`). Segments `<n>`, `<uuid>`, `<id>` stand for any such ID (see collapsePath).
    */
   url?: string;
+  /** The `url` filter as typed, before percent-encoding, when that differs: also matched. */
+  urlAsGiven?: string;
   from?: Date;
   /** Exclusive end. */
   to?: Date;
@@ -302,11 +304,16 @@ function escapeGlob(text: string): string {
  * 0.2 s (as a `q` search does), while an index made common paths combined with other filters
  * slower (the planner took it over the signature's) and could not serve patterns.
  */
-function urlCondition(url: string): { sql: string; params: Record<string, string> } {
+function urlCondition(url: string, asGiven?: string): { sql: string; params: Record<string, string> } {
   const prefix = url.endsWith('*');
   const path = prefix ? url.slice(0, -1) : url;
   if (!isPathPattern(path)) {
-    return prefix ? { sql: 'c.url_path GLOB @url', params: { url: `${escapeGlob(path)}*` } } : { sql: 'c.url_path = @url', params: { url: path } };
+    const given = asGiven === undefined ? undefined : prefix ? asGiven.slice(0, -1) : asGiven;
+    const match = prefix ? (p: string) => `${escapeGlob(p)}*` : (p: string) => p;
+    const op = prefix ? 'GLOB' : '=';
+    return given === undefined
+      ? { sql: `c.url_path ${op} @url`, params: { url: match(path) } }
+      : { sql: `(c.url_path ${op} @url OR c.url_path ${op} @urlAsGiven)`, params: { url: match(path), urlAsGiven: match(given) } };
   }
   return {
     sql: `c.url_path GLOB @urlStart AND collapse_path(c.url_path) ${prefix ? 'GLOB' : '='} @url`,
@@ -946,7 +953,7 @@ export class CrashIndex {
       params.os = query.os;
     }
     if (query.url) {
-      const url = urlCondition(query.url);
+      const url = urlCondition(query.url, query.urlAsGiven);
       where.push(url.sql);
       Object.assign(params, url.params);
     }

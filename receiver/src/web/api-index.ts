@@ -35,7 +35,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
     const { query } = searchParams(get(c), c.req.queries());
     const result = index.search(query);
     return c.json({
-      query: { ...query, from: query.from?.toISOString(), to: query.to?.toISOString() },
+      query: { ...query, urlAsGiven: undefined, from: query.from?.toISOString(), to: query.to?.toISOString() },
       ...result,
       signatures: Object.fromEntries(index.signatureTexts(result.facets.signature.map((v) => v.value))),
     });

@@ -167,7 +167,7 @@ function percentEncode(c: string): string {
  *
  * @example urlFilter('https://shop.example/café?x=1') // '/caf%C3%A9'
  */
-function urlFilter(value: string): string {
+function urlFilter(value: string): { url: string; urlAsGiven?: string } {
   const afterOrigin = value.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '');
   const path = afterOrigin.replace(/[?#].*$/s, '') || (afterOrigin === value ? '' : '/');
   // The final `*` of a prefix is not part of the last segment (`/products/<n>*`).
@@ -176,7 +176,9 @@ function urlFilter(value: string): string {
     .split('/')
     .map((segment) => (isPlaceholder(segment) ? segment : segment.replace(PATH_ENCODED, percentEncode)))
     .join('/');
-  return prefix ? `${encoded}*` : encoded;
+  const url = prefix ? `${encoded}*` : encoded;
+  // A page address that did not parse is stored as it came (`not a url`): it is found as given too.
+  return url === path ? { url } : { url, urlAsGiven: path };
 }
 
 export function searchParams(get: Get, given?: Given): { form: SearchForm; query: SearchQuery } {
@@ -195,7 +197,7 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
     browser: form.browser,
     os: form.os,
     mechanism: form.mechanism,
-    url: form.url === undefined ? undefined : urlFilter(form.url),
+    ...(form.url === undefined ? {} : urlFilter(form.url)),
     from: date(get, 'from', false, problems),
     to: date(get, 'to', true, problems),
     page: positiveInt(get, 'page', problems, 200) ?? 1,
