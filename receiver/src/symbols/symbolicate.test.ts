@@ -10,21 +10,34 @@ import { loadTuning } from '../processor/tuning.ts';
 import { SourceMapStore } from './store.ts';
 import { Symbolicator } from './symbolicate.ts';
 
+const GUID = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
+/** Runs `use` with a symbolicator over a fresh store holding `files`, uploaded for release `release` of GUID. */
+async function withUploads<T>(release: string, files: { name: string; data: Buffer }[], use: (symbolicator: Symbolicator) => Promise<T>, cacheBytes = 1024 * 1024): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
+  let symbolicator: Symbolicator | undefined;
+  try {
+    const store = new SourceMapStore(dir, dir);
+    await store.open();
+    if (files.length) await store.upload(GUID, release, files);
+    symbolicator = new Symbolicator({ store, cacheBytes });
+    return await use(symbolicator);
+  } finally {
+    symbolicator?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('Symbolicator notes', () => {
   it('says a frame lost its position because its stack line was cut, not that it never had one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
-    try {
-      const symbolicator = new Symbolicator({ store: new SourceMapStore(dir, dir), cacheBytes: 1024 * 1024 });
+    await withUploads('1', [], async (symbolicator) => {
       const [cut] = parseStack(`Error\n    at f (https://a.example/${'a'.repeat(5000)}.js:1:2)`);
       expect((await symbolicator.symbolicate(cut!, null, null)).notes).toEqual([
         expect.stringMatching(/^not symbolicated: the frame's stack line is over 1024 characters and was cut short/),
       ]);
       const [native] = parseStack('Error\n    at Array.map (<anonymous>)');
       expect((await symbolicator.symbolicate(native!, null, null)).notes).toEqual(['not symbolicated: the frame has no script position']);
-      symbolicator.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -39,22 +52,12 @@ describe('Symbolicator function names without sourcesContent', () => {
   };
 
   async function functionName(mapText: string, withScript = true, browserName = 'x'): Promise<{ name: string | null | undefined; notes: string[] }> {
-    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
-    try {
-      const store = new SourceMapStore(dir, dir);
-      await store.open();
-      await store.upload('5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '1', [
-        ...(withScript ? [{ name: '~/app.js', data: Buffer.from(script) }] : []),
-        { name: '~/app.js.map', data: Buffer.from(mapText) },
-      ]);
-      const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
+    const files = [...(withScript ? [{ name: '~/app.js', data: Buffer.from(script) }] : []), { name: '~/app.js.map', data: Buffer.from(mapText) }];
+    return withUploads('1', files, async (symbolicator) => {
       // Column 21 is the call `y()`.
-      const result = await symbolicator.symbolicate({ function: browserName, url: 'https://a.example/app.js', line: 1, column: 21 }, '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '1');
-      symbolicator.close();
+      const result = await symbolicator.symbolicate({ function: browserName, url: 'https://a.example/app.js', line: 1, column: 21 }, GUID, '1');
       return { name: result.original?.function, notes: result.notes };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
 
   it('gives no name rather than the callee at a call site when the enclosing function has no mapping of its own', async () => {
@@ -91,26 +94,21 @@ describe('Symbolicator function names without sourcesContent', () => {
 
 describe('a stack from another build than the one uploaded for its release', () => {
   it("makes the signature from the browser's names, and says why in the crash's notes", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
-    try {
-      const generator = new SourceMapGenerator({ file: 'app.js' });
-      for (const [column, line, name] of [[0, 1], [9, 1, 'checkout'], [20, 2, 'submitOrder']] as const) {
-        generator.addMapping({ generated: { line: 1, column }, original: { line, column: 0 }, source: 'app.ts', ...(name ? { name } : {}) });
-      }
-      const store = new SourceMapStore(dir, dir);
-      await store.open();
-      const guid = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-      await store.upload(guid, '1', [
-        { name: '~/app.js', data: Buffer.from('function x(){return y()}\n//# sourceMappingURL=app.js.map\n') },
-        { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
-      ]);
-      const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
+    const generator = new SourceMapGenerator({ file: 'app.js' });
+    for (const [column, line, name] of [[0, 1], [9, 1, 'checkout'], [20, 2, 'submitOrder']] as const) {
+      generator.addMapping({ generated: { line: 1, column }, original: { line, column: 0 }, source: 'app.ts', ...(name ? { name } : {}) });
+    }
+    const files = [
+      { name: '~/app.js', data: Buffer.from('function x(){return y()}\n//# sourceMappingURL=app.js.map\n') },
+      { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
+    ];
+    await withUploads('1', files, async (symbolicator) => {
       const crash = (stack: string) =>
         processCrash(
           {
             crash_id: createCrashId(),
             submitted_at: new Date().toISOString(),
-            annotations: { ProductName: 'Shop', Version: '1', WebAppGUID: guid, JSErrorType: 'TypeError', JSErrorMessage: 'x', JSStack: stack },
+            annotations: { ProductName: 'Shop', Version: '1', WebAppGUID: GUID, JSErrorType: 'TypeError', JSErrorMessage: 'x', JSStack: stack },
             files: [],
             metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
           },
@@ -124,52 +122,37 @@ describe('a stack from another build than the one uploaded for its release', () 
       expect(other.signature).toBe('TypeError: q');
       expect(other.frames[0]!.original?.function).toBe('checkout');
       expect(other.notes).toContainEqual(expect.stringMatching(/^the stack is not from the build uploaded for release 1 .*the signature uses the browser's function names$/));
-      symbolicator.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('the release in a missing-map note', () => {
   it('is quoted when spaces at its end would make it look like the release the file was uploaded for', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
-    try {
-      const store = new SourceMapStore(dir, dir);
-      await store.open();
-      const guid = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-      await store.upload(guid, '1.0.0', [{ name: '~/app.js', data: Buffer.from('var x;\n') }]);
-      const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024 });
-      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, guid, '1.0.0 ');
+    await withUploads('1.0.0', [{ name: '~/app.js', data: Buffer.from('var x;\n') }], async (symbolicator) => {
+      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, GUID, '1.0.0 ');
       expect(result.notes[0]).toContain('in release "1.0.0 " of this app; that file is uploaded for release 1.0.0 (');
-      symbolicator.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('an original source too large to scan', () => {
   it('says why the frame has no original function name', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
-    try {
-      const generator = new SourceMapGenerator({ file: 'app.js' });
-      generator.addMapping({ generated: { line: 1, column: 0 }, original: { line: 1, column: 0 }, source: 'app.ts' });
-      generator.setSourceContent('app.ts', `function big() {}\n${'// filler\n'.repeat(600_000)}`);
-      const store = new SourceMapStore(dir, dir);
-      await store.open();
-      const guid = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-      await store.upload(guid, '1', [
-        { name: '~/app.js', data: Buffer.from('function x(){}\n//# sourceMappingURL=app.js.map\n') },
-        { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
-      ]);
-      const symbolicator = new Symbolicator({ store, cacheBytes: 64 * 1024 * 1024 });
-      const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, guid, '1');
-      expect(result.original?.function).toBeNull();
-      expect(result.notes).toContain('no original function name: the original source is over 5 MiB, too large to scan for its functions');
-      symbolicator.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const generator = new SourceMapGenerator({ file: 'app.js' });
+    generator.addMapping({ generated: { line: 1, column: 0 }, original: { line: 1, column: 0 }, source: 'app.ts' });
+    generator.setSourceContent('app.ts', `function big() {}\n${'// filler\n'.repeat(600_000)}`);
+    const files = [
+      { name: '~/app.js', data: Buffer.from('function x(){}\n//# sourceMappingURL=app.js.map\n') },
+      { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
+    ];
+    await withUploads(
+      '1',
+      files,
+      async (symbolicator) => {
+        const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, GUID, '1');
+        expect(result.original?.function).toBeNull();
+        expect(result.notes).toContain('no original function name: the original source is over 5 MiB, too large to scan for its functions');
+      },
+      64 * 1024 * 1024,
+    );
   });
 });
