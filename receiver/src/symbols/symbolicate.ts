@@ -123,8 +123,11 @@ export class Symbolicator {
         otherBuild: true,
       };
     }
-    const comparable = map.script && plainBrowserName(frame.function);
-    const otherName = comparable ? browserNameDisagrees(frame.function, (await this.#generatedScopeIndex(map.script!))?.enclosing(frame.line, column0)) : null;
+    // Only a plain name is compared (and only then is the script scanned).
+    const otherName =
+      map.script && plainBrowserName(frame.function)
+        ? browserNameDisagrees(frame.function, (await this.#generatedScopeIndex(map.script))?.enclosing(frame.line, column0))
+        : null;
     if (otherName) {
       notes.push(
         `the browser names this function ${JSON.stringify(frame.function)}, but at ${frame.line}:${frame.column} the uploaded script has ${JSON.stringify(otherName)}: ` +

@@ -67,6 +67,11 @@ function hmac(key: string, text: string): string {
  */
 export class Sessions {
   readonly #key: string;
+  /**
+   * A viewer session ends in `.v<tag>`, the tag made from the viewer token: changing or removing
+   * that token ends every viewer session, as changing the admin token ends all of them.
+   */
+  readonly #viewerTag: string | null;
   readonly #options: AuthOptions;
   /** Sessions logged out of, with when they would have expired. */
   readonly #ended = new Map<string, number>();
@@ -74,6 +79,7 @@ export class Sessions {
   constructor(options: AuthOptions) {
     this.#options = options;
     this.#key = hmac(options.token, 'socorrito session key v1');
+    this.#viewerTag = options.viewerToken ? `v${hmac(this.#key, `viewer ${options.viewerToken}`).slice(0, 16)}` : null;
     if (options.endedFile) {
       try {
         const saved = JSON.parse(readFileSync(options.endedFile, 'utf8')) as unknown;
@@ -100,13 +106,6 @@ export class Sessions {
     return null;
   }
 
-  /**
-   * A viewer session ends in `.v<tag>`, the tag made from the viewer token: changing or removing
-   * that token ends every viewer session, as changing the admin token ends all of them.
-   */
-  #viewerTag(): string | null {
-    return this.#options.viewerToken ? `v${hmac(this.#key, `viewer ${this.#options.viewerToken}`).slice(0, 16)}` : null;
-  }
 
   /** The role of a session `current()` returned. */
   sessionRole(session: string): 'admin' | 'viewer' {
@@ -116,7 +115,7 @@ export class Sessions {
   /** Sets a new session cookie on the response, for the role the token given at login had. */
   async start(c: Context, role: 'admin' | 'viewer' = 'admin'): Promise<void> {
     const expires = this.#now() + this.#options.sessionMs;
-    const tag = role === 'viewer' ? this.#viewerTag() : null;
+    const tag = role === 'viewer' ? this.#viewerTag : null;
     if (role === 'viewer' && !tag) throw new Error('no viewer token is set');
     await setSignedCookie(c, SESSION_COOKIE, `${expires}.${randomBytes(12).toString('base64url')}${tag ? `.${tag}` : ''}`, this.#key, {
       httpOnly: true,
@@ -161,7 +160,7 @@ export class Sessions {
     if (!value) return null;
     const [expiresText, , tag, ...rest] = value.split('.');
     const expires = Number(expiresText);
-    if (rest.length || (tag !== undefined && tag !== this.#viewerTag())) return null;
+    if (rest.length || (tag !== undefined && tag !== this.#viewerTag)) return null;
     return Number.isFinite(expires) && expires > this.#now() && !this.#ended.has(value) ? value : null;
   }
 
