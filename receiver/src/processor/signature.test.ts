@@ -171,6 +171,11 @@ describe('signatures', () => {
     // An extension frame beside the page's own code is the app's error.
     const mixed = await generateSignature({ errorType: 'TypeError', message, frames: [at('moz-extension://1234/content.js'), frame('load')], tuning });
     expect(mixed.signature).toBe('TypeError: load');
+    // Capped, it keeps the mark at its end, where triage looks for it.
+    const inExtension = (fn: string): ProcessedFrame => ({ ...frame(fn), url: 'moz-extension://1234/content.js' });
+    const long = await generateSignature({ errorType: 'TypeError', message, frames: ['a', 'b', 'c'].map((c) => inExtension(c.repeat(100))), tuning });
+    expect(long.signature).toHaveLength(MAX_SIGNATURE_CHARS);
+    expect(long.signature).toMatch(/^TypeError: a+ \| b+ \| c+\.\.\. \| <browser extension>$/);
   });
 
   it('replaces variable parts of messages: numbers, hex, UUIDs, quoted strings, URLs', () => {

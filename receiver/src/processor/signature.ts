@@ -10,6 +10,8 @@ export const MAX_SIGNATURE_FRAMES = 3;
 const NETWORK_ERROR_MESSAGE = 'Failed to fetch';
 /** Socorro's limit: longer signatures are cut and end in `...`. */
 export const MAX_SIGNATURE_CHARS = 255;
+/** How a signature ends when every script in the stack is a browser extension's (triage ignores these by default). */
+export const BROWSER_EXTENSION_MARK = ' | <browser extension>';
 
 /** What the signature rules read and write. */
 export interface SignatureContext {
@@ -166,7 +168,7 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     name: 'browser-extension',
     predicate: (ctx) => allFromBrowserExtensions(ctx.frames.map((f) => f.url)),
     action(ctx) {
-      setSignature(ctx, 'browser-extension', `${ctx.signature} | <browser extension>`, 'signature + <browser extension>');
+      setSignature(ctx, 'browser-extension', `${ctx.signature}${BROWSER_EXTENSION_MARK}`, 'signature + <browser extension>');
     },
   },
   {
@@ -174,7 +176,10 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     name: 'length-cap',
     predicate: (ctx) => ctx.signature.length > MAX_SIGNATURE_CHARS,
     action(ctx) {
-      setSignature(ctx, 'length-cap', `${ctx.signature.slice(0, MAX_SIGNATURE_CHARS - 3)}...`, `first ${MAX_SIGNATURE_CHARS - 3} characters + ...`);
+      // The browser extension mark stays at the end, where triage looks for it.
+      const mark = ctx.signature.endsWith(BROWSER_EXTENSION_MARK) ? BROWSER_EXTENSION_MARK : '';
+      const keep = MAX_SIGNATURE_CHARS - 3 - mark.length;
+      setSignature(ctx, 'length-cap', `${ctx.signature.slice(0, keep)}...${mark}`, `first ${keep} characters + ...${mark ? ' + <browser extension>' : ''}`);
     },
   },
 ];
