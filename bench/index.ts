@@ -5,6 +5,7 @@ import { createCrashId } from '../shared/src/crash-id.ts';
 import { CrashIndex, DAY_MS } from '../receiver/src/index/crash-index.ts';
 import type { ProcessedCrash } from '../receiver/src/storage/types.ts';
 import { SignaturePage } from '../receiver/src/web/signature-page.tsx';
+import { ignoredByDefault } from '../receiver/src/triage/signature-status.ts';
 import { TopCrashersPage } from '../receiver/src/web/topcrashers-page.tsx';
 
 export interface IndexBenchOptions {
@@ -131,6 +132,8 @@ export async function benchIndex(log: (line: string) => void, options: IndexBenc
       ['SELECT count(*) FROM crashes (baseline)', baseline],
       ['top crashers, 7 days', measure(runs, () => index.topCrashers(APPS[0]!, { days: 7 }))],
       ['top crashers, 28 days', measure(runs, () => index.topCrashers(APPS[0]!, { days: 28 }))],
+      // As the page asks: ignored signatures (by default, those of browser extensions' errors) left out.
+      ['top crashers, 28 days, ignored hidden', measure(runs, () => index.topCrashers(APPS[0]!, { days: 28, hide: (_, text) => ignoredByDefault(text) !== null }))],
       ['top crashers, 28 days, one version', measure(runs, () => index.topCrashers(APPS[0]!, { days: 28, version: '1.5.0' }))],
       ['signature page (top signature, 28 d)', measure(runs, () => index.signature(biggest, { days: 28 }))],
       ['signature page, one app, page 5', measure(runs, () => index.signature(biggest, { days: 28, app: APPS[0]!, page: 5 }))],

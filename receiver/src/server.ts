@@ -274,7 +274,8 @@ async function startLocked(
   const indexProcessed = (p: ProcessedCrash): void => {
     const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
     crashIndex.index.upsert(p);
-    if (isNew) webhook.notify(p);
+    // Ignored signatures never alert, those ignored by default (browser extensions' errors) included.
+    if (isNew && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook.notify(p);
     // A crash of a resolved signature reopens it (ignored ones stay quiet).
     const regressed = triage.crashProcessed(p);
     if (regressed) webhook?.regression(p, regressed.resolved_at ?? null);

@@ -66,10 +66,10 @@ describe('triage state lives in the data dir, not in the index', () => {
     const statuses = await SignatureStatuses.open({ dataDir: dir.path, tmpDir: join(dir.path, 'tmp'), log: () => {}, now: () => now });
     const before = makeCrash({ signature: A, at: new Date('2026-11-20T11:59:59Z') }).processed;
     const after = makeCrash({ signature: A, at: new Date('2026-11-20T12:00:01Z') }).processed;
-    await statuses.set(before.signature_id, { status: 'resolved' });
+    await statuses.set(before.signature_id, { status: 'resolved' }, before.signature);
     now = new Date('2026-11-20T12:05:00Z');
     expect(statuses.crashProcessed(before)).toBeNull();
-    expect(statuses.statusOf(before.signature_id)).toBe('resolved');
+    expect(statuses.statusOf(before.signature_id, before.signature)).toBe('resolved');
     expect(statuses.crashProcessed({ ...after, processing_error: 'rule failed' })).toBeNull();
     expect(statuses.crashProcessed(after)).toMatchObject({ status: 'open', regressed_at: '2026-11-20T12:05:00.000Z', resolved_at: '2026-11-20T12:00:00.000Z' });
     expect(statuses.crashProcessed(after)).toBeNull(); // open now: a second crash does not regress it again
@@ -78,9 +78,9 @@ describe('triage state lives in the data dir, not in the index', () => {
     expect(reopened.get(after.signature_id)).toMatchObject({ status: 'open', regressed_by: after.crash_id });
 
     const noisy = makeCrash({ signature: B, at: new Date('2026-11-21T00:00:00Z') }).processed;
-    await statuses.set(noisy.signature_id, { status: 'ignored' });
+    await statuses.set(noisy.signature_id, { status: 'ignored' }, noisy.signature);
     expect(statuses.crashProcessed(noisy)).toBeNull();
-    expect(statuses.statusOf(noisy.signature_id)).toBe('ignored');
+    expect(statuses.statusOf(noisy.signature_id, noisy.signature)).toBe('ignored');
     await expect(SignatureStatuses.open({ dataDir: join(dir.path, 'missing'), tmpDir: dir.path, log: () => {} })).resolves.toBeInstanceOf(SignatureStatuses);
   });
 });

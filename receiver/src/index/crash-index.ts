@@ -544,6 +544,11 @@ export class CrashIndex {
     })();
   }
 
+  /** A signature's text, or null when no crash with it was ever indexed. */
+  signatureText(signatureId: string): string | null {
+    return (this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck().get(signatureId) as string | undefined) ?? null;
+  }
+
   /** Whether any crash with this signature was ever indexed (new-signature alerts ask). */
   hasSignature(signatureId: string): boolean {
     return this.#db.prepare('SELECT 1 FROM signatures WHERE signature_id = ?').get(signatureId) !== undefined;
@@ -705,10 +710,11 @@ export class CrashIndex {
   /**
    * Socorro's Top Crashers: the app's signatures in the last `days` UTC days (today included),
    * ranked by count, each with its change against the `days` before, up to the same time of day.
+   * Signatures `hide` picks (the ignored ones) are left out of the ranking and counted apart.
    */
   topCrashers(
     guid: string,
-    options: { days: number; version?: string | null; limit?: number; hide?: ReadonlySet<string> },
+    options: { days: number; version?: string | null; limit?: number; hide?: (signatureId: string, signature: string) => boolean },
   ): TopCrashersResult | null {
     const app = this.app(guid);
     if (!app) return null;
@@ -750,9 +756,18 @@ export class CrashIndex {
       previousTotal += r.previous;
     }
     const inPeriod = counts.filter((r) => r.count > 0);
-    const hidden = inPeriod.filter((r) => options.hide?.has(r.signature_id));
+    const texts = new Map<string, string>();
+    if (options.hide) {
+      for (const r of this.#db
+        .prepare('SELECT signature_id, signature FROM signatures WHERE signature_id IN (SELECT value FROM json_each(?))')
+        .all(JSON.stringify(inPeriod.map((r) => r.signature_id))) as { signature_id: string; signature: string }[]) {
+        texts.set(r.signature_id, r.signature);
+      }
+    }
+    const isHidden = (r: { signature_id: string }): boolean => options.hide?.(r.signature_id, texts.get(r.signature_id) ?? '') ?? false;
+    const hidden = inPeriod.filter(isHidden);
     const ranked = inPeriod
-      .filter((r) => !options.hide?.has(r.signature_id))
+      .filter((r) => !isHidden(r))
       .sort((a, b) => b.count - a.count || a.signature_id.localeCompare(b.signature_id))
       .slice(0, limit);
     const ids = JSON.stringify(ranked.map((r) => r.signature_id));
@@ -827,10 +842,8 @@ export class CrashIndex {
    * (optionally of one app), and its reports newest first, a page at a time.
    */
   signature(signatureId: string, options: { days: number; app?: string | null; page?: number }): SignatureSummary | null {
-    const text = this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck().get(signatureId) as
-      | string
-      | undefined;
-    if (text === undefined) return null;
+    const text = this.signatureText(signatureId);
+    if (text === null) return null;
     const app = options.app || null;
     const { days } = options;
     const page = Math.min(Math.max(1, options.page ?? 1), MAX_PAGE);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BROWSER_EXTENSION_MARK } from '../processor/signature.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
 import { writeFileDurably } from '../storage/durable.ts';
 
@@ -32,6 +33,16 @@ export interface SignatureStatus {
   regressed_by?: string;
   /** The resolution a regression undid: when it was resolved. */
   resolved_at?: string;
+}
+
+/**
+ * Why a signature nobody has triaged starts out ignored, or null when it starts out open. An
+ * error thrown entirely by browser extensions' scripts in the page is not the app's, and would
+ * crowd its top crashers (Sentry's inbound filters drop the same); "Reopen" lists it like any
+ * other signature.
+ */
+export function ignoredByDefault(signature: string | null | undefined): string | null {
+  return signature?.endsWith(BROWSER_EXTENSION_MARK) ? "every script in its stacks is a browser extension's, not the app's" : null;
 }
 
 /** A change asked for: the status, a note, and for `resolved` the versions seen so far when "in the next release". */
@@ -121,21 +132,20 @@ export class SignatureStatuses {
     return this.#entries.get(signatureId) ?? null;
   }
 
-  statusOf(signatureId: string): Status {
-    return this.#entries.get(signatureId)?.status ?? 'open';
+  /** The signature's status: its entry's, else the one it starts out with (see ignoredByDefault). */
+  statusOf(signatureId: string, signature: string | null | undefined): Status {
+    return this.#entries.get(signatureId)?.status ?? (ignoredByDefault(signature) ? 'ignored' : 'open');
   }
 
-  /** The ignored signatures (top crashers hides them by default). */
-  ignored(): Set<string> {
-    return new Set([...this.#entries].filter(([, e]) => e.status === 'ignored').map(([id]) => id));
-  }
-
-  /** Sets a signature's status and resolves once the file holding it is on disk. */
-  async set(signatureId: string, change: StatusChange): Promise<SignatureStatus | null> {
+  /**
+   * Sets a signature's status and resolves once the file holding it is on disk. `signature` is
+   * its text, which says whether open is the status it starts out with.
+   */
+  async set(signatureId: string, change: StatusChange, signature: string | null): Promise<SignatureStatus | null> {
     const at = this.#now().toISOString();
     let entry: SignatureStatus | null = null;
-    // Open is the default and needs no entry, unless it comes with a note (why it was reopened).
-    if (change.status === 'open' && !change.note) this.#entries.delete(signatureId);
+    // Open needs no entry where it is the default, unless it comes with a note (why it was reopened).
+    if (change.status === 'open' && !change.note && !ignoredByDefault(signature)) this.#entries.delete(signatureId);
     else {
       entry = { status: change.status, at };
       if (change.status === 'resolved') {

@@ -3,7 +3,7 @@ import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { appsParams, BAD_SIGNATURE_ID, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
-import { rowStatus, statusFields } from './triage.ts';
+import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 /**
  * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
@@ -19,16 +19,16 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
   routes.get('/api/apps/:guid/topcrashers', (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
     const { query, showIgnored } = topCrashersParams(get(c), c.req.queries());
-    const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : triage?.ignored() });
+    const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : hiddenBy(triage) });
     if (!result) return c.json({ error: 'not_found', message: 'no processed crash names this app' }, 404);
-    return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row.signature_id) })) });
+    return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row) })) });
   });
 
   routes.get('/api/signatures/:id', (c) => {
     if (!isSignatureId(c.req.param('id'))) return c.json({ error: 'bad_signature_id', message: BAD_SIGNATURE_ID }, 400);
     const summary = index.signature(c.req.param('id'), signatureParams(get(c), c.req.queries()));
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
-    return c.json({ ...summary, ...statusFields(triage, summary.signature_id) });
+    return c.json({ ...summary, ...statusFields(triage, summary.signature_id, summary.signature) });
   });
 
   routes.get('/api/search', (c) => {

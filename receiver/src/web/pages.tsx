@@ -17,7 +17,7 @@ import { TopCrashersPage } from './topcrashers-page.tsx';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { fileDownload } from './security.ts';
-import { rowStatus } from './triage.ts';
+import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 export interface PageDeps {
   index: CrashIndex;
@@ -49,9 +49,9 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   routes.get('/apps/:guid', (c) => {
     const guid = c.req.param('guid');
     const { query, showIgnored } = topCrashersParams(get(c));
-    const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : deps.triage?.ignored() });
+    const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(deps.triage) });
     if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
-    const status = deps.triage ? (id: string) => rowStatus(deps.triage, id) : undefined;
+    const status = deps.triage ? (row: { signature_id: string; signature: string }) => rowStatus(deps.triage, row) : undefined;
     return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} />);
   });
 
@@ -62,8 +62,15 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     const app = params.app ? index.app(params.app) : null;
     const url = new URL(c.req.url);
+    const status = statusFields(deps.triage, summary.signature_id, summary.signature);
     const triage = deps.triage
-      ? { entry: deps.triage.get(summary.signature_id), csrfToken: c.get('csrfToken') ?? null, back: url.pathname + url.search, readOnly: c.get('role') === 'viewer' }
+      ? {
+          entry: status.triage,
+          ignoredByDefault: status.ignored_by_default,
+          csrfToken: c.get('csrfToken') ?? null,
+          back: url.pathname + url.search,
+          readOnly: c.get('role') === 'viewer',
+        }
       : undefined;
     const appNames = new Map(
       summary.facets.app.map((v) => {

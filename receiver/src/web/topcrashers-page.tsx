@@ -32,7 +32,7 @@ function TopValues(props: { values: CountByValue[]; total: number }) {
 export function TopCrashersPage(props: {
   result: TopCrashersResult;
   /** A row's triage status; all open when absent. */
-  status?: (signatureId: string) => { status: string; regressed_at: string | null };
+  status?: (row: { signature_id: string; signature: string }) => { status: string; regressed_at: string | null };
   /** Ignored signatures are listed (`?ignored=1`) rather than hidden. */
   showIgnored?: boolean;
 }) {
@@ -130,7 +130,7 @@ export function TopCrashersPage(props: {
                 <td class="sig">
                   <a href={href.signature(row.signature_id, { app: guid, days: signatureDaysFor(r.period.days) })}>{row.signature}</a>{' '}
                   {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
-                  {props.status && <StatusBadge status={props.status(row.signature_id).status} regressedAt={props.status(row.signature_id).regressed_at} />}
+                  {props.status && <StatusBadge {...props.status(row)} />}
                 </td>
                 <td class="num">{formatCount(row.count)}</td>
                 <td class="num">{formatShare(row.share)}</td>

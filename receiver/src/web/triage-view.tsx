@@ -3,15 +3,15 @@ import { MAX_NOTE_CHARS } from '../triage/status-input.ts';
 import { formatTime } from './format.ts';
 
 /** A row's badge in top crashers: resolved, ignored or regressed; nothing for an open signature. */
-export function StatusBadge(props: { status: string; regressedAt: string | null }) {
+export function StatusBadge(props: { status: string; regressed_at: string | null }) {
   if (props.status === 'resolved') return <span class="badge resolved" title="resolved: a new crash reopens it">resolved</span>;
   if (props.status === 'ignored') return <span class="badge ignored" title="ignored: hidden by default, never alerts">ignored</span>;
-  if (props.regressedAt) return <span class="badge regressed" title={`resolved, then crashed again at ${formatTime(props.regressedAt)}`}>regressed</span>;
+  if (props.regressed_at) return <span class="badge regressed" title={`resolved, then crashed again at ${formatTime(props.regressed_at)}`}>regressed</span>;
   return null;
 }
 
-function describe(entry: SignatureStatus | null): string {
-  if (!entry) return 'Open';
+function describe(entry: SignatureStatus | null, ignoredByDefault: string | null): string {
+  if (!entry) return ignoredByDefault ? `Ignored by default: ${ignoredByDefault}` : 'Open';
   if (entry.status === 'resolved') {
     const how = entry.by_version != null ? ` in the next release after ${entry.by_version || '(no version)'}` : '';
     return `Resolved${how} at ${formatTime(entry.at)}`;
@@ -32,12 +32,20 @@ const BUTTONS: { value: string; label: string; shownUnless: string; title?: stri
  * The signature page's status line and its buttons: one POST form, each button a status, with
  * the session's CSRF token (as the logout form) and the page to come back to.
  */
-export function StatusPanel(props: { signatureId: string; entry: SignatureStatus | null; csrfToken: string | null; back: string; readOnly?: boolean }) {
-  const status = props.entry?.status ?? 'open';
+export function StatusPanel(props: {
+  signatureId: string;
+  entry: SignatureStatus | null;
+  /** Why it is ignored though nobody triaged it (see ignoredByDefault), or null. */
+  ignoredByDefault: string | null;
+  csrfToken: string | null;
+  back: string;
+  readOnly?: boolean;
+}) {
+  const status = props.entry?.status ?? (props.ignoredByDefault ? 'ignored' : 'open');
   return (
     <section class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}>
       <p>
-        <strong class="status">{describe(props.entry)}</strong>
+        <strong class="status">{describe(props.entry, props.ignoredByDefault)}</strong>
         {props.entry?.note && <span class="muted"> — {props.entry.note}</span>}
       </p>
       {props.readOnly ? (

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { newestVersion } from '../index/versions.ts';
-import type { SignatureStatus, SignatureStatuses, Status, StatusChange } from '../triage/signature-status.ts';
+import { ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
 import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { href } from './format.ts';
@@ -10,18 +10,37 @@ import { problemPage } from './layout.tsx';
 /** How far back "resolved in the next release" looks for the versions seen so far. */
 const SEEN_VERSIONS_DAYS = 365;
 
-/** What the signature API adds: the status, and the stored entry behind it (null: never triaged). */
-export function statusFields(triage: SignatureStatuses | undefined, signatureId: string): { status: Status; triage: SignatureStatus | null } {
-  return { status: triage?.statusOf(signatureId) ?? 'open', triage: triage?.get(signatureId) ?? null };
+/**
+ * What the signature API adds: the status, the stored entry behind it (null: never triaged),
+ * and why a signature nobody triaged is ignored all the same (null: it is not).
+ */
+export function statusFields(
+  triage: SignatureStatuses | undefined,
+  signatureId: string,
+  signature: string | null,
+): { status: Status; triage: SignatureStatus | null; ignored_by_default: string | null } {
+  const entry = triage?.get(signatureId) ?? null;
+  return {
+    status: triage?.statusOf(signatureId, signature) ?? 'open',
+    triage: entry,
+    ignored_by_default: triage && !entry ? ignoredByDefault(signature) : null,
+  };
 }
 
 /** What each top crashers row carries: its status and, if it reopened, when. */
-export function rowStatus(triage: SignatureStatuses | undefined, signatureId: string): { status: Status; regressed_at: string | null } {
-  const entry = triage?.get(signatureId);
-  return { status: entry?.status ?? 'open', regressed_at: entry?.regressed_at ?? null };
+export function rowStatus(
+  triage: SignatureStatuses | undefined,
+  row: { signature_id: string; signature: string },
+): { status: Status; regressed_at: string | null } {
+  return { status: triage?.statusOf(row.signature_id, row.signature) ?? 'open', regressed_at: triage?.get(row.signature_id)?.regressed_at ?? null };
 }
 
-async function apply(deps: TriageDeps, id: string, request: StatusRequest, how: string): Promise<SignatureStatus | null> {
+/** For top crashers: the signatures left out unless ignored ones are asked for. */
+export function hiddenBy(triage: SignatureStatuses | undefined): ((signatureId: string, signature: string) => boolean) | undefined {
+  return triage && ((id, signature) => triage.statusOf(id, signature) === 'ignored');
+}
+
+async function apply(deps: TriageDeps, id: string, signature: string, request: StatusRequest, how: string): Promise<SignatureStatus | null> {
   const { index, triage } = deps;
   const change: StatusChange = { status: request.status, ...(request.note ? { note: request.note } : {}) };
   if (request.inNextRelease) {
@@ -32,7 +51,7 @@ async function apply(deps: TriageDeps, id: string, request: StatusRequest, how: 
     const newest = newestVersion(versions, summary?.reports.items[0]?.version);
     change.nextReleaseAfter = newest === undefined ? versions : [newest, ...versions.filter((v) => v !== newest)];
   }
-  const entry = await triage.set(id, change);
+  const entry = await triage.set(id, change, signature);
   // Who changed what, for the operator: there are no user accounts, so the way in is named.
   const what = entry?.status === 'resolved' && entry.by_version != null ? `resolved in the next release after ${entry.by_version || '(no version)'}` : request.status;
   deps.log(`triage: signature ${id} ${what}${request.note ? ` (note: ${JSON.stringify(request.note.slice(0, 200))})` : ''}, ${how}`);
@@ -64,9 +83,10 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     const parsed = parseStatusRequest(body);
     if ('problems' in parsed) return c.json({ error: 'bad_status', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
     const id = c.req.param('id');
-    if (!index.hasSignature(id)) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
-    await apply(deps, id, parsed.request, 'by the API');
-    return c.json({ signature_id: id, ...statusFields(triage, id) });
+    const signature = index.signatureText(id);
+    if (signature === null) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    await apply(deps, id, signature, parsed.request, 'by the API');
+    return c.json({ signature_id: id, ...statusFields(triage, id, signature) });
   });
 
   routes.post('/signatures/:id/status', async (c) => {
@@ -83,8 +103,9 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     const parsed = parseStatusRequest(fields);
     if ('problems' in parsed) return problemPage(c, 400, 'Status not changed', parsed.problems);
     const id = c.req.param('id');
-    if (!index.hasSignature(id)) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
-    await apply(deps, id, parsed.request, 'from the signature page');
+    const signature = index.signatureText(id);
+    if (signature === null) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+    await apply(deps, id, signature, parsed.request, 'from the signature page');
     const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
     return c.redirect(back === '/' ? href.signature(id) : back, 303);
   });
