@@ -34,6 +34,8 @@ export interface ScopeIndex {
   enclosing(line: number, column: number): FunctionRange | null;
   /** Characters on a line (1-based), without its line break; null past the last line. */
   lineLength(line: number): number | null;
+  /** False when the text is over MAX_SCAN_CHARS: no function is found in it then. */
+  readonly scanned: boolean;
 }
 
 interface Token {
@@ -71,9 +73,11 @@ export function indexScopes(source: string): ScopeIndex {
   };
   // Found on the first `enclosing` call: checking a position against line lengths needs no tokens.
   let nesting: Nesting | null = null;
+  const scanned = source.length <= MAX_SCAN_CHARS;
   return {
+    scanned,
     enclosing(line, column) {
-      nesting ??= nest(source.length > MAX_SCAN_CHARS ? [] : findFunctions(tokenize(source), source.length, toPosition));
+      nesting ??= nest(scanned ? findFunctions(tokenize(source), source.length, toPosition) : []);
       return nesting.innermost(toOffset(line, column));
     },
     lineLength(line) {

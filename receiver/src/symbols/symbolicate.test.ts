@@ -135,6 +135,27 @@ describe('the release in a missing-map note', () => {
   });
 });
 
+describe('an uploaded script too large to scan', () => {
+  it('says why the frame has no original function name when the map has no sourcesContent', async () => {
+    const generator = new SourceMapGenerator({ file: 'app.js' });
+    generator.addMapping({ generated: { line: 1, column: 9 }, original: { line: 3, column: 2 }, source: 'app.ts', name: 'checkout' });
+    const files = [
+      { name: '~/app.js', data: Buffer.from(`function x(){return y()}\n${'/* filler */\n'.repeat(450_000)}//# sourceMappingURL=app.js.map\n`) },
+      { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
+    ];
+    await withUploads(
+      '1',
+      files,
+      async (symbolicator) => {
+        const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 14 }, GUID, '1');
+        expect(result.original).toMatchObject({ file: 'app.ts', line: 3, function: null });
+        expect(result.notes).toContain('no original function name: the uploaded script is over 5 MiB, too large to scan for its functions');
+      },
+      64 * 1024 * 1024,
+    );
+  });
+});
+
 describe('an original source too large to scan', () => {
   it('says why the frame has no original function name', async () => {
     const generator = new SourceMapGenerator({ file: 'app.js' });

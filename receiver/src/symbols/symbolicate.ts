@@ -172,17 +172,19 @@ export class Symbolicator {
     frame: FrameLocation,
     notes: string[],
   ): Promise<string | null> {
+    const tooLarge = (what: string): null => {
+      notes.push(`no original function name: the ${what} is over ${MAX_SCAN_CHARS / 1024 / 1024} MiB, too large to scan for its functions`);
+      return null;
+    };
     if (source) {
-      if (source.content.length > MAX_SCAN_CHARS) {
-        notes.push(`no original function name: the original source is over ${MAX_SCAN_CHARS / 1024 / 1024} MiB, too large to scan for its functions`);
-        return null;
-      }
+      if (source.content.length > MAX_SCAN_CHARS) return tooLarge('original source');
       if (source.scopes === undefined) source.scopes = indexScopes(source.content);
       // The original source answers for itself: an anonymous enclosing function (a callback)
       // or top-level code has no name, and the map's name at the position would be the callee's.
       if (source.scopes) return source.scopes.enclosing(line, column)?.name ?? null;
     }
     const generated = map.script && frame.line !== null ? await this.#generatedScopeIndex(map.script) : null;
+    if (generated && !generated.scanned) return tooLarge('uploaded script');
     if (generated) {
       // The script answers for itself too: the map's name at a call site is the callee's, so
       // when the enclosing function cannot be named, no name is better than that one.
