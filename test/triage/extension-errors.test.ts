@@ -88,6 +88,9 @@ describe("errors thrown by browser extensions' scripts", () => {
     const put = await putStatus(r, extensionId, { status: 'open' });
     expect(await put.json()).toMatchObject({ status: 'open', triage: { status: 'open' }, ignored_by_default: null });
     expect((await top()).rows.map((row) => row.signature_id)).toContain(extensionId);
+    const { cookie } = await logIn(r);
+    const html = await (await fetch(`${r.url}/signatures/${extensionId}`, { headers: { cookie } })).text();
+    expect(html).toMatch(/<strong class="status">Open \(reopened at [^)]+\)<\/strong>/);
     await r.triage.flushed();
     const again = await startTestReceiver({ dataDir: r.dataDir });
     try {

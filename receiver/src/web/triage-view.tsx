@@ -17,7 +17,8 @@ function describe(entry: SignatureStatus | null, ignoredByDefault: string | null
     return `Resolved${how} at ${formatTime(entry.at)}`;
   }
   if (entry.status === 'ignored') return `Ignored since ${formatTime(entry.at)}`;
-  return `Regressed at ${formatTime(entry.regressed_at ?? entry.at)}${entry.resolved_at ? ` (resolved at ${formatTime(entry.resolved_at)})` : ''}`;
+  if (!entry.regressed_at) return `Open (reopened at ${formatTime(entry.at)})`;
+  return `Regressed at ${formatTime(entry.regressed_at)}${entry.resolved_at ? ` (resolved at ${formatTime(entry.resolved_at)})` : ''}`;
 }
 
 /** The status buttons, each left out when the signature already has the status it leads to. */
