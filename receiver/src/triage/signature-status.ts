@@ -70,12 +70,13 @@ export interface SignatureStatusesOptions {
 }
 
 /**
- * Which signatures are resolved or ignored, kept in memory and written whole to one file on
+ * Which signatures are resolved or ignored, and the bugs filed for them, kept in memory and written whole to one file on
  * every change (temp file, fsync, rename): a few hundred bytes per triaged signature. The index
  * is a cache rebuilt from stored crashes; this is not, so it lives beside it, not in it.
  *
  *     <data-dir>/
- *       signature-status.json   {"format":1,"signatures":{"<signature_id>":{"status":"resolved","at":"…",…}}}
+ *       signature-status.json   {"format":1,"signatures":{"<signature_id>":{"status":"resolved","at":"…",…}},
+ *                                "bugs":{"<signature_id>":["https://github.com/…/issues/12"]}}
  *
  * Regression rule: a crash whose signature is resolved and that was *submitted* after the
  * resolution reopens it (reprocessing an older crash does not). Resolved "in the next release"
@@ -84,12 +85,15 @@ export interface SignatureStatusesOptions {
  */
 export class SignatureStatuses {
   readonly #entries: Map<string, SignatureStatus>;
+  /** Bug or issue URLs per signature, kept apart from its status: filing a bug is not triage. */
+  readonly #bugs: Map<string, string[]>;
   readonly #options: SignatureStatusesOptions;
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>) {
+  private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>, bugs: Map<string, string[]>) {
     this.#options = options;
     this.#entries = entries;
+    this.#bugs = bugs;
   }
 
   /** Reads the file (absent: nothing triaged yet). */
@@ -99,7 +103,7 @@ export class SignatureStatuses {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map());
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map(), new Map());
       throw new StatusFileError(`Could not read ${path}: ${(err as Error).message}`, { cause: err });
     }
     let parsed: unknown;
@@ -120,7 +124,17 @@ export class SignatureStatuses {
       }
       entries.set(id, e as SignatureStatus);
     }
-    return new SignatureStatuses(options, entries);
+    // Files written before bug links have none.
+    const bugsField = (parsed as { bugs?: unknown }).bugs ?? {};
+    if (typeof bugsField !== 'object' || bugsField === null || Array.isArray(bugsField)) throw new StatusFileError(`${path}: "bugs" is not an object; fix or remove it`);
+    const bugs = new Map<string, string[]>();
+    for (const [id, urls] of Object.entries(bugsField)) {
+      if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) {
+        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of URLs; fix or remove it`);
+      }
+      if (urls.length) bugs.set(id, urls as string[]);
+    }
+    return new SignatureStatuses(options, entries, bugs);
   }
 
   #now(): Date {
@@ -182,6 +196,18 @@ export class SignatureStatuses {
     return regressed;
   }
 
+  /** The bug or issue URLs filed for a signature, in the order they were added. */
+  bugsOf(signatureId: string): string[] {
+    return this.#bugs.get(signatureId) ?? [];
+  }
+
+  /** Replaces a signature's bug URLs (checked by parseBugList) and resolves once they are on disk. */
+  async setBugs(signatureId: string, urls: string[]): Promise<void> {
+    if (urls.length) this.#bugs.set(signatureId, urls);
+    else this.#bugs.delete(signatureId);
+    await this.#save();
+  }
+
   /** Resolves once every change made so far is on disk. */
   flushed(): Promise<void> {
     return this.#writing.catch(() => undefined);
@@ -192,8 +218,8 @@ export class SignatureStatuses {
     const write = this.#writing
       .catch(() => undefined)
       .then(() => {
-        const signatures = Object.fromEntries([...this.#entries].sort(([a], [b]) => a.localeCompare(b)));
-        const text = `${JSON.stringify({ format: FILE_FORMAT, signatures }, null, 1)}\n`;
+        const sorted = <T,>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
+        const text = `${JSON.stringify({ format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs) }, null, 1)}\n`;
         return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir);
       });
     this.#writing = write;

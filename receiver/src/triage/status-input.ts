@@ -39,3 +39,42 @@ export function parseStatusRequest(body: unknown): { request: StatusRequest } | 
   const trimmed = typeof note === 'string' ? note.trim() : '';
   return { request: { status: status as Status, ...(trimmed ? { note: trimmed } : {}), inNextRelease } };
 }
+
+/** Most bug or issue links one signature keeps. */
+export const MAX_BUGS = 20;
+/** Longest bug link kept. */
+export const MAX_BUG_URL_CHARS = 500;
+
+/**
+ * Checks a signature's bug links from the API (`{"bugs":["https://github.com/…/issues/12"]}`):
+ * absolute http(s) URLs (a `javascript:` link on a page would run), each once, collecting every
+ * problem.
+ *
+ * @example
+ *   parseBugList({ bugs: ['https://bugzilla.example/show_bug.cgi?id=7'] }) // { bugs: ['https://bugzilla.example/show_bug.cgi?id=7'] }
+ */
+export function parseBugList(body: unknown): { bugs: string[] } | { problems: string[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { problems: ['the body must be a JSON object like {"bugs":["https://…"]}'] };
+  const problems: string[] = [];
+  for (const name of Object.keys(body)) if (name !== 'bugs') problems.push(`unknown field ${JSON.stringify(name.slice(0, 40))}`);
+  const list = (body as { bugs?: unknown }).bugs;
+  if (!Array.isArray(list)) return { problems: [...problems, 'bugs must be a list of URLs (an empty list removes them all)'] };
+  if (list.length > MAX_BUGS) problems.push(`at most ${MAX_BUGS} bugs per signature, got ${list.length}`);
+  const bugs: string[] = [];
+  list.forEach((item, i) => {
+    const problem = bugUrlProblem(item);
+    if (problem) problems.push(`bugs[${i}]: ${problem}`);
+    else if (!bugs.includes((item as string).trim())) bugs.push((item as string).trim());
+  });
+  return problems.length ? { problems } : { bugs };
+}
+
+/** Why `value` cannot be a bug link, or null when it can. */
+export function bugUrlProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return 'not a string';
+  const text = value.trim();
+  if (text.length > MAX_BUG_URL_CHARS) return `longer than ${MAX_BUG_URL_CHARS} characters`;
+  const url = URL.parse(text);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return `${JSON.stringify(text.slice(0, 60))} is not an http(s) URL`;
+  return null;
+}

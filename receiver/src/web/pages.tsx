@@ -67,6 +67,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
       ? {
           entry: status.triage,
           ignoredByDefault: status.ignored_by_default,
+          bugs: status.bugs,
           csrfToken: c.get('csrfToken') ?? null,
           back: url.pathname + url.search,
           readOnly: c.get('role') === 'viewer',

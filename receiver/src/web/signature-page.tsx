@@ -64,7 +64,7 @@ export function SignaturePage(props: {
   /** The names of the apps in the App breakdown, by key (GUID). */
   appNames: ReadonlyMap<string, string>;
   /** Resolved / ignored state and the form to change it; absent without triage. */
-  triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; csrfToken: string | null; back: string; readOnly?: boolean };
+  triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; bugs: string[]; csrfToken: string | null; back: string; readOnly?: boolean };
 }) {
   const s = props.summary;
   const base = { app: s.app, days: s.period.days };

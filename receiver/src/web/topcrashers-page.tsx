@@ -2,7 +2,7 @@ import { type CountByValue, TOP_CRASHERS_LIMIT, type TopCrashersResult } from '.
 import { Sparkline } from './charts.tsx';
 import { appIdentity, appName, formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
 import { TOP_CRASHER_DAYS } from './params.ts';
-import { StatusBadge } from './triage-view.tsx';
+import { BugLinks, StatusBadge } from './triage-view.tsx';
 
 /** The list lengths offered, as Socorro's Top 50 / 100 / 300. */
 const LIMITS = [TOP_CRASHERS_LIMIT, 100, 300];
@@ -32,7 +32,7 @@ function TopValues(props: { values: CountByValue[]; total: number }) {
 export function TopCrashersPage(props: {
   result: TopCrashersResult;
   /** A row's triage status; all open when absent. */
-  status?: (row: { signature_id: string; signature: string }) => { status: string; regressed_at: string | null };
+  status?: (row: { signature_id: string; signature: string }) => { status: string; regressed_at: string | null; bugs: string[] };
   /** Ignored signatures are listed (`?ignored=1`) rather than hidden. */
   showIgnored?: boolean;
 }) {
@@ -131,6 +131,7 @@ export function TopCrashersPage(props: {
                   <a href={href.signature(row.signature_id, { app: guid, days: signatureDaysFor(r.period.days) })}>{row.signature}</a>{' '}
                   {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
                   {props.status && <StatusBadge {...props.status(row)} />}
+                  {props.status && <BugLinks bugs={props.status(row).bugs} />}
                 </td>
                 <td class="num">{formatCount(row.count)}</td>
                 <td class="num">{formatShare(row.share)}</td>

@@ -1,5 +1,5 @@
 import type { SignatureStatus } from '../triage/signature-status.ts';
-import { MAX_NOTE_CHARS } from '../triage/status-input.ts';
+import { MAX_BUG_URL_CHARS, MAX_NOTE_CHARS } from '../triage/status-input.ts';
 import { formatTime } from './format.ts';
 
 /** A row's badge in top crashers: resolved, ignored or regressed; nothing for an open signature. */
@@ -8,6 +8,40 @@ export function StatusBadge(props: { status: string; regressed_at: string | null
   if (props.status === 'ignored') return <span class="badge ignored" title="ignored: hidden by default, never alerts">ignored</span>;
   if (props.regressed_at) return <span class="badge regressed" title={`resolved, then crashed again at ${formatTime(props.regressed_at)}`}>regressed</span>;
   return null;
+}
+
+/**
+ * A bug link's short name for lists: `#12` for a GitHub, GitLab or Gitea issue or pull request,
+ * `bug 7` for Bugzilla, the key for Jira and Linear (`APP-12`), else the host.
+ *
+ * @example bugLabel('https://github.com/shop/web/issues/12') // '#12'
+ */
+export function bugLabel(url: string): string {
+  const u = URL.parse(url);
+  if (!u) return url.slice(0, 40);
+  const issue = /\/(?:issues|pull|merge_requests)\/(\d+)\/?$/.exec(u.pathname);
+  if (issue) return `#${issue[1]}`;
+  const bugzilla = /\/show_bug\.cgi$/.test(u.pathname) ? u.searchParams.get('id') : null;
+  if (bugzilla && /^\d+$/.test(bugzilla)) return `bug ${bugzilla}`;
+  const key = /\/(?:browse|issue)\/([A-Z][A-Z0-9_]*-\d+)(?:\/|$)/.exec(u.pathname);
+  if (key) return key[1]!;
+  return u.host;
+}
+
+/** A row's bug links in top crashers. */
+export function BugLinks(props: { bugs: string[] }) {
+  return (
+    <>
+      {props.bugs.map((url) => (
+        <>
+          {' '}
+          <a class="bug" href={url} title={url} rel="noopener noreferrer">
+            {bugLabel(url)}
+          </a>
+        </>
+      ))}
+    </>
+  );
 }
 
 function describe(entry: SignatureStatus | null, ignoredByDefault: string | null): string {
@@ -38,10 +72,13 @@ export function StatusPanel(props: {
   entry: SignatureStatus | null;
   /** Why it is ignored though nobody triaged it (see ignoredByDefault), or null. */
   ignoredByDefault: string | null;
+  /** Bug or issue links filed for it. */
+  bugs: string[];
   csrfToken: string | null;
   back: string;
   readOnly?: boolean;
 }) {
+  const canEdit = !props.readOnly && props.csrfToken !== null;
   const status = props.entry?.status ?? (props.ignoredByDefault ? 'ignored' : 'open');
   return (
     <section class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}>
@@ -71,6 +108,43 @@ export function StatusPanel(props: {
           ))}
         </form>
       )}
+      <div class="bugs">
+        <strong>Bugs</strong>
+        {props.bugs.length === 0 && <span class="muted"> none filed</span>}
+        {canEdit ? (
+          <form method="post" action={`/signatures/${encodeURIComponent(props.signatureId)}/bugs`} class="filters">
+            <input type="hidden" name="csrf" value={props.csrfToken!} />
+            <input type="hidden" name="next" value={props.back} />
+            <ul>
+              {props.bugs.map((url) => (
+                <li>
+                  <a href={url} rel="noopener noreferrer">
+                    {url}
+                  </a>{' '}
+                  <button type="submit" name="remove" value={url} title="remove this link">
+                    Remove
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <label>
+              Link a bug or issue
+              <input type="url" name="add" maxlength={MAX_BUG_URL_CHARS} placeholder="https://github.com/you/app/issues/12" />
+            </label>
+            <button type="submit">Add bug</button>
+          </form>
+        ) : (
+          <ul>
+            {props.bugs.map((url) => (
+              <li>
+                <a href={url} rel="noopener noreferrer">
+                  {url}
+                </a>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
     </section>
   );
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { newestVersion } from '../index/versions.ts';
 import { ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
-import { parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
+import { bugUrlProblem, MAX_BUGS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { href } from './format.ts';
 import { problemPage } from './layout.tsx';
@@ -18,12 +18,13 @@ export function statusFields(
   triage: SignatureStatuses | undefined,
   signatureId: string,
   signature: string | null,
-): { status: Status; triage: SignatureStatus | null; ignored_by_default: string | null } {
+): { status: Status; triage: SignatureStatus | null; ignored_by_default: string | null; bugs: string[] } {
   const entry = triage?.get(signatureId) ?? null;
   return {
     status: triage?.statusOf(signatureId, signature) ?? 'open',
     triage: entry,
     ignored_by_default: triage && !entry ? ignoredByDefault(signature) : null,
+    bugs: triage?.bugsOf(signatureId) ?? [],
   };
 }
 
@@ -31,8 +32,12 @@ export function statusFields(
 export function rowStatus(
   triage: SignatureStatuses | undefined,
   row: { signature_id: string; signature: string },
-): { status: Status; regressed_at: string | null } {
-  return { status: triage?.statusOf(row.signature_id, row.signature) ?? 'open', regressed_at: triage?.get(row.signature_id)?.regressed_at ?? null };
+): { status: Status; regressed_at: string | null; bugs: string[] } {
+  return {
+    status: triage?.statusOf(row.signature_id, row.signature) ?? 'open',
+    regressed_at: triage?.get(row.signature_id)?.regressed_at ?? null,
+    bugs: triage?.bugsOf(row.signature_id) ?? [],
+  };
 }
 
 /** For top crashers: the signatures left out unless ignored ones are asked for. */
@@ -58,6 +63,17 @@ async function apply(deps: TriageDeps, id: string, signature: string, request: S
   return entry;
 }
 
+async function setBugs(deps: TriageDeps, id: string, bugs: string[], how: string): Promise<void> {
+  const before = deps.triage.bugsOf(id);
+  await deps.triage.setBugs(id, bugs);
+  const added = bugs.filter((url) => !before.includes(url));
+  const removed = before.filter((url) => !bugs.includes(url));
+  if (added.length || removed.length) {
+    const list = (urls: string[]) => urls.map((url) => JSON.stringify(url.slice(0, 200))).join(', ');
+    deps.log(`triage: signature ${id} bugs${added.length ? ` added ${list(added)}` : ''}${removed.length ? ` removed ${list(removed)}` : ''}, ${how}`);
+  }
+}
+
 interface TriageDeps {
   index: CrashIndex;
   triage: SignatureStatuses;
@@ -65,6 +81,9 @@ interface TriageDeps {
 }
 
 /**
+ * `PUT /api/signatures/<id>/bugs` (`{"bugs":["https://…"]}`, the whole list) and the page's bug
+ * form, `POST /signatures/<id>/bugs` (`add` or `remove` one URL), checked as the status ones are.
+ *
  * `PUT /api/signatures/<id>/status` (JSON `{"status":"resolved"|"ignored"|"open","note"?,
  * "in_next_release"?}`) and the signature page's form, `POST /signatures/<id>/status`, which
  * checks the session's CSRF token (as /logout does) and redirects back with 303. Both behind auth.
@@ -106,6 +125,43 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     const signature = index.signatureText(id);
     if (signature === null) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     await apply(deps, id, signature, parsed.request, 'from the signature page');
+    const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
+    return c.redirect(back === '/' ? href.signature(id) : back, 303);
+  });
+
+  routes.put('/api/signatures/:id/bugs', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'bad_json', message: 'the body must be JSON like {"bugs":["https://…"]}', problems: ['the body is not JSON'] }, 400);
+    }
+    const parsed = parseBugList(body);
+    if ('problems' in parsed) return c.json({ error: 'bad_bugs', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
+    const id = c.req.param('id');
+    if (index.signatureText(id) === null) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    await setBugs(deps, id, parsed.bugs, 'by the API');
+    return c.json({ signature_id: id, bugs: triage.bugsOf(id) });
+  });
+
+  // The signature page's bug form: one URL added (`add`), or one removed (`remove`, a button per link).
+  routes.post('/signatures/:id/bugs', async (c) => {
+    const body = await c.req.parseBody();
+    const expected = c.get('csrfToken');
+    if (expected !== null && body.csrf !== expected) {
+      return problemPage(c, 403, 'Bugs not changed', ['The form is out of date (its security token does not match your session): reload the page and try again.']);
+    }
+    const id = c.req.param('id');
+    if (index.signatureText(id) === null) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+    let bugs = triage.bugsOf(id);
+    if (typeof body.remove === 'string') bugs = bugs.filter((url) => url !== body.remove);
+    else if (typeof body.add === 'string' && body.add.trim() !== '') {
+      const problem = bugUrlProblem(body.add);
+      if (problem) return problemPage(c, 400, 'Bug not added', [`The link ${problem}: paste the address of the bug or issue, starting with https://.`]);
+      if (!bugs.includes(body.add.trim())) bugs = [...bugs, body.add.trim()];
+      if (bugs.length > MAX_BUGS) return problemPage(c, 400, 'Bug not added', [`A signature keeps at most ${MAX_BUGS} bugs: remove one first.`]);
+    }
+    await setBugs(deps, id, bugs, 'from the signature page');
     const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
     return c.redirect(back === '/' ? href.signature(id) : back, 303);
   });
