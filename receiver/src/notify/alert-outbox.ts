@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from '../storage/durable.ts';
+import { isNotFound } from '../storage/fs-storage.ts';
+import type { NewSignatureEvent, RegressionEvent } from './webhook.ts';
+
+/** An alert the webhook has not delivered yet, as it waits on disk. */
+export interface WaitingAlert {
+  /** `<ms since the epoch, 13 digits>-<8 hex digits>`: the file's name, and the order alerts go out in. */
+  id: string;
+  /** When it was made (ISO): alerts too old to be news are dropped, not sent (WEBHOOK_MAX_AGE_MS). */
+  queued_at: string;
+  event: NewSignatureEvent | RegressionEvent;
+}
+
+const ALERT_FILE = /^(\d{13}-[0-9a-f]{8})\.json$/;
+
+/** A fresh alert ID for an alert made at `now`: IDs sort in the order alerts were made. */
+export function newAlertId(now: number): string {
+  return `${String(Math.max(0, Math.floor(now))).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The webhook's outbox: one small JSON file per alert, written durably (temp file, fsync,
+ * rename, directory fsync) before the first call to the webhook, and removed once the webhook
+ * took it, refused it, or it grew too old. The file is never rewritten: retries are counted in
+ * memory, and a restart simply tries again at once.
+ *
+ *     <data-dir>/webhook-outbox/
+ *       <alert id>.json              a WaitingAlert
+ *       <alert id>.json.unreadable   a file that could not be read at start, set aside for a person
+ */
+export class AlertOutbox {
+  readonly dir: string;
+  readonly #dirs: DirSyncer;
+
+  constructor(
+    dataDir: string,
+    private readonly tmpDir: string,
+    private readonly fs: FsOps = nodeFsOps,
+  ) {
+    this.dir = join(dataDir, 'webhook-outbox');
+    this.#dirs = new DirSyncer(fs);
+  }
+
+  async open(): Promise<void> {
+    await this.fs.mkdir(this.dir);
+  }
+
+  #path(id: string): string {
+    if (!ALERT_FILE.test(`${id}.json`)) throw new TypeError(`Not an alert ID: ${id}`);
+    return join(this.dir, `${id}.json`);
+  }
+
+  async put(alert: WaitingAlert): Promise<void> {
+    await writeFileDurably(this.#path(alert.id), JSON.stringify(alert), this.tmpDir, this.fs, this.#dirs);
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.#path(id), { force: true });
+  }
+
+  /**
+   * Every waiting alert, oldest first. A file that cannot be read is renamed `<name>.unreadable`
+   * (so it is reported once, not at every start) and reported through `onBad`; a missing folder
+   * holds no alerts.
+   */
+  async list(onBad: (name: string, err: Error) => void): Promise<WaitingAlert[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const alerts: WaitingAlert[] = [];
+    for (const name of names.sort()) {
+      const id = ALERT_FILE.exec(name)?.[1];
+      if (!id) continue;
+      try {
+        alerts.push(checkAlert(JSON.parse(await readFile(join(this.dir, name), 'utf8')), id));
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`)).catch(() => undefined);
+        onBad(name, err as Error);
+      }
+    }
+    return alerts;
+  }
+
+  /**
+   * The alerts left by a previous run, less those made more than `maxAgeMs` before `now`: those
+   * are deleted with one log line, since sent now they would read as news. Files that cannot be
+   * read are logged and set aside.
+   */
+  async load(now: number, maxAgeMs: number, log: (line: string) => void): Promise<WaitingAlert[]> {
+    const alerts = await this.list((name, err) => log(`webhook: set aside unreadable alert ${join(this.dir, name)}.unreadable: ${err.message}`));
+    const fresh: WaitingAlert[] = [];
+    const old: WaitingAlert[] = [];
+    for (const alert of alerts) (now - Date.parse(alert.queued_at) > maxAgeMs ? old : fresh).push(alert);
+    for (const alert of old) await this.remove(alert.id);
+    if (old.length) log(`webhook: dropped ${describeAlerts(old)} queued more than ${formatAge(maxAgeMs)} ago; sent now, they would read as new`);
+    return fresh;
+  }
+}
+
+/** `alert` as read from the file `<id>.json`, or an error saying what is wrong with it. */
+function checkAlert(alert: unknown, id: string): WaitingAlert {
+  const a = alert as Partial<WaitingAlert> | null;
+  const problems: string[] = [];
+  if (a?.id !== id) problems.push('its id does not match the file name');
+  if (typeof a?.queued_at !== 'string' || Number.isNaN(Date.parse(a.queued_at))) problems.push('queued_at is not a date');
+  const event = a?.event;
+  if (event?.event !== 'new_signature' && event?.event !== 'regression') problems.push('event.event is neither new_signature nor regression');
+  if (typeof event?.text !== 'string' || typeof event?.signature_id !== 'string') problems.push('event.text or event.signature_id is missing');
+  if (problems.length) throw new Error(`not an alert: ${problems.join('; ')}`);
+  return a as WaitingAlert;
+}
+
+/** `3 alerts (new signature abc, regression of def, …)`, naming at most five. */
+export function describeAlerts(alerts: WaitingAlert[]): string {
+  const named = alerts.slice(0, 5).map((a) => alertName(a.event));
+  if (alerts.length > named.length) named.push('…');
+  return `${alerts.length} ${alerts.length === 1 ? 'alert' : 'alerts'} (${named.join(', ')})`;
+}
+
+/** `new signature <id>` or `regression of <id>`, as logs name an event. */
+export function alertName(event: WaitingAlert['event']): string {
+  return `${event.event === 'regression' ? 'regression of' : 'new signature'} ${event.signature_id}`;
+}
+
+/** A duration as a person reads it: `300 ms`, `40 s`, `65 min`, `24 h`. */
+export function formatAge(ms: number): string {
+  if (ms < 2_000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
