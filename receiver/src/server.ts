@@ -24,7 +24,7 @@ import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
-import { NewSignatureWebhook } from './notify/webhook.ts';
+import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
 import type { ProcessedCrash } from './storage/types.ts';
 
@@ -51,6 +51,8 @@ export interface RunningReceiver {
   retention: Retention;
   /** Which signatures are resolved or ignored (`<data-dir>/signature-status.json`). */
   triage: SignatureStatuses;
+  /** Alerts for new and regressed signatures, from `<data-dir>/webhook-outbox/`; null without --webhook-url. */
+  webhook: NewSignatureWebhook | null;
   /** Stops taking connections and resolves when in-flight requests have finished. */
   close(): Promise<void>;
 }
@@ -270,7 +272,8 @@ async function startLocked(
   forwarder.onDeleted((id) => crashIndex.index.remove(id));
   // The processor drains the queue in the background and tells the index of each crash.
   let receiverUrl = config.publicUrl ?? '';
-  const webhook = config.webhookUrl ? new NewSignatureWebhook({ url: config.webhookUrl, receiverUrl: () => receiverUrl, log }) : null;
+  // Alerts a previous run could not deliver start going out now (they carry their own links).
+  const webhook = await openWebhook(config, { dataDir, tmpDir: folders.tmpDir, fs: deps.fs, receiverUrl: () => receiverUrl, log });
   const indexProcessed = (p: ProcessedCrash): void => {
     const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
     crashIndex.index.upsert(p);
@@ -304,6 +307,7 @@ async function startLocked(
     activity,
     backlog: () => storage.backlog,
     queued: () => queue.size(),
+    alerts: webhook ? () => webhook.stats() : undefined,
     storageProblem: () => storage.problem(),
     demo,
     config,
@@ -353,6 +357,7 @@ async function startLocked(
     processing,
     retention,
     triage,
+    webhook,
     close: () =>
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
@@ -371,6 +376,8 @@ async function startLocked(
             .stop()
             .then(() => retention.stop())
             .then(() => processing.close())
+            // After processing, so the alerts of the last crashes processed are in the outbox.
+            .then(() => webhook?.stop())
             .then(() => triage.flushed())
             .then(() => storage.close())
             .catch((err: Error) => log(`storage: ${err.message}`))
