@@ -263,7 +263,7 @@ export const OPTIONS = {
     flag: 'webhook-url',
     default: undefined as string | undefined,
     parse: httpUrl,
-    doc: 'POST a JSON event here when a crash signature is seen for the first time (its `text` field suits Slack or Mattermost). Logs show only its origin.',
+    doc: 'POST a JSON event here when a crash signature is seen for the first time or regresses (its `text` field suits Slack or Mattermost); events wait in `<data-dir>/webhook-outbox/` until taken, for up to 24 h. Logs show only its origin.',
   }),
   retentionDays: def({
     flag: 'retention-days',
