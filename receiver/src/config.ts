@@ -263,7 +263,13 @@ export const OPTIONS = {
     flag: 'webhook-url',
     default: undefined as string | undefined,
     parse: httpUrl,
-    doc: 'POST a JSON event here when a crash signature is seen for the first time or regresses (its `text` field suits Slack or Mattermost); events wait in `<data-dir>/webhook-outbox/` until taken, for up to 24 h. Logs show only its origin.',
+    doc: 'POST a JSON event here when a crash signature is seen for the first time, regresses or spikes (its `text` field suits Slack or Mattermost); events wait in `<data-dir>/webhook-outbox/` until taken, for up to 24 h. Logs show only its origin.',
+  }),
+  spikeAlerts: def({
+    flag: 'spike-alerts',
+    default: 50,
+    parse: int(0, 1_000_000),
+    doc: 'With --webhook-url, send a spike event when a signature has at least this many crashes in an app in the last hour and 10 times its usual hourly rate there (0: no spike events).',
   }),
   retentionDays: def({
     flag: 'retention-days',

@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { type Forwarder, openForwarding } from './forwarder/forwarder.ts';
 import { RegistryUnreadable } from './forwarder/registry.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
-import type { CrashIndex } from './index/crash-index.ts';
+import { appKey, type CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
 import { openProcessing, type Processing } from './processor/start.ts';
 import { TuningError } from './processor/tuning.ts';
@@ -25,6 +25,7 @@ import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
 import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
+import { SpikeDetector } from './notify/spikes.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
 import type { ProcessedCrash } from './storage/types.ts';
 
@@ -274,6 +275,12 @@ async function startLocked(
   let receiverUrl = config.publicUrl ?? '';
   // Alerts a previous run could not deliver start going out now (they carry their own links).
   const webhook = await openWebhook(config, { dataDir, tmpDir: folders.tmpDir, fs: deps.fs, receiverUrl: () => receiverUrl, log });
+  const spikes = webhook
+    ? new SpikeDetector({
+        minPerHour: config.spikeAlerts,
+        countOverDays: (app, id, first, last) => crashIndex.index.signatureCountOverDays(app, id, first, last),
+      })
+    : null;
   const indexProcessed = (p: ProcessedCrash): void => {
     const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
     crashIndex.index.upsert(p);
@@ -282,6 +289,8 @@ async function startLocked(
     // A crash of a resolved signature reopens it (ignored ones stay quiet).
     const regressed = triage.crashProcessed(p);
     if (regressed) webhook?.regression(p, regressed.resolved_at ?? null);
+    const spike = spikes?.crashProcessed(p, appKey(p.app_guid, p.product));
+    if (spike && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook!.spike(p, spike);
   };
   let processing: Processing;
   try {

@@ -544,6 +544,14 @@ export class CrashIndex {
     })();
   }
 
+  /** Crashes of a signature in an app over UTC days `firstDay` to `lastDay` (days since the epoch), from the daily counts. */
+  signatureCountOverDays(app: string, signatureId: string, firstDay: number, lastDay: number): number {
+    return this.#db
+      .prepare('SELECT coalesce(sum(n), 0) FROM sig_daily WHERE app = ? AND day >= ? AND day <= ? AND signature_id = ?')
+      .pluck()
+      .get(app, firstDay, lastDay, signatureId) as number;
+  }
+
   /** A signature's text, or null when no crash with it was ever indexed. */
   signatureText(signatureId: string): string | null {
     return (this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck().get(signatureId) as string | undefined) ?? null;

@@ -3,7 +3,7 @@ import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from '../storage/durable.ts';
 import { isNotFound } from '../storage/fs-storage.ts';
-import type { NewSignatureEvent, RegressionEvent } from './webhook.ts';
+import type { AlertEvent } from './webhook.ts';
 
 /** An alert the webhook has not delivered yet, as it waits on disk. */
 export interface WaitingAlert {
@@ -11,7 +11,7 @@ export interface WaitingAlert {
   id: string;
   /** When it was made (ISO): alerts too old to be news are dropped, not sent (WEBHOOK_MAX_AGE_MS). */
   queued_at: string;
-  event: NewSignatureEvent | RegressionEvent;
+  event: AlertEvent;
 }
 
 const ALERT_FILE = /^(\d{13}-[0-9a-f]{8})\.json$/;

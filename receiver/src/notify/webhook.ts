@@ -1,6 +1,7 @@
 import { urlForLog } from '../config.ts';
 import type { FsOps } from '../storage/durable.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
+import type { Spike } from './spikes.ts';
 import { AlertOutbox, alertName, describeAlerts, formatAge, newAlertId, type WaitingAlert } from './alert-outbox.ts';
 
 /** How long one webhook call may take. */
@@ -73,6 +74,18 @@ export interface NewSignatureEvent {
   /** When the alert was made (ISO); added as it is sent. */
   queued_at?: string;
 }
+
+/** A signature crashes far more than usual in an app (see notify/spikes.ts for the rule). */
+export interface SpikeEvent extends Omit<NewSignatureEvent, 'event'> {
+  event: 'spike';
+  /** Crashes in the last hour. */
+  count: number;
+  /** Its average hour over the week before. */
+  usual_per_hour: number;
+}
+
+/** Every event the webhook sends. */
+export type AlertEvent = NewSignatureEvent | RegressionEvent | SpikeEvent;
 
 /** A resolved signature crashed again (see triage/signature-status.ts for the rule). */
 export interface RegressionEvent extends Omit<NewSignatureEvent, 'event'> {
@@ -216,7 +229,20 @@ export class NewSignatureWebhook {
     });
   }
 
-  /** What both events say about the crash, and ` in <product> <version>` for their text. */
+  /** A spike: `Spike: 240 crashes in the last hour of <signature> in <product> <version> (usually 2.5 an hour) — <link>`. */
+  spike(processed: ProcessedCrash, spike: Spike): void {
+    const facts = this.#facts(processed);
+    const usual = spike.usual_per_hour === 0 ? 'none in the week before' : `usually ${spike.usual_per_hour} an hour`;
+    this.#admit({
+      event: 'spike',
+      text: `Spike: ${spike.count} crashes in the last hour of ${chatText(processed.signature)}${chatText(facts.where)} (${usual}) — ${facts.signature_url}`,
+      ...facts.fields,
+      count: spike.count,
+      usual_per_hour: spike.usual_per_hour,
+    });
+  }
+
+  /** What every event says about the crash, and ` in <product> <version>` for their text. */
   #facts(processed: ProcessedCrash): { where: string; signature_url: string; fields: Omit<NewSignatureEvent, 'event' | 'text'> } {
     const base = this.options.receiverUrl().replace(/\/$/, '');
     const signatureUrl = `${base}/signatures/${processed.signature_id}`;
@@ -262,7 +288,7 @@ export class NewSignatureWebhook {
   }
 
   /** Makes an event an alert: on disk first when the outbox can be written, then in line to be sent. */
-  #admit(event: NewSignatureEvent | RegressionEvent): void {
+  #admit(event: AlertEvent): void {
     if (this.#stop.signal.aborted) return;
     const now = this.#now();
     if (!this.#allowed(now)) return;

@@ -43,6 +43,9 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
       p.error_type = text(a[Annotation.JSErrorType]);
       p.error_message = text(a[Annotation.JSErrorMessage]);
       p.mechanism = text(a[Annotation.JSMechanism]);
+      // The client's clock, seconds since the epoch: when the error happened, if the clock is right.
+      const crashTime = Number(a[Annotation.CrashTime]);
+      if (a[Annotation.CrashTime] && Number.isFinite(crashTime) && crashTime > 0 && crashTime < 1e11) p.crash_time = new Date(crashTime * 1000).toISOString();
       const url = text(a[Annotation.URL]);
       if (url) {
         try {
@@ -199,6 +202,7 @@ export function emptyProcessedCrash(raw: RawCrash, now: Date): ProcessedCrash {
     browser: null,
     os: null,
     url_path: null,
+    crash_time: null,
   };
 }
 

@@ -164,7 +164,8 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
   {
     // An error thrown entirely by a browser extension's script in the page (every frame with an
     // address is an extension's) is not the app's: it is marked, so it neither joins the app's
-    // own errors of the same message nor passes for one, and can be ignored as one signature.
+    // own errors of the same message nor passes for one, and it starts out ignored (see
+    // Resolving and ignoring signatures).
     name: 'browser-extension',
     predicate: (ctx) => allFromBrowserExtensions(ctx.frames.map((f) => f.url)),
     action(ctx) {

@@ -80,6 +80,8 @@ export interface ProcessedCrash {
   os: string | null;
   /** Path of the page URL, no query or fragment. */
   url_path: string | null;
+  /** When the error happened by the client's clock (CrashTime, ISO), or null; absent in crashes processed before it was kept. */
+  crash_time?: string | null;
   /** Set when processing threw: the error name, so the crash is not retried forever. */
   processing_error?: string;
   [key: string]: unknown;

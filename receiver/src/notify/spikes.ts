@@ -1,0 +1,80 @@
+import type { ProcessedCrash } from '../storage/types.ts';
+
+/** Spikes are counted over this much time: the last hour. */
+export const SPIKE_WINDOW_MS = 60 * 60_000;
+/** A spike is at least this many times the signature's usual hourly rate in the app. */
+export const SPIKE_FACTOR = 10;
+/** The usual rate is the average hour of this many whole UTC days before today. */
+export const SPIKE_BASELINE_DAYS = 7;
+/** After an alert, the same signature in the same app does not alert again for this long. */
+export const SPIKE_QUIET_MS = 6 * 60 * 60_000;
+/** Signatures tracked at most; past this, the one seen longest ago is forgotten. */
+const MAX_TRACKED = 10_000;
+
+/** What a spike alert says: how many crashes in the last hour, against how many an hour before. */
+export interface Spike {
+  app: string;
+  /** Crashes of the signature in the app in the last hour. */
+  count: number;
+  /** Its average per hour over the SPIKE_BASELINE_DAYS days before today. */
+  usual_per_hour: number;
+}
+
+export interface SpikeOptions {
+  /** Fewest crashes in an hour that make a spike (--spike-alerts); 0 turns spike alerts off. */
+  minPerHour: number;
+  /** Crashes of a signature in an app over whole UTC days (days since the epoch), from the index. */
+  countOverDays: (app: string, signatureId: string, firstDay: number, lastDay: number) => number;
+  now?: () => number;
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * Notices when a signature crashes far more than it usually does in an app, as Socorro's
+ * "explosive crashes" report and Sentry's spike alerts do: at least `minPerHour` crashes in the
+ * last hour, and at least SPIKE_FACTOR times its average hour over the week before (a new
+ * signature's average is 0). Counted by arrival, in memory: crashes that arrived over an hour
+ * ago (a backlog processed after a restart) or whose client says they happened over an hour
+ * before they arrived (an outage's backlog, forwarded or queued by the extension) do not count,
+ * so a backlog does not look like a spike.
+ */
+export class SpikeDetector {
+  /** Arrival times (ms) in the window, oldest first, per `<app>\n<signature id>`. */
+  readonly #recent = new Map<string, number[]>();
+  /** When each app and signature last alerted. */
+  readonly #alertedAt = new Map<string, number>();
+
+  constructor(private readonly options: SpikeOptions) {}
+
+  /** Counts a processed crash; returns the spike it completes, once per SPIKE_QUIET_MS. */
+  crashProcessed(crash: ProcessedCrash, app: string): Spike | null {
+    if (this.options.minPerHour <= 0 || crash.processing_error) return null;
+    const now = this.options.now?.() ?? Date.now();
+    const arrived = Date.parse(crash.submitted_at);
+    if (!(arrived > now - SPIKE_WINDOW_MS)) return null;
+    const happened = crash.crash_time ? Date.parse(crash.crash_time) : NaN;
+    if (happened < arrived - SPIKE_WINDOW_MS) return null;
+    const key = `${app}\n${crash.signature_id}`;
+    let times = this.#recent.get(key);
+    if (times) this.#recent.delete(key); // re-inserted below: the map's order is by last crash
+    else times = [];
+    times.push(arrived);
+    let old = 0;
+    while (old < times.length && times[old]! <= now - SPIKE_WINDOW_MS) old++;
+    if (old) times.splice(0, old);
+    this.#recent.set(key, times);
+    if (this.#recent.size > MAX_TRACKED) this.#recent.delete(this.#recent.keys().next().value!);
+
+    if (times.length < this.options.minPerHour) return null;
+    const last = this.#alertedAt.get(key);
+    if (last !== undefined && now - last < SPIKE_QUIET_MS) return null;
+    const today = Math.floor(now / DAY_MS);
+    const before = this.options.countOverDays(app, crash.signature_id, today - SPIKE_BASELINE_DAYS, today - 1);
+    const usual = before / (SPIKE_BASELINE_DAYS * 24);
+    if (times.length < SPIKE_FACTOR * usual) return null;
+    this.#alertedAt.set(key, now);
+    if (this.#alertedAt.size > MAX_TRACKED) this.#alertedAt.delete(this.#alertedAt.keys().next().value!);
+    return { app, count: times.length, usual_per_hour: Math.round(usual * 10) / 10 };
+  }
+}
