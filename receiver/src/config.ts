@@ -91,6 +91,19 @@ function httpUrl(text: string): string | undefined {
   return text.replace(/\/+$/, '');
 }
 
+/**
+ * `--public-url`: an http(s) URL, with the path a proxy serves the receiver under if it has one
+ * (`https://tools.example.com/crashes/`). Given as the origin and that path, without the trailing
+ * slash, so links are made by appending `/login`. A query or fragment no link could keep is refused.
+ */
+function publicUrl(text: string): string | undefined {
+  if (httpUrl(text) === undefined) return undefined;
+  const url = new URL(text);
+  if (/[?#]/.test(text)) throw new Error(`expected no query or fragment, only a path if the receiver is served under one (https://tools.example.com/crashes/), got ${JSON.stringify(text)}`);
+  if (url.username || url.password) throw new Error('must not carry a user name or password');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
 function existingPath(kind: 'file' | 'folder'): (text: string) => string | undefined {
   return (text) => {
     if (text === '') return undefined;
@@ -151,7 +164,7 @@ export const OPTIONS = {
   publicUrl: def({
     flag: 'public-url',
     default: undefined as string | undefined,
-    parse: httpUrl,
+    parse: publicUrl,
     doc: 'The URL people browse to (default: http://host:port): links it prints use it, and behind a proxy logins and forms from it are accepted.',
   }),
   maxBodyBytes: def({
