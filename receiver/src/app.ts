@@ -86,6 +86,7 @@ export function createApp(deps: AppDeps): {
     log: deps.log,
     activity: deps.activity,
     maxPendingBytes: config.maxPendingBytes,
+    publicUrl: config.publicUrl,
   });
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: deps.storageProblem }));

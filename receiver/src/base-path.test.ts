@@ -45,6 +45,7 @@ describe('withoutBasePath', () => {
     expect(withoutBasePath('/crashes', '/crashes')).toBe('/');
     expect(withoutBasePath('/crashes?next=%2F', '/crashes')).toBe('/?next=%2F');
     expect(withoutBasePath('/ops/crashes/submit', '/ops/crashes')).toBe('/submit');
+    expect(withoutBasePath('http://tools.example.com/crashes/submit?x=1', '/crashes')).toBe('http://tools.example.com/submit?x=1');
   });
 
   it('leaves any other target as it came: already stripped by the proxy, or not under the base path', () => {
@@ -52,6 +53,8 @@ describe('withoutBasePath', () => {
     expect(withoutBasePath('/crashesfoo/apps', '/crashes')).toBe('/crashesfoo/apps');
     expect(withoutBasePath('/Crashes/apps', '/crashes')).toBe('/Crashes/apps');
     expect(withoutBasePath('/crashes/apps', '')).toBe('/crashes/apps');
+    expect(withoutBasePath('http://tools.example.com/submit', '/crashes')).toBe('http://tools.example.com/submit');
+    expect(withoutBasePath('*', '/crashes')).toBe('*');
   });
 });
 

@@ -25,9 +25,17 @@ export function basePathOf(publicUrl: string | undefined): string {
  * @example withoutBasePath('/crashes/apps/x?days=7', '/crashes') // '/apps/x?days=7'
  * @example withoutBasePath('/crashes?next=%2F', '/crashes')     // '/?next=%2F'
  * @example withoutBasePath('/crashesfoo', '/crashes')           // '/crashesfoo'
+ * @example withoutBasePath('http://h/crashes/submit', '/crashes') // 'http://h/submit'
  */
 export function withoutBasePath(target: string, base: string): string {
-  if (!base || !target.startsWith(base)) return target;
+  if (!base) return target;
+  // The absolute form (`POST http://host/crashes/submit`, RFC 9112 §3.2.2) names the host too.
+  if (!target.startsWith('/')) {
+    const url = URL.parse(target);
+    if (!url || !/^https?:$/.test(url.protocol)) return target;
+    return `${url.origin}${withoutBasePath(`${url.pathname}${url.search}`, base)}`;
+  }
+  if (!target.startsWith(base)) return target;
   const rest = target.slice(base.length);
   if (rest === '') return '/';
   if (rest.startsWith('/')) return rest;

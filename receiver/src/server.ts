@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { basePathOf, firstSegment, withoutBasePath } from './base-path.ts';
 import { readVersion } from './version.ts';
 import { SubmissionActivity } from './collector/activity.ts';
 import { type CollectorStats, requestPath, SUBMIT_PATHS } from './collector/route.ts';
@@ -136,6 +137,8 @@ interface Handlers {
   checkContinue: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** `POST /submit`, taken from node:http before Hono sees it; never rejects. */
   submit: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+  /** The path (`/crashes`) taken off requests that carry it, or ''. */
+  basePath: string;
 }
 
 interface Listener {
@@ -169,17 +172,27 @@ async function listen(config: Config): Promise<Listener> {
     }
   }
   const toHono = getRequestListener((req, env) => handle(req, env as object), { hostname: config.host });
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    // Submissions, the one hot path, go straight to the collector; Hono routes the rest.
+    if (submit && req.method === 'POST') {
+      const path = requestPath(req.url!);
+      if (SUBMIT_PATHS.includes(path)) {
+        void submit(req, res, path);
+        return;
+      }
+    }
+    void toHono(req, res);
+  };
+  // Behind a proxy that does not strip the --public-url path (or browsed to directly under it),
+  // requests carry it: every part of the receiver sees them as if the proxy had stripped it.
+  let base = '';
+  const strip = (req: IncomingMessage): void => {
+    if (base) req.url = withoutBasePath(req.url!, base);
+  };
   const server: ServerType = await new Promise<ServerType>((resolveServer, rejectServer) => {
     const s = createServer({ ServerResponse: Answer }, (req, res) => {
-      // Submissions, the one hot path, go straight to the collector; Hono routes the rest.
-      if (submit && req.method === 'POST') {
-        const path = requestPath(req.url!);
-        if (SUBMIT_PATHS.includes(path)) {
-          void submit(req, res, path);
-          return;
-        }
-      }
-      void toHono(req, res);
+      strip(req);
+      route(req, res);
     });
     // A client that shuts down its sending side right after the body still gets its answer (its
     // crash is stored); Node would otherwise drop the request when the FIN arrives.
@@ -189,9 +202,10 @@ async function listen(config: Config): Promise<Listener> {
     // `Expect: 100-continue`: Node invites the body unless someone listens; the collector first
     // refuses what its headers already rule out, then the request goes on as any other.
     s.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      strip(req);
       if (checkContinue(req, res)) return;
       res.writeContinue();
-      s.emit('request', req, res);
+      route(req, res);
     });
   }).catch((err: NodeJS.ErrnoException) => {
     const advice = LISTEN_ADVICE[err.code ?? ''];
@@ -204,6 +218,7 @@ async function listen(config: Config): Promise<Listener> {
       handle = handlers.fetch;
       checkContinue = handlers.checkContinue;
       submit = handlers.submit;
+      base = handlers.basePath;
     },
     stopping() {
       stopping = true;
@@ -336,8 +351,14 @@ async function startLocked(
     log,
   });
 
+  // A request under the --public-url path is taken as one whose proxy did not strip it, unless
+  // that path begins like one of the receiver's own (`/api`): such a request could be either.
+  const basePath = basePathOf(config.publicUrl);
+  const clash = basePath ? app.routes.find((r) => firstSegment(r.path) === firstSegment(basePath)) : undefined;
+  if (clash) log(`public URL: its path ${basePath} begins like the receiver's own ${clash.path}: the proxy must strip ${basePath} off, requests that still carry it are not taken`);
+
   const server = listener.server;
-  listener.ready({ fetch: app.fetch, checkContinue, submit });
+  listener.ready({ fetch: app.fetch, checkContinue, submit, basePath: clash ? '' : basePath });
   processing.processor.start();
   retention.start();
   const activityLog = logCollectorActivity(collectorStats, log, deps.activityLogMs);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
+import { startPathProxy } from '../helpers/proxy.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { api, crashesOn, eventually, fakeServer, FAST_RETRY, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
 
@@ -100,6 +101,24 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     const id = await submitTo(master, { SubmitURL: priv.url.replace('127.0.0.1', 'localhost'), WebAppGUID: 'unregistered' });
     expect(await settled(master.url, id)).toMatchObject({ state: 'forwarded', mode: 'url' });
     expect(await crashesOn(priv)).toHaveLength(1);
+  });
+
+  it('with a path in its public URL, takes a SubmitURL under that path for itself and one at the proxy\'s root for another receiver', async () => {
+    // The proxy sends Host as the receiver's address (nginx's default), or the browser's.
+    for (const passHost of [false, true]) {
+      const proxy = await startPathProxy({ prefix: '/crashes', strip: true, passHost });
+      cleanups.push(proxy.close);
+      const master = await receiver({ forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true, publicUrl: `${proxy.origin}/crashes` });
+      proxy.forwardTo(master.port);
+      expect(master.url).toBe(`${proxy.origin}/crashes`);
+      for (const submitUrl of [`${proxy.origin}/crashes/submit`, `${proxy.origin}/crashes/`, `http://127.0.0.1:${master.port}/crashes/submit`, `http://localhost:${master.port}/submit`]) {
+        const id = await submitTo(master, { SubmitURL: submitUrl, WebAppGUID: 'unregistered' });
+        expect(await forwardingOf(master.url, id), `${submitUrl} (passHost ${passHost})`).toBeNull();
+      }
+      const id = await submitTo(master, { SubmitURL: `${proxy.origin}/submit`, WebAppGUID: 'unregistered' });
+      expect(await forwardingOf(master.url, id), `passHost ${passHost}`).toMatchObject({ mode: 'url', target: `${proxy.origin}/submit` });
+      await eventually('a forward to the proxy\'s root', async () => proxy.outside.includes('/submit'));
+    }
   });
 
   it('does not follow redirects', async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { formatSubmitResponse } from '../../../shared/src/protocol.ts';
+import { basePathOf } from '../base-path.ts';
 import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { decide, type Judge } from './accept.ts';
 import type { SubmissionActivity } from './activity.ts';
@@ -35,6 +36,11 @@ export interface CollectorOptions {
   activity?: SubmissionActivity;
   /** Bytes of bodies all submissions in progress may hold in memory together (unbounded if not given). */
   maxPendingBytes?: number;
+  /**
+   * `--public-url`. When it has a path, a submission addressed to its host went through the proxy
+   * at that path, which took it off: `submitted_to` puts it back (`tools.example.com/crashes/submit`).
+   */
+  publicUrl?: string;
 }
 
 /** What the collector has seen since start, for the stats endpoint and the log. */
@@ -97,6 +103,8 @@ export function collectorRoutes(options: CollectorOptions): {
   const pending = new PendingBytes(options.maxPendingBytes ?? Infinity);
   const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
+  const publicHost = options.publicUrl ? new URL(options.publicUrl).host : '';
+  const publicPath = basePathOf(options.publicUrl);
 
   // A full disk refuses every submission: one line per STORAGE_LOG_EVERY_MS says so, with a count.
   let storageLoggedAt = -Infinity;
@@ -139,7 +147,8 @@ export function collectorRoutes(options: CollectorOptions): {
     try {
       const clientWait = clientLimiter.enabled ? clientLimiter.take(client) : 0;
       if (clientWait) throw clientRateLimited(clientWait);
-      const submittedTo = `${req.host().toLowerCase().slice(0, 300)}${req.path}`;
+      const host = req.host().toLowerCase().slice(0, 300);
+      const submittedTo = `${host}${publicPath && host === publicHost ? publicPath : ''}${req.path}`;
       const outcome = await take(req, submittedTo, holding);
       if (!outcome.accept) {
         stats.discarded++;

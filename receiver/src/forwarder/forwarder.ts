@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Annotation } from '../../../shared/src/protocol.ts';
+import { basePathOf } from '../base-path.ts';
 import { type SubmitFile, submitCrash } from '../cli/submit.ts';
 import { RateLimiter } from '../collector/rate-limit.ts';
 import type { Config } from '../config.ts';
@@ -37,8 +38,9 @@ export interface ForwardSettings {
   concurrency: number;
   /**
    * URL mode: where this receiver takes submissions besides the address a crash was posted to
-   * (`host[:port]/path`): its --public-url, and loopback at its port. A SubmitURL naming one of
-   * them is this receiver, reached through a proxy or another name: nothing to forward.
+   * (`host[:port]/path`): its --public-url, and loopback at its port (under the --public-url
+   * path too). A SubmitURL naming one of them is this receiver, reached through a proxy or
+   * another name: nothing to forward.
    */
   ownSubmitTargets: string[];
 }
@@ -46,11 +48,11 @@ export interface ForwardSettings {
 /** The settings of `config` for a receiver listening on `port`. */
 export function forwardSettings(config: Config, port?: number): ForwardSettings {
   const own: string[] = [];
-  if (config.publicUrl) {
-    const u = new URL(config.publicUrl);
-    own.push(`${u.host}${u.pathname.replace(/\/+$/, '')}/submit`);
-  }
-  if (port) own.push(...['localhost', '127.0.0.1', '[::1]'].map((host) => `${host}:${port}/submit`));
+  const base = basePathOf(config.publicUrl);
+  if (config.publicUrl) own.push(`${new URL(config.publicUrl).host}${base}/submit`);
+  // Reached directly, the receiver takes submissions under the --public-url path too.
+  const paths = base ? ['/submit', `${base}/submit`] : ['/submit'];
+  if (port) own.push(...['localhost', '127.0.0.1', '[::1]'].flatMap((host) => paths.map((path) => `${host}:${port}${path}`)));
   return {
     ownSubmitTargets: own,
     bySubmitUrl: config.forwardBySubmitUrl,

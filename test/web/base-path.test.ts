@@ -1,0 +1,70 @@
+// A receiver served under a path (`--public-url https://tools.example.com/crashes/`) still
+// listens at `/`, where a proxy that strips the path sends requests; it takes requests that
+// still carry the path too (a proxy that passes it on, or someone browsing to it directly).
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+
+const AUTH = { authorization: 'Bearer test-admin-token' };
+
+describe('a receiver whose public URL has a path', () => {
+  let r: TestReceiver;
+  beforeAll(async () => {
+    r = await startTestReceiver({ publicUrl: 'https://tools.example.com/crashes' });
+  });
+  afterAll(() => r.stop());
+
+  it('takes requests with the path and without it', async () => {
+    for (const path of ['/__lbheartbeat__', '/crashes/__lbheartbeat__']) expect((await fetch(`${r.localUrl}${path}`)).status, path).toBe(200);
+    for (const path of ['/api/apps', '/crashes/api/apps', '/crashes/api/apps?page=1']) {
+      expect((await fetch(`${r.localUrl}${path}`, { headers: AUTH })).status, path).toBe(200);
+    }
+    // Only at a segment boundary: /crashesx is not under /crashes.
+    expect((await fetch(`${r.localUrl}/crashesx/__lbheartbeat__`, { headers: AUTH })).status).toBe(404);
+  });
+
+  it('takes submissions under the path, from the fast path and through Expect: 100-continue, in either request form', async () => {
+    for (const url of [`${r.localUrl}/crashes/submit`, `${r.localUrl}/crashes/submit/`, `${r.localUrl}/submit`]) {
+      const res = await submitCrash(url, jsCrashFields(), []);
+      expect(res.crashId, `${url}: ${res.body}`).toMatch(/^bp-/);
+    }
+    // Refused on its headers before the body is invited, as at /submit.
+    const early = await new Promise<number>((resolve, reject) => {
+      const req = request(`${r.localUrl}/crashes/submit`, { method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': '100', expect: '100-continue' } });
+      req.on('continue', () => reject(new Error('the body was invited')));
+      req.on('response', (res) => (res.resume(), resolve(res.statusCode!)));
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(early).toBe(415);
+    // The absolute form a forward proxy sends: `POST http://host/crashes/submit`.
+    const body = 'a'.repeat(10);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(r.port, '127.0.0.1', () =>
+        socket.write(`POST http://127.0.0.1:${r.port}/crashes/submit HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`),
+      );
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    // The collector judged it (415: not multipart), rather than the router (404).
+    expect(answer).toMatch(/^HTTP\/1\.1 415/);
+  });
+});
+
+describe('a public URL path that begins like one of the receiver\'s own', () => {
+  let r: TestReceiver;
+  beforeAll(async () => {
+    r = await startTestReceiver({ publicUrl: 'https://tools.example.com/api' });
+  });
+  afterAll(() => r.stop());
+
+  it('is not taken off requests (it could not be told from /api/…), and the log says the proxy must strip it', async () => {
+    expect(r.logs.join('\n')).toContain("public URL: its path /api begins like the receiver's own /api/");
+    expect((await fetch(`${r.localUrl}/api/apps`, { headers: AUTH })).status).toBe(200);
+    expect((await fetch(`${r.localUrl}/api/__lbheartbeat__`, { headers: AUTH })).status).toBe(404);
+  });
+});
