@@ -13,6 +13,7 @@ import type { CrashStorage, WorkQueue } from './storage/types.ts';
 import type { CrashIndex } from './index/crash-index.ts';
 import type { Processing } from './processor/start.ts';
 import type { BuiltDemo } from './demo/build.ts';
+import { basePathOf } from './base-path.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { crashApiRoutes } from './web/api-crashes.ts';
 import { sourcemapApiRoutes } from './web/api-sourcemaps.ts';
@@ -20,6 +21,7 @@ import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
+import { servedUnder } from './web/links.ts';
 import { loginRoutes } from './web/login.tsx';
 import { problemPage } from './web/layout.tsx';
 import { pageRoutes } from './web/pages.tsx';
@@ -90,6 +92,8 @@ export function createApp(deps: AppDeps): {
   });
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: deps.storageProblem }));
+  // Everything below hands out addresses (links, redirects, cookies): under the --public-url path.
+  app.use('*', servedUnder(basePathOf(config.publicUrl)));
   // The demo app is a stranger's web page, not part of the report pages: no login, its own headers.
   if (deps.demo) app.route('/', demoRoutes(deps.demo, config.publicUrl));
 

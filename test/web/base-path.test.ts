@@ -4,6 +4,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PathProxy, startPathProxy } from '../helpers/proxy.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 
@@ -66,5 +67,71 @@ describe('a public URL path that begins like one of the receiver\'s own', () => 
     expect(r.logs.join('\n')).toContain("public URL: its path /api begins like the receiver's own /api/");
     expect((await fetch(`${r.localUrl}/api/apps`, { headers: AUTH })).status).toBe(200);
     expect((await fetch(`${r.localUrl}/api/__lbheartbeat__`, { headers: AUTH })).status).toBe(404);
+  });
+});
+
+/** A receiver at `/crashes/` behind a proxy that strips the path, as nginx's `proxy_pass http://…/;` does. */
+async function behindProxy(config: Parameters<typeof startTestReceiver>[0] = {}): Promise<{ proxy: PathProxy; r: TestReceiver; base: string }> {
+  const proxy = await startPathProxy({ prefix: '/crashes', strip: true });
+  const r = await startTestReceiver({ ...config, publicUrl: `${proxy.origin}/crashes` });
+  proxy.forwardTo(r.port);
+  return { proxy, r, base: `${proxy.origin}/crashes` };
+}
+
+/** One request, redirects not followed; `Set-Cookie` headers by cookie name. */
+async function send(url: string, init: RequestInit = {}): Promise<{ status: number; location: string | null; cookies: Record<string, string>; body: string }> {
+  const res = await fetch(url, { ...init, redirect: 'manual' });
+  const cookies = Object.fromEntries(res.headers.getSetCookie().map((c) => [c.split('=')[0]!, c]));
+  return { status: res.status, location: res.headers.get('location'), cookies, body: await res.text() };
+}
+
+describe('redirects and cookies behind a proxy at /crashes/', () => {
+  let proxy: PathProxy;
+  let r: TestReceiver;
+  let base: string;
+  beforeAll(async () => ({ proxy, r, base } = await behindProxy()));
+  afterAll(async () => {
+    await r.stop();
+    await proxy.close();
+  });
+
+  it('sends to the login form under the path, scopes its cookies to the path, and redirects back under it', async () => {
+    const guarded = await send(`${base}/apps/x?days=7`);
+    expect(guarded.status).toBe(302);
+    expect(guarded.location).toBe('/crashes/login?next=%2Fapps%2Fx%3Fdays%3D7');
+    expect(JSON.parse((await send(`${base}/api/apps`)).body).message).toContain('log in at /crashes/login');
+
+    const form = await send(`${base}${guarded.location!.slice('/crashes'.length)}`);
+    expect(form.status).toBe(200);
+    expect(form.cookies.socorrito_login).toMatch(/; Path=\/crashes\/login(;|$)/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)![1]!;
+    const next = /name="next" value="([^"]+)"/.exec(form.body)![1]!;
+    expect(next).toBe('/apps/x?days=7');
+
+    // The browser's Origin is the proxy's: --public-url's origin, so the form is accepted.
+    const login = await send(`${base}/login`, {
+      method: 'POST',
+      headers: { origin: proxy.origin, cookie: form.cookies.socorrito_login!.split(';')[0]!, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: 'test-admin-token', csrf, next }).toString(),
+    });
+    expect(login.status, login.body).toBe(303);
+    expect(login.location).toBe('/crashes/apps/x?days=7');
+    expect(login.cookies.socorrito_session).toMatch(/; Path=\/crashes(;|$)/);
+    expect(login.cookies.socorrito_login).toMatch(/Max-Age=0; Path=\/crashes\/login(;|$)/);
+    const session = login.cookies.socorrito_session!.split(';')[0]!;
+
+    const again = await send(`${base}/login?next=%2Fsearch`, { headers: { cookie: session } });
+    expect([again.status, again.location]).toEqual([303, '/crashes/search']);
+
+    const page = await send(`${base}/search`, { headers: { cookie: session } });
+    const logoutCsrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const out = await send(`${base}/logout`, {
+      method: 'POST',
+      headers: { origin: proxy.origin, cookie: session, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: logoutCsrf }).toString(),
+    });
+    expect([out.status, out.location]).toEqual([303, '/crashes/login']);
+    expect(out.cookies.socorrito_session).toMatch(/Max-Age=0; Path=\/crashes(;|$)/);
+    expect(proxy.outside).toEqual([]);
   });
 });

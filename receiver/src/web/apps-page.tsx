@@ -2,6 +2,7 @@ import type { AppsResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
 import { appIdentity, appName, formatCount, href } from './format.ts';
 import { Pager } from './layout.tsx';
+import { link } from './links.ts';
 
 /** `/`: every app that has crashed, busiest first, Socorro's product list with numbers; a page at a time. */
 export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
@@ -16,7 +17,7 @@ export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
       ) : apps.length === 0 ? (
         <p>
           {`Page ${page} is past the last one (${pages}). `}
-          <a href="/">First page</a>
+          <a href={link('/')}>First page</a>
         </p>
       ) : (
         <>

@@ -6,6 +6,7 @@ import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } 
 import { serializeSigned } from 'hono/utils/cookie';
 import { firstValue, requestedHost } from '../proxy.ts';
 import { problemPage } from './layout.tsx';
+import { under } from './links.ts';
 
 /** The session cookie: `<expires ms>.<random>`, HMAC-signed with a key made from the admin token. */
 export const SESSION_COOKIE = 'socorrito_session';
@@ -121,7 +122,7 @@ export class Sessions {
       httpOnly: true,
       sameSite: 'Strict',
       secure: this.secure(c),
-      path: '/',
+      path: cookiePath(c),
       maxAge: Math.floor(this.#options.sessionMs / 1000),
     });
   }
@@ -145,7 +146,7 @@ export class Sessions {
         await rename(temp, this.#options.endedFile);
       }
     }
-    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.secure(c), httpOnly: true, sameSite: 'Strict' });
+    deleteCookie(c, SESSION_COOKIE, { path: cookiePath(c), secure: this.secure(c), httpOnly: true, sameSite: 'Strict' });
   }
 
   /** Whether cookies get the `Secure` attribute: https requests (as a trusted proxy says), or a public https URL. */
@@ -168,6 +169,14 @@ export class Sessions {
   csrfToken(session: string): string {
     return hmac(this.#key, `csrf ${session}`);
   }
+}
+
+/**
+ * The session cookie's Path: the `--public-url` path (`/crashes`, which also covers `/crashes/…`),
+ * so other tools behind the same proxy never see it; `/` without one.
+ */
+function cookiePath(c: Context): string {
+  return under(c, '') || '/';
 }
 
 export function isHttps(c: Context): boolean {
@@ -300,16 +309,16 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
     }
     if (!isApi && SAFE_METHODS.has(c.req.method)) {
       const url = new URL(c.req.url);
-      return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+      return c.redirect(under(c, `/login?next=${encodeURIComponent(url.pathname + url.search)}`), 302);
     }
     // A crash sent to a wrong address (//submit, /SUBMIT) is no matter of logging in: a client
     // told "401, log in" would think submissions need a token.
     if (!isApi && c.req.method === 'POST' && /^\s*multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) {
-      return c.text(`Discarded=wrong_path: crashes are submitted with POST to /submit, not to ${JSON.stringify(c.req.path.slice(0, 100))}\n`, 404, {
+      return c.text(`Discarded=wrong_path: crashes are submitted with POST to ${under(c, '/submit')}, not to ${JSON.stringify(c.req.path.slice(0, 100))}\n`, 404, {
         'access-control-allow-origin': '*',
       });
     }
-    return unauthorized(c, isApi, 'log in at /login or send Authorization: Bearer <admin token> (or the viewer token, to read)');
+    return unauthorized(c, isApi, `log in at ${under(c, '/login')} or send Authorization: Bearer <admin token> (or the viewer token, to read)`);
   };
 }
 
@@ -352,7 +361,7 @@ export function issueLoginCsrf(c: Context, secure: boolean): string {
     httpOnly: true,
     sameSite: 'Strict',
     secure,
-    path: '/login',
+    path: under(c, '/login'),
     maxAge: LOGIN_CSRF_MAX_AGE_S,
   });
   return value;

@@ -1,6 +1,7 @@
 /** Small formatting helpers the pages share. Output is plain text; JSX escapes it. */
 import { NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
 import { clipText } from '../text.ts';
+import { link } from './links.ts';
 
 /**
  * An app as pages name it, from its index key and product: the product name; for crashes with
@@ -75,12 +76,12 @@ export function query(params: Record<string, string | number | null | undefined>
   return s ? `?${s}` : '';
 }
 
-/** The page address of an app, a signature, a report. */
+/** The page address of an app, a signature, a report, as a link on the page being rendered says it (see link()). */
 export const href = {
   app: (guid: string, params: Record<string, string | number | null | undefined> = {}): string =>
-    `/apps/${encodeURIComponent(guid)}${query(params)}`,
+    link(`/apps/${encodeURIComponent(guid)}${query(params)}`),
   signature: (id: string, params: Record<string, string | number | null | undefined> = {}): string =>
-    `/signatures/${encodeURIComponent(id)}${query(params)}`,
-  report: (crashId: string): string => `/report/bp-${crashId}`,
-  search: (params: Record<string, string | number | null | undefined>): string => `/search${query(params)}`,
+    link(`/signatures/${encodeURIComponent(id)}${query(params)}`),
+  report: (crashId: string): string => link(`/report/bp-${crashId}`),
+  search: (params: Record<string, string | number | null | undefined>): string => link(`/search${query(params)}`),
 };

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { AuthVariables } from './auth.ts';
 import { html } from 'hono/html';
+import { BasePath, link } from './links.ts';
 import { STYLESHEET_PATH } from './static.ts';
 
 export interface LayoutProps {
@@ -22,18 +23,18 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · Socorrito`}</title>
-        <link rel="stylesheet" href={STYLESHEET_PATH} />
+        <link rel="stylesheet" href={link(STYLESHEET_PATH)} />
         {/* No favicon request (it would need a session). */}
         <link rel="icon" href="data:," />
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/">Socorrito</a>
-          <a href="/">Apps</a>
-          <a href="/search">Search</a>
+          <a class="brand" href={link('/')}>Socorrito</a>
+          <a href={link('/')}>Apps</a>
+          <a href={link('/search')}>Search</a>
           {props.readOnly && <span class="muted" title="logged in with the viewer token">read only</span>}
           {props.csrfToken !== null && (
-            <form method="post" action="/logout">
+            <form method="post" action={link('/logout')}>
               <input type="hidden" name="csrf" value={props.csrfToken} />
               <button type="submit">Log out</button>
             </form>
@@ -103,29 +104,35 @@ function showInvisibleInPage(html: string): string {
     .join('');
 }
 
-/** Renders a page and answers it, with characters that reorder or hide text made visible. */
+/**
+ * Renders a page and answers it, with characters that reorder or hide text made visible. Its
+ * links (`link()`) are under the request's `--public-url` path.
+ */
 export async function htmlPage(c: Context, markup: Child, status = 200): Promise<Response> {
+  const page = <BasePath.Provider value={c.get('basePath') ?? ''}>{markup}</BasePath.Provider>;
   // A JSX tree renders to a string, or to a promise of one when a component is async.
-  const text = await (markup as { toString(): string | Promise<string> }).toString();
+  const text = await (page as unknown as { toString(): string | Promise<string> }).toString();
   return c.html(showInvisibleInPage(text), status as 200);
 }
 
-/** An HTML page saying what went wrong, for people (the API answers JSON). */
-export function problemPage(c: Context<PageEnv>, status: 400 | 403 | 404, title: string, lines: string[]): Response | Promise<Response> {
-  return page(
-    c,
-    title,
+/** What went wrong, and the way back. */
+function Problem(props: { title: string; lines: string[] }) {
+  return (
     <>
-      <h1>{title}</h1>
+      <h1>{props.title}</h1>
       <div class="error" role="alert">
-        {lines.map((l) => (
+        {props.lines.map((l) => (
           <div>{l}</div>
         ))}
       </div>
       <p>
-        <a href="/">Back to the apps</a>
+        <a href={link('/')}>Back to the apps</a>
       </p>
-    </>,
-    status,
+    </>
   );
+}
+
+/** An HTML page saying what went wrong, for people (the API answers JSON). */
+export function problemPage(c: Context<PageEnv>, status: 400 | 403 | 404, title: string, lines: string[]): Response | Promise<Response> {
+  return page(c, title, <Problem title={title} lines={lines} />, status);
 }

@@ -1,3 +1,5 @@
+import { link } from './links.ts';
+
 /** `/login`: the admin token (or the viewer token) in a form; a hidden double-submit token guards against login CSRF. */
 export function LoginPage(props: { csrf: string; next: string; error: string | null; viewerTokenSet?: boolean }) {
   return (
@@ -13,7 +15,7 @@ export function LoginPage(props: { csrf: string; next: string; error: string | n
           {props.error}
         </p>
       )}
-      <form method="post" action="/login">
+      <form method="post" action={link('/login')}>
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="next" value={props.next} />
         <label>

@@ -15,6 +15,7 @@ import {
 } from './auth.ts';
 import { htmlPage, Layout } from './layout.tsx';
 import { LoginPage } from './login-page.tsx';
+import { under } from './links.ts';
 
 /** Login attempts one client address may make per minute (guessing a weak token stays slow). */
 export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
@@ -43,7 +44,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
 
   open.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'));
-    if (await sessions.current(c)) return c.redirect(next, 303);
+    if (await sessions.current(c)) return c.redirect(under(c, next), 303);
     return form(c, next, null, 200);
   });
 
@@ -63,9 +64,9 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const role = token ? sessions.roleOf(token) : null;
     if (!role) return form(c, next, sessions.viewerTokenSet ? 'That is neither the admin token nor the viewer token.' : 'That is not the admin token.', 401);
-    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: sessions.secure(c), httpOnly: true, sameSite: 'Strict' });
+    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: under(c, '/login'), secure: sessions.secure(c), httpOnly: true, sameSite: 'Strict' });
     await sessions.start(c, role);
-    return c.redirect(next, 303);
+    return c.redirect(under(c, next), 303);
   });
 
   const guarded = new Hono<{ Variables: AuthVariables }>();
@@ -75,7 +76,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     // Bearer clients have no session to end; cookie clients must echo the form's token.
     if (expected !== null && body.csrf !== expected) return c.json({ error: 'csrf', message: 'missing or wrong CSRF token' }, 403);
     await sessions.end(c);
-    return c.redirect('/login', 303);
+    return c.redirect(under(c, '/login'), 303);
   });
   return { open, guarded };
 }

@@ -1,6 +1,7 @@
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { appKey } from '../index/crash-index.ts';
 import { appName, clip, formatCount, formatTime, href } from './format.ts';
+import { link } from './links.ts';
 import { formatBytes } from '../text.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 
@@ -159,7 +160,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         <p class="notice">Not processed yet: the stack is not symbolicated and the crash has no signature. The annotations below are as received.</p>
       )}
       <p>
-        <a href={`/api/crashes/bp-${id}`}>Raw JSON</a>
+        <a href={link(`/api/crashes/bp-${id}`)}>Raw JSON</a>
         {p && (
           <>
             {' · '}
@@ -265,7 +266,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
             {raw.files.map((f) => (
               <tr>
                 <td class="mono">
-                  <a href={`/report/bp-${id}/files/${encodeURIComponent(f.name)}`}>{f.name}</a>
+                  <a href={link(`/report/bp-${id}/files/${encodeURIComponent(f.name)}`)}>{f.name}</a>
                 </td>
                 <td class="mono">{f.filename}</td>
                 <td class="num">{formatBytes(f.size)}</td>

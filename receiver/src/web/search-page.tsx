@@ -1,6 +1,7 @@
 import { type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
-import { appName, facetFilterValue, formatCount, href, valueLabel } from './format.ts';
+import { appName, facetFilterValue, formatCount, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
+import { link } from './links.ts';
 import type { SearchForm } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 
@@ -44,7 +45,7 @@ export function SearchPage(props: SearchPageProps) {
   return (
     <>
       <h1>Search</h1>
-      <form class="filters" method="get" action="/search">
+      <form class="filters" method="get" action={link('/search')}>
         <label>
           App
           <select name="app">
@@ -94,7 +95,7 @@ export function SearchPage(props: SearchPageProps) {
             <strong>{result.total_is_lower_bound ? `more than ${formatCount(SEARCH_SAMPLE_LIMIT)}` : formatCount(result.total)}</strong>{' '}
             {result.total === 1 ? 'crash' : 'crashes'}
             {result.total_is_lower_bound && ` (facets count the newest ${formatCount(SEARCH_SAMPLE_LIMIT)})`} ·{' '}
-            <a href={`/api/search${href.search({ ...form }).slice('/search'.length)}`}>JSON</a>
+            <a href={link(`/api/search${query({ ...form })}`)}>JSON</a>
           </p>
           <div class="grid">
             {SEARCH_FACETS.map((facet) => {
@@ -111,7 +112,7 @@ export function SearchPage(props: SearchPageProps) {
                             : facet === 'app'
                               ? appName(props.apps.find((a) => a.guid === v.value) ?? { guid: v.value, product: '' })
                               : valueLabel(v.value);
-                        const link =
+                        const narrowed =
                           facet === 'signature'
                             ? href.search({ ...form, signature: label })
                             : param && v.value !== ''
@@ -119,7 +120,7 @@ export function SearchPage(props: SearchPageProps) {
                               : null;
                         return (
                           <tr>
-                            <td class="sig">{link ? <a href={link}>{label}</a> : label}</td>
+                            <td class="sig">{narrowed ? <a href={narrowed}>{label}</a> : label}</td>
                             <td class="num">{formatCount(v.count)}</td>
                           </tr>
                         );

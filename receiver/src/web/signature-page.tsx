@@ -2,6 +2,7 @@ import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
 import { DailyChart } from './charts.tsx';
 import { facetFilterValue, formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
+import { link } from './links.ts';
 import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 import type { SignatureStatus } from '../triage/signature-status.ts';
@@ -100,7 +101,7 @@ export function SignaturePage(props: {
         <dd>{formatTime(s.last_seen)}</dd>
         <dt>Search</dt>
         <dd>
-          <a href={href.search(searchBase)}>these crashes</a> · <a href={`/api/signatures/${encodeURIComponent(s.signature_id)}${query(base)}`}>JSON</a>
+          <a href={href.search(searchBase)}>these crashes</a> · <a href={link(`/api/signatures/${encodeURIComponent(s.signature_id)}${query(base)}`)}>JSON</a>
         </dd>
       </dl>
       <h2>Crashes per day</h2>

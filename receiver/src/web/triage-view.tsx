@@ -1,6 +1,7 @@
 import type { SignatureStatus } from '../triage/signature-status.ts';
 import { MAX_BUG_URL_CHARS, MAX_NOTE_CHARS } from '../triage/status-input.ts';
 import { formatTime } from './format.ts';
+import { link } from './links.ts';
 
 /** A row's badge in top crashers: resolved, ignored or regressed; nothing for an open signature. */
 export function StatusBadge(props: { status: string; regressed_at: string | null }) {
@@ -94,7 +95,7 @@ export function StatusPanel(props: {
           To change it, log in, or use <code>{`PUT /api/signatures/${props.signatureId}/status`}</code>.
         </p>
       ) : (
-        <form method="post" action={`/signatures/${encodeURIComponent(props.signatureId)}/status`} class="filters">
+        <form method="post" action={link(`/signatures/${encodeURIComponent(props.signatureId)}/status`)} class="filters">
           <input type="hidden" name="csrf" value={props.csrfToken} />
           <input type="hidden" name="next" value={props.back} />
           <label>

@@ -4,8 +4,8 @@ import { newestVersion } from '../index/versions.ts';
 import { ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
 import { bugUrlProblem, MAX_BUGS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
-import { href } from './format.ts';
 import { problemPage } from './layout.tsx';
+import { under } from './links.ts';
 
 /** How far back "resolved in the next release" looks for the versions seen so far. */
 const SEEN_VERSIONS_DAYS = 365;
@@ -163,7 +163,7 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     }
     await setBugs(deps, id, bugs, 'from the signature page');
     const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
-    return c.redirect(back === '/' ? href.signature(id) : back, 303);
+    return c.redirect(under(c, back === '/' ? `/signatures/${encodeURIComponent(id)}` : back), 303);
   });
   return routes;
 }
