@@ -370,7 +370,7 @@ async function startLocked(
   const url = config.publicUrl ?? localUrl;
   receiverUrl = url;
   // The demo's source maps go in the way a user's do: upload-sourcemaps over HTTP.
-  if (demo) await uploadDemoSourcemaps(demo, localUrl, token.token, log);
+  if (demo) await uploadDemoSourcemaps(demo, localUrl, token.token, log, basePath);
 
   return {
     url,

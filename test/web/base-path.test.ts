@@ -4,6 +4,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_GUID } from '../../receiver/src/demo/build.ts';
 import { type PathProxy, startPathProxy } from '../helpers/proxy.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
@@ -132,6 +133,31 @@ describe('redirects and cookies behind a proxy at /crashes/', () => {
     });
     expect([out.status, out.location]).toEqual([303, '/crashes/login']);
     expect(out.cookies.socorrito_session).toMatch(/Max-Age=0; Path=\/crashes(;|$)/);
+    expect(proxy.outside).toEqual([]);
+  });
+});
+
+describe('the demo behind a proxy at /crashes/', () => {
+  let proxy: PathProxy;
+  let r: TestReceiver;
+  let base: string;
+  beforeAll(async () => ({ proxy, r, base } = await behindProxy({ demo: true })));
+  afterAll(async () => {
+    await r.stop();
+    await proxy.close();
+  });
+
+  it('names the receiver and its submit URL under the path, and its scripts\' maps are uploaded under it', async () => {
+    const bare = await send(`${base}/demo`);
+    expect([bare.status, bare.location]).toEqual([302, '/crashes/demo/']);
+    const html = (await send(`${base}/demo/`)).body;
+    expect(html).toContain(`<meta name="socorrito:submit-url" content="${base}/submit">`);
+    expect(html).toContain(`<a href="${base}/">this receiver</a>`);
+    const script = /<script type="module" src="(assets\/main-[^"]+\.js)"><\/script>/.exec(html)![1]!;
+    expect((await send(`${base}/demo/${script}`)).status).toBe(200);
+    const { releases } = JSON.parse((await send(`${base}/api/sourcemaps?app=${DEMO_GUID}`, { headers: AUTH })).body) as { releases: { files: { key: string }[] }[] };
+    // Under the path, as the browser loads them through the proxy, and without, as from the receiver itself.
+    expect(releases[0]!.files.map((f) => f.key)).toEqual(expect.arrayContaining([`~/crashes/demo/${script}`, `~/demo/${script}`]));
     expect(proxy.outside).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Hono } from 'hono';
+import { under } from '../web/links.ts';
 import type { BuiltDemo } from './build.ts';
 
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
@@ -18,17 +19,18 @@ const DEMO_CSP =
 const DEMO_HEADERS = { 'Content-Security-Policy': DEMO_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' };
 
 /**
- * `/demo/`: the demo app. Its page names this receiver's `/submit` as its submit URL, taken
- * from the address the browser used, so it works on any host and port.
+ * `/demo/`: the demo app. Its page names this receiver's `/submit` as its submit URL: under
+ * --public-url (its path included) when set, else at the address the browser used, so it works
+ * on any host and port.
  */
 export function demoRoutes(demo: BuiltDemo, publicUrl?: string): Hono {
   const routes = new Hono();
-  routes.get('/demo', (c) => c.redirect('/demo/'));
+  routes.get('/demo', (c) => c.redirect(under(c, '/demo/')));
   routes.get('/demo/', (c) => {
-    const origin = publicUrl ? new URL(publicUrl).origin : new URL(c.req.url).origin;
+    const receiver = publicUrl ?? new URL(c.req.url).origin;
     const html = demo.indexTemplate
-      .replaceAll('{{SUBMIT_URL}}', escapeAttribute(`${origin}/submit`))
-      .replaceAll('{{RECEIVER}}', escapeAttribute(`${origin}/`));
+      .replaceAll('{{SUBMIT_URL}}', escapeAttribute(`${receiver}/submit`))
+      .replaceAll('{{RECEIVER}}', escapeAttribute(`${receiver}/`));
     return c.html(html, 200, { ...DEMO_HEADERS, 'Cache-Control': 'no-store' });
   });
   // The bug behind "Refresh stock": the API answers an HTML error page instead of JSON.
