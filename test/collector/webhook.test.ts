@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { NewSignatureEvent, WebhookStats } from '../../receiver/src/notify/webhook.ts';
+import { startPathProxy } from '../helpers/proxy.ts';
 import { spawnReceiver, type SpawnedReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 
@@ -95,5 +96,39 @@ it('keeps an alert through a crash of the receiver while the chat is down, and d
     await r.kill('SIGKILL');
     hook.close();
     await dir.cleanup();
+  }
+});
+
+it('links to the pages under the path of the public URL, which a proxy at that path serves', async () => {
+  const events: NewSignatureEvent[] = [];
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      events.push(JSON.parse(body) as NewSignatureEvent);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const proxy = await startPathProxy({ prefix: '/crashes', strip: true });
+  const base = `${proxy.origin}/crashes`;
+  const r = await startTestReceiver({ publicUrl: base, webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+  proxy.forwardTo(r.port);
+  try {
+    expect((await submitCrash(`${base}/submit`, jsCrashFields(), [])).status).toBe(200);
+    const deadline = Date.now() + 15_000;
+    while (events.length < 1 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    const [event] = events;
+    expect(event!.signature_url).toBe(`${base}/signatures/${event!.signature_id}`);
+    expect(event!.text).toContain(`— ${base}/signatures/${event!.signature_id}`);
+    expect(event!.report_url).toMatch(new RegExp(`^${base}/report/bp-[0-9a-f-]{36}$`));
+    for (const url of [event!.signature_url, event!.report_url]) {
+      expect((await fetch(url, { headers: { authorization: `Bearer ${r.adminToken}` } })).status, url).toBe(200);
+    }
+    expect(proxy.outside).toEqual([]);
+  } finally {
+    await r.stop();
+    await proxy.close();
+    hook.close();
   }
 });
