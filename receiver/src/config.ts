@@ -165,7 +165,7 @@ export const OPTIONS = {
     flag: 'public-url',
     default: undefined as string | undefined,
     parse: publicUrl,
-    doc: 'The URL people browse to (default: http://host:port): links it prints use it, and behind a proxy logins and forms from it are accepted.',
+    doc: 'The URL people browse to (default: http://host:port): links it prints use it, and behind a proxy logins and forms from it are accepted. A path in it (https://tools.example.com/crashes/) is kept in every link, redirect and cookie the receiver gives; requests are taken with or without it.',
   }),
   maxBodyBytes: def({
     flag: 'max-body-bytes',

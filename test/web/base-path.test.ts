@@ -3,7 +3,10 @@
 // still carry the path too (a proxy that passes it on, or someone browsing to it directly).
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reprocessCommand } from '../../receiver/src/cli/reprocess.ts';
+import { uploadSourcemapsCommand } from '../../receiver/src/cli/upload-sourcemaps.ts';
 import { DEMO_GUID } from '../../receiver/src/demo/build.ts';
 import { type PathProxy, startPathProxy } from '../helpers/proxy.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
@@ -158,6 +161,17 @@ describe('the demo behind a proxy at /crashes/', () => {
     const { releases } = JSON.parse((await send(`${base}/api/sourcemaps?app=${DEMO_GUID}`, { headers: AUTH })).body) as { releases: { files: { key: string }[] }[] };
     // Under the path, as the browser loads them through the proxy, and without, as from the receiver itself.
     expect(releases[0]!.files.map((f) => f.key)).toEqual(expect.arrayContaining([`~/crashes/demo/${script}`, `~/demo/${script}`]));
+    expect(proxy.outside).toEqual([]);
+  });
+
+  it('takes upload-sourcemaps and reprocess given the public URL with its path', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), env: { SOCORRITO_TOKEN: 'test-admin-token' } };
+    const assets = join(r.dataDir, 'demo-build', 'assets');
+    expect(await uploadSourcemapsCommand(['--url', `${base}/`, '--app', DEMO_GUID, '--release', 'behind-proxy', '--url-prefix', '~/crashes/demo/assets/', assets], io), lines.join('\n')).toBe(0);
+    expect(lines.at(-1)).toMatch(/^uploaded 4 files to app/);
+    expect((await submitCrash(`${base}/submit`, jsCrashFields({ WebAppGUID: DEMO_GUID, Version: 'behind-proxy' }), [])).status).toBe(200);
+    expect(await reprocessCommand(['--url', base, '--app', DEMO_GUID, '--release', 'behind-proxy'], io), lines.join('\n')).toBe(0);
     expect(proxy.outside).toEqual([]);
   });
 });
