@@ -113,7 +113,7 @@ export function StatusPanel(props: {
         <strong>Bugs</strong>
         {props.bugs.length === 0 && <span class="muted"> none filed</span>}
         {canEdit ? (
-          <form method="post" action={`/signatures/${encodeURIComponent(props.signatureId)}/bugs`} class="filters">
+          <form method="post" action={link(`/signatures/${encodeURIComponent(props.signatureId)}/bugs`)} class="filters">
             <input type="hidden" name="csrf" value={props.csrfToken!} />
             <input type="hidden" name="next" value={props.back} />
             <ul>

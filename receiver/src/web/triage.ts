@@ -126,7 +126,7 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     if (signature === null) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     await apply(deps, id, signature, parsed.request, 'from the signature page');
     const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
-    return c.redirect(back === '/' ? href.signature(id) : back, 303);
+    return c.redirect(under(c, back === '/' ? `/signatures/${encodeURIComponent(id)}` : back), 303);
   });
 
   routes.put('/api/signatures/:id/bugs', async (c) => {
