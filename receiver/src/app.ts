@@ -17,6 +17,7 @@ import { basePathOf } from './base-path.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { crashApiRoutes } from './web/api-crashes.ts';
 import { sourcemapApiRoutes } from './web/api-sourcemaps.ts';
+import { appTokenRoutes, type AppUploadTokens } from './web/app-tokens.ts';
 import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
@@ -62,6 +63,8 @@ export interface AppDeps {
   alerts?: () => WebhookStats;
   /** Why storage cannot do its work right now (a full disk), for the heartbeat. */
   storageProblem?: () => string | null;
+  /** Upload tokens tied to one app (`<data-dir>/upload-tokens.json`); their API is mounted when given. */
+  appTokens?: AppUploadTokens;
   /** The built demo app, served at /demo/ when given. */
   demo?: BuiltDemo;
   log: (line: string) => void;
@@ -120,7 +123,7 @@ export function createApp(deps: AppDeps): {
   app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
   app.route('/', staticRoutes());
   app.route('/', login.open);
-  app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken }));
+  app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken, appTokens: deps.appTokens }));
   app.route('/', login.guarded);
   app.get('/api/stats', async (c) =>
     c.json({
@@ -151,6 +154,7 @@ export function createApp(deps: AppDeps): {
       sourcemapApiRoutes({ store, storage: deps.storage, queue: deps.queue, maxUploadBytes: config.maxSourcemapUploadBytes, wake: () => processor.wake(), log: deps.log }),
     );
   }
+  if (deps.appTokens) app.route('/', appTokenRoutes({ tokens: deps.appTokens, log: deps.log }));
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage }));
   app.route('/', indexApiRoutes(deps.index, deps.triage));
   if (deps.triage) app.route('/', triageRoutes({ index: deps.index, triage: deps.triage, log: deps.log }));

@@ -28,6 +28,7 @@ import { ensureAdminToken } from './web/token.ts';
 import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
 import { SpikeDetector } from './notify/spikes.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
+import { AppTokensFileError, AppUploadTokens } from './web/app-tokens.ts';
 import type { ProcessedCrash } from './storage/types.ts';
 
 export interface RunningReceiver {
@@ -274,6 +275,13 @@ async function startLocked(
     if (err instanceof StatusFileError) throw new StartupError(err.message, { cause: err });
     throw err;
   }
+  let appTokens: AppUploadTokens;
+  try {
+    appTokens = await AppUploadTokens.open(dataDir, folders.tmpDir);
+  } catch (err) {
+    if (err instanceof AppTokensFileError) throw new StartupError(err.message, { cause: err });
+    throw err;
+  }
   let forwarding;
   try {
     forwarding = await openForwarding(config, { dataDir, storage, queue, fs: deps.fs, log, port: (listener.server.address() as AddressInfo).port });
@@ -339,6 +347,7 @@ async function startLocked(
     queue,
     index: crashIndex.index,
     triage,
+    appTokens,
     indexRebuilding: crashIndex.rebuilding,
     tmpDir: folders.tmpDir,
     adminToken: token.token,

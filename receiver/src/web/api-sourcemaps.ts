@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AuthVariables } from './auth.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { CRASH_ID_PREFIX, normalizeCrashId } from '../../../shared/src/crash-id.ts';
@@ -24,7 +24,17 @@ export interface SourcemapApiOptions {
 }
 
 /** Which token asked, for the log. */
-const byWhom = (role: string | undefined): string => (role === 'upload' ? 'upload token' : 'admin');
+function byWhom(c: Context<{ Variables: AuthVariables }>): string {
+  const app = c.get('uploadApp');
+  return c.get('role') !== 'upload' ? 'admin' : app ? `upload token of app ${app}` : 'upload token';
+}
+
+/** 403 when the request is made with an upload token of another app than `app` (see app-tokens.ts). */
+function otherApp(c: Context<{ Variables: AuthVariables }>, app: string | undefined): Response | null {
+  const only = c.get('uploadApp');
+  if (!only || app?.toLowerCase() === only.toLowerCase()) return null;
+  return c.json({ error: 'forbidden', message: `this upload token is for app ${only}${app ? `, not ${app.slice(0, 40)}` : '; name it as app'}` }, 403);
+}
 
 /**
  * Source maps and reprocessing, behind the API token:
@@ -72,6 +82,8 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
         return c.json({ error: 'malformed', message: 'could not read the multipart body' }, 400);
       }
       const app = validateAppGuid(formText(form, 'app'));
+      const refused = otherApp(c, app);
+      if (refused) return refused;
       const release = validateRelease(formText(form, 'release'));
       const replace = /^(1|true|yes)$/i.test(formText(form, 'replace') ?? '');
       const urls = form.getAll('url').filter((u): u is string => typeof u === 'string');
@@ -84,14 +96,16 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       for (const [i, part] of parts.entries()) files.push({ name: urls[i] ?? part.name, data: new Uint8Array(await part.arrayBuffer()) });
       const result = await options.store.upload(app, release, files, { replace });
       options.log(
-        `sourcemaps: app ${app} release ${JSON.stringify(release)}: stored ${result.stored.length}, refused ${result.rejected.length}, removed ${result.removed.length} (${byWhom(c.get('role'))})`,
+        `sourcemaps: app ${app} release ${JSON.stringify(release)}: stored ${result.stored.length}, refused ${result.rejected.length}, removed ${result.removed.length} (${byWhom(c)})`,
       );
       return c.json(result, result.stored.length === 0 ? 400 : 200);
     },
   );
 
   routes.get('/api/sourcemaps', async (c) => {
-    const app = c.req.query('app');
+    const app = c.req.query('app') || c.get('uploadApp');
+    const refused = otherApp(c, app);
+    if (refused) return refused;
     const release = c.req.query('release');
     if (release && !app) return c.json({ error: 'missing_app', message: 'release needs app' }, 400);
     return c.json({ releases: await options.store.list(app || undefined, release || undefined) });
@@ -101,7 +115,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
     const app = validateAppGuid(c.req.query('app'));
     const release = validateRelease(c.req.query('release'));
     const deleted = await options.store.delete(app, release, c.req.query('url') || undefined);
-    if (deleted) options.log(`sourcemaps: app ${app} release ${JSON.stringify(release)}: deleted ${deleted} (${byWhom(c.get('role'))})`);
+    if (deleted) options.log(`sourcemaps: app ${app} release ${JSON.stringify(release)}: deleted ${deleted} (${byWhom(c)})`);
     return c.json({ app, release, deleted }, deleted ? 200 : 404);
   });
 
@@ -119,6 +133,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       }
     }
     if (body.crash_ids !== undefined) {
+      if (c.get('uploadApp')) return c.json({ error: 'forbidden', message: 'an upload token of one app reprocesses by app and release, not by crash ID' }, 403);
       if (!Array.isArray(body.crash_ids) || body.crash_ids.length === 0 || !body.crash_ids.every((id) => typeof id === 'string')) {
         return c.json({ error: 'bad_crash_ids', message: 'crash_ids must be a non-empty list of crash IDs (bp-<uuid>)' }, 400);
       }
@@ -135,11 +150,13 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       }
       for (const id of ids) await options.queue.enqueue(id);
       if (ids.length) options.wake();
-      options.log(`reprocess: ${ids.length} named ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c.get('role'))})`);
+      options.log(`reprocess: ${ids.length} named ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
       return c.json({ queued: ids.length, crash_ids: ids.map((id) => `${CRASH_ID_PREFIX}${id}`), unknown }, ids.length ? 200 : 404);
     }
     const app = typeof body.app === 'string' ? body.app : c.req.query('app');
     const release = typeof body.release === 'string' ? body.release : c.req.query('release');
+    const refused = otherApp(c, app);
+    if (refused) return refused;
     // The index's keys for apps without a GUID (`product:<name>`, `-`) select crashes too.
     if (app !== NO_APP && !app?.startsWith(PRODUCT_APP_PREFIX)) validateAppGuid(app);
     if (release) validateRelease(release);
@@ -159,7 +176,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       appWideRunning = false;
     }
     if (ids.length) options.wake();
-    options.log(`reprocess: app ${app}${release ? ` release ${JSON.stringify(release)}` : ''}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c.get('role'))})`);
+    options.log(`reprocess: app ${app}${release ? ` release ${JSON.stringify(release)}` : ''}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
     // The upload token reads no crash: it learns how many were queued, not which.
     if (c.get('role') === 'upload') return c.json({ queued: ids.length });
     return c.json({ queued: ids.length, crash_ids: ids.slice(0, MAX_LISTED_IDS).map((id) => `${CRASH_ID_PREFIX}${id}`) });

@@ -43,7 +43,7 @@ export interface AuthOptions {
 export type Role = 'admin' | 'viewer' | 'upload';
 
 /** What the auth middleware puts on the context for pages: the token forms must echo back, and the role. */
-export type AuthVariables = { csrfToken: string | null; role?: Role };
+export type AuthVariables = { csrfToken: string | null; role?: Role; uploadApp?: string };
 
 /** Compares secrets in constant time. */
 export function sameSecret(a: string, b: string): boolean {
@@ -252,6 +252,8 @@ export interface RequireAuthOptions extends OriginOptions {
    * for reprocessing, nothing else (no crash data, no settings).
    */
   uploadToken?: string;
+  /** Upload tokens tied to one app (see app-tokens.ts): the upload token's scope, for that app only. */
+  appTokens?: { appOf(token: string): string | null };
 }
 
 /** What the upload token may do: `METHOD path`. */
@@ -280,6 +282,16 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
         }
         c.set('csrfToken', null);
         c.set('role', 'upload');
+        return next();
+      }
+      const uploadApp = given ? (options.appTokens?.appOf(given) ?? null) : null;
+      if (uploadApp) {
+        if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
+          return c.json({ error: 'forbidden', message: `this upload token may only upload source maps of app ${uploadApp} and reprocess its crashes` }, 403);
+        }
+        c.set('csrfToken', null);
+        c.set('role', 'upload');
+        c.set('uploadApp', uploadApp);
         return next();
       }
       const role = given ? sessions.roleOf(given) : null;
