@@ -1,22 +1,13 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
-import type { AlertEvent, SpikeEvent } from '../../receiver/src/notify/webhook.ts';
+import type { SpikeEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { startWebhookSink, waitFor } from '../helpers/webhook.ts';
 
 it('tells the webhook when a signature spikes in an app, once, and not for a backlog that arrives late', async () => {
-  const events: AlertEvent[] = [];
-  const hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      events.push(JSON.parse(body) as AlertEvent);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const r = await startTestReceiver({ webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, spikeAlerts: 4 });
+  const hook = await startWebhookSink();
+  const { events } = hook;
+  const r = await startTestReceiver({ webhookUrl: hook.url, spikeAlerts: 4 });
   try {
     const now = String(Math.floor(Date.now() / 1000));
     const loop = jsCrashFields({ JSStack: 'poll@https://shop.example/app.js:1:10\nstart@https://shop.example/app.js:1:99', CrashTime: now });
@@ -28,8 +19,7 @@ it('tells the webhook when a signature spikes in an app, once, and not for a bac
     });
     for (let i = 0; i < 6; i++) expect((await submitCrash(`${r.url}/submit`, late, [])).status).toBe(200);
     for (let i = 0; i < 7; i++) expect((await submitCrash(`${r.url}/submit`, loop, [])).status).toBe(200);
-    const deadline = Date.now() + 20_000;
-    while (events.length < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    await waitFor('three alerts', () => events.length >= 3);
     await new Promise((res) => setTimeout(res, 500)); // and no more
     expect(events.map((e) => `${e.event} ${e.error_type}`).sort()).toEqual(['new_signature RangeError', 'new_signature TypeError', 'spike TypeError']);
     const spike = events.find((e): e is SpikeEvent => e.event === 'spike')!;

@@ -7,19 +7,12 @@ import type { NewSignatureEvent, WebhookStats } from '../../receiver/src/notify/
 import { startPathProxy } from '../helpers/proxy.ts';
 import { spawnReceiver, type SpawnedReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { startWebhookSink } from '../helpers/webhook.ts';
 
 it('tells the webhook once per new signature, with links to it', async () => {
-  const events: NewSignatureEvent[] = [];
-  const hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      events.push(JSON.parse(body) as NewSignatureEvent);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const r = await startTestReceiver({ webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+  const hook = await startWebhookSink();
+  const events = hook.events as NewSignatureEvent[];
+  const r = await startTestReceiver({ webhookUrl: hook.url });
   try {
     const cart = jsCrashFields({ JSStack: 'total@https://shop.example/app.js:1:10\ncheckout@https://shop.example/app.js:1:99' });
     // Crash data cannot ping a chat channel or plant a link: <, > and & reach the chat escaped.
@@ -100,19 +93,11 @@ it('keeps an alert through a crash of the receiver while the chat is down, and d
 });
 
 it('links to the pages under the path of the public URL, which a proxy at that path serves', async () => {
-  const events: NewSignatureEvent[] = [];
-  const hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      events.push(JSON.parse(body) as NewSignatureEvent);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const hook = await startWebhookSink();
+  const events = hook.events as NewSignatureEvent[];
   const proxy = await startPathProxy({ prefix: '/crashes', strip: true });
   const base = `${proxy.origin}/crashes`;
-  const r = await startTestReceiver({ publicUrl: base, webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+  const r = await startTestReceiver({ publicUrl: base, webhookUrl: hook.url });
   proxy.forwardTo(r.port);
   try {
     expect((await submitCrash(`${base}/submit`, jsCrashFields(), [])).status).toBe(200);

@@ -1,9 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewSignatureEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { startWebhookSink, waitFor, type WebhookSink } from '../helpers/webhook.ts';
 import { BEARER, getJson, logIn, putStatus } from './session.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
@@ -23,37 +21,18 @@ interface Top {
   rows: { signature: string; signature_id: string; status: string }[];
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
-
 describe("errors thrown by browser extensions' scripts", () => {
-  let hook: Server;
+  let hook: WebhookSink;
   let r: TestReceiver;
-  const events: NewSignatureEvent[] = [];
   const top = (query = '') => getJson<Top>(`${r.url}/api/apps/${GUID}/topcrashers?days=1${query}`);
   let extensionId = '';
 
   beforeAll(async () => {
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        events.push(JSON.parse(body) as NewSignatureEvent);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((done) => hook.listen(0, '127.0.0.1', done));
-    r = await startTestReceiver({ webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+    hook = await startWebhookSink();
+    r = await startTestReceiver({ webhookUrl: hook.url });
     for (const fields of [EXTENSION, EXTENSION, APP]) expect((await submitCrash(`${r.url}/submit`, fields, [])).status).toBe(200);
     // The app's error is processed last: once its alert is in, the extension's crashes are indexed.
-    await waitFor("the app error's alert", async () => events.some((e) => e.signature === APP_SIGNATURE));
+    await waitFor("the app error's alert", () => hook.events.some((e) => e.signature === APP_SIGNATURE));
     const all = await top('&ignored=1');
     extensionId = all.rows.find((row) => row.signature.endsWith('| <browser extension>'))!.signature_id;
   });
@@ -68,7 +47,7 @@ describe("errors thrown by browser extensions' scripts", () => {
     expect(shown.hidden).toEqual({ signatures: 1, count: 2 });
     const all = await top('&ignored=1');
     expect(all.rows.find((row) => row.signature_id === extensionId)).toMatchObject({ signature: 'TypeError: Cannot read properties of null | <browser extension>', status: 'ignored' });
-    expect(events.map((e) => e.signature)).toEqual([APP_SIGNATURE]);
+    expect(hook.events.map((e) => e.signature)).toEqual([APP_SIGNATURE]);
     expect(await getJson(`${r.url}/api/signatures/${extensionId}`)).toMatchObject({
       status: 'ignored',
       triage: null,

@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewSignatureEvent, RegressionEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { startWebhookSink, waitFor, type WebhookSink } from '../helpers/webhook.ts';
 import { BEARER, getJson, putStatus } from './session.ts';
 
 type Event = NewSignatureEvent | RegressionEvent;
@@ -11,33 +10,16 @@ type Event = NewSignatureEvent | RegressionEvent;
 const CART = jsCrashFields({ JSStack: 'total@https://shop.example/app.js:1:10\ncheckout@https://shop.example/app.js:1:99' });
 const NOISE = jsCrashFields({ JSErrorType: 'RangeError', JSErrorMessage: 'bad length', JSStack: 'resize@https://shop.example/app.js:1:500' });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
-
 describe('regressions of resolved signatures', () => {
-  let hook: Server;
+  let hook: WebhookSink;
   let r: TestReceiver;
-  const events: Event[] = [];
+  let events: Event[] = [];
   let markers = 0;
 
   beforeAll(async () => {
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        events.push(JSON.parse(body) as Event);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((done) => hook.listen(0, '127.0.0.1', done));
-    r = await startTestReceiver({ webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+    hook = await startWebhookSink();
+    events = hook.events as Event[];
+    r = await startTestReceiver({ webhookUrl: hook.url });
   });
   afterAll(async () => {
     await r?.stop();
