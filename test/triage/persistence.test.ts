@@ -56,6 +56,8 @@ describe('triage state lives in the data dir, not in the index', () => {
     const started = startTestReceiver({ dataDir: dir.path });
     await expect(started).rejects.toThrow(StartupError);
     await expect(started).rejects.toThrow(/signature-status\.json: signature "abc" has no valid status and time; fix or remove it/);
+    await writeFile(join(dir.path, STATUS_FILE), '{"format":1,"signatures":{},"bugs":{"abc":["javascript:alert(1)"]}}');
+    await expect(startTestReceiver({ dataDir: dir.path })).rejects.toThrow(/signature-status\.json: the bugs of signature "abc" are not a list of http\(s\) URLs; fix or remove it/);
     await writeFile(join(dir.path, STATUS_FILE), 'not json');
     await expect(startTestReceiver({ dataDir: dir.path })).rejects.toThrow(/signature-status\.json is not JSON/);
   });

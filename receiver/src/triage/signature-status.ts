@@ -45,6 +45,19 @@ export function ignoredByDefault(signature: string | null | undefined): string |
   return signature?.endsWith(BROWSER_EXTENSION_MARK) ? "every script in its stacks is a browser extension's, not the app's" : null;
 }
 
+/** Longest bug link kept. */
+export const MAX_BUG_URL_CHARS = 500;
+
+/** Why `value` cannot be a bug link, or null when it can. */
+export function bugUrlProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return 'not a string';
+  const text = value.trim();
+  if (text.length > MAX_BUG_URL_CHARS) return `longer than ${MAX_BUG_URL_CHARS} characters`;
+  const url = URL.parse(text);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return `${JSON.stringify(text.slice(0, 60))} is not an http(s) URL`;
+  return null;
+}
+
 /** A change asked for: the status, a note, and for `resolved` the versions seen so far when "in the next release". */
 export interface StatusChange {
   status: Status;
@@ -70,8 +83,9 @@ export interface SignatureStatusesOptions {
 }
 
 /**
- * Which signatures are resolved or ignored, and the bugs filed for them, kept in memory and written whole to one file on
- * every change (temp file, fsync, rename): a few hundred bytes per triaged signature. The index
+ * Which signatures are resolved or ignored, and the bugs filed for them, kept in memory and
+ * written whole to one file on every change (temp file, fsync, rename): a few hundred bytes per
+ * triaged signature. The index
  * is a cache rebuilt from stored crashes; this is not, so it lives beside it, not in it.
  *
  *     <data-dir>/
@@ -129,8 +143,9 @@ export class SignatureStatuses {
     if (typeof bugsField !== 'object' || bugsField === null || Array.isArray(bugsField)) throw new StatusFileError(`${path}: "bugs" is not an object; fix or remove it`);
     const bugs = new Map<string, string[]>();
     for (const [id, urls] of Object.entries(bugsField)) {
-      if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) {
-        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of URLs; fix or remove it`);
+      // A link the page would make of a hand-edited `javascript:` one could run in it.
+      if (!Array.isArray(urls) || !urls.every((u) => bugUrlProblem(u) === null)) {
+        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of http(s) URLs; fix or remove it`);
       }
       if (urls.length) bugs.set(id, urls as string[]);
     }

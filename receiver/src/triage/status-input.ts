@@ -1,4 +1,4 @@
-import { STATUSES, type Status } from './signature-status.ts';
+import { bugUrlProblem, STATUSES, type Status } from './signature-status.ts';
 
 /** Longest note kept with a status. */
 export const MAX_NOTE_CHARS = 1_000;
@@ -42,9 +42,6 @@ export function parseStatusRequest(body: unknown): { request: StatusRequest } | 
 
 /** Most bug or issue links one signature keeps. */
 export const MAX_BUGS = 20;
-/** Longest bug link kept. */
-export const MAX_BUG_URL_CHARS = 500;
-
 /**
  * Checks a signature's bug links from the API (`{"bugs":["https://github.com/…/issues/12"]}`):
  * absolute http(s) URLs (a `javascript:` link on a page would run), each once, collecting every
@@ -67,14 +64,4 @@ export function parseBugList(body: unknown): { bugs: string[] } | { problems: st
     else if (!bugs.includes((item as string).trim())) bugs.push((item as string).trim());
   });
   return problems.length ? { problems } : { bugs };
-}
-
-/** Why `value` cannot be a bug link, or null when it can. */
-export function bugUrlProblem(value: unknown): string | null {
-  if (typeof value !== 'string') return 'not a string';
-  const text = value.trim();
-  if (text.length > MAX_BUG_URL_CHARS) return `longer than ${MAX_BUG_URL_CHARS} characters`;
-  const url = URL.parse(text);
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return `${JSON.stringify(text.slice(0, 60))} is not an http(s) URL`;
-  return null;
 }

@@ -1,5 +1,5 @@
-import type { SignatureStatus } from '../triage/signature-status.ts';
-import { MAX_BUG_URL_CHARS, MAX_NOTE_CHARS } from '../triage/status-input.ts';
+import { MAX_BUG_URL_CHARS, type SignatureStatus } from '../triage/signature-status.ts';
+import { MAX_NOTE_CHARS } from '../triage/status-input.ts';
 import { formatTime } from './format.ts';
 import { link } from './links.ts';
 

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { newestVersion } from '../index/versions.ts';
-import { ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
-import { bugUrlProblem, MAX_BUGS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
+import { bugUrlProblem, ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
+import { MAX_BUGS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
 import { under } from './links.ts';
