@@ -164,6 +164,9 @@ describe('source map API and map lookup', () => {
     ]);
     // The page says 5.0, but CI uploaded this script under its own release names.
     for (const release of ['5.0-rc1', '5.0-rc2']) await upload(receiver, GUID, release, [{ url: '~/static/elsewhere.js', data: 'var e;\n' }]);
+    // An older release has near.js at the right path (a bundler kept its hashed name), but this
+    // release has it under another: the path is the mistake to name.
+    await upload(receiver, GUID, '4.9', [{ url: '~/static/near.js', data: 'var z;\n' }]);
     const stack = [
       'a@https://shop.example/static/missing.js:1:10',
       'b@https://shop.example/static/broken.js:1:5',
@@ -188,7 +191,7 @@ describe('source map API and map lookup', () => {
     expect(notes[5]).toBe('no source map for ~/static/named.js in release 5.0: the script names ~/static/maps/named.js.map, which is not uploaded (or was refused)');
     const firstLine = script.split('\n')[0]!.length;
     expect(notes[6]).toBe(`position 1:99999 is past the end of line 1 of the uploaded script (${firstLine} characters): the stack and the uploaded script are from different builds`);
-    expect(notes[7]).toBe('no source map for ~/static/near.js in release 5.0 of this app; uploaded with that file name: ~/static/static/near.js (check --url-prefix)');
+    expect(notes[7]).toBe('no source map for ~/static/near.js in release 5.0 of this app; this release has that file name at ~/static/static/near.js (check --url-prefix)');
     expect(notes[8]).toBe(
       "no source map for ~/static/elsewhere.js in release 5.0 of this app; that file is uploaded for releases 5.0-rc2, 5.0-rc1 (check that the page's release matches upload-sourcemaps --release)",
     );

@@ -282,15 +282,16 @@ export class Symbolicator {
       return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
     }
     const missing = `no source map for ${shown} in release ${shownRelease(release)} of this app`;
-    // The usual setup mistakes first: the page's release is not the one CI uploaded under…
+    // The usual setup mistakes first: the files of this very release went up under another path…
+    const near = (await store.sameName(app, release, shown)).slice(0, MAX_HINTED_NAMES);
+    if (near.length) return { note: `${missing}; this release has that file name at ${near.join(', ')} (check --url-prefix)` };
+    // …or the page's release is not the one CI uploaded under (a bundler keeps a file's hashed
+    // name while its code is the same, so older releases often have it: checked second).
     const others = await store.releasesWith(app, release, shown);
     if (others.length) {
       const listed = others.slice(0, MAX_HINTED_NAMES).map(shownRelease).join(', ') + (others.length > MAX_HINTED_NAMES ? ` and ${others.length - MAX_HINTED_NAMES} more` : '');
       return { note: `${missing}; that file is uploaded for release${others.length > 1 ? 's' : ''} ${listed} (check that the page's release matches upload-sourcemaps --release)` };
     }
-    // …or the files went up under another path.
-    const near = (await store.sameName(app, release, shown)).slice(0, MAX_HINTED_NAMES);
-    if (near.length) return { note: `${missing}; uploaded with that file name: ${near.join(', ')} (check --url-prefix)` };
     return { note: `${missing} (upload it with --release ${release}, then run socorrito reprocess)` };
   }
 
