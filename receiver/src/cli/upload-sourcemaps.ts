@@ -4,10 +4,12 @@ import { scriptReferences } from '../symbols/store.ts';
 import { normalizeDebugId, validateAppGuid, validateRelease } from '../symbols/validate.ts';
 import { ANSWER_TIMEOUT_MS, apiEndpoint, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
-export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--no-replace] DIST_DIR
+export const UPLOAD_SOURCEMAPS_HELP = `socorrito upload-sourcemaps --url RECEIVER --token TOKEN --app GUID --release VERSION [--url-prefix '~/'] [--replace] DIST_DIR
   Uploads every .js/.mjs/.cjs of DIST_DIR with its source map (//# sourceMappingURL, else <file>.map,
   else the map with its //# debugId) for the app and release; files are found by URL, DIST_DIR/static/app.js as <url-prefix>static/app.js
-  (~/ means any origin). Uploading a release again replaces its files. Token also from SOCORRITO_TOKEN.`;
+  (~/ means any origin). Uploading a release again adds to its files (a file at the same URL is
+  replaced): open tabs of the build before still need theirs. --replace also removes the release's
+  files this upload does not have. Token also from SOCORRITO_TOKEN.`;
 
 /** Most files one upload takes: a build folder, not a disk. */
 const MAX_FILES = 10_000;
@@ -123,6 +125,8 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
       app: { type: 'string' },
       release: { type: 'string' },
       'url-prefix': { type: 'string' },
+      replace: { type: 'boolean' },
+      // The default since uploads stopped replacing; still taken so scripts written for it work.
       'no-replace': { type: 'boolean' },
     },
     true,
@@ -139,6 +143,7 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
       bad.push((err as Error).message);
     }
   }
+  if (values.replace && values['no-replace']) bad.push('--replace and --no-replace contradict');
   if (bad.length) throw new UsageError(`upload-sourcemaps: ${bad.join('; ')}`);
   const receiver = receiverUrl('upload-sourcemaps', values.url!);
   let prefix = values['url-prefix'] ?? '~/';
@@ -156,7 +161,7 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
   const form = new FormData();
   form.append('app', values.app!);
   form.append('release', values.release!);
-  form.append('replace', values['no-replace'] ? 'false' : 'true');
+  form.append('replace', values.replace ? 'true' : 'false');
   for (const file of plan.files) {
     form.append('url', file.url);
     form.append('file', new Blob([await readFile(file.path)]), file.url.split('/').pop());

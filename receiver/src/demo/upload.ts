@@ -15,7 +15,7 @@ export async function uploadDemoSourcemaps(demo: BuiltDemo, receiverUrl: string,
     // with `-` would read as an option.
     const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), env: { SOCORRITO_TOKEN: token } };
     // The first upload replaces what an earlier start left; the second adds to it.
-    const args = ['--url', receiverUrl, '--app', DEMO_GUID, '--release', demo.release, '--url-prefix', prefix, ...(i > 0 ? ['--no-replace'] : []), join(demo.dir, 'assets')];
+    const args = ['--url', receiverUrl, '--app', DEMO_GUID, '--release', demo.release, '--url-prefix', prefix, ...(i === 0 ? ['--replace'] : []), join(demo.dir, 'assets')];
     const code = await uploadSourcemapsCommand(args, io);
     if (code !== 0) throw new Error(`Could not upload the demo's source maps:\n  ${lines.join('\n  ')}`);
     log(`demo: ${lines.at(-1)}`);
