@@ -155,6 +155,13 @@ describe('signatures', () => {
     const fetches = new Set<string>();
     for (const message of ['NetworkError when attempting to fetch resource.', 'Failed to fetch', 'Load failed']) fetches.add(await fallback('TypeError', message));
     expect([...fetches]).toEqual(['TypeError: Failed to fetch']);
+    const chunks = new Set<string>();
+    for (const message of [
+      'error loading dynamically imported module: https://shop.example/assets/reports-Bx1.js',
+      'Failed to fetch dynamically imported module: https://shop.example/assets/reports-Q9z.js',
+      'Importing a module script failed.',
+    ]) chunks.add(await fallback('TypeError', message));
+    expect([...chunks]).toEqual(['TypeError: Failed to fetch dynamically imported module']);
     // V8 gives the failed fetch its caller's stack, Firefox none: grouped by the message in both.
     const chrome = await generateSignature({ errorType: 'TypeError', message: 'Failed to fetch', frames: [frame('fetchBug'), frame('main')], tuning });
     expect(chrome.signature).toBe('TypeError: Failed to fetch');
