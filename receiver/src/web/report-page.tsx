@@ -56,7 +56,22 @@ function SourceContext(props: { context: NonNullable<NonNullable<ProcessedFrame[
   );
 }
 
-function Frame(props: { frame: ProcessedFrame; index: number }) {
+/**
+ * Each frame's notes as the page writes them: a note every frame of one script shares (no map
+ * for it) is written out at the first frame that has it, and referred to after.
+ */
+function frameNotes(frames: ProcessedFrame[]): string[][] {
+  const first = new Map<string, number>();
+  return frames.map((f, i) =>
+    (f.notes ?? []).map((n) => {
+      const at = first.get(n);
+      if (at === undefined) first.set(n, i);
+      return at === undefined ? `note: ${n}` : `note: as for frame #${at}`;
+    }),
+  );
+}
+
+function Frame(props: { frame: ProcessedFrame; index: number; notes: string[] }) {
   const f = props.frame;
   const o = f.original;
   const minified = `${f.function ?? '?'} @ ${position(f.url, f.line, f.column)}`;
@@ -89,7 +104,9 @@ function Frame(props: { frame: ProcessedFrame; index: number }) {
         <div>{head}</div>
       )}
       {o && <div class="minified mono">minified: {minified}</div>}
-      {f.notes?.map((n) => <div class="minified">note: {n}</div>)}
+      {props.notes.map((n) => (
+        <div class="minified">{n}</div>
+      ))}
     </li>
   );
 }
@@ -205,9 +222,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
             <p class="muted">No frames could be read from the stack.</p>
           ) : (
             <ol class="frames" start={0}>
-              {p.frames.map((f, i) => (
-                <Frame frame={f} index={i} />
-              ))}
+              {((notes) => p.frames.map((f, i) => <Frame frame={f} index={i} notes={notes[i]!} />))(frameNotes(p.frames))}
             </ol>
           )}
           <h2>Processing notes</h2>

@@ -1,0 +1,23 @@
+import { expect, it } from 'vitest';
+import { startTestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitFor } from '../helpers/webhook.ts';
+
+it("writes a note the frames of one script share once on the report page, and refers to it after", async () => {
+  const r = await startTestReceiver();
+  try {
+    const stack = ['a@https://shop.example/app.js:1:10', 'b@https://shop.example/app.js:1:20', 'c@https://shop.example/other.js:1:30'].join('\n');
+    const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields({ JSStack: stack }), []);
+    const auth = { authorization: `Bearer ${r.adminToken}` };
+    await waitFor('the crash to be processed', async () => (await fetch(`${r.url}/api/crashes/${crashId}`, { headers: auth }).then((res) => res.json() as Promise<{ processed?: object }>)).processed);
+    const html = await (await fetch(`${r.url}/report/${crashId}`, { headers: auth })).text();
+    const notes = [...html.matchAll(/<div class="minified">(note: [^<]*)<\/div>/g)].map((m) => m[1]);
+    expect(notes).toEqual([
+      'note: no source map for ~/app.js in release 1.4.2 of this app (upload it with --release 1.4.2, then run socorrito reprocess)',
+      'note: as for frame #0',
+      'note: no source map for ~/other.js in release 1.4.2 of this app (upload it with --release 1.4.2, then run socorrito reprocess)',
+    ]);
+  } finally {
+    await r.stop();
+  }
+});
