@@ -3,7 +3,7 @@ import { startTestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/webhook.ts';
 
-it("writes a note the frames of one script share once on the report page, and refers to it after", async () => {
+it("writes a note the frames of one script share once on the report page, and says when an error came without a stack", async () => {
   const r = await startTestReceiver();
   try {
     const stack = ['a@https://shop.example/app.js:1:10', 'b@https://shop.example/app.js:1:20', 'c@https://shop.example/other.js:1:30'].join('\n');
@@ -17,6 +17,12 @@ it("writes a note the frames of one script share once on the report page, and re
       'note: as for frame #0',
       'note: no source map for ~/other.js in release 1.4.2 of this app (upload it with --release 1.4.2, then run socorrito reprocess)',
     ]);
+    // An error without a stack says so, rather than that none of it could be read.
+    const bare = await submitCrash(`${r.url}/submit`, jsCrashFields({ JSStack: '', JSFilename: '', JSLine: '', JSColumn: '', JSMechanism: 'unhandledrejection', JSErrorMessage: 'NetworkError when attempting to fetch resource.' }), []);
+    await waitFor('the stackless crash to be processed', async () => (await fetch(`${r.url}/api/crashes/${bare.crashId}`, { headers: auth }).then((res) => res.json() as Promise<{ processed?: object }>)).processed);
+    const page = await (await fetch(`${r.url}/report/${bare.crashId}`, { headers: auth })).text();
+    expect(page).toContain('The error came without a stack');
+    expect(page).not.toContain('No frames could be read');
   } finally {
     await r.stop();
   }

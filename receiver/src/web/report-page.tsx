@@ -219,7 +219,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         <>
           <h2>Stack</h2>
           {p.frames.length === 0 ? (
-            <p class="muted">No frames could be read from the stack.</p>
+            <p class="muted">{a.JSStack?.trim() ? 'No frames could be read from the stack.' : 'The error came without a stack: the browser gives none for some errors (a failed fetch in Firefox, a module that did not load).'}</p>
           ) : (
             <ol class="frames" start={0}>
               {((notes) => p.frames.map((f, i) => <Frame frame={f} index={i} notes={notes[i]!} />))(frameNotes(p.frames))}
