@@ -46,6 +46,8 @@ describe('spike alerts', () => {
     const d = detector(5, 7 * 24 * 3); // 3 an hour: 29 is under ten times that
     for (let i = 0; i < 29; i++) expect(d.spikes.crashProcessed(crash(START), 'app')).toBeNull();
     expect(d.spikes.crashProcessed(crash(START), 'app')).toMatchObject({ count: 30, usual_per_hour: 3 });
+    // The index was asked once, not for each crash past the minimum.
+    expect(d.asked).toHaveLength(1);
   });
 
   it('leave out backlogs: crashes that arrived over an hour ago, or that happened over an hour before they arrived', () => {

@@ -8,6 +8,8 @@ export const SPIKE_FACTOR = 10;
 export const SPIKE_BASELINE_DAYS = 7;
 /** After an alert, the same signature in the same app does not alert again for this long. */
 export const SPIKE_QUIET_MS = 6 * 60 * 60_000;
+/** How long a signature's usual rate is reused before the index is asked again. */
+const USUAL_REUSED_MS = 10 * 60_000;
 /** Signatures tracked at most; past this, the one seen longest ago is forgotten. */
 const MAX_TRACKED = 10_000;
 
@@ -44,6 +46,8 @@ export class SpikeDetector {
   readonly #recent = new Map<string, number[]>();
   /** When each app and signature last alerted. */
   readonly #alertedAt = new Map<string, number>();
+  /** Each app and signature's usual hourly rate, and when it was read: a steady busy signature asks once in a while. */
+  readonly #usual = new Map<string, { perHour: number; at: number }>();
 
   constructor(private readonly options: SpikeOptions) {}
 
@@ -69,12 +73,22 @@ export class SpikeDetector {
     if (times.length < this.options.minPerHour) return null;
     const last = this.#alertedAt.get(key);
     if (last !== undefined && now - last < SPIKE_QUIET_MS) return null;
-    const today = Math.floor(now / DAY_MS);
-    const before = this.options.countOverDays(app, crash.signature_id, today - SPIKE_BASELINE_DAYS, today - 1);
-    const usual = before / (SPIKE_BASELINE_DAYS * 24);
+    const usual = this.#usualPerHour(key, app, crash.signature_id, now);
     if (times.length < SPIKE_FACTOR * usual) return null;
     this.#alertedAt.set(key, now);
     if (this.#alertedAt.size > MAX_TRACKED) this.#alertedAt.delete(this.#alertedAt.keys().next().value!);
     return { app, count: times.length, usual_per_hour: Math.round(usual * 10) / 10 };
+  }
+
+  /** The average hour of the SPIKE_BASELINE_DAYS days before today, from the index's daily counts. */
+  #usualPerHour(key: string, app: string, signatureId: string, now: number): number {
+    const known = this.#usual.get(key);
+    if (known && now - known.at < USUAL_REUSED_MS && Math.floor(known.at / DAY_MS) === Math.floor(now / DAY_MS)) return known.perHour;
+    const today = Math.floor(now / DAY_MS);
+    const perHour = this.options.countOverDays(app, signatureId, today - SPIKE_BASELINE_DAYS, today - 1) / (SPIKE_BASELINE_DAYS * 24);
+    this.#usual.delete(key);
+    this.#usual.set(key, { perHour, at: now });
+    if (this.#usual.size > MAX_TRACKED) this.#usual.delete(this.#usual.keys().next().value!);
+    return perHour;
   }
 }
