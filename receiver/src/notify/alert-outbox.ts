@@ -125,9 +125,10 @@ export function describeAlerts(alerts: WaitingAlert[]): string {
   return `${alerts.length} ${alerts.length === 1 ? 'alert' : 'alerts'} (${named.join(', ')})`;
 }
 
-/** `new signature <id>` or `regression of <id>`, as logs name an event. */
+/** `new signature <id>`, `regression of <id>` or `spike of <id>`, as logs name an event. */
 export function alertName(event: WaitingAlert['event']): string {
-  return `${event.event === 'regression' ? 'regression of' : 'new signature'} ${event.signature_id}`;
+  const what = { new_signature: 'new signature', regression: 'regression of', spike: 'spike of' }[event.event];
+  return `${what} ${event.signature_id}`;
 }
 
 /** A duration as a person reads it: `300 ms`, `40 s`, `65 min`, `24 h`. */

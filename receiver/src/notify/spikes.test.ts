@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessedCrash } from '../storage/types.ts';
+import { alertName } from './alert-outbox.ts';
 import { SPIKE_QUIET_MS, SpikeDetector } from './spikes.ts';
+import type { SpikeEvent } from './webhook.ts';
 
 const HOUR = 60 * 60_000;
 const START = Date.parse('2026-11-30T12:00:00Z');
@@ -71,5 +73,9 @@ describe('spike alerts', () => {
     expect(d.spikes.crashProcessed(crash(START, { processing_error: 'TypeError' }), 'app')).toBeNull();
     expect(d.spikes.crashProcessed(crash(START), 'app')).toBeNull();
     expect(d.spikes.crashProcessed(crash(START), 'app')).toMatchObject({ count: 2 });
+  });
+
+  it('are named as spikes in the log lines about waiting alerts', () => {
+    expect(alertName({ event: 'spike', signature_id: 'sigA' } as SpikeEvent)).toBe('spike of sigA');
   });
 });
