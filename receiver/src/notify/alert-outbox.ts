@@ -16,9 +16,18 @@ export interface WaitingAlert {
 
 const ALERT_FILE = /^(\d{13}-[0-9a-f]{8})\.json$/;
 
-/** A fresh alert ID for an alert made at `now`: IDs sort in the order alerts were made. */
+let lastMs = -1;
+let sameMs = 0;
+
+/**
+ * A fresh alert ID for an alert made at `now`: IDs sort in the order alerts were made, those of
+ * one millisecond too (a count, then random digits).
+ */
 export function newAlertId(now: number): string {
-  return `${String(Math.max(0, Math.floor(now))).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+  const ms = Math.max(0, Math.floor(now));
+  sameMs = ms === lastMs ? sameMs + 1 : 0;
+  lastMs = ms;
+  return `${String(ms).padStart(13, '0')}-${(sameMs & 0xffff).toString(16).padStart(4, '0')}${randomBytes(2).toString('hex')}`;
 }
 
 /**
@@ -105,6 +114,9 @@ export class AlertOutbox {
   }
 }
 
+/** Every kind of event the webhook sends (AlertEvent's `event`), each of which may wait in the outbox. */
+const ALERT_KINDS: readonly string[] = ['new_signature', 'regression', 'spike'] satisfies AlertEvent['event'][];
+
 /** `alert` as read from the file `<id>.json`, or an error saying what is wrong with it. */
 function checkAlert(alert: unknown, id: string): WaitingAlert {
   const a = alert as Partial<WaitingAlert> | null;
@@ -112,7 +124,7 @@ function checkAlert(alert: unknown, id: string): WaitingAlert {
   if (a?.id !== id) problems.push('its id does not match the file name');
   if (typeof a?.queued_at !== 'string' || Number.isNaN(Date.parse(a.queued_at))) problems.push('queued_at is not a date');
   const event = a?.event;
-  if (event?.event !== 'new_signature' && event?.event !== 'regression') problems.push('event.event is neither new_signature nor regression');
+  if (!ALERT_KINDS.includes(event?.event as string)) problems.push(`event.event is none of ${ALERT_KINDS.join(', ')}`);
   if (typeof event?.text !== 'string' || typeof event?.signature_id !== 'string') problems.push('event.text or event.signature_id is missing');
   if (problems.length) throw new Error(`not an alert: ${problems.join('; ')}`);
   return a as WaitingAlert;

@@ -7,8 +7,9 @@ import type { SpikeEvent } from './webhook.ts';
 const HOUR = 60 * 60_000;
 const START = Date.parse('2026-11-30T12:00:00Z');
 
+let crashes = 0;
 function crash(at: number, extra: Partial<ProcessedCrash> = {}): ProcessedCrash {
-  return { crash_id: 'x', submitted_at: new Date(at).toISOString(), signature_id: 'sigA', signature: 'TypeError: a', ...extra } as ProcessedCrash;
+  return { crash_id: `c${++crashes}`, submitted_at: new Date(at).toISOString(), signature_id: 'sigA', signature: 'TypeError: a', ...extra } as ProcessedCrash;
 }
 
 /** A detector over a clock the test moves, with `weekBefore` crashes of every signature in the 7 days before today. */
@@ -30,7 +31,7 @@ describe('spike alerts', () => {
   it('fire once the last hour holds the minimum and ten times the usual hour, then keep quiet for a while', () => {
     const d = detector(5, 7 * 24 * 0.4); // usually 0.4 an hour: 4 in an hour is ten times that, 5 is the minimum
     for (let i = 0; i < 4; i++) expect(d.spikes.crashProcessed(crash(START - i * 60_000), 'app1')).toBeNull();
-    expect(d.spikes.crashProcessed(crash(START), 'app1')).toEqual({ app: 'app1', count: 5, usual_per_hour: 0.4 });
+    expect(d.spikes.crashProcessed(crash(START), 'app1')).toEqual({ app: 'app1', count: 5, usual_per_hour: 0.4, week_before: 7 * 24 * 0.4 });
     const today = Math.floor(START / (24 * HOUR));
     expect(d.asked).toEqual([['app1', 'sigA', today - 7, today - 1]]);
     expect(d.spikes.crashProcessed(crash(START), 'app1')).toBeNull(); // quiet now
@@ -64,6 +65,15 @@ describe('spike alerts', () => {
     expect(d.spikes.crashProcessed(crash(START, skewed), 'app')).toBeNull();
     expect(d.spikes.crashProcessed(crash(START, skewed), 'app')).toBeNull();
     expect(d.spikes.crashProcessed(crash(START, skewed), 'app')).toMatchObject({ count: 3, usual_per_hour: 0 });
+  });
+
+  it('count a crash processed again (reprocessing) once', () => {
+    const d = detector(3);
+    const once = crash(START - 60_000);
+    expect(d.spikes.crashProcessed(once, 'app')).toBeNull();
+    expect(d.spikes.crashProcessed(crash(START), 'app')).toBeNull();
+    for (let i = 0; i < 5; i++) expect(d.spikes.crashProcessed({ ...once }, 'app')).toBeNull();
+    expect(d.spikes.crashProcessed(crash(START), 'app')).toMatchObject({ count: 3, week_before: 0 });
   });
 
   it('are off at 0, and failed crashes never count', () => {

@@ -18,8 +18,10 @@ export interface Spike {
   app: string;
   /** Crashes of the signature in the app in the last hour. */
   count: number;
-  /** Its average per hour over the SPIKE_BASELINE_DAYS days before today. */
+  /** Its average per hour over the SPIKE_BASELINE_DAYS days before today, to a hundredth. */
   usual_per_hour: number;
+  /** Its crashes in the app over those days. */
+  week_before: number;
 }
 
 export interface SpikeOptions {
@@ -42,12 +44,15 @@ const DAY_MS = 24 * 60 * 60_000;
  * so a backlog does not look like a spike.
  */
 export class SpikeDetector {
-  /** Arrival times (ms) in the window, oldest first, per `<app>\n<signature id>`. */
-  readonly #recent = new Map<string, number[]>();
+  /**
+   * The crashes in the window, oldest first, per `<app>\n<signature id>`: each crash's arrival
+   * time and ID, so a crash processed again (reprocessing) is not counted twice.
+   */
+  readonly #recent = new Map<string, { at: number[]; ids: string[] }>();
   /** When each app and signature last alerted. */
   readonly #alertedAt = new Map<string, number>();
-  /** Each app and signature's usual hourly rate, and when it was read: a steady busy signature asks once in a while. */
-  readonly #usual = new Map<string, { perHour: number; at: number }>();
+  /** Each app and signature's crashes in the week before, and when that was read: a steady busy signature asks once in a while. */
+  readonly #usual = new Map<string, { weekBefore: number; at: number }>();
 
   constructor(private readonly options: SpikeOptions) {}
 
@@ -60,35 +65,45 @@ export class SpikeDetector {
     const happened = crash.crash_time ? Date.parse(crash.crash_time) : NaN;
     if (happened < arrived - SPIKE_WINDOW_MS) return null;
     const key = `${app}\n${crash.signature_id}`;
-    let times = this.#recent.get(key);
-    if (times) this.#recent.delete(key); // re-inserted below: the map's order is by last crash
-    else times = [];
-    times.push(arrived);
+    let recent = this.#recent.get(key);
+    if (recent) this.#recent.delete(key); // re-inserted below: the map's order is by last crash
+    else recent = { at: [], ids: [] };
     let old = 0;
-    while (old < times.length && times[old]! <= now - SPIKE_WINDOW_MS) old++;
-    if (old) times.splice(0, old);
-    this.#recent.set(key, times);
+    while (old < recent.at.length && recent.at[old]! <= now - SPIKE_WINDOW_MS) old++;
+    if (old) {
+      recent.at.splice(0, old);
+      recent.ids.splice(0, old);
+    }
+    this.#recent.set(key, recent);
     if (this.#recent.size > MAX_TRACKED) this.#recent.delete(this.#recent.keys().next().value!);
+    if (recent.ids.includes(crash.crash_id)) return null;
+    // In arrival order, so the oldest leave the window first (reprocessing can bring an older one late).
+    let i = recent.at.length;
+    while (i > 0 && recent.at[i - 1]! > arrived) i--;
+    recent.at.splice(i, 0, arrived);
+    recent.ids.splice(i, 0, crash.crash_id);
+    const count = recent.at.length;
 
-    if (times.length < this.options.minPerHour) return null;
+    if (count < this.options.minPerHour) return null;
     const last = this.#alertedAt.get(key);
     if (last !== undefined && now - last < SPIKE_QUIET_MS) return null;
-    const usual = this.#usualPerHour(key, app, crash.signature_id, now);
-    if (times.length < SPIKE_FACTOR * usual) return null;
+    const weekBefore = this.#weekBefore(key, app, crash.signature_id, now);
+    const usual = weekBefore / (SPIKE_BASELINE_DAYS * 24);
+    if (count < SPIKE_FACTOR * usual) return null;
     this.#alertedAt.set(key, now);
     if (this.#alertedAt.size > MAX_TRACKED) this.#alertedAt.delete(this.#alertedAt.keys().next().value!);
-    return { app, count: times.length, usual_per_hour: Math.round(usual * 10) / 10 };
+    return { app, count, usual_per_hour: Math.round(usual * 100) / 100, week_before: weekBefore };
   }
 
-  /** The average hour of the SPIKE_BASELINE_DAYS days before today, from the index's daily counts. */
-  #usualPerHour(key: string, app: string, signatureId: string, now: number): number {
+  /** Crashes of the SPIKE_BASELINE_DAYS days before today, from the index's daily counts. */
+  #weekBefore(key: string, app: string, signatureId: string, now: number): number {
     const known = this.#usual.get(key);
-    if (known && now - known.at < USUAL_REUSED_MS && Math.floor(known.at / DAY_MS) === Math.floor(now / DAY_MS)) return known.perHour;
+    if (known && now - known.at < USUAL_REUSED_MS && Math.floor(known.at / DAY_MS) === Math.floor(now / DAY_MS)) return known.weekBefore;
     const today = Math.floor(now / DAY_MS);
-    const perHour = this.options.countOverDays(app, signatureId, today - SPIKE_BASELINE_DAYS, today - 1) / (SPIKE_BASELINE_DAYS * 24);
+    const weekBefore = this.options.countOverDays(app, signatureId, today - SPIKE_BASELINE_DAYS, today - 1);
     this.#usual.delete(key);
-    this.#usual.set(key, { perHour, at: now });
+    this.#usual.set(key, { weekBefore, at: now });
     if (this.#usual.size > MAX_TRACKED) this.#usual.delete(this.#usual.keys().next().value!);
-    return perHour;
+    return weekBefore;
   }
 }

@@ -136,22 +136,25 @@ describe('the webhook outbox', () => {
     expect(hook.stats()).toMatchObject({ waiting: 0, delivered: 1, dropped: 0 });
   });
 
-  it('keeps an alert while the webhook is down, and after a restart sends it to the URL configured now', async () => {
+  it('keeps alerts of every kind while the webhook is down, and after a restart sends them to the URL configured now', async () => {
     const dir = await dataDir();
     const down = await chat(503);
     const first = await dir.hook({ url: down.url, retryInitialMs: 10_000 });
     first.hook.notify(crash(7));
+    first.hook.regression(crash(8), null);
+    first.hook.spike(crash(9), { app: 'a', count: 60, usual_per_hour: 0, week_before: 0 });
     await eventually('a failed call', () => down.calls >= 1);
-    expect(first.hook.stats().waiting).toBe(1);
+    expect(first.hook.stats().waiting).toBe(3);
     await first.hook.stop();
-    expect(await readdir(dir.outboxDir)).toHaveLength(1);
+    expect(await readdir(dir.outboxDir)).toHaveLength(3);
 
     const other = await chat(200);
     const second = await dir.hook({ url: other.url });
-    await eventually('the alert at the new URL', () => other.events.length === 1);
-    expect(other.events[0]).toMatchObject({ event: 'new_signature', signature_id: 's7', text: expect.stringContaining('Error: made-up 7') });
-    expect(second.logs[0]).toMatch(/^webhook: resuming 1 alert \(new signature s7\) from .*webhook-outbox$/);
-    await eventually('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
+    await eventually('the alerts at the new URL', () => other.events.length === 3);
+    expect(other.events.map((e) => `${e.event} ${e.signature_id}`)).toEqual(['new_signature s7', 'regression s8', 'spike s9']);
+    expect(other.events[0]).toMatchObject({ text: expect.stringContaining('Error: made-up 7') });
+    expect(second.logs[0]).toMatch(/^webhook: resuming 3 alerts \(new signature s7, regression of s8, spike of s9\) from .*webhook-outbox$/);
+    await eventually('the files to go', async () => (await readdir(dir.outboxDir)).length === 0);
     expect(down.calls).toBe(1);
   });
 

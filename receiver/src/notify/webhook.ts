@@ -80,8 +80,10 @@ export interface SpikeEvent extends Omit<NewSignatureEvent, 'event'> {
   event: 'spike';
   /** Crashes in the last hour. */
   count: number;
-  /** Its average hour over the week before. */
+  /** Its average hour over the week before, to a hundredth. */
   usual_per_hour: number;
+  /** Its crashes over the week before. */
+  week_before: number;
 }
 
 /** Every event the webhook sends. */
@@ -229,16 +231,17 @@ export class NewSignatureWebhook {
     });
   }
 
-  /** A spike: `Spike: 240 crashes in the last hour of <signature> in <product> <version> (usually 2.5 an hour) — <link>`. */
+  /** A spike: `Spike: 240 crashes in the last hour of <signature> in <product> <version> (12 in the week before) — <link>`. */
   spike(processed: ProcessedCrash, spike: Spike): void {
     const facts = this.#facts(processed);
-    const usual = spike.usual_per_hour === 0 ? 'none in the week before' : `usually ${spike.usual_per_hour} an hour`;
+    const before = spike.week_before === 0 ? 'none in the week before' : `${spike.week_before} in the week before`;
     this.#admit({
       event: 'spike',
-      text: `Spike: ${spike.count} crashes in the last hour of ${chatText(processed.signature)}${chatText(facts.where)} (${usual}) — ${facts.signature_url}`,
+      text: `Spike: ${spike.count} crashes in the last hour of ${chatText(processed.signature)}${chatText(facts.where)} (${before}) — ${facts.signature_url}`,
       ...facts.fields,
       count: spike.count,
       usual_per_hour: spike.usual_per_hour,
+      week_before: spike.week_before,
     });
   }
 
