@@ -71,4 +71,26 @@ describe('resolving and ignoring in Chromium', () => {
     expect((await rows()).find((t) => t.includes(NOISE))).toMatch(/\bIGNORED\b/i);
     await page.screenshot({ path: join(ARTIFACTS, '3-show-ignored.png'), fullPage: true });
   });
+
+  it('takes Enter in a field as the form\'s own action: the note is saved, a bug is added, nothing else changes', async () => {
+    const id = signatureIdOf(NOISE);
+    await page.goto(`${r.url}/signatures/${id}`);
+    const before = (await getJson<{ status: string }>(`${r.url}/api/signatures/${id}`)).status;
+    await page.$eval('.triage input[name=note]', (el) => ((el as HTMLInputElement).value = ''));
+    await page.type('.triage input[name=note]', 'from the ad blocker');
+    await Promise.all([page.waitForNavigation(), page.focus('.triage input[name=note]').then(() => page.keyboard.press('Enter'))]);
+    expect(await getJson(`${r.url}/api/signatures/${id}`)).toMatchObject({ status: before, triage: { note: 'from the ad blocker' } });
+
+    for (const url of ['https://github.com/shop/web/issues/77', 'https://github.com/shop/web/issues/78']) {
+      await page.type('.triage input[name=add]', url);
+      await Promise.all([page.waitForNavigation(), page.focus('.triage input[name=add]').then(() => page.keyboard.press('Enter'))]);
+    }
+    expect(await getJson(`${r.url}/api/signatures/${id}`)).toMatchObject({
+      status: before,
+      bugs: ['https://github.com/shop/web/issues/77', 'https://github.com/shop/web/issues/78'],
+    });
+    await Promise.all([page.waitForNavigation(), page.click('.triage button[name=remove][value="https://github.com/shop/web/issues/77"]')]);
+    expect(await getJson(`${r.url}/api/signatures/${id}`)).toMatchObject({ bugs: ['https://github.com/shop/web/issues/78'] });
+    await page.screenshot({ path: join(ARTIFACTS, '4-bugs.png'), fullPage: true });
+  });
 });

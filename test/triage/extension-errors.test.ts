@@ -69,7 +69,7 @@ describe("errors thrown by browser extensions' scripts", () => {
     expect((await top()).rows.map((row) => row.signature_id)).toContain(extensionId);
     const { cookie } = await logIn(r);
     const html = await (await fetch(`${r.url}/signatures/${extensionId}`, { headers: { cookie } })).text();
-    expect(html).toMatch(/<strong class="status">Open \(reopened at [^)]+\)<\/strong>/);
+    expect(html).toContain('<strong class="status">Open</strong>');
     await r.triage.flushed();
     const again = await startTestReceiver({ dataDir: r.dataDir });
     try {

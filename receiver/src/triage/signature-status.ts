@@ -189,6 +189,25 @@ export class SignatureStatuses {
   }
 
   /**
+   * Keeps a note with a signature's status, or removes it (`note` undefined), leaving the status
+   * as it is; resolves once the file holding it is on disk.
+   */
+  async setNote(signatureId: string, note: string | undefined, signature: string | null): Promise<SignatureStatus | null> {
+    const old = this.#entries.get(signatureId);
+    const entry: SignatureStatus | null = old ? { ...old } : note ? { status: this.statusOf(signatureId, signature), at: this.#now().toISOString() } : null;
+    if (entry) {
+      if (note) entry.note = note;
+      else delete entry.note;
+      // An open signature with nothing to say about it needs no entry, where open is its default.
+      const nothingLeft = entry.status === 'open' && !entry.note && !entry.regressed_at && !ignoredByDefault(signature);
+      if (nothingLeft) this.#entries.delete(signatureId);
+      else this.#entries.set(signatureId, entry);
+    }
+    await this.#save();
+    return entry && this.#entries.get(signatureId) ? entry : null;
+  }
+
+  /**
    * Called for every processed crash: when it regresses a resolved signature, reopens it (in
    * memory at once, so one burst regresses it once; on disk soon after) and returns the new
    * entry; otherwise null.

@@ -52,7 +52,8 @@ function describe(entry: SignatureStatus | null, ignoredByDefault: string | null
     return `Resolved${how} at ${formatTime(entry.at)}`;
   }
   if (entry.status === 'ignored') return `Ignored since ${formatTime(entry.at)}`;
-  if (!entry.regressed_at) return `Open (reopened at ${formatTime(entry.at)})`;
+  // Reopened by hand, or a note kept with an open signature.
+  if (!entry.regressed_at) return 'Open';
   return `Regressed at ${formatTime(entry.regressed_at)}${entry.resolved_at ? ` (resolved at ${formatTime(entry.resolved_at)})` : ''}`;
 }
 
@@ -80,6 +81,7 @@ export function StatusPanel(props: {
   readOnly?: boolean;
 }) {
   const canEdit = !props.readOnly && props.csrfToken !== null;
+  const bugsAction = link(`/signatures/${encodeURIComponent(props.signatureId)}/bugs`);
   const status = props.entry?.status ?? (props.ignoredByDefault ? 'ignored' : 'open');
   return (
     <section class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}>
@@ -102,6 +104,10 @@ export function StatusPanel(props: {
             Note
             <input type="text" name="note" maxlength={MAX_NOTE_CHARS} value={props.entry?.note ?? ''} />
           </label>
+          {/* First, so Enter in the note saves it rather than pressing a status button. */}
+          <button type="submit" name="status" value="keep" title="keep the status, change the note">
+            Save note
+          </button>
           {BUTTONS.filter((b) => b.shownUnless !== status).map((b) => (
             <button type="submit" name="status" value={b.value} title={b.title}>
               {b.label}
@@ -113,27 +119,34 @@ export function StatusPanel(props: {
         <strong>Bugs</strong>
         {props.bugs.length === 0 && <span class="muted"> none filed</span>}
         {canEdit ? (
-          <form method="post" action={link(`/signatures/${encodeURIComponent(props.signatureId)}/bugs`)} class="filters">
-            <input type="hidden" name="csrf" value={props.csrfToken!} />
-            <input type="hidden" name="next" value={props.back} />
+          <>
+            {/* A form per link to remove, apart from the one to add: Enter in the field adds, never removes. */}
             <ul>
               {props.bugs.map((url) => (
                 <li>
                   <a href={url} rel="noopener noreferrer">
                     {url}
                   </a>{' '}
-                  <button type="submit" name="remove" value={url} title="remove this link">
-                    Remove
-                  </button>
+                  <form method="post" action={bugsAction} class="inline">
+                    <input type="hidden" name="csrf" value={props.csrfToken!} />
+                    <input type="hidden" name="next" value={props.back} />
+                    <button type="submit" name="remove" value={url} title="remove this link">
+                      Remove
+                    </button>
+                  </form>
                 </li>
               ))}
             </ul>
-            <label>
-              Link a bug or issue
-              <input type="url" name="add" maxlength={MAX_BUG_URL_CHARS} placeholder="https://github.com/you/app/issues/12" />
-            </label>
-            <button type="submit">Add bug</button>
-          </form>
+            <form method="post" action={bugsAction} class="filters">
+              <input type="hidden" name="csrf" value={props.csrfToken!} />
+              <input type="hidden" name="next" value={props.back} />
+              <label>
+                Link a bug or issue
+                <input type="url" name="add" maxlength={MAX_BUG_URL_CHARS} placeholder="https://github.com/you/app/issues/12" />
+              </label>
+              <button type="submit">Add bug</button>
+            </form>
+          </>
         ) : (
           <ul>
             {props.bugs.map((url) => (

@@ -1,8 +1,8 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { newestVersion } from '../index/versions.ts';
 import { bugUrlProblem, ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
-import { MAX_BUGS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
+import { MAX_BUGS, MAX_NOTE_CHARS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
 import { under } from './links.ts';
@@ -74,6 +74,12 @@ async function setBugs(deps: TriageDeps, id: string, bugs: string[], how: string
   }
 }
 
+/** After a form: 303 to the page it came from (`next`), else the signature's page. */
+function backTo(c: Context, next: unknown, id: string): Response {
+  const back = typeof next === 'string' ? safeNext(next) : '/';
+  return c.redirect(under(c, back === '/' ? `/signatures/${encodeURIComponent(id)}` : back), 303);
+}
+
 interface TriageDeps {
   index: CrashIndex;
   triage: SignatureStatuses;
@@ -115,18 +121,27 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     if (expected !== null && body.csrf !== expected) {
       return problemPage(c, 403, 'Status not changed', ['The form is out of date (its security token does not match your session): reload the page and try again.']);
     }
+    const id = c.req.param('id');
+    // "Save note" (and Enter in the note field): the note changes, the status stays.
+    if (body.status === 'keep') {
+      const note = typeof body.note === 'string' ? body.note.trim() : '';
+      if (note.length > MAX_NOTE_CHARS) return problemPage(c, 400, 'Note not saved', [`The note is longer than ${MAX_NOTE_CHARS} characters.`]);
+      const signature = index.signatureText(id);
+      if (signature === null) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+      await triage.setNote(id, note || undefined, signature);
+      deps.log(`triage: signature ${id} note ${note ? `set to ${JSON.stringify(note.slice(0, 200))}` : 'removed'}, from the signature page`);
+      return backTo(c, body.next, id);
+    }
     // One button per choice: "resolve in the next release" is a status button of its own.
     const nextRelease = body.status === 'resolved_next_release';
     const fields: Record<string, unknown> = { status: nextRelease ? 'resolved' : body.status, in_next_release: nextRelease };
     if (typeof body.note === 'string' && body.note !== '') fields.note = body.note;
     const parsed = parseStatusRequest(fields);
     if ('problems' in parsed) return problemPage(c, 400, 'Status not changed', parsed.problems);
-    const id = c.req.param('id');
     const signature = index.signatureText(id);
     if (signature === null) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     await apply(deps, id, signature, parsed.request, 'from the signature page');
-    const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
-    return c.redirect(under(c, back === '/' ? `/signatures/${encodeURIComponent(id)}` : back), 303);
+    return backTo(c, body.next, id);
   });
 
   routes.put('/api/signatures/:id/bugs', async (c) => {
@@ -162,8 +177,7 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
       if (bugs.length > MAX_BUGS) return problemPage(c, 400, 'Bug not added', [`A signature keeps at most ${MAX_BUGS} bugs: remove one first.`]);
     }
     await setBugs(deps, id, bugs, 'from the signature page');
-    const back = typeof body.next === 'string' ? safeNext(body.next) : '/';
-    return c.redirect(under(c, back === '/' ? `/signatures/${encodeURIComponent(id)}` : back), 303);
+    return backTo(c, body.next, id);
   });
   return routes;
 }
