@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeSubmission, parseSubmitResponse, withSubmitPath } from '../../../shared/src/protocol.ts';
 import { clipText } from '../text.ts';
+import { deadline } from '../deadline.ts';
 import { type CliIo, UsageError, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
 export const SUBMIT_HELP = `socorrito submit --url URL [--field Key=Value ...] [--file name=path ...] [--gzip]
@@ -31,14 +32,14 @@ export async function submitCrash(
     body = gzipSync(body);
     headers['content-encoding'] = 'gzip';
   }
-  const response = await (options.fetch ?? fetch)(url, {
-    method: 'POST',
-    body: body as BodyInit,
-    headers,
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-  });
-  const text = await response.text();
-  return { crashId: response.ok ? (parseSubmitResponse(text)?.crashId ?? null) : null, status: response.status, body: text };
+  const call = deadline(options.timeoutMs ?? 30_000);
+  try {
+    const response = await (options.fetch ?? fetch)(url, { method: 'POST', body: body as BodyInit, headers, signal: call.signal });
+    const text = await response.text();
+    return { crashId: response.ok ? (parseSubmitResponse(text)?.crashId ?? null) : null, status: response.status, body: text };
+  } finally {
+    call.clear();
+  }
 }
 
 /** `socorrito submit`: our Breakpad-style test client. */

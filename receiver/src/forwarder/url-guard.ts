@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { eitherSignal } from '../deadline.ts';
 
 /** Largest answer read from a receiver we forward to; a collector's answer is one short line. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -176,8 +177,8 @@ export function forwardingFetch(options: {
     const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
     if (!client) return Promise.reject(new ForwardRefused('bad_url', `cannot forward over ${url.protocol}`));
     const body = Buffer.from(init.body as Uint8Array);
-    const signals = [init.signal, options.stop].filter((s): s is AbortSignal => !!s);
-    return new Promise<Response>((resolve, reject) => {
+    const signals = eitherSignal([init.signal, options.stop].filter((s): s is AbortSignal => !!s));
+    const done = new Promise<Response>((resolve, reject) => {
       const req = client.request(
         url,
         {
@@ -185,7 +186,7 @@ export function forwardingFetch(options: {
           headers: { ...(init.headers as Record<string, string>), 'content-length': String(body.length) },
           agent: false,
           lookup: options.policy ? (guardedLookup(options.policy) as never) : undefined,
-          signal: signals.length ? AbortSignal.any(signals) : undefined,
+          signal: signals.signal,
         },
         (res) => {
           options.onHeaders?.(res.headers);
@@ -212,6 +213,7 @@ export function forwardingFetch(options: {
       req.on('error', reject);
       req.end(body);
     });
+    return done.finally(() => signals.clear());
   };
   return post as typeof fetch;
 }

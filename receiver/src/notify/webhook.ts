@@ -1,6 +1,7 @@
 import { urlForLog } from '../config.ts';
 import type { FsOps } from '../storage/durable.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
+import { deadline } from '../deadline.ts';
 import type { Spike } from './spikes.ts';
 import { AlertOutbox, alertName, describeAlerts, formatAge, newAlertId, type WaitingAlert } from './alert-outbox.ts';
 
@@ -384,13 +385,14 @@ export class NewSignatureWebhook {
     if (late > WEBHOOK_LATE_MS) body.text += ` (sent late: this happened ${formatAge(late)} ago)`;
     let outcome: 'delivered' | 'refused' | 'failed' = 'failed';
     let problem = '';
+    const call = deadline(WEBHOOK_TIMEOUT_MS, this.#stop.signal);
     try {
       const response = await (this.options.fetch ?? fetch)(this.options.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.#stop.signal]),
+        signal: call.signal,
       });
       await response.body?.cancel();
       problem = `answered ${response.status}`;
@@ -400,6 +402,8 @@ export class NewSignatureWebhook {
     } catch (err) {
       if (this.#stop.signal.aborted) return; // stopping: the alert stays in the outbox for the next start
       problem = problemOf(err);
+    } finally {
+      call.clear();
     }
     const where = urlForLog(this.options.url);
     if (outcome === 'failed') {
