@@ -48,6 +48,11 @@ describe('bug links on signatures', () => {
     const file = JSON.parse(await readFile(join(r.dataDir, STATUS_FILE), 'utf8')) as { signatures: object; bugs: Record<string, string[]> };
     expect(file.bugs[idA]).toEqual([ISSUE, BUGZILLA]);
     expect(file.signatures).toEqual({});
+    // A link is kept as the URL parser writes it: what the page shows is where it goes.
+    const odd = await putBugs(r, idA, { bugs: ['https://tracker.example/a\u202eb/12\n', 'https://me:pw@tracker.example/1'] });
+    expect(((await odd.json()) as { problems: string[] }).problems).toEqual(['bugs[1]: "tracker.example" is given with a user name or password, which a link on the pages would show']);
+    expect(await (await putBugs(r, idA, { bugs: ['https://tracker.example/a\u202eb/12\n'] })).json()).toMatchObject({ bugs: ['https://tracker.example/a%E2%80%AEb/12'] });
+    await putBugs(r, idA, { bugs: [ISSUE, BUGZILLA] });
   });
 
   it('are added and removed with the signature page form, and listed by short names in top crashers', async () => {
@@ -66,12 +71,12 @@ describe('bug links on signatures', () => {
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('is not an http(s) URL');
     expect((await form({ add: ISSUE, csrf: 'stale' })).status).toBe(403);
-    expect(await getJson(`${r.url}/api/signatures/${idA}`)).toMatchObject({ bugs: [ISSUE, hostile] });
+    expect(await getJson(`${r.url}/api/signatures/${idA}`)).toMatchObject({ bugs: [ISSUE, 'https://evil.example/%22%3E%3Cscript%3Ealert(1)%3C/script%3E'] });
 
     const page = await (await fetch(`${r.url}/signatures/${idA}`, { headers: { cookie } })).text();
     expect(page).toContain(`<a href="${ISSUE}" rel="noopener noreferrer">${ISSUE}</a>`);
     expect(page).not.toContain('<script>alert(1)');
-    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('<a href="https://evil.example/%22%3E%3Cscript%3Ealert(1)%3C/script%3E" rel="noopener noreferrer">');
     expect(page).toMatch(/<button type="submit" name="remove" value="https:\/\/github.com\/shop\/web\/issues\/12"/);
     const top = await (await fetch(`${r.url}/apps/${APP_GUID}?days=1`, { headers: { cookie } })).text();
     expect(top).toContain(`<a class="bug" href="${ISSUE}" title="${ISSUE}" rel="noopener noreferrer">#12</a>`);

@@ -54,6 +54,8 @@ describe('per-app upload tokens', () => {
     for (const t of ['viewer-token-0123456789', token]) {
       expect((await fetch(`${r.url}/api/apps/${SHOP}/upload-tokens`, { method: 'POST', headers: as(t) })).status).toBe(403);
     }
+    const typo = await fetch(`${r.url}/api/apps/${SHOP}/upload-tokens`, { method: 'POST', headers: as(r.adminToken), body: '{"lable":"ci"}' });
+    expect(await typo.json()).toEqual({ error: 'bad_field', message: 'unknown field "lable"; the only one is label' });
     const bad = await fetch(`${r.url}/api/apps/-not..a.guid/upload-tokens`, { method: 'POST', headers: as(r.adminToken) });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: 'bad_app' });

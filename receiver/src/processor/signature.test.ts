@@ -173,6 +173,9 @@ describe('signatures', () => {
     const message = "Cannot read properties of undefined (reading 'groups')";
     const extension = await generateSignature({ errorType: 'TypeError', message, frames: [at('chrome-extension://abc/inject.js'), at('moz-extension://1234/content.js')], tuning });
     expect(extension.signature).toBe('TypeError: Cannot read properties of undefined (reading groups) | <browser extension>');
+    // Safari masks its extensions' addresses.
+    const safari = await generateSignature({ errorType: 'TypeError', message, frames: [at('webkit-masked-url://hidden/')], tuning });
+    expect(safari.signature).toBe(extension.signature);
     const app = await generateSignature({ errorType: 'TypeError', message, frames: [], tuning });
     expect(app.signature).toBe('TypeError: Cannot read properties of undefined (reading groups)');
     // An extension frame beside the page's own code is the app's error.

@@ -55,7 +55,17 @@ export function bugUrlProblem(value: unknown): string | null {
   if (text.length > MAX_BUG_URL_CHARS) return `longer than ${MAX_BUG_URL_CHARS} characters`;
   const url = URL.parse(text);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return `${JSON.stringify(text.slice(0, 60))} is not an http(s) URL`;
+  if (url.username || url.password) return `${JSON.stringify(url.host)} is given with a user name or password, which a link on the pages would show`;
   return null;
+}
+
+/**
+ * A bug link as kept, once bugUrlProblem passed it: as the URL parser writes it, so what the
+ * page shows is where the link goes (line breaks dropped, bidi controls and spaces
+ * percent-encoded).
+ */
+export function bugUrl(value: string): string {
+  return new URL(value.trim()).href;
 }
 
 /** A change asked for: the status, a note, and for `resolved` the versions seen so far when "in the next release". */

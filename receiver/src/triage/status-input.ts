@@ -1,4 +1,4 @@
-import { bugUrlProblem, STATUSES, type Status } from './signature-status.ts';
+import { bugUrl, bugUrlProblem, STATUSES, type Status } from './signature-status.ts';
 
 /** Longest note kept with a status. */
 export const MAX_NOTE_CHARS = 1_000;
@@ -61,7 +61,7 @@ export function parseBugList(body: unknown): { bugs: string[] } | { problems: st
   list.forEach((item, i) => {
     const problem = bugUrlProblem(item);
     if (problem) problems.push(`bugs[${i}]: ${problem}`);
-    else if (!bugs.includes((item as string).trim())) bugs.push((item as string).trim());
+    else if (!bugs.includes(bugUrl(item as string))) bugs.push(bugUrl(item as string));
   });
   return problems.length ? { problems } : { bugs };
 }

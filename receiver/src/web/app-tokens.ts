@@ -145,7 +145,10 @@ export function appTokenRoutes(deps: { tokens: AppUploadTokens; log: (line: stri
       } catch {
         return c.json({ error: 'bad_json', message: 'the body must be JSON like {"label": "ci"}, or empty' }, 400);
       }
-      const given = (body as { label?: unknown } | null)?.label;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json({ error: 'bad_json', message: 'the body must be a JSON object like {"label": "ci"}, or empty' }, 400);
+      const unknown = Object.keys(body).filter((k) => k !== 'label');
+      if (unknown.length) return c.json({ error: 'bad_field', message: `unknown field ${JSON.stringify(unknown[0]!.slice(0, 40))}; the only one is label` }, 400);
+      const given = (body as { label?: unknown }).label;
       if (given !== undefined && (typeof given !== 'string' || given.length > MAX_LABEL_CHARS)) {
         return c.json({ error: 'bad_label', message: `label must be a string of at most ${MAX_LABEL_CHARS} characters` }, 400);
       }

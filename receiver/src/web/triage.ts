@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { newestVersion } from '../index/versions.ts';
-import { bugUrlProblem, ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
+import { bugUrl, bugUrlProblem, ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
 import { MAX_BUGS, MAX_NOTE_CHARS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
@@ -173,7 +173,7 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     else if (typeof body.add === 'string' && body.add.trim() !== '') {
       const problem = bugUrlProblem(body.add);
       if (problem) return problemPage(c, 400, 'Bug not added', [`The link ${problem}: paste the address of the bug or issue, starting with https://.`]);
-      if (!bugs.includes(body.add.trim())) bugs = [...bugs, body.add.trim()];
+      if (!bugs.includes(bugUrl(body.add))) bugs = [...bugs, bugUrl(body.add)];
       if (bugs.length > MAX_BUGS) return problemPage(c, 400, 'Bug not added', [`A signature keeps at most ${MAX_BUGS} bugs: remove one first.`]);
     }
     await setBugs(deps, id, bugs, 'from the signature page');

@@ -1,5 +1,8 @@
-/** Where browser extensions' scripts live, in Firefox, Chromium, Safari and old Edge. */
-const EXTENSION_URL = /^(?:moz-extension|chrome-extension|safari-extension|safari-web-extension|ms-browser-extension):/i;
+/**
+ * Where browser extensions' scripts live, in Firefox, Chromium, Safari and old Edge; Safari shows
+ * an extension's script in a stack as `webkit-masked-url://hidden/`.
+ */
+const EXTENSION_URL = /^(?:moz-extension|chrome-extension|safari-extension|safari-web-extension|ms-browser-extension|webkit-masked-url):/i;
 
 /**
  * Whether every script address of a stack is a browser extension's: the error came from an
