@@ -173,6 +173,9 @@ describe('signatures', () => {
     const message = "Cannot read properties of undefined (reading 'groups')";
     const extension = await generateSignature({ errorType: 'TypeError', message, frames: [at('chrome-extension://abc/inject.js'), at('moz-extension://1234/content.js')], tuning });
     expect(extension.signature).toBe('TypeError: Cannot read properties of undefined (reading groups) | <browser extension>');
+    // An app's own message cannot pass for the mark.
+    const posing = await generateSignature({ errorType: 'Error', message: 'x | <browser extension>', frames: [], tuning });
+    expect(posing.signature).toBe('Error: x | (browser extension)');
     // Safari masks its extensions' addresses.
     const safari = await generateSignature({ errorType: 'TypeError', message, frames: [at('webkit-masked-url://hidden/')], tuning });
     expect(safari.signature).toBe(extension.signature);

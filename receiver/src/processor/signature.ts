@@ -162,6 +162,15 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     },
   },
   {
+    // A message that itself ends like the browser extension mark would pass for an extension's
+    // error and start out ignored: its `<` `>` become `(` `)`.
+    name: 'false-extension-mark',
+    predicate: (ctx) => ctx.signature.endsWith(BROWSER_EXTENSION_MARK) && !allFromBrowserExtensions(ctx.frames.map((f) => f.url)),
+    action(ctx) {
+      setSignature(ctx, 'false-extension-mark', `${ctx.signature.slice(0, -BROWSER_EXTENSION_MARK.length)} | (browser extension)`, 'the mark in the message made plain');
+    },
+  },
+  {
     // An error thrown entirely by a browser extension's script in the page (every frame with an
     // address is an extension's) is not the app's: it is marked, so it neither joins the app's
     // own errors of the same message nor passes for one, and it starts out ignored (see
