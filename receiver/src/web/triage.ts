@@ -98,13 +98,13 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
   const { index, triage } = deps;
   const routes = new Hono<{ Variables: AuthVariables }>();
 
+  /** The request's JSON body, or undefined when it is not JSON (`like` shows what it should be). */
+  const jsonBody = async (c: Context): Promise<unknown> => c.req.json().catch(() => undefined);
+  const notJson = (c: Context, like: string) => c.json({ error: 'bad_json', message: `the body must be JSON like ${like}`, problems: ['the body is not JSON'] }, 400);
+
   routes.put('/api/signatures/:id/status', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'bad_json', message: 'the body must be JSON like {"status":"resolved"}', problems: ['the body is not JSON'] }, 400);
-    }
+    const body = await jsonBody(c);
+    if (body === undefined) return notJson(c, '{"status":"resolved"}');
     const parsed = parseStatusRequest(body);
     if ('problems' in parsed) return c.json({ error: 'bad_status', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
     const id = c.req.param('id');
@@ -145,12 +145,8 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
   });
 
   routes.put('/api/signatures/:id/bugs', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'bad_json', message: 'the body must be JSON like {"bugs":["https://…"]}', problems: ['the body is not JSON'] }, 400);
-    }
+    const body = await jsonBody(c);
+    if (body === undefined) return notJson(c, '{"bugs":["https://…"]}');
     const parsed = parseBugList(body);
     if ('problems' in parsed) return c.json({ error: 'bad_bugs', message: parsed.problems.join('; '), problems: parsed.problems }, 400);
     const id = c.req.param('id');
