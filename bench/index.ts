@@ -1,3 +1,4 @@
+import { jsx } from 'hono/jsx';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { CrashIndex, DAY_MS } from '../receiver/src/index/crash-index.ts';
 import type { ProcessedCrash } from '../receiver/src/storage/types.ts';
 import { SignaturePage } from '../receiver/src/web/signature-page.tsx';
 import { ignoredByDefault } from '../receiver/src/triage/signature-status.ts';
+import { renderMarkup } from '../receiver/src/web/layout.tsx';
 import { TopCrashersPage } from '../receiver/src/web/topcrashers-page.tsx';
 
 export interface IndexBenchOptions {
@@ -139,8 +141,8 @@ export async function benchIndex(log: (line: string) => void, options: IndexBenc
       ['signature page, one app, page 5', measure(runs, () => index.signature(biggest, { days: 28, app: APPS[0]!, page: 5 }))],
       ['apps page', measure(runs, () => index.apps())],
       // The whole page as the receiver sends it: query plus server-side rendering (HTML, SVG).
-      ['top crashers page, 28 days, rendered', measure(runs, () => String(TopCrashersPage({ result: index.topCrashers(APPS[0]!, { days: 28 })! })))],
-      ['signature page, rendered', measure(runs, () => String(SignaturePage({ summary: index.signature(biggest, { days: 28 })!, appName: null, appNames: new Map() })))],
+      ['top crashers page, 28 days, rendered', measure(runs, () => renderMarkup(jsx(TopCrashersPage, { result: index.topCrashers(APPS[0]!, { days: 28 })! })))],
+      ['signature page, rendered', measure(runs, () => renderMarkup(jsx(SignaturePage, { summary: index.signature(biggest, { days: 28 })!, appName: null, appNames: new Map() })))],
       ['search: app, newest first', measure(runs, () => index.search({ app: APPS[0]! }))],
       ['search: message text (full scan)', measure(Math.min(runs, 5), () => index.search({ q: 'x7 is undefined (item 13)' }))],
     ];

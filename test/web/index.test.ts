@@ -224,6 +224,10 @@ describe('crash index', () => {
     expect(ids({ q: 'UBER' })).toEqual(['uber is fine']);
     expect(ids({ signature: '~СЕТИ' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
     expect(ids({ q: 'ü_er' })).toEqual([]); // no wildcards either way
+    // The signature's wording finds the browsers' own: Firefox words a failed fetch otherwise.
+    await addCrash(target, { signature: 'TypeError: Failed to fetch', at: at(2), errorMessage: 'NetworkError when attempting to fetch resource.' });
+    expect(ids({ q: 'failed to fetch' })).toEqual(['NetworkError when attempting to fetch resource.']);
+    expect(ids({ q: 'сети' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
   });
 
   it('searches by every filter, with facet counts, treating % and _ as plain text', async () => {

@@ -947,11 +947,15 @@ export class CrashIndex {
         params.signature = query.signature;
       }
     }
+    // The message, the type, and the signature: a signature's message part is one wording for
+    // every browser (`Failed to fetch` finds Firefox's "NetworkError when attempting to fetch").
     if (query.q && beyondAscii(query.q)) {
-      where.push('(instr(unicode_lower(c.error_message), @q) > 0 OR instr(unicode_lower(c.error_type), @q) > 0)');
+      where.push(`(instr(unicode_lower(c.error_message), @q) > 0 OR instr(unicode_lower(c.error_type), @q) > 0
+        OR c.signature_id IN (SELECT signature_id FROM signatures WHERE instr(unicode_lower(signature), @q) > 0))`);
       params.q = query.q.toLowerCase();
     } else if (query.q) {
-      where.push("(c.error_message LIKE @q ESCAPE '\\' OR c.error_type LIKE @q ESCAPE '\\')");
+      where.push(`(c.error_message LIKE @q ESCAPE '\\' OR c.error_type LIKE @q ESCAPE '\\'
+        OR c.signature_id IN (SELECT signature_id FROM signatures WHERE signature LIKE @q ESCAPE '\\'))`);
       params.q = `%${escapeLike(query.q)}%`;
     }
     if (query.browser) {

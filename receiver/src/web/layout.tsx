@@ -109,10 +109,13 @@ function showInvisibleInPage(html: string): string {
  * links (`link()`) are under the request's `--public-url` path.
  */
 export async function htmlPage(c: Context, markup: Child, status = 200): Promise<Response> {
-  const page = <BasePath.Provider value={c.get('basePath') ?? ''}>{markup}</BasePath.Provider>;
-  // A JSX tree renders to a string, or to a promise of one when a component is async.
-  const text = await (page as unknown as { toString(): string | Promise<string> }).toString();
-  return c.html(showInvisibleInPage(text), status as 200);
+  return c.html(showInvisibleInPage(await renderMarkup(markup, c.get('basePath') ?? '')), status as 200);
+}
+
+/** Renders markup with its links under `basePath`: a string, or a promise of one when a component is async. */
+export function renderMarkup(markup: Child, basePath = ''): string | Promise<string> {
+  const page = <BasePath.Provider value={basePath}>{markup}</BasePath.Provider>;
+  return (page as unknown as { toString(): string | Promise<string> }).toString();
 }
 
 /** What went wrong, and the way back. */
