@@ -22,7 +22,7 @@ import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
-import { servedUnder } from './web/links.ts';
+import { servedUnder, under } from './web/links.ts';
 import { loginRoutes } from './web/login.tsx';
 import { problemPage } from './web/layout.tsx';
 import { pageRoutes } from './web/pages.tsx';
@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps): {
   app.notFound((c) => {
     // A person who followed a wrong link gets a page; programs (the API, no HTML accepted) JSON.
     if (!c.req.path.startsWith('/api/') && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '')) {
-      return problemPage(c as unknown as Parameters<typeof problemPage>[0], 404, 'Page not found', [`There is no page at ${c.req.path}.`]);
+      return problemPage(c as unknown as Parameters<typeof problemPage>[0], 404, 'Page not found', [`There is no page at ${under(c, c.req.path)}.`]);
     }
     return c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404);
   });

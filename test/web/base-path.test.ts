@@ -28,6 +28,10 @@ describe('a receiver whose public URL has a path', () => {
     }
     // Only at a segment boundary: /crashesx is not under /crashes.
     expect((await fetch(`${r.localUrl}/crashesx/__lbheartbeat__`, { headers: AUTH })).status).toBe(404);
+    // A page that does not exist is named as the browser asked for it, under the path.
+    const missing = await fetch(`${r.localUrl}/crashes/no-such-page`, { headers: { ...AUTH, accept: 'text/html' } });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('There is no page at /crashes/no-such-page.');
   });
 
   it('takes submissions under the path, from the fast path and through Expect: 100-continue, in either request form', async () => {
