@@ -120,7 +120,7 @@ export function createApp(deps: AppDeps): {
     onError: (c) => c.json({ error: 'too_large', message: `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes here` }, 413, { connection: 'close' }),
   });
   app.use('*', (c, next) => (c.req.path === SOURCEMAP_UPLOAD_PATH ? next() : limitBody(c, next)));
-  app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:') }), noStore());
+  app.use('*', pageSecurityHeaders({ https: publicOrigin?.startsWith('https:'), underPath: basePathOf(config.publicUrl) !== '' }), noStore());
   app.route('/', staticRoutes());
   app.route('/', login.open);
   app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken, appTokens: deps.appTokens }));

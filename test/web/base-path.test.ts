@@ -32,6 +32,8 @@ describe('a receiver whose public URL has a path', () => {
     const missing = await fetch(`${r.localUrl}/crashes/no-such-page`, { headers: { ...AUTH, accept: 'text/html' } });
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('There is no page at /crashes/no-such-page.');
+    // The host is shared with whatever else the proxy serves: HSTS binds it, not its subdomains.
+    expect(missing.headers.get('strict-transport-security')).toBe('max-age=15552000');
   });
 
   it('takes submissions under the path, from the fast path and through Expect: 100-continue, in either request form', async () => {

@@ -6,7 +6,7 @@ import { secureHeaders } from 'hono/secure-headers';
  * JavaScript), styles only from our own stylesheet, and no framing; charts are inline SVG,
  * which needs no source.
  */
-export function pageSecurityHeaders(options: { https?: boolean } = {}): MiddlewareHandler {
+export function pageSecurityHeaders(options: { https?: boolean; underPath?: boolean } = {}): MiddlewareHandler {
   const headers = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
@@ -19,7 +19,8 @@ export function pageSecurityHeaders(options: { https?: boolean } = {}): Middlewa
     },
     xFrameOptions: 'DENY',
     referrerPolicy: 'same-origin',
-    strictTransportSecurity: options.https ? 'max-age=15552000; includeSubDomains' : false,
+    // Served under a path, the host is shared with other tools: its subdomains are not ours to bind.
+    strictTransportSecurity: options.https ? `max-age=15552000${options.underPath ? '' : '; includeSubDomains'}` : false,
     permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
   });
   // A response with a stricter policy of its own (a file download's sandbox) keeps it.
