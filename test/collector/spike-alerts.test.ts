@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import type { SpikeEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
-import { startWebhookSink, waitFor } from '../helpers/webhook.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { startWebhookSink } from '../helpers/webhook.ts';
 
 it('tells the webhook when a signature spikes in an app, once, and not for a backlog that arrives late', async () => {
   const hook = await startWebhookSink();

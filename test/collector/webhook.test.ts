@@ -7,6 +7,7 @@ import type { NewSignatureEvent, WebhookStats } from '../../receiver/src/notify/
 import { startPathProxy } from '../helpers/proxy.ts';
 import { spawnReceiver, type SpawnedReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { startWebhookSink } from '../helpers/webhook.ts';
 
 it('tells the webhook once per new signature, with links to it', async () => {
@@ -56,13 +57,6 @@ it('keeps an alert through a crash of the receiver while the chat is down, and d
   const args = ['--webhook-url', `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`];
   const dir = await tempDir();
   const outbox = join(dir.path, 'webhook-outbox');
-  const until = async (what: string, check: () => boolean | Promise<boolean>): Promise<void> => {
-    const deadline = Date.now() + 20_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  };
   const alerts = async (r: SpawnedReceiver): Promise<WebhookStats> =>
     ((await (await fetch(`${r.url}/api/stats`, { headers: { authorization: `Bearer ${r.token}` } })).json()) as { alerts: WebhookStats }).alerts;
   let r = await spawnReceiver(dir.path, args);
@@ -70,7 +64,7 @@ it('keeps an alert through a crash of the receiver while the chat is down, and d
     const fields = jsCrashFields({ JSErrorMessage: 'said while the chat was down' });
     const sent = await submitCrash(`${r.url}/submit`, fields, []);
     expect(sent.status).toBe(200);
-    await until('a failed call to the chat', () => calls >= 1);
+    await waitFor('a failed call to the chat', () => calls >= 1);
     expect(await alerts(r)).toMatchObject({ waiting: 1, delivered: 0 });
     expect(r.output()).toMatch(/webhook: http:\/\/127\.0\.0\.1:\d+\/… failed \(answered 503\); alerts wait/);
     await r.kill('SIGKILL');
@@ -78,12 +72,12 @@ it('keeps an alert through a crash of the receiver while the chat is down, and d
 
     answer = 204;
     r = await spawnReceiver(dir.path, args);
-    await until('the alert', () => events.length === 1);
+    await waitFor('the alert', () => events.length === 1);
     expect(events[0]).toMatchObject({ event: 'new_signature', product: 'Shop', app: fields.WebAppGUID });
     expect(events[0]!.crash_id).toBe(sent.crashId);
     expect(r.output()).toMatch(/webhook: resuming 1 alert \(new signature \S+\) from /);
     // Delivered: nothing is left to send again at the next start.
-    await until('the outbox to empty', async () => (await readdir(outbox)).length === 0);
+    await waitFor('the outbox to empty', async () => (await readdir(outbox)).length === 0);
     expect(await alerts(r)).toMatchObject({ waiting: 0, delivered: 1 });
   } finally {
     await r.kill('SIGKILL');

@@ -22,14 +22,3 @@ export async function startWebhookSink(): Promise<WebhookSink> {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events, close: () => server.close() };
 }
-
-/** Polls `probe` until it gives a truthy value (returned), or fails after `ms` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}

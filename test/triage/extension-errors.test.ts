@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
-import { startWebhookSink, waitFor, type WebhookSink } from '../helpers/webhook.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { startWebhookSink, type WebhookSink } from '../helpers/webhook.ts';
 import { BEARER, getJson, logIn, putStatus } from './session.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewSignatureEvent, RegressionEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
-import { startWebhookSink, waitFor, type WebhookSink } from '../helpers/webhook.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { startWebhookSink, type WebhookSink } from '../helpers/webhook.ts';
 import { BEARER, getJson, putStatus } from './session.ts';
 
 type Event = NewSignatureEvent | RegressionEvent;

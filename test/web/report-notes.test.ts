@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { startTestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
-import { waitFor } from '../helpers/webhook.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 it("writes a note the frames of one script share once on the report page, and says when an error came without a stack", async () => {
   const r = await startTestReceiver();

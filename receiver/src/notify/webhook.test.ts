@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeFsOps } from '../storage/durable.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { AlertOutbox, newAlertId, type WaitingAlert } from './alert-outbox.ts';
 import { chatText, type NewSignatureEvent, NewSignatureWebhook, openWebhook, WEBHOOK_EVENTS_PER_MINUTE, type WebhookOptions } from './webhook.ts';
 
@@ -47,16 +48,6 @@ describe('NewSignatureWebhook', () => {
 
 const crash = (i: number): ProcessedCrash =>
   ({ crash_id: `c${i}`, signature: `Error: made-up ${i}`, signature_id: `s${i}`, product: 'Shop', version: '1.0', app_guid: null, error_type: 'Error', submitted_at: '' }) as unknown as ProcessedCrash;
-
-async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -129,10 +120,10 @@ describe('the webhook outbox', () => {
     const endpoint = await chat(204, async () => onDiskAtCall.push(await readdir(dir.outboxDir)));
     const { hook } = await dir.hook({ url: endpoint.url });
     hook.notify(crash(1));
-    await eventually('the call', () => endpoint.events.length === 1 && onDiskAtCall.length === 1);
+    await waitFor('the call', () => endpoint.events.length === 1 && onDiskAtCall.length === 1);
     expect(onDiskAtCall[0]).toEqual([expect.stringMatching(/^\d{13}-[0-9a-f]{8}\.json$/)]);
     expect(endpoint.events[0]).toMatchObject({ event: 'new_signature', signature_id: 's1', queued_at: expect.any(String) });
-    await eventually('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
+    await waitFor('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
     expect(hook.stats()).toMatchObject({ waiting: 0, delivered: 1, dropped: 0 });
   });
 
@@ -143,18 +134,18 @@ describe('the webhook outbox', () => {
     first.hook.notify(crash(7));
     first.hook.regression(crash(8), null);
     first.hook.spike(crash(9), { app: 'a', count: 60, usual_per_hour: 0, week_before: 0 });
-    await eventually('a failed call', () => down.calls >= 1);
+    await waitFor('a failed call', () => down.calls >= 1);
     expect(first.hook.stats().waiting).toBe(3);
     await first.hook.stop();
     expect(await readdir(dir.outboxDir)).toHaveLength(3);
 
     const other = await chat(200);
     const second = await dir.hook({ url: other.url });
-    await eventually('the alerts at the new URL', () => other.events.length === 3);
+    await waitFor('the alerts at the new URL', () => other.events.length === 3);
     expect(other.events.map((e) => `${e.event} ${e.signature_id}`)).toEqual(['new_signature s7', 'regression s8', 'spike s9']);
     expect(other.events[0]).toMatchObject({ text: expect.stringContaining('Error: made-up 7') });
     expect(second.logs[0]).toMatch(/^webhook: resuming 3 alerts \(new signature s7, regression of s8, spike of s9\) from .*webhook-outbox$/);
-    await eventually('the files to go', async () => (await readdir(dir.outboxDir)).length === 0);
+    await waitFor('the files to go', async () => (await readdir(dir.outboxDir)).length === 0);
     expect(down.calls).toBe(1);
   });
 
@@ -164,9 +155,9 @@ describe('the webhook outbox', () => {
     const { hook, logs } = await dir.hook({ url: endpoint.url, retryInitialMs: 10, retryMaxMs: 40 });
     hook.notify(crash(1));
     hook.notify(crash(2));
-    await eventually('several failed calls', () => endpoint.calls >= 4);
+    await waitFor('several failed calls', () => endpoint.calls >= 4);
     endpoint.status = 200;
-    await eventually('both alerts', () => endpoint.events.length === 2);
+    await waitFor('both alerts', () => endpoint.events.length === 2);
     expect(endpoint.events.map((e) => e.signature_id)).toEqual(['s1', 's2']);
     // The secret path of the hook's URL stays out of the log.
     expect(logs).toEqual([
@@ -180,8 +171,8 @@ describe('the webhook outbox', () => {
     const endpoint = await chat(404);
     const { hook, logs } = await dir.hook({ url: endpoint.url, retryInitialMs: 10 });
     hook.notify(crash(3));
-    await eventually('the refusal in the log', () => logs.some((l) => l.includes('refused the alert about new signature s3 (answered 404); dropped')));
-    await eventually('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
+    await waitFor('the refusal in the log', () => logs.some((l) => l.includes('refused the alert about new signature s3 (answered 404); dropped')));
+    await waitFor('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
     await new Promise((r) => setTimeout(r, 100));
     expect(endpoint.calls).toBe(1);
     expect(hook.stats()).toMatchObject({ waiting: 0, dropped: 1 });
@@ -195,14 +186,14 @@ describe('the webhook outbox', () => {
     await outbox.put(leftBehind(2 * 3_600_000, 'fresh'));
     const endpoint = await chat(200);
     const { logs } = await dir.hook({ url: endpoint.url });
-    await eventually('the fresh alert', () => endpoint.events.length === 1);
+    await waitFor('the fresh alert', () => endpoint.events.length === 1);
     expect(endpoint.events[0]!.signature_id).toBe('fresh');
     // Sent two hours late: it says so.
     expect(endpoint.events[0]!.text).toBe('New crash signature: Error: fresh (sent late: this happened 2 h ago)');
     expect(logs[0]).toBe('webhook: dropped 1 alert (new signature stale) queued more than 24 h ago; sent now, they would read as new');
     await new Promise((r) => setTimeout(r, 100));
     expect(endpoint.events).toHaveLength(1);
-    await eventually('the files to go', async () => (await readdir(dir.outboxDir)).length === 0);
+    await waitFor('the files to go', async () => (await readdir(dir.outboxDir)).length === 0);
   });
 
   it('drops an alert the webhook did not take in time while it was down', async () => {
@@ -210,9 +201,9 @@ describe('the webhook outbox', () => {
     const endpoint = await chat(503);
     const { hook, logs } = await dir.hook({ url: endpoint.url, retryInitialMs: 20, retryMaxMs: 20, maxAgeMs: 300 });
     hook.notify(crash(4));
-    await eventually('the drop', () => logs.find((l) => l.includes('dropped')));
+    await waitFor('the drop', () => logs.find((l) => l.includes('dropped')));
     expect(logs.at(-1)).toMatch(/^webhook: dropped 1 alert \(new signature s4\), not delivered within 300 ms \(last problem: answered 503\)$/);
-    await eventually('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
+    await waitFor('the file to go', async () => (await readdir(dir.outboxDir)).length === 0);
     expect(hook.stats()).toMatchObject({ waiting: 0, dropped: 1, delivered: 0 });
   });
 
@@ -224,10 +215,10 @@ describe('the webhook outbox', () => {
     await outbox.put(leftBehind(60_000, 'good'));
     const endpoint = await chat(200);
     const { logs } = await dir.hook({ url: endpoint.url });
-    await eventually('the good alert', () => endpoint.events.length === 1);
+    await waitFor('the good alert', () => endpoint.events.length === 1);
     expect(endpoint.events[0]!.signature_id).toBe('good');
     expect(logs[0]).toMatch(/^webhook: set aside unreadable alert .*webhook-outbox\/0000000000001-deadbeef\.json\.unreadable: /);
-    await eventually('only the unreadable file left', async () => JSON.stringify(await readdir(dir.outboxDir)) === '["0000000000001-deadbeef.json.unreadable"]');
+    await waitFor('only the unreadable file left', async () => JSON.stringify(await readdir(dir.outboxDir)) === '["0000000000001-deadbeef.json.unreadable"]');
   });
 
   it('sends from memory, and says so once, when the outbox cannot be written', async () => {
@@ -245,7 +236,7 @@ describe('the webhook outbox', () => {
     await hook.start();
     hook.notify(crash(1));
     hook.notify(crash(2));
-    await eventually('both alerts', () => endpoint.events.length === 2);
+    await waitFor('both alerts', () => endpoint.events.length === 2);
     expect(logs).toEqual([expect.stringMatching(/^webhook: could not write an alert to .*webhook-outbox \(ENOSPC: no space left on device\); alerts are sent from memory/)]);
     expect(await readdir(dir.outboxDir)).toEqual([]);
   });
@@ -257,7 +248,7 @@ describe('the webhook outbox', () => {
     for (let i = 0; i < WEBHOOK_EVENTS_PER_MINUTE + 3; i++) await outbox.put(leftBehind(60_000, `w${i}`));
     const endpoint = await chat(200);
     const { hook } = await dir.hook({ url: endpoint.url });
-    await eventually('a minute\'s worth', () => endpoint.events.length === WEBHOOK_EVENTS_PER_MINUTE);
+    await waitFor('a minute\'s worth', () => endpoint.events.length === WEBHOOK_EVENTS_PER_MINUTE);
     await new Promise((r) => setTimeout(r, 200));
     expect(endpoint.events).toHaveLength(WEBHOOK_EVENTS_PER_MINUTE);
     expect(hook.stats().waiting).toBe(3);
