@@ -135,45 +135,33 @@ describe('the release in a missing-map note', () => {
   });
 });
 
-describe('an uploaded script too large to scan', () => {
-  it('says why the frame has no original function name when the map has no sourcesContent', async () => {
-    const generator = new SourceMapGenerator({ file: 'app.js' });
-    generator.addMapping({ generated: { line: 1, column: 9 }, original: { line: 3, column: 2 }, source: 'app.ts', name: 'checkout' });
-    const files = [
-      { name: '~/app.js', data: Buffer.from(`function x(){return y()}\n${'/* filler */\n'.repeat(450_000)}//# sourceMappingURL=app.js.map\n`) },
-      { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
-    ];
-    await withUploads(
+describe('a source or script too large to scan', () => {
+  /** Uploads app.js and its map for release 1 (with room in the cache for them) and symbolicates one frame of app.js. */
+  const symbolicateIn = (script: string, generator: SourceMapGenerator, column: number) =>
+    withUploads(
       '1',
-      files,
-      async (symbolicator) => {
-        const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 14 }, GUID, '1');
-        expect(result.original).toMatchObject({ file: 'app.ts', line: 3, function: null });
-        expect(result.notes).toContain('no original function name: the uploaded script is over 5 MiB, too large to scan for its functions');
-      },
+      [
+        { name: '~/app.js', data: Buffer.from(script) },
+        { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
+      ],
+      (symbolicator) => symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column }, GUID, '1'),
       64 * 1024 * 1024,
     );
-  });
-});
 
-describe('an original source too large to scan', () => {
-  it('says why the frame has no original function name', async () => {
+  it('says why a frame of an uploaded script over 5 MiB has no original function name when the map has no sourcesContent', async () => {
+    const generator = new SourceMapGenerator({ file: 'app.js' });
+    generator.addMapping({ generated: { line: 1, column: 9 }, original: { line: 3, column: 2 }, source: 'app.ts', name: 'checkout' });
+    const result = await symbolicateIn(`function x(){return y()}\n${'/* filler */\n'.repeat(450_000)}//# sourceMappingURL=app.js.map\n`, generator, 14);
+    expect(result.original).toMatchObject({ file: 'app.ts', line: 3, function: null });
+    expect(result.notes).toContain('no original function name: the uploaded script is over 5 MiB, too large to scan for its functions');
+  });
+
+  it('says why a frame of an original source over 5 MiB has no original function name', async () => {
     const generator = new SourceMapGenerator({ file: 'app.js' });
     generator.addMapping({ generated: { line: 1, column: 0 }, original: { line: 1, column: 0 }, source: 'app.ts' });
     generator.setSourceContent('app.ts', `function big() {}\n${'// filler\n'.repeat(600_000)}`);
-    const files = [
-      { name: '~/app.js', data: Buffer.from('function x(){}\n//# sourceMappingURL=app.js.map\n') },
-      { name: '~/app.js.map', data: Buffer.from(generator.toString()) },
-    ];
-    await withUploads(
-      '1',
-      files,
-      async (symbolicator) => {
-        const result = await symbolicator.symbolicate({ function: 'x', url: 'https://a.example/app.js', line: 1, column: 1 }, GUID, '1');
-        expect(result.original?.function).toBeNull();
-        expect(result.notes).toContain('no original function name: the original source is over 5 MiB, too large to scan for its functions');
-      },
-      64 * 1024 * 1024,
-    );
+    const result = await symbolicateIn('function x(){}\n//# sourceMappingURL=app.js.map\n', generator, 1);
+    expect(result.original?.function).toBeNull();
+    expect(result.notes).toContain('no original function name: the original source is over 5 MiB, too large to scan for its functions');
   });
 });
