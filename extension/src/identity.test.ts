@@ -40,12 +40,20 @@ describe('declared identity (page input)', () => {
     expect(checkIdentity({ guid: '  ', submitUrl: 'https://c.example/submit' })!.invalidGuid).toBeUndefined();
   });
 
+  it('keeps an environment name by the shared rule, and drops one that breaks it', () => {
+    expect(checkIdentity({ guid: 'g', environment: ' staging ' })).toMatchObject({ environment: 'staging' });
+    for (const bad of ['a/b', 'x'.repeat(65), 'line\nbreak', 42]) {
+      expect(checkIdentity({ guid: 'g', environment: bad }), String(bad)).toMatchObject({ guid: 'g', environment: undefined });
+    }
+  });
+
   it('reads the socorrito key of a web app manifest', () => {
-    const manifest = { name: 'Shop', socorrito: { guid: 'g-1', 'submit-url': 'submit', release: '2.0' } };
+    const manifest = { name: 'Shop', socorrito: { guid: 'g-1', 'submit-url': 'submit', release: '2.0', environment: 'production' } };
     expect(identityFromManifest(manifest, 'https://shop.example/app.webmanifest')).toEqual({
       guid: 'g-1',
       submitUrl: 'https://shop.example/submit',
       release: '2.0',
+      environment: 'production',
       productName: 'Shop',
       source: 'manifest',
     });

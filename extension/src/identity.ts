@@ -5,12 +5,13 @@
  *     <meta name="socorrito:guid" content="6f1b3a52-…">
  *     <meta name="socorrito:submit-url" content="https://crashes.shop.example/submit">
  *     <meta name="socorrito:release" content="1.4.2">
+ *     <meta name="socorrito:environment" content="production">
  *
- *     { "name": "Shop", "socorrito": { "guid": "…", "submit-url": "…", "release": "…" } }
+ *     { "name": "Shop", "socorrito": { "guid": "…", "submit-url": "…", "release": "…", "environment": "…" } }
  *
  * All of it is page input: validated and bounded here, and again in the background.
  */
-import { isAppGuid } from '../../shared/src/protocol.ts';
+import { environmentName, isAppGuid } from '../../shared/src/protocol.ts';
 
 export const MAX_GUID_CHARS = 128;
 export const MAX_RELEASE_CHARS = 128;
@@ -23,6 +24,8 @@ export interface AppIdentity {
   guid?: string;
   submitUrl?: string;
   release?: string;
+  /** Where this copy of the app runs (`production`, `staging`): its crashes can be told apart. */
+  environment?: string;
   productName?: string;
   source: 'meta' | 'manifest';
   /**
@@ -70,6 +73,7 @@ export function checkIdentity(value: unknown, base?: string): AppIdentity | null
     guid,
     submitUrl: checkSubmitUrl(v.submitUrl, base),
     release: plain(v.release, MAX_RELEASE_CHARS),
+    environment: environmentName(v.environment) ?? undefined,
     productName: plain(v.productName, MAX_PRODUCT_CHARS),
     source: v.source === 'manifest' ? 'manifest' : 'meta',
   };
@@ -90,6 +94,7 @@ export function identityFromMeta(doc: Document): AppIdentity | null {
       guid: metaContent(doc, 'socorrito:guid'),
       submitUrl: metaContent(doc, 'socorrito:submit-url'),
       release: metaContent(doc, 'socorrito:release'),
+      environment: metaContent(doc, 'socorrito:environment'),
       productName: metaContent(doc, 'socorrito:product') ?? metaContent(doc, 'application-name') ?? doc.title,
       source: 'meta',
     },
@@ -109,6 +114,7 @@ export function identityFromManifest(manifest: unknown, manifestUrl: string): Ap
       guid: d.guid,
       submitUrl: d['submit-url'] ?? d.submitUrl ?? d.submit_url,
       release: d.release,
+      environment: d.environment,
       productName: d.product ?? m.short_name ?? m.name,
       source: 'manifest',
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APP_GUID_PATTERN, isAppGuid, withSubmitPath } from './protocol.ts';
+import { APP_GUID_PATTERN, environmentName, isAppGuid, withSubmitPath } from './protocol.ts';
 
 describe('the WebAppGUID rule', () => {
   it('accepts UUIDs, {uuid}, add-on style IDs and 1 to 128 of A-Z a-z 0-9 . _ @ { } + -', () => {
@@ -26,5 +26,20 @@ describe('withSubmitPath', () => {
     expect(submitUrl('https://crashes.example/shop/')).toBe('https://crashes.example/shop/submit');
     expect(submitUrl('https://crashes.example/submit/')).toBe('https://crashes.example/submit/');
     expect(submitUrl('https://crashes.example/submit?app=1')).toBe('https://crashes.example/submit?app=1');
+  });
+});
+
+describe('environmentName', () => {
+  it('keeps a trimmed name of 1 to 64 printable characters, case as given', () => {
+    expect(environmentName(' staging ')).toBe('staging');
+    expect(environmentName('Production EU')).toBe('Production EU');
+    expect(environmentName('préprod')).toBe('préprod');
+    expect(environmentName('x'.repeat(64))).toBe('x'.repeat(64));
+  });
+
+  it('is null for nothing, too long, control characters, slashes and line breaks', () => {
+    for (const bad of [undefined, null, 42, '', '   ', 'x'.repeat(65), 'a/b', 'a\nb', 'a\u0000b', 'tab\there']) {
+      expect(environmentName(bad), JSON.stringify(bad)).toBeNull();
+    }
   });
 });

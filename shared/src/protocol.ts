@@ -8,6 +8,8 @@
 export const Annotation = {
   ProductName: 'ProductName',
   Version: 'Version',
+  /** Where the app runs (`production`, `staging`), declared by the page; see environmentName. */
+  Environment: 'Environment',
   WebAppGUID: 'WebAppGUID',
   SubmitURL: 'SubmitURL',
   URL: 'URL',
@@ -50,6 +52,23 @@ export const APP_GUID_RULE = '1-128 of A-Z a-z 0-9 . _ @ { } + -, starting with 
 /** Whether `value` is a valid WebAppGUID (APP_GUID_PATTERN), exactly as given: no trimming. */
 export function isAppGuid(value: unknown): boolean {
   return typeof value === 'string' && APP_GUID_PATTERN.test(value);
+}
+
+/** The most characters of an environment name (Sentry's limit too). */
+export const MAX_ENVIRONMENT_CHARS = 64;
+
+/**
+ * An environment name as the extension sends it and the receiver keeps it: the declared text
+ * trimmed, 1-64 characters without control characters, `/` or line breaks; case is kept, as
+ * the name is shown. Anything else is no environment (null).
+ *
+ * @example environmentName(' staging ') // 'staging'
+ * @example environmentName('a/b') // null
+ */
+export function environmentName(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const name = value.trim();
+  return name.length > 0 && name.length <= MAX_ENVIRONMENT_CHARS && !/[\u0000-\u001f\u007f\/]/.test(name) ? name : null;
 }
 
 /** Reads the crash ID out of a collector's answer (`CrashID=bp-…`), or null when there is none. */

@@ -57,6 +57,7 @@ describe('capture in Chromium', () => {
     expect(a.WebAppGUID).toBe(guid);
     expect(a.ProductName).toBe('Fixture Shop');
     expect(a.Version).toBe(RELEASE);
+    expect(a.Environment).toBe('staging');
     expect(a.JSErrorType).toBe(type);
     expect(a.JSMechanism).toBe(mechanism);
     expect(a.JSStack).toMatch(CHROME_FRAME(frame[0], frame[1]));

@@ -38,6 +38,7 @@ describe('capture in Firefox', () => {
     expect(a.WebAppGUID).toBe(guid);
     expect(a.ProductName).toBe('Fixture Shop');
     expect(a.Version).toBe(RELEASE);
+    expect(a.Environment).toBe('staging');
     expect(a.SubmitURL).toBe(`${env.receiver.url}/submit`);
     expect(a.JSErrorType).toBe('TypeError');
     expect(a.JSErrorMessage).toMatch(/order is null|null/);
@@ -145,6 +146,7 @@ describe('capture in Firefox', () => {
     const [crash] = await waitForCrashes(env.receiver, guid);
     expect(crash!.annotations.ProductName).toBe('PWA');
     expect(crash!.annotations.Version).toBe(RELEASE);
+    expect(crash!.annotations.Environment).toBe('production');
     expect(crash!.annotations.JSStack).toMatch(FIREFOX_FRAME('pwaTimer', 'manifest-app.html'));
     await page.close();
   });

@@ -55,6 +55,7 @@ export function buildAnnotations(input: ReportInput): Annotations {
     [Annotation.ProductName]: appName(identity, input.pageUrl),
   };
   if (identity?.release) annotations[Annotation.Version] = identity.release;
+  if (identity?.environment) annotations[Annotation.Environment] = identity.environment;
   if (identity?.guid) annotations[Annotation.WebAppGUID] = identity.guid;
   if (input.declared) annotations[Annotation.SubmitURL] = input.submitUrl;
   Object.assign(annotations, {
