@@ -15,6 +15,8 @@ export interface CrashSpec {
   app?: string | null;
   product?: string;
   version?: string;
+  /** Sent as the Environment annotation and kept by the processor; none when absent. */
+  environment?: string;
   browser?: { name: string; version: string } | null;
   os?: string;
   urlPath?: string;
@@ -65,6 +67,7 @@ export function makeCrash(spec: CrashSpec): { raw: RawCrash; processed: Processe
       JSStack: 'a@https://shop.example/static/app.3f9a1c.js:1:1042',
       JSMechanism: spec.mechanism ?? 'onerror',
       UserAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0',
+      ...(spec.environment === undefined ? {} : { Environment: spec.environment }),
       ...spec.annotations,
     },
     files: Object.entries(spec.files ?? {}).map(([name, f]) => ({
@@ -86,6 +89,7 @@ export function makeCrash(spec: CrashSpec): { raw: RawCrash; processed: Processe
     app_guid: spec.app === undefined ? APP_GUID : spec.app,
     product: spec.product ?? 'Shop',
     version: spec.version ?? '1.4.2',
+    environment: spec.environment ?? null,
     error_type: spec.errorType ?? 'TypeError',
     error_message: spec.errorMessage ?? 'cart is undefined',
     mechanism: spec.mechanism ?? 'onerror',

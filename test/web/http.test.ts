@@ -394,7 +394,7 @@ describe('report pages and API over HTTP', () => {
     expect((await json('/api/search?from=yesterday', 400)).error).toBe('bad_query');
     // A misspelled or repeated parameter is refused, not ignored (the answer would be about everything).
     expect((await json('/api/search?signatur=x&page=1&page=2', 400)).problems).toEqual([
-      expect.stringMatching(/^"signatur" is not a parameter here; it takes app, version, signature/),
+      expect.stringMatching(/^"signatur" is not a parameter here; it takes app, version, environment, signature/),
       'page is given 2 times',
     ]);
     expect((await json(`/api/apps/${APP_GUID}/topcrashers?day=7`, 400)).problems).toHaveLength(1);
@@ -525,7 +525,7 @@ describe('report pages and API over HTTP', () => {
     expect((await api('os=Linux&url=/checkout')).total).toBe(0);
     expect((await api('url=%3Fstep%3D2&os=x&os=y', 400)).problems).toEqual(['os is given 2 times', 'url must be a page path such as /checkout, got "?step=2"']);
     expect((await api('path=/checkout', 400)).problems).toEqual([
-      '"path" is not a parameter here; it takes app, version, signature, q, browser, os, mechanism, url, from, to, page',
+      '"path" is not a parameter here; it takes app, version, environment, signature, q, browser, os, mechanism, url, from, to, page',
     ]);
     const page = await (await fetch(`${r.url}/search?app=${guid}&url=/products/*&os=Linux`, { headers: BEARER })).text();
     expect(page).toContain('<input name="url" value="/products/*"');

@@ -71,6 +71,92 @@ describe('crash index', () => {
     expect(index.topCrashers('no-such-app', { days: 7 })).toBeNull();
   });
 
+  it('filters top crashers, signatures and search by environment, and sums over environments otherwise', async () => {
+    const target = { storage, index };
+    const crash = (signature: string, when: Date, environment?: string, version?: string) => addCrash(target, { signature, at: when, environment, version });
+    for (const [when, version] of [[at(0, 1), '1.0'], [at(0, 2), '1.0'], [at(2), '2.0'], [at(1, 2), '1.0'], [at(8), '1.0']] as const) {
+      await crash('a', when, 'production', version);
+    }
+    await crash('a', at(0, 3), 'staging');
+    await crash('a', at(1, 3), 'staging');
+    await crash('a', at(3));
+    for (const when of [at(0, 1), at(0, 1), at(4), at(4)]) await crash('b', when, 'staging');
+
+    const rows = (top: ReturnType<CrashIndex['topCrashers']>) => top!.rows.map((r) => [r.signature, r.count, r.previous_count]);
+    // All environments: the rows of one signature and day in several environments are summed.
+    const all = index.topCrashers(APP_GUID, { days: 7 })!;
+    expect(all.environment).toBeNull();
+    expect(rows(all)).toEqual([
+      ['a', 7, 1],
+      ['b', 4, 0],
+    ]);
+    expect(all.rows[0]!.daily.at(-1)).toEqual({ day: at(0).toISOString().slice(0, 10), count: 3 });
+    expect(all.environments).toEqual([
+      { value: 'staging', count: 6 },
+      { value: 'production', count: 5 },
+      { value: '', count: 1 },
+    ]);
+    const today = index.topCrashers(APP_GUID, { days: 1 })!;
+    expect(rows(today)).toEqual([
+      ['a', 3, 2],
+      ['b', 2, 0],
+    ]);
+
+    const production = index.topCrashers(APP_GUID, { days: 7, environment: 'production' })!;
+    expect(production.environment).toBe('production');
+    expect(rows(production)).toEqual([['a', 4, 1]]);
+    expect(production.total).toBe(4);
+    expect(production.rows[0]!.versions).toEqual([
+      { value: '1.0', count: 3 },
+      { value: '2.0', count: 1 },
+    ]);
+    // The version menu lists the environment's versions; the environment menu stays whole.
+    expect(production.versions).toEqual([
+      { value: '2.0', count: 1 },
+      { value: '1.0', count: 4 },
+    ]);
+    expect(production.environments).toEqual(all.environments);
+    expect(rows(index.topCrashers(APP_GUID, { days: 1, environment: 'production' }))).toEqual([['a', 2, 1]]);
+    expect(rows(index.topCrashers(APP_GUID, { days: 1, environment: 'staging' }))).toEqual([
+      ['b', 2, 0],
+      ['a', 1, 1],
+    ]);
+    expect(rows(index.topCrashers(APP_GUID, { days: 7, environment: 'staging', version: '1.4.2' }))).toEqual([
+      ['b', 4, 0],
+      ['a', 2, 0],
+    ]);
+    expect(rows(index.topCrashers(APP_GUID, { days: 7, environment: 'production', version: '2.0' }))).toEqual([['a', 1, 0]]);
+    expect(index.topCrashers(APP_GUID, { days: 7, environment: 'qa' })!.rows).toEqual([]);
+
+    const a = all.rows[0]!.signature_id;
+    const summary = index.signature(a, { days: 7, app: APP_GUID })!;
+    expect(summary.count).toBe(7);
+    expect(summary.facets.environment).toEqual([
+      { value: 'production', count: 4 },
+      { value: 'staging', count: 2 },
+      { value: '', count: 1 },
+    ]);
+    const inProduction = index.signature(a, { days: 7, app: APP_GUID, environment: 'production' })!;
+    expect(inProduction.environment).toBe('production');
+    expect([inProduction.count, inProduction.total]).toEqual([4, 5]);
+    expect(inProduction.reports.items.map((r) => r.environment)).toEqual(['production', 'production', 'production', 'production']);
+    expect(inProduction.facets.version).toEqual([
+      { value: '1.0', count: 3 },
+      { value: '2.0', count: 1 },
+    ]);
+    expect(inProduction.last_seen).toBe(at(0, 1).toISOString());
+
+    const search = index.search({ environment: 'staging' });
+    expect(search.total).toBe(6);
+    expect(search.facets.environment).toEqual([{ value: 'staging', count: 6 }]);
+    expect(index.search({}).facets.environment.map((f) => f.value)).toEqual(['staging', 'production', '']);
+
+    // Removing a crash takes it out of its environment's counts.
+    index.remove(inProduction.reports.items[0]!.crash_id);
+    expect(rows(index.topCrashers(APP_GUID, { days: 7, environment: 'production' }))).toEqual([['a', 3, 1]]);
+    expect(index.topCrashers(APP_GUID, { days: 7 })!.environments[1]).toEqual({ value: 'production', count: 4 });
+  });
+
   it('compares a period running to now with the one before up to the same time of day', async () => {
     const target = { storage, index };
     // Today until noon (now): 2. Yesterday: 1 before noon, 3 after it.
@@ -320,11 +406,16 @@ describe('crash index', () => {
 
   it('is rebuilt from storage (bulk and live) to the same answers, and asks for a rebuild on a schema change', async () => {
     const target = { storage, index };
-    for (let i = 0; i < 30; i++) await addCrash(target, { signature: `s${i % 4}`, at: at(i % 9), version: `1.${i % 3}` });
+    const environments = ['production', 'staging', undefined];
+    for (let i = 0; i < 30; i++) {
+      await addCrash(target, { signature: `s${i % 4}`, at: at(i % 9), version: `1.${i % 3}`, environment: environments[i % 5 % 3] });
+    }
     const { raw } = makeCrash({ signature: 'unprocessed' });
     await storage.saveRaw(raw, new Map());
     index.markRebuilt();
     const before = index.topCrashers(APP_GUID, { days: 28 });
+    const beforeStaging = index.topCrashers(APP_GUID, { days: 28, environment: 'staging' });
+    expect(beforeStaging!.total).toBeGreaterThan(0);
     const beforeApps = index.apps();
     const beforeSignatures = before!.rows.map((row) => index.signature(row.signature_id, { days: 28 }));
     index.close();
@@ -342,6 +433,7 @@ describe('crash index', () => {
     expect(progress).toEqual({ seen: 31, total: 31, indexed: 30, unprocessed: 1 });
     expect(seen).toEqual([0, 7, 14, 21, 28, 31]);
     expect(index.topCrashers(APP_GUID, { days: 28 })).toEqual(before);
+    expect(index.topCrashers(APP_GUID, { days: 28, environment: 'staging' })).toEqual(beforeStaging);
     expect(index.apps()).toEqual(beforeApps);
     expect(before!.rows.map((row) => index.signature(row.signature_id, { days: 28 }))).toEqual(beforeSignatures);
     // The bulk load restored the triggers: a new crash is counted.

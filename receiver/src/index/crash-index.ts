@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { crashIdDate, normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { environmentName } from '../../../shared/src/protocol.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
 import { clipText } from '../text.ts';
 import {
@@ -61,6 +62,8 @@ export const DAY_MS = 86_400_000;
 /** Rows of top crashers shown unless asked for another number. */
 export const TOP_CRASHERS_LIMIT = 50;
 export const MAX_TOP_CRASHERS_LIMIT = 500;
+/** The version and environment pickers list what was seen in this many days. */
+const PICKER_DAYS = 90;
 export const REPORTS_PER_PAGE = 50;
 /** Search counts and facets look at no more than this many of the newest matches. */
 export const SEARCH_SAMPLE_LIMIT = 10_000;
@@ -121,7 +124,7 @@ export interface TopCrasher {
   previous_count: number;
   /** (count - previous) / previous; null when the previous period had none. */
   change: number | null;
-  /** First seen for this app inside the period. */
+  /** First seen for this app inside the period (in any environment, as first_seen and last_seen). */
   is_new: boolean;
   first_seen: string;
   last_seen: string;
@@ -140,6 +143,7 @@ export interface Period {
 export interface TopCrashersResult {
   app: { guid: string; product: string; kind: AppSummary['kind'] };
   version: string | null;
+  environment: string | null;
   period: Period;
   /** Most rows returned. */
   limit: number;
@@ -149,8 +153,10 @@ export interface TopCrashersResult {
   hidden: { signatures: number; count: number };
   total: number;
   previous_total: number;
-  /** Versions seen for the app in the last 90 days, for the version picker. */
+  /** Versions seen for the app (in the environment) in the last 90 days, for the version picker. */
   versions: CountByValue[];
+  /** The app's environments in the last 90 days, busiest first; '' counts crashes that declared none. */
+  environments: CountByValue[];
   rows: TopCrasher[];
 }
 
@@ -161,6 +167,8 @@ export interface CrashRow {
   app: string;
   product: string;
   version: string;
+  /** '' when the page declared none. */
+  environment: string;
   signature_id: string;
   signature: string;
   error_type: string;
@@ -185,18 +193,20 @@ export interface SignatureSummary {
   /** Every crash with this signature the index holds. */
   total: number;
   app: string | null;
+  environment: string | null;
   period: Period;
   count: number;
   first_seen: string | null;
   last_seen: string | null;
   daily: DayCount[];
-  facets: Record<Facet | 'app', CountByValue[]>;
+  facets: Record<Facet | 'app' | 'environment', CountByValue[]>;
   reports: PageOf<CrashRow>;
 }
 
 export interface SearchQuery {
   app?: string;
   version?: string;
+  environment?: string;
   /** Exact signature text, or `~text` for signatures containing text. */
   signature?: string;
   /** Text in the error message or type. */
@@ -219,7 +229,7 @@ export interface SearchQuery {
   page?: number;
 }
 
-export const SEARCH_FACETS = ['signature', 'app', 'version', 'browser', 'os', 'mechanism', 'url_path'] as const;
+export const SEARCH_FACETS = ['signature', 'app', 'version', 'environment', 'browser', 'os', 'mechanism', 'url_path'] as const;
 
 export interface SearchResult extends PageOf<CrashRow> {
   /** True when more crashes matched than were counted (SEARCH_SAMPLE_LIMIT). */
@@ -234,6 +244,7 @@ interface IndexRow {
   app: string;
   product: string;
   version: string;
+  environment: string;
   signature_id: string;
   error_type: string;
   error_message: string;
@@ -276,6 +287,8 @@ export function indexRow(p: ProcessedCrash): IndexRow {
     app: appKey(p.app_guid, p.product),
     product: indexValue(p.product?.trim() ?? ''),
     version: indexValue(p.version ?? ''),
+    // Checked when processed; crashes processed before environments were kept have none.
+    environment: environmentName(p.environment) ?? '',
     signature_id: p.signature_id,
     error_type: p.error_type ?? '',
     error_message: p.error_message ?? '',
@@ -330,7 +343,7 @@ function beyondAscii(text: string): boolean {
   return /[^\x00-\x7f]/.test(text);
 }
 
-const CRASH_ROW_COLUMNS = `c.crash_id, c.submitted_at, c.app, c.product, c.version, c.signature_id, s.signature,
+const CRASH_ROW_COLUMNS = `c.crash_id, c.submitted_at, c.app, c.product, c.version, c.environment, c.signature_id, s.signature,
   c.error_type, c.error_message, c.mechanism, c.browser_version AS browser, c.os, c.url_path`;
 
 function toCrashRow(r: Record<string, unknown>): CrashRow {
@@ -411,10 +424,11 @@ class BulkCounts {
     }
     const app = this.#id(row.app);
     const sig = this.#id(row.signature_id);
+    const env = this.#id(row.environment);
     this.appDaily.bump([app, row.day]);
-    this.sigDaily.bump([app, row.day, sig]);
-    this.sigVersionDaily.bump([app, this.#id(row.version), row.day, sig]);
-    for (let f = 0; f < FACETS.length; f++) this.facets.bump([sig, f, this.#id(row[FACETS[f]!]), row.day, app]);
+    this.sigDaily.bump([app, row.day, sig, env]);
+    this.sigVersionDaily.bump([app, this.#id(row.version), row.day, sig, env]);
+    for (let f = 0; f < FACETS.length; f++) this.facets.bump([sig, f, this.#id(row[FACETS[f]!]), row.day, app, env]);
   }
 
   write(db: Database.Database): void {
@@ -426,12 +440,12 @@ class BulkCounts {
     db.exec(NAME_APPS_SQL);
     const appDaily = db.prepare('INSERT INTO app_daily VALUES (?, ?, ?)');
     for (const [[a, day], n] of this.appDaily.entries()) appDaily.run(text(a!), day, n);
-    const sigDaily = db.prepare('INSERT INTO sig_daily VALUES (?, ?, ?, ?)');
-    for (const [[a, day, sig], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), n);
-    const sigVersionDaily = db.prepare('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?)');
-    for (const [[a, v, day, sig], n] of this.sigVersionDaily.entries()) sigVersionDaily.run(text(a!), text(v!), day, text(sig!), n);
-    const facet = db.prepare('INSERT INTO sig_facet_daily VALUES (?, ?, ?, ?, ?, ?)');
-    for (const [[sig, f, value, day, a], n] of this.facets.entries()) facet.run(text(sig!), FACETS[f!], text(value!), day, text(a!), n);
+    const sigDaily = db.prepare('INSERT INTO sig_daily VALUES (?, ?, ?, ?, ?)');
+    for (const [[a, day, sig, env], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), text(env!), n);
+    const sigVersionDaily = db.prepare('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?, ?)');
+    for (const [[a, v, day, sig, env], n] of this.sigVersionDaily.entries()) sigVersionDaily.run(text(a!), text(v!), day, text(sig!), text(env!), n);
+    const facet = db.prepare('INSERT INTO sig_facet_daily VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const [[sig, f, value, day, a, env], n] of this.facets.entries()) facet.run(text(sig!), FACETS[f!], text(value!), day, text(a!), text(env!), n);
   }
 }
 
@@ -461,9 +475,9 @@ export class CrashIndex {
     db.function('collapse_path', { deterministic: true }, (path: unknown) => (typeof path === 'string' ? collapsePath(path) : path));
     this.rebuildReason = rebuildReason;
     this.#now = now;
-    this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, signature_id,
+    this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, environment, signature_id,
       error_type, error_message, mechanism, browser, browser_version, os, url_path)
-      VALUES (@crash_id, @submitted_at, @day, @app, @product, @version, @signature_id,
+      VALUES (@crash_id, @submitted_at, @day, @app, @product, @version, @environment, @signature_id,
       @error_type, @error_message, @mechanism, @browser, @browser_version, @os, @url_path)`);
     this.#deleteById = db.prepare('DELETE FROM crashes WHERE crash_id = ?');
     this.#saveSignature = db.prepare(
@@ -722,12 +736,20 @@ export class CrashIndex {
    */
   topCrashers(
     guid: string,
-    options: { days: number; version?: string | null; limit?: number; hide?: (signatureId: string, signature: string) => boolean },
+    options: {
+      days: number;
+      version?: string | null;
+      /** Only crashes from this environment; all when null or ''. */
+      environment?: string | null;
+      limit?: number;
+      hide?: (signatureId: string, signature: string) => boolean;
+    },
   ): TopCrashersResult | null {
     const app = this.app(guid);
     if (!app) return null;
     const { days } = options;
     const version = options.version || null;
+    const environment = options.environment || null;
     const limit = Math.min(options.limit ?? TOP_CRASHERS_LIMIT, MAX_TOP_CRASHERS_LIMIT);
     const nowMs = this.#now().getTime();
     const today = dayOf(nowMs);
@@ -737,21 +759,27 @@ export class CrashIndex {
     // table: a few thousand small rows whatever the number of crashes. The period runs to now,
     // so the one before runs to the same time of day: its last day counts the crashes before
     // that time (from the crashes table), not the whole day.
+    // The daily tables have a row per environment: a filter picks one, else they are summed.
     const table = version === null ? 'sig_daily' : 'sig_version_daily';
     const versionClause = version === null ? '' : ' AND version = @version';
-    const params = { app: guid, version, first, prevFirst, today };
+    const envClause = environment === null ? '' : ' AND environment = @environment';
+    const where = `app = @app${versionClause}${envClause}`;
+    const params = { app: guid, version, environment, first, prevFirst, today };
     const counts = this.#db
       .prepare(`SELECT signature_id, sum(iif(day >= @first, n, 0)) AS count, sum(iif(day < @first - 1, n, 0)) AS previous
-        FROM ${table} WHERE app = @app${versionClause} AND day >= @prevFirst AND day <= @today GROUP BY signature_id`)
+        FROM ${table} WHERE ${where} AND day >= @prevFirst AND day <= @today GROUP BY signature_id`)
       .all(params) as { signature_id: string; count: number; previous: number }[];
     const bySignature = new Map(counts.map((r) => [r.signature_id, r]));
     // One range count per signature of that day, on the (app, signature, time) index: scanning the
     // day's crashes instead took 50 ms at a million crashes.
     for (const r of this.#db
       .prepare(`SELECT d.signature_id, (SELECT count(*) FROM crashes c WHERE c.app = @app AND c.signature_id = d.signature_id
-          AND c.submitted_at >= @start AND c.submitted_at < @end${version === null ? '' : ' AND c.version = @version'}) AS n
-        FROM ${table} d WHERE d.app = @app${versionClause} AND d.day = @day`)
-      .all({ app: guid, version, day: first - 1, start: (first - 1) * DAY_MS, end: nowMs - days * DAY_MS }) as { signature_id: string; n: number }[]) {
+          AND c.submitted_at >= @start AND c.submitted_at < @end${version === null ? '' : ' AND c.version = @version'}${environment === null ? '' : ' AND c.environment = @environment'}) AS n
+        FROM (SELECT DISTINCT signature_id FROM ${table} WHERE ${where} AND day = @day) d`)
+      .all({ app: guid, version, environment, day: first - 1, start: (first - 1) * DAY_MS, end: nowMs - days * DAY_MS }) as {
+      signature_id: string;
+      n: number;
+    }[]) {
       if (r.n === 0) continue;
       const row = bySignature.get(r.signature_id);
       if (row) row.previous += r.n;
@@ -782,8 +810,8 @@ export class CrashIndex {
 
     const perDay = new Map<string, { day: number; n: number }[]>();
     for (const r of this.#db
-      .prepare(`SELECT signature_id, day, n FROM ${table} WHERE app = @app${versionClause} AND day >= @first AND day <= @today
-        AND signature_id IN (SELECT value FROM json_each(@ids))`)
+      .prepare(`SELECT signature_id, day, sum(n) AS n FROM ${table} WHERE ${where} AND day >= @first AND day <= @today
+        AND signature_id IN (SELECT value FROM json_each(@ids)) GROUP BY signature_id, day`)
       .all({ ...params, ids }) as { signature_id: string; day: number; n: number }[]) {
       const list = perDay.get(r.signature_id) ?? [];
       list.push(r);
@@ -793,7 +821,7 @@ export class CrashIndex {
     for (const r of this.#db
       .prepare(`SELECT signature_id, facet, value, sum(n) AS count FROM sig_facet_daily
         WHERE signature_id IN (SELECT value FROM json_each(@ids)) AND facet IN ('version', 'browser')
-        AND day >= @first AND day <= @today AND app = @app GROUP BY signature_id, facet, value ORDER BY count DESC, value`)
+        AND day >= @first AND day <= @today AND app = @app${envClause} GROUP BY signature_id, facet, value ORDER BY count DESC, value`)
       .all({ ...params, ids }) as { signature_id: string; facet: string; value: string; count: number }[]) {
       const key = `${r.signature_id}\n${r.facet}`;
       const list = facetValues.get(key) ?? [];
@@ -812,6 +840,7 @@ export class CrashIndex {
     return {
       app,
       version,
+      environment,
       period: { days, from: iso(periodStart)!, to: iso((today + 1) * DAY_MS)! },
       limit,
       signatures: inPeriod.length - hidden.length,
@@ -821,9 +850,13 @@ export class CrashIndex {
       // Newest release first, as a version menu lists them.
       versions: (
         this.#db
-          .prepare('SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = ? AND day > ? GROUP BY version')
-          .all(guid, today - 90) as CountByValue[]
+          .prepare(`SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = @app${envClause} AND day > @since GROUP BY version`)
+          .all({ app: guid, environment, since: today - PICKER_DAYS }) as CountByValue[]
       ).sort((a, b) => compareVersions(b.value, a.value)),
+      environments: this.#db
+        .prepare(`SELECT environment AS value, sum(n) AS count FROM sig_daily WHERE app = ? AND day > ? GROUP BY environment
+          ORDER BY count DESC, value`)
+        .all(guid, today - PICKER_DAYS) as CountByValue[],
       rows: ranked.map((r, i): TopCrasher => {
         const firstAt = firstSeen.get(guid, r.signature_id) as number;
         return {
@@ -849,22 +882,23 @@ export class CrashIndex {
    * Socorro's Signature report: totals, crashes per day and facets over the last `days` days
    * (optionally of one app), and its reports newest first, a page at a time.
    */
-  signature(signatureId: string, options: { days: number; app?: string | null; page?: number }): SignatureSummary | null {
+  signature(signatureId: string, options: { days: number; app?: string | null; environment?: string | null; page?: number }): SignatureSummary | null {
     const text = this.signatureText(signatureId);
     if (text === null) return null;
     const app = options.app || null;
+    const environment = options.environment || null;
     const { days } = options;
     const page = Math.min(Math.max(1, options.page ?? 1), MAX_PAGE);
     const today = dayOf(this.#now().getTime());
     const first = today - days + 1;
     const fromMs = first * DAY_MS;
-    const appClause = app === null ? '' : ' AND app = @app';
-    const params = { id: signatureId, app, first, today };
+    const appClause = `${app === null ? '' : ' AND app = @app'}${environment === null ? '' : ' AND environment = @environment'}`;
+    const params = { id: signatureId, app, environment, first, today };
 
     const total = this.#db
       .prepare(`SELECT coalesce(sum(n), 0) FROM sig_daily WHERE signature_id = @id${appClause}`)
       .pluck()
-      .get({ id: signatureId, app }) as number;
+      .get({ id: signatureId, app, environment }) as number;
     const dayRows = this.#db
       .prepare(`SELECT day, sum(n) AS n FROM sig_daily WHERE signature_id = @id AND day >= @first AND day <= @today${appClause} GROUP BY day`)
       .all(params) as { day: number; n: number }[];
@@ -874,33 +908,38 @@ export class CrashIndex {
       .prepare(`SELECT facet, value, sum(n) AS count FROM sig_facet_daily
         WHERE signature_id = @id AND day >= @first AND day <= @today${appClause} GROUP BY facet, value`)
       .all(params) as { facet: Facet; value: string; count: number }[];
-    const facets = Object.fromEntries([...FACETS, 'app'].map((f) => [f, [] as CountByValue[]])) as SignatureSummary['facets'];
+    const facets = Object.fromEntries([...FACETS, 'app', 'environment'].map((f) => [f, [] as CountByValue[]])) as SignatureSummary['facets'];
     for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
     facets.url_path = collapseCounts(facets.url_path);
     facets.app = this.#db
       .prepare(`SELECT app AS value, sum(n) AS count FROM sig_daily WHERE signature_id = @id AND day >= @first AND day <= @today${appClause}
         GROUP BY app`)
       .all(params) as CountByValue[];
+    facets.environment = this.#db
+      .prepare(`SELECT environment AS value, sum(n) AS count FROM sig_daily
+        WHERE signature_id = @id AND day >= @first AND day <= @today${appClause} GROUP BY environment`)
+      .all(params) as CountByValue[];
     for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
 
-    const seenWhere = app === null ? 'signature_id = @id' : 'app = @app AND signature_id = @id';
+    const crashFilter = `${app === null ? '' : ' AND c.app = @app'}${environment === null ? '' : ' AND c.environment = @environment'}`;
     const seen = (order: 'ASC' | 'DESC'): number | undefined =>
-      this.#db.prepare(`SELECT submitted_at FROM crashes WHERE ${seenWhere} ORDER BY submitted_at ${order} LIMIT 1`).pluck().get({
-        id: signatureId,
-        app,
-      }) as number | undefined;
+      this.#db
+        .prepare(`SELECT submitted_at FROM crashes c WHERE c.signature_id = @id${crashFilter} ORDER BY submitted_at ${order} LIMIT 1`)
+        .pluck()
+        .get({ id: signatureId, app, environment }) as number | undefined;
 
     const reports = this.#db
       .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
-        WHERE c.signature_id = @id AND c.submitted_at >= @from${app === null ? '' : ' AND c.app = @app'}
+        WHERE c.signature_id = @id AND c.submitted_at >= @from${crashFilter}
         ORDER BY c.submitted_at DESC, c.crash_id LIMIT @limit OFFSET @offset`)
-      .all({ id: signatureId, app, from: fromMs, limit: REPORTS_PER_PAGE, offset: (page - 1) * REPORTS_PER_PAGE }) as Record<string, unknown>[];
+      .all({ id: signatureId, app, environment, from: fromMs, limit: REPORTS_PER_PAGE, offset: (page - 1) * REPORTS_PER_PAGE }) as Record<string, unknown>[];
 
     return {
       signature_id: signatureId,
       signature: text,
       total,
       app,
+      environment,
       period: { days, from: iso(fromMs)!, to: iso((today + 1) * DAY_MS)! },
       count,
       first_seen: iso(seen('ASC')),
@@ -932,6 +971,10 @@ export class CrashIndex {
     if (query.version) {
       where.push('c.version = @version');
       params.version = query.version;
+    }
+    if (query.environment) {
+      where.push('c.environment = @environment');
+      params.environment = query.environment;
     }
     if (query.signature) {
       if (query.signature.startsWith('~') && beyondAscii(query.signature)) {
@@ -1002,7 +1045,7 @@ export class CrashIndex {
       this.#db.exec('DROP TABLE IF EXISTS temp.search_matches');
       this.#db
         .prepare(`CREATE TEMP TABLE search_matches AS SELECT c.id, c.submitted_at, c.crash_id, c.signature_id, c.app, c.version,
-          c.browser_version, c.os, c.mechanism, c.url_path FROM crashes c ${whereSql} ORDER BY ${order} LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
+          c.environment, c.browser_version, c.os, c.mechanism, c.url_path FROM crashes c ${whereSql} ORDER BY ${order} LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
         .run(params);
       const counted = this.#db.prepare('SELECT count(*) FROM search_matches').pluck().get() as number;
       if (counted > SEARCH_SAMPLE_LIMIT) {

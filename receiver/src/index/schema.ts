@@ -6,9 +6,12 @@
  * counts per UTC day kept up to date by triggers on `crashes`, so top crashers, the apps page
  * and the signature page read a few thousand small rows instead of scanning a million crashes.
  * Unknown values are stored as '' (not NULL) so they can be part of primary keys and facets.
+ *
+ * The signature tables carry the crash's environment as the last key column: a page that looks
+ * at one environment filters on it, one that looks at all sums over it (an app has a few).
  */
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Every facet the signature page and top crashers break crashes down by. */
 export const FACETS = ['version', 'browser', 'browser_version', 'os', 'url_path', 'mechanism'] as const;
@@ -27,6 +30,7 @@ CREATE TABLE crashes (
   app TEXT NOT NULL,               -- appKey(): WebAppGUID, else 'product:<ProductName>', else '-'
   product TEXT NOT NULL,
   version TEXT NOT NULL,
+  environment TEXT NOT NULL,       -- 'production', 'staging', '' when none was declared
   signature_id TEXT NOT NULL,
   error_type TEXT NOT NULL,
   error_message TEXT NOT NULL,
@@ -47,17 +51,17 @@ CREATE TABLE app_products (
 CREATE INDEX app_products_rank ON app_products (app, n DESC, first_at, product);
 CREATE TABLE app_daily (app TEXT, day INTEGER, n INTEGER NOT NULL, PRIMARY KEY (app, day)) WITHOUT ROWID;
 CREATE TABLE sig_daily (
-  app TEXT, day INTEGER, signature_id TEXT, n INTEGER NOT NULL,
-  PRIMARY KEY (app, day, signature_id)
+  app TEXT, day INTEGER, signature_id TEXT, environment TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (app, day, signature_id, environment)
 ) WITHOUT ROWID;
 CREATE INDEX sig_daily_signature ON sig_daily (signature_id, day);
 CREATE TABLE sig_version_daily (
-  app TEXT, version TEXT, day INTEGER, signature_id TEXT, n INTEGER NOT NULL,
-  PRIMARY KEY (app, version, day, signature_id)
+  app TEXT, version TEXT, day INTEGER, signature_id TEXT, environment TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (app, version, day, signature_id, environment)
 ) WITHOUT ROWID;
 CREATE TABLE sig_facet_daily (
-  signature_id TEXT, facet TEXT, value TEXT, day INTEGER, app TEXT, n INTEGER NOT NULL,
-  PRIMARY KEY (signature_id, facet, value, day, app)
+  signature_id TEXT, facet TEXT, value TEXT, day INTEGER, app TEXT, environment TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (signature_id, facet, value, day, app, environment)
 ) WITHOUT ROWID;
 `;
 
@@ -75,7 +79,7 @@ export const NAME_APPS_SQL = `UPDATE apps SET product = coalesce(${appName('apps
 
 function facetUpserts(): string {
   return FACETS.map(
-    (f) => `  INSERT INTO sig_facet_daily VALUES (new.signature_id, '${f}', new.${f}, new.day, new.app, 1)
+    (f) => `  INSERT INTO sig_facet_daily VALUES (new.signature_id, '${f}', new.${f}, new.day, new.app, new.environment, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;`,
   ).join('\n');
 }
@@ -83,7 +87,8 @@ function facetUpserts(): string {
 function facetRemovals(): string {
   return FACETS.map(
     (f) => `  UPDATE sig_facet_daily SET n = n - 1
-    WHERE signature_id = old.signature_id AND facet = '${f}' AND value = old.${f} AND day = old.day AND app = old.app;`,
+    WHERE signature_id = old.signature_id AND facet = '${f}' AND value = old.${f} AND day = old.day AND app = old.app
+      AND environment = old.environment;`,
   ).join('\n');
 }
 
@@ -113,8 +118,8 @@ CREATE TRIGGER crashes_counted AFTER INSERT ON crashes BEGIN
     ON CONFLICT DO UPDATE SET n = n + 1, first_at = min(first_at, excluded.first_at);
   UPDATE apps SET product = ${appName('new.app')} WHERE app = new.app AND new.product != '';
   INSERT INTO app_daily VALUES (new.app, new.day, 1) ON CONFLICT DO UPDATE SET n = n + 1;
-  INSERT INTO sig_daily VALUES (new.app, new.day, new.signature_id, 1) ON CONFLICT DO UPDATE SET n = n + 1;
-  INSERT INTO sig_version_daily VALUES (new.app, new.version, new.day, new.signature_id, 1)
+  INSERT INTO sig_daily VALUES (new.app, new.day, new.signature_id, new.environment, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO sig_version_daily VALUES (new.app, new.version, new.day, new.signature_id, new.environment, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;
 ${facetUpserts()}
 END;
@@ -125,14 +130,17 @@ CREATE TRIGGER crashes_uncounted AFTER DELETE ON crashes BEGIN
   -- An app whose last named crash is gone keeps the name it had.
   UPDATE apps SET product = coalesce(${appName('old.app')}, product) WHERE app = old.app AND old.product != '';
   UPDATE app_daily SET n = n - 1 WHERE app = old.app AND day = old.day;
-  UPDATE sig_daily SET n = n - 1 WHERE app = old.app AND day = old.day AND signature_id = old.signature_id;
+  UPDATE sig_daily SET n = n - 1
+    WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND environment = old.environment;
   UPDATE sig_version_daily SET n = n - 1
-    WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id;
+    WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id AND environment = old.environment;
 ${facetRemovals()}
   DELETE FROM app_daily WHERE app = old.app AND day = old.day AND n <= 0;
-  DELETE FROM sig_daily WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND n <= 0;
+  DELETE FROM sig_daily
+    WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND environment = old.environment AND n <= 0;
   DELETE FROM sig_version_daily
-    WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id AND n <= 0;
+    WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id
+      AND environment = old.environment AND n <= 0;
   DELETE FROM sig_facet_daily WHERE signature_id = old.signature_id AND day = old.day AND app = old.app AND n <= 0;
 END;
 `;
@@ -149,11 +157,13 @@ INSERT INTO app_products SELECT app, product, count(*), min(submitted_at) FROM c
 INSERT INTO apps SELECT DISTINCT app, '' FROM crashes;
 ${NAME_APPS_SQL}
 INSERT INTO app_daily SELECT app, day, count(*) FROM crashes GROUP BY app, day;
-INSERT INTO sig_daily SELECT app, day, signature_id, count(*) FROM crashes GROUP BY app, day, signature_id;
-INSERT INTO sig_version_daily SELECT app, version, day, signature_id, count(*) FROM crashes GROUP BY app, version, day, signature_id;
+INSERT INTO sig_daily SELECT app, day, signature_id, environment, count(*) FROM crashes GROUP BY app, day, signature_id, environment;
+INSERT INTO sig_version_daily SELECT app, version, day, signature_id, environment, count(*) FROM crashes
+  GROUP BY app, version, day, signature_id, environment;
 ${FACETS.map(
   (f) =>
-    `INSERT INTO sig_facet_daily SELECT signature_id, '${f}', ${f}, day, app, count(*) FROM crashes GROUP BY signature_id, ${f}, day, app;`,
+    `INSERT INTO sig_facet_daily SELECT signature_id, '${f}', ${f}, day, app, environment, count(*) FROM crashes
+      GROUP BY signature_id, ${f}, day, app, environment;`,
 ).join('\n')}
 `;
 

@@ -104,6 +104,7 @@ function leftBehind(agoMs: number, signatureId: string): WaitingAlert {
     app: null,
     product: null,
     version: null,
+    environment: null,
     error_type: 'Error',
     crash_id: 'bp-00000000-0000-0000-0000-000000260101',
     signature_url: `https://crashes.example/signatures/${signatureId}`,

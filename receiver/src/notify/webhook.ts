@@ -65,6 +65,8 @@ export interface NewSignatureEvent {
   app: string | null;
   product: string | null;
   version: string | null;
+  /** The crash's environment (`production`), null when its page declared none. */
+  environment: string | null;
   error_type: string | null;
   crash_id: string;
   signature_url: string;
@@ -246,12 +248,12 @@ export class NewSignatureWebhook {
     });
   }
 
-  /** What every event says about the crash, and ` in <product> <version>` for their text. */
+  /** What every event says about the crash, and ` in <product> <version> (<environment>)` for their text. */
   #facts(processed: ProcessedCrash): { where: string; signature_url: string; fields: Omit<NewSignatureEvent, 'event' | 'text'> } {
     const base = this.options.receiverUrl().replace(/\/$/, '');
     const signatureUrl = `${base}/signatures/${processed.signature_id}`;
     return {
-      where: processed.product ? ` in ${processed.product}${processed.version ? ` ${processed.version}` : ''}` : '',
+      where: whereText(processed),
       signature_url: signatureUrl,
       fields: {
         signature: processed.signature,
@@ -259,6 +261,7 @@ export class NewSignatureWebhook {
         app: processed.app_guid,
         product: processed.product,
         version: processed.version,
+        environment: processed.environment ?? null,
         error_type: processed.error_type,
         crash_id: `bp-${processed.crash_id}`,
         signature_url: signatureUrl,
@@ -469,4 +472,11 @@ export async function openWebhook(
   const webhook = new NewSignatureWebhook({ url: config.webhookUrl, receiverUrl: deps.receiverUrl, log: deps.log, outbox, now: deps.now });
   await webhook.start();
   return webhook;
+}
+
+/** ` in Shop 1.4.2 (production)` for an alert's text; parts the crash lacks are left out. */
+function whereText(processed: ProcessedCrash): string {
+  const environment = processed.environment ? `(${processed.environment})` : '';
+  const app = processed.product ? `${processed.product}${processed.version ? ` ${processed.version}` : ''}` : '';
+  return app || environment ? ` in ${[app, environment].filter(Boolean).join(' ')}` : '';
 }

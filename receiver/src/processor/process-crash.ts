@@ -1,5 +1,5 @@
 import { parseStack, type StackFrame } from '../../../shared/src/stack/parse.ts';
-import { Annotation } from '../../../shared/src/protocol.ts';
+import { Annotation, environmentName, MAX_ENVIRONMENT_CHARS } from '../../../shared/src/protocol.ts';
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import type { Symbolicator } from '../symbols/symbolicate.ts';
 import { classifyFrame, isNoiseUrl } from './classify.ts';
@@ -36,10 +36,14 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
     // The flat fields the index and the report pages read.
     name: 'crash-facts',
     predicate: () => true,
-    action({ annotations: a, processed: p }) {
+    action({ annotations: a, processed: p, notes }) {
       p.app_guid = text(a[Annotation.WebAppGUID]);
       p.product = text(a[Annotation.ProductName]);
       p.version = text(a[Annotation.Version]);
+      p.environment = environmentName(a[Annotation.Environment]);
+      if (p.environment === null && text(a[Annotation.Environment])) {
+        notes.push(`the Environment annotation is not an environment name (${MAX_ENVIRONMENT_CHARS} characters at most, no / or control characters): left out`);
+      }
       p.error_type = text(a[Annotation.JSErrorType]);
       p.error_message = text(a[Annotation.JSErrorMessage]);
       p.mechanism = text(a[Annotation.JSMechanism]);
@@ -196,6 +200,7 @@ export function emptyProcessedCrash(raw: RawCrash, now: Date): ProcessedCrash {
     app_guid: null,
     product: null,
     version: null,
+    environment: null,
     error_type: null,
     error_message: null,
     mechanism: null,

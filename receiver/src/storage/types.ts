@@ -71,6 +71,8 @@ export interface ProcessedCrash {
   app_guid: string | null;
   product: string | null;
   version: string | null;
+  /** `Environment` as the page declared it (`production`), or null; absent in crashes processed before it was kept. */
+  environment?: string | null;
   error_type: string | null;
   error_message: string | null;
   mechanism: string | null;

@@ -113,33 +113,39 @@ export function appsParams(get: Get, given?: Given): { page: number; limit?: num
   return { page, limit };
 }
 
-export function topCrashersParams(get: Get, given?: Given): { query: { days: number; version: string | null; limit?: number }; showIgnored: boolean } {
+export function topCrashersParams(
+  get: Get,
+  given?: Given,
+): { query: { days: number; version: string | null; environment: string | null; limit?: number }; showIgnored: boolean } {
   const problems: string[] = [];
-  strictNames(given, ['days', 'version', 'limit', 'ignored'], problems);
+  strictNames(given, ['days', 'version', 'environment', 'limit', 'ignored'], problems);
   const days = oneOf(get, 'days', TOP_CRASHER_DAYS, DEFAULT_TOP_CRASHER_DAYS, problems);
   const version = text(get, 'version', problems) ?? null;
+  const environment = text(get, 'environment', problems) ?? null;
   const limit = positiveInt(get, 'limit', problems, 500);
   // Ignored signatures are left out (and counted as hidden) unless ?ignored=1.
   const ignored = get('ignored');
   if (ignored !== undefined && !['', '0', '1'].includes(ignored)) problems.push(`ignored must be 0 or 1, got ${JSON.stringify(ignored.slice(0, 40))}`);
   if (problems.length) throw new BadQuery(problems);
-  return { query: { days, version, limit }, showIgnored: ignored === '1' };
+  return { query: { days, version, environment, limit }, showIgnored: ignored === '1' };
 }
 
-export function signatureParams(get: Get, given?: Given): { days: number; app: string | null; page: number } {
+export function signatureParams(get: Get, given?: Given): { days: number; app: string | null; environment: string | null; page: number } {
   const problems: string[] = [];
-  strictNames(given, ['days', 'app', 'page'], problems);
+  strictNames(given, ['days', 'app', 'environment', 'page'], problems);
   const days = oneOf(get, 'days', SIGNATURE_DAYS, DEFAULT_SIGNATURE_DAYS, problems);
   const app = text(get, 'app', problems) ?? null;
+  const environment = text(get, 'environment', problems) ?? null;
   const page = positiveInt(get, 'page', problems, 200) ?? 1;
   if (problems.length) throw new BadQuery(problems);
-  return { days, app, page };
+  return { days, app, environment, page };
 }
 
 /** The search form's fields, exactly as given (to refill the form), and the query they make. */
 export interface SearchForm {
   app?: string;
   version?: string;
+  environment?: string;
   signature?: string;
   q?: string;
   browser?: string;
@@ -150,7 +156,7 @@ export interface SearchForm {
   to?: string;
 }
 
-export const SEARCH_FIELDS = ['app', 'version', 'signature', 'q', 'browser', 'os', 'mechanism', 'url', 'from', 'to'] as const;
+export const SEARCH_FIELDS = ['app', 'version', 'environment', 'signature', 'q', 'browser', 'os', 'mechanism', 'url', 'from', 'to'] as const;
 
 /** What a browser percent-encodes in a path (the URL standard's path set); `%` stays. */
 const PATH_ENCODED = /[\x00-\x20"<>`{}\x7f]|[^\x00-\x7f]/gu;
@@ -192,6 +198,7 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
   const query: SearchQuery = {
     app: form.app,
     version: form.version,
+    environment: form.environment,
     signature: form.signature,
     q: form.q,
     browser: form.browser,

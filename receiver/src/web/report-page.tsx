@@ -199,6 +199,12 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
           {p ? <a href={href.app(appKey(p.app_guid, p.product))}>{appName({ guid: appKey(p.app_guid, p.product), product: p.product ?? '' })}</a> : (a.ProductName ?? '—')}{' '}
           {(p?.version ?? a.Version) && <span>{p?.version ?? a.Version}</span>}
         </dd>
+        {(p?.environment || a.Environment !== undefined) && (
+          <>
+            <dt>Environment</dt>
+            <dd>{p?.environment ? p.environment : <Value text={a.Environment!} />}</dd>
+          </>
+        )}
         <dt>Page</dt>
         <dd class="mono">{a.URL === undefined ? '—' : <Value text={a.URL} />}</dd>
         <dt>Browser</dt>

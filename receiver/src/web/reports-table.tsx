@@ -36,7 +36,10 @@ export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean 
               {r.error_type && <strong>{r.error_type}: </strong>}
               {clip(r.error_message)}
             </td>
-            <td>{valueLabel(r.version)}</td>
+            <td>
+              {valueLabel(r.version)}
+              {r.environment && <span class="muted">{` · ${r.environment}`}</span>}
+            </td>
             <td>{valueLabel(r.browser)}</td>
             <td>{valueLabel(r.os)}</td>
             <td class="mono">{r.url_path}</td>

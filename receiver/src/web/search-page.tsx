@@ -9,6 +9,7 @@ const FACET_TITLES: Record<(typeof SEARCH_FACETS)[number], string> = {
   signature: 'Signature',
   app: 'App',
   version: 'Version',
+  environment: 'Environment',
   browser: 'Browser',
   os: 'OS',
   mechanism: 'Mechanism',
@@ -18,6 +19,7 @@ const FACET_TITLES: Record<(typeof SEARCH_FACETS)[number], string> = {
 const NARROWING: Partial<Record<(typeof SEARCH_FACETS)[number], keyof SearchForm>> = {
   app: 'app',
   version: 'version',
+  environment: 'environment',
   browser: 'browser',
   os: 'os',
   mechanism: 'mechanism',
@@ -64,6 +66,7 @@ export function SearchPage(props: SearchPageProps) {
           </select>
         </label>
         {field('version', 'Version', '1.4.2')}
+        {field('environment', 'Environment', 'production')}
         {field('signature', 'Signature', 'exact, or ~part')}
         {field('q', 'Message contains', 'is undefined')}
         {field('browser', 'Browser', 'Firefox or Firefox 153.0')}

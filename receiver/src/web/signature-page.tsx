@@ -8,9 +8,10 @@ import { ReportsTable } from './reports-table.tsx';
 import type { SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
 
-/** Each breakdown, its title, and the search field its values pick (app: this page's filter). */
+/** Each breakdown, its title, and the search field its values pick (app and environment: this page's filters). */
 const FACET_TITLES: [keyof SignatureSummary['facets'], string, keyof SearchForm][] = [
   ['version', 'Version', 'version'],
+  ['environment', 'Environment', 'environment'],
   ['browser_version', 'Browser', 'browser'],
   ['os', 'OS', 'os'],
   ['url_path', 'Page URL path', 'url'],
@@ -68,8 +69,9 @@ export function SignaturePage(props: {
   triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; bugs: string[]; csrfToken: string | null; back: string; readOnly?: boolean };
 }) {
   const s = props.summary;
-  const base = { app: s.app, days: s.period.days };
-  const searchBase = { signature: s.signature, app: s.app, from: s.period.from.slice(0, 10) };
+  const base = { app: s.app, environment: s.environment, days: s.period.days };
+  const searchBase = { signature: s.signature, app: s.app, environment: s.environment, from: s.period.from.slice(0, 10) };
+  const pageFilter = (param: keyof SearchForm): param is 'app' | 'environment' => param === 'app' || param === 'environment';
   return (
     <>
       <p class="muted">Signature</p>
@@ -84,7 +86,14 @@ export function SignaturePage(props: {
         {s.app && (
           <span>
             {' '}
-            · app <a href={href.app(s.app)}>{props.appName || s.app}</a> (<a href={href.signature(s.signature_id, { days: s.period.days })}>all apps</a>)
+            · app <a href={href.app(s.app, { environment: s.environment })}>{props.appName || s.app}</a> (
+            <a href={href.signature(s.signature_id, { ...base, app: null })}>all apps</a>)
+          </span>
+        )}
+        {s.environment && (
+          <span>
+            {' '}
+            · environment <strong>{s.environment}</strong> (<a href={href.signature(s.signature_id, { ...base, environment: null })}>all environments</a>)
           </span>
         )}
       </nav>
@@ -113,7 +122,11 @@ export function SignaturePage(props: {
             title={title}
             values={s.facets[facet]}
             total={s.count}
-            link={param === 'app' ? (v) => href.signature(s.signature_id, { ...base, app: v }) : (v) => href.search({ ...searchBase, [param]: facetFilterValue(param, v) })}
+            link={
+              pageFilter(param)
+                ? (v) => href.signature(s.signature_id, { ...base, [param]: v })
+                : (v) => href.search({ ...searchBase, [param]: facetFilterValue(param, v) })
+            }
             label={param === 'app' ? (v) => props.appNames.get(v) ?? v : undefined}
           />
         ))}

@@ -28,7 +28,7 @@ function TopValues(props: { values: CountByValue[]; total: number }) {
   );
 }
 
-/** `/apps/<guid>`: Socorro's Top Crashers for one app, a period and optionally a version. */
+/** `/apps/<guid>`: Socorro's Top Crashers for one app, a period and optionally a version and an environment. */
 export function TopCrashersPage(props: {
   result: TopCrashersResult;
   /** A row's triage status; all open when absent. */
@@ -39,17 +39,30 @@ export function TopCrashersPage(props: {
   const r = props.result;
   const guid = r.app.guid;
   const ignored = props.showIgnored ? 1 : null;
+  /** This page's address with some of its choices changed. */
+  const here = (changes: { days?: number; limit?: number; ignored?: 1 | null }): string => {
+    const limit = changes.limit ?? r.limit;
+    return href.app(guid, {
+      days: changes.days ?? r.period.days,
+      version: r.version,
+      environment: r.environment,
+      limit: limit === TOP_CRASHERS_LIMIT ? null : limit,
+      ignored: changes.ignored === undefined ? ignored : changes.ignored,
+    });
+  };
+  const namedEnvironments = r.environments.filter((e) => e.value !== '');
   const change = r.previous_total ? (r.total - r.previous_total) / r.previous_total : null;
   return (
     <>
       <h1>
         Top crashers · {appName(r.app)}
         {r.version && ` ${r.version}`}
+        {r.environment && ` · ${r.environment}`}
       </h1>
       <p class="muted mono">{appIdentity(guid)}</p>
       <nav class="tabs" aria-label="period">
         {TOP_CRASHER_DAYS.map((d) => (
-          <a class={d === r.period.days ? 'on' : ''} href={href.app(guid, { days: d, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit, ignored })}>
+          <a class={d === r.period.days ? 'on' : ''} href={here({ days: d })}>
             {d === 1 ? 'today (UTC)' : `${d} days`}
           </a>
         ))}
@@ -76,8 +89,27 @@ export function TopCrashersPage(props: {
             ))}
           </select>
         </label>
+        {/* Shown once the app's pages declare environments (socorrito:environment). */}
+        {(namedEnvironments.length > 0 || r.environment) && (
+          <label>
+            Environment
+            <select name="environment">
+              <option value="">all environments</option>
+              {r.environment && !namedEnvironments.some((e) => e.value === r.environment) && (
+                <option value={r.environment} selected>
+                  {`${r.environment} (0)`}
+                </option>
+              )}
+              {namedEnvironments.map((e) => (
+                <option value={e.value} selected={e.value === r.environment}>
+                  {`${e.value} (${formatCount(e.count)})`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <button type="submit">Show</button>
-        <a href={href.search({ app: guid, version: r.version, from: r.period.from.slice(0, 10) })}>Search these crashes</a>
+        <a href={href.search({ app: guid, version: r.version, environment: r.environment, from: r.period.from.slice(0, 10) })}>Search these crashes</a>
       </form>
       <p>
         <strong>{formatCount(r.total)}</strong> {r.total === 1 ? 'crash' : 'crashes'} from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
@@ -86,27 +118,29 @@ export function TopCrashersPage(props: {
       {r.hidden.signatures > 0 && (
         <p class="muted hidden-note">
           {`${formatCount(r.hidden.signatures)} ignored ${r.hidden.signatures === 1 ? 'signature' : 'signatures'} (${formatCount(r.hidden.count)} ${r.hidden.count === 1 ? 'crash' : 'crashes'}) hidden · `}
-          <a href={href.app(guid, { days: r.period.days, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit, ignored: 1 })}>show ignored</a>
+          <a href={here({ ignored: 1 })}>show ignored</a>
         </p>
       )}
       {props.showIgnored && (
         <p class="muted hidden-note">
           {'Ignored signatures are shown · '}
-          <a href={href.app(guid, { days: r.period.days, version: r.version, limit: r.limit === TOP_CRASHERS_LIMIT ? null : r.limit })}>hide ignored</a>
+          <a href={here({ ignored: null })}>hide ignored</a>
         </p>
       )}
       {(r.signatures > Math.min(...LIMITS) || r.signatures > r.rows.length) && (
         <nav class="tabs" aria-label="rows">
           {`${formatCount(r.signatures)} signatures; show top `}
           {LIMITS.map((n) => (
-            <a class={n === r.limit ? 'on' : ''} href={href.app(guid, { days: r.period.days, version: r.version, limit: n === TOP_CRASHERS_LIMIT ? null : n, ignored })}>
+            <a class={n === r.limit ? 'on' : ''} href={here({ limit: n })}>
               {String(n)}
             </a>
           ))}
         </nav>
       )}
       {r.rows.length === 0 ? (
-        <p class="muted">{r.version ? `No crashes of version ${r.version} in this period.` : 'No crashes in this period.'}</p>
+        <p class="muted">
+          {`No crashes${r.version ? ` of version ${r.version}` : ''}${r.environment ? ` in ${r.environment}` : ''} in this period.`}
+        </p>
       ) : (
         <table class="topcrashers">
           <thead>
@@ -128,7 +162,9 @@ export function TopCrashersPage(props: {
               <tr>
                 <td class="num">{row.rank}</td>
                 <td class="sig">
-                  <a href={href.signature(row.signature_id, { app: guid, days: signatureDaysFor(r.period.days) })}>{row.signature}</a>{' '}
+                  <a href={href.signature(row.signature_id, { app: guid, environment: r.environment, days: signatureDaysFor(r.period.days) })}>
+                    {row.signature}
+                  </a>{' '}
                   {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
                   {props.status && <StatusBadge {...props.status(row)} />}
                   {props.status && <BugLinks bugs={props.status(row).bugs} />}
