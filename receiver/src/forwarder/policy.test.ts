@@ -15,13 +15,13 @@ function raw(annotations: Record<string, string>, files: string[] = []): RawCras
 describe('forwardedSubmission', () => {
   it('keeps only allowlisted annotations, strips the URL query and sets the hop counter', () => {
     const sub = forwardedSubmission(
-      raw({ ProductName: 'Shop', JSStack: 's', URL: 'https://a.example/p?q=1#f', Cookie: 'x', SubmitURL: 'https://b/submit', ForwardHops: '1' }, [
+      raw({ ProductName: 'Shop', Environment: 'staging', JSStack: 's', URL: 'https://a.example/p?q=1#f', Cookie: 'x', SubmitURL: 'https://b/submit', ForwardHops: '1' }, [
         'upload_file_minidump',
         'screenshot',
       ]),
       { trustFiles: false, hops: 2 },
     );
-    expect(sub.annotations).toEqual({ ProductName: 'Shop', JSStack: 's', URL: 'https://a.example/p', ForwardHops: '2' });
+    expect(sub.annotations).toEqual({ ProductName: 'Shop', Environment: 'staging', JSStack: 's', URL: 'https://a.example/p', ForwardHops: '2' });
     expect(sub.fileNames).toEqual([]);
     expect(sub.withheld).toEqual({ annotations: ['Cookie', 'SubmitURL'], files: ['screenshot', 'upload_file_minidump'], url_query: true });
   });

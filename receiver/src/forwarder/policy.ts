@@ -18,6 +18,7 @@ export const HOP_ANNOTATION = 'ForwardHops';
 export const FORWARDED_ANNOTATIONS: readonly string[] = [
   Annotation.ProductName,
   Annotation.Version,
+  Annotation.Environment,
   Annotation.WebAppGUID,
   Annotation.URL,
   Annotation.JSErrorType,
