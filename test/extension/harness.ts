@@ -15,6 +15,9 @@ import { buildExtension as buildExtensionJs } from '../../extension/build.mjs';
 import type { RawCrash } from '../../receiver/src/storage/types.ts';
 import { REPO_ROOT, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import type { TestReceiver } from '../helpers/receiver.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+export { waitFor };
 
 export const FIXTURE_DIR = join(REPO_ROOT, 'test', 'fixtures', 'webapp');
 export const RELEASE = '1.4.2';
@@ -90,22 +93,6 @@ export async function startFixtureServer(submitUrl: string): Promise<FixtureServ
         server.closeAllConnections();
       }),
   };
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or fails saying what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Every raw crash a receiver has stored. */

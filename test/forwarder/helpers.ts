@@ -7,6 +7,7 @@ import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 
 export { freePort } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export const TOKEN = 'test-admin-token';
 
@@ -18,22 +19,6 @@ export const FAST_RETRY: Partial<Config> = {
 };
 
 export const FAST_RETRY_ARGS = ['--forward-retry-initial', '40ms', '--forward-retry-max', '200ms'];
-
-/** Polls `check` until it returns something other than undefined/false, or fails with `what` after the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 export async function api(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, {
@@ -72,7 +57,7 @@ export async function forwardingOf(base: string, crashId: string): Promise<Forwa
 
 /** Waits until the crash's forwarding reaches a final state (not `queued`) and returns it. */
 export function settled(base: string, crashId: string, timeoutMs?: number): Promise<ForwardingStatus> {
-  return eventually(
+  return waitFor(
     `forwarding of ${crashId} to settle`,
     async () => {
       const s = await forwardingOf(base, crashId);

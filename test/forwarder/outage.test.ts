@@ -8,7 +8,6 @@ import {
   api,
   FAST_RETRY_ARGS,
   crashesOn,
-  eventually,
   fakeServer,
   forwardingOf,
   freePort,
@@ -17,6 +16,7 @@ import {
   settled,
   submitTo,
 } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const GUID = jsCrashFields().WebAppGUID!;
 
@@ -31,7 +31,7 @@ describe('outbox: retries until the private receiver answers', () => {
     await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
 
     const id = await submitTo(master, { JSErrorMessage: 'sent while it was down' });
-    const failing = await eventually('two failed attempts', async () => {
+    const failing = await waitFor('two failed attempts', async () => {
       const s = await forwardingOf(master.url, id);
       return s && s.attempts >= 2 ? s : undefined;
     });
@@ -56,7 +56,7 @@ describe('outbox: retries until the private receiver answers', () => {
     const master = await receiver();
     await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
     const id = await submitTo(master, { JSErrorMessage: 'alice asked to be forgotten' });
-    await eventually('a failed attempt', async () => ((await forwardingOf(master.url, id))?.attempts ?? 0) >= 1);
+    await waitFor('a failed attempt', async () => ((await forwardingOf(master.url, id))?.attempts ?? 0) >= 1);
     expect((await api(master.url, `/api/crashes/${id}`, { method: 'DELETE' })).status).toBe(200);
     expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
     expect((await api(master.url, `/api/crashes/${id}/forwarding`)).status).toBe(404);
@@ -75,7 +75,7 @@ describe('outbox: retries until the private receiver answers', () => {
     await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await submitTo(master, { JSErrorMessage: `crash ${i}` }));
-    await eventually('a failed attempt', async () => ((await forwardingOf(master.url, ids[0]!))?.attempts ?? 0) >= 1);
+    await waitFor('a failed attempt', async () => ((await forwardingOf(master.url, ids[0]!))?.attempts ?? 0) >= 1);
     const priv = await receiver({ port, dataDir: privDir.path });
     for (const id of ids) expect((await settled(master.url, id)).state).toBe('forwarded');
     const messages = (await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage).sort();
@@ -97,7 +97,7 @@ describe('outbox: retries until the private receiver answers', () => {
     let master: SpawnedReceiver = await spawnReceiver(masterDir.path, FAST_RETRY_ARGS);
     cleanups.push(() => master.kill('SIGKILL'));
     const id = await submitTo(master, { JSErrorMessage: 'survives a restart' });
-    await eventually('a failed attempt', async () => ((await forwardingOf(master.url, id))?.attempts ?? 0) >= 1);
+    await waitFor('a failed attempt', async () => ((await forwardingOf(master.url, id))?.attempts ?? 0) >= 1);
     await master.kill('SIGKILL');
     expect(await readdir(join(masterDir.path, 'outbox'))).toContain(`${id}.json`);
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../receiver/src/cli/main.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
-import { api, crashesOn, eventually, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { api, crashesOn, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10';
 
@@ -150,7 +151,7 @@ describe('forwarding API', () => {
     const master = await receiver({ forwardRetryInitialMs: 10 * 60_000, forwardRetryMaxMs: 10 * 60_000 });
     await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
     const id = await submitTo(master);
-    const waiting = await eventually('a failed attempt', async () => {
+    const waiting = await waitFor('a failed attempt', async () => {
       const s = await forwardingOf(master.url, id);
       return s && s.attempts === 1 ? s : undefined;
     });
@@ -191,9 +192,9 @@ describe('forwarding API', () => {
     const first = await startTestReceiver({ dataDir: dir.path, forwardRetryInitialMs: 40, forwardRetryMaxMs: 200 });
     await registerApp(first, GUID, `http://127.0.0.1:${port}/submit`);
     const id = await submitTo(first);
-    await eventually('a failed attempt', async () => (await forwardingOf(first.url, id))?.last_error?.includes('ECONNREFUSED'));
+    await waitFor('a failed attempt', async () => (await forwardingOf(first.url, id))?.last_error?.includes('ECONNREFUSED'));
     const saved = join(dir.path, 'crashes', `20${id.slice(-6)}`, id, 'forwarding.json');
-    await eventually('the status on disk', async () => (await readFile(saved, 'utf8').catch(() => '')).includes('"queued"'));
+    await waitFor('the status on disk', async () => (await readFile(saved, 'utf8').catch(() => '')).includes('"queued"'));
     await first.stop();
     await rm(join(dir.path, 'outbox'), { recursive: true, force: true }); // an operator dropping the backlog
 

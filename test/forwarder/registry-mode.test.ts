@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FORWARDED_ANNOTATIONS } from '../../receiver/src/forwarder/policy.ts';
 import { jsCrashFields } from '../helpers/submit.ts';
-import { api, crashesOn, eventually, forwardingOf, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { api, crashesOn, forwardingOf, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10'; // jsCrashFields' WebAppGUID
 const DUMP = new Uint8Array([0x4d, 0x44, 0x4d, 0x50, 0x93, 0xa7, 0, 1, 2, 3, 255, 254]);
@@ -93,10 +94,10 @@ describe('registry mode: master forwards to the private receiver registered for 
     await registerApp(master, GUID, `${priv.url}/submit`, { keep_copy: false });
 
     const masterId = await submitTo(master, { JSErrorMessage: 'only on the private receiver' });
-    const remote = await eventually('the crash on the private receiver', async () => (await crashesOn(priv))[0]);
+    const remote = await waitFor('the crash on the private receiver', async () => (await crashesOn(priv))[0]);
     expect(remote.annotations.JSErrorMessage).toBe('only on the private receiver');
-    await eventually('the master copy to be deleted', async () => (await master.storage.getRaw(masterId)) === null);
-    await eventually('the status to be gone with the crash', async () => (await api(master.url, `/api/crashes/${masterId}/forwarding`)).status === 404);
+    await waitFor('the master copy to be deleted', async () => (await master.storage.getRaw(masterId)) === null);
+    await waitFor('the status to be gone with the crash', async () => (await api(master.url, `/api/crashes/${masterId}/forwarding`)).status === 404);
     expect((await api(master.url, '/api/forwarding/outbox')).body.total).toBe(0);
     // Nothing is left behind, even when the processor was writing into the folder meanwhile.
     const left: string[] = [];

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import { startPathProxy } from '../helpers/proxy.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
-import { api, crashesOn, eventually, fakeServer, FAST_RETRY, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { api, crashesOn, fakeServer, FAST_RETRY, forwardingOf, freePort, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const DUMP = new Uint8Array([1, 2, 3, 4]);
 
@@ -117,7 +118,7 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
       }
       const id = await submitTo(master, { SubmitURL: `${proxy.origin}/submit`, WebAppGUID: 'unregistered' });
       expect(await forwardingOf(master.url, id), `passHost ${passHost}`).toMatchObject({ mode: 'url', target: `${proxy.origin}/submit` });
-      await eventually('a forward to the proxy\'s root', async () => proxy.outside.includes('/submit'));
+      await waitFor('a forward to the proxy\'s root', async () => proxy.outside.includes('/submit'));
     }
   });
 
@@ -164,7 +165,7 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     const first = await submitTo(master, { SubmitURL: priv.url, JSErrorMessage: 'first' });
     expect((await settled(master.url, first)).state).toBe('forwarded');
     const second = await submitTo(master, { SubmitURL: priv.url, JSErrorMessage: 'second' });
-    const waiting = await eventually('the second crash to be held back', async () => {
+    const waiting = await waitFor('the second crash to be held back', async () => {
       const s = await forwardingOf(master.url, second);
       return s && s.state === 'queued' && s.next_attempt_at && Date.parse(s.next_attempt_at) > Date.now() + 30_000 ? s : undefined;
     });
@@ -185,12 +186,12 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     const guid = 'c0ffee00-1111-4222-8333-444444444444';
     await registerApp(master, guid, `${host.url}/submit`);
     const stranger = await submitTo(master, { SubmitURL: `${host.url}/busy`, WebAppGUID: 'not-registered' });
-    await eventually('the stranger to be told to wait', async () => (await forwardingOf(master.url, stranger))?.last_error?.includes('429'));
+    await waitFor('the stranger to be told to wait', async () => (await forwardingOf(master.url, stranger))?.last_error?.includes('429'));
     const registered = await submitTo(master, { WebAppGUID: guid, JSErrorMessage: 'registered' });
     expect(await settled(master.url, registered, 5_000)).toMatchObject({ state: 'forwarded', mode: 'registry' });
     // Another crash for the host that asked to wait is held until the wait ends, and says so.
     const held = await submitTo(master, { SubmitURL: `${host.url}/busy/2`, WebAppGUID: 'not-registered' });
-    const status = await eventually('the second stranger to be held', async () => {
+    const status = await waitFor('the second stranger to be held', async () => {
       const s = await forwardingOf(master.url, held);
       return s?.last_error?.includes('429') ? s : undefined;
     });
@@ -206,7 +207,7 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     const lifted = { ...FAST_RETRY, dataDir: dir.path, forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true };
     const before = await startTestReceiver(lifted);
     const id = await submitTo(before, { SubmitURL: `http://127.0.0.1:${port}/submit`, WebAppGUID: 'not-registered' });
-    await eventually('a failed attempt', async () => (await forwardingOf(before.url, id))?.last_error?.includes('ECONNREFUSED'));
+    await waitFor('a failed attempt', async () => (await forwardingOf(before.url, id))?.last_error?.includes('ECONNREFUSED'));
     await before.stop();
 
     // Now something answers where the crash points: an attempt would reach it.
