@@ -292,8 +292,11 @@ async function startLocked(
   const { registry, forwarder } = forwarding;
 
   const crashIndex = openIndexForServer(dataDir, storage, log);
-  // An app that keeps no copy on the master: its forwarded crashes leave the index too.
-  forwarder.onDeleted((id) => crashIndex.index.remove(id));
+  // An app that keeps no copy on the master: its forwarded crashes leave the index too, with
+  // their signature's text and the app's name when no other crash has them (as an erasure).
+  forwarder.onDeleted((id) => crashIndex.index.erase(id));
+  /** A registered app whose crashes the master only passes on (it keeps no copy): they never alert here. */
+  const relayedOnly = (p: ProcessedCrash): boolean => p.app_guid !== null && registry.cached(p.app_guid)?.keep_copy === false;
   // The processor drains the queue in the background and tells the index of each crash.
   let receiverUrl = config.publicUrl ?? '';
   // Alerts a previous run could not deliver start going out now (they carry their own links).
@@ -305,6 +308,7 @@ async function startLocked(
       })
     : null;
   const indexProcessed = (p: ProcessedCrash): void => {
+    if (relayedOnly(p)) return void crashIndex.index.upsert(p);
     const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
     crashIndex.index.upsert(p);
     // Ignored signatures never alert, those ignored by default (browser extensions' errors) included.

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FORWARDED_ANNOTATIONS } from '../../receiver/src/forwarder/policy.ts';
+import { createCrashId } from '../../shared/src/crash-id.ts';
 import { jsCrashFields } from '../helpers/submit.ts';
-import { api, crashesOn, forwardingOf, perTest, registerApp, settled, submitTo } from './helpers.ts';
+import { api, crashesOn, fakeServer, forwardingOf, perTest, registerApp, settled, submitTo } from './helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { startWebhookSink } from '../helpers/webhook.ts';
 
 const GUID = '6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10'; // jsCrashFields' WebAppGUID
 const DUMP = new Uint8Array([0x4d, 0x44, 0x4d, 0x50, 0x93, 0xa7, 0, 1, 2, 3, 255, 254]);
@@ -104,6 +106,33 @@ describe('registry mode: master forwards to the private receiver registered for 
     for await (const id of master.storage.listCrashIds()) left.push(id);
     expect(left).not.toContain(masterId);
     expect(master.logs.filter((l) => l.startsWith('forwarder:') && l.includes(masterId))).toEqual([expect.stringMatching(new RegExp(`^forwarder: bp-${masterId} forwarded .*; master copy deleted$`))]);
+  });
+
+  it('leaves nothing of a crash it only relays: no alert, and its signature text and app go with the copy', async () => {
+    const hook = await startWebhookSink();
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    // The private receiver answers only once the master has processed the crash, as a slow one would.
+    const slow = await fakeServer((_req, res) => {
+      void answered.then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(`CrashID=bp-${createCrashId()}\n`));
+    });
+    try {
+      const master = await receiver({ webhookUrl: hook.url });
+      await registerApp(master, GUID, `${slow.url}/submit`, { keep_copy: false });
+      const masterId = await submitTo(master, { JSErrorMessage: 'Account of jane.doe@example.com is locked', JSStack: '' });
+      const processed = await waitFor('the master to process the crash', async () => (await api(master.url, `/api/crashes/${masterId}`)).body.processed);
+      expect((await api(master.url, `/api/signatures/${processed.signature_id}`)).status).toBe(200);
+      answer();
+      await waitFor('the master copy to be deleted', async () => (await master.storage.getRaw(masterId)) === null);
+      expect((await api(master.url, `/api/signatures/${processed.signature_id}`)).status).toBe(404);
+      expect((await api(master.url, '/api/apps')).body.apps.map((a: { guid: string }) => a.guid)).not.toContain(GUID);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hook.events).toEqual([]);
+    } finally {
+      answer();
+      await slow.close();
+      hook.close();
+    }
   });
 
   it('records a rejection by the private receiver and keeps the crash on the master', async () => {

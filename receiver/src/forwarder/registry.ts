@@ -120,6 +120,14 @@ export class AppRegistry {
     return this.#apps.get(guid.trim().toLowerCase()) ?? null;
   }
 
+  /**
+   * The app registered for `guid` as of the last read of the file, without reading it again:
+   * for code that cannot wait (the processor's hook). Null when unknown.
+   */
+  cached(guid: string): RegisteredApp | null {
+    return this.#apps.get(guid.trim().toLowerCase()) ?? null;
+  }
+
   /** Why the file could not be read at the last lookup (which used the last registry read whole), or null. */
   problem: string | null = null;
 
