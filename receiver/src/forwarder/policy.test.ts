@@ -30,19 +30,28 @@ describe('forwardedSubmission', () => {
     const sub = forwardedSubmission(
       raw({
         URL: 'https://alice:hunter2@shop.example/account',
-        JSStack: 'f@https://shop.example/app.js?auth=S3:1:2\n    at g (https://shop.example/v.js?k=1#x:3:4)',
+        JSStack: 'f@https://shop.example/app.js?auth=S3:1:2\n    at g (https://shop.example/v.js?k=1#x:3:4)\nh@https://bob:pw@intranet.example/i.js:5:6',
         JSFilename: 'https://shop.example/app.js?auth=S3',
-        JSErrorMessage: 'see https://shop.example/reset?token=S4 now',
+        JSErrorMessage: 'see https://shop.example/reset?token=S4 now, or https://bob:hunter2@intranet.example/x',
       }),
       { trustFiles: false, hops: 1 },
     );
     expect(sub.annotations).toMatchObject({
       URL: 'https://shop.example/account',
-      JSStack: 'f@https://shop.example/app.js:1:2\n    at g (https://shop.example/v.js:3:4)',
+      JSStack: 'f@https://shop.example/app.js:1:2\n    at g (https://shop.example/v.js:3:4)\nh@https://intranet.example/i.js:5:6',
       JSFilename: 'https://shop.example/app.js',
-      JSErrorMessage: 'see https://shop.example/reset now',
+      JSErrorMessage: 'see https://shop.example/reset now, or https://intranet.example/x',
     });
     expect(sub.withheld.url_query).toBe(true);
+  });
+
+  it('drops user names and passwords from URLs in the stack, script URL and message even without a query', () => {
+    const sub = forwardedSubmission(
+      raw({ JSStack: 'a@https://bob:hunter2@intranet.example/app.js:1:1', JSFilename: 'https://bob:hunter2@intranet.example/app.js', JSErrorMessage: 'no https://bob@intranet.example/x' }),
+      { trustFiles: false, hops: 1 },
+    );
+    expect(sub.annotations).toMatchObject({ JSStack: 'a@https://intranet.example/app.js:1:1', JSFilename: 'https://intranet.example/app.js', JSErrorMessage: 'no https://intranet.example/x' });
+    expect(sub.withheld.url_query).toBe(false);
   });
 
   it('forwards every file to a trusted app', () => {

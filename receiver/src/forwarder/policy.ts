@@ -1,5 +1,5 @@
 import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
-import { scrubUrlsInText } from '../../../shared/src/scrub.ts';
+import { dropCredentials, scrubUrlsInText } from '../../../shared/src/scrub.ts';
 import type { RawCrash } from '../storage/types.ts';
 
 /**
@@ -68,7 +68,7 @@ export function forwardedUrl(value: string): string {
   }
 }
 
-/** Forwarded annotations that may carry URLs inside their text, forwarded without their queries. */
+/** Forwarded annotations that may carry URLs inside their text, forwarded without their queries and credentials. */
 const URLS_INSIDE = new Set<string>([Annotation.JSStack, Annotation.JSFilename, Annotation.JSErrorMessage]);
 
 /**
@@ -94,9 +94,11 @@ export function forwardedSubmission(
       annotations[name] = stripped;
     } else if (URLS_INSIDE.has(name)) {
       // The same queries hide in the stack, the script's URL and the message (the extension
-      // removes them too, unless the user let them through).
-      const stripped = scrubUrlsInText(value);
-      urlQuery ||= stripped !== value;
+      // removes them too, unless the user let them through), and user names and passwords as
+      // in the URL (another client than the extension may have sent them).
+      const withoutCredentials = dropCredentials(value);
+      const stripped = scrubUrlsInText(withoutCredentials);
+      urlQuery ||= stripped !== withoutCredentials;
       annotations[name] = stripped;
     } else {
       annotations[name] = value;
