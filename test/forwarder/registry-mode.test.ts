@@ -135,6 +135,20 @@ describe('registry mode: master forwards to the private receiver registered for 
     }
   });
 
+  it('refuses to forward to itself: the API says so, and a registry file that does is refused per crash', async () => {
+    const master = await receiver();
+    const put = await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'PUT', body: JSON.stringify({ submit_url: master.url }) });
+    expect(put.status).toBe(400);
+    expect(put.body.problems).toEqual([`submit_url ${master.url} is this receiver: give the address of the app's own receiver`]);
+    // As `socorrito apps add` writes it, which cannot know the receiver's address.
+    await master.registry.upsert({ guid: GUID, submitUrl: `${master.url.replace('127.0.0.1', 'localhost')}/submit` });
+    const id = await submitTo(master);
+    const status = await settled(master.url, id);
+    expect(status).toMatchObject({ state: 'refused', reason_code: 'this_receiver' });
+    expect(status.reason).toContain(`socorrito apps add --guid ${GUID} --submit-url`);
+    expect(await crashesOn(master)).toHaveLength(1);
+  });
+
   it('records a rejection by the private receiver and keeps the crash on the master', async () => {
     const master = await receiver();
     const priv = await receiver({ maxFiles: 0 });

@@ -197,7 +197,7 @@ export class Forwarder {
     const submitUrl = raw.annotations[Annotation.SubmitURL]?.trim();
     if (!app && !(this.#s.bySubmitUrl && submitUrl)) return;
     // The page meant the crash for the receiver it was sent to: this one. Nothing to forward.
-    if (!app && [raw.metadata.submitted_to, ...this.#s.ownSubmitTargets].some((to) => submittedHere(submitUrl!, to))) return;
+    if (!app && this.isThisReceiver(submitUrl!, raw.metadata.submitted_to)) return;
 
     const now = new Date(this.#now()).toISOString();
     const entry: OutboxEntry = {
@@ -212,7 +212,11 @@ export class Forwarder {
       last_attempt_at: null,
       last_error: null,
     };
-    if (entry.hops_in >= this.#s.maxHops) {
+    if (app && this.isThisReceiver(app.submit_url, raw.metadata.submitted_to)) {
+      // Forwarding to itself would store the crash again at every hop up to the limit.
+      const reason = `the app's registered submit URL ${app.submit_url} is this receiver; register the app's own receiver (socorrito apps add --guid ${app.guid} --submit-url …)`;
+      entry.refusal = { code: 'this_receiver', reason };
+    } else if (entry.hops_in >= this.#s.maxHops) {
       const reason = `already forwarded ${entry.hops_in} time(s) (ForwardHops); the limit is ${this.#s.maxHops}, so this stops a forwarding loop`;
       entry.refusal = { code: 'hop_limit', reason };
       entry.url = app ? null : (submitUrl?.slice(0, 2000) ?? null);
@@ -233,6 +237,14 @@ export class Forwarder {
     await this.#d.outbox.put(entry);
     this.#schedule(entry, this.#now());
     this.#pump();
+  }
+
+  /**
+   * Whether a submit URL is this receiver: the address a crash was posted to (`submittedTo`,
+   * `host[:port]/path`), its --public-url, or loopback at its port.
+   */
+  isThisReceiver(submitUrl: string, submittedTo?: unknown): boolean {
+    return [submittedTo, ...this.#s.ownSubmitTargets].some((to) => submittedHere(submitUrl, to));
   }
 
   /**

@@ -71,6 +71,9 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     if (typeof guid === 'string' && typeof body.submit_url === 'string') {
       try {
         validateApp({ guid, submitUrl: body.submit_url });
+        if (forwarder.isThisReceiver(body.submit_url, `${new URL(c.req.url).host}/submit`)) {
+          problems.push(`submit_url ${body.submit_url} is this receiver: give the address of the app's own receiver`);
+        }
       } catch (err) {
         if (!(err instanceof InvalidApp)) throw err;
         problems.push(...err.problems);
