@@ -16,6 +16,14 @@ describe('settings', () => {
     expect(problems).toHaveLength(3);
   });
 
+  it('takes a host with a port or a path as that host, and wants a receiver for allowed sites', () => {
+    const { settings, problems } = checkSettings({ allowSites: ['localhost:5173', 'shop.example/app', '[::1]:8080', '127.0.0.1:9420'] });
+    expect(settings.allowSites).toEqual(['localhost', 'shop.example', '[::1]', '127.0.0.1']);
+    expect(problems).toEqual(['allowed sites need the URL of your receiver to be reported to']);
+    expect(checkSettings({ allowSites: ['localhost'], receiverUrl: 'http://127.0.0.1:8000' }).problems).toEqual([]);
+    expect(checkSettings({ blockSites: ['localhost:5173'] }).problems).toEqual([]);
+  });
+
   it('sends declared apps to their receiver, undeclared ones only to mine when asked', () => {
     const s = DEFAULT_SETTINGS;
     expect(chooseDestination(s, 'https://shop.example/cart', declared)).toEqual({ submitUrl: declared.submitUrl, declared: true });

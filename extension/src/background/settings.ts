@@ -35,13 +35,14 @@ export const DEFAULT_SETTINGS: Settings = {
 
 const HOST_PATTERN = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/;
 
-/** A host name from what a person typed: `Shop.Example`, `https://shop.example/x`, `*.shop.example`. */
+/** A host name from what a person typed: `Shop.Example`, `https://shop.example/x`, `*.shop.example`, `localhost:5173`. */
 export function normalizeSite(text: string): string | null {
   let t = text.trim().toLowerCase().replace(/^\*\./, '');
   if (!t) return null;
-  if (t.includes('://')) {
+  // A URL, or a host with a port or a path (`localhost:5173`, `shop.example/app`): its host.
+  if (t.includes('://') || /[:/]/.test(t)) {
     try {
-      t = new URL(t).hostname;
+      t = new URL(t.includes('://') ? t : `http://${t}`).hostname;
     } catch {
       return null;
     }
@@ -82,6 +83,7 @@ export function checkSettings(value: unknown): { settings: Settings; problems: s
     blockSites: sites('blockSites'),
   };
   if (settings.reportAllSites && !settings.receiverUrl) problems.push('"report all sites" needs the URL of your receiver');
+  else if (settings.allowSites.length > 0 && !settings.receiverUrl) problems.push('allowed sites need the URL of your receiver to be reported to');
   return { settings, problems };
 }
 

@@ -44,7 +44,11 @@ export async function submitReport(
     });
     body = await response.text();
   } catch (err) {
-    const reason = controller.signal.aborted ? `no answer in ${SUBMIT_TIMEOUT_MS / 1000} s` : `receiver unreachable (${(err as Error).name})`;
+    // fetch() rejects with a TypeError for any network failure; named so, it read like the page's error.
+    const name = (err as Error).name;
+    const reason = controller.signal.aborted
+      ? `no answer in ${SUBMIT_TIMEOUT_MS / 1000} s`
+      : `receiver unreachable (${name === 'TypeError' ? 'network error' : name})`;
     return { kind: 'retry', reason };
   } finally {
     clearTimeout(timer);

@@ -425,7 +425,7 @@ class BulkCounts {
     const app = this.#id(row.app);
     const sig = this.#id(row.signature_id);
     const env = this.#id(row.environment);
-    this.appDaily.bump([app, row.day]);
+    this.appDaily.bump([app, row.day, env]);
     this.sigDaily.bump([app, row.day, sig, env]);
     this.sigVersionDaily.bump([app, this.#id(row.version), row.day, sig, env]);
     for (let f = 0; f < FACETS.length; f++) this.facets.bump([sig, f, this.#id(row[FACETS[f]!]), row.day, app, env]);
@@ -438,8 +438,8 @@ class BulkCounts {
     const appProduct = db.prepare('INSERT INTO app_products VALUES (?, ?, ?, ?)');
     for (const [guid, names] of this.appProducts) for (const [product, [n, first]] of names) appProduct.run(guid, product, n, first);
     db.exec(NAME_APPS_SQL);
-    const appDaily = db.prepare('INSERT INTO app_daily VALUES (?, ?, ?)');
-    for (const [[a, day], n] of this.appDaily.entries()) appDaily.run(text(a!), day, n);
+    const appDaily = db.prepare('INSERT INTO app_daily VALUES (?, ?, ?, ?)');
+    for (const [[a, day, env], n] of this.appDaily.entries()) appDaily.run(text(a!), day, text(env!), n);
     const sigDaily = db.prepare('INSERT INTO sig_daily VALUES (?, ?, ?, ?, ?)');
     for (const [[a, day, sig, env], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), text(env!), n);
     const sigVersionDaily = db.prepare('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?, ?)');
@@ -691,7 +691,7 @@ export class CrashIndex {
     const ranked = this.#rankApps(today);
     const pages = Math.max(1, Math.ceil(ranked.length / limit));
     const page = Math.max(1, options.page ?? 1);
-    const daily = this.#db.prepare('SELECT day, n FROM app_daily WHERE app = ? AND day > ?');
+    const daily = this.#db.prepare('SELECT day, sum(n) AS n FROM app_daily WHERE app = ? AND day > ? GROUP BY day');
     const since = this.#db.prepare('SELECT count(*) AS n FROM crashes WHERE app = ? AND submitted_at > ?');
     const apps = ranked.slice((page - 1) * limit, page * limit).map(({ app, product, week, total }): AppSummary => ({
       guid: app,
@@ -854,7 +854,7 @@ export class CrashIndex {
           .all({ app: guid, environment, since: today - PICKER_DAYS }) as CountByValue[]
       ).sort((a, b) => compareVersions(b.value, a.value)),
       environments: this.#db
-        .prepare(`SELECT environment AS value, sum(n) AS count FROM sig_daily WHERE app = ? AND day > ? GROUP BY environment
+        .prepare(`SELECT environment AS value, sum(n) AS count FROM app_daily WHERE app = ? AND day > ? GROUP BY environment
           ORDER BY count DESC, value`)
         .all(guid, today - PICKER_DAYS) as CountByValue[],
       rows: ranked.map((r, i): TopCrasher => {

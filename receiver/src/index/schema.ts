@@ -7,7 +7,7 @@
  * and the signature page read a few thousand small rows instead of scanning a million crashes.
  * Unknown values are stored as '' (not NULL) so they can be part of primary keys and facets.
  *
- * The signature tables carry the crash's environment as the last key column: a page that looks
+ * The daily tables carry the crash's environment as the last key column: a page that looks
  * at one environment filters on it, one that looks at all sums over it (an app has a few).
  */
 
@@ -49,7 +49,7 @@ CREATE TABLE app_products (
   PRIMARY KEY (app, product)
 ) WITHOUT ROWID;
 CREATE INDEX app_products_rank ON app_products (app, n DESC, first_at, product);
-CREATE TABLE app_daily (app TEXT, day INTEGER, n INTEGER NOT NULL, PRIMARY KEY (app, day)) WITHOUT ROWID;
+CREATE TABLE app_daily (app TEXT, day INTEGER, environment TEXT, n INTEGER NOT NULL, PRIMARY KEY (app, day, environment)) WITHOUT ROWID;
 CREATE TABLE sig_daily (
   app TEXT, day INTEGER, signature_id TEXT, environment TEXT, n INTEGER NOT NULL,
   PRIMARY KEY (app, day, signature_id, environment)
@@ -117,7 +117,7 @@ CREATE TRIGGER crashes_counted AFTER INSERT ON crashes BEGIN
   INSERT INTO app_products SELECT new.app, new.product, 1, new.submitted_at WHERE new.product != ''
     ON CONFLICT DO UPDATE SET n = n + 1, first_at = min(first_at, excluded.first_at);
   UPDATE apps SET product = ${appName('new.app')} WHERE app = new.app AND new.product != '';
-  INSERT INTO app_daily VALUES (new.app, new.day, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO app_daily VALUES (new.app, new.day, new.environment, 1) ON CONFLICT DO UPDATE SET n = n + 1;
   INSERT INTO sig_daily VALUES (new.app, new.day, new.signature_id, new.environment, 1) ON CONFLICT DO UPDATE SET n = n + 1;
   INSERT INTO sig_version_daily VALUES (new.app, new.version, new.day, new.signature_id, new.environment, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;
@@ -129,13 +129,13 @@ CREATE TRIGGER crashes_uncounted AFTER DELETE ON crashes BEGIN
   DELETE FROM app_products WHERE app = old.app AND product = old.product AND n <= 0;
   -- An app whose last named crash is gone keeps the name it had.
   UPDATE apps SET product = coalesce(${appName('old.app')}, product) WHERE app = old.app AND old.product != '';
-  UPDATE app_daily SET n = n - 1 WHERE app = old.app AND day = old.day;
+  UPDATE app_daily SET n = n - 1 WHERE app = old.app AND day = old.day AND environment = old.environment;
   UPDATE sig_daily SET n = n - 1
     WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND environment = old.environment;
   UPDATE sig_version_daily SET n = n - 1
     WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id AND environment = old.environment;
 ${facetRemovals()}
-  DELETE FROM app_daily WHERE app = old.app AND day = old.day AND n <= 0;
+  DELETE FROM app_daily WHERE app = old.app AND day = old.day AND environment = old.environment AND n <= 0;
   DELETE FROM sig_daily
     WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND environment = old.environment AND n <= 0;
   DELETE FROM sig_version_daily
@@ -156,7 +156,7 @@ DELETE FROM apps; DELETE FROM app_products; DELETE FROM app_daily; DELETE FROM s
 INSERT INTO app_products SELECT app, product, count(*), min(submitted_at) FROM crashes WHERE product != '' GROUP BY app, product;
 INSERT INTO apps SELECT DISTINCT app, '' FROM crashes;
 ${NAME_APPS_SQL}
-INSERT INTO app_daily SELECT app, day, count(*) FROM crashes GROUP BY app, day;
+INSERT INTO app_daily SELECT app, day, environment, count(*) FROM crashes GROUP BY app, day, environment;
 INSERT INTO sig_daily SELECT app, day, signature_id, environment, count(*) FROM crashes GROUP BY app, day, signature_id, environment;
 INSERT INTO sig_version_daily SELECT app, version, day, signature_id, environment, count(*) FROM crashes
   GROUP BY app, version, day, signature_id, environment;
