@@ -39,9 +39,18 @@ describe('scrubUrlsInText on relative URLs', () => {
     expect(scrubUrlsInText('GET /api/user?email=bob@example.com&session=s3cr3t failed with 500')).toBe('GET /api/user failed with 500');
     expect(scrubUrlsInText('{"url":"/callback#access_token=abc","status":0}')).toBe('{"url":"/callback","status":0}');
     expect(scrubUrlsInText('fetch(/search?q=secret)')).toBe('fetch(/search)');
+    // Relative to the page, as fetch('api/user?…') takes them, and file names.
+    expect(scrubUrlsInText('relative api/user?email=bob@x.com failed')).toBe('relative api/user failed');
+    expect(scrubUrlsInText("fetch('./v2/items?token=abc')")).toBe("fetch('./v2/items')");
+    expect(scrubUrlsInText('GET search.php?q=secret 404')).toBe('GET search.php 404');
+  });
+  it('keeps the quote that closes a quoted URL', () => {
+    expect(scrubUrlsInText('Failed to load "https://q.example/a?b=SECRET"')).toBe('Failed to load "https://q.example/a"');
+    expect(scrubUrlsInText("Failed to load 'https://q.example/a#t=SECRET'.")).toBe("Failed to load 'https://q.example/a'.");
+    expect(scrubUrlsInText('<a href="https://q.example/a?b=1">')).toBe('<a href="https://q.example/a">');
   });
   it('leaves regular expressions and questions alone', () => {
-    for (const text of ['Invalid regular expression: /a?b/: Nothing to repeat', 'Is /tmp/x? the path', 'a /b?c d']) {
+    for (const text of ['Invalid regular expression: /a?b/: Nothing to repeat', 'Is /tmp/x? the path', 'a /b?c d', 'why?a=b', 'x ? y=1 : z']) {
       expect(scrubUrlsInText(text)).toBe(text);
     }
   });

@@ -15,14 +15,18 @@ export function scrubUrl(url: string): string {
 }
 
 // scheme://rest, then an optional query/fragment, then an optional `:line` or `:line:col` as
-// stack frames end; the token stops at white space, `)` or the end of a line. The query part is
-// lazy so a trailing `:12:5` is kept as the position rather than eaten as part of the query.
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)([?#][^\s()]*?)((?::\d+){0,2})(?=[\s)]|$)/gim;
+// stack frames end; the token stops at white space, `)`, a quote or `<`/`>` (which a browser
+// percent-encodes in a URL's query, so in text they end the URL: `"https://x/a?b=1"` keeps its
+// closing quote), or the end of a line. The query part is lazy so a trailing `:12:5` is kept
+// as the position rather than eaten as part of the query.
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)([?#][^\s()"'<>]*?)((?::\d+){0,2})(?=[\s)"'<>]|$)/gim;
 
-// A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): a path from
-// `/` after white space, a quote, a bracket or `=`, then `?` or `#` with a `name=value` after it,
-// so a regular expression in a message (`/a?b/`) is left alone.
-const RELATIVE_URL_QUERY = /(^|[\s"'`(\[=,:])(\/[^\s?#"'`()[\]]*)[?#][^\s=&?#"'`()[\]]+=[^\s"'`()[\]]*/g;
+// A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): a path after
+// white space, a quote, a bracket or `=` (one from `/`, one with a `/` inside as `fetch('api/user?…')`
+// takes, or a file name as `search.php`), then `?` or `#` with a `name=value` after it, so a
+// regular expression in a message (`/a?b/`) and a question (`why?a=b`) are left alone.
+const RELATIVE_URL_QUERY =
+  /(^|[\s"'`(\[=,:])(\/[^\s?#"'`()[\]]*|(?:[\w.~%-]+\/)+[\w.~%-]*|[\w~%-]+\.[A-Za-z0-9]+)[?#][^\s=&?#"'`()[\]]+=[^\s"'`()[\]]*/g;
 
 /**
  * Every URL in `text` (a stack, a message) without its query and fragment: `scheme://` URLs,
