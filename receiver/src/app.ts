@@ -132,6 +132,8 @@ export function createApp(deps: AppDeps): {
       layout: { waiting: deps.backlog?.() ?? 0 },
       processing: deps.processing ? { ...deps.processing.processor.stats, queued: (await deps.queued?.()) ?? null } : null,
       alerts: deps.alerts?.() ?? null,
+      // Forwarding: crashes waiting in the outbox, and those whose forwarding failed (until retried).
+      forwarding: deps.forwarding?.forwarder.counts() ?? null,
     }),
   );
   app.route(

@@ -125,6 +125,37 @@ describe('outbox: retries until the private receiver answers', () => {
     expect(await master.storage.getRaw(id)).not.toBeNull();
   });
 
+  it('lists the crashes it gave up on across restarts, counts them in the stats, and sends them all again on request', async () => {
+    const port = await freePort();
+    const masterDir = await tempDir();
+    cleanups.push(masterDir.cleanup);
+    const first = await receiver({ dataDir: masterDir.path, forwardGiveUpAfterMs: 300 });
+    await registerApp(first, GUID, `http://127.0.0.1:${port}/submit`);
+    const ids = [await submitTo(first, { JSErrorMessage: 'one' }), await submitTo(first, { JSErrorMessage: 'two' })];
+    for (const id of ids) expect((await settled(first.url, id)).state).toBe('failed');
+    const other = await submitTo(first, { WebAppGUID: 'not-registered-guid' });
+    expect(await forwardingOf(first.url, other)).toBeNull();
+    await first.stop();
+
+    // After a restart the list is still there: an outage longer than the give-up time is found without the log.
+    const master = await receiver({ dataDir: masterDir.path, forwardGiveUpAfterMs: 300 });
+    const failed = (await api(master.url, '/api/forwarding/failed')).body;
+    expect(failed.total).toBe(2);
+    expect(failed.entries.map((e: { crash_id: string }) => e.crash_id).sort()).toEqual(ids.map((id) => id.replace(/^bp-/, '')).sort());
+    expect(failed.entries[0]).toMatchObject({ app_guid: GUID, reason_code: 'gave_up', target: `http://127.0.0.1:${port}/submit` });
+    expect((await api(master.url, '/api/forwarding/failed?app=someone-else')).body.total).toBe(0);
+    expect((await api(master.url, '/api/stats')).body.forwarding).toEqual({ waiting: 0, failed: 2 });
+
+    const priv = await receiver({ port });
+    const retried = await api(master.url, `/api/forwarding/failed/retry?app=${GUID}`, { method: 'POST' });
+    expect(retried.body).toEqual({ retried: 2, not_retried: 0 });
+    for (const id of ids) expect((await settled(master.url, id)).state).toBe('forwarded');
+    expect((await crashesOn(priv)).map((c) => c.annotations.JSErrorMessage).sort()).toEqual(['one', 'two']);
+    expect((await api(master.url, '/api/forwarding/failed')).body.total).toBe(0);
+    expect((await api(master.url, '/api/stats')).body.forwarding).toEqual({ waiting: 0, failed: 0 });
+    expect(await readdir(join(masterDir.path, 'forward-failed'))).toEqual([]);
+  });
+
   it('retries 5xx answers and honours Retry-After on 429', async () => {
     const priv = await receiver();
     // First a 503, then a 429 asking for one second, then the real receiver.

@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import type { CrashStorage, RawCrash, WorkQueue } from '../storage/types.ts';
 import type { FsOps } from '../storage/durable.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { FsOutbox, type OutboxEntry } from './outbox.ts';
+import { type FailedForward, FsOutbox, type OutboxEntry } from './outbox.ts';
 import { forwardedSubmission, hopsOf } from './policy.ts';
 import { AppRegistry, normalizeSubmitUrl } from './registry.ts';
 import { type ForwardingStatus, ForwardingStatusStore, statusFromOutbox } from './status.ts';
@@ -72,6 +72,8 @@ export interface ForwarderDeps {
   queue: WorkQueue;
   registry: AppRegistry;
   outbox: FsOutbox;
+  /** The crashes whose forwarding failed, until retried or deleted (`forward-failed/`). */
+  failed: FsOutbox<FailedForward>;
   statuses: ForwardingStatusStore;
   settings: ForwardSettings;
   now?: () => number;
@@ -147,6 +149,8 @@ export class Forwarder {
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   readonly #onDeleted: ((crashId: string) => void)[] = [];
+  /** Every failed forward on disk, by crash ID: listed and counted without reading the folder. */
+  readonly #failed = new Map<string, FailedForward>();
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
@@ -166,6 +170,10 @@ export class Forwarder {
 
   /** Loads the outbox left by a previous run and starts sending. */
   async start(): Promise<{ resumed: number }> {
+    await this.#d.failed.open();
+    for (const f of await this.#d.failed.list((name, err) => this.#log(`forwarder: skipping unreadable failed-forward entry ${name}: ${err.message}`))) {
+      this.#failed.set(f.crash_id, f);
+    }
     await this.#d.outbox.open();
     const entries = await this.#d.outbox.list((name, err) => this.#log(`forwarder: skipping unreadable outbox entry ${name}: ${err.message}`));
     for (const entry of entries) this.#schedule(entry, Date.parse(entry.next_attempt_at) || this.#now());
@@ -252,6 +260,7 @@ export class Forwarder {
    * which would find it gone. An attempt already under way finishes.
    */
   async forget(crashId: string): Promise<void> {
+    await this.#clearFailed(crashId);
     const slot = this.#slots.get(crashId);
     if (!slot) return;
     this.#slots.delete(crashId);
@@ -274,6 +283,11 @@ export class Forwarder {
     status.next_attempt_at = new Date(slot.parked && gate ? Math.max(slot.nextAt, gate.blockedUntil) : slot.nextAt).toISOString();
     status.last_error ??= gate?.lastError ?? null;
     return status;
+  }
+
+  /** How many crashes wait in the outbox, and how many failed (until retried or deleted). */
+  counts(): { waiting: number; failed: number } {
+    return { waiting: this.#slots.size, failed: this.#failed.size };
   }
 
   /** Crashes waiting in the outbox, soonest first (at most `limit`). */
@@ -309,7 +323,33 @@ export class Forwarder {
     if (!raw) return false;
     // Decide afresh: the registry or the settings may have changed since.
     await this.accepted(crashId, { ...raw, annotations: { ...raw.annotations } });
-    return this.#slots.has(crashId);
+    if (!this.#slots.has(crashId)) return false;
+    await this.#clearFailed(crashId);
+    return true;
+  }
+
+  /** The crashes whose forwarding failed (of one app, or all), most recent first, at most `limit`. */
+  failedForwards(options: { app?: string | null; limit?: number } = {}): { total: number; entries: FailedForward[] } {
+    const app = options.app?.trim().toLowerCase() || null;
+    const all = [...this.#failed.values()].filter((f) => app === null || f.app_guid?.toLowerCase() === app);
+    all.sort((a, b) => b.failed_at.localeCompare(a.failed_at) || a.crash_id.localeCompare(b.crash_id));
+    return { total: all.length, entries: all.slice(0, options.limit ?? 100) };
+  }
+
+  /** Sends every failed forward (of one app, or all) again; says how many went back in the outbox. */
+  async retryFailed(app?: string | null): Promise<{ retried: number; not_retried: number }> {
+    let retried = 0;
+    let notRetried = 0;
+    for (const f of this.failedForwards({ app, limit: Infinity }).entries) {
+      if (await this.retry(f.crash_id)) retried++;
+      else notRetried++;
+    }
+    return { retried, not_retried: notRetried };
+  }
+
+  async #clearFailed(crashId: string): Promise<void> {
+    if (!this.#failed.delete(crashId)) return;
+    await this.#d.failed.remove(crashId);
   }
 
   #schedule(entry: OutboxEntry, at: number): void {
@@ -531,9 +571,17 @@ export class Forwarder {
       this.#log(`forwarder: bp-${id} forwarded to ${loggedTarget(target)} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
     } else {
       // When the app did not want the master to keep a copy, it now is the only one: it stays.
-      await this.#d.statuses.write(this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason), this.#stop.signal);
+      const status = this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason);
+      await this.#d.statuses.write(status, this.#stop.signal);
+      // A refusal is the settings' decision; a failure is listed, to be sent again once the receiver is fixed.
+      if (outcome.kind === 'failed') {
+        const failed: FailedForward = { ...entry, failed_at: status.updated_at, target, reason_code: outcome.code, reason: outcome.reason };
+        await this.#d.failed.put(failed);
+        this.#failed.set(id, failed);
+      }
       this.#log(`forwarder: bp-${id} ${outcome.kind} (${outcome.code}): ${outcome.reason}`);
     }
+    if (outcome.kind !== 'failed') await this.#clearFailed(id);
     await this.#d.outbox.remove(id);
     this.#slots.delete(id);
   }
@@ -792,6 +840,7 @@ export async function openForwarding(
     queue: deps.queue,
     registry,
     outbox: new FsOutbox(dataDir, layout.tmpDir, fs),
+    failed: new FsOutbox<FailedForward>(dataDir, layout.tmpDir, fs, 'forward-failed'),
     statuses: new ForwardingStatusStore((id) => layout.crashDir(id), layout.tmpDir, fs),
     settings: forwardSettings(config, deps.port),
     log,

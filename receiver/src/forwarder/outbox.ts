@@ -24,6 +24,16 @@ export interface OutboxEntry {
   refusal?: { code: string; reason: string };
 }
 
+/** A crash whose forwarding failed (the receiver rejected it, or retries ran out): kept until it is retried or deleted. */
+export interface FailedForward extends OutboxEntry {
+  failed_at: string;
+  /** Where it was sent. */
+  target: string | null;
+  /** As in its status: `gave_up`, `rejected`, `app_removed`, … */
+  reason_code: string;
+  reason: string;
+}
+
 /**
  * The forwarding outbox: one small JSON file per crash still to be forwarded, written durably
  * (temp file, fsync, rename, directory fsync) before the collector answers, and again after
@@ -31,8 +41,11 @@ export interface OutboxEntry {
  *
  *     <data-dir>/outbox/
  *       <crash id>.json     an OutboxEntry; removed once the crash is forwarded or given up on
+ *
+ * The same kind of folder, `forward-failed/`, lists the crashes whose forwarding failed, so an
+ * operator can find them (and send them again) after an outage longer than the give-up time.
  */
-export class FsOutbox {
+export class FsOutbox<T extends OutboxEntry = OutboxEntry> {
   readonly dir: string;
   readonly #dirs: DirSyncer;
 
@@ -40,8 +53,9 @@ export class FsOutbox {
     dataDir: string,
     private readonly tmpDir: string,
     private readonly fs: FsOps = nodeFsOps,
+    folder = 'outbox',
   ) {
-    this.dir = join(dataDir, 'outbox');
+    this.dir = join(dataDir, folder);
     this.#dirs = new DirSyncer(fs);
   }
 
@@ -55,13 +69,13 @@ export class FsOutbox {
     return join(this.dir, `${bare}.json`);
   }
 
-  async put(entry: OutboxEntry): Promise<void> {
+  async put(entry: T): Promise<void> {
     await writeFileDurably(this.#path(entry.crash_id), JSON.stringify(entry), this.tmpDir, this.fs, this.#dirs);
   }
 
-  async get(crashId: string): Promise<OutboxEntry | null> {
+  async get(crashId: string): Promise<T | null> {
     try {
-      return JSON.parse(await readFile(this.#path(crashId), 'utf8')) as OutboxEntry;
+      return JSON.parse(await readFile(this.#path(crashId), 'utf8')) as T;
     } catch (err) {
       if (isNotFound(err) || err instanceof SyntaxError) return null;
       throw err;
@@ -73,13 +87,13 @@ export class FsOutbox {
   }
 
   /** Every entry; unreadable ones are reported through `onBad` and skipped. */
-  async list(onBad: (name: string, err: Error) => void = () => undefined): Promise<OutboxEntry[]> {
-    const entries: OutboxEntry[] = [];
+  async list(onBad: (name: string, err: Error) => void = () => undefined): Promise<T[]> {
+    const entries: T[] = [];
     for (const name of await readdir(this.dir)) {
       const id = name.endsWith('.json') ? normalizeCrashId(name.slice(0, -5)) : null;
       if (!id) continue;
       try {
-        const entry = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as OutboxEntry;
+        const entry = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as T;
         if (entry.crash_id !== id) throw new Error('crash_id does not match the file name');
         entries.push(entry);
       } catch (err) {

@@ -53,6 +53,8 @@ function optionalBool(body: Record<string, unknown>, key: string, problems: stri
  * - `POST /api/forwarding/apps` `{ guid, submit_url, trust_files?, keep_copy? }` → the same
  * - `DELETE /api/forwarding/apps/<guid>` → `{ removed: true }`
  * - `GET /api/forwarding/outbox?limit=100` → `{ total, entries: OutboxEntry[] }`, soonest first
+ * - `GET /api/forwarding/failed?app=&limit=100` → `{ total, entries: FailedForward[] }`, most recent first
+ * - `POST /api/forwarding/failed/retry?app=` → `{ retried, not_retried }`: every failed forward (of the app) sent again
  * - `GET /api/crashes/<id>/forwarding` → `{ crash_id, forwarding: ForwardingStatus | null }`
  * - `POST /api/crashes/<id>/forwarding/retry` → `{ retried, forwarding }`
  */
@@ -115,6 +117,13 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     const limit = Math.min(MAX_OUTBOX_LISTED, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
     return c.json(forwarder.pending(limit));
   });
+
+  routes.get('/api/forwarding/failed', (c) => {
+    const limit = Math.min(MAX_OUTBOX_LISTED, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
+    return c.json(forwarder.failedForwards({ app: c.req.query('app'), limit }));
+  });
+
+  routes.post('/api/forwarding/failed/retry', async (c) => c.json(await forwarder.retryFailed(c.req.query('app'))));
 
   const crashId = (c: Context): string | null => normalizeCrashId(c.req.param('id') ?? '');
   const badId = (c: Context): Response =>
