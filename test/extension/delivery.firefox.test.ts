@@ -294,6 +294,51 @@ describe('popup and options', () => {
     await page.close();
   });
 
+  it('sends nothing from a frame of another site inside a tab whose site is blocked', async () => {
+    /** Opens a blocked-to-be site (localhost) embedding the app (127.0.0.1) in a frame, and has the frame throw. */
+    const widgetError = async (guid: string): Promise<Page> => {
+      const page = await env.browser.newPage();
+      const frame = `${env.fixture.url}/index.html?case=none&guid=${guid}`;
+      await page.goto(`${env.fixture.url.replace('127.0.0.1', 'localhost')}/embed.html?frame=${encodeURIComponent(frame)}`);
+      const widget = await waitFor('the embedded frame', () => page.frames().find((f) => f.url() === frame));
+      await widget.waitForFunction(() => document.readyState === 'complete');
+      await widget.evaluate(() => {
+        const w = window as unknown as { __relays: number };
+        w.__relays = 0;
+        document.addEventListener('socorrito:errors', () => w.__relays++);
+        // The app's own function, run by the page (code run by the test counts as an extension's).
+        const script = document.createElement('script');
+        script.textContent = 'setTimeout(timerCallback)';
+        document.body.append(script);
+      });
+      await widget.waitForFunction(() => (window as unknown as { __relays: number }).__relays >= 1);
+      return page;
+    };
+    // Not blocked, the frame's error is reported (so the check below can fail).
+    const allowed = newGuid();
+    const allowedPage = await widgetError(allowed);
+    await waitForCrashes(env.receiver, allowed);
+    await allowedPage.close();
+
+    await saveOptions({ blockSites: 'localhost:1' }); // typed with a port: the host is blocked
+    expect(await env.extensionPage.evaluate(() => (document.getElementById('blockSites') as HTMLTextAreaElement).value)).toBe('localhost');
+    const guid = newGuid();
+    const sentinel = newGuid();
+    try {
+      const page = await widgetError(guid);
+      // The app at the top of another tab, not blocked: once it is stored, the frame's batch has long been handled.
+      const other = await env.browser.newPage();
+      await other.goto(`${env.fixture.url}/index.html?case=event&guid=${sentinel}`);
+      await waitForCrashes(env.receiver, sentinel);
+      await page.close();
+      await other.close();
+    } finally {
+      await saveOptions({ blockSites: '' });
+    }
+    expect((await storedCrashes(env.receiver)).filter((c) => c.annotations.WebAppGUID === guid)).toEqual([]);
+    expect(await entriesOf(guid)).toEqual([]);
+  });
+
   it('refuses invalid options and says why', async () => {
     await showExtensionPage(env.extensionPage, 'options.html');
     const problems = await env.extensionPage.evaluate(() => {

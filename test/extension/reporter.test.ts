@@ -128,6 +128,32 @@ describe('Reporter', () => {
     ]);
   });
 
+  it("treats a frame as part of the site whose tab it is in: blocking that site keeps and withdraws the frame's reports", async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, state, settings } = setup(`${receiver.url}/submit`);
+    const identity = { guid: 'widget-1', submitUrl: `${receiver.url}/submit`, source: 'meta' as const };
+    const inFrame = (message: string) =>
+      reporter.handleBatch({ identity, errors: [error(message)], dropped: 0, pageUrl: 'https://widget.example/chat', pageKey: 'tab1:2', topUrl: 'https://bank.example/account' });
+    settings.current = { ...DEFAULT_SETTINGS, blockSites: ['bank.example'] };
+    await inFrame('in a frame of a blocked site');
+    expect((await state()).reports).toEqual([]);
+    settings.current = DEFAULT_SETTINGS;
+    await inFrame('queued, then the tab site blocked');
+    expect((await state()).reports[0]!.topHost).toBe('bank.example');
+    settings.current = { ...DEFAULT_SETTINGS, blockSites: ['bank.example'] };
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    expect((await state()).reports.map((e) => [e.status, e.lastError])).toEqual([['withdrawn', 'not sent: the site was blocked']]);
+    // The tab's address is never sent: a frame's report carries its own page only.
+    settings.current = DEFAULT_SETTINGS;
+    await inFrame('sent');
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const [crash] = await storedCrashes(receiver);
+    expect(crash!.annotations.URL).toBe('https://widget.example/chat');
+    expect(JSON.stringify(crash!.annotations)).not.toContain('bank.example');
+  });
+
   it("withdraws a report to the person's own receiver once that receiver or the site's place on the list changes", () => {
     const own = { ...DEFAULT_SETTINGS, receiverUrl: 'https://mine.example', allowSites: ['shop.example'] };
     const entry = { submitUrl: 'https://mine.example/submit', annotations: { URL: 'https://shop.example/cart' } } as unknown as ReportEntry;

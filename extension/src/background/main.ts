@@ -69,7 +69,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
     const pageUrl = sender.url;
     const pageKey = `${sender.tab.id}:${sender.frameId ?? 0}:${pageUrl.split(/[?#]/, 1)[0]}`;
     void declaredIdentity(m, pageUrl)
-      .then((identity) => reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, pageKey }))
+      .then((identity) => reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, pageKey, topUrl: sender.tab?.url }))
       .catch((err: unknown) => console.error('socorrito: could not queue a report:', err));
     return undefined;
   }

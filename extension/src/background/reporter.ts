@@ -10,7 +10,7 @@ import { type CapturedError, errorKey } from '../relay.ts';
 import { retryDelayMs } from './backoff.ts';
 import { WindowLimiter } from './rate-limit.ts';
 import { appName, buildAnnotations, fromBrowserExtension, protectAnnotations } from './report.ts';
-import { INVALID_GUID_SKIP, type Settings, chooseDestination, siteMatches, submitUrlOf } from './settings.ts';
+import { INVALID_GUID_SKIP, type Settings, chooseDestination, hostOf, siteMatches, submitUrlOf } from './settings.ts';
 import type { ReportEntry, ReportStore } from './store.ts';
 import { submitReport } from './submit.ts';
 
@@ -36,6 +36,8 @@ export interface IncomingBatch {
   dropped: number;
   /** The document's URL, from the browser's sender info, not from the page. */
   pageUrl: string;
+  /** The tab's URL (the top-level page), from the browser; differs from pageUrl in a frame. */
+  topUrl?: string;
   /** Which document in which tab (`tabId:frameId`), for the per-page limit. */
   pageKey: string;
 }
@@ -84,7 +86,9 @@ export class Reporter {
   /** Turns a batch into new or repeated reports and schedules delivery. */
   async handleBatch(batch: IncomingBatch): Promise<void> {
     const settings = await this.deps.loadSettings();
-    const destination = chooseDestination(settings, batch.pageUrl, batch.identity);
+    const destination = chooseDestination(settings, batch.pageUrl, batch.identity, batch.topUrl);
+    const topHost = hostOf(batch.topUrl);
+    const pageHost = hostOf(batch.pageUrl);
     if ('skip' in destination) {
       // Said in the popup: the app's developer should learn why nothing arrives.
       if (destination.skip === INVALID_GUID_SKIP) {
@@ -141,6 +145,7 @@ export class Reporter {
           // A follow-up to a report already sent waits for that report's window to end.
           nextAttemptAt: Math.max(now + SETTLE_MS, existing ? existing.createdAt + DEDUPE_WINDOW_MS : 0),
           repeatCount: error.count,
+          ...(topHost !== null && topHost !== pageHost ? { topHost } : {}),
         });
       }
     });
@@ -244,13 +249,10 @@ export class Reporter {
  */
 export function withdrawnBecause(settings: Settings, entry: ReportEntry): string | null {
   if (!settings.enabled) return 'not sent: reporting was turned off';
-  let host: string | null = null;
-  try {
-    host = new URL(entry.annotations[Annotation.URL] ?? '').hostname;
-  } catch {
-    // No page URL to judge by: the report stays.
-  }
+  // No page URL to judge by: the report stays.
+  const host = hostOf(entry.annotations[Annotation.URL]);
   if (host !== null && siteMatches(host, settings.blockSites)) return 'not sent: the site was blocked';
+  if (entry.topHost !== undefined && siteMatches(entry.topHost, settings.blockSites)) return 'not sent: the site was blocked';
   if (entry.annotations[Annotation.SubmitURL] !== undefined) return null; // the page declared where it goes
   const ownReceiver = settings.receiverUrl ? submitUrlOf(settings.receiverUrl) : null;
   if (ownReceiver !== entry.submitUrl) return 'not sent: your receiver URL was changed or removed';

@@ -98,6 +98,15 @@ export function submitUrlOf(receiverUrl: string, keepQuery = false): string {
   return url.href;
 }
 
+/** The host of a URL, or null when there is none to judge by. */
+export function hostOf(url: string | undefined): string | null {
+  try {
+    return url ? new URL(url).hostname : null;
+  } catch {
+    return null;
+  }
+}
+
 export function siteMatches(host: string, list: readonly string[]): boolean {
   return list.some((site) => host === site || host.endsWith(`.${site}`));
 }
@@ -111,8 +120,10 @@ export type Destination = { submitUrl: string; declared: boolean } | { skip: str
  * Where an error on `pageUrl` is reported: the app's declared submit URL, or the person's own
  * receiver when they asked for it (all sites, or this site); else nowhere, with the reason. A
  * page whose declared GUID the receiver would refuse goes nowhere, wherever it would have gone.
+ * A blocked site blocks the frames it embeds too (`topUrl`: the tab's address): blocking the
+ * site one is on means nothing is sent from that tab.
  */
-export function chooseDestination(settings: Settings, pageUrl: string, identity: AppIdentity | null): Destination {
+export function chooseDestination(settings: Settings, pageUrl: string, identity: AppIdentity | null, topUrl?: string): Destination {
   if (!settings.enabled) return { skip: 'reporting is turned off' };
   let host: string;
   try {
@@ -123,6 +134,8 @@ export function chooseDestination(settings: Settings, pageUrl: string, identity:
     return { skip: 'not a web page' };
   }
   if (siteMatches(host, settings.blockSites)) return { skip: 'site is blocked' };
+  const topHost = hostOf(topUrl);
+  if (topHost !== null && siteMatches(topHost, settings.blockSites)) return { skip: 'site is blocked' };
   if (identity?.invalidGuid) return { skip: INVALID_GUID_SKIP };
   if (identity?.submitUrl) return { submitUrl: submitUrlOf(identity.submitUrl, true), declared: true };
   if (settings.receiverUrl && (settings.reportAllSites || siteMatches(host, settings.allowSites))) {

@@ -36,6 +36,8 @@ export interface ReportEntry {
   finishedAt?: number;
   /** Why the last attempt did not deliver it (shown in the popup). */
   lastError?: string;
+  /** The host of the tab's page when the error was in a frame it embeds: blocking it withdraws the report. Never sent. */
+  topHost?: string;
 }
 
 export interface Stats {
