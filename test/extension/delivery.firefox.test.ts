@@ -339,6 +339,21 @@ describe('popup and options', () => {
     expect(await entriesOf(guid)).toEqual([]);
   });
 
+  it('says in the popup when reporting is off', async () => {
+    const offShown = async (): Promise<boolean> => {
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      return env.extensionPage.evaluate(() => !(document.getElementById('off') as HTMLElement).hidden);
+    };
+    expect(await offShown()).toBe(false);
+    await saveOptions({ enabled: false });
+    try {
+      expect(await offShown()).toBe(true);
+    } finally {
+      await saveOptions({ enabled: true });
+    }
+    expect(await offShown()).toBe(false);
+  });
+
   it('refuses invalid options and says why', async () => {
     await showExtensionPage(env.extensionPage, 'options.html');
     const problems = await env.extensionPage.evaluate(() => {

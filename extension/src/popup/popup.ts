@@ -2,6 +2,7 @@
 import browser from 'webextension-polyfill';
 import { Annotation } from '../../../shared/src/protocol.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from '../background/messages.ts';
+import { checkSettings, SETTINGS_KEY } from '../background/settings.ts';
 import type { ReportEntry, Stats } from '../background/store.ts';
 
 const MAX_SHOWN_MESSAGE_CHARS = 160;
@@ -47,7 +48,9 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
-function render(reports: ReportEntry[], stats: Partial<Stats>): void {
+function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boolean): void {
+  // A person who turned reporting off and forgot would otherwise see an old list and no reason.
+  (document.getElementById('off') as HTMLElement).hidden = !reportingOff;
   const sorted = [...reports].sort((a, b) => b.createdAt - a.createdAt);
   const body = document.querySelector('#reports tbody')!;
   body.replaceChildren(
@@ -87,8 +90,9 @@ function render(reports: ReportEntry[], stats: Partial<Stats>): void {
 }
 
 async function refresh(): Promise<void> {
-  const got = await browser.storage.local.get(['reports', 'stats']);
-  render(Array.isArray(got.reports) ? (got.reports as ReportEntry[]) : [], (got.stats as Partial<Stats>) ?? {});
+  const got = await browser.storage.local.get(['reports', 'stats', SETTINGS_KEY]);
+  const reportingOff = !checkSettings(got[SETTINGS_KEY]).settings.enabled;
+  render(Array.isArray(got.reports) ? (got.reports as ReportEntry[]) : [], (got.stats as Partial<Stats>) ?? {}, reportingOff);
 }
 
 document.getElementById('retry')!.addEventListener('click', () => void browser.runtime.sendMessage({ type: RETRY_NOW_MESSAGE }));
