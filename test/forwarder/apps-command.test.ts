@@ -22,8 +22,11 @@ describe('socorrito apps', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^added shop-1 -> https:\/\/crashes\.shop\.example\/submit/);
+    // A mistyped --data-dir makes a folder no receiver reads: said.
+    expect(run.stdout).toContain(`made ${dataDir}, which did not exist: a receiver reads forward-apps.json from its own --data-dir`);
+    expect(socorrito('apps', 'add', '--data-dir', dataDir, '--guid', 'shop-2', '--submit-url', 'https://c.example/submit').stdout).not.toContain('made ');
     const file = JSON.parse(await readFile(join(dataDir, 'forward-apps.json'), 'utf8')) as { apps: { guid: string }[] };
-    expect(file.apps.map((a) => a.guid)).toEqual(['shop-1']);
+    expect(file.apps.map((a) => a.guid)).toEqual(['shop-1', 'shop-2']);
   });
 
   it('add on an app already registered says which settings it kept, and --help names the flags that undo them', async () => {

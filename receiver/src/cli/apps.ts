@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { AppRegistry, InvalidApp, REGISTRY_FILE, RegistryUnreadable } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, dataDirSetting, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
@@ -48,6 +49,8 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
         if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
         if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
         const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
+        // A mistyped --data-dir would make a new folder no receiver reads: say when one was made.
+        const newDataDir = !existsSync(dataDir);
         const trustFiles = flag(values['trust-dumps'], values['no-trust-dumps']);
         const keepCopy = flag(values['keep-copy'], values['no-keep-copy']);
         try {
@@ -66,6 +69,9 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
               (app.keep_copy ? 'master copy kept (--no-keep-copy deletes it once forwarded)' : 'master copy deleted after forwarding (--keep-copy keeps it)'),
           ].filter(Boolean);
           io.out(`${created ? 'added' : 'updated'} ${describe(app)}${kept.length ? `; kept from before: ${kept.join(', ')}` : ''}`);
+          if (newDataDir) {
+            io.out(`made ${dataDir}, which did not exist: a receiver reads ${REGISTRY_FILE} from its own --data-dir, so check it is this one`);
+          }
           return 0;
         } catch (err) {
           if (err instanceof InvalidApp) throw new UsageError(`apps add: ${err.problems.join('; ')}`);
