@@ -424,11 +424,12 @@ class BulkCounts {
     }
     const app = this.#id(row.app);
     const sig = this.#id(row.signature_id);
+    // The environment first: an app has a few, and each level of the tries costs a map per prefix.
     const env = this.#id(row.environment);
-    this.appDaily.bump([app, row.day, env]);
-    this.sigDaily.bump([app, row.day, sig, env]);
-    this.sigVersionDaily.bump([app, this.#id(row.version), row.day, sig, env]);
-    for (let f = 0; f < FACETS.length; f++) this.facets.bump([sig, f, this.#id(row[FACETS[f]!]), row.day, app, env]);
+    this.appDaily.bump([env, app, row.day]);
+    this.sigDaily.bump([env, app, row.day, sig]);
+    this.sigVersionDaily.bump([env, app, this.#id(row.version), row.day, sig]);
+    for (let f = 0; f < FACETS.length; f++) this.facets.bump([env, sig, f, this.#id(row[FACETS[f]!]), row.day, app]);
   }
 
   write(db: Database.Database): void {
@@ -439,13 +440,13 @@ class BulkCounts {
     for (const [guid, names] of this.appProducts) for (const [product, [n, first]] of names) appProduct.run(guid, product, n, first);
     db.exec(NAME_APPS_SQL);
     const appDaily = db.prepare('INSERT INTO app_daily VALUES (?, ?, ?, ?)');
-    for (const [[a, day, env], n] of this.appDaily.entries()) appDaily.run(text(a!), day, text(env!), n);
+    for (const [[env, a, day], n] of this.appDaily.entries()) appDaily.run(text(a!), day, text(env!), n);
     const sigDaily = db.prepare('INSERT INTO sig_daily VALUES (?, ?, ?, ?, ?)');
-    for (const [[a, day, sig, env], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), text(env!), n);
+    for (const [[env, a, day, sig], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), text(env!), n);
     const sigVersionDaily = db.prepare('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?, ?)');
-    for (const [[a, v, day, sig, env], n] of this.sigVersionDaily.entries()) sigVersionDaily.run(text(a!), text(v!), day, text(sig!), text(env!), n);
+    for (const [[env, a, v, day, sig], n] of this.sigVersionDaily.entries()) sigVersionDaily.run(text(a!), text(v!), day, text(sig!), text(env!), n);
     const facet = db.prepare('INSERT INTO sig_facet_daily VALUES (?, ?, ?, ?, ?, ?, ?)');
-    for (const [[sig, f, value, day, a, env], n] of this.facets.entries()) facet.run(text(sig!), FACETS[f!], text(value!), day, text(a!), text(env!), n);
+    for (const [[env, sig, f, value, day, a], n] of this.facets.entries()) facet.run(text(sig!), FACETS[f!], text(value!), day, text(a!), text(env!), n);
   }
 }
 
