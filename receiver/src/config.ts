@@ -257,7 +257,7 @@ export const OPTIONS = {
     flag: 'forward-retry-initial',
     default: 10 * UNIT_MS.s!,
     parse: duration(1, 24 * UNIT_MS.h!),
-    doc: 'First wait before retrying a failed forward; doubles each time (e.g. 10s, 200ms).',
+    doc: 'First wait before retrying a failed forward; doubles each time (e.g. 10s, 200ms). An answer with Retry-After is waited for as long as it asks instead.',
   }),
   forwardRetryMaxMs: def({
     flag: 'forward-retry-max',

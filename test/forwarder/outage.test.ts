@@ -180,4 +180,23 @@ describe('outbox: retries until the private receiver answers', () => {
     expect(remote!.annotations.JSErrorMessage).toBe('third time lucky');
     expect((await crashesOn(priv)).length).toBe(1);
   });
+
+  it('waits as long as a 429 asks, not its own longer backoff, and logs being asked to wait as such', async () => {
+    const priv = await receiver();
+    const limiting = await fakeServer((req, res, n, body) => {
+      if (n <= 2) return res.writeHead(429, { 'retry-after': '1' }).end('Discarded=client_rate_limited');
+      void fetch(`${priv.url}/submit`, { method: 'POST', headers: { 'content-type': req.headers['content-type']! }, body: new Uint8Array(body) })
+        .then(async (r) => res.writeHead(r.status).end(await r.text()));
+    });
+    cleanups.push(limiting.close);
+    // Backoff would wait 30 s after the first refusal.
+    const master = await receiver({ forwardRetryInitialMs: 30_000, forwardRetryMaxMs: 60_000 });
+    await registerApp(master, GUID, `${limiting.url}/submit`);
+    const id = await submitTo(master);
+    const status = await settled(master.url, id, 15_000);
+    expect(status).toMatchObject({ state: 'forwarded', attempts: 3 });
+    expect(limiting.hits[2]! - limiting.hits[0]!).toBeLessThan(10_000);
+    const lines = master.logs.filter((l) => l.startsWith(`forwarder: ${limiting.url}`));
+    expect(lines).toEqual([expect.stringMatching(/ asks to wait \(answered 429: Discarded=client_rate_limited\); its crashes wait in the outbox for 1000 ms$/)]);
+  });
 });

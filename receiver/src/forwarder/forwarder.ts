@@ -104,16 +104,20 @@ interface Gate {
   blockedUntil: number;
   probing: boolean;
   lastError: string | null;
+  /** Some of its failures were more than being asked to wait (a 429). */
+  failed: boolean;
   parked: Set<string>;
   timer: NodeJS.Timeout | null;
 }
 
 /** Destinations whose failures are remembered before idle ones are forgotten (#newGate). */
 const MAX_GATES = 1000;
+/** A destination's rate limiting (429) is logged at most this often. */
+const RATE_LIMIT_LOG_MS = 60_000;
 
 type Outcome =
   | { kind: 'forwarded'; remoteCrashId: string }
-  | { kind: 'retry'; error: string; retryAfterMs: number }
+  | { kind: 'retry'; error: string; retryAfterMs: number; rateLimited?: true }
   | { kind: 'failed'; code: string; reason: string }
   | { kind: 'refused'; code: string; reason: string };
 
@@ -149,6 +153,8 @@ export class Forwarder {
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   readonly #onDeleted: ((crashId: string) => void)[] = [];
+  /** When a destination's rate limiting was last logged, and the lines left out since. */
+  readonly #rateLimitLogged = new Map<string, { at: number; skipped: number }>();
   /** Every failed forward on disk, by crash ID: listed and counted without reading the folder. */
   readonly #failed = new Map<string, FailedForward>();
 
@@ -519,11 +525,18 @@ export class Forwarder {
       slot.entry = tried;
       return this.#end(slot, outcome, keepCopy, target, sub.withheld);
     }
-    // Retry: this destination waits (all its crashes, not only this one), with backoff.
+    // Retry: this destination waits (all its crashes, not only this one), as long as its
+    // Retry-After says, else with backoff.
     const backoff = Math.min(this.#s.retryMaxMs, this.#s.retryInitialMs * 2 ** Math.min(gate.failures, 30));
-    const delay = Math.max(backoff, outcome.retryAfterMs);
-    // Said when a destination starts failing and when it answers again (#openGate), not at each retry.
-    if (gate.failures === 0) this.#log(`forwarder: ${gate.name} failed (${oneLine(outcome.error)}); its crashes wait in the outbox and are retried with backoff`);
+    const delay = outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff;
+    // Said when a destination starts failing and when it answers again (#openGate), not at each
+    // retry; a receiver that asks to wait (429) is not failing, and is said so at most once a minute.
+    if (gate.failures === 0 && outcome.rateLimited) {
+      this.#logRateLimit(gate.name, `asks to wait (${oneLine(outcome.error)}); its crashes wait in the outbox for ${formatMs(delay)}`);
+    } else if (!gate.failed && !outcome.rateLimited) {
+      this.#log(`forwarder: ${gate.name} failed (${oneLine(outcome.error)}); its crashes wait in the outbox and are retried with backoff`);
+    }
+    gate.failed ||= !outcome.rateLimited;
     gate.failures++;
     gate.blockedUntil = this.#now() + delay;
     gate.lastError = outcome.error;
@@ -629,7 +642,7 @@ export class Forwarder {
       const now = this.#now();
       for (const [k, g] of this.#gates) if (!g.parked.size && !g.probing && g.blockedUntil <= now) this.#gates.delete(k);
     }
-    const gate: Gate = { name, failures: 0, blockedUntil: 0, probing: false, lastError: null, parked: new Set(), timer: null };
+    const gate: Gate = { name, failures: 0, blockedUntil: 0, probing: false, lastError: null, failed: false, parked: new Set(), timer: null };
     this.#gates.set(key, gate);
     return gate;
   }
@@ -673,8 +686,20 @@ export class Forwarder {
     this.#pump();
   }
 
+  /** A line about a destination's rate limiting, at most once a minute per destination (with how many were left out). */
+  #logRateLimit(name: string, line: string): void {
+    const now = this.#now();
+    const last = this.#rateLimitLogged.get(name);
+    if (last && now - last.at < RATE_LIMIT_LOG_MS) return void last.skipped++;
+    this.#log(`forwarder: ${name} ${line}${last?.skipped ? ` (${last.skipped} more such lines left out)` : ''}`);
+    this.#rateLimitLogged.delete(name);
+    this.#rateLimitLogged.set(name, { at: now, skipped: 0 });
+    if (this.#rateLimitLogged.size > MAX_GATES) this.#rateLimitLogged.delete(this.#rateLimitLogged.keys().next().value!);
+  }
+
   #openGate(key: string, gate: Gate): void {
-    if (gate.failures) this.#log(`forwarder: ${gate.name} answers again after ${gate.failures} failed attempt(s)`);
+    if (gate.failed) this.#log(`forwarder: ${gate.name} answers again after ${gate.failures} failed attempt(s)`);
+    else if (gate.failures) this.#logRateLimit(gate.name, `takes crashes again after asking to wait ${gate.failures} time(s)`);
     if (gate.timer) clearTimeout(gate.timer);
     gate.timer = null;
     this.#gates.delete(key);
@@ -710,7 +735,9 @@ function classifyAnswer(
   const line = oneLine(result.body);
   if (result.crashId) return { kind: 'forwarded', remoteCrashId: result.crashId };
   if (result.status === 429 || result.status === 408 || result.status >= 500) {
-    return { kind: 'retry', error: `answered ${result.status}: ${line}`, retryAfterMs: retryAfterMs(retryAfter, now) };
+    const outcome: Outcome = { kind: 'retry', error: `answered ${result.status}: ${line}`, retryAfterMs: retryAfterMs(retryAfter, now) };
+    if (result.status === 429) outcome.rateLimited = true;
+    return outcome;
   }
   if (result.status >= 300 && result.status < 400) {
     return { kind: 'failed', code: 'redirect', reason: `answered ${result.status} (a redirect, which is not followed)` };
