@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APP_GUID_PATTERN, environmentName, isAppGuid, withSubmitPath } from './protocol.ts';
+import { APP_GUID_PATTERN, environmentName, isAppGuid, reportPageUrl, withSubmitPath } from './protocol.ts';
 
 describe('the WebAppGUID rule', () => {
   it('accepts UUIDs, {uuid}, add-on style IDs and 1 to 128 of A-Z a-z 0-9 . _ @ { } + -', () => {
@@ -41,5 +41,13 @@ describe('environmentName', () => {
     for (const bad of [undefined, null, 42, '', '   ', 'x'.repeat(65), 'a/b', 'a\nb', 'a\u0000b', 'tab\there']) {
       expect(environmentName(bad), JSON.stringify(bad)).toBeNull();
     }
+  });
+});
+
+describe('reportPageUrl', () => {
+  it("turns a receiver's submit URL into a crash's report page, under the same path", () => {
+    expect(reportPageUrl('https://crashes.example/submit', 'bp-1')).toBe('https://crashes.example/report/bp-1');
+    expect(reportPageUrl('https://crashes.example/shop/submit/?x=1#f', 'bp-1')).toBe('https://crashes.example/shop/report/bp-1');
+    expect(reportPageUrl('http://127.0.0.1:8000', 'bp-2')).toBe('http://127.0.0.1:8000/report/bp-2');
   });
 });

@@ -90,6 +90,20 @@ export function withSubmitPath(url: URL): URL {
   return url;
 }
 
+/**
+ * The report page of a crash on the receiver whose submit URL is `submitUrl`: `/submit` becomes
+ * `/report/bp-…`, the query and fragment go.
+ *
+ * @example reportPageUrl('https://crashes.example/shop/submit?x=1', 'bp-1') // 'https://crashes.example/shop/report/bp-1'
+ */
+export function reportPageUrl(submitUrl: string, crashId: string): string {
+  const url = new URL(submitUrl);
+  url.search = '';
+  url.hash = '';
+  url.pathname = `${url.pathname.replace(/\/submit\/?$/, '').replace(/\/$/, '')}/report/${crashId}`;
+  return url.href;
+}
+
 /** The exact answer the collector sends for an accepted crash. */
 export function formatSubmitResponse(crashId: string): string {
   return `CrashID=bp-${crashId}\n`;

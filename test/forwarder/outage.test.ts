@@ -82,6 +82,25 @@ describe('outbox: retries until the private receiver answers', () => {
     expect(messages).toEqual(ids.map((_, i) => `crash ${i}`));
   });
 
+  it('shows a crash waiting behind its receiver the same in the outbox listing and in its status', async () => {
+    const port = await freePort();
+    const master = await receiver({ forwardRetryInitialMs: 60_000, forwardRetryMaxMs: 120_000 });
+    await registerApp(master, GUID, `http://127.0.0.1:${port}/submit`);
+    const first = await submitTo(master);
+    await waitFor('a failed attempt', async () => ((await forwardingOf(master.url, first))?.attempts ?? 0) >= 1);
+    const behind = await submitTo(master);
+    const status = await waitFor('the second crash to wait behind the first', async () => {
+      const s = await forwardingOf(master.url, behind);
+      return s?.last_error ? s : undefined;
+    });
+    expect(status).toMatchObject({ state: 'queued', attempts: 0, last_error: expect.stringContaining('ECONNREFUSED') });
+    const listed = (await api(master.url, '/api/forwarding/outbox')).body.entries.find((e: { crash_id: string }) => `bp-${e.crash_id}` === behind || e.crash_id === behind);
+    expect(listed).toMatchObject({ attempts: 0, last_error: status.last_error, next_attempt_at: status.next_attempt_at });
+    expect(Date.parse(status.next_attempt_at!)).toBeGreaterThan(Date.now() + 30_000);
+    const page = await fetch(`${master.url}/report/${behind}`, { headers: { authorization: 'Bearer test-admin-token' } });
+    expect(await page.text()).toContain('none yet, waiting for its receiver (last error: network error');
+  });
+
   it('resumes after a master restart (killed with SIGKILL) and delivers', async () => {
     const masterDir = await tempDir();
     const privDir = await tempDir();

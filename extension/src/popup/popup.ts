@@ -1,20 +1,12 @@
 /** The toolbar popup: recent reports, newest first, like about:crashes. */
 import browser from 'webextension-polyfill';
-import { Annotation } from '../../../shared/src/protocol.ts';
+import { Annotation, reportPageUrl } from '../../../shared/src/protocol.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from '../background/messages.ts';
 import { checkSettings, SETTINGS_KEY } from '../background/settings.ts';
 import type { ReportEntry, Stats } from '../background/store.ts';
 
 const MAX_SHOWN_MESSAGE_CHARS = 160;
 
-/** The report's page on the receiver: the submit URL with `/submit` replaced by `/report/bp-<id>`. */
-export function reportUrl(submitUrl: string, crashId: string): string {
-  const url = new URL(submitUrl);
-  url.search = '';
-  url.hash = '';
-  url.pathname = url.pathname.replace(/\/submit\/?$/, '').replace(/\/$/, '') + `/report/${crashId}`;
-  return url.href;
-}
 
 /** A queued report due later than this without a failed try is a follow-up waiting for its minute. */
 const FOLLOW_UP_HINT_MS = 5_000;
@@ -61,7 +53,7 @@ function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boo
       const link = cell('');
       if (e.crashId) {
         const a = document.createElement('a');
-        a.href = reportUrl(e.submitUrl, e.crashId);
+        a.href = reportPageUrl(e.submitUrl, e.crashId);
         a.target = '_blank';
         a.rel = 'noreferrer';
         a.textContent = e.crashId;

@@ -282,13 +282,22 @@ export class Forwarder {
     if (!slot) return saved;
     const app = slot.entry.mode === 'registry' ? await this.#d.registry.lookup(slot.entry.app_guid ?? '') : null;
     const target = slot.entry.mode === 'registry' ? (app?.submit_url ?? null) : slot.entry.url;
-    const status = statusFromOutbox(slot.entry, app?.keep_copy ?? true, target);
+    const status = statusFromOutbox(this.#waiting(slot, target), app?.keep_copy ?? true, target);
     status.withheld = saved?.withheld ?? null;
-    const gate = this.#gateOf(slot.entry.mode, target);
-    // A crash held behind its destination's wait goes when the wait ends, not at its own old time.
-    status.next_attempt_at = new Date(slot.parked && gate ? Math.max(slot.nextAt, gate.blockedUntil) : slot.nextAt).toISOString();
-    status.last_error ??= gate?.lastError ?? null;
     return status;
+  }
+
+  /**
+   * A waiting crash's outbox entry as it stands: one held behind its destination's wait goes
+   * when the wait ends, not at its own old time, and the destination's last error is its news.
+   */
+  #waiting(slot: Slot, target: string | null): OutboxEntry {
+    const gate = this.#gateOf(slot.entry.mode, target);
+    return {
+      ...slot.entry,
+      next_attempt_at: new Date(slot.parked && gate ? Math.max(slot.nextAt, gate.blockedUntil) : slot.nextAt).toISOString(),
+      last_error: slot.entry.last_error ?? gate?.lastError ?? null,
+    };
   }
 
   /** How many crashes wait in the outbox, and how many failed (until retried or deleted). */
@@ -299,10 +308,9 @@ export class Forwarder {
   /** Crashes waiting in the outbox, soonest first (at most `limit`). */
   pending(limit = 100): { total: number; entries: OutboxEntry[] } {
     const slots = [...this.#slots.values()].sort((a, b) => a.nextAt - b.nextAt).slice(0, limit);
-    return {
-      total: this.#slots.size,
-      entries: slots.map((s) => ({ ...s.entry, next_attempt_at: new Date(s.nextAt).toISOString() })),
-    };
+    const targetOf = (slot: Slot): string | null =>
+      slot.entry.mode === 'registry' ? (this.#d.registry.cached(slot.entry.app_guid ?? '')?.submit_url ?? null) : slot.entry.url;
+    return { total: this.#slots.size, entries: slots.map((slot) => this.#waiting(slot, targetOf(slot))) };
   }
 
   /**

@@ -19,12 +19,12 @@ export function appIdentity(key: string): string {
   return key;
 }
 
-/** `2026-11-29 07:30 UTC` from an ISO time. */
-export function formatTime(isoTime: string | null | undefined): string {
+/** `2026-11-29 07:30 UTC` (with `seconds`, `07:30:12`) from an ISO time. */
+export function formatTime(isoTime: string | null | undefined, seconds = false): string {
   if (!isoTime) return '—';
   const d = new Date(isoTime);
   if (Number.isNaN(d.getTime())) return isoTime;
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `${d.toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ')} UTC`;
 }
 
 /** One formatter for every number: `toLocaleString` builds a new one per call, which adds up. */

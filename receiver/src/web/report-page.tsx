@@ -1,3 +1,4 @@
+import { reportPageUrl } from '../../../shared/src/protocol.ts';
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { appKey } from '../index/crash-index.ts';
 import { appName, clip, formatCount, formatTime, href } from './format.ts';
@@ -132,14 +133,24 @@ function Forwarding(props: { status: ForwardingStatus }) {
         {f.remote_crash_id && (
           <>
             <dt>Their crash ID</dt>
-            <dd class="mono">{f.remote_crash_id}</dd>
+            <dd class="mono">
+              {/* A registered receiver is the operator's choice: its report page is linked (a SubmitURL is anyone's). */}
+              {f.mode === 'registry' && f.target ? (
+                <a href={reportPageUrl(f.target, f.remote_crash_id)} rel="noreferrer">
+                  {f.remote_crash_id}
+                </a>
+              ) : (
+                f.remote_crash_id
+              )}
+            </dd>
           </>
         )}
         <dt>Attempts</dt>
         <dd>
-          {f.attempts}
-          {f.last_error ? ` (${f.state === 'forwarded' ? 'an earlier attempt failed' : 'last error'}: ${f.last_error})` : ''}
-          {f.state === 'queued' && f.next_attempt_at ? `; next ${formatTime(f.next_attempt_at)}` : ''}
+          {f.attempts === 0 && f.last_error
+            ? `none yet, waiting for its receiver (last error: ${f.last_error})`
+            : `${f.attempts}${f.last_error ? ` (${f.state === 'forwarded' ? 'an earlier attempt failed' : 'last error'}: ${f.last_error})` : ''}`}
+          {f.state === 'queued' && f.next_attempt_at ? `; next ${formatTime(f.next_attempt_at, true)}` : ''}
         </dd>
         {f.forwarded_at && (
           <>
@@ -321,3 +332,4 @@ function happenedAt(crashTime: string | undefined): string | null {
   const date = new Date(Number(crashTime) * 1000);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
+
