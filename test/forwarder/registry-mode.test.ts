@@ -181,6 +181,14 @@ describe('registry mode: master forwards to the private receiver registered for 
     expect(atB).toMatchObject({ state: 'forwarded', hops_in: 1 });
     const onC = await c.storage.getRaw(atB.remote_crash_id!);
     expect(onC!.annotations).toMatchObject({ JSErrorMessage: 'travels', ForwardHops: '2' });
+    // Each report page says how the crash came.
+    const received = async (r: { url: string }, id: string): Promise<string> => {
+      const html = await (await fetch(`${r.url}/report/${id}`, { headers: { authorization: 'Bearer test-admin-token' } })).text();
+      return /<dt>Received<\/dt><dd>([^<]*)<\/dd>/.exec(html)![1]!;
+    };
+    expect(await received(a, onA)).toMatch(/UTC$/);
+    expect(await received(b, onB)).toMatch(/UTC from another receiver that forwarded it$/);
+    expect(await received(c, atB.remote_crash_id!)).toMatch(/UTC from 2 receivers that forwarded it$/);
   });
 
   it('stops a loop A -> B -> A with the hop counter', async () => {

@@ -1,4 +1,5 @@
 import { reportPageUrl } from '../../../shared/src/protocol.ts';
+import { hopsOf } from '../forwarder/policy.ts';
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { appKey } from '../index/crash-index.ts';
 import { appName, clip, formatCount, formatTime, href } from './format.ts';
@@ -204,7 +205,11 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
           </>
         )}
         <dt>Received</dt>
-        <dd>{formatTime(raw.submitted_at)}</dd>
+        <dd>
+          {formatTime(raw.submitted_at)}
+          {/* Another receiver passed it on (its ForwardHops counts how many did). */}
+          {hopsOf(a) > 0 && ` from ${hopsOf(a) === 1 ? 'another receiver' : `${hopsOf(a)} receivers`} that forwarded it`}
+        </dd>
         <dt>App</dt>
         <dd>
           {p ? <a href={href.app(appKey(p.app_guid, p.product))}>{appName({ guid: appKey(p.app_guid, p.product), product: p.product ?? '' })}</a> : (a.ProductName ?? '—')}{' '}
