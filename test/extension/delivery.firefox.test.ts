@@ -232,6 +232,20 @@ describe('popup and options', () => {
     await page.close();
   });
 
+  it('shows characters that reorder text as [U+…] in the popup and the options page, as the report pages do', async () => {
+    const { page, guid } = await openCase('bidi');
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('pay \u202Elpmaxe.live'); // sent as it is
+    await waitFor('the entry to be marked submitted', async () => (await entriesOf(guid))[0]?.status === 'submitted');
+    await showExtensionPage(env.extensionPage, 'popup.html');
+    const cells = await env.extensionPage.evaluate(() => [...document.querySelectorAll('#reports td.error')].map((td) => td.textContent));
+    expect(cells).toContain('Error: pay [U+202E]lpmaxe.live');
+    expect(cells.join('')).not.toContain('\u202E');
+    await showExtensionPage(env.extensionPage, 'options.html');
+    expect(await env.extensionPage.evaluate(() => document.getElementById('lastSent')!.textContent)).toContain('JSErrorMessage: pay [U+202E]lpmaxe.live');
+    await page.close();
+  });
+
   it('keeps query strings when the person turns stripping off, and previews exactly what was sent', async () => {
     await saveOptions({ stripQueryAndFragment: false });
     try {

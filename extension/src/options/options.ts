@@ -2,6 +2,7 @@
 import browser from 'webextension-polyfill';
 import { SETTINGS_KEY, type Settings, checkSettings } from '../background/settings.ts';
 import type { LastSent } from '../background/store.ts';
+import { showInvisible } from '../../../shared/src/visible.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const CHECKBOXES = ['enabled', 'stripQueryAndFragment', 'reportAllSites'] as const;
@@ -28,7 +29,7 @@ function showLastSent(lastSent: LastSent | undefined): void {
   $('lastSentMeta').textContent = `POST ${lastSent.submitUrl} at ${new Date(lastSent.at).toLocaleString()}, multipart/form-data with these fields:`;
   const pre = $('lastSent');
   pre.textContent = Object.entries(lastSent.annotations)
-    .map(([name, value]) => `${name}: ${value}`)
+    .map(([name, value]) => `${name}: ${showInvisible(value)}`)
     .join('\n');
   pre.hidden = false;
 }

@@ -1,6 +1,7 @@
 /** The toolbar popup: recent reports, newest first, like about:crashes. */
 import browser from 'webextension-polyfill';
 import { Annotation, reportPageUrl } from '../../../shared/src/protocol.ts';
+import { showInvisible } from '../../../shared/src/visible.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from '../background/messages.ts';
 import { checkSettings, SETTINGS_KEY } from '../background/settings.ts';
 import type { ReportEntry, Stats } from '../background/store.ts';
@@ -60,8 +61,9 @@ function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boo
         link.append(a);
       }
       tr.append(
-        cell(e.app),
-        cell(message.slice(0, MAX_SHOWN_MESSAGE_CHARS), 'error'),
+        // A page chooses these: characters that reorder or hide text are shown, as on the report pages.
+        cell(showInvisible(e.app)),
+        cell(showInvisible(message.slice(0, MAX_SHOWN_MESSAGE_CHARS)), 'error'),
         cell(new Date(e.createdAt).toLocaleString()),
         cell(statusText(e), `status status-${e.status}`),
         link,
