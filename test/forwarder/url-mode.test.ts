@@ -132,6 +132,8 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     const id = await submitTo(master, { SubmitURL: `${redirector.url}/submit` });
     const status = await settled(master.url, id);
     expect(status).toMatchObject({ state: 'failed', reason_code: 'redirect', attempts: 1 });
+    // It says where the redirect pointed: the address to register instead.
+    expect(status.reason).toBe(`answered 307 to ${priv.url}/submit (a redirect, which is not followed: register that address if it is the receiver)`);
     expect(redirector.hits.length).toBe(1);
     expect(await crashesOn(priv)).toEqual([]);
   });

@@ -511,9 +511,17 @@ export class Forwarder {
         if (data) files.push({ name, filename: sent?.filename || name, data, contentType: sent?.contentType });
       }
       let retryAfter: string | string[] | undefined;
-      const fetchImpl = forwardingFetch({ policy, stop: this.#stop.signal, onHeaders: (h) => (retryAfter = h['retry-after']) });
+      let location: string | undefined;
+      const fetchImpl = forwardingFetch({
+        policy,
+        stop: this.#stop.signal,
+        onHeaders: (h) => {
+          retryAfter = h['retry-after'];
+          location = h.location;
+        },
+      });
       const result = await submitCrash(target, sub.annotations, files, { fetch: fetchImpl, timeoutMs: this.#s.timeoutMs });
-      outcome = classifyAnswer(result, retryAfter, this.#now());
+      outcome = classifyAnswer(result, retryAfter, this.#now(), location);
     } catch (err) {
       if (this.#stop.signal.aborted) return; // shutting down: the entry stays in the outbox as it was
       outcome =
@@ -739,6 +747,7 @@ function classifyAnswer(
   result: { crashId: string | null; status: number; body: string },
   retryAfter: string | string[] | undefined,
   now: number,
+  location?: string,
 ): Outcome {
   const line = oneLine(result.body);
   if (result.crashId) return { kind: 'forwarded', remoteCrashId: result.crashId };
@@ -748,7 +757,9 @@ function classifyAnswer(
     return outcome;
   }
   if (result.status >= 300 && result.status < 400) {
-    return { kind: 'failed', code: 'redirect', reason: `answered ${result.status} (a redirect, which is not followed)` };
+    // Most often http:// sent to https://: the address to register instead is in Location.
+    const to = location ? ` to ${oneLine(location)}` : '';
+    return { kind: 'failed', code: 'redirect', reason: `answered ${result.status}${to} (a redirect, which is not followed${to ? ': register that address if it is the receiver' : ''})` };
   }
   if (result.status === 200 && /^Discarded=/.test(result.body)) {
     return { kind: 'failed', code: 'discarded', reason: `the receiver discarded it: ${line}` };

@@ -62,6 +62,7 @@ describe('checkAddress', () => {
     expect(refusal(() => checkAddress('127.0.0.1', OPEN))).toBeNull();
     expect(refusal(() => checkAddress('169.254.169.254', OPEN))).toBe('metadata_address');
     expect(refusal(() => checkAddress('0.0.0.0', OPEN))).toBe('special_address');
+    expect(() => checkAddress('0.0.0.0', OPEN)).toThrow(/is an unspecified address/);
     expect(refusal(() => checkAddress('ff02::1', OPEN))).toBe('special_address');
     expect(refusal(() => checkAddress('8.8.8.8', STRICT))).toBeNull();
   });

@@ -107,9 +107,10 @@ export function checkAddress(ip: string, policy: TargetPolicy, host = ip): void 
   if (kind === 'public') return;
   const where = host === ip ? ip : `${host} (${ip})`;
   if (kind === 'metadata') throw new ForwardRefused('metadata_address', `${where} is a cloud metadata address`);
-  if (kind === 'unspecified' || kind === 'multicast') throw new ForwardRefused('special_address', `${where} is a ${kind} address`);
+  const a = /^[aeiou]/.test(kind) ? 'an' : 'a';
+  if (kind === 'unspecified' || kind === 'multicast') throw new ForwardRefused('special_address', `${where} is ${a} ${kind} address`);
   if (!policy.allowPrivate) {
-    throw new ForwardRefused('private_address', `${where} is a ${kind} address; URL mode forwards only to public addresses`);
+    throw new ForwardRefused('private_address', `${where} is ${a} ${kind} address; URL mode forwards only to public addresses`);
   }
 }
 
