@@ -189,7 +189,10 @@ export function createApp(deps: AppDeps): {
   app.notFound((c) => {
     // A person who followed a wrong link gets a page; programs (the API, no HTML accepted) JSON.
     if (!c.req.path.startsWith('/api/') && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '')) {
-      return problemPage(c as unknown as Parameters<typeof problemPage>[0], 404, 'Page not found', [`There is no page at ${under(c, c.req.path)}.`]);
+      const lines = [`There is no page at ${under(c, c.req.path)}.`];
+      // `npm run firefox` opens /demo/ on whatever receiver it is pointed at.
+      if (!config.demo && /^\/demo(\/|$)/.test(c.req.path)) lines.push('The demo app is off on this receiver: it runs with --demo (as npm start does).');
+      return problemPage(c as unknown as Parameters<typeof problemPage>[0], 404, 'Page not found', lines);
     }
     return c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404);
   });

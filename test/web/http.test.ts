@@ -409,6 +409,9 @@ describe('report pages and API over HTTP', () => {
     expect(page.status).toBe(404);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('There is no page at /no-such-page.');
+    // `npm run firefox` pointed at a receiver without the demo.
+    const demo = await fetch(`${r.url}/demo/`, { headers: { ...BEARER, accept: 'text/html' } });
+    expect(await demo.text()).toContain('The demo app is off on this receiver: it runs with --demo (as npm start does).');
     expect((await json('/api/no-such-thing', 404)).error).toBe('not_found');
   });
 
