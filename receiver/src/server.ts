@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
@@ -19,14 +20,14 @@ import { openIndexForServer } from './index/open.ts';
 import { openProcessing, type Processing } from './processor/start.ts';
 import { TuningError } from './processor/tuning.ts';
 import { DataDirBusy, lockDataDir } from './storage/data-dir-lock.ts';
-import { isDiskFull } from './storage/durable.ts';
+import { isDiskFull, writeFileDurably } from './storage/durable.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { ensureAdminToken } from './web/token.ts';
 import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
-import { SpikeDetector } from './notify/spikes.ts';
+import { SPIKE_ALERTS_FILE, SPIKE_WINDOW_MS, SpikeDetector } from './notify/spikes.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
 import { AppTokensFileError, AppUploadTokens } from './web/app-tokens.ts';
 import type { ProcessedCrash } from './storage/types.ts';
@@ -307,6 +308,23 @@ async function startLocked(
         countOverDays: (app, id, first, last) => crashIndex.index.signatureCountOverDays(app, id, first, last),
       })
     : null;
+  // Spike alerts go on where the last run left them: its last hour from the index, and which
+  // signatures alerted lately (so a restart does not alert them again) from spike-alerts.json.
+  const spikeFile = join(dataDir, SPIKE_ALERTS_FILE);
+  let spikeWrites: Promise<void> = Promise.resolve();
+  if (spikes) {
+    try {
+      spikes.restoreQuiet(JSON.parse(await readFile(spikeFile, 'utf8')) as Record<string, unknown>);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log(`spike alerts: ignoring ${spikeFile} (${(err as Error).message}): signatures that alerted lately may alert again`);
+    }
+    spikes.seed(crashIndex.index.crashesSince(Date.now() - SPIKE_WINDOW_MS));
+  }
+  const rememberSpikes = (): void => {
+    spikeWrites = spikeWrites
+      .then(() => writeFileDurably(spikeFile, JSON.stringify(spikes!.quietUntil()), folders.tmpDir, deps.fs))
+      .catch((err: unknown) => log(`spike alerts: could not write ${spikeFile}: ${(err as Error).message}`));
+  };
   const indexProcessed = (p: ProcessedCrash): void => {
     if (relayedOnly(p)) return void crashIndex.index.upsert(p);
     const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
@@ -318,6 +336,7 @@ async function startLocked(
     if (regressed) webhook?.regression(p, regressed.resolved_at ?? null);
     const spike = spikes?.crashProcessed(p, appKey(p.app_guid, p.product));
     if (spike && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook!.spike(p, spike);
+    if (spike) rememberSpikes();
   };
   let processing: Processing;
   try {
@@ -421,6 +440,7 @@ async function startLocked(
             .then(() => processing.close())
             // After processing, so the alerts of the last crashes processed are in the outbox.
             .then(() => webhook?.stop())
+            .then(() => spikeWrites)
             .then(() => triage.flushed())
             .then(() => storage.close())
             .catch((err: Error) => log(`storage: ${err.message}`))

@@ -567,6 +567,13 @@ export class CrashIndex {
       .get(app, firstDay, lastDay, signatureId) as number;
   }
 
+  /** Crashes received after `sinceMs` (ms since the epoch), at most `limit`, oldest first: what spike alerts count after a restart. */
+  crashesSince(sinceMs: number, limit = 200_000): { app: string; signature_id: string; crash_id: string; submitted_at: number }[] {
+    return this.#db
+      .prepare('SELECT app, signature_id, crash_id, submitted_at FROM crashes WHERE submitted_at > ? ORDER BY submitted_at LIMIT ?')
+      .all(sinceMs, limit) as { app: string; signature_id: string; crash_id: string; submitted_at: number }[];
+  }
+
   /** A signature's text, or null when no crash with it was ever indexed. */
   signatureText(signatureId: string): string | null {
     return (this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck().get(signatureId) as string | undefined) ?? null;

@@ -1,5 +1,7 @@
 import type { ProcessedCrash } from '../storage/types.ts';
 
+/** In the data dir: when each app and signature last had a spike alert, for the quiet time after a restart. */
+export const SPIKE_ALERTS_FILE = 'spike-alerts.json';
 /** Spikes are counted over this much time: the last hour. */
 export const SPIKE_WINDOW_MS = 60 * 60_000;
 /** A spike is at least this many times the signature's usual hourly rate in the app. */
@@ -41,7 +43,8 @@ const DAY_MS = 24 * 60 * 60_000;
  * signature's average is 0). Counted by arrival, in memory: crashes that arrived over an hour
  * ago (a backlog processed after a restart) or whose client says they happened over an hour
  * before they arrived (an outage's backlog, forwarded or queued by the extension) do not count,
- * so a backlog does not look like a spike.
+ * so a backlog does not look like a spike. A restart picks the last hour up from the index
+ * (seed) and the quiet times from `spike-alerts.json` (quietUntil, restoreQuiet).
  */
 export class SpikeDetector {
   /**
@@ -55,6 +58,42 @@ export class SpikeDetector {
   readonly #usual = new Map<string, { weekBefore: number; at: number }>();
 
   constructor(private readonly options: SpikeOptions) {}
+
+  /**
+   * Counts crashes a previous run processed in the last hour (from the index), so a restart does
+   * not start the hour over. Their CrashTime is not in the index: a backlog that arrived in that
+   * hour counts here, which the live rule would have left out.
+   */
+  seed(crashes: Iterable<{ app: string; signature_id: string; crash_id: string; submitted_at: number }>): void {
+    const now = this.options.now?.() ?? Date.now();
+    for (const c of crashes) {
+      if (!(c.submitted_at > now - SPIKE_WINDOW_MS)) continue;
+      const key = `${c.app}\n${c.signature_id}`;
+      let recent = this.#recent.get(key);
+      if (!recent) this.#recent.set(key, (recent = { at: [], ids: [] }));
+      if (recent.ids.includes(c.crash_id)) continue;
+      let i = recent.at.length;
+      while (i > 0 && recent.at[i - 1]! > c.submitted_at) i--;
+      recent.at.splice(i, 0, c.submitted_at);
+      recent.ids.splice(i, 0, c.crash_id);
+    }
+  }
+
+  /** When each app and signature last alerted, within the quiet time: what a restart must remember. */
+  quietUntil(): Record<string, number> {
+    const now = this.options.now?.() ?? Date.now();
+    const out: Record<string, number> = {};
+    for (const [key, at] of this.#alertedAt) if (now - at < SPIKE_QUIET_MS) out[key] = at;
+    return out;
+  }
+
+  /** Restores quietUntil() from a previous run: those signatures stay quiet as they would have. */
+  restoreQuiet(alertedAt: Record<string, unknown>): void {
+    const now = this.options.now?.() ?? Date.now();
+    for (const [key, at] of Object.entries(alertedAt)) {
+      if (typeof at === 'number' && now - at < SPIKE_QUIET_MS && at <= now) this.#alertedAt.set(key, at);
+    }
+  }
 
   /** Counts a processed crash; returns the spike it completes, once per SPIKE_QUIET_MS. */
   crashProcessed(crash: ProcessedCrash, app: string): Spike | null {
