@@ -352,6 +352,8 @@ async function startLocked(
     onDeleted: async (id) => {
       crashIndex.index.remove(id);
       await storage.forget(id);
+      // Out of the forwarding outbox and the failed list too (they would name a crash that is gone).
+      await forwarder.forget(id);
     },
     log,
   });

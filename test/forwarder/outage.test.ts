@@ -165,6 +165,13 @@ describe('outbox: retries until the private receiver answers', () => {
     expect((await api(master.url, '/api/forwarding/failed?app=someone-else')).body.total).toBe(0);
     expect((await api(master.url, '/api/stats')).body.forwarding).toEqual({ waiting: 0, failed: 2 });
 
+    // A crash deleted meanwhile leaves the list.
+    const third = await submitTo(master, { JSErrorMessage: 'three' });
+    expect((await settled(master.url, third)).state).toBe('failed');
+    expect((await api(master.url, '/api/forwarding/failed')).body.total).toBe(3);
+    expect((await api(master.url, `/api/crashes/${third}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await api(master.url, '/api/forwarding/failed')).body.total).toBe(2);
+
     const priv = await receiver({ port });
     const retried = await api(master.url, `/api/forwarding/failed/retry?app=${GUID}`, { method: 'POST' });
     expect(retried.body).toEqual({ retried: 2, not_retried: 0 });

@@ -334,7 +334,10 @@ export class Forwarder {
     const saved = await this.#d.statuses.read(crashId).catch(() => null);
     if (saved?.state === 'forwarded') return false;
     const raw = await this.#d.storage.getRaw(crashId);
-    if (!raw) return false;
+    if (!raw) {
+      await this.#clearFailed(crashId); // gone (deleted by hand): nothing to list
+      return false;
+    }
     // Decide afresh: the registry or the settings may have changed since.
     await this.accepted(crashId, { ...raw, annotations: { ...raw.annotations } });
     if (!this.#slots.has(crashId)) return false;
