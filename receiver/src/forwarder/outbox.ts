@@ -1,8 +1,8 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { isNotFound } from '../storage/fs-storage.ts';
-import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from '../storage/durable.ts';
+import { DurableFolder, type FsOps, nodeFsOps } from '../storage/durable.ts';
 
 /** A crash waiting to be forwarded, and how its retries have gone so far. */
 export interface OutboxEntry {
@@ -45,37 +45,24 @@ export interface FailedForward extends OutboxEntry {
  * The same kind of folder, `forward-failed/`, lists the crashes whose forwarding failed, so an
  * operator can find them (and send them again) after an outage longer than the give-up time.
  */
-export class FsOutbox<T extends OutboxEntry = OutboxEntry> {
-  readonly dir: string;
-  readonly #dirs: DirSyncer;
-
-  constructor(
-    dataDir: string,
-    private readonly tmpDir: string,
-    private readonly fs: FsOps = nodeFsOps,
-    folder = 'outbox',
-  ) {
-    this.dir = join(dataDir, folder);
-    this.#dirs = new DirSyncer(fs);
+export class FsOutbox<T extends OutboxEntry = OutboxEntry> extends DurableFolder {
+  constructor(dataDir: string, tmpDir: string, fs: FsOps = nodeFsOps, folder = 'outbox') {
+    super(dataDir, folder, tmpDir, fs);
   }
 
-  async open(): Promise<void> {
-    await this.fs.mkdir(this.dir);
-  }
-
-  #path(crashId: string): string {
+  #name(crashId: string): string {
     const bare = normalizeCrashId(crashId);
     if (!bare) throw new TypeError('Not a crash ID');
-    return join(this.dir, `${bare}.json`);
+    return `${bare}.json`;
   }
 
   async put(entry: T): Promise<void> {
-    await writeFileDurably(this.#path(entry.crash_id), JSON.stringify(entry), this.tmpDir, this.fs, this.#dirs);
+    await this.write(this.#name(entry.crash_id), JSON.stringify(entry));
   }
 
   async get(crashId: string): Promise<T | null> {
     try {
-      return JSON.parse(await readFile(this.#path(crashId), 'utf8')) as T;
+      return JSON.parse(await readFile(join(this.dir, this.#name(crashId)), 'utf8')) as T;
     } catch (err) {
       if (isNotFound(err) || err instanceof SyntaxError) return null;
       throw err;
@@ -83,7 +70,7 @@ export class FsOutbox<T extends OutboxEntry = OutboxEntry> {
   }
 
   async remove(crashId: string): Promise<void> {
-    await rm(this.#path(crashId), { force: true });
+    await this.delete(this.#name(crashId));
   }
 
   /** Every entry; unreadable ones are reported through `onBad` and skipped. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from '../storage/durable.ts';
+import { DurableFolder, type FsOps, nodeFsOps } from '../storage/durable.ts';
 import { isNotFound } from '../storage/fs-storage.ts';
 import type { AlertEvent } from './webhook.ts';
 
@@ -40,34 +40,22 @@ export function newAlertId(now: number): string {
  *       <alert id>.json              a WaitingAlert
  *       <alert id>.json.unreadable   a file that could not be read at start, set aside for a person
  */
-export class AlertOutbox {
-  readonly dir: string;
-  readonly #dirs: DirSyncer;
-
-  constructor(
-    dataDir: string,
-    private readonly tmpDir: string,
-    private readonly fs: FsOps = nodeFsOps,
-  ) {
-    this.dir = join(dataDir, 'webhook-outbox');
-    this.#dirs = new DirSyncer(fs);
+export class AlertOutbox extends DurableFolder {
+  constructor(dataDir: string, tmpDir: string, fs: FsOps = nodeFsOps) {
+    super(dataDir, 'webhook-outbox', tmpDir, fs);
   }
 
-  async open(): Promise<void> {
-    await this.fs.mkdir(this.dir);
-  }
-
-  #path(id: string): string {
+  #name(id: string): string {
     if (!ALERT_FILE.test(`${id}.json`)) throw new TypeError(`Not an alert ID: ${id}`);
-    return join(this.dir, `${id}.json`);
+    return `${id}.json`;
   }
 
   async put(alert: WaitingAlert): Promise<void> {
-    await writeFileDurably(this.#path(alert.id), JSON.stringify(alert), this.tmpDir, this.fs, this.#dirs);
+    await this.write(this.#name(alert.id), JSON.stringify(alert));
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.#path(id), { force: true });
+    await this.delete(this.#name(id));
   }
 
   /**

@@ -130,3 +130,37 @@ export async function writeFileDurably(
   }
   await dirSyncer.sync(dirname(path));
 }
+
+/**
+ * A folder of small files in the data dir, each written durably (temp file, fsync, rename,
+ * directory fsync) and removed when done with: the processing queue, the forwarding outbox and
+ * its failed list, the webhook's outbox. Subclasses name the files and say what is in them.
+ */
+export class DurableFolder {
+  readonly dir: string;
+  readonly #dirs: DirSyncer;
+
+  constructor(
+    dataDir: string,
+    folder: string,
+    protected readonly tmpDir: string,
+    protected readonly fs: FsOps = nodeFsOps,
+  ) {
+    this.dir = join(dataDir, folder);
+    this.#dirs = new DirSyncer(fs);
+  }
+
+  async open(): Promise<void> {
+    await this.fs.mkdir(this.dir);
+  }
+
+  /** Writes the file `name` in the folder durably (a new one, or replacing the old whole). */
+  protected async write(name: string, data: string): Promise<void> {
+    await writeFileDurably(join(this.dir, name), data, this.tmpDir, this.fs, this.#dirs);
+  }
+
+  /** Removes the file `name`; one already gone is fine. */
+  protected async delete(name: string): Promise<void> {
+    await rm(join(this.dir, name), { force: true });
+  }
+}

@@ -1,7 +1,6 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
-import { DirSyncer, type FsOps, nodeFsOps, writeFileDurably } from './durable.ts';
+import { DurableFolder, type FsOps, nodeFsOps } from './durable.ts';
 import type { WorkQueue } from './types.ts';
 
 /**
@@ -14,27 +13,15 @@ import type { WorkQueue } from './types.ts';
  *
  * Entries are removed when processing finished (or gave up and recorded why in the crash).
  */
-export class FsWorkQueue implements WorkQueue {
-  readonly dir: string;
-  readonly #dirs: DirSyncer;
-
-  constructor(
-    dataDir: string,
-    private readonly tmpDir: string,
-    private readonly fs: FsOps = nodeFsOps,
-  ) {
-    this.dir = join(dataDir, 'queue');
-    this.#dirs = new DirSyncer(fs);
-  }
-
-  async open(): Promise<void> {
-    await this.fs.mkdir(this.dir);
+export class FsWorkQueue extends DurableFolder implements WorkQueue {
+  constructor(dataDir: string, tmpDir: string, fs: FsOps = nodeFsOps) {
+    super(dataDir, 'queue', tmpDir, fs);
   }
 
   async enqueue(crashId: string): Promise<void> {
     const bare = normalizeCrashId(crashId);
     if (!bare) throw new TypeError('Not a crash ID');
-    await writeFileDurably(join(this.dir, bare), `${Date.now()}\n`, this.tmpDir, this.fs, this.#dirs);
+    await this.write(bare, `${Date.now()}\n`);
   }
 
   async pending(limit: number): Promise<string[]> {
@@ -52,7 +39,6 @@ export class FsWorkQueue implements WorkQueue {
 
   async done(crashId: string): Promise<void> {
     const bare = normalizeCrashId(crashId);
-    if (!bare) return;
-    await rm(join(this.dir, bare), { force: true });
+    if (bare) await this.delete(bare);
   }
 }
