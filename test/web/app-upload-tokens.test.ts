@@ -76,6 +76,9 @@ describe('per-app upload tokens', () => {
     expect(own.releases.length).toBeGreaterThan(0);
     expect(new Set(own.releases.map((x) => x.app))).toEqual(new Set([SHOP]));
     expect((await fetch(`${r.url}/api/sourcemaps?app=${BLOG}`, { headers: as(token) })).status).toBe(403);
+    // The same GUID in other letters is another app (its own source maps), so another app's.
+    expect((await fetch(`${r.url}/api/sourcemaps?app=${SHOP.toUpperCase()}`, { headers: as(token) })).status).toBe(403);
+    expect((await upload(token, SHOP.toUpperCase())).status).toBe(403);
     // Reprocessing: its app only, and by app, not by crash ID.
     const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields(), []);
     const reprocess = (body: object) => fetch(`${r.url}/api/reprocess`, { method: 'POST', headers: as(token, { 'content-type': 'application/json' }), body: JSON.stringify(body) });

@@ -91,6 +91,16 @@ describe('signatures', () => {
     expect((await generateSignature({ errorType: 'InternalError', message: 'allocation size overflow', frames, tuning })).signature).toBe('InternalError: visit | walk');
   });
 
+  it('reads a constructor name from the submitted stack as a name, never as a pattern', async () => {
+    // `(a|a)*b` made into a regular expression against `class aaaa…` would backtrack for hours.
+    const hostile: ProcessedFrame = {
+      ...frame('(a|a)*b.constructor'),
+      original: { file: 'src/x.js', line: 2, column: 1, context: { pre: [`class ${'a'.repeat(40)}`], line: 'super(1)', post: [] } } as ProcessedFrame['original'],
+    };
+    const { signature } = await generateSignature({ errorType: 'Error', message: 'x', frames: [hostile, frame('pay')], tuning });
+    expect(signature).toBe('Error: (a|a)*b.constructor | pay');
+  });
+
   it("skips the custom Error subclass's constructor frame Firefox adds, so Firefox and Chrome agree", async () => {
     const ctor = (fn: string, line: string, pre: string[]): ProcessedFrame => ({
       ...frame(fn, 'app', `${fn === 'a' ? 'PaymentDeclinedError' : 'DeclinedPayment'}.constructor`),

@@ -256,6 +256,10 @@ const ERROR_CLASS_NAME = /^[A-Z][\w$]*(?:Error|Exception)$/;
  * `super(` line of a `class X extends ...Error` seen in the frame's original source lines.
  * A class that is not an error (`new Cart()` throwing a TypeError) never matches.
  */
+const JS_IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+/** `class Name` in a line of source, and the name. */
+const CLASS_DECLARATION = /\bclass\s+([A-Za-z_$][\w$]*)/;
+
 export function isErrorConstructorFrame(frame: ProcessedFrame, errorType: string): boolean {
   const name = signatureFunctionName(frame);
   if (!name) return false;
@@ -265,7 +269,10 @@ export function isErrorConstructorFrame(frame: ProcessedFrame, errorType: string
   if (cls === errorType || ERROR_CLASS_NAME.test(cls)) return true;
   const context = frame.original?.context;
   if (!isConstructor || !context || !/\bsuper\s*\(/.test(context.line)) return false;
-  const declaration = [...context.pre].reverse().find((l) => new RegExp(`\\bclass\\s+${cls.replace(/\$/g, '\\$')}\\b`).test(l));
+  // The name comes from the submitted stack when the map has none: compared as an identifier,
+  // never made into a regular expression (a name like `(a|a)*b` would backtrack for hours).
+  if (!JS_IDENTIFIER.test(cls)) return false;
+  const declaration = [...context.pre].reverse().find((l) => CLASS_DECLARATION.exec(l)?.[1] === cls);
   return declaration !== undefined && /\bextends\s+[\w$.]*(?:Error|Exception)\b/.test(declaration);
 }
 

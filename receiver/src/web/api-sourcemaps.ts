@@ -32,7 +32,8 @@ function byWhom(c: Context<{ Variables: AuthVariables }>): string {
 /** 403 when the request is made with an upload token of another app than `app` (see app-tokens.ts). */
 function otherApp(c: Context<{ Variables: AuthVariables }>, app: string | undefined): Response | null {
   const only = c.get('uploadApp');
-  if (!only || app?.toLowerCase() === only.toLowerCase()) return null;
+  // Exactly: the store keeps each GUID's files apart, case and all (`Shop` is not `shop`).
+  if (!only || app === only) return null;
   return c.json({ error: 'forbidden', message: `this upload token is for app ${only}${app ? `, not ${app.slice(0, 40)}` : '; name it as app'}` }, 403);
 }
 
