@@ -14,19 +14,148 @@ export function scrubUrl(url: string): string {
   return cut === -1 ? url : url.slice(0, cut);
 }
 
-// scheme://rest, then an optional query/fragment, then an optional `:line` or `:line:col` as
-// stack frames end; the token stops at white space, `)`, a quote or `<`/`>` (which a browser
-// percent-encodes in a URL's query, so in text they end the URL: `"https://x/a?b=1"` keeps its
-// closing quote), or the end of a line. The query part is lazy so a trailing `:12:5` is kept
-// as the position rather than eaten as part of the query.
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)([?#][^\s()"'<>]*?)((?::\d+){0,2})(?=[\s)"'<>]|$)/gim;
+// Texts come from anyone (a message or a stack can be a MiB), so these scans are linear: each
+// `://` is looked at once, backwards over its scheme and forwards over what follows, and each
+// `?` or `#` once, backwards over its path. (The regular expressions they replace backtracked
+// quadratically on text like `a-a-a-…`: minutes for a MiB.)
+
+const enum Ch {
+  Tab = 9,
+  Space = 32,
+}
+
+function isSpace(c: number): boolean {
+  return (c >= Ch.Tab && c <= 13) || c === Ch.Space || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** `\w` */
+function isWordChar(c: number): boolean {
+  return isLetter(c) || isDigit(c) || c === 95;
+}
+
+/** A character of a URL scheme: `[a-z0-9+.-]`, any case. */
+function isSchemeChar(c: number): boolean {
+  return isLetter(c) || isDigit(c) || c === 43 || c === 46 || c === 45;
+}
+
+/**
+ * Whether the `://` at `sep` has a scheme before it: a run of scheme characters ending there that
+ * has a letter at a word boundary (`\b[a-z][a-z0-9+.-]*://`).
+ */
+function hasScheme(text: string, sep: number): boolean {
+  let found = false;
+  for (let p = sep - 1; p >= 0 && isSchemeChar(text.charCodeAt(p)); p--) {
+    if (isLetter(text.charCodeAt(p)) && (p === 0 || !isWordChar(text.charCodeAt(p - 1)))) found = true;
+  }
+  return found;
+}
+
+/** Where a run of characters for which `inRun` holds, starting at `from`, ends. */
+function runEnd(text: string, from: number, inRun: (c: number) => boolean): number {
+  let i = from;
+  while (i < text.length && inRun(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The start of `(?::\d+){0,2}` at the end of text[from, end): a stack frame's `:line:column`. */
+function positionStart(text: string, from: number, end: number): number {
+  let t = end;
+  for (let groups = 0; groups < 2; groups++) {
+    let d = t;
+    while (d > from && isDigit(text.charCodeAt(d - 1))) d--;
+    if (d === t || d - 1 < from || text.charCodeAt(d - 1) !== 58) break;
+    t = d - 1;
+  }
+  return t;
+}
+
+// A URL's base runs to white space, `?`, `#`, `(` or `)`; its query or fragment to white space,
+// a bracket, a quote or `<`/`>` (which a browser percent-encodes in a URL's query, so in text
+// they end the URL: `"https://x/a?b=1"` keeps its closing quote).
+const inBase = (c: number): boolean => !isSpace(c) && c !== 63 && c !== 35 && c !== 40 && c !== 41;
+const inQuery = (c: number): boolean => !isSpace(c) && c !== 40 && c !== 41 && c !== 34 && c !== 39 && c !== 60 && c !== 62;
+
+/** `scheme://base?query:1:2` → `scheme://base:1:2`, for every such URL in `text`. */
+function stripAbsoluteQueries(text: string): string {
+  let out = '';
+  let copied = 0;
+  let from = 0;
+  for (;;) {
+    const sep = text.indexOf('://', from);
+    if (sep < 0) break;
+    if (!hasScheme(text, sep)) {
+      from = sep + 1;
+      continue;
+    }
+    const queryAt = runEnd(text, sep + 3, inBase);
+    const q = text.charCodeAt(queryAt);
+    // A later `://` inside this base ends at the same place: it cannot match otherwise.
+    from = queryAt;
+    if (q !== 63 && q !== 35) continue;
+    const end = runEnd(text, queryAt + 1, inQuery);
+    // The query must end the token: at white space, `)`, a quote, `<`, `>` or the end, not at `(`.
+    if (end < text.length && text.charCodeAt(end) === 40) continue;
+    out += text.slice(copied, queryAt) + text.slice(positionStart(text, queryAt + 1, end), end);
+    copied = from = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
 
 // A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): a path after
-// white space, a quote, a bracket or `=` (one from `/`, one with a `/` inside as `fetch('api/user?…')`
-// takes, or a file name as `search.php`), then `?` or `#` with a `name=value` after it, so a
-// regular expression in a message (`/a?b/`) and a question (`why?a=b`) are left alone.
-const RELATIVE_URL_QUERY =
-  /(^|[\s"'`(\[=,:])(\/[^\s?#"'`()[\]]*|(?:[\w.~%-]+\/)+[\w.~%-]*|[\w~%-]+\.[A-Za-z0-9]+)[?#][^\s=&?#"'`()[\]]+=[^\s"'`()[\]]*/g;
+// white space, a quote, a bracket or `=`, `,`, `:` (one from `/`, one with a `/` inside as
+// `fetch('api/user?…')` takes, or a file name as `search.php`), then `?` or `#` with a
+// `name=value` after it, so a regular expression in a message (`/a?b/`) and a question
+// (`why?a=b`) are left alone.
+const inPath = (c: number): boolean =>
+  !isSpace(c) && c !== 63 && c !== 35 && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
+const inName = (c: number): boolean => inPath(c) && c !== 61 && c !== 38;
+const inValue = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
+/** What may come right before a relative path. */
+const beforePath = (c: number): boolean => isSpace(c) || c === 34 || c === 39 || c === 96 || c === 40 || c === 91 || c === 61 || c === 44 || c === 58;
+/** The characters of a path written without a leading `/`: `[\w.~%-]` and `/`. */
+const inBarePath = (c: number): boolean => isWordChar(c) || c === 46 || c === 126 || c === 37 || c === 45 || c === 47;
+const SEGMENTED_PATH = /^(?:[\w.~%-]+\/)+[\w.~%-]*$/;
+const FILE_NAME = /^[\w~%-]+\.[A-Za-z0-9]+$/;
+
+/** `path?name=value…` → `path` for every relative URL in `text` (see above). */
+function stripRelativeQueries(text: string): string {
+  let out = '';
+  let copied = 0;
+  /** Where the last match ended: the next one starts at or after it. */
+  let lastEnd = 0;
+  for (let q = 0; q < text.length; q++) {
+    const c = text.charCodeAt(q);
+    if (c !== 63 && c !== 35) continue;
+    const eq = runEnd(text, q + 1, inName);
+    if (eq === q + 1 || text.charCodeAt(eq) !== 61) continue;
+    const end = runEnd(text, eq + 1, inValue);
+    // The path: back from `q` over path characters, and a start with a delimiter before it.
+    let runStart = q;
+    while (runStart > lastEnd && inPath(text.charCodeAt(runStart - 1))) runStart--;
+    const startsAt = (p: number): boolean => p === 0 || (p - 1 >= lastEnd && beforePath(text.charCodeAt(p - 1)));
+    let matched = false;
+    for (let p = runStart; p < q && !matched; p++) matched = text.charCodeAt(p) === 47 && startsAt(p);
+    if (!matched) {
+      let bare = q;
+      while (bare > runStart && inBarePath(text.charCodeAt(bare - 1))) bare--;
+      const path = text.slice(bare, q);
+      matched = bare < q && startsAt(bare) && (SEGMENTED_PATH.test(path) || FILE_NAME.test(path));
+    }
+    if (!matched) continue;
+    out += text.slice(copied, q);
+    copied = lastEnd = end;
+    q = end - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
 
 /**
  * Every URL in `text` (a stack, a message) without its query and fragment: `scheme://` URLs,
@@ -34,13 +163,12 @@ const RELATIVE_URL_QUERY =
  * `name=value`. Works on Firefox (`fn@url:1:2`) and Chrome (`at fn (url:1:2)`) stacks alike.
  */
 export function scrubUrlsInText(text: string): string {
-  return text
-    .replace(URL_IN_TEXT, (_match, base: string, _query: string, position: string) => base + position)
-    .replace(RELATIVE_URL_QUERY, '$1$2');
+  return stripRelativeQueries(stripAbsoluteQueries(text));
 }
 
-// `scheme://user:password@`: the user name and password a URL may carry.
-const CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#()@]*@/gi;
+// `scheme://user:password@`: the user name and password a URL may carry, up to white space,
+// `/`, `?`, `#`, a bracket or the `@`.
+const inUserInfo = (c: number): boolean => !isSpace(c) && c !== 47 && c !== 63 && c !== 35 && c !== 40 && c !== 41 && c !== 64;
 
 /**
  * `text` (a URL, a stack, a message) without the user names and passwords in its URLs: they are
@@ -49,5 +177,18 @@ const CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#()@]*@/gi;
  * @example dropCredentials('f@http://alice:pw@intranet.example/app.js:1:2') // 'f@http://intranet.example/app.js:1:2'
  */
 export function dropCredentials(text: string): string {
-  return text.replace(CREDENTIALS, '$1');
+  let out = '';
+  let copied = 0;
+  let from = 0;
+  for (;;) {
+    const sep = text.indexOf('://', from);
+    if (sep < 0) break;
+    from = sep + 1;
+    if (!hasScheme(text, sep)) continue;
+    const at = runEnd(text, sep + 3, inUserInfo);
+    if (text.charCodeAt(at) !== 64) continue;
+    out += text.slice(copied, sep + 3);
+    copied = from = at + 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }

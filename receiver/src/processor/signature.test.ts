@@ -95,7 +95,7 @@ describe('signatures', () => {
     // `(a|a)*b` made into a regular expression against `class aaaa…` would backtrack for hours.
     const hostile: ProcessedFrame = {
       ...frame('(a|a)*b.constructor'),
-      original: { file: 'src/x.js', line: 2, column: 1, context: { pre: [`class ${'a'.repeat(40)}`], line: 'super(1)', post: [] } } as ProcessedFrame['original'],
+      original: { file: 'src/x.js', line: 2, column: 1, function: null, context: { pre: [`class ${'a'.repeat(40)}`], line: 'super(1)', post: [] } },
     };
     const { signature } = await generateSignature({ errorType: 'Error', message: 'x', frames: [hostile, frame('pay')], tuning });
     expect(signature).toBe('Error: (a|a)*b.constructor | pay');
