@@ -262,6 +262,18 @@ describe('source map API and map lookup', () => {
       expect(off.frames[0]!.notes!.join(' ')).toMatch(/no source map for/);
       const otherOrigin = await waitProcessed(fetching.url, await crash(fetching, '7.0', stack.replaceAll(site.url, 'http://127.0.0.2:9')));
       expect(otherOrigin.frames[0]!.notes!.join(' ')).toMatch(/origin_not_allowed/);
+      // Made-up queries do not make it fetch the script again, and a stack naming more scripts
+      // than a page loads is looked up for the first ones only.
+      const fetchedBefore = site.requested.length;
+      const scriptUrl = `${site.url}/static/${shop.script}`;
+      const busting = Array.from({ length: 40 }, (_, i) => stackFor(script, `${scriptUrl}?v=${i}`).split('\n')[0]).join('\n');
+      const busted = await waitProcessed(fetching.url, await crash(fetching, '7.0', busting));
+      expect(busted.frames[0]!.original).toMatchObject({ function: 'Cart.total' });
+      expect(site.requested.slice(fetchedBefore)).toEqual([]); // the script and its map were fetched before, for this crash's first
+      const many = Array.from({ length: 30 }, (_, i) => `f${i}@${site.url}/static/other${i}.js:1:1`).join('\n');
+      const manyScripts = await waitProcessed(fetching.url, await crash(fetching, '7.0', many));
+      expect(manyScripts.frames.slice(25).every((f) => f.notes?.[0] === 'not symbolicated: the stack names over 25 scripts, and this is one more')).toBe(true);
+      expect(new Set(site.requested.slice(fetchedBefore).filter((u) => u.includes('/other')).map((u) => u.replace(/\.map$/, ''))).size).toBe(25);
     } finally {
       await fetching.stop();
       await refusing.stop();

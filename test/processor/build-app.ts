@@ -121,8 +121,13 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'appli
  * A static file server on 127.0.0.1: `pages` by path, else `/static/<file>` from the first of
  * `staticDirs` that has it. Refuses paths outside those folders.
  */
-export async function serveStatic(staticDirs: string[], pages: Record<string, string> = {}): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveStatic(
+  staticDirs: string[],
+  pages: Record<string, string> = {},
+): Promise<{ url: string; close: () => Promise<void>; requested: string[] }> {
+  const requested: string[] = [];
   const server: Server = createServer((req, res) => {
+    requested.push(req.url ?? '');
     void (async () => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       if (pages[path]) return res.writeHead(200, { 'content-type': 'text/html' }).end(pages[path]);
@@ -140,5 +145,5 @@ export async function serveStatic(staticDirs: string[], pages: Record<string, st
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())), requested };
 }

@@ -23,6 +23,9 @@ export interface ProcessContext {
   otherBuild?: boolean;
 }
 
+/** Scripts one crash's frames are symbolicated against, at most (the rest stay minified, with a note). */
+export const MAX_SCRIPTS_PER_CRASH = 25;
+
 const text = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value);
 
 /**
@@ -123,6 +126,7 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
     async action(ctx) {
       const { processed, symbolicator, tuning } = ctx;
       const maps = new Set<string>();
+      const scripts = new Set<string>();
       let mapped = 0;
       for (const frame of processed.frames) {
         if (isNoiseUrl(frame.url, tuning)) {
@@ -133,6 +137,14 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
           frame.notes = ['not symbolicated: code made by eval or Function has no source map'];
           continue;
         }
+        // Each script is looked up (and maybe fetched) once per crash; a stack naming more
+        // scripts than a page loads is someone's list of URLs, not worth a lookup each.
+        const script = frame.url?.replace(/[?#].*$/s, '') ?? '';
+        if (!scripts.has(script) && scripts.size >= MAX_SCRIPTS_PER_CRASH) {
+          frame.notes = [`not symbolicated: the stack names over ${MAX_SCRIPTS_PER_CRASH} scripts, and this is one more`];
+          continue;
+        }
+        scripts.add(script);
         let result: Awaited<ReturnType<Symbolicator['symbolicate']>>;
         try {
           result = await symbolicator!.symbolicate(frame, processed.app_guid, processed.version);

@@ -340,7 +340,9 @@ export class Symbolicator {
 
   async #resolveRemote(url: string, app: string | null, release: string | null): Promise<Resolution | null> {
     const remote = this.options.remote!;
-    const scriptUrl = url.replace(/#.*$/, '');
+    // Without its query: a script is served the same whatever cache-busting query a stack names,
+    // and a crash must not make the receiver fetch it again per made-up query (`app.js?v=1`, `?v=2`…).
+    const scriptUrl = url.replace(/[?#].*$/s, '');
     let scriptText: string;
     try {
       scriptText = await remote.fetchText(scriptUrl);
