@@ -58,6 +58,16 @@ const MAX_RECORDED_URL_CHARS = 2048;
  * App GUIDs and releases are validated before they become folder names; file names are only
  * keys in the manifest. Writes go through temp files and renames (writeFileDurably).
  */
+/** Apps and releases whose lookups are remembered at most; past it, the one remembered longest ago goes. */
+const MAX_REMEMBERED = 10_000;
+
+/** Sets `key` in a cache map of at most MAX_REMEMBERED entries (crashes can name endless made-up apps and releases). */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.delete(key);
+  cache.set(key, value);
+  if (cache.size > MAX_REMEMBERED) cache.delete(cache.keys().next().value!);
+}
+
 export class SourceMapStore {
   readonly dir: string;
   readonly #manifests = new Map<string, Manifest | null>();
@@ -218,33 +228,39 @@ export class SourceMapStore {
     let releases = this.#releases.get(app);
     if (!releases) {
       releases = listDirs(join(this.dir, app));
-      this.#releases.set(app, releases);
+      remember(this.#releases, app, releases);
       releases.catch(() => this.#releases.delete(app));
     }
     return releases;
   }
 
   async #manifest(app: string, release: string): Promise<Manifest | null> {
-    const key = `${app}/${release}`;
-    if (this.#manifests.has(key)) return this.#manifests.get(key)!;
-    let manifest: Manifest | null = null;
+    // Crashes name any app and release they like: one no upload could have is not looked up,
+    // nor remembered (a MiB-long Version per crash would otherwise be kept for good).
     try {
       validateAppGuid(app);
       validateRelease(release);
+    } catch (err) {
+      if (err instanceof InvalidSymbolsInput) return null;
+      throw err;
+    }
+    const key = `${app}/${release}`;
+    const cached = this.#manifests.get(key);
+    if (cached !== undefined) return cached;
+    let manifest: Manifest | null = null;
+    try {
       manifest = JSON.parse(await readFile(join(this.#releaseDir(app, release), 'manifest.json'), 'utf8')) as Manifest;
     } catch (err) {
-      if (!(err instanceof InvalidSymbolsInput) && !isNotFound(err)) {
-        throw new Error(`Could not read the source map manifest of ${key}: ${(err as Error).message}`, { cause: err });
-      }
+      if (!isNotFound(err)) throw new Error(`Could not read the source map manifest of ${key}: ${(err as Error).message}`, { cause: err });
     }
-    this.#manifests.set(key, manifest);
+    remember(this.#manifests, key, manifest);
     return manifest;
   }
 
   async #saveManifest(manifest: Manifest, filesDir: string): Promise<void> {
     const dir = this.#releaseDir(manifest.app, manifest.release);
     await writeFileDurably(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1), this.tmpDir);
-    this.#manifests.set(`${manifest.app}/${manifest.release}`, manifest);
+    remember(this.#manifests, `${manifest.app}/${manifest.release}`, manifest);
     // Content no manifest entry points at any more.
     const used = new Set(Object.values(manifest.files).map((f) => f.sha256));
     for (const name of await readdir(filesDir).catch(() => [] as string[])) {
