@@ -179,6 +179,12 @@ export const OPTIONS = {
     parse: bytes(1024, 4096 * MIB),
     doc: 'Largest gzip submission after inflating; inflating stops there with 413.',
   }),
+  submitTimeoutMs: def({
+    flag: 'submit-timeout',
+    default: 60 * UNIT_MS.s!,
+    parse: duration(1000, UNIT_MS.h!),
+    doc: 'How long a submission body may take to arrive; slower gets 408 and the connection is closed (a crash is a few kB; a client trickling a body would hold memory).',
+  }),
   maxPendingBytes: def({
     flag: 'max-pending-bytes',
     default: 256 * MIB,

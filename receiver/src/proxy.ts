@@ -17,8 +17,9 @@ export function firstValue(header: string | undefined): string | undefined {
 }
 
 /**
- * Who sent the request: with a trusted proxy, the client `X-Forwarded-For` names (see clientOf),
- * else the socket's address.
+ * Who sent the request, as rate limits and memory shares count clients: with a trusted proxy,
+ * the client `X-Forwarded-For` names (see clientOf), else the socket's address; an IPv6
+ * address by its /64 (see clientKey).
  */
 export function clientAddress(c: Context, trustProxy: boolean): string {
   // app.request() in tests has no socket.
@@ -63,10 +64,31 @@ function isProxyHop(address: string): boolean {
 function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
     const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => isIP(hop) !== 0);
-    for (let i = hops.length - 1; i >= 0; i--) if (!isProxyHop(hops[i]!)) return hops[i]!;
-    if (hops.length) return hops.at(-1)!;
+    for (let i = hops.length - 1; i >= 0; i--) if (!isProxyHop(hops[i]!)) return clientKey(hops[i]!);
+    if (hops.length) return clientKey(hops.at(-1)!);
   }
-  return req?.socket?.remoteAddress ?? 'unknown';
+  return clientKey(req?.socket?.remoteAddress ?? 'unknown');
+}
+
+/**
+ * The key a client is counted by: an IPv4 address as it is (an IPv4-mapped IPv6 one too), an
+ * IPv6 address by its first 64 bits, since a home or a server is given a whole /64 and may
+ * use any address in it (counted one by one, each would get its own rate and memory share).
+ *
+ * @example clientKey('2001:db8:1:2:aaaa::1') // '2001:db8:1:2::/64'
+ * @example clientKey('::ffff:192.0.2.7') // '192.0.2.7'
+ */
+export function clientKey(address: string): string {
+  const bare = address.replace(/%.*$/, '');
+  if (isIP(bare) !== 6) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = bare.split('::');
+  const groups = (text: string | undefined): string[] => (text ? text.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
+  const front = groups(head);
+  const back = groups(tail);
+  const all = tail === undefined ? front : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 function hostOf(forwardedHost: string | undefined, host: string | undefined, trustProxy: boolean): string | undefined {

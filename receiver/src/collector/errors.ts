@@ -4,7 +4,7 @@
  */
 export class SubmissionRejected extends Error {
   constructor(
-    readonly status: 400 | 413 | 415 | 429 | 503,
+    readonly status: 400 | 408 | 413 | 415 | 429 | 503,
     readonly code: string,
     message: string,
     options?: { cause?: unknown; retryAfterSeconds?: number },

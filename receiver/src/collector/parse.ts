@@ -5,10 +5,13 @@ import { ANNOTATION_NAME_PATTERN, type Annotations, EXTRA_FIELD } from '../../..
 import type { RawCrash } from '../storage/types.ts';
 import { SubmissionRejected, malformed, tooLarge } from './errors.ts';
 import { boundaryOf, MultipartError, splitMultipart } from './multipart.ts';
+import type { BodyDeadlines } from './body-deadlines.ts';
 import type { PendingHolding } from './pending.ts';
 
 export interface SubmissionLimits {
   maxBodyBytes: number;
+  /** How long a body may take to arrive (ms); a slower one gets 408. Unbounded when not given. */
+  submitTimeoutMs?: number;
   maxDecompressedBytes: number;
   maxAnnotationBytes: number;
   maxAnnotations: number;
@@ -66,13 +69,18 @@ export function checkSubmissionHeaders(
   return { boundary, contentEncoding };
 }
 
+/** `60 s`, or `400 ms` under a second. */
+function seconds(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+}
+
 /**
  * Reads a body into memory while it streams in: counted against the size limit as sent, and,
  * when gzipped, inflated chunk by chunk and stopped as soon as the inflated size passes its
  * limit, so a gzip bomb never grows past the limit in memory.
  */
-export function readBody(body: Readable, gzip: boolean, limits: SubmissionLimits, holding?: PendingHolding): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => new BodyReader(body, gzip, limits, resolve, reject, holding).start());
+export function readBody(body: Readable, gzip: boolean, limits: SubmissionLimits, holding?: PendingHolding, deadlines?: BodyDeadlines): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => new BodyReader(body, gzip, limits, resolve, reject, holding, deadlines).start());
 }
 
 /**
@@ -96,12 +104,17 @@ class BodyReader {
     readonly reject: (err: SubmissionRejected) => void,
     /** The bytes kept in memory are counted here against the receiver's budget. */
     readonly holding?: PendingHolding,
+    /** Cuts off a body that takes too long to arrive. */
+    readonly deadlines?: BodyDeadlines,
   ) {
     this.#gunzip = gzip ? createGunzip() : null;
     this.#onData = (chunk) => this.#data(chunk);
   }
 
   start(): void {
+    this.deadlines?.watch(this, () =>
+      this.#fail(new SubmissionRejected(408, 'too_slow', `the body did not arrive within ${seconds(this.deadlines!.timeoutMs)}; send it again`)),
+    );
     const gunzip = this.#gunzip;
     if (gunzip) {
       gunzip.on('data', (chunk: Buffer) => this.#inflate(chunk));
@@ -145,6 +158,7 @@ class BodyReader {
   #fail(err: SubmissionRejected): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.deadlines?.done(this);
     this.#gunzip?.destroy();
     this.#chunks.length = 0;
     // Keep draining what the client still sends (discarding it) so it can read our answer.
@@ -156,6 +170,7 @@ class BodyReader {
   #succeed(): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.deadlines?.done(this);
     this.resolve(this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks));
   }
 }
@@ -169,9 +184,10 @@ export async function parseSubmission(
   header: (name: string) => string | undefined,
   limits: SubmissionLimits,
   holding?: PendingHolding,
+  deadlines?: BodyDeadlines,
 ): Promise<ParsedSubmission> {
   const { boundary, contentEncoding } = checkSubmissionHeaders(header, limits);
-  const bytes = await readBody(body, contentEncoding === 'gzip', limits, holding);
+  const bytes = await readBody(body, contentEncoding === 'gzip', limits, holding, deadlines);
   return { ...decodeSubmission(bytes, boundary, limits), contentEncoding, body: bytes, boundary };
 }
 

@@ -5,6 +5,7 @@ import { formatSubmitResponse } from '../../../shared/src/protocol.ts';
 import { basePathOf } from '../base-path.ts';
 import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { decide, type Judge } from './accept.ts';
+import { BodyDeadlines } from './body-deadlines.ts';
 import type { SubmissionActivity } from './activity.ts';
 import { clientRateLimited, SubmissionRejected, storageUnavailable } from './errors.ts';
 import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
@@ -101,6 +102,7 @@ export function collectorRoutes(options: CollectorOptions): {
   };
   const log = options.log ?? (() => undefined);
   const pending = new PendingBytes(options.maxPendingBytes ?? Infinity);
+  const deadlines = options.limits.submitTimeoutMs ? new BodyDeadlines(options.limits.submitTimeoutMs) : undefined;
   const stats: CollectorStats = { accepted: 0, discarded: 0, discardedByRule: {}, rejected: {} };
   const routes = new Hono<{ Bindings: Bindings }>();
   const publicHost = options.publicUrl ? new URL(options.publicUrl).host : '';
@@ -169,7 +171,7 @@ export function collectorRoutes(options: CollectorOptions): {
 
   /** Parses, judges and (when accepted) durably stores a submission. */
   const take = async (req: SubmitRequest, submittedTo: string, holding: PendingHolding): Promise<Outcome> => {
-    const parsed = await parseSubmission(req.body, (name) => req.header(name), options.limits, holding);
+    const parsed = await parseSubmission(req.body, (name) => req.header(name), options.limits, holding, deadlines);
     const verdict = decide(parsed.annotations, judge);
     if (!verdict.accept) return verdict;
     const metadata: RawCrash['metadata'] = { throttle_rule: verdict.rule, content_encoding: parsed.contentEncoding, submitted_to: submittedTo };
