@@ -28,7 +28,7 @@ export interface SplitBody {
 
 export class MultipartError extends Error {
   constructor(
-    readonly code: 'no_boundary' | 'no_first_boundary' | 'truncated' | 'bad_part_headers' | 'no_name',
+    readonly code: 'no_boundary' | 'no_first_boundary' | 'truncated' | 'bad_part_headers' | 'no_name' | 'too_many_parts',
     message: string,
   ) {
     super(message);
@@ -55,7 +55,7 @@ export function boundaryOf(contentType: string): string | null {
  *   const { parts } = splitMultipart(body, boundaryOf(req.headers['content-type'])!);
  *   // [{ name: 'ProductName', start: 68, end: 72 }, { name: 'upload_file_minidump', filename: 'x.dmp', start: …, end: … }]
  */
-export function splitMultipart(body: Buffer, boundary: string): SplitBody {
+export function splitMultipart(body: Buffer, boundary: string, maxParts = Infinity): SplitBody {
   const text = body.toString('latin1');
   const ascii = isAscii(body);
   const dash = `--${boundary}`;
@@ -88,6 +88,8 @@ export function splitMultipart(body: Buffer, boundary: string): SplitBody {
     const start = headerEnd < 0 ? pos + 2 : headerEnd + HEADER_END.length;
     const end = text.indexOf(delimiter, start);
     if (end < 0) throw new MultipartError('truncated', 'the body ends before the closing boundary');
+    // Counted as they are found: a small gzip body can hold a million tiny parts.
+    if (parts.length >= maxParts) throw new MultipartError('too_many_parts', `more than ${maxParts} parts`);
     const part = parsePartHeaders(headerText) as MultipartPart;
     part.start = start;
     part.end = end;

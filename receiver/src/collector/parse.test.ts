@@ -22,6 +22,11 @@ describe('decodeSubmission', () => {
     expect(repeated.annotations).toEqual({ Seq: String(LIMITS.maxAnnotations + 4) });
   });
 
+  it('refuses more parts than annotations and files may be, repeated names included, while splitting', () => {
+    const many = form(Array.from({ length: LIMITS.maxAnnotations + LIMITS.maxFiles + 2 }, () => ['Seq', 'x'] as [string, string]));
+    expect(() => decodeSubmission(many, 'B', LIMITS)).toThrow(expect.objectContaining({ status: 413, code: 'too_many_parts' }));
+  });
+
   it('reads ASCII and non-ASCII values alike, and turns CRLF into LF', () => {
     const { annotations } = decodeSubmission(
       form([

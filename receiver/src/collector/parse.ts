@@ -202,8 +202,12 @@ export function decodeSubmission(
 ): { annotations: Annotations; files: Map<string, ParsedFile> } {
   let split;
   try {
-    split = splitMultipart(bytes, boundary);
+    // Every part counts, a name given again too (only distinct annotations count below).
+    split = splitMultipart(bytes, boundary, limits.maxAnnotations + limits.maxFiles + 1);
   } catch (err) {
+    if (err instanceof MultipartError && err.code === 'too_many_parts') {
+      throw tooLarge('too_many_parts', `more than ${limits.maxAnnotations + limits.maxFiles + 1} parts (--max-annotations plus --max-files, and extra)`);
+    }
     if (err instanceof MultipartError) throw malformed(err.code === 'no_boundary' ? 'no_boundary' : 'multipart', `could not parse the multipart body: ${err.message}`, err);
     throw err;
   }
