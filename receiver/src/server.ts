@@ -305,7 +305,7 @@ async function startLocked(
   const spikes = webhook
     ? new SpikeDetector({
         minPerHour: config.spikeAlerts,
-        countOverDays: (app, id, first, last) => crashIndex.index.signatureCountOverDays(app, id, first, last),
+        countOverDays: (app, id, first, last, environment) => crashIndex.index.signatureCountOverDays(app, id, first, last, environment),
       })
     : null;
   // Spike alerts go on where the last run left them: its last hour from the index, and which

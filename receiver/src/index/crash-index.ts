@@ -559,19 +559,26 @@ export class CrashIndex {
     })();
   }
 
-  /** Crashes of a signature in an app over UTC days `firstDay` to `lastDay` (days since the epoch), from the daily counts. */
-  signatureCountOverDays(app: string, signatureId: string, firstDay: number, lastDay: number): number {
+  /**
+   * Crashes of a signature in an app (and, when given, an environment: '' for none) over UTC days
+   * `firstDay` to `lastDay` (days since the epoch), from the daily counts.
+   */
+  signatureCountOverDays(app: string, signatureId: string, firstDay: number, lastDay: number, environment?: string): number {
     return this.#db
-      .prepare('SELECT coalesce(sum(n), 0) FROM sig_daily WHERE app = ? AND day >= ? AND day <= ? AND signature_id = ?')
+      .prepare(
+        `SELECT coalesce(sum(n), 0) FROM sig_daily WHERE app = @app AND day >= @firstDay AND day <= @lastDay AND signature_id = @signatureId${
+          environment === undefined ? '' : ' AND environment = @environment'
+        }`,
+      )
       .pluck()
-      .get(app, firstDay, lastDay, signatureId) as number;
+      .get({ app, firstDay, lastDay, signatureId, environment }) as number;
   }
 
   /** Crashes received after `sinceMs` (ms since the epoch), at most `limit`, oldest first: what spike alerts count after a restart. */
-  crashesSince(sinceMs: number, limit = 200_000): { app: string; signature_id: string; crash_id: string; submitted_at: number }[] {
+  crashesSince(sinceMs: number, limit = 200_000): { app: string; environment: string; signature_id: string; crash_id: string; submitted_at: number }[] {
     return this.#db
-      .prepare('SELECT app, signature_id, crash_id, submitted_at FROM crashes WHERE submitted_at > ? ORDER BY submitted_at LIMIT ?')
-      .all(sinceMs, limit) as { app: string; signature_id: string; crash_id: string; submitted_at: number }[];
+      .prepare('SELECT app, environment, signature_id, crash_id, submitted_at FROM crashes WHERE submitted_at > ? ORDER BY submitted_at LIMIT ?')
+      .all(sinceMs, limit) as { app: string; environment: string; signature_id: string; crash_id: string; submitted_at: number }[];
   }
 
   /** A signature's text, or null when no crash with it was ever indexed. */

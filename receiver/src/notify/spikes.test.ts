@@ -15,12 +15,12 @@ function crash(at: number, extra: Partial<ProcessedCrash> = {}): ProcessedCrash 
 /** A detector over a clock the test moves, with `weekBefore` crashes of every signature in the 7 days before today. */
 function detector(minPerHour: number, weekBefore = 0) {
   let now = START;
-  const asked: [string, string, number, number][] = [];
+  const asked: [string, string, number, number, string][] = [];
   const spikes = new SpikeDetector({
     minPerHour,
     now: () => now,
-    countOverDays: (app, id, first, last) => {
-      asked.push([app, id, first, last]);
+    countOverDays: (app, id, first, last, environment) => {
+      asked.push([app, id, first, last, environment]);
       return weekBefore;
     },
   });
@@ -33,7 +33,7 @@ describe('spike alerts', () => {
     for (let i = 0; i < 4; i++) expect(d.spikes.crashProcessed(crash(START - i * 60_000), 'app1')).toBeNull();
     expect(d.spikes.crashProcessed(crash(START), 'app1')).toEqual({ app: 'app1', count: 5, usual_per_hour: 0.4, week_before: 7 * 24 * 0.4 });
     const today = Math.floor(START / (24 * HOUR));
-    expect(d.asked).toEqual([['app1', 'sigA', today - 7, today - 1]]);
+    expect(d.asked).toEqual([['app1', 'sigA', today - 7, today - 1, '']]);
     expect(d.spikes.crashProcessed(crash(START), 'app1')).toBeNull(); // quiet now
     // Another app's crashes of the same signature are counted apart.
     for (let i = 0; i < 4; i++) expect(d.spikes.crashProcessed(crash(START), 'app2')).toBeNull();
@@ -43,6 +43,14 @@ describe('spike alerts', () => {
     d.at(later);
     for (let i = 0; i < 4; i++) expect(d.spikes.crashProcessed(crash(later), 'app1')).toBeNull();
     expect(d.spikes.crashProcessed(crash(later), 'app1')).toMatchObject({ count: 5 });
+  });
+
+  it('count each environment apart: staging crashes do not make a production spike', () => {
+    const d = detector(5);
+    for (let i = 0; i < 4; i++) expect(d.spikes.crashProcessed(crash(START, { environment: 'production' }), 'app')).toBeNull();
+    expect(d.spikes.crashProcessed(crash(START, { environment: 'staging' }), 'app')).toBeNull();
+    expect(d.spikes.crashProcessed(crash(START, { environment: 'production' }), 'app')).toMatchObject({ count: 5 });
+    expect(d.asked.map((a) => a[4])).toEqual(['production']);
   });
 
   it('do not fire for a signature that usually crashes this often', () => {

@@ -29,8 +29,8 @@ export interface Spike {
 export interface SpikeOptions {
   /** Fewest crashes in an hour that make a spike (--spike-alerts); 0 turns spike alerts off. */
   minPerHour: number;
-  /** Crashes of a signature in an app over whole UTC days (days since the epoch), from the index. */
-  countOverDays: (app: string, signatureId: string, firstDay: number, lastDay: number) => number;
+  /** Crashes of a signature in an app and environment ('' for none) over whole UTC days (days since the epoch), from the index. */
+  countOverDays: (app: string, signatureId: string, firstDay: number, lastDay: number, environment: string) => number;
   now?: () => number;
 }
 
@@ -46,6 +46,11 @@ const DAY_MS = 24 * 60 * 60_000;
  * so a backlog does not look like a spike. A restart picks the last hour up from the index
  * (seed) and the quiet times from `spike-alerts.json` (quietUntil, restoreQuiet).
  */
+/** What spikes are counted by: a signature in one app and one environment (staging's burst is not production's). */
+function spikeKey(app: string, environment: string, signatureId: string): string {
+  return `${app}\n${environment}\n${signatureId}`;
+}
+
 export class SpikeDetector {
   /**
    * The crashes in the window, oldest first, per `<app>\n<signature id>`: each crash's arrival
@@ -64,11 +69,11 @@ export class SpikeDetector {
    * not start the hour over. Their CrashTime is not in the index: a backlog that arrived in that
    * hour counts here, which the live rule would have left out.
    */
-  seed(crashes: Iterable<{ app: string; signature_id: string; crash_id: string; submitted_at: number }>): void {
+  seed(crashes: Iterable<{ app: string; environment: string; signature_id: string; crash_id: string; submitted_at: number }>): void {
     const now = this.options.now?.() ?? Date.now();
     for (const c of crashes) {
       if (!(c.submitted_at > now - SPIKE_WINDOW_MS)) continue;
-      const key = `${c.app}\n${c.signature_id}`;
+      const key = spikeKey(c.app, c.environment, c.signature_id);
       let recent = this.#recent.get(key);
       if (!recent) this.#recent.set(key, (recent = { at: [], ids: [] }));
       if (recent.ids.includes(c.crash_id)) continue;
@@ -103,7 +108,8 @@ export class SpikeDetector {
     if (!(arrived > now - SPIKE_WINDOW_MS)) return null;
     const happened = crash.crash_time ? Date.parse(crash.crash_time) : NaN;
     if (happened < arrived - SPIKE_WINDOW_MS) return null;
-    const key = `${app}\n${crash.signature_id}`;
+    const environment = crash.environment ?? '';
+    const key = spikeKey(app, environment, crash.signature_id);
     let recent = this.#recent.get(key);
     if (recent) this.#recent.delete(key); // re-inserted below: the map's order is by last crash
     else recent = { at: [], ids: [] };
@@ -126,7 +132,7 @@ export class SpikeDetector {
     if (count < this.options.minPerHour) return null;
     const last = this.#alertedAt.get(key);
     if (last !== undefined && now - last < SPIKE_QUIET_MS) return null;
-    const weekBefore = this.#weekBefore(key, app, crash.signature_id, now);
+    const weekBefore = this.#weekBefore(key, app, crash.signature_id, environment, now);
     const usual = weekBefore / (SPIKE_BASELINE_DAYS * 24);
     if (count < SPIKE_FACTOR * usual) return null;
     this.#alertedAt.set(key, now);
@@ -135,11 +141,11 @@ export class SpikeDetector {
   }
 
   /** Crashes of the SPIKE_BASELINE_DAYS days before today, from the index's daily counts. */
-  #weekBefore(key: string, app: string, signatureId: string, now: number): number {
+  #weekBefore(key: string, app: string, signatureId: string, environment: string, now: number): number {
     const known = this.#usual.get(key);
     if (known && now - known.at < USUAL_REUSED_MS && Math.floor(known.at / DAY_MS) === Math.floor(now / DAY_MS)) return known.weekBefore;
     const today = Math.floor(now / DAY_MS);
-    const weekBefore = this.options.countOverDays(app, signatureId, today - SPIKE_BASELINE_DAYS, today - 1);
+    const weekBefore = this.options.countOverDays(app, signatureId, today - SPIKE_BASELINE_DAYS, today - 1, environment);
     this.#usual.delete(key);
     this.#usual.set(key, { weekBefore, at: now });
     if (this.#usual.size > MAX_TRACKED) this.#usual.delete(this.#usual.keys().next().value!);
