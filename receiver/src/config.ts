@@ -288,7 +288,7 @@ export const OPTIONS = {
     flag: 'spike-alerts',
     default: 50,
     parse: int(0, 1_000_000),
-    doc: 'With --webhook-url, send a spike event when a signature has at least this many crashes in an app in the last hour and 10 times its usual hourly rate there (0: no spike events).',
+    doc: 'With --webhook-url, send a spike event when a signature has at least this many crashes in an app and environment in the last hour and 10 times its usual hourly rate there (0: no spike events).',
   }),
   retentionDays: def({
     flag: 'retention-days',
