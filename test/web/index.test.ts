@@ -443,8 +443,14 @@ describe('crash index', () => {
     index = open();
     expect(index.rebuildReason).toBeNull();
 
+    // Processed before environments were kept, from a page that declared one: the rebuild reads it from the raw crash.
+    const older = makeCrash({ signature: 'from before environments', at: at(1), environment: 'canary' });
+    delete older.processed.environment;
+    await storage.saveRaw(older.raw, new Map());
+    await storage.saveProcessed(older.processed);
     await rebuildIndex(storage, index, { mode: 'live' });
-    expect(index.count()).toBe(31);
+    expect(index.count()).toBe(32);
+    expect(index.topCrashers(APP_GUID, { days: 28, environment: 'canary' })!.rows.map((row) => row.signature)).toEqual(['from before environments']);
   });
 
   it('keeps one row and right counts when a bulk load sees the same crash twice', () => {

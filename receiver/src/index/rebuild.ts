@@ -1,5 +1,6 @@
 import type { CrashStorage, ProcessedCrash } from '../storage/types.ts';
 import type { CrashIndex } from './crash-index.ts';
+import { Annotation, environmentName } from '../../../shared/src/protocol.ts';
 
 /** Processed crashes read from storage per index transaction. */
 export const REBUILD_BATCH = 500;
@@ -45,8 +46,14 @@ export async function rebuildIndex(storage: CrashStorage, index: CrashIndex, opt
     for (const id of ids.slice(i, i + batchSize)) {
       const processed = await storage.getProcessed(id);
       progress.seen++;
-      if (processed && typeof processed.signature_id === 'string') batch.push(processed);
-      else progress.unprocessed++;
+      if (!processed || typeof processed.signature_id !== 'string') {
+        progress.unprocessed++;
+        continue;
+      }
+      // Processed before environments were kept: its page may have declared one all the same
+      // (the extension sent it to a receiver that did not read it yet).
+      if (!('environment' in processed)) processed.environment = environmentName((await storage.getRaw(id))?.annotations[Annotation.Environment]);
+      batch.push(processed);
     }
     if (options.signal?.aborted) return progress;
     if (options.mode === 'bulk') index.loadBulk(batch);
