@@ -38,7 +38,7 @@ describe('environmentName', () => {
   });
 
   it('is null for nothing, too long, control characters, slashes and line breaks', () => {
-    for (const bad of [undefined, null, 42, '', '   ', 'x'.repeat(65), 'a/b', 'a\nb', 'a\u0000b', 'tab\there']) {
+    for (const bad of [undefined, null, 42, '', '   ', 'x'.repeat(65), 'a/b', 'a\nb', 'a\u0000b', 'tab\there', 'prod\u200b', 'prod\u202e', 'a\u0085b']) {
       expect(environmentName(bad), JSON.stringify(bad)).toBeNull();
     }
   });

@@ -1,3 +1,4 @@
+import { INVISIBLE } from './visible.ts';
 /**
  * The Socorro-style submission protocol, as both the extension and the receiver speak it:
  * a multipart/form-data POST to `/submit` whose fields are annotations and whose file parts
@@ -59,8 +60,10 @@ export const MAX_ENVIRONMENT_CHARS = 64;
 
 /**
  * An environment name as the extension sends it and the receiver keeps it: the declared text
- * trimmed, 1-64 characters without control characters, `/` or line breaks; case is kept, as
- * the name is shown. Anything else is no environment (null).
+ * trimmed, 1-64 characters without `/` and without the characters that hide or reorder text
+ * (controls, line breaks, bidi and zero-width ones: `prod` and `prod\u200B` must not be two
+ * environments that look the same); case is kept, as the name is shown. Anything else is no
+ * environment (null).
  *
  * @example environmentName(' staging ') // 'staging'
  * @example environmentName('a/b') // null
@@ -68,8 +71,11 @@ export const MAX_ENVIRONMENT_CHARS = 64;
 export function environmentName(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const name = value.trim();
-  return name.length > 0 && name.length <= MAX_ENVIRONMENT_CHARS && !/[\u0000-\u001f\u007f\/]/.test(name) ? name : null;
+  return name.length > 0 && name.length <= MAX_ENVIRONMENT_CHARS && !/[\u0000-\u001f\/]/.test(name) && !HIDES_TEXT.test(name) ? name : null;
 }
+
+/** A character that hides or reorders text (INVISIBLE, without its global flag). */
+const HIDES_TEXT = new RegExp(INVISIBLE.source);
 
 /** Reads the crash ID out of a collector's answer (`CrashID=bp-…`), or null when there is none. */
 export function parseSubmitResponse(body: string): { crashId: string } | null {

@@ -51,10 +51,12 @@ describe('environments', () => {
     expect(bad.notes).toContainEqual(expect.stringMatching(/Environment annotation is not an environment name/));
 
     const report = await page(`/report/${production}`);
-    expect(report).toMatch(/<dt>Environment<\/dt>\s*<dd>production<\/dd>/);
+    expect(report).toContain(`<dt>Environment</dt><dd><a href="/apps/${GUID}?environment=production">production</a></dd>`);
+    // The signature link stays in the environment.
+    expect(report).toMatch(new RegExp(`href="/signatures/[\\w-]+\\?app=${GUID}&amp;environment=production"`));
     // The refused value is shown as sent, escaped.
     const badReport = await page(`/report/${ids['<b>qa</b>/x']![0]}`);
-    expect(badReport).toContain('&lt;b&gt;qa&lt;/b&gt;/x');
+    expect(badReport).toContain('&lt;b&gt;qa&lt;/b&gt;/x<span class="muted"> (left out: not an environment name, see the notes)</span>');
     expect(badReport).not.toContain('<b>qa</b>');
   });
 
@@ -76,6 +78,9 @@ describe('environments', () => {
     const html = await page(`/apps/${GUID}?environment=production`);
     expect(html).toContain('<option value="production" selected="">production (3)</option>');
     expect(html).toContain('<option value="staging">staging (2)</option>');
+    // First and last seen look at every environment, and say so when the list is of one.
+    expect(html).toContain('First seen (any env.)</th>');
+    expect(await page(`/apps/${GUID}`)).not.toContain('(any env.)');
     // Links out of the filtered list keep the environment.
     expect(html).toContain(`/signatures/${production.rows[0].signature_id}?app=${GUID}&amp;environment=production`);
     expect(html).toContain('environment=production&amp;from=');
@@ -99,6 +104,8 @@ describe('environments', () => {
     expect(html).toMatch(/environment <strong>staging<\/strong>/);
     expect(html).toContain(`/signatures/${row.signature_id}?app=${GUID}&amp;days=28">all environments</a>`);
 
+    // Trimmed as the receiver keeps it.
+    expect((await api(`/api/search?app=${GUID}&environment=%20staging%20`)).total).toBe(2);
     const search = await api(`/api/search?app=${GUID}&environment=production`);
     expect(search.total).toBe(3);
     expect(search.items.every((item: any) => item.environment === 'production')).toBe(true);

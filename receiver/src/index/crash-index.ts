@@ -64,6 +64,8 @@ export const TOP_CRASHERS_LIMIT = 50;
 export const MAX_TOP_CRASHERS_LIMIT = 500;
 /** The version and environment pickers list what was seen in this many days. */
 const PICKER_DAYS = 90;
+/** The environment picker lists the busiest this many (anyone can submit made-up names). */
+export const MAX_PICKER_ENVIRONMENTS = 50;
 export const REPORTS_PER_PAGE = 50;
 /** Search counts and facets look at no more than this many of the newest matches. */
 export const SEARCH_SAMPLE_LIMIT = 10_000;
@@ -155,7 +157,7 @@ export interface TopCrashersResult {
   previous_total: number;
   /** Versions seen for the app (in the environment) in the last 90 days, for the version picker. */
   versions: CountByValue[];
-  /** The app's environments in the last 90 days, busiest first; '' counts crashes that declared none. */
+  /** The app's environments in the last 90 days, busiest first (at most MAX_PICKER_ENVIRONMENTS); '' counts crashes that declared none. */
   environments: CountByValue[];
   rows: TopCrasher[];
 }
@@ -870,7 +872,7 @@ export class CrashIndex {
       ).sort((a, b) => compareVersions(b.value, a.value)),
       environments: this.#db
         .prepare(`SELECT environment AS value, sum(n) AS count FROM app_daily WHERE app = ? AND day > ? GROUP BY environment
-          ORDER BY count DESC, value`)
+          ORDER BY count DESC, value LIMIT ${MAX_PICKER_ENVIRONMENTS}`)
         .all(guid, today - PICKER_DAYS) as CountByValue[],
       rows: ranked.map((r, i): TopCrasher => {
         const firstAt = firstSeen.get(guid, r.signature_id) as number;

@@ -45,7 +45,7 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
       p.version = text(a[Annotation.Version]);
       p.environment = environmentName(a[Annotation.Environment]);
       if (p.environment === null && text(a[Annotation.Environment])) {
-        notes.push(`the Environment annotation is not an environment name (${MAX_ENVIRONMENT_CHARS} characters at most, no / or control characters): left out`);
+        notes.push(`the Environment annotation is not an environment name (${MAX_ENVIRONMENT_CHARS} characters at most, no / and no control or invisible characters): left out`);
       }
       p.error_type = text(a[Annotation.JSErrorType]);
       p.error_message = text(a[Annotation.JSErrorMessage]);

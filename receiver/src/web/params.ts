@@ -121,7 +121,7 @@ export function topCrashersParams(
   strictNames(given, ['days', 'version', 'environment', 'limit', 'ignored'], problems);
   const days = oneOf(get, 'days', TOP_CRASHER_DAYS, DEFAULT_TOP_CRASHER_DAYS, problems);
   const version = text(get, 'version', problems) ?? null;
-  const environment = text(get, 'environment', problems) ?? null;
+  const environment = text(get, 'environment', problems)?.trim() || null;
   const limit = positiveInt(get, 'limit', problems, 500);
   // Ignored signatures are left out (and counted as hidden) unless ?ignored=1.
   const ignored = get('ignored');
@@ -135,7 +135,7 @@ export function signatureParams(get: Get, given?: Given): { days: number; app: s
   strictNames(given, ['days', 'app', 'environment', 'page'], problems);
   const days = oneOf(get, 'days', SIGNATURE_DAYS, DEFAULT_SIGNATURE_DAYS, problems);
   const app = text(get, 'app', problems) ?? null;
-  const environment = text(get, 'environment', problems) ?? null;
+  const environment = text(get, 'environment', problems)?.trim() || null;
   const page = positiveInt(get, 'page', problems, 200) ?? 1;
   if (problems.length) throw new BadQuery(problems);
   return { days, app, environment, page };
@@ -198,7 +198,8 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
   const query: SearchQuery = {
     app: form.app,
     version: form.version,
-    environment: form.environment,
+    // As the page declared it, trimmed (the receiver keeps it so): a pasted ` staging` finds `staging`.
+    environment: form.environment?.trim(),
     signature: form.signature,
     q: form.q,
     browser: form.browser,

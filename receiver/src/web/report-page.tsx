@@ -183,7 +183,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
       </p>
       {p ? (
         <p>
-          Signature: <a class="sig" href={href.signature(p.signature_id, { app: appKey(p.app_guid, p.product) })}>{p.signature}</a>
+          Signature: <a class="sig" href={href.signature(p.signature_id, { app: appKey(p.app_guid, p.product), environment: p.environment })}>{p.signature}</a>
         </p>
       ) : (
         <p class="notice">Not processed yet: the stack is not symbolicated and the crash has no signature. The annotations below are as received.</p>
@@ -218,7 +218,16 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         {(p?.environment || a.Environment !== undefined) && (
           <>
             <dt>Environment</dt>
-            <dd>{p?.environment ? p.environment : <Value text={a.Environment!} />}</dd>
+            <dd>
+              {p?.environment ? (
+                <a href={href.app(appKey(p.app_guid, p.product), { environment: p.environment })}>{p.environment}</a>
+              ) : (
+                <>
+                  <Value text={a.Environment!} />
+                  {p && <span class="muted"> (left out: not an environment name, see the notes)</span>}
+                </>
+              )}
+            </dd>
           </>
         )}
         <dt>Page</dt>

@@ -150,8 +150,9 @@ export function TopCrashersPage(props: {
               <th class="num">Count</th>
               <th class="num">Share</th>
               <th class="num">Change</th>
-              <th>First seen</th>
-              <th>Last seen</th>
+              {/* Across environments even when the list is of one: "new" means new to the app. */}
+              <th title={r.environment ? 'in any environment' : undefined}>First seen{r.environment ? ' (any env.)' : ''}</th>
+              <th title={r.environment ? 'in any environment' : undefined}>Last seen{r.environment ? ' (any env.)' : ''}</th>
               <th>Versions</th>
               <th>Browsers</th>
               <th>Per day</th>
