@@ -859,8 +859,14 @@ export function submittedHere(submitUrl: string, submittedTo: unknown): boolean 
   // Every loopback address (127.0.0.2, [::ffff:127.0.0.1]) is this machine, as 127.0.0.1 is.
   const bare = hostname.replace(/^\[|\]$/g, '');
   const host = isIP(bare) && classifyAddress(bare) === 'loopback' ? `127.0.0.1${port ? `:${port}` : ''}` : new URL(target.url).host;
-  const path = (u: string): string => u.replace(/\/+$/, '').toLowerCase();
-  return path(`${host}${pathname}`) === path(submittedTo);
+  return withoutTrailingSlashes(`${host}${pathname}`).toLowerCase() === withoutTrailingSlashes(submittedTo).toLowerCase();
+}
+
+/** `u` without the slashes it ends with (a loop: `/\/+$/` backtracks quadratically over a long run of slashes). */
+function withoutTrailingSlashes(u: string): string {
+  let end = u.length;
+  while (end > 0 && u.charCodeAt(end - 1) === 47) end--;
+  return u.slice(0, end);
 }
 
 /**

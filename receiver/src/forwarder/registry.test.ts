@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppRegistry, InvalidApp, REGISTRY_FILE, REGISTRY_RECHECK_MS } from './registry.ts';
+import { submittedHere } from './forwarder.ts';
+import { AppRegistry, InvalidApp, MAX_SUBMIT_URL_CHARS, normalizeSubmitUrl, REGISTRY_FILE, REGISTRY_RECHECK_MS } from './registry.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -51,5 +52,15 @@ describe('AppRegistry', () => {
     const err = await new AppRegistry(dir, join(dir, 'tmp')).upsert({ guid: '', submitUrl: 'ftp://x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidApp);
     expect((err as InvalidApp).problems).toHaveLength(2);
+  });
+});
+
+describe('submit URLs from crashes', () => {
+  it('reads no SubmitURL longer than a real address, and compares one ending in many slashes at once', () => {
+    const long = `https://forward.example/${'/'.repeat(200_000)}a/submit`;
+    expect(normalizeSubmitUrl(long)).toEqual({ problem: `submit URL is over ${MAX_SUBMIT_URL_CHARS} characters` });
+    expect(submittedHere(long, 'forward.example/submit')).toBe(false);
+    expect(submittedHere('https://forward.example/submit/', 'forward.example/submit//')).toBe(true);
+    expect(submittedHere(`https://forward.example/${'/'.repeat(1000)}`, `forward.example${'/'.repeat(100_000)}x`)).toBe(false);
   });
 });

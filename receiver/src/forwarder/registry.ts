@@ -49,6 +49,8 @@ export interface AppInput {
 
 /** Checks and normalizes a submit URL: http(s), no credentials, path ending in `/submit` (appended when missing). */
 export function normalizeSubmitUrl(text: string): { url: string } | { problem: string } {
+  // A crash's SubmitURL is anyone's, up to a MiB: nothing longer than a real address is read.
+  if (text.length > MAX_SUBMIT_URL_CHARS) return { problem: `submit URL is over ${MAX_SUBMIT_URL_CHARS} characters` };
   let url: URL;
   try {
     url = new URL(text.trim());
@@ -60,6 +62,9 @@ export function normalizeSubmitUrl(text: string): { url: string } | { problem: s
   if (url.username || url.password) return { problem: 'submit URL must not carry a user name or password' };
   return { url: withSubmitPath(url).toString() };
 }
+
+/** The longest submit URL taken (the extension sends at most 2,000 characters). */
+export const MAX_SUBMIT_URL_CHARS = 2048;
 
 /** Validates a registry entry, collecting every problem. */
 export function validateApp(input: AppInput): { guid: string; submitUrl: string } {

@@ -13,6 +13,11 @@ describe('parseUserAgent', () => {
     expect(parseUserAgent(ua)).toEqual({ browser: { name, version }, os });
   });
 
+  it('reads a MiB-long made-up User-Agent at once (many Version/ made a backtracking pattern quadratic)', () => {
+    expect(parseUserAgent('Version/1 '.repeat(100_000))).toEqual({ browser: null, os: null });
+    expect(parseUserAgent(`Version/2 ${'x '.repeat(600_000)} Safari/1`)).toEqual({ browser: null, os: null }); // past what is read
+  });
+
   it('answers null for what it does not know', () => {
     expect(parseUserAgent('curl/8.5.0')).toEqual({ browser: null, os: null });
     expect(parseUserAgent(undefined)).toEqual({ browser: null, os: null });
