@@ -4,7 +4,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import { serializeSigned } from 'hono/utils/cookie';
-import { firstValue, requestedHost } from '../proxy.ts';
+import { RateLimiter } from '../collector/rate-limit.ts';
+import { clientAddress, firstValue, requestedHost } from '../proxy.ts';
 import { problemPage } from './layout.tsx';
 import { under } from './links.ts';
 
@@ -254,7 +255,12 @@ export interface RequireAuthOptions extends OriginOptions {
   uploadToken?: string;
   /** Upload tokens tied to one app (see app-tokens.ts): the upload token's scope, for that app only. */
   appTokens?: { appOf(token: string): string | null };
+  /** Wrong tokens one client may send per minute before every token it sends is answered 429 (as logins are limited). */
+  wrongTokensPerMinute?: number;
 }
+
+/** Wrong `Authorization: Bearer` tokens one client may send a minute: guessing a weak token stays slow. */
+export const WRONG_TOKENS_PER_MINUTE = 30;
 
 /** What the upload token may do: `METHOD path`. */
 const UPLOAD_SCOPE = new Set(['POST /api/sourcemaps', 'GET /api/sourcemaps', 'POST /api/reprocess']);
@@ -270,11 +276,21 @@ const READ_ONLY = 'the viewer token may only read; changes need the admin token'
  */
 export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const { sessions } = options;
+  const wrongTokens = new RateLimiter(options.wrongTokensPerMinute ?? WRONG_TOKENS_PER_MINUTE);
   return async function auth(c, next) {
     const isApi = c.req.path === '/api' || c.req.path.startsWith('/api/');
     // Another scheme (a proxy's Basic auth passed through) is not ours to judge: the session decides.
     const header = c.req.header('authorization');
     if (header !== undefined && /^\s*bearer\b/i.test(header)) {
+      // A client that sent too many wrong tokens is told to wait whatever it sends now: answering
+      // a right one would tell a guesser it found it.
+      const client = clientAddress(c, options.trustProxy === true);
+      const waitSeconds = wrongTokens.wait(client);
+      if (waitSeconds) {
+        return c.json({ error: 'too_many_wrong_tokens', message: `too many wrong tokens from this address; try again in ${waitSeconds} s` }, 429, {
+          'retry-after': String(waitSeconds),
+        });
+      }
       const given = bearerToken(header);
       if (given && options.uploadToken && sameSecret(given, options.uploadToken)) {
         if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
@@ -295,7 +311,10 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
         return next();
       }
       const role = given ? sessions.roleOf(given) : null;
-      if (!role) return unauthorized(c, isApi, 'wrong or malformed Authorization header');
+      if (!role) {
+        wrongTokens.take(client);
+        return unauthorized(c, isApi, 'wrong or malformed Authorization header');
+      }
       if (role === 'viewer' && !SAFE_METHODS.has(c.req.method)) return c.json({ error: 'forbidden', message: READ_ONLY }, 403);
       c.set('csrfToken', null);
       c.set('role', role);
