@@ -42,6 +42,22 @@ describe('the viewer token', () => {
     expect(((await (await fetch(`${r.url}/api/signatures/${signatureId}`, { headers: ADMIN })).json()) as { status: string }).status).toBe('open');
   });
 
+  it("sees the forwarding registry without the query of a submit URL, where a key may be", async () => {
+    const put = await fetch(`${r.url}/api/forwarding/apps/${APP_GUID}`, {
+      method: 'PUT',
+      headers: { ...ADMIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ submit_url: 'https://private.example/submit?key=SECRET123' }),
+    });
+    expect(put.status).toBe(201);
+    const asViewer = (await (await fetch(`${r.url}/api/forwarding/apps`, { headers: VIEWER })).json()) as { apps: { submit_url: string }[] };
+    expect(asViewer.apps.map((a) => a.submit_url)).toEqual(['https://private.example/submit?…']);
+    const one = (await (await fetch(`${r.url}/api/forwarding/apps/${APP_GUID}`, { headers: VIEWER })).json()) as { app: { submit_url: string } };
+    expect(one.app.submit_url).toBe('https://private.example/submit?…');
+    const asAdmin = (await (await fetch(`${r.url}/api/forwarding/apps`, { headers: ADMIN })).json()) as { apps: { submit_url: string }[] };
+    expect(asAdmin.apps.map((a) => a.submit_url)).toEqual(['https://private.example/submit?key=SECRET123']);
+    await fetch(`${r.url}/api/forwarding/apps/${APP_GUID}`, { method: 'DELETE', headers: ADMIN });
+  });
+
   it('logs in through the form into a read-only session, which may still log out', async () => {
     expect(await (await fetch(`${r.url}/login`)).text()).toContain('or the viewer token you were given');
     const viewer = await logIn(r, VIEWER_TOKEN);

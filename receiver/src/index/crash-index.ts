@@ -66,6 +66,8 @@ export const MAX_TOP_CRASHERS_LIMIT = 500;
 const PICKER_DAYS = 90;
 /** The environment picker lists the busiest this many (anyone can submit made-up names). */
 export const MAX_PICKER_ENVIRONMENTS = 50;
+/** The version picker lists the busiest this many versions, newest first (anyone can submit made-up ones). */
+export const MAX_PICKER_VERSIONS = 100;
 export const REPORTS_PER_PAGE = 50;
 /** Search counts and facets look at no more than this many of the newest matches. */
 export const SEARCH_SAMPLE_LIMIT = 10_000;
@@ -155,7 +157,7 @@ export interface TopCrashersResult {
   hidden: { signatures: number; count: number };
   total: number;
   previous_total: number;
-  /** Versions seen for the app (in the environment) in the last 90 days, for the version picker. */
+  /** Versions seen for the app (in the environment) in the last 90 days, the busiest MAX_PICKER_VERSIONS, newest first, for the version picker. */
   versions: CountByValue[];
   /** The app's environments in the last 90 days, busiest first (at most MAX_PICKER_ENVIRONMENTS); '' counts crashes that declared none. */
   environments: CountByValue[];
@@ -867,7 +869,8 @@ export class CrashIndex {
       // Newest release first, as a version menu lists them.
       versions: (
         this.#db
-          .prepare(`SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = @app${envClause} AND day > @since GROUP BY version`)
+          .prepare(`SELECT version AS value, sum(n) AS count FROM sig_version_daily WHERE app = @app${envClause} AND day > @since GROUP BY version
+            ORDER BY count DESC, version LIMIT ${MAX_PICKER_VERSIONS}`)
           .all({ app: guid, environment, since: today - PICKER_DAYS }) as CountByValue[]
       ).sort((a, b) => compareVersions(b.value, a.value)),
       environments: this.#db

@@ -1,7 +1,8 @@
 import { type Context, Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import type { Forwarder } from '../forwarder/forwarder.ts';
-import { type AppRegistry, InvalidApp, validateApp } from '../forwarder/registry.ts';
+import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
+import type { Role } from './auth.ts';
 import type { CrashStorage } from '../storage/types.ts';
 
 /** Largest JSON body the registry API reads. */
@@ -91,11 +92,17 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     }
   };
 
-  routes.get('/api/forwarding/apps', async (c) => c.json({ apps: await registry.list() }));
+  /** A registry entry as the caller may see it: a viewer gets the submit URL without its query (a key may be in it). */
+  const shown = (c: Context, app: RegisteredApp): RegisteredApp => {
+    if ((c.get('role') as Role | undefined) !== 'viewer' || !app.submit_url.includes('?')) return app;
+    return { ...app, submit_url: `${app.submit_url.split('?')[0]}?…` };
+  };
+
+  routes.get('/api/forwarding/apps', async (c) => c.json({ apps: (await registry.list()).map((app) => shown(c, app)) }));
 
   routes.get('/api/forwarding/apps/:guid', async (c) => {
     const app = await registry.lookup(c.req.param('guid'));
-    return app ? c.json({ app }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
+    return app ? c.json({ app: shown(c, app) }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
   });
 
   routes.put('/api/forwarding/apps/:guid', async (c) => {
