@@ -63,6 +63,8 @@ export interface AppDeps {
   alerts?: () => WebhookStats;
   /** Why storage cannot do its work right now (a full disk), for the heartbeat. */
   storageProblem?: () => string | null;
+  /** Why new crashes are refused though storage still writes (the disk under --min-free-disk), or null. */
+  lowDisk?: () => string | null;
   /** Upload tokens tied to one app (`<data-dir>/upload-tokens.json`); their API is mounted when given. */
   appTokens?: AppUploadTokens;
   /** The built demo app, served at /demo/ when given. */
@@ -92,6 +94,7 @@ export function createApp(deps: AppDeps): {
     activity: deps.activity,
     maxPendingBytes: config.maxPendingBytes,
     publicUrl: config.publicUrl,
+    lowDisk: deps.lowDisk,
   });
   app.route('/', collector.routes as unknown as Hono);
   app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: deps.storageProblem }));

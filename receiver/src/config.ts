@@ -185,6 +185,12 @@ export const OPTIONS = {
     parse: duration(1000, UNIT_MS.h!),
     doc: 'How long a submission body may take to arrive; slower gets 408 and the connection is closed (a crash is a few kB; a client trickling a body would hold memory).',
   }),
+  minFreeDiskBytes: def({
+    flag: 'min-free-disk',
+    default: 256 * MIB,
+    parse: bytes(0, 1024 * 1024 * MIB),
+    doc: 'Free space kept on the data dir\'s disk: below it new crashes get 503 with Retry-After (clients keep them) before the disk is full (0: no floor).',
+  }),
   maxPendingBytes: def({
     flag: 'max-pending-bytes',
     default: 256 * MIB,

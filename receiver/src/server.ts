@@ -21,6 +21,7 @@ import { openProcessing, type Processing } from './processor/start.ts';
 import { TuningError } from './processor/tuning.ts';
 import { DataDirBusy, lockDataDir } from './storage/data-dir-lock.ts';
 import { isDiskFull, writeFileDurably } from './storage/durable.ts';
+import { DiskSpace } from './storage/disk-space.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
@@ -358,6 +359,7 @@ async function startLocked(
     log,
   });
 
+  const diskSpace = await new DiskSpace(dataDir, config.minFreeDiskBytes).start();
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
   const { app, collectorStats, checkContinue, submit } = createApp({
@@ -365,7 +367,8 @@ async function startLocked(
     backlog: () => storage.backlog,
     queued: () => queue.size(),
     alerts: webhook ? () => webhook.stats() : undefined,
-    storageProblem: () => storage.problem(),
+    storageProblem: () => storage.problem() ?? diskSpace.problem(),
+    lowDisk: () => diskSpace.problem(),
     demo,
     config,
     storage,
@@ -431,6 +434,7 @@ async function startLocked(
         const sweeper = setInterval(closeIdle, 50);
         server.close(() => {
           clearInterval(sweeper);
+          diskSpace.stop();
           // The minute under way is summed up too, or a stop would leave it out of the log.
           activityLog.stop();
           // Crashes already answered are in the journal; laying them out finishes here or,

@@ -35,6 +35,10 @@ export const storageUnavailable = (err: unknown): SubmissionRejected =>
     { cause: err, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS },
   );
 
+/** The data dir's disk is under the free space kept (--min-free-disk): refused before it is full. */
+export const lowDisk = (message: string): SubmissionRejected =>
+  new SubmissionRejected(503, 'low_disk', `${message}; keep the crash and retry later`, { retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS });
+
 /** A client over its submission rate, told when to come back. */
 export const clientRateLimited = (waitSeconds: number): SubmissionRejected =>
   new SubmissionRejected(429, 'client_rate_limited', `too many submissions from this client; retry in ${waitSeconds}s`, {

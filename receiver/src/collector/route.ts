@@ -7,7 +7,7 @@ import type { CrashStorage, RawCrash } from '../storage/types.ts';
 import { decide, type Judge } from './accept.ts';
 import { BodyDeadlines } from './body-deadlines.ts';
 import type { SubmissionActivity } from './activity.ts';
-import { clientRateLimited, SubmissionRejected, storageUnavailable } from './errors.ts';
+import { clientRateLimited, lowDisk, SubmissionRejected, storageUnavailable } from './errors.ts';
 import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCrashFrom } from './parse.ts';
 import { PendingBytes, type PendingHolding } from './pending.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -37,6 +37,8 @@ export interface CollectorOptions {
   activity?: SubmissionActivity;
   /** Bytes of bodies all submissions in progress may hold in memory together (unbounded if not given). */
   maxPendingBytes?: number;
+  /** Why no crash should be taken now though storage still writes (the disk is under its floor), or null. */
+  lowDisk?: () => string | null;
   /**
    * `--public-url`. When it has a path, a submission addressed to its host went through the proxy
    * at that path, which took it off: `submitted_to` puts it back (`tools.example.com/crashes/submit`).
@@ -149,6 +151,8 @@ export function collectorRoutes(options: CollectorOptions): {
     try {
       const clientWait = clientLimiter.enabled ? clientLimiter.take(client) : 0;
       if (clientWait) throw clientRateLimited(clientWait);
+      const disk = options.lowDisk?.();
+      if (disk) throw lowDisk(disk);
       const host = req.host().toLowerCase().slice(0, 300);
       const submittedTo = `${host}${publicPath && host === publicHost ? publicPath : ''}${req.path}`;
       const outcome = await take(req, submittedTo, holding);
