@@ -58,6 +58,12 @@ function hasScheme(text: string, sep: number): boolean {
   return found;
 }
 
+/** The next `://` at or after `from` with a scheme before it, or -1. */
+function nextSchemeSeparator(text: string, from: number): number {
+  for (let sep = text.indexOf('://', from); sep >= 0; sep = text.indexOf('://', sep + 1)) if (hasScheme(text, sep)) return sep;
+  return -1;
+}
+
 /** Where a run of characters for which `inRun` holds, starting at `from`, ends. */
 function runEnd(text: string, from: number, inRun: (c: number) => boolean): number {
   let i = from;
@@ -89,12 +95,8 @@ function stripAbsoluteQueries(text: string): string {
   let copied = 0;
   let from = 0;
   for (;;) {
-    const sep = text.indexOf('://', from);
+    const sep = nextSchemeSeparator(text, from);
     if (sep < 0) break;
-    if (!hasScheme(text, sep)) {
-      from = sep + 1;
-      continue;
-    }
     const queryAt = runEnd(text, sep + 3, inBase);
     const q = text.charCodeAt(queryAt);
     // A later `://` inside this base ends at the same place: it cannot match otherwise.
@@ -181,10 +183,9 @@ export function dropCredentials(text: string): string {
   let copied = 0;
   let from = 0;
   for (;;) {
-    const sep = text.indexOf('://', from);
+    const sep = nextSchemeSeparator(text, from);
     if (sep < 0) break;
     from = sep + 1;
-    if (!hasScheme(text, sep)) continue;
     const at = runEnd(text, sep + 3, inUserInfo);
     if (text.charCodeAt(at) !== 64) continue;
     out += text.slice(copied, sep + 3);
