@@ -296,7 +296,16 @@ async function startLocked(
   const crashIndex = openIndexForServer(dataDir, storage, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too, with
   // their signature's text and the app's name when no other crash has them (as an erasure).
-  forwarder.onDeleted((id) => crashIndex.index.erase(id));
+  // The old page images leave the write-ahead log a second after the last such crash, not once
+  // per crash a busy master relays (each checkpoint writes and syncs the index).
+  let checkpointSoon: NodeJS.Timeout | null = null;
+  forwarder.onDeleted((id) => {
+    crashIndex.index.erase(id, { checkpoint: false });
+    checkpointSoon ??= setTimeout(() => {
+      checkpointSoon = null;
+      crashIndex.index.checkpoint();
+    }, 1000).unref();
+  });
   /** A registered app whose crashes the master only passes on (it keeps no copy): they never alert here. */
   const relayedOnly = (p: ProcessedCrash): boolean => p.app_guid !== null && registry.cached(p.app_guid)?.keep_copy === false;
   // The processor drains the queue in the background and tells the index of each crash.
@@ -435,6 +444,7 @@ async function startLocked(
         server.close(() => {
           clearInterval(sweeper);
           diskSpace.stop();
+          if (checkpointSoon) clearTimeout(checkpointSoon);
           // The minute under way is summed up too, or a stop would leave it out of the log.
           activityLog.stop();
           // Crashes already answered are in the journal; laying them out finishes here or,

@@ -605,7 +605,7 @@ export class CrashIndex {
    * crash has that signature (a message-based signature can hold the message), its app when no
    * other crash has that app, and the old page images in the write-ahead log.
    */
-  erase(crashId: string): void {
+  erase(crashId: string, options: { checkpoint?: boolean } = {}): void {
     const id = normalizeCrashId(crashId);
     if (!id) return;
     const row = this.#db.prepare('SELECT signature_id, app FROM crashes WHERE crash_id = ?').get(id) as { signature_id: string; app: string } | undefined;
@@ -615,7 +615,12 @@ export class CrashIndex {
       // An app left with no crash leaves the apps list (its name was in the crash).
       this.#db.prepare('DELETE FROM apps WHERE app = ? AND NOT EXISTS (SELECT 1 FROM crashes WHERE app = ?)').run(row.app, row.app);
     }
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    if (options.checkpoint !== false) this.checkpoint();
+  }
+
+  /** Moves the write-ahead log into the file and empties it: the old page images of erased crashes go. */
+  checkpoint(): void {
+    if (this.#db.open) this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Number of crashes in the index. */
