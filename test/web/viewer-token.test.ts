@@ -9,6 +9,7 @@ import { StartupError } from '../../receiver/src/server.ts';
 import { Sessions } from '../../receiver/src/web/auth.ts';
 import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { logIn } from '../triage/session.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { addCrash, APP_GUID, direct } from './crashes.ts';
 
 const VIEWER_TOKEN = 'colleague-viewer-token-0123';
@@ -55,6 +56,15 @@ describe('the viewer token', () => {
     expect(one.app.submit_url).toBe('https://private.example/submit?…');
     const asAdmin = (await (await fetch(`${r.url}/api/forwarding/apps`, { headers: ADMIN })).json()) as { apps: { submit_url: string }[] };
     expect(asAdmin.apps.map((a) => a.submit_url)).toEqual(['https://private.example/submit?key=SECRET123']);
+    // A crash on its way there: its status and report page show the target without the query too.
+    const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields({ WebAppGUID: APP_GUID }), []);
+    const status = async (headers: Record<string, string>) =>
+      ((await (await fetch(`${r.url}/api/crashes/${crashId}/forwarding`, { headers })).json()) as { forwarding: { target: string } }).forwarding.target;
+    expect(await status(VIEWER)).toBe('https://private.example/submit?…');
+    expect(await status(ADMIN)).toBe('https://private.example/submit?key=SECRET123');
+    const report = await (await fetch(`${r.url}/report/${crashId}`, { headers: VIEWER })).text();
+    expect(report).toContain('https://private.example/submit?…');
+    expect(report).not.toContain('SECRET123');
     await fetch(`${r.url}/api/forwarding/apps/${APP_GUID}`, { method: 'DELETE', headers: ADMIN });
   });
 

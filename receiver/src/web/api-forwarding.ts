@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import type { Forwarder } from '../forwarder/forwarder.ts';
+import type { ForwardingStatus } from '../forwarder/status.ts';
 import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
 import type { Role } from './auth.ts';
 import type { CrashStorage } from '../storage/types.ts';
@@ -93,10 +94,7 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
   };
 
   /** A registry entry as the caller may see it: a viewer gets the submit URL without its query (a key may be in it). */
-  const shown = (c: Context, app: RegisteredApp): RegisteredApp => {
-    if ((c.get('role') as Role | undefined) !== 'viewer' || !app.submit_url.includes('?')) return app;
-    return { ...app, submit_url: `${app.submit_url.split('?')[0]}?…` };
-  };
+  const shown = (c: Context, app: RegisteredApp): RegisteredApp => (roleOf(c) === 'viewer' ? { ...app, submit_url: withoutQuery(app.submit_url) } : app);
 
   routes.get('/api/forwarding/apps', async (c) => c.json({ apps: (await registry.list()).map((app) => shown(c, app)) }));
 
@@ -141,7 +139,7 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     if (!id) return badId(c);
     const forwarding = await forwarder.status(id);
     if (!forwarding && !(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
-    return c.json({ crash_id: id, forwarding });
+    return c.json({ crash_id: id, forwarding: forwardingFor(roleOf(c), forwarding) });
   });
 
   routes.post('/api/crashes/:id/forwarding/retry', async (c) => {
@@ -153,4 +151,19 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
   });
 
   return routes;
+}
+
+function roleOf(c: Context): Role | undefined {
+  return c.get('role') as Role | undefined;
+}
+
+/** A submit URL without its query, shown `?…` (a key may be in it): what a viewer sees. */
+export function withoutQuery(url: string): string {
+  const at = url.indexOf('?');
+  return at < 0 ? url : `${url.slice(0, at)}?…`;
+}
+
+/** A crash's forwarding status as `role` may see it: a viewer gets its target without the query. */
+export function forwardingFor(role: Role | undefined, status: ForwardingStatus | null): ForwardingStatus | null {
+  return role === 'viewer' && status?.target ? { ...status, target: withoutQuery(status.target) } : status;
 }

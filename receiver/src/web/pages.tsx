@@ -18,6 +18,7 @@ import type { ForwardingStatus } from '../forwarder/status.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { fileDownload } from './security.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
+import { forwardingFor } from './api-forwarding.ts';
 
 export interface PageDeps {
   index: CrashIndex;
@@ -88,7 +89,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const raw = await storage.getRaw(id);
     if (!raw) return problemPage(c, 404, 'No such crash', [`No crash bp-${id} is stored here.`]);
     const processed = await storage.getProcessed(id);
-    const forwarding = (await deps.forwarding?.(id)) ?? null;
+    const forwarding = forwardingFor(c.get('role'), (await deps.forwarding?.(id)) ?? null);
     return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} forwarding={forwarding} />);
   });
 
