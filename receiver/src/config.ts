@@ -7,6 +7,7 @@
 
 import { statSync } from 'node:fs';
 import { CLIENT_SHARE } from './collector/pending.ts';
+import { environmentName } from '../../shared/src/protocol.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -296,6 +297,12 @@ export const OPTIONS = {
     parse: int(0, 1_000_000),
     doc: 'With --webhook-url, send a spike event when a signature has at least this many crashes in an app and environment in the last hour and 10 times its usual hourly rate there (0: no spike events).',
   }),
+  alertEnvironments: def({
+    flag: 'alert-environments',
+    default: [] as string[],
+    parse: environmentList,
+    doc: 'Only crashes from these environments (comma-separated, e.g. production) send alerts and reopen resolved signatures, and a signature is new when first seen in one of them; empty: every crash, environment or not.',
+  }),
   retentionDays: def({
     flag: 'retention-days',
     default: 0,
@@ -365,6 +372,15 @@ export const OPTIONS = {
     doc: 'Extra regular expressions (comma-separated) for library frames, besides library-urls.txt.',
   }),
 };
+
+/** `production,staging`: environment names, each by the rule pages declare them by. */
+function environmentList(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of list) {
+    if (environmentName(name) !== name) throw new Error(`expected environment names like production, got ${JSON.stringify(name.slice(0, 80))}`);
+  }
+  return list;
+}
 
 /** `https://a.example,https://b.example` or `*`: origins, each checked. */
 function origins(text: string): string[] {

@@ -335,9 +335,14 @@ async function startLocked(
       .then(() => writeFileDurably(spikeFile, JSON.stringify(spikes!.quietUntil()), folders.tmpDir, deps.fs))
       .catch((err: unknown) => log(`spike alerts: could not write ${spikeFile}: ${(err as Error).message}`));
   };
+  // --alert-environments: only crashes from those alert and reopen, and "new" means new to them.
+  const alertEnvironments = config.alertEnvironments;
+  const alertsFor = (p: ProcessedCrash): boolean => alertEnvironments.length === 0 || alertEnvironments.includes(p.environment ?? '');
+  const isNewSignature = (p: ProcessedCrash): boolean =>
+    alertEnvironments.length === 0 ? !crashIndex.index.hasSignature(p.signature_id) : !crashIndex.index.hasSignatureIn(p.signature_id, alertEnvironments);
   const indexProcessed = (p: ProcessedCrash): void => {
-    if (relayedOnly(p)) return void crashIndex.index.upsert(p);
-    const isNew = webhook !== null && !p.processing_error && !crashIndex.index.hasSignature(p.signature_id);
+    if (relayedOnly(p) || !alertsFor(p)) return void crashIndex.index.upsert(p);
+    const isNew = webhook !== null && !p.processing_error && isNewSignature(p);
     crashIndex.index.upsert(p);
     // Ignored signatures never alert, those ignored by default (browser extensions' errors) included.
     if (isNew && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook.notify(p);

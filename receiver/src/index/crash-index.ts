@@ -590,6 +590,15 @@ export class CrashIndex {
     return (this.#db.prepare('SELECT signature FROM signatures WHERE signature_id = ?').pluck().get(signatureId) as string | undefined) ?? null;
   }
 
+  /** Whether a crash of this signature from one of `environments` is in the index (new-signature alerts for some environments ask). */
+  hasSignatureIn(signatureId: string, environments: readonly string[]): boolean {
+    return (
+      this.#db
+        .prepare('SELECT 1 FROM sig_daily WHERE signature_id = ? AND environment IN (SELECT value FROM json_each(?)) LIMIT 1')
+        .get(signatureId, JSON.stringify(environments)) !== undefined
+    );
+  }
+
   /** Whether any crash with this signature was ever indexed (new-signature alerts ask). */
   hasSignature(signatureId: string): boolean {
     return this.#db.prepare('SELECT 1 FROM signatures WHERE signature_id = ?').get(signatureId) !== undefined;
