@@ -40,6 +40,8 @@ export interface RunningReceiver {
   localUrl: string;
   port: number;
   adminToken: string;
+  /** Where the admin token came from: set, kept in the data dir, or made at this start. */
+  adminTokenSource: 'config' | 'file' | 'generated';
   dataDir: string;
   storage: JournaledCrashStorage;
   queue: FsWorkQueue;
@@ -428,6 +430,7 @@ async function startLocked(
     localUrl,
     port,
     adminToken: token.token,
+    adminTokenSource: token.source,
     dataDir,
     storage,
     queue,

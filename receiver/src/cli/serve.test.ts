@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, spawnReceiver, tempDir } from '../../../test/helpers/receiver.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 describe('socorrito serve flags', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
@@ -80,14 +81,27 @@ describe('socorrito serve flags', () => {
     expect(await listeningLine(['--no-log-timestamps'])).toMatch(/^socorrito: listening on /);
   });
 
-  it('keeps crash data and the admin token from other users of the machine', async () => {
+  it('keeps crash data and the admin token from other users of the machine, and prints the token only when it makes it', async () => {
     const r = await spawnReceiver(dir.path, [], { SOCORRITO_ADMIN_TOKEN: '' }); // a generated token, kept in the data dir
+    const token = (await readFile(join(dir.path, 'admin-token'), 'utf8')).trim();
     try {
       const mode = async (name: string): Promise<number> => (await stat(join(dir.path, name))).mode & 0o777;
       expect(await mode('admin-token')).toBe(0o600);
       for (const name of ['index.sqlite', 'crashes', 'journal']) expect((await mode(name)) & 0o007, name).toBe(0);
+      // Said after the listening line: waited for.
+      await waitFor('the admin token line', () => r.output().includes('admin token'));
+      expect(r.output()).toContain(`socorrito: admin token ${token} (kept in ${dir.path}/admin-token)`);
     } finally {
       await r.kill();
+    }
+    // Later starts name the file: a log is often shipped where the file's mode does not reach.
+    const again = await spawnReceiver(dir.path, [], { SOCORRITO_ADMIN_TOKEN: '' });
+    try {
+      await waitFor('the admin token line', () => again.output().includes('admin token'));
+      expect(again.output()).toContain(`socorrito: admin token in ${dir.path}/admin-token (readable by this user only)`);
+      expect(again.output()).not.toContain(token);
+    } finally {
+      await again.kill();
     }
   });
 

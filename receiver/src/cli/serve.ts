@@ -115,12 +115,17 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   logOut(`socorrito: listening on ${receiver.localUrl}${everywhere}`);
   if (receiver.url !== receiver.localUrl) logOut(`socorrito: public URL ${receiver.url} (--public-url)`);
   logOut(`socorrito: submit crashes to ${receiver.url}/submit`);
-  // A token the operator chose is theirs to know; only a generated one is printed, once per start.
-  const tokenText = config.adminToken ? 'the admin token you set' : `the token ${receiver.adminToken}`;
+  // A token the operator chose is theirs to know. A generated one is printed when it is made (and
+  // by the demo, for trying it out); after that the log, which may be shipped elsewhere, names the file.
+  const tokenFile = `${receiver.dataDir}/admin-token`;
+  const printed = receiver.adminTokenSource === 'generated' || config.demo;
+  const tokenText = config.adminToken ? 'the admin token you set' : printed ? `the token ${receiver.adminToken}` : `the token in ${tokenFile}`;
   logOut(
     config.adminToken
       ? 'socorrito: admin token from --admin-token / SOCORRITO_ADMIN_TOKEN'
-      : `socorrito: admin token ${receiver.adminToken} (kept in ${receiver.dataDir}/admin-token)`,
+      : printed
+        ? `socorrito: admin token ${receiver.adminToken} (kept in ${tokenFile})`
+        : `socorrito: admin token in ${tokenFile} (readable by this user only)`,
   );
   if (config.viewerToken) logOut('socorrito: viewer token from --viewer-token / SOCORRITO_VIEWER_TOKEN: logins with it read only');
   if (config.demo) {
