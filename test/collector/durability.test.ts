@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,6 +135,20 @@ describe('the data dir lock', () => {
     const r = await startTestReceiver({ dataDir: dir.path });
     await r.stop();
     expect(r.logs).toContainEqual(expect.stringMatching(/^storage: took over .*receiver\.pid from 4242@some-other-host, on another host; if a receiver runs there/));
+  });
+});
+
+describe('the data dir lock after a reboot', () => {
+  it('takes over a lock whose process number now belongs to another program', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    // A running process that is not a receiver, as after a reboot that reused the number.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    cleanups.push(async () => void other.kill());
+    await writeFile(join(dir.path, 'receiver.pid'), `${other.pid}@${hostname()}\n`);
+    const r = await startTestReceiver({ dataDir: dir.path });
+    await r.stop();
+    expect(r.url).toMatch(/^http:/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isDiskFull } from '../storage/durable.ts';
@@ -20,10 +20,25 @@ export function ownerIsRunning(owner: string | null): boolean {
   if (!m || m[2] !== hostname() || Number(m[1]) === process.pid) return false;
   try {
     process.kill(Number(m[1]), 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // After a reboot the number may belong to another program: only a receiver counts.
+  return isReceiverProcess(Number(m[1]));
+}
+
+/**
+ * Whether process `pid` runs socorrito (its command line names it), where /proc says; true
+ * where it cannot be told (no /proc), so a receiver is never taken for gone.
+ */
+function isReceiverProcess(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return true;
+  }
+  return cmdline === '' || /socorrito|receiver\/src|bin\/socorrito/i.test(cmdline);
 }
 
 export interface OpenIndex {
