@@ -29,7 +29,7 @@ describe('DELETE /api/crashes/<id>', () => {
     const deleted = await fetch(`${r.url}/api/crashes/${secret.crashId}`, { method: 'DELETE', headers: ADMIN });
     expect(deleted.status).toBe(200);
     expect(await deleted.json()).toEqual({ deleted: secret.crashId });
-    expect(r.logs.join('\n')).toContain(`deleted crash ${secret.crashId}`);
+    expect(r.logs.join('\n')).toContain(`deleted crash ${secret.crashId} (DELETE /api/crashes, admin)`);
     expect((await fetch(`${r.url}/api/crashes/${secret.crashId}`, { headers: ADMIN })).status).toBe(404);
     expect((await fetch(`${r.url}/report/${secret.crashId}`, { headers: ADMIN })).status).toBe(404);
     expect(await found('jane')).toBe(0);

@@ -27,7 +27,7 @@ export function crashApiRoutes(options: CrashApiOptions): Hono {
     if (!id) return c.json(BAD_ID, 400);
     if (!(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
     await options.deleteCrash(id);
-    options.log(`api: deleted crash bp-${id} (DELETE /api/crashes)`);
+    options.log(`api: deleted crash bp-${id} (DELETE /api/crashes, admin)`);
     return c.json({ deleted: `bp-${id}` });
   });
   routes.get('/api/crashes/:id', async (c) => {
