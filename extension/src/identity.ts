@@ -95,7 +95,8 @@ export function identityFromMeta(doc: Document): AppIdentity | null {
       submitUrl: metaContent(doc, 'socorrito:submit-url'),
       release: metaContent(doc, 'socorrito:release'),
       environment: metaContent(doc, 'socorrito:environment'),
-      productName: metaContent(doc, 'socorrito:product') ?? metaContent(doc, 'application-name') ?? doc.title,
+      // Declared names only: the title is page content (`Inbox (3) – jane@example.com`), not a name.
+      productName: metaContent(doc, 'socorrito:product') ?? metaContent(doc, 'application-name'),
       source: 'meta',
     },
     doc.baseURI,

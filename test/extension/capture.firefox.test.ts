@@ -141,6 +141,14 @@ describe('capture in Firefox', () => {
     await page.close();
   });
 
+  it('names an app that declares no name by its host, never by the page title (page content)', async () => {
+    const { page, guid } = await openCase('timer', newGuid(), 'titled.html');
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.ProductName).toBe(new URL(env.fixture.url).host);
+    expect(JSON.stringify(crash!.annotations)).not.toContain('jane.doe');
+    await page.close();
+  });
+
   it('reads the identity from the web app manifest when there are no meta tags', async () => {
     const { page, guid } = await openCase('none', newGuid(), 'manifest-app.html');
     const [crash] = await waitForCrashes(env.receiver, guid);

@@ -24,6 +24,12 @@ describe('settings', () => {
     expect(checkSettings({ blockSites: ['localhost:5173'] }).problems).toEqual([]);
   });
 
+  it('blocks a site reached by its fully-qualified name with a trailing dot', () => {
+    const blocked = { ...DEFAULT_SETTINGS, blockSites: ['bank.example'] };
+    expect(chooseDestination(blocked, 'https://bank.example./login', declared)).toEqual({ skip: 'site is blocked' });
+    expect(chooseDestination(blocked, 'https://widget.example/', declared, 'https://www.bank.example./')).toEqual({ skip: 'site is blocked' });
+  });
+
   it('sends declared apps to their receiver, undeclared ones only to mine when asked', () => {
     const s = DEFAULT_SETTINGS;
     expect(chooseDestination(s, 'https://shop.example/cart', declared)).toEqual({ submitUrl: declared.submitUrl, declared: true });

@@ -98,10 +98,10 @@ export function submitUrlOf(receiverUrl: string, keepQuery = false): string {
   return url.href;
 }
 
-/** The host of a URL, or null when there is none to judge by. */
+/** The host of a URL, or null when there is none to judge by; `bank.example.` is `bank.example`, as lists hold it. */
 export function hostOf(url: string | undefined): string | null {
   try {
-    return url ? new URL(url).hostname : null;
+    return url ? new URL(url).hostname.replace(/\.$/, '') : null;
   } catch {
     return null;
   }
@@ -125,14 +125,9 @@ export type Destination = { submitUrl: string; declared: boolean } | { skip: str
  */
 export function chooseDestination(settings: Settings, pageUrl: string, identity: AppIdentity | null, topUrl?: string): Destination {
   if (!settings.enabled) return { skip: 'reporting is turned off' };
-  let host: string;
-  try {
-    const url = new URL(pageUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { skip: 'not a web page' };
-    host = url.hostname;
-  } catch {
-    return { skip: 'not a web page' };
-  }
+  if (!/^https?:/i.test(pageUrl)) return { skip: 'not a web page' };
+  const host = hostOf(pageUrl);
+  if (host === null) return { skip: 'not a web page' };
   if (siteMatches(host, settings.blockSites)) return { skip: 'site is blocked' };
   const topHost = hostOf(topUrl);
   if (topHost !== null && siteMatches(topHost, settings.blockSites)) return { skip: 'site is blocked' };
