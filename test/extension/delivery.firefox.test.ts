@@ -353,6 +353,27 @@ describe('popup and options', () => {
     expect(await entriesOf(guid)).toEqual([]);
   });
 
+  it('reads no manifest a page names while reporting is off (a request the page would choose)', async () => {
+    const guid = newGuid();
+    const manifest = `app.webmanifest?guid=${guid}`;
+    const page = await env.browser.newPage();
+    await saveOptions({ enabled: false });
+    try {
+      await countRelays(page);
+      await page.goto(`${env.fixture.url}/manifest-app.html?case=none&guid=${guid}`);
+      await waitForRelay(page);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(env.fixture.requested.filter((u) => u.endsWith(manifest))).toEqual([]);
+    } finally {
+      await saveOptions({ enabled: true });
+    }
+    // On again, the same page's error has the manifest read (so the check above could fail).
+    await page.reload();
+    await waitFor('the manifest read', () => env.fixture.requested.some((u) => u.endsWith(manifest)));
+    await waitForCrashes(env.receiver, guid);
+    await page.close();
+  });
+
   it('says in the popup when reporting is off', async () => {
     const offShown = async (): Promise<boolean> => {
       await showExtensionPage(env.extensionPage, 'popup.html');

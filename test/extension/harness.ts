@@ -41,6 +41,8 @@ export interface FixtureServer {
   url: string;
   /** Where pages declare reports go; change it between tests. */
   submitUrl: string;
+  /** Every path and query asked for, in order (what the browser and the extension fetched). */
+  requested: string[];
   close(): Promise<void>;
 }
 
@@ -50,7 +52,9 @@ export interface FixtureServer {
  */
 export async function startFixtureServer(submitUrl: string): Promise<FixtureServer> {
   const state = { submitUrl };
+  const requested: string[] = [];
   const server: Server = createServer((req, res) => {
+    requested.push(req.url ?? '');
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://fixture.invalid');
       const name = normalize(url.pathname === '/' ? 'index.html' : url.pathname.slice(1));
@@ -87,6 +91,7 @@ export async function startFixtureServer(submitUrl: string): Promise<FixtureServ
     set submitUrl(value: string) {
       state.submitUrl = value;
     },
+    requested,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -11,7 +11,7 @@ import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
 import { ManifestIdentities } from './manifest.ts';
 import { hideExtensionOrigin } from './privacy.ts';
 import { RETRY_ALARM, Reporter } from './reporter.ts';
-import { SETTINGS_KEY, type Settings, checkSettings } from './settings.ts';
+import { SETTINGS_KEY, type Settings, checkSettings, siteRefusal } from './settings.ts';
 import { ReportStore } from './store.ts';
 
 
@@ -67,9 +67,15 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
     const batch = validateBatch(m);
     if (!batch) return undefined;
     const pageUrl = sender.url;
+    const topUrl = sender.tab.url;
     const pageKey = `${sender.tab.id}:${sender.frameId ?? 0}:${pageUrl.split(/[?#]/, 1)[0]}`;
-    void declaredIdentity(m, pageUrl)
-      .then((identity) => reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, pageKey, topUrl: sender.tab?.url }))
+    void loadSettings()
+      .then(async (settings) => {
+        // Off, or a blocked site: not even the manifest the page names is read (a request it chose).
+        if (siteRefusal(settings, pageUrl, topUrl)) return;
+        const identity = await declaredIdentity(m, pageUrl);
+        await reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, pageKey, topUrl });
+      })
       .catch((err: unknown) => console.error('socorrito: could not queue a report:', err));
     return undefined;
   }

@@ -117,6 +117,21 @@ export const INVALID_GUID_SKIP = 'page declares an invalid app GUID';
 export type Destination = { submitUrl: string; declared: boolean } | { skip: string };
 
 /**
+ * Why nothing of `pageUrl` (in a tab showing `topUrl`) is reported whatever it declares, or null:
+ * reporting is off, it is no web page, or its site (or its tab's) is blocked. Asked before the
+ * page's declaration is even read, since reading a manifest is a request the page chose.
+ */
+export function siteRefusal(settings: Settings, pageUrl: string, topUrl?: string): string | null {
+  if (!settings.enabled) return 'reporting is turned off';
+  const host = /^https?:/i.test(pageUrl) ? hostOf(pageUrl) : null;
+  if (host === null) return 'not a web page';
+  if (siteMatches(host, settings.blockSites)) return 'site is blocked';
+  const topHost = hostOf(topUrl);
+  if (topHost !== null && siteMatches(topHost, settings.blockSites)) return 'site is blocked';
+  return null;
+}
+
+/**
  * Where an error on `pageUrl` is reported: the app's declared submit URL, or the person's own
  * receiver when they asked for it (all sites, or this site); else nowhere, with the reason. A
  * page whose declared GUID the receiver would refuse goes nowhere, wherever it would have gone.
@@ -124,13 +139,9 @@ export type Destination = { submitUrl: string; declared: boolean } | { skip: str
  * site one is on means nothing is sent from that tab.
  */
 export function chooseDestination(settings: Settings, pageUrl: string, identity: AppIdentity | null, topUrl?: string): Destination {
-  if (!settings.enabled) return { skip: 'reporting is turned off' };
-  if (!/^https?:/i.test(pageUrl)) return { skip: 'not a web page' };
-  const host = hostOf(pageUrl);
-  if (host === null) return { skip: 'not a web page' };
-  if (siteMatches(host, settings.blockSites)) return { skip: 'site is blocked' };
-  const topHost = hostOf(topUrl);
-  if (topHost !== null && siteMatches(topHost, settings.blockSites)) return { skip: 'site is blocked' };
+  const refused = siteRefusal(settings, pageUrl, topUrl);
+  if (refused) return { skip: refused };
+  const host = hostOf(pageUrl)!;
   if (identity?.invalidGuid) return { skip: INVALID_GUID_SKIP };
   if (identity?.submitUrl) return { submitUrl: submitUrlOf(identity.submitUrl, true), declared: true };
   if (settings.receiverUrl && (settings.reportAllSites || siteMatches(host, settings.allowSites))) {
