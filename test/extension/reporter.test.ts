@@ -3,9 +3,11 @@
  * storage area and a clock the test moves: folding repeats, rate limits, backoff, Retry-After
  * on 429, final 4xx, the queue cap and restart.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../../extension/src/background/backoff.ts';
-import { DEDUPE_WINDOW_MS, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS, withdrawnBecause } from '../../extension/src/background/reporter.ts';
+import { DEDUPE_WINDOW_MS, LOCAL_RECEIVER_REFUSED, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS, withdrawnBecause } from '../../extension/src/background/reporter.ts';
 import { buildAnnotations } from '../../extension/src/background/report.ts';
 import type { ReportEntry } from '../../extension/src/background/store.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../extension/src/background/settings.ts';
@@ -152,6 +154,47 @@ describe('Reporter', () => {
     const [crash] = await storedCrashes(receiver);
     expect(crash!.annotations.URL).toBe('https://widget.example/chat');
     expect(JSON.stringify(crash!.annotations)).not.toContain('bank.example');
+  });
+
+  it('sends nothing from a public page to a local address that is no receiver, and follows no redirect', async () => {
+    const seen: string[] = [];
+    const local = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      if (req.url?.startsWith('/moved')) return void res.writeHead(307, { location: '/admin.cgi?action=reboot' }).end();
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>router</html>'); // no CORS answer
+    });
+    await new Promise<void>((done) => local.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
+      const router = setup(`${url}/admin.cgi`);
+      await router.send([error('aimed at the router')]);
+      router.clock.now += SETTLE_MS;
+      await router.reporter.drain();
+      expect((await router.state()).reports[0]).toMatchObject({ status: 'failed', lastError: LOCAL_RECEIVER_REFUSED });
+      expect(seen).toEqual(['OPTIONS /admin.cgi/submit']); // asked, never posted to
+      // A local receiver that says yes but redirects the report: not followed.
+      const moved = createServer((req, res) => {
+        seen.push(`${req.method} ${req.url}`);
+        req.resume();
+        if (req.method === 'OPTIONS') return void res.writeHead(204, { 'access-control-allow-origin': '*' }).end();
+        res.writeHead(307, { location: '/admin.cgi?action=reboot' }).end();
+      });
+      await new Promise<void>((done) => moved.listen(0, '127.0.0.1', done));
+      try {
+        seen.length = 0;
+        const redirecting = setup(`http://127.0.0.1:${(moved.address() as AddressInfo).port}/moved`);
+        await redirecting.send([error('redirected')]);
+        redirecting.clock.now += SETTLE_MS;
+        await redirecting.reporter.drain();
+        expect((await redirecting.state()).reports[0]).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/redirect, which is not followed/) });
+        expect(seen).toEqual(['OPTIONS /moved/submit', 'POST /moved/submit']);
+      } finally {
+        moved.close();
+      }
+    } finally {
+      local.close();
+    }
   });
 
   it("withdraws a report to the person's own receiver once that receiver or the site's place on the list changes", () => {

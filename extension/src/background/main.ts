@@ -49,10 +49,20 @@ const MAX_MANIFEST_URLS = 10;
 async function declaredIdentity(m: Record<string, unknown>, pageUrl: string): Promise<AppIdentity | null> {
   const urls = Array.isArray(m.manifestUrls) ? m.manifestUrls.slice(0, MAX_MANIFEST_URLS) : [];
   for (const url of urls) {
-    const identity = typeof url === 'string' ? await manifests.get(url).catch(() => null) : null;
+    // Only the page's own origin's manifests, as a browser reads them: a page must not make the
+    // extension fetch any URL it likes.
+    const identity = typeof url === 'string' && sameOrigin(url, pageUrl) ? await manifests.get(url).catch(() => null) : null;
     if (identity) return identity;
   }
   return checkIdentity(m.identity, pageUrl);
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 function fromOwnPage(sender: Runtime.MessageSender): boolean {

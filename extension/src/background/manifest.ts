@@ -15,7 +15,8 @@ export async function readManifest(href: string, fetchImpl: typeof fetch = fetch
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), MANIFEST_TIMEOUT_MS);
   try {
-    const response = await fetchImpl(href, { credentials: 'omit', referrerPolicy: 'no-referrer', signal: controller.signal });
+    // No redirect is followed: a manifest that moves elsewhere is not the page's.
+    const response = await fetchImpl(href, { credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error', signal: controller.signal });
     if (!response.ok || !response.body) return null;
     const reader = response.body.getReader();
     const chunks: Uint8Array[] = [];

@@ -13,13 +13,13 @@ export interface SessionRulesApi {
   updateSessionRules(options: DeclarativeNetRequest.UpdateSessionRulesOptionsType): Promise<void>;
 }
 
-/** The rule: requests this extension initiates (report POSTs, web app manifest GETs) lose their Origin header. */
+/** The rule: requests this extension initiates (report POSTs, web app manifest GETs, a local receiver's OPTIONS check) lose their Origin header. */
 export function hideOriginRule(extensionHost: string): DeclarativeNetRequest.Rule {
   return {
     id: HIDE_ORIGIN_RULE_ID,
     priority: 1,
     action: { type: 'modifyHeaders', requestHeaders: [{ header: 'origin', operation: 'remove' }] },
-    condition: { initiatorDomains: [extensionHost], resourceTypes: ['xmlhttprequest'], requestMethods: ['post', 'get'] },
+    condition: { initiatorDomains: [extensionHost], resourceTypes: ['xmlhttprequest'], requestMethods: ['post', 'get', 'options'] },
   };
 }
 

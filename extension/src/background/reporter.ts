@@ -4,7 +4,8 @@
  * queues in storage, and delivers one report at a time with backoff, honouring Retry-After.
  * Side effects (storage, fetch, clock, alarms) come in as dependencies.
  */
-import { Annotation } from '../../../shared/src/protocol.ts';
+import { isLocalHost } from '../../../shared/src/local-address.ts';
+import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
 import type { AppIdentity } from '../identity.ts';
 import { type CapturedError, errorKey } from '../relay.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -12,7 +13,7 @@ import { WindowLimiter } from './rate-limit.ts';
 import { appName, buildAnnotations, fromBrowserExtension, protectAnnotations } from './report.ts';
 import { INVALID_GUID_SKIP, type Settings, chooseDestination, hostOf, siteMatches, submitUrlOf } from './settings.ts';
 import type { ReportEntry, ReportStore } from './store.ts';
-import { submitReport } from './submit.ts';
+import { acceptsReportsFromAnywhere, type Outcome, submitReport } from './submit.ts';
 
 /** A new report waits this long before its first attempt, so repeats in a loop fold into it. */
 export const SETTLE_MS = 1_000;
@@ -29,6 +30,11 @@ export const APP_REPORTS_PER_MINUTE = 30;
 /** A report not delivered after this long is given up (failed). */
 export const MAX_REPORT_AGE_MS = 7 * 24 * 60 * 60_000;
 export const RETRY_ALARM = 'socorrito-retry';
+/** How long a local receiver's answer to the OPTIONS check is trusted. */
+const LOCAL_RECEIVER_CHECK_MS = 60 * 60_000;
+/** Why a public page's report was not sent to a receiver on a local address. */
+export const LOCAL_RECEIVER_REFUSED =
+  'not sent: a public page declared a receiver on a local address that does not take reports from elsewhere (no CORS answer to OPTIONS)';
 
 export interface IncomingBatch {
   identity: AppIdentity | null;
@@ -206,6 +212,32 @@ export class Reporter {
     }
   }
 
+  /** Receivers on local addresses, by origin, and whether they take reports from pages elsewhere (asked once an hour). */
+  readonly #localReceivers = new Map<string, { at: number; accepts: boolean }>();
+
+  /**
+   * For a report of a page on a public site to a receiver on this machine or a local network:
+   * what to do instead of sending it when that receiver does not say it takes reports from
+   * anywhere (see acceptsReportsFromAnywhere), or null to send it.
+   */
+  async #localReceiverCheck(submitUrl: string, annotations: Annotations): Promise<Outcome | null> {
+    const receiver = hostOf(submitUrl);
+    const page = hostOf(annotations[Annotation.URL]);
+    if (receiver === null || !isLocalHost(receiver) || (page !== null && isLocalHost(page))) return null;
+    const origin = new URL(submitUrl).origin;
+    const known = this.#localReceivers.get(origin);
+    const now = this.#now();
+    let accepts = known && now - known.at < LOCAL_RECEIVER_CHECK_MS ? known.accepts : undefined;
+    if (accepts === undefined) {
+      const answer = await acceptsReportsFromAnywhere(submitUrl, this.#fetch);
+      // No POST to a receiver that did not answer: asked again at the next attempt.
+      if (answer === 'unreachable') return { kind: 'retry', reason: 'receiver unreachable (network error)' };
+      accepts = answer === 'yes';
+      this.#localReceivers.set(origin, { at: now, accepts });
+    }
+    return accepts ? null : { kind: 'failed', reason: LOCAL_RECEIVER_REFUSED };
+  }
+
   async #deliverOne(): Promise<boolean> {
     await this.deps.ready;
     // The person's choices as they are now, not as they were when the report was queued: one
@@ -231,8 +263,11 @@ export class Reporter {
     });
     if (!picked) return false;
     if ('withdrawn' in picked) return true;
-    await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
-    const outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
+    let outcome = await this.#localReceiverCheck(picked.submitUrl, picked.annotations);
+    if (!outcome) {
+      await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
+      outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
+    }
     const done = this.#now();
     await this.deps.store.update((state) => {
       const entry = state.reports.find((e) => e.id === picked.id);

@@ -40,9 +40,14 @@ export async function submitReport(
       credentials: 'omit',
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
+      // Not followed: a redirect could aim the report (and its POST) anywhere.
+      redirect: 'manual',
       signal: controller.signal,
     });
-    body = await response.text();
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      return { kind: 'failed', reason: 'the receiver answered with a redirect, which is not followed (declare its final address)' };
+    }
+    body = await readAtMost(response, MAX_ANSWER_BYTES);
   } catch (err) {
     // fetch() rejects with a TypeError for any network failure; named so, it read like the page's error.
     const name = (err as Error).name;
@@ -66,4 +71,50 @@ export async function submitReport(
     return retryAfterMs === null ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
   }
   return { kind: 'failed', reason };
+}
+
+/** The most of a receiver's answer read: its first line is all that is used (a hostile one could send gigabytes). */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** The first `max` bytes of a response's body as text; the rest is not read. */
+async function readAtMost(response: Response, max: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value.subarray(0, max - size));
+    size += Math.min(value.length, max - size);
+  }
+  await reader.cancel().catch(() => undefined);
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Whether a receiver on this machine or a local network takes reports from pages elsewhere: it
+ * answers `OPTIONS` on its submit URL with 2xx and `Access-Control-Allow-Origin: *`, as a
+ * Socorrito receiver does. A router or a local service does not, so a public page cannot aim
+ * the extension's POSTs at it (browsers ask the same of pages: Private Network Access).
+ */
+export async function acceptsReportsFromAnywhere(submitUrl: string, fetchFn: typeof fetch): Promise<'yes' | 'no' | 'unreachable'> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), SUBMIT_TIMEOUT_MS);
+  try {
+    const response = await fetchFn(submitUrl, { method: 'OPTIONS', credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer', redirect: 'manual', signal: controller.signal });
+    await response.body?.cancel().catch(() => undefined);
+    return response.status >= 200 && response.status < 300 && response.headers.get('access-control-allow-origin') === '*' ? 'yes' : 'no';
+  } catch {
+    // Down, or not there: asked again at the next attempt.
+    return 'unreachable';
+  } finally {
+    clearTimeout(timer);
+  }
 }
