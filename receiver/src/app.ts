@@ -30,6 +30,8 @@ import { noStore, pageSecurityHeaders } from './web/security.ts';
 import { staticRoutes } from './web/static.ts';
 import { triageRoutes } from './web/triage.ts';
 import type { SignatureStatuses } from './triage/signature-status.ts';
+import { writeFileSync } from 'node:fs';
+import { INDEX_DAMAGED_MARK, INDEX_FILE, isIndexDamage } from './index/open.ts';
 
 /** Largest body of a form or an API call; a source map upload has its own limit. */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
@@ -97,7 +99,9 @@ export function createApp(deps: AppDeps): {
     lowDisk: deps.lowDisk,
   });
   app.route('/', collector.routes as unknown as Hono);
-  app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: deps.storageProblem }));
+  /** Why the index cannot answer (found damaged by a query), for the heartbeat and every answer that needs it. */
+  let indexDamaged: string | null = null;
+  app.route('/', healthRoutes({ tmpDir: deps.tmpDir, version: deps.version, storageProblem: () => deps.storageProblem?.() ?? indexDamaged }));
   // Everything below hands out addresses (links, redirects, cookies): under the --public-url path.
   app.use('*', servedUnder(basePathOf(config.publicUrl)));
   // The demo app is a stranger's web page, not part of the report pages: no login, its own headers.
@@ -203,6 +207,19 @@ export function createApp(deps: AppDeps): {
   // submissions taken straight from node:http too.
   const INTERNAL_ERROR = { error: 'internal', message: 'internal error; see the receiver log' };
   app.onError((err, c) => {
+    if (isIndexDamage(err)) {
+      // The index is a cache of storage: the next start sets it aside and builds it again.
+      if (!indexDamaged) {
+        indexDamaged = `the crash index ${join(config.dataDir, INDEX_FILE)} is damaged (${(err as Error).message}): restart the receiver to rebuild it from the stored crashes (nothing stored is lost)`;
+        deps.log(`index: ${indexDamaged}`);
+        try {
+          writeFileSync(join(config.dataDir, INDEX_DAMAGED_MARK), `${new Date().toISOString()} ${(err as Error).message}\n`);
+        } catch (markErr) {
+          deps.log(`index: could not leave ${INDEX_DAMAGED_MARK} for the next start (${(markErr as Error).message}); delete ${INDEX_FILE} before starting`);
+        }
+      }
+      return c.json({ error: 'index_damaged', message: indexDamaged }, 503);
+    }
     deps.log(`error: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
     return c.json(INTERNAL_ERROR, 500);
   });

@@ -1,14 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrashIndex } from '../index/crash-index.ts';
-import { INDEX_FILE, ownerIsRunning } from '../index/open.ts';
+import { INDEX_DAMAGED_MARK, INDEX_FILE, isIndexDamage, ownerIsRunning } from '../index/open.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
+import { isDiskFull } from '../storage/durable.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import { type CliIo, dataDirSetting, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const REINDEX_HELP = `socorrito reindex [--data-dir ./data] [--live]
   Rebuilds the crash index (<data-dir>/${INDEX_FILE}) from the stored processed crashes, printing
-  progress. Stop the receiver first, or pass --live to add to the index a running receiver uses.`;
+  progress, into a new file (a damaged one is replaced). Stop the receiver first, or pass --live
+  to add to the index a running receiver uses (that adds and updates; it removes nothing).`;
 
 /** What a receiver leaves in its data dir; a folder with none of them is not one. */
 const DATA_DIR_MARKS = ['crashes/', 'journal/', 'admin-token', INDEX_FILE];
@@ -30,16 +32,25 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
   }
   const storage = new FsCrashStorage(dataDir);
   const path = join(dataDir, INDEX_FILE);
-  const index = CrashIndex.open(path);
+  let index = openOrNull(path);
   const started = now();
   let lastReport = 0;
   try {
-    const owner = index.owner();
+    const owner = ownerOf(index);
     if (!values.live && ownerIsRunning(owner)) {
       throw new UsageError(
         `reindex: a receiver (${owner}) is using ${path}; stop it first, or pass --live to rebuild while it runs`,
         1, // the command was right; the moment is not
       );
+    }
+    if (!values.live) {
+      // Everything is read again, so the old file is not needed: a damaged one cannot get in the way.
+      index?.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      rmSync(join(dataDir, INDEX_DAMAGED_MARK), { force: true });
+      index = CrashIndex.open(path);
+    } else if (!index) {
+      throw new UsageError(`reindex: ${path} cannot be opened; stop the receiver and run socorrito reindex without --live (or restart it: it rebuilds the index)`, 1);
     }
     io.out(`socorrito reindex: rebuilding ${path} from ${storage.crashesDir}${values.live ? ' (live)' : ''}`);
     const result = await rebuildIndex(storage, index, {
@@ -54,8 +65,30 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
     io.out(
       `socorrito reindex: done: ${result.indexed} crashes indexed, ${result.unprocessed} not processed yet, in ${((now() - started) / 1000).toFixed(1)} s`,
     );
+  } catch (err) {
+    if (!isIndexDamage(err)) throw err;
+    throw new UsageError(`reindex: ${path} is damaged (${(err as Error).message}); stop the receiver and run socorrito reindex without --live, which builds a new one`, 1);
   } finally {
-    index.close();
+    index?.close();
   }
   return 0;
+}
+
+/** The index at `path`, or null when it cannot be opened at all (damaged). */
+function openOrNull(path: string): CrashIndex | null {
+  try {
+    return CrashIndex.open(path);
+  } catch (err) {
+    if (isDiskFull(err)) throw err;
+    return null;
+  }
+}
+
+/** Who has the index open, or null when none does or the file cannot say (damaged). */
+function ownerOf(index: CrashIndex | null): string | null {
+  try {
+    return index?.owner() ?? null;
+  } catch {
+    return null;
+  }
 }

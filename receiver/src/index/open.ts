@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isDiskFull } from '../storage/durable.ts';
@@ -8,6 +8,25 @@ import { rebuildIndex } from './rebuild.ts';
 
 /** The index file inside the data dir. */
 export const INDEX_FILE = 'index.sqlite';
+/**
+ * Left in the data dir when a running receiver finds its index damaged (SQLite says so in a
+ * query): the next start sets the index aside and rebuilds it, as it does for one it cannot open.
+ */
+export const INDEX_DAMAGED_MARK = 'index.sqlite.damaged';
+
+/** Whether an error is SQLite saying the file is damaged. */
+export function isIndexDamage(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
+}
+
+/** Moves the index and its write-ahead log aside (`.damaged-<ms>`); says where. */
+export function setIndexAside(path: string): string {
+  const aside = `${path}.damaged-${Date.now()}`;
+  // Its write-ahead log goes with it: replayed into a new file, it would damage that too.
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+  return aside;
+}
 
 /** How a running receiver names itself in the index, so `socorrito reindex` can tell it is there. */
 export function ownerName(pid: number = process.pid): string {
@@ -58,17 +77,20 @@ export interface OpenIndex {
  */
 export function openIndexForServer(dataDir: string, storage: CrashStorage, log: (line: string) => void): OpenIndex {
   const path = join(dataDir, INDEX_FILE);
+  const mark = join(dataDir, INDEX_DAMAGED_MARK);
   let index: CrashIndex;
+  if (existsSync(mark)) {
+    // The last run found it damaged: the index is only a cache of storage, built again.
+    log(`index: the last run found ${path} damaged; moved it to ${setIndexAside(path)} and starting a new one`);
+    rmSync(mark, { force: true });
+  }
   try {
     index = CrashIndex.open(path);
   } catch (err) {
     // A full disk is no damage: the file is kept, and starting waits for space.
     if (isDiskFull(err)) throw err;
     // The index is only a cache of storage: a damaged file is set aside and rebuilt.
-    const aside = `${path}.damaged-${Date.now()}`;
-    log(`index: cannot use ${path} (${(err as Error).message}); moved it to ${aside} and starting a new one`);
-    // Its write-ahead log goes with it: replayed into a new file, it would damage that too.
-    for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+    log(`index: cannot use ${path} (${(err as Error).message}); moved it to ${setIndexAside(path)} and starting a new one`);
     index = CrashIndex.open(path);
   }
   index.setOwner(ownerName());
