@@ -25,22 +25,27 @@ describe('AppRegistry', () => {
     );
   });
 
-  it('sees a change another writer made, and ignores hand-edited entries that would not validate', async () => {
+  it('sees a change another writer made, and refuses hand-edited entries that would not validate, naming them', async () => {
     const server = new AppRegistry(dir, join(dir, 'tmp'));
     expect(await server.lookup('x')).toBeNull();
-    const file = {
-      version: 1,
-      apps: [
-        { guid: 'good', submit_url: 'https://good.example', trust_files: 'yes', keep_copy: false },
-        { guid: 'bad', submit_url: 'javascript:alert(1)' },
-        { guid: 42 },
-      ],
-    };
-    await writeFile(join(dir, REGISTRY_FILE), JSON.stringify(file));
+    const good = { guid: 'good', submit_url: 'https://good.example', trust_files: 'yes', keep_copy: false };
+    await writeFile(join(dir, REGISTRY_FILE), JSON.stringify({ version: 1, apps: [good] }));
     await new Promise((r) => setTimeout(r, REGISTRY_RECHECK_MS + 5)); // the last look at the file stands that long
     expect(await server.lookup('GOOD')).toMatchObject({ guid: 'good', submit_url: 'https://good.example/submit', trust_files: false, keep_copy: false });
-    expect(await server.lookup('bad')).toBeNull();
-    expect((await server.list()).length).toBe(1);
+
+    // A typo must not quietly leave an app out (one that keeps no copy here would have its crashes kept).
+    for (const [bad, why] of [
+      [{ guid: 'bad', submit_url: 'javascript:alert(1)' }, /entry 2 \("bad"\): submit URL must be http or https/],
+      [{ guid: 'typo', 'submit-url': 'https://x.example' }, /entry 2 \("typo"\) needs "guid" and "submit_url" \(it has: guid, submit-url\)/],
+      [{ guid: 'app two!', submit_url: 'https://x.example' }, /entry 2 \("app two!"\): GUID "app two!" is not a GUID/],
+    ] as const) {
+      await writeFile(join(dir, REGISTRY_FILE), JSON.stringify({ version: 1, apps: [good, bad] }));
+      await new Promise((r) => setTimeout(r, REGISTRY_RECHECK_MS + 5));
+      // A running receiver goes on with the registry it read whole, and says why.
+      expect(await server.lookup('good')).toMatchObject({ guid: 'good' });
+      expect(server.problem).toMatch(why);
+      await expect(new AppRegistry(dir, join(dir, 'tmp')).lookup('x')).rejects.toThrow(why);
+    }
   });
 
   it('refuses a broken registry file loudly rather than forwarding nothing silently', async () => {

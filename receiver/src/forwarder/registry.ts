@@ -259,11 +259,21 @@ function parseRegistry(text: string, path: string): Map<string, RegisteredApp> {
   }
   if (!file || !Array.isArray(file.apps)) throw new RegistryUnreadable(path, 'no "apps" list');
   const apps = new Map<string, RegisteredApp>();
-  for (const app of file.apps) {
-    // A hand-edited entry that would not pass `apps add` is ignored rather than half-used.
-    if (typeof app?.guid !== 'string' || typeof app.submit_url !== 'string') continue;
-    const url = normalizeSubmitUrl(app.submit_url);
-    if ('problem' in url) continue;
+  for (const [i, app] of file.apps.entries()) {
+    // A hand-edited entry that would not pass `apps add` stops the file as broken JSON does: left
+    // out quietly, an app meant to keep no copy on the master would have every crash kept here.
+    const where = `entry ${i + 1}${typeof app?.guid === 'string' ? ` (${JSON.stringify(app.guid.slice(0, 80))})` : ''}`;
+    if (typeof app?.guid !== 'string' || typeof app.submit_url !== 'string') {
+      const keys = app && typeof app === 'object' ? Object.keys(app).join(', ') : typeof app;
+      throw new RegistryUnreadable(path, `${where} needs "guid" and "submit_url" (it has: ${keys})`);
+    }
+    try {
+      validateApp({ guid: app.guid, submitUrl: app.submit_url });
+    } catch (err) {
+      if (err instanceof InvalidApp) throw new RegistryUnreadable(path, `${where}: ${err.problems.join('; ')}`);
+      throw err;
+    }
+    const url = normalizeSubmitUrl(app.submit_url) as { url: string };
     apps.set(app.guid.toLowerCase(), {
       ...app,
       submit_url: url.url,
