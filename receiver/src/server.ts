@@ -376,6 +376,9 @@ async function startLocked(
   });
 
   const diskSpace = await new DiskSpace(dataDir, config.minFreeDiskBytes).start();
+  // A setting that refuses every crash from the start is said at the start, not at the first crash.
+  const lowAtStart = diskSpace.problem();
+  if (lowAtStart) log(`collector: ${lowAtStart}; until then every crash is refused (503)`);
   const demo = config.demo ? await buildDemo(join(dataDir, 'demo-build')) : undefined;
 
   const { app, collectorStats, checkContinue, submit } = createApp({

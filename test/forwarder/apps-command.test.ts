@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, tempDir } from '../helpers/receiver.ts';
@@ -25,6 +25,8 @@ describe('socorrito apps', () => {
     // A mistyped --data-dir makes a folder no receiver reads: said.
     expect(run.stdout).toContain(`made ${dataDir}, which did not exist: a receiver reads forward-apps.json from its own --data-dir`);
     expect(socorrito('apps', 'add', '--data-dir', dataDir, '--guid', 'shop-2', '--submit-url', 'https://c.example/submit').stdout).not.toContain('made ');
+    // As the receiver keeps it: not readable by other users of the machine.
+    expect((await stat(dataDir)).mode & 0o007).toBe(0);
     const file = JSON.parse(await readFile(join(dataDir, 'forward-apps.json'), 'utf8')) as { apps: { guid: string }[] };
     expect(file.apps.map((a) => a.guid)).toEqual(['shop-1', 'shop-2']);
   });

@@ -55,9 +55,9 @@ describe('triage state lives in the data dir, not in the index', () => {
     await writeFile(join(dir.path, STATUS_FILE), '{"format":1,"signatures":{"abc":{"status":"fixed"}}}');
     const started = startTestReceiver({ dataDir: dir.path });
     await expect(started).rejects.toThrow(StartupError);
-    await expect(started).rejects.toThrow(/signature-status\.json: signature "abc" has no valid status and time; fix or remove it/);
+    await expect(started).rejects.toThrow(/signature-status\.json: signature "abc" has no valid status and time; fix it, or remove the file to start with every signature open and no bug links/);
     await writeFile(join(dir.path, STATUS_FILE), '{"format":1,"signatures":{},"bugs":{"abc":["javascript:alert(1)"]}}');
-    await expect(startTestReceiver({ dataDir: dir.path })).rejects.toThrow(/signature-status\.json: the bugs of signature "abc" are not a list of http\(s\) URLs; fix or remove it/);
+    await expect(startTestReceiver({ dataDir: dir.path })).rejects.toThrow(/signature-status\.json: the bugs of signature "abc" are not a list of http\(s\) URLs; fix it, or remove the file/);
     await writeFile(join(dir.path, STATUS_FILE), 'not json');
     await expect(startTestReceiver({ dataDir: dir.path })).rejects.toThrow(/signature-status\.json is not JSON/);
   });

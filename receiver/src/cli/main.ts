@@ -6,6 +6,7 @@ import { submitCommand, SUBMIT_HELP } from './submit.ts';
 import { uploadSourcemapsCommand, UPLOAD_SOURCEMAPS_HELP } from './upload-sourcemaps.ts';
 import { type CliIo, closest, processIo, UsageError } from './usage.ts';
 import { readVersion } from '../version.ts';
+import { userInfo } from 'node:os';
 
 /** `help` is the command's part of `socorrito help`; `details`, when given, is its `<command> --help` instead. */
 type Command = { run: (argv: string[], io: CliIo) => Promise<number>; help: string; details?: () => string };
@@ -57,6 +58,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(command.details ? command.details() : command.help);
     return 0;
   }
+  // Crash data is private: what any command creates in a data dir (the data dir itself when
+  // `apps add` makes it, the index, crash folders) is not readable by other users of the machine.
+  // (Setting it reads it: process.umask() without an argument is deprecated.)
+  process.umask(process.umask(0o077) | 0o027);
   try {
     return await command.run(rest, io);
   } catch (err) {
@@ -64,7 +69,29 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`socorrito: ${err.message}`);
       return err.exitCode;
     }
+    const denied = permissionProblem(err);
+    if (denied) {
+      io.err(`socorrito ${name}: ${denied}`);
+      return 1;
+    }
     io.err(`socorrito ${name}: unexpected error: ${(err as Error).stack ?? String(err)}`);
     return 1;
   }
+}
+
+/**
+ * A permission error on a file, in one line with what to do (a file written by root with sudo is
+ * the usual cause); null for any other error.
+ */
+export function permissionProblem(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if ((e?.code !== 'EACCES' && e?.code !== 'EPERM') || typeof e.path !== 'string') return null;
+  const user = (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return `uid ${process.getuid?.() ?? '?'}`;
+    }
+  })();
+  return `cannot ${e.syscall ?? 'use'} ${e.path}: permission denied for ${user}; run the command as the receiver's user, or give that user the file (chown), then try again`;
 }

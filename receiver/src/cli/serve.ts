@@ -95,11 +95,6 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const logErr = stamped(io.err);
   logOut(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
   for (const name of unknownVariables(io.env)) logErr(`socorrito serve: warning: ${name} is not a setting; ignored (the README's configuration table lists them)`);
-  // Crash data is private: nothing the receiver creates (the index, crash folders) is readable
-  // by other users of the machine.
-  // (Setting it reads it: process.umask() without an argument is deprecated.)
-  const previous = process.umask(0o077);
-  process.umask(previous | 0o027);
   let receiver;
   try {
     receiver = await startReceiver(config, { log: logOut });

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { permissionProblem } from './main.ts';
 import { apiEndpoint, closest, unreachable } from './usage.ts';
 
 describe('unreachable', () => {
@@ -40,5 +41,13 @@ describe('apiEndpoint', () => {
     expect(at('https://example.com/crashes/')).toBe('https://example.com/crashes/api/sourcemaps');
     expect(at('https://example.com/crashes/submit?x=1#y')).toBe('https://example.com/crashes/api/sourcemaps');
     expect(at('http://127.0.0.1:8000/submit/')).toBe('http://127.0.0.1:8000/api/sourcemaps');
+  });
+});
+
+describe('permission errors', () => {
+  it('are one line naming the file and what to do', () => {
+    const err = Object.assign(new Error("EACCES: permission denied, open '/data/forward-apps.json'"), { code: 'EACCES', syscall: 'open', path: '/data/forward-apps.json' });
+    expect(permissionProblem(err)).toMatch(/^cannot open \/data\/forward-apps\.json: permission denied for .+; run the command as the receiver's user, or give that user the file \(chown\), then try again$/);
+    expect(permissionProblem(new Error('other'))).toBeNull();
   });
 });

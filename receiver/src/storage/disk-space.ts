@@ -51,6 +51,6 @@ export class DiskSpace {
   /** Why new crashes are refused, or null while the disk has room above the floor. */
   problem(): string | null {
     if (this.#free >= this.floorBytes) return null;
-    return `the disk holding ${this.dir} has ${formatBytes(Math.max(0, this.#free))} free, under the ${formatBytes(this.floorBytes)} kept free (--min-free-disk): free some space`;
+    return `the disk holding ${this.dir} has ${formatBytes(Math.max(0, this.#free))} free, under the ${formatBytes(this.floorBytes)} kept free (--min-free-disk): free some space, or lower --min-free-disk`;
   }
 }

@@ -134,28 +134,28 @@ export class SignatureStatuses {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new StatusFileError(`${path} is not JSON (${(err as Error).message}); fix or remove it`, { cause: err });
+      throw new StatusFileError(`${path} is not JSON (${(err as Error).message}); fix it, or remove it to start with every signature open and no bug links`, { cause: err });
     }
     const signatures = (parsed as { signatures?: unknown } | null)?.signatures;
     if (typeof signatures !== 'object' || signatures === null || Array.isArray(signatures)) {
-      throw new StatusFileError(`${path} has no "signatures" object; fix or remove it`);
+      throw new StatusFileError(`${path} has no "signatures" object; fix it, or remove it to start with every signature open and no bug links`);
     }
     const entries = new Map<string, SignatureStatus>();
     for (const [id, entry] of Object.entries(signatures)) {
       const e = entry as Partial<SignatureStatus> | null;
       if (!e || !STATUSES.includes(e.status as Status) || typeof e.at !== 'string') {
-        throw new StatusFileError(`${path}: signature ${JSON.stringify(id)} has no valid status and time; fix or remove it`);
+        throw new StatusFileError(`${path}: signature ${JSON.stringify(id)} has no valid status and time; fix it, or remove the file to start with every signature open and no bug links`);
       }
       entries.set(id, e as SignatureStatus);
     }
     // Files written before bug links have none.
     const bugsField = (parsed as { bugs?: unknown }).bugs ?? {};
-    if (typeof bugsField !== 'object' || bugsField === null || Array.isArray(bugsField)) throw new StatusFileError(`${path}: "bugs" is not an object; fix or remove it`);
+    if (typeof bugsField !== 'object' || bugsField === null || Array.isArray(bugsField)) throw new StatusFileError(`${path}: "bugs" is not an object; fix it, or remove the file to start with every signature open and no bug links`);
     const bugs = new Map<string, string[]>();
     for (const [id, urls] of Object.entries(bugsField)) {
       // A link the page would make of a hand-edited `javascript:` one could run in it.
       if (!Array.isArray(urls) || !urls.every((u) => bugUrlProblem(u) === null)) {
-        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of http(s) URLs; fix or remove it`);
+        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of http(s) URLs; fix it, or remove the file to start with every signature open and no bug links`);
       }
       if (urls.length) bugs.set(id, urls as string[]);
     }
