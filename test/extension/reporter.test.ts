@@ -52,18 +52,21 @@ function setup(submitUrl: string, storage = new MemoryStorage()) {
   const clock = { now: Date.parse('2026-11-29T08:00:00Z') };
   /** The person's settings, which a test may change while reports wait. */
   const settings: { current: Settings } = { current: DEFAULT_SETTINGS };
+  /** Whether the extension may reach a receiver (its site access), which a test may change. */
+  const access = { granted: true };
   const reporter = new Reporter({
     store: new ReportStore(storage),
     loadSettings: async () => settings.current,
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0',
     now: () => clock.now,
+    mayReach: async () => access.granted,
   });
   reporters.push(reporter);
   const identity = { guid: 'app-1', submitUrl, release: '1.0', productName: 'Shop', source: 'meta' as const };
   const send = (errors: CapturedError[], page = 'tab1') =>
     reporter.handleBatch({ identity, errors, dropped: 0, pageUrl: 'https://shop.example/cart?session=abc', pageKey: page });
   const state = async (): Promise<StoreState> => new ReportStore(storage).read();
-  return { clock, reporter, send, state, storage, settings };
+  return { clock, reporter, send, state, storage, settings, access };
 }
 
 describe('Reporter', () => {
@@ -154,6 +157,23 @@ describe('Reporter', () => {
     const [crash] = await storedCrashes(receiver);
     expect(crash!.annotations.URL).toBe('https://widget.example/chat');
     expect(JSON.stringify(crash!.annotations)).not.toContain('bank.example');
+  });
+
+  it('sends nothing to a receiver the extension may not reach (limited site access would put its ID in Origin), until it may', async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state, access } = setup(`${receiver.url}/submit`);
+    access.granted = false;
+    await send([error('while access is limited')]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const [waiting] = (await state()).reports;
+    expect(waiting).toMatchObject({ status: 'queued', lastError: `not sent: Socorrito may not reach ${new URL(receiver.url).host} (its site access is limited; allow it in about:addons)` });
+    expect(await storedCrashes(receiver)).toEqual([]);
+    access.granted = true;
+    clock.now = waiting!.nextAttemptAt;
+    await reporter.drain();
+    expect((await state()).reports[0]).toMatchObject({ status: 'submitted' });
+    expect(await storedCrashes(receiver)).toHaveLength(1);
   });
 
   it('sends nothing from a public page to a local address that is no receiver, and follows no redirect', async () => {

@@ -27,7 +27,11 @@ const originHidden = hideExtensionOrigin(browser.declarativeNetRequest, new URL(
 
 const reporter = new Reporter({
   store,
-  ready: originHidden,
+  ready: originHidden.then(() => undefined),
+  // Without the rule, or without access to the receiver's origin (the person limited the
+  // extension's site access), Firefox would send the installation's ID as Origin: nothing goes.
+  mayReach: async (submitUrl) =>
+    (await originHidden) && (await browser.permissions.contains({ origins: [`${new URL(submitUrl).origin}/*`] })),
   loadSettings,
   userAgent: navigator.userAgent,
   scheduleAlarm: (when) => {

@@ -23,11 +23,16 @@ export function hideOriginRule(extensionHost: string): DeclarativeNetRequest.Rul
   };
 }
 
-/** Installs the rule; resolves either way (a browser without the API still reports). */
-export async function hideExtensionOrigin(api: SessionRulesApi | undefined, extensionHost: string): Promise<void> {
+/**
+ * Installs the rule; says whether it is in place (a browser without the API needs none: only
+ * Firefox names the installation in Origin, and it has the API).
+ */
+export async function hideExtensionOrigin(api: SessionRulesApi | undefined, extensionHost: string): Promise<boolean> {
   try {
     await api?.updateSessionRules({ removeRuleIds: [HIDE_ORIGIN_RULE_ID], addRules: [hideOriginRule(extensionHost)] });
+    return true;
   } catch (err) {
-    console.warn('socorrito: could not remove the Origin header from reports:', err);
+    console.warn('socorrito: could not remove the Origin header from reports; none is sent:', err);
+    return false;
   }
 }

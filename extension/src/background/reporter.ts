@@ -59,6 +59,12 @@ export interface ReporterDeps {
   randomId?: () => string;
   /** Resolves when submissions may start (the privacy rules are in place). */
   ready?: Promise<void>;
+  /**
+   * Whether a report may be sent to `submitUrl` without giving away anything of this browser:
+   * the extension has access to the receiver's origin (else Firefox sends its installation ID as
+   * `Origin`, which the privacy rule cannot remove there). All when not given.
+   */
+  mayReach?: (submitUrl: string) => Promise<boolean>;
 }
 
 /** A short stable hash of a long key (cyrb53), so entries do not store the whole stack twice. */
@@ -263,7 +269,12 @@ export class Reporter {
     });
     if (!picked) return false;
     if ('withdrawn' in picked) return true;
-    let outcome = await this.#localReceiverCheck(picked.submitUrl, picked.annotations);
+    let outcome: Outcome | null = null;
+    if (this.deps.mayReach && !(await this.deps.mayReach(picked.submitUrl).catch(() => false))) {
+      // Waits (retried with backoff) until the person gives the extension access to that receiver.
+      outcome = { kind: 'retry', reason: `not sent: Socorrito may not reach ${new URL(picked.submitUrl).host} (its site access is limited; allow it in about:addons)` };
+    }
+    outcome ??= await this.#localReceiverCheck(picked.submitUrl, picked.annotations);
     if (!outcome) {
       await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
       outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
