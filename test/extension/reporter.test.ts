@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../../extension/src/background/backoff.ts';
-import { DEDUPE_WINDOW_MS, LOCAL_RECEIVER_REFUSED, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS, withdrawnBecause } from '../../extension/src/background/reporter.ts';
+import { DEDUPE_WINDOW_MS, LOCAL_RECEIVER_REFUSED, MAX_QUEUED_PER_SITE, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS, withdrawnBecause } from '../../extension/src/background/reporter.ts';
 import { buildAnnotations } from '../../extension/src/background/report.ts';
 import type { ReportEntry } from '../../extension/src/background/store.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../extension/src/background/settings.ts';
@@ -157,6 +157,35 @@ describe('Reporter', () => {
     const [crash] = await storedCrashes(receiver);
     expect(crash!.annotations.URL).toBe('https://widget.example/chat');
     expect(JSON.stringify(crash!.annotations)).not.toContain('bank.example');
+  });
+
+  it("keeps one site from filling the queue or holding back other sites' reports, whatever frames, paths and GUIDs it invents", async () => {
+    const refusing = createServer((req, res) => {
+      req.resume();
+      res.writeHead(503).end('Discarded=busy');
+    });
+    await new Promise<void>((done) => refusing.listen(0, '127.0.0.1', done));
+    try {
+      const hostileUrl = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/submit`;
+      const receiver = await receiverWith();
+      const { clock, reporter, state } = setup(`${receiver.url}/submit`);
+      for (let i = 0; i < 60; i++) {
+        const identity = { guid: `flood-${i}`, submitUrl: hostileUrl, source: 'meta' as const };
+        await reporter.handleBatch({ identity, errors: [error(`flood ${i}`)], dropped: 0, pageUrl: `https://evil.example/f${i}`, pageKey: `tab9:${i}:/f${i}`, topUrl: 'https://evil.example/' });
+      }
+      const victim = { guid: 'shop', submitUrl: `${receiver.url}/submit`, source: 'meta' as const };
+      await reporter.handleBatch({ identity: victim, errors: [error('the real one')], dropped: 0, pageUrl: 'https://shop.example/cart', pageKey: 'tab1' });
+      const queued = (await state()).reports.filter((e) => e.status === 'queued');
+      expect(queued.filter((e) => e.annotations.WebAppGUID?.startsWith('flood-')).length).toBeLessThanOrEqual(MAX_QUEUED_PER_SITE);
+      expect(queued.some((e) => e.annotations.WebAppGUID === 'shop')).toBe(true);
+      expect((await state()).stats.droppedRateLimited + (await state()).stats.droppedQueueFull).toBeGreaterThanOrEqual(60 - MAX_QUEUED_PER_SITE);
+      // Delivery takes turns between receivers: the real report goes at the second attempt, not after the flood's.
+      clock.now += SETTLE_MS;
+      await reporter.drain();
+      expect((await storedCrashes(receiver)).map((c) => c.annotations.JSErrorMessage)).toEqual(['the real one']);
+    } finally {
+      refusing.close();
+    }
   });
 
   it('sends nothing to a receiver the extension may not reach (limited site access would put its ID in Origin), until it may', async () => {

@@ -27,6 +27,15 @@ export const SETTLE_MS = 1_000;
 export const DEDUPE_WINDOW_MS = 60_000;
 export const PAGE_REPORTS_PER_MINUTE = 10;
 export const APP_REPORTS_PER_MINUTE = 30;
+/**
+ * Reports per minute from one site (the tab's): the page chooses its frames, paths and GUIDs, so
+ * the limits keyed by them do not stop a page that invents new ones; its site it cannot change.
+ */
+export const SITE_REPORTS_PER_MINUTE = 30;
+/** Batches per minute one site may hand over before they are dropped without being stored at all. */
+export const SITE_BATCHES_PER_MINUTE = 120;
+/** Reports of one site queued at most: a page cannot fill the queue and push out other sites' reports. */
+export const MAX_QUEUED_PER_SITE = 20;
 /** A report not delivered after this long is given up (failed). */
 export const MAX_REPORT_AGE_MS = 7 * 24 * 60 * 60_000;
 export const RETRY_ALARM = 'socorrito-retry';
@@ -84,6 +93,12 @@ export function hashKey(text: string): string {
 export class Reporter {
   readonly #pageLimiter = new WindowLimiter(PAGE_REPORTS_PER_MINUTE, 60_000);
   readonly #appLimiter = new WindowLimiter(APP_REPORTS_PER_MINUTE, 60_000);
+  readonly #siteLimiter = new WindowLimiter(SITE_REPORTS_PER_MINUTE, 60_000);
+  readonly #siteBatches = new WindowLimiter(SITE_BATCHES_PER_MINUTE, 60_000);
+  /** Errors of batches dropped before any storage work, not yet added to the stored stats. */
+  #droppedUnstored = 0;
+  /** When each receiver (origin) was last tried: delivery takes turns between receivers. */
+  readonly #triedAt = new Map<string, number>();
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -112,10 +127,20 @@ export class Reporter {
       return;
     }
     const now = this.#now();
+    // The site whose tab it is: what a page cannot multiply (frames, paths and GUIDs it can).
+    const site = topHost ?? pageHost ?? '';
+    if (!this.#siteBatches.take(site, now)) {
+      // A flood: dropped before any storage work, counted at the next write.
+      this.#droppedUnstored += batch.errors.reduce((n, e) => n + e.count, 0) + batch.dropped;
+      return;
+    }
     const app = appName(batch.identity, batch.pageUrl);
     const appKey = `${destination.submitUrl}\n${batch.identity?.guid ?? app}`;
     await this.deps.store.update((state) => {
       state.stats.droppedInPage += batch.dropped;
+      state.stats.droppedRateLimited += this.#droppedUnstored;
+      this.#droppedUnstored = 0;
+      let queuedFromSite = state.reports.filter((e) => e.status === 'queued' && siteOf(e) === site).length;
       for (const error of batch.errors) {
         if (fromBrowserExtension(error)) {
           state.stats.ignoredFromExtensions += error.count;
@@ -132,10 +157,15 @@ export class Reporter {
           if (existing.status === 'queued') existing.annotations[Annotation.JSRepeatCount] = String(existing.repeatCount);
           continue;
         }
-        if (!this.#pageLimiter.take(batch.pageKey, now) || !this.#appLimiter.take(appKey, now)) {
+        if (!this.#pageLimiter.take(batch.pageKey, now) || !this.#appLimiter.take(appKey, now) || !this.#siteLimiter.take(site, now)) {
           state.stats.droppedRateLimited += error.count;
           continue;
         }
+        if (queuedFromSite >= MAX_QUEUED_PER_SITE) {
+          state.stats.droppedQueueFull += error.count;
+          continue;
+        }
+        queuedFromSite++;
         state.reports.push({
           id: this.deps.randomId?.() ?? crypto.randomUUID(),
           key,
@@ -251,9 +281,11 @@ export class Reporter {
     const settings = await this.deps.loadSettings();
     const now = this.#now();
     const picked = await this.deps.store.update((state) => {
+      // Receivers take turns (the one tried longest ago first), so one that hangs delays only its own reports.
+      const tried = (e: ReportEntry): number => this.#triedAt.get(originOf(e.submitUrl)) ?? -Infinity;
       const due = state.reports
         .filter((e) => e.status === 'queued' && e.nextAttemptAt <= now)
-        .sort((a, b) => a.createdAt - b.createdAt)[0];
+        .sort((a, b) => tried(a) - tried(b) || a.createdAt - b.createdAt)[0];
       if (!due) return null;
       const withdrawn = withdrawnBecause(settings, due);
       if (withdrawn) {
@@ -262,6 +294,8 @@ export class Reporter {
         due.lastError = withdrawn;
         return { withdrawn };
       }
+      this.#triedAt.set(originOf(due.submitUrl), now);
+      if (this.#triedAt.size > 1000) this.#triedAt.delete(this.#triedAt.keys().next().value!);
       due.annotations = protectAnnotations(due.annotations, settings.stripQueryAndFragment);
       due.status = 'sending';
       due.attempts++;
@@ -326,5 +360,18 @@ function applyOutcome(entry: ReportEntry, outcome: Awaited<ReturnType<typeof sub
       entry.lastError = outcome.reason;
       // The server's Retry-After wins over our backoff, but never below a second.
       entry.nextAttemptAt = now + (outcome.retryAfterMs !== undefined ? Math.max(1_000, outcome.retryAfterMs) : retryDelayMs(entry.attempts));
+  }
+}
+
+/** The site a report came from: its tab's host (a frame's report remembers it), else its page's. */
+function siteOf(entry: ReportEntry): string {
+  return entry.topHost ?? hostOf(entry.annotations[Annotation.URL]) ?? '';
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
