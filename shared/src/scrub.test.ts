@@ -63,6 +63,9 @@ describe('dropCredentials', () => {
       'c@http://intranet.example/static/main.js:1:15\nd@https://cdn.example/x.js:2:3',
     );
     expect(dropCredentials('mail bob@example.com about https://shop.example/a@b')).toBe('mail bob@example.com about https://shop.example/a@b');
+    // Scheme-relative, as a fetch of `//host/x` names it.
+    expect(dropCredentials('GET //alice:secret1@intranet.example/x failed')).toBe('GET //intranet.example/x failed');
+    expect(dropCredentials('see a//b@c and x=//u:p@h/')).toBe('see a//b@c and x=//h/');
   });
 });
 

@@ -183,13 +183,28 @@ export function dropCredentials(text: string): string {
   let copied = 0;
   let from = 0;
   for (;;) {
-    const sep = nextSchemeSeparator(text, from);
-    if (sep < 0) break;
-    from = sep + 1;
-    const at = runEnd(text, sep + 3, inUserInfo);
+    const start = nextAuthority(text, from);
+    if (start < 0) break;
+    from = start;
+    const at = runEnd(text, start, inUserInfo);
     if (text.charCodeAt(at) !== 64) continue;
-    out += text.slice(copied, sep + 3);
+    out += text.slice(copied, start);
     copied = from = at + 1;
   }
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Where the next URL authority (what follows `//`) at or after `from` starts, or -1: after
+ * `scheme://`, or after a scheme-relative `//` at the start of the text or after white space, a
+ * quote or a bracket (`GET //alice:pw@intranet.example/x`).
+ */
+function nextAuthority(text: string, from: number): number {
+  for (let slashes = text.indexOf('//', from); slashes >= 0; slashes = text.indexOf('//', slashes + 1)) {
+    const before = slashes === 0 ? -1 : text.charCodeAt(slashes - 1);
+    if (before === 58 ? hasScheme(text, slashes - 1) : before === -1 || isSpace(before) || before === 34 || before === 39 || before === 40 || before === 91 || before === 61) {
+      return slashes + 2;
+    }
+  }
+  return -1;
 }

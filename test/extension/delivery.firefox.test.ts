@@ -226,7 +226,8 @@ describe('popup and options', () => {
     }, crash!.crash_id);
     expect(row).not.toBeNull();
     expect(row!.href).toBe(`${env.receiver.url}/report/bp-${crash!.crash_id}`);
-    expect(row!.cells[0]).toBe('Fixture Shop');
+    // The name the page declared, and the site it came from beside it.
+    expect(row!.cells[0]).toBe(`Fixture Shop ${new URL(env.fixture.url).host}`);
     expect(row!.cells[1]).toBe('RangeError: quantity out of range');
     expect(row!.cells[3]).toBe('submitted');
     await page.close();

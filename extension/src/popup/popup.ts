@@ -41,6 +41,24 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
+/** The app's declared name and, beside it, the site the report came from (which the page cannot choose). */
+function appCell(e: ReportEntry): HTMLTableCellElement {
+  const td = cell(showInvisible(e.app));
+  let site = '';
+  try {
+    site = e.topHost ?? new URL(e.annotations[Annotation.URL] ?? '').host;
+  } catch {
+    // No page URL: the name alone.
+  }
+  if (site && site !== e.app) {
+    const small = document.createElement('span');
+    small.className = 'muted';
+    small.textContent = ` ${site}`;
+    td.append(small);
+  }
+  return td;
+}
+
 function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boolean): void {
   // A person who turned reporting off and forgot would otherwise see an old list and no reason.
   (document.getElementById('off') as HTMLElement).hidden = !reportingOff;
@@ -61,11 +79,12 @@ function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boo
         link.append(a);
       }
       tr.append(
-        // A page chooses these: characters that reorder or hide text are shown, as on the report pages.
-        cell(showInvisible(e.app)),
+        // A page chooses these: characters that reorder or hide text are shown, as on the report
+        // pages, and the site the report came from beside the name it declared ("Firefox Sync").
+        appCell(e),
         cell(showInvisible(message.slice(0, MAX_SHOWN_MESSAGE_CHARS)), 'error'),
         cell(new Date(e.createdAt).toLocaleString()),
-        cell(statusText(e), `status status-${e.status}`),
+        cell(showInvisible(statusText(e)), `status status-${e.status}`),
         link,
       );
       return tr;
