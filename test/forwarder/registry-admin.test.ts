@@ -124,9 +124,9 @@ describe('forwarding API', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.app).toMatchObject({ guid: GUID, submit_url: 'http://127.0.0.1:9/submit', trust_files: true, keep_copy: true });
-    const updated = await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'PUT', body: JSON.stringify({ submit_url: 'https://x.example', keep_copy: false }) });
+    const updated = await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'PUT', body: JSON.stringify({ submit_url: 'https://x.example/submit?key=s3cret', keep_copy: false }) });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ created: false, app: { submit_url: 'https://x.example/submit', trust_files: true, keep_copy: false } });
+    expect(updated.body).toMatchObject({ created: false, app: { submit_url: 'https://x.example/submit?key=s3cret', trust_files: true, keep_copy: false } });
     expect((await api(master.url, `/api/forwarding/apps/${GUID}`)).body.app.keep_copy).toBe(false);
 
     // Every problem at once: an unknown field, a field's type, and the GUID and URL rules.
@@ -142,6 +142,14 @@ describe('forwarding API', () => {
     expect((await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'DELETE' })).body).toEqual({ removed: true });
     expect((await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'DELETE' })).status).toBe(404);
     expect((await api(master.url, '/api/crashes/not-an-id/forwarding')).status).toBe(400);
+
+    // Every change to the registry is in the log, naming the URL without its query (it can hold a key).
+    expect(master.logs.filter((l) => l.startsWith('forwarding: '))).toEqual([
+      `forwarding: registered app ${GUID} -> http://127.0.0.1:9/submit (files forwarded, master copy kept; admin)`,
+      `forwarding: updated app ${GUID} -> https://x.example/submit?… (files forwarded, master copy deleted; admin)`,
+      `forwarding: removed app ${GUID} from the registry (admin)`,
+    ]);
+    expect(master.logs.join('\n')).not.toContain('s3cret');
   });
 
   it('sends a waiting crash at once on request, without waiting out the backoff', async () => {

@@ -16,6 +16,8 @@ export interface ForwardingApiOptions {
   registry: AppRegistry;
   forwarder: Forwarder;
   storage: CrashStorage;
+  /** Where changes to the registry are said (the receiver's log). */
+  log?: (line: string) => void;
 }
 
 type JsonBody = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
@@ -86,6 +88,10 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     if (problems.length) return c.json({ error: 'invalid_app', message: problems.join('; '), problems }, 400);
     try {
       const { app, created } = await registry.upsert({ guid: guid as string, submitUrl: body.submit_url as string, trustFiles, keepCopy });
+      // The query of a submit URL can hold a key: the log names the URL without it.
+      options.log?.(
+        `forwarding: ${created ? 'registered' : 'updated'} app ${app.guid} -> ${withoutQuery(app.submit_url)} (files ${app.trust_files ? 'forwarded' : 'withheld'}, master copy ${app.keep_copy ? 'kept' : 'deleted'}; admin)`,
+      );
       return c.json({ app, created }, created ? 201 : 200);
     } catch (err) {
       if (err instanceof InvalidApp) return c.json({ error: 'invalid_app', message: err.problems.join('; '), problems: err.problems }, 400);
@@ -115,6 +121,7 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
 
   routes.delete('/api/forwarding/apps/:guid', async (c) => {
     const removed = await registry.remove(c.req.param('guid'));
+    if (removed) options.log?.(`forwarding: removed app ${c.req.param('guid')} from the registry (admin)`);
     return removed ? c.json({ removed: true }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
   });
 
