@@ -44,7 +44,7 @@ describe('outbox: retries until the private receiver answers', () => {
     const remote = await priv.storage.getRaw(status.remote_crash_id!);
     expect(remote!.annotations.JSErrorMessage).toBe('sent while it was down');
     // The log says when the destination started failing and when it answered again, not each retry.
-    const said = master.logs.filter((l) => l.includes(`127.0.0.1:${port}/submit`) && !l.includes(' forwarded to '));
+    const said = master.logs.filter((l) => l.startsWith('forwarder: ') && l.includes(`127.0.0.1:${port}/submit`) && !l.includes(' forwarded to '));
     expect(said).toEqual([
       expect.stringMatching(/^forwarder: http:\/\/127\.0\.0\.1:\d+\/submit failed \(.*ECONNREFUSED.*\); its crashes wait in the outbox/),
       expect.stringMatching(/^forwarder: http:\/\/127\.0\.0\.1:\d+\/submit answers again after \d+ failed attempt\(s\)$/),
