@@ -79,8 +79,10 @@ function nonEmpty(text: string): string {
  * A secret someone could guess is no secret: tokens are 16 characters or more. Nor white space,
  * which HTTP clients trim from headers: such a token could never be sent.
  */
+export const MIN_TOKEN_LENGTH = 16;
+
 function token(text: string): string | undefined {
-  if (text !== '' && text.length < 16) throw new Error('use at least 16 characters');
+  if (text !== '' && text.length < MIN_TOKEN_LENGTH) throw new Error(`use at least ${MIN_TOKEN_LENGTH} characters`);
   if (/\s/.test(text)) throw new Error('must not contain spaces or other white space');
   return text === '' ? undefined : text;
 }

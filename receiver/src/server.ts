@@ -26,7 +26,7 @@ import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
-import { ensureAdminToken } from './web/token.ts';
+import { AdminTokenFileError, ensureAdminToken } from './web/token.ts';
 import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
 import { SPIKE_ALERTS_FILE, SPIKE_WINDOW_MS, SpikeDetector } from './notify/spikes.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
@@ -266,7 +266,9 @@ async function startLocked(
   const storage = new JournaledCrashStorage({ dataDir, folders, queue, fs: deps.fs, log, yieldTo });
   const { replayed } = await storage.open();
   if (replayed) log(`storage: replayed ${replayed} accepted ${replayed === 1 ? 'crash' : 'crashes'} from the journal`);
-  const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken);
+  const token = await ensureAdminToken(dataDir, folders.tmpDir, config.adminToken).catch((err: unknown) => {
+    throw err instanceof AdminTokenFileError ? new StartupError(err.message, { cause: err }) : err;
+  });
   // Config can compare tokens given together; the one kept in the data dir only shows up here.
   if (token.source !== 'config') {
     const same = [config.viewerToken === token.token && '--viewer-token', config.uploadToken === token.token && '--upload-token'].filter(Boolean);

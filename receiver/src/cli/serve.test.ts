@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, spawnReceiver, tempDir } from '../../../test/helpers/receiver.ts';
@@ -103,6 +103,19 @@ describe('socorrito serve flags', () => {
     } finally {
       await again.kill();
     }
+  });
+
+  it('refuses an admin token written into the data dir by hand that is short or has spaces, saying how to mend it', async () => {
+    const start = (): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--port', '0'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SOCORRITO_ADMIN_TOKEN: '' } });
+    await writeFile(join(dir.path, 'admin-token'), 'hunter2\n');
+    const short = start();
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain(`the admin token in ${dir.path}/admin-token is 7 characters, too easy to guess: write one of 16 characters or more`);
+    expect(short.stderr).toContain('or delete the file and a new one is made at the next start');
+    expect(short.stderr).not.toContain('    at ');
+    await writeFile(join(dir.path, 'admin-token'), 'correct horse battery staple\n');
+    expect(start().stderr).toContain('contains white space, which no HTTP client can send');
   });
 
   it('takes a value starting with a dash, so the range check answers', () => {

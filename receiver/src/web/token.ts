@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MIN_TOKEN_LENGTH } from '../config.ts';
 import { isNotFound } from '../storage/fs-storage.ts';
 import { nodeFsOpsWithMode, writeFileDurably } from '../storage/durable.ts';
+
+/** The kept admin token cannot be read or is unusable: the operator can fix it (the message says how). */
+export class AdminTokenFileError extends Error {}
 
 /**
  * The admin token: the configured one, else the one kept in `<data-dir>/admin-token`, else a
@@ -18,12 +22,20 @@ export async function ensureAdminToken(
   try {
     const stored = (await readFile(path, 'utf8')).trim();
     if (stored) {
+      // Written by hand: the same rules as --admin-token, or anyone could guess it (or no client send it).
+      if (stored.length < MIN_TOKEN_LENGTH || /\s/.test(stored)) {
+        throw new AdminTokenFileError(
+          `the admin token in ${path} ${/\s/.test(stored) ? 'contains white space, which no HTTP client can send' : `is ${stored.length} characters, too easy to guess`}: ` +
+            `write one of ${MIN_TOKEN_LENGTH} characters or more without spaces there, or delete the file and a new one is made at the next start`,
+        );
+      }
       // Earlier versions made it readable by the group too.
       await chmod(path, 0o600).catch(() => undefined);
       return { token: stored, source: 'file', path };
     }
   } catch (err) {
-    if (!isNotFound(err)) throw new Error(`Could not read the admin token ${path}: ${(err as Error).message}`, { cause: err });
+    if (err instanceof AdminTokenFileError) throw err;
+    if (!isNotFound(err)) throw new AdminTokenFileError(`Could not read the admin token ${path}: ${(err as Error).message}`, { cause: err });
   }
   const token = newToken();
   await writeFileDurably(path, `${token}\n`, tmpDir, nodeFsOpsWithMode(0o600));
