@@ -332,7 +332,6 @@ async function startLocked(
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log(`spike alerts: ignoring ${spikeFile} (${(err as Error).message}): signatures that alerted lately may alert again`);
     }
-    spikes.seed(crashIndex.index.crashesSince(Date.now() - SPIKE_WINDOW_MS));
   }
   const rememberSpikes = (): void => {
     spikeWrites = spikeWrites
@@ -417,7 +416,27 @@ async function startLocked(
 
   const server = listener.server;
   listener.ready({ fetch: app.fetch, checkContinue, submit, basePath: clash ? '' : basePath });
-  processing.processor.start();
+  // Whether a signature is new, and how often it crashed in the week before a spike, are read
+  // from the index: while it is rebuilt (new schema, damage, a restored backup) it lacks crashes
+  // stored long ago, and processing would alert on signatures known for months. Crashes accepted
+  // meanwhile wait in the queue, and processing starts once the index is whole.
+  let closing = false;
+  const startProcessing = (): void => {
+    if (closing) return;
+    // The last hour before this start counts toward spikes.
+    spikes?.seed(crashIndex.index.crashesSince(Date.now() - SPIKE_WINDOW_MS));
+    processing.processor.start();
+  };
+  if (crashIndex.rebuilding()) {
+    // Said only of a rebuild that takes a while (not of a new data dir's empty one).
+    const say = setTimeout(() => log('processor: waits for the index rebuild to finish (alerts compare with every stored crash); crashes accepted meanwhile wait in the queue'), 1000).unref();
+    void crashIndex.rebuilt.then(() => {
+      clearTimeout(say);
+      startProcessing();
+    });
+  } else {
+    startProcessing();
+  }
   retention.start();
   const activityLog = logCollectorActivity(collectorStats, log, deps.activityLogMs);
   storage.onStored(() => processing.processor.wake());
@@ -451,6 +470,7 @@ async function startLocked(
       new Promise<void>((done) => {
         // Idle keep-alive sockets would hold close() open until they time out, and a busy one
         // turns idle once its request is answered: keep closing idle ones until all are gone.
+        closing = true;
         listener.stopping();
         const closeIdle = (): void => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         const sweeper = setInterval(closeIdle, 50);
