@@ -27,6 +27,7 @@ import { FsCrashStorage } from './storage/fs-storage.ts';
 import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { AdminTokenFileError, ensureAdminToken } from './web/token.ts';
+import { DataFormatError, markDataFormat, readDataFormat, thisRelease } from './storage/data-format.ts';
 import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
 import { SPIKE_ALERTS_FILE, SPIKE_WINDOW_MS, SpikeDetector } from './notify/spikes.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
@@ -113,6 +114,10 @@ export async function startReceiver(config: Config, deps: StartDeps = {}): Promi
     await listener.close();
     throw isDiskFull(err) ? diskFull(dataDir, err) : err;
   }
+}
+
+function startupErrorFromDataFormat(err: unknown): never {
+  throw err instanceof DataFormatError ? new StartupError(err.message, { cause: err }) : err;
 }
 
 /** A start cut short by a full disk, said so that the operator knows what to do. */
@@ -250,9 +255,13 @@ async function startLocked(
   } catch (err) {
     throw new StartupError(`--throttle-rules: ${(err as Error).message}`, { cause: err });
   }
+  // A data dir a newer release wrote is refused before anything is written to it.
+  await readDataFormat(dataDir).catch(startupErrorFromDataFormat);
   const folders = new FsCrashStorage(dataDir, deps.fs);
   const { removedTemp } = await folders.open();
   if (removedTemp) log(`storage: removed ${removedTemp} unfinished temp entries left by a previous run`);
+  const { before: lastRelease } = await markDataFormat(dataDir, folders.tmpDir, deps.fs).catch(startupErrorFromDataFormat);
+  if (lastRelease && lastRelease.written_by !== thisRelease()) log(`data dir: last used by ${lastRelease.written_by}; now by ${thisRelease()}`);
   const queue = new FsWorkQueue(dataDir, folders.tmpDir, deps.fs);
   await queue.open();
   // Everything reads and writes crashes through the journal: accepted crashes are durable after

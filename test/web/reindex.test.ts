@@ -8,6 +8,8 @@ import { INDEX_FILE } from '../../receiver/src/index/open.ts';
 import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
 import { CLI, spawnReceiver, startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { APP_GUID, daysAgo, makeCrash } from './crashes.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** Stores processed crashes without any index, as if the index file had been lost. */
 async function storeCrashes(dataDir: string, count: number): Promise<void> {
@@ -67,6 +69,36 @@ describe('rebuilding the index from storage', () => {
     // Stopped: the receiver gave the index up, and a full rebuild may go ahead.
     const after = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
     expect(after.status, after.stderr).toBe(0);
+  });
+
+  it('`socorrito reindex` counts the crashes still in the journal (a receiver stopped before laying them out), which the next start takes in', async () => {
+    const r = await startTestReceiver({ dataDir: dir.path });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: `crash ${i}` }), [])).crashId!.replace(/^bp-/, ''));
+    }
+    await waitFor('all processed', () => r.processing.processor.stats.processed === 3);
+    await r.close();
+    // As after a SIGKILL between the answer and the layout: the record is in the journal, the folder is not.
+    const folders = new FsCrashStorage(dir.path);
+    for (const id of ids.slice(0, 2)) await rm(folders.crashDir(id), { recursive: true });
+
+    const run = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/done: 1 crashes indexed, 0 not processed yet/);
+    expect(run.stdout).toContain(`socorrito reindex: 2 more accepted crashes wait in ${join(dir.path, 'journal')}: the receiver takes them in, processes and indexes them at its next start`);
+
+    const again = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(again.logs).toContain('storage: replayed 2 accepted crashes from the journal');
+      await waitFor('the two processed', () => again.processing.processor.stats.processed === 2);
+      expect(again.index.count()).toBe(3);
+    } finally {
+      await again.close();
+    }
+    const after = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    expect(after.stdout).toMatch(/done: 3 crashes indexed/);
+    expect(after.stdout).not.toContain('wait in');
   });
 
   it('`socorrito reindex` explains a bad option', () => {

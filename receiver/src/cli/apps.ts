@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { AppRegistry, InvalidApp, REGISTRY_FILE, RegistryUnreadable } from '../forwarder/registry.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { type CliIo, dataDirSetting, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
+import { type CliIo, dataDirSetting, refuseNewerDataDir, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const APPS_HELP = `socorrito apps add --guid GUID [--submit-url URL] [--trust-dumps | --no-trust-dumps]
     [--keep-copy | --no-keep-copy] [--data-dir ./data]
@@ -36,6 +36,7 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
   const dataDir = dataDirSetting('apps', values['data-dir'], io.env);
   const layout = new FsCrashStorage(dataDir);
   const registry = new AppRegistry(dataDir, layout.tmpDir);
+  if (action === 'add' || action === 'remove') await refuseNewerDataDir(`apps ${action}`, dataDir);
 
   try {
     switch (action) {

@@ -5,7 +5,8 @@ import { INDEX_DAMAGED_MARK, INDEX_FILE, isIndexDamage, ownerIsRunning } from '.
 import { rebuildIndex } from '../index/rebuild.ts';
 import { isDiskFull } from '../storage/durable.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
-import { type CliIo, dataDirSetting, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
+import { crashesWaitingInJournal } from '../storage/journal.ts';
+import { type CliIo, dataDirSetting, refuseNewerDataDir, UsageError, parseCommandArgs, requireDataDir } from './usage.ts';
 
 export const REINDEX_HELP = `socorrito reindex [--data-dir ./data] [--live]
   Rebuilds the crash index (<data-dir>/${INDEX_FILE}) from the stored processed crashes, printing
@@ -30,6 +31,7 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
       1,
     );
   }
+  await refuseNewerDataDir('reindex', dataDir);
   const storage = new FsCrashStorage(dataDir);
   const path = join(dataDir, INDEX_FILE);
   let index = openOrNull(path);
@@ -65,6 +67,11 @@ export async function reindexCommand(argv: string[], io: CliIo, now: () => numbe
     io.out(
       `socorrito reindex: done: ${result.indexed} crashes indexed, ${result.unprocessed} not processed yet, in ${((now() - started) / 1000).toFixed(1)} s`,
     );
+    // A receiver stopped abruptly leaves crashes it accepted in its journal, not yet in folders.
+    const waiting = values.live ? 0 : await crashesWaitingInJournal(dataDir, storage);
+    if (waiting) {
+      io.out(`socorrito reindex: ${waiting} more accepted ${waiting === 1 ? 'crash waits' : 'crashes wait'} in ${join(dataDir, 'journal')}: the receiver takes them in, processes and indexes them at its next start`);
+    }
   } catch (err) {
     if (!isIndexDamage(err)) throw err;
     throw new UsageError(`reindex: ${path} is damaged (${(err as Error).message}); stop the receiver and run socorrito reindex without --live, which builds a new one`, 1);

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadSetting } from '../config.ts';
+import { DataFormatError, readDataFormat } from '../storage/data-format.ts';
 
 /**
  * A mistake in how a command was called: printed plainly, with no stack. Exits 2, or 1 when
@@ -36,6 +37,16 @@ export function requireDataDir(command: string, dataDir: string): void {
   const stat = statSync(dataDir, { throwIfNoEntry: false });
   if (!stat) throw new UsageError(`${command}: the data dir ${dataDir} does not exist; pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR`, 1);
   if (!stat.isDirectory()) throw new UsageError(`${command}: the data dir ${dataDir} is not a folder; pass the folder the receiver uses, with --data-dir or SOCORRITO_DATA_DIR`, 1);
+}
+
+/** A data dir a newer release has written is not touched by this one (see storage/data-format.ts). */
+export async function refuseNewerDataDir(command: string, dataDir: string): Promise<void> {
+  try {
+    await readDataFormat(dataDir);
+  } catch (err) {
+    if (err instanceof DataFormatError) throw new UsageError(`${command}: ${err.message}`, 1);
+    throw err;
+  }
 }
 
 /** What a command needs from the outside world, passed in so tests can capture it. */

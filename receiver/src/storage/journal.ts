@@ -166,8 +166,9 @@ export class JournaledCrashStorage implements CrashStorage {
       const laidOut = new Set<string>();
       const marked: string[] = [];
       for (const { raw, offset, length } of records) {
-        if (deleted.has(raw.crash_id)) marked.push(raw.crash_id); // deleted since it was accepted
-        else if (existsSync(this.#folders.crashDir(raw.crash_id))) laidOut.add(raw.crash_id); // laid out before the stop (the folder appears whole)
+        const state = recordState(raw.crash_id, deleted, this.#folders);
+        if (state === 'deleted') marked.push(raw.crash_id);
+        else if (state === 'laid out') laidOut.add(raw.crash_id);
         else {
           this.#track(raw.crash_id, { segment, offset, length });
           replayed++;
@@ -504,6 +505,34 @@ function decodeRecord(payload: Buffer): { raw: RawCrash; files: Map<string, Uint
  * middle (a bad disk block) does not end it: reading goes on at the next whole record, and the
  * damaged bytes are counted so the caller keeps a copy of the segment.
  */
+/** What became of a journal record's crash: deleted since it was accepted, laid out before the stop (the folder appears whole), or waiting. */
+function recordState(crashId: string, deleted: ReadonlySet<string>, folders: FsCrashStorage): 'deleted' | 'laid out' | 'waiting' {
+  if (deleted.has(crashId)) return 'deleted';
+  return existsSync(folders.crashDir(crashId)) ? 'laid out' : 'waiting';
+}
+
+/**
+ * Crashes accepted but not laid out yet, counted without changing anything (for commands run
+ * while the receiver is stopped): the receiver's next start takes them in.
+ */
+export async function crashesWaitingInJournal(dataDir: string, folders: FsCrashStorage): Promise<number> {
+  const dir = join(dataDir, 'journal');
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => /^\d{6,}\.log$/.test(n));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  const deleted = new Set(await readdir(join(dir, 'deleted')).catch(() => [] as string[]));
+  let waiting = 0;
+  for (const name of names) {
+    const { records } = await readSegment(join(dir, name), () => undefined);
+    for (const { raw } of records) if (recordState(raw.crash_id, deleted, folders) === 'waiting') waiting++;
+  }
+  return waiting;
+}
+
 export async function readSegment(
   path: string,
   log: (line: string) => void,
