@@ -54,6 +54,23 @@ describe('signatures', () => {
     expect(signatureFunctionName(frame('[2]</Bar.prototype._baz/</<'))).toBe('Bar._baz');
   });
 
+  it("leaves out the webpack 5 module keys Gecko names functions after, and any browser's name for a function known to be anonymous", async () => {
+    expect(signatureFunctionName(frame('151/<'))).toBeNull();
+    expect(signatureFunctionName(frame('525/</<'))).toBeNull();
+    expect(signatureFunctionName(frame('151/search/e<'))).toBe('search/e');
+    const known = (browserName: string): ProcessedFrame => ({ ...frame(browserName), original: { file: 'src/main.ts', line: 61, column: 25, function: null, anonymous: true } });
+    expect(signatureFunctionName(known('loadUser/<'))).toBeNull();
+    // Not known to be anonymous (the map named nothing): the browser's name is all there is.
+    expect(signatureFunctionName({ ...frame('loadUser'), original: { file: 'src/main.ts', line: 1, column: 1, function: null } })).toBe('loadUser');
+    // One bug, one signature: in either browser, and whatever key this build gave the module.
+    const message = 'JSON.parse: unexpected character at line 1 column 1 of the JSON data';
+    const signatures = await Promise.all(
+      [[frame('525/<')], [frame('151/<')], [frame('HTMLButtonElement.<anonymous>')], [known('main/<')]].map(async (frames) => (await generateSignature({ errorType: 'SyntaxError', message, frames, tuning })).signature),
+    );
+    expect(new Set(signatures).size).toBe(1);
+    expect(signatures[0]).not.toMatch(/\d{3}/);
+  });
+
   it("gives Firefox's closures (outer/< called from outer) no place of their own, as V8 leaves them unnamed", async () => {
     const firefox = await generateSignature({ errorType: 'Error', message: 'boom', frames: [frame('inner'), frame('outer/<'), frame('outer'), frame('main')], tuning });
     const chrome = await generateSignature({ errorType: 'Error', message: 'boom', frames: [frame('inner'), frame(null), frame('outer'), frame('main')], tuning });

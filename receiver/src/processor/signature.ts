@@ -226,6 +226,8 @@ export function isSignatureId(text: string): boolean {
  * `Object.`, `HTMLButtonElement.`, Gecko's `/<`, older Gecko's `[2]</` and `.prototype`).
  */
 export function signatureFunctionName(frame: ProcessedFrame): string | null {
+  // Known to be anonymous: whatever the browser called it is its own invention.
+  if (frame.original?.anonymous) return null;
   let name = frame.original?.function ?? frame.function;
   if (!name) return null;
   name = name
@@ -237,6 +239,9 @@ export function signatureFunctionName(frame: ProcessedFrame): string | null {
     // Older Gecko: `[2]</Bar.prototype._baz` (a function in the 3rd of an array of modules) and
     // `App.prototype.foo`, which V8 calls `App.foo`.
     .replace(/^\[\d+\]<\//, '')
+    // Gecko in a webpack 5 bundle: `151/<`, `151/search/e<`, a function in the module factory
+    // keyed 151 (the key is a hash of the module's path, so it changes when the file moves).
+    .replace(/^\d+(?:\/|$)/, '')
     .replace(/\.prototype\./, '.')
     .replace(/^\*/, '')
     .replace(/[/<]+$/, '')

@@ -40,6 +40,12 @@ export interface ProcessedFrame {
     line: number;
     column: number;
     function: string | null;
+    /**
+     * The original source (or the uploaded script) shows the function is anonymous (a callback,
+     * top-level code): the signature skips it, as V8 does, rather than take the name Gecko makes
+     * up for it (`loadUser/<`, or webpack's module key `151/<`).
+     */
+    anonymous?: true;
     context?: { pre: string[]; line: string; post: string[] };
   };
   notes?: string[];

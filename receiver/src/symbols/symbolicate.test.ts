@@ -92,6 +92,33 @@ describe('Symbolicator function names without sourcesContent', () => {
   });
 });
 
+describe('a function known to be anonymous', () => {
+  // A webpack 5 bundle as terser writes it: a click handler (an arrow in no named function) in
+  // the module factory keyed 151, which Gecko calls `151/<`.
+  const script = 'var m={151(t){b.on(()=>{JSON.parse(t)})}};\n//# sourceMappingURL=main.js.map\n';
+  const source = 'const button = document.querySelector("#b");\non("click", () => {\n  JSON.parse(text);\n});\n';
+  const mapText = (withSources: boolean): string => {
+    const generator = new SourceMapGenerator({ file: 'main.js' });
+    generator.addMapping({ generated: { line: 1, column: 0 }, original: { line: 1, column: 0 }, source: 'src/main.ts' });
+    generator.addMapping({ generated: { line: 1, column: 15 }, original: { line: 2, column: 0 }, source: 'src/main.ts' });
+    generator.addMapping({ generated: { line: 1, column: 25 }, original: { line: 3, column: 2 }, source: 'src/main.ts' });
+    if (withSources) generator.setSourceContent('src/main.ts', source);
+    return generator.toString();
+  };
+  const symbolicate = (withSources: boolean) =>
+    withUploads('1', [{ name: '~/main.js', data: Buffer.from(script) }, { name: '~/main.js.map', data: Buffer.from(mapText(withSources)) }], (symbolicator) =>
+      symbolicator.symbolicate({ function: '151/<', url: 'https://a.example/main.js', line: 1, column: 26 }, GUID, '1'),
+    );
+
+  it('is marked so from the original source, and from the uploaded script without it (with a note), never named after the browser', async () => {
+    const scanned = await symbolicate(true);
+    expect(scanned.original).toMatchObject({ file: 'src/main.ts', line: 3, function: null, anonymous: true });
+    const fromScript = await symbolicate(false);
+    expect(fromScript.original).toMatchObject({ function: null, anonymous: true });
+    expect(fromScript.notes).toContain('no original function name: the enclosing function in the uploaded script has no name (a callback, or inlined by the minifier)');
+  });
+});
+
 describe('a stack from another build than the one uploaded for its release', () => {
   it("makes the signature from the browser's names, and says why in the crash's notes", async () => {
     const generator = new SourceMapGenerator({ file: 'app.js' });

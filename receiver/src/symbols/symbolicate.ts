@@ -9,6 +9,9 @@ import { displaySourceName } from './source-name.ts';
 import { inlineSourceMap, scriptReferences, type SourceMapStore, type StoredFile } from './store.ts';
 import { fileKeysForUrl } from './validate.ts';
 
+/** What a scan answers for a function that has no name. */
+const ANONYMOUS = Symbol('anonymous');
+
 /** Lines of original source shown before and after a symbolicated line. */
 export const CONTEXT_LINES = 5;
 /** Context lines longer than this are cut (original sources can be minified too). */
@@ -150,7 +153,8 @@ export class Symbolicator {
       file: displaySourceName(pos.source),
       line: pos.line,
       column: (pos.column ?? 0) + 1,
-      function: name,
+      function: name === ANONYMOUS ? null : name,
+      ...(name === ANONYMOUS ? { anonymous: true as const } : {}),
     };
     if (source) original.context = contextLines(source, pos.line);
     else notes.push(`the source map ${map.label} has no sourcesContent for ${original.file}, so no context lines`);
@@ -160,8 +164,8 @@ export class Symbolicator {
   /**
    * The original function's name: the function enclosing the original position (scanned from
    * sourcesContent); else the minified function enclosing the generated position in the
-   * uploaded script, named by the map at its name tokens. Null leaves the browser's name to the
-   * signature.
+   * uploaded script, named by the map at its name tokens. ANONYMOUS when either shows the
+   * function has no name; null (not known) leaves the browser's name to the signature.
    */
   async #functionName(
     loaded: LoadedMap,
@@ -171,7 +175,7 @@ export class Symbolicator {
     map: MapSource,
     frame: FrameLocation,
     notes: string[],
-  ): Promise<string | null> {
+  ): Promise<string | typeof ANONYMOUS | null> {
     const tooLarge = (what: string): null => {
       notes.push(`no original function name: the ${what} is over ${MAX_SCAN_CHARS / 1024 / 1024} MiB, too large to scan for its functions`);
       return null;
@@ -181,7 +185,7 @@ export class Symbolicator {
       if (source.scopes === undefined) source.scopes = indexScopes(source.content);
       // The original source answers for itself: an anonymous enclosing function (a callback)
       // or top-level code has no name, and the map's name at the position would be the callee's.
-      if (source.scopes) return source.scopes.enclosing(line, column)?.name ?? null;
+      if (source.scopes) return source.scopes.enclosing(line, column)?.name ?? ANONYMOUS;
     }
     const generated = map.script && frame.line !== null ? await this.#generatedScopeIndex(map.script) : null;
     if (generated && !generated.scanned) return tooLarge('uploaded script');
@@ -190,9 +194,18 @@ export class Symbolicator {
       // when the enclosing function cannot be named, no name is better than that one.
       const fn = generated.enclosing(frame.line!, Math.max(0, (frame.column ?? 1) - 1));
       const name = fn && originalFunctionName(loaded.consumer, fn);
-      if (name) notes.push('function name from the enclosing function in the uploaded script, named by the source map (no original source to scan)');
-      else if (fn?.name) notes.push('no original function name: the source map names no token of the enclosing function in the uploaded script');
-      return name;
+      if (name) {
+        notes.push('function name from the enclosing function in the uploaded script, named by the source map (no original source to scan)');
+        return name;
+      }
+      if (fn?.name) {
+        notes.push('no original function name: the source map names no token of the enclosing function in the uploaded script');
+        return null;
+      }
+      // Top-level code, or an unnamed function in no named one: a callback, or a function the
+      // minifier inlined (its name is gone from the script and the map).
+      if (fn) notes.push('no original function name: the enclosing function in the uploaded script has no name (a callback, or inlined by the minifier)');
+      return ANONYMOUS;
     }
     // The map's name at the position is the callee's at a call site, or a variable's: no name at all
     // leaves the browser's to the signature.

@@ -85,7 +85,8 @@ function Frame(props: { frame: ProcessedFrame; index: number; notes: string[] })
       <span class={`badge ${f.category}`}>{f.category}</span>{' '}
       {o ? (
         <span class="mono">
-          <strong>{o.function ?? name ?? '?'}</strong> <span class="original-file">{position(o.file, o.line, o.column)}</span>
+          {/* The minified line below keeps the browser's name for an anonymous function. */}
+          <strong>{o.function ?? (o.anonymous ? '<anonymous>' : name) ?? '?'}</strong> <span class="original-file">{position(o.file, o.line, o.column)}</span>
         </span>
       ) : (
         <span class="mono">
