@@ -335,6 +335,18 @@ describe('source map API and map lookup', () => {
     const down = await run(process.execPath, [CLI, 'reprocess', '--url', `http://127.0.0.1:${deadPort}`, '--token', 'x', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
     expect((down as { code: number }).code).toBe(1);
     expect((down as { stderr: string }).stderr).toMatch(/could not reach .*: ECONNREFUSED; is the receiver running there\?/);
+    // After an upgrade: every stored crash, of every app, in one go (and only with the admin token).
+    const other = await submitCrash(`${receiver.url}/submit`, { ProductName: 'Other app', JSErrorType: 'Error', JSErrorMessage: 'y', JSStack: 'f@https://a.example/a.js:1:1' }, []);
+    const otherBefore = await waitProcessed(receiver.url, other.crashId!);
+    let stored = 0;
+    for await (const _ of receiver.storage.listCrashIds()) stored++;
+    const everything = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--all-apps']);
+    expect(everything.stdout).toBe(`queued ${stored} crashes for processing (every app)\n`);
+    expect(receiver.logs).toContain(`reprocess: every app: ${stored} crashes queued (admin)`);
+    await waitProcessed(receiver.url, other.crashId!, 30_000, otherBefore.processed_at);
+    const mixed = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--all-apps', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
+    expect((mixed as { code: number }).code).toBe(2);
+    expect((mixed as { stderr: string }).stderr).toContain('--all-apps takes no --app, --release or --crash');
     const usage = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
     expect((usage as { code: number }).code).toBe(2);
     expect((usage as { stderr: string }).stderr).toMatch(/missing --token .*--app, --release, one DIST_DIR/);

@@ -62,5 +62,13 @@ describe('the upload token', () => {
     expect(byUpload.crash_ids).toBeUndefined();
     const byAdmin = (await (await reprocess(r.adminToken)).json()) as { queued: number; crash_ids: string[] };
     expect(byAdmin.crash_ids).toContain(crashId);
+    // Every app at once is the admin's: it reaches apps the build machine has no business with.
+    const all = (token: string, body: object) =>
+      fetch(`${r.url}/api/reprocess`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refused = await all(UPLOAD_TOKEN, { all: true });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toBe('an upload token reprocesses one app, not all');
+    expect((await all(r.adminToken, { all: true, app: GUID })).status).toBe(400);
+    expect(((await (await all(r.adminToken, { all: true })).json()) as { crash_ids: string[] }).crash_ids).toContain(crashId);
   });
 });

@@ -36,7 +36,8 @@ describe('commands that talk to a receiver', () => {
       const wrong = await socorrito('reprocess', '--url', receiver.url, '--token', 'nope', '--app', 'shop');
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/answered 401/);
-      expect(wrong.stderr).toContain('admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, or its upload token');
+      expect(wrong.stderr).toContain('admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, its upload token');
+      expect(wrong.stderr).toContain('or an upload token made for this app (POST /api/apps/<guid>/upload-tokens');
     } finally {
       await receiver.stop();
     }

@@ -1,9 +1,10 @@
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { ANSWER_TIMEOUT_MS, apiEndpoint, type CliIo, TOKEN_HINT, UsageError, count, parseCommandArgs, receiverUrl, unreachable } from './usage.ts';
 
-export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN --app GUID [--release VERSION] [--crash ID ...]
+export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN (--app GUID [--release VERSION] | --crash ID ... | --all-apps)
   Processes again the crashes of an app (and release), e.g. after its source maps were uploaded
   late. GUID may also be an app key from the apps page (product:<ProductName>, - for unknown).
+  --all-apps processes every stored crash again (after an upgrade; admin token).
   Exits 1 when nothing matched or a --crash ID is not stored. Token also from SOCORRITO_TOKEN.`;
 
 /** What `POST /api/reprocess` answers. */
@@ -21,16 +22,19 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
     app: { type: 'string' },
     release: { type: 'string' },
     crash: { type: 'string', multiple: true },
+    'all-apps': { type: 'boolean' },
   });
+  const all = values['all-apps'] === true;
+  if (all && (values.app || values.release || values.crash?.length)) throw new UsageError(`reprocess: --all-apps takes no --app, --release or --crash\n\n${REPROCESS_HELP}`);
   const token = values.token ?? io.env.SOCORRITO_TOKEN ?? io.env.SOCORRITO_ADMIN_TOKEN;
-  const missing = [!values.url && '--url', !token && '--token (or SOCORRITO_TOKEN)', !values.app && !values.crash?.length && '--app or --crash'].filter(Boolean);
+  const missing = [!values.url && '--url', !token && '--token (or SOCORRITO_TOKEN)', !all && !values.app && !values.crash?.length && '--app, --crash or --all-apps'].filter(Boolean);
   if (missing.length) throw new UsageError(`reprocess: missing ${missing.join(', ')}\n\n${REPROCESS_HELP}`);
   const notIds = (values.crash ?? []).filter((id) => normalizeCrashId(id) === null);
   if (notIds.length) {
     throw new UsageError(`reprocess: not a crash ID (bp-<uuid> ending in the date): ${notIds.map((id) => JSON.stringify(id.slice(0, 60))).join(', ')}`);
   }
   const endpoint = apiEndpoint(receiverUrl('reprocess', values.url!), 'api/reprocess');
-  const body = values.crash?.length ? { crash_ids: values.crash } : { app: values.app, release: values.release };
+  const body = all ? { all: true } : values.crash?.length ? { crash_ids: values.crash } : { app: values.app, release: values.release };
   let response: Response;
   try {
     response = await fetchImpl(endpoint, {
@@ -44,7 +48,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
     return 1;
   }
   const text = await response.text();
-  const asked = values.crash?.length ? 'the crash IDs given' : `app ${values.app}${values.release ? ` release ${values.release}` : ''}`;
+  const asked = all ? 'every app' : values.crash?.length ? 'the crash IDs given' : `app ${values.app}${values.release ? ` release ${values.release}` : ''}`;
   let answer: ReprocessAnswer | null = null;
   try {
     answer = JSON.parse(text) as ReprocessAnswer;
@@ -64,7 +68,7 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
     return 1;
   }
   if (answer.queued === 0) {
-    io.err(`socorrito reprocess: no stored crash of ${asked}; nothing to reprocess`);
+    io.err(`socorrito reprocess: no stored crash${all ? '' : ` of ${asked}`}; nothing to reprocess`);
     return 1;
   }
   io.out(`queued ${count(answer.queued, 'crash', 'crashes')} for processing${values.crash?.length ? '' : ` (${asked})`}`);

@@ -116,7 +116,8 @@ export const ANSWER_TIMEOUT_MS = 120_000;
 
 /** What to do after a 401 from a receiver's API. */
 export const TOKEN_HINT =
-  "pass the receiver's admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, or its upload token (--upload-token), as --token or SOCORRITO_TOKEN";
+  "pass the receiver's admin token, kept in <data-dir>/admin-token unless set with SOCORRITO_ADMIN_TOKEN, its upload token (--upload-token), " +
+  'or an upload token made for this app (POST /api/apps/<guid>/upload-tokens; a revoked one is refused), as --token or SOCORRITO_TOKEN';
 
 /** `1 crash`, `2 crashes`. */
 export function count(n: number, one: string, many: string): string {

@@ -46,7 +46,8 @@ function otherApp(c: Context<{ Variables: AuthVariables }>, app: string | undefi
  *   `url` fields each file part's filename is its URL. Answers what was stored and refused.
  * - `GET /api/sourcemaps?app=&release=`: releases and their files.
  * - `DELETE /api/sourcemaps?app=&release=[&url=]`: a release, or one file of it.
- * - `POST /api/reprocess` (JSON or query): `{ app, release? }` or `{ crash_ids: [...] }`;
+ * - `POST /api/reprocess` (JSON or query): `{ app, release? }`, `{ crash_ids: [...] }` or
+ *   `{ all: true }` (every stored crash; not for upload tokens);
  *   queues the matching crashes for processing again. `app` is a WebAppGUID or an index app
  *   key (`product:<name>`, `-`). Answers `{ queued, crash_ids: ["bp-…"] }` (the upload token
  *   gets `{ queued }` only for an app: it reads no crash), plus `unknown` (IDs not stored here)
@@ -122,7 +123,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
 
   routes.post('/api/reprocess', async (c) => {
     const text = await c.req.text();
-    let body: { app?: unknown; release?: unknown; crash_ids?: unknown } = {};
+    let body: { app?: unknown; release?: unknown; crash_ids?: unknown; all?: unknown } = {};
     if (text.trim() !== '') {
       try {
         body = JSON.parse(text) as typeof body;
@@ -154,12 +155,20 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       options.log(`reprocess: ${ids.length} named ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
       return c.json({ queued: ids.length, crash_ids: ids.map((id) => `${CRASH_ID_PREFIX}${id}`), unknown }, ids.length ? 200 : 404);
     }
-    const app = typeof body.app === 'string' ? body.app : c.req.query('app');
-    const release = typeof body.release === 'string' ? body.release : c.req.query('release');
-    const refused = otherApp(c, app);
+    // Every stored crash, after an upgrade whose signature rules group crashes better.
+    const all = body.all === true;
+    if (all && (c.get('role') === 'upload' || body.app !== undefined || body.release !== undefined)) {
+      return c.json(
+        { error: 'bad_request', message: c.get('role') === 'upload' ? 'an upload token reprocesses one app, not all' : '"all" takes no "app" or "release"' },
+        c.get('role') === 'upload' ? 403 : 400,
+      );
+    }
+    const app = all ? undefined : typeof body.app === 'string' ? body.app : c.req.query('app');
+    const release = all ? undefined : typeof body.release === 'string' ? body.release : c.req.query('release');
+    const refused = all ? null : otherApp(c, app);
     if (refused) return refused;
     // The index's keys for apps without a GUID (`product:<name>`, `-`) select crashes too.
-    if (app !== NO_APP && !app?.startsWith(PRODUCT_APP_PREFIX)) validateAppGuid(app);
+    if (!all && app !== NO_APP && !app?.startsWith(PRODUCT_APP_PREFIX)) validateAppGuid(app);
     if (release) validateRelease(release);
     // Each app-wide reprocess reads every stored crash: one at a time.
     if (appWideRunning) return c.json({ error: 'busy', message: 'a reprocess of an app is running; try again when it is done' }, 429, { 'Retry-After': '10' });
@@ -170,14 +179,14 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
         const raw = await options.storage.getRaw(id).catch(() => null);
         if (!raw) continue;
         const a = raw.annotations;
-        if (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release)) ids.push(id);
+        if (all || (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release))) ids.push(id);
       }
       for (const id of ids) await options.queue.enqueue(id);
     } finally {
       appWideRunning = false;
     }
     if (ids.length) options.wake();
-    options.log(`reprocess: app ${app}${release ? ` release ${JSON.stringify(release)}` : ''}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
+    options.log(`reprocess: ${all ? 'every app' : `app ${app}`}${release ? ` release ${JSON.stringify(release)}` : ''}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
     // The upload token reads no crash: it learns how many were queued, not which.
     if (c.get('role') === 'upload') return c.json({ queued: ids.length });
     return c.json({ queued: ids.length, crash_ids: ids.slice(0, MAX_LISTED_IDS).map((id) => `${CRASH_ID_PREFIX}${id}`) });
