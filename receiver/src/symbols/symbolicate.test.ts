@@ -9,6 +9,7 @@ import { processCrash } from '../processor/process-crash.ts';
 import { loadTuning } from '../processor/tuning.ts';
 import { SourceMapStore } from './store.ts';
 import { Symbolicator } from './symbolicate.ts';
+import { REMOTE_FETCH_DEFAULTS, RemoteFetcher } from './remote.ts';
 
 const GUID = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
@@ -116,6 +117,32 @@ describe('a function known to be anonymous', () => {
     const fromScript = await symbolicate(false);
     expect(fromScript.original).toMatchObject({ function: null, anonymous: true });
     expect(fromScript.notes).toContain('no original function name: the enclosing function in the uploaded script has no name (a callback, or inlined by the minifier)');
+  });
+});
+
+describe('fetching from the site as well as uploads', () => {
+  it('keeps the hint about the upload (another release, another path) when fetching from the site fails too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socorrito-sym-'));
+    const store = new SourceMapStore(dir, dir);
+    await store.open();
+    await store.upload(GUID, '2.4.0', [{ name: '~/assets/main.js', data: Buffer.from('x()\n') }]);
+    // Allowed origins name another site: the page's own is refused, as in a real setup mistake.
+    const remote = new RemoteFetcher({ ...REMOTE_FETCH_DEFAULTS, allowedOrigins: ['https://cdn.example'], allowPrivate: false });
+    const symbolicator = new Symbolicator({ store, cacheBytes: 1024 * 1024, remote });
+    try {
+      const frame = { function: 'x', url: 'https://shop.example/assets/main.js', line: 1, column: 1 };
+      const hinted = await symbolicator.symbolicate(frame, GUID, '2.5.0');
+      expect(hinted.notes).toEqual([
+        'no source map for ~/assets/main.js in release 2.5.0 of this app; that file is uploaded for release 2.4.0 ' +
+          "(check that the page's release matches upload-sourcemaps --release); fetching it from the site did not help either (fetching https://shop.example/assets/main.js failed: origin_not_allowed)",
+      ]);
+      // Nothing uploaded anywhere: the fetch is all there is to say.
+      const unknown = await symbolicator.symbolicate({ ...frame, url: 'https://shop.example/assets/other.js' }, GUID, '2.5.0');
+      expect(unknown.notes).toEqual(['no uploaded source map, and fetching https://shop.example/assets/other.js failed: origin_not_allowed']);
+    } finally {
+      symbolicator.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -286,25 +286,30 @@ export class Symbolicator {
       }
       if (script) return { note: `no source map for ${shown} in release ${release}: the script names none and no ${script.key}.map was uploaded` };
     }
-    if (this.options.remote) {
-      const remote = await this.#resolveRemote(url, app, release);
-      if (remote) return remote;
-    }
+    // Fetched from the site when allowed; when that fails too, an upload mistake below is the
+    // likelier cause, and its hint comes first.
+    const remote = this.options.remote ? await this.#resolveRemote(url, app, release) : null;
+    if (remote && 'map' in remote) return remote;
+    const fetchFailed = remote ? `; fetching it from the site did not help either (${remote.note.replace(/^no uploaded source map, and /, '')})` : '';
     if (!app || !release) {
+      if (remote) return remote;
       const missing = [!app && 'WebAppGUID', !release && 'Version'].filter(Boolean).join(' and ');
       return { note: `no source map: the crash has no ${missing} to find uploaded maps by` };
     }
     const missing = `no source map for ${shown} in release ${shownRelease(release)} of this app`;
     // The usual setup mistakes first: the files of this very release went up under another path…
     const near = (await store.sameName(app, release, shown)).slice(0, MAX_HINTED_NAMES);
-    if (near.length) return { note: `${missing}; this release has that file name at ${near.join(', ')} (check --url-prefix)` };
+    if (near.length) return { note: `${missing}; this release has that file name at ${near.join(', ')} (check --url-prefix)${fetchFailed}` };
     // …or the page's release is not the one CI uploaded under (a bundler keeps a file's hashed
     // name while its code is the same, so older releases often have it: checked second).
     const others = await store.releasesWith(app, release, shown);
     if (others.length) {
       const listed = others.slice(0, MAX_HINTED_NAMES).map(shownRelease).join(', ') + (others.length > MAX_HINTED_NAMES ? ` and ${others.length - MAX_HINTED_NAMES} more` : '');
-      return { note: `${missing}; that file is uploaded for release${others.length > 1 ? 's' : ''} ${listed} (check that the page's release matches upload-sourcemaps --release)` };
+      return {
+        note: `${missing}; that file is uploaded for release${others.length > 1 ? 's' : ''} ${listed} (check that the page's release matches upload-sourcemaps --release)${fetchFailed}`,
+      };
     }
+    if (remote) return remote;
     return { note: `${missing} (upload it with --release ${release}, then run socorrito reprocess)` };
   }
 
