@@ -71,6 +71,19 @@ describe('signatures', () => {
     expect(signatures[0]).not.toMatch(/\d{3}/);
   });
 
+  it("gives webpack's failed chunk loads one signature, whatever the chunk and its caller", async () => {
+    const signatures = new Set<string>();
+    for (const [message, frames] of [
+      ['Loading chunk 525 failed.\n(missing: https://shop.example/assets/todo.3f9a.js)', [frame('e', 'library'), frame('openTodos')]],
+      ['Loading chunk 77 failed.\n(timeout: https://shop.example/assets/cart.8b1c.js)', [frame('j', 'library'), frame('e', 'library'), frame('151/<')]],
+    ] as const) {
+      signatures.add((await generateSignature({ errorType: 'ChunkLoadError', message, frames: [...frames], tuning })).signature);
+    }
+    expect([...signatures]).toEqual(['ChunkLoadError: Loading chunk failed']);
+    const css = await generateSignature({ errorType: 'ChunkLoadError', message: 'Loading CSS chunk 9 failed.\n(/assets/9.css)', frames: [], tuning });
+    expect(css.signature).toBe('ChunkLoadError: Loading CSS chunk failed');
+  });
+
   it("gives Firefox's closures (outer/< called from outer) no place of their own, as V8 leaves them unnamed", async () => {
     const firefox = await generateSignature({ errorType: 'Error', message: 'boom', frames: [frame('inner'), frame('outer/<'), frame('outer'), frame('main')], tuning });
     const chrome = await generateSignature({ errorType: 'Error', message: 'boom', frames: [frame('inner'), frame(null), frame('outer'), frame('main')], tuning });
@@ -163,6 +176,12 @@ describe('signatures', () => {
     const signatures = new Set<string>();
     for (const message of messages) signatures.add((await generateSignature({ errorType: 'TypeError', message, frames: [frame(null, 'noise')], tuning })).signature);
     expect([...signatures]).toEqual(['TypeError: Cannot read properties of undefined (reading total)']);
+    // A thrown string, as Firefox and Chrome word it in window.onerror.
+    const thrown = new Set<string>();
+    for (const message of ['uncaught exception: feature flags missing', 'Uncaught feature flags missing']) {
+      thrown.add((await generateSignature({ errorType: 'Error', message, frames: [frame(null, 'noise')], tuning })).signature);
+    }
+    expect([...thrown]).toEqual(['Error: feature flags missing']);
   });
 
   it('falls back to one wording for JSON that does not parse and for a fetch that fails, in Firefox, Chrome and Safari', async () => {

@@ -140,6 +140,17 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     },
   },
   {
+    // webpack's runtime failed to load a chunk (a deploy removed it from under an open tab, or
+    // the network): one signature whatever the chunk and whoever asked for it, as for a failed
+    // dynamic import, rather than the runtime's minified loader (`ChunkLoadError: e`).
+    name: 'chunk-load-error',
+    predicate: (ctx) => ctx.type === 'ChunkLoadError',
+    action(ctx) {
+      ctx.frameNames = [];
+      setSignature(ctx, 'chunk-load-error', `${ctx.type}: ${normalizeMessage(ctx.message ?? '', ctx.tuning) || 'Loading chunk failed'}`, "error type + the message, without frames (webpack's runtime loads every chunk)");
+    },
+  },
+  {
     // No usable frame: group by the message with its variable parts taken out.
     name: 'message-fallback',
     predicate: (ctx) => ctx.frameNames.length === 0,
