@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -402,6 +403,37 @@ describe('crash index', () => {
     expect(result.facets.signature).toEqual([{ value: makeCrash({ signature: 'newer' }).processed.signature_id, count: SEARCH_SAMPLE_LIMIT }]);
     expect(result.items[0]!.submitted_at).toBe(new Date(NOW - DAY_MS + (SEARCH_SAMPLE_LIMIT + 4 - 100) * 1000).toISOString());
     expect(index.search({ signature: 'oldest' })).toMatchObject({ total: 5, total_is_lower_bound: false });
+  });
+
+  it("shows one release's own browsers and versions when top crashers is of that release, counted alike live and in bulk", async () => {
+    const target = { storage, index };
+    const chrome = { name: 'Chrome', version: '131.0' };
+    // 2.3.0 only ever crashed in Firefox; 2.4.0 in Chrome too.
+    for (let i = 0; i < 3; i++) await addCrash(target, { signature: 'sig', at: at(i), version: '2.3.0' });
+    for (let i = 0; i < 2; i++) await addCrash(target, { signature: 'sig', at: at(i), version: '2.4.0', browser: chrome });
+    await addCrash(target, { signature: 'sig', at: at(0), version: '2.4.0' });
+    const check = (idx: CrashIndex): void => {
+      const of230 = idx.topCrashers(APP_GUID, { days: 7, version: '2.3.0' })!.rows[0]!;
+      expect(of230.count).toBe(3);
+      expect(of230.browsers).toEqual([{ value: 'Firefox', count: 3 }]);
+      expect(of230.versions).toEqual([{ value: '2.3.0', count: 3 }]);
+      const of240 = idx.topCrashers(APP_GUID, { days: 7, version: '2.4.0' })!.rows[0]!;
+      expect(of240.browsers).toEqual([
+        { value: 'Chrome', count: 2 },
+        { value: 'Firefox', count: 1 },
+      ]);
+      // Every release together, as before.
+      expect(idx.topCrashers(APP_GUID, { days: 7 })!.rows[0]!.browsers).toEqual([
+        { value: 'Firefox', count: 4 },
+        { value: 'Chrome', count: 2 },
+      ]);
+    };
+    check(index);
+    index.close();
+    for (const suffix of ['', '-wal', '-shm']) await rm(join(dir.path, `index.sqlite${suffix}`), { force: true });
+    index = open();
+    await rebuildIndex(storage, index, { mode: 'bulk' });
+    check(index);
   });
 
   it('is rebuilt from storage (bulk and live) to the same answers, and asks for a rebuild on a schema change', async () => {

@@ -403,6 +403,7 @@ class BulkCounts {
   readonly appDaily = new TupleCounter();
   readonly sigDaily = new TupleCounter();
   readonly sigVersionDaily = new TupleCounter();
+  readonly sigVersionBrowserDaily = new TupleCounter();
   readonly facets = new TupleCounter();
 
   #id(text: string): number {
@@ -432,7 +433,9 @@ class BulkCounts {
     const env = this.#id(row.environment);
     this.appDaily.bump([env, app, row.day]);
     this.sigDaily.bump([env, app, row.day, sig]);
-    this.sigVersionDaily.bump([env, app, this.#id(row.version), row.day, sig]);
+    const version = this.#id(row.version);
+    this.sigVersionDaily.bump([env, app, version, row.day, sig]);
+    this.sigVersionBrowserDaily.bump([env, app, version, sig, row.day, this.#id(row.browser)]);
     for (let f = 0; f < FACETS.length; f++) this.facets.bump([env, sig, f, this.#id(row[FACETS[f]!]), row.day, app]);
   }
 
@@ -449,6 +452,10 @@ class BulkCounts {
     for (const [[env, a, day, sig], n] of this.sigDaily.entries()) sigDaily.run(text(a!), day, text(sig!), text(env!), n);
     const sigVersionDaily = db.prepare('INSERT INTO sig_version_daily VALUES (?, ?, ?, ?, ?, ?)');
     for (const [[env, a, v, day, sig], n] of this.sigVersionDaily.entries()) sigVersionDaily.run(text(a!), text(v!), day, text(sig!), text(env!), n);
+    const sigVersionBrowserDaily = db.prepare('INSERT INTO sig_version_browser_daily VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const [[env, a, v, sig, day, browser], n] of this.sigVersionBrowserDaily.entries()) {
+      sigVersionBrowserDaily.run(text(a!), text(v!), text(sig!), day, text(env!), text(browser!), n);
+    }
     const facet = db.prepare('INSERT INTO sig_facet_daily VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const [[env, sig, f, value, day, a], n] of this.facets.entries()) facet.run(text(sig!), FACETS[f!], text(value!), day, text(a!), text(env!), n);
   }
@@ -851,11 +858,20 @@ export class CrashIndex {
       perDay.set(r.signature_id, list);
     }
     const facetValues = new Map<string, CountByValue[]>();
-    for (const r of this.#db
-      .prepare(`SELECT signature_id, facet, value, sum(n) AS count FROM sig_facet_daily
+    // Of one release, its own browsers (and that release alone in the versions column).
+    const facetSql =
+      version === null
+        ? `SELECT signature_id, facet, value, sum(n) AS count FROM sig_facet_daily
         WHERE signature_id IN (SELECT value FROM json_each(@ids)) AND facet IN ('version', 'browser')
-        AND day >= @first AND day <= @today AND app = @app${envClause} GROUP BY signature_id, facet, value ORDER BY count DESC, value`)
-      .all({ ...params, ids }) as { signature_id: string; facet: string; value: string; count: number }[]) {
+        AND day >= @first AND day <= @today AND app = @app${envClause} GROUP BY signature_id, facet, value ORDER BY count DESC, value`
+        : `SELECT signature_id, facet, value, sum(n) AS count FROM (
+            SELECT signature_id, 'browser' AS facet, browser AS value, n FROM sig_version_browser_daily
+              WHERE app = @app AND version = @version AND signature_id IN (SELECT value FROM json_each(@ids)) AND day >= @first AND day <= @today${envClause}
+            UNION ALL
+            SELECT signature_id, 'version', version, n FROM sig_version_daily
+              WHERE app = @app AND version = @version AND signature_id IN (SELECT value FROM json_each(@ids)) AND day >= @first AND day <= @today${envClause})
+          GROUP BY signature_id, facet, value ORDER BY count DESC, value`;
+    for (const r of this.#db.prepare(facetSql).all({ ...params, ids }) as { signature_id: string; facet: string; value: string; count: number }[]) {
       const key = `${r.signature_id}\n${r.facet}`;
       const list = facetValues.get(key) ?? [];
       list.push({ value: r.value, count: r.count });

@@ -11,7 +11,7 @@
  * at one environment filters on it, one that looks at all sums over it (an app has a few).
  */
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Every facet the signature page and top crashers break crashes down by. */
 export const FACETS = ['version', 'browser', 'browser_version', 'os', 'url_path', 'mechanism'] as const;
@@ -58,6 +58,11 @@ CREATE INDEX sig_daily_signature ON sig_daily (signature_id, day);
 CREATE TABLE sig_version_daily (
   app TEXT, version TEXT, day INTEGER, signature_id TEXT, environment TEXT, n INTEGER NOT NULL,
   PRIMARY KEY (app, version, day, signature_id, environment)
+) WITHOUT ROWID;
+-- Browsers per release: top crashers of one release shows that release's browsers.
+CREATE TABLE sig_version_browser_daily (
+  app TEXT, version TEXT, signature_id TEXT, day INTEGER, environment TEXT, browser TEXT, n INTEGER NOT NULL,
+  PRIMARY KEY (app, version, signature_id, day, environment, browser)
 ) WITHOUT ROWID;
 CREATE TABLE sig_facet_daily (
   signature_id TEXT, facet TEXT, value TEXT, day INTEGER, app TEXT, environment TEXT, n INTEGER NOT NULL,
@@ -121,6 +126,8 @@ CREATE TRIGGER crashes_counted AFTER INSERT ON crashes BEGIN
   INSERT INTO sig_daily VALUES (new.app, new.day, new.signature_id, new.environment, 1) ON CONFLICT DO UPDATE SET n = n + 1;
   INSERT INTO sig_version_daily VALUES (new.app, new.version, new.day, new.signature_id, new.environment, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO sig_version_browser_daily VALUES (new.app, new.version, new.signature_id, new.day, new.environment, new.browser, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
 ${facetUpserts()}
 END;
 
@@ -134,6 +141,9 @@ CREATE TRIGGER crashes_uncounted AFTER DELETE ON crashes BEGIN
     WHERE app = old.app AND day = old.day AND signature_id = old.signature_id AND environment = old.environment;
   UPDATE sig_version_daily SET n = n - 1
     WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id AND environment = old.environment;
+  UPDATE sig_version_browser_daily SET n = n - 1
+    WHERE app = old.app AND version = old.version AND signature_id = old.signature_id AND day = old.day AND environment = old.environment
+      AND browser = old.browser;
 ${facetRemovals()}
   DELETE FROM app_daily WHERE app = old.app AND day = old.day AND environment = old.environment AND n <= 0;
   DELETE FROM sig_daily
@@ -141,6 +151,9 @@ ${facetRemovals()}
   DELETE FROM sig_version_daily
     WHERE app = old.app AND version = old.version AND day = old.day AND signature_id = old.signature_id
       AND environment = old.environment AND n <= 0;
+  DELETE FROM sig_version_browser_daily
+    WHERE app = old.app AND version = old.version AND signature_id = old.signature_id AND day = old.day
+      AND environment = old.environment AND browser = old.browser AND n <= 0;
   DELETE FROM sig_facet_daily WHERE signature_id = old.signature_id AND day = old.day AND app = old.app AND n <= 0;
 END;
 `;
@@ -152,7 +165,7 @@ DROP TRIGGER IF EXISTS crashes_uncounted;
 
 /** Recomputes every daily count from `crashes` (after a bulk load without triggers). */
 export const RECOUNT_SQL = `
-DELETE FROM apps; DELETE FROM app_products; DELETE FROM app_daily; DELETE FROM sig_daily; DELETE FROM sig_version_daily; DELETE FROM sig_facet_daily;
+DELETE FROM apps; DELETE FROM app_products; DELETE FROM app_daily; DELETE FROM sig_daily; DELETE FROM sig_version_daily; DELETE FROM sig_version_browser_daily; DELETE FROM sig_facet_daily;
 INSERT INTO app_products SELECT app, product, count(*), min(submitted_at) FROM crashes WHERE product != '' GROUP BY app, product;
 INSERT INTO apps SELECT DISTINCT app, '' FROM crashes;
 ${NAME_APPS_SQL}
@@ -160,6 +173,8 @@ INSERT INTO app_daily SELECT app, day, environment, count(*) FROM crashes GROUP 
 INSERT INTO sig_daily SELECT app, day, signature_id, environment, count(*) FROM crashes GROUP BY app, day, signature_id, environment;
 INSERT INTO sig_version_daily SELECT app, version, day, signature_id, environment, count(*) FROM crashes
   GROUP BY app, version, day, signature_id, environment;
+INSERT INTO sig_version_browser_daily SELECT app, version, signature_id, day, environment, browser, count(*) FROM crashes
+  GROUP BY app, version, signature_id, day, environment, browser;
 ${FACETS.map(
   (f) =>
     `INSERT INTO sig_facet_daily SELECT signature_id, '${f}', ${f}, day, app, environment, count(*) FROM crashes
@@ -172,5 +187,6 @@ ${DROP_TRIGGERS_SQL}
 DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS signatures; DROP TABLE IF EXISTS crashes; DROP TABLE IF EXISTS apps;
 DROP TABLE IF EXISTS app_products;
 DROP TABLE IF EXISTS app_daily; DROP TABLE IF EXISTS sig_daily; DROP TABLE IF EXISTS sig_version_daily;
+DROP TABLE IF EXISTS sig_version_browser_daily;
 DROP TABLE IF EXISTS sig_facet_daily;
 `;
