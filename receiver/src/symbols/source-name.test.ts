@@ -11,6 +11,8 @@ describe('original file names for display', () => {
     ['webpack://my-app/./src/b.js', 'src/b.js'],
     ['webpack://my-app/../lib/c.js', 'lib/c.js'],
     ['webpack://my-app/webpack/bootstrap', 'webpack/bootstrap'],
+    ['webpack://my-app/webpack/runtime/jsonp%20chunk%20loading', 'webpack/runtime/jsonp chunk loading'],
+    ['src/a%2Fb%00.ts', 'src/a%2Fb%00.ts'],
     ['src/already.ts', 'src/already.ts'],
     ['https://cdn.example/lib.js', 'https://cdn.example/lib.js'],
     ['/abs/path.js', '/abs/path.js'],
