@@ -27,3 +27,23 @@ it("writes a note the frames of one script share once on the report page, and sa
     await r.stop();
   }
 });
+
+it('folds runs of library frames into one line that opens to show them, keeping the app frames in sight', async () => {
+  const r = await startTestReceiver();
+  try {
+    const lib = (fn: string, n: number) => `${fn}@https://cdn.jsdelivr.net/npm/lodash@4/lodash.min.js:1:${n}`;
+    const stack = ['iteratee@https://shop.example/app.js:1:10', lib('a', 1), lib('b', 2), lib('c', 3), lib('d', 4), 'search@https://shop.example/app.js:1:20', lib('e', 5), 'main@https://shop.example/app.js:1:30'].join('\n');
+    const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields({ JSStack: stack }), []);
+    const auth = { authorization: `Bearer ${r.adminToken}` };
+    await waitFor('the crash to be processed', async () => (await fetch(`${r.url}/api/crashes/${crashId}`, { headers: auth }).then((res) => res.json() as Promise<{ processed?: object }>)).processed);
+    const html = await (await fetch(`${r.url}/report/${crashId}`, { headers: auth })).text();
+    expect([...html.matchAll(/<summary>(\d+ \w+ frames, [^<]*)<\/summary>/g)].map((m) => m[1])).toEqual(['4 library frames, #1–#4']);
+    // Every frame is still on the page, in order; a lone library frame is not folded.
+    const shown = [...html.matchAll(/<span class="muted mono">#(\d+) <\/span>/g)].map((m) => Number(m[1]));
+    expect(shown).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(html.indexOf('4 library frames')).toBeLessThan(html.indexOf('>#1 <'));
+    expect(html.indexOf('>#4 <')).toBeLessThan(html.indexOf('>#5 <'));
+  } finally {
+    await r.stop();
+  }
+});

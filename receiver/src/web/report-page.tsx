@@ -73,6 +73,32 @@ function frameNotes(frames: ProcessedFrame[]): string[][] {
   );
 }
 
+/** Consecutive frames that are not the app's, at least this many, fold into one line (as Sentry folds them). */
+const FOLDED_RUN = 3;
+
+/**
+ * The frames in the order shown: each app frame alone, and runs of library and noise frames
+ * folded into one, unless a run is short or a frame in it starts an asynchronous part (its
+ * boundary line stays in sight).
+ */
+export function frameRuns(frames: ProcessedFrame[]): { from: number; to: number; collapsed: boolean; label: string }[] {
+  const runs: { from: number; to: number; collapsed: boolean; label: string }[] = [];
+  let i = 0;
+  while (i < frames.length) {
+    let j = i;
+    while (j < frames.length && frames[j]!.category !== 'app' && (j === i || !frames[j]!.async)) j++;
+    if (j - i >= FOLDED_RUN) {
+      const kinds = new Set(frames.slice(i, j).map((f) => f.category));
+      runs.push({ from: i, to: j - 1, collapsed: true, label: kinds.size > 1 ? 'library and noise' : [...kinds][0]! });
+      i = j;
+    } else {
+      runs.push({ from: i, to: i, collapsed: false, label: '' });
+      i++;
+    }
+  }
+  return runs;
+}
+
 function Frame(props: { frame: ProcessedFrame; index: number; notes: string[] }) {
   const f = props.frame;
   const o = f.original;
@@ -254,7 +280,23 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
             <p class="muted">{a.JSStack?.trim() ? 'No frames could be read from the stack.' : 'The error came without a stack: the browser gives none for some errors (a failed fetch in Firefox, a module that did not load).'}</p>
           ) : (
             <ol class="frames" start={0}>
-              {((notes) => p.frames.map((f, i) => <Frame frame={f} index={i} notes={notes[i]!} />))(frameNotes(p.frames))}
+              {((notes) =>
+                frameRuns(p.frames).map((run) =>
+                  run.collapsed ? (
+                    <li class="frame-run">
+                      <details>
+                        <summary>{`${run.to - run.from + 1} ${run.label} frames, #${run.from}–#${run.to}`}</summary>
+                        <ol class="frames">
+                          {p.frames.slice(run.from, run.to + 1).map((f, k) => (
+                            <Frame frame={f} index={run.from + k} notes={notes[run.from + k]!} />
+                          ))}
+                        </ol>
+                      </details>
+                    </li>
+                  ) : (
+                    <Frame frame={p.frames[run.from]!} index={run.from} notes={notes[run.from]!} />
+                  ),
+                ))(frameNotes(p.frames))}
             </ol>
           )}
           <h2>Processing notes</h2>
