@@ -54,7 +54,7 @@ export interface RunningReceiver {
   /** The SQLite crash index behind the report pages and the API. */
   index: CrashIndex;
   /** Resolves once a background index rebuild started at open has finished. */
-  indexRebuilt: Promise<void>;
+  indexRebuilt: Promise<boolean>;
   /** Deletes crashes past --retention-days. */
   retention: Retention;
   /** Which signatures are resolved or ignored (`<data-dir>/signature-status.json`). */
@@ -353,16 +353,20 @@ async function startLocked(
   const alertsFor = (p: ProcessedCrash): boolean => alertEnvironments.length === 0 || alertEnvironments.includes(p.environment ?? '');
   const isNewSignature = (p: ProcessedCrash): boolean =>
     alertEnvironments.length === 0 ? !crashIndex.index.hasSignature(p.signature_id) : !crashIndex.index.hasSignatureIn(p.signature_id, alertEnvironments);
+  // False after a rebuild of the index failed: it lacks crashes, so it cannot say what is new or usual.
+  let indexWhole = true;
   const indexProcessed = (p: ProcessedCrash): void => {
     if (relayedOnly(p) || !alertsFor(p)) return void crashIndex.index.upsert(p);
-    const isNew = webhook !== null && !p.processing_error && isNewSignature(p);
+    // A crash processed again (reprocessing after an upgrade or a late upload) may move to a
+    // signature no crash had: the same bug regrouped, not a new one, so it does not alert.
+    const isNew = webhook !== null && !p.processing_error && indexWhole && !crashIndex.index.hasCrash(p.crash_id) && isNewSignature(p);
     crashIndex.index.upsert(p);
     // Ignored signatures never alert, those ignored by default (browser extensions' errors) included.
     if (isNew && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook.notify(p);
     // A crash of a resolved signature reopens it (ignored ones stay quiet).
     const regressed = triage.crashProcessed(p);
     if (regressed) webhook?.regression(p, regressed.resolved_at ?? null);
-    const spike = spikes?.crashProcessed(p, appKey(p.app_guid, p.product));
+    const spike = indexWhole ? spikes?.crashProcessed(p, appKey(p.app_guid, p.product)) : null;
     if (spike && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook!.spike(p, spike);
     if (spike) rememberSpikes();
   };
@@ -433,15 +437,24 @@ async function startLocked(
   let closing = false;
   const startProcessing = (): void => {
     if (closing) return;
-    // The last hour before this start counts toward spikes.
-    spikes?.seed(crashIndex.index.crashesSince(Date.now() - SPIKE_WINDOW_MS));
+    try {
+      // The last hour before this start counts toward spikes.
+      if (indexWhole) spikes?.seed(crashIndex.index.crashesSince(Date.now() - SPIKE_WINDOW_MS));
+    } catch (err) {
+      log(`spike alerts: could not read the last hour from the index (${(err as Error).message}): counting starts now`);
+    }
     processing.processor.start();
   };
   if (crashIndex.rebuilding()) {
     // Said only of a rebuild that takes a while (not of a new data dir's empty one).
     const say = setTimeout(() => log('processor: waits for the index rebuild to finish (alerts compare with every stored crash); crashes accepted meanwhile wait in the queue'), 1000).unref();
-    void crashIndex.rebuilt.then(() => {
+    void crashIndex.rebuilt.then((whole) => {
       clearTimeout(say);
+      if (!whole && !closing) {
+        // Crashes are processed all the same (pages show them); only what reads the index's history waits for a whole one.
+        indexWhole = false;
+        log('processor: the index rebuild did not finish, so new-signature and spike alerts are off until a restart rebuilds it; crashes are processed and regressions still alert');
+      }
       startProcessing();
     });
   } else {

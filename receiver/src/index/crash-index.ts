@@ -606,6 +606,11 @@ export class CrashIndex {
     );
   }
 
+  /** Whether this crash is in the index already: processing it again is reprocessing (no new-signature alert). */
+  hasCrash(crashId: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM crashes WHERE crash_id = ?').get(normalizeCrashId(crashId) ?? crashId) !== undefined;
+  }
+
   /** Whether any crash with this signature was ever indexed (new-signature alerts ask). */
   hasSignature(signatureId: string): boolean {
     return this.#db.prepare('SELECT 1 FROM signatures WHERE signature_id = ?').get(signatureId) !== undefined;

@@ -64,8 +64,8 @@ export interface OpenIndex {
   index: CrashIndex;
   /** True while a background rebuild runs. */
   rebuilding(): boolean;
-  /** Resolves when the background rebuild (if any) has finished or stopped. */
-  rebuilt: Promise<void>;
+  /** Resolves when the background rebuild (if any) has finished or stopped: true when the index is whole. */
+  rebuilt: Promise<boolean>;
   /** Stops a running rebuild and closes the database. */
   close(): Promise<void>;
 }
@@ -96,16 +96,21 @@ export function openIndexForServer(dataDir: string, storage: CrashStorage, log: 
   index.setOwner(ownerName());
   const stop = new AbortController();
   let running = false;
-  let rebuilt = Promise.resolve();
+  let rebuilt = Promise.resolve(true);
   if (index.rebuildReason) {
     running = true;
     log(`index: rebuilding ${path} from stored crashes (${index.rebuildReason})`);
     const started = Date.now();
     rebuilt = rebuildIndex(storage, index, { mode: 'live', signal: stop.signal })
       .then((p) => {
-        if (!stop.signal.aborted) log(`index: rebuilt: ${p.indexed} crashes indexed, ${p.unprocessed} not processed yet, in ${Date.now() - started} ms`);
+        if (stop.signal.aborted) return false;
+        log(`index: rebuilt: ${p.indexed} crashes indexed, ${p.unprocessed} not processed yet, in ${Date.now() - started} ms`);
+        return true;
       })
-      .catch((err: Error) => log(`index: rebuild failed: ${err.stack ?? err.message}`))
+      .catch((err: Error) => {
+        log(`index: rebuild failed: ${err.stack ?? err.message}`);
+        return false;
+      })
       .finally(() => {
         running = false;
       });
