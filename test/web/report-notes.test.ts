@@ -47,3 +47,27 @@ it('folds runs of library frames into one line that opens to show them, keeping 
     await r.stop();
   }
 });
+
+it('keeps the async boundary line in sight when a run of library frames begins at it', async () => {
+  const r = await startTestReceiver();
+  try {
+    const lib = (fn: string, n: number) => `${fn}@https://cdn.jsdelivr.net/npm/lodash@4/lodash.min.js:1:${n}`;
+    // Gecko: the second part of the stack is a promise callback set up inside lodash.
+    const stack = ['boom@https://shop.example/app.js:1:10', `promise callback*${lib('a', 1)}`, lib('b', 2), lib('c', 3), lib('d', 4), 'main@https://shop.example/app.js:1:30'].join('\n');
+    const { crashId } = await submitCrash(`${r.url}/submit`, jsCrashFields({ JSStack: stack }), []);
+    const auth = { authorization: `Bearer ${r.adminToken}` };
+    await waitFor('processed', async () => (await fetch(`${r.url}/api/crashes/${crashId}`, { headers: auth }).then((res) => res.json() as Promise<{ processed?: object }>)).processed);
+    const html = await (await fetch(`${r.url}/report/${crashId}`, { headers: auth })).text();
+    const boundary = html.indexOf('class="async-boundary"');
+    expect(boundary).toBeGreaterThan(0);
+    const fold = html.indexOf('<li class="frame-run">');
+    // The boundary must not be inside the folded <details> (it is, when the fold starts before it
+    // and ends after it).
+    const foldEnd = fold < 0 ? -1 : html.indexOf('</details>', html.indexOf('</ol>', fold));
+    expect(fold < 0 || boundary < fold || boundary > foldEnd, `boundary at ${boundary} inside the fold ${fold}..${foldEnd}`).toBe(true);
+    // The library frames after the boundary frame fold all the same.
+    expect(html).toContain('<summary>3 library frames, #2–#4</summary>');
+  } finally {
+    await r.stop();
+  }
+});

@@ -23,6 +23,11 @@ describe('frame categories', () => {
     ['https://shop.example/js/chunk-vendors.4e5f.js', undefined, 'library'],
     ['https://shop.example/assets/vendorless-checkout.js', undefined, 'app'],
     ['https://shop.example/assets/vendor.ts.html', undefined, 'app'],
+    ['https://shop.example/assets/vendors.js', undefined, 'library'],
+    ['https://shop.example/js/chunk-vendors.js', undefined, 'library'],
+    // Once mapped, the app's own file decides, whatever its name.
+    ['https://shop.example/assets/main.3f9a.js', 'src/pages/vendor-list.js', 'app'],
+    ['https://shop.example/assets/main.3f9a.js', 'src/components/vendors.table.mjs', 'app'],
     ['https://shop.example/static/app.js', 'webpack://shop/./node_modules/react-dom/cjs/react-dom.production.js', 'library'],
     ['https://static.partner.example/widget.js', undefined, 'library'],
     ['https://shop.example/static/app.js', 'webpack/bootstrap', 'library'],

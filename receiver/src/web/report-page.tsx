@@ -78,15 +78,15 @@ const FOLDED_RUN = 3;
 
 /**
  * The frames in the order shown: each app frame alone, and runs of library and noise frames
- * folded into one, unless a run is short or a frame in it starts an asynchronous part (its
- * boundary line stays in sight).
+ * folded into one, unless a run is short. A frame that starts an asynchronous part is never
+ * folded (its boundary line stays in sight); a run ends before it.
  */
 export function frameRuns(frames: ProcessedFrame[]): { from: number; to: number; collapsed: boolean; label: string }[] {
   const runs: { from: number; to: number; collapsed: boolean; label: string }[] = [];
   let i = 0;
   while (i < frames.length) {
     let j = i;
-    while (j < frames.length && frames[j]!.category !== 'app' && (j === i || !frames[j]!.async)) j++;
+    while (j < frames.length && frames[j]!.category !== 'app' && !frames[j]!.async) j++;
     if (j - i >= FOLDED_RUN) {
       const kinds = new Set(frames.slice(i, j).map((f) => f.category));
       runs.push({ from: i, to: j - 1, collapsed: true, label: kinds.size > 1 ? 'library and noise' : [...kinds][0]! });
