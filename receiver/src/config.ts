@@ -81,10 +81,18 @@ function nonEmpty(text: string): string {
  */
 export const MIN_TOKEN_LENGTH = 16;
 
+/** Why a token cannot be used, or null (the rule for every token, set or written into the data dir). */
+export function tokenProblem(text: string): string | null {
+  if (text.length < MIN_TOKEN_LENGTH) return `use at least ${MIN_TOKEN_LENGTH} characters`;
+  if (/\s/.test(text)) return 'must not contain spaces or other white space, which no HTTP client can send';
+  return null;
+}
+
 function token(text: string): string | undefined {
-  if (text !== '' && text.length < MIN_TOKEN_LENGTH) throw new Error(`use at least ${MIN_TOKEN_LENGTH} characters`);
-  if (/\s/.test(text)) throw new Error('must not contain spaces or other white space');
-  return text === '' ? undefined : text;
+  if (text === '') return undefined;
+  const problem = tokenProblem(text);
+  if (problem) throw new Error(problem);
+  return text;
 }
 
 function httpUrl(text: string): string | undefined {

@@ -111,11 +111,11 @@ describe('socorrito serve flags', () => {
     await writeFile(join(dir.path, 'admin-token'), 'hunter2\n');
     const short = start();
     expect(short.status).toBe(1);
-    expect(short.stderr).toContain(`the admin token in ${dir.path}/admin-token is 7 characters, too easy to guess: write one of 16 characters or more`);
+    expect(short.stderr).toContain(`the admin token in ${dir.path}/admin-token cannot be used (use at least 16 characters): write one of 16 characters or more`);
     expect(short.stderr).toContain('or delete the file and a new one is made at the next start');
     expect(short.stderr).not.toContain('    at ');
     await writeFile(join(dir.path, 'admin-token'), 'correct horse battery staple\n');
-    expect(start().stderr).toContain('contains white space, which no HTTP client can send');
+    expect(start().stderr).toContain('cannot be used (must not contain spaces or other white space, which no HTTP client can send)');
   });
 
   it('takes a value starting with a dash, so the range check answers', () => {

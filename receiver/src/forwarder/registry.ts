@@ -162,9 +162,14 @@ export class AppRegistry {
     });
   }
 
-  /** Removes an app; false when it was not registered. */
-  async remove(guid: string): Promise<boolean> {
-    return this.#edit((apps) => apps.delete(guid.trim().toLowerCase()));
+  /** Removes an app and says which it was; null when it was not registered. */
+  async remove(guid: string): Promise<RegisteredApp | null> {
+    return this.#edit((apps) => {
+      const key = guid.trim().toLowerCase();
+      const app = apps.get(key) ?? null;
+      apps.delete(key);
+      return app;
+    });
   }
 
   async #edit<T>(change: (apps: Map<string, RegisteredApp>) => T): Promise<T> {

@@ -144,7 +144,8 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     // the network): one signature whatever the chunk and whoever asked for it, as for a failed
     // dynamic import, rather than the runtime's minified loader (`ChunkLoadError: e`).
     name: 'chunk-load-error',
-    predicate: (ctx) => ctx.type === 'ChunkLoadError',
+    // mini-css-extract-plugin's failure is a plain Error: known by its message.
+    predicate: (ctx) => ctx.type === 'ChunkLoadError' || normalizeMessage(ctx.message ?? '', ctx.tuning) === 'Loading CSS chunk failed',
     action(ctx) {
       ctx.frameNames = [];
       setSignature(ctx, 'chunk-load-error', `${ctx.type}: ${normalizeMessage(ctx.message ?? '', ctx.tuning) || 'Loading chunk failed'}`, "error type + the message, without frames (webpack's runtime loads every chunk)");

@@ -52,7 +52,8 @@ export async function readDataFormat(dataDir: string): Promise<Mark | null> {
   if (typeof mark.format !== 'number' || !Number.isInteger(mark.format) || mark.format < 1) {
     throw new DataFormatError(`${path} is not a data format mark (${JSON.stringify(text.slice(0, 80))}): restore it from your backup, or delete it if this release wrote the data dir`);
   }
-  const writtenBy = typeof mark.written_by === 'string' ? mark.written_by.slice(0, 200) : 'an unknown release';
+  // Said in the log and in errors: no control characters from a file edited by hand.
+  const writtenBy = typeof mark.written_by === 'string' ? mark.written_by.slice(0, 200).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : 'an unknown release';
   if (mark.format > DATA_FORMAT) {
     throw new DataFormatError(
       `the data dir ${dataDir} was last used by ${writtenBy}, which stores data format ${mark.format}; ${thisRelease()} reads up to format ${DATA_FORMAT} ` +

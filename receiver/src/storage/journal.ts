@@ -499,12 +499,6 @@ function decodeRecord(payload: Buffer): { raw: RawCrash; files: Map<string, Uint
   return { raw: header.raw, files };
 }
 
-/**
- * Reads the records of one segment. A torn or corrupt tail (the process died mid-write, before
- * the flush that would have answered its clients) ends the segment and is cut off. Damage in the
- * middle (a bad disk block) does not end it: reading goes on at the next whole record, and the
- * damaged bytes are counted so the caller keeps a copy of the segment.
- */
 /** What became of a journal record's crash: deleted since it was accepted, laid out before the stop (the folder appears whole), or waiting. */
 function recordState(crashId: string, deleted: ReadonlySet<string>, folders: FsCrashStorage): 'deleted' | 'laid out' | 'waiting' {
   if (deleted.has(crashId)) return 'deleted';
@@ -533,6 +527,12 @@ export async function crashesWaitingInJournal(dataDir: string, folders: FsCrashS
   return waiting;
 }
 
+/**
+ * Reads the records of one segment. A torn or corrupt tail (the process died mid-write, before
+ * the flush that would have answered its clients) ends the segment and is cut off. Damage in the
+ * middle (a bad disk block) does not end it: reading goes on at the next whole record, and the
+ * damaged bytes are counted so the caller keeps a copy of the segment.
+ */
 export async function readSegment(
   path: string,
   log: (line: string) => void,

@@ -121,7 +121,8 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
 
   routes.delete('/api/forwarding/apps/:guid', async (c) => {
     const removed = await registry.remove(c.req.param('guid'));
-    if (removed) options.log?.(`forwarding: removed app ${c.req.param('guid')} from the registry (admin)`);
+    // Named as registered, not as the request spelled it (which may carry white space).
+    if (removed) options.log?.(`forwarding: removed app ${removed.guid} from the registry (admin)`);
     return removed ? c.json({ removed: true }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
   });
 

@@ -134,6 +134,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
         return c.json({ error: 'bad_json', message: 'the body must be a JSON object: {"app": ..., "release": ...} or {"crash_ids": [...]}' }, 400);
       }
     }
+    if (body.all !== undefined && body.crash_ids !== undefined) return c.json({ error: 'bad_request', message: '"all" takes no "crash_ids"' }, 400);
     if (body.crash_ids !== undefined) {
       if (c.get('uploadApp')) return c.json({ error: 'forbidden', message: 'an upload token of one app reprocesses by app and release, not by crash ID' }, 403);
       if (!Array.isArray(body.crash_ids) || body.crash_ids.length === 0 || !body.crash_ids.every((id) => typeof id === 'string')) {

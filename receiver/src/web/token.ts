@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MIN_TOKEN_LENGTH } from '../config.ts';
+import { MIN_TOKEN_LENGTH, tokenProblem } from '../config.ts';
 import { isNotFound } from '../storage/fs-storage.ts';
 import { nodeFsOpsWithMode, writeFileDurably } from '../storage/durable.ts';
 
@@ -23,9 +23,10 @@ export async function ensureAdminToken(
     const stored = (await readFile(path, 'utf8')).trim();
     if (stored) {
       // Written by hand: the same rules as --admin-token, or anyone could guess it (or no client send it).
-      if (stored.length < MIN_TOKEN_LENGTH || /\s/.test(stored)) {
+      const problem = tokenProblem(stored);
+      if (problem) {
         throw new AdminTokenFileError(
-          `the admin token in ${path} ${/\s/.test(stored) ? 'contains white space, which no HTTP client can send' : `is ${stored.length} characters, too easy to guess`}: ` +
+          `the admin token in ${path} cannot be used (${problem}): ` +
             `write one of ${MIN_TOKEN_LENGTH} characters or more without spaces there, or delete the file and a new one is made at the next start`,
         );
       }
