@@ -69,6 +69,7 @@ describe('the upload token', () => {
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { message: string }).message).toBe('an upload token reprocesses one app, not all');
     expect((await all(r.adminToken, { all: true, app: GUID })).status).toBe(400);
+    expect((await all(r.adminToken, { all: true, crash_ids: [crashId] })).status).toBe(400);
     expect(((await (await all(r.adminToken, { all: true })).json()) as { crash_ids: string[] }).crash_ids).toContain(crashId);
   });
 });
