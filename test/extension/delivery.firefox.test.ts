@@ -214,6 +214,40 @@ describe('popup and options', () => {
     }
   });
 
+  it("blocks a report's site from the popup: the site joins the blocked sites, its waiting report is withdrawn, and the button goes", async () => {
+    const previous = env.fixture.submitUrl;
+    let revived: TestReceiver | undefined;
+    try {
+      const { guid, port } = await queuedWhileDown();
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      const site = new URL(env.fixture.url).hostname;
+      const button = `tr[data-status="queued"] button.block[data-site="${site}"]`;
+      expect(await env.extensionPage.evaluate((b) => document.querySelector(b)?.textContent, button)).toBe(`Don't report ${site}`);
+      await env.extensionPage.click(button);
+      await waitFor('the site to be blocked', async () => {
+        const { settings } = await extensionStorage<{ settings?: { blockSites: string[] } }>(env.extensionPage, ['settings']);
+        return settings?.blockSites.includes(site);
+      });
+      // The popup redraws without a button for a site already blocked.
+      await waitFor('the button to go', () => env.extensionPage.evaluate((b) => document.querySelector(b) === null, button));
+      revived = await startTestReceiver({ port });
+      await env.extensionPage.click('#retry');
+      const [entry] = await waitFor('the report to be withdrawn', async () => {
+        const entries = await entriesOf(guid);
+        return entries[0]?.status === 'withdrawn' ? entries : undefined;
+      });
+      expect(entry!.lastError).toBe('not sent: the site was blocked');
+      expect(await storedCrashes(revived)).toEqual([]);
+      // The Options page shows it, where it can be taken off again.
+      await showExtensionPage(env.extensionPage, 'options.html');
+      expect(await env.extensionPage.evaluate(() => (document.getElementById('blockSites') as HTMLTextAreaElement).value)).toBe(site);
+    } finally {
+      env.fixture.submitUrl = previous;
+      await saveOptions({ blockSites: '' });
+      await revived?.stop();
+    }
+  });
+
   it('lists reports in the popup with the crash ID linking to the report on the receiver', async () => {
     const { page, guid } = await openCase('event');
     const [crash] = await waitForCrashes(env.receiver, guid);

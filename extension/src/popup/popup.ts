@@ -3,7 +3,7 @@ import browser from 'webextension-polyfill';
 import { Annotation, reportPageUrl } from '../../../shared/src/protocol.ts';
 import { showInvisible } from '../../../shared/src/visible.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from '../background/messages.ts';
-import { checkSettings, SETTINGS_KEY } from '../background/settings.ts';
+import { checkSettings, normalizeSite, SETTINGS_KEY, type Settings, siteMatches } from '../background/settings.ts';
 import type { ReportEntry, Stats } from '../background/store.ts';
 
 const MAX_SHOWN_MESSAGE_CHARS = 160;
@@ -41,15 +41,19 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
-/** The app's declared name and, beside it, the site the report came from (which the page cannot choose). */
+/** The site a report came from: the tab's (which the page cannot choose), else its page's; '' when unknown. */
+function siteOf(e: ReportEntry): string {
+  try {
+    return e.topHost ?? new URL(e.annotations[Annotation.URL] ?? '').host;
+  } catch {
+    return ''; // no page URL
+  }
+}
+
+/** The app's declared name and, beside it, the site the report came from. */
 function appCell(e: ReportEntry): HTMLTableCellElement {
   const td = cell(showInvisible(e.app));
-  let site = '';
-  try {
-    site = e.topHost ?? new URL(e.annotations[Annotation.URL] ?? '').host;
-  } catch {
-    // No page URL: the name alone.
-  }
+  const site = siteOf(e);
   if (site && site !== e.app) {
     const small = document.createElement('span');
     small.className = 'muted';
@@ -59,9 +63,34 @@ function appCell(e: ReportEntry): HTMLTableCellElement {
   return td;
 }
 
-function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boolean): void {
+/** A button that adds the report's site to the blocked sites (as the Options page does), unless it is blocked already. */
+function blockCell(e: ReportEntry, settings: Settings): HTMLTableCellElement {
+  const td = cell('');
+  const site = normalizeSite(siteOf(e));
+  if (!site || siteMatches(site, settings.blockSites)) return td;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'block';
+  button.dataset.site = site;
+  button.textContent = `Don't report ${site}`;
+  button.title = `Never report errors from ${site} (and its subdomains), and drop its reports still waiting; undo in the Options`;
+  button.addEventListener('click', () => void blockSite(site));
+  td.append(button);
+  return td;
+}
+
+async function blockSite(site: string): Promise<void> {
+  const got = await browser.storage.local.get(SETTINGS_KEY);
+  const { settings } = checkSettings(got[SETTINGS_KEY]);
+  if (settings.blockSites.includes(site)) return;
+  // Through the same check as the Options page: the list stays valid and bounded.
+  const checked = checkSettings({ ...settings, blockSites: [...settings.blockSites, site] }).settings;
+  await browser.storage.local.set({ [SETTINGS_KEY]: checked });
+}
+
+function render(reports: ReportEntry[], stats: Partial<Stats>, settings: Settings): void {
   // A person who turned reporting off and forgot would otherwise see an old list and no reason.
-  (document.getElementById('off') as HTMLElement).hidden = !reportingOff;
+  (document.getElementById('off') as HTMLElement).hidden = settings.enabled;
   const sorted = [...reports].sort((a, b) => b.createdAt - a.createdAt);
   const body = document.querySelector('#reports tbody')!;
   body.replaceChildren(
@@ -86,6 +115,7 @@ function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boo
         cell(new Date(e.createdAt).toLocaleString()),
         cell(showInvisible(statusText(e)), `status status-${e.status}`),
         link,
+        blockCell(e, settings),
       );
       return tr;
     }),
@@ -104,8 +134,7 @@ function render(reports: ReportEntry[], stats: Partial<Stats>, reportingOff: boo
 
 async function refresh(): Promise<void> {
   const got = await browser.storage.local.get(['reports', 'stats', SETTINGS_KEY]);
-  const reportingOff = !checkSettings(got[SETTINGS_KEY]).settings.enabled;
-  render(Array.isArray(got.reports) ? (got.reports as ReportEntry[]) : [], (got.stats as Partial<Stats>) ?? {}, reportingOff);
+  render(Array.isArray(got.reports) ? (got.reports as ReportEntry[]) : [], (got.stats as Partial<Stats>) ?? {}, checkSettings(got[SETTINGS_KEY]).settings);
 }
 
 document.getElementById('retry')!.addEventListener('click', () => void browser.runtime.sendMessage({ type: RETRY_NOW_MESSAGE }));
