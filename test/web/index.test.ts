@@ -405,14 +405,20 @@ describe('crash index', () => {
     expect(index.search({ signature: 'oldest' })).toMatchObject({ total: 5, total_is_lower_bound: false });
   });
 
-  it("shows one release's own browsers and versions when top crashers is of that release, counted alike live and in bulk", async () => {
+  it("shows one release's own browsers, versions and environments when top crashers is of that release, counted alike live and in bulk", async () => {
     const target = { storage, index };
     const chrome = { name: 'Chrome', version: '131.0' };
     // 2.3.0 only ever crashed in Firefox; 2.4.0 in Chrome too.
     for (let i = 0; i < 3; i++) await addCrash(target, { signature: 'sig', at: at(i), version: '2.3.0' });
     for (let i = 0; i < 2; i++) await addCrash(target, { signature: 'sig', at: at(i), version: '2.4.0', browser: chrome });
-    await addCrash(target, { signature: 'sig', at: at(0), version: '2.4.0' });
+    await addCrash(target, { signature: 'sig', at: at(0), version: '2.4.0', environment: 'staging' });
     const check = (idx: CrashIndex): void => {
+      // The environment menu counts the release shown too.
+      expect(idx.topCrashers(APP_GUID, { days: 7, version: '2.3.0' })!.environments).toEqual([{ value: '', count: 3 }]);
+      expect(idx.topCrashers(APP_GUID, { days: 7 })!.environments).toEqual([
+        { value: '', count: 5 },
+        { value: 'staging', count: 1 },
+      ]);
       const of230 = idx.topCrashers(APP_GUID, { days: 7, version: '2.3.0' })!.rows[0]!;
       expect(of230.count).toBe(3);
       expect(of230.browsers).toEqual([{ value: 'Firefox', count: 3 }]);

@@ -908,10 +908,13 @@ export class CrashIndex {
             ORDER BY count DESC, version LIMIT ${MAX_PICKER_VERSIONS}`)
           .all({ app: guid, environment, since: today - PICKER_DAYS }) as CountByValue[]
       ).sort((a, b) => compareVersions(b.value, a.value)),
+      // Of the release shown, when one is.
       environments: this.#db
-        .prepare(`SELECT environment AS value, sum(n) AS count FROM app_daily WHERE app = ? AND day > ? GROUP BY environment
-          ORDER BY count DESC, value LIMIT ${MAX_PICKER_ENVIRONMENTS}`)
-        .all(guid, today - PICKER_DAYS) as CountByValue[],
+        .prepare(
+          `SELECT environment AS value, sum(n) AS count FROM ${version === null ? 'app_daily' : 'sig_version_daily'} WHERE app = @app${versionClause} AND day > @since
+          GROUP BY environment ORDER BY count DESC, value LIMIT ${MAX_PICKER_ENVIRONMENTS}`,
+        )
+        .all({ app: guid, version, since: today - PICKER_DAYS }) as CountByValue[],
       rows: ranked.map((r, i): TopCrasher => {
         const firstAt = firstSeen.get(guid, r.signature_id) as number;
         return {
