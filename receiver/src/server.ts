@@ -53,7 +53,7 @@ export interface RunningReceiver {
   processing: Processing;
   /** The SQLite crash index behind the report pages and the API. */
   index: CrashIndex;
-  /** Resolves once a background index rebuild started at open has finished. */
+  /** Resolves once a background index rebuild started at open has finished: true when the index is whole. */
   indexRebuilt: Promise<boolean>;
   /** Deletes crashes past --retention-days. */
   retention: Retention;
