@@ -35,7 +35,10 @@ if (!(await up())) {
   const deadline = Date.now() + 30_000;
   while (!(await up())) {
     if (receiver.exitCode !== null || Date.now() > deadline) {
-      console.error(`firefox: the receiver did not start at ${receiverUrl}; see its output above`);
+      console.error(
+        `firefox: the receiver did not start at ${receiverUrl}; see its output above. ` +
+          'If your receiver runs on another port, give its address: SOCORRITO_URL=http://127.0.0.1:<port> npm run firefox (its start banner prints this command)',
+      );
       process.exit(1);
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -133,6 +133,15 @@ describe('socorrito serve flags', () => {
     } finally {
       await r.kill();
     }
+    // Said beside the problems that stop the start too.
+    const refused = spawnSync(process.execPath, [CLI, 'serve', '--data-dir', dir.path, '--port', 'eighty'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SOCORRITO_DEMOO: '1' },
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('warning: SOCORRITO_DEMOO is not a setting');
+    expect(refused.stderr).toContain('--port: expected');
   });
 
   it('turns an on/off option off with --no-, and knows no --no- for other options', () => {

@@ -88,13 +88,18 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
   }
-  if (problems.length || !config) throw new UsageError(new ConfigError(problems).message);
+  const typoWarning = (name: string): string => `socorrito serve: warning: ${name} is not a setting; ignored (the README's configuration table lists them)`;
+  if (problems.length || !config) {
+    // A misspelt variable may be why a value is missing: said with the problems, not after them are mended.
+    for (const name of unknownVariables(io.env)) io.err(typoWarning(name));
+    throw new UsageError(new ConfigError(problems).message);
+  }
   // The receiver's log, with the time of each line unless the service manager adds it.
   const stamped = (write: (line: string) => void) => (config.logTimestamps ? (line: string) => write(`${new Date().toISOString()} ${line}`) : write);
   const logOut = stamped(io.out);
   const logErr = stamped(io.err);
   logOut(`socorrito: configuration: ${describeConfig(config).join(' ')}`);
-  for (const name of unknownVariables(io.env)) logErr(`socorrito serve: warning: ${name} is not a setting; ignored (the README's configuration table lists them)`);
+  for (const name of unknownVariables(io.env)) logErr(typoWarning(name));
   let receiver;
   try {
     receiver = await startReceiver(config, { log: logOut });
