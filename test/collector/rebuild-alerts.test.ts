@@ -1,5 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import type { NewSignatureEvent } from '../../receiver/src/notify/webhook.ts';
 import { nodeFsOps } from '../../receiver/src/storage/durable.ts';
@@ -7,7 +6,7 @@ import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startWebhookSink } from '../helpers/webhook.ts';
+import { alertedOnce, removeIndex, startWebhookSink } from '../helpers/webhook.ts';
 import { daysAgo, makeCrash } from '../web/crashes.ts';
 
 /** Crashes stored before today, so a rebuild walks them before today's (day folders go in order). */
@@ -19,13 +18,7 @@ it('does not announce a known signature again while the index is rebuilt (an upg
   const dir = await tempDir();
   const fields = jsCrashFields({ JSErrorMessage: 'known for months' });
   try {
-    const first = await startTestReceiver({ dataDir: dir.path, webhookUrl: hook.url });
-    try {
-      expect((await submitCrash(`${first.url}/submit`, fields, [])).status).toBe(200);
-      await waitFor('the first alert', () => events.length === 1);
-    } finally {
-      await first.close();
-    }
+    await alertedOnce(dir.path, hook, fields);
 
     // Older crashes make the rebuild take a while (written without fsync: the test's own data).
     const storage = new FsCrashStorage(dir.path, { ...nodeFsOps, writeFile: (path, data) => writeFile(path, data), fsync: async () => undefined });
@@ -39,8 +32,7 @@ it('does not announce a known signature again while the index is rebuilt (an upg
         }),
       );
     }
-    // The README's restore from a backup: the index is left out and built again at start.
-    for (const suffix of ['', '-wal', '-shm']) await rm(join(dir.path, `index.sqlite${suffix}`), { force: true });
+    await removeIndex(dir.path);
 
     const second = await startTestReceiver({ dataDir: dir.path, webhookUrl: hook.url });
     try {

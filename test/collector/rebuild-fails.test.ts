@@ -1,11 +1,9 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 import type { NewSignatureEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startWebhookSink } from '../helpers/webhook.ts';
+import { alertedOnce, removeIndex, startWebhookSink } from '../helpers/webhook.ts';
 
 // A rebuild that fails leaves an index without the stored crashes: crashes are processed all
 // the same, but what reads the index's history (is this signature new?) stays quiet.
@@ -25,14 +23,8 @@ it('processes crashes but sends no new-signature alert from an index whose rebui
   const dir = await tempDir();
   const fields = jsCrashFields({ JSErrorMessage: 'known for months' });
   try {
-    const first = await startTestReceiver({ dataDir: dir.path, webhookUrl: hook.url });
-    try {
-      expect((await submitCrash(`${first.url}/submit`, fields, [])).status).toBe(200);
-      await waitFor('the first alert', () => events.length === 1);
-    } finally {
-      await first.close();
-    }
-    for (const suffix of ['', '-wal', '-shm']) await rm(join(dir.path, `index.sqlite${suffix}`), { force: true });
+    await alertedOnce(dir.path, hook, fields);
+    await removeIndex(dir.path);
     failRebuild = true;
     const second = await startTestReceiver({ dataDir: dir.path, webhookUrl: hook.url });
     try {

@@ -1,6 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { AlertEvent } from '../../receiver/src/notify/webhook.ts';
+import { startTestReceiver } from './receiver.ts';
+import { submitCrash } from './submit.ts';
+import { waitFor } from './wait.ts';
 
 /** A chat's incoming webhook stand-in: takes every event with 204 and keeps it. */
 export interface WebhookSink {
@@ -21,4 +27,20 @@ export async function startWebhookSink(): Promise<WebhookSink> {
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events, close: () => server.close() };
+}
+
+/** A receiver on `dataDir` takes one crash, announces its new signature to `hook`, and stops. */
+export async function alertedOnce(dataDir: string, hook: WebhookSink, fields: Record<string, string>): Promise<void> {
+  const first = await startTestReceiver({ dataDir, webhookUrl: hook.url });
+  try {
+    expect((await submitCrash(`${first.url}/submit`, fields, [])).status).toBe(200);
+    await waitFor('the first alert', () => hook.events.length === 1);
+  } finally {
+    await first.close();
+  }
+}
+
+/** Removes the index, as restoring a backup does (README): the next start builds it again. */
+export async function removeIndex(dataDir: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm']) await rm(join(dataDir, `index.sqlite${suffix}`), { force: true });
 }
