@@ -3,7 +3,7 @@ import type { NewSignatureEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { alertedOnce, removeIndex, startWebhookSink } from '../helpers/webhook.ts';
+import { alertedOnce, alertsSettled, removeIndex, startWebhookSink } from '../helpers/webhook.ts';
 
 // A rebuild that fails leaves an index without the stored crashes: crashes are processed all
 // the same, but what reads the index's history (is this signature new?) stays quiet.
@@ -34,8 +34,7 @@ it('processes crashes but sends no new-signature alert from an index whose rebui
       expect(second.logs).toContain(
         'processor: the index rebuild did not finish, so new-signature and spike alerts are off until a restart rebuilds it; crashes are processed and regressions still alert',
       );
-      await waitFor('alerts sent', () => second.webhook!.stats().waiting === 0);
-      await new Promise((r) => setTimeout(r, 300)); // and none on its way
+      await alertsSettled(second);
       // The known signature is not announced again.
       expect(events.map((e) => e.event)).toEqual(['new_signature']);
     } finally {

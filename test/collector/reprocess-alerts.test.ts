@@ -3,7 +3,7 @@ import type { NewSignatureEvent } from '../../receiver/src/notify/webhook.ts';
 import { startTestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startWebhookSink } from '../helpers/webhook.ts';
+import { alertsSettled, startWebhookSink } from '../helpers/webhook.ts';
 import { addCrash, daysAgo, direct } from '../web/crashes.ts';
 
 // After an upgrade, `reprocess --all-apps` regroups old crashes under the new rules' signatures:
@@ -18,8 +18,7 @@ it('does not announce old crashes regrouped by reprocess --all-apps as new signa
     const res = await fetch(`${r.url}/api/reprocess`, { method: 'POST', headers: { authorization: `Bearer ${r.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
     expect(res.status).toBe(200);
     await waitFor('reprocessed', () => r.processing.processor.stats.processed === 3, 30_000);
-    await waitFor('alerts out', () => r.webhook!.stats().waiting === 0);
-    await new Promise((res) => setTimeout(res, 300));
+    await alertsSettled(r);
     expect((hook.events as NewSignatureEvent[]).map((e) => `${e.event} ${e.signature}`)).toEqual([]);
     // A crash processed for the first time still announces its new signature.
     expect((await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: 'really new' }), [])).status).toBe(200);

@@ -44,3 +44,9 @@ export async function alertedOnce(dataDir: string, hook: WebhookSink, fields: Re
 export async function removeIndex(dataDir: string): Promise<void> {
   for (const suffix of ['', '-wal', '-shm']) await rm(join(dataDir, `index.sqlite${suffix}`), { force: true });
 }
+
+/** Resolves once the receiver's alerts have gone out, and a moment more, so one on its way is not missed. */
+export async function alertsSettled(receiver: { webhook: { stats(): { waiting: number } } | null }): Promise<void> {
+  await waitFor('alerts sent', () => receiver.webhook!.stats().waiting === 0);
+  await new Promise((r) => setTimeout(r, 300));
+}
