@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { permissionProblem } from './main.ts';
-import { apiEndpoint, closest, unreachable } from './usage.ts';
+import { apiEndpoint, closest, parseCommandArgs, unreachable } from './usage.ts';
 
 describe('unreachable', () => {
   it('says a receiver gave no answer in time, not that it could not be reached', async () => {
@@ -49,5 +49,15 @@ describe('permission errors', () => {
     const err = Object.assign(new Error("EACCES: permission denied, open '/data/forward-apps.json'"), { code: 'EACCES', syscall: 'open', path: '/data/forward-apps.json' });
     expect(permissionProblem(err)).toMatch(/^cannot open \/data\/forward-apps\.json: permission denied for .+; run the command as the receiver's user, or give that user the file \(chown\), then try again$/);
     expect(permissionProblem(new Error('other'))).toBeNull();
+  });
+});
+
+describe('on/off options with a value', () => {
+  const options = { replace: { type: 'boolean' }, 'no-replace': { type: 'boolean' }, gzip: { type: 'boolean' }, url: { type: 'string' } } as const;
+  it('takes --x=false as --no-x (or as nothing), --x=true as --x, and refuses other values', () => {
+    expect(parseCommandArgs('upload-sourcemaps', ['--replace=false'], options).values).toEqual({ 'no-replace': true });
+    expect(parseCommandArgs('upload-sourcemaps', ['--replace=yes', '--gzip=0'], options).values).toEqual({ replace: true });
+    expect(parseCommandArgs('upload-sourcemaps', ['--url=--replace=false'], options).values).toEqual({ url: '--replace=false' });
+    expect(() => parseCommandArgs('upload-sourcemaps', ['--replace=maybe'], options)).toThrow(/upload-sourcemaps: Option '--replace' does not take an argument/);
   });
 });

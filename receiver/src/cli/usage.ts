@@ -132,7 +132,7 @@ export function parseCommandArgs<T extends ParseArgsConfig['options']>(
   allowPositionals = false,
 ): ReturnType<typeof parseArgs<{ options: T; allowPositionals: boolean; strict: true }>> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: withBooleanValues(argv, options ?? {}), options, allowPositionals, strict: true });
   } catch (err) {
     const message = (err as Error).message;
     if ((err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -143,6 +143,32 @@ export function parseCommandArgs<T extends ParseArgsConfig['options']>(
     }
     throw new UsageError(`${command}: ${message}. Run 'socorrito help' for usage.`);
   }
+}
+
+const ON = /^(?:true|1|yes|on)$/i;
+const OFF = /^(?:false|0|no|off)$/i;
+
+/**
+ * An on/off option given a value, as `serve` takes them: `--replace=false` is `--no-replace`
+ * (or nothing, for an option that is off unless given), `--gzip=true` is `--gzip`. Other values
+ * are left for parseArgs to refuse.
+ */
+function withBooleanValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--') {
+      out.push(...argv.slice(argv.indexOf(arg)));
+      break;
+    }
+    const m = /^--([\w-]+)=(.*)$/s.exec(arg);
+    if (m && options[m[1]!]?.type === 'boolean' && (ON.test(m[2]!) || OFF.test(m[2]!))) {
+      if (ON.test(m[2]!)) out.push(`--${m[1]}`);
+      else if (options[`no-${m[1]}`]?.type === 'boolean') out.push(`--no-${m[1]}`);
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
 }
 
 /**
