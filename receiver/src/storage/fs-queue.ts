@@ -20,13 +20,14 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
   /**
    * The first entries of the folder, oldest days first, as last read, less those done since:
    * one read of a long queue serves many batches (reading 60,000 names per batch of 50 cost
-   * 5 ms a crash). Null when it must be read again.
+   * 5 ms a crash). Read again when fewer than a batch are left, so a short queue is read at
+   * every look and a long one once per READ_AHEAD entries; entries queued meanwhile are found then.
    */
-  #ahead: string[] | null = null;
-  /** The last read stopped at READ_AHEAD: entries queued since may sort before what is left. */
-  #truncated = false;
-  /** Bumped by every change, so a read that overlapped one is not kept. */
-  #changes = 0;
+  #ahead: string[] = [];
+  /** The read under way, shared by the callers that come meanwhile. */
+  #reading: Promise<void> | null = null;
+  /** Entries done while a read was under way: the read may still list them. */
+  #doneDuringRead = new Set<string>();
 
   constructor(dataDir: string, tmpDir: string, fs: FsOps = nodeFsOps) {
     super(dataDir, 'queue', tmpDir, fs);
@@ -36,26 +37,25 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     const bare = normalizeCrashId(crashId);
     if (!bare) throw new TypeError('Not a crash ID');
     await this.write(bare, `${Date.now()}\n`);
-    this.#changes++;
-    // A short queue is read again (cheap) so a new crash is not left out; a long one is read
-    // again once what was read is done, and the new crash is found then.
-    if (!this.#truncated) this.#ahead = null;
   }
 
   async pending(limit: number): Promise<string[]> {
-    if (this.#ahead === null || (this.#truncated && this.#ahead.length < limit)) {
-      const changes = this.#changes;
-      const names = (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n);
-      // Crash IDs end in the date, so sorting by that suffix gives days in order; good enough
-      // for fairness without reading every entry.
-      names.sort((a, b) => a.slice(-6).localeCompare(b.slice(-6)));
-      const ahead = names.slice(0, READ_AHEAD);
-      // A change during the read may be missing from it: used this once, read again next time.
-      if (changes !== this.#changes) return ahead.slice(0, limit);
-      this.#truncated = names.length > READ_AHEAD;
-      this.#ahead = ahead;
+    if (this.#ahead.length < limit) {
+      this.#reading ??= this.#read().finally(() => {
+        this.#reading = null;
+        this.#doneDuringRead.clear();
+      });
+      await this.#reading;
     }
     return this.#ahead.slice(0, limit);
+  }
+
+  async #read(): Promise<void> {
+    const names = (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n);
+    // Crash IDs end in the date, so sorting by that suffix gives days in order; good enough
+    // for fairness without reading every entry.
+    names.sort((a, b) => a.slice(-6).localeCompare(b.slice(-6)));
+    this.#ahead = names.slice(0, READ_AHEAD).filter((n) => !this.#doneDuringRead.has(n));
   }
 
   /** How many crashes wait (one directory read: for the stats, not for a hot path). */
@@ -67,8 +67,8 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     const bare = normalizeCrashId(crashId);
     if (!bare) return;
     await this.delete(bare);
-    this.#changes++;
-    const at = this.#ahead?.indexOf(bare) ?? -1;
-    if (at >= 0) this.#ahead!.splice(at, 1);
+    if (this.#reading) this.#doneDuringRead.add(bare);
+    const at = this.#ahead.indexOf(bare);
+    if (at >= 0) this.#ahead.splice(at, 1);
   }
 }
