@@ -248,6 +248,47 @@ describe('popup and options', () => {
     }
   });
 
+  it('keeps a site blocked from the popup when an Options page open since before is saved, also over unsaved edits there', async () => {
+    const { page, guid } = await openCase('event');
+    await waitFor('a report', async () => (await entriesOf(guid)).length > 0);
+    await page.close();
+    const site = new URL(env.fixture.url).hostname;
+    // The Options page, open in another tab since before: here a frame of the popup's page.
+    await showExtensionPage(env.extensionPage, 'popup.html');
+    await env.extensionPage.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const frame = document.createElement('iframe');
+          frame.id = 'opts';
+          frame.src = 'options.html';
+          document.body.append(frame);
+          const wait = (): void => void (frame.contentDocument?.body?.dataset.ready === 'true' ? resolve() : setTimeout(wait, 50));
+          wait();
+        }),
+    );
+    /** Runs in the popup's page: the Options page's document, in its frame. */
+    const inOptions = <T,>(fn: (doc: Document) => T): Promise<T> =>
+      env.extensionPage.evaluate(`(${fn.toString()})(document.getElementById('opts').contentDocument)`) as Promise<T>;
+    const blockedInStorage = async (): Promise<string[]> =>
+      (await extensionStorage<{ settings?: { blockSites: string[] } }>(env.extensionPage, ['settings'])).settings?.blockSites ?? [];
+    try {
+      // Unsaved edits in the Options page: another site typed into the block list.
+      await inOptions((doc) => {
+        const list = doc.getElementById('blockSites') as HTMLTextAreaElement;
+        list.value = 'typed.example';
+        list.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      await env.extensionPage.click(`button.block[data-site="${site}"]`);
+      await waitFor('the site to be blocked', async () => (await blockedInStorage()).includes(site));
+      await waitFor('the Options page to show it', async () => (await inOptions((doc) => (doc.getElementById('blockSites') as HTMLTextAreaElement).value)) === `typed.example\n${site}`);
+      expect(await inOptions((doc) => doc.getElementById('status')!.textContent)).toContain(`Blocked from the popup meanwhile, added to the list: ${site}`);
+      await inOptions((doc) => (doc.getElementById('save') as HTMLButtonElement).click());
+      await waitFor('both kept', async () => (await blockedInStorage()).join(' ') === `typed.example ${site}`);
+    } finally {
+      await saveOptions({ blockSites: '' });
+    }
+  });
+
   it('lists reports in the popup with the crash ID linking to the report on the receiver', async () => {
     const { page, guid } = await openCase('event');
     const [crash] = await waitForCrashes(env.receiver, guid);
