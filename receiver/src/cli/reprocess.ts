@@ -10,6 +10,8 @@ export const REPROCESS_HELP = `socorrito reprocess --url RECEIVER --token TOKEN 
 /** What `POST /api/reprocess` answers. */
 interface ReprocessAnswer {
   queued?: number;
+  /** Still reading and queuing (202): a store of many crashes. */
+  queuing?: boolean;
   crash_ids?: string[];
   unknown?: string[];
 }
@@ -59,6 +61,10 @@ export async function reprocessCommand(argv: string[], io: CliIo, fetchImpl: typ
   if (response.status === 404 && values.crash?.length && unknown.length) {
     io.err(`socorrito reprocess: no stored crash with ${unknown.length === 1 ? 'the ID' : 'any of the IDs'} ${unknown.join(', ')}; nothing to reprocess`);
     return 1;
+  }
+  if (response.status === 202 && answer?.queuing) {
+    io.out(`queuing the crashes of ${asked} for processing; the receiver's log says how many when it is done (a line "reprocess: …: N crashes queued")`);
+    return 0;
   }
   if (!response.ok || typeof answer?.queued !== 'number') {
     io.err(`socorrito reprocess: ${endpoint} answered ${response.status}: ${text.slice(0, 300)}`);

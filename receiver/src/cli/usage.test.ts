@@ -58,6 +58,10 @@ describe('on/off options with a value', () => {
     expect(parseCommandArgs('upload-sourcemaps', ['--replace=false'], options).values).toEqual({ 'no-replace': true });
     expect(parseCommandArgs('upload-sourcemaps', ['--replace=yes', '--gzip=0'], options).values).toEqual({ replace: true });
     expect(parseCommandArgs('upload-sourcemaps', ['--url=--replace=false'], options).values).toEqual({ url: '--replace=false' });
+    expect(parseCommandArgs('upload-sourcemaps', ['--no-replace=false'], options).values).toEqual({ replace: true });
+    expect(parseCommandArgs('upload-sourcemaps', ['--no-replace=true'], options).values).toEqual({ 'no-replace': true });
+    // After --, nothing is an option.
+    expect(parseCommandArgs('upload-sourcemaps', ['--', '--replace=false'], options, true).positionals).toEqual(['--replace=false']);
     expect(() => parseCommandArgs('upload-sourcemaps', ['--replace=maybe'], options)).toThrow(/upload-sourcemaps: Option '--replace' does not take an argument/);
   });
 });

@@ -150,8 +150,8 @@ const OFF = /^(?:false|0|no|off)$/i;
 
 /**
  * An on/off option given a value, as `serve` takes them: `--replace=false` is `--no-replace`
- * (or nothing, for an option that is off unless given), `--gzip=true` is `--gzip`. Other values
- * are left for parseArgs to refuse.
+ * (or nothing, for an option that is off unless given), `--no-replace=false` is `--replace`,
+ * `--gzip=true` is `--gzip`. Other values are left for parseArgs to refuse.
  */
 function withBooleanValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
   const out: string[] = [];
@@ -162,8 +162,11 @@ function withBooleanValues(argv: string[], options: NonNullable<ParseArgsConfig[
     }
     const m = /^--([\w-]+)=(.*)$/s.exec(arg);
     if (m && options[m[1]!]?.type === 'boolean' && (ON.test(m[2]!) || OFF.test(m[2]!))) {
-      if (ON.test(m[2]!)) out.push(`--${m[1]}`);
-      else if (options[`no-${m[1]}`]?.type === 'boolean') out.push(`--no-${m[1]}`);
+      const name = m[1]!;
+      if (ON.test(m[2]!)) out.push(`--${name}`);
+      else if (options[`no-${name}`]?.type === 'boolean') out.push(`--no-${name}`);
+      // `--no-keep-copy=false` says keep it.
+      else if (name.startsWith('no-') && options[name.slice(3)]?.type === 'boolean') out.push(`--${name.slice(3)}`);
       continue;
     }
     out.push(arg);

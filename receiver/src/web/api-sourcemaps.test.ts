@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { tempDir } from '../../../test/helpers/receiver.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { FsWorkQueue } from '../storage/fs-queue.ts';
 import { FsCrashStorage } from '../storage/fs-storage.ts';
 import type { SourceMapStore } from '../symbols/store.ts';
@@ -69,6 +70,40 @@ describe('POST /api/reprocess for a whole app', () => {
     // Once the first is done, the next one runs.
     const third = await reprocess();
     expect(third.status).toBe(200);
+    await dir.cleanup();
+  });
+
+  it('answers 202 and goes on queuing when reading the crashes takes longer than the answer may wait', async () => {
+    const dir = await tempDir();
+    const storage = new FsCrashStorage(dir.path);
+    await storage.open();
+    const crashId = createCrashId();
+    await storage.saveRaw(
+      { crash_id: crashId, submitted_at: new Date().toISOString(), annotations: { ProductName: 'Shop', WebAppGUID: GUID }, files: [], metadata: { throttle_rule: 'x', content_encoding: 'identity' } },
+      new Map(),
+    );
+    // Listing the store is held until the answer has gone out (a store of a million crashes).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = Object.create(storage) as FsCrashStorage;
+    slow.listCrashIds = async function* () {
+      await held;
+      yield* storage.listCrashIds();
+    };
+    const logs: string[] = [];
+    const queue = new FsWorkQueue(dir.path, join(dir.path, 'tmp'));
+    await queue.open();
+    const routes = sourcemapApiRoutes({ store: {} as SourceMapStore, storage: slow, queue, maxUploadBytes: 1024, wake: () => undefined, log: (line) => logs.push(line), answerWaitMs: 50 });
+    const answer = await routes.request('/api/reprocess', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
+    expect(answer.status).toBe(202);
+    expect(await answer.json()).toEqual({ queuing: true, message: "still reading and queuing the crashes of every app; the receiver's log says how many when it is done" });
+    expect(logs).toEqual([]);
+    // Still running: another app-wide reprocess waits its turn.
+    expect((await routes.request('/api/reprocess', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: GUID }) })).status).toBe(429);
+    release();
+    await waitFor('the queuing to finish', () => logs.length === 1);
+    expect(logs).toEqual(['reprocess: every app: 1 crash queued (admin)']);
+    expect(await queue.pending(10)).toEqual([crashId]);
     await dir.cleanup();
   });
 });

@@ -21,7 +21,12 @@ export interface SourcemapApiOptions {
   wake: () => void;
   /** Uploads, deletions and reprocess requests are logged, with the token that asked. */
   log: (line: string) => void;
+  /** How long an app-wide reprocess may take before it is answered `202` and goes on (tests shorten it). */
+  answerWaitMs?: number;
 }
+
+/** Under what the CLI (120 s) and usual proxies (60 s) wait for an answer. */
+const REPROCESS_ANSWER_WAIT_MS = 20_000;
 
 /** Which token asked, for the log. */
 function byWhom(c: Context<{ Variables: AuthVariables }>): string {
@@ -52,7 +57,8 @@ function otherApp(c: Context<{ Variables: AuthVariables }>, app: string | undefi
  *   key (`product:<name>`, `-`). Answers `{ queued, crash_ids: ["bp-…"] }` (the upload token
  *   gets `{ queued }` only for an app: it reads no crash), plus `unknown` (IDs not stored here)
  *   for `crash_ids`, which is 404 when none is known. One app-wide reprocess runs at a time
- *   (429 otherwise). A body that is not a JSON object is 400 `bad_json`.
+ *   (429 otherwise); one still queuing after REPROCESS_ANSWER_WAIT_MS is answered
+ *   `202 { queuing: true }` and goes on (the log says when it is done). A body that is not a JSON object is 400 `bad_json`.
  */
 export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variables: AuthVariables }> {
   const routes = new Hono<{ Variables: AuthVariables }>();
@@ -174,20 +180,34 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
     // Each app-wide reprocess reads every stored crash: one at a time.
     if (appWideRunning) return c.json({ error: 'busy', message: 'a reprocess of an app is running; try again when it is done' }, 429, { 'Retry-After': '10' });
     appWideRunning = true;
-    const ids: string[] = [];
-    try {
-      for await (const id of options.storage.listCrashIds()) {
-        const raw = await options.storage.getRaw(id).catch(() => null);
-        if (!raw) continue;
-        const a = raw.annotations;
-        if (all || (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release))) ids.push(id);
+    const what = `${all ? 'every app' : `app ${app}`}${release ? ` release ${JSON.stringify(release)}` : ''}`;
+    const who = byWhom(c);
+    const queuing = (async (): Promise<string[]> => {
+      const ids: string[] = [];
+      try {
+        for await (const id of options.storage.listCrashIds()) {
+          const raw = await options.storage.getRaw(id).catch(() => null);
+          if (!raw) continue;
+          const a = raw.annotations;
+          if (all || (appKey(a.WebAppGUID?.trim() ? a.WebAppGUID : null, a.ProductName ?? null) === app && (!release || a.Version === release))) ids.push(id);
+        }
+        for (const id of ids) await options.queue.enqueue(id);
+      } finally {
+        appWideRunning = false;
       }
-      for (const id of ids) await options.queue.enqueue(id);
-    } finally {
-      appWideRunning = false;
+      if (ids.length) options.wake();
+      options.log(`reprocess: ${what}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${who})`);
+      return ids;
+    })();
+    // A store of many crashes takes minutes to read and queue: the answer does not wait for
+    // that (a proxy or the CLI would give up), the log says when it is done.
+    let timer: NodeJS.Timeout | undefined;
+    const ids = await Promise.race([queuing, new Promise<null>((resolve) => (timer = setTimeout(resolve, options.answerWaitMs ?? REPROCESS_ANSWER_WAIT_MS, null)))]);
+    clearTimeout(timer);
+    if (ids === null) {
+      queuing.catch((err: unknown) => options.log(`reprocess: ${what}: queuing failed: ${(err as Error).message}`));
+      return c.json({ queuing: true, message: `still reading and queuing the crashes of ${what}; the receiver's log says how many when it is done` }, 202);
     }
-    if (ids.length) options.wake();
-    options.log(`reprocess: ${all ? 'every app' : `app ${app}`}${release ? ` release ${JSON.stringify(release)}` : ''}: ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
     // The upload token reads no crash: it learns how many were queued, not which.
     if (c.get('role') === 'upload') return c.json({ queued: ids.length });
     return c.json({ queued: ids.length, crash_ids: ids.slice(0, MAX_LISTED_IDS).map((id) => `${CRASH_ID_PREFIX}${id}`) });
