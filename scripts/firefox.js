@@ -36,8 +36,10 @@ if (!(await up())) {
   while (!(await up())) {
     if (receiver.exitCode !== null || Date.now() > deadline) {
       console.error(
-        `firefox: the receiver did not start at ${receiverUrl}; see its output above. ` +
-          'If your receiver runs on another port, give its address: SOCORRITO_URL=http://127.0.0.1:<port> npm run firefox (its start banner prints this command)',
+        `firefox: the receiver did not start at ${receiverUrl}; see its output above.` +
+          (process.env.SOCORRITO_URL
+            ? ''
+            : ' If your receiver runs on another port, give its address: SOCORRITO_URL=http://127.0.0.1:<port> npm run firefox (its start banner prints this command)'),
       );
       process.exit(1);
     }
