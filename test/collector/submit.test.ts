@@ -482,6 +482,30 @@ describe('rate limits and throttling', () => {
       expect(early.status).toBe(429);
       expect(early.invited).toBe(false);
       expect(Number(early.retryAfter)).toBeGreaterThan(0);
+      // Without it, a client still uploading a crash of a few hundred kB when it is refused gets
+      // the 429 after its last byte, on a connection that stays open: closing on bytes not yet
+      // read made the kernel reset it, and a client still writing saw a broken pipe instead.
+      const answers = await new Promise<string>((resolve, reject) => {
+        const body = Buffer.alloc(600_000, 0x61);
+        const head = `POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${body.length}\r\n\r\n`;
+        const socket = connect(r.port, '127.0.0.1');
+        let answer = '';
+        socket.on('data', (d) => {
+          answer += d;
+          if (answer.match(/HTTP\/1\.1/g)?.length === 2) socket.end(() => resolve(answer));
+        });
+        socket.on('error', reject);
+        socket.on('close', () => resolve(answer));
+        socket.write(head);
+        socket.write(body.subarray(0, 16_384));
+        // The rest once the receiver has had time to refuse, then a second submission on the same connection.
+        setTimeout(() => socket.write(Buffer.concat([body.subarray(16_384), Buffer.from(head), body])), 100);
+      });
+      const [first, second] = answers.split(/(?=HTTP\/1\.1 )/);
+      expect(first).toMatch(/^HTTP\/1\.1 429/);
+      expect(first).toMatch(/\r\nretry-after: [1-9]/i);
+      expect(first).not.toMatch(/\r\nconnection: close/i);
+      expect(second).toMatch(/^HTTP\/1\.1 429/);
     } finally {
       await r.stop();
     }

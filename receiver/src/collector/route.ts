@@ -204,18 +204,9 @@ export function collectorRoutes(options: CollectorOptions): {
    * building a Request and a Response for it (a tenth of the cost of taking a crash).
    */
   const handle = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> =>
-    submit(new NodeSubmitRequest(req, path, options.trustProxy ?? false)).then(({ status, text, headers }) => {
-      // A refusal can come before the body has all arrived (its headers said too large, or the
-      // wrong type): the rest would be read and dropped for as long as the client sends, so the
-      // connection closes after the answer instead.
-      res.writeHead(status, {
-        ...PLAIN_TEXT_ANY_ORIGIN,
-        ...headers,
-        'content-length': String(Buffer.byteLength(text)),
-        ...(req.complete ? undefined : { connection: 'close' }),
-      });
-      res.end(text);
-    });
+    submit(new NodeSubmitRequest(req, path, options.trustProxy ?? false)).then((answer) =>
+      req.complete ? write(res, answer, true) : readRestOfBody(req, answer.status, options.limits.submitTimeoutMs).then((whole) => write(res, answer, whole)),
+    );
 
   /**
    * For a request that sent `Expect: 100-continue`, before its body is invited: a submission
@@ -253,6 +244,47 @@ const PLAIN_TEXT_ANY_ORIGIN: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/plain; charset=UTF-8',
   'access-control-allow-origin': '*',
 });
+
+/** Writes an answer; `keepAlive` false closes the connection after it (its request's body was not all read). */
+function write(res: ServerResponse, { status, text, headers }: Answer, keepAlive: boolean): void {
+  res.writeHead(status, {
+    ...PLAIN_TEXT_ANY_ORIGIN,
+    ...headers,
+    'content-length': String(Buffer.byteLength(text)),
+    ...(keepAlive ? undefined : { connection: 'close' }),
+  });
+  res.end(text);
+}
+
+/** A refused submission whose body is still arriving is read to its end when it declares at most this many bytes. */
+const READ_REFUSED_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a refused submission's body before it is answered; true once it
+ * has all arrived. A refusal can come before the body has (over the rate, the disk under its
+ * floor, a malformed start). Answering and closing at once makes the kernel reset a connection
+ * whose sent bytes were not read, and a client still uploading then sees a broken pipe instead
+ * of the 429 and its Retry-After. A crash-sized body is read on, for at most the submission
+ * timeout. A larger one, or one of unknown length, could go on for as long as the client sends,
+ * as could one refused for its size or slowness (413, 408): false at once, and the connection
+ * closes after the answer.
+ */
+function readRestOfBody(req: IncomingMessage, status: number, timeoutMs: number | undefined): Promise<boolean> {
+  const declared = Number(req.headers['content-length']);
+  if (status === 408 || status === 413 || !(declared <= READ_REFUSED_BODY_BYTES)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const settle = (): void => {
+      clearTimeout(timer);
+      req.off('end', settle);
+      req.off('close', settle);
+      resolve(req.complete);
+    };
+    const timer = setTimeout(settle, timeoutMs || 60_000);
+    req.once('end', settle);
+    req.once('close', settle);
+    req.resume();
+  });
+}
 
 /** `Discarded=<code>: <reason>` on one line whatever the client sent, with Retry-After when there is one. */
 function rejection(err: SubmissionRejected): Answer {
