@@ -64,4 +64,12 @@ describe('on/off options with a value', () => {
     expect(parseCommandArgs('upload-sourcemaps', ['--', '--replace=false'], options, true).positionals).toEqual(['--replace=false']);
     expect(() => parseCommandArgs('upload-sourcemaps', ['--replace=maybe'], options)).toThrow(/upload-sourcemaps: Option '--replace' does not take an argument/);
   });
+
+  it('lets the last of several words on one option say', () => {
+    expect(parseCommandArgs('submit', ['--gzip', '--gzip=false'], options).values).toEqual({});
+    expect(parseCommandArgs('submit', ['--gzip=false', '--gzip'], options).values).toEqual({ gzip: true });
+    expect(parseCommandArgs('upload-sourcemaps', ['--replace', '--no-replace'], options).values).toEqual({ 'no-replace': true });
+    expect(parseCommandArgs('upload-sourcemaps', ['--no-replace', '--url=u', '--replace=true'], options).values).toEqual({ url: 'u', replace: true });
+    expect(parseCommandArgs('upload-sourcemaps', ['--replace=false', '--no-replace=false'], options).values).toEqual({ replace: true });
+  });
 });

@@ -151,27 +151,40 @@ const OFF = /^(?:false|0|no|off)$/i;
 /**
  * An on/off option given a value, as `serve` takes them: `--replace=false` is `--no-replace`
  * (or nothing, for an option that is off unless given), `--no-replace=false` is `--replace`,
- * `--gzip=true` is `--gzip`. Other values are left for parseArgs to refuse.
+ * `--gzip=true` is `--gzip`. Other values are left for parseArgs to refuse. Given more than
+ * once, in any of these forms, the last one says (`--gzip --gzip=false` is off).
  */
 function withBooleanValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
-  const out: string[] = [];
-  for (const arg of argv) {
+  const out: (string | null)[] = [];
+  /** Where the last word on each on/off option is in `out`, by the option's name without `no-`. */
+  const said = new Map<string, number>();
+  const isOnOff = (name: string): boolean => options[name]?.type === 'boolean';
+  const base = (name: string): string => (name.startsWith('no-') && isOnOff(name.slice(3)) ? name.slice(3) : name);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
     if (arg === '--') {
-      out.push(...argv.slice(argv.indexOf(arg)));
+      out.push(...argv.slice(i));
       break;
     }
-    const m = /^--([\w-]+)=(.*)$/s.exec(arg);
-    if (m && options[m[1]!]?.type === 'boolean' && (ON.test(m[2]!) || OFF.test(m[2]!))) {
-      const name = m[1]!;
-      if (ON.test(m[2]!)) out.push(`--${name}`);
-      else if (options[`no-${name}`]?.type === 'boolean') out.push(`--no-${name}`);
-      // `--no-keep-copy=false` says keep it.
-      else if (name.startsWith('no-') && options[name.slice(3)]?.type === 'boolean') out.push(`--${name.slice(3)}`);
+    const m = /^--([\w-]+)(?:=(.*))?$/s.exec(arg);
+    const name = m?.[1];
+    const value = m?.[2];
+    if (!name || !isOnOff(name) || (value !== undefined && !ON.test(value) && !OFF.test(value))) {
+      out.push(arg);
       continue;
     }
-    out.push(arg);
+    const key = base(name);
+    const earlier = said.get(key);
+    if (earlier !== undefined) out[earlier] = null;
+    let word: string | null = `--${name}`;
+    if (value !== undefined && OFF.test(value)) {
+      // `--no-x=false` is `--x`; `--x=false` is `--no-x` when the command has it, else nothing (off unless given).
+      word = name !== key ? `--${key}` : isOnOff(`no-${name}`) ? `--no-${name}` : null;
+    }
+    said.set(key, out.length);
+    out.push(word);
   }
-  return out;
+  return out.filter((a): a is string => a !== null);
 }
 
 /**
