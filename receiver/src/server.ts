@@ -387,6 +387,7 @@ async function startLocked(
       // Out of the forwarding outbox and the failed list too (they would name a crash that is gone).
       await forwarder.forget(id);
     },
+    waiting: storage,
     log,
   });
 

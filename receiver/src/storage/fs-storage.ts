@@ -58,6 +58,11 @@ export class FsCrashStorage implements CrashStorage {
     return join(this.crashesDir, dayKey(crashIdDate(bare)), bare);
   }
 
+  /** A day folder was removed (retention): the next crash of that day makes it again. */
+  dayRemoved(day: string): void {
+    this.#madeDays.delete(join(this.crashesDir, day));
+  }
+
   async saveRaw(raw: RawCrash, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
     const finalDir = this.crashDir(raw.crash_id);
     const dayDir = join(finalDir, '..');

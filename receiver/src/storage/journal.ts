@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { copyFile, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { crashIdDate, normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
 import { writeFileDurably } from './durable.ts';
 import { Fifo } from './fifo.ts';
 import { formatBytes } from '../text.ts';
-import type { FsCrashStorage } from './fs-storage.ts';
+import { dayKey, type FsCrashStorage } from './fs-storage.ts';
 import { decodeSubmission, rawCrashFrom, type SubmissionLimits } from '../collector/parse.ts';
 import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue } from './types.ts';
 import {
@@ -370,6 +370,22 @@ export class JournaledCrashStorage implements CrashStorage {
   awaitingLayout(crashId: string): boolean {
     const bare = normalizeCrashId(crashId);
     return bare !== null && this.#pending.has(bare);
+  }
+
+  /** Crashes still waiting to be laid out (deleted ones left out), by the day folder each goes to. */
+  waitingByDay(): Map<string, string[]> {
+    const days = new Map<string, string[]>();
+    for (const [id, entry] of this.#pending) {
+      if (entry.deleted) continue;
+      const day = dayKey(crashIdDate(id));
+      days.set(day, [...(days.get(day) ?? []), id]);
+    }
+    return days;
+  }
+
+  /** Resolves once the layouts under way now have finished (a crash forgotten meanwhile is not started). */
+  async layoutsSettled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
   }
 
   /** How many crashes wait to be laid out. */

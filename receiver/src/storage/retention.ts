@@ -5,6 +5,11 @@ import { dayKey, type FsCrashStorage } from './fs-storage.ts';
 /** How often old crashes are looked for. */
 export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
+function emptyIfMissing(err: NodeJS.ErrnoException): string[] {
+  if (err.code === 'ENOENT') return [];
+  throw err;
+}
+
 export interface RetentionOptions {
   folders: FsCrashStorage;
   /** Crashes submitted more than this many days ago are deleted; 0 keeps everything. */
@@ -13,6 +18,12 @@ export interface RetentionOptions {
   onDeleted: (crashId: string) => void | Promise<void>;
   log: (line: string) => void;
   now?: () => Date;
+  /**
+   * Crashes accepted and not yet laid out (the journal): an expired day's are deleted with it,
+   * and its folder is removed only once the layouts under way have finished, or a crash laid out
+   * during the sweep would come back on disk (or fail to find its day's folder).
+   */
+  waiting?: { waitingByDay(): Map<string, string[]>; layoutsSettled(): Promise<void> };
 }
 
 /**
@@ -54,14 +65,20 @@ export class Retention {
     const oldestKept = dayKey(new Date(now.getTime() - days * 86_400_000));
     let deleted = 0;
     try {
-      const expired = (await readdir(folders.crashesDir)).filter((d) => /^\d{8}$/.test(d) && d < oldestKept).sort();
+      const waiting = this.options.waiting?.waitingByDay() ?? new Map<string, string[]>();
+      const onDisk = (await readdir(folders.crashesDir)).filter((d) => /^\d{8}$/.test(d));
+      const expired = [...new Set([...onDisk, ...waiting.keys()])].filter((d) => d < oldestKept).sort();
       for (const day of expired) {
         const dir = join(folders.crashesDir, day);
-        const ids = await readdir(dir);
+        const ids = new Set([...(await readdir(dir).catch(emptyIfMissing)), ...(waiting.get(day) ?? [])]);
+        // Forgotten first: the journal then lays none of them out, and the folder goes after the
+        // layouts under way (of this day or another) are done.
         for (const id of ids) await this.options.onDeleted(id);
+        await this.options.waiting?.layoutsSettled();
         await rm(dir, { recursive: true, force: true });
-        deleted += ids.length;
-        log(`retention: deleted ${ids.length} ${ids.length === 1 ? 'crash' : 'crashes'} of ${day} (older than ${days} ${days === 1 ? 'day' : 'days'})`);
+        folders.dayRemoved(day);
+        deleted += ids.size;
+        log(`retention: deleted ${ids.size} ${ids.size === 1 ? 'crash' : 'crashes'} of ${day} (older than ${days} ${days === 1 ? 'day' : 'days'})`);
       }
     } catch (err) {
       log(`retention: could not delete old crashes: ${(err as Error).message}`);
