@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodeJournalFs } from '../../receiver/src/storage/journal-appender.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitProcessed } from '../processor/helpers.ts';
@@ -58,5 +59,36 @@ describe('DELETE /api/crashes/<id>', () => {
     expect((await fetch(`${r.url}/api/crashes/${secret.crashId}`, { headers: ADMIN })).status).toBe(404);
     expect((await fetch(`${r.url}/api/crashes/${kept.crashId}`, { headers: ADMIN })).status).toBe(200);
     await r.stop();
+  });
+
+  // From a soak (a master forwarding an app with --no-keep-copy deletes each crash once sent):
+  // each deletion rotated the journal segment, concurrent ones left empty segments, and markers
+  // written while their segment was removed stayed; nothing removed them until a restart.
+  it('leaves no empty journal segments or deletion markers behind when crashes are deleted at once', async () => {
+    // Markers take their time to reach the disk, unevenly, as on a busy one.
+    const unevenMarkers = {
+      ...nodeJournalFs,
+      async writeFile(path: string, data: Uint8Array | string) {
+        await nodeJournalFs.writeFile(path, data);
+        if (data === '') await new Promise((res) => setTimeout(res, Math.random() * 80));
+      },
+    };
+    const r = await startTestReceiver({}, { fs: unevenMarkers });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const ids: string[] = [];
+        for (let i = 0; i < 8; i++) ids.push((await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: `round ${round} crash ${i}` }), [])).crashId!);
+        for (const id of ids) await waitProcessed(r.url, id);
+        const answers = await Promise.all(ids.map((id) => fetch(`${r.url}/api/crashes/${id}`, { method: 'DELETE', headers: ADMIN })));
+        expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+      }
+      await new Promise((res) => setTimeout(res, 500));
+      const segments = (await readdir(join(r.dataDir, 'journal'))).filter((n) => n.endsWith('.log'));
+      const markers = await readdir(join(r.dataDir, 'journal', 'deleted'));
+      // Only the segment being written stays: every crash in the others is laid out and deleted.
+      expect({ segments: segments.length, markers: markers.length }).toEqual({ segments: 1, markers: 0 });
+    } finally {
+      await r.stop();
+    }
   });
 });

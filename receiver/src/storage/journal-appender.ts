@@ -236,11 +236,13 @@ export class JournalAppender {
 
   /**
    * Starts a new segment now, after the batches already on their way, and closes the current
-   * one once flushed: it can then be deleted as soon as its crashes are laid out.
+   * one once flushed: it can then be deleted as soon as its crashes are laid out. Given `from`,
+   * only if that segment is still the one being written.
    */
-  async rotate(): Promise<void> {
+  async rotate(from?: number): Promise<void> {
     if (this.#closed) return;
-    const rotated = this.#writes.then(() => this.#startSegment());
+    // Rotating out of `from` when several ask at once (deletions) starts one new segment, not one each.
+    const rotated = this.#writes.then(() => (from === undefined || from === this.#segment ? this.#startSegment() : undefined));
     this.#writes = rotated.catch(() => undefined);
     await rotated;
     await this.#flush.flush();

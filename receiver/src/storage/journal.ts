@@ -193,7 +193,11 @@ export class JournaledCrashStorage implements CrashStorage {
       dir: this.dir,
       fs: this.#fs,
       segmentBytes: this.#segmentBytes,
-      onRotate: () => this.#releaseFinishedSegments(),
+      onRotate: (segment) => {
+        // A segment rotated out before any record went to it is finished as it is.
+        if (!this.#outstanding.has(segment - 1)) this.#outstanding.set(segment - 1, 0);
+        this.#releaseFinishedSegments();
+      },
     }).open(last + 1);
     this.#pump();
     return { replayed };
@@ -442,7 +446,7 @@ export class JournaledCrashStorage implements CrashStorage {
   async delete(crashId: string): Promise<void> {
     const segment = await this.forget(crashId);
     await this.#folders.delete(crashId);
-    if (segment !== undefined && segment === this.#appender?.segment) await this.#appender.rotate();
+    if (segment !== undefined && segment === this.#appender?.segment) await this.#appender.rotate(segment);
   }
 
   /**
@@ -458,6 +462,12 @@ export class JournaledCrashStorage implements CrashStorage {
     const segment = pending?.segment ?? [...this.#laidOut].find(([, ids]) => ids.has(bare))?.[0];
     if (segment === undefined) return undefined;
     await writeFileDurably(join(this.#deletedDir, bare), '', this.#folders.tmpDir, this.#fs);
+    if (!this.#outstanding.has(segment)) {
+      // The segment was finished while the marker was written: it goes (if not gone yet), then the marker.
+      await rm(this.#segmentPath(segment), { force: true });
+      await rm(join(this.#deletedDir, bare), { force: true });
+      return segment;
+    }
     this.#markers.set(segment, [...(this.#markers.get(segment) ?? []), bare]);
     return segment;
   }
