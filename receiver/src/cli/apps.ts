@@ -47,8 +47,6 @@ export async function appsCommand(argv: string[], io: CliIo): Promise<number> {
         // An app already registered keeps its submit URL when none is given.
         const submitUrl = values['submit-url'] ?? (await registry.lookup(values.guid).catch(() => null))?.submit_url;
         if (!submitUrl) throw new UsageError('apps add: --submit-url is required for a new app, e.g. https://crashes.example.com/submit');
-        if (values['trust-dumps'] && values['no-trust-dumps']) throw new UsageError('apps add: --trust-dumps and --no-trust-dumps contradict');
-        if (values['keep-copy'] && values['no-keep-copy']) throw new UsageError('apps add: --keep-copy and --no-keep-copy contradict');
         const flag = (yes?: boolean, no?: boolean): boolean | undefined => (yes ? true : no ? false : undefined);
         // A mistyped --data-dir would make a new folder no receiver reads: say when one was made.
         const newDataDir = !existsSync(dataDir);

@@ -143,7 +143,6 @@ export async function uploadSourcemapsCommand(argv: string[], io: CliIo, fetchIm
       bad.push((err as Error).message);
     }
   }
-  if (values.replace && values['no-replace']) bad.push('--replace and --no-replace contradict');
   if (bad.length) throw new UsageError(`upload-sourcemaps: ${bad.join('; ')}`);
   const receiver = receiverUrl('upload-sourcemaps', values.url!);
   let prefix = values['url-prefix'] ?? '~/';

@@ -71,5 +71,7 @@ describe('on/off options with a value', () => {
     expect(parseCommandArgs('upload-sourcemaps', ['--replace', '--no-replace'], options).values).toEqual({ 'no-replace': true });
     expect(parseCommandArgs('upload-sourcemaps', ['--no-replace', '--url=u', '--replace=true'], options).values).toEqual({ url: 'u', replace: true });
     expect(parseCommandArgs('upload-sourcemaps', ['--replace=false', '--no-replace=false'], options).values).toEqual({ replace: true });
+    const apps = { 'keep-copy': { type: 'boolean' }, 'no-keep-copy': { type: 'boolean' } } as const;
+    expect(parseCommandArgs('apps', ['--no-keep-copy', '--keep-copy'], apps).values).toEqual({ 'keep-copy': true });
   });
 });
