@@ -22,34 +22,36 @@ export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
       ) : (
         <>
           {pages > 1 && <p class="muted">{`Apps ${formatCount(first)}–${formatCount(first + apps.length - 1)} of ${formatCount(total)}, busiest first.`}</p>}
-          <table>
-            <thead>
-              <tr>
-                <th>App</th>
-                <th>GUID</th>
-                <th class="num">24 hours</th>
-                <th class="num">7 days</th>
-                <th class="num">all</th>
-                <th>last 28 days</th>
-              </tr>
-            </thead>
-            <tbody>
-              {apps.map((a) => (
+          <div class="table-scroll" role="region" aria-label="Apps">
+            <table>
+              <thead>
                 <tr>
-                  <td>
-                    <a href={href.app(a.guid)}>{appName(a)}</a>
-                  </td>
-                  <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
-                  <td class="num">{formatCount(a.count_24h)}</td>
-                  <td class="num">{formatCount(a.count_7d)}</td>
-                  <td class="num">{formatCount(a.total)}</td>
-                  <td>
-                    <Sparkline days={a.daily} label={appName(a)} />
-                  </td>
+                  <th>App</th>
+                  <th>GUID</th>
+                  <th class="num">24 hours</th>
+                  <th class="num">7 days</th>
+                  <th class="num">all</th>
+                  <th>last 28 days</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {apps.map((a) => (
+                  <tr>
+                    <td>
+                      <a href={href.app(a.guid)}>{appName(a)}</a>
+                    </td>
+                    <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
+                    <td class="num">{formatCount(a.count_24h)}</td>
+                    <td class="num">{formatCount(a.count_7d)}</td>
+                    <td class="num">{formatCount(a.total)}</td>
+                    <td>
+                      <Sparkline days={a.daily} label={appName(a)} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <Pager page={page} pages={pages} link={(p) => (p === 1 ? '/' : `/?page=${p}`)} labels={['← busier', 'quieter →']} />
         </>
       )}

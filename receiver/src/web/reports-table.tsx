@@ -3,49 +3,52 @@ import { clip, formatTime, href, valueLabel } from './format.ts';
 
 /**
  * A list of crashes, newest first: the signature page's and search's result table. Long messages
- * and signatures are clipped (LIST_TEXT_CHARS); the report page has them whole.
+ * and signatures are clipped (LIST_TEXT_CHARS); the report page has them whole, and the browser,
+ * OS and page that a phone leaves out.
  */
 export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean }) {
   return (
-    <table class="reports">
-      <thead>
-        <tr>
-          <th>Crash</th>
-          <th>Date</th>
-          {props.showSignature && <th>Signature</th>}
-          <th>Message</th>
-          <th>Version</th>
-          <th>Browser</th>
-          <th>OS</th>
-          <th>Page</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.items.map((r) => (
+    <div class="table-scroll" role="region" aria-label="Crashes">
+      <table class="reports">
+        <thead>
           <tr>
-            <td class="mono">
-              <a href={href.report(r.crash_id)}>{r.crash_id.slice(0, 8)}…</a>
-            </td>
-            <td>{formatTime(r.submitted_at)}</td>
-            {props.showSignature && (
-              <td class="sig">
-                <a href={href.signature(r.signature_id)}>{clip(r.signature)}</a>
-              </td>
-            )}
-            <td class="sig">
-              {r.error_type && <strong>{r.error_type}: </strong>}
-              {clip(r.error_message)}
-            </td>
-            <td>
-              {valueLabel(r.version)}
-              {r.environment && <span class="muted">{` · ${r.environment}`}</span>}
-            </td>
-            <td>{valueLabel(r.browser)}</td>
-            <td>{valueLabel(r.os)}</td>
-            <td class="mono">{r.url_path}</td>
+            <th>Crash</th>
+            <th>Date</th>
+            {props.showSignature && <th>Signature</th>}
+            <th>Message</th>
+            <th>Version</th>
+            <th class="wide-only">Browser</th>
+            <th class="wide-only">OS</th>
+            <th class="wide-only">Page</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.items.map((r) => (
+            <tr>
+              <td class="mono">
+                <a href={href.report(r.crash_id)}>{r.crash_id.slice(0, 8)}…</a>
+              </td>
+              <td>{formatTime(r.submitted_at)}</td>
+              {props.showSignature && (
+                <td class="sig">
+                  <a href={href.signature(r.signature_id)}>{clip(r.signature)}</a>
+                </td>
+              )}
+              <td class="sig">
+                {r.error_type && <strong>{r.error_type}: </strong>}
+                {clip(r.error_message)}
+              </td>
+              <td>
+                {valueLabel(r.version)}
+                {r.environment && <span class="muted">{` · ${r.environment}`}</span>}
+              </td>
+              <td class="wide-only">{valueLabel(r.browser)}</td>
+              <td class="wide-only">{valueLabel(r.os)}</td>
+              <td class="mono wide-only">{r.url_path}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

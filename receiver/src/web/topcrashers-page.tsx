@@ -142,54 +142,57 @@ export function TopCrashersPage(props: {
           {`No crashes${r.version ? ` of version ${r.version}` : ''}${r.environment ? ` in ${r.environment}` : ''} in this period.`}
         </p>
       ) : (
-        <table class="topcrashers">
-          <thead>
-            <tr>
-              <th class="num">#</th>
-              <th>Signature</th>
-              <th class="num">Count</th>
-              <th class="num">Share</th>
-              <th class="num">Change</th>
-              {/* Across environments even when the list is of one: "new" means new to the app. */}
-              <th title={r.environment ? 'in any environment' : undefined}>First seen{r.environment ? ' (any env.)' : ''}</th>
-              <th title={r.environment ? 'in any environment' : undefined}>Last seen{r.environment ? ' (any env.)' : ''}</th>
-              <th>Versions</th>
-              <th>Browsers</th>
-              <th>Per day</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.rows.map((row) => (
+        // On a phone the table scrolls in its own region, named for screen readers; the page does not.
+        <div class="table-scroll" role="region" aria-label="Top crashers">
+          <table class="topcrashers">
+            <thead>
               <tr>
-                <td class="num">{row.rank}</td>
-                <td class="sig">
-                  <a href={href.signature(row.signature_id, { app: guid, environment: r.environment, days: signatureDaysFor(r.period.days) })}>
-                    {row.signature}
-                  </a>{' '}
-                  {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
-                  {props.status && <StatusBadge {...props.status(row)} />}
-                  {props.status && <BugLinks bugs={props.status(row).bugs} />}
-                </td>
-                <td class="num">{formatCount(row.count)}</td>
-                <td class="num">{formatShare(row.share)}</td>
-                <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}`}>
-                  {row.change === null ? <span class="muted">{row.previous_count ? '' : 'none before'}</span> : formatChange(row.change)}
-                </td>
-                <td>{formatTime(row.first_seen)}</td>
-                <td>{formatTime(row.last_seen)}</td>
-                <td>
-                  <TopValues values={row.versions} total={row.count} />
-                </td>
-                <td>
-                  <TopValues values={row.browsers} total={row.count} />
-                </td>
-                <td>
-                  <Sparkline days={row.daily} label={row.signature} />
-                </td>
+                <th class="num">#</th>
+                <th>Signature</th>
+                <th class="num">Count</th>
+                <th class="num">Share</th>
+                <th class="num">Change</th>
+                {/* Across environments even when the list is of one: "new" means new to the app. */}
+                <th class="wide-only" title={r.environment ? 'in any environment' : undefined}>First seen{r.environment ? ' (any env.)' : ''}</th>
+                <th class="wide-only" title={r.environment ? 'in any environment' : undefined}>Last seen{r.environment ? ' (any env.)' : ''}</th>
+                <th class="wide-only">Versions</th>
+                <th class="wide-only">Browsers</th>
+                <th class="wide-only">Per day</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {r.rows.map((row) => (
+                <tr>
+                  <td class="num">{row.rank}</td>
+                  <td class="sig">
+                    <a href={href.signature(row.signature_id, { app: guid, environment: r.environment, days: signatureDaysFor(r.period.days) })}>
+                      {row.signature}
+                    </a>{' '}
+                    {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
+                    {props.status && <StatusBadge {...props.status(row)} />}
+                    {props.status && <BugLinks bugs={props.status(row).bugs} />}
+                  </td>
+                  <td class="num">{formatCount(row.count)}</td>
+                  <td class="num">{formatShare(row.share)}</td>
+                  <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}`}>
+                    {row.change === null ? <span class="muted">{row.previous_count ? '' : 'none before'}</span> : formatChange(row.change)}
+                  </td>
+                  <td class="wide-only">{formatTime(row.first_seen)}</td>
+                  <td class="wide-only">{formatTime(row.last_seen)}</td>
+                  <td class="wide-only">
+                    <TopValues values={row.versions} total={row.count} />
+                  </td>
+                  <td class="wide-only">
+                    <TopValues values={row.browsers} total={row.count} />
+                  </td>
+                  <td class="wide-only">
+                    <Sparkline days={row.daily} label={row.signature} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </>
   );

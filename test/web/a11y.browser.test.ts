@@ -1,0 +1,109 @@
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProcessedFrame } from '../../receiver/src/storage/types.ts';
+import { launchChromium } from '../helpers/browsers.ts';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { addCrash, APP_GUID, appFrame, daysAgo, direct, signatureIdOf } from './crashes.ts';
+
+/**
+ * The report pages as people read them every day (WCAG 2.2 AA): on a phone (375 px) and at
+ * 400 % zoom (320 px), with the keyboard, in dark mode and on paper.
+ */
+const SIGNATURE = 'TypeError: handleCheckoutConfirmationButtonClickWithRetryAndTelemetry';
+const LONG_MESSAGE = `Cannot read properties of undefined at https://shop.example/assets/${'x'.repeat(160)}`;
+const LONG_LINE = `  return cart.lines.map((line) => line.product.priceWithTaxAndShippingForTheSelectedRegion * line.quantity).reduce((a, b) => a + b, 0);`;
+const VIEWER_TOKEN = 'test-viewer-token-0123456789';
+
+function noiseFrame(fn: string): ProcessedFrame {
+  return { function: fn, url: '[native code]', line: null, column: null, category: 'noise', notes: ['not symbolicated: browser, extension or built-in code'] };
+}
+
+describe('report pages for keyboard, small screens, dark mode and print (Chromium)', () => {
+  let r: TestReceiver;
+  let browser: Browser & { cleanupProfile(): Promise<void> };
+  let page: Page;
+  let crashId: string;
+  let pages: Record<string, string>;
+
+  const login = async (p: Page, token: string) => {
+    await p.goto(`${r.url}/login`);
+    await p.type('input[name=token]', token);
+    await Promise.all([p.waitForNavigation(), p.click('button[type=submit]')]);
+  };
+
+  beforeAll(async () => {
+    r = await startTestReceiver({ viewerToken: VIEWER_TOKEN });
+    await r.indexRebuilt;
+    const frame = appFrame('total', 'src/cart.ts', 12);
+    frame.original!.context!.line = LONG_LINE;
+    crashId = (
+      await addCrash(direct(r), {
+        signature: SIGNATURE,
+        errorMessage: LONG_MESSAGE,
+        urlPath: `/checkout/${'step-without-spaces-'.repeat(8)}`,
+        frames: [frame, noiseFrame('map'), noiseFrame('forEach'), appFrame('checkout', 'src/checkout.ts', 40)],
+        notes: [`signature: frames: "TypeError" -> "${SIGNATURE}"`],
+        annotations: { JSErrorMessage: LONG_MESSAGE },
+        files: { extra_log: { filename: `console-${'log-'.repeat(20)}.txt`, data: new Uint8Array(3) } },
+      })
+    ).crash_id;
+    for (let i = 1; i < 4; i++) await addCrash(direct(r), { signature: SIGNATURE, at: daysAgo(i), errorMessage: LONG_MESSAGE });
+    pages = {
+      report: `/report/bp-${crashId}`,
+      signature: `/signatures/${signatureIdOf(SIGNATURE)}?days=7`,
+      'top crashers': `/apps/${APP_GUID}?days=7`,
+      search: `/search?q=${encodeURIComponent('Cannot read')}`,
+      apps: '/',
+    };
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await login(page, 'test-admin-token');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await browser?.cleanupProfile();
+    await r?.stop();
+  });
+
+  /**
+   * The text in main that runs past the right edge of the screen, outside the regions made to
+   * scroll sideways (wide tables, source context), and whether the page itself scrolls sideways.
+   */
+  const sideways = () =>
+    page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const out: string[] = [];
+      const walker = document.createTreeWalker(document.querySelector('main')!, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement!;
+        if (!n.textContent!.trim() || el.closest('.table-scroll, .context')) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        if (range.getBoundingClientRect().right > width + 1) out.push(`${el.tagName.toLowerCase()}: ${n.textContent!.trim().slice(0, 40)}`);
+      }
+      const main = document.querySelector('main')!;
+      return { out, pageScrolls: document.documentElement.scrollWidth > width, mainScrolls: main.scrollWidth > main.clientWidth };
+    });
+
+  it('reflows every page at 320 px, a report with a long message and URL too: only wide tables and source scroll sideways (1.4.10)', async () => {
+    await page.setViewport({ width: 320, height: 800 });
+    for (const [name, path] of Object.entries(pages)) {
+      await page.goto(`${r.url}${path}`);
+      await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+      expect({ name, ...(await sideways()) }).toEqual({ name, out: [], pageScrolls: false, mainScrolls: false });
+    }
+  });
+
+  it('shows a top crasher\'s count and a crash\'s message on a phone without scrolling sideways', async () => {
+    await page.setViewport({ width: 375, height: 800 });
+    const right = (selector: string) => page.$eval(selector, (el) => Math.round(el.getBoundingClientRect().right));
+    await page.goto(`${r.url}${pages['top crashers']}`);
+    expect(await page.$eval('table.topcrashers', (t) => t.closest('[role=region]')?.getAttribute('aria-label'))).toBe('Top crashers');
+    expect(await right('table.topcrashers thead th:nth-child(3)')).toBeLessThanOrEqual(375);
+    await page.goto(`${r.url}${pages.signature}`);
+    // The message, not squeezed to a few letters a line, starts on screen; the version may be scrolled to.
+    const message = await page.$eval('table.reports tbody td.sig', (td) => td.getBoundingClientRect().toJSON() as DOMRect);
+    expect(message.width).toBeGreaterThanOrEqual(150);
+    expect(message.left + 150).toBeLessThanOrEqual(375);
+  });
+});
