@@ -106,4 +106,33 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(message.width).toBeGreaterThanOrEqual(150);
     expect(message.left + 150).toBeLessThanOrEqual(375);
   });
+
+  it('scrolls a frame\'s source context as one block, which the keyboard passes in one named stop (2.1.1, 2.4.3, 4.1.2)', async () => {
+    await page.setViewport({ width: 375, height: 800 });
+    await page.goto(`${r.url}/report/bp-${crashId}`);
+    await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+    const stops: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      const at = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        if (el.classList.contains('context')) return `context: ${el.getAttribute('aria-label')}`;
+        return el.closest('.context') ? 'source line' : el.tagName.toLowerCase();
+      });
+      if (at === null) break;
+      stops.push(at);
+    }
+    // Chromium made each overflowing line (`.context div { overflow-x: auto }`) its own nameless tab stop.
+    expect(stops.filter((s) => s.startsWith('context') || s === 'source line')).toEqual([
+      'context: source of src/cart.ts around line 12',
+      'context: source of src/checkout.ts around line 40',
+    ]);
+    const scroll = await page.$eval('.context', (c) => ({
+      block: c.scrollWidth > c.clientWidth,
+      lines: [...c.children].filter((line) => line.scrollWidth > line.clientWidth).length,
+      widths: new Set([...c.children].map((line) => line.getBoundingClientRect().width)).size,
+    }));
+    expect(scroll).toEqual({ block: true, lines: 0, widths: 1 });
+  });
 });

@@ -33,11 +33,15 @@ function position(file: string | null, line: number | null, column: number | nul
   return `${file}${line !== null ? `:${line}` : ''}${column !== null ? `:${column}` : ''}`;
 }
 
-function SourceContext(props: { context: NonNullable<NonNullable<ProcessedFrame['original']>['context']>; line: number }) {
+/**
+ * The original source around a frame's line. Its lines scroll sideways together, as one block
+ * that the keyboard reaches in one stop (it has no link to be reached by).
+ */
+function SourceContext(props: { context: NonNullable<NonNullable<ProcessedFrame['original']>['context']>; file: string; line: number }) {
   const { pre, line, post } = props.context;
   const first = props.line - pre.length;
   return (
-    <div class="context mono">
+    <div class="context mono" role="region" tabindex={0} aria-label={`source of ${props.file} around line ${props.line}`}>
       {pre.map((text, i) => (
         <div>
           <span class="ln">{first + i}</span>
@@ -127,7 +131,7 @@ function Frame(props: { frame: ProcessedFrame; index: number; notes: string[] })
       {o?.context ? (
         <details>
           <summary>{head}</summary>
-          <SourceContext context={o.context} line={o.line} />
+          <SourceContext context={o.context} file={o.file} line={o.line} />
         </details>
       ) : (
         <div>{head}</div>
