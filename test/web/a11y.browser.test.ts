@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, CDPSession, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessedFrame } from '../../receiver/src/storage/types.ts';
 import { launchChromium } from '../helpers/browsers.ts';
@@ -30,6 +30,9 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     await p.type('input[name=token]', token);
     await Promise.all([p.waitForNavigation(), p.click('button[type=submit]')]);
   };
+  let cdp: CDPSession;
+  /** Emulated media for the page (puppeteer's emulateMediaFeatures refuses forced-colors; the session must stay open, or the emulation ends). */
+  const media = (features: { name: string; value: string }[], type = '') => cdp.send('Emulation.setEmulatedMedia', { media: type, features });
 
   beforeAll(async () => {
     r = await startTestReceiver({ viewerToken: VIEWER_TOKEN });
@@ -48,15 +51,23 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       })
     ).crash_id;
     for (let i = 1; i < 4; i++) await addCrash(direct(r), { signature: SIGNATURE, at: daysAgo(i), errorMessage: LONG_MESSAGE });
+    // A signature in each triage state, for its badge in top crashers.
+    const admin = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
+    for (const [signature, status] of [['Error: resolved | a', 'resolved'], ['Error: regressed | b', 'resolved'], ['Error: ignored | c', 'ignored']]) {
+      await addCrash(direct(r), { signature, at: daysAgo(1) });
+      await fetch(`${r.url}/api/signatures/${signatureIdOf(signature!)}/status`, { method: 'PUT', headers: admin, body: JSON.stringify({ status }) });
+    }
+    r.triage.crashProcessed(await addCrash(direct(r), { signature: 'Error: regressed | b', at: new Date(Date.now() + 1000) }));
     pages = {
       report: `/report/bp-${crashId}`,
       signature: `/signatures/${signatureIdOf(SIGNATURE)}?days=7`,
-      'top crashers': `/apps/${APP_GUID}?days=7`,
+      'top crashers': `/apps/${APP_GUID}?days=7&ignored=1`,
       search: `/search?q=${encodeURIComponent('Cannot read')}`,
       apps: '/',
     };
     browser = await launchChromium();
     page = await browser.newPage();
+    cdp = await page.createCDPSession();
     await login(page, 'test-admin-token');
   });
   afterAll(async () => {
@@ -84,6 +95,69 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       const main = document.querySelector('main')!;
       return { out, pageScrolls: document.documentElement.scrollWidth > width, mainScrolls: main.scrollWidth > main.clientWidth };
     });
+
+  /**
+   * The text on the page below WCAG's contrast (4.5:1, or 3:1 when large), with the opacity of
+   * its element and the backgrounds behind it taken into account; SVG text by its fill.
+   */
+  const lowContrast = () =>
+    page.evaluate(() => {
+      const rgba = (s: string) => {
+        const [r = 0, g = 0, b = 0, a = 1] = s.match(/[\d.]+/g)!.map(Number);
+        return [r, g, b, a] as const;
+      };
+      const over = (top: readonly number[], under: number[], alpha: number) => [0, 1, 2].map((i) => top[i]! * alpha + under[i]! * (1 - alpha));
+      const luminance = (c: number[]) => {
+        const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * f(c[0]!) + 0.7152 * f(c[1]!) + 0.0722 * f(c[2]!);
+      };
+      const low: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement!;
+        const box = el.getBoundingClientRect();
+        if (!n.textContent!.trim() || !el.checkVisibility() || el.closest('option, title') || box.width <= 1 || box.right < 0) continue;
+        let bg = [255, 255, 255];
+        let opacity = 1;
+        const layers: (readonly number[])[] = [];
+        for (let e: Element | null = el; e; e = e.parentElement) {
+          opacity *= Number(getComputedStyle(e).opacity);
+          layers.unshift(rgba(getComputedStyle(e).backgroundColor));
+        }
+        for (const layer of layers) bg = over(layer, bg, layer[3]!);
+        const style = getComputedStyle(el);
+        const fg = rgba(el instanceof SVGElement ? style.fill : style.color);
+        const shown = over(fg, bg, fg[3]! * opacity);
+        const [hi, lo] = [luminance(shown), luminance(bg)].sort((x, y) => y - x);
+        const ratio = (hi! + 0.05) / (lo! + 0.05);
+        const size = parseFloat(style.fontSize);
+        const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+        if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName.toLowerCase()}.${el.className} "${n.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+      }
+      return [...new Set(low)];
+    });
+
+  it('keeps all text at 4.5:1 (3:1 when large), noise frames and badges too (1.4.3)', async () => {
+    await page.setViewport({ width: 1280, height: 800 });
+    for (const [name, path] of Object.entries(pages)) {
+      await page.goto(`${r.url}${path}`);
+      await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+      expect({ name, low: await lowContrast() }).toEqual({ name, low: [] });
+    }
+    // Noise frames were faded with opacity: .55 (their badge was 1.5:1); the checks above reached them.
+    expect(await page.goto(`${r.url}${pages.report}`).then(() => page.$$eval('li.frame.noise .badge', (b) => b.length))).toBe(2);
+    await page.goto(`${r.url}${pages['top crashers']}`);
+    expect(await page.$$eval('.badge', (bs) => [...new Set(bs.map((b) => b.textContent))].sort())).toEqual(['ignored', 'new', 'regressed', 'resolved']);
+  });
+
+  it('keeps each badge in its box in forced colours, where backgrounds are not drawn', async () => {
+    await media([{ name: 'forced-colors', value: 'active' }]);
+    await page.goto(`${r.url}${pages['top crashers']}`);
+    const borders = await page.$$eval('.badge', (bs) => bs.map((b) => getComputedStyle(b)).map((s) => `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`));
+    await media([]);
+    expect(borders.length).toBeGreaterThan(0);
+    for (const border of borders) expect(border).toMatch(/^1px solid rgb\(/);
+  });
 
   it('reflows every page at 320 px, a report with a long message and URL too: only wide tables and source scroll sideways (1.4.10)', async () => {
     await page.setViewport({ width: 320, height: 800 });
