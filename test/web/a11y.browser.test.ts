@@ -63,6 +63,7 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       signature: `/signatures/${signatureIdOf(SIGNATURE)}?days=7`,
       'top crashers': `/apps/${APP_GUID}?days=7&ignored=1`,
       search: `/search?q=${encodeURIComponent('Cannot read')}`,
+      'search problem': '/search?from=yesterday',
       apps: '/',
     };
     browser = await launchChromium();
@@ -98,7 +99,8 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
 
   /**
    * The text on the page below WCAG's contrast (4.5:1, or 3:1 when large), with the opacity of
-   * its element and the backgrounds behind it taken into account; SVG text by its fill.
+   * its element and the backgrounds behind it taken into account, SVG text by its fill; and the
+   * form fields whose edge is below 3:1 against what is around them.
    */
   const lowContrast = () =>
     page.evaluate(() => {
@@ -112,32 +114,44 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
         return 0.2126 * f(c[0]!) + 0.7152 * f(c[1]!) + 0.0722 * f(c[2]!);
       };
       const low: string[] = [];
+      /** What is drawn behind `el`: the backgrounds of its ancestors, each over the one below. */
+      const behind = (el: Element) => {
+        let bg = [255, 255, 255];
+        const layers: (readonly number[])[] = [];
+        for (let e: Element | null = el; e; e = e.parentElement) layers.unshift(rgba(getComputedStyle(e).backgroundColor));
+        for (const layer of layers) bg = over(layer, bg, layer[3]!);
+        return bg;
+      };
+      const ratio = (a: number[], b: number[]) => {
+        const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+        return (hi! + 0.05) / (lo! + 0.05);
+      };
+      for (const field of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+        if (!field.checkVisibility()) continue;
+        const edge = rgba(getComputedStyle(field).borderTopColor);
+        const around = behind(field.parentElement!);
+        const r = ratio(over(edge, around, edge[3]!), around);
+        if (r < 3) low.push(`edge of ${field.tagName.toLowerCase()}[name=${field.getAttribute('name')}] ${r.toFixed(2)}`);
+      }
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode()) {
         const el = n.parentElement!;
         const box = el.getBoundingClientRect();
         if (!n.textContent!.trim() || !el.checkVisibility() || el.closest('option, title') || box.width <= 1 || box.right < 0) continue;
-        let bg = [255, 255, 255];
         let opacity = 1;
-        const layers: (readonly number[])[] = [];
-        for (let e: Element | null = el; e; e = e.parentElement) {
-          opacity *= Number(getComputedStyle(e).opacity);
-          layers.unshift(rgba(getComputedStyle(e).backgroundColor));
-        }
-        for (const layer of layers) bg = over(layer, bg, layer[3]!);
+        for (let e: Element | null = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+        const bg = behind(el);
         const style = getComputedStyle(el);
         const fg = rgba(el instanceof SVGElement ? style.fill : style.color);
-        const shown = over(fg, bg, fg[3]! * opacity);
-        const [hi, lo] = [luminance(shown), luminance(bg)].sort((x, y) => y - x);
-        const ratio = (hi! + 0.05) / (lo! + 0.05);
+        const r = ratio(over(fg, bg, fg[3]! * opacity), bg);
         const size = parseFloat(style.fontSize);
         const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
-        if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName.toLowerCase()}.${el.className} "${n.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+        if (r < (large ? 3 : 4.5)) low.push(`${el.tagName.toLowerCase()}.${el.className} "${n.textContent!.trim().slice(0, 30)}" ${r.toFixed(2)}`);
       }
       return [...new Set(low)];
     });
 
-  it('keeps all text at 4.5:1 (3:1 when large), noise frames and badges too (1.4.3)', async () => {
+  it('keeps all text at 4.5:1 (3:1 when large), noise frames and badges too, and form field edges at 3:1 (1.4.3, 1.4.11)', async () => {
     await page.setViewport({ width: 1280, height: 800 });
     for (const [name, path] of Object.entries(pages)) {
       await page.goto(`${r.url}${path}`);
