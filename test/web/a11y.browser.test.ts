@@ -102,8 +102,8 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
    * its element and the backgrounds behind it taken into account, SVG text by its fill; and the
    * form fields whose edge is below 3:1 against what is around them.
    */
-  const lowContrast = () =>
-    page.evaluate(() => {
+  const lowContrast = (p = page) =>
+    p.evaluate(() => {
       const rgba = (s: string) => {
         const [r = 0, g = 0, b = 0, a = 1] = s.match(/[\d.]+/g)!.map(Number);
         return [r, g, b, a] as const;
@@ -222,5 +222,25 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       widths: new Set([...c.children].map((line) => line.getBoundingClientRect().width)).size,
     }));
     expect(scroll).toEqual({ block: true, lines: 0, widths: 1 });
+  });
+
+  it('keeps the viewer\'s top bar, with "read only", on screen and readable at 320 px (1.4.10, 1.4.3)', async () => {
+    const context = await browser.createBrowserContext();
+    try {
+      const viewer = await context.newPage();
+      await login(viewer, VIEWER_TOKEN);
+      await viewer.setViewport({ width: 320, height: 600 });
+      await viewer.goto(`${r.url}/search`);
+      const bar = await viewer.$eval('header.top', (h) => ({
+        scrolls: h.scrollWidth > h.clientWidth,
+        text: (h as HTMLElement).innerText,
+        logOut: h.querySelector('button')!.getBoundingClientRect().right <= document.documentElement.clientWidth,
+      }));
+      expect(bar).toEqual({ scrolls: false, text: expect.stringContaining('read only'), logOut: true });
+      // "read only" was the page's grey on the dark bar: 2.5:1.
+      expect(await lowContrast(viewer)).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });
