@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessedFrame } from '../../receiver/src/storage/types.ts';
 import { launchChromium } from '../helpers/browsers.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
-import { addCrash, APP_GUID, appFrame, daysAgo, direct, signatureIdOf } from './crashes.ts';
+import { addCrash, APP_GUID, appFrame, daysAgo, direct, makeCrash, signatureIdOf } from './crashes.ts';
 
 /**
  * The report pages as people read them every day (WCAG 2.2 AA): on a phone (375 px) and at
@@ -58,8 +58,12 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       await fetch(`${r.url}/api/signatures/${signatureIdOf(signature!)}/status`, { method: 'PUT', headers: admin, body: JSON.stringify({ status }) });
     }
     r.triage.crashProcessed(await addCrash(direct(r), { signature: 'Error: regressed | b', at: new Date(Date.now() + 1000) }));
+    const unprocessed = makeCrash({ signature: SIGNATURE }).raw;
+    await direct(r).storage.saveRaw(unprocessed, new Map());
     pages = {
       report: `/report/bp-${crashId}`,
+      'report not processed yet': `/report/bp-${unprocessed.crash_id}`,
+      'no such crash': `/report/bp-${crashId.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`,
       signature: `/signatures/${signatureIdOf(SIGNATURE)}?days=7`,
       'top crashers': `/apps/${APP_GUID}?days=7&ignored=1`,
       search: `/search?q=${encodeURIComponent('Cannot read')}`,
@@ -100,7 +104,7 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
   /**
    * The text on the page below WCAG's contrast (4.5:1, or 3:1 when large), with the opacity of
    * its element and the backgrounds behind it taken into account, SVG text by its fill; and the
-   * form fields whose edge is below 3:1 against what is around them.
+   * chart marks and form field edges below 3:1 against what is around them.
    */
   const lowContrast = (p = page) =>
     p.evaluate(() => {
@@ -126,6 +130,12 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
         const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
         return (hi! + 0.05) / (lo! + 0.05);
       };
+      for (const mark of document.querySelectorAll('svg.chart rect, svg.spark polyline')) {
+        const paint = rgba(mark.tagName === 'rect' ? getComputedStyle(mark).fill : getComputedStyle(mark).stroke);
+        const around = behind(mark.closest('svg')!);
+        const r = ratio(over(paint, around, paint[3]!), around);
+        if (r < 3) low.push(`${mark.tagName} in svg.${mark.closest('svg')!.getAttribute('class')} ${r.toFixed(2)}`);
+      }
       for (const field of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
         if (!field.checkVisibility()) continue;
         const edge = rgba(getComputedStyle(field).borderTopColor);
@@ -162,6 +172,43 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(await page.goto(`${r.url}${pages.report}`).then(() => page.$$eval('li.frame.noise .badge', (b) => b.length))).toBe(2);
     await page.goto(`${r.url}${pages['top crashers']}`);
     expect(await page.$$eval('.badge', (bs) => [...new Set(bs.map((b) => b.textContent))].sort())).toEqual(['ignored', 'new', 'regressed', 'resolved']);
+  });
+
+  it('follows dark mode: dark pages, fields and charts, all text at 4.5:1 and field edges and chart marks at 3:1', async () => {
+    await page.setViewport({ width: 1280, height: 800 });
+    const dark = [{ name: 'prefers-color-scheme', value: 'dark' }];
+    /** Relative luminance of a computed `rgb(…)` colour: 0 is black, 1 white. */
+    const luminance = (css: string) => {
+      const [r, g, b] = css.match(/[\d.]+/g)!.map((v) => Number(v) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const look = (p: Page) =>
+      p.evaluate(() => ({
+        page: getComputedStyle(document.body).backgroundColor,
+        fields: [...document.querySelectorAll('input:not([type=hidden]), select')].map((f) => getComputedStyle(f).backgroundColor),
+      }));
+    await media(dark);
+    try {
+      for (const [name, path] of Object.entries(pages)) {
+        await page.goto(`${r.url}${path}`);
+        await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+        const seen = await look(page);
+        expect({ name, dark: luminance(seen.page) < 0.02, lightFields: seen.fields.filter((f) => luminance(f) > 0.1) }).toEqual({ name, dark: true, lightFields: [] });
+        expect({ name, low: await lowContrast() }).toEqual({ name, low: [] });
+      }
+    } finally {
+      await media([]);
+    }
+    const context = await browser.createBrowserContext();
+    try {
+      const loggedOut = await context.newPage();
+      await (await loggedOut.createCDPSession()).send('Emulation.setEmulatedMedia', { media: '', features: dark });
+      await loggedOut.goto(`${r.url}/login`);
+      expect(luminance((await look(loggedOut)).page)).toBeLessThan(0.02);
+      expect(await lowContrast(loggedOut)).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 
   it('keeps each badge in its box in forced colours, where backgrounds are not drawn', async () => {

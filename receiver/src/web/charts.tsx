@@ -3,7 +3,8 @@ import { formatCount } from './format.ts';
 
 /**
  * Charts drawn on the server as inline SVG: no script, no external image, and the CSP needs
- * nothing for them. Colours come from presentation attributes, not inline styles.
+ * nothing for them. Their colours come from the stylesheet (which follows dark mode); the
+ * presentation attributes, not inline styles, are for a page without it.
  */
 
 const SPARK_WIDTH = 120;

@@ -23,6 +23,8 @@ export function Layout(props: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
+        {/* Dark before the stylesheet arrives, for a reader who asked for dark. */}
+        <meta name="color-scheme" content="light dark" />
         <title>{`${props.title} · Socorrito`}</title>
         <link rel="stylesheet" href={link(STYLESHEET_PATH)} />
         {/* No favicon request (it would need a session). */}
