@@ -83,23 +83,24 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
 
   /**
    * The text in main that runs past the right edge of the screen, outside the regions made to
-   * scroll sideways (wide tables, source context), and whether the page itself scrolls sideways.
+   * scroll sideways (`scrollers`: wide tables, source context), and whether the page itself
+   * scrolls sideways.
    */
-  const sideways = () =>
-    page.evaluate(() => {
+  const sideways = (scrollers: string | null = '.table-scroll, .context') =>
+    page.evaluate((scrollers) => {
       const width = document.documentElement.clientWidth;
       const out: string[] = [];
       const walker = document.createTreeWalker(document.querySelector('main')!, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode()) {
         const el = n.parentElement!;
-        if (!n.textContent!.trim() || el.closest('.table-scroll, .context')) continue;
+        if (!n.textContent!.trim() || (scrollers && el.closest(scrollers))) continue;
         const range = document.createRange();
         range.selectNodeContents(n);
         if (range.getBoundingClientRect().right > width + 1) out.push(`${el.tagName.toLowerCase()}: ${n.textContent!.trim().slice(0, 40)}`);
       }
       const main = document.querySelector('main')!;
       return { out, pageScrolls: document.documentElement.scrollWidth > width, mainScrolls: main.scrollWidth > main.clientWidth };
-    });
+    }, scrollers);
 
   /**
    * The text on the page below WCAG's contrast (4.5:1, or 3:1 when large), with the opacity of
@@ -269,6 +270,34 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       widths: new Set([...c.children].map((line) => line.getBoundingClientRect().width)).size,
     }));
     expect(scroll).toEqual({ block: true, lines: 0, widths: 1 });
+  });
+
+  it('prints a report whole: no top bar or forms, every frame and its source open, nothing cut at the paper edge', async () => {
+    await page.setViewport({ width: 720, height: 1000 });
+    // On screen, only the crashing app frame's source is open (as Sentry opens the first in-app frame).
+    await page.goto(`${r.url}${pages.report}`);
+    expect(await page.$$eval('li.frame details', (ds) => ds.map((d) => (d as HTMLDetailsElement).open))).toEqual([true, false]);
+    await media([], 'print');
+    try {
+      await page.goto(`${r.url}${pages.report}`);
+      const printed = await page.evaluate(() => ({
+        topBar: document.querySelector('header.top')!.checkVisibility(),
+        // Folded frames (none here: two noise frames in a row stay unfolded) and each frame's source, which is in a <details>.
+        sources: [...document.querySelectorAll('.context .hit')].map((hit) => hit.checkVisibility()),
+      }));
+      expect(printed).toEqual({ topBar: false, sources: [true, true] });
+      // On screen, main scrolled sideways as one box, and the printer cut what stuck out of it.
+      expect(await sideways(null)).toEqual({ out: [], pageScrolls: false, mainScrolls: false });
+      await page.goto(`${r.url}${pages.signature}`);
+      const signature = await page.evaluate(() => ({
+        forms: [...document.querySelectorAll('main form')].filter((f) => f.checkVisibility()).length,
+        status: (document.querySelector('.triage .status') as HTMLElement).innerText,
+      }));
+      expect(signature).toEqual({ forms: 0, status: 'Open' });
+      expect(await sideways(null)).toEqual({ out: [], pageScrolls: false, mainScrolls: false });
+    } finally {
+      await media([]);
+    }
   });
 
   it('keeps the viewer\'s top bar, with "read only", on screen and readable at 320 px (1.4.10, 1.4.3)', async () => {

@@ -295,7 +295,8 @@ describe('report pages and API over HTTP', () => {
     expect(html).toContain('src/&lt;b&gt;cart&lt;/b&gt;.ts:12:5');
     expect(html).toContain('return cart.total + shipping;');
     expect(html).toContain('minified: a @ https://shop.example/static/app.3f9a1c.js:1:1042');
-    expect(html).toContain('<details>');
+    // The crashing frame's source, in a <details> shown open.
+    expect(html).toContain('<details open="">');
     expect(html).toContain('no source map for &lt;img');
     expect(html).toContain(`href="/api/crashes/bp-${xssCrash}"`);
     expect(html).toContain(`href="/signatures/${signatureId}?app=${APP_GUID}"`);

@@ -103,7 +103,7 @@ export function frameRuns(frames: ProcessedFrame[]): { from: number; to: number;
   return runs;
 }
 
-function Frame(props: { frame: ProcessedFrame; index: number; notes: string[] }) {
+function Frame(props: { frame: ProcessedFrame; index: number; notes: string[]; open?: boolean }) {
   const f = props.frame;
   const o = f.original;
   const minified = `${f.function ?? '?'} @ ${position(f.url, f.line, f.column)}`;
@@ -129,7 +129,7 @@ function Frame(props: { frame: ProcessedFrame; index: number; notes: string[] })
     <li class={`frame ${f.category}`}>
       {f.async && <div class="async-boundary">async: the frames from here on ran earlier, before an await, a timer or an event</div>}
       {o?.context ? (
-        <details>
+        <details open={props.open}>
           <summary>{head}</summary>
           <SourceContext context={o.context} file={o.file} line={o.line} />
         </details>
@@ -205,6 +205,8 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
   const type = p?.error_type ?? a.JSErrorType ?? 'Error';
   const message = p?.error_message ?? a.JSErrorMessage ?? '';
   const annotationNames = Object.keys(a).sort();
+  // The app's own frame nearest the error shows its source open, as Sentry opens the first in-app frame (and so it prints).
+  const openFrame = p?.frames.findIndex((f) => f.category === 'app' && f.original?.context) ?? -1;
   return (
     <>
       <p class="muted mono">bp-{id}</p>
@@ -298,7 +300,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
                       </details>
                     </li>
                   ) : (
-                    <Frame frame={p.frames[run.from]!} index={run.from} notes={notes[run.from]!} />
+                    <Frame frame={p.frames[run.from]!} index={run.from} notes={notes[run.from]!} open={run.from === openFrame} />
                   ),
                 ))(frameNotes(p.frames))}
             </ol>
