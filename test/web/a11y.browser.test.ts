@@ -272,6 +272,22 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(scroll).toEqual({ block: true, lines: 0, widths: 1 });
   });
 
+  it('draws the signature chart\'s labels at a readable size on a phone (1.4.4)', async () => {
+    for (const width of [320, 375]) {
+      await page.setViewport({ width, height: 800 });
+      await page.goto(`${r.url}${pages.signature}`);
+      // The labels were SVG text in the 720-wide viewBox, squeezed with it to 5 px on a phone.
+      const labels = await page.$$eval('.daily-chart :not(title)', (els) =>
+        els
+          .filter((el) => [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim()))
+          .map((el) => ({ text: el.textContent, size: parseFloat(getComputedStyle(el).fontSize) * (el instanceof SVGGraphicsElement ? el.getScreenCTM()!.a : 1), box: el.getBoundingClientRect() }))
+          .map(({ text, size, box }) => ({ text, readable: size >= 12, onScreen: box.left >= 0 && box.right <= document.documentElement.clientWidth })),
+      );
+      expect(labels.map((l) => l.text)).toEqual(['1', '0', daysAgo(6).toISOString().slice(0, 10), new Date().toISOString().slice(0, 10)]);
+      for (const label of labels) expect(label).toEqual({ text: label.text, readable: true, onScreen: true });
+    }
+  });
+
   it('prints a report whole: no top bar or forms, every frame and its source open, nothing cut at the paper edge', async () => {
     await page.setViewport({ width: 720, height: 1000 });
     // On screen, only the crashing app frame's source is open (as Sentry opens the first in-app frame).

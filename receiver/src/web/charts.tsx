@@ -29,33 +29,64 @@ export function Sparkline(props: { days: DayCount[]; label?: string }) {
 }
 
 const CHART_WIDTH = 720;
-const CHART_HEIGHT = 160;
-const CHART_PAD = { left: 40, bottom: 18, top: 8 };
+/** The bars' height in pixels at any width: the chart stretches sideways only. */
+const CHART_HEIGHT = 150;
+const CHART_TOP = 4;
 
-/** Crashes per day as bars, with the busiest day's count on the axis and each bar's count in its title. */
+/**
+ * Crashes per day as bars, each bar's count in its title; the busiest day's count and the first
+ * and last days are HTML beside the bars, so they keep their size on a phone (SVG text shrank
+ * with the chart to 5 px). The same counts follow as a table that opens, for screen readers
+ * (which read the chart as one image) and for anyone who wants the numbers.
+ */
 export function DailyChart(props: { days: DayCount[]; label: string }) {
   const { days } = props;
   const max = Math.max(1, ...days.map((d) => d.count));
-  const plotW = CHART_WIDTH - CHART_PAD.left;
-  const plotH = CHART_HEIGHT - CHART_PAD.bottom - CHART_PAD.top;
-  const barW = plotW / Math.max(1, days.length);
+  const plotH = CHART_HEIGHT - CHART_TOP;
+  const barW = CHART_WIDTH / Math.max(1, days.length);
   return (
-    <svg class="chart" width="100%" viewBox={`0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`} role="img" aria-label={props.label}>
-      <title>{props.label}</title>
-      <line x1={CHART_PAD.left} y1={CHART_PAD.top + plotH} x2={CHART_WIDTH} y2={CHART_PAD.top + plotH} stroke="#d8dde3" />
-      <text x={CHART_PAD.left - 4} y={CHART_PAD.top + 8} text-anchor="end">{formatCount(max)}</text>
-      <text x={CHART_PAD.left - 4} y={CHART_PAD.top + plotH} text-anchor="end">0</text>
-      {days.map((d, i) => {
-        const h = (d.count / max) * plotH;
-        return (
-          <rect x={(CHART_PAD.left + i * barW + 1).toFixed(1)} y={(CHART_PAD.top + plotH - h).toFixed(1)} width={Math.max(1, barW - 2).toFixed(1)}
-            height={h.toFixed(1)} fill="#0b63c4">
-            <title>{`${d.day}: ${formatCount(d.count)}`}</title>
-          </rect>
-        );
-      })}
-      <text x={CHART_PAD.left} y={CHART_HEIGHT - 4}>{days[0]?.day ?? ''}</text>
-      <text x={CHART_WIDTH} y={CHART_HEIGHT - 4} text-anchor="end">{days.at(-1)?.day ?? ''}</text>
-    </svg>
+    <>
+      <div class="daily-chart">
+        <div class="y-axis" aria-hidden="true">
+          <span>{formatCount(max)}</span>
+          <span>0</span>
+        </div>
+        <svg class="chart" width="100%" height={CHART_HEIGHT} viewBox={`0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={props.label}>
+          <title>{props.label}</title>
+          {days.map((d, i) => {
+            const h = (d.count / max) * plotH;
+            return (
+              <rect x={(i * barW + 1).toFixed(1)} y={(CHART_HEIGHT - h).toFixed(1)} width={Math.max(1, barW - 2).toFixed(1)} height={h.toFixed(1)} fill="#0b63c4">
+                <title>{`${d.day}: ${formatCount(d.count)}`}</title>
+              </rect>
+            );
+          })}
+          <line x1="0" y1={CHART_HEIGHT} x2={CHART_WIDTH} y2={CHART_HEIGHT} stroke="#d8dde3" vector-effect="non-scaling-stroke" />
+        </svg>
+        <div class="x-axis" aria-hidden="true">
+          <span>{days[0]?.day ?? ''}</span>
+          <span>{days.at(-1)?.day ?? ''}</span>
+        </div>
+      </div>
+      <details class="chart-data">
+        <summary>Crashes per day as a table</summary>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Day (UTC)</th>
+              <th scope="col" class="num">Crashes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {days.map((d) => (
+              <tr>
+                <td>{d.day}</td>
+                <td class="num">{formatCount(d.count)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </>
   );
 }
