@@ -212,13 +212,18 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     }
   });
 
-  it('keeps each badge in its box in forced colours, where backgrounds are not drawn', async () => {
+  it('keeps each badge in its box and the crash line framed in forced colours, where backgrounds are not drawn', async () => {
     await media([{ name: 'forced-colors', value: 'active' }]);
-    await page.goto(`${r.url}${pages['top crashers']}`);
-    const borders = await page.$$eval('.badge', (bs) => bs.map((b) => getComputedStyle(b)).map((s) => `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`));
-    await media([]);
-    expect(borders.length).toBeGreaterThan(0);
-    for (const border of borders) expect(border).toMatch(/^1px solid rgb\(/);
+    try {
+      await page.goto(`${r.url}${pages['top crashers']}`);
+      const borders = await page.$$eval('.badge', (bs) => bs.map((b) => getComputedStyle(b)).map((s) => `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`));
+      expect(borders.length).toBeGreaterThan(0);
+      for (const border of borders) expect(border).toMatch(/^1px solid rgb\(/);
+      await page.goto(`${r.url}${pages.report}`);
+      expect(await page.$eval('.context .hit', (hit) => getComputedStyle(hit).outlineStyle)).toBe('solid');
+    } finally {
+      await media([]);
+    }
   });
 
   it('reflows every page at 320 px, a report with a long message and URL too: only wide tables and source scroll sideways (1.4.10)', async () => {

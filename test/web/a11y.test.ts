@@ -11,6 +11,7 @@ const SIGNATURE = 'TypeError: cart is undefined | total';
 
 describe('report pages for screen readers', () => {
   let r: TestReceiver;
+  let crashId: string;
   const auth = () => ({ authorization: `Bearer ${r.adminToken}` });
   const html = async (path: string) => (await fetch(`${r.url}${path}`, { headers: auth() })).text();
 
@@ -18,11 +19,18 @@ describe('report pages for screen readers', () => {
     r = await startTestReceiver();
     await r.indexRebuilt;
     for (let i = 0; i < 3; i++) {
-      await addCrash(direct(r), { signature: SIGNATURE, at: daysAgo(i), frames: [appFrame('total', 'src/cart.ts', 12)] });
+      crashId = (await addCrash(direct(r), { signature: SIGNATURE, at: daysAgo(i), frames: [appFrame('total', 'src/cart.ts', 12)] })).crash_id;
     }
   });
   afterAll(async () => {
     await r?.stop();
+  });
+
+  it('says in text which line of the source context crashed, not only with a yellow background (1.3.1, 1.4.1)', async () => {
+    const page = await html(`/report/bp-${crashId}`);
+    const hit = /<div class="hit">([\s\S]*?)<\/div>/.exec(page)?.[1] ?? '';
+    expect(hit).toContain('return cart.total + shipping;');
+    expect(hit).toMatch(/<span class="vh">crash line <\/span>/);
   });
 
   it('offers the per-day counts behind the signature chart as text (1.1.1: the bars are inside role="img")', async () => {

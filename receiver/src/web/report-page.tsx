@@ -49,6 +49,8 @@ function SourceContext(props: { context: NonNullable<NonNullable<ProcessedFrame[
         </div>
       ))}
       <div class="hit">
+        {/* Said, not only shown by the highlight. */}
+        <span class="vh">crash line </span>
         <span class="ln">{props.line}</span>
         {line}
       </div>
