@@ -26,6 +26,20 @@ describe('report pages for screen readers', () => {
     await r?.stop();
   });
 
+  it('gives each breakdown table header cells, so "4" and "40.0%" are read as crashes and share (1.3.1)', async () => {
+    const headers = (page: string) =>
+      [...page.matchAll(/<section class="facet"><h3>([^<]*)<\/h3><table>([\s\S]*?)<\/table>/g)].map(([, title, table]) => ({
+        title,
+        columns: [...table!.matchAll(/<th scope="col"[^>]*>(?:<span class="vh">)?([^<]*)/g)].map((m) => m[1]),
+      }));
+    const signature = headers(await html(`/signatures/${signatureIdOf(SIGNATURE)}?days=7`));
+    expect(signature.length).toBe(7);
+    for (const facet of signature) expect(facet.columns).toEqual([facet.title, 'Crashes', 'Share']);
+    const search = headers(await html('/search?q=cart'));
+    expect(search.length).toBe(8);
+    for (const facet of search) expect(facet.columns).toEqual([facet.title, 'Crashes']);
+  });
+
   it('says in text which line of the source context crashed, not only with a yellow background (1.3.1, 1.4.1)', async () => {
     const page = await html(`/report/bp-${crashId}`);
     const hit = /<div class="hit">([\s\S]*?)<\/div>/.exec(page)?.[1] ?? '';

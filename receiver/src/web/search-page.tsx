@@ -1,5 +1,6 @@
 import { type SearchResult, SEARCH_FACETS, SEARCH_SAMPLE_LIMIT } from '../index/crash-index.ts';
 import { appName, facetFilterValue, formatCount, href, query, valueLabel } from './format.ts';
+import { FacetHeader } from './facet-header.tsx';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
 import type { SearchForm } from './params.ts';
@@ -107,6 +108,7 @@ export function SearchPage(props: SearchPageProps) {
                 <section class="facet">
                   <h3>{FACET_TITLES[facet]}</h3>
                   <table>
+                    <FacetHeader columns={[FACET_TITLES[facet], 'Crashes']} />
                     <tbody>
                       {result.facets[facet].slice(0, 10).map((v) => {
                         const label =

@@ -1,5 +1,6 @@
 import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
 import { DailyChart } from './charts.tsx';
+import { FacetHeader } from './facet-header.tsx';
 import { facetFilterValue, formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
@@ -28,6 +29,7 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
     <section class="facet">
       <h3>{props.title}</h3>
       <table>
+        <FacetHeader columns={[props.title, 'Crashes', 'Share']} />
         <tbody>
           {shown.map((v) => {
             const share = props.total ? v.count / props.total : 0;
