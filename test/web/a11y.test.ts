@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
-import { addCrash, appFrame, daysAgo, direct, signatureIdOf } from './crashes.ts';
+import { addCrash, APP_GUID, appFrame, daysAgo, direct, signatureIdOf } from './crashes.ts';
 
 /**
  * What screen reader and keyboard users get from the report pages' markup (WCAG 2.2 AA): which
@@ -21,9 +21,24 @@ describe('report pages for screen readers', () => {
     for (let i = 0; i < 3; i++) {
       crashId = (await addCrash(direct(r), { signature: SIGNATURE, at: daysAgo(i), frames: [appFrame('total', 'src/cart.ts', 12)] })).crash_id;
     }
+    // 51 signatures in all, so top crashers offers its lengths (Top 50, 100, 300).
+    for (let i = 0; i < 50; i++) await addCrash(direct(r), { signature: `Error: other ${i}`, errorMessage: `other ${i}` });
   });
   afterAll(async () => {
     await r?.stop();
+  });
+
+  it('marks the period shown among the period links with aria-current (1.3.1, 4.1.2), not by bold alone', async () => {
+    const top = await html(`/apps/${APP_GUID}?days=7`);
+    expect(top).toMatch(/<a[^>]*aria-current="page"[^>]*>7 days<\/a>/);
+    // One in each list: the period, and the list's length (Top 50 of 51 signatures).
+    expect(top.match(/aria-current="page"/g)).toHaveLength(2);
+    expect(top).toMatch(/<nav class="tabs" aria-label="rows">[^]*<a aria-current="page"[^>]*>50<\/a>/);
+    const signature = await html(`/signatures/${signatureIdOf(SIGNATURE)}?days=7`);
+    expect(signature).toMatch(/aria-current="page"[^>]*>7 days</);
+    expect(signature.match(/aria-current="page"/g)).toHaveLength(1);
+    // The style follows the attribute: no class left to mark the current one for the eye alone.
+    expect(top + signature).not.toContain('class="on"');
   });
 
   it('gives each breakdown table header cells, so "4" and "40.0%" are read as crashes and share (1.3.1)', async () => {

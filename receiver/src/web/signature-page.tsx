@@ -81,7 +81,7 @@ export function SignaturePage(props: {
       {props.triage && <StatusPanel signatureId={s.signature_id} {...props.triage} />}
       <nav class="tabs" aria-label="period">
         {SIGNATURE_DAYS.map((d) => (
-          <a class={d === s.period.days ? 'on' : ''} href={href.signature(s.signature_id, { ...base, days: d })}>
+          <a aria-current={d === s.period.days ? 'page' : undefined} href={href.signature(s.signature_id, { ...base, days: d })}>
             {d === 1 ? 'today (UTC)' : `${d} days`}
           </a>
         ))}

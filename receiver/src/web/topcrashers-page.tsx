@@ -62,7 +62,7 @@ export function TopCrashersPage(props: {
       <p class="muted mono">{appIdentity(guid)}</p>
       <nav class="tabs" aria-label="period">
         {TOP_CRASHER_DAYS.map((d) => (
-          <a class={d === r.period.days ? 'on' : ''} href={here({ days: d })}>
+          <a aria-current={d === r.period.days ? 'page' : undefined} href={here({ days: d })}>
             {d === 1 ? 'today (UTC)' : `${d} days`}
           </a>
         ))}
@@ -131,7 +131,7 @@ export function TopCrashersPage(props: {
         <nav class="tabs" aria-label="rows">
           {`${formatCount(r.signatures)} signatures; show top `}
           {LIMITS.map((n) => (
-            <a class={n === r.limit ? 'on' : ''} href={here({ limit: n })}>
+            <a aria-current={n === r.limit ? 'page' : undefined} href={here({ limit: n })}>
               {String(n)}
             </a>
           ))}
