@@ -294,6 +294,15 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     }
   });
 
+  it('sets the signature page\'s heading larger than the text around it', async () => {
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(`${r.url}${pages.signature}`);
+    // It was 12.5 px, the monospace size, below the 14 px "Signature" above it.
+    const sizes = await page.evaluate(() => ['main > p.muted', 'h1.sig', 'h2'].map((s) => parseFloat(getComputedStyle(document.querySelector(s)!).fontSize)));
+    expect(sizes[1]).toBeGreaterThan(sizes[0]! * 1.2);
+    expect(sizes[1]).toBeGreaterThanOrEqual(sizes[2]!);
+  });
+
   it('prints a report whole: no top bar or forms, every frame and its source open, nothing cut at the paper edge', async () => {
     await page.setViewport({ width: 720, height: 1000 });
     // On screen, only the crashing app frame's source is open (as Sentry opens the first in-app frame).
