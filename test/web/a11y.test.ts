@@ -71,4 +71,19 @@ describe('report pages for screen readers', () => {
     const outsideSvg = page.replace(/<svg[\s\S]*?<\/svg>/g, '');
     expect(outsideSvg).toMatch(new RegExp(`<th scope="col"[^>]*>Crashes</th>[\\s\\S]*<td>${quietDay}</td><td class="num">0</td>`));
   });
+  it('puts a search problem before the form and marks the field that has it (3.3.1)', async () => {
+    const res = await fetch(`${r.url}/search?from=yesterday`, { headers: auth() });
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(page.indexOf('role="alert"')).toBeGreaterThan(-1);
+    expect(page.indexOf('role="alert"')).toBeLessThan(page.indexOf('<form class="filters"'));
+    expect(page).toContain('<div class="error" role="alert" id="search-errors">');
+    // The field at fault points to the problem; the others are not marked.
+    expect(page).toMatch(/<input type="text" name="from" value="yesterday"[^>]* aria-invalid="true" aria-describedby="search-errors"/);
+    expect(page.match(/aria-invalid=/g)).toHaveLength(1);
+    expect(page).toContain('<title>Search (1 problem) · Socorrito</title>');
+    const two = await (await fetch(`${r.url}/search?from=2026-11-29&to=2026-11-28`, { headers: auth() })).text();
+    expect(two).toMatch(/name="from"[^>]* aria-invalid="true"/);
+    expect(two).toMatch(/name="to"[^>]* aria-invalid="true"/);
+  });
 });

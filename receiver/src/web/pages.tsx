@@ -118,7 +118,8 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
       if (!(err instanceof BadQuery)) throw err;
       // Refill the form with what was typed, so the mistake can be corrected.
       const form = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.length <= 500));
-      return page(c, 'Search', <SearchPage form={form} result={null} errors={err.problems} apps={apps} signatureTexts={new Map()} />, 400);
+      const title = `Search (${err.problems.length} ${err.problems.length === 1 ? 'problem' : 'problems'})`;
+      return page(c, title, <SearchPage form={form} result={null} errors={err.problems} invalid={err.fields} apps={apps} signatureTexts={new Map()} />, 400);
     }
   });
 

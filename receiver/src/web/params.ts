@@ -13,9 +13,15 @@ const MAX_FILTER_CHARS = 500;
 /** Why a signature page or API address is refused before the index is asked. */
 export const BAD_SIGNATURE_ID = 'A signature ID is 16 letters, digits, - and _, as in the links on the top crashers page.';
 
-/** A query parameter that cannot be used: answered with 400 and every problem found. */
+/**
+ * A query parameter that cannot be used: answered with 400 and every problem found. `fields`
+ * names the search form's fields at fault, for the page to mark them.
+ */
 export class BadQuery extends Error {
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    readonly fields: string[] = [],
+  ) {
     super(problems.join('; '));
     this.name = 'BadQuery';
   }
@@ -189,10 +195,18 @@ function urlFilter(value: string): { url: string; urlAsGiven?: string } {
 
 export function searchParams(get: Get, given?: Given): { form: SearchForm; query: SearchQuery } {
   const problems: string[] = [];
+  const fields: string[] = [];
+  /** Reads one field, noting the field when that finds a problem. */
+  const checked = <T>(field: string, read: () => T): T => {
+    const before = problems.length;
+    const value = read();
+    if (problems.length > before) fields.push(field);
+    return value;
+  };
   strictNames(given, [...SEARCH_FIELDS, 'page'], problems);
   const form: SearchForm = {};
   for (const f of SEARCH_FIELDS) {
-    const v = text(get, f, problems);
+    const v = checked(f, () => text(get, f, problems));
     if (v !== undefined) form[f] = v;
   }
   const query: SearchQuery = {
@@ -206,12 +220,18 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
     os: form.os,
     mechanism: form.mechanism,
     ...(form.url === undefined ? {} : urlFilter(form.url)),
-    from: date(get, 'from', false, problems),
-    to: date(get, 'to', true, problems),
+    from: checked('from', () => date(get, 'from', false, problems)),
+    to: checked('to', () => date(get, 'to', true, problems)),
     page: positiveInt(get, 'page', problems, 200) ?? 1,
   };
-  if (query.url === '') problems.push(`url must be a page path such as /checkout, got ${JSON.stringify(form.url!.slice(0, 40))}`);
-  if (query.from && query.to && query.from >= query.to) problems.push('from must be before to');
-  if (problems.length) throw new BadQuery(problems);
+  if (query.url === '') {
+    problems.push(`url must be a page path such as /checkout, got ${JSON.stringify(form.url!.slice(0, 40))}`);
+    fields.push('url');
+  }
+  if (query.from && query.to && query.from >= query.to) {
+    problems.push('from must be before to');
+    fields.push('from', 'to');
+  }
+  if (problems.length) throw new BadQuery(problems, [...new Set(fields)]);
   return { form, query };
 }

@@ -31,27 +31,42 @@ export interface SearchPageProps {
   form: SearchForm;
   result: SearchResult | null;
   errors: string[];
+  /** The fields the errors are about, marked invalid. */
+  invalid?: string[];
   /** The apps to choose from. */
   apps: { guid: string; product: string }[];
   signatureTexts: Map<string, string>;
 }
 
+/** The attributes of a field the errors are about. */
+type Fault = { 'aria-invalid'?: 'true'; 'aria-describedby'?: string };
+
 /** `/search`: Super Search, small. Every search is its own URL (a GET form). */
 export function SearchPage(props: SearchPageProps) {
   const { form, result } = props;
+  /** A field at fault points to the errors, which say what is wrong with it. */
+  const invalid = (name: string): Fault => (props.invalid?.includes(name) ? { 'aria-invalid': 'true', 'aria-describedby': 'search-errors' } : {});
   const field = (name: keyof SearchForm, label: string, placeholder = '') => (
     <label>
       {label}
-      <input name={name} value={form[name] ?? ''} placeholder={placeholder} />
+      <input name={name} value={form[name] ?? ''} placeholder={placeholder} {...invalid(name)} />
     </label>
   );
   return (
     <>
       <h1>Search</h1>
+      {/* Before the form, so it is seen (on a phone, below eleven fields it was not) and read first. */}
+      {props.errors.length > 0 && (
+        <div class="error" role="alert" id="search-errors">
+          {props.errors.map((e) => (
+            <div>{e}</div>
+          ))}
+        </div>
+      )}
       <form class="filters" method="get" action={link('/search')}>
         <label>
           App
-          <select name="app">
+          <select name="app" {...invalid('app')}>
             <option value="">any app</option>
             {/* An app asked for that has no crash here is still the filter: shown, not dropped. */}
             {form.app && !props.apps.some((a) => a.guid === form.app) && (
@@ -66,33 +81,27 @@ export function SearchPage(props: SearchPageProps) {
             ))}
           </select>
         </label>
-        {field('version', 'Version', '1.4.2')}
-        {field('environment', 'Environment', 'production')}
+        {/* "e.g.": a bare example in an empty field reads as a value already filled in. */}
+        {field('version', 'Version', 'e.g. 1.4.2')}
+        {field('environment', 'Environment', 'e.g. production')}
         {field('signature', 'Signature', 'exact, or ~part')}
-        {field('q', 'Message contains', 'is undefined')}
-        {field('browser', 'Browser', 'Firefox or Firefox 153.0')}
-        {field('os', 'OS', 'Windows')}
-        {field('mechanism', 'Mechanism', 'onerror')}
-        {field('url', 'Page URL path', '/checkout or /products/*')}
+        {field('q', 'Message contains', 'e.g. is undefined')}
+        {field('browser', 'Browser', 'e.g. Firefox or Firefox 153.0')}
+        {field('os', 'OS', 'e.g. Windows')}
+        {field('mechanism', 'Mechanism', 'e.g. onerror')}
+        {field('url', 'Page URL path', 'e.g. /checkout or /products/*')}
         <label>
           From
-          <DateInput name="from" value={form.from} />
+          <DateInput name="from" value={form.from} invalid={invalid('from')} />
         </label>
         <label>
           To
-          <DateInput name="to" value={form.to} />
+          <DateInput name="to" value={form.to} invalid={invalid('to')} />
         </label>
         <button class="primary" type="submit">
           Search
         </button>
       </form>
-      {props.errors.length > 0 && (
-        <div class="error" role="alert">
-          {props.errors.map((e) => (
-            <div>{e}</div>
-          ))}
-        </div>
-      )}
       {result && (
         <>
           <p>
@@ -101,6 +110,7 @@ export function SearchPage(props: SearchPageProps) {
             {result.total_is_lower_bound && ` (facets count the newest ${formatCount(SEARCH_SAMPLE_LIMIT)})`} ·{' '}
             <a href={link(`/api/search${query({ ...form })}`)}>JSON</a>
           </p>
+          <h2>Breakdowns</h2>
           <div class="grid">
             {SEARCH_FACETS.map((facet) => {
               const param = NARROWING[facet];
@@ -160,11 +170,11 @@ export function SearchPage(props: SearchPageProps) {
  * A day picker, unless the query holds a time (`2026-11-29T12:45:00Z`, which the API takes too):
  * a date input would show that as empty and the next search would drop it, so it stays text.
  */
-function DateInput(props: { name: string; value: string | undefined }) {
+function DateInput(props: { name: string; value: string | undefined; invalid: Fault }) {
   const value = props.value ?? '';
   return value === '' || /^\d{4}-\d\d-\d\d$/.test(value) ? (
-    <input type="date" name={props.name} value={value} />
+    <input type="date" name={props.name} value={value} {...props.invalid} />
   ) : (
-    <input type="text" name={props.name} value={value} placeholder="YYYY-MM-DD or an ISO time" />
+    <input type="text" name={props.name} value={value} placeholder="YYYY-MM-DD or an ISO time" {...props.invalid} />
   );
 }
