@@ -303,6 +303,26 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(sizes[1]).toBeGreaterThanOrEqual(sizes[2]!);
   });
 
+  it('lets the keyboard skip the top bar: the first Tab shows a skip link, which leads to the page\'s content', async () => {
+    await page.setViewport({ width: 375, height: 800 });
+    await page.goto(`${r.url}${pages.report}`);
+    await page.keyboard.press('Tab');
+    const skip = await page.evaluate(() => {
+      const a = document.activeElement as HTMLElement;
+      const box = a.getBoundingClientRect();
+      return { text: a.innerText, shown: box.left >= 0 && box.top >= 0 && box.right <= innerWidth };
+    });
+    expect(skip).toEqual({ text: 'Skip to content', shown: true });
+    expect(await lowContrast()).toEqual([]);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    // The first link in main, the signature, rather than the top bar's Socorrito, Apps, Search.
+    expect(await page.evaluate(() => document.activeElement!.className)).toBe('sig');
+    // Off screen until focused.
+    await page.goto(`${r.url}${pages.report}`);
+    expect(await page.$eval('a.skip', (a) => a.getBoundingClientRect().right)).toBeLessThan(0);
+  });
+
   it('prints a report whole: no top bar or forms, every frame and its source open, nothing cut at the paper edge', async () => {
     await page.setViewport({ width: 720, height: 1000 });
     // On screen, only the crashing app frame's source is open (as Sentry opens the first in-app frame).

@@ -86,4 +86,13 @@ describe('report pages for screen readers', () => {
     expect(two).toMatch(/name="from"[^>]* aria-invalid="true"/);
     expect(two).toMatch(/name="to"[^>]* aria-invalid="true"/);
   });
+  it('starts every page with a link that skips the top bar to the main content (2.4.1)', async () => {
+    for (const path of ['/', `/apps/${APP_GUID}`, `/signatures/${signatureIdOf(SIGNATURE)}`, `/report/bp-${crashId}`, '/search']) {
+      const page = await html(path);
+      expect(page, path).toMatch(/<body><a class="skip" href="#main">Skip to content<\/a><header/);
+      expect(page, path).toContain('<main id="main">');
+    }
+    // Search also skips its breakdowns' links, up to 80 of them.
+    expect(await html('/search?q=cart')).toMatch(/<a href="#results">[^]*<h2 id="results">Results<\/h2>/);
+  });
 });

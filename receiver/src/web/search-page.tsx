@@ -108,7 +108,8 @@ export function SearchPage(props: SearchPageProps) {
             <strong>{result.total_is_lower_bound ? `more than ${formatCount(SEARCH_SAMPLE_LIMIT)}` : formatCount(result.total)}</strong>{' '}
             {result.total === 1 ? 'crash' : 'crashes'}
             {result.total_is_lower_bound && ` (facets count the newest ${formatCount(SEARCH_SAMPLE_LIMIT)})`} ·{' '}
-            <a href={link(`/api/search${query({ ...form })}`)}>JSON</a>
+            {/* Past the breakdowns' links (up to 80) to the list. */}
+            <a href="#results">skip to the results</a> · <a href={link(`/api/search${query({ ...form })}`)}>JSON</a>
           </p>
           <h2>Breakdowns</h2>
           <div class="grid">
@@ -146,7 +147,7 @@ export function SearchPage(props: SearchPageProps) {
               );
             })}
           </div>
-          <h2>Results</h2>
+          <h2 id="results">Results</h2>
           {result.items.length === 0 && result.total > 0 ? (
             <p class="muted">
               {`Page ${result.page} is past the last one (${result.pages}). `}
