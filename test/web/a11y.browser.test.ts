@@ -249,6 +249,17 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(message.left + 150).toBeLessThanOrEqual(375);
   });
 
+  it('breaks a time between its day and its clock, never inside the day', async () => {
+    // Top crashers' first and last seen broke as "2026-11- / 30 05:48 / UTC".
+    for (const [width, path] of [[1280, pages['top crashers']], [375, pages.signature], [320, pages.report]] as const) {
+      await page.setViewport({ width, height: 800 });
+      await page.goto(`${r.url}${path}`);
+      const parts = await page.$$eval('time span', (spans) => spans.map((s) => ({ text: s.textContent, lines: s.getClientRects().length })));
+      expect(parts.length).toBeGreaterThan(1);
+      for (const part of parts) expect(part).toEqual({ text: part.text, lines: 1 });
+    }
+  });
+
   it('scrolls a frame\'s source context as one block, which the keyboard passes in one named stop (2.1.1, 2.4.3, 4.1.2)', async () => {
     await page.setViewport({ width: 375, height: 800 });
     await page.goto(`${r.url}/report/bp-${crashId}`);

@@ -332,7 +332,9 @@ describe('report pages and API over HTTP', () => {
   it("says when a crash happened by the browser's clock, apart from when it was received", async () => {
     const queued = await addCrash(direct(r), { signature: 'late', app: 'clock-app', at: daysAgo(0), annotations: { CrashTime: '1795983748' } });
     const html = await (await fetch(`${r.url}/report/bp-${queued.crash_id}`, { headers: BEARER })).text();
-    expect(html).toContain("<dt>Happened</dt><dd>2026-11-29 20:22 UTC (the browser&#39;s clock)</dd>");
+    expect(html).toContain(
+      '<dt>Happened</dt><dd><time datetime="2026-11-29T20:22:28.000Z"><span>2026-11-29</span> <span>20:22 UTC</span></time> (the browser&#39;s clock)</dd>',
+    );
     const garbled = await addCrash(direct(r), { signature: 'late', app: 'clock-app', at: daysAgo(0), annotations: { CrashTime: 'yesterday' } });
     expect(await (await fetch(`${r.url}/report/bp-${garbled.crash_id}`, { headers: BEARER })).text()).not.toContain('Happened');
   });

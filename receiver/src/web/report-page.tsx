@@ -6,6 +6,7 @@ import { appName, clip, formatCount, formatTime, href } from './format.ts';
 import { link } from './links.ts';
 import { formatBytes } from '../text.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
+import { Time } from './time.tsx';
 
 /**
  * Most characters of one value the report page shows; the raw JSON has it whole. A crash may
@@ -189,7 +190,9 @@ function Forwarding(props: { status: ForwardingStatus }) {
         {f.forwarded_at && (
           <>
             <dt>Forwarded</dt>
-            <dd>{formatTime(f.forwarded_at)}</dd>
+            <dd>
+              <Time iso={f.forwarded_at} />
+            </dd>
           </>
         )}
         <dt>Withheld</dt>
@@ -236,12 +239,14 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         {happened && (
           <>
             <dt>Happened</dt>
-            <dd>{`${formatTime(happened)} (the browser's clock)`}</dd>
+            <dd>
+              <Time iso={happened} /> (the browser's clock)
+            </dd>
           </>
         )}
         <dt>Received</dt>
         <dd>
-          {formatTime(raw.submitted_at)}
+          <Time iso={raw.submitted_at} />
           {/* Another receiver passed it on (its ForwardHops counts how many did). */}
           {hopsOf(a) > 0 && ` from ${hopsOf(a) === 1 ? 'another receiver' : `${hopsOf(a)} receivers`} that forwarded it`}
         </dd>
@@ -276,7 +281,9 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         {p && (
           <>
             <dt>Processed</dt>
-            <dd>{formatTime(p.processed_at)}</dd>
+            <dd>
+              <Time iso={p.processed_at} />
+            </dd>
           </>
         )}
       </dl>

@@ -1,5 +1,6 @@
 import type { CrashRow } from '../index/crash-index.ts';
-import { clip, formatTime, href, valueLabel } from './format.ts';
+import { clip, href, valueLabel } from './format.ts';
+import { Time } from './time.tsx';
 
 /**
  * A list of crashes, newest first: the signature page's and search's result table. Long messages
@@ -28,7 +29,9 @@ export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean 
               <td class="mono">
                 <a href={href.report(r.crash_id)}>{r.crash_id.slice(0, 8)}…</a>
               </td>
-              <td>{formatTime(r.submitted_at)}</td>
+              <td>
+                <Time iso={r.submitted_at} />
+              </td>
               {props.showSignature && (
                 <td class="sig">
                   <a href={href.signature(r.signature_id)}>{clip(r.signature)}</a>

@@ -1,13 +1,14 @@
 import type { CountByValue, SignatureSummary } from '../index/crash-index.ts';
 import { DailyChart } from './charts.tsx';
 import { FacetHeader } from './facet-header.tsx';
-import { facetFilterValue, formatCount, formatShare, formatTime, href, query, valueLabel } from './format.ts';
+import { facetFilterValue, formatCount, formatShare, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
 import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 import type { SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
+import { Time } from './time.tsx';
 
 /** Each breakdown, its title, and the search field its values pick (app and environment: this page's filters). */
 const FACET_TITLES: [keyof SignatureSummary['facets'], string, keyof SearchForm][] = [
@@ -102,14 +103,18 @@ export function SignaturePage(props: {
       <dl class="kv">
         <dt>Crashes in period</dt>
         <dd>
-          <strong>{formatCount(s.count)}</strong> since {formatTime(s.period.from)}
+          <strong>{formatCount(s.count)}</strong> since <Time iso={s.period.from} />
         </dd>
         <dt>All time</dt>
         <dd>{formatCount(s.total)}</dd>
         <dt>First seen</dt>
-        <dd>{formatTime(s.first_seen)}</dd>
+        <dd>
+          <Time iso={s.first_seen} />
+        </dd>
         <dt>Last seen</dt>
-        <dd>{formatTime(s.last_seen)}</dd>
+        <dd>
+          <Time iso={s.last_seen} />
+        </dd>
         <dt>Search</dt>
         <dd>
           <a href={href.search(searchBase)}>these crashes</a> · <a href={link(`/api/signatures/${encodeURIComponent(s.signature_id)}${query(base)}`)}>JSON</a>

@@ -1,8 +1,9 @@
 import { type CountByValue, TOP_CRASHERS_LIMIT, type TopCrashersResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
-import { appIdentity, appName, formatChange, formatCount, formatShare, formatTime, href, valueLabel } from './format.ts';
+import { appIdentity, appName, formatChange, formatCount, formatShare, href, valueLabel } from './format.ts';
 import { TOP_CRASHER_DAYS } from './params.ts';
 import { BugLinks, StatusBadge } from './triage-view.tsx';
+import { Time } from './time.tsx';
 
 /** The list lengths offered, as Socorro's Top 50 / 100 / 300. */
 const LIMITS = [TOP_CRASHERS_LIMIT, 100, 300];
@@ -112,7 +113,7 @@ export function TopCrashersPage(props: {
         <a href={href.search({ app: guid, version: r.version, environment: r.environment, from: r.period.from.slice(0, 10) })}>Search these crashes</a>
       </form>
       <p>
-        <strong>{formatCount(r.total)}</strong> {r.total === 1 ? 'crash' : 'crashes'} from {formatTime(r.period.from)} to now; {formatCount(r.previous_total)} in the{' '}
+        <strong>{formatCount(r.total)}</strong> {r.total === 1 ? 'crash' : 'crashes'} from <Time iso={r.period.from} /> to now; {formatCount(r.previous_total)} in the{' '}
         {r.period.days === 1 ? 'day' : `${r.period.days} days`} before, to the same time of day{change !== null && ` (${formatChange(change)})`}.
       </p>
       {r.hidden.signatures > 0 && (
@@ -177,8 +178,12 @@ export function TopCrashersPage(props: {
                   <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}`}>
                     {row.change === null ? <span class="muted">{row.previous_count ? '' : 'none before'}</span> : formatChange(row.change)}
                   </td>
-                  <td class="wide-only">{formatTime(row.first_seen)}</td>
-                  <td class="wide-only">{formatTime(row.last_seen)}</td>
+                  <td class="wide-only">
+                    <Time iso={row.first_seen} />
+                  </td>
+                  <td class="wide-only">
+                    <Time iso={row.last_seen} />
+                  </td>
                   <td class="wide-only">
                     <TopValues values={row.versions} total={row.count} />
                   </td>
