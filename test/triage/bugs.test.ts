@@ -79,7 +79,7 @@ describe('bug links on signatures', () => {
     expect(page).toContain('<a href="https://evil.example/%22%3E%3Cscript%3Ealert(1)%3C/script%3E" rel="noopener noreferrer">');
     expect(page).toMatch(/<button type="submit" name="remove" value="https:\/\/github.com\/shop\/web\/issues\/12"/);
     const top = await (await fetch(`${r.url}/apps/${APP_GUID}?days=1`, { headers: { cookie } })).text();
-    expect(top).toContain(`<a class="bug" href="${ISSUE}" title="${ISSUE}" rel="noopener noreferrer">#12</a>`);
+    expect(top).toContain(`<a class="bug" href="${ISSUE}" title="${ISSUE}" rel="noopener noreferrer"><span class="vh">filed as </span>#12</a>`);
   });
 
   it('are named short by what tracks them', () => {

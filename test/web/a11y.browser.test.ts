@@ -249,6 +249,31 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(message.left + 150).toBeLessThanOrEqual(375);
   });
 
+  it('says on the signature page what each bug\'s Remove button removes, and what "Resolve in next release" means', async () => {
+    await fetch(`${r.url}/api/signatures/${signatureIdOf(SIGNATURE)}/bugs`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ bugs: ['https://github.com/shop/web/issues/12', 'https://bugzilla.mozilla.org/show_bug.cgi?id=7'] }),
+    });
+    try {
+      await page.goto(`${r.url}${pages.signature}`);
+      const names = await page.$$eval('button[name=remove]', (bs) => bs.map((b) => b.getAttribute('aria-label')));
+      expect(names).toEqual(['Remove #12', 'Remove bug 7']);
+      // Shown on the page, not in a title that touch and keyboard users never see.
+      const hint = await page.$eval('button[value=resolved_next_release]', (b) => {
+        const described = document.getElementById(b.getAttribute('aria-describedby')!)!;
+        return { title: b.getAttribute('title'), text: described.textContent, shown: described.checkVisibility() };
+      });
+      expect(hint).toEqual({ title: null, text: 'Resolve in next release: only crashes from a version not seen so far reopen it.', shown: true });
+    } finally {
+      await fetch(`${r.url}/api/signatures/${signatureIdOf(SIGNATURE)}/bugs`, {
+        method: 'PUT',
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ bugs: [] }),
+      });
+    }
+  });
+
   it('breaks a time between its day and its clock, never inside the day', async () => {
     // Top crashers' first and last seen broke as "2026-11- / 30 05:48 / UTC".
     for (const [width, path] of [[1280, pages['top crashers']], [375, pages.signature], [320, pages.report]] as const) {

@@ -19,8 +19,20 @@ describe('report pages for screen readers', () => {
     r = await startTestReceiver();
     await r.indexRebuilt;
     for (let i = 0; i < 3; i++) {
-      crashId = (await addCrash(direct(r), { signature: SIGNATURE, at: daysAgo(i), frames: [appFrame('total', 'src/cart.ts', 12)] })).crash_id;
+      crashId = (
+        await addCrash(direct(r), {
+          signature: SIGNATURE,
+          at: daysAgo(i),
+          frames: [appFrame('total', 'src/cart.ts', 12)],
+          files: { extra_log: { filename: 'console.txt', data: new Uint8Array(3) } },
+        })
+      ).crash_id;
     }
+    await fetch(`${r.url}/api/signatures/${signatureIdOf(SIGNATURE)}/bugs`, {
+      method: 'PUT',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ bugs: ['https://github.com/shop/web/issues/12'] }),
+    });
     // 51 signatures in all, so top crashers offers its lengths (Top 50, 100, 300).
     for (let i = 0; i < 50; i++) await addCrash(direct(r), { signature: `Error: other ${i}`, errorMessage: `other ${i}` });
   });
@@ -94,5 +106,17 @@ describe('report pages for screen readers', () => {
     }
     // Search also skips its breakdowns' links, up to 80 of them.
     expect(await html('/search?q=cart')).toMatch(/<a href="#results">[^]*<h2 id="results">Results<\/h2>/);
+  });
+
+  it('names links by what they are: a bug link, a download, a sparkline without the signature said beside it', async () => {
+    const top = await html(`/apps/${APP_GUID}?days=7`);
+    // "#12" alone did not say what it is.
+    expect(top).toMatch(/<a class="bug" href="https:\/\/github.com\/shop\/web\/issues\/12"[^>]*><span class="vh">filed as <\/span>#12<\/a>/);
+    // The row's link says the signature; its sparkline said it again before its numbers.
+    const sparks = [...top.matchAll(/<svg class="spark"[^>]* aria-label="([^"]*)"/g)].map((m) => m[1]);
+    expect(sparks).toContain(`3 crashes from ${daysAgo(6).toISOString().slice(0, 10)} to ${new Date().toISOString().slice(0, 10)}`);
+    for (const label of sparks) expect(label).toMatch(/^\d+ crash(es)? from /);
+    const report = await html(`/report/bp-${crashId}`);
+    expect(report).toContain(`<a href="/report/bp-${crashId}/files/extra_log" download="">extra_log<span class="vh"> (download)</span></a>`);
   });
 });

@@ -45,7 +45,7 @@ export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
                     <td class="num">{formatCount(a.count_7d)}</td>
                     <td class="num">{formatCount(a.total)}</td>
                     <td>
-                      <Sparkline days={a.daily} label={appName(a)} />
+                      <Sparkline days={a.daily} />
                     </td>
                   </tr>
                 ))}

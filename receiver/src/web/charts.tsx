@@ -10,8 +10,11 @@ import { formatCount } from './format.ts';
 const SPARK_WIDTH = 120;
 const SPARK_HEIGHT = 24;
 
-/** A small line of counts per day, with the numbers in its title for screen readers and hover. */
-export function Sparkline(props: { days: DayCount[]; label?: string }) {
+/**
+ * A small line of counts per day, with the numbers in its title for screen readers and hover.
+ * The title says no name: the row's link beside it has said the signature or app already.
+ */
+export function Sparkline(props: { days: DayCount[] }) {
   const { days } = props;
   const max = Math.max(1, ...days.map((d) => d.count));
   const step = days.length > 1 ? SPARK_WIDTH / (days.length - 1) : SPARK_WIDTH;
@@ -19,7 +22,7 @@ export function Sparkline(props: { days: DayCount[]; label?: string }) {
     .map((d, i) => `${(i * step).toFixed(1)},${(SPARK_HEIGHT - 2 - (d.count / max) * (SPARK_HEIGHT - 4)).toFixed(1)}`)
     .join(' ');
   const total = days.reduce((s, d) => s + d.count, 0);
-  const title = `${props.label ? `${props.label}: ` : ''}${formatCount(total)} ${total === 1 ? 'crash' : 'crashes'} from ${days[0]?.day ?? ''} to ${days.at(-1)?.day ?? ''}`;
+  const title = `${formatCount(total)} ${total === 1 ? 'crash' : 'crashes'} from ${days[0]?.day ?? ''} to ${days.at(-1)?.day ?? ''}`;
   return (
     <svg class="spark" width={SPARK_WIDTH} height={SPARK_HEIGHT} viewBox={`0 0 ${SPARK_WIDTH} ${SPARK_HEIGHT}`} role="img" aria-label={title}>
       <title>{title}</title>

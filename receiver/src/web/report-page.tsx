@@ -370,7 +370,10 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
             {raw.files.map((f) => (
               <tr>
                 <td class="mono">
-                  <a href={link(`/report/bp-${id}/files/${encodeURIComponent(f.name)}`)}>{f.name}</a>
+                  <a href={link(`/report/bp-${id}/files/${encodeURIComponent(f.name)}`)} download>
+                    {f.name}
+                    <span class="vh"> (download)</span>
+                  </a>
                 </td>
                 <td class="mono">{f.filename}</td>
                 <td class="num">{formatBytes(f.size)}</td>

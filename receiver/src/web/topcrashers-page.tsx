@@ -191,7 +191,7 @@ export function TopCrashersPage(props: {
                     <TopValues values={row.browsers} total={row.count} />
                   </td>
                   <td class="wide-only">
-                    <Sparkline days={row.daily} label={row.signature} />
+                    <Sparkline days={row.daily} />
                   </td>
                 </tr>
               ))}

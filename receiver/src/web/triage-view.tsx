@@ -37,6 +37,8 @@ export function BugLinks(props: { bugs: string[] }) {
         <>
           {' '}
           <a class="bug" href={url} title={url} rel="noopener noreferrer">
+            {/* "#12" alone does not say what it is. */}
+            <span class="vh">filed as </span>
             {bugLabel(url)}
           </a>
         </>
@@ -58,9 +60,9 @@ function describe(entry: SignatureStatus | null, ignoredByDefault: string | null
 }
 
 /** The status buttons, each left out when the signature already has the status it leads to. */
-const BUTTONS: { value: string; label: string; shownUnless: string; title?: string }[] = [
+const BUTTONS: { value: string; label: string; shownUnless: string; hint?: string }[] = [
   { value: 'resolved', label: 'Resolve', shownUnless: 'resolved' },
-  { value: 'resolved_next_release', label: 'Resolve in next release', shownUnless: 'resolved', title: 'only crashes from a version not seen so far reopen it' },
+  { value: 'resolved_next_release', label: 'Resolve in next release', shownUnless: 'resolved', hint: 'only crashes from a version not seen so far reopen it' },
   { value: 'ignored', label: 'Ignore', shownUnless: 'ignored' },
   { value: 'open', label: 'Reopen', shownUnless: 'open' },
 ];
@@ -109,12 +111,19 @@ export function StatusPanel(props: {
             Save note
           </button>
           {BUTTONS.filter((b) => b.shownUnless !== status).map((b) => (
-            <button type="submit" name="status" value={b.value} title={b.title}>
+            <button type="submit" name="status" value={b.value} aria-describedby={b.hint ? `hint-${b.value}` : undefined}>
               {b.label}
             </button>
           ))}
         </form>
       )}
+      {/* Shown, not in a title that touch and keyboard users never see. */}
+      {canEdit &&
+        BUTTONS.filter((b) => b.hint && b.shownUnless !== status).map((b) => (
+          <p class="muted hint" id={`hint-${b.value}`}>
+            {`${b.label}: ${b.hint}.`}
+          </p>
+        ))}
       <div class="bugs">
         <strong>Bugs</strong>
         {props.bugs.length === 0 && <span class="muted"> none filed</span>}
@@ -130,7 +139,8 @@ export function StatusPanel(props: {
                   <form method="post" action={bugsAction} class="inline">
                     <input type="hidden" name="csrf" value={props.csrfToken!} />
                     <input type="hidden" name="next" value={props.back} />
-                    <button type="submit" name="remove" value={url} title="remove this link">
+                    {/* Each says which link it removes. */}
+                    <button type="submit" name="remove" value={url} aria-label={`Remove ${bugLabel(url)}`}>
                       Remove
                     </button>
                   </form>
