@@ -119,4 +119,10 @@ describe('report pages for screen readers', () => {
     const report = await html(`/report/bp-${crashId}`);
     expect(report).toContain(`<a href="/report/bp-${crashId}/files/extra_log" download="">extra_log<span class="vh"> (download)</span></a>`);
   });
+
+  it('offers no Apps or Search links on the login page, where they lead back to it', async () => {
+    const login = await (await fetch(`${r.url}/login`)).text();
+    expect(login).toMatch(/<header class="top"><a class="brand" href="\/">Socorrito<\/a><\/header>/);
+    expect(await html('/')).toMatch(/<header class="top"><a class="brand" href="\/">Socorrito<\/a><a href="\/">Apps<\/a><a href="\/search">Search<\/a>/);
+  });
 });

@@ -12,6 +12,8 @@ export interface LayoutProps {
   csrfToken: string | null;
   /** Logged in with the viewer token: the top bar says the pages are read only. */
   readOnly?: boolean;
+  /** The top bar's Apps and Search links; left out on the login page, where they lead back to it. */
+  nav?: boolean;
   children?: Child;
 }
 
@@ -37,8 +39,12 @@ export function Layout(props: LayoutProps) {
         </a>
         <header class="top">
           <a class="brand" href={link('/')}>Socorrito</a>
-          <a href={link('/')}>Apps</a>
-          <a href={link('/search')}>Search</a>
+          {props.nav !== false && (
+            <>
+              <a href={link('/')}>Apps</a>
+              <a href={link('/search')}>Search</a>
+            </>
+          )}
           {props.readOnly && <span class="muted" title="logged in with the viewer token">read only</span>}
           {props.csrfToken !== null && (
             <form method="post" action={link('/logout')}>

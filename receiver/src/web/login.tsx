@@ -36,7 +36,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
   const form = (c: Context, next: string, error: string | null, status: number): Promise<Response> =>
     htmlPage(
       c,
-      <Layout title="Log in" csrfToken={null}>
+      <Layout title="Log in" csrfToken={null} nav={false}>
         <LoginPage csrf={issueLoginCsrf(c, sessions.secure(c))} next={next} error={error} viewerTokenSet={sessions.viewerTokenSet} />
       </Layout>,
       status,
