@@ -213,7 +213,7 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     }
   });
 
-  it('keeps each badge in its box and the crash line framed in forced colours, where backgrounds are not drawn', async () => {
+  it('keeps each badge in its box, the crash line framed and the charts in the text colour in forced colours, where backgrounds are not drawn', async () => {
     await media([{ name: 'forced-colors', value: 'active' }]);
     try {
       await page.goto(`${r.url}${pages['top crashers']}`);
@@ -222,6 +222,16 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
       for (const border of borders) expect(border).toMatch(/^1px solid rgb\(/);
       await page.goto(`${r.url}${pages.report}`);
       expect(await page.$eval('.context .hit', (hit) => getComputedStyle(hit).outlineStyle)).toBe('solid');
+      // The charts take the theme's text colour (the page's blue could be anything against its background).
+      await page.goto(`${r.url}${pages.signature}`);
+      const paint = await page.evaluate(() => ({
+        text: getComputedStyle(document.body).color,
+        marks: [...document.querySelectorAll('svg.chart rect, .facet rect')].map((m) => getComputedStyle(m).fill),
+      }));
+      expect(new Set(paint.marks)).toEqual(new Set([paint.text]));
+      await page.goto(`${r.url}${pages['top crashers']}`);
+      const spark = await page.evaluate(() => [getComputedStyle(document.body).color, getComputedStyle(document.querySelector('svg.spark polyline')!).stroke]);
+      expect(spark[1]).toBe(spark[0]);
     } finally {
       await media([]);
     }
