@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getRequestListener, type ServerType } from '@hono/node-server';
@@ -356,6 +357,10 @@ async function startLocked(
   // False after a rebuild of the index failed: it lacks crashes, so it cannot say what is new or usual.
   let indexWhole = true;
   const indexProcessed = (p: ProcessedCrash): void => {
+    // Deleted while it was processed (forwarded by a master that keeps no copy, or by the API):
+    // its deletion has taken it out of the index already, and indexing it now would leave a row
+    // with no crash behind it, which retention (working from the folders) never removes.
+    if (!existsSync(folders.crashDir(p.crash_id))) return;
     if (relayedOnly(p) || !alertsFor(p)) return void crashIndex.index.upsert(p);
     // A crash processed again (reprocessing after an upgrade or a late upload) may move to a
     // signature no crash had: the same bug regrouped, not a new one, so it does not alert.
