@@ -12,6 +12,19 @@ const DUMP = new Uint8Array([0x4d, 0x44, 0x4d, 0x50, 0x93, 0xa7, 0, 1, 2, 3, 255
 const { receiver } = perTest();
 
 describe('registry mode: master forwards to the private receiver registered for the GUID', () => {
+  it('sums up in the log the crashes forwarded with a copy kept, rather than a line each', async () => {
+    const master = await receiver();
+    const priv = await receiver();
+    await registerApp(master, GUID, `${priv.url}/submit`);
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await submitTo(master, jsCrashFields({ JSErrorMessage: `summed ${i}` })));
+    for (const id of ids) expect((await settled(master.url, id)).state).toBe('forwarded');
+    expect(master.logs.filter((l) => l.startsWith('forwarder: ') && l.includes('forwarded'))).toEqual([]);
+    // Said once a minute, and when the receiver stops.
+    await master.stop();
+    expect(master.logs.filter((l) => l.startsWith('forwarder: forwarded'))).toEqual([`forwarder: forwarded 3 crashes (copies kept): 3 to ${priv.url}/submit`]);
+  });
+
   it('delivers the allowlisted annotations, withholds the rest and the minidump, and records the new crash ID', async () => {
     const master = await receiver();
     const priv = await receiver();

@@ -59,7 +59,11 @@ describe('the processor draining a long queue', () => {
         stored.set(id, raw(id));
         if (i % 97 === 0) flaky.set(id, 2);
       });
-      const processor = new BackgroundProcessor({ storage, queue, symbolicator: null, tuning: loadTuning(), idlePollMs: 50 });
+      // One queued and never stored (not deleted): the processor says so.
+      const lost = createCrashId(new Date(Date.now() - 2 * DAY));
+      await writeFile(join(dir, 'queue', lost), '1\n');
+      const logs: string[] = [];
+      const processor = new BackgroundProcessor({ storage, queue, symbolicator: null, tuning: loadTuning(), idlePollMs: 50, log: (l) => logs.push(l) });
       processor.start();
       // While it works: arrivals (today, and one of ten days ago), and deletions of queued crashes.
       const arrivals: string[] = [];
@@ -90,6 +94,9 @@ describe('the processor draining a long queue', () => {
       const twice = [...processed].filter(([, n]) => n > 1).map(([id]) => id);
       expect(twice, 'processed twice').toEqual([]);
       expect(processor.stats.retried).toBeGreaterThan(0);
+      // Crashes deleted on purpose leave the queue quietly and are not counted as processed.
+      expect(logs.filter((l) => l.includes('queued but not stored'))).toEqual([`processor: ${lost} is queued but not stored; dropping it from the queue`]);
+      expect(processor.stats.processed).toBe(processed.size);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -114,6 +114,8 @@ interface Gate {
 const MAX_GATES = 1000;
 /** A destination's rate limiting (429) is logged at most this often. */
 const RATE_LIMIT_LOG_MS = 60_000;
+/** How often the crashes forwarded with their copy kept are summed up in the log. */
+const FORWARDED_SUMMARY_MS = 60_000;
 
 type Outcome =
   | { kind: 'forwarded'; remoteCrashId: string }
@@ -157,6 +159,9 @@ export class Forwarder {
   readonly #rateLimitLogged = new Map<string, { at: number; skipped: number }>();
   /** Every failed forward on disk, by crash ID: listed and counted without reading the folder. */
   readonly #failed = new Map<string, FailedForward>();
+  /** Crashes forwarded (copy kept) since the last summary line, by destination as logged. */
+  readonly #forwardedSince = new Map<string, number>();
+  #summaryTimer: NodeJS.Timeout | null = null;
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
@@ -193,6 +198,30 @@ export class Forwarder {
     if (this.#timer) clearTimeout(this.#timer);
     for (const gate of this.#gates.values()) if (gate.timer) clearTimeout(gate.timer);
     await Promise.allSettled([...this.#running]);
+    this.#logForwarded();
+  }
+
+  /**
+   * Counts a crash forwarded with its copy kept: its forwarding.json says where it went, so the
+   * log says how many went where, once a minute (a busy master forwards many a second; a line
+   * each was almost all of its log).
+   */
+  #countForwarded(target: string): void {
+    this.#forwardedSince.set(target, (this.#forwardedSince.get(target) ?? 0) + 1);
+    this.#summaryTimer ??= setTimeout(() => this.#logForwarded(), FORWARDED_SUMMARY_MS);
+    this.#summaryTimer.unref();
+  }
+
+  #logForwarded(): void {
+    if (this.#summaryTimer) clearTimeout(this.#summaryTimer);
+    this.#summaryTimer = null;
+    if (this.#forwardedSince.size === 0) return;
+    const counts = [...this.#forwardedSince].sort((a, b) => b[1] - a[1]);
+    this.#forwardedSince.clear();
+    const total = counts.reduce((n, [, c]) => n + c, 0);
+    const shown = counts.slice(0, 5).map(([target, n]) => `${n} to ${target}`);
+    if (counts.length > 5) shown.push(`${total - counts.slice(0, 5).reduce((n, [, c]) => n + c, 0)} to ${counts.length - 5} more`);
+    this.#log(`forwarder: forwarded ${total} ${total === 1 ? 'crash' : 'crashes'} (copies kept): ${shown.join(', ')}`);
   }
 
   /**
@@ -600,7 +629,9 @@ export class Forwarder {
           }
         }
       }
-      this.#log(`forwarder: bp-${id} forwarded to ${loggedTarget(target)} as ${outcome.remoteCrashId}${keepCopy ? '' : '; master copy deleted'}`);
+      // The copy kept has its forwarding record; a deleted one has only this line left.
+      if (keepCopy) this.#countForwarded(loggedTarget(target));
+      else this.#log(`forwarder: bp-${id} forwarded to ${loggedTarget(target)} as ${outcome.remoteCrashId}; master copy deleted`);
     } else {
       // When the app did not want the master to keep a copy, it now is the only one: it stays.
       const status = this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason);

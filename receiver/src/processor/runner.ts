@@ -167,10 +167,12 @@ export class BackgroundProcessor {
     if (this.options.storage.awaitingLayout?.(id)) return false;
     try {
       const processed = await this.processOne(id);
-      if (!processed) this.#log(`processor: ${id} is queued but not stored; dropping it from the queue`);
+      // Gone from storage: deleted on purpose (a master that keeps no copy of a forwarded crash,
+      // or the API), which takes it out of the queue too, after this batch was read; else said.
+      if (!processed && this.options.queue.has?.(id) !== false) this.#log(`processor: ${id} is queued but not stored; dropping it from the queue`);
       await this.options.queue.done(id);
       this.#attempts.delete(id);
-      this.stats.processed++;
+      if (processed) this.stats.processed++;
       if (this.#diskFull) {
         this.#log('processor: results can be written again; carrying on');
         this.#diskFull = false;

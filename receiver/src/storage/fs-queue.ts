@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { DurableFolder, type FsOps, nodeFsOps } from './durable.ts';
 import type { WorkQueue } from './types.ts';
@@ -61,6 +63,11 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
   /** How many crashes wait (one directory read: for the stats, not for a hot path). */
   async size(): Promise<number> {
     return (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n).length;
+  }
+
+  has(crashId: string): boolean {
+    const bare = normalizeCrashId(crashId);
+    return bare !== null && existsSync(join(this.dir, bare));
   }
 
   async done(crashId: string): Promise<void> {

@@ -133,4 +133,6 @@ export interface WorkQueue {
   pending(limit: number): Promise<string[]>;
   /** Removes a crash from the queue once it is processed (or given up on). */
   done(crashId: string): Promise<void>;
+  /** Whether a crash is still queued (deleting a crash takes it out of the queue too). */
+  has?(crashId: string): boolean;
 }
