@@ -38,7 +38,7 @@ describe('NewSignatureWebhook', () => {
     for (let i = 0; i < WEBHOOK_EVENTS_PER_MINUTE + 5; i++) hook.notify(crash(i));
     await new Promise((r) => setTimeout(r, 50));
     expect(sent).toHaveLength(WEBHOOK_EVENTS_PER_MINUTE);
-    expect(logs).toEqual([`webhook: more than ${WEBHOOK_EVENTS_PER_MINUTE} events in a minute; the next ones are counted, not sent, until the minute is over`]);
+    expect(logs).toEqual([`webhook: more than ${WEBHOOK_EVENTS_PER_MINUTE} events in a minute; the next ones are counted, not sent, until fewer than that were sent in the last minute`]);
     clock.now += 60_000;
     hook.notify(crash(99));
     await new Promise((r) => setTimeout(r, 50));

@@ -285,7 +285,7 @@ export class NewSignatureWebhook {
         this.options.log(
           full
             ? `webhook: ${WEBHOOK_MAX_WAITING} alerts wait already; the next ones are counted, not sent, until fewer wait`
-            : `webhook: more than ${WEBHOOK_EVENTS_PER_MINUTE} events in a minute; the next ones are counted, not sent, until the minute is over`,
+            : `webhook: more than ${WEBHOOK_EVENTS_PER_MINUTE} events in a minute; the next ones are counted, not sent, until fewer than that were sent in the last minute`,
         );
       }
       return false;
