@@ -382,7 +382,9 @@ export class JournaledCrashStorage implements CrashStorage {
     for (const [id, entry] of this.#pending) {
       if (entry.deleted) continue;
       const day = dayKey(crashIdDate(id));
-      days.set(day, [...(days.get(day) ?? []), id]);
+      const ids = days.get(day);
+      if (ids) ids.push(id);
+      else days.set(day, [id]);
     }
     return days;
   }
