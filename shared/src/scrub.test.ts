@@ -27,6 +27,18 @@ describe('scrubUrlsInText', () => {
       'Loading failed for https://cdn.example/a.js now',
     );
   });
+  it('strips a query containing ( or ), which browsers do not percent-encode', () => {
+    // Firefox writes the document's URL, query included, into the stack of every inline script.
+    const stack = 'handler@https://mail.example/inbox?folder=Inbox(3)&token=abc123:10:5\n@https://mail.example/search?q=(foo)&session=SECRET:9:1';
+    expect(scrubUrlsInText(stack)).toBe('handler@https://mail.example/inbox:10:5\n@https://mail.example/search:9:1');
+    expect(scrubUrlsInText('failed at https://mail.example/inbox?folder=Inbox(3)&token=abc123')).toBe('failed at https://mail.example/inbox');
+    expect(scrubUrlsInText('f@https://wiki.example/Foo_(bar)?token=1:2:3')).toBe('f@https://wiki.example/Foo_(bar):2:3');
+    expect(scrubUrlsInText('f@https://a.example/x?q=a(b&token=1:2:3')).toBe('f@https://a.example/x:2:3');
+    // A `)` without its `(` closes a bracket around the URL.
+    expect(scrubUrlsInText('    at f (https://a.example/app.js?q=(1)&token=2:3:9)')).toBe('    at f (https://a.example/app.js:3:9)');
+    expect(scrubUrlsInText('GET /api/user?q=(x)&token=abc failed')).toBe('GET /api/user failed');
+    expect(scrubUrlsInText('fetch(/search?q=(a)&token=b)')).toBe('fetch(/search)');
+  });
   it('leaves text without queries unchanged', () => {
     const stack = 'a@https://a.example/x.js:1:2\nb@https://a.example/y.js:3:4';
     expect(scrubUrlsInText(stack)).toBe(stack);
@@ -72,7 +84,7 @@ describe('dropCredentials', () => {
 describe('scrubbing hostile text', () => {
   // A message or stack can be a MiB and anyone's: patterns that backtracked took minutes on these.
   it('scans a MiB of text that would make a backtracking pattern quadratic, in one pass', () => {
-    for (const unit of ['a-', '=/', 'a://', 'a://b?', '/a?b', 'x=/a', ':a.b']) {
+    for (const unit of ['a-', '=/', 'a://', 'a://b?', 'a://b?(', '(a://b?', 'a://(', '/a?b', 'x=/a', ':a.b']) {
       const text = unit.repeat(Math.ceil((1 << 20) / unit.length));
       const scrubbed = scrubUrlsInText(text);
       expect(scrubbed.length).toBeLessThanOrEqual(text.length);

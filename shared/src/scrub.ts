@@ -83,11 +83,31 @@ function positionStart(text: string, from: number, end: number): number {
   return t;
 }
 
-// A URL's base runs to white space, `?`, `#`, `(` or `)`; its query or fragment to white space,
-// a bracket, a quote or `<`/`>` (which a browser percent-encodes in a URL's query, so in text
-// they end the URL: `"https://x/a?b=1"` keeps its closing quote).
-const inBase = (c: number): boolean => !isSpace(c) && c !== 63 && c !== 35 && c !== 40 && c !== 41;
-const inQuery = (c: number): boolean => !isSpace(c) && c !== 40 && c !== 41 && c !== 34 && c !== 39 && c !== 60 && c !== 62;
+/**
+ * Where a run of URL characters starting at `from` ends: `inRun` says which characters may be in
+ * it, and `(` and `)` may be too as long as they pair up (`?folder=Inbox(3)`, `/wiki/Foo_(bar)`:
+ * browsers do not percent-encode them). A `)` without its `(` in the run closes a bracket around
+ * the URL, as in a Chrome frame (`at f (https://x/a.js?v=1:1:2)`) or `fetch(/search?q=1)`.
+ */
+function urlRunEnd(text: string, from: number, inRun: (c: number) => boolean): number {
+  let open = 0;
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40) open++;
+    else if (c === 41) {
+      if (open === 0) break;
+      open--;
+    } else if (!inRun(c)) break;
+  }
+  return i;
+}
+
+// A URL's base runs to white space, `?` or `#`; its query or fragment to white space, a quote or
+// `<`/`>` (which a browser percent-encodes in a URL's query, so in text they end the URL:
+// `"https://x/a?b=1"` keeps its closing quote); either to an unpaired `)` (urlRunEnd).
+const inBase = (c: number): boolean => !isSpace(c) && c !== 63 && c !== 35;
+const inQuery = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 60 && c !== 62;
 
 /** `scheme://base?query:1:2` → `scheme://base:1:2`, for every such URL in `text`. */
 function stripAbsoluteQueries(text: string): string {
@@ -97,14 +117,12 @@ function stripAbsoluteQueries(text: string): string {
   for (;;) {
     const sep = nextSchemeSeparator(text, from);
     if (sep < 0) break;
-    const queryAt = runEnd(text, sep + 3, inBase);
+    const queryAt = urlRunEnd(text, sep + 3, inBase);
     const q = text.charCodeAt(queryAt);
     // A later `://` inside this base ends at the same place: it cannot match otherwise.
     from = queryAt;
     if (q !== 63 && q !== 35) continue;
-    const end = runEnd(text, queryAt + 1, inQuery);
-    // The query must end the token: at white space, `)`, a quote, `<`, `>` or the end, not at `(`.
-    if (end < text.length && text.charCodeAt(end) === 40) continue;
+    const end = urlRunEnd(text, queryAt + 1, inQuery);
     out += text.slice(copied, queryAt) + text.slice(positionStart(text, queryAt + 1, end), end);
     copied = from = end;
   }
@@ -115,11 +133,12 @@ function stripAbsoluteQueries(text: string): string {
 // white space, a quote, a bracket or `=`, `,`, `:` (one from `/`, one with a `/` inside as
 // `fetch('api/user?…')` takes, or a file name as `search.php`), then `?` or `#` with a
 // `name=value` after it, so a regular expression in a message (`/a?b/`) and a question
-// (`why?a=b`) are left alone.
+// (`why?a=b`) are left alone. The value runs to white space, a quote or a square bracket, or
+// an unpaired `)` (urlRunEnd).
 const inPath = (c: number): boolean =>
   !isSpace(c) && c !== 63 && c !== 35 && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
 const inName = (c: number): boolean => inPath(c) && c !== 61 && c !== 38;
-const inValue = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
+const inValue = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 96 && c !== 91 && c !== 93;
 /** What may come right before a relative path. */
 const beforePath = (c: number): boolean => isSpace(c) || c === 34 || c === 39 || c === 96 || c === 40 || c === 91 || c === 61 || c === 44 || c === 58;
 /** The characters of a path written without a leading `/`: `[\w.~%-]` and `/`. */
@@ -138,7 +157,7 @@ function stripRelativeQueries(text: string): string {
     if (c !== 63 && c !== 35) continue;
     const eq = runEnd(text, q + 1, inName);
     if (eq === q + 1 || text.charCodeAt(eq) !== 61) continue;
-    const end = runEnd(text, eq + 1, inValue);
+    const end = urlRunEnd(text, eq + 1, inValue);
     // The path: back from `q` over path characters, and a start with a delimiter before it.
     let runStart = q;
     while (runStart > lastEnd && inPath(text.charCodeAt(runStart - 1))) runStart--;
