@@ -157,7 +157,6 @@ function stripRelativeQueries(text: string): string {
     if (c !== 63 && c !== 35) continue;
     const eq = runEnd(text, q + 1, inName);
     if (eq === q + 1 || text.charCodeAt(eq) !== 61) continue;
-    const end = urlRunEnd(text, eq + 1, inValue);
     // The path: back from `q` over path characters, and a start with a delimiter before it.
     let runStart = q;
     while (runStart > lastEnd && inPath(text.charCodeAt(runStart - 1))) runStart--;
@@ -171,6 +170,8 @@ function stripRelativeQueries(text: string): string {
       matched = bare < q && startsAt(bare) && (SEGMENTED_PATH.test(path) || FILE_NAME.test(path));
     }
     if (!matched) continue;
+    // Only now, so that a value is scanned once: it may hold many `?a=` that match nothing.
+    const end = urlRunEnd(text, eq + 1, inValue);
     out += text.slice(copied, q);
     copied = lastEnd = end;
     q = end - 1;
