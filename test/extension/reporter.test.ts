@@ -5,14 +5,23 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RETRY_DELAYS_MS } from '../../extension/src/background/backoff.ts';
-import { DEDUPE_WINDOW_MS, LOCAL_RECEIVER_REFUSED, MAX_QUEUED_PER_SITE, PAGE_REPORTS_PER_MINUTE, Reporter, SETTLE_MS, withdrawnBecause } from '../../extension/src/background/reporter.ts';
+import {
+  ATTEMPT_ALARM_MS,
+  DEDUPE_WINDOW_MS,
+  LOCAL_RECEIVER_REFUSED,
+  MAX_QUEUED_PER_SITE,
+  PAGE_REPORTS_PER_MINUTE,
+  Reporter,
+  SETTLE_MS,
+  withdrawnBecause,
+} from '../../extension/src/background/reporter.ts';
 import { buildAnnotations } from '../../extension/src/background/report.ts';
 import type { ReportEntry } from '../../extension/src/background/store.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../extension/src/background/settings.ts';
 import { MAX_QUEUED, ReportStore, type StorageArea, type StoreState, enforceCaps } from '../../extension/src/background/store.ts';
-import { submitReport } from '../../extension/src/background/submit.ts';
+import { SUBMIT_TIMEOUT_MS, submitReport } from '../../extension/src/background/submit.ts';
 import { checkIdentity } from '../../extension/src/identity.ts';
 import type { CapturedError } from '../../extension/src/relay.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
@@ -34,6 +43,7 @@ class MemoryStorage implements StorageArea {
 const receivers: TestReceiver[] = [];
 const reporters: Reporter[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const r of reporters.splice(0)) r.stop();
   for (const r of receivers.splice(0)) await r.stop();
 });
@@ -354,6 +364,77 @@ describe('Reporter', () => {
     await second.reporter.drain();
     expect(await storedCrashes(receiver)).toHaveLength(1);
     expect((await second.state()).reports[0]!.status).toBe('submitted');
+  });
+});
+
+describe('a receiver that never answers', () => {
+  /** Firefox suspends an idle background after this long, even while a fetch waits. */
+  const FIREFOX_IDLE_MS = 30_000;
+  const healthy = 'https://crashes.shop.example/submit';
+
+  /** A Reporter on fake timers whose fetch answers `healthy` and never answers anything else. */
+  function hanging() {
+    vi.useFakeTimers({ now: Date.parse('2026-11-30T08:00:00Z') });
+    const fetched: { host: string; at: number }[] = [];
+    const alarms: number[] = [];
+    const store = new ReportStore(new MemoryStorage());
+    const reporter = new Reporter({
+      store,
+      loadSettings: async () => DEFAULT_SETTINGS,
+      userAgent: 'Mozilla/5.0 Firefox/153.0',
+      scheduleAlarm: (when) => alarms.push(when),
+      fetch: async (input, init) => {
+        const url = String(input);
+        fetched.push({ host: new URL(url).host, at: Date.now() });
+        if (url === healthy) return new Response('CrashID=bp-6f1b3a52-7c1e-4d0b-9f39-3d1f4d2a9c10\n');
+        // Accepts the connection and never answers (a dead VM whose address drops packets, a
+        // hostile receiver): only the extension's timeout ends it.
+        return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      },
+    });
+    reporters.push(reporter);
+    const report = (submitUrl: string, message: string, site: string) =>
+      reporter.handleBatch({
+        identity: { guid: site, submitUrl, release: '1.0', productName: site, source: 'meta' },
+        errors: [{ ...error(message), stack: `f@https://${site}/app.js:1:2\n` }],
+        dropped: 0,
+        pageUrl: `https://${site}/`,
+        pageKey: `1:0:https://${site}/`,
+      });
+    return { store, report, fetched, alarms };
+  }
+
+  it("holds back no other receiver's report, even when a page rotates its receiver over several that hang", async () => {
+    const { report, fetched } = hanging();
+    for (let i = 0; i < 5; i++) await report(`https://hang${i}.evil.example/submit`, `evil ${i}`, 'evil.example');
+    await report(healthy, 'shop broke', 'shop.example');
+    await vi.advanceTimersByTimeAsync(SETTLE_MS + 100);
+    // One attempt at a time from the page's site; the other site's goes beside it.
+    expect(fetched.map((f) => f.host)).toEqual(['hang0.evil.example', 'crashes.shop.example']);
+  });
+
+  it('sends a report that comes while an attempt hangs at once, and gives up on the hanging one well before Firefox suspends the background', async () => {
+    expect(SUBMIT_TIMEOUT_MS).toBeLessThanOrEqual(FIREFOX_IDLE_MS / 2);
+    const { store, report, fetched } = hanging();
+    await report('https://hang.example/submit', 'to a receiver that hangs', 'a.example');
+    await vi.advanceTimersByTimeAsync(SETTLE_MS + 2_000);
+    await report(healthy, 'shop broke', 'shop.example');
+    await vi.advanceTimersByTimeAsync(SETTLE_MS + 100);
+    expect(fetched.map((f) => f.host)).toEqual(['hang.example', 'crashes.shop.example']);
+    await vi.advanceTimersByTimeAsync(SUBMIT_TIMEOUT_MS);
+    const [entry] = (await store.read()).reports.filter((e) => e.annotations.JSErrorMessage === 'to a receiver that hangs');
+    expect(entry).toMatchObject({ status: 'queued', lastError: `no answer in ${SUBMIT_TIMEOUT_MS / 1000} s` });
+  });
+
+  it('sets the alarm before each attempt, so a background Firefox suspends during it is woken to go on', async () => {
+    const { report, fetched, alarms } = hanging();
+    await report('https://hang.example/submit', 'to a receiver that hangs', 'a.example');
+    await vi.advanceTimersByTimeAsync(SETTLE_MS + 100);
+    expect(fetched).toHaveLength(1);
+    // The alarm in force while the attempt waits: just after the attempt's timeout.
+    const armed = alarms.at(-1)!;
+    expect(armed).toBeGreaterThan(fetched[0]!.at + SUBMIT_TIMEOUT_MS);
+    expect(armed).toBeLessThanOrEqual(fetched[0]!.at + ATTEMPT_ALARM_MS);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The background's work: from a batch of captured errors to delivered reports. It chooses the
  * destination, folds repeats into one report (JSRepeatCount), rate-limits per page and per app,
- * queues in storage, and delivers one report at a time with backoff, honouring Retry-After.
+ * queues in storage, and delivers with backoff, honouring Retry-After: a few reports at once, no two
+ * to the same receiver or from the same site, so a receiver that hangs holds back only its own.
  * Side effects (storage, fetch, clock, alarms) come in as dependencies.
  */
 import { isLocalHost } from '../../../shared/src/local-address.ts';
@@ -13,7 +14,7 @@ import { WindowLimiter } from './rate-limit.ts';
 import { appName, buildAnnotations, fromBrowserExtension, protectAnnotations } from './report.ts';
 import { INVALID_GUID_SKIP, type Settings, chooseDestination, hostOf, siteMatches, submitUrlOf } from './settings.ts';
 import type { ReportEntry, ReportStore } from './store.ts';
-import { acceptsReportsFromAnywhere, type Outcome, submitReport } from './submit.ts';
+import { acceptsReportsFromAnywhere, type Outcome, SUBMIT_TIMEOUT_MS, submitReport } from './submit.ts';
 
 /** A new report waits this long before its first attempt, so repeats in a loop fold into it. */
 export const SETTLE_MS = 1_000;
@@ -39,6 +40,16 @@ export const MAX_QUEUED_PER_SITE = 20;
 /** A report not delivered after this long is given up (failed). */
 export const MAX_REPORT_AGE_MS = 7 * 24 * 60 * 60_000;
 export const RETRY_ALARM = 'socorrito-retry';
+/**
+ * Attempts under way at once, each to a different receiver and from a different site: a site
+ * that rotates its declared receiver over addresses that never answer holds one of them.
+ */
+export const MAX_PARALLEL_ATTEMPTS = 4;
+/**
+ * Before each attempt the alarm is set this long ahead: Firefox suspends an idle background
+ * (30 s by default) even while a fetch waits, and only an alarm wakes it to go on.
+ */
+export const ATTEMPT_ALARM_MS = SUBMIT_TIMEOUT_MS + 5_000;
 /** How long a local receiver's answer to the OPTIONS check is trusted. */
 const LOCAL_RECEIVER_CHECK_MS = 60 * 60_000;
 /** Why a public page's report was not sent to a receiver on a local address. */
@@ -102,8 +113,14 @@ export class Reporter {
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #draining = false;
+  /** The delivery round under way, if any. */
+  #round: Promise<void> | undefined;
+  /** drain() was called during the round: look for due reports again. */
   #again = false;
+  /** Wakes the round from waiting for an attempt to end. */
+  #wake: (() => void) | undefined;
+  /** Receivers (origins) and sites with an attempt under way. */
+  readonly #busy = new Set<string>();
 
   constructor(private readonly deps: ReporterDeps) {
     this.#now = deps.now ?? Date.now;
@@ -225,25 +242,49 @@ export class Reporter {
     this.#timer = undefined;
     if (!Number.isFinite(next)) return;
     this.#timer = setTimeout(() => void this.drain(), Math.max(0, next - this.#now()));
-    this.deps.scheduleAlarm?.(next);
+    // While an attempt is under way, no later than the alarm set for it (see ATTEMPT_ALARM_MS).
+    this.deps.scheduleAlarm?.(this.#busy.size > 0 ? Math.min(next, this.#now() + ATTEMPT_ALARM_MS) : next);
   }
 
-  /** Delivers every due report, oldest first, one at a time. */
-  async drain(): Promise<void> {
-    if (this.#draining) {
-      this.#again = true;
-      return;
-    }
-    this.#draining = true;
+  /**
+   * Delivers every due report, oldest first (receivers tried longest ago before others), up to
+   * MAX_PARALLEL_ATTEMPTS at once, never two to one receiver or from one site. Called during a
+   * round, it makes the round look for due reports again and resolves when the round ends.
+   */
+  drain(): Promise<void> {
+    this.#again = true;
+    this.#wake?.();
+    this.#round ??= this.#runRound().finally(() => {
+      this.#round = undefined;
+    });
+    return this.#round;
+  }
+
+  async #runRound(): Promise<void> {
+    const attempts = new Set<Promise<void>>();
     try {
-      do {
+      for (;;) {
         this.#again = false;
-        while (await this.#deliverOne()) {
-          // next
+        while (attempts.size < MAX_PARALLEL_ATTEMPTS) {
+          const picked = await this.#pick();
+          if (!picked) break;
+          if ('withdrawn' in picked) continue;
+          const attempt: Promise<void> = this.#attempt(picked)
+            .catch((err: unknown) => console.error('socorrito: a delivery attempt failed:', err))
+            .finally(() => attempts.delete(attempt));
+          attempts.add(attempt);
         }
-      } while (this.#again);
+        if (attempts.size === 0 && !this.#again) break;
+        if (!this.#again) {
+          // Until an attempt ends or drain() is called (a new report, the alarm).
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+            for (const attempt of attempts) void attempt.then(resolve);
+          });
+          this.#wake = undefined;
+        }
+      }
     } finally {
-      this.#draining = false;
       await this.schedule();
     }
   }
@@ -274,17 +315,18 @@ export class Reporter {
     return accepts ? null : { kind: 'failed', reason: LOCAL_RECEIVER_REFUSED };
   }
 
-  async #deliverOne(): Promise<boolean> {
+  /** Marks the next report to send as sending (or withdraws it); null when none may go now. */
+  async #pick(): Promise<Picked | { withdrawn: string } | null> {
     await this.deps.ready;
     // The person's choices as they are now, not as they were when the report was queued: one
     // who turned reporting off or blocked the site since sends nothing more.
     const settings = await this.deps.loadSettings();
     const now = this.#now();
-    const picked = await this.deps.store.update((state) => {
+    return this.deps.store.update((state) => {
       // Receivers take turns (the one tried longest ago first), so one that hangs delays only its own reports.
       const tried = (e: ReportEntry): number => this.#triedAt.get(originOf(e.submitUrl)) ?? -Infinity;
       const due = state.reports
-        .filter((e) => e.status === 'queued' && e.nextAttemptAt <= now)
+        .filter((e) => e.status === 'queued' && e.nextAttemptAt <= now && !this.#busy.has(originOf(e.submitUrl)) && !this.#busy.has(siteKey(e)))
         .sort((a, b) => tried(a) - tried(b) || a.createdAt - b.createdAt)[0];
       if (!due) return null;
       const withdrawn = withdrawnBecause(settings, due);
@@ -299,27 +341,51 @@ export class Reporter {
       due.annotations = protectAnnotations(due.annotations, settings.stripQueryAndFragment);
       due.status = 'sending';
       due.attempts++;
-      return { id: due.id, submitUrl: due.submitUrl, annotations: { ...due.annotations } };
+      this.#busy.add(originOf(due.submitUrl));
+      this.#busy.add(siteKey(due));
+      // Set before the attempt, not after it: a background suspended during it must be woken.
+      this.deps.scheduleAlarm?.(now + ATTEMPT_ALARM_MS);
+      return { id: due.id, submitUrl: due.submitUrl, annotations: { ...due.annotations }, busy: [originOf(due.submitUrl), siteKey(due)] };
     });
-    if (!picked) return false;
-    if ('withdrawn' in picked) return true;
-    let outcome: Outcome | null = null;
-    if (this.deps.mayReach && !(await this.deps.mayReach(picked.submitUrl).catch(() => false))) {
-      // Waits (retried with backoff) until the person gives the extension access to that receiver.
-      outcome = { kind: 'retry', reason: `not sent: Socorrito may not reach ${new URL(picked.submitUrl).host} (its site access is limited; allow it in about:addons)` };
-    }
-    outcome ??= await this.#localReceiverCheck(picked.submitUrl, picked.annotations);
-    if (!outcome) {
-      await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
-      outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
-    }
-    const done = this.#now();
-    await this.deps.store.update((state) => {
-      const entry = state.reports.find((e) => e.id === picked.id);
-      if (entry) applyOutcome(entry, outcome, done);
-    });
-    return true;
   }
+
+  /** One attempt of a picked report, and its outcome stored. */
+  async #attempt(picked: Picked): Promise<void> {
+    try {
+      const now = this.#now();
+      let outcome: Outcome | null = null;
+      if (this.deps.mayReach && !(await this.deps.mayReach(picked.submitUrl).catch(() => false))) {
+        // Waits (retried with backoff) until the person gives the extension access to that receiver.
+        outcome = { kind: 'retry', reason: `not sent: Socorrito may not reach ${new URL(picked.submitUrl).host} (its site access is limited; allow it in about:addons)` };
+      }
+      outcome ??= await this.#localReceiverCheck(picked.submitUrl, picked.annotations);
+      if (!outcome) {
+        await this.deps.store.saveLastSent({ at: now, submitUrl: picked.submitUrl, annotations: picked.annotations });
+        outcome = await submitReport(picked.submitUrl, picked.annotations, this.#fetch, this.#now);
+      }
+      const done = this.#now();
+      const final = outcome;
+      await this.deps.store.update((state) => {
+        const entry = state.reports.find((e) => e.id === picked.id);
+        if (entry) applyOutcome(entry, final, done);
+      });
+    } finally {
+      for (const key of picked.busy) this.#busy.delete(key);
+    }
+  }
+}
+
+interface Picked {
+  id: string;
+  submitUrl: string;
+  annotations: Annotations;
+  /** The receiver and the site this attempt keeps others from. */
+  busy: string[];
+}
+
+/** A report's site in the busy set (apart from receivers' origins, which have a scheme). */
+function siteKey(entry: ReportEntry): string {
+  return `site:${siteOf(entry)}`;
 }
 
 /**

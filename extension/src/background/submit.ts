@@ -2,7 +2,11 @@
 import { type Annotations, encodeSubmission, parseSubmitResponse } from '../../../shared/src/protocol.ts';
 import { parseRetryAfter } from './backoff.ts';
 
-export const SUBMIT_TIMEOUT_MS = 30_000;
+/**
+ * How long an attempt may take: a report is a few kB, and Firefox suspends an idle background
+ * after 30 s, so an attempt to a receiver that never answers must end well before.
+ */
+export const SUBMIT_TIMEOUT_MS = 10_000;
 /** How much of a rejection's body is kept as the reason shown in the popup. */
 const MAX_REASON_CHARS = 200;
 
