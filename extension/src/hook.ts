@@ -10,7 +10,10 @@
  * isolated content script in a CustomEvent on `document`. Every built-in it needs is taken at
  * start, so a page that later patches `JSON`, `setTimeout` or event getters cannot break it or
  * see what it sends, and every step is inside try/catch so nothing it does can throw into the
- * page.
+ * page. What it builds has no prototype, so what a page adds to `Object.prototype` or
+ * `Array.prototype` (a `toJSON`, as Prototype.js defines, or a setter) does not reach it. A thrown
+ * value is read as the page's: a getter that throws or a revoked Proxy counts as a missing
+ * property, and a value it cannot read at all is still reported, as one that could not be read.
  */
 import { MAX_ERRORS_PER_BATCH, MAX_MESSAGE_CHARS, MAX_STACK_CHARS, MAX_TYPE_CHARS, MAX_URL_CHARS, RELAY_EVENT } from './relay.ts';
 import type { CaptureMechanism, CapturedError } from './relay.ts';
@@ -42,6 +45,9 @@ const MAX_KEY_NAME_CHARS = 40;
   const CustomEventCtor = CustomEvent;
   const toText = String;
   const objectKeys = Object.keys;
+  const setPrototype = Object.setPrototypeOf;
+  /** `value` without a prototype: JSON.stringify and dictionaries read nothing the page added to Object or Array. */
+  const bare = <T extends object>(value: T): T => setPrototype(value, null) as T;
   const isArray = Array.isArray;
   const arraySort = Array.prototype.sort;
   const stringSlice = String.prototype.slice;
@@ -84,9 +90,10 @@ const MAX_KEY_NAME_CHARS = 40;
     } catch {
       // a throwing getter or a revoked proxy: a plain "Object" it is
     }
-    if (isArray(value)) return name + ' captured as ' + capturedAs + ' with ' + (value as unknown[]).length + ' items';
     let keys: string[];
     try {
+      // Both throw for a revoked Proxy; a Proxy's traps may throw.
+      if (isArray(value)) return name + ' captured as ' + capturedAs + ' with ' + num((value as unknown[]).length) + ' items';
       keys = apply(arraySort, objectKeys(value), []) as string[];
     } catch {
       return name + ' captured as ' + capturedAs;
@@ -98,13 +105,22 @@ const MAX_KEY_NAME_CHARS = 40;
     return name + ' captured as ' + capturedAs + ' with keys: ' + list;
   }
 
+  /** `value[key]`, or undefined when its getter (its own, Error.prototype's, a Proxy's trap) throws. */
+  function property(value: object, key: string): unknown {
+    try {
+      return (value as Record<string, unknown>)[key];
+    } catch {
+      return undefined;
+    }
+  }
+
   function describe(value: unknown): { type: string; message: string; stack: string } | null {
     if (typeof value !== 'object' || value === null) return null;
-    const v = value as { name?: unknown; message?: unknown; stack?: unknown };
-    const message = v.message;
+    const message = property(value, 'message');
     if (typeof message !== 'string') return null;
-    const name = v.name;
-    return { type: typeof name === 'string' && name ? name : 'Error', message, stack: typeof v.stack === 'string' ? v.stack : '' };
+    const name = property(value, 'name');
+    const stack = property(value, 'stack');
+    return { type: typeof name === 'string' && name ? name : 'Error', message, stack: typeof stack === 'string' ? stack : '' };
   }
 
   function add(error: Omit<CapturedError, 'count'>): void {
@@ -126,7 +142,7 @@ const MAX_KEY_NAME_CHARS = 40;
       dropped++;
       return;
     }
-    pending[key] = { ...error, count: 1 };
+    pending[key] = bare({ ...error, count: 1 });
     pendingCount++;
     if (!flushScheduled) {
       flushScheduled = true;
@@ -136,42 +152,47 @@ const MAX_KEY_NAME_CHARS = 40;
 
   function flush(): void {
     flushScheduled = false;
-    const errors: CapturedError[] = [];
+    const errors: CapturedError[] = bare([]);
     for (const key in pending) errors[errors.length] = pending[key]!;
     if (errors.length === 0 && dropped === 0) return; // sent early, as the page was left
-    const batch = { errors, dropped };
+    const batch = bare({ errors, dropped });
     pending = Object.create(null);
     pendingCount = 0;
     dropped = 0;
     try {
       const detail = stringify(batch);
-      apply(dispatch, doc, [new CustomEventCtor(RELAY_EVENT, { detail })]);
+      apply(dispatch, doc, [new CustomEventCtor(RELAY_EVENT, bare({ detail }))]);
     } catch {
       // A page listener on our event threw, or the document is gone: never the page's problem.
     }
   }
 
-  function capture(mechanism: CaptureMechanism, value: unknown, fallback: { message: string; filename: string; line: number; column: number }): void {
+  /** The error's type, message and stack, from a thrown or rejected value of any kind. */
+  function explain(mechanism: CaptureMechanism, value: unknown, fallbackMessage: string): { type: string; message: string; stack: string } {
     const described = describe(value);
+    if (described) return described;
+    if (mechanism === 'unhandledrejection') {
+      // A primitive reason is short enough to be the message (cut below); an object is outlined.
+      const message = isObject(value)
+        ? outline(value, 'promise rejection')
+        : 'Non-Error promise rejection captured with value: ' + cut(typeof value === 'string' ? value : toText(value), MAX_MESSAGE_CHARS);
+      return { type: 'UnhandledRejection', message, stack: '' };
+    }
+    if (isObject(value)) return { type: 'Error', message: outline(value, 'exception'), stack: '' };
+    const typed = apply(regexExec, TYPED_MESSAGE, [fallbackMessage]) as RegExpExecArray | null;
+    return { type: typed ? typed[1]! : 'Error', message: typed ? typed[2]! : fallbackMessage, stack: '' };
+  }
+
+  function capture(mechanism: CaptureMechanism, value: unknown, fallback: { message: string; filename: string; line: number; column: number }): void {
     let type: string;
     let message: string;
     let stack = '';
-    if (described) {
-      ({ type, message, stack } = described);
-    } else if (mechanism === 'unhandledrejection') {
-      type = 'UnhandledRejection';
-      // A primitive reason is short enough to be the message (cut below); an object is outlined.
-      message =
-        isObject(value)
-          ? outline(value, 'promise rejection')
-          : 'Non-Error promise rejection captured with value: ' + cut(typeof value === 'string' ? value : toText(value), MAX_MESSAGE_CHARS);
-    } else if (isObject(value)) {
-      type = 'Error';
-      message = outline(value, 'exception');
-    } else {
-      const typed = apply(regexExec, TYPED_MESSAGE, [fallback.message]) as RegExpExecArray | null;
-      type = typed ? typed[1]! : 'Error';
-      message = typed ? typed[2]! : fallback.message;
+    try {
+      ({ type, message, stack } = explain(mechanism, value, fallback.message));
+    } catch {
+      // Whatever the value does to us, the error is still reported.
+      type = mechanism === 'unhandledrejection' ? 'UnhandledRejection' : 'Error';
+      message = 'A value that could not be read captured as ' + (mechanism === 'unhandledrejection' ? 'promise rejection' : 'exception');
     }
     let { filename, line, column } = fallback;
     if (!filename && stack) {

@@ -1,0 +1,96 @@
+/**
+ * The hook in real Firefox against thrown values it cannot read and pages that patch built-ins
+ * the hook's own objects would inherit from: each error is still reported. Each page is served
+ * inline by a small server of this file and is its own app (GUID) on its own loopback host, so
+ * the extension's per-site limits never mix the tests.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newGuid, useFirefoxWithExtension, waitForCrashes } from './harness.ts';
+
+const env = useFirefoxWithExtension();
+
+let server: Server;
+let port = 0;
+const bodies = new Map<string, string>();
+let nextHost = 2;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const body = bodies.get(new URL(req.url ?? '/', 'http://x').pathname);
+    if (!body) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+  });
+  // Every address of 127/8 is this machine: one loopback host per test is one site per test.
+  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+/** Serves `script` in a page that declares a new app, and opens it on a loopback host of its own. */
+async function openApp(script: string): Promise<{ page: Page; guid: string }> {
+  const guid = newGuid();
+  bodies.set(`/${guid}`, `<!doctype html><html><head><meta charset="utf-8">
+<meta name="socorrito:guid" content="${guid}">
+<meta name="socorrito:submit-url" content="${env.receiver.url}/submit">
+<meta name="socorrito:release" content="1.0"></head><body><script>${script}</script></body></html>`);
+  const page = await env.browser.newPage();
+  await page.goto(`http://127.0.0.${nextHost++}:${port}/${guid}`);
+  return { page, guid };
+}
+
+describe('thrown values the hook cannot read', () => {
+  const CASES = [
+    {
+      name: 'a Proxy whose every trap throws',
+      script: `throw new Proxy({}, new Proxy({}, { get() { return () => { throw new Error('trap'); }; } }));`,
+      message: 'Object captured as exception',
+    },
+    { name: 'a revoked Proxy', script: `const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); throw proxy;`, message: 'Object captured as exception' },
+    {
+      name: 'a promise rejected with a revoked Proxy',
+      script: `const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); Promise.reject(proxy);`,
+      message: 'Object captured as promise rejection',
+    },
+    {
+      name: 'an Error whose stack getter throws',
+      script: `const e = new Error('stack getter throws'); Object.defineProperty(e, 'stack', { get() { throw new Error('no'); } }); throw e;`,
+      message: 'stack getter throws',
+    },
+    {
+      name: 'an Error whose message getter throws',
+      script: `const e = new Error('x'); Object.defineProperty(e, 'message', { get() { throw new Error('no'); } }); throw e;`,
+      message: 'Error captured as exception with no keys',
+    },
+    {
+      name: "an Error when the page made Error.prototype's name getter throw",
+      script: `Object.defineProperty(Error.prototype, 'name', { get() { throw new Error('no'); } }); throw new Error('name getter throws');`,
+      message: 'name getter throws',
+    },
+  ];
+  it.each(CASES)('reports $name', async ({ script, message }) => {
+    const { page, guid } = await openApp(`setTimeout(() => { ${script} }, 10);`);
+    const crashes = await waitForCrashes(env.receiver, guid, 1, 8_000);
+    expect(crashes.map((c) => c.annotations.JSErrorMessage)).toEqual([message]);
+    await page.close();
+  });
+});
+
+describe('pages that patch what the hook builds on', () => {
+  const CASES = [
+    // Prototype.js 1.5.1-1.6 defines it: JSON.stringify made the batch a string.
+    { name: 'Array.prototype.toJSON', script: `Array.prototype.toJSON = function () { return '[' + this.map(String).join(',') + ']'; };` },
+    { name: 'Object.prototype.toJSON', script: `Object.prototype.toJSON = function () { return 'mine'; };` },
+    { name: 'an Array.prototype[0] setter', script: `Object.defineProperty(Array.prototype, '0', { set() {}, configurable: true });` },
+    // Read from CustomEvent's init dictionary.
+    { name: 'an Object.prototype.bubbles getter that throws', script: `Object.defineProperty(Object.prototype, 'bubbles', { get() { throw new Error('no'); }, configurable: true });` },
+  ];
+  it.each(CASES)('still reports errors on a page that defines $name', async ({ name, script }) => {
+    const { page, guid } = await openApp(`${script}\nsetTimeout(() => { throw new Error('with ${name}'); }, 10);`);
+    const crashes = await waitForCrashes(env.receiver, guid, 1, 8_000);
+    expect(crashes.map((c) => c.annotations.JSErrorMessage)).toEqual([`with ${name}`]);
+    await page.close();
+  });
+});
