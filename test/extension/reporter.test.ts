@@ -438,6 +438,49 @@ describe('a receiver that never answers', () => {
   });
 });
 
+describe('a retry round to receivers that are down', () => {
+  it('tries each receiver once and writes the queue at most twice per receiver, not twice per report', async () => {
+    const storage = new MemoryStorage();
+    let queueWrites = 0;
+    const set = storage.set.bind(storage);
+    storage.set = async (items) => {
+      if ('reports' in items) queueWrites++;
+      return set(items);
+    };
+    let now = Date.parse('2026-11-30T08:00:00Z');
+    const fetched: string[] = [];
+    const reporter = new Reporter({
+      store: new ReportStore(storage),
+      loadSettings: async () => DEFAULT_SETTINGS,
+      userAgent: 'Mozilla/5.0 Firefox/153.0',
+      now: () => now,
+      fetch: async (input) => {
+        fetched.push(new URL(String(input)).host);
+        throw new TypeError('NetworkError when attempting to fetch resource.');
+      },
+    });
+    reporters.push(reporter);
+    for (let site = 0; site < 5; site++) {
+      for (let i = 0; i < 10; i++) {
+        const identity = { guid: `app-${site}`, submitUrl: `https://crashes${site}.example/submit`, source: 'meta' as const };
+        await reporter.handleBatch({ identity, errors: [error(`e${i}`)], dropped: 0, pageUrl: `https://s${site}.example/`, pageKey: `${site}:${i}` });
+      }
+    }
+    reporter.stop();
+    now += SETTLE_MS;
+    queueWrites = 0;
+    await reporter.drain();
+    reporter.stop();
+    expect(fetched.sort()).toEqual([0, 1, 2, 3, 4].map((i) => `crashes${i}.example`));
+    expect(queueWrites).toBeLessThanOrEqual(2 * 5);
+    // Every report waits for its receiver's next try, which is the first report's.
+    const queued = (await new ReportStore(storage).read()).reports.filter((e) => e.status === 'queued');
+    expect(queued).toHaveLength(50);
+    for (const e of queued) expect(e).toMatchObject({ lastError: 'receiver unreachable (network error)' });
+    expect(new Set(queued.map((e) => e.nextAttemptAt)).size).toBe(5);
+  });
+});
+
 describe('submitReport', () => {
   it('reads CrashID=bp-… from a real collector', async () => {
     const receiver = await receiverWith();

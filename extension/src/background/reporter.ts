@@ -308,7 +308,7 @@ export class Reporter {
     if (accepts === undefined) {
       const answer = await acceptsReportsFromAnywhere(submitUrl, this.#fetch);
       // No POST to a receiver that did not answer: asked again at the next attempt.
-      if (answer === 'unreachable') return { kind: 'retry', reason: 'receiver unreachable (network error)' };
+      if (answer === 'unreachable') return { kind: 'retry', reason: 'receiver unreachable (network error)', receiverWide: true };
       accepts = answer === 'yes';
       this.#localReceivers.set(origin, { at: now, accepts });
     }
@@ -322,7 +322,7 @@ export class Reporter {
     // who turned reporting off or blocked the site since sends nothing more.
     const settings = await this.deps.loadSettings();
     const now = this.#now();
-    return this.deps.store.update((state) => {
+    return this.deps.store.updateUnlessNull((state) => {
       // Receivers take turns (the one tried longest ago first), so one that hangs delays only its own reports.
       const tried = (e: ReportEntry): number => this.#triedAt.get(originOf(e.submitUrl)) ?? -Infinity;
       const due = state.reports
@@ -356,7 +356,11 @@ export class Reporter {
       let outcome: Outcome | null = null;
       if (this.deps.mayReach && !(await this.deps.mayReach(picked.submitUrl).catch(() => false))) {
         // Waits (retried with backoff) until the person gives the extension access to that receiver.
-        outcome = { kind: 'retry', reason: `not sent: Socorrito may not reach ${new URL(picked.submitUrl).host} (its site access is limited; allow it in about:addons)` };
+        outcome = {
+          kind: 'retry',
+          reason: `not sent: Socorrito may not reach ${new URL(picked.submitUrl).host} (its site access is limited; allow it in about:addons)`,
+          receiverWide: true,
+        };
       }
       outcome ??= await this.#localReceiverCheck(picked.submitUrl, picked.annotations);
       if (!outcome) {
@@ -367,7 +371,9 @@ export class Reporter {
       const final = outcome;
       await this.deps.store.update((state) => {
         const entry = state.reports.find((e) => e.id === picked.id);
-        if (entry) applyOutcome(entry, final, done);
+        if (!entry) return;
+        applyOutcome(entry, final, done);
+        if (final.kind === 'retry' && final.receiverWide && entry.status === 'queued') waitWith(state.reports, entry, done);
       });
     } finally {
       for (const key of picked.busy) this.#busy.delete(key);
@@ -426,6 +432,26 @@ function applyOutcome(entry: ReportEntry, outcome: Awaited<ReturnType<typeof sub
       entry.lastError = outcome.reason;
       // The server's Retry-After wins over our backoff, but never below a second.
       entry.nextAttemptAt = now + (outcome.retryAfterMs !== undefined ? Math.max(1_000, outcome.retryAfterMs) : retryDelayMs(entry.attempts));
+  }
+}
+
+/**
+ * The receiver of `tried` did not answer or said it is busy: its other reports due now wait until
+ * `tried`'s next attempt instead of each trying it in turn (a round of 100 reports to a receiver
+ * that is down was 100 attempts and 200 rewrites of the whole queue in storage).
+ */
+function waitWith(reports: ReportEntry[], tried: ReportEntry, now: number): void {
+  const origin = originOf(tried.submitUrl);
+  for (const e of reports) {
+    if (e === tried || e.status !== 'queued' || e.nextAttemptAt > now || originOf(e.submitUrl) !== origin) continue;
+    if (now - e.createdAt > MAX_REPORT_AGE_MS) {
+      e.status = 'failed';
+      e.finishedAt = now;
+      e.lastError = `gave up after 7 days: ${tried.lastError ?? ''}`;
+      continue;
+    }
+    e.nextAttemptAt = tried.nextAttemptAt;
+    e.lastError = tried.lastError;
   }
 }
 

@@ -95,9 +95,22 @@ export class ReportStore {
 
   /** Runs `change` on the stored state, alone, enforces the caps and saves; resolves with its result. */
   update<T>(change: (state: StoreState) => T): Promise<T> {
+    return this.#run(change, () => true);
+  }
+
+  /**
+   * As update(), but saves only when `change` returns something other than null: a look for
+   * work that finds none rewrites nothing (the queue is the whole array, rewritten each time).
+   */
+  updateUnlessNull<T>(change: (state: StoreState) => T | null): Promise<T | null> {
+    return this.#run(change, (result) => result !== null);
+  }
+
+  #run<T>(change: (state: StoreState) => T, save: (result: T) => boolean): Promise<T> {
     const run = this.#lock.then(async () => {
       const state = await this.read();
       const result = change(state);
+      if (!save(result)) return result;
       enforceCaps(state);
       await this.storage.set({ reports: state.reports, stats: state.stats });
       return result;

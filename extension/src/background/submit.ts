@@ -14,8 +14,12 @@ export type Outcome =
   | { kind: 'submitted'; crashId: string }
   /** The collector took it but chose not to keep it (its throttle rules): final. */
   | { kind: 'discarded'; reason: string }
-  /** Unreachable, 5xx, 429: keep it and try again, after `retryAfterMs` when the server said. */
-  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  /**
+   * Unreachable, 5xx, 429: keep it and try again, after `retryAfterMs` when the server said.
+   * `receiverWide`: the receiver, not this report, is the cause (no answer, 429, 503), so its
+   * other reports would fare the same now.
+   */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; receiverWide?: boolean }
   /** Any other 4xx, or an answer that is not a collector's: final. */
   | { kind: 'failed'; reason: string };
 
@@ -58,7 +62,7 @@ export async function submitReport(
     const reason = controller.signal.aborted
       ? `no answer in ${SUBMIT_TIMEOUT_MS / 1000} s`
       : `receiver unreachable (${name === 'TypeError' ? 'network error' : name})`;
-    return { kind: 'retry', reason };
+    return { kind: 'retry', reason, receiverWide: true };
   } finally {
     clearTimeout(timer);
   }
@@ -72,7 +76,8 @@ export async function submitReport(
   const reason = `HTTP ${status}${body ? `: ${firstLine(body)}` : ''}`;
   if (status === 429 || status === 408 || status >= 500) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
-    return retryAfterMs === null ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
+    const receiverWide = status === 429 || status === 503;
+    return retryAfterMs === null ? { kind: 'retry', reason, receiverWide } : { kind: 'retry', reason, retryAfterMs, receiverWide };
   }
   return { kind: 'failed', reason };
 }
