@@ -72,4 +72,28 @@ describe('a receiver that never answers', () => {
     const crashes = await waitForCrashes(receiver, guid, 1, 20_000);
     expect(crashes).toHaveLength(1);
   }, 120_000);
+
+  it('goes on trying it after Firefox suspends the background during an attempt', async () => {
+    let connections = 0;
+    const quiet = createServer((s) => {
+      connections++;
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.resume();
+    });
+    await new Promise<void>((r) => quiet.listen(0, '127.0.0.1', r));
+    try {
+      const pagePort = (pages.address() as AddressInfo).port;
+      const quietUrl = `http://127.0.0.1:${(quiet.address() as AddressInfo).port}/submit`;
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.4:${pagePort}/?guid=${newGuid()}&msg=while+suspended&submit=${encodeURIComponent(quietUrl)}`);
+      // The background is suspended 5 s into the first attempt; only the alarm set before it
+      // wakes it (nothing else happens meanwhile), and the attempt is made again.
+      const deadline = Date.now() + 45_000;
+      while (connections < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      expect(connections).toBeGreaterThanOrEqual(2);
+    } finally {
+      quiet.close();
+    }
+  }, 60_000);
 });
