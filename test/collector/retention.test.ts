@@ -10,18 +10,22 @@ import { waitProcessed } from '../processor/helpers.ts';
 
 const DAY = 86_400_000;
 
+/** A crash accepted at `at`, as the collector would have stored it then. */
+function crashAt(at: Date): RawCrash {
+  return {
+    crash_id: createCrashId(at),
+    submitted_at: at.toISOString(),
+    annotations: jsCrashFields({ CrashTime: String(Math.floor(at.getTime() / 1000)) }),
+    files: [],
+    metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
+  };
+}
+
 it('deletes crashes older than --retention-days from disk and from the index, and keeps the rest', async () => {
   const r = await startTestReceiver({ retentionDays: 30 });
   try {
     const save = async (daysAgo: number): Promise<string> => {
-      const at = new Date(Date.now() - daysAgo * DAY);
-      const raw: RawCrash = {
-        crash_id: createCrashId(at),
-        submitted_at: at.toISOString(),
-        annotations: jsCrashFields({ CrashTime: String(Math.floor(at.getTime() / 1000)) }),
-        files: [],
-        metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
-      };
+      const raw = crashAt(new Date(Date.now() - daysAgo * DAY));
       await r.storage.saveRaw(raw, new Map());
       return raw.crash_id;
     };
@@ -71,16 +75,7 @@ it('deletes an expired day whose crashes still wait in the journal, without wedg
   try {
     const at = new Date(Date.now() - 5 * DAY);
     const saves: Promise<void>[] = [];
-    for (let i = 0; i < 400; i++) {
-      const raw: RawCrash = {
-        crash_id: createCrashId(at),
-        submitted_at: at.toISOString(),
-        annotations: jsCrashFields({ CrashTime: String(Math.floor(at.getTime() / 1000)) }),
-        files: [],
-        metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
-      };
-      saves.push(r.storage.saveRaw(raw, new Map()));
-    }
+    for (let i = 0; i < 400; i++) saves.push(r.storage.saveRaw(crashAt(at), new Map()));
     await Promise.all(saves);
     // Some are laid out, most still wait in the journal, a few are being laid out.
     await new Promise((res) => setTimeout(res, 300));
