@@ -20,8 +20,13 @@ import type { CaptureMechanism, CapturedError } from './relay.ts';
 
 /** How long repeats are gathered before a batch goes to the content script. */
 const FLUSH_DELAY_MS = 100;
-/** Distinct errors one document may report; later new ones are only counted as dropped. */
+/**
+ * Distinct errors one document may report in SEEN_WINDOW_MS; later new ones are counted as
+ * dropped until the window is over. Then the distinct ones are forgotten, so a tab open for hours
+ * whose messages carry IDs still reports a new bug.
+ */
 const MAX_DISTINCT_PER_DOCUMENT = 200;
+const SEEN_WINDOW_MS = 60_000;
 /**
  * Key names of a rejected or thrown non-Error object named in its message (sorted, so the same
  * object reads the same whatever its key order); the rest are counted. Its values are never
@@ -40,6 +45,7 @@ const MAX_KEY_NAME_CHARS = 40;
   const doc = document;
   const stringify = JSON.stringify;
   const setTimer = win.setTimeout;
+  const clock = Date.now;
   const addListener = EventTarget.prototype.addEventListener;
   const dispatch = EventTarget.prototype.dispatchEvent;
   const CustomEventCtor = CustomEvent;
@@ -67,8 +73,9 @@ const MAX_KEY_NAME_CHARS = 40;
   // Keys are kept in plain null-prototype objects: nothing there the page can patch.
   let pending: Record<string, CapturedError> = Object.create(null);
   let pendingCount = 0;
-  const seen: Record<string, true> = Object.create(null);
+  let seen: Record<string, true> = Object.create(null);
   let seenCount = 0;
+  let seenSince = clock();
   let dropped = 0;
   let flushScheduled = false;
 
@@ -131,9 +138,15 @@ const MAX_KEY_NAME_CHARS = 40;
       return;
     }
     if (!seen[key]) {
+      if (seenCount >= MAX_DISTINCT_PER_DOCUMENT && clock() - seenSince >= SEEN_WINDOW_MS) {
+        seen = Object.create(null);
+        seenCount = 0;
+        seenSince = clock();
+      }
       if (seenCount >= MAX_DISTINCT_PER_DOCUMENT) {
+        // Counted, and the count goes out with the next batch.
         dropped++;
-        return;
+        return scheduleFlush();
       }
       seen[key] = true;
       seenCount++;
@@ -144,10 +157,13 @@ const MAX_KEY_NAME_CHARS = 40;
     }
     pending[key] = bare({ ...error, count: 1 });
     pendingCount++;
-    if (!flushScheduled) {
-      flushScheduled = true;
-      apply(setTimer, win, [flush, FLUSH_DELAY_MS]);
-    }
+    scheduleFlush();
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    apply(setTimer, win, [flush, FLUSH_DELAY_MS]);
   }
 
   function flush(): void {

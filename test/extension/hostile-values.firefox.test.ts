@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newGuid, useFirefoxWithExtension, waitForCrashes } from './harness.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { crashesOf, newGuid, useFirefoxWithExtension, waitForCrashes } from './harness.ts';
 
 const env = useFirefoxWithExtension();
 
@@ -93,4 +94,19 @@ describe('pages that patch what the hook builds on', () => {
     expect(crashes.map((c) => c.annotations.JSErrorMessage)).toEqual([`with ${name}`]);
     await page.close();
   });
+});
+
+describe('a tab open for long', () => {
+  it('reports a new bug a minute after 200 distinct errors (messages with IDs) in the same page', async () => {
+    const { page, guid } = await openApp(`for (let i = 0; i < 200; i++) setTimeout(() => { throw new Error('Failed to load item ' + (1000 + i)); }, i * 20);
+      window.later = () => setTimeout(() => { throw new TypeError('a new bug, a minute later'); }, 0);`);
+    // Past the hook's minute (and every per-minute limit after it).
+    await new Promise((r) => setTimeout(r, 62_000));
+    await page.evaluate(() => (window as unknown as { later: () => void }).later());
+    // The hook kept every error it had seen for the document's life, and dropped every new one after 200.
+    await waitFor('the new bug on the receiver', async () =>
+      (await crashesOf(env.receiver, guid)).some((c) => c.annotations.JSErrorMessage === 'a new bug, a minute later') || undefined,
+    10_000);
+    await page.close();
+  }, 90_000);
 });
