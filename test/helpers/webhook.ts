@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { AlertEvent } from '../../receiver/src/notify/webhook.ts';
-import { startTestReceiver } from './receiver.ts';
+import { startTestReceiver, tempDir, type TestReceiver } from './receiver.ts';
 import { submitCrash } from './submit.ts';
 import { waitFor } from './wait.ts';
 
@@ -49,4 +49,38 @@ export async function removeIndex(dataDir: string): Promise<void> {
 export async function alertsSettled(receiver: { webhook: { stats(): { waiting: number } } | null }): Promise<void> {
   await waitFor('alerts sent', () => receiver.webhook!.stats().waiting === 0);
   await new Promise((r) => setTimeout(r, 300));
+}
+
+/**
+ * Runs `body` with a data dir whose receiver already announced `fields`' signature once (see
+ * alertedOnce) and the hook that got it; both are cleaned up after.
+ */
+export async function afterOneAlert(fields: Record<string, string>, body: (dataDir: string, hook: WebhookSink) => Promise<void>): Promise<void> {
+  const hook = await startWebhookSink();
+  const dir = await tempDir();
+  try {
+    await alertedOnce(dir.path, hook, fields);
+    await body(dir.path, hook);
+  } finally {
+    hook.close();
+    await dir.cleanup();
+  }
+}
+
+/** Starts a receiver on `dataDir` alerting `hook`, has it take and process one crash of `fields`, runs `check`, and stops it. */
+export async function submitAfterRestart(
+  dataDir: string,
+  hook: WebhookSink,
+  fields: Record<string, string>,
+  check: (receiver: TestReceiver) => Promise<void>,
+  processedWithinMs?: number,
+): Promise<void> {
+  const receiver = await startTestReceiver({ dataDir, webhookUrl: hook.url });
+  try {
+    expect((await submitCrash(`${receiver.url}/submit`, fields, [])).status).toBe(200);
+    await waitFor('the crash processed', () => receiver.processing.processor.stats.processed === 1, processedWithinMs);
+    await check(receiver);
+  } finally {
+    await receiver.close();
+  }
 }
