@@ -220,7 +220,8 @@ export class Forwarder {
     this.#forwardedSince.clear();
     const total = counts.reduce((n, [, c]) => n + c, 0);
     const shown = counts.slice(0, 5).map(([target, n]) => `${n} to ${target}`);
-    if (counts.length > 5) shown.push(`${total - counts.slice(0, 5).reduce((n, [, c]) => n + c, 0)} to ${counts.length - 5} more`);
+    const rest = counts.slice(5);
+    if (rest.length) shown.push(`${rest.reduce((n, [, c]) => n + c, 0)} to ${rest.length} more`);
     this.#log(`forwarder: forwarded ${total} ${total === 1 ? 'crash' : 'crashes'} (copies kept): ${shown.join(', ')}`);
   }
 
