@@ -216,13 +216,9 @@ export class Forwarder {
     if (this.#summaryTimer) clearTimeout(this.#summaryTimer);
     this.#summaryTimer = null;
     if (this.#forwardedSince.size === 0) return;
-    const counts = [...this.#forwardedSince].sort((a, b) => b[1] - a[1]);
+    const line = forwardedSummary(this.#forwardedSince);
     this.#forwardedSince.clear();
-    const total = counts.reduce((n, [, c]) => n + c, 0);
-    const shown = counts.slice(0, 5).map(([target, n]) => `${n} to ${target}`);
-    const rest = counts.slice(5);
-    if (rest.length) shown.push(`${rest.reduce((n, [, c]) => n + c, 0)} to ${rest.length} more`);
-    this.#log(`forwarder: forwarded ${total} ${total === 1 ? 'crash' : 'crashes'} (copies kept): ${shown.join(', ')}`);
+    this.#log(`forwarder: ${line}`);
   }
 
   /**
@@ -764,6 +760,25 @@ export class Forwarder {
  * on the host of a registered receiver (a path that answers 429 for a day, or hangs) never
  * holds that app's crashes back.
  */
+/** Destinations named in the forwarded summary; the rest are summed as "N to M more". */
+const SUMMARY_DESTINATIONS = 5;
+
+/**
+ * The once-a-minute line for crashes forwarded with their copy kept: the total, then the
+ * busiest destinations first.
+ *
+ * @example forwardedSummary(new Map([['a/submit', 2], ['b/submit', 5]])) // 'forwarded 7 crashes (copies kept): 5 to b/submit, 2 to a/submit'
+ */
+export function forwardedSummary(counts: ReadonlyMap<string, number>): string {
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const sum = (list: [string, number][]): number => list.reduce((n, [, c]) => n + c, 0);
+  const total = sum(sorted);
+  const shown = sorted.slice(0, SUMMARY_DESTINATIONS).map(([target, n]) => `${n} to ${target}`);
+  const rest = sorted.slice(SUMMARY_DESTINATIONS);
+  if (rest.length) shown.push(`${sum(rest)} to ${rest.length} more`);
+  return `forwarded ${total} ${total === 1 ? 'crash' : 'crashes'} (copies kept): ${shown.join(', ')}`;
+}
+
 function gateKey(mode: OutboxEntry['mode'], target: string): string {
   return mode === 'registry' ? `registry ${target}` : `url ${new URL(target).host}`;
 }
