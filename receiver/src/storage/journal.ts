@@ -305,11 +305,17 @@ export class JournaledCrashStorage implements CrashStorage {
       this.#laidOut.delete(segment);
       const markers = this.#markers.get(segment) ?? [];
       this.#markers.delete(segment);
-      // The markers go after the segment: a stop in between leaves markers, never a record without one.
-      void rm(this.#segmentPath(segment), { force: true })
-        .then(() => Promise.all(markers.map((id) => rm(join(this.#deletedDir, id), { force: true }))))
-        .catch((err: Error) => this.#log(`storage: could not remove finished journal segment ${segment}: ${errorCode(err)}`));
+      this.#removeSegment(segment, markers).catch((err: Error) =>
+        this.#log(`storage: could not remove finished journal segment ${segment}: ${errorCode(err)}`),
+      );
     }
+  }
+
+  /** Removes a finished segment, then the deletion markers of its records. */
+  async #removeSegment(segment: number, markers: readonly string[]): Promise<void> {
+    // The markers go after the segment: a stop in between leaves markers, never a record without one.
+    await rm(this.#segmentPath(segment), { force: true });
+    await Promise.all(markers.map((id) => rm(join(this.#deletedDir, id), { force: true })));
   }
 
   #segmentPath(segment: number): string {
@@ -466,8 +472,7 @@ export class JournaledCrashStorage implements CrashStorage {
     await writeFileDurably(join(this.#deletedDir, bare), '', this.#folders.tmpDir, this.#fs);
     if (!this.#outstanding.has(segment)) {
       // The segment was finished while the marker was written: it goes (if not gone yet), then the marker.
-      await rm(this.#segmentPath(segment), { force: true });
-      await rm(join(this.#deletedDir, bare), { force: true });
+      await this.#removeSegment(segment, [bare]);
       return segment;
     }
     this.#markers.set(segment, [...(this.#markers.get(segment) ?? []), bare]);
