@@ -1,5 +1,7 @@
+import { parse as parseWithStacktraceParser } from 'stacktrace-parser';
 import { describe, expect, it } from 'vitest';
 import { dropCredentials, scrubUrl, scrubUrlsInText } from './scrub.ts';
+import { parseStack } from './stack/parse.ts';
 
 describe('scrubUrl', () => {
   it('drops the query and the fragment', () => {
@@ -62,8 +64,125 @@ describe('scrubUrlsInText on relative URLs', () => {
     expect(scrubUrlsInText('<a href="https://q.example/a?b=1">')).toBe('<a href="https://q.example/a">');
   });
   it('leaves regular expressions and questions alone', () => {
-    for (const text of ['Invalid regular expression: /a?b/: Nothing to repeat', 'Is /tmp/x? the path', 'a /b?c d', 'why?a=b', 'x ? y=1 : z']) {
+    for (const text of ['Invalid regular expression: /a?b/: Nothing to repeat', 'Is /tmp/x? the path', 'a /b?c d', 'x ? y=1 : z']) {
       expect(scrubUrlsInText(text)).toBe(text);
+    }
+  });
+  it('cuts the query of a one-word path: a word with ?name= glued to it', () => {
+    expect(scrubUrlsInText('GET user?email=jane@example.com failed')).toBe('GET user failed');
+    expect(scrubUrlsInText('fetch failed for api?token=abc')).toBe('fetch failed for api');
+    expect(scrubUrlsInText('fetch failed for api?token=abc&user=jane\nnext line')).toBe('fetch failed for api\nnext line');
+    expect(scrubUrlsInText('XHR "user?email=jane@example.com" failed: 500')).toBe('XHR "user" failed: 500');
+    expect(scrubUrlsInText("fetch('items?page=2&session=S3')")).toBe("fetch('items')");
+    expect(scrubUrlsInText('request to v2?key=K1 timed out (user?id=7)')).toBe('request to v2 timed out (user)');
+    // Nothing tells this one from a query, so it goes too.
+    expect(scrubUrlsInText('why?a=b')).toBe('why');
+  });
+  it('leaves questions in prose alone, and fragments of one-word paths', () => {
+    for (const text of ['Is it ready? yes', 'Is it ready?yes', 'ready? a=b', 'what?', 'a?b', 'x?=1', 'x ?a=1', 'Expected "?" but found "="', 'see notes#a=b']) {
+      expect(scrubUrlsInText(text)).toBe(text);
+    }
+  });
+});
+
+describe('scrubbing path parameters', () => {
+  it('drops ;name=value and ;value from the path of a URL', () => {
+    expect(scrubUrl('https://shop.example/cart;jsessionid=1A2B3C4D')).toBe('https://shop.example/cart');
+    expect(scrubUrl('https://shop.example/a;v=1/b;1A2B/c.js;jsessionid=1A2B3C4D?x=1#y')).toBe('https://shop.example/a/b/c.js');
+    expect(scrubUrl('https://shop.example/cart;jsessionid=1A2B3C4D;JSESSIONID=5E6F/')).toBe('https://shop.example/cart/');
+  });
+  it('keeps what is not a path parameter', () => {
+    for (const url of ['https://shop.example/cart', 'https://shop.example:8443/a/b.js', 'https://shop.example/a;', 'data:text/javascript;base64,Zm9vKCk=', 'not a url; really']) {
+      expect(scrubUrl(url)).toBe(url);
+    }
+  });
+  it("strips them from Firefox frames and keeps the frame's line and column", () => {
+    const stack =
+      'load@https://shop.example/static/app.js;jsessionid=1A2B3C4D:12:5\n' +
+      'init/<@https://shop.example/static/vendor.js;jsessionid=1A2B3C4D?v=3:1:9876\n' +
+      'async*@https://shop.example/cart;jsessionid=1A2B3C4D:40:1\n' +
+      'f@https://shop.example/x.js;jsessionid=1A2B3C4D line 2 > eval:1:5\n';
+    const scrubbed = scrubUrlsInText(stack);
+    expect(scrubbed).toBe(
+      'load@https://shop.example/static/app.js:12:5\n' +
+        'init/<@https://shop.example/static/vendor.js:1:9876\n' +
+        'async*@https://shop.example/cart:40:1\n' +
+        'f@https://shop.example/x.js line 2 > eval:1:5\n',
+    );
+    expect(parseStack(scrubbed).map((f) => [f.function, f.url, f.line, f.column])).toEqual([
+      ['load', 'https://shop.example/static/app.js', 12, 5],
+      ['init/<', 'https://shop.example/static/vendor.js', 1, 9876],
+      [null, 'https://shop.example/cart', 40, 1],
+      ['f', 'https://shop.example/x.js', 2, null],
+    ]);
+    expect(parseStack(scrubbed)).toEqual(parseStack(stack).map((f, i) => ({ ...f, url: f.url!.replace(/[;?].*/, ''), raw: scrubbed.split('\n')[i] })));
+  });
+  it("strips them from Chrome frames and keeps the frame's line and column", () => {
+    const stack =
+      'TypeError: Cannot read properties of undefined (reading \'id\')\n' +
+      '    at load (https://shop.example/static/app.js;jsessionid=1A2B3C4D:12:5)\n' +
+      '    at https://shop.example/static/app.js;jsessionid=1A2B3C4D:30:7\n' +
+      '    at async Promise.all (index 0)';
+    const scrubbed = scrubUrlsInText(stack);
+    expect(scrubbed).toBe(
+      'TypeError: Cannot read properties of undefined (reading \'id\')\n' +
+        '    at load (https://shop.example/static/app.js:12:5)\n' +
+        '    at https://shop.example/static/app.js:30:7\n' +
+        '    at async Promise.all (index 0)',
+    );
+    const parsed = parseStack(scrubbed);
+    expect(parsed.map((f) => [f.function, f.url, f.line, f.column])).toEqual([
+      ['load', 'https://shop.example/static/app.js', 12, 5],
+      [null, 'https://shop.example/static/app.js', 30, 7],
+    ]);
+    expect(parsed).toEqual(parseStack(stack).map((f, i) => ({ ...f, url: f.url!.replace(/;.*/, ''), raw: parsed[i]!.raw })));
+    // stacktrace-parser alone reads the same.
+    expect(parseWithStacktraceParser(scrubbed).map((f) => [f.file, f.lineNumber, f.column])).toEqual(
+      parseWithStacktraceParser(stack).map((f) => [f.file?.replace(/;.*/, ''), f.lineNumber, f.column]),
+    );
+  });
+  it('strips them from URLs in messages and keeps what surrounds them', () => {
+    expect(scrubUrlsInText('Loading failed for the <script> with source "https://shop.example/static/app.js;jsessionid=1A2B3C4D".')).toBe(
+      'Loading failed for the <script> with source "https://shop.example/static/app.js".',
+    );
+    expect(scrubUrlsInText("import 'https://shop.example/m.js;jsessionid=1A2B' failed; retry")).toBe("import 'https://shop.example/m.js' failed; retry");
+  });
+  it('leaves semicolons that are no path parameters alone', () => {
+    for (const text of [
+      'see https://shop.example/a; then retry',
+      'at https://shop.example;x=1',
+      'f@data:text/javascript;base64,Zm9vKCk=:1:2',
+      'for (i = 0; i < n; i++) x;y=2',
+      'a@https://shop.example/app.js:1:2',
+    ]) {
+      expect(scrubUrlsInText(text)).toBe(text);
+    }
+  });
+});
+
+describe('scrubbing percent-encoded URLs', () => {
+  it('cuts the encoded query and fragment of a URL carried in a path', () => {
+    expect(scrubUrl('https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc')).toBe('https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb');
+    expect(scrubUrl('https://app.example/r/HTTPS%3a%2f%2fidp.example%2fcb%23access_token%3dabc')).toBe('https://app.example/r/HTTPS%3a%2f%2fidp.example%2fcb');
+    // An encoded URL inside an encoded URL goes with it.
+    expect(scrubUrl('https://app.example/r/https%3A%2F%2Fa.example%2Fr%2Fhttps%3A%2F%2Fb.example%2Fcb%3Fkey%3Ds')).toBe(
+      'https://app.example/r/https%3A%2F%2Fa.example%2Fr%2Fhttps%3A%2F%2Fb.example%2Fcb',
+    );
+  });
+  it('cuts it in messages and stack frames, keeping line, column and closing quotes', () => {
+    expect(scrubUrlsInText('Failed to load https%3A%2F%2Fapi.example%2Fv1%3Fkey%3Dsecret now')).toBe('Failed to load https%3A%2F%2Fapi.example%2Fv1 now');
+    expect(scrubUrlsInText('Failed to load "https%3A%2F%2Fapi.example%2Fv1%3Fkey%3Dsecret".')).toBe('Failed to load "https%3A%2F%2Fapi.example%2Fv1".');
+    expect(scrubUrlsInText('bad next=https%3a%2f%2fapi.example%2fv1%3fkey%3dsecret')).toBe('bad next=https%3a%2f%2fapi.example%2fv1');
+    const stack = 'cb@https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc:7:3\n    at cb (https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc:7:3)';
+    const scrubbed = scrubUrlsInText(stack);
+    expect(scrubbed).toBe('cb@https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb:7:3\n    at cb (https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb:7:3)');
+    expect(parseStack(scrubbed.split('\n')[0]!)[0]).toMatchObject({ url: 'https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb', line: 7, column: 3 });
+    expect(parseStack(scrubbed.split('\n')[1]!)[0]).toMatchObject({ url: 'https://app.example/redirect/https%3A%2F%2Fidp.example%2Fcb', line: 7, column: 3 });
+  });
+  it('leaves encoded text that is no encoded URL alone', () => {
+    for (const text of ['50%3F done', 'x=%3A%2F%2Fa%3Fb%3Dc', 'https%3A%2F%2Fidp.example%2Fcb', 'x_https%3A%2F%2Fidp.example%3Fa%3D1', 'https%3A%2Fidp.example%3Fa']) {
+      expect(scrubUrlsInText(text)).toBe(text);
+      expect(scrubUrl(text)).toBe(text);
     }
   });
 });
@@ -93,5 +212,15 @@ describe('scrubbing hostile text', () => {
     // And a real query at the end of such text still goes.
     const long = `${'a-'.repeat(1 << 19)} https://x.example/a?token=secret`;
     expect(scrubUrlsInText(long)).toBe(`${'a-'.repeat(1 << 19)} https://x.example/a`);
+  }, 10_000);
+  it('scans a MiB of path parameters, encoded URLs and one-word queries in one pass', () => {
+    // `https%3A%2F%2Fa%3F"`: each encoded query ends at its quote, the base only at the end.
+    for (const unit of ['a;', '/a;', 'a://b/;', 'a://b/;c"', 'x%3A%2F%2F', 'x%3A%2F%2F%3F', 'https%3A%2F%2Fa%3F"', '%3a%2f%2f(', 'w?a=', 'w?', 'a%2Fb']) {
+      const text = unit.repeat(Math.ceil((1 << 20) / unit.length));
+      expect(scrubUrlsInText(text).length).toBeLessThanOrEqual(text.length);
+      expect(scrubUrl(text).length).toBeLessThanOrEqual(text.length);
+    }
+    const long = `${'a;'.repeat(1 << 19)} https://x.example/app.js;jsessionid=1A2B:1:2`;
+    expect(scrubUrlsInText(long)).toBe(`${'a;'.repeat(1 << 19)} https://x.example/app.js:1:2`);
   }, 10_000);
 });

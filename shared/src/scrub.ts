@@ -1,23 +1,32 @@
 /**
- * Removes query strings and fragments from URLs before they leave the browser: tokens, session
- * IDs and e-mail addresses hide there. Used on the page URL, the error's file name, its
- * message and every URL in its stack; user names and passwords in URLs go too (dropCredentials).
+ * Removes query strings, fragments and path parameters from URLs before they leave the browser:
+ * tokens, session IDs and e-mail addresses hide there. Used on the page URL, the error's file
+ * name, its message and every URL in its stack; user names and passwords in URLs go too
+ * (dropCredentials).
  *
  * @example
- *   scrubUrl('https://shop.example/cart?session=abc#pay')  // 'https://shop.example/cart'
- *   scrubUrlsInText('load@https://shop.example/app.js?v=3:1:44')  // 'load@https://shop.example/app.js:1:44'
+ *   scrubUrl('https://shop.example/cart;jsessionid=1A2B?session=abc#pay')  // 'https://shop.example/cart'
+ *   scrubUrlsInText('load@https://shop.example/app.js;jsessionid=1A2B:1:44')  // 'load@https://shop.example/app.js:1:44'
  */
 
-/** The URL without its query and fragment; text that is not a URL is cut at its first `?` or `#`. */
+/**
+ * The URL without its query, fragment and path parameters (`;jsessionid=…`), and without the
+ * query and fragment of a percent-encoded URL inside it (`/redirect/https%3A%2F%2Fidp%2Fcb%3Ftoken%3D…`);
+ * text that is not a URL is cut at its first `?` or `#`.
+ */
 export function scrubUrl(url: string): string {
   const cut = url.search(/[?#]/);
-  return cut === -1 ? url : url.slice(0, cut);
+  const base = cut === -1 ? url : url.slice(0, cut);
+  const sep = base.indexOf('://');
+  const withoutParams = sep < 0 || !hasScheme(base, sep) ? base : base.slice(0, sep + 3) + withoutPathParams(base, sep + 3, base.length, false);
+  return stripEncodedQueries(withoutParams, false);
 }
 
 // Texts come from anyone (a message or a stack can be a MiB), so these scans are linear: each
-// `://` is looked at once, backwards over its scheme and forwards over what follows, and each
-// `?` or `#` once, backwards over its path. (The regular expressions they replace backtracked
-// quadratically on text like `a-a-a-…`: minutes for a MiB.)
+// `://` (and each `%3A%2F%2F`) is looked at once, backwards over its scheme and forwards over what
+// follows, the next search starting where that URL ended; and each `?` or `#` once, backwards over
+// its path. (The regular expressions they replace backtracked quadratically on text like
+// `a-a-a-…`: minutes for a MiB.)
 
 const enum Ch {
   Tab = 9,
@@ -109,7 +118,40 @@ function urlRunEnd(text: string, from: number, inRun: (c: number) => boolean): n
 const inBase = (c: number): boolean => !isSpace(c) && c !== 63 && c !== 35;
 const inQuery = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 60 && c !== 62;
 
-/** `scheme://base?query:1:2` → `scheme://base:1:2`, for every such URL in `text`. */
+/**
+ * `base` (text[from, end), the part of a URL after `scheme://`) without its path parameters: each
+ * `;` in the path and what follows it up to the next `/` (`/cart;jsessionid=1A2B/x` → `/cart/x`).
+ * Java servers put the session ID there, and write it into the URLs of scripts too. A parameter
+ * also ends where a query would (a quote or `<`/`>`: `source "https://x/a.js;jsessionid=1".`),
+ * and so does the URL. A `;` with nothing after it stays (`see https://x.example/a; then`), as does
+ * a stack frame's `:line:column` at the end when `keepPosition`. The host and port are left
+ * alone: no parameters there.
+ */
+function withoutPathParams(text: string, from: number, end: number, keepPosition: boolean): string {
+  let out = '';
+  let copied = from;
+  let p = from;
+  while (p < end && text.charCodeAt(p) !== 47) p++;
+  for (; p < end; p++) {
+    if (text.charCodeAt(p) !== 59) continue;
+    let paramEnd = p + 1;
+    while (paramEnd < end && text.charCodeAt(paramEnd) !== 47 && inQuery(text.charCodeAt(paramEnd))) paramEnd++;
+    const last = paramEnd === end || text.charCodeAt(paramEnd) !== 47;
+    const cutEnd = keepPosition && last ? positionStart(text, p + 1, paramEnd) : paramEnd;
+    if (cutEnd > p + 1) {
+      out += text.slice(copied, p);
+      copied = cutEnd;
+    }
+    if (last) break;
+    p = paramEnd - 1;
+  }
+  return out + text.slice(copied, end);
+}
+
+/**
+ * `scheme://base;params?query:1:2` → `scheme://base:1:2`, for every such URL in `text`: the query
+ * and fragment go, and the path parameters (withoutPathParams).
+ */
 function stripAbsoluteQueries(text: string): string {
   let out = '';
   let copied = 0;
@@ -119,22 +161,115 @@ function stripAbsoluteQueries(text: string): string {
     if (sep < 0) break;
     const queryAt = urlRunEnd(text, sep + 3, inBase);
     const q = text.charCodeAt(queryAt);
+    const hasQuery = q === 63 || q === 35;
     // A later `://` inside this base ends at the same place: it cannot match otherwise.
     from = queryAt;
-    if (q !== 63 && q !== 35) continue;
-    const end = urlRunEnd(text, queryAt + 1, inQuery);
-    out += text.slice(copied, queryAt) + text.slice(positionStart(text, queryAt + 1, end), end);
+    const base = withoutPathParams(text, sep + 3, queryAt, !hasQuery);
+    if (!hasQuery && base.length === queryAt - sep - 3) continue;
+    const end = hasQuery ? urlRunEnd(text, queryAt + 1, inQuery) : queryAt;
+    const position = hasQuery ? text.slice(positionStart(text, queryAt + 1, end), end) : '';
+    out += text.slice(copied, sep + 3) + base + position;
     copied = from = end;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-// A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): a path after
-// white space, a quote, a bracket or `=`, `,`, `:` (one from `/`, one with a `/` inside as
-// `fetch('api/user?…')` takes, or a file name as `search.php`), then `?` or `#` with a
-// `name=value` after it, so a regular expression in a message (`/a?b/`) and a question
-// (`why?a=b`) are left alone. The value runs to white space, a quote or a square bracket, or
-// an unpaired `)` (urlRunEnd).
+// A percent-encoded URL, carried inside another's path or query or quoted in a message
+// (`/redirect/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc`): `scheme%3A%2F%2F` in any case, its
+// base running as a plain one's does, its query from `%3F` or `%23` as a plain one's does.
+
+/** `://` encoded, in lower case. */
+const ENCODED_SEPARATOR = '%3a%2f%2f';
+
+/** Whether `%3A%2F%2F` (any case) is at `at`. */
+function isEncodedSeparator(text: string, at: number): boolean {
+  if (at + ENCODED_SEPARATOR.length > text.length) return false;
+  for (let i = 0; i < ENCODED_SEPARATOR.length; i++) if (lowerCase(text.charCodeAt(at + i)) !== ENCODED_SEPARATOR.charCodeAt(i)) return false;
+  return true;
+}
+
+/** An ASCII letter in lower case; anything else as it is. */
+function lowerCase(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/** Whether a `%3F` or `%23` (any case) is at `at`. */
+function isEncodedQueryStart(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== 37) return false;
+  const hi = text.charCodeAt(at + 1);
+  const lo = lowerCase(text.charCodeAt(at + 2));
+  return (hi === 51 && lo === 102) || (hi === 50 && lo === 51);
+}
+
+function isHexDigit(c: number): boolean {
+  return isDigit(c) || (lowerCase(c) >= 97 && lowerCase(c) <= 102);
+}
+
+/**
+ * Whether the `%3A%2F%2F` at `sep` has a scheme before it: as hasScheme, and a letter right after
+ * a percent escape starts one too (`%2Fhttps%3A%2F%2F…`, a URL encoded inside an encoded path).
+ */
+function hasEncodedScheme(text: string, sep: number): boolean {
+  let found = false;
+  for (let p = sep - 1; p >= 0 && isSchemeChar(text.charCodeAt(p)); p--) {
+    if (!isLetter(text.charCodeAt(p))) continue;
+    const escaped = p >= 3 && text.charCodeAt(p - 3) === 37 && isHexDigit(text.charCodeAt(p - 2)) && isHexDigit(text.charCodeAt(p - 1));
+    if (p === 0 || !isWordChar(text.charCodeAt(p - 1)) || escaped) found = true;
+  }
+  return found;
+}
+
+/**
+ * Where an encoded URL's base starting at `from` ends: at its `%3F` or `%23`, or where a plain
+ * URL's base would (urlRunEnd with inBase). Not the one then the other: the query's end can come
+ * before the base's (at a quote), and scanning on to the base's end for every URL could be quadratic.
+ */
+function encodedBaseEnd(text: string, from: number): number {
+  let open = 0;
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 37 && isEncodedQueryStart(text, i)) break;
+    if (c === 40) open++;
+    else if (c === 41) {
+      if (open === 0) break;
+      open--;
+    } else if (!inBase(c)) break;
+  }
+  return i;
+}
+
+/**
+ * `scheme%3A%2F%2Fbase%3Fquery:1:2` → `scheme%3A%2F%2Fbase:1:2` for every percent-encoded URL in
+ * `text`, keeping a stack frame's `:line:column` when `keepPosition`.
+ */
+function stripEncodedQueries(text: string, keepPosition: boolean): string {
+  let out = '';
+  let copied = 0;
+  let from = 0;
+  for (;;) {
+    let sep = text.indexOf('%', from);
+    while (sep >= 0 && !(isEncodedSeparator(text, sep) && hasEncodedScheme(text, sep))) sep = text.indexOf('%', sep + 1);
+    if (sep < 0) break;
+    const queryAt = encodedBaseEnd(text, sep + ENCODED_SEPARATOR.length);
+    // As for plain URLs, a later encoded URL inside this one ends where it does.
+    from = queryAt;
+    if (!isEncodedQueryStart(text, queryAt)) continue;
+    const end = urlRunEnd(text, queryAt, inQuery);
+    out += text.slice(copied, queryAt) + text.slice(keepPosition ? positionStart(text, queryAt + 3, end) : end, end);
+    copied = from = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+// A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): `?` or `#`
+// with a `name=value` after it, so a regular expression in a message (`/a?b/`) and a question
+// (`Is it ready? yes`) are left alone, after a path. Before a `?`, any word is a path (`GET
+// user?email=…`, `fetch failed for api?token=…`: a question has no `=` glued to it). Before a `#`,
+// which prose and code use more, the path starts after white space, a quote, a bracket or `=`,
+// `,`, `:` and is one from `/`, one with a `/` inside as `fetch('api/user#…')` takes, or a file
+// name as `search.php`. The value runs to white space, a quote or a square bracket, or an
+// unpaired `)` (urlRunEnd).
 const inPath = (c: number): boolean =>
   !isSpace(c) && c !== 63 && c !== 35 && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
 const inName = (c: number): boolean => inPath(c) && c !== 61 && c !== 38;
@@ -167,7 +302,7 @@ function stripRelativeQueries(text: string): string {
       let bare = q;
       while (bare > runStart && inBarePath(text.charCodeAt(bare - 1))) bare--;
       const path = text.slice(bare, q);
-      matched = bare < q && startsAt(bare) && (SEGMENTED_PATH.test(path) || FILE_NAME.test(path));
+      matched = bare < q && (c === 63 || (startsAt(bare) && (SEGMENTED_PATH.test(path) || FILE_NAME.test(path))));
     }
     if (!matched) continue;
     // Only now, so that a value is scanned once: it may hold many `?a=` that match nothing.
@@ -181,11 +316,13 @@ function stripRelativeQueries(text: string): string {
 
 /**
  * Every URL in `text` (a stack, a message) without its query and fragment: `scheme://` URLs,
- * whose line and column suffixes of stack frames stay, and relative ones whose query has a
- * `name=value`. Works on Firefox (`fn@url:1:2`) and Chrome (`at fn (url:1:2)`) stacks alike.
+ * which lose their path parameters too and whose line and column suffixes of stack frames stay,
+ * percent-encoded `scheme%3A%2F%2F` ones, and relative ones whose query has a `name=value`.
+ * Works on Firefox (`fn@url:1:2`) and Chrome (`at fn (url:1:2)`) stacks alike.
  */
 export function scrubUrlsInText(text: string): string {
-  return stripRelativeQueries(stripAbsoluteQueries(text));
+  // Plain URLs first: a plain query holding an encoded URL goes whole.
+  return stripRelativeQueries(stripEncodedQueries(stripAbsoluteQueries(text), true));
 }
 
 // `scheme://user:password@`: the user name and password a URL may carry, up to white space,
