@@ -54,6 +54,32 @@ describe('forwardedSubmission', () => {
     expect(sub.withheld.url_query).toBe(false);
   });
 
+  it('strips path parameters and the queries of encoded URLs from the URL, the stack, the script URL and the message', () => {
+    const sub = forwardedSubmission(
+      raw({
+        URL: 'https://shop.example/cart;jsessionid=1A2B3C4D',
+        JSStack: 'load@https://shop.example/static/app.js;jsessionid=1A2B3C4D:12:5\n    at cb (https://shop.example/r/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc:7:3)',
+        JSFilename: 'https://shop.example/static/app.js;jsessionid=1A2B3C4D',
+        JSErrorMessage: 'GET user?email=jane@example.com failed',
+      }),
+      { trustFiles: false, hops: 1 },
+    );
+    expect(sub.annotations).toMatchObject({
+      URL: 'https://shop.example/cart',
+      JSStack: 'load@https://shop.example/static/app.js:12:5\n    at cb (https://shop.example/r/https%3A%2F%2Fidp.example%2Fcb:7:3)',
+      JSFilename: 'https://shop.example/static/app.js',
+      JSErrorMessage: 'GET user failed',
+    });
+    expect(sub.withheld.url_query).toBe(true);
+    // Only the URL's path parameter: still something withheld.
+    expect(forwardedSubmission(raw({ URL: 'https://shop.example/cart;jsessionid=1A2B3C4D' }), { trustFiles: false, hops: 1 }).withheld.url_query).toBe(true);
+    // Only the URL's spelling changed: nothing withheld.
+    expect(forwardedSubmission(raw({ URL: 'HTTPS://shop.example' }), { trustFiles: false, hops: 1 })).toMatchObject({
+      annotations: { URL: 'https://shop.example/' },
+      withheld: { url_query: false },
+    });
+  });
+
   it('forwards every file to a trusted app', () => {
     const sub = forwardedSubmission(raw({ URL: 'https://a.example/p' }, ['upload_file_minidump', 'other']), { trustFiles: true, hops: 1 });
     expect(sub.fileNames).toEqual(['upload_file_minidump', 'other']);
@@ -72,5 +98,9 @@ describe('helpers', () => {
   it('cuts query and fragment even from a URL that does not parse', () => {
     expect(forwardedUrl('https://a.example/x?token=1')).toBe('https://a.example/x');
     expect(forwardedUrl('/relative/path?token=1#x')).toBe('/relative/path');
+    expect(forwardedUrl('https://a.example/x;jsessionid=1A2B/y;v=2?token=1')).toBe('https://a.example/x/y');
+    expect(forwardedUrl('https://a.example/redirect/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc')).toBe('https://a.example/redirect/https%3A%2F%2Fidp.example%2Fcb');
+    // Not a URL (a space in the host): cut the same way.
+    expect(forwardedUrl('https://a b/x;jsessionid=1A2B?token=1')).toBe('https://a b/x');
   });
 });

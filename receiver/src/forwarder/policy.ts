@@ -1,5 +1,5 @@
 import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
-import { dropCredentials, scrubUrlsInText } from '../../../shared/src/scrub.ts';
+import { dropCredentials, scrubUrl, scrubUrlsInText } from '../../../shared/src/scrub.ts';
 import type { RawCrash } from '../storage/types.ts';
 
 /**
@@ -12,8 +12,9 @@ export const HOP_ANNOTATION = 'ForwardHops';
 /**
  * The only annotations a master passes on: what the JavaScript pipeline needs, nothing a
  * client or an intermediary added. Everything else stays on the master and is listed as
- * withheld. `URL` goes without its query and fragment (see `forwardedUrl`). `SubmitURL` is
- * routing for the master, not data for the app, and `ForwardHops` is replaced, not copied.
+ * withheld. `URL` goes without its query, fragment and path parameters (see `forwardedUrl`).
+ * `SubmitURL` is routing for the master, not data for the app, and `ForwardHops` is replaced,
+ * not copied.
  */
 export const FORWARDED_ANNOTATIONS: readonly string[] = [
   Annotation.ProductName,
@@ -41,7 +42,10 @@ export interface Withheld {
   annotations: string[];
   /** File part names not forwarded (the app is not trusted with files), sorted. */
   files: string[];
-  /** A query or fragment was removed from `URL` or from a URL in the stack, script URL or message. */
+  /**
+   * A query, fragment or path parameter was removed from `URL` or from a URL in the stack, script
+   * URL or message.
+   */
   url_query: boolean;
 }
 
@@ -52,8 +56,8 @@ export function hopsOf(annotations: Annotations): number {
 }
 
 /**
- * A page URL without query, fragment and user name or password; a value that is not a URL is cut
- * at the first `?` or `#`.
+ * A page URL without query, fragment, path parameters (`;jsessionid=…`) and user name or password,
+ * as scrubUrl leaves it; a value that is not a URL is cut at the first `?` or `#`.
  */
 export function forwardedUrl(value: string): string {
   try {
@@ -62,9 +66,9 @@ export function forwardedUrl(value: string): string {
     url.hash = '';
     url.username = '';
     url.password = '';
-    return url.toString();
+    return scrubUrl(url.toString());
   } catch {
-    return value.split(/[?#]/, 1)[0]!;
+    return scrubUrl(value);
   }
 }
 
@@ -90,7 +94,8 @@ export function forwardedSubmission(
     }
     if (name === Annotation.URL) {
       const stripped = forwardedUrl(value);
-      urlQuery ||= stripped !== value && /[?#]/.test(value);
+      // Not when only the URL's spelling or its credentials changed.
+      urlQuery ||= stripped !== value && scrubUrl(value) !== value;
       annotations[name] = stripped;
     } else if (URLS_INSIDE.has(name)) {
       // The same queries hide in the stack, the script's URL and the message (the extension
