@@ -166,11 +166,13 @@ export class BackgroundProcessor {
     // once it is laid out, and must not hold up the crashes after it.
     if (this.options.storage.awaitingLayout?.(id)) return false;
     try {
+      // From here, a reprocess asked for keeps the entry: this processing may have read the old maps.
+      this.options.queue.started(id);
       const processed = await this.processOne(id);
       // Gone from storage: deleted on purpose (a master that keeps no copy of a forwarded crash,
       // or the API), which takes it out of the queue too, after this batch was read; else said.
       if (!processed && this.options.queue.has?.(id) !== false) this.#log(`processor: ${id} is queued but not stored; dropping it from the queue`);
-      await this.options.queue.done(id);
+      await this.options.queue.finished(id);
       this.#attempts.delete(id);
       if (processed) this.stats.processed++;
       if (this.#diskFull) {
@@ -217,7 +219,7 @@ export class BackgroundProcessor {
       this.#log(`processor: could not record the failure of ${id}: ${errorName(saveErr)}; it stays queued`);
       return;
     }
-    await this.options.queue.done(id).catch(() => undefined);
+    await this.options.queue.finished(id).catch(() => undefined);
   }
 
   async #tell(processed: ProcessedCrash, raw: RawCrash): Promise<void> {

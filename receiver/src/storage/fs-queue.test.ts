@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
+import { nodeFsOps } from './durable.ts';
 import { FsWorkQueue } from './fs-queue.ts';
 
-const reads = vi.hoisted(() => ({ count: 0, delayMs: 0 }));
+const reads = vi.hoisted(() => ({ count: 0, delayMs: 0, holdDelete: null as Promise<unknown> | null }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   return {
@@ -24,6 +25,11 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       if (reads.delayMs) await new Promise((r) => setTimeout(r, reads.delayMs));
       return names;
     }) as typeof real.readdir,
+    // A delete of an entry can be held, to see what a write of it does meanwhile.
+    rm: (async (...args: Parameters<typeof real.rm>) => {
+      if (reads.holdDelete && String(args[0]).includes('/queue/')) await reads.holdDelete;
+      return real.rm(...args);
+    }) as typeof real.rm,
   };
 });
 
@@ -186,6 +192,44 @@ describe('the processing queue', () => {
     // One read of 5,000 serves 100 batches: ~2 reads for 200 batches, plus a few after arrivals stop.
     expect(batches).toBeGreaterThan(200);
     expect(reads.count, `${reads.count} folder reads of ~20,000 names for ${batches} batches`).toBeLessThan(20);
+  });
+
+  it('keeps the entry of a crash queued again while it was processed, and of one queued as its processing ends', async () => {
+    const id = daysAgo(0);
+    await queue.enqueue(id);
+    expect(await queue.pending(50)).toEqual([id]);
+    queue.started(id);
+    await queue.enqueue(id); // a reprocess asked for meanwhile
+    await queue.finished(id);
+    expect(await queue.pending(50)).toEqual([id]);
+    expect(await readdir(join(dir, 'queue'))).toEqual([id]);
+    // Processed again: nothing asked for since, so the entry goes.
+    queue.started(id);
+    await queue.finished(id);
+    expect(await queue.pending(50)).toEqual([]);
+    // Queued again while the delete that ends its processing is under way: the write comes after
+    // it. The delete is held until the write lands in the folder (or, as the write waits for the
+    // delete, a moment has passed).
+    let landed = (): void => undefined;
+    const watched = new FsWorkQueue(dir, join(dir, 'tmp'), { ...nodeFsOps, rename: async (a, b) => void (await nodeFsOps.rename(a, b), landed()) });
+    await watched.enqueue(id);
+    expect(await watched.pending(50)).toEqual([id]);
+    watched.started(id);
+    const writeLanded = new Promise<void>((r) => (landed = r));
+    reads.holdDelete = Promise.race([writeLanded, new Promise((r) => setTimeout(r, 300))]);
+    const ending = watched.finished(id);
+    const again = watched.enqueue(id);
+    await Promise.all([ending, again]);
+    reads.holdDelete = null;
+    expect(await readdir(join(dir, 'queue'))).toEqual([id]);
+    await watched.done(id);
+    // A deletion (DELETE /api/crashes/<id>) takes the entry whatever is in hand.
+    queue.started(id);
+    await queue.enqueue(id);
+    await queue.done(id);
+    expect(await readdir(join(dir, 'queue'))).toEqual([]);
+    await queue.finished(id);
+    expect(await queue.pending(50)).toEqual([]);
   });
 
   it('finds an entry written behind its back at the idle poll (IDLE_POLL_MS "entries written by another process")', async () => {

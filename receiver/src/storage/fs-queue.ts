@@ -13,7 +13,8 @@ import type { WorkQueue } from './types.ts';
  *                       was queued, is for people looking); the oldest days go first, by the
  *                       date at the end of the crash ID
  *
- * Entries are removed when processing finished (or gave up and recorded why in the crash).
+ * Entries are removed when processing finished (or gave up and recorded why in the crash),
+ * unless the crash was queued again while it was processed: then it is processed once more.
  */
 /** Entries read from the folder at once when it is long. */
 const READ_AHEAD = 5_000;
@@ -30,6 +31,14 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
   #reading: Promise<void> | null = null;
   /** Entries done while a read was under way: the read may still list them. */
   #doneDuringRead = new Set<string>();
+  /** Crashes being processed, and whether one was queued again since its processing started. */
+  #inHand = new Map<string, boolean>();
+  /**
+   * The last file operation asked for on each entry: the next waits for it, so a delete and a
+   * write of the same entry happen in the order they were asked for (a write renamed into place
+   * just before an older delete ran would be lost).
+   */
+  #turns = new Map<string, Promise<void>>();
 
   constructor(dataDir: string, tmpDir: string, fs: FsOps = nodeFsOps) {
     super(dataDir, 'queue', tmpDir, fs);
@@ -38,7 +47,9 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
   async enqueue(crashId: string): Promise<void> {
     const bare = normalizeCrashId(crashId);
     if (!bare) throw new TypeError('Not a crash ID');
-    await this.write(bare, `${Date.now()}\n`);
+    // Marked when asked, not when written: processing that finishes meanwhile must keep the entry.
+    if (this.#inHand.has(bare)) this.#inHand.set(bare, true);
+    await this.#inTurn(bare, () => this.write(bare, `${Date.now()}\n`));
   }
 
   async pending(limit: number): Promise<string[]> {
@@ -60,6 +71,16 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     this.#ahead = names.slice(0, READ_AHEAD).filter((n) => !this.#doneDuringRead.has(n));
   }
 
+  #inTurn(name: string, op: () => Promise<void>): Promise<void> {
+    const run = (this.#turns.get(name) ?? Promise.resolve()).then(op);
+    const settled = run.catch(() => undefined);
+    this.#turns.set(name, settled);
+    void settled.then(() => {
+      if (this.#turns.get(name) === settled) this.#turns.delete(name);
+    });
+    return run;
+  }
+
   /** How many crashes wait (one directory read: for the stats, not for a hot path). */
   async size(): Promise<number> {
     return (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n).length;
@@ -70,12 +91,28 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     return bare !== null && existsSync(join(this.dir, bare));
   }
 
+  started(crashId: string): void {
+    const bare = normalizeCrashId(crashId);
+    if (bare) this.#inHand.set(bare, false);
+  }
+
+  async finished(crashId: string): Promise<void> {
+    const bare = normalizeCrashId(crashId);
+    if (!bare) return;
+    const queuedAgain = this.#inHand.get(bare) === true;
+    this.#inHand.delete(bare);
+    // Its entry is the one the enqueue wrote, still in #ahead: the crash comes round again.
+    if (!queuedAgain) await this.done(bare);
+  }
+
   async done(crashId: string): Promise<void> {
     const bare = normalizeCrashId(crashId);
     if (!bare) return;
-    await this.delete(bare);
-    if (this.#reading) this.#doneDuringRead.add(bare);
-    const at = this.#ahead.indexOf(bare);
-    if (at >= 0) this.#ahead.splice(at, 1);
+    await this.#inTurn(bare, async () => {
+      await this.delete(bare);
+      if (this.#reading) this.#doneDuringRead.add(bare);
+      const at = this.#ahead.indexOf(bare);
+      if (at >= 0) this.#ahead.splice(at, 1);
+    });
   }
 }

@@ -131,8 +131,15 @@ export interface WorkQueue {
   enqueue(crashId: string): Promise<void>;
   /** Crash IDs waiting, oldest first, at most `limit`. */
   pending(limit: number): Promise<string[]>;
-  /** Removes a crash from the queue once it is processed (or given up on). */
+  /** Removes a crash from the queue (deleted, or never to be processed). */
   done(crashId: string): Promise<void>;
+  /**
+   * The processor starts on a crash. Queuing it again from now on (a source map uploaded, a
+   * reprocess asked for) means it must be processed once more: `finished` then keeps the entry.
+   */
+  started(crashId: string): void;
+  /** Processing begun with `started` ended (or gave up): removes the entry unless the crash was queued again since. */
+  finished(crashId: string): Promise<void>;
   /** Whether a crash is still queued (deleting a crash takes it out of the queue too). */
   has?(crashId: string): boolean;
 }
