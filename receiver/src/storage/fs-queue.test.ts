@@ -12,7 +12,7 @@ import { createCrashId } from '../../../shared/src/crash-id.ts';
 import { nodeFsOps } from './durable.ts';
 import { FsWorkQueue } from './fs-queue.ts';
 
-const reads = vi.hoisted(() => ({ count: 0, delayMs: 0, holdDelete: null as Promise<unknown> | null }));
+const reads = vi.hoisted(() => ({ count: 0, delayMs: 0, holdRead: null as Promise<unknown> | null, holdDelete: null as Promise<unknown> | null }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   return {
@@ -23,6 +23,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       const names = await real.readdir(...args);
       // A big folder's read takes a while (60,000 names: a quarter of a second, a360b4b says).
       if (reads.delayMs) await new Promise((r) => setTimeout(r, reads.delayMs));
+      await reads.holdRead; // the folder is listed: what happens now, the names do not show
       return names;
     }) as typeof real.readdir,
     // A delete of an entry can be held, to see what a write of it does meanwhile.
@@ -230,6 +231,48 @@ describe('the processing queue', () => {
     expect(await readdir(join(dir, 'queue'))).toEqual([]);
     await queue.finished(id);
     expect(await queue.pending(50)).toEqual([]);
+  });
+
+  it('puts an entry of an older day queued after a read before the rest of the read-ahead, without reading again', async () => {
+    // A long queue: the read-ahead holds 5,000 of these, the rest waits for the next read.
+    const backlog = Array.from({ length: 6_000 }, () => daysAgo(2));
+    await writeEntries(dir, backlog);
+    const first = await queue.pending(50);
+    expect(first.every((id) => backlog.includes(id))).toBe(true);
+    const readsBefore = reads.count;
+    // Reprocessing older crashes while the backlog is worked through.
+    const older = [daysAgo(3), daysAgo(5), daysAgo(3)];
+    for (const id of older) await queue.enqueue(id);
+    const next = await queue.pending(50);
+    expect(next.slice(0, 3)).toEqual([older[1], older[0], older[2]]); // by day, then as they came
+    expect(next.slice(3)).toEqual(first.slice(0, 47));
+    expect(reads.count).toBe(readsBefore);
+    // A short queue read whole: an older day goes before it too.
+    const order = await drain();
+    expect(order.slice(0, 3)).toEqual(next.slice(0, 3));
+    expect(new Set(order).size).toBe(order.length);
+    expect(order.sort()).toEqual([...backlog, ...older].sort());
+    const today = Array.from({ length: 60 }, () => daysAgo(0));
+    await writeEntries(dir, today);
+    expect(await queue.pending(50)).toHaveLength(50);
+    const yesterday = daysAgo(1);
+    await queue.enqueue(yesterday);
+    expect((await queue.pending(50))[0]).toBe(yesterday);
+    await drain();
+  });
+
+  it('puts an older entry queued while the folder is being read in its place too', async () => {
+    await writeEntries(dir, Array.from({ length: 6_000 }, () => daysAgo(2)));
+    let release!: () => void;
+    reads.holdRead = new Promise<void>((r) => (release = r));
+    const looking = queue.pending(50);
+    while (reads.count === 0) await new Promise((r) => setImmediate(r));
+    const older = daysAgo(4);
+    await queue.enqueue(older);
+    reads.holdRead = null;
+    release();
+    expect((await looking)[0]).toBe(older);
+    expect(await drain()).toHaveLength(6_001);
   });
 
   it('finds an entry written behind its back at the idle poll (IDLE_POLL_MS "entries written by another process")', async () => {

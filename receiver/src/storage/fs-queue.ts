@@ -19,18 +19,28 @@ import type { WorkQueue } from './types.ts';
 /** Entries read from the folder at once when it is long. */
 const READ_AHEAD = 5_000;
 
+/** The day a queue entry sorts by: crash IDs end in the date. */
+const dayOf = (name: string): string => name.slice(-6);
+
 export class FsWorkQueue extends DurableFolder implements WorkQueue {
   /**
-   * The first entries of the folder, oldest days first, as last read, less those done since:
-   * one read of a long queue serves many batches (reading 60,000 names per batch of 50 cost
-   * 5 ms a crash). Read again when fewer than a batch are left, so a short queue is read at
-   * every look and a long one once per READ_AHEAD entries; entries queued meanwhile are found then.
+   * The first entries of the folder, oldest days first, as last read, less those done since and
+   * with those queued since that sort before its end: one read of a long queue serves many
+   * batches (reading 60,000 names per batch of 50 cost 5 ms a crash). Read again when fewer than
+   * a batch are left, so a short queue is read at every look and a long one once per READ_AHEAD
+   * entries; entries of later days queued meanwhile are found then.
    */
   #ahead: string[] = [];
+  /**
+   * Entries of days before this one that are in the folder are all in #ahead (the day of the
+   * first entry the read left out, or of the last one when it took the whole folder); null when
+   * the folder was empty. Entries of this day and later wait for the next read.
+   */
+  #aheadEndsAt: string | null = null;
   /** The read under way, shared by the callers that come meanwhile. */
   #reading: Promise<void> | null = null;
-  /** Entries done while a read was under way: the read may still list them. */
-  #doneDuringRead = new Set<string>();
+  /** Entries queued or done while a read was under way (the last of the two): the read may have missed it. */
+  #changedDuringRead = new Map<string, 'queued' | 'done'>();
   /** Crashes being processed, and whether one was queued again since its processing started. */
   #inHand = new Map<string, boolean>();
   /**
@@ -49,14 +59,18 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     if (!bare) throw new TypeError('Not a crash ID');
     // Marked when asked, not when written: processing that finishes meanwhile must keep the entry.
     if (this.#inHand.has(bare)) this.#inHand.set(bare, true);
-    await this.#inTurn(bare, () => this.write(bare, `${Date.now()}\n`));
+    await this.#inTurn(bare, async () => {
+      await this.write(bare, `${Date.now()}\n`);
+      if (this.#reading) this.#changedDuringRead.set(bare, 'queued');
+      this.#join(bare);
+    });
   }
 
   async pending(limit: number): Promise<string[]> {
     if (this.#ahead.length < limit) {
       this.#reading ??= this.#read().finally(() => {
         this.#reading = null;
-        this.#doneDuringRead.clear();
+        this.#changedDuringRead.clear();
       });
       await this.#reading;
     }
@@ -67,8 +81,40 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     const names = (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n);
     // Crash IDs end in the date, so sorting by that suffix gives days in order; good enough
     // for fairness without reading every entry.
-    names.sort((a, b) => a.slice(-6).localeCompare(b.slice(-6)));
-    this.#ahead = names.slice(0, READ_AHEAD).filter((n) => !this.#doneDuringRead.has(n));
+    names.sort((a, b) => dayOf(a).localeCompare(dayOf(b)));
+    this.#aheadEndsAt = names.length ? dayOf(names[Math.min(READ_AHEAD, names.length - 1)]!) : null;
+    this.#ahead = names.slice(0, READ_AHEAD);
+    // The folder was listed at some moment of the read: what changed around it is applied again.
+    for (const [name, change] of this.#changedDuringRead) {
+      if (change === 'done') this.#leave(name);
+      else this.#join(name);
+    }
+  }
+
+  /** Puts a queued entry in its place in #ahead when it sorts before its end (an older day). */
+  #join(name: string): void {
+    const day = dayOf(name);
+    if (this.#aheadEndsAt === null || day >= this.#aheadEndsAt || this.#ahead.includes(name)) return;
+    // After the last entry of its day or an earlier one.
+    let lo = 0;
+    let hi = this.#ahead.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (dayOf(this.#ahead[mid]!) <= day) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#ahead.splice(lo, 0, name);
+    if (this.#ahead.length > READ_AHEAD) {
+      // Kept to its size (a reprocess of every app queues older days by the thousand): the last
+      // one is still in the folder, and so are others of its day, found at the next read.
+      const dropped = this.#ahead.pop()!;
+      if (dayOf(dropped) < this.#aheadEndsAt) this.#aheadEndsAt = dayOf(dropped);
+    }
+  }
+
+  #leave(name: string): void {
+    const at = this.#ahead.indexOf(name);
+    if (at >= 0) this.#ahead.splice(at, 1);
   }
 
   #inTurn(name: string, op: () => Promise<void>): Promise<void> {
@@ -110,9 +156,8 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     if (!bare) return;
     await this.#inTurn(bare, async () => {
       await this.delete(bare);
-      if (this.#reading) this.#doneDuringRead.add(bare);
-      const at = this.#ahead.indexOf(bare);
-      if (at >= 0) this.#ahead.splice(at, 1);
+      if (this.#reading) this.#changedDuringRead.set(bare, 'done');
+      this.#leave(bare);
     });
   }
 }
