@@ -7,7 +7,7 @@ import type { SubmissionActivity } from './collector/activity.ts';
 import type { Throttler } from './collector/throttler.ts';
 import type { Config } from './config.ts';
 import type { Forwarder } from './forwarder/forwarder.ts';
-import type { WebhookStats } from './notify/webhook.ts';
+import type { AlertStats } from './notify/webhook.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
 import type { CrashStorage, WorkQueue } from './storage/types.ts';
 import type { CrashIndex } from './index/crash-index.ts';
@@ -61,8 +61,8 @@ export interface AppDeps {
   backlog?: () => number;
   /** Crashes laid out and waiting in the processing queue. */
   queued?: () => Promise<number>;
-  /** What the webhook has done and how many alerts wait; null in the stats without --webhook-url. */
-  alerts?: () => WebhookStats;
+  /** What the webhook has done and how many alerts wait (also without --webhook-url). */
+  alerts?: () => AlertStats | Promise<AlertStats>;
   /** Why storage cannot do its work right now (a full disk), for the heartbeat. */
   storageProblem?: () => string | null;
   /** Why new crashes are refused though storage still writes (the disk under --min-free-disk), or null. */
@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps): {
       // How far the work behind the collector lags: crashes waiting in the journal, then in the queue.
       layout: { waiting: deps.backlog?.() ?? 0 },
       processing: deps.processing ? { ...deps.processing.processor.stats, queued: (await deps.queued?.()) ?? null } : null,
-      alerts: deps.alerts?.() ?? null,
+      alerts: (await deps.alerts?.()) ?? null,
       // Forwarding: crashes waiting in the outbox, and those whose forwarding failed (until retried).
       forwarding: deps.forwarding?.forwarder.counts() ?? null,
     }),

@@ -29,7 +29,7 @@ import { Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { AdminTokenFileError, ensureAdminToken } from './web/token.ts';
 import { DataFormatError, markDataFormat, readDataFormat, thisRelease } from './storage/data-format.ts';
-import { type NewSignatureWebhook, openWebhook } from './notify/webhook.ts';
+import { type NewSignatureWebhook, openWebhook, unsentAlertStats } from './notify/webhook.ts';
 import { SPIKE_ALERTS_FILE, SPIKE_WINDOW_MS, SpikeDetector } from './notify/spikes.ts';
 import { SignatureStatuses, StatusFileError } from './triage/signature-status.ts';
 import { AppTokensFileError, AppUploadTokens } from './web/app-tokens.ts';
@@ -406,7 +406,7 @@ async function startLocked(
     activity,
     backlog: () => storage.backlog,
     queued: () => queue.size(),
-    alerts: webhook ? () => webhook.stats() : undefined,
+    alerts: webhook ? () => ({ webhook: true, ...webhook.stats() }) : unsentAlertStats(dataDir, folders.tmpDir),
     storageProblem: () => storage.problem() ?? diskSpace.problem(),
     lowDisk: () => diskSpace.problem(),
     demo,

@@ -112,3 +112,48 @@ it('links to the pages under the path of the public URL, which a proxy at that p
     hook.close();
   }
 });
+
+it('shows in the stats the alerts that wait in the outbox when started without --webhook-url, and says no webhook is set', async () => {
+  let calls = 0;
+  const hook = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      calls++;
+      res.writeHead(503).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const dir = await tempDir();
+  const stats = async (r: { url: string; adminToken: string }): Promise<unknown> =>
+    ((await (await fetch(`${r.url}/api/stats`, { headers: { authorization: `Bearer ${r.adminToken}` } })).json()) as { alerts: unknown }).alerts;
+  try {
+    // A run with a webhook that is down leaves its alert in the outbox.
+    const withHook = await startTestReceiver({ dataDir: dir.path, webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+    try {
+      expect((await submitCrash(`${withHook.url}/submit`, jsCrashFields({ JSErrorMessage: 'never delivered' }), [])).status).toBe(200);
+      await waitFor('a failed call to the chat', () => calls >= 1);
+      expect(await stats(withHook)).toEqual({ webhook: true, waiting: 1, delivered: 0, dropped: 0, left_out: 0 });
+    } finally {
+      await withHook.close();
+    }
+    expect(await readdir(join(dir.path, 'webhook-outbox'))).toHaveLength(1);
+    // The next run has no --webhook-url: the alert is kept, and the stats say so.
+    const without = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await stats(without)).toEqual({ webhook: false, waiting: 1, delivered: 0, dropped: 0, left_out: 0 });
+      expect(calls).toBe(1);
+    } finally {
+      await without.close();
+    }
+    // Nothing waiting, nothing configured: zero, not null.
+    const fresh = await startTestReceiver();
+    try {
+      expect(await stats(fresh)).toEqual({ webhook: false, waiting: 0, delivered: 0, dropped: 0, left_out: 0 });
+    } finally {
+      await fresh.stop();
+    }
+  } finally {
+    hook.close();
+    await dir.cleanup();
+  }
+});

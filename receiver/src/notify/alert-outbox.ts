@@ -58,6 +58,16 @@ export class AlertOutbox extends DurableFolder {
     await this.delete(this.#name(id));
   }
 
+  /** How many alerts wait (one directory read: for the stats). */
+  async count(): Promise<number> {
+    try {
+      return (await readdir(this.dir)).filter((name) => ALERT_FILE.test(name)).length;
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw err;
+    }
+  }
+
   /**
    * Every waiting alert, oldest first. A file that cannot be read is renamed `<name>.unreadable`
    * (so it is reported once, not at every start) and reported through `onBad`; a missing folder

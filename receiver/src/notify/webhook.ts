@@ -56,6 +56,14 @@ export interface WebhookStats {
   left_out: number;
 }
 
+/**
+ * `alerts` in `GET /api/stats`. Without --webhook-url (`webhook: false`), `waiting` counts the
+ * alerts a run with one left in the outbox: kept, but sent only once it is set again.
+ */
+export interface AlertStats extends WebhookStats {
+  webhook: boolean;
+}
+
 /** What the webhook receives: a Slack/Mattermost-style `text`, and the facts as fields. */
 export interface NewSignatureEvent {
   event: 'new_signature';
@@ -472,6 +480,15 @@ export async function openWebhook(
   const webhook = new NewSignatureWebhook({ url: config.webhookUrl, receiverUrl: deps.receiverUrl, log: deps.log, outbox, now: deps.now });
   await webhook.start();
   return webhook;
+}
+
+/**
+ * The alert stats without --webhook-url: alerts a run with one left in the outbox wait there
+ * unsent, and an operator must see them (to set the option again, or let them go).
+ */
+export function unsentAlertStats(dataDir: string, tmpDir: string): () => Promise<AlertStats> {
+  const outbox = new AlertOutbox(dataDir, tmpDir);
+  return async () => ({ webhook: false, waiting: await outbox.count(), delivered: 0, dropped: 0, left_out: 0 });
 }
 
 /** ` in Shop 1.4.2 (production)` for an alert's text; parts the crash lacks are left out. */
