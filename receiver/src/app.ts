@@ -71,6 +71,8 @@ export interface AppDeps {
   appTokens?: AppUploadTokens;
   /** The built demo app, served at /demo/ when given. */
   demo?: BuiltDemo;
+  /** The report pages' clock, which "3 h ago" is told from (tests fix it; default the system's). */
+  now?: () => Date;
   log: (line: string) => void;
 }
 
@@ -175,6 +177,7 @@ export function createApp(deps: AppDeps): {
       rebuilding: deps.indexRebuilding ?? (() => false),
       triage: deps.triage,
       forwarding: deps.forwarding ? (id) => deps.forwarding!.forwarder.status(id) : undefined,
+      now: deps.now,
     }),
   );
 

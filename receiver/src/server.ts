@@ -71,6 +71,8 @@ export interface StartDeps {
   fs?: JournalFs;
   /** How often the collector's activity is logged (tests shorten it). */
   activityLogMs?: number;
+  /** The report pages' clock, which "3 h ago" is told from (tests fix it). */
+  now?: () => Date;
 }
 
 /**
@@ -425,6 +427,7 @@ async function startLocked(
     onAccepted: [(id, raw) => forwarder.accepted(id, raw)],
     processing,
     forwarding: { registry, forwarder },
+    now: deps.now,
     log,
   });
 

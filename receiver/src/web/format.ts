@@ -27,6 +27,30 @@ export function formatTime(isoTime: string | null | undefined, seconds = false):
   return `${d.toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ')} UTC`;
 }
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+/** Past this, a time reads better as its date: "45 days ago" says less than 2026-10-15. */
+const RELATIVE_MAX_MS = 30 * DAY_MS;
+
+/**
+ * How long before `now` a time was, as people scan lists for recency: `just now`, `5 min ago`,
+ * `3 h ago`, `2 days ago`. Null when the time is better written out: older than 30 days, in the
+ * future (a client's or a forwarding receiver's clock ahead of ours), missing or not a time.
+ *
+ * @example formatAgo('2026-11-29T07:30:00Z', new Date('2026-11-29T10:45:00Z')) // '3 h ago'
+ */
+export function formatAgo(isoTime: string | null | undefined, now: Date): string | null {
+  if (!isoTime) return null;
+  const ms = now.getTime() - new Date(isoTime).getTime();
+  if (!(ms >= 0 && ms < RELATIVE_MAX_MS)) return null;
+  if (ms < MINUTE_MS) return 'just now';
+  if (ms < HOUR_MS) return `${Math.floor(ms / MINUTE_MS)} min ago`;
+  if (ms < DAY_MS) return `${Math.floor(ms / HOUR_MS)} h ago`;
+  const days = Math.floor(ms / DAY_MS);
+  return `${days} ${days === 1 ? 'day' : 'days'} ago`;
+}
+
 /** One formatter for every number: `toLocaleString` builds a new one per call, which adds up. */
 const COUNT_FORMAT = new Intl.NumberFormat('en-US');
 

@@ -29,6 +29,8 @@ export interface PageDeps {
   forwarding?: (crashId: string) => Promise<ForwardingStatus | null>;
   /** Resolved / ignored signatures: badges, hiding ignored ones, and the signature page's buttons. */
   triage?: SignatureStatuses;
+  /** The clock pages tell "3 h ago" from (tests fix it). */
+  now?: () => Date;
 }
 
 type Env = { Variables: AuthVariables };
@@ -39,6 +41,7 @@ const SEARCH_APP_CHOICES = 200;
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
 export function pageRoutes(deps: PageDeps): Hono<Env> {
   const { index, storage } = deps;
+  const now = deps.now ?? ((): Date => new Date());
   const routes = new Hono<Env>();
   const get = (c: Context<Env>) => (name: string) => c.req.query(name);
 
@@ -53,7 +56,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(deps.triage) });
     if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
     const status = deps.triage ? (row: { signature_id: string; signature: string }) => rowStatus(deps.triage, row) : undefined;
-    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} />);
+    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} now={now()} />);
   });
 
   routes.get('/signatures/:id', (c) => {
@@ -80,7 +83,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
         return [v.value, known ? appName(known) : v.value];
       }),
     );
-    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} appNames={appNames} triage={triage} />);
+    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} appNames={appNames} triage={triage} now={now()} />);
   });
 
   routes.get('/report/:id', async (c) => {
@@ -90,7 +93,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     if (!raw) return problemPage(c, 404, 'No such crash', [`No crash bp-${id} is stored here.`]);
     const processed = await storage.getProcessed(id);
     const forwarding = forwardingFor(c.get('role'), (await deps.forwarding?.(id)) ?? null);
-    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} forwarding={forwarding} />);
+    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} forwarding={forwarding} now={now()} />);
   });
 
   routes.get('/report/:id/files/:name', async (c) => {
@@ -113,13 +116,13 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
       // No filter lists the newest crashes, as /api/search does.
       const result = index.search(parsed.query);
       const signatureTexts = index.signatureTexts(result?.facets.signature.map((v) => v.value) ?? []);
-      return page(c, 'Search', <SearchPage form={parsed.form} result={result} errors={[]} apps={apps} signatureTexts={signatureTexts} />);
+      return page(c, 'Search', <SearchPage form={parsed.form} result={result} errors={[]} apps={apps} signatureTexts={signatureTexts} now={now()} />);
     } catch (err) {
       if (!(err instanceof BadQuery)) throw err;
       // Refill the form with what was typed, so the mistake can be corrected.
       const form = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.length <= 500));
       const title = `Search (${err.problems.length} ${err.problems.length === 1 ? 'problem' : 'problems'})`;
-      return page(c, title, <SearchPage form={form} result={null} errors={err.problems} invalid={err.fields} apps={apps} signatureTexts={new Map()} />, 400);
+      return page(c, title, <SearchPage form={form} result={null} errors={err.problems} invalid={err.fields} apps={apps} signatureTexts={new Map()} now={now()} />, 400);
     }
   });
 

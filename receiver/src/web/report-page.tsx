@@ -6,7 +6,7 @@ import { appName, clip, formatCount, formatTime, href } from './format.ts';
 import { link } from './links.ts';
 import { formatBytes } from '../text.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
-import { Time } from './time.tsx';
+import { Time, TimeAgo } from './time.tsx';
 
 /**
  * Most characters of one value the report page shows; the raw JSON has it whole. A crash may
@@ -202,7 +202,13 @@ function Forwarding(props: { status: ForwardingStatus }) {
   );
 }
 
-export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | null; forwarding?: ForwardingStatus | null }) {
+export function ReportPage(props: {
+  raw: RawCrash;
+  processed: ProcessedCrash | null;
+  forwarding?: ForwardingStatus | null;
+  /** The server's time, which the received time is told from (`3 h ago`). */
+  now: Date;
+}) {
   const { raw, processed: p } = props;
   const id = raw.crash_id;
   const a = raw.annotations;
@@ -246,7 +252,7 @@ export function ReportPage(props: { raw: RawCrash; processed: ProcessedCrash | n
         )}
         <dt>Received</dt>
         <dd>
-          <Time iso={raw.submitted_at} />
+          <TimeAgo iso={raw.submitted_at} now={props.now} />
           {/* Another receiver passed it on (its ForwardHops counts how many did). */}
           {hopsOf(a) > 0 && ` from ${hopsOf(a) === 1 ? 'another receiver' : `${hopsOf(a)} receivers`} that forwarded it`}
         </dd>

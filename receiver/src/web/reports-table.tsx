@@ -1,13 +1,13 @@
 import type { CrashRow } from '../index/crash-index.ts';
 import { clip, href, valueLabel } from './format.ts';
-import { Time } from './time.tsx';
+import { TimeAgo } from './time.tsx';
 
 /**
  * A list of crashes, newest first: the signature page's and search's result table. Long messages
  * and signatures are clipped (LIST_TEXT_CHARS); the report page has them whole, and the browser,
  * OS and page that a phone leaves out.
  */
-export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean }) {
+export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean; now: Date }) {
   return (
     <div class="table-scroll" role="region" aria-label="Crashes">
       <table class="reports">
@@ -30,7 +30,7 @@ export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean 
                 <a href={href.report(r.crash_id)}>{r.crash_id.slice(0, 8)}…</a>
               </td>
               <td>
-                <Time iso={r.submitted_at} />
+                <TimeAgo iso={r.submitted_at} now={props.now} />
               </td>
               {props.showSignature && (
                 <td class="sig">

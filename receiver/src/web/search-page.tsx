@@ -36,6 +36,8 @@ export interface SearchPageProps {
   /** The apps to choose from. */
   apps: { guid: string; product: string }[];
   signatureTexts: Map<string, string>;
+  /** The server's time, which the results' dates are told from (`3 h ago`). */
+  now: Date;
 }
 
 /** The attributes of a field the errors are about. */
@@ -157,7 +159,7 @@ export function SearchPage(props: SearchPageProps) {
             <p class="muted">No crash matches.</p>
           ) : (
             <>
-              <ReportsTable items={result.items} showSignature={true} />
+              <ReportsTable items={result.items} showSignature={true} now={props.now} />
               <Pager page={result.page} pages={result.pages} link={(p) => href.search({ ...form, page: p })} />
             </>
           )}

@@ -8,7 +8,7 @@ import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 import type { SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
-import { Time } from './time.tsx';
+import { Time, TimeAgo } from './time.tsx';
 
 /** Each breakdown, its title, and the search field its values pick (app and environment: this page's filters). */
 const FACET_TITLES: [keyof SignatureSummary['facets'], string, keyof SearchForm][] = [
@@ -70,6 +70,8 @@ export function SignaturePage(props: {
   appNames: ReadonlyMap<string, string>;
   /** Resolved / ignored state and the form to change it; absent without triage. */
   triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; bugs: string[]; csrfToken: string | null; back: string; readOnly?: boolean };
+  /** The server's time, which first and last seen and the reports' dates are told from (`3 h ago`). */
+  now: Date;
 }) {
   const s = props.summary;
   const base = { app: s.app, environment: s.environment, days: s.period.days };
@@ -109,11 +111,11 @@ export function SignaturePage(props: {
         <dd>{formatCount(s.total)}</dd>
         <dt>First seen</dt>
         <dd>
-          <Time iso={s.first_seen} />
+          <TimeAgo iso={s.first_seen} now={props.now} />
         </dd>
         <dt>Last seen</dt>
         <dd>
-          <Time iso={s.last_seen} />
+          <TimeAgo iso={s.last_seen} now={props.now} />
         </dd>
         <dt>Search</dt>
         <dd>
@@ -148,7 +150,7 @@ export function SignaturePage(props: {
         <p class="muted">No reports in this period.</p>
       ) : (
         <>
-          <ReportsTable items={s.reports.items} showSignature={false} />
+          <ReportsTable items={s.reports.items} showSignature={false} now={props.now} />
           <Pager page={s.reports.page} pages={s.reports.pages} link={(p) => href.signature(s.signature_id, { ...base, page: p })} />
         </>
       )}

@@ -3,7 +3,7 @@ import { Sparkline } from './charts.tsx';
 import { appIdentity, appName, formatChange, formatCount, formatShare, href, valueLabel } from './format.ts';
 import { TOP_CRASHER_DAYS } from './params.ts';
 import { BugLinks, StatusBadge } from './triage-view.tsx';
-import { Time } from './time.tsx';
+import { Time, TimeAgo } from './time.tsx';
 
 /** The list lengths offered, as Socorro's Top 50 / 100 / 300. */
 const LIMITS = [TOP_CRASHERS_LIMIT, 100, 300];
@@ -36,6 +36,8 @@ export function TopCrashersPage(props: {
   status?: (row: { signature_id: string; signature: string }) => { status: string; regressed_at: string | null; bugs: string[] };
   /** Ignored signatures are listed (`?ignored=1`) rather than hidden. */
   showIgnored?: boolean;
+  /** The server's time, which first and last seen are told from (`3 h ago`). */
+  now: Date;
 }) {
   const r = props.result;
   const guid = r.app.guid;
@@ -179,10 +181,10 @@ export function TopCrashersPage(props: {
                     {row.change === null ? <span class="muted">{row.previous_count ? '' : 'none before'}</span> : formatChange(row.change)}
                   </td>
                   <td class="wide-only">
-                    <Time iso={row.first_seen} />
+                    <TimeAgo iso={row.first_seen} now={props.now} />
                   </td>
                   <td class="wide-only">
-                    <Time iso={row.last_seen} />
+                    <TimeAgo iso={row.last_seen} now={props.now} />
                   </td>
                   <td class="wide-only">
                     <TopValues values={row.versions} total={row.count} />
