@@ -114,7 +114,7 @@ describe('the demo journey in Firefox', () => {
     for (const bug of BUGS) expect(table).toContain(bug.type);
     await page.screenshot({ path: join(ARTIFACTS, 'top-crashers.png'), fullPage: true });
 
-    const links = await page.$$eval('table.topcrashers td.sig a', (as) => as.map((a) => (a as HTMLAnchorElement).href));
+    const links = await page.$$eval('table.topcrashers th.sig a', (as) => as.map((a) => (a as HTMLAnchorElement).href));
     expect(links).toHaveLength(BUGS.length);
     const seen = new Set<string>();
     for (const link of links) {

@@ -259,6 +259,27 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     expect(message.left + 150).toBeLessThanOrEqual(375);
   });
 
+  it('draws each row\'s header (signature, app, crash, value, day, file) as the data it is, not as a column header', async () => {
+    await page.setViewport({ width: 1280, height: 800 });
+    let headers = 0;
+    for (const [name, path] of Object.entries(pages)) {
+      await page.goto(`${r.url}${path}`);
+      const looks = await page.$$eval('tbody th[scope="row"]', (ths) =>
+        ths
+          // An annotation's name is bold on purpose, as it was before it was a row header.
+          .filter((th) => !th.closest('table.annotations'))
+          .map((th) => {
+            const s = getComputedStyle(th);
+            const data = getComputedStyle(th.closest('main')!);
+            return { weight: s.fontWeight, transform: s.textTransform, spacing: s.letterSpacing, size: s.fontSize === data.fontSize || s.fontSize === '12.5px' };
+          }),
+      );
+      for (const look of looks) expect({ name, ...look }).toEqual({ name, weight: '400', transform: 'none', spacing: 'normal', size: true });
+      headers += looks.length;
+    }
+    expect(headers).toBeGreaterThan(20);
+  });
+
   it('says on the signature page what each bug\'s Remove button removes, and what "Resolve in next release" means', async () => {
     await fetch(`${r.url}/api/signatures/${signatureIdOf(SIGNATURE)}/bugs`, {
       method: 'PUT',

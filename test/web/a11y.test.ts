@@ -81,7 +81,7 @@ describe('report pages for screen readers', () => {
     const quietDay = daysAgo(4).toISOString().slice(0, 10);
     expect(page).toContain(quietDay);
     const outsideSvg = page.replace(/<svg[\s\S]*?<\/svg>/g, '');
-    expect(outsideSvg).toMatch(new RegExp(`<th scope="col"[^>]*>Crashes</th>[\\s\\S]*<td>${quietDay}</td><td class="num">0</td>`));
+    expect(outsideSvg).toMatch(new RegExp(`<th scope="col"[^>]*>Crashes</th>[\\s\\S]*<th scope="row">${quietDay}</th><td class="num">0</td>`));
   });
   it('puts a search problem before the form and marks the field that has it (3.3.1)', async () => {
     const res = await fetch(`${r.url}/search?from=yesterday`, { headers: auth() });

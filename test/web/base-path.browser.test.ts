@@ -89,7 +89,7 @@ describe.each([
     };
     await check('top crashers', 12);
 
-    await Promise.all([page.waitForNavigation(), page.click('table.topcrashers tbody tr:first-child td.sig a')]);
+    await Promise.all([page.waitForNavigation(), page.click('table.topcrashers tbody tr:first-child th.sig a')]);
     expect(new URL(page.url()).pathname).toMatch(/^\/crashes\/signatures\//);
     const signaturePage = page.url();
     await check('signature', 20);

@@ -61,7 +61,7 @@ describe('report pages in Chromium', () => {
 
   it('follows a signature to its page and a report, and shows the original file and source line', async () => {
     await page.goto(`${r.url}/apps/${APP_GUID}?days=7`);
-    await Promise.all([page.waitForNavigation(), page.click('table.topcrashers tbody tr:first-child td.sig a')]);
+    await Promise.all([page.waitForNavigation(), page.click('table.topcrashers tbody tr:first-child th.sig a')]);
     expect(await text('h1')).toBe(TOP_SIGNATURE);
     expect(await page.$$eval('svg.chart rect', (bars) => bars.length)).toBe(7);
     expect(await text('.grid')).toContain('Firefox 153.0');
@@ -114,7 +114,7 @@ describe('report pages in Chromium', () => {
     await noJs.type('input[name=token]', 'test-admin-token');
     await Promise.all([noJs.waitForNavigation(), noJs.click('button[type=submit]')]);
     expect(await noJs.$eval('table.topcrashers tbody tr', (tr) => (tr as HTMLElement).innerText)).toContain(TOP_SIGNATURE);
-    await Promise.all([noJs.waitForNavigation(), noJs.click('table.topcrashers td.sig a')]);
+    await Promise.all([noJs.waitForNavigation(), noJs.click('table.topcrashers th.sig a')]);
     await Promise.all([noJs.waitForNavigation(), noJs.click('table.reports tbody a')]);
     const sourceShown = () => noJs.$eval('.context .hit', (el) => el.checkVisibility());
     expect(await sourceShown()).toBe(true);

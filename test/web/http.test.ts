@@ -499,7 +499,7 @@ describe('report pages and API over HTTP', () => {
     await addCrash(direct(r), { signature: 'no version', app: guid, version: '', browser: null, at: daysAgo(0) });
     await addCrash(direct(r), { signature: 'no version', app: guid, version: '2.0', at: daysAgo(0) });
     const sig = await (await fetch(`${r.url}/signatures/${signatureIdOf('no version')}`, { headers: BEARER })).text();
-    expect(sig).toMatch(/<td class="sig">\(none\)<\/td>/);
+    expect(sig).toMatch(/<th scope="row" class="sig">\(none\)<\/th>/);
     expect(sig).not.toMatch(/>\(none\)<\/a>/);
     expect(sig).toMatch(/<a href="[^"]*version=2\.0[^"]*">2\.0<\/a>/);
     const app = await (await fetch(`${r.url}/apps/${guid}`, { headers: BEARER })).text();

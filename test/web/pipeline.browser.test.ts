@@ -86,7 +86,7 @@ describe('from a minified crash to its original source line, in Chromium', () =>
     const firstRow = await page.$eval('table.topcrashers tbody tr', (tr) => (tr as HTMLElement).innerText);
     expect(firstRow).toContain(processed.signature);
     expect(firstRow).toContain('NEW');
-    await Promise.all([page.waitForNavigation(), page.click('table.topcrashers td.sig a')]);
+    await Promise.all([page.waitForNavigation(), page.click('table.topcrashers th.sig a')]);
     expect(await page.$eval('h1', (h) => h.textContent)).toBe(processed.signature);
     await Promise.all([page.waitForNavigation(), page.click('table.reports tbody a')]);
     expect(page.url()).toBe(`${r.url}/report/${submitted.crashId}`);

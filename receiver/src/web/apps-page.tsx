@@ -26,20 +26,20 @@ export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
             <table>
               <thead>
                 <tr>
-                  <th>App</th>
-                  <th>GUID</th>
-                  <th class="num">24 hours</th>
-                  <th class="num">7 days</th>
-                  <th class="num">all</th>
-                  <th>last 28 days</th>
+                  <th scope="col">App</th>
+                  <th scope="col">GUID</th>
+                  <th scope="col" class="num">24 hours</th>
+                  <th scope="col" class="num">7 days</th>
+                  <th scope="col" class="num">all</th>
+                  <th scope="col">last 28 days</th>
                 </tr>
               </thead>
               <tbody>
                 {apps.map((a) => (
                   <tr>
-                    <td>
+                    <th scope="row">
                       <a href={href.app(a.guid)}>{appName(a)}</a>
-                    </td>
+                    </th>
                     <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
                     <td class="num">{formatCount(a.count_24h)}</td>
                     <td class="num">{formatCount(a.count_7d)}</td>

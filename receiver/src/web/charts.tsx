@@ -83,7 +83,7 @@ export function DailyChart(props: { days: DayCount[]; label: string }) {
           <tbody>
             {days.map((d) => (
               <tr>
-                <td>{d.day}</td>
+                <th scope="row">{d.day}</th>
                 <td class="num">{formatCount(d.count)}</td>
               </tr>
             ))}

@@ -344,7 +344,9 @@ export function ReportPage(props: {
         <tbody>
           {annotationNames.map((name) => (
             <tr>
-              <th class="mono">{name}</th>
+              <th scope="row" class="mono">
+                {name}
+              </th>
               <td class="mono">
                 {LONG_ANNOTATIONS.has(name) ? (
                   <pre>
@@ -366,21 +368,21 @@ export function ReportPage(props: {
         <table class="files">
           <thead>
             <tr>
-              <th>Part</th>
-              <th>File name</th>
-              <th class="num">Size</th>
-              <th>Type</th>
+              <th scope="col">Part</th>
+              <th scope="col">File name</th>
+              <th scope="col" class="num">Size</th>
+              <th scope="col">Type</th>
             </tr>
           </thead>
           <tbody>
             {raw.files.map((f) => (
               <tr>
-                <td class="mono">
+                <th scope="row" class="mono">
                   <a href={link(`/report/bp-${id}/files/${encodeURIComponent(f.name)}`)} download>
                     {f.name}
                     <span class="vh"> (download)</span>
                   </a>
-                </td>
+                </th>
                 <td class="mono">{f.filename}</td>
                 <td class="num">{formatBytes(f.size)}</td>
                 <td class="mono">{f.contentType}</td>

@@ -13,22 +13,22 @@ export function ReportsTable(props: { items: CrashRow[]; showSignature: boolean;
       <table class="reports">
         <thead>
           <tr>
-            <th>Crash</th>
-            <th>Date</th>
-            {props.showSignature && <th>Signature</th>}
-            <th>Message</th>
-            <th>Version</th>
-            <th class="wide-only">Browser</th>
-            <th class="wide-only">OS</th>
-            <th class="wide-only">Page</th>
+            <th scope="col">Crash</th>
+            <th scope="col">Date</th>
+            {props.showSignature && <th scope="col">Signature</th>}
+            <th scope="col">Message</th>
+            <th scope="col">Version</th>
+            <th scope="col" class="wide-only">Browser</th>
+            <th scope="col" class="wide-only">OS</th>
+            <th scope="col" class="wide-only">Page</th>
           </tr>
         </thead>
         <tbody>
           {props.items.map((r) => (
             <tr>
-              <td class="mono">
+              <th scope="row" class="mono">
                 <a href={href.report(r.crash_id)}>{r.crash_id.slice(0, 8)}…</a>
-              </td>
+              </th>
               <td>
                 <TimeAgo iso={r.submitted_at} now={props.now} />
               </td>

@@ -138,7 +138,9 @@ export function SearchPage(props: SearchPageProps) {
                               : null;
                         return (
                           <tr>
-                            <td class="sig">{narrowed ? <a href={narrowed}>{label}</a> : label}</td>
+                            <th scope="row" class="sig">
+                              {narrowed ? <a href={narrowed}>{label}</a> : label}
+                            </th>
                             <td class="num">{formatCount(v.count)}</td>
                           </tr>
                         );

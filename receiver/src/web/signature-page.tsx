@@ -37,7 +37,9 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
             return (
               <tr>
                 {/* No filter picks out "(none)". */}
-                <td class="sig">{v.value !== '' ? <a href={props.link(v.value)}>{props.label?.(v.value) ?? valueLabel(v.value)}</a> : valueLabel(v.value)}</td>
+                <th scope="row" class="sig">
+                  {v.value !== '' ? <a href={props.link(v.value)}>{props.label?.(v.value) ?? valueLabel(v.value)}</a> : valueLabel(v.value)}
+                </th>
                 <td class="num">{formatCount(v.count)}</td>
                 <td class="num">{formatShare(share)}</td>
                 <td>
@@ -50,7 +52,7 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
           })}
           {rest > 0 && (
             <tr>
-              <td class="muted">{`${props.values.length - FACET_ROWS} more`}</td>
+              <th scope="row" class="muted">{`${props.values.length - FACET_ROWS} more`}</th>
               <td class="num">{formatCount(rest)}</td>
               <td class="num">{formatShare(props.total ? rest / props.total : 0)}</td>
               <td />

@@ -150,31 +150,32 @@ export function TopCrashersPage(props: {
           <table class="topcrashers">
             <thead>
               <tr>
-                <th class="num">#</th>
-                <th>Signature</th>
-                <th class="num">Count</th>
-                <th class="num">Share</th>
-                <th class="num">Change</th>
+                <th scope="col" class="num">#</th>
+                <th scope="col">Signature</th>
+                <th scope="col" class="num">Count</th>
+                <th scope="col" class="num">Share</th>
+                <th scope="col" class="num">Change</th>
                 {/* Across environments even when the list is of one: "new" means new to the app. */}
-                <th class="wide-only" title={r.environment ? 'in any environment' : undefined}>First seen{r.environment ? ' (any env.)' : ''}</th>
-                <th class="wide-only" title={r.environment ? 'in any environment' : undefined}>Last seen{r.environment ? ' (any env.)' : ''}</th>
-                <th class="wide-only">Versions</th>
-                <th class="wide-only">Browsers</th>
-                <th class="wide-only">Per day</th>
+                <th scope="col" class="wide-only" title={r.environment ? 'in any environment' : undefined}>First seen{r.environment ? ' (any env.)' : ''}</th>
+                <th scope="col" class="wide-only" title={r.environment ? 'in any environment' : undefined}>Last seen{r.environment ? ' (any env.)' : ''}</th>
+                <th scope="col" class="wide-only">Versions</th>
+                <th scope="col" class="wide-only">Browsers</th>
+                <th scope="col" class="wide-only">Per day</th>
               </tr>
             </thead>
             <tbody>
               {r.rows.map((row) => (
                 <tr>
                   <td class="num">{row.rank}</td>
-                  <td class="sig">
+                  {/* The row's header: screen readers say the signature with each number in the row. */}
+                  <th scope="row" class="sig">
                     <a href={href.signature(row.signature_id, { app: guid, environment: r.environment, days: signatureDaysFor(r.period.days) })}>
                       {row.signature}
                     </a>{' '}
                     {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
                     {props.status && <StatusBadge {...props.status(row)} />}
                     {props.status && <BugLinks bugs={props.status(row).bugs} />}
-                  </td>
+                  </th>
                   <td class="num">{formatCount(row.count)}</td>
                   <td class="num">{formatShare(row.share)}</td>
                   <td class={`num ${row.change === null ? '' : row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}`}>
