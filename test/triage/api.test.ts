@@ -148,7 +148,7 @@ describe('resolving and ignoring signatures over HTTP', () => {
 
     const done = await post({ origin: r.url }, { csrf, status: 'ignored', note: XSS, next: `/signatures/${idC}?days=7` });
     expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe(`/signatures/${idC}?days=7`);
+    expect(done.headers.get('location')).toBe(`/signatures/${idC}?days=7#triage`);
     expect(await getJson(`${r.url}/api/signatures/${idC}`)).toMatchObject({ status: 'ignored', triage: { note: XSS } });
     const after = await (await fetch(`${r.url}/signatures/${idC}?days=7`, { headers: { cookie } })).text();
     expect(after).toMatch(/<strong class="status">Ignored since \d{4}-\d\d-\d\d \d\d:\d\d UTC<\/strong>/);
@@ -157,7 +157,7 @@ describe('resolving and ignoring signatures over HTTP', () => {
 
     const elsewhere = await post({ origin: r.url }, { csrf, status: 'resolved_next_release', next: '//evil.example/x' });
     expect(elsewhere.status).toBe(303);
-    expect(elsewhere.headers.get('location')).toBe(`/signatures/${idC}`);
+    expect(elsewhere.headers.get('location')).toBe(`/signatures/${idC}#triage`);
     expect(await getJson(`${r.url}/api/signatures/${idC}`)).toMatchObject({ status: 'resolved', triage: { by_version: '1.4.2', seen_versions: ['1.4.2'] } });
     const badForm = await post({ origin: r.url }, { csrf, status: 'fixed' });
     expect(badForm.status).toBe(400);

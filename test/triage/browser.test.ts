@@ -44,7 +44,7 @@ describe('resolving and ignoring in Chromium', () => {
 
     await page.type('.triage input[name=note]', 'fixed in cart.ts');
     await Promise.all([page.waitForNavigation(), page.click('.triage button[value=resolved]')]);
-    expect(page.url()).toBe(`${r.url}${signaturePath}`); // back where we were (303)
+    expect(page.url()).toBe(`${r.url}${signaturePath}#triage`); // back where we were (303), at the status
     expect(await page.$eval('.triage .status', (el) => (el as HTMLElement).innerText)).toMatch(/^Resolved at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     expect(await page.$eval('.triage', (el) => (el as HTMLElement).innerText)).toContain('fixed in cart.ts');
     expect(await getJson(`${r.url}/api/signatures/${signatureIdOf(TOP)}`, )).toMatchObject({ status: 'resolved', triage: { note: 'fixed in cart.ts' } });

@@ -305,6 +305,32 @@ describe('report pages for keyboard, small screens, dark mode and print (Chromiu
     }
   });
 
+  it('keeps a keyboard user\'s place after a triage form: the page comes back at its status section, focused (2.4.3)', async () => {
+    await page.setViewport({ width: 375, height: 800 });
+    await page.goto(`${r.url}${pages.signature}`);
+    await page.focus('input[name=note]');
+    await page.keyboard.type('looking into it');
+    try {
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      const after = await page.evaluate(() => ({
+        address: location.pathname + location.search + location.hash,
+        focused: document.activeElement?.id,
+        atTopOfWindow: Math.round(document.activeElement!.getBoundingClientRect().top) === 0 && scrollY > 0,
+        note: document.querySelector('#triage .muted')?.textContent,
+      }));
+      expect(after).toEqual({ address: `${pages.signature}#triage`, focused: 'triage', atTopOfWindow: true, note: ' — looking into it' });
+      // The next Tab is in the section's form again, not in the top bar.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('note');
+    } finally {
+      await fetch(`${r.url}/api/signatures/${signatureIdOf(SIGNATURE)}/status`, {
+        method: 'PUT',
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'open' }),
+      });
+    }
+  });
+
   it('breaks a time between its day and its clock, never inside the day', async () => {
     // Top crashers' first and last seen broke as "2026-11- / 30 05:48 / UTC".
     for (const [width, path] of [[1280, pages['top crashers']], [375, pages.signature], [320, pages.report]] as const) {

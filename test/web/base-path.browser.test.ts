@@ -96,7 +96,7 @@ describe.each([
 
     // The status form posts through the proxy (origin and CSRF checks) and comes back here.
     await Promise.all([page.waitForNavigation(), page.click('button[name=status][value=resolved]')]);
-    expect(page.url()).toBe(signaturePage);
+    expect(page.url()).toBe(`${signaturePage}#triage`);
     expect(await page.$eval('strong.status', (el) => el.textContent)).toMatch(/^Resolved/);
     await check('signature, resolved', 20);
 

@@ -59,6 +59,9 @@ function describe(entry: SignatureStatus | null, ignoredByDefault: string | null
   return `Regressed at ${formatTime(entry.regressed_at)}${entry.resolved_at ? ` (resolved at ${formatTime(entry.resolved_at)})` : ''}`;
 }
 
+/** The id of the signature page's status section, which its forms return to (`#triage`). */
+export const TRIAGE_SECTION_ID = 'triage';
+
 /** The status buttons, each left out when the signature already has the status it leads to. */
 const BUTTONS: { value: string; label: string; shownUnless: string; hint?: string }[] = [
   { value: 'resolved', label: 'Resolve', shownUnless: 'resolved' },
@@ -86,8 +89,16 @@ export function StatusPanel(props: {
   const bugsAction = link(`/signatures/${encodeURIComponent(props.signatureId)}/bugs`);
   const status = props.entry?.status ?? (props.ignoredByDefault ? 'ignored' : 'open');
   return (
-    <section class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}>
-      <p>
+    // A form's answer comes back to #triage, and the browser focuses the section (tabindex -1): a
+    // keyboard user's next Tab is in its form again, and a screen reader says the status it now has.
+    <section
+      id={TRIAGE_SECTION_ID}
+      class={`triage ${props.entry?.regressed_at ? 'regressed' : status}`}
+      tabindex={-1}
+      aria-label="Status"
+      aria-describedby="triage-status"
+    >
+      <p id="triage-status">
         <strong class="status">{describe(props.entry, props.ignoredByDefault)}</strong>
         {props.entry?.note && <span class="muted"> — {props.entry.note}</span>}
       </p>

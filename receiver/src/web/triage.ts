@@ -6,6 +6,7 @@ import { MAX_BUGS, MAX_NOTE_CHARS, parseBugList, parseStatusRequest, type Status
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
 import { under } from './links.ts';
+import { TRIAGE_SECTION_ID } from './triage-view.tsx';
 
 /** How far back "resolved in the next release" looks for the versions seen so far. */
 const SEEN_VERSIONS_DAYS = 365;
@@ -74,10 +75,18 @@ async function setBugs(deps: TriageDeps, id: string, bugs: string[], how: string
   }
 }
 
-/** After a form: 303 to the page it came from (`next`), else the signature's page. */
+/**
+ * After a form: 303 to the page it came from (`next`, with its period and filters), else the
+ * signature's page; on the signature's page, at its status section, so a keyboard or screen
+ * reader user is where they were rather than at the top.
+ */
 function backTo(c: Context, next: unknown, id: string): Response {
+  const signaturePage = `/signatures/${encodeURIComponent(id)}`;
   const back = typeof next === 'string' ? safeNext(next) : '/';
-  return c.redirect(under(c, back === '/' ? `/signatures/${encodeURIComponent(id)}` : back), 303);
+  const target = back === '/' ? signaturePage : back;
+  const [pathAndQuery] = target.split('#', 1) as [string];
+  const onSignaturePage = pathAndQuery === signaturePage || pathAndQuery.startsWith(`${signaturePage}?`);
+  return c.redirect(under(c, onSignaturePage ? `${pathAndQuery}#${TRIAGE_SECTION_ID}` : target), 303);
 }
 
 interface TriageDeps {
