@@ -173,6 +173,39 @@ export async function waitForRelay(page: Page, count = 1): Promise<void> {
   await page.waitForFunction((n) => (window as unknown as { __relays?: number }).__relays! >= n, {}, count);
 }
 
+/**
+ * Registers a small server of pages written inline (each declaring a new app that reports to
+ * `env.receiver`) and returns `openApp(script)`, which opens such a page running `script` on a
+ * loopback host of its own: every address of 127/8 is this machine, and one host per page is
+ * one site per page, so the extension's per-site limits never mix the tests.
+ */
+export function useInlineApps(env: FirefoxExtensionEnv): (script: string) => Promise<{ page: Page; guid: string }> {
+  let server: Server;
+  let port = 0;
+  const bodies = new Map<string, string>();
+  let nextHost = 2;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const body = bodies.get(new URL(req.url ?? '/', 'http://x').pathname);
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+  return async (script) => {
+    const guid = newGuid();
+    bodies.set(`/${guid}`, `<!doctype html><html><head><meta charset="utf-8">
+<meta name="socorrito:guid" content="${guid}">
+<meta name="socorrito:submit-url" content="${env.receiver.url}/submit">
+<meta name="socorrito:release" content="1.0"></head><body><script>${script}</script></body></html>`);
+    const page = await env.browser.newPage();
+    await page.goto(`http://127.0.0.${nextHost++}:${port}/${guid}`);
+    return { page, guid };
+  };
+}
+
 /** A fresh app GUID per test, so apps (and their rate limits) never mix between tests. */
 export function newGuid(): string {
   return crypto.randomUUID();

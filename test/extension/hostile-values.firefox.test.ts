@@ -1,46 +1,15 @@
 /**
  * The hook in real Firefox against thrown values it cannot read and pages that patch built-ins
  * the hook's own objects would inherit from: each error is still reported. Each page is served
- * inline by a small server of this file and is its own app (GUID) on its own loopback host, so
- * the extension's per-site limits never mix the tests.
+ * inline by the harness's small server and is its own app (GUID) on its own loopback host, so
+ * the extension's per-site limits never mix the tests (see useInlineApps).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.ts';
-import { crashesOf, newGuid, useFirefoxWithExtension, waitForCrashes } from './harness.ts';
+import { crashesOf, useFirefoxWithExtension, useInlineApps, waitForCrashes } from './harness.ts';
 
 const env = useFirefoxWithExtension();
-
-let server: Server;
-let port = 0;
-const bodies = new Map<string, string>();
-let nextHost = 2;
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const body = bodies.get(new URL(req.url ?? '/', 'http://x').pathname);
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(body);
-  });
-  // Every address of 127/8 is this machine: one loopback host per test is one site per test.
-  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
-  port = (server.address() as AddressInfo).port;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
-
-/** Serves `script` in a page that declares a new app, and opens it on a loopback host of its own. */
-async function openApp(script: string): Promise<{ page: Page; guid: string }> {
-  const guid = newGuid();
-  bodies.set(`/${guid}`, `<!doctype html><html><head><meta charset="utf-8">
-<meta name="socorrito:guid" content="${guid}">
-<meta name="socorrito:submit-url" content="${env.receiver.url}/submit">
-<meta name="socorrito:release" content="1.0"></head><body><script>${script}</script></body></html>`);
-  const page = await env.browser.newPage();
-  await page.goto(`http://127.0.0.${nextHost++}:${port}/${guid}`);
-  return { page, guid };
-}
+const openApp = useInlineApps(env);
 
 describe('thrown values the hook cannot read', () => {
   const CASES = [
