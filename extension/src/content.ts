@@ -66,7 +66,8 @@ async function onRelay(event: Event): Promise<void> {
   droppedHere = 0;
   const declared = findDeclaration();
   try {
-    await runtime.sendMessage({ type: ERRORS_MESSAGE, ...declared, errors: batch.errors, dropped });
+    // topLevel: the background is not told which tab a message comes from while the tab closes.
+    await runtime.sendMessage({ type: ERRORS_MESSAGE, ...declared, errors: batch.errors, dropped, topLevel: window === window.top });
   } catch {
     // The extension was reloaded or is shutting down: nothing to do in this page.
   }

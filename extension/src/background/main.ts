@@ -76,13 +76,16 @@ function fromOwnPage(sender: Runtime.MessageSender): boolean {
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
   if (typeof message !== 'object' || message === null || sender.id !== browser.runtime.id) return undefined;
   const m = message as Record<string, unknown>;
-  if (m.type === ERRORS_MESSAGE && sender.tab && sender.url) {
+  // Firefox leaves `tab` out of a message sent while its tab closes (the hook's last batch, sent
+  // at pagehide, which holds up to 5 s of a loop's repeats): a top-level document is its tab's
+  // page then. A frame's is still dropped: its tab's site, which may be blocked, is not known.
+  if (m.type === ERRORS_MESSAGE && sender.url && (sender.tab || (m.topLevel === true && !fromOwnPage(sender)))) {
     // Came through a content script from the page: checked again here.
     const batch = validateBatch(m);
     if (!batch) return undefined;
     const pageUrl = sender.url;
-    const topUrl = sender.tab.url;
-    const pageKey = `${sender.tab.id}:${sender.frameId ?? 0}:${pageUrl.split(/[?#]/, 1)[0]}`;
+    const topUrl = sender.tab ? sender.tab.url : pageUrl;
+    const pageKey = `${sender.tab?.id ?? 'closed'}:${sender.frameId ?? 0}:${pageUrl.split(/[?#]/, 1)[0]}`;
     void loadSettings()
       .then(async (settings) => {
         // Off, or a blocked site: not even the manifest the page names is read (a request it chose).
