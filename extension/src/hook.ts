@@ -41,11 +41,16 @@ const MAX_DISTINCT_PER_DOCUMENT = 200;
 const SEEN_WINDOW_MS = 60_000;
 /**
  * Key names of a rejected or thrown non-Error object named in its message (sorted, so the same
- * object reads the same whatever its key order); the rest are counted. Its values are never
+ * object reads the same whatever its key order); the rest are counted (see MAX_READ_KEYS). Its values are never
  * read: they are the page's data (a password, a basket), not the error.
  */
 const MAX_NAMED_KEYS = 20;
 const MAX_KEY_NAME_CHARS = 40;
+/**
+ * Own keys of such an object looked at, at most: the 20 named are the first of these, sorted.
+ * Taking and sorting all keys of an object with a million blocked the page for 90 to 185 ms.
+ */
+const MAX_READ_KEYS = 2_000;
 
 (() => {
   const apply = Reflect.apply;
@@ -62,7 +67,11 @@ const MAX_KEY_NAME_CHARS = 40;
   const dispatch = EventTarget.prototype.dispatchEvent;
   const CustomEventCtor = CustomEvent;
   const toText = String;
-  const objectKeys = Object.keys;
+  const ownKeys = Reflect.ownKeys;
+  const isEnumerable = Object.prototype.propertyIsEnumerable;
+  const objectToString = Object.prototype.toString;
+  const ErrorCtor = Error;
+  const errorIsError = (Error as { isError?: unknown }).isError;
   const setPrototype = Object.setPrototypeOf;
   /** `value` without a prototype: JSON.stringify and dictionaries read nothing the page added to Object or Array. */
   const bare = <T extends object>(value: T): T => setPrototype(value, null) as T;
@@ -100,10 +109,10 @@ const MAX_KEY_NAME_CHARS = 40;
   const isObject = (value: unknown): value is object => (typeof value === 'object' && value !== null) || typeof value === 'function';
 
   /**
-   * What a non-Error object is, without its values, as Sentry words it:
-   * `Object captured as promise rejection with keys: code, password`.
+   * What a non-Error object is, without its values: its constructor's name and what it holds
+   * (`with keys: code, password`, `with 2 items`, `with no keys`, or nothing when unreadable).
    */
-  function outline(value: object, capturedAs: string): string {
+  function shape(value: object): { name: string; holds: string } {
     let name = 'Object';
     try {
       const ctorName = (value as { constructor?: { name?: unknown } }).constructor?.name;
@@ -111,19 +120,40 @@ const MAX_KEY_NAME_CHARS = 40;
     } catch {
       // a throwing getter or a revoked proxy: a plain "Object" it is
     }
-    let keys: string[];
+    const keys: string[] = bare([]);
+    let more = false;
     try {
       // Both throw for a revoked Proxy; a Proxy's traps may throw.
-      if (isArray(value)) return name + ' captured as ' + capturedAs + ' with ' + num((value as unknown[]).length) + ' items';
-      keys = apply(arraySort, objectKeys(value), []) as string[];
+      if (isArray(value)) return { name, holds: 'with ' + num((value as unknown[]).length) + ' items' };
+      // Reflect.ownKeys, unlike Object.keys, asks a Proxy nothing per key: only the keys looked
+      // at below are checked for being enumerable.
+      const own = ownKeys(value);
+      const seen = own.length < MAX_READ_KEYS ? own.length : MAX_READ_KEYS;
+      more = own.length > seen;
+      for (let i = 0; i < seen; i++) {
+        const key = own[i];
+        if (typeof key === 'string' && apply(isEnumerable, value, [key])) keys[keys.length] = cut(key, MAX_KEY_NAME_CHARS);
+      }
+      apply(arraySort, keys, []);
     } catch {
-      return name + ' captured as ' + capturedAs;
+      return { name, holds: '' };
     }
-    if (!keys.length) return name + ' captured as ' + capturedAs + ' with no keys';
+    if (!keys.length) return { name, holds: more ? 'with more than ' + MAX_READ_KEYS + ' keys' : 'with no keys' };
     let list = '';
-    for (let i = 0; i < keys.length && i < MAX_NAMED_KEYS; i++) list += (i ? ', ' : '') + cut(keys[i], MAX_KEY_NAME_CHARS);
-    if (keys.length > MAX_NAMED_KEYS) list += ' and ' + (keys.length - MAX_NAMED_KEYS) + ' more';
-    return name + ' captured as ' + capturedAs + ' with keys: ' + list;
+    for (let i = 0; i < keys.length && i < MAX_NAMED_KEYS; i++) list += (i ? ', ' : '') + keys[i];
+    // Past MAX_READ_KEYS the rest are not counted: "and more" says only that there are others.
+    if (more) list += ' and more';
+    else if (keys.length > MAX_NAMED_KEYS) list += ' and ' + (keys.length - MAX_NAMED_KEYS) + ' more';
+    return { name, holds: 'with keys: ' + list };
+  }
+
+  /**
+   * A non-Error object as Sentry words it, without its values:
+   * `Object captured as promise rejection with keys: code, password`.
+   */
+  function outline(value: object, capturedAs: string): string {
+    const { name, holds } = shape(value);
+    return name + ' captured as ' + capturedAs + (holds ? ' ' + holds : '');
   }
 
   /** `value[key]`, or undefined when its getter (its own, Error.prototype's, a Proxy's trap) throws. */
@@ -135,13 +165,49 @@ const MAX_KEY_NAME_CHARS = 40;
     }
   }
 
+  /** Whether `value` is an Error object (any realm's), without running page code that could throw. */
+  function isError(value: object): boolean {
+    try {
+      if (typeof errorIsError === 'function') return apply(errorIsError, ErrorCtor, [value]) === true;
+      // Before Error.isError: a page's Symbol.toStringTag getter may run here (and throw).
+      return apply(objectToString, value, []) === '[object Error]';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * An Error's `message` as text, when the page set it to something else: a primitive as String()
+   * gives it (which runs no page code), an object outlined as above (its toString is the page's).
+   */
+  function messageText(message: unknown): string {
+    if (typeof message === 'string') return message;
+    if (message === undefined) return '';
+    if (isObject(message)) {
+      const { name, holds } = shape(message);
+      return name + (holds ? ' ' + holds : '');
+    }
+    return toText(message);
+  }
+
   function describe(value: unknown): { type: string; message: string; stack: string } | null {
     if (typeof value !== 'object' || value === null) return null;
-    const message = property(value, 'message');
-    if (typeof message !== 'string') return null;
+    let message: unknown;
+    let unreadable = false;
+    try {
+      message = (value as { message?: unknown }).message;
+    } catch {
+      unreadable = true;
+    }
+    // Anything with a string message reads as an error; a real Error keeps its type and stack whatever its message is.
+    if (typeof message !== 'string' && !isError(value)) return null;
     const name = property(value, 'name');
     const stack = property(value, 'stack');
-    return { type: typeof name === 'string' && name ? name : 'Error', message, stack: typeof stack === 'string' ? stack : '' };
+    return {
+      type: typeof name === 'string' && name ? name : 'Error',
+      message: unreadable ? 'A message that could not be read' : messageText(message),
+      stack: typeof stack === 'string' ? stack : '',
+    };
   }
 
   function add(error: Omit<CapturedError, 'count'>): void {

@@ -32,7 +32,7 @@ describe('thrown values the hook cannot read', () => {
     {
       name: 'an Error whose message getter throws',
       script: `const e = new Error('x'); Object.defineProperty(e, 'message', { get() { throw new Error('no'); } }); throw e;`,
-      message: 'Error captured as exception with no keys',
+      message: 'A message that could not be read',
     },
     {
       name: "an Error when the page made Error.prototype's name getter throw",
@@ -44,6 +44,52 @@ describe('thrown values the hook cannot read', () => {
     const { page, guid } = await openApp(`setTimeout(() => { ${script} }, 10);`);
     const crashes = await waitForCrashes(env.receiver, guid, 1, 8_000);
     expect(crashes.map((c) => c.annotations.JSErrorMessage)).toEqual([message]);
+    await page.close();
+  });
+});
+
+describe('an Error whose message is not a string', () => {
+  const CASES = [
+    { name: 'a number', script: `const e = new Error('x'); e.message = 42; throw e;`, type: 'Error', message: '42' },
+    { name: 'null, on a TypeError', script: `const e = new TypeError('x'); e.message = null; throw e;`, type: 'TypeError', message: 'null' },
+    { name: 'a symbol', script: `const e = new RangeError('x'); e.message = Symbol('why'); throw e;`, type: 'RangeError', message: 'Symbol(why)' },
+    { name: 'undefined', script: `const e = new Error('x'); e.message = undefined; throw e;`, type: 'Error', message: '' },
+    // Its values are the page's data, and its toString the page's code: neither is used.
+    {
+      name: 'an object whose toString throws',
+      script: `const e = new Error('x'); e.message = { code: 7, secret: 'hunter2', toString() { throw new Error('no'); } }; throw e;`,
+      type: 'Error',
+      message: 'Object with keys: code, secret, toString',
+    },
+    { name: 'a huge array', script: `const e = new Error('x'); e.message = new Array(1e7).fill('hunter2'); throw e;`, type: 'Error', message: 'Array with 10000000 items' },
+    {
+      name: 'an object with a million keys',
+      script: `const e = new Error('x'); const m = {}; for (let i = 0; i < 1e6; i++) m['k' + i] = i; e.message = m; throw e;`,
+      type: 'Error',
+      message: `Object with keys: ${Array.from({ length: 2_000 }, (_, i) => `k${i}`).sort().slice(0, 20).join(', ')} and more`,
+    },
+  ];
+  it.each(CASES)('keeps the type and stack of one whose message is $name, and gives the message as text', async ({ script, type, message }) => {
+    const { page, guid } = await openApp(`setTimeout(function throwsIt() { ${script} }, 10);`);
+    const [crash] = await waitForCrashes(env.receiver, guid, 1, 8_000);
+    expect(crash!.annotations).toMatchObject({ JSErrorType: type, JSErrorMessage: message });
+    expect(crash!.annotations.JSStack).toMatch(/^throwsIt@http:\/\/127\.0\.0\.\d+:\d+\//);
+    expect(JSON.stringify(crash!.annotations)).not.toMatch(/hunter2/);
+    await page.close();
+  });
+});
+
+describe('a thrown object with a million keys', () => {
+  it('looks at no more than a few thousand of them, and names the first 20 of those, sorted', async () => {
+    // A Proxy counts every key the hook asks about (Object.keys would ask about all of them).
+    const { page, guid } = await openApp(`const keys = []; for (let i = 0; i < 1e6; i++) keys.push('k' + i);
+      window.asked = 0;
+      const huge = new Proxy({}, { ownKeys: () => keys, getOwnPropertyDescriptor: () => (window.asked++, { value: 1, enumerable: true, configurable: true }) });
+      setTimeout(() => { throw huge; }, 10);`);
+    const [crash] = await waitForCrashes(env.receiver, guid, 1, 8_000);
+    const first = Array.from({ length: 2_000 }, (_, i) => `k${i}`).sort().slice(0, 20);
+    expect(crash!.annotations.JSErrorMessage).toBe(`Object captured as exception with keys: ${first.join(', ')} and more`);
+    expect(await page.evaluate(() => (window as unknown as { asked: number }).asked)).toBeLessThanOrEqual(2_000);
     await page.close();
   });
 });
