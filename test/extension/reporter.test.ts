@@ -534,6 +534,39 @@ describe('submitReport', () => {
 });
 
 describe('the queue cap', () => {
+  it("takes room from the site holding the most waiting reports, never from one that holds few", () => {
+    let made = 0;
+    const entry = (site: string) => ({ id: `r${made}`, key: `k${made}`, app: 'a', submitUrl: 'u', annotations: { URL: `https://${site}/x` }, createdAt: made++, status: 'queued' as const, attempts: 0, nextAttemptAt: 0, repeatCount: 2 });
+    // The oldest three are the shop's; then one tab walks through five hosts, 20 reports each.
+    const reports = [entry('shop.example'), entry('shop.example'), entry('shop.example')];
+    for (let host = 1; host <= 5; host++) for (let i = 0; i < 20; i++) reports.push(entry(`evil${host}.example`));
+    const state: StoreState = { reports, stats: { droppedQueueFull: 0, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0, ignoredFromExtensions: 0 } };
+    enforceCaps(state);
+    expect(state.reports).toHaveLength(MAX_QUEUED);
+    const held = (site: string) => state.reports.filter((e) => e.annotations.URL === `https://${site}/x`).length;
+    expect(held('shop.example')).toBe(3);
+    expect([1, 2, 3, 4, 5].map((h) => held(`evil${h}.example`))).toEqual([19, 19, 19, 20, 20]);
+    expect(state.stats.droppedQueueFull).toBe(3 * 2); // the errors those reports counted
+  });
+
+  it("keeps another app's waiting reports when one tab walks through five host names", async () => {
+    const receiver = await receiverWith();
+    const { reporter, state } = setup(`${receiver.url}/submit`);
+    const shop = { guid: 'shop', submitUrl: `${receiver.url}/submit`, source: 'meta' as const };
+    for (let i = 0; i < 3; i++) await reporter.handleBatch({ identity: shop, errors: [error(`shop bug ${i}`)], dropped: 0, pageUrl: 'https://shop.example/cart', pageKey: 'tab1:0:/cart' });
+    for (let host = 1; host <= 5; host++) {
+      const identity = { guid: `walker-${host}`, submitUrl: `${receiver.url}/submit`, source: 'meta' as const };
+      const pageUrl = `https://walk${host}.example/`;
+      for (let i = 0; i < MAX_QUEUED_PER_SITE; i++) {
+        await reporter.handleBatch({ identity, errors: [error(`walk ${host}.${i}`)], dropped: 0, pageUrl, pageKey: `tab9:${i}:/`, topUrl: pageUrl });
+      }
+    }
+    const queued = (await state()).reports.filter((e) => e.status === 'queued');
+    expect(queued).toHaveLength(MAX_QUEUED);
+    expect(queued.filter((e) => e.annotations.WebAppGUID === 'shop').map((e) => e.annotations.JSErrorMessage)).toEqual(['shop bug 0', 'shop bug 1', 'shop bug 2']);
+    expect((await state()).stats.droppedQueueFull).toBe(3);
+  });
+
   it('drops the oldest queued reports first and counts them', () => {
     const entry = (i: number) => ({ id: `r${i}`, key: `k${i}`, app: 'a', submitUrl: 'u', annotations: {}, createdAt: i, status: 'queued' as const, attempts: 0, nextAttemptAt: 0, repeatCount: 1 });
     const state: StoreState = { reports: Array.from({ length: MAX_QUEUED + 5 }, (_, i) => entry(i)), stats: { droppedQueueFull: 2, droppedRateLimited: 0, droppedInPage: 0, ignoredInvalidGuid: 0, ignoredFromExtensions: 0 } };

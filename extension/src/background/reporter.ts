@@ -13,7 +13,7 @@ import { retryDelayMs } from './backoff.ts';
 import { WindowLimiter } from './rate-limit.ts';
 import { appName, buildAnnotations, fromBrowserExtension, protectAnnotations } from './report.ts';
 import { INVALID_GUID_SKIP, type Settings, chooseDestination, hostOf, siteMatches, submitUrlOf } from './settings.ts';
-import type { ReportEntry, ReportStore } from './store.ts';
+import { type ReportEntry, type ReportStore, siteOf } from './store.ts';
 import { acceptsReportsFromAnywhere, type Outcome, SUBMIT_TIMEOUT_MS, submitReport } from './submit.ts';
 
 /** A new report waits this long before its first attempt, so repeats in a loop fold into it. */
@@ -453,11 +453,6 @@ function waitWith(reports: ReportEntry[], tried: ReportEntry, now: number): void
     e.nextAttemptAt = tried.nextAttemptAt;
     e.lastError = tried.lastError;
   }
-}
-
-/** The site a report came from: its tab's host (a frame's report remembers it), else its page's. */
-function siteOf(entry: ReportEntry): string {
-  return entry.topHost ?? hostOf(entry.annotations[Annotation.URL]) ?? '';
 }
 
 function originOf(url: string): string {

@@ -9,9 +9,13 @@
  * Every change goes through `update()`, one at a time, so concurrent events never overwrite
  * each other's writes.
  */
-import type { Annotations } from '../../../shared/src/protocol.ts';
+import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
+import { hostOf } from './settings.ts';
 
-/** Reports waiting to be delivered; past this the oldest waiting one is dropped and counted. */
+/**
+ * Reports waiting to be delivered; past this the site holding the most gives up its oldest
+ * waiting one, which is counted.
+ */
 export const MAX_QUEUED = 100;
 /** Finished reports kept for the popup. */
 export const MAX_HISTORY = 100;
@@ -70,14 +74,46 @@ export const EMPTY_STATS: Stats = { droppedQueueFull: 0, droppedRateLimited: 0, 
 
 const isQueued = (e: ReportEntry): boolean => e.status === 'queued' || e.status === 'sending';
 
-/** Drops the oldest queued entries past MAX_QUEUED and the oldest finished ones past MAX_HISTORY. */
+/** The site a report came from: its tab's host (a frame's report remembers it), else its page's. */
+export function siteOf(entry: ReportEntry): string {
+  return entry.topHost ?? hostOf(entry.annotations[Annotation.URL]) ?? '';
+}
+
+/**
+ * Past MAX_QUEUED waiting reports, the site holding the most gives up its oldest waiting one
+ * (ties: the site whose oldest is oldest), until MAX_QUEUED are left: a tab that walks through
+ * host names, each under the per-site cap, pushes out its own reports, never those of a site
+ * with few waiting. One being sent stays. Past MAX_HISTORY finished ones, the oldest go.
+ */
 export function enforceCaps(state: StoreState): void {
-  const queued = state.reports.filter(isQueued).sort((a, b) => a.createdAt - b.createdAt);
-  const overQueue = new Set(queued.slice(0, Math.max(0, queued.length - MAX_QUEUED)));
-  state.stats.droppedQueueFull += overQueue.size;
+  const queued = state.reports.filter(isQueued);
+  const dropped = new Set<ReportEntry>();
+  if (queued.length > MAX_QUEUED) {
+    const bySite = new Map<string, { held: number; waiting: ReportEntry[] }>();
+    for (const e of queued) {
+      const site = siteOf(e);
+      const group = bySite.get(site) ?? { held: 0, waiting: [] };
+      group.held++;
+      if (e.status === 'queued') group.waiting.push(e);
+      bySite.set(site, group);
+    }
+    for (const group of bySite.values()) group.waiting.sort((a, b) => a.createdAt - b.createdAt);
+    for (let over = queued.length - MAX_QUEUED; over > 0; over--) {
+      let most: { held: number; waiting: ReportEntry[] } | undefined;
+      for (const group of bySite.values()) {
+        if (group.waiting.length === 0) continue;
+        if (!most || group.held > most.held || (group.held === most.held && group.waiting[0]!.createdAt < most.waiting[0]!.createdAt)) most = group;
+      }
+      if (!most) break;
+      const entry = most.waiting.shift()!;
+      most.held--;
+      dropped.add(entry);
+      state.stats.droppedQueueFull += entry.repeatCount;
+    }
+  }
   const finished = state.reports.filter((e) => !isQueued(e)).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
   const overHistory = new Set(finished.slice(0, Math.max(0, finished.length - MAX_HISTORY)));
-  state.reports = state.reports.filter((e) => !overQueue.has(e) && !overHistory.has(e));
+  state.reports = state.reports.filter((e) => !dropped.has(e) && !overHistory.has(e));
 }
 
 export class ReportStore {
