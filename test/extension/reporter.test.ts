@@ -15,6 +15,7 @@ import {
   PAGE_REPORTS_PER_MINUTE,
   Reporter,
   SETTLE_MS,
+  SITE_BATCHES_PER_MINUTE,
   withdrawnBecause,
 } from '../../extension/src/background/reporter.ts';
 import { buildAnnotations } from '../../extension/src/background/report.ts';
@@ -291,6 +292,19 @@ describe('Reporter', () => {
     expect((await state()).reports[0]!.status).toBe('failed');
     await send([error('boom', 4)]);
     expect((await state()).reports.map((e) => [e.status, e.repeatCount])).toEqual([['failed', 5]]);
+  });
+
+  it("adds the repeats of batches the site limit refused to the report waiting for the same error", async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state } = setup(`${receiver.url}/submit`);
+    // A loop in many documents of one site: more batches in a minute than the site may hand over.
+    const batches = SITE_BATCHES_PER_MINUTE + 30;
+    for (let i = 0; i < batches; i++) await send([error('loop', 3)], `tab1:${i}:/cart`);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const crashes = await storedCrashes(receiver);
+    expect(crashes.map((c) => c.annotations.JSRepeatCount)).toEqual([String(3 * batches)]);
+    expect((await state()).stats.droppedRateLimited).toBe(0);
   });
 
   it('rate-limits new reports per page and counts what it left out', async () => {

@@ -13,7 +13,7 @@ import { retryDelayMs } from './backoff.ts';
 import { WindowLimiter } from './rate-limit.ts';
 import { appName, buildAnnotations, fromBrowserExtension, protectAnnotations } from './report.ts';
 import { INVALID_GUID_SKIP, type Settings, chooseDestination, hostOf, siteMatches, submitUrlOf } from './settings.ts';
-import { type ReportEntry, type ReportStore, siteOf } from './store.ts';
+import { type ReportEntry, type ReportStore, type StoreState, siteOf } from './store.ts';
 import { acceptsReportsFromAnywhere, type Outcome, SUBMIT_TIMEOUT_MS, submitReport } from './submit.ts';
 
 /** A new report waits this long before its first attempt, so repeats in a loop fold into it. */
@@ -33,8 +33,14 @@ export const APP_REPORTS_PER_MINUTE = 30;
  * the limits keyed by them do not stop a page that invents new ones; its site it cannot change.
  */
 export const SITE_REPORTS_PER_MINUTE = 30;
-/** Batches per minute one site may hand over before they are dropped without being stored at all. */
+/**
+ * Batches per minute one site may hand over; past it a batch is not stored (a flood would
+ * rewrite the queue for each), and its repeats are held in memory (at most MAX_HELD_ERRORS
+ * distinct errors) and added within HELD_FOLD_MS to the report waiting for the same error.
+ */
 export const SITE_BATCHES_PER_MINUTE = 120;
+export const MAX_HELD_ERRORS = 1_000;
+export const HELD_FOLD_MS = 1_000;
 /** Reports of one site queued at most: a page cannot fill the queue and push out other sites' reports. */
 export const MAX_QUEUED_PER_SITE = 20;
 /** A report not delivered after this long is given up (failed). */
@@ -108,6 +114,9 @@ export class Reporter {
   readonly #siteBatches = new WindowLimiter(SITE_BATCHES_PER_MINUTE, 60_000);
   /** Errors of batches dropped before any storage work, not yet added to the stored stats. */
   #droppedUnstored = 0;
+  /** Repeats of batches refused by the site limit, by report key, not yet added to their reports. */
+  readonly #held = new Map<string, number>();
+  #foldTimer: ReturnType<typeof setTimeout> | undefined;
   /** When each receiver (origin) was last tried: delivery takes turns between receivers. */
   readonly #triedAt = new Map<string, number>();
   readonly #now: () => number;
@@ -146,17 +155,15 @@ export class Reporter {
     const now = this.#now();
     // The site whose tab it is: what a page cannot multiply (frames, paths and GUIDs it can).
     const site = topHost ?? pageHost ?? '';
-    if (!this.#siteBatches.take(site, now)) {
-      // A flood: dropped before any storage work, counted at the next write.
-      this.#droppedUnstored += batch.errors.reduce((n, e) => n + e.count, 0) + batch.dropped;
-      return;
-    }
     const app = appName(batch.identity, batch.pageUrl);
     const appKey = `${destination.submitUrl}\n${batch.identity?.guid ?? app}`;
+    if (!this.#siteBatches.take(site, now)) {
+      // A flood: nothing stored now; its repeats join their reports at the next write.
+      this.#hold(appKey, batch);
+      return;
+    }
     await this.deps.store.update((state) => {
       state.stats.droppedInPage += batch.dropped;
-      state.stats.droppedRateLimited += this.#droppedUnstored;
-      this.#droppedUnstored = 0;
       let queuedFromSite = state.reports.filter((e) => e.status === 'queued' && siteOf(e) === site).length;
       for (const error of batch.errors) {
         if (fromBrowserExtension(error)) {
@@ -207,8 +214,52 @@ export class Reporter {
           ...(topHost !== null && topHost !== pageHost ? { topHost } : {}),
         });
       }
+      // After this batch's errors: a follow-up it just queued takes the held repeats too.
+      this.#foldHeld(state, now);
     });
     await this.schedule();
+  }
+
+  /** Keeps the repeats of a batch the site limit refused, to add them to their reports soon. */
+  #hold(appKey: string, batch: IncomingBatch): void {
+    this.#droppedUnstored += batch.dropped;
+    for (const error of batch.errors) {
+      const key = hashKey(`${appKey}\n${errorKey(error)}`);
+      const held = this.#held.get(key);
+      if (held === undefined && this.#held.size >= MAX_HELD_ERRORS) this.#droppedUnstored += error.count;
+      else this.#held.set(key, (held ?? 0) + error.count);
+    }
+    // One write a second at most, however many batches the flood brings.
+    this.#foldTimer ??= setTimeout(() => {
+      this.#foldTimer = undefined;
+      void this.deps.store
+        .update((state) => this.#foldHeld(state, this.#now()))
+        .catch((err: unknown) => console.error('socorrito: could not count repeats:', err));
+    }, HELD_FOLD_MS);
+  }
+
+  /**
+   * Adds the held repeats to the newest report of the same error while it waits to be sent (or,
+   * within its minute, was refused: counted locally, as handleBatch does). With none waiting
+   * (it is being sent, or went out and no follow-up was queued since) they are counted as
+   * dropped by the rate limit, as is what could not be held.
+   */
+  #foldHeld(state: StoreState, now: number): void {
+    state.stats.droppedRateLimited += this.#droppedUnstored;
+    this.#droppedUnstored = 0;
+    for (const [key, count] of this.#held) {
+      const newest = state.reports.findLast((e) => e.key === key);
+      const takes =
+        newest !== undefined &&
+        (newest.status === 'queued' || ((newest.status === 'failed' || newest.status === 'discarded') && now - newest.createdAt < DEDUPE_WINDOW_MS));
+      if (!takes) {
+        state.stats.droppedRateLimited += count;
+        continue;
+      }
+      newest.repeatCount += count;
+      if (newest.status === 'queued') newest.annotations[Annotation.JSRepeatCount] = String(newest.repeatCount);
+    }
+    this.#held.clear();
   }
 
   /** After a (re)start: attempts cut short by the browser closing are queued again. */
@@ -232,6 +283,8 @@ export class Reporter {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#foldTimer);
+    this.#foldTimer = undefined;
   }
 
   /** Sets the timer and the alarm for the next due report. */
@@ -263,6 +316,8 @@ export class Reporter {
   async #runRound(): Promise<void> {
     const attempts = new Set<Promise<void>>();
     try {
+      // Held repeats join their reports before those are sent.
+      if (this.#held.size > 0 || this.#droppedUnstored > 0) await this.deps.store.update((state) => this.#foldHeld(state, this.#now()));
       for (;;) {
         this.#again = false;
         while (attempts.size < MAX_PARALLEL_ATTEMPTS) {
