@@ -248,6 +248,32 @@ describe('popup and options', () => {
     }
   });
 
+  it('says in the popup when the blocked sites are full, rather than leaving the button doing nothing', async () => {
+    const previous = env.fixture.submitUrl;
+    const full = Array.from({ length: 1000 }, (_, i) => `s${i}.example`);
+    try {
+      await queuedWhileDown();
+      await saveOptions({ blockSites: full.join('\n') });
+      await showExtensionPage(env.extensionPage, 'popup.html');
+      const site = new URL(env.fixture.url).hostname;
+      const button = `tr[data-status="queued"] button.block[data-site="${site}"]`;
+      await env.extensionPage.click(button);
+      const problem = await waitFor('the popup to say why', () =>
+        env.extensionPage.evaluate(() => {
+          const p = document.getElementById('problem')!;
+          return p.hidden ? undefined : p.textContent;
+        }),
+      );
+      expect(problem).toBe('Not blocked: your list of blocked sites is full (1,000 sites). Remove some in the Options, then try again.');
+      const { settings } = await extensionStorage<{ settings?: { blockSites: string[] } }>(env.extensionPage, ['settings']);
+      expect(settings?.blockSites).toEqual(full);
+      expect(await env.extensionPage.evaluate((b) => document.querySelector(b) !== null, button)).toBe(true);
+    } finally {
+      env.fixture.submitUrl = previous;
+      await saveOptions({ blockSites: '' });
+    }
+  });
+
   it('keeps a site blocked from the popup when an Options page open since before is saved, also over unsaved edits there', async () => {
     const { page, guid } = await openCase('event');
     await waitFor('a report', async () => (await entriesOf(guid)).length > 0);

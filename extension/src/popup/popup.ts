@@ -3,7 +3,7 @@ import browser from 'webextension-polyfill';
 import { Annotation, reportPageUrl } from '../../../shared/src/protocol.ts';
 import { showInvisible } from '../../../shared/src/visible.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from '../background/messages.ts';
-import { checkSettings, normalizeSite, SETTINGS_KEY, type Settings, siteMatches } from '../background/settings.ts';
+import { checkSettings, MAX_SITES, normalizeSite, SETTINGS_KEY, type Settings, siteMatches } from '../background/settings.ts';
 import type { ReportEntry, Stats } from '../background/store.ts';
 
 const MAX_SHOWN_MESSAGE_CHARS = 160;
@@ -83,6 +83,13 @@ async function blockSite(site: string): Promise<void> {
   const got = await browser.storage.local.get(SETTINGS_KEY);
   const { settings } = checkSettings(got[SETTINGS_KEY]);
   if (settings.blockSites.includes(site)) return;
+  if (settings.blockSites.length >= MAX_SITES) {
+    // The list is bounded: the site would be left out silently and the button stay.
+    const problem = document.getElementById('problem')!;
+    problem.textContent = `Not blocked: your list of blocked sites is full (${MAX_SITES.toLocaleString('en-US')} sites). Remove some in the Options, then try again.`;
+    problem.hidden = false;
+    return;
+  }
   // Through the same check as the Options page: the list stays valid and bounded.
   const checked = checkSettings({ ...settings, blockSites: [...settings.blockSites, site] }).settings;
   await browser.storage.local.set({ [SETTINGS_KEY]: checked });
