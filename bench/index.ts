@@ -141,8 +141,8 @@ export async function benchIndex(log: (line: string) => void, options: IndexBenc
       ['signature page, one app, page 5', measure(runs, () => index.signature(biggest, { days: 28, app: APPS[0]!, page: 5 }))],
       ['apps page', measure(runs, () => index.apps())],
       // The whole page as the receiver sends it: query plus server-side rendering (HTML, SVG).
-      ['top crashers page, 28 days, rendered', measure(runs, () => renderMarkup(jsx(TopCrashersPage, { result: index.topCrashers(APPS[0]!, { days: 28 })! })))],
-      ['signature page, rendered', measure(runs, () => renderMarkup(jsx(SignaturePage, { summary: index.signature(biggest, { days: 28 })!, appName: null, appNames: new Map() })))],
+      ['top crashers page, 28 days, rendered', measure(runs, () => renderMarkup(jsx(TopCrashersPage, { result: index.topCrashers(APPS[0]!, { days: 28 })!, now: new Date(now) })))],
+      ['signature page, rendered', measure(runs, () => renderMarkup(jsx(SignaturePage, { summary: index.signature(biggest, { days: 28 })!, appName: null, appNames: new Map(), now: new Date(now) })))],
       ['search: app, newest first', measure(runs, () => index.search({ app: APPS[0]! }))],
       ['search: message text (full scan)', measure(Math.min(runs, 5), () => index.search({ q: 'x7 is undefined (item 13)' }))],
     ];

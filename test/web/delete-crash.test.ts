@@ -7,6 +7,7 @@ import { nodeJournalFs } from '../../receiver/src/storage/journal-appender.ts';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitProcessed } from '../processor/helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ADMIN = { authorization: 'Bearer test-admin-token' };
 
@@ -25,7 +26,8 @@ describe('DELETE /api/crashes/<id>', () => {
     await waitProcessed(r.url, secret.crashId);
     await waitProcessed(r.url, kept.crashId);
     const found = async (q: string) => ((await (await fetch(`${r.url}/api/search?q=${encodeURIComponent(q)}`, { headers: ADMIN })).json()) as { total: number }).total;
-    expect(await found('token')).toBe(2);
+    // Processed shows in the API once its file is renamed into place; the index takes it just after.
+    await waitFor('both crashes to be indexed', async () => (await found('token')) === 2);
 
     const deleted = await fetch(`${r.url}/api/crashes/${secret.crashId}`, { method: 'DELETE', headers: ADMIN });
     expect(deleted.status).toBe(200);
