@@ -97,12 +97,14 @@ function positionStart(text: string, from: number, end: number): number {
  * it, and `(` and `)` may be too as long as they pair up (`?folder=Inbox(3)`, `/wiki/Foo_(bar)`:
  * browsers do not percent-encode them). A `)` without its `(` in the run closes a bracket around
  * the URL, as in a Chrome frame (`at f (https://x/a.js?v=1:1:2)`) or `fetch(/search?q=1)`.
+ * `stopsAt` ends it early, before the character where it says so.
  */
-function urlRunEnd(text: string, from: number, inRun: (c: number) => boolean): number {
+function urlRunEnd(text: string, from: number, inRun: (c: number) => boolean, stopsAt?: (text: string, at: number) => boolean): number {
   let open = 0;
   let i = from;
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    if (stopsAt?.(text, i)) break;
     if (c === 40) open++;
     else if (c === 41) {
       if (open === 0) break;
@@ -225,18 +227,7 @@ function hasEncodedScheme(text: string, sep: number): boolean {
  * before the base's (at a quote), and scanning on to the base's end for every URL could be quadratic.
  */
 function encodedBaseEnd(text: string, from: number): number {
-  let open = 0;
-  let i = from;
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 37 && isEncodedQueryStart(text, i)) break;
-    if (c === 40) open++;
-    else if (c === 41) {
-      if (open === 0) break;
-      open--;
-    } else if (!inBase(c)) break;
-  }
-  return i;
+  return urlRunEnd(text, from, inBase, isEncodedQueryStart);
 }
 
 /**
