@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { CLIENT_SHARE } from './collector/pending.ts';
 import { environmentName } from '../../shared/src/protocol.ts';
+import { type ProxyTrust, TrustedProxies } from './proxy.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -67,6 +68,16 @@ function duration(minMs: number, maxMs: number): ((text: string) => number) & { 
     if (n < minMs || n > maxMs) throw new Error(`expected ${minMs}..${maxMs} ms, got ${n}`);
     return n;
   }, { unit: 'ms' as const });
+}
+
+/**
+ * `--trust-proxy`: on or off as any on/off option (on: every private address is a proxy, as
+ * before proxies could be named), else the proxies' addresses and CIDRs. A number is refused,
+ * not read as a hop count: `1` already means on.
+ */
+function proxyTrust(text: string): ProxyTrust {
+  if (/^\s*(?:1|0|true|false|yes|no|on|off|)\s*$/i.test(text)) return bool(text);
+  return TrustedProxies.parse(text);
 }
 
 /** Text that must say something: an empty host would listen everywhere, an empty data dir be the current one. */
@@ -230,9 +241,9 @@ export const OPTIONS = {
   }),
   trustProxy: def({
     flag: 'trust-proxy',
-    default: false,
-    parse: bool,
-    doc: 'Only behind your own reverse proxy: take the client address from X-Forwarded-For, and accept logins and forms from the origin X-Forwarded-Proto and X-Forwarded-Host name.',
+    default: false as ProxyTrust,
+    parse: proxyTrust,
+    doc: "Only behind your own reverse proxy: take the client address from X-Forwarded-For, and accept logins and forms from the origin X-Forwarded-Proto and X-Forwarded-Host name. Name the proxies' addresses or CIDRs (10.0.0.5,192.168.0.0/16): only connections from them are believed, and only their hops are skipped in X-Forwarded-For. true takes every private address for a proxy, so clients on private networks can forge theirs.",
   }),
   throttleRules: def({
     flag: 'throttle-rules',

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { Context } from 'hono';
 import { classifyAddress } from './forwarder/url-guard.ts';
 
@@ -11,6 +11,73 @@ import { classifyAddress } from './forwarder/url-guard.ts';
  * a submission the collector takes directly).
  */
 
+/**
+ * Which peers are our proxies, as `--trust-proxy` says: none (`false`); every loopback, private
+ * and link-local address (`true`, from any peer); or only the ones named (TrustedProxies).
+ */
+export type ProxyTrust = boolean | TrustedProxies;
+
+/** Most characters of a refused entry quoted back in an error: a pasted file should not fill the log. */
+const MAX_QUOTED_ENTRY = 60;
+
+/**
+ * The proxies `--trust-proxy=10.0.0.5,192.168.0.0/16` names, by address or CIDR, IPv4 or IPv6.
+ * An IPv4-mapped IPv6 address (`::ffff:10.0.0.5`, how a socket listening on `::` sees an IPv4
+ * peer) matches its IPv4 form and the other way round: node:net's BlockList does the matching.
+ *
+ * @example TrustedProxies.parse('10.0.0.5, fd00::/8').has('::ffff:10.0.0.5') // true
+ */
+export class TrustedProxies {
+  readonly #list = new BlockList();
+
+  private constructor(readonly entries: readonly string[]) {
+    for (const entry of entries) {
+      const [address, prefix] = entry.split('/') as [string, string | undefined];
+      const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) this.#list.addAddress(address, family);
+      else this.#list.addSubnet(address, Number(prefix), family);
+    }
+  }
+
+  /**
+   * A comma-separated list of addresses and CIDRs; throws an Error naming every entry that is
+   * neither (host names are not looked up: a proxy is known by the address it connects from).
+   */
+  static parse(text: string): TrustedProxies {
+    const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!entries.length) throw new Error(`expected proxy addresses or CIDRs like 10.0.0.5,192.168.0.0/16, got ${JSON.stringify(text)}`);
+    const problems = entries.map(entryProblem).filter((p): p is string => p !== null);
+    if (problems.length) throw new Error(`expected true, false, or the proxies' addresses and CIDRs (10.0.0.5,192.168.0.0/16): ${problems.join('; ')}`);
+    return new TrustedProxies(entries);
+  }
+
+  has(address: string): boolean {
+    const bare = address.replace(/%.*$/, '');
+    const family = isIP(bare);
+    return family !== 0 && this.#list.check(bare, family === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  /** As the start-up log shows it: the list as given. */
+  toJSON(): string {
+    return this.entries.join(',');
+  }
+}
+
+/** Why one `--trust-proxy` entry is not an address or CIDR, or null. */
+function entryProblem(entry: string): string | null {
+  const quoted = JSON.stringify(entry.slice(0, MAX_QUOTED_ENTRY));
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  // A zone (fe80::1%eth0) names an interface of this machine: the same address on another is another host.
+  if (family === 0 || address.includes('%') || rest.length) {
+    const hint = /^\d+$/.test(entry) ? ' (a hop count is not taken: name the proxies)' : /[a-z]/i.test(entry) && !entry.includes(':') ? ' (a host name is not looked up: give its address)' : '';
+    return `${quoted} is not an IP address or CIDR${hint}`;
+  }
+  const max = family === 4 ? 32 : 128;
+  if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max)) return `${quoted} has a prefix length that is not 0..${max}`;
+  return null;
+}
+
 /** The first of a header's comma-separated values (proxies append theirs). */
 export function firstValue(header: string | undefined): string | undefined {
   return header?.split(',')[0]!.trim() || undefined;
@@ -21,24 +88,31 @@ export function firstValue(header: string | undefined): string | undefined {
  * the client `X-Forwarded-For` names (see clientOf), else the socket's address; an IPv6
  * address by its /64 (see clientKey).
  */
-export function clientAddress(c: Context, trustProxy: boolean): string {
-  // app.request() in tests has no socket.
-  return clientOf(c.req.header('x-forwarded-for'), (c.env as { incoming?: IncomingMessage } | undefined)?.incoming, trustProxy);
+export function clientAddress(c: Context, trust: ProxyTrust = false): string {
+  return clientOf(c.req.header('x-forwarded-for'), incomingOf(c), trust);
 }
 
-export function incomingClientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  return clientOf(headerOf(req, 'x-forwarded-for'), req, trustProxy);
+export function incomingClientAddress(req: IncomingMessage, trust: ProxyTrust = false): string {
+  return clientOf(headerOf(req, 'x-forwarded-for'), req, trust);
+}
+
+/**
+ * Whether this request's `X-Forwarded-*` headers are believed at all: with `--trust-proxy=true`
+ * always, with named proxies only when the connection comes from one of them.
+ */
+export function believesForwarded(c: Context, trust: ProxyTrust = false): boolean {
+  return believes(trust, incomingOf(c));
 }
 
 /** The host (and port) the client addressed: a trusted proxy's `X-Forwarded-Host`, else `Host`. */
-export function requestedHost(c: Context, trustProxy: boolean): string {
-  return hostOf(c.req.header('x-forwarded-host'), c.req.header('host'), trustProxy) ?? new URL(c.req.url).host;
+export function requestedHost(c: Context, trust: ProxyTrust = false): string {
+  return hostOf(c.req.header('x-forwarded-host'), c.req.header('host'), believes(trust, incomingOf(c))) ?? new URL(c.req.url).host;
 }
 
-export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean): string {
+export function incomingRequestedHost(req: IncomingMessage, trust: ProxyTrust = false): string {
   // A request line in absolute form (`POST http://host/submit`) names the host itself (RFC 9112 §3.2.2).
   const absolute = /^https?:\/\//i.test(req.url ?? '') ? URL.parse(req.url!)?.host : undefined;
-  const host = hostOf(headerOf(req, 'x-forwarded-host'), absolute || req.headers.host, trustProxy);
+  const host = hostOf(headerOf(req, 'x-forwarded-host'), absolute || req.headers.host, believes(trust, req));
   if (host && HOST_PATTERN.test(host)) return host;
   // No Host (an HTTP/1.0 client), or one that names no host: the address it reached.
   const local = req.socket?.localAddress ?? '';
@@ -48,26 +122,54 @@ export function incomingRequestedHost(req: IncomingMessage, trustProxy: boolean)
 /** A host name or IP address with an optional port, as a Host header may carry it. */
 const HOST_PATTERN = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/**
- * Each proxy appends the address it was reached from, and a client can only add to the front:
- * so the client is the last address that is not one of the private hops (our proxies), read from
- * the end. Behind private proxies only, the last address.
- *
- * @example clientOf('6.6.6.6, 198.51.100.7, 10.0.0.1', …) // '198.51.100.7' (6.6.6.6 is the client's claim)
- */
-/** An address our own proxies would have: loopback, private (carrier NAT included), link-local, unspecified. */
-function isProxyHop(address: string): boolean {
+/** An address our own proxies would have under `--trust-proxy=true`: loopback, private (carrier NAT included), link-local, unspecified. */
+function isPrivateHop(address: string): boolean {
   const kind = classifyAddress(address);
   return kind === 'loopback' || kind === 'private' || kind === 'link-local' || kind === 'unspecified';
 }
 
-function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trustProxy: boolean): string {
-  if (trustProxy && forwardedFor) {
+/** The node:http request behind a Hono context; app.request() in tests has none. */
+function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+function believes(trust: ProxyTrust, req: IncomingMessage | undefined): boolean {
+  if (!(trust instanceof TrustedProxies)) return trust;
+  const peer = req?.socket?.remoteAddress;
+  return peer !== undefined && trust.has(peer);
+}
+
+/**
+ * Each proxy appends the address it was reached from, and a client can only add to the front:
+ * so the client is the first address, read from the end, that is not one of our proxies. With
+ * named proxies those are the named ones, and the header counts only when the connection comes
+ * from one of them. With `--trust-proxy=true` every private hop is taken for a proxy, so a client
+ * on a private network (a LAN, a VPN) is skipped too and the address it forged before its own
+ * is taken: only named proxies tell such a client apart.
+ *
+ * @example clientOf('6.6.6.6, 198.51.100.7, 10.0.0.1', …) // '198.51.100.7' (6.6.6.6 is the client's claim)
+ * @example clientOf('6.6.6.6, 10.9.9.9', peer 10.0.0.1, proxies 10.0.0.1) // '10.9.9.9', where `true` says '6.6.6.6'
+ */
+function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trust: ProxyTrust): string {
+  const peer = req?.socket?.remoteAddress ?? 'unknown';
+  if (trust instanceof TrustedProxies) {
+    if (!forwardedFor || !trust.has(peer)) return clientKey(peer);
+    let client = peer;
+    const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter(Boolean);
+    for (let i = hops.length - 1; i >= 0; i--) {
+      // Our proxies write addresses; anything else was sent by the client, and so was all before it.
+      if (isIP(hops[i]!) === 0) break;
+      client = hops[i]!;
+      if (!trust.has(client)) break;
+    }
+    return clientKey(client);
+  }
+  if (trust && forwardedFor) {
     const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => isIP(hop) !== 0);
-    for (let i = hops.length - 1; i >= 0; i--) if (!isProxyHop(hops[i]!)) return clientKey(hops[i]!);
+    for (let i = hops.length - 1; i >= 0; i--) if (!isPrivateHop(hops[i]!)) return clientKey(hops[i]!);
     if (hops.length) return clientKey(hops.at(-1)!);
   }
-  return clientKey(req?.socket?.remoteAddress ?? 'unknown');
+  return clientKey(peer);
 }
 
 /**
@@ -91,8 +193,8 @@ export function clientKey(address: string): string {
   return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
-function hostOf(forwardedHost: string | undefined, host: string | undefined, trustProxy: boolean): string | undefined {
-  return (trustProxy ? firstValue(forwardedHost) : undefined) ?? host;
+function hostOf(forwardedHost: string | undefined, host: string | undefined, believed: boolean): string | undefined {
+  return (believed ? firstValue(forwardedHost) : undefined) ?? host;
 }
 
 /** A header of a node:http request as one string (a repeated header's values joined). */

@@ -4,7 +4,7 @@
 // say what to set. Real requests through node:http, since fetch() will not send our own Host.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../receiver/src/config.ts';
+import { type Config, loadConfig } from '../../receiver/src/config.ts';
 import { Sessions } from '../../receiver/src/web/auth.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { addCrash, direct } from './crashes.ts';
@@ -128,6 +128,40 @@ describe('behind a proxy, with --trust-proxy', () => {
     expect(refused.body).not.toContain('--public-url');
     // Headers the proxy did not send cannot make another site ours either: the origin they build is checked against Origin.
     expect((await logIn(r, { ...VIA_PROXY, 'x-forwarded-host': 'evil.example/x' }, 'https://evil.example')).status).toBe(403);
+  });
+});
+
+describe('behind a proxy, with --trust-proxy naming the proxies', () => {
+  const named = (text: string) => loadConfig({ 'trust-proxy': text }, {}).trustProxy;
+
+  it('believes X-Forwarded-Proto and X-Forwarded-Host from a named proxy, for logins, forms and Secure cookies', async () => {
+    const { r, signatureId } = await receiverWith({ trustProxy: named('10.0.0.5,127.0.0.0/8') });
+    try {
+      const login = await logIn(r, { host: `127.0.0.1:${r.port}`, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'crashes.example.com' });
+      expect(login.status, login.body).toBe(303);
+      expect(login.setCookies.find((c) => c.startsWith('socorrito_session='))).toMatch(/;\s*Secure/i);
+      const cookie = `socorrito_session=${login.cookies.socorrito_session}`;
+      const csrf = csrfOf((await send(r, `/signatures/${signatureId}`, { ...VIA_PROXY, cookie })).body);
+      const resolved = await send(r, `/signatures/${signatureId}/status`, { ...VIA_PROXY, origin: PUBLIC, cookie }, { csrf, status: 'resolved', next: '/' });
+      expect(resolved.status, resolved.body).toBe(303);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('ignores them from a connection that is not a named proxy: no Secure cookie, and the login form says what to set', async () => {
+    const { r } = await receiverWith({ trustProxy: named('10.0.0.5,192.168.0.0/16,fd00::/8') });
+    try {
+      const form = await send(r, '/login', VIA_PROXY);
+      expect(form.setCookies.find((c) => c.startsWith('socorrito_login='))).not.toMatch(/;\s*Secure/i);
+      const refused = await logIn(r, { host: `127.0.0.1:${r.port}`, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'crashes.example.com' });
+      expect(refused.status).toBe(403);
+      expect(refused.cookies.socorrito_session).toBeUndefined();
+      expect(refused.body).toContain('The request did not come from a proxy --trust-proxy names, so its X-Forwarded-Proto and X-Forwarded-Host were not believed.');
+      expect((await logIn(r)).status).toBe(403);
+    } finally {
+      await r.stop();
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { checkSubmissionHeaders, type SubmissionLimits, parseSubmission, rawCras
 import { PendingBytes, type PendingHolding } from './pending.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Throttler } from './throttler.ts';
-import { clientAddress, incomingClientAddress, incomingRequestedHost, requestedHost } from '../proxy.ts';
+import { clientAddress, incomingClientAddress, incomingRequestedHost, type ProxyTrust, requestedHost } from '../proxy.ts';
 
 /**
  * Told about an accepted crash once it is durable, before the client is answered (the forwarder
@@ -28,7 +28,7 @@ export interface CollectorOptions {
   throttler?: Throttler;
   clientRatePerMinute?: number;
   appRatePerMinute?: number;
-  trustProxy?: boolean;
+  trustProxy?: ProxyTrust;
   now?: () => Date;
   /** Told about each accepted crash once it is durable; several listeners run together. */
   onAccepted?: AcceptedListener | AcceptedListener[];
@@ -192,8 +192,8 @@ export function collectorRoutes(options: CollectorOptions): {
     const { status, text, headers } = await submit({
       body: c.env?.incoming ?? Readable.fromWeb((c.req.raw.body ?? new Blob([]).stream()) as never),
       header: (name) => c.req.header(name),
-      clientAddress: () => clientAddress(c, options.trustProxy ?? false),
-      host: () => requestedHost(c, options.trustProxy ?? false),
+      clientAddress: () => clientAddress(c, options.trustProxy),
+      host: () => requestedHost(c, options.trustProxy),
       path: c.req.path,
     });
     return new Response(text, { status, headers: headers ? { ...PLAIN_TEXT_ANY_ORIGIN, ...headers } : PLAIN_TEXT_ANY_ORIGIN });
@@ -204,7 +204,7 @@ export function collectorRoutes(options: CollectorOptions): {
    * building a Request and a Response for it (a tenth of the cost of taking a crash).
    */
   const handle = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> =>
-    submit(new NodeSubmitRequest(req, path, options.trustProxy ?? false)).then((answer) =>
+    submit(new NodeSubmitRequest(req, path, options.trustProxy)).then((answer) =>
       req.complete ? write(res, answer, true) : readRestOfBody(req, answer.status, options.limits.submitTimeoutMs).then((whole) => write(res, answer, whole)),
     );
 
@@ -216,7 +216,7 @@ export function collectorRoutes(options: CollectorOptions): {
   const checkContinue = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = requestPath(req.url ?? '');
     if (req.method !== 'POST' || !SUBMIT_PATHS.includes(path)) return false;
-    const request = new NodeSubmitRequest(req, path, options.trustProxy ?? false);
+    const request = new NodeSubmitRequest(req, path, options.trustProxy);
     try {
       checkSubmissionHeaders((name) => request.header(name), options.limits);
       // A client over its rate would be refused after the upload: say so before it.
@@ -329,7 +329,7 @@ class NodeSubmitRequest implements SubmitRequest {
   constructor(
     readonly body: IncomingMessage,
     readonly path: string,
-    private readonly trustProxy: boolean,
+    private readonly trustProxy: ProxyTrust = false,
   ) {}
 
   header(name: string): string | undefined {

@@ -5,7 +5,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import { serializeSigned } from 'hono/utils/cookie';
 import { RateLimiter } from '../collector/rate-limit.ts';
-import { clientAddress, firstValue, requestedHost } from '../proxy.ts';
+import { believesForwarded, clientAddress, firstValue, type ProxyTrust, requestedHost, TrustedProxies } from '../proxy.ts';
 import { problemPage } from './layout.tsx';
 import { under } from './links.ts';
 
@@ -27,7 +27,7 @@ export interface AuthOptions {
   /** Mark cookies `Secure` even when the request reached us over http (TLS ends at a proxy). */
   secureCookies?: boolean;
   /** Believe a proxy's `X-Forwarded-Proto: https` when deciding whether cookies are `Secure`. */
-  trustProxy?: boolean;
+  trustProxy?: ProxyTrust;
   now?: () => Date;
   /**
    * Where sessions ended by logging out are kept until they would have expired, so a copy of
@@ -152,7 +152,7 @@ export class Sessions {
   /** Whether cookies get the `Secure` attribute: https requests (as a trusted proxy says), or a public https URL. */
   secure(c: Context): boolean {
     if (this.#options.secureCookies === true || isHttps(c)) return true;
-    return this.#options.trustProxy === true && firstValue(c.req.header('x-forwarded-proto'))?.toLowerCase() === 'https';
+    return believesForwarded(c, this.#options.trustProxy) && firstValue(c.req.header('x-forwarded-proto'))?.toLowerCase() === 'https';
   }
 
   /** The session's value when the request carries a valid, unexpired session cookie. */
@@ -189,9 +189,10 @@ export interface OriginOptions {
   publicOrigin?: string;
   /**
    * `--trust-proxy`: believe `X-Forwarded-Proto` and `X-Forwarded-Host`, which a TLS-terminating
-   * proxy sets to what the browser used. Without it anyone could claim any origin with them.
+   * proxy sets to what the browser used (from a named proxy only, when it names them). Without
+   * it anyone could claim any origin with them.
    */
-  trustProxy?: boolean;
+  trustProxy?: ProxyTrust;
 }
 
 /** `host` or `host:port`, a bracketed IPv6 address included; nothing a URL could read a path from. */
@@ -222,7 +223,7 @@ export function sameOriginRequest(c: Context, options: OriginOptions = {}): bool
     return (
       origin === new URL(c.req.url).origin ||
       (options.publicOrigin !== undefined && origin === options.publicOrigin) ||
-      (options.trustProxy === true && origin === forwardedOrigin(c))
+      (believesForwarded(c, options.trustProxy) && origin === forwardedOrigin(c))
     );
   }
   const site = c.req.header('sec-fetch-site');
@@ -239,6 +240,10 @@ export function originAdvice(c: Context, options: OriginOptions = {}): string | 
   if (!origin) return null;
   const hosts = [new URL(c.req.url).hostname, URL.parse(`http://${requestedHost(c, true)}`)?.hostname];
   if (!hosts.includes(origin.hostname)) return null;
+  if (options.trustProxy instanceof TrustedProxies && !believesForwarded(c, options.trustProxy)) {
+    // The proxy's own address is not told to whoever opened the page.
+    return 'The request did not come from a proxy --trust-proxy names, so its X-Forwarded-Proto and X-Forwarded-Host were not believed. Add the address the proxy connects from to --trust-proxy (or set --public-url).';
+  }
   return (
     `This page was opened at ${origin.origin}, but the receiver takes its address to be ${options.publicOrigin ?? new URL(c.req.url).origin}. ` +
     'Set --public-url to the address users browse to (or --trust-proxy behind a proxy that sets X-Forwarded-Proto).'
@@ -283,7 +288,7 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
     if (header !== undefined && /^\s*bearer\b/i.test(header)) {
       // A client that sent too many wrong tokens is told to wait whatever it sends now: answering
       // a right one would tell a guesser it found it.
-      const client = clientAddress(c, options.trustProxy === true);
+      const client = clientAddress(c, options.trustProxy);
       const waitSeconds = wrongTokens.wait(client);
       if (waitSeconds) {
         return c.json({ error: 'too_many_wrong_tokens', message: `too many wrong tokens from this address; try again in ${waitSeconds} s` }, 429, {

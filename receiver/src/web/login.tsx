@@ -49,7 +49,7 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
   });
 
   open.post('/login', async (c) => {
-    const wait = attempts.take(clientAddress(c, options.trustProxy === true));
+    const wait = attempts.take(clientAddress(c, options.trustProxy));
     if (wait) {
       c.header('Retry-After', String(wait));
       return form(c, '/', `Too many login attempts; try again in ${wait} s.`, 429);
