@@ -69,6 +69,20 @@ function sameOrigin(a: string, b: string): boolean {
   }
 }
 
+/**
+ * The address a document's site is checked and named by: its own, or for a document without one
+ * (about:blank, about:srcdoc, a blob: URL) the origin it has from the document that made it,
+ * which Firefox gives as `sender.origin`. Such a frame belongs to the app that made it. An
+ * opaque origin (a data: URL, a sandboxed frame) has no site: null, and nothing is reported.
+ */
+function siteUrlOf(sender: Runtime.MessageSender): string | null {
+  const url = sender.url ?? '';
+  if (/^https?:/i.test(url)) return url;
+  if (!/^(?:about:(?:blank|srcdoc)(?:[?#]|$)|blob:)/i.test(url)) return null;
+  const origin = (sender as { origin?: unknown }).origin;
+  return typeof origin === 'string' && /^https?:\/\/[^/]+$/i.test(origin) ? `${origin}/` : null;
+}
+
 function fromOwnPage(sender: Runtime.MessageSender): boolean {
   return sender.id === browser.runtime.id && (sender.url ?? '').startsWith(browser.runtime.getURL(''));
 }
@@ -84,14 +98,15 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
     const batch = validateBatch(m);
     if (!batch) return undefined;
     const pageUrl = sender.url;
+    const siteUrl = siteUrlOf(sender) ?? pageUrl;
     const topUrl = sender.tab ? sender.tab.url : pageUrl;
     const pageKey = `${sender.tab?.id ?? 'closed'}:${sender.frameId ?? 0}:${pageUrl.split(/[?#]/, 1)[0]}`;
     void loadSettings()
       .then(async (settings) => {
         // Off, or a blocked site: not even the manifest the page names is read (a request it chose).
-        if (siteRefusal(settings, pageUrl, topUrl)) return;
-        const identity = await declaredIdentity(m, pageUrl);
-        await reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, pageKey, topUrl });
+        if (siteRefusal(settings, siteUrl, topUrl)) return;
+        const identity = await declaredIdentity(m, siteUrl);
+        await reporter.handleBatch({ identity, errors: batch.errors, dropped: batch.dropped, pageUrl, siteUrl, pageKey, topUrl });
       })
       .catch((err: unknown) => console.error('socorrito: could not queue a report:', err));
     return undefined;

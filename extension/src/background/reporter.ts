@@ -68,6 +68,11 @@ export interface IncomingBatch {
   dropped: number;
   /** The document's URL, from the browser's sender info, not from the page. */
   pageUrl: string;
+  /**
+   * For a document with no web address of its own (about:blank, about:srcdoc, blob:), its
+   * origin's, from the browser: what its site is checked and named by. Else pageUrl is.
+   */
+  siteUrl?: string;
   /** The tab's URL (the top-level page), from the browser; differs from pageUrl in a frame. */
   topUrl?: string;
   /** Which document in which tab (`tabId:frameId`), for the per-page limit. */
@@ -139,9 +144,10 @@ export class Reporter {
   /** Turns a batch into new or repeated reports and schedules delivery. */
   async handleBatch(batch: IncomingBatch): Promise<void> {
     const settings = await this.deps.loadSettings();
-    const destination = chooseDestination(settings, batch.pageUrl, batch.identity, batch.topUrl);
+    const siteUrl = batch.siteUrl ?? batch.pageUrl;
+    const destination = chooseDestination(settings, siteUrl, batch.identity, batch.topUrl);
     const topHost = hostOf(batch.topUrl);
-    const pageHost = hostOf(batch.pageUrl);
+    const pageHost = hostOf(siteUrl);
     if ('skip' in destination) {
       // Said in the popup: the app's developer should learn why nothing arrives.
       if (destination.skip === INVALID_GUID_SKIP) {
@@ -155,7 +161,7 @@ export class Reporter {
     const now = this.#now();
     // The site whose tab it is: what a page cannot multiply (frames, paths and GUIDs it can).
     const site = topHost ?? pageHost ?? '';
-    const app = appName(batch.identity, batch.pageUrl);
+    const app = appName(batch.identity, siteUrl);
     const appKey = `${destination.submitUrl}\n${batch.identity?.guid ?? app}`;
     if (!this.#siteBatches.take(site, now)) {
       // A flood: nothing stored now; its repeats join their reports at the next write.
