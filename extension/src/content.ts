@@ -19,6 +19,23 @@ let windowStart = 0;
 let batchesInWindow = 0;
 let droppedHere = 0;
 
+interface Declaration {
+  identity: AppIdentity | null;
+  manifestUrl: string | null;
+}
+
+/** What one document (or its old content) declares itself: meta tags, or a manifest link. */
+function declarationIn(root: Pick<Document, 'querySelector' | 'baseURI'>): Declaration {
+  const link = root.querySelector('link[rel~="manifest"][href]') as HTMLLinkElement | null;
+  return { identity: identityFromMeta(root), manifestUrl: link?.href || null };
+}
+
+/**
+ * What this document declared before document.open() emptied it, meta tags and manifest link
+ * with the rest. It is still the same document, at the same address, of the same app.
+ */
+let declaredBeforeRewrite: Declaration | null = null;
+
 /**
  * What this document declares: the identity in its `<meta>` tags, or the address of its web app
  * manifest, which the background reads (a fetch from here would not finish if the page is left
@@ -36,10 +53,10 @@ function findDeclaration(): { identity: AppIdentity | null; manifestUrls: string
     } catch {
       break; // a cross-origin ancestor: a different app
     }
-    const identity = identityFromMeta(doc);
-    if (identity) return { identity, manifestUrls };
-    const link = doc.querySelector('link[rel~="manifest"][href]') as HTMLLinkElement | null;
-    if (link?.href) manifestUrls.push(link.href);
+    let own = declarationIn(doc);
+    if (depth === 0 && !own.identity && !own.manifestUrl && declaredBeforeRewrite) own = declaredBeforeRewrite;
+    if (own.identity) return { identity: own.identity, manifestUrls };
+    if (own.manifestUrl) manifestUrls.push(own.manifestUrl);
     if (win === win.parent) break;
     win = win.parent;
   }
@@ -73,4 +90,27 @@ async function onRelay(event: Event): Promise<void> {
   }
 }
 
-document.addEventListener(RELAY_EVENT, (event) => void onRelay(event), true);
+function listen(): void {
+  document.addEventListener(RELAY_EVENT, onRelayEvent, true);
+}
+
+const onRelayEvent = (event: Event): void => void onRelay(event);
+
+/**
+ * document.open() erases the document's listeners, this one too, and removes all its content:
+ * the listener goes back (as the hook's do), and what the old content declared is kept. Other
+ * changes to the document's children (the parser adding <html>) change nothing here.
+ */
+function onChildrenChanged(records: MutationRecord[]): void {
+  listen();
+  for (const record of records) {
+    for (const node of record.removedNodes) {
+      if (node.nodeType !== Node.ELEMENT_NODE) continue;
+      const old = declarationIn(node as Element);
+      if (old.identity || old.manifestUrl) declaredBeforeRewrite = old;
+    }
+  }
+}
+
+listen();
+new MutationObserver(onChildrenChanged).observe(document, { childList: true });

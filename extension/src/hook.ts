@@ -66,6 +66,7 @@ const MAX_READ_KEYS = 2_000;
   const addListener = EventTarget.prototype.addEventListener;
   const dispatch = EventTarget.prototype.dispatchEvent;
   const CustomEventCtor = CustomEvent;
+  const Observer = MutationObserver;
   const toText = String;
   const ownKeys = Reflect.ownKeys;
   const isEnumerable = Object.prototype.propertyIsEnumerable;
@@ -345,11 +346,26 @@ const MAX_READ_KEYS = 2_000;
     }
   }
 
+  /** Adds the hook's listeners; adding one that is already there does nothing. */
+  function listen(): void {
+    try {
+      apply(addListener, win, ['error', onError, true]);
+      apply(addListener, win, ['unhandledrejection', onRejection, true]);
+      apply(addListener, win, ['pagehide', onLeave, true]);
+    } catch {
+      // a document without a window (should not happen): nothing to hook
+    }
+  }
+
+  listen();
+  // document.open() (a page's own call, or the one a document.write() after load implies) erases
+  // every listener of the window and the document, the hook's too, and keeps both (HTML's
+  // document open steps, as Firefox does them): the page would go unwatched for good. It also
+  // empties the document, which a mutation observer, not being a listener, still sees, at the
+  // next microtask: the listeners go back then. The parser adding <html> costs a no-op.
   try {
-    apply(addListener, win, ['error', onError, true]);
-    apply(addListener, win, ['unhandledrejection', onRejection, true]);
-    apply(addListener, win, ['pagehide', onLeave, true]);
+    new Observer(listen).observe(doc, { childList: true });
   } catch {
-    // a document without a window (should not happen): nothing to hook
+    // no observer: errors after a document.open() go unseen, as before
   }
 })();

@@ -82,13 +82,16 @@ export function checkIdentity(value: unknown, base?: string): AppIdentity | null
   return identity.guid || identity.submitUrl || identity.invalidGuid ? identity : null;
 }
 
-function metaContent(doc: Document, name: string): string | undefined {
+function metaContent(doc: Pick<Document, 'querySelector'>, name: string): string | undefined {
   // CSS.escape is not needed: the names are ours.
   return doc.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? undefined;
 }
 
-/** The identity from `<meta>` tags, or null when the document declares none. */
-export function identityFromMeta(doc: Document): AppIdentity | null {
+/**
+ * The identity from `<meta>` tags, or null when the document declares none. `doc` may be an
+ * element too: a document's old content that document.open() removed.
+ */
+export function identityFromMeta(doc: Pick<Document, 'querySelector' | 'baseURI'>): AppIdentity | null {
   return checkIdentity(
     {
       guid: metaContent(doc, 'socorrito:guid'),

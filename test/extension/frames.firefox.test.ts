@@ -1,7 +1,7 @@
 /**
- * Frames of a declaring app that have no web address of their own (script-made about:blank
- * frames, srcdoc frames, blob: frames), in real headless Firefox with the built extension,
- * against a real receiver:
+ * Frames and documents of a declaring app that have no web address of their own (script-made
+ * about:blank frames, srcdoc frames, blob: frames) and documents a page rewrites with
+ * document.open(), in real headless Firefox with the built extension, against a real receiver:
  * their errors reach the receiver under the embedding app, each once, and frames that are not
  * the app's (opaque or another origin) stay unreported.
  */
@@ -165,6 +165,44 @@ describe('frames without an address of their own', () => {
     await expectOnlyReports(guid, 1);
     const { reports } = await extensionStorage<{ reports: { annotations: Record<string, string> }[] }>(env.extensionPage, ['reports']);
     expect(reports.filter((r) => /thrown in a (data|sandboxed) frame|another origin/.test(r.annotations.JSErrorMessage ?? ''))).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('documents rewritten with document.open()', () => {
+  const CASES = [
+    { name: 'document.open(), write() and close()', rewrite: "document.open(); document.write('<p>rewritten</p>'); document.close();" },
+    { name: 'a document.write() after load (an implied document.open())', rewrite: "document.write('<p>rewritten</p>'); document.close();" },
+  ];
+
+  it.each(CASES)('reports errors after $name', async ({ rewrite }) => {
+    const { page, guid } = await openApp(`
+      ${rewrite}
+      setTimeout(function afterRewrite() { throw new TypeError('thrown after the page rewrote itself'); });
+    `);
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('thrown after the page rewrote itself');
+    expect(crash!.annotations.JSStack).toMatch(/^afterRewrite@/);
+    expect(await page.evaluate(() => document.body.textContent)).toBe('rewritten');
+    await expectOnlyReports(guid, 1);
+    await page.close();
+  });
+
+  it('reports errors in an about:blank frame the app writes a document into', async () => {
+    const { page, guid, url } = await openApp(`
+      const f = document.createElement('iframe');
+      document.body.append(f);
+      const d = f.contentDocument;
+      d.open();
+      d.write('<p>widget</p><script>setTimeout(function writtenTimer() { throw new Error("thrown in a written frame"); })<\\/script>');
+      d.close();
+    `);
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    expect(crash!.annotations.WebAppGUID).toBe(guid);
+    expect(crash!.annotations.JSErrorMessage).toBe('thrown in a written frame');
+    // document.open() gives the frame the address of the document that called it: the app's page.
+    expect(crash!.annotations.URL).toBe(url);
+    await expectOnlyReports(guid, 1);
     await page.close();
   });
 });
