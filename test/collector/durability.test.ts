@@ -237,7 +237,7 @@ describe('socorrito submit', () => {
     const stderr = (result as { stderr: string }).stderr;
     expect(stderr).toMatch(/--port: expected a whole number/);
     expect(stderr).toMatch(/--max-body-bytes: expected a size/);
-    expect(stderr).toMatch(/SOCORRITO_TRUST_PROXY: expected true or false/);
+    expect(stderr).toMatch(/SOCORRITO_TRUST_PROXY: expected true, false, or the proxies' addresses and CIDRs .*"maybe" is not an IP address or CIDR/);
     expect(stderr).toMatch(/--public-url: expected an http\(s\) URL/);
     expect(stderr).toMatch(/--throttle-rules: no such file/);
     expect(stderr).toMatch(/--tuning-dir: no such folder/);
