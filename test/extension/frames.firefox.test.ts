@@ -5,31 +5,16 @@
  * their errors reach the receiver under the embedding app, each once, and frames that are not
  * the app's (opaque or another origin) stay unreported.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crashesOf, extensionStorage, newGuid, useFirefoxWithExtension, waitFor, waitForCrashes } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { crashesOf, extensionStorage, newGuid, useFirefoxWithExtension, useInlinePages, waitFor, waitForCrashes } from './harness.ts';
 
 const env = useFirefoxWithExtension();
 
-// Pages written inline, each served on a loopback host of its own (127/8 is all this machine):
-// one site per test, so the extension's per-site limits never mix the tests, and a second host
-// is another origin for the cross-origin cases.
-const pages = new Map<string, string>();
-let server: Server;
-let port = 0;
-let nextHost = 2;
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const body = pages.get(new URL(req.url ?? '/', 'http://x').pathname);
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
-  port = (server.address() as AddressInfo).port;
-});
-afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+// Pages written inline, each on a loopback host of its own: one site per test, so the
+// extension's per-site limits never mix the tests, and 127.0.0.1 is another origin for the
+// cross-origin cases.
+const pages = useInlinePages();
 
 /** A page of app `guid` (null: a page that declares nothing) running `script` after load. */
 function servePage(path: string, guid: string | null, script: string): void {
@@ -38,7 +23,7 @@ function servePage(path: string, guid: string | null, script: string): void {
 <meta name="socorrito:submit-url" content="${env.receiver.url}/submit">
 <meta name="socorrito:release" content="1.0">`
     : '';
-  pages.set(path, `<!doctype html><html><head><meta charset="utf-8">${declaration}</head><body>
+  pages.serve(path, `<!doctype html><html><head><meta charset="utf-8">${declaration}</head><body>
 <script>addEventListener('load', () => setTimeout(() => { ${script} }));</script></body></html>`);
 }
 
@@ -51,7 +36,7 @@ function js(value: string): string {
 async function openApp(script: string): Promise<{ page: Page; guid: string; url: string }> {
   const guid = newGuid();
   servePage(`/${guid}`, guid, script);
-  const url = `http://127.0.0.${nextHost++}:${port}/${guid}`;
+  const url = pages.nextUrl(`/${guid}`);
   const page = await env.browser.newPage();
   await page.goto(url);
   return { page, guid, url };
@@ -157,7 +142,7 @@ describe('frames without an address of their own', () => {
       sandboxed.sandbox = 'allow-scripts';
       sandboxed.srcdoc = ${js(frameHtml('thrown in a sandboxed frame'))};
       const cross = document.createElement('iframe');
-      cross.src = 'http://127.0.0.1:${port}/${other}';
+      cross.src = 'http://127.0.0.1:${pages.port()}/${other}';
       document.body.append(data, sandboxed, cross);
     `);
     const crashes = await waitForCrashes(env.receiver, guid);

@@ -174,12 +174,12 @@ export async function waitForRelay(page: Page, count = 1): Promise<void> {
 }
 
 /**
- * Registers a small server of pages written inline (each declaring a new app that reports to
- * `env.receiver`) and returns `openApp(script)`, which opens such a page running `script` on a
- * loopback host of its own: every address of 127/8 is this machine, and one host per page is
- * one site per page, so the extension's per-site limits never mix the tests.
+ * Registers a small server of pages written inline, each opened on a loopback host of its own:
+ * every address of 127/8 is this machine, and one host per page is one site per page, so the
+ * extension's per-site limits never mix the tests. `serve(path, html)` adds a page, `nextUrl(path)`
+ * is its address on a host not used yet, and `port()` the server's port (once it listens).
  */
-export function useInlineApps(env: FirefoxExtensionEnv): (script: string) => Promise<{ page: Page; guid: string }> {
+export function useInlinePages(): { serve: (path: string, html: string) => void; nextUrl: (path: string) => string; port: () => number } {
   let server: Server;
   let port = 0;
   const bodies = new Map<string, string>();
@@ -194,14 +194,28 @@ export function useInlineApps(env: FirefoxExtensionEnv): (script: string) => Pro
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+  return {
+    serve: (path, html) => void bodies.set(path, html),
+    nextUrl: (path) => `http://127.0.0.${nextHost++}:${port}${path}`,
+    port: () => port,
+  };
+}
+
+/**
+ * Registers inline pages (useInlinePages), each declaring a new app that reports to
+ * `env.receiver`, and returns `openApp(script)`, which opens such a page running `script` on a
+ * host of its own.
+ */
+export function useInlineApps(env: FirefoxExtensionEnv): (script: string) => Promise<{ page: Page; guid: string }> {
+  const pages = useInlinePages();
   return async (script) => {
     const guid = newGuid();
-    bodies.set(`/${guid}`, `<!doctype html><html><head><meta charset="utf-8">
+    pages.serve(`/${guid}`, `<!doctype html><html><head><meta charset="utf-8">
 <meta name="socorrito:guid" content="${guid}">
 <meta name="socorrito:submit-url" content="${env.receiver.url}/submit">
 <meta name="socorrito:release" content="1.0"></head><body><script>${script}</script></body></html>`);
     const page = await env.browser.newPage();
-    await page.goto(`http://127.0.0.${nextHost++}:${port}/${guid}`);
+    await page.goto(pages.nextUrl(`/${guid}`));
     return { page, guid };
   };
 }
