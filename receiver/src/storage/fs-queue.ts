@@ -154,6 +154,8 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
   async done(crashId: string): Promise<void> {
     const bare = normalizeCrashId(crashId);
     if (!bare) return;
+    // A crash deleted after a failed try (it stays queued, `started` but never `finished`) is forgotten here.
+    this.#inHand.delete(bare);
     await this.#inTurn(bare, async () => {
       await this.delete(bare);
       if (this.#reading) this.#changedDuringRead.set(bare, 'done');
