@@ -72,7 +72,8 @@ function duration(minMs: number, maxMs: number): ((text: string) => number) & { 
 
 /**
  * `--trust-proxy`: on or off as any on/off option (on: every private address is a proxy, as
- * before proxies could be named), else the proxies' addresses and CIDRs. A number is refused,
+ * before proxies could be named), else the proxies' addresses, CIDRs and words (`loopback`,
+ * `linklocal`, `uniquelocal`, as Express names those ranges). A number is refused,
  * not read as a hop count: `1` already means on.
  */
 function proxyTrust(text: string): ProxyTrust {
@@ -243,7 +244,7 @@ export const OPTIONS = {
     flag: 'trust-proxy',
     default: false as ProxyTrust,
     parse: proxyTrust,
-    doc: "Only behind your own reverse proxy: take the client address from X-Forwarded-For, and accept logins and forms from the origin X-Forwarded-Proto and X-Forwarded-Host name. Name the proxies' addresses or CIDRs (10.0.0.5,192.168.0.0/16): only connections from them are believed, and only their hops are skipped in X-Forwarded-For. true takes every private address for a proxy, so clients on private networks can forge theirs.",
+    doc: "Only behind your own reverse proxy: take the client address from X-Forwarded-For, and accept logins and forms from the origin X-Forwarded-Proto and X-Forwarded-Host name. Name the proxies' addresses or CIDRs (10.0.0.5,192.168.0.0/16), or loopback, linklocal, uniquelocal, alone or mixed in (loopback,10.0.0.5): only connections from them are believed, and only their hops are skipped in X-Forwarded-For. true takes every private address for a proxy, so clients on private networks can forge theirs.",
   }),
   throttleRules: def({
     flag: 'throttle-rules',

@@ -21,17 +21,30 @@ export type ProxyTrust = boolean | TrustedProxies;
 const MAX_QUOTED_ENTRY = 60;
 
 /**
- * The proxies `--trust-proxy=10.0.0.5,192.168.0.0/16` names, by address or CIDR, IPv4 or IPv6.
+ * The words Express's `trust proxy` knows, each the ranges it stands for (proxy-addr's): a proxy
+ * on the same machine, on a link-local address, or on a private network.
+ */
+const PROXY_WORDS: Readonly<Record<string, readonly string[]>> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+const WORD_LIST = Object.keys(PROXY_WORDS).join(', ');
+
+/**
+ * The proxies `--trust-proxy=10.0.0.5,192.168.0.0/16` names, by address or CIDR, IPv4 or IPv6,
+ * or by one of Express's words (`loopback`, `linklocal`, `uniquelocal`), alone or mixed in.
  * An IPv4-mapped IPv6 address (`::ffff:10.0.0.5`, how a socket listening on `::` sees an IPv4
  * peer) matches its IPv4 form and the other way round: node:net's BlockList does the matching.
  *
  * @example TrustedProxies.parse('10.0.0.5, fd00::/8').has('::ffff:10.0.0.5') // true
+ * @example TrustedProxies.parse('loopback,10.0.0.5').has('::1') // true
  */
 export class TrustedProxies {
   readonly #list = new BlockList();
 
   private constructor(readonly entries: readonly string[]) {
-    for (const entry of entries) {
+    for (const entry of entries.flatMap((e) => PROXY_WORDS[e.toLowerCase()] ?? [e])) {
       const [address, prefix] = entry.split('/') as [string, string | undefined];
       const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
       if (prefix === undefined) this.#list.addAddress(address, family);
@@ -40,14 +53,16 @@ export class TrustedProxies {
   }
 
   /**
-   * A comma-separated list of addresses and CIDRs; throws an Error naming every entry that is
-   * neither (host names are not looked up: a proxy is known by the address it connects from).
+   * A comma-separated list of addresses, CIDRs and words; throws an Error naming every entry that
+   * is none of them (host names are not looked up: a proxy is known by the address it connects from).
    */
   static parse(text: string): TrustedProxies {
     const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
     if (!entries.length) throw new Error(`expected proxy addresses or CIDRs like 10.0.0.5,192.168.0.0/16, got ${JSON.stringify(text)}`);
     const problems = entries.map(entryProblem).filter((p): p is string => p !== null);
-    if (problems.length) throw new Error(`expected true, false, or the proxies' addresses and CIDRs (10.0.0.5,192.168.0.0/16): ${problems.join('; ')}`);
+    if (problems.length) {
+      throw new Error(`expected true, false, or the proxies' addresses and CIDRs and the words ${WORD_LIST} (10.0.0.5,192.168.0.0/16,loopback): ${problems.join('; ')}`);
+    }
     return new TrustedProxies(entries);
   }
 
@@ -63,19 +78,42 @@ export class TrustedProxies {
   }
 }
 
-/** Why one `--trust-proxy` entry is not an address or CIDR, or null. */
+/** Why one `--trust-proxy` entry is not an address, CIDR or word, or null. */
 function entryProblem(entry: string): string | null {
+  if (Object.hasOwn(PROXY_WORDS, entry.toLowerCase())) return null;
   const quoted = JSON.stringify(entry.slice(0, MAX_QUOTED_ENTRY));
   const [address = '', prefix, ...rest] = entry.split('/');
   const family = isIP(address);
   // A zone (fe80::1%eth0) names an interface of this machine: the same address on another is another host.
   if (family === 0 || address.includes('%') || rest.length) {
-    const hint = /^\d+$/.test(entry) ? ' (a hop count is not taken: name the proxies)' : /[a-z]/i.test(entry) && !entry.includes(':') ? ' (a host name is not looked up: give its address)' : '';
+    if (/^\d+$/.test(entry)) return `${quoted} is not an IP address or CIDR (a hop count is not taken: name the proxies)`;
+    if (/^[a-z_-]+$/i.test(entry)) {
+      const meant = closestWord(entry);
+      return `${quoted} is not an IP address or CIDR, nor one of the words ${WORD_LIST}${meant ? ` (did you mean ${meant}?)` : ''}`;
+    }
+    const hint = /[a-z]/i.test(entry) && !entry.includes(':') ? ' (a host name is not looked up: give its address)' : '';
     return `${quoted} is not an IP address or CIDR${hint}`;
   }
   const max = family === 4 ? 32 : 128;
   if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max)) return `${quoted} has a prefix length that is not 0..${max}`;
   return null;
+}
+
+/** The proxy word `text` is a slip for (`link-local`, `loopbak`: two edits at most), or undefined. */
+function closestWord(text: string): string | undefined {
+  const typed = text.toLowerCase().replace(/[_-]/g, '');
+  return Object.keys(PROXY_WORDS).find((word) => editDistance(typed, word) <= 2);
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions from `a` to `b`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 /** The first of a header's comma-separated values (proxies append theirs). */
@@ -147,29 +185,64 @@ function believes(trust: ProxyTrust, req: IncomingMessage | undefined): boolean 
  * on a private network (a LAN, a VPN) is skipped too and the address it forged before its own
  * is taken: only named proxies tell such a client apart.
  *
+ * An entry with a port (`203.0.113.7:51234`, `[2001:db8::1]:443`, as Azure's proxies write it)
+ * counts as its address (see hopAddress). An entry that names no address (`unknown`, an RFC 7239
+ * obfuscated `_hidden`, any other text) ends the reading: a proxy would not name its client there,
+ * or a client wrote it, and what stands before it is unchecked text in which a client can name
+ * anyone, another client included. So the last address read before it, the proxy that passed it
+ * on, is the client: the clients it hides share its count, and none is counted as someone else.
+ *
  * @example clientOf('6.6.6.6, 198.51.100.7, 10.0.0.1', …) // '198.51.100.7' (6.6.6.6 is the client's claim)
  * @example clientOf('6.6.6.6, 10.9.9.9', peer 10.0.0.1, proxies 10.0.0.1) // '10.9.9.9', where `true` says '6.6.6.6'
+ * @example clientOf('198.51.100.7, unknown, 10.0.0.2', peer 10.0.0.1, proxies 10.0.0.0/8) // '10.0.0.2'
  */
 function clientOf(forwardedFor: string | undefined, req: IncomingMessage | undefined, trust: ProxyTrust): string {
   const peer = req?.socket?.remoteAddress ?? 'unknown';
   if (trust instanceof TrustedProxies) {
     if (!forwardedFor || !trust.has(peer)) return clientKey(peer);
     let client = peer;
-    const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter(Boolean);
-    for (let i = hops.length - 1; i >= 0; i--) {
-      // Our proxies write addresses; anything else was sent by the client, and so was all before it.
-      if (isIP(hops[i]!) === 0) break;
-      client = hops[i]!;
+    for (const address of addressesFromEnd(forwardedFor)) {
+      client = address;
       if (!trust.has(client)) break;
     }
     return clientKey(client);
   }
   if (trust && forwardedFor) {
-    const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => isIP(hop) !== 0);
-    for (let i = hops.length - 1; i >= 0; i--) if (!isPrivateHop(hops[i]!)) return clientKey(hops[i]!);
-    if (hops.length) return clientKey(hops.at(-1)!);
+    const hops = [...addressesFromEnd(forwardedFor)];
+    const outside = hops.find((hop) => !isPrivateHop(hop));
+    if (outside) return clientKey(outside);
+    if (hops.length) return clientKey(hops[0]!);
   }
   return clientKey(peer);
+}
+
+/** The addresses of an `X-Forwarded-For`, nearest first, up to the first entry that names none. */
+function* addressesFromEnd(forwardedFor: string): Generator<string> {
+  const entries = forwardedFor.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const address = hopAddress(entries[i]!);
+    if (address === null) return;
+    yield address;
+  }
+}
+
+/**
+ * The address an `X-Forwarded-For` entry names, or null: an address as it is, or one with a port
+ * (`203.0.113.7:51234`, `[2001:db8::1]:443`, or RFC 7239's obfuscated port `_p1`). A bare IPv6
+ * address is read whole: `2001:db8::1:443` is one address, not `2001:db8::1` and a port.
+ *
+ * @example hopAddress('[2001:db8::1]:443') // '2001:db8::1'
+ * @example hopAddress('_hidden') // null
+ */
+export function hopAddress(entry: string): string | null {
+  if (isIP(entry) !== 0) return entry;
+  const withPort = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}|_[A-Za-z0-9._-]+))?$/.exec(entry);
+  if (!withPort) return null;
+  const [, v6, v4, port] = withPort;
+  if (port !== undefined && /^\d/.test(port) && Number(port) > 65_535) return null;
+  if (v6 !== undefined) return isIP(v6) === 6 ? v6 : null;
+  // A bare IPv4 address was taken above: here it has a port.
+  return port !== undefined && isIP(v4!) === 4 ? v4! : null;
 }
 
 /**

@@ -69,6 +69,50 @@ describe('--trust-proxy naming the proxies', () => {
     expect((await submit(r.url, via('203.0.113.12, unknown, 10.0.0.2'))).status).toBe(429);
   });
 
+  it("takes Express's words: loopback for a proxy on this machine (IPv4 and IPv6), mixed with addresses and other words", async () => {
+    for (const [named, host, base] of [['loopback', '127.0.0.1', (port: number) => `http://127.0.0.1:${port}`], ['loopback', '::1', (port: number) => `http://[::1]:${port}`]] as const) {
+      const r = await receiver(named, host);
+      expect((await submit(base(r.port), via('203.0.113.1'))).status, host).toBe(200);
+      expect((await submit(base(r.port), via('203.0.113.2'))).status, host).toBe(200);
+      expect((await submit(base(r.port), via('6.6.6.6, 203.0.113.1'))).status, host).toBe(429);
+    }
+    const mixed = await receiver('loopback,uniquelocal,198.51.100.9');
+    // 198.51.100.9 (named) and 10.0.0.2 (uniquelocal) are skipped: the client is 203.0.113.3.
+    expect((await submit(mixed.url, via('203.0.113.3, 198.51.100.9, 10.0.0.2'))).status).toBe(200);
+    expect((await submit(mixed.url, via('203.0.113.3'))).status).toBe(429);
+    // 169.254.0.1 is not named (linklocal is not given): it is the client, whatever it forwarded.
+    expect((await submit(mixed.url, via('203.0.113.4, 169.254.0.1'))).status).toBe(200);
+    expect((await submit(mixed.url, via('203.0.113.5, 169.254.0.1, 10.0.0.2'))).status).toBe(429);
+  });
+
+  it('reads an X-Forwarded-For entry with a port (as Azure writes it) as its address, not as the proxy', async () => {
+    for (const trust of ['127.0.0.1,10.0.0.0/8', 'true']) {
+      const r = await receiver(trust);
+      expect((await submit(r.url, via('203.0.113.7:51234, 10.0.0.2'))).status, trust).toBe(200);
+      // Another client through the same proxy is not counted as that proxy.
+      expect((await submit(r.url, via('203.0.113.8:443, 10.0.0.2'))).status, trust).toBe(200);
+      expect((await submit(r.url, via('[2001:db8:1::1]:443, 10.0.0.2'))).status, trust).toBe(200);
+      // The same clients again, with another port or none: the same count.
+      expect((await submit(r.url, via('203.0.113.7:60000, 10.0.0.3'))).status, trust).toBe(429);
+      expect((await submit(r.url, via('203.0.113.8'))).status, trust).toBe(429);
+      expect((await submit(r.url, via('[2001:db8:1::ffff]:80'))).status, trust).toBe(429);
+    }
+  });
+
+  it('stops at an entry that names no address: the proxy that passed it on is the client, never an address written before it', async () => {
+    for (const trust of ['127.0.0.1,10.0.0.0/8', 'true']) {
+      const r = await receiver(trust);
+      // 198.51.100.1 uses its one submission; a client hidden behind `_hidden` or `unknown` names it to be counted as it.
+      expect((await submit(r.url, via('198.51.100.1, 10.0.0.2'))).status, trust).toBe(200);
+      expect((await submit(r.url, via('198.51.100.1, _hidden, 10.0.0.2'))).status, trust).toBe(200);
+      // That one was counted as 10.0.0.2, the proxy that wrote `_hidden`: so is every client it hides.
+      expect((await submit(r.url, via('203.0.113.20, unknown, 10.0.0.2'))).status, trust).toBe(429);
+      // Text nearest the receiver: the connection's own address (loopback) is the client.
+      expect((await submit(r.url, via('198.51.100.1, unknown'))).status, trust).toBe(200);
+      expect((await submit(r.url, via('198.51.100.2, host.example:80'))).status, trust).toBe(429);
+    }
+  });
+
   it('ignores the X-Forwarded-* headers of a connection that does not come from a named proxy', async () => {
     const r = await receiver('10.0.0.5, 192.168.0.0/16');
     const host = new URL(r.url).host;
@@ -120,7 +164,15 @@ describe('--trust-proxy naming the proxies', () => {
 
       const count = serve([], { SOCORRITO_TRUST_PROXY: '2' });
       expect(count.status).toBe(2);
-      expect(count.stderr).toContain('SOCORRITO_TRUST_PROXY: expected true, false, or the proxies\' addresses and CIDRs (10.0.0.5,192.168.0.0/16): "2" is not an IP address or CIDR (a hop count is not taken: name the proxies)');
+      expect(count.stderr).toContain(
+        'SOCORRITO_TRUST_PROXY: expected true, false, or the proxies\' addresses and CIDRs and the words loopback, linklocal, uniquelocal (10.0.0.5,192.168.0.0/16,loopback): "2" is not an IP address or CIDR (a hop count is not taken: name the proxies)',
+      );
+
+      const misspelt = serve(['--trust-proxy=loopbak,10.0.0.5']);
+      expect(misspelt.status).toBe(2);
+      expect(misspelt.stderr).toContain('--trust-proxy: ');
+      expect(misspelt.stderr).toContain('"loopbak" is not an IP address or CIDR, nor one of the words loopback, linklocal, uniquelocal (did you mean loopback?)');
+      expect(misspelt.stdout).not.toContain('listening on');
 
       const hostile = serve(['--trust-proxy=<script>/8']);
       expect(hostile.status).toBe(2);
