@@ -134,17 +134,23 @@ export function createApp(deps: AppDeps): {
   app.route('/', login.open);
   app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken, appTokens: deps.appTokens }));
   app.route('/', login.guarded);
-  app.get('/api/stats', async (c) =>
-    c.json({
+  app.get('/api/stats', async (c) => {
+    // The queue is counted on disk: a folder that cannot be read is said in `processing.error`
+    // (queued null), not answered 500 with the parts that could be read.
+    const queued = await Promise.resolve(deps.queued?.()).then(
+      (count) => ({ queued: count ?? null }),
+      (err: Error) => ({ queued: null, error: err.message }),
+    );
+    return c.json({
       collector: collector.stats,
       // How far the work behind the collector lags: crashes waiting in the journal, then in the queue.
       layout: { waiting: deps.backlog?.() ?? 0 },
-      processing: deps.processing ? { ...deps.processing.processor.stats, queued: (await deps.queued?.()) ?? null } : null,
+      processing: deps.processing ? { ...deps.processing.processor.stats, ...queued } : null,
       alerts: (await deps.alerts?.()) ?? null,
       // Forwarding: crashes waiting in the outbox, and those whose forwarding failed (until retried).
       forwarding: deps.forwarding?.forwarder.counts() ?? null,
-    }),
-  );
+    });
+  });
   app.route(
     '/',
     crashApiRoutes({

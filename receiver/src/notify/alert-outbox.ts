@@ -58,13 +58,20 @@ export class AlertOutbox extends DurableFolder {
     await this.delete(this.#name(id));
   }
 
-  /** How many alerts wait (one directory read: for the stats). */
+  /**
+   * How many alerts wait (one directory read: for the stats); none when the folder was never
+   * made. Throws an Error naming the folder and what to do when it cannot be read.
+   */
   async count(): Promise<number> {
     try {
       return (await readdir(this.dir)).filter((name) => ALERT_FILE.test(name)).length;
     } catch (err) {
       if (isNotFound(err)) return 0;
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(
+        `could not read the webhook outbox ${this.dir} (${code}): make it a folder the receiver's user can read and write; the alerts in it are counted once it can be read`,
+        { cause: err },
+      );
     }
   }
 

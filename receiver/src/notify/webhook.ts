@@ -58,10 +58,13 @@ export interface WebhookStats {
 
 /**
  * `alerts` in `GET /api/stats`. Without --webhook-url (`webhook: false`), `waiting` counts the
- * alerts a run with one left in the outbox: kept, but sent only once it is set again.
+ * alerts a run with one left in the outbox: kept, but sent only once it is set again; when the
+ * outbox cannot be read, `waiting` is null and `error` says why and what to do.
  */
-export interface AlertStats extends WebhookStats {
+export interface AlertStats extends Omit<WebhookStats, 'waiting'> {
   webhook: boolean;
+  waiting: number | null;
+  error?: string;
 }
 
 /** What the webhook receives: a Slack/Mattermost-style `text`, and the facts as fields. */
@@ -488,7 +491,15 @@ export async function openWebhook(
  */
 export function unsentAlertStats(dataDir: string, tmpDir: string): () => Promise<AlertStats> {
   const outbox = new AlertOutbox(dataDir, tmpDir);
-  return async () => ({ webhook: false, waiting: await outbox.count(), delivered: 0, dropped: 0, left_out: 0 });
+  return async () => {
+    const none = { webhook: false, delivered: 0, dropped: 0, left_out: 0 };
+    try {
+      return { ...none, waiting: await outbox.count() };
+    } catch (err) {
+      // The other stats still answer: this part says what is wrong instead.
+      return { ...none, waiting: null, error: (err as Error).message };
+    }
+  };
 }
 
 /** ` in Shop 1.4.2 (production)` for an alert's text; parts the crash lacks are left out. */

@@ -127,9 +127,17 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     return run;
   }
 
-  /** How many crashes wait (one directory read: for the stats, not for a hot path). */
+  /**
+   * How many crashes wait (one directory read: for the stats, not for a hot path). Throws an
+   * Error naming the folder and what to do when it cannot be read (a file in its place, say).
+   */
   async size(): Promise<number> {
-    return (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n).length;
+    try {
+      return (await readdir(this.dir)).filter((n) => normalizeCrashId(n) === n).length;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(`could not read the processing queue ${this.dir} (${code}): make it a folder the receiver's user can read and write`, { cause: err });
+    }
   }
 
   has(crashId: string): boolean {
