@@ -18,6 +18,7 @@ import { RegistryUnreadable } from './forwarder/registry.ts';
 import type { AppRegistry } from './forwarder/registry.ts';
 import { appKey, type CrashIndex } from './index/crash-index.ts';
 import { openIndexForServer } from './index/open.ts';
+import { NO_SIGNATURE } from './processor/process-crash.ts';
 import { openProcessing, type Processing } from './processor/start.ts';
 import { TuningError } from './processor/tuning.ts';
 import { DataDirBusy, lockDataDir } from './storage/data-dir-lock.ts';
@@ -289,7 +290,7 @@ async function startLocked(
   }
   let triage: SignatureStatuses;
   try {
-    triage = await SignatureStatuses.open({ dataDir, tmpDir: folders.tmpDir, log });
+    triage = await SignatureStatuses.open({ dataDir, tmpDir: folders.tmpDir, log, fs: deps.fs });
   } catch (err) {
     if (err instanceof StatusFileError) throw new StartupError(err.message, { cause: err });
     throw err;
@@ -363,10 +364,21 @@ async function startLocked(
     // its deletion has taken it out of the index already, and indexing it now would leave a row
     // with no crash behind it, which retention (working from the folders) never removes.
     if (!existsSync(folders.crashDir(p.crash_id))) return;
+    // Null: processed for the first time. Read before the upsert moves it.
+    const before = crashIndex.index.signatureIdOf(p.crash_id);
+    // Moved by reprocessing: the new signature takes the old one's status, note and bugs when it
+    // has none (before the alerts below ask whether it is ignored or resolved). Not from or to
+    // the bucket of failed crashes, which groups no bug.
+    if (before !== null && before !== p.signature_id && !p.processing_error && p.signature !== NO_SIGNATURE) {
+      const old = crashIndex.index.signatureText(before);
+      if (old !== null && old !== NO_SIGNATURE && triage.crashRegrouped({ signature_id: before, signature: old }, p.signature_id)) {
+        log(`triage: signature ${p.signature_id} took the status, note and bugs of ${before}, whose crashes reprocessing regrouped under it`);
+      }
+    }
     if (relayedOnly(p) || !alertsFor(p)) return void crashIndex.index.upsert(p);
     // A crash processed again (reprocessing after an upgrade or a late upload) may move to a
     // signature no crash had: the same bug regrouped, not a new one, so it does not alert.
-    const isNew = webhook !== null && !p.processing_error && indexWhole && !crashIndex.index.hasCrash(p.crash_id) && isNewSignature(p);
+    const isNew = webhook !== null && !p.processing_error && indexWhole && before === null && isNewSignature(p);
     crashIndex.index.upsert(p);
     // Ignored signatures never alert, those ignored by default (browser extensions' errors) included.
     if (isNew && triage.statusOf(p.signature_id, p.signature) !== 'ignored') webhook.notify(p);

@@ -611,6 +611,11 @@ export class CrashIndex {
     return this.#db.prepare('SELECT 1 FROM crashes WHERE crash_id = ?').get(normalizeCrashId(crashId) ?? crashId) !== undefined;
   }
 
+  /** The signature ID the crash is indexed under, or null when it is not in the index (processing it again moves it: triage asks). */
+  signatureIdOf(crashId: string): string | null {
+    return (this.#db.prepare('SELECT signature_id FROM crashes WHERE crash_id = ?').pluck().get(normalizeCrashId(crashId) ?? crashId) as string | undefined) ?? null;
+  }
+
   /** Whether any crash with this signature was ever indexed (new-signature alerts ask). */
   hasSignature(signatureId: string): boolean {
     return this.#db.prepare('SELECT 1 FROM signatures WHERE signature_id = ?').get(signatureId) !== undefined;

@@ -198,13 +198,16 @@ export const PROCESSOR_RULES: readonly Rule<ProcessContext>[] = [
   },
 ];
 
+/** The signature of a crash no rule gave one (processing failed): a bucket of unrelated crashes, not a bug. */
+export const NO_SIGNATURE = 'EMPTY: no signature';
+
 /** A processed crash with every field at its "unknown" value, for the rules to fill. */
 export function emptyProcessedCrash(raw: RawCrash, now: Date): ProcessedCrash {
   return {
     crash_id: raw.crash_id,
     submitted_at: raw.submitted_at,
     processed_at: now.toISOString(),
-    signature: 'EMPTY: no signature',
+    signature: NO_SIGNATURE,
     signature_id: '',
     signature_notes: [],
     notes: [],

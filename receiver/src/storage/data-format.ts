@@ -11,8 +11,9 @@ import { isNotFound } from './fs-storage.ts';
  * losing what it does not know.
  *
  * 1: the first marked format (bug links, per-app upload tokens, environments, spike alerts).
+ * 2: `carried` in `signature-status.json` (where a regrouped signature's state came from).
  */
-export const DATA_FORMAT = 1;
+export const DATA_FORMAT = 2;
 
 export const DATA_FORMAT_FILE = 'data-format.json';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BROWSER_EXTENSION_MARK } from '../processor/signature.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
-import { writeFileDurably } from '../storage/durable.ts';
+import { type FsOps, writeFileDurably } from '../storage/durable.ts';
 
 /** The file, in the data dir, that holds every triaged signature. */
 export const STATUS_FILE = 'signature-status.json';
@@ -68,6 +68,18 @@ export function bugUrl(value: string): string {
   return new URL(value.trim()).href;
 }
 
+/**
+ * Where a signature's triage state came from when reprocessing regrouped the crashes of a
+ * triaged signature under it (see SignatureStatuses.crashRegrouped).
+ */
+export interface CarriedFrom {
+  signature_id: string;
+  /** The old signature's text, kept here: it may have no crash left to name it in the index. */
+  signature: string;
+  /** When it was carried over (ISO). */
+  at: string;
+}
+
 /** A change asked for: the status, a note, and for `resolved` the versions seen so far when "in the next release". */
 export interface StatusChange {
   status: Status;
@@ -90,6 +102,8 @@ export interface SignatureStatusesOptions {
   tmpDir: string;
   log: (line: string) => void;
   now?: () => Date;
+  /** The filesystem the file is written through (tests count or fail its writes). */
+  fs?: FsOps;
 }
 
 /**
@@ -100,24 +114,33 @@ export interface SignatureStatusesOptions {
  *
  *     <data-dir>/
  *       signature-status.json   {"format":1,"signatures":{"<signature_id>":{"status":"resolved","at":"…",…}},
- *                                "bugs":{"<signature_id>":["https://github.com/…/issues/12"]}}
+ *                                "bugs":{"<signature_id>":["https://github.com/…/issues/12"]},
+ *                                "carried":{"<signature_id>":{"signature_id":"<old id>","signature":"…","at":"…"}}}
  *
  * Regression rule: a crash whose signature is resolved and that was *submitted* after the
  * resolution reopens it (reprocessing an older crash does not). Resolved "in the next release"
  * (`by_version` set), only such a crash from a version not seen before the resolution does.
  * Ignored signatures stay ignored whatever comes in.
+ *
+ * Changes made while a write is under way go out together in the next one, so a burst of them
+ * (reprocessing regrouping many signatures at once) costs a few writes, not one each.
  */
 export class SignatureStatuses {
   readonly #entries: Map<string, SignatureStatus>;
   /** Bug or issue URLs per signature, kept apart from its status: filing a bug is not triage. */
   readonly #bugs: Map<string, string[]>;
+  /** Signatures whose state was carried over from another one, until a person changes their status or note. */
+  readonly #carried: Map<string, CarriedFrom>;
   readonly #options: SignatureStatusesOptions;
   #writing: Promise<void> = Promise.resolve();
+  /** A write waiting for the one under way: it takes every change made before it starts. */
+  #nextWrite: Promise<void> | null = null;
 
-  private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>, bugs: Map<string, string[]>) {
+  private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>, bugs: Map<string, string[]>, carried: Map<string, CarriedFrom>) {
     this.#options = options;
     this.#entries = entries;
     this.#bugs = bugs;
+    this.#carried = carried;
   }
 
   /** Reads the file (absent: nothing triaged yet). */
@@ -127,7 +150,7 @@ export class SignatureStatuses {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map(), new Map());
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map(), new Map(), new Map());
       throw new StatusFileError(`Could not read ${path}: ${(err as Error).message}`, { cause: err });
     }
     let parsed: unknown;
@@ -159,7 +182,18 @@ export class SignatureStatuses {
       }
       if (urls.length) bugs.set(id, urls as string[]);
     }
-    return new SignatureStatuses(options, entries, bugs);
+    // Files written before states were carried over have none.
+    const carriedField = (parsed as { carried?: unknown }).carried ?? {};
+    if (typeof carriedField !== 'object' || carriedField === null || Array.isArray(carriedField)) throw new StatusFileError(`${path}: "carried" is not an object; fix it, or remove the file to start with every signature open and no bug links`);
+    const carried = new Map<string, CarriedFrom>();
+    for (const [id, from] of Object.entries(carriedField)) {
+      const f = from as Partial<CarriedFrom> | null;
+      if (!f || typeof f.signature_id !== 'string' || typeof f.signature !== 'string' || typeof f.at !== 'string') {
+        throw new StatusFileError(`${path}: where the state of signature ${JSON.stringify(id)} was carried over from is not a signature ID, text and time; fix it, or remove the file to start with every signature open and no bug links`);
+      }
+      carried.set(id, { signature_id: f.signature_id, signature: f.signature, at: f.at });
+    }
+    return new SignatureStatuses(options, entries, bugs, carried);
   }
 
   #now(): Date {
@@ -183,6 +217,8 @@ export class SignatureStatuses {
   async set(signatureId: string, change: StatusChange, signature: string | null): Promise<SignatureStatus | null> {
     const at = this.#now().toISOString();
     let entry: SignatureStatus | null = null;
+    // A person's decision now, not the one carried over.
+    this.#carried.delete(signatureId);
     // Open needs no entry where it is the default, unless it comes with a note (why it was reopened).
     if (change.status === 'open' && !change.note && !ignoredByDefault(signature)) this.#entries.delete(signatureId);
     else {
@@ -204,6 +240,7 @@ export class SignatureStatuses {
    */
   async setNote(signatureId: string, note: string | undefined, signature: string | null): Promise<SignatureStatus | null> {
     const old = this.#entries.get(signatureId);
+    this.#carried.delete(signatureId);
     const entry: SignatureStatus | null = old ? { ...old } : note ? { status: this.statusOf(signatureId, signature), at: this.#now().toISOString() } : null;
     if (entry) {
       if (note) entry.note = note;
@@ -240,6 +277,37 @@ export class SignatureStatuses {
     return regressed;
   }
 
+  /** Where the signature's state was carried over from, or null when it was set on it (or it has none). */
+  carriedFrom(signatureId: string): CarriedFrom | null {
+    return this.#carried.get(signatureId) ?? null;
+  }
+
+  /** Whether anything was said about the signature: a status entry (which a note needs) or bug links. */
+  #triaged(signatureId: string): boolean {
+    return this.#entries.has(signatureId) || this.#bugs.has(signatureId);
+  }
+
+  /**
+   * Called when processing a crash again moved it from one signature to another (a release that
+   * makes signatures differently, source maps uploaded late). When the old one was triaged and
+   * the new one never was, the new one takes a copy of the old one's status (its time and "next
+   * release" versions too), note and bug links, as the same bug under its new name; it is
+   * recorded where it came from (see carriedFrom). A signature with a state of its own keeps it,
+   * and the old one keeps its state (older clients may still crash with it). Returns whether it
+   * carried anything; the state is in memory at once (the crashes after it see it) and on disk
+   * soon after, together with whatever else changed meanwhile.
+   */
+  crashRegrouped(from: { signature_id: string; signature: string }, toSignatureId: string): boolean {
+    if (from.signature_id === toSignatureId || !this.#triaged(from.signature_id) || this.#triaged(toSignatureId)) return false;
+    const entry = this.#entries.get(from.signature_id);
+    if (entry) this.#entries.set(toSignatureId, { ...entry, ...(entry.seen_versions ? { seen_versions: [...entry.seen_versions] } : {}) });
+    const bugs = this.#bugs.get(from.signature_id);
+    if (bugs) this.#bugs.set(toSignatureId, [...bugs]);
+    this.#carried.set(toSignatureId, { signature_id: from.signature_id, signature: from.signature, at: this.#now().toISOString() });
+    this.#save().catch((err: Error) => this.#options.log(`triage: could not record the state carried over from ${from.signature_id} to ${toSignatureId}: ${err.message}`));
+    return true;
+  }
+
   /** The bug or issue URLs filed for a signature, in the order they were added. */
   bugsOf(signatureId: string): string[] {
     return this.#bugs.get(signatureId) ?? [];
@@ -257,15 +325,23 @@ export class SignatureStatuses {
     return this.#writing.catch(() => undefined);
   }
 
-  /** Writes one at a time, each the whole current state, so the file never goes back in time. */
+  /**
+   * Writes one at a time, each the whole current state, so the file never goes back in time.
+   * Resolves once a write that began after this call is on disk: while one is under way, every
+   * change joins the single write queued behind it, so a burst costs two writes, not one each.
+   */
   #save(): Promise<void> {
+    if (this.#nextWrite) return this.#nextWrite;
     const write = this.#writing
       .catch(() => undefined)
       .then(() => {
+        // From here on, a change needs a write of its own: this one has read the state.
+        this.#nextWrite = null;
         const sorted = <T,>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
-        const text = `${JSON.stringify({ format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs) }, null, 1)}\n`;
-        return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir);
+        const text = `${JSON.stringify({ format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs), carried: sorted(this.#carried) }, null, 1)}\n`;
+        return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir, this.#options.fs);
       });
+    this.#nextWrite = write;
     this.#writing = write;
     return write;
   }

@@ -72,6 +72,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
           entry: status.triage,
           ignoredByDefault: status.ignored_by_default,
           bugs: status.bugs,
+          carriedFrom: status.carried_from,
           csrfToken: c.get('csrfToken') ?? null,
           back: url.pathname + url.search,
           readOnly: c.get('role') === 'viewer',

@@ -6,7 +6,7 @@ import { Pager } from './layout.tsx';
 import { link } from './links.ts';
 import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
-import type { SignatureStatus } from '../triage/signature-status.ts';
+import type { CarriedFrom, SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
 import { Time, TimeAgo } from './time.tsx';
 
@@ -71,7 +71,7 @@ export function SignaturePage(props: {
   /** The names of the apps in the App breakdown, by key (GUID). */
   appNames: ReadonlyMap<string, string>;
   /** Resolved / ignored state and the form to change it; absent without triage. */
-  triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; bugs: string[]; csrfToken: string | null; back: string; readOnly?: boolean };
+  triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; bugs: string[]; carriedFrom?: CarriedFrom | null; csrfToken: string | null; back: string; readOnly?: boolean };
   /** The server's time, which first and last seen and the reports' dates are told from (`3 h ago`). */
   now: Date;
 }) {

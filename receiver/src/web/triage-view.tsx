@@ -1,7 +1,8 @@
-import { MAX_BUG_URL_CHARS, type SignatureStatus } from '../triage/signature-status.ts';
+import { type CarriedFrom, MAX_BUG_URL_CHARS, type SignatureStatus } from '../triage/signature-status.ts';
 import { MAX_NOTE_CHARS } from '../triage/status-input.ts';
 import { formatTime } from './format.ts';
 import { link } from './links.ts';
+import { Time } from './time.tsx';
 
 /** A row's badge in top crashers: resolved, ignored or regressed; nothing for an open signature. */
 export function StatusBadge(props: { status: string; regressed_at: string | null }) {
@@ -81,6 +82,8 @@ export function StatusPanel(props: {
   ignoredByDefault: string | null;
   /** Bug or issue links filed for it. */
   bugs: string[];
+  /** The signature its state came from when reprocessing regrouped that one's crashes under it. */
+  carriedFrom?: CarriedFrom | null;
   csrfToken: string | null;
   back: string;
   readOnly?: boolean;
@@ -102,6 +105,14 @@ export function StatusPanel(props: {
         <strong class="status">{describe(props.entry, props.ignoredByDefault)}</strong>
         {props.entry?.note && <span class="muted"> — {props.entry.note}</span>}
       </p>
+      {props.carriedFrom && (
+        // Says why a signature nobody triaged has a status (and bugs): the same bug under its old name.
+        <p class="muted">
+          Carried over from{' '}
+          <a href={link(`/signatures/${encodeURIComponent(props.carriedFrom.signature_id)}`)}>{props.carriedFrom.signature}</a> on <Time iso={props.carriedFrom.at} />,
+          when reprocessing moved its crashes to this signature.
+        </p>
+      )}
       {props.readOnly ? (
         <p class="muted">You are logged in with the viewer token, which reads only: changing the status needs the admin token.</p>
       ) : props.csrfToken === null ? (
