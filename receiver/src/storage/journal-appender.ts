@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writevSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,8 +19,78 @@ const PROBLEM_SHOWN_MS = 60_000;
 /** Most buffers handed to one writev call (the kernel's IOV_MAX is 1024). */
 const MAX_IOVECS = 512;
 
-export const RECORD_MAGIC = Buffer.from('SCJ1');
-export const FRAME_HEADER_BYTES = 12; // magic, payload length, crc32
+/*
+ * Framing. Every record is "marker, u32 payload length, u32 crc32 of the payload, payload", and
+ * when damage breaks one, the reader resynchronises on the next marker whose frame checks out.
+ * A crash's body is the client's to choose and goes into the payload as it came, so a body can
+ * hold a whole frame: if the marker were known (segments before keys used "SCJ1" for every
+ * record), damage before such a body would have the reader take the hidden frame for a record,
+ * a crash of the client's choosing. So each segment draws a random key, writes it in its header,
+ * and uses it as the marker of every record in it. A client never sees a key (it is in no
+ * answer, and a segment is never written again once closed), so a frame it hides can begin with
+ * the key only by a 1 in 2^64 guess, and the reader accepts no other marker in that segment.
+ *
+ * Weighed and left: mixing the key into the crc32 instead gives 32 bits, which a client can
+ * cover with tens of thousands of guessed frames in one body; and escaping the marker out of
+ * payloads would copy or scan every body on the append path, which writes them untouched. The
+ * key costs 4 more bytes per record than the old magic and no pass over the body: a record is
+ * encoded before the segment it lands in is known, so the appender writes the key in front of
+ * it as one more buffer of the writev.
+ */
+
+/** The marker of every record in a segment written before segments had keys. */
+export const LEGACY_MARKER = Buffer.from('SCJ1');
+/** How a keyed segment begins: this, its key, and the crc32 of both. */
+export const SEGMENT_MAGIC = Buffer.from('SCJ2');
+/** Bytes of a segment's key: too many to guess. */
+export const SEGMENT_KEY_BYTES = 8;
+export const SEGMENT_HEADER_BYTES = SEGMENT_MAGIC.length + SEGMENT_KEY_BYTES + 4;
+
+/** How the records of one segment are framed: behind which marker. */
+export class FrameFormat {
+  /** Bytes of a frame before its payload: marker, payload length, crc32. */
+  readonly headerBytes: number;
+
+  constructor(readonly marker: Buffer) {
+    this.headerBytes = marker.length + 8;
+  }
+
+  /** Where the whole, checksummed frame at `pos` ends, or -1 when there is none. */
+  frameEnd(data: Buffer, pos: number): number {
+    const m = this.marker.length;
+    if (pos + this.headerBytes > data.length || data.compare(this.marker, 0, m, pos, pos + m) !== 0) return -1;
+    const end = pos + this.headerBytes + data.readUInt32LE(pos + m);
+    if (end > data.length) return -1;
+    return crc32(data.subarray(pos + this.headerBytes, end)) === data.readUInt32LE(pos + m + 4) ? end : -1;
+  }
+
+  /** The first whole frame at or after `from`, or -1. */
+  nextFrame(data: Buffer, from: number): number {
+    for (let at = data.indexOf(this.marker, from); at >= 0; at = data.indexOf(this.marker, at + 1)) {
+      if (this.frameEnd(data, at) >= 0) return at;
+    }
+    return -1;
+  }
+}
+
+/** Segments from before keys: anyone can write their marker, so damage in them can still be resynchronised wrongly. */
+export const LEGACY_FRAMES = new FrameFormat(LEGACY_MARKER);
+
+/** A keyed segment's header. */
+export function segmentHeader(key: Buffer): Buffer {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  SEGMENT_MAGIC.copy(header, 0);
+  key.copy(header, SEGMENT_MAGIC.length);
+  header.writeUInt32LE(crc32(header.subarray(0, SEGMENT_HEADER_BYTES - 4)), SEGMENT_HEADER_BYTES - 4);
+  return header;
+}
+
+/** The key a segment header holds, or null when the header is not whole. */
+export function keyOfHeader(data: Buffer): Buffer | null {
+  if (data.length < SEGMENT_HEADER_BYTES || !data.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) return null;
+  if (crc32(data.subarray(0, SEGMENT_HEADER_BYTES - 4)) !== data.readUInt32LE(SEGMENT_HEADER_BYTES - 4)) return null;
+  return Buffer.from(data.subarray(SEGMENT_MAGIC.length, SEGMENT_MAGIC.length + SEGMENT_KEY_BYTES));
+}
 
 /** An append-only file as the journal needs it; passed in so tests can fill the disk. */
 export interface AppendFile {
@@ -63,7 +134,10 @@ function writeAllSync(fd: number, buffers: Buffer[]): void {
   }
 }
 
-/** A record as written: its buffers (the frame header, then the payload's pieces) and length. */
+/**
+ * A record to append: its frame after the marker (payload length, crc32, the payload's pieces),
+ * and the length of that. The appender puts the segment's key in front.
+ */
 export interface EncodedRecord {
   buffers: Buffer[];
   length: number;
@@ -86,8 +160,8 @@ export interface JournalAppenderOptions {
   dir: string;
   fs?: JournalFs;
   segmentBytes?: number;
-  /** Told when a new segment is started (the old one is then complete). */
-  onRotate?: (segment: number) => void;
+  /** Told when a new segment is started (the old one is then complete), with how its records are framed. */
+  onRotate?: (segment: number, frames: FrameFormat) => void;
 }
 
 /**
@@ -101,8 +175,10 @@ export class JournalAppender {
   readonly #fs: JournalFs;
   readonly #dirs: DirSyncer;
   readonly #segmentBytes: number;
-  readonly #onRotate: ((segment: number) => void) | undefined;
+  readonly #onRotate: ((segment: number, frames: FrameFormat) => void) | undefined;
   #segment = 0;
+  /** The key of the segment being written: the marker of each record in it. */
+  #key = Buffer.alloc(0);
   #segmentSize = 0;
   #file: AppendFile | null = null;
   #batch: { record: EncodedRecord; resolve: (place: RecordPlace) => void; reject: (err: unknown) => void }[] = [];
@@ -185,7 +261,7 @@ export class JournalAppender {
       if (at) this.#settleLater(at.segment, batch.length);
     }
     this.#problem = null;
-    batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]!, length: b.record.length }));
+    batch.forEach((b, i) => b.resolve({ segment: at.segment, offset: at.offsets[i]!, length: SEGMENT_KEY_BYTES + b.record.length }));
   }
 
   /** Counts records as settled once the callbacks of their promises (which run first) are done. */
@@ -206,10 +282,10 @@ export class JournalAppender {
     let end = before;
     for (const r of records) {
       offsets.push(end);
-      end += r.length;
+      end += SEGMENT_KEY_BYTES + r.length;
     }
     try {
-      await this.#file!.writev(records.flatMap((r) => r.buffers));
+      await this.#file!.writev(records.flatMap((r) => [this.#key, ...r.buffers]));
     } catch (err) {
       // A partial write (a full disk) must not leave a torn record before the next batch.
       await this.#file?.truncate(before).catch(() => undefined);
@@ -224,14 +300,32 @@ export class JournalAppender {
     const segment = this.#segment + 1;
     const path = segmentPath(this.#dir, segment);
     const file = await this.#fs.openAppend(path);
+    // Records after the header rely on it: a segment already begun holds another key.
+    if ((await stat(path)).size !== 0) {
+      await file.close();
+      throw new Error(`The journal segment ${path} exists already`);
+    }
+    // A new key per segment, and a new segment per start: a key is never used again once its
+    // segment is closed, even if someone later gets to read the file.
+    const key = randomBytes(SEGMENT_KEY_BYTES);
+    try {
+      // Flushed with the first batch, which the same fdatasync of this file covers.
+      await file.writev([segmentHeader(key)]);
+    } catch (err) {
+      // Half a header (a full disk) would make the next try find the segment begun.
+      await file.truncate(0).catch(() => undefined);
+      await file.close().catch(() => undefined);
+      throw err;
+    }
     // Batches written to the old segment may still wait for their flush: the next flush covers
     // the old file too, and closes it after.
     if (this.#file) this.#retiring.push(this.#file);
     this.#file = file;
     this.#segment = segment;
-    this.#segmentSize = (await stat(path)).size;
+    this.#key = key;
+    this.#segmentSize = SEGMENT_HEADER_BYTES;
     await this.#dirs.sync(this.#dir);
-    this.#onRotate?.(segment);
+    this.#onRotate?.(segment, new FrameFormat(key));
   }
 
   /**
@@ -279,18 +373,17 @@ function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** "SCJ1", payload length, crc32, then the payload: header length, header JSON, blobs. */
+/** Payload length, crc32, then the payload: header length, header JSON, blobs (the marker goes in front when written). */
 function frame(header: string, blobs: Buffer[]): EncodedRecord {
   const headerBytes = Buffer.byteLength(header);
   let blobBytes = 0;
   for (const data of blobs) blobBytes += data.byteLength;
-  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + headerBytes);
-  RECORD_MAGIC.copy(head, 0);
-  head.writeUInt32LE(4 + headerBytes + blobBytes, 4);
-  head.writeUInt32LE(headerBytes, FRAME_HEADER_BYTES);
-  head.write(header, FRAME_HEADER_BYTES + 4, 'utf8');
-  let crc = crc32(head.subarray(FRAME_HEADER_BYTES));
+  const head = Buffer.allocUnsafe(8 + 4 + headerBytes);
+  head.writeUInt32LE(4 + headerBytes + blobBytes, 0);
+  head.writeUInt32LE(headerBytes, 8);
+  head.write(header, 12, 'utf8');
+  let crc = crc32(head.subarray(8));
   for (const data of blobs) crc = crc32(data, crc);
-  head.writeUInt32LE(crc, 8);
+  head.writeUInt32LE(crc, 4);
   return { buffers: [head, ...blobs], length: head.length + blobBytes };
 }

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCrashId } from '../../../shared/src/crash-id.ts';
@@ -6,6 +6,8 @@ import { tempDir } from '../../../test/helpers/receiver.ts';
 import { FsWorkQueue } from './fs-queue.ts';
 import { FsCrashStorage } from './fs-storage.ts';
 import { type JournalFs, JournaledCrashStorage, nodeJournalFs } from './journal.ts';
+import { keyOfHeader, SEGMENT_HEADER_BYTES } from './journal-appender.ts';
+import { forgedRecords, legacyRecord, METADATA, submission } from '../../../test/collector/journal-frames.ts';
 import { multipart } from '../../../test/collector/multipart.ts';
 import { decodeSubmission, rawCrashFrom } from '../collector/parse.ts';
 import { boundaryOf } from '../collector/multipart.ts';
@@ -202,10 +204,10 @@ describe('JournaledCrashStorage', () => {
     const [name] = await segments(dir.path);
     const path = join(dir.path, 'journal', name!);
     const bytes = await readFile(path);
-    // A bad block: ten bytes in the middle of the fifth record.
-    const fifth = bytes.indexOf('SCJ1', 0, 'latin1');
-    let at = fifth;
-    for (let i = 0; i < 4; i++) at = bytes.indexOf('SCJ1', at + 1, 'latin1');
+    // A bad block: ten bytes in the middle of the fifth record (each record begins with the segment's key).
+    const key = keyOfHeader(bytes)!;
+    let at = bytes.indexOf(key, SEGMENT_HEADER_BYTES);
+    for (let i = 0; i < 4; i++) at = bytes.indexOf(key, at + 1);
     bytes.fill(0, at + 20, at + 30);
     await writeFile(path, bytes);
 
@@ -404,5 +406,110 @@ describe('JournaledCrashStorage', () => {
     await first.storage.close();
     await dir.cleanup();
   });
-});
 
+  it('replays a segment written before segments had keys, resynchronising after damage in it as before', async () => {
+    const dir = await tempDir();
+    await openStorage(dir.path).then(({ storage }) => storage.close()); // the journal folders
+    await rm(join(dir.path, 'journal', '000001.log'));
+    // Four records as the release before keys wrote them: wire form (v2) and raw crash with files (v1).
+    const wire = [1, 4].map((i) => submission(createCrashId(), { ProductName: 'Shop', Seq: String(i), JSStack: 'a@x.js:1:2\r\nb@x.js:3:4' }));
+    const v1 = [2, 3].map((i) => raw(i));
+    const records = [
+      legacyRecord({ v: 2, crash_id: wire[0]!.raw.crash_id, submitted_at: wire[0]!.raw.submitted_at, metadata: METADATA, boundary: wire[0]!.boundary }, [wire[0]!.body]),
+      ...v1.map((r) => legacyRecord({ raw: r, files: [{ name: 'upload_file_minidump', size: 3 }] }, [Buffer.from(`ab${r.annotations.Seq}`)])),
+      legacyRecord({ v: 2, crash_id: wire[1]!.raw.crash_id, submitted_at: wire[1]!.raw.submitted_at, metadata: METADATA, boundary: wire[1]!.boundary }, [wire[1]!.body]),
+    ];
+    // The third is damaged in the middle.
+    records[2]!.fill(0, 30, 40);
+    const old = Buffer.concat(records);
+    await writeFile(join(dir.path, 'journal', '000001.log'), old);
+
+    const logs: string[] = [];
+    const { storage, folders, opened } = await openStorage(dir.path, (l) => logs.push(l));
+    expect(opened.replayed).toBe(3);
+    expect(logs.join('\n')).toMatch(/000001\.log: bytes \d+ to \d+ are damaged; reading goes on after them/);
+    expect(await readFile(join(dir.path, 'journal', '000001.log.unreadable'))).toEqual(old);
+    await storage.drained();
+    expect(await folders.getRaw(wire[0]!.raw.crash_id)).toEqual(wire[0]!.raw);
+    expect(await folders.getRaw(wire[1]!.raw.crash_id)).toEqual(wire[1]!.raw);
+    expect(await folders.getRaw(v1[0]!.crash_id)).toEqual(v1[0]);
+    expect(Buffer.from((await folders.getFile(v1[0]!.crash_id, 'upload_file_minidump'))!).toString()).toBe('ab2');
+    expect(await folders.getRaw(v1[1]!.crash_id)).toBeNull();
+    // What this start writes goes to a keyed segment.
+    const after = raw(5);
+    await storage.saveRaw(after, dump());
+    expect(keyOfHeader(await readFile(join(dir.path, 'journal', '000002.log')))).not.toBeNull();
+    await storage.close();
+    await dir.cleanup();
+  });
+
+  /** A segment of crashes that wait in the journal (their folders cannot be written), its path and bytes. */
+  async function journalOf(dataDir: string, crashes: RawCrash[], hostile?: RawCrash): Promise<{ path: string; bytes: Buffer }> {
+    const { storage } = await openStorage(dataDir, undefined, undefined, undefined, FULL_DISK);
+    for (const c of crashes) await storage.saveRaw(c, dump());
+    if (hostile) {
+      // A client's crash whose dump holds records naming crashes it made up.
+      const { body, boundary } = submission(hostile.crash_id, { ProductName: 'Shop' });
+      const forged = forgedRecords(hostile.annotations.ForgedA!, hostile.annotations.ForgedB!);
+      const withDump = Buffer.concat([body.subarray(0, body.lastIndexOf(`--${boundary}--`)), Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="d"\r\n\r\n`), forged, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+      await storage.saveRaw(hostile, new Map(), { body: withDump, boundary });
+    }
+    await storage.close();
+    const [name] = await segments(dataDir);
+    const path = join(dataDir, 'journal', name!);
+    return { path, bytes: await readFile(path) };
+  }
+
+  it('takes a segment\'s key from its first record when its header is damaged', async () => {
+    const dir = await tempDir();
+    const crashes = [raw(1), raw(2), raw(3)];
+    const { path, bytes } = await journalOf(dir.path, crashes);
+    bytes.fill(0, 0, SEGMENT_HEADER_BYTES);
+    await writeFile(path, bytes);
+
+    const logs: string[] = [];
+    const { storage, stored, opened } = await openStorage(dir.path, (l) => logs.push(l));
+    expect(opened.replayed).toBe(3);
+    expect(logs.join('\n')).toMatch(/its header is damaged; its key was taken from its first record/);
+    expect(logs.join('\n')).toMatch(/copied 000001\.log to 000001\.log\.unreadable: 16 bytes in it are damaged/);
+    await storage.drained();
+    expect(stored.sort()).toEqual(crashes.map((c) => c.crash_id).sort());
+    await storage.close();
+    await dir.cleanup();
+  });
+
+  it('replays nothing from a segment whose header and first record are damaged, not even records hidden in a body, and keeps it', async () => {
+    const dir = await tempDir();
+    const [forgedA, forgedB] = [createCrashId(), createCrashId()];
+    const hostile = { ...raw(9), annotations: { ProductName: 'Shop', ForgedA: forgedA, ForgedB: forgedB } };
+    const crashes = [raw(1), raw(2)];
+    const { path, bytes } = await journalOf(dir.path, crashes, hostile);
+    // Zeros over the header and the start of the first record: its key is gone.
+    bytes.fill(0, 0, SEGMENT_HEADER_BYTES + 12);
+    await writeFile(path, bytes);
+
+    const logs: string[] = [];
+    const { storage, folders, opened } = await openStorage(dir.path, (l) => logs.push(l));
+    expect(opened.replayed).toBe(0);
+    expect(logs.join('\n')).toMatch(/its header and its first record are damaged, so its key is lost .* none of it is replayed/);
+    expect(await readFile(`${path}.unreadable`)).toEqual(bytes);
+    await storage.drained();
+    for (const id of [forgedA, forgedB, hostile.crash_id, ...crashes.map((c) => c.crash_id)]) expect(await folders.getRaw(id)).toBeNull();
+    await storage.close();
+    await dir.cleanup();
+  });
+
+  it('cuts off a segment that is only a header cut short (nothing in it was answered)', async () => {
+    const dir = await tempDir();
+    await openStorage(dir.path).then(({ storage }) => storage.close());
+    await writeFile(join(dir.path, 'journal', '000001.log'), Buffer.from('SCJ2\x01\x02', 'latin1'));
+    const logs: string[] = [];
+    const { storage, opened } = await openStorage(dir.path, (l) => logs.push(l));
+    expect(opened.replayed).toBe(0);
+    expect(logs.join('\n')).toMatch(/000001\.log has 6 bytes of an unfinished header and no record; cut off/);
+    expect(await readdir(join(dir.path, 'journal'))).not.toContain('000001.log.unreadable');
+    expect(await segments(dir.path)).toEqual(['000002.log']);
+    await storage.close();
+    await dir.cleanup();
+  });
+});

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { crashIdDate, normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { BUSY_WINDOW_MS, MAX_YIELD_MS } from '../collector/activity.ts';
 import { writeFileDurably } from './durable.ts';
@@ -13,12 +12,16 @@ import type { CrashStorage, ProcessedCrash, RawCrash, WireSubmission, WorkQueue 
 import {
   encodeRecord,
   errorCode,
-  FRAME_HEADER_BYTES,
+  FrameFormat,
   JournalAppender,
   type JournalFs,
+  keyOfHeader,
+  LEGACY_FRAMES,
+  LEGACY_MARKER,
   nodeJournalFs,
-  RECORD_MAGIC,
   type RecordPlace,
+  SEGMENT_HEADER_BYTES,
+  SEGMENT_KEY_BYTES,
   segmentPath,
 } from './journal-appender.ts';
 
@@ -86,10 +89,13 @@ export interface JournaledStorageOptions {
  * answered is never lost.
  *
  *     <data-dir>/journal/
- *       000001.log    records: "SCJ1", u32 payload length, u32 crc32, payload
+ *       000001.log    header: "SCJ2", the segment's random 8-byte key, u32 crc32 of both
+ *                     records: the key, u32 payload length, u32 crc32, payload
  *                     payload: u32 header length, header JSON, then bytes:
  *                       v2  {v: 2, crash_id, submitted_at, metadata, boundary} + the multipart body
  *                       v1  {raw, files: [{name, size}]} + each file's bytes (callers without a body)
+ *                     (segments from before keys have no header, and "SCJ1" in place of the key;
+ *                     they are still read. Why the key: at FrameFormat in journal-appender.ts.)
  *       deleted/<id>  a crash deleted while its record is still in a segment: not replayed
  *
  * Reads see crashes still waiting to be laid out (read back from their record), so a crash can
@@ -114,6 +120,8 @@ export class JournaledCrashStorage implements CrashStorage {
   readonly #markers = new Map<number, string[]>();
   /** Read handles of segments with crashes still to lay out. */
   readonly #readers = new Map<number, Promise<FileHandle>>();
+  /** How the records of each segment still on disk are framed (its key). */
+  readonly #frames = new Map<number, FrameFormat>();
   readonly #toMaterialize = new Fifo<string>();
   /** Crashes held back until the retry timer after a layout failed. */
   #heldBack: string[] = [];
@@ -162,7 +170,7 @@ export class JournaledCrashStorage implements CrashStorage {
     for (const name of segments) {
       const segment = Number(name.slice(0, -4));
       last = Math.max(last, segment);
-      const { records, unreadable, damagedBytes } = await readSegment(join(this.dir, name), this.#log);
+      const { records, unreadable, damagedBytes, frames } = await readSegment(join(this.dir, name), this.#log);
       const laidOut = new Set<string>();
       const marked: string[] = [];
       for (const { raw, offset, length } of records) {
@@ -175,6 +183,7 @@ export class JournaledCrashStorage implements CrashStorage {
         }
       }
       if (this.#outstanding.get(segment)) {
+        this.#frames.set(segment, frames!);
         this.#laidOut.set(segment, laidOut);
         this.#markers.set(segment, marked);
         for (const id of marked) stillNeeded.add(id);
@@ -193,7 +202,8 @@ export class JournaledCrashStorage implements CrashStorage {
       dir: this.dir,
       fs: this.#fs,
       segmentBytes: this.#segmentBytes,
-      onRotate: (segment) => {
+      onRotate: (segment, frames) => {
+        this.#frames.set(segment, frames);
         // A segment rotated out before any record went to it is finished as it is.
         if (!this.#outstanding.has(segment - 1)) this.#outstanding.set(segment - 1, 0);
         this.#releaseFinishedSegments();
@@ -302,6 +312,7 @@ export class JournaledCrashStorage implements CrashStorage {
       if (left > 0 || !appender || segment >= appender.segment || appender.holds(segment)) continue;
       this.#outstanding.delete(segment);
       this.#closeReader(segment);
+      this.#frames.delete(segment);
       this.#laidOut.delete(segment);
       const markers = this.#markers.get(segment) ?? [];
       this.#markers.delete(segment);
@@ -332,13 +343,13 @@ export class JournaledCrashStorage implements CrashStorage {
       this.#readers.set(entry.segment, reader);
       reader.catch(() => this.#readers.delete(entry.segment));
     }
+    const frames = this.#frames.get(entry.segment);
     const frame = Buffer.allocUnsafe(entry.length);
     const { bytesRead } = await (await reader).read(frame, 0, entry.length, entry.offset);
-    const payload = frame.subarray(FRAME_HEADER_BYTES);
-    if (bytesRead !== entry.length || !frame.subarray(0, 4).equals(RECORD_MAGIC) || crc32(payload) !== frame.readUInt32LE(8)) {
+    if (!frames || bytesRead !== entry.length || frames.frameEnd(frame, 0) !== entry.length) {
       throw new Error(`The journal record at byte ${entry.offset} of segment ${entry.segment} does not read back whole`);
     }
-    return decodeRecord(payload);
+    return decodeRecord(frame.subarray(frames.headerBytes));
   }
 
   #closeReader(segment: number): void {
@@ -563,30 +574,52 @@ export async function crashesWaitingInJournal(dataDir: string, folders: FsCrashS
 /**
  * Reads the records of one segment. A torn or corrupt tail (the process died mid-write, before
  * the flush that would have answered its clients) ends the segment and is cut off. Damage in the
- * middle (a bad disk block) does not end it: reading goes on at the next whole record, and the
- * damaged bytes are counted so the caller keeps a copy of the segment.
+ * middle (a bad disk block) does not end it: reading goes on at the next whole record behind the
+ * segment's key, and the damaged bytes are counted so the caller keeps a copy of the segment.
+ * `frames` says how its records are framed, null when none could be read.
  */
 export async function readSegment(
   path: string,
   log: (line: string) => void,
-): Promise<{ records: { raw: RawCrash; offset: number; length: number }[]; unreadable: number; damagedBytes: number }> {
+): Promise<{ records: { raw: RawCrash; offset: number; length: number }[]; unreadable: number; damagedBytes: number; frames: FrameFormat | null }> {
   const data = await readFile(path);
   const records: { raw: RawCrash; offset: number; length: number }[] = [];
   let unreadable = 0;
   let damagedBytes = 0;
-  let pos = 0;
-  while (pos + FRAME_HEADER_BYTES <= data.length) {
-    let end = frameEnd(data, pos);
+  const start = segmentStart(data);
+  if (start === 'torn') {
+    // Cut short while it was begun: the header is flushed with the first record, so none was answered.
+    log(`storage: journal ${path} has ${data.length} bytes of an unfinished header and no record; cut off`);
+    await truncate(path, 0);
+    return { records, unreadable, damagedBytes, frames: null };
+  }
+  if (start === 'keyless') {
+    // Without the key nothing here can be told from a frame a client hid in a body: replaying a
+    // guess could bring in forged crashes, so none is replayed, and the caller keeps the copy.
+    log(
+      `storage: journal ${path}: its header and its first record are damaged, so its key is lost and no record in it can be ` +
+        `told from bytes a client sent; none of it is replayed`,
+    );
+    return { records, unreadable, damagedBytes: data.length, frames: null };
+  }
+  const { frames } = start;
+  let pos = start.at;
+  if (start.damaged) {
+    damagedBytes += start.at;
+    log(`storage: journal ${path}: its header is damaged; its key was taken from its first record`);
+  }
+  while (pos + frames.headerBytes <= data.length) {
+    let end = frames.frameEnd(data, pos);
     if (end < 0) {
-      const next = nextFrame(data, pos + 1);
+      const next = frames.nextFrame(data, pos + 1);
       if (next < 0) break; // the tail
       log(`storage: journal ${path}: bytes ${pos} to ${next} are damaged; reading goes on after them`);
       damagedBytes += next - pos;
       pos = next;
-      end = frameEnd(data, pos);
+      end = frames.frameEnd(data, pos);
     }
     try {
-      records.push({ raw: decodeRecord(data.subarray(pos + FRAME_HEADER_BYTES, end)).raw, offset: pos, length: end - pos });
+      records.push({ raw: decodeRecord(data.subarray(pos + frames.headerBytes, end)).raw, offset: pos, length: end - pos });
     } catch (err) {
       // Whole and checksummed, yet not understood (a newer or older receiver wrote it): keep it.
       unreadable++;
@@ -598,21 +631,26 @@ export async function readSegment(
     log(`storage: journal ${path} has ${data.length - pos} bytes of an unfinished record at its end; cut off`);
     await truncate(path, pos);
   }
-  return { records, unreadable, damagedBytes };
+  return { records, unreadable, damagedBytes, frames };
 }
 
-/** Where the whole, checksummed frame at `pos` ends, or -1 when there is none. */
-function frameEnd(data: Buffer, pos: number): number {
-  if (pos + FRAME_HEADER_BYTES > data.length || !data.subarray(pos, pos + 4).equals(RECORD_MAGIC)) return -1;
-  const end = pos + FRAME_HEADER_BYTES + data.readUInt32LE(pos + 4);
-  if (end > data.length) return -1;
-  return crc32(data.subarray(pos + FRAME_HEADER_BYTES, end)) === data.readUInt32LE(pos + 8) ? end : -1;
-}
-
-/** The first whole frame at or after `from`, or -1. */
-function nextFrame(data: Buffer, from: number): number {
-  for (let at = data.indexOf(RECORD_MAGIC, from); at >= 0; at = data.indexOf(RECORD_MAGIC, at + 1)) {
-    if (frameEnd(data, at) >= 0) return at;
-  }
-  return -1;
+/**
+ * How a segment's records are framed and where the first one is, told from its first bytes:
+ * 'torn' when it is no more than a header cut short, 'keyless' when its key is lost.
+ */
+function segmentStart(data: Buffer): { frames: FrameFormat; at: number; damaged: boolean } | 'torn' | 'keyless' {
+  // Written before keys: no header, the first record begins with the old marker (or it is empty).
+  if (data.length === 0 || data.subarray(0, LEGACY_MARKER.length).equals(LEGACY_MARKER)) return { frames: LEGACY_FRAMES, at: 0, damaged: false };
+  const key = keyOfHeader(data);
+  if (key) return { frames: new FrameFormat(key), at: SEGMENT_HEADER_BYTES, damaged: false };
+  if (data.length <= SEGMENT_HEADER_BYTES) return 'torn';
+  // The header is damaged. The first record's marker is the key, and unlike a marker found by
+  // searching, this one is at a place only the appender writes (right after the header), not in
+  // a body: taken if its frame checks out. A key read from a damaged header, or searched for
+  // further on, could be one a client chose (damage often leaves zeros, a body can hold any
+  // bytes), so neither is tried. A segment from before keys whose first bytes are damaged ends
+  // up here too (it cannot be told apart safely); such segments exist only at the first start
+  // after the upgrade, and it is kept as a copy.
+  const frames = new FrameFormat(Buffer.from(data.subarray(SEGMENT_HEADER_BYTES, SEGMENT_HEADER_BYTES + SEGMENT_KEY_BYTES)));
+  return frames.frameEnd(data, SEGMENT_HEADER_BYTES) >= 0 ? { frames, at: SEGMENT_HEADER_BYTES, damaged: true } : 'keyless';
 }
