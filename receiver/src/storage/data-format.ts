@@ -11,7 +11,8 @@ import { isNotFound } from './fs-storage.ts';
  * losing what it does not know.
  *
  * 1: the first marked format (bug links, per-app upload tokens, environments, spike alerts).
- * 2: `carried` in `signature-status.json` (where a regrouped signature's state came from).
+ * 2: journal segments begin with a key (a release before it would cut them off as torn), and
+ *    `carried` in `signature-status.json` (where a regrouped signature's state came from).
  */
 export const DATA_FORMAT = 2;
 
