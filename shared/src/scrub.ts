@@ -7,18 +7,21 @@
  * @example
  *   scrubUrl('https://shop.example/cart;jsessionid=1A2B?session=abc#pay')  // 'https://shop.example/cart'
  *   scrubUrlsInText('load@https://shop.example/app.js;jsessionid=1A2B:1:44')  // 'load@https://shop.example/app.js:1:44'
+ *   scrubUrlsInText('GET /cart;jsessionid=1A2B failed')  // 'GET /cart failed'
  */
 
 /**
- * The URL without its query, fragment and path parameters (`;jsessionid=…`), and without the
- * query and fragment of a percent-encoded URL inside it (`/redirect/https%3A%2F%2Fidp%2Fcb%3Ftoken%3D…`);
- * text that is not a URL is cut at its first `?` or `#`.
+ * The URL without its query, fragment and path parameters (`;jsessionid=…`, or `%3Bjsessionid%3D…`
+ * encoded), and without the query, fragment and path parameters of a percent-encoded URL inside it
+ * (`/redirect/https%3A%2F%2Fidp%2Fcb%3Ftoken%3D…`, encoded once or more); text that is not a URL is
+ * cut at its first `?` or `#`, and loses the `;name=value` parameters of a relative path in it.
  */
 export function scrubUrl(url: string): string {
   const cut = url.search(/[?#]/);
   const base = cut === -1 ? url : url.slice(0, cut);
   const sep = base.indexOf('://');
-  const withoutParams = sep < 0 || !hasScheme(base, sep) ? base : base.slice(0, sep + 3) + withoutPathParams(base, sep + 3, base.length, false);
+  const withoutParams =
+    sep < 0 || !hasScheme(base, sep) ? stripRelativePathParams(base) : base.slice(0, sep + 3) + withoutPathParams(base, sep + 3, base.length, false);
   return stripEncodedQueries(withoutParams, false);
 }
 
@@ -127,20 +130,40 @@ const inQuery = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c
  * also ends where a query would (a quote or `<`/`>`: `source "https://x/a.js;jsessionid=1".`),
  * and so does the URL. A `;` with nothing after it stays (`see https://x.example/a; then`), as does
  * a stack frame's `:line:column` at the end when `keepPosition`. The host and port are left
- * alone: no parameters there.
+ * alone: no parameters there. An encoded `;` (`%3B`, `%253B`…) counts too (pathParamsRemoved).
  */
 function withoutPathParams(text: string, from: number, end: number, keepPosition: boolean): string {
+  let path = from;
+  while (path < end && text.charCodeAt(path) !== 47) path++;
+  return text.slice(from, path) + pathParamsRemoved(text, path, end, keepPosition);
+}
+
+/**
+ * text[from, end), a path, without its parameters (withoutPathParams). Percent-encoded ones go as
+ * plain ones do: `app.js%3Bjsessionid%3D1A2B` is what a URL carried encoded inside another holds
+ * (`/redirect/https%3A%2F%2Fidp%2Fcb%3Bjsessionid%3D…`), and an encoded parameter ends at an
+ * encoded `/` of its own depth or shallower too. A plain one does not: `%2F` in a plain
+ * parameter's value is only data.
+ */
+function pathParamsRemoved(text: string, from: number, end: number, keepPosition: boolean): string {
   let out = '';
   let copied = from;
-  let p = from;
-  while (p < end && text.charCodeAt(p) !== 47) p++;
-  for (; p < end; p++) {
-    if (text.charCodeAt(p) !== 59) continue;
-    let paramEnd = p + 1;
-    while (paramEnd < end && text.charCodeAt(paramEnd) !== 47 && inQuery(text.charCodeAt(paramEnd))) paramEnd++;
-    const last = paramEnd === end || text.charCodeAt(paramEnd) !== 47;
-    const cutEnd = keepPosition && last ? positionStart(text, p + 1, paramEnd) : paramEnd;
-    if (cutEnd > p + 1) {
+  for (let p = from; p < end; p++) {
+    const start = paramStartEnd(text, p);
+    if (start < 0) continue;
+    const depth = escapeDepth(p, start);
+    let paramEnd = start;
+    let last = true;
+    for (; paramEnd < end; paramEnd++) {
+      const c = text.charCodeAt(paramEnd);
+      if (c === 47 || (depth > 0 && c === 37 && isEncodedSlashWithin(text, paramEnd, depth))) {
+        last = false;
+        break;
+      }
+      if (!inQuery(c)) break;
+    }
+    const cutEnd = keepPosition && last ? positionStart(text, start, paramEnd) : paramEnd;
+    if (cutEnd > start) {
       out += text.slice(copied, p);
       copied = cutEnd;
     }
@@ -178,33 +201,69 @@ function stripAbsoluteQueries(text: string): string {
 
 // A percent-encoded URL, carried inside another's path or query or quoted in a message
 // (`/redirect/https%3A%2F%2Fidp.example%2Fcb%3Ftoken%3Dabc`): `scheme%3A%2F%2F` in any case, its
-// base running as a plain one's does, its query from `%3F` or `%23` as a plain one's does.
-
-/** `://` encoded, in lower case. */
-const ENCODED_SEPARATOR = '%3a%2f%2f';
-
-/** Whether `%3A%2F%2F` (any case) is at `at`. */
-function isEncodedSeparator(text: string, at: number): boolean {
-  if (at + ENCODED_SEPARATOR.length > text.length) return false;
-  for (let i = 0; i < ENCODED_SEPARATOR.length; i++) if (lowerCase(text.charCodeAt(at + i)) !== ENCODED_SEPARATOR.charCodeAt(i)) return false;
-  return true;
-}
+// base running as a plain one's does, its query from `%3F` or `%23` as a plain one's does. A URL
+// carried inside one that is itself carried encoded is encoded again, its `%` becoming `%25`
+// (`https%253A%252F%252F…%253Ftoken%253D…`), so every escape here is read at any depth: `%`, any
+// number of `25`, then two hex digits. Each `%` is read once per scan, forwards over its own
+// `25`s, so depth costs nothing more than length.
 
 /** An ASCII letter in lower case; anything else as it is. */
 function lowerCase(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-/** Whether a `%3F` or `%23` (any case) is at `at`. */
-function isEncodedQueryStart(text: string, at: number): boolean {
-  if (text.charCodeAt(at) !== 37) return false;
-  const hi = text.charCodeAt(at + 1);
-  const lo = lowerCase(text.charCodeAt(at + 2));
-  return (hi === 51 && lo === 102) || (hi === 50 && lo === 51);
-}
-
 function isHexDigit(c: number): boolean {
   return isDigit(c) || (lowerCase(c) >= 97 && lowerCase(c) <= 102);
+}
+
+function hexValue(c: number): number {
+  return isDigit(c) ? c - 48 : lowerCase(c) - 87;
+}
+
+/** Where the percent escape at `at` (`%3F`, `%253F`, `%25253F`…) ends, or -1 if none starts there. */
+function escapeEnd(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 37) return -1;
+  let p = at + 1;
+  while (text.charCodeAt(p) === 50 && text.charCodeAt(p + 1) === 53) p += 2;
+  if (isHexDigit(text.charCodeAt(p)) && isHexDigit(text.charCodeAt(p + 1))) return p + 2;
+  // `%2525` with no hex after it: the last `25` was the character, a `%`.
+  return p > at + 1 ? p : -1;
+}
+
+/** Where an escape of the character `code` at `at` ends, at any depth, or -1. */
+function escapeOf(text: string, at: number, code: number): number {
+  const end = escapeEnd(text, at);
+  return end > 0 && hexValue(text.charCodeAt(end - 2)) * 16 + hexValue(text.charCodeAt(end - 1)) === code ? end : -1;
+}
+
+/** How many times the escape text[at, end) was encoded: 1 for `%3B`, 2 for `%253B`; 0 for a plain character. */
+function escapeDepth(at: number, end: number): number {
+  return (end - at - 1) >> 1;
+}
+
+/** Whether an encoded `/` at most `depth` deep is at `at`. */
+function isEncodedSlashWithin(text: string, at: number, depth: number): boolean {
+  const end = escapeOf(text, at, 0x2f);
+  return end > 0 && escapeDepth(at, end) <= depth;
+}
+
+/** Where `%3A%2F%2F` (any case, any depth, the same for all three) at `at` ends, or -1. */
+function encodedSeparatorEnd(text: string, at: number): number {
+  const colon = escapeOf(text, at, 0x3a);
+  if (colon < 0) return -1;
+  const width = colon - at;
+  const slash = escapeOf(text, colon, 0x2f);
+  if (slash - colon !== width) return -1;
+  const second = escapeOf(text, slash, 0x2f);
+  return second - slash === width ? second : -1;
+}
+
+/** Where a `%3F` or `%23` (any case, any depth) at `at` ends, or -1. */
+function encodedQueryEnd(text: string, at: number): number {
+  const end = escapeEnd(text, at);
+  if (end < 0) return -1;
+  const code = hexValue(text.charCodeAt(end - 2)) * 16 + hexValue(text.charCodeAt(end - 1));
+  return code === 0x3f || code === 0x23 ? end : -1;
 }
 
 /**
@@ -212,13 +271,16 @@ function isHexDigit(c: number): boolean {
  * a percent escape starts one too (`%2Fhttps%3A%2F%2F…`, a URL encoded inside an encoded path).
  */
 function hasEncodedScheme(text: string, sep: number): boolean {
+  let p = sep;
   let found = false;
-  for (let p = sep - 1; p >= 0 && isSchemeChar(text.charCodeAt(p)); p--) {
-    if (!isLetter(text.charCodeAt(p))) continue;
-    const escaped = p >= 3 && text.charCodeAt(p - 3) === 37 && isHexDigit(text.charCodeAt(p - 2)) && isHexDigit(text.charCodeAt(p - 1));
-    if (p === 0 || !isWordChar(text.charCodeAt(p - 1)) || escaped) found = true;
+  for (; p > 0 && isSchemeChar(text.charCodeAt(p - 1)); p--) {
+    if (isLetter(text.charCodeAt(p - 1)) && (p - 1 === 0 || !isWordChar(text.charCodeAt(p - 2)))) found = true;
   }
-  return found;
+  if (found || p === sep || p === 0) return found;
+  // The run stopped at a `%`: hex digits are scheme characters, so the escape is the `%` and the
+  // start of the run, and what follows it must be a letter.
+  const escaped = escapeEnd(text, p - 1);
+  return escaped > 0 && escaped < sep && isLetter(text.charCodeAt(escaped));
 }
 
 /**
@@ -227,12 +289,22 @@ function hasEncodedScheme(text: string, sep: number): boolean {
  * before the base's (at a quote), and scanning on to the base's end for every URL could be quadratic.
  */
 function encodedBaseEnd(text: string, from: number): number {
-  return urlRunEnd(text, from, inBase, isEncodedQueryStart);
+  return urlRunEnd(text, from, inBase, (t, at) => encodedQueryEnd(t, at) >= 0);
 }
 
 /**
- * `scheme%3A%2F%2Fbase%3Fquery:1:2` → `scheme%3A%2F%2Fbase:1:2` for every percent-encoded URL in
- * `text`, keeping a stack frame's `:line:column` when `keepPosition`.
+ * The base of an encoded URL (text[from, end), after its `%3A%2F%2F`) without its path parameters:
+ * its path starts at its first `/`, encoded or not.
+ */
+function withoutEncodedPathParams(text: string, from: number, end: number, keepPosition: boolean): string {
+  let path = from;
+  while (path < end && text.charCodeAt(path) !== 47 && escapeOf(text, path, 0x2f) < 0) path++;
+  return text.slice(from, path) + pathParamsRemoved(text, path, end, keepPosition);
+}
+
+/**
+ * `scheme%3A%2F%2Fbase%3Bparams%3Fquery:1:2` → `scheme%3A%2F%2Fbase:1:2` for every percent-encoded
+ * URL in `text`, at any depth, keeping a stack frame's `:line:column` when `keepPosition`.
  */
 function stripEncodedQueries(text: string, keepPosition: boolean): string {
   let out = '';
@@ -240,14 +312,18 @@ function stripEncodedQueries(text: string, keepPosition: boolean): string {
   let from = 0;
   for (;;) {
     let sep = text.indexOf('%', from);
-    while (sep >= 0 && !(isEncodedSeparator(text, sep) && hasEncodedScheme(text, sep))) sep = text.indexOf('%', sep + 1);
+    let baseFrom = -1;
+    while (sep >= 0 && ((baseFrom = encodedSeparatorEnd(text, sep)) < 0 || !hasEncodedScheme(text, sep))) sep = text.indexOf('%', sep + 1);
     if (sep < 0) break;
-    const queryAt = encodedBaseEnd(text, sep + ENCODED_SEPARATOR.length);
+    const queryAt = encodedBaseEnd(text, baseFrom);
     // As for plain URLs, a later encoded URL inside this one ends where it does.
     from = queryAt;
-    if (!isEncodedQueryStart(text, queryAt)) continue;
-    const end = urlRunEnd(text, queryAt, inQuery);
-    out += text.slice(copied, queryAt) + text.slice(keepPosition ? positionStart(text, queryAt + 3, end) : end, end);
+    const queryFrom = encodedQueryEnd(text, queryAt);
+    const base = withoutEncodedPathParams(text, baseFrom, queryAt, keepPosition && queryFrom < 0);
+    if (queryFrom < 0 && base.length === queryAt - baseFrom) continue;
+    const end = queryFrom < 0 ? queryAt : urlRunEnd(text, queryAt, inQuery);
+    const position = queryFrom >= 0 && keepPosition ? text.slice(positionStart(text, queryFrom, end), end) : '';
+    out += text.slice(copied, baseFrom) + base + position;
     copied = from = end;
   }
   return copied === 0 ? text : out + text.slice(copied);
@@ -255,12 +331,12 @@ function stripEncodedQueries(text: string, keepPosition: boolean): string {
 
 // A relative URL's query or fragment (`GET /api/user?email=bob@example.com failed`): `?` or `#`
 // with a `name=value` after it, so a regular expression in a message (`/a?b/`) and a question
-// (`Is it ready? yes`) are left alone, after a path. Before a `?`, any word is a path (`GET
-// user?email=…`, `fetch failed for api?token=…`: a question has no `=` glued to it). Before a `#`,
-// which prose and code use more, the path starts after white space, a quote, a bracket or `=`,
-// `,`, `:` and is one from `/`, one with a `/` inside as `fetch('api/user#…')` takes, or a file
-// name as `search.php`. The value runs to white space, a quote or a square bracket, or an
-// unpaired `)` (urlRunEnd).
+// (`Is it ready? yes`) are left alone, after a path. A path is one from `/` that starts after
+// white space, a quote, a bracket or `=`, `,`, `:`, or any word glued to the `?` or `#` (`GET
+// user?email=…`, `fetch failed for api?token=…`, `callback#access_token=…` as OAuth's implicit
+// flow answers): prose puts no `name=` right after a `?` or `#` (`Is it ready?`, `issue #42`), and
+// code puts a private field there only after a `.` (`this.#count=1`), which stays. The value runs
+// to white space, a quote or a square bracket, or an unpaired `)` (urlRunEnd).
 const inPath = (c: number): boolean =>
   !isSpace(c) && c !== 63 && c !== 35 && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
 const inName = (c: number): boolean => inPath(c) && c !== 61 && c !== 38;
@@ -269,8 +345,6 @@ const inValue = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c
 const beforePath = (c: number): boolean => isSpace(c) || c === 34 || c === 39 || c === 96 || c === 40 || c === 91 || c === 61 || c === 44 || c === 58;
 /** The characters of a path written without a leading `/`: `[\w.~%-]` and `/`. */
 const inBarePath = (c: number): boolean => isWordChar(c) || c === 46 || c === 126 || c === 37 || c === 45 || c === 47;
-const SEGMENTED_PATH = /^(?:[\w.~%-]+\/)+[\w.~%-]*$/;
-const FILE_NAME = /^[\w~%-]+\.[A-Za-z0-9]+$/;
 
 /** `path?name=value…` → `path` for every relative URL in `text` (see above). */
 function stripRelativeQueries(text: string): string {
@@ -292,8 +366,7 @@ function stripRelativeQueries(text: string): string {
     if (!matched) {
       let bare = q;
       while (bare > runStart && inBarePath(text.charCodeAt(bare - 1))) bare--;
-      const path = text.slice(bare, q);
-      matched = bare < q && (c === 63 || (startsAt(bare) && (SEGMENTED_PATH.test(path) || FILE_NAME.test(path))));
+      matched = bare < q && (c === 63 || text.charCodeAt(q - 1) !== 46);
     }
     if (!matched) continue;
     // Only now, so that a value is scanned once: it may hold many `?a=` that match nothing.
@@ -305,15 +378,131 @@ function stripRelativeQueries(text: string): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
+// A relative URL's path parameters (`GET /cart;jsessionid=1A2B failed`): a `;` (or `%3B`, at any
+// depth) with a `name=` (or `name%3D`) after it, glued to a path that starts as a relative query's
+// does (after white space, a quote, a bracket or `=`, `,`, `:`) and is one from `/`, `./`, `../`
+// or an encoded `/`, or a file name as `app.js`. The `name=` leaves prose and code alone (`done;
+// next`, `x;y`), and a host has no parameters (`https://shop.example;x=1`, `//cdn;x=1`).
+
+/** The characters of a relative path and its parameters: inPath without `<` and `>`. */
+const inRelativePath = (c: number): boolean => inPath(c) && c !== 60 && c !== 62;
+/** The characters of a parameter's name: `[\w.~-]`. */
+const inParamName = (c: number): boolean => isWordChar(c) || c === 46 || c === 126 || c === 45;
+/** The characters of a file name: `[\w.~%-]`. */
+const inFileName = (c: number): boolean => inParamName(c) || c === 37;
+
+/** Where the `;` or encoded `;` at `at` ends, or -1. */
+function paramStartEnd(text: string, at: number): number {
+  return text.charCodeAt(at) === 59 ? at + 1 : escapeOf(text, at, 0x3b);
+}
+
+/** Whether `name=` or `name%3D` (any depth) starts at `at`. */
+function hasNamedValue(text: string, at: number): boolean {
+  const eq = runEnd(text, at, inParamName);
+  return eq > at && (text.charCodeAt(eq) === 61 || escapeOf(text, eq, 0x3d) > 0);
+}
+
+/** What the run of path characters read so far holds (stripRelativePathParams). */
+interface RunState {
+  /** A path's start: `/`, `./`, `../` or an encoded `/` after a delimiter, or a `/` after a host. */
+  path: boolean;
+  /** A scheme-relative or scheme's `//`, and no path yet: what follows is a host. */
+  host: boolean;
+  /** The word being read (`[\w.~%-]`) started after a delimiter. */
+  wordAtStart: boolean;
+  /** It has a `.` after at least one character. */
+  dotted: boolean;
+  /** How many letters or digits follow its last `.`; -1 when something else does or there is none. */
+  extension: number;
+}
+
+const freshRun = (): RunState => ({ path: false, host: false, wordAtStart: false, dotted: false, extension: -1 });
+
+/** Reads text[from, to), all path characters, into `run`. */
+function readRun(text: string, from: number, to: number, run: RunState): void {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const startsAt = i === 0 || beforePath(text.charCodeAt(i - 1));
+    if (!run.path) {
+      if (startsAt && c === 47) {
+        if (text.charCodeAt(i + 1) === 47) run.host = true;
+        else run.path = true;
+      } else if (startsAt && c === 46) {
+        run.path = text.charCodeAt(i + 1) === 47 || (text.charCodeAt(i + 1) === 46 && text.charCodeAt(i + 2) === 47);
+      } else if (startsAt && c === 37) {
+        run.path = escapeOf(text, i, 0x2f) > 0;
+      } else if (run.host && c === 47 && text.charCodeAt(i - 1) !== 47) {
+        run.path = true;
+      }
+    }
+    if (!inFileName(c)) continue;
+    const glued = i > 0 && inFileName(text.charCodeAt(i - 1));
+    if (!glued) {
+      run.wordAtStart = startsAt;
+      run.dotted = false;
+      run.extension = -1;
+    }
+    if (c === 46) {
+      run.dotted ||= glued;
+      run.extension = 0;
+    } else if (run.extension >= 0) {
+      run.extension = isLetter(c) || isDigit(c) ? run.extension + 1 : -1;
+    }
+  }
+}
+
+/**
+ * `path;name=value…` → `path` for every relative path in `text` (see above), keeping a stack
+ * frame's `:line:column`. It goes from `;` to `%` (all a parameter can start with) and, for each
+ * `;name=`, reads the run of path characters that holds it: back to where that run starts or to
+ * where the last reading stopped, whose state it carries on from. So each character is read at
+ * most twice.
+ */
+function stripRelativePathParams(text: string): string {
+  let out = '';
+  let copied = 0;
+  let run = freshRun();
+  /** Where reading stopped: `run` describes what comes before. */
+  let read = 0;
+  let semicolon = text.indexOf(';');
+  let percent = text.indexOf('%');
+  while (semicolon >= 0 || percent >= 0) {
+    const i = semicolon < 0 ? percent : percent < 0 ? semicolon : Math.min(semicolon, percent);
+    const params = paramStartEnd(text, i);
+    let next = i + 1;
+    // The run is read only for a `;name=`: most `;` and `%` are none, and the next one that is
+    // reads what was skipped, once.
+    if (params > 0 && hasNamedValue(text, params)) {
+      let runStart = i;
+      while (runStart > read && inRelativePath(text.charCodeAt(runStart - 1))) runStart--;
+      if (runStart > read) run = freshRun();
+      readRun(text, runStart, i, run);
+      read = i;
+      const glued = i > 0 && inFileName(text.charCodeAt(i - 1));
+      if (run.path || (glued && run.wordAtStart && run.dotted && run.extension > 0)) {
+        const end = runEnd(text, i, inRelativePath);
+        out += text.slice(copied, i) + pathParamsRemoved(text, i, end, true);
+        copied = read = next = end;
+        run = freshRun();
+      }
+    }
+    if (semicolon >= 0 && semicolon < next) semicolon = text.indexOf(';', next);
+    if (percent >= 0 && percent < next) percent = text.indexOf('%', next);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
 /**
  * Every URL in `text` (a stack, a message) without its query and fragment: `scheme://` URLs,
  * which lose their path parameters too and whose line and column suffixes of stack frames stay,
- * percent-encoded `scheme%3A%2F%2F` ones, and relative ones whose query has a `name=value`.
- * Works on Firefox (`fn@url:1:2`) and Chrome (`at fn (url:1:2)`) stacks alike.
+ * percent-encoded `scheme%3A%2F%2F` ones (encoded once or more) with their encoded path
+ * parameters, relative ones whose query has a `name=value`, and relative paths' `;name=value`
+ * parameters. Works on Firefox (`fn@url:1:2`) and Chrome (`at fn (url:1:2)`) stacks alike.
  */
 export function scrubUrlsInText(text: string): string {
-  // Plain URLs first: a plain query holding an encoded URL goes whole.
-  return stripRelativeQueries(stripEncodedQueries(stripAbsoluteQueries(text), true));
+  // Plain URLs first: a plain query holding an encoded URL goes whole. Relative parameters before
+  // relative queries, so that `/cart;jsessionid=1?x=2` is one path when its query is looked for.
+  return stripRelativeQueries(stripRelativePathParams(stripEncodedQueries(stripAbsoluteQueries(text), true)));
 }
 
 // `scheme://user:password@`: the user name and password a URL may carry, up to white space,
