@@ -20,6 +20,17 @@ const SCRIPT = [
   'setTimeout(load, 0);',
 ].join('\n');
 
+/** An inline script whose error names relative URLs with the session in their paths. */
+const RELATIVE_SCRIPT = `setTimeout(() => { throw new Error('GET /cart;jsessionid=${SESSION} failed, then ./api;sid=${SESSION} and ../x;token=${SESSION}'); }, 0);`;
+
+/** The page's declaration of the app, reporting to the test's receiver. */
+function declaration(guid: string): string {
+  return (
+    `<meta name="socorrito:guid" content="${guid}">` +
+    `<meta name="socorrito:submit-url" content="${env.receiver.url}/submit"><meta name="socorrito:release" content="2.0.0">`
+  );
+}
+
 /**
  * A server that, like a Java servlet container without cookies, names the session in every path:
  * `/cart;jsessionid=…` and the script it loads, `/static/app.js;jsessionid=…`.
@@ -31,13 +42,18 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://app.invalid');
     if (url.pathname === `/static/app.js;jsessionid=${SESSION}`) {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(SCRIPT);
-    } else if (url.pathname === `/cart;jsessionid=${SESSION}`) {
-      const guid = url.searchParams.get('guid') ?? '';
+    } else if (url.pathname === `/orders;jsessionid=${SESSION}`) {
+      // The app names its own relative URLs in its error, session ID and all.
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
         .end(
-          `<!doctype html><title>Java Shop</title><meta name="socorrito:guid" content="${guid}">` +
-            `<meta name="socorrito:submit-url" content="${env.receiver.url}/submit"><meta name="socorrito:release" content="2.0.0">` +
+          `<!doctype html><title>Java Shop</title>${declaration(url.searchParams.get('guid') ?? '')}<script>${RELATIVE_SCRIPT}</script>`,
+        );
+    } else if (url.pathname === `/cart;jsessionid=${SESSION}`) {
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(
+          `<!doctype html><title>Java Shop</title>${declaration(url.searchParams.get('guid') ?? '')}` +
             `<script src="/static/app.js;jsessionid=${SESSION}"></script>`,
         );
     } else {
@@ -77,5 +93,17 @@ describe('URL scrubbing in Firefox', () => {
       return body.processed ?? undefined;
     });
     expect(processed.frames[0]).toMatchObject({ function: 'load', url: `${app.url}/static/app.js`, line: 2, column: 9 });
+  });
+
+  it('reports relative URLs in the message without their path parameters', async () => {
+    const guid = newGuid();
+    const page = await env.browser.newPage();
+    await page.goto(`${app.url}/orders;jsessionid=${SESSION}?guid=${guid}`);
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    await page.close();
+    const a = crash!.annotations;
+    expect(JSON.stringify(a)).not.toContain(SESSION);
+    expect(a.JSErrorMessage).toBe('GET /cart failed, then ./api and ../x');
+    expect(a.URL).toBe(`${app.url}/orders`);
   });
 });
