@@ -19,7 +19,7 @@ const APP_SIGNATURE = 'TypeError: render | mount';
 interface Top {
   signatures: number;
   hidden: { signatures: number; count: number };
-  rows: { signature: string; signature_id: string; status: string }[];
+  rows: { signature: string; signature_id: string; status: string; count: number }[];
 }
 
 describe("errors thrown by browser extensions' scripts", () => {
@@ -32,10 +32,13 @@ describe("errors thrown by browser extensions' scripts", () => {
     hook = await startWebhookSink();
     r = await startTestReceiver({ webhookUrl: hook.url });
     for (const fields of [EXTENSION, EXTENSION, APP]) expect((await submitCrash(`${r.url}/submit`, fields, [])).status).toBe(200);
-    // The app's error is processed last: once its alert is in, the extension's crashes are indexed.
     await waitFor("the app error's alert", () => hook.events.some((e) => e.signature === APP_SIGNATURE));
-    const all = await top('&ignored=1');
-    extensionId = all.rows.find((row) => row.signature.endsWith('| <browser extension>'))!.signature_id;
+    // Several processors run at once, so the app's crash is not always the last one indexed.
+    const extensionRow = await waitFor("both of the extension's crashes indexed", async () => {
+      const found = (await top('&ignored=1')).rows.find((row) => row.signature.endsWith('| <browser extension>'));
+      return found?.count === 2 ? found : undefined;
+    });
+    extensionId = extensionRow.signature_id;
   });
   afterAll(async () => {
     await r?.stop();
