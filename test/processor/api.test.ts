@@ -232,7 +232,7 @@ describe('source map API and map lookup', () => {
     const some = await post(JSON.stringify({ crash_ids: [id, absent, 'not-a-crash-id'] }));
     expect(some).toEqual({ status: 200, body: { queued: 1, crash_ids: [id], unknown: [absent, 'not-a-crash-id'] } });
     const none = await post(JSON.stringify({ crash_ids: [absent] }));
-    expect(none).toEqual({ status: 404, body: { queued: 0, crash_ids: [], unknown: [absent] } });
+    expect(none).toEqual({ status: 404, body: { error: 'not_found', message: `no crash named is stored here: ${absent}`, queued: 0, crash_ids: [], unknown: [absent] } });
     for (const [body, type] of [['{"app": ', 'application/json'], ['app=x', 'text/plain'], ['[1, 2]', 'application/json'], ['null', 'application/json']]) {
       const bad = await post(body!, type);
       expect(bad.status, body).toBe(400);

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
 import type { CrashStorage } from '../storage/types.ts';
+import { BadQuery, badQueryBody, onlyParams } from './params.ts';
 import { fileDownload } from './security.ts';
 
 const BAD_ID = { error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' };
@@ -22,7 +23,13 @@ export interface CrashApiOptions {
 export function crashApiRoutes(options: CrashApiOptions): Hono {
   const { storage } = options;
   const routes = new Hono();
+  routes.onError((err, c) => {
+    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
+    throw err;
+  });
   routes.delete('/api/crashes/:id', async (c) => {
+    // As everywhere in the API: a parameter these routes do not take (none) is refused, not ignored.
+    onlyParams(c.req.queries(), []);
     const id = normalizeCrashId(c.req.param('id'));
     if (!id) return c.json(BAD_ID, 400);
     if (!(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
@@ -31,6 +38,7 @@ export function crashApiRoutes(options: CrashApiOptions): Hono {
     return c.json({ deleted: `bp-${id}` });
   });
   routes.get('/api/crashes/:id', async (c) => {
+    onlyParams(c.req.queries(), []);
     const id = normalizeCrashId(c.req.param('id'));
     if (!id) return c.json(BAD_ID, 400);
     const raw = await storage.getRaw(id);
@@ -38,6 +46,7 @@ export function crashApiRoutes(options: CrashApiOptions): Hono {
     return c.json({ raw, processed: await storage.getProcessed(id) });
   });
   routes.get('/api/crashes/:id/files/:name', async (c) => {
+    onlyParams(c.req.queries(), []);
     const id = normalizeCrashId(c.req.param('id'));
     const name = c.req.param('name');
     if (!id) return c.json(BAD_ID, 400);

@@ -6,6 +6,7 @@ import { appKey, NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
 import type { CrashStorage, WorkQueue } from '../storage/types.ts';
 import type { SourceMapStore, UploadFile } from '../symbols/store.ts';
 import { InvalidSymbolsInput, validateAppGuid, validateRelease } from '../symbols/validate.ts';
+import { BadQuery, badQueryBody, onlyParams } from './params.ts';
 
 /** Crash IDs one `POST /api/reprocess` may name. */
 export const MAX_REPROCESS_IDS = 10_000;
@@ -56,7 +57,8 @@ function otherApp(c: Context<{ Variables: AuthVariables }>, app: string | undefi
  *   queues the matching crashes for processing again. `app` is a WebAppGUID or an index app
  *   key (`product:<name>`, `-`). Answers `{ queued, crash_ids: ["bp-…"] }` (the upload token
  *   gets `{ queued }` only for an app: it reads no crash), plus `unknown` (IDs not stored here)
- *   for `crash_ids`, which is 404 when none is known. One app-wide reprocess runs at a time
+ *   for `crash_ids`, which is 404 (with `error` and `message`) when none is known. A field it
+ *   does not take, or `app`, `release` or `all` of the wrong type, is 400 `bad_request`. One app-wide reprocess runs at a time
  *   (429 otherwise); one still queuing after REPROCESS_ANSWER_WAIT_MS is answered
  *   `202 { queuing: true }` and goes on (the log says when it is done). A body that is not a JSON object is 400 `bad_json`.
  */
@@ -66,6 +68,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
 
   routes.onError((err, c) => {
     if (err instanceof InvalidSymbolsInput) return c.json({ error: err.code, message: err.message }, 400);
+    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
     throw err;
   });
 
@@ -111,6 +114,7 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
   );
 
   routes.get('/api/sourcemaps', async (c) => {
+    onlyParams(c.req.queries(), ['app', 'release']);
     const app = c.req.query('app') || c.get('uploadApp');
     const refused = otherApp(c, app);
     if (refused) return refused;
@@ -120,11 +124,18 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
   });
 
   routes.delete('/api/sourcemaps', async (c) => {
+    // Strictly: a misspelt `url` would otherwise delete the whole release.
+    onlyParams(c.req.queries(), ['app', 'release', 'url']);
     const app = validateAppGuid(c.req.query('app'));
     const release = validateRelease(c.req.query('release'));
-    const deleted = await options.store.delete(app, release, c.req.query('url') || undefined);
+    const url = c.req.query('url') || undefined;
+    const deleted = await options.store.delete(app, release, url);
     if (deleted) options.log(`sourcemaps: app ${app} release ${JSON.stringify(release)}: deleted ${deleted} (${byWhom(c)})`);
-    return c.json({ app, release, deleted }, deleted ? 200 : 404);
+    if (!deleted) {
+      const what = url ? `file ${JSON.stringify(url.slice(0, 200))} in release` : 'files for release';
+      return c.json({ error: 'not_found', message: `no ${what} ${JSON.stringify(release)} of app ${app}`, app, release, deleted }, 404);
+    }
+    return c.json({ app, release, deleted });
   });
 
   routes.post('/api/reprocess', async (c) => {
@@ -140,6 +151,11 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
         return c.json({ error: 'bad_json', message: 'the body must be a JSON object: {"app": ..., "release": ...} or {"crash_ids": [...]}' }, 400);
       }
     }
+    // The query's app and release stand in for the body's (`?app=…&release=…`), under the same checks.
+    onlyParams(c.req.queries(), ['app', 'release']);
+    body = { ...Object.fromEntries(['app', 'release'].flatMap((k) => (c.req.query(k) === undefined ? [] : [[k, c.req.query(k)]]))), ...body };
+    const problems = reprocessProblems(body);
+    if (problems.length) return c.json({ error: 'bad_request', message: problems.join('; '), problems }, 400);
     if (body.all !== undefined && body.crash_ids !== undefined) return c.json({ error: 'bad_request', message: '"all" takes no "crash_ids"' }, 400);
     if (body.crash_ids !== undefined) {
       if (c.get('uploadApp')) return c.json({ error: 'forbidden', message: 'an upload token of one app reprocesses by app and release, not by crash ID' }, 403);
@@ -160,7 +176,9 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       for (const id of ids) await options.queue.enqueue(id);
       if (ids.length) options.wake();
       options.log(`reprocess: ${ids.length} named ${ids.length === 1 ? 'crash' : 'crashes'} queued (${byWhom(c)})`);
-      return c.json({ queued: ids.length, crash_ids: ids.map((id) => `${CRASH_ID_PREFIX}${id}`), unknown }, ids.length ? 200 : 404);
+      const answer = { queued: ids.length, crash_ids: ids.map((id) => `${CRASH_ID_PREFIX}${id}`), unknown };
+      if (!ids.length) return c.json({ error: 'not_found', message: `no crash named is stored here: ${unknown.slice(0, 10).join(', ')}`, ...answer }, 404);
+      return c.json(answer);
     }
     // Every stored crash, after an upgrade whose signature rules group crashes better.
     const all = body.all === true;
@@ -170,8 +188,8 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
         c.get('role') === 'upload' ? 403 : 400,
       );
     }
-    const app = all ? undefined : typeof body.app === 'string' ? body.app : c.req.query('app');
-    const release = all ? undefined : typeof body.release === 'string' ? body.release : c.req.query('release');
+    const app = all ? undefined : (body.app as string | undefined);
+    const release = all ? undefined : (body.release as string | undefined);
     const refused = all ? null : otherApp(c, app);
     if (refused) return refused;
     // The index's keys for apps without a GUID (`product:<name>`, `-`) select crashes too.
@@ -214,6 +232,26 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
   });
 
   return routes;
+}
+
+/** The fields `POST /api/reprocess` takes. */
+const REPROCESS_FIELDS = ['app', 'release', 'crash_ids', 'all'];
+
+/**
+ * Problems with a reprocess request's fields. Refused rather than ignored: a misspelt or
+ * mistyped `release` would otherwise reprocess every crash of the app.
+ */
+function reprocessProblems(body: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(body)) {
+    if (!REPROCESS_FIELDS.includes(key)) problems.push(`unknown field ${JSON.stringify(key.slice(0, 40))}; it takes ${REPROCESS_FIELDS.join(', ')}`);
+  }
+  for (const key of ['app', 'release']) {
+    const value = body[key];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) problems.push(`${key} must be a non-empty string, got ${JSON.stringify(value)?.slice(0, 40)}`);
+  }
+  if (body.all !== undefined && typeof body.all !== 'boolean') problems.push(`all must be true or false, got ${JSON.stringify(body.all)?.slice(0, 40)}`);
+  return problems;
 }
 
 function formText(form: FormData, name: string): string | undefined {

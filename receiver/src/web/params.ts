@@ -38,9 +38,26 @@ export type Given = Record<string, string[]>;
  */
 function strictNames(given: Given | undefined, known: readonly string[], problems: string[]): void {
   for (const [name, values] of Object.entries(given ?? {})) {
-    if (!known.includes(name)) problems.push(`${JSON.stringify(name.slice(0, 40))} is not a parameter here; it takes ${known.join(', ')}`);
+    if (!known.includes(name)) problems.push(`${JSON.stringify(name.slice(0, 40))} is not a parameter here; it takes ${known.join(', ') || 'none'}`);
     else if (values.length > 1) problems.push(`${name} is given ${values.length} times`);
   }
+}
+
+/**
+ * For API endpoints with no other checks of their query: throws BadQuery for a parameter the
+ * endpoint does not take or one given twice (a misspelt `url=` on a DELETE must not widen it).
+ *
+ * @example onlyParams(c.req.queries(), ['app', 'release'])
+ */
+export function onlyParams(given: Given, known: readonly string[]): void {
+  const problems: string[] = [];
+  strictNames(given, known, problems);
+  if (problems.length) throw new BadQuery(problems);
+}
+
+/** The API's answer to a BadQuery, the same from every endpoint. */
+export function badQueryBody(err: BadQuery): { error: 'bad_query'; message: string; problems: string[] } {
+  return { error: 'bad_query', message: err.message, problems: err.problems };
 }
 
 function oneOf(get: Get, name: string, allowed: readonly number[], dflt: number, problems: string[]): number {

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { addCrash, APP_GUID, direct } from './crashes.ts';
+
+const BEARER = { authorization: 'Bearer test-admin-token' };
+
+// What a script that pages, deletes and reprocesses through the API trips on (a trial as an integrator).
+describe('the JSON API as a script uses it', () => {
+  let r: TestReceiver;
+  const call = async (path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> => {
+    const res = await fetch(r.url + path, { ...init, headers: { ...BEARER, ...(init.headers as Record<string, string>) } });
+    expect(res.headers.get('content-type'), path).toMatch(/^application\/json/);
+    return { status: res.status, body: await res.json() };
+  };
+
+  beforeAll(async () => {
+    r = await startTestReceiver();
+    await r.indexRebuilt;
+  });
+  afterAll(() => r.stop());
+
+  it('refuses a misspelt parameter of DELETE /api/sourcemaps rather than deleting the whole release, and says why a delete found nothing', async () => {
+    const form = new FormData();
+    form.append('app', APP_GUID);
+    form.append('release', '2.0');
+    form.append('url', '~/static/app.js');
+    form.append('file', new Blob(['function a(){}\n//# sourceMappingURL=app.js.map\n']), 'app.js');
+    form.append('url', '~/static/app.js.map');
+    form.append('file', new Blob(['{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}']), 'app.js.map');
+    expect((await call('/api/sourcemaps', { method: 'POST', body: form })).status).toBe(200);
+
+    const typo = await call(`/api/sourcemaps?app=${APP_GUID}&release=2.0&uri=~/static/app.js`, { method: 'DELETE' });
+    expect(typo).toEqual({ status: 400, body: expect.objectContaining({ error: 'bad_query', problems: ['"uri" is not a parameter here; it takes app, release, url'] }) });
+    const listed = await call(`/api/sourcemaps?app=${APP_GUID}&release=2.0`);
+    expect(listed.body.releases[0].files).toHaveLength(2);
+    expect((await call(`/api/sourcemaps?ap=${APP_GUID}`)).status).toBe(400);
+
+    expect((await call(`/api/sourcemaps?app=${APP_GUID}&release=2.0&url=~/static/app.js`, { method: 'DELETE' })).body.deleted).toBe(1);
+    const again = await call(`/api/sourcemaps?app=${APP_GUID}&release=2.0&url=~/static/app.js`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect(again.body).toMatchObject({ error: 'not_found', message: `no file "~/static/app.js" in release "2.0" of app ${APP_GUID}`, deleted: 0 });
+  });
+
+  it('refuses reprocess fields it does not take or cannot use, rather than reprocessing the whole app', async () => {
+    const stored = await addCrash(direct(r), { signature: 'Error: reprocess me', version: '1.4.2' });
+    const post = (body: unknown, query = '') =>
+      call(`/api/reprocess${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const misspelt = await post({ app: APP_GUID, relase: '1.4.2' });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body).toMatchObject({ error: 'bad_request', problems: ['unknown field "relase"; it takes app, release, crash_ids, all'] });
+    expect((await post({ app: APP_GUID, release: 142 })).body.problems).toEqual(['release must be a non-empty string, got 142']);
+    expect((await post({ app: APP_GUID, release: '' })).status).toBe(400);
+    expect((await post({ all: 'true' })).body.problems).toEqual(['all must be true or false, got "true"']);
+    expect((await post({}, `?app=${APP_GUID}&relase=1.4.2`)).body.error).toBe('bad_query');
+
+    const absent = 'bp-00000000-0000-4000-8000-000000261129';
+    const none = await post({ crash_ids: [absent] });
+    expect(none).toEqual({ status: 404, body: { error: 'not_found', message: `no crash named is stored here: ${absent}`, queued: 0, crash_ids: [], unknown: [absent] } });
+    expect(await post({ app: APP_GUID, release: '1.4.2' })).toMatchObject({ status: 200, body: { queued: 1, crash_ids: [`bp-${stored.crash_id}`] } });
+  });
+
+  it('refuses parameters /api/crashes does not take', async () => {
+    const crash = await addCrash(direct(r), { signature: 'Error: fetched' });
+    expect((await call(`/api/crashes/bp-${crash.crash_id}`)).status).toBe(200);
+    const extra = await call(`/api/crashes/bp-${crash.crash_id}?format=json`);
+    expect(extra).toEqual({ status: 400, body: expect.objectContaining({ error: 'bad_query', problems: ['"format" is not a parameter here; it takes none'] }) });
+    expect((await call(`/api/crashes/bp-${crash.crash_id}/files/upload_file_minidump?x=1`)).status).toBe(400);
+  });
+});
