@@ -66,4 +66,11 @@ describe('the JSON API as a script uses it', () => {
     expect(extra).toEqual({ status: 400, body: expect.objectContaining({ error: 'bad_query', problems: ['"format" is not a parameter here; it takes none'] }) });
     expect((await call(`/api/crashes/bp-${crash.crash_id}/files/upload_file_minidump?x=1`)).status).toBe(400);
   });
+
+  it('says a + in a time zone must be encoded', async () => {
+    const res = await call('/api/search?to=2026-11-30T10:00:00+01:00');
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('a + in a query string means a space: send the zone as %2B01:00');
+    expect((await call('/api/search?to=2026-11-30T10:00:00%2B01:00')).status).toBe(200);
+  });
 });

@@ -100,7 +100,9 @@ function date(get: Get, name: string, endOfDay: boolean, problems: string[]): Da
   if (value === undefined || value === '') return undefined;
   const ms = parseIsoDate(value);
   if (ms === null) {
-    problems.push(`${name} must be an ISO date like 2026-11-29 or 2026-11-29T10:00:00Z, got ${JSON.stringify(value.slice(0, 40))}`);
+    // A `+` written into a query string by hand arrives as a space.
+    const plus = /[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)? \d{2}:?\d{2}$/.test(value) ? ' (a + in a query string means a space: send the zone as %2B01:00, or use Z)' : '';
+    problems.push(`${name} must be an ISO date like 2026-11-29 or 2026-11-29T10:00:00Z, got ${JSON.stringify(value.slice(0, 40))}${plus}`);
     return undefined;
   }
   const dateOnly = value.length === 10;
