@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
-import { addCrash, APP_GUID, direct } from './crashes.ts';
+import { addCrash, APP_GUID, direct, signatureIdOf } from './crashes.ts';
 
 const BEARER = { authorization: 'Bearer test-admin-token' };
+
+interface Listed {
+  page: number | null;
+  total: number;
+  items: { crash_id: string }[];
+  next: string | null;
+}
 
 // What a script that pages, deletes and reprocesses through the API trips on (a trial as an integrator).
 describe('the JSON API as a script uses it', () => {
@@ -12,12 +19,54 @@ describe('the JSON API as a script uses it', () => {
     expect(res.headers.get('content-type'), path).toMatch(/^application\/json/);
     return { status: res.status, body: await res.json() };
   };
+  const t0 = Date.parse('2026-11-20T12:00:00Z');
 
   beforeAll(async () => {
     r = await startTestReceiver();
     await r.indexRebuilt;
   });
   afterAll(() => r.stop());
+
+  it('walks search results and a signature\'s reports with `next`, seeing each crash once while new ones arrive', async () => {
+    const signature = 'Error: paged | walk';
+    const early: string[] = [];
+    // 55 crashes, two of them in the same millisecond (ties are ordered by crash ID).
+    for (let i = 0; i < 55; i++) {
+      const at = new Date(Date.now() - 3_600_000 + Math.min(i, 53) * 1000);
+      early.push((await addCrash(direct(r), { signature, app: 'pager', at })).crash_id);
+    }
+    const sig = signatureIdOf(signature);
+    for (const [first, more] of [
+      ['/api/search?app=pager', (after: string) => `/api/search?app=pager&after=${after}`],
+      [`/api/signatures/${sig}?days=1`, (after: string) => `/api/signatures/${sig}?days=1&after=${after}`],
+    ] as const) {
+      const list = (body: any): Listed => (body.reports ?? body) as Listed;
+      const page1 = list((await call(first)).body);
+      expect(page1.items).toHaveLength(50);
+      expect(page1.next, first).toEqual(expect.any(String));
+      // Three crashes arrive before the script asks for the rest: by page number it would see
+      // three of page 1 again.
+      for (let i = 0; i < 3; i++) await addCrash(direct(r), { signature, app: 'pager', at: new Date() });
+      expect(list((await call(`${first}&page=2`)).body).items.filter((item) => page1.items.some((seen) => seen.crash_id === item.crash_id)), 'page=2 repeats').toHaveLength(3);
+      const page2 = list((await call(more(page1.next!))).body);
+      expect(page2.page).toBeNull();
+      expect(page2.next).toBeNull();
+      const walked = [...page1.items, ...page2.items].map((item) => item.crash_id);
+      expect(new Set(walked).size).toBe(walked.length);
+      expect(walked.toSorted()).toEqual(early.toSorted());
+      // Ready for the next round: the three newcomers are part of the list from now on.
+      early.push(...list((await call(first)).body).items.slice(0, 3).map((item) => item.crash_id));
+    }
+  });
+
+  it('refuses a cursor that is not one, and one given with page', async () => {
+    const bad = await call('/api/search?after=2');
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems).toEqual(['after must be the "next" of an earlier answer, got "2"']);
+    const both = await call(`/api/search?after=${t0}.00000000-0000-4000-8000-000000261120&page=2`);
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('after and page cannot be given together');
+  });
 
   it('refuses a misspelt parameter of DELETE /api/sourcemaps rather than deleting the whole release, and says why a delete found nothing', async () => {
     const form = new FormData();

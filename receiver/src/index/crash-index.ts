@@ -189,7 +189,33 @@ export interface PageOf<T> {
   total: number;
   pages: number;
   items: T[];
+  /** Where the next page starts (see ListCursor), or null when this page is the last. */
+  next: string | null;
 }
+
+/**
+ * A place in a newest-first list of crashes: after the crash `crashId`, received at
+ * `submittedAt` (ms). Paging by it, rather than by page number, neither repeats nor skips a
+ * crash when new ones arrive between pages. Written `<ms>.<crash id>` (see cursorAfter).
+ */
+export interface ListCursor {
+  submittedAt: number;
+  crashId: string;
+}
+
+/** The cursor after a listed crash, as the API hands it out. */
+function cursorAfter(row: CrashRow): string {
+  return `${Date.parse(row.submitted_at)}.${row.crash_id}`;
+}
+
+/** Reads a cursor cursorAfter wrote; null when it is not one. */
+export function parseListCursor(text: string): ListCursor | null {
+  const m = /^(\d{1,15})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(text);
+  return m ? { submittedAt: Number(m[1]), crashId: m[2]! } : null;
+}
+
+/** The SQL condition for crashes listed after a cursor (newest first, then by crash ID). */
+const AFTER_CURSOR = '(c.submitted_at < @afterAt OR (c.submitted_at = @afterAt AND c.crash_id > @afterId))';
 
 export interface SignatureSummary {
   signature_id: string;
@@ -231,6 +257,8 @@ export interface SearchQuery {
   /** Exclusive end. */
   to?: Date;
   page?: number;
+  /** The page after this place instead of `page`: counts and facets are the same, the items follow it. */
+  after?: ListCursor;
 }
 
 export const SEARCH_FACETS = ['signature', 'app', 'version', 'environment', 'browser', 'os', 'mechanism', 'url_path'] as const;
@@ -945,7 +973,10 @@ export class CrashIndex {
    * Socorro's Signature report: totals, crashes per day and facets over the last `days` days
    * (optionally of one app), and its reports newest first, a page at a time.
    */
-  signature(signatureId: string, options: { days: number; app?: string | null; environment?: string | null; page?: number }): SignatureSummary | null {
+  signature(
+    signatureId: string,
+    options: { days: number; app?: string | null; environment?: string | null; page?: number; after?: ListCursor },
+  ): SignatureSummary | null {
     const text = this.signatureText(signatureId);
     if (text === null) return null;
     const app = options.app || null;
@@ -991,11 +1022,24 @@ export class CrashIndex {
         .pluck()
         .get({ id: signatureId, app, environment }) as number | undefined;
 
-    const reports = this.#db
-      .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
-        WHERE c.signature_id = @id AND c.submitted_at >= @from${crashFilter}
+    const { after } = options;
+    // One more than a page, to tell whether another follows.
+    const reports = (
+      this.#db
+        .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
+        WHERE c.signature_id = @id AND c.submitted_at >= @from${crashFilter}${after ? ` AND ${AFTER_CURSOR}` : ''}
         ORDER BY c.submitted_at DESC, c.crash_id LIMIT @limit OFFSET @offset`)
-      .all({ id: signatureId, app, environment, from: fromMs, limit: REPORTS_PER_PAGE, offset: (page - 1) * REPORTS_PER_PAGE }) as Record<string, unknown>[];
+        .all({
+          id: signatureId,
+          app,
+          environment,
+          from: fromMs,
+          limit: REPORTS_PER_PAGE + 1,
+          offset: after ? 0 : (page - 1) * REPORTS_PER_PAGE,
+          ...(after ? { afterAt: after.submittedAt, afterId: after.crashId } : {}),
+        }) as Record<string, unknown>[]
+    ).map(toCrashRow);
+    const items = reports.slice(0, REPORTS_PER_PAGE);
 
     return {
       signature_id: signatureId,
@@ -1014,7 +1058,8 @@ export class CrashIndex {
         per_page: REPORTS_PER_PAGE,
         total: count,
         pages: Math.min(pageCount(count, REPORTS_PER_PAGE), MAX_PAGE),
-        items: reports.map(toCrashRow),
+        items,
+        next: reports.length > REPORTS_PER_PAGE ? cursorAfter(items.at(-1)!) : null,
       },
     };
   }
@@ -1123,10 +1168,22 @@ export class CrashIndex {
       for (const r of facetRows) facets[r.facet].push({ value: r.value, count: r.count });
       facets.url_path = collapseCounts(facets.url_path);
       for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).splice(50);
-      const items = this.#db
-        .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id LEFT JOIN signatures s USING (signature_id)
-          ORDER BY m.submitted_at DESC, m.crash_id LIMIT ${REPORTS_PER_PAGE} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
-        .all() as Record<string, unknown>[];
+      // One more than a page, to tell whether another follows. After a cursor the items come from
+      // every match, not the counted newest ones: a script can walk past SEARCH_SAMPLE_LIMIT.
+      const rows = (
+        query.after
+          ? this.#db
+              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
+          ${whereSql ? `${whereSql} AND` : 'WHERE'} ${AFTER_CURSOR} ORDER BY ${order}, c.crash_id LIMIT ${REPORTS_PER_PAGE + 1}`)
+              .all({ ...params, afterAt: query.after.submittedAt, afterId: query.after.crashId })
+          : this.#db
+              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id LEFT JOIN signatures s USING (signature_id)
+          ORDER BY m.submitted_at DESC, m.crash_id LIMIT ${REPORTS_PER_PAGE + 1} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
+              .all()
+      ) as Record<string, unknown>[];
+      const items = rows.slice(0, REPORTS_PER_PAGE).map(toCrashRow);
+      // The counted matches end at SEARCH_SAMPLE_LIMIT; older ones follow the last of them.
+      const more = rows.length > REPORTS_PER_PAGE || (!query.after && counted > SEARCH_SAMPLE_LIMIT && page * REPORTS_PER_PAGE >= SEARCH_SAMPLE_LIMIT);
       this.#db.exec('DROP TABLE temp.search_matches');
       const total = Math.min(counted, SEARCH_SAMPLE_LIMIT);
       return {
@@ -1135,7 +1192,8 @@ export class CrashIndex {
         total,
         total_is_lower_bound: counted > SEARCH_SAMPLE_LIMIT,
         pages: Math.min(pageCount(total, REPORTS_PER_PAGE), MAX_PAGE),
-        items: items.map(toCrashRow),
+        items,
+        next: more && items.length ? cursorAfter(items.at(-1)!) : null,
         facets,
       };
     })();

@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
-import { appsParams, BAD_SIGNATURE_ID, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, BadQuery, badQueryBody, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 /**
@@ -26,23 +26,29 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
 
   routes.get('/api/signatures/:id', (c) => {
     if (!isSignatureId(c.req.param('id'))) return c.json({ error: 'bad_signature_id', message: BAD_SIGNATURE_ID }, 400);
-    const summary = index.signature(c.req.param('id'), signatureParams(get(c), c.req.queries()));
+    const params = signatureParams(get(c), c.req.queries());
+    const summary = index.signature(c.req.param('id'), params);
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
-    return c.json({ ...summary, ...statusFields(triage, summary.signature_id, summary.signature) });
+    // After a cursor the page has no number.
+    const reports = params.after ? { ...summary.reports, page: null } : summary.reports;
+    return c.json({ ...summary, reports, ...statusFields(triage, summary.signature_id, summary.signature) });
   });
 
   routes.get('/api/search', (c) => {
     const { query } = searchParams(get(c), c.req.queries());
     const result = index.search(query);
+    const { after, ...shown } = query;
     return c.json({
-      query: { ...query, urlAsGiven: undefined, from: query.from?.toISOString(), to: query.to?.toISOString() },
+      query: { ...shown, page: after ? undefined : shown.page, urlAsGiven: undefined, from: query.from?.toISOString(), to: query.to?.toISOString(), after: c.req.query('after') || undefined },
       ...result,
+      // After a cursor the page has no number.
+      ...(after ? { page: null } : {}),
       signatures: Object.fromEntries(index.signatureTexts(result.facets.signature.map((v) => v.value))),
     });
   });
 
   routes.onError((err, c) => {
-    if (err instanceof BadQuery) return c.json({ error: 'bad_query', message: err.message, problems: err.problems }, 400);
+    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
     throw err;
   });
   return routes;

@@ -1,4 +1,4 @@
-import { MAX_APPS_PAGE_SIZE, type SearchQuery } from '../index/crash-index.ts';
+import { type ListCursor, MAX_APPS_PAGE_SIZE, parseListCursor, type SearchQuery } from '../index/crash-index.ts';
 import { isPlaceholder } from '../index/url-paths.ts';
 
 /** Periods top crashers offers, in days (Socorro's choices). */
@@ -128,6 +128,19 @@ function parseIsoDate(value: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
+/**
+ * `after`, the API's place in a list of crashes (an answer's `next`), which replaces `page`: the
+ * two together would contradict each other.
+ */
+function cursor(get: Get, problems: string[]): ListCursor | undefined {
+  const value = get('after');
+  if (value === undefined || value === '') return undefined;
+  const parsed = parseListCursor(value);
+  if (!parsed) problems.push(`after must be the "next" of an earlier answer, got ${JSON.stringify(value.slice(0, 60))}`);
+  else if (get('page') !== undefined && get('page') !== '') problems.push('after and page cannot be given together: after already says where the page starts');
+  return parsed ?? undefined;
+}
+
 /** `/` and `/api/apps`: which page of apps, and (the API) how many to a page. */
 export function appsParams(get: Get, given?: Given): { page: number; limit?: number } {
   const problems: string[] = [];
@@ -155,15 +168,19 @@ export function topCrashersParams(
   return { query: { days, version, environment, limit }, showIgnored: ignored === '1' };
 }
 
-export function signatureParams(get: Get, given?: Given): { days: number; app: string | null; environment: string | null; page: number } {
+export function signatureParams(
+  get: Get,
+  given?: Given,
+): { days: number; app: string | null; environment: string | null; page: number; after?: ListCursor } {
   const problems: string[] = [];
-  strictNames(given, ['days', 'app', 'environment', 'page'], problems);
+  strictNames(given, ['days', 'app', 'environment', 'page', 'after'], problems);
   const days = oneOf(get, 'days', SIGNATURE_DAYS, DEFAULT_SIGNATURE_DAYS, problems);
   const app = text(get, 'app', problems) ?? null;
   const environment = text(get, 'environment', problems)?.trim() || null;
   const page = positiveInt(get, 'page', problems, 200) ?? 1;
+  const after = cursor(get, problems);
   if (problems.length) throw new BadQuery(problems);
-  return { days, app, environment, page };
+  return { days, app, environment, page, after };
 }
 
 /** The search form's fields, exactly as given (to refill the form), and the query they make. */
@@ -222,7 +239,7 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
     if (problems.length > before) fields.push(field);
     return value;
   };
-  strictNames(given, [...SEARCH_FIELDS, 'page'], problems);
+  strictNames(given, [...SEARCH_FIELDS, 'page', 'after'], problems);
   const form: SearchForm = {};
   for (const f of SEARCH_FIELDS) {
     const v = checked(f, () => text(get, f, problems));
@@ -242,6 +259,7 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
     from: checked('from', () => date(get, 'from', false, problems)),
     to: checked('to', () => date(get, 'to', true, problems)),
     page: positiveInt(get, 'page', problems, 200) ?? 1,
+    after: cursor(get, problems),
   };
   if (query.url === '') {
     problems.push(`url must be a page path such as /checkout, got ${JSON.stringify(form.url!.slice(0, 40))}`);
