@@ -116,6 +116,23 @@ describe('the JSON API as a script uses it', () => {
     expect((await call(`/api/crashes/bp-${crash.crash_id}/files/upload_file_minidump?x=1`)).status).toBe(400);
   });
 
+  it('refuses forwarding list limits and parameters it cannot use, and says why a retry did nothing', async () => {
+    for (const path of ['/api/forwarding/outbox?limit=5000', '/api/forwarding/outbox?limit=abc', '/api/forwarding/failed?limit=0']) {
+      const res = await call(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.problems[0], path).toMatch(/^limit must be a whole number from 1 to 1000, got /);
+    }
+    expect((await call('/api/forwarding/outbox?limit=1000')).status).toBe(200);
+    const typo = await call('/api/forwarding/failed/retry?ap=someone', { method: 'POST' });
+    expect(typo).toEqual({ status: 400, body: expect.objectContaining({ problems: ['"ap" is not a parameter here; it takes app'] }) });
+    // No registry entry names this crash's app: there is nothing to send.
+    const crash = await addCrash(direct(r), { signature: 'Error: not forwarded' });
+    const retry = await call(`/api/crashes/bp-${crash.crash_id}/forwarding/retry`, { method: 'POST' });
+    expect(retry.status).toBe(409);
+    expect(retry.body).toMatchObject({ error: 'not_retried', retried: false });
+    expect(retry.body.message).toContain('has nothing to send again');
+  });
+
   it('says a + in a time zone must be encoded', async () => {
     const res = await call('/api/search?to=2026-11-30T10:00:00+01:00');
     expect(res.status).toBe(400);

@@ -5,6 +5,7 @@ import type { ForwardingStatus } from '../forwarder/status.ts';
 import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
 import type { Role } from './auth.ts';
 import type { CrashStorage } from '../storage/types.ts';
+import { BadQuery, badQueryBody, limitParam, onlyParams } from './params.ts';
 
 /** Largest JSON body the registry API reads. */
 const MAX_JSON_BYTES = 16 * 1024;
@@ -126,23 +127,35 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     return removed ? c.json({ removed: true }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
   });
 
+  // Their parameters strictly, as the rest of the API: a misspelt `app=` on the retry would
+  // send every app's failed crashes again.
+  routes.onError((err, c) => {
+    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
+    throw err;
+  });
+  const query = (c: Context) => (name: string) => c.req.query(name);
+
   routes.get('/api/forwarding/outbox', (c) => {
-    const limit = Math.min(MAX_OUTBOX_LISTED, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
-    return c.json(forwarder.pending(limit));
+    onlyParams(c.req.queries(), ['limit']);
+    return c.json(forwarder.pending(limitParam(query(c), MAX_OUTBOX_LISTED, 100)));
   });
 
   routes.get('/api/forwarding/failed', (c) => {
-    const limit = Math.min(MAX_OUTBOX_LISTED, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
-    return c.json(forwarder.failedForwards({ app: c.req.query('app'), limit }));
+    onlyParams(c.req.queries(), ['app', 'limit']);
+    return c.json(forwarder.failedForwards({ app: c.req.query('app'), limit: limitParam(query(c), MAX_OUTBOX_LISTED, 100) }));
   });
 
-  routes.post('/api/forwarding/failed/retry', async (c) => c.json(await forwarder.retryFailed(c.req.query('app'))));
+  routes.post('/api/forwarding/failed/retry', async (c) => {
+    onlyParams(c.req.queries(), ['app']);
+    return c.json(await forwarder.retryFailed(c.req.query('app')));
+  });
 
   const crashId = (c: Context): string | null => normalizeCrashId(c.req.param('id') ?? '');
   const badId = (c: Context): Response =>
     c.json({ error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' }, 400);
 
   routes.get('/api/crashes/:id/forwarding', async (c) => {
+    onlyParams(c.req.queries(), []);
     const id = crashId(c);
     if (!id) return badId(c);
     const forwarding = await forwarder.status(id);
@@ -151,11 +164,14 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
   });
 
   routes.post('/api/crashes/:id/forwarding/retry', async (c) => {
+    onlyParams(c.req.queries(), []);
     const id = crashId(c);
     if (!id) return badId(c);
     if (!(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
     const retried = await forwarder.retry(id);
-    return c.json({ retried, forwarding: await forwarder.status(id) }, retried ? 200 : 409);
+    const answer = { retried, forwarding: await forwarder.status(id) };
+    if (retried) return c.json(answer);
+    return c.json({ error: 'not_retried', message: `crash ${id} has nothing to send again: it is forwarded, or not for forwarding now (see forwarding)`, ...answer }, 409);
   });
 
   return routes;

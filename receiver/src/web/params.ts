@@ -55,6 +55,17 @@ export function onlyParams(given: Given, known: readonly string[]): void {
   if (problems.length) throw new BadQuery(problems);
 }
 
+/**
+ * `limit` of a list the API caps: a whole number from 1 to `max`, `dflt` when not given. A
+ * `limit=5000` quietly cut to the cap, or a `limit=abc` taken as the default, would read as the whole list.
+ */
+export function limitParam(get: Get, max: number, dflt: number): number {
+  const problems: string[] = [];
+  const limit = positiveInt(get, 'limit', problems, max) ?? dflt;
+  if (problems.length) throw new BadQuery(problems);
+  return limit;
+}
+
 /** The API's answer to a BadQuery, the same from every endpoint. */
 export function badQueryBody(err: BadQuery): { error: 'bad_query'; message: string; problems: string[] } {
   return { error: 'bad_query', message: err.message, problems: err.problems };
