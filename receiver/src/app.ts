@@ -20,6 +20,7 @@ import { sourcemapApiRoutes } from './web/api-sourcemaps.ts';
 import { appTokenRoutes, type AppUploadTokens } from './web/app-tokens.ts';
 import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
+import { wrongMethod } from './web/api-methods.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
 import { servedUnder, under } from './web/links.ts';
@@ -203,6 +204,8 @@ export function createApp(deps: AppDeps): {
   };
 
   app.notFound((c) => {
+    const refused = wrongMethod(app, c);
+    if (refused) return refused;
     // A person who followed a wrong link gets a page; programs (the API, no HTML accepted) JSON.
     if (!c.req.path.startsWith('/api/') && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '')) {
       const lines = [`There is no page at ${under(c, c.req.path)}.`];

@@ -133,6 +133,18 @@ describe('the JSON API as a script uses it', () => {
     expect(retry.body.message).toContain('has nothing to send again');
   });
 
+  it('answers OPTIONS with Allow, and a method a path does not take with 405 naming those it does', async () => {
+    const options = await fetch(`${r.url}/api/apps`, { method: 'OPTIONS', headers: BEARER });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'GET, HEAD, OPTIONS']);
+    const post = await call('/api/apps', { method: 'POST' });
+    expect(post).toEqual({ status: 405, body: { error: 'method_not_allowed', message: '/api/apps takes GET, HEAD, OPTIONS, not POST' } });
+    expect((await call('/api/signatures/AAAAAAAAAAAAAAAA/status')).body.message).toBe('/api/signatures/AAAAAAAAAAAAAAAA/status takes PUT, OPTIONS, not GET');
+    const patch = await fetch(`${r.url}/api/sourcemaps`, { method: 'PATCH', headers: BEARER });
+    expect([patch.status, patch.headers.get('allow')]).toEqual([405, 'DELETE, GET, HEAD, POST, OPTIONS']);
+    // An address no route has is still not found.
+    expect(await call('/api/nothing-here')).toEqual({ status: 404, body: { error: 'not_found', message: 'no route GET /api/nothing-here' } });
+  });
+
   it('says a + in a time zone must be encoded', async () => {
     const res = await call('/api/search?to=2026-11-30T10:00:00+01:00');
     expect(res.status).toBe(400);
