@@ -90,6 +90,24 @@ describe('the JSON API as a script uses it', () => {
     expect(again.body).toMatchObject({ error: 'not_found', message: `no file "~/static/app.js" in release "2.0" of app ${APP_GUID}`, deleted: 0 });
   });
 
+  it('refuses an upload with a field it does not take or a replace that is not true or false, and stores nothing', async () => {
+    const upload = (extra: [string, string]) => {
+      const form = new FormData();
+      form.append('app', APP_GUID);
+      form.append('release', '3.0');
+      form.append(...extra);
+      form.append('url', '~/static/app.js');
+      form.append('file', new Blob(['function a(){}\n']), 'app.js');
+      return call('/api/sourcemaps', { method: 'POST', body: form });
+    };
+    const typo = await upload(['relase', '3.1']);
+    expect(typo).toEqual({ status: 400, body: expect.objectContaining({ error: 'unknown_field', message: expect.stringContaining('unknown field "relase"') }) });
+    const ture = await upload(['replace', 'ture']);
+    expect(ture).toEqual({ status: 400, body: expect.objectContaining({ error: 'bad_replace', message: 'replace is true or false, not "ture"' }) });
+    expect((await call(`/api/sourcemaps?app=${APP_GUID}&release=3.0`)).body.releases).toEqual([]);
+    expect((await upload(['replace', 'false'])).status).toBe(200);
+  });
+
   it('refuses reprocess fields it does not take or cannot use, rather than reprocessing the whole app', async () => {
     const stored = await addCrash(direct(r), { signature: 'Error: reprocess me', version: '1.4.2' });
     const post = (body: unknown, query = '') =>

@@ -92,11 +92,20 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
       } catch {
         return c.json({ error: 'malformed', message: 'could not read the multipart body' }, 400);
       }
+      // A misspelt field (`relase`, `replace=ture`) would otherwise upload without what it meant.
+      const unknown = [...new Set(form.keys())].filter((name) => !UPLOAD_FIELDS.includes(name));
+      if (unknown.length) {
+        return c.json({ error: 'unknown_field', message: `unknown field ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}; the fields are ${UPLOAD_FIELDS.join(', ')}` }, 400);
+      }
       const app = validateAppGuid(formText(form, 'app'));
       const refused = otherApp(c, app);
       if (refused) return refused;
       const release = validateRelease(formText(form, 'release'));
-      const replace = /^(1|true|yes)$/i.test(formText(form, 'replace') ?? '');
+      const replaceText = (formText(form, 'replace') ?? '').trim();
+      if (!/^(1|true|yes|0|false|no|)$/i.test(replaceText)) {
+        return c.json({ error: 'bad_replace', message: `replace is true or false, not ${JSON.stringify(replaceText.slice(0, 40))}` }, 400);
+      }
+      const replace = /^(1|true|yes)$/i.test(replaceText);
       const urls = form.getAll('url').filter((u): u is string => typeof u === 'string');
       const parts = form.getAll('file').filter((f): f is File => typeof f !== 'string');
       if (parts.length === 0) return c.json({ error: 'no_files', message: 'no file parts named "file"' }, 400);
@@ -253,6 +262,9 @@ function reprocessProblems(body: Record<string, unknown>): string[] {
   if (body.all !== undefined && typeof body.all !== 'boolean') problems.push(`all must be true or false, got ${JSON.stringify(body.all)?.slice(0, 40)}`);
   return problems;
 }
+
+/** The fields an upload takes. */
+const UPLOAD_FIELDS = ['app', 'release', 'replace', 'url', 'file'];
 
 function formText(form: FormData, name: string): string | undefined {
   const v = form.get(name);
