@@ -531,7 +531,7 @@ describe('report pages and API over HTTP', () => {
     expect((await api('os=Linux&url=/checkout')).total).toBe(0);
     expect((await api('url=%3Fstep%3D2&os=x&os=y', 400)).problems).toEqual(['os is given 2 times', 'url must be a page path such as /checkout, got "?step=2"']);
     expect((await api('path=/checkout', 400)).problems).toEqual([
-      '"path" is not a parameter here; it takes app, version, environment, signature, q, browser, os, mechanism, url, from, to, page',
+      '"path" is not a parameter here; it takes app, version, environment, signature, q, browser, os, mechanism, url, from, to, page, after',
     ]);
     const page = await (await fetch(`${r.url}/search?app=${guid}&url=/products/*&os=Linux`, { headers: BEARER })).text();
     expect(page).toContain('<input name="url" value="/products/*"');
