@@ -489,6 +489,17 @@ class BulkCounts {
   }
 }
 
+/** Drops whatever the file holds and creates the tables of this schema, empty. */
+function createEmpty(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(DROP_ALL_SQL);
+    db.exec(TABLES_SQL);
+    db.exec(CRASH_INDEXES_SQL);
+    db.exec(TRIGGERS_SQL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
 /**
  * The SQLite index of processed crashes beside the filesystem store: one file in the data
  * dir, WAL mode, one row per crash plus per-day counts kept by triggers (see schema.ts).
@@ -500,8 +511,7 @@ class BulkCounts {
  *   index.topCrashers(guid, { days: 7 }).rows[0]?.signature;
  */
 export class CrashIndex {
-  /** Why the index must be rebuilt from storage before it is complete, or null. */
-  readonly rebuildReason: string | null;
+  #rebuildReason: string | null;
   readonly #db: Database.Database;
   readonly #now: () => Date;
   readonly #insert: Database.Statement;
@@ -513,7 +523,7 @@ export class CrashIndex {
     this.#db = db;
     db.function('unicode_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
     db.function('collapse_path', { deterministic: true }, (path: unknown) => (typeof path === 'string' ? collapsePath(path) : path));
-    this.rebuildReason = rebuildReason;
+    this.#rebuildReason = rebuildReason;
     this.#now = now;
     this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, environment, signature_id,
       error_type, error_message, mechanism, browser, browser_version, os, url_path)
@@ -564,18 +574,50 @@ export class CrashIndex {
         : existed && version !== 0
           ? `schema version ${version} is not ${SCHEMA_VERSION}`
           : 'new index';
-      db.transaction(() => {
-        db.exec(DROP_ALL_SQL);
-        db.exec(TABLES_SQL);
-        db.exec(CRASH_INDEXES_SQL);
-        db.exec(TRIGGERS_SQL);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
+      createEmpty(db);
     } else {
       const complete = db.prepare("SELECT value FROM meta WHERE key = 'rebuilt_at'").get();
       if (!complete) reason = 'the last rebuild did not finish';
     }
     return new CrashIndex(db, reason, options.now ?? (() => new Date()));
+  }
+
+  /** Why the index must be rebuilt from storage before it is complete, or null. */
+  get rebuildReason(): string | null {
+    return this.#rebuildReason;
+  }
+
+  /**
+   * Empties the index, as a new one, to be rebuilt from storage: what it holds does not match the
+   * stored crashes (see storageMismatch in open.ts), and a rebuild that only adds would keep rows
+   * of crashes that are gone.
+   */
+  startOver(reason: string): void {
+    createEmpty(this.#db);
+    this.#rebuildReason = reason;
+  }
+
+  /** The IDs of the `limit` crashes submitted last. */
+  newestCrashIds(limit: number): string[] {
+    return this.#db.prepare('SELECT crash_id FROM crashes ORDER BY submitted_at DESC LIMIT ?').pluck().all(limit) as string[];
+  }
+
+  /** The stamp the receiver last gave the index and the data dir together (see open.ts), or null. */
+  stamp(): string | null {
+    return (this.#db.prepare("SELECT value FROM meta WHERE key = 'stamp'").pluck().get() as string | undefined) ?? null;
+  }
+
+  /**
+   * Records the stamp, synced to disk before it returns: the data dir's copy is written after it,
+   * and an index that lost it in a power cut would not match its own data dir.
+   */
+  setStamp(stamp: string): void {
+    this.#db.pragma('synchronous = FULL');
+    try {
+      this.#db.prepare("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)").run(stamp);
+    } finally {
+      this.#db.pragma('synchronous = NORMAL');
+    }
   }
 
   close(): void {
