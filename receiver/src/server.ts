@@ -311,7 +311,9 @@ async function startLocked(
   }
   const { registry, forwarder } = forwarding;
 
-  const crashIndex = openIndexForServer(dataDir, storage, log);
+  // Checked against the crash folders at start (a backup restored); see storageMismatch.
+  const stored = { crashesDir: folders.crashesDir, tmpDir: folders.tmpDir, crashDir: (id: string) => folders.crashDir(id), queued: (id: string) => queue.has(id) };
+  const crashIndex = await openIndexForServer(dataDir, storage, stored, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too, with
   // their signature's text and the app's name when no other crash has them (as an erasure).
   // The old page images leave the write-ahead log a second after the last such crash, not once

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { opendir, readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isDiskFull } from '../storage/durable.ts';
+import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
+import { isDiskFull, writeFileDurably } from '../storage/durable.ts';
 import type { CrashStorage } from '../storage/types.ts';
 import { CrashIndex } from './crash-index.ts';
 import { rebuildIndex } from './rebuild.ts';
@@ -60,6 +63,118 @@ function isReceiverProcess(pid: number): boolean {
   return cmdline === '' || /socorrito|receiver\/src|bin\/socorrito/i.test(cmdline);
 }
 
+/**
+ * Beside the index in the data dir: the stamp a receiver gave the index and its data dir at its
+ * last start (see stampIndex), one a line; a second line only while a new one is being given.
+ */
+export const STORAGE_STAMP_FILE = 'storage-stamp';
+/** The newest crashes of the index whose folders are looked for at start. */
+export const CHECK_NEWEST_INDEXED = 1_000;
+/** At most this many crash folders of the newest days are looked up in the index at start. */
+export const CHECK_NEWEST_FOLDERS = 5_000;
+/** The newest day folders whose crashes are looked up. */
+const CHECK_DAYS = 2;
+
+/** Where the stored crashes are, for checking the index against them. */
+export interface StoredCrashes {
+  /** `<data-dir>/crashes`, a folder per UTC day (`YYYYMMDD`) of crash folders. */
+  crashesDir: string;
+  crashDir(crashId: string): string;
+  /** Whether a crash waits in the processing queue: processed already or not, it may not be indexed yet. */
+  queued(crashId: string): boolean;
+  /** Folder for temp files, on the data dir's disk. */
+  tmpDir: string;
+}
+
+/**
+ * Why the index does not match the stored crashes, or null when nothing says so. Cheap at any
+ * size (bounded work, no listing of the whole store), so it runs at every start:
+ *
+ * - the stamp: a receiver gives the index and the data dir a new random stamp at each start. An
+ *   index from another data dir, a copy of it from before the last start, or one copied without
+ *   its write-ahead log (which held the stamp) carries another one. An index without a stamp
+ *   (new, from a release before stamps, or built by `socorrito reindex`) is not judged by it.
+ * - the newest CHECK_NEWEST_INDEXED crashes the index holds have folders: crash folders restored
+ *   from an older backup lack the crashes that came after it. A crash deleted on purpose (the
+ *   API, retention, a master that keeps no copy) leaves the index as it goes.
+ * - processed crashes in the newest CHECK_DAYS day folders are in the index: an older index
+ *   lacks them. A processed crash is indexed before it leaves the queue, so one still queued
+ *   (killed before it was indexed, or queued again) is not missing; nor is one not processed
+ *   yet, nor one still in the journal (it has no folder yet).
+ */
+export async function storageMismatch(index: CrashIndex, dataDir: string, crashes: StoredCrashes): Promise<string | null> {
+  const stamp = index.stamp();
+  const expected = await readStamps(dataDir);
+  if (stamp !== null && !expected.includes(stamp)) {
+    return expected.length
+      ? `it carries another stamp than ${join(dataDir, STORAGE_STAMP_FILE)}: a copy from an earlier start or another data dir`
+      : `it carries a stamp and ${join(dataDir, STORAGE_STAMP_FILE)} is missing: it comes from another data dir`;
+  }
+  const newest = index.newestCrashIds(CHECK_NEWEST_INDEXED);
+  const gone = newest.filter((id) => !existsSync(crashes.crashDir(id)));
+  if (gone.length) {
+    return `${gone.length} of the ${newest.length} newest crashes it holds have no folder (bp-${gone[0]}): crash folders restored from an older backup?`;
+  }
+  let days: string[];
+  try {
+    days = (await readdir(crashes.crashesDir)).filter((d) => /^\d{8}$/.test(d)).sort().slice(-CHECK_DAYS).reverse();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let looked = 0;
+  const missing: string[] = [];
+  for (const day of days) {
+    const dir = await opendir(join(crashes.crashesDir, day));
+    for await (const entry of dir) {
+      if (!entry.isDirectory() || normalizeCrashId(entry.name) !== entry.name) continue;
+      if (!index.hasCrash(entry.name) && !crashes.queued(entry.name) && (await isProcessed(join(dir.path, entry.name)))) missing.push(entry.name);
+      // Leaving the loop closes the folder.
+      if (++looked >= CHECK_NEWEST_FOLDERS) break;
+    }
+    if (looked >= CHECK_NEWEST_FOLDERS) break;
+  }
+  if (missing.length) {
+    return `${missing.length} processed crashes of the newest days are not in it (bp-${missing[0]}): an older copy of the index restored?`;
+  }
+  return null;
+}
+
+/** Whether a crash folder holds a processed crash the index would take (as rebuildIndex reads it). */
+async function isProcessed(crashDir: string): Promise<boolean> {
+  try {
+    const processed = JSON.parse(await readFile(join(crashDir, 'processed_crash.json'), 'utf8')) as { signature_id?: unknown };
+    return typeof processed.signature_id === 'string';
+  } catch {
+    // Not processed yet, or unreadable: a rebuild would not index it either.
+    return false;
+  }
+}
+
+/** The stamps the data dir says its index may carry; none when the file is missing. */
+async function readStamps(dataDir: string): Promise<string[]> {
+  try {
+    return (await readFile(join(dataDir, STORAGE_STAMP_FILE), 'utf8')).split('\n').filter(Boolean);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * Gives the index and the data dir a new stamp. A start killed half way leaves them matching:
+ * the file first names both the old stamp and the new one, then the index takes the new one,
+ * then the file names it alone.
+ */
+async function stampIndex(index: CrashIndex, dataDir: string, tmpDir: string): Promise<void> {
+  const path = join(dataDir, STORAGE_STAMP_FILE);
+  const next = randomUUID();
+  const old = index.stamp();
+  await writeFileDurably(path, `${next}\n${old ?? ''}\n`, tmpDir);
+  index.setStamp(next);
+  await writeFileDurably(path, `${next}\n`, tmpDir);
+}
+
 export interface OpenIndex {
   index: CrashIndex;
   /** True while a background rebuild runs. */
@@ -72,10 +187,11 @@ export interface OpenIndex {
 
 /**
  * Opens `<data-dir>/index.sqlite` for a running receiver. When the index is new, of an older
- * schema, or its last rebuild was cut short, it is refilled from storage in the background
- * (live mode: crashes processed meanwhile are indexed as usual), and the log says so.
+ * schema, its last rebuild was cut short, or it does not match the stored crashes (see
+ * storageMismatch: a backup restored), it is refilled from storage in the background (live
+ * mode: crashes processed meanwhile are indexed as usual), and the log says so.
  */
-export function openIndexForServer(dataDir: string, storage: CrashStorage, log: (line: string) => void): OpenIndex {
+export async function openIndexForServer(dataDir: string, storage: CrashStorage, crashes: StoredCrashes, log: (line: string) => void): Promise<OpenIndex> {
   const path = join(dataDir, INDEX_FILE);
   const mark = join(dataDir, INDEX_DAMAGED_MARK);
   let index: CrashIndex;
@@ -93,7 +209,25 @@ export function openIndexForServer(dataDir: string, storage: CrashStorage, log: 
     log(`index: cannot use ${path} (${(err as Error).message}); moved it to ${setIndexAside(path)} and starting a new one`);
     index = CrashIndex.open(path);
   }
-  index.setOwner(ownerName());
+  try {
+    if (!index.rebuildReason) {
+      let mismatch: string | null = null;
+      try {
+        mismatch = await storageMismatch(index, dataDir, crashes);
+      } catch (err) {
+        if (isDiskFull(err)) throw err;
+        log(`index: could not check ${path} against the stored crashes (${(err as Error).message}); using it as it is`);
+      }
+      // What it holds is wrong, not merely incomplete: it starts over, as a new index.
+      if (mismatch) index.startOver(`it does not match the stored crashes: ${mismatch}`);
+    }
+    // After starting over, which empties the meta table too.
+    index.setOwner(ownerName());
+    await stampIndex(index, dataDir, crashes.tmpDir);
+  } catch (err) {
+    index.close();
+    throw err;
+  }
   const stop = new AbortController();
   let running = false;
   let rebuilt = Promise.resolve(true);

@@ -1,0 +1,309 @@
+import { spawnSync } from 'node:child_process';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CrashIndex } from '../../receiver/src/index/crash-index.ts';
+import { INDEX_FILE, STORAGE_STAMP_FILE } from '../../receiver/src/index/open.ts';
+import { CLI, spawnReceiver, startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { alertedOnce, alertsSettled, startWebhookSink, submitAfterRestart } from '../helpers/webhook.ts';
+
+const APP = jsCrashFields().WebAppGUID!;
+const AUTH = { authorization: 'Bearer test-admin-token' };
+const REBUILDING = /index: rebuilding /;
+
+/** Submits `count` crashes to a receiver and waits until they are processed; says their IDs. */
+async function submitProcessed(r: TestReceiver, count: number, label: string): Promise<string[]> {
+  const before = r.processing.processor.stats.processed;
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const sent = await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: `${label} ${i}` }), []);
+    expect(sent.status).toBe(200);
+    ids.push(sent.crashId!);
+  }
+  await waitFor(`${count} processed`, () => r.processing.processor.stats.processed === before + count);
+  return ids;
+}
+
+/** Crashes of the app the API counts (top crashers of the last week) and whether a report is there. */
+async function counted(url: string): Promise<number> {
+  const res = await fetch(`${url}/api/apps/${APP}/topcrashers?days=7`, { headers: AUTH });
+  if (res.status === 404) return 0;
+  return ((await res.json()) as { total: number }).total;
+}
+
+/** The index files (with its write-ahead log) copied to or from `dir`. */
+async function copyIndex(from: string, to: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm']) {
+    await rm(join(to, INDEX_FILE + suffix), { force: true });
+    if (existsSync(join(from, INDEX_FILE + suffix))) await cp(join(from, INDEX_FILE + suffix), join(to, INDEX_FILE + suffix));
+  }
+}
+
+/** The parts of a data dir that hold crashes (folders, journal, queue), copied to or from `dir`. */
+async function copyCrashes(from: string, to: string): Promise<void> {
+  for (const part of ['crashes', 'journal', 'queue']) {
+    await rm(join(to, part), { recursive: true, force: true });
+    if (existsSync(join(from, part))) await cp(join(from, part), join(to, part), { recursive: true });
+  }
+}
+
+describe('at start, the index is checked against the stored crashes', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let backup: { path: string; cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('socorrito-indexcheck-');
+    backup = await tempDir('socorrito-indexcheck-backup-');
+  });
+  afterEach(async () => {
+    await dir.cleanup();
+    await backup.cleanup();
+  });
+
+  it('an older copy of the index (from before the last start) is rebuilt, and the newer crashes are counted', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(first, 3, 'before the copy');
+    await first.close();
+    await copyIndex(dir.path, backup.path);
+
+    const second = await startTestReceiver({ dataDir: dir.path });
+    const newer = await submitProcessed(second, 2, 'after the copy');
+    await second.close();
+    await copyIndex(backup.path, dir.path);
+
+    const third = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await third.indexRebuilt).toBe(true);
+      const log = third.logs.join('\n');
+      expect(log).toMatch(/index: rebuilding .*index\.sqlite from stored crashes \(it does not match the stored crashes: it carries another stamp than .*storage-stamp/);
+      expect(log).toMatch(/index: rebuilt: 5 crashes indexed, 0 not processed yet/);
+      expect(await counted(third.url)).toBe(5);
+      expect((await fetch(`${third.url}/report/${newer[0]}`, { headers: AUTH })).status).toBe(200);
+      // Still named as the index's user, so `socorrito reindex` will not empty it under the receiver.
+      expect(third.index.owner()).toBe(`${process.pid}@${hostname()}`);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('an older index restored with its stamp beside newer crash folders is rebuilt (the newest folders are not in it)', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(first, 3, 'before the copy');
+    await first.close();
+    await copyIndex(dir.path, backup.path);
+    await cp(join(dir.path, STORAGE_STAMP_FILE), join(backup.path, STORAGE_STAMP_FILE));
+
+    const second = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(second, 2, 'after the copy');
+    await second.close();
+    // Both from the backup: the stamps agree, the crashes do not.
+    await copyIndex(backup.path, dir.path);
+    await cp(join(backup.path, STORAGE_STAMP_FILE), join(dir.path, STORAGE_STAMP_FILE));
+
+    const third = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await third.indexRebuilt).toBe(true);
+      expect(third.logs.join('\n')).toMatch(/index: rebuilding .* \(it does not match the stored crashes: 2 processed crashes of the newest days are not in it \(bp-.*\): an older copy of the index restored\?\)/);
+      expect(await counted(third.url)).toBe(5);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('an index copied without its write-ahead log from a running receiver is rebuilt', async () => {
+    await (await startTestReceiver({ dataDir: dir.path })).close();
+    const running = await spawnReceiver(dir.path);
+    for (let i = 0; i < 3; i++) expect((await submitCrash(`${running.url}/submit`, jsCrashFields({ JSErrorMessage: `crash ${i}` }), [])).status).toBe(200);
+    await waitFor('counted', async () => (await counted(running.url)) === 3);
+    // What a copy of the data dir that leaves out index.sqlite-wal gets: the file as of the last checkpoint.
+    await cp(join(dir.path, INDEX_FILE), join(backup.path, INDEX_FILE));
+    await running.kill('SIGKILL');
+    await copyIndex(backup.path, dir.path);
+
+    const r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await r.indexRebuilt).toBe(true);
+      expect(r.logs.join('\n')).toMatch(/index: rebuilding .* \(it does not match the stored crashes: it carries another stamp/);
+      expect(await counted(r.url)).toBe(3);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('an older index restored does not announce a signature known since as new: alerts wait for the rebuild', async () => {
+    const hook = await startWebhookSink();
+    try {
+      // The copy is of an index that has not seen the signature yet.
+      await (await startTestReceiver({ dataDir: dir.path })).close();
+      await copyIndex(dir.path, backup.path);
+      const fields = jsCrashFields({ JSErrorMessage: 'known since the copy' });
+      await alertedOnce(dir.path, hook, fields);
+      await copyIndex(backup.path, dir.path);
+      await submitAfterRestart(dir.path, hook, fields, async (r) => {
+        await alertsSettled(r);
+        expect(hook.events).toHaveLength(1);
+        expect(r.logs.join('\n')).toMatch(/index: rebuilding .* \(it does not match the stored crashes: it carries another stamp/);
+        expect(await counted(r.url)).toBe(2);
+      });
+    } finally {
+      hook.close();
+    }
+  });
+
+  it('crash folders restored from an older backup beside a newer index: rebuilt, and the crashes gone are no longer counted', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(first, 3, 'in the backup');
+    await first.close();
+    await copyCrashes(dir.path, backup.path);
+
+    const second = await startTestReceiver({ dataDir: dir.path });
+    const gone = await submitProcessed(second, 2, 'not in the backup');
+    expect(await counted(second.url)).toBe(5);
+    await second.close();
+    await copyCrashes(backup.path, dir.path);
+
+    const third = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await third.indexRebuilt).toBe(true);
+      const log = third.logs.join('\n');
+      expect(log).toMatch(/index: rebuilding .* \(it does not match the stored crashes: 2 of the 5 newest crashes it holds have no folder \(bp-.*\): crash folders restored from an older backup\?\)/);
+      expect(log).toMatch(/index: rebuilt: 3 crashes indexed/);
+      expect(await counted(third.url)).toBe(3);
+      for (const id of gone) expect((await fetch(`${third.url}/report/${id}`, { headers: AUTH })).status).toBe(404);
+      const search = (await (await fetch(`${third.url}/api/search?app=${APP}`, { headers: AUTH })).json()) as { total: number };
+      expect(search.total).toBe(3);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('a whole data dir restored from an older backup but today\'s index: rebuilt from the backup\'s crashes', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(first, 3, 'in the backup');
+    await first.close();
+    await copyCrashes(dir.path, backup.path);
+    await cp(join(dir.path, STORAGE_STAMP_FILE), join(backup.path, STORAGE_STAMP_FILE));
+
+    const second = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(second, 2, 'not in the backup');
+    await second.close();
+    await copyCrashes(backup.path, dir.path);
+    await cp(join(backup.path, STORAGE_STAMP_FILE), join(dir.path, STORAGE_STAMP_FILE));
+
+    const third = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await third.indexRebuilt).toBe(true);
+      expect(third.logs.join('\n')).toMatch(/index: rebuilding .* \(it does not match the stored crashes: it carries another stamp/);
+      expect(await counted(third.url)).toBe(3);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('a normal restart, and one after `socorrito reindex` made a new index, are not taken for a mismatch', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(first, 3, 'kept');
+    await first.close();
+    for (let i = 0; i < 2; i++) {
+      const again = await startTestReceiver({ dataDir: dir.path });
+      try {
+        expect(await again.indexRebuilt).toBe(true);
+        expect(again.logs.join('\n')).not.toMatch(REBUILDING);
+        expect(await counted(again.url)).toBe(3 + i);
+        await submitProcessed(again, 1, `restart ${i}`);
+      } finally {
+        await again.close();
+      }
+    }
+    const run = spawnSync(process.execPath, [CLI, 'reindex', '--data-dir', dir.path], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const afterReindex = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(afterReindex.logs.join('\n')).not.toMatch(REBUILDING);
+      expect(await counted(afterReindex.url)).toBe(5);
+    } finally {
+      await afterReindex.close();
+    }
+  });
+
+  it('a start killed while it gave the index its new stamp is not taken for a mismatch', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(first, 2, 'kept');
+    await first.close();
+    const path = join(dir.path, STORAGE_STAMP_FILE);
+    const old = (await readFile(path, 'utf8')).trim();
+    expect(old).toMatch(/^[0-9a-f-]{36}$/);
+    // Killed after the file named both stamps, before the index took the new one.
+    await writeFile(path, `a-new-stamp\n${old}\n`);
+    let r = await startTestReceiver({ dataDir: dir.path });
+    expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+    await r.close();
+    // Killed after the index took the new one, before the file named it alone.
+    const stamped = (await readFile(path, 'utf8')).trim();
+    const index = CrashIndex.open(join(dir.path, INDEX_FILE));
+    index.setStamp('another-new-stamp');
+    index.close();
+    await writeFile(path, `another-new-stamp\n${stamped}\n`);
+    r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+      expect(await counted(r.url)).toBe(2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a crash processed but killed before it was indexed (still queued) is not taken for a mismatch', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    const [id] = await submitProcessed(first, 3, 'kept');
+    await first.close();
+    // What a SIGKILL between writing processed_crash.json and indexing it leaves: the queue entry
+    // goes only once the crash is indexed.
+    const index = CrashIndex.open(join(dir.path, INDEX_FILE));
+    index.remove(id!);
+    index.close();
+    await writeFile(join(dir.path, 'queue', id!.replace(/^bp-/, '')), `${Date.now()}\n`);
+    const r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+      await waitFor('processed again and counted', async () => (await counted(r.url)) === 3);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a restart after SIGKILL, right after many crashes were accepted, is not taken for a mismatch, and every crash is counted', async () => {
+    const killed = await spawnReceiver(dir.path);
+    for (let i = 0; i < 5; i++) await submitCrash(`${killed.url}/submit`, jsCrashFields({ JSErrorMessage: `early ${i}` }), []);
+    await waitFor('the first crashes counted', async () => (await counted(killed.url)) === 5);
+    // Many at once, and killed as soon as they are answered: some processed, some queued, some only in the journal.
+    const sent = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => submitCrash(`${killed.url}/submit`, jsCrashFields({ JSErrorMessage: `burst ${i}` }), [])),
+    );
+    expect(sent.every((s) => s.status === 200)).toBe(true);
+    await killed.kill('SIGKILL');
+
+    const r = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await r.indexRebuilt).toBe(true);
+      expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+      await waitFor('every crash counted', async () => (await counted(r.url)) === 155, 60_000);
+    } finally {
+      await r.close();
+    }
+    // And once more after a SIGKILL of a receiver at rest.
+    const resting = await spawnReceiver(dir.path);
+    await waitFor('counted', async () => (await counted(resting.url)) === 155);
+    await resting.kill('SIGKILL');
+    const last = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(last.logs.join('\n')).not.toMatch(REBUILDING);
+      expect(await counted(last.url)).toBe(155);
+    } finally {
+      await last.close();
+    }
+  });
+});
