@@ -9,6 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
 import { freePort, startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import {
+  clickInExtensionPage,
   countRelays,
   extensionStorage,
   newGuid,
@@ -223,7 +224,7 @@ describe('popup and options', () => {
       const site = new URL(env.fixture.url).hostname;
       const button = `tr[data-status="queued"] button.block[data-site="${site}"]`;
       expect(await env.extensionPage.evaluate((b) => document.querySelector(b)?.textContent, button)).toBe(`Don't report ${site}`);
-      await env.extensionPage.click(button);
+      await clickInExtensionPage(env.extensionPage, button);
       await waitFor('the site to be blocked', async () => {
         const { settings } = await extensionStorage<{ settings?: { blockSites: string[] } }>(env.extensionPage, ['settings']);
         return settings?.blockSites.includes(site);
@@ -259,7 +260,7 @@ describe('popup and options', () => {
       await showExtensionPage(env.extensionPage, 'popup.html');
       const site = new URL(env.fixture.url).hostname;
       const button = `tr[data-status="queued"] button.block[data-site="${site}"]`;
-      await env.extensionPage.click(button);
+      await clickInExtensionPage(env.extensionPage, button);
       const problem = await waitFor('the popup to say why', () =>
         env.extensionPage.evaluate(() => {
           const p = document.getElementById('problem')!;
@@ -317,7 +318,7 @@ describe('popup and options', () => {
         list.value = 'typed.example';
         list.dispatchEvent(new Event('input', { bubbles: true }));
       });
-      await env.extensionPage.click(`button.block[data-site="${site}"]`);
+      await clickInExtensionPage(env.extensionPage, `button.block[data-site="${site}"]`);
       await waitFor('the site to be blocked', async () => (await blockedInStorage()).includes(site));
       await waitFor('the Options page to show it', async () => (await inOptions((doc) => (doc.getElementById('blockSites') as HTMLTextAreaElement).value)) === `typed.example\n${site}`);
       expect(await inOptions((doc) => doc.getElementById('status')!.textContent)).toContain(`Blocked from the popup meanwhile, added to the list: ${site}`);

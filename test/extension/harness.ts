@@ -158,6 +158,21 @@ export async function showExtensionPage(extensionPage: Page, file: string): Prom
 }
 
 /**
+ * Clicks the element `selector` finds in an extension page, finding and clicking it in one step
+ * (retried until it is there): the popup redraws its list whenever a report's state changes (a
+ * delivery, a retry), which can detach an element between finding it and clicking it.
+ */
+export async function clickInExtensionPage(extensionPage: Page, selector: string): Promise<void> {
+  await waitFor(`${selector} to click`, () =>
+    extensionPage.evaluate((s) => {
+      const element = document.querySelector<HTMLElement>(s);
+      element?.click();
+      return element !== null;
+    }, selector),
+  );
+}
+
+/**
  * Counts, in the page, the batches the hook hands on (the relay event is visible to the page
  * by design). Call before `goto`; then `waitForRelay` says the page's errors have left it.
  */
