@@ -494,17 +494,18 @@ describe('report pages and API over HTTP', () => {
     expect(beyond).not.toContain('No reports in this period');
   });
 
-  it('offers no filter for "(none)", which no filter can pick out', async () => {
+  it('links "(none)" where a filter picks it out (version, environment) and not elsewhere', async () => {
     const guid = 'none0000-0000-4000-8000-000000000077';
     await addCrash(direct(r), { signature: 'no version', app: guid, version: '', browser: null, at: daysAgo(0) });
     await addCrash(direct(r), { signature: 'no version', app: guid, version: '2.0', at: daysAgo(0) });
     const sig = await (await fetch(`${r.url}/signatures/${signatureIdOf('no version')}`, { headers: BEARER })).text();
+    // The browser breakdown's "(none)" has no filter; the version breakdown's is `version=(none)`.
     expect(sig).toMatch(/<th scope="row" class="sig">\(none\)<\/th>/);
-    expect(sig).not.toMatch(/>\(none\)<\/a>/);
+    expect(sig).toMatch(/<a href="[^"]*version=%28none%29[^"]*">\(none\)<\/a>/);
     expect(sig).toMatch(/<a href="[^"]*version=2\.0[^"]*">2\.0<\/a>/);
     const app = await (await fetch(`${r.url}/apps/${guid}`, { headers: BEARER })).text();
     expect(app).toContain('<option value="2.0">2.0 (1)</option>');
-    expect(app).not.toContain('(none) (1)');
+    expect(app).toContain('<option value="(none)">(none) (1)</option>');
   });
 
   it('finds the crashes of one page by url (exact, prefix, ID pattern) and of one OS, on the page and the API', async () => {

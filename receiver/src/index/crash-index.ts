@@ -146,6 +146,7 @@ export interface Period {
 
 export interface TopCrashersResult {
   app: { guid: string; product: string; kind: AppSummary['kind'] };
+  /** The filters: null for all; '' for the crashes without one. */
   version: string | null;
   environment: string | null;
   period: Period;
@@ -223,6 +224,7 @@ export interface SignatureSummary {
   /** Every crash with this signature the index holds. */
   total: number;
   app: string | null;
+  /** The environment filter: null for all; '' for the crashes that declared none. */
   environment: string | null;
   period: Period;
   count: number;
@@ -235,7 +237,9 @@ export interface SignatureSummary {
 
 export interface SearchQuery {
   app?: string;
+  /** A version; '' for crashes without one. */
   version?: string;
+  /** An environment; '' for crashes that declared none. */
   environment?: string;
   /** Exact signature text, or `~text` for signatures containing text. */
   signature?: string;
@@ -858,8 +862,9 @@ export class CrashIndex {
     guid: string,
     options: {
       days: number;
+      /** Only crashes of this version; '' for those without one; all when null. */
       version?: string | null;
-      /** Only crashes from this environment; all when null or ''. */
+      /** Only crashes from this environment; '' for those that declared none; all when null. */
       environment?: string | null;
       limit?: number;
       hide?: (signatureId: string, signature: string) => boolean;
@@ -868,8 +873,8 @@ export class CrashIndex {
     const app = this.app(guid);
     if (!app) return null;
     const { days } = options;
-    const version = options.version || null;
-    const environment = options.environment || null;
+    const version = options.version ?? null;
+    const environment = options.environment ?? null;
     const limit = Math.min(options.limit ?? TOP_CRASHERS_LIMIT, MAX_TOP_CRASHERS_LIMIT);
     const nowMs = this.#now().getTime();
     const today = dayOf(nowMs);
@@ -1022,7 +1027,8 @@ export class CrashIndex {
     const text = this.signatureText(signatureId);
     if (text === null) return null;
     const app = options.app || null;
-    const environment = options.environment || null;
+    // '' is a filter too: the crashes that declared no environment.
+    const environment = options.environment ?? null;
     const { days } = options;
     const page = Math.min(Math.max(1, options.page ?? 1), MAX_PAGE);
     const today = dayOf(this.#now().getTime());
@@ -1118,11 +1124,12 @@ export class CrashIndex {
       where.push('c.app = @app');
       params.app = query.app;
     }
-    if (query.version) {
+    // '' picks the crashes without a version (or environment), as the index keeps them.
+    if (query.version !== undefined) {
       where.push('c.version = @version');
       params.version = query.version;
     }
-    if (query.environment) {
+    if (query.environment !== undefined) {
       where.push('c.environment = @environment');
       params.environment = query.environment;
     }

@@ -2,6 +2,7 @@
 import { NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
 import { clipText } from '../text.ts';
 import { link } from './links.ts';
+import { filterText, NONE_FILTERS } from './params.ts';
 
 /**
  * An app as pages name it, from its index key and product: the product name; for crashes with
@@ -86,9 +87,11 @@ export function valueLabel(value: string): string {
 
 /**
  * The search value a breakdown row links to: a URL path the index cut short (it ends in `…`)
- * is searched by the part it kept, as a prefix.
+ * is searched by the part it kept, as a prefix; a version or environment as its filter spells
+ * it (`(none)` for none, see filterText).
  */
 export function facetFilterValue(param: string, value: string): string {
+  if (NONE_FILTERS.includes(param)) return filterText(value);
   return param === 'url' && value.endsWith('…') ? `${value.slice(0, -1)}*` : value;
 }
 

@@ -152,6 +152,43 @@ function cursor(get: Get, problems: string[]): ListCursor | undefined {
   return parsed ?? undefined;
 }
 
+/**
+ * How the version and environment filters spell "no value": `(none)`, as the pages label the
+ * crashes without one, so what a breakdown shows is what a person types. An empty parameter
+ * stays "no filter". A version can be any text that is not blank and an environment any name
+ * environmentName keeps, `(none)` among them, so no bare word is free: a real `(none)` is
+ * written `\(none)`, a real `\(none)` `\\(none)`, and so on. Only those spellings change meaning.
+ *
+ * @example filterValue('(none)') // '' (crashes without one, as the index keeps them)
+ * @example filterValue('\\(none)') // '(none)'
+ */
+export const NONE_FILTER = '(none)';
+const NONE_SPELLING = /^(\\*)\(none\)$/;
+/** The filters whose "(none)" can be asked for; other facets' empty values pick nothing. */
+export const NONE_FILTERS: readonly string[] = ['version', 'environment'];
+
+/** A version or environment filter as given, made the value the index keeps ('' for none). */
+export function filterValue(given: string): string {
+  const m = NONE_SPELLING.exec(given);
+  return m ? (m[1] ? given.slice(1) : '') : given;
+}
+
+/** A value the index keeps as a version or environment filter spells it, for links and menus (filterValue undone). */
+export function filterText(value: string): string {
+  return value === '' ? NONE_FILTER : NONE_SPELLING.test(value) ? `\\${value}` : value;
+}
+
+/** filterText for a page's current filter, which is null when there is none. */
+export function filterParam(value: string | null): string | null {
+  return value === null ? null : filterText(value);
+}
+
+/** An environment filter, trimmed as the receiver keeps names (a pasted ` staging` finds `staging`); null when blank. */
+function environmentFilter(given: string | undefined): string | null {
+  const name = given?.trim();
+  return name ? filterValue(name) : null;
+}
+
 /** `/` and `/api/apps`: which page of apps, and (the API) how many to a page. */
 export function appsParams(get: Get, given?: Given): { page: number; limit?: number } {
   const problems: string[] = [];
@@ -169,8 +206,9 @@ export function topCrashersParams(
   const problems: string[] = [];
   strictNames(given, ['days', 'version', 'environment', 'limit', 'ignored'], problems);
   const days = oneOf(get, 'days', TOP_CRASHER_DAYS, DEFAULT_TOP_CRASHER_DAYS, problems);
-  const version = text(get, 'version', problems) ?? null;
-  const environment = text(get, 'environment', problems)?.trim() || null;
+  const givenVersion = text(get, 'version', problems);
+  const version = givenVersion === undefined ? null : filterValue(givenVersion);
+  const environment = environmentFilter(text(get, 'environment', problems));
   const limit = positiveInt(get, 'limit', problems, 500);
   // Ignored signatures are left out (and counted as hidden) unless ?ignored=1.
   const ignored = get('ignored');
@@ -187,7 +225,7 @@ export function signatureParams(
   strictNames(given, ['days', 'app', 'environment', 'page', 'after'], problems);
   const days = oneOf(get, 'days', SIGNATURE_DAYS, DEFAULT_SIGNATURE_DAYS, problems);
   const app = text(get, 'app', problems) ?? null;
-  const environment = text(get, 'environment', problems)?.trim() || null;
+  const environment = environmentFilter(text(get, 'environment', problems));
   const page = positiveInt(get, 'page', problems, 200) ?? 1;
   const after = cursor(get, problems);
   if (problems.length) throw new BadQuery(problems);
@@ -258,9 +296,8 @@ export function searchParams(get: Get, given?: Given): { form: SearchForm; query
   }
   const query: SearchQuery = {
     app: form.app,
-    version: form.version,
-    // As the page declared it, trimmed (the receiver keeps it so): a pasted ` staging` finds `staging`.
-    environment: form.environment?.trim(),
+    version: form.version === undefined ? undefined : filterValue(form.version),
+    environment: environmentFilter(form.environment) ?? undefined,
     signature: form.signature,
     q: form.q,
     browser: form.browser,

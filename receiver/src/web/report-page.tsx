@@ -4,6 +4,7 @@ import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.
 import { appKey } from '../index/crash-index.ts';
 import { appName, clip, formatCount, formatTime, href } from './format.ts';
 import { link } from './links.ts';
+import { filterParam } from './params.ts';
 import { formatBytes } from '../text.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 import { Time, TimeAgo } from './time.tsx';
@@ -227,7 +228,7 @@ export function ReportPage(props: {
       </p>
       {p ? (
         <p>
-          Signature: <a class="sig" href={href.signature(p.signature_id, { app: appKey(p.app_guid, p.product), environment: p.environment })}>{p.signature}</a>
+          Signature: <a class="sig" href={href.signature(p.signature_id, { app: appKey(p.app_guid, p.product), environment: filterParam(p.environment ?? null) })}>{p.signature}</a>
         </p>
       ) : (
         <p class="notice">Not processed yet: the stack is not symbolicated and the crash has no signature. The annotations below are as received.</p>
@@ -266,7 +267,7 @@ export function ReportPage(props: {
             <dt>Environment</dt>
             <dd>
               {p?.environment ? (
-                <a href={href.app(appKey(p.app_guid, p.product), { environment: p.environment })}>{p.environment}</a>
+                <a href={href.app(appKey(p.app_guid, p.product), { environment: filterParam(p.environment) })}>{p.environment}</a>
               ) : (
                 <>
                   <Value text={a.Environment!} />

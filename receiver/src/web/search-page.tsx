@@ -3,7 +3,7 @@ import { appName, facetFilterValue, formatCount, href, query, valueLabel } from 
 import { FacetHeader } from './facet-header.tsx';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
-import type { SearchForm } from './params.ts';
+import { NONE_FILTERS, type SearchForm } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 
 const FACET_TITLES: Record<(typeof SEARCH_FACETS)[number], string> = {
@@ -84,8 +84,8 @@ export function SearchPage(props: SearchPageProps) {
           </select>
         </label>
         {/* "e.g.": a bare example in an empty field reads as a value already filled in. */}
-        {field('version', 'Version', 'e.g. 1.4.2')}
-        {field('environment', 'Environment', 'e.g. production')}
+        {field('version', 'Version', 'e.g. 1.4.2, or (none)')}
+        {field('environment', 'Environment', 'e.g. production, or (none)')}
         {field('signature', 'Signature', 'exact, or ~part')}
         {field('q', 'Message contains', 'e.g. is undefined')}
         {field('browser', 'Browser', 'e.g. Firefox or Firefox 153.0')}
@@ -133,7 +133,7 @@ export function SearchPage(props: SearchPageProps) {
                         const narrowed =
                           facet === 'signature'
                             ? href.search({ ...form, signature: label })
-                            : param && v.value !== ''
+                            : param && (v.value !== '' || NONE_FILTERS.includes(param))
                               ? href.search({ ...form, [param]: facetFilterValue(param, v.value) })
                               : null;
                         return (

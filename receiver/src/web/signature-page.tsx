@@ -4,7 +4,7 @@ import { FacetHeader } from './facet-header.tsx';
 import { facetFilterValue, formatCount, formatShare, href, query, valueLabel } from './format.ts';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
-import { type SearchForm, SIGNATURE_DAYS } from './params.ts';
+import { filterParam, filterText, NONE_FILTERS, type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
 import type { CarriedFrom, SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
@@ -23,7 +23,14 @@ const FACET_TITLES: [keyof SignatureSummary['facets'], string, keyof SearchForm]
 /** Values listed per facet; the rest are summed into one line. */
 const FACET_ROWS = 10;
 
-function FacetTable(props: { title: string; values: CountByValue[]; total: number; link: (value: string) => string; label?: (value: string) => string }) {
+function FacetTable(props: {
+  title: string;
+  values: CountByValue[];
+  total: number;
+  /** A value's link; null when no filter picks it out (a "(none)" other than version and environment). */
+  link: (value: string) => string | null;
+  label?: (value: string) => string;
+}) {
   const shown = props.values.slice(0, FACET_ROWS);
   const rest = props.values.slice(FACET_ROWS).reduce((s, v) => s + v.count, 0);
   return (
@@ -34,11 +41,12 @@ function FacetTable(props: { title: string; values: CountByValue[]; total: numbe
         <tbody>
           {shown.map((v) => {
             const share = props.total ? v.count / props.total : 0;
+            const label = props.label?.(v.value) ?? valueLabel(v.value);
+            const to = props.link(v.value);
             return (
               <tr>
-                {/* No filter picks out "(none)". */}
                 <th scope="row" class="sig">
-                  {v.value !== '' ? <a href={props.link(v.value)}>{props.label?.(v.value) ?? valueLabel(v.value)}</a> : valueLabel(v.value)}
+                  {to === null ? label : <a href={to}>{label}</a>}
                 </th>
                 <td class="num">{formatCount(v.count)}</td>
                 <td class="num">{formatShare(share)}</td>
@@ -76,8 +84,9 @@ export function SignaturePage(props: {
   now: Date;
 }) {
   const s = props.summary;
-  const base = { app: s.app, environment: s.environment, days: s.period.days };
-  const searchBase = { signature: s.signature, app: s.app, environment: s.environment, from: s.period.from.slice(0, 10) };
+  const environment = filterParam(s.environment);
+  const base = { app: s.app, environment, days: s.period.days };
+  const searchBase = { signature: s.signature, app: s.app, environment, from: s.period.from.slice(0, 10) };
   const pageFilter = (param: keyof SearchForm): param is 'app' | 'environment' => param === 'app' || param === 'environment';
   return (
     <>
@@ -93,14 +102,14 @@ export function SignaturePage(props: {
         {s.app && (
           <span>
             {' '}
-            · app <a href={href.app(s.app, { environment: s.environment })}>{props.appName || s.app}</a> (
+            · app <a href={href.app(s.app, { environment })}>{props.appName || s.app}</a> (
             <a href={href.signature(s.signature_id, { ...base, app: null })}>all apps</a>)
           </span>
         )}
-        {s.environment && (
+        {s.environment !== null && (
           <span>
             {' '}
-            · environment <strong>{s.environment}</strong> (<a href={href.signature(s.signature_id, { ...base, environment: null })}>all environments</a>)
+            · environment <strong>{valueLabel(s.environment)}</strong> (<a href={href.signature(s.signature_id, { ...base, environment: null })}>all environments</a>)
           </span>
         )}
       </nav>
@@ -133,10 +142,12 @@ export function SignaturePage(props: {
             title={title}
             values={s.facets[facet]}
             total={s.count}
-            link={
-              pageFilter(param)
-                ? (v) => href.signature(s.signature_id, { ...base, [param]: v })
-                : (v) => href.search({ ...searchBase, [param]: facetFilterValue(param, v) })
+            link={(v) =>
+              v === '' && !NONE_FILTERS.includes(param)
+                ? null
+                : pageFilter(param)
+                  ? href.signature(s.signature_id, { ...base, [param]: param === 'environment' ? filterText(v) : v })
+                  : href.search({ ...searchBase, [param]: facetFilterValue(param, v) })
             }
             label={param === 'app' ? (v) => props.appNames.get(v) ?? v : undefined}
           />

@@ -1,7 +1,7 @@
 import { type CountByValue, TOP_CRASHERS_LIMIT, type TopCrashersResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
 import { appIdentity, appName, formatChange, formatCount, formatShare, href, valueLabel } from './format.ts';
-import { TOP_CRASHER_DAYS } from './params.ts';
+import { filterParam, filterText, TOP_CRASHER_DAYS } from './params.ts';
 import { BugLinks, StatusBadge } from './triage-view.tsx';
 import { Time, TimeAgo } from './time.tsx';
 
@@ -47,20 +47,23 @@ export function TopCrashersPage(props: {
     const limit = changes.limit ?? r.limit;
     return href.app(guid, {
       days: changes.days ?? r.period.days,
-      version: r.version,
-      environment: r.environment,
+      version: filterParam(r.version),
+      environment: filterParam(r.environment),
       limit: limit === TOP_CRASHERS_LIMIT ? null : limit,
       ignored: changes.ignored === undefined ? ignored : changes.ignored,
     });
   };
   const namedEnvironments = r.environments.filter((e) => e.value !== '');
+  /** The filters as the title and the empty list say them. */
+  const versionWords = r.version === null ? '' : r.version === '' ? 'without a version' : `of version ${r.version}`;
+  const environmentWords = r.environment === null ? '' : r.environment === '' ? 'without an environment' : `in ${r.environment}`;
   const change = r.previous_total ? (r.total - r.previous_total) / r.previous_total : null;
   return (
     <>
       <h1>
         Top crashers · {appName(r.app)}
-        {r.version && ` ${r.version}`}
-        {r.environment && ` · ${r.environment}`}
+        {r.version !== null && ` ${r.version === '' ? '(no version)' : r.version}`}
+        {r.environment !== null && ` · ${r.environment === '' ? 'no environment' : r.environment}`}
       </h1>
       <p class="muted mono">{appIdentity(guid)}</p>
       <nav class="tabs" aria-label="period">
@@ -79,40 +82,43 @@ export function TopCrashersPage(props: {
           <select name="version">
             <option value="">all versions</option>
             {/* A version asked for that had no crash in the period is still the filter: shown, not dropped. */}
-            {r.version && !r.versions.some((v) => v.value === r.version) && (
-              <option value={r.version} selected>
-                {`${r.version} (0)`}
+            {r.version !== null && !r.versions.some((v) => v.value === r.version) && (
+              <option value={filterText(r.version)} selected>
+                {`${valueLabel(r.version)} (0)`}
               </option>
             )}
-            {/* Crashes without a version cannot be picked out by the version filter. */}
-            {r.versions.filter((v) => v.value !== '').map((v) => (
-              <option value={v.value} selected={v.value === r.version}>
+            {/* "(none)" picks the crashes without a version. */}
+            {r.versions.map((v) => (
+              <option value={filterText(v.value)} selected={v.value === r.version}>
                 {`${valueLabel(v.value)} (${formatCount(v.count)})`}
               </option>
             ))}
           </select>
         </label>
         {/* Shown once the app's pages declare environments (socorrito:environment). */}
-        {(namedEnvironments.length > 0 || r.environment) && (
+        {(namedEnvironments.length > 0 || r.environment !== null) && (
           <label>
             Environment
             <select name="environment">
               <option value="">all environments</option>
-              {r.environment && !namedEnvironments.some((e) => e.value === r.environment) && (
-                <option value={r.environment} selected>
-                  {`${r.environment} (0)`}
+              {r.environment !== null && !r.environments.some((e) => e.value === r.environment) && (
+                <option value={filterText(r.environment)} selected>
+                  {`${valueLabel(r.environment)} (0)`}
                 </option>
               )}
-              {namedEnvironments.map((e) => (
-                <option value={e.value} selected={e.value === r.environment}>
-                  {`${e.value} (${formatCount(e.count)})`}
+              {/* "(none)" picks the crashes whose page declared no environment. */}
+              {r.environments.map((e) => (
+                <option value={filterText(e.value)} selected={e.value === r.environment}>
+                  {`${valueLabel(e.value)} (${formatCount(e.count)})`}
                 </option>
               ))}
             </select>
           </label>
         )}
         <button type="submit">Show</button>
-        <a href={href.search({ app: guid, version: r.version, environment: r.environment, from: r.period.from.slice(0, 10) })}>Search these crashes</a>
+        <a href={href.search({ app: guid, version: filterParam(r.version), environment: filterParam(r.environment), from: r.period.from.slice(0, 10) })}>
+          Search these crashes
+        </a>
       </form>
       <p>
         <strong>{formatCount(r.total)}</strong> {r.total === 1 ? 'crash' : 'crashes'} from <Time iso={r.period.from} /> to now; {formatCount(r.previous_total)} in the{' '}
@@ -142,7 +148,7 @@ export function TopCrashersPage(props: {
       )}
       {r.rows.length === 0 ? (
         <p class="muted">
-          {`No crashes${r.version ? ` of version ${r.version}` : ''}${r.environment ? ` in ${r.environment}` : ''} in this period.`}
+          {`No crashes${versionWords && ` ${versionWords}`}${environmentWords && ` ${environmentWords}`} in this period.`}
         </p>
       ) : (
         // On a phone the table scrolls in its own region, named for screen readers; the page does not.
@@ -156,8 +162,8 @@ export function TopCrashersPage(props: {
                 <th scope="col" class="num">Share</th>
                 <th scope="col" class="num">Change</th>
                 {/* Across environments even when the list is of one: "new" means new to the app. */}
-                <th scope="col" class="wide-only" title={r.environment ? 'in any environment' : undefined}>First seen{r.environment ? ' (any env.)' : ''}</th>
-                <th scope="col" class="wide-only" title={r.environment ? 'in any environment' : undefined}>Last seen{r.environment ? ' (any env.)' : ''}</th>
+                <th scope="col" class="wide-only" title={r.environment !== null ? 'in any environment' : undefined}>First seen{r.environment !== null ? ' (any env.)' : ''}</th>
+                <th scope="col" class="wide-only" title={r.environment !== null ? 'in any environment' : undefined}>Last seen{r.environment !== null ? ' (any env.)' : ''}</th>
                 <th scope="col" class="wide-only">Versions</th>
                 <th scope="col" class="wide-only">Browsers</th>
                 <th scope="col" class="wide-only">Per day</th>
@@ -169,7 +175,7 @@ export function TopCrashersPage(props: {
                   <td class="num">{row.rank}</td>
                   {/* The row's header: screen readers say the signature with each number in the row. */}
                   <th scope="row" class="sig">
-                    <a href={href.signature(row.signature_id, { app: guid, environment: r.environment, days: signatureDaysFor(r.period.days) })}>
+                    <a href={href.signature(row.signature_id, { app: guid, environment: filterParam(r.environment), days: signatureDaysFor(r.period.days) })}>
                       {row.signature}
                     </a>{' '}
                     {row.is_new && <span class="badge new" title="first seen in this period">new</span>}{' '}
