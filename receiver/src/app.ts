@@ -27,6 +27,7 @@ import { servedUnder, under } from './web/links.ts';
 import { loginRoutes } from './web/login.tsx';
 import { problemPage } from './web/layout.tsx';
 import { pageRoutes } from './web/pages.tsx';
+import { BadQuery, badQueryBody, onlyParams } from './web/params.ts';
 import { noStore, pageSecurityHeaders } from './web/security.ts';
 import { staticRoutes } from './web/static.ts';
 import { triageRoutes } from './web/triage.ts';
@@ -136,6 +137,8 @@ export function createApp(deps: AppDeps): {
   app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken, appTokens: deps.appTokens }));
   app.route('/', login.guarded);
   app.get('/api/stats', async (c) => {
+    // As every API address: a parameter it does not take is refused (400), not ignored.
+    onlyParams(c.req.queries(), []);
     // The queue is counted on disk: a folder that cannot be read is said in `processing.error`
     // (queued null), not answered 500 with the parts that could be read.
     const queued = await Promise.resolve(deps.queued?.()).then(
@@ -219,6 +222,7 @@ export function createApp(deps: AppDeps): {
   // submissions taken straight from node:http too.
   const INTERNAL_ERROR = { error: 'internal', message: 'internal error; see the receiver log' };
   app.onError((err, c) => {
+    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
     if (isIndexDamage(err)) {
       // The index is a cache of storage: the next start sets it aside and builds it again.
       if (!indexDamaged) {

@@ -1,7 +1,8 @@
 // "(none)" as a filter, end to end: crashes submitted over HTTP without an environment or a
 // version are found by `environment=(none)` / `version=(none)` on the API and the pages, the
 // "(none)" facet rows and menu entries link to that filter, and a real value spelt "(none)" is
-// still found, as `\(none)`.
+// still found, as `\(none)`. Also: the API addresses that took any query parameter now refuse
+// an unknown one, as the others do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
@@ -146,5 +147,29 @@ describe('filtering on "(none)"', () => {
     // The JSON link says the same.
     expect(narrowed).toContain(`/api/search?environment=${NONE_IN_LINK}`);
     expect(await page(`/search?version=${REAL_NONE_IN_LINK}`)).toContain('name="version" value="\\(none)"');
+  });
+
+  it('refuses unknown query parameters on the triage and stats addresses, as the rest of the API', async () => {
+    const signatureId = (await api(`/api/crashes/${ids.bare}`)).processed.signature_id;
+    const put = (path: string, body: unknown) =>
+      fetch(`${r.url}${path}`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    const status = await put(`/api/signatures/${signatureId}/status?status=open`, { status: 'ignored' });
+    expect(status.status).toBe(400);
+    expect(await status.json()).toEqual(expect.objectContaining({ error: 'bad_query', problems: ['"status" is not a parameter here; it takes none'] }));
+    // Refused, not applied.
+    expect((await api(`/api/signatures/${signatureId}`)).status).toBe('open');
+    expect((await put(`/api/signatures/${signatureId}/status`, { status: 'ignored' })).status).toBe(200);
+    expect((await api(`/api/signatures/${signatureId}`)).status).toBe('ignored');
+
+    const bugs = await put(`/api/signatures/${signatureId}/bugs?bug=1`, { bugs: ['https://bugs.example/1'] });
+    expect(bugs.status).toBe(400);
+    expect((await bugs.json()).error).toBe('bad_query');
+    expect((await api(`/api/signatures/${signatureId}`)).bugs).toEqual([]);
+    expect((await put(`/api/signatures/${signatureId}/bugs`, { bugs: ['https://bugs.example/1'] })).status).toBe(200);
+
+    const stats = await get('/api/stats?verbose=1', 400);
+    expect(await stats.json()).toEqual(expect.objectContaining({ error: 'bad_query', problems: ['"verbose" is not a parameter here; it takes none'] }));
+    expect((await api('/api/stats')).collector.accepted).toBe(5);
   });
 });

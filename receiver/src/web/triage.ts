@@ -5,6 +5,7 @@ import { bugUrl, bugUrlProblem, type CarriedFrom, ignoredByDefault, type Signatu
 import { MAX_BUGS, MAX_NOTE_CHARS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
+import { BadQuery, badQueryBody, onlyParams } from './params.ts';
 import { under } from './links.ts';
 import { TRIAGE_SECTION_ID } from './triage-view.tsx';
 
@@ -114,6 +115,8 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
   const notJson = (c: Context, like: string) => c.json({ error: 'bad_json', message: `the body must be JSON like ${like}`, problems: ['the body is not JSON'] }, 400);
 
   routes.put('/api/signatures/:id/status', async (c) => {
+    // As every API address: a parameter it does not take (`?status=resolved`) is refused, not ignored.
+    onlyParams(c.req.queries(), []);
     const body = await jsonBody(c);
     if (body === undefined) return notJson(c, '{"status":"resolved"}');
     const parsed = parseStatusRequest(body);
@@ -156,6 +159,7 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
   });
 
   routes.put('/api/signatures/:id/bugs', async (c) => {
+    onlyParams(c.req.queries(), []);
     const body = await jsonBody(c);
     if (body === undefined) return notJson(c, '{"bugs":["https://…"]}');
     const parsed = parseBugList(body);
@@ -185,6 +189,11 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     }
     await setBugs(deps, id, bugs, 'from the signature page');
     return backTo(c, body.next, id);
+  });
+
+  routes.onError((err, c) => {
+    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
+    throw err;
   });
   return routes;
 }
