@@ -316,12 +316,13 @@ export class Forwarder {
   /**
    * A waiting crash's outbox entry as it stands: one held behind its destination's wait goes
    * when the wait ends, not at its own old time, and the destination's last error is its news.
+   * So does one not yet parked there (it arrived during the wait): its turn parks it (#attempt).
    */
   #waiting(slot: Slot, target: string | null): OutboxEntry {
     const gate = this.#gateOf(slot.entry.mode, target);
     return {
       ...slot.entry,
-      next_attempt_at: new Date(slot.parked && gate ? Math.max(slot.nextAt, gate.blockedUntil) : slot.nextAt).toISOString(),
+      next_attempt_at: new Date(gate ? Math.max(slot.nextAt, gate.blockedUntil) : slot.nextAt).toISOString(),
       last_error: slot.entry.last_error ?? gate?.lastError ?? null,
     };
   }
