@@ -244,6 +244,13 @@ describe('scrubbing the path parameters of relative URLs', () => {
       expect(scrubUrl(text)).toBe(text);
     }
   });
+  it('leaves a number before ;name=value alone: a decimal or a version is not a file name', () => {
+    for (const text of ['expected 1.0;got=2', 'Set-Cookie: v=1.5;path=/', 'x = 0.5;y=1', 'release 2.10.3;build=7']) {
+      expect(scrubUrlsInText(text)).toBe(text);
+    }
+    // A file name's extension begins with a letter, digits may follow.
+    expect(scrubUrlsInText('GET track.mp3;sid=1A2B failed')).toBe('GET track.mp3 failed');
+  });
 });
 
 describe('scrubbing percent-encoded path parameters', () => {

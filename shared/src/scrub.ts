@@ -412,7 +412,7 @@ interface RunState {
   wordAtStart: boolean;
   /** It has a `.` after at least one character. */
   dotted: boolean;
-  /** How many letters or digits follow its last `.`; -1 when something else does or there is none. */
+  /** How many letters or digits, a letter first, follow its last `.`; -1 when something else does or there is none. */
   extension: number;
 }
 
@@ -446,7 +446,8 @@ function readRun(text: string, from: number, to: number, run: RunState): void {
       run.dotted ||= glued;
       run.extension = 0;
     } else if (run.extension >= 0) {
-      run.extension = isLetter(c) || isDigit(c) ? run.extension + 1 : -1;
+      // An extension begins with a letter: `1.0;got=2` is a number, not a file name.
+      run.extension = isLetter(c) || (isDigit(c) && run.extension > 0) ? run.extension + 1 : -1;
     }
   }
 }
