@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrashIndex } from '../../receiver/src/index/crash-index.ts';
 import { INDEX_FILE, STORAGE_STAMP_FILE } from '../../receiver/src/index/open.ts';
+import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journal.ts';
 import { CLI, spawnReceiver, startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -307,3 +308,55 @@ describe('at start, the index is checked against the stored crashes', () => {
     }
   });
 });
+
+describe('a deletion through the API and the start-up check', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let copy: { path: string; cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('socorrito-deletecheck-');
+    copy = await tempDir('socorrito-deletecheck-copy-');
+  });
+  afterEach(async () => {
+    await dir.cleanup();
+    await copy.cleanup();
+  });
+
+  /** Journal files opened while `held()` says so wait for `wait()` before each write (the first is the segment header). */
+  function journalFs(held: () => boolean, wait: () => Promise<void>): JournalFs {
+    return {
+      ...nodeJournalFs,
+      async openAppend(path) {
+        const file = await nodeJournalFs.openAppend(path);
+        return held() ? { ...file, writev: async (buffers) => (await wait(), file.writev(buffers)) } : file;
+      },
+    };
+  }
+
+  const remove = (url: string, id: string): Promise<Response> => fetch(`${url}/api/crashes/${id}`, { method: 'DELETE', headers: AUTH });
+
+  it('a crash deleted while the journal cannot start a new segment (a full disk) is deleted, and leaves the index', async () => {
+    let full = false;
+    const enospc = (): Promise<void> => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    const first = await startTestReceiver({ dataDir: dir.path }, { fs: journalFs(() => full, enospc) });
+    let ids: string[];
+    try {
+      ids = await submitProcessed(first, 3, 'kept');
+      full = true;
+      const res = await remove(first.url, ids[0]!);
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(await counted(first.url)).toBe(2);
+      expect((await fetch(`${first.url}/api/crashes/${ids[0]}`, { headers: AUTH })).status).toBe(404);
+    } finally {
+      await first.close();
+    }
+    const again = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(again.logs.join('\n')).not.toMatch(REBUILDING);
+      expect(await counted(again.url)).toBe(2);
+      expect((await fetch(`${again.url}/api/crashes/${ids[0]}`, { headers: AUTH })).status).toBe(404);
+    } finally {
+      await again.close();
+    }
+  });
+});
+

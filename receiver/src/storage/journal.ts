@@ -465,7 +465,14 @@ export class JournaledCrashStorage implements CrashStorage {
   async delete(crashId: string): Promise<void> {
     const segment = await this.forget(crashId);
     await this.#folders.delete(crashId);
-    if (segment !== undefined && segment === this.#appender?.segment) await this.#appender.rotate(segment);
+    if (segment !== undefined && segment === this.#appender?.segment) {
+      // The crash is gone already (its folder, and a marker against replay): a new segment that
+      // cannot be begun now (a full disk) only keeps the record's bytes until a later rotation,
+      // and must not fail the deletion, or its caller would leave the crash in the index.
+      await this.#appender.rotate(segment).catch((err: unknown) => {
+        this.#log(`storage: could not start a new journal segment after deleting crash ${crashId} (${errorCode(err)}); its record's bytes stay in segment ${segment} until the journal rotates`);
+      });
+    }
   }
 
   /**
