@@ -160,6 +160,8 @@ export function createApp(deps: AppDeps): {
     crashApiRoutes({
       storage: deps.storage,
       deleteCrash: async (id) => {
+        // Before the folder goes: a stop before the index forgets it is then told from a restore.
+        deps.index.markDeleting(id);
         await deps.storage.delete(id);
         await deps.queue.done(id);
         await deps.forwarding?.forwarder.forget(id);

@@ -358,5 +358,38 @@ describe('a deletion through the API and the start-up check', () => {
       await again.close();
     }
   });
+
+  it('a deletion cut short after the folder went (what a SIGKILL then leaves) is not taken for a restored backup', async () => {
+    let gate: Promise<void> | null = null;
+    let open!: () => void;
+    const first = await startTestReceiver({ dataDir: dir.path }, { fs: journalFs(() => gate !== null, () => gate!) });
+    let ids: string[];
+    try {
+      ids = await submitProcessed(first, 3, 'kept');
+      // The deletion stops in the journal's rotation, after the crash's folder went and before the index forgot it.
+      gate = new Promise<void>((r) => (open = r));
+      const deleting = remove(first.url, ids[0]!);
+      await waitFor('the folder gone', () => !existsSync(join(dir.path, 'crashes', dayOf(ids[0]!), ids[0]!.replace(/^bp-/, ''))));
+      // The data dir as a SIGKILL at this moment leaves it (the index with its write-ahead log).
+      await cp(dir.path, copy.path, { recursive: true, filter: (src) => !src.endsWith('receiver.pid') && !src.endsWith('-shm') });
+      open();
+      expect((await deleting).status).toBe(200);
+    } finally {
+      open?.();
+      await first.close();
+    }
+    const r = await startTestReceiver({ dataDir: copy.path });
+    try {
+      expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+      expect(await counted(r.url)).toBe(2);
+      expect((await fetch(`${r.url}/api/crashes/${ids[0]}`, { headers: AUTH })).status).toBe(404);
+    } finally {
+      await r.close();
+    }
+  });
 });
 
+/** The day folder (`YYYYMMDD`) of a crash ID, from the date it ends in. */
+function dayOf(crashId: string): string {
+  return `20${crashId.slice(-6)}`;
+}

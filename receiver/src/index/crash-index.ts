@@ -493,6 +493,9 @@ class BulkCounts {
   }
 }
 
+/** The meta key, before a crash ID, of a deletion under way (CrashIndex.markDeleting). */
+const DELETING_KEY = 'deleting:';
+
 /** Drops whatever the file holds and creates the tables of this schema, empty. */
 function createEmpty(db: Database.Database): void {
   db.transaction(() => {
@@ -601,6 +604,26 @@ export class CrashIndex {
     this.#rebuildReason = reason;
   }
 
+  /**
+   * Notes that the crash is being deleted, before its folder goes (erase() ends the note): a start
+   * that finds it indexed without a folder then knows a stop cut its deletion short, rather than
+   * taking it for crash folders restored from a backup (see storageMismatch in open.ts).
+   */
+  markDeleting(crashId: string): void {
+    const id = normalizeCrashId(crashId);
+    if (id) this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, '')").run(DELETING_KEY + id);
+  }
+
+  unmarkDeleting(crashId: string): void {
+    this.#db.prepare('DELETE FROM meta WHERE key = ?').run(DELETING_KEY + crashId);
+  }
+
+  /** Crashes whose deletion began (markDeleting) and did not reach erase(). */
+  deletionsUnderWay(): string[] {
+    const keys = this.#db.prepare('SELECT key FROM meta WHERE key LIKE ?').pluck().all(`${DELETING_KEY}%`) as string[];
+    return keys.map((key) => key.slice(DELETING_KEY.length));
+  }
+
   /** The IDs of the `limit` crashes submitted last. */
   newestCrashIds(limit: number): string[] {
     return this.#db.prepare('SELECT crash_id FROM crashes ORDER BY submitted_at DESC LIMIT ?').pluck().all(limit) as string[];
@@ -703,11 +726,13 @@ export class CrashIndex {
   /**
    * Removes a crash for good (an erasure request): its row, its signature's text when no other
    * crash has that signature (a message-based signature can hold the message), its app when no
-   * other crash has that app, and the old page images in the write-ahead log.
+   * other crash has that app, and the old page images in the write-ahead log. Ends what
+   * markDeleting began.
    */
   erase(crashId: string, options: { checkpoint?: boolean } = {}): void {
     const id = normalizeCrashId(crashId);
     if (!id) return;
+    this.unmarkDeleting(id);
     const row = this.#db.prepare('SELECT signature_id, app FROM crashes WHERE crash_id = ?').get(id) as { signature_id: string; app: string } | undefined;
     this.#deleteById.run(id);
     if (row) {

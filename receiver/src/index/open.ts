@@ -96,7 +96,8 @@ export interface StoredCrashes {
  *   (new, from a release before stamps, or built by `socorrito reindex`) is not judged by it.
  * - the newest CHECK_NEWEST_INDEXED crashes the index holds have folders: crash folders restored
  *   from an older backup lack the crashes that came after it. A crash deleted on purpose (the
- *   API, retention, a master that keeps no copy) leaves the index as it goes.
+ *   API, retention, a master that keeps no copy) leaves the index as it goes; one whose deletion
+ *   a stop cut short after its folder went is marked in the index (CrashIndex.markDeleting).
  * - processed crashes in the newest CHECK_DAYS day folders are in the index: an older index
  *   lacks them. A processed crash is indexed before it leaves the queue, so one still queued
  *   (killed before it was indexed, or queued again) is not missing; nor is one not processed
@@ -111,7 +112,9 @@ export async function storageMismatch(index: CrashIndex, dataDir: string, crashe
       : `it carries a stamp and ${join(dataDir, STORAGE_STAMP_FILE)} is missing: it comes from another data dir`;
   }
   const newest = index.newestCrashIds(CHECK_NEWEST_INDEXED);
-  const gone = newest.filter((id) => !existsSync(crashes.crashDir(id)));
+  // A deletion cut short between its folder and the index is no sign of a restore.
+  const deleting = new Set(index.deletionsUnderWay());
+  const gone = newest.filter((id) => !deleting.has(id) && !existsSync(crashes.crashDir(id)));
   if (gone.length) {
     return `${gone.length} of the ${newest.length} newest crashes it holds have no folder (bp-${gone[0]}): crash folders restored from an older backup?`;
   }
@@ -220,6 +223,12 @@ export async function openIndexForServer(dataDir: string, storage: CrashStorage,
       }
       // What it holds is wrong, not merely incomplete: it starts over, as a new index.
       if (mismatch) index.startOver(`it does not match the stored crashes: ${mismatch}`);
+    }
+    // Deletions a stop cut short: a crash whose folder went leaves the index now; one whose folder
+    // is still there stays (its deletion was never answered, and may be asked again).
+    for (const id of index.deletionsUnderWay()) {
+      if (existsSync(crashes.crashDir(id))) index.unmarkDeleting(id);
+      else index.erase(id);
     }
     // After starting over, which empties the meta table too.
     index.setOwner(ownerName());
