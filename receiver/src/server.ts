@@ -319,6 +319,7 @@ async function startLocked(
   // The old page images leave the write-ahead log a second after the last such crash, not once
   // per crash a busy master relays (each checkpoint writes and syncs the index).
   let checkpointSoon: NodeJS.Timeout | null = null;
+  forwarder.onDeleting((id) => crashIndex.index.markDeleting(id));
   forwarder.onDeleted((id) => {
     crashIndex.index.erase(id, { checkpoint: false });
     checkpointSoon ??= setTimeout(() => {

@@ -10,6 +10,7 @@ import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journa
 import { CLI, spawnReceiver, startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { FAST_RETRY, fakeServer, registerApp } from '../forwarder/helpers.ts';
 import { alertedOnce, alertsSettled, startWebhookSink, submitAfterRestart } from '../helpers/webhook.ts';
 
 const APP = jsCrashFields().WebAppGUID!;
@@ -383,6 +384,41 @@ describe('a deletion through the API and the start-up check', () => {
       expect(r.logs.join('\n')).not.toMatch(REBUILDING);
       expect(await counted(r.url)).toBe(2);
       expect((await fetch(`${r.url}/api/crashes/${ids[0]}`, { headers: AUTH })).status).toBe(404);
+    } finally {
+      await r.close();
+    }
+  });
+  it('a crash a master forwarded and was deleting (no copy kept) when it stopped is not taken for a restored backup', async () => {
+    let ready = false;
+    const priv = await fakeServer((_req, res) => {
+      res.statusCode = ready ? 200 : 503;
+      res.end(ready ? 'CrashID=bp-0b5c1d2e-3f40-4a5b-8c6d-7e8f90261130\n' : 'Discarded=starting\n');
+    });
+    let gate: Promise<void> | null = null;
+    let open!: () => void;
+    const master = await startTestReceiver({ dataDir: dir.path, ...FAST_RETRY }, { fs: journalFs(() => gate !== null, () => gate!) });
+    let id: string;
+    try {
+      await registerApp(master, APP, `${priv.url}/submit`, { keep_copy: false });
+      // Indexed while its forward waits for the app's receiver.
+      [id] = await submitProcessed(master, 1, 'relayed');
+      expect(await counted(master.url)).toBe(1);
+      // Its copy's deletion stops in the journal's rotation, after the folder went and before the index forgot it.
+      gate = new Promise<void>((r) => (open = r));
+      ready = true;
+      await waitFor('the folder gone', () => !existsSync(join(dir.path, 'crashes', dayOf(id), id.replace(/^bp-/, ''))), 20_000);
+      await cp(dir.path, copy.path, { recursive: true, filter: (src) => !src.endsWith('receiver.pid') && !src.endsWith('-shm') });
+      open();
+      await waitFor('forgotten by the index', async () => (await counted(master.url)) === 0);
+    } finally {
+      open?.();
+      await master.close();
+      await priv.close();
+    }
+    const r = await startTestReceiver({ dataDir: copy.path });
+    try {
+      expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+      expect(await counted(r.url)).toBe(0);
     } finally {
       await r.close();
     }

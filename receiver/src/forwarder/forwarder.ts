@@ -155,6 +155,7 @@ export class Forwarder {
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   readonly #onDeleted: ((crashId: string) => void)[] = [];
+  readonly #onDeleting: ((crashId: string) => void)[] = [];
   /** When a destination's rate limiting was last logged, and the lines left out since. */
   readonly #rateLimitLogged = new Map<string, { at: number; skipped: number }>();
   /** Every failed forward on disk, by crash ID: listed and counted without reading the folder. */
@@ -177,6 +178,15 @@ export class Forwarder {
    */
   onDeleted(listener: (crashId: string) => void): void {
     this.#onDeleted.push(listener);
+  }
+
+  /**
+   * Adds a listener told just before the master's copy of a crash is deleted after forwarding,
+   * e.g. to note in the index that a deletion is under way (a stop before onDeleted then is not
+   * taken for a restored backup).
+   */
+  onDeleting(listener: (crashId: string) => void): void {
+    this.#onDeleting.push(listener);
   }
 
   /** Loads the outbox left by a previous run and starts sending. */
@@ -617,6 +627,13 @@ export class Forwarder {
       } else {
         // Deleting before storage has laid the folder out would let the layout bring it back.
         await this.#d.statuses.waitForFolder(id, this.#stop.signal);
+        for (const listener of this.#onDeleting) {
+          try {
+            listener(id);
+          } catch (err) {
+            this.#log(`forwarder: before deleting bp-${id}: ${(err as Error).message}`);
+          }
+        }
         await this.#deleteCopy(id);
         await this.#d.queue.done(id);
         for (const listener of this.#onDeleted) {
