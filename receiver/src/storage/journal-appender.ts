@@ -324,8 +324,10 @@ export class JournalAppender {
     this.#segment = segment;
     this.#key = key;
     this.#segmentSize = SEGMENT_HEADER_BYTES;
-    await this.#dirs.sync(this.#dir);
+    // Told before the folder's sync, which can fail: the next batches go to this segment all the
+    // same, and their crashes must read back (with its key) to be laid out.
     this.#onRotate?.(segment, new FrameFormat(key));
+    await this.#dirs.sync(this.#dir);
   }
 
   /**

@@ -160,6 +160,36 @@ describe('JournaledCrashStorage', () => {
     await dir.cleanup();
   });
 
+  it('reads back and lays out the crashes of a new segment whose folder sync failed when it was begun', async () => {
+    const dir = await tempDir();
+    let failJournalSync = false;
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      async fsync(path) {
+        if (failJournalSync && path.endsWith('journal')) {
+          failJournalSync = false;
+          throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+        }
+        return nodeJournalFs.fsync(path);
+      },
+    };
+    const { storage, folders } = await openStorage(dir.path, undefined, 1000, fs);
+    const big = new Map([['upload_file_minidump', Buffer.alloc(1200, 1)]]);
+    await storage.saveRaw(raw(0), big);
+    await storage.drained();
+    // The next batch begins segment 2, and the sync of the journal folder after its header fails: that batch is refused.
+    failJournalSync = true;
+    await expect(storage.saveRaw(raw(1), dump())).rejects.toThrow(/EIO/);
+    // The crashes after it go to segment 2, and are answered: they must read back and be laid out.
+    const after = raw(2);
+    await storage.saveRaw(after, dump());
+    expect((await storage.getRaw(after.crash_id))?.annotations.Seq).toBe('2');
+    await storage.drained();
+    expect((await folders.getRaw(after.crash_id))?.annotations.Seq).toBe('2');
+    await storage.close();
+    await dir.cleanup();
+  });
+
   it('keeps a segment whose last crash still waits for its flush when the next batch starts a new segment', async () => {
     const dir = await tempDir();
     let gated = false;
