@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appKey, CrashIndex, DAY_MS, SEARCH_SAMPLE_LIMIT } from '../../receiver/src/index/crash-index.ts';
+import { appKey, CrashIndex, DAY_MS, FEW_TEXT_MATCHES, SEARCH_SAMPLE_LIMIT } from '../../receiver/src/index/crash-index.ts';
 import { rebuildIndex } from '../../receiver/src/index/rebuild.ts';
 import { SCHEMA_VERSION } from '../../receiver/src/index/schema.ts';
 import { FsCrashStorage } from '../../receiver/src/storage/fs-storage.ts';
@@ -315,6 +315,77 @@ describe('crash index', () => {
     await addCrash(target, { signature: 'TypeError: Failed to fetch', at: at(2), errorMessage: 'NetworkError when attempting to fetch resource.' });
     expect(ids({ q: 'failed to fetch' })).toEqual(['NetworkError when attempting to fetch resource.']);
     expect(ids({ q: 'сети' })).toEqual(['Не удалось загрузить ÜBER.json (50%)']);
+  });
+
+  it('keeps each error type and message once, however many crashes have it, and drops it with its last crash', async () => {
+    const target = { storage, index };
+    const texts = (): string[] => {
+      const db = new Database(join(dir.path, 'index.sqlite'), { readonly: true });
+      try {
+        return (db.prepare('SELECT error_type, error_message FROM texts ORDER BY 1, 2').all() as { error_type: string; error_message: string }[]).map(
+          (t) => `${t.error_type}: ${t.error_message}`,
+        );
+      } finally {
+        db.close();
+      }
+    };
+    const first = await addCrash(target, { signature: 's', at: at(0), errorMessage: 'cart is undefined' });
+    const second = await addCrash(target, { signature: 's', at: at(1), errorMessage: 'cart is undefined' });
+    const other = await addCrash(target, { signature: 's', at: at(1), errorType: 'RangeError', errorMessage: 'cart is undefined' });
+    const secret = await addCrash(target, { signature: 't', at: at(2), errorMessage: 'token for jane expired' });
+    expect(texts()).toEqual(['RangeError: cart is undefined', 'TypeError: cart is undefined', 'TypeError: token for jane expired']);
+    expect(index.search({ q: 'cart' }).total).toBe(3);
+
+    index.remove(first.crash_id);
+    expect(texts()).toContain('TypeError: cart is undefined');
+    index.remove(second.crash_id);
+    // Reprocessed with another message, the crash no longer has its old one.
+    index.upsert({ ...other, error_message: 'cart is null' });
+    index.erase(secret.crash_id);
+    expect(texts()).toEqual(['RangeError: cart is null']);
+    expect(index.search({ q: 'cart' }).items.map((r) => `${r.error_type}: ${r.error_message}`)).toEqual(['RangeError: cart is null']);
+    expect(index.search({ q: 'undefined' }).total).toBe(0);
+  });
+
+  it('finds text among more than FEW_TEXT_MATCHES crashes newest first, as among a few, with the same counts and facets', () => {
+    // Every third crash says "x1 …"; every crash says "… is undefined"; signature "s4 | render" has every fifth.
+    const count = FEW_TEXT_MATCHES + 10;
+    const crashes = Array.from({ length: count }, (_, i) =>
+      makeCrash({ signature: `s${i % 5} | render`, at: new Date(NOW - DAY_MS + i * 1000), errorMessage: `x${i % 3} is undefined`, version: `1.${i % 7}` }).processed,
+    );
+    index.startBulk();
+    index.loadBulk(crashes);
+    index.finishBulk();
+    const newest = (keep: (i: number) => boolean, n: number): string[] =>
+      crashes
+        .filter((_, i) => keep(i))
+        .slice(-n)
+        .reverse()
+        .map((p) => p.crash_id);
+    const ids = (result: { items: { crash_id: string }[] }): string[] => result.items.map((r) => r.crash_id);
+
+    // Every crash matches: as a search without text.
+    const all = index.search({ q: 'IS UNDEFINED', page: 2 });
+    const unfiltered = index.search({ page: 2 });
+    expect(all).toEqual(unfiltered);
+    expect(all.total_is_lower_bound).toBe(true);
+    expect(ids(all)).toEqual(newest(() => true, 100).slice(50));
+    // Past the counted newest, by cursor.
+    const after = { submittedAt: Date.parse(crashes[5]!.submitted_at), crashId: crashes[5]!.crash_id };
+    expect(ids(index.search({ q: 'undefined', after }))).toEqual(newest((i) => i < 5, 5));
+    // With another filter, the matches within it.
+    expect(ids(index.search({ q: 'undefined', version: '1.3' }))).toEqual(newest((i) => i % 7 === 3, 50));
+
+    // A third of the crashes by message, a fifth by signature.
+    const third = index.search({ q: 'x1 is' });
+    expect(third).toMatchObject({ total: SEARCH_SAMPLE_LIMIT, total_is_lower_bound: true });
+    expect(ids(third)).toEqual(newest((i) => i % 3 === 1, 50));
+    expect(ids(index.search({ q: 'x1 is', after }))).toEqual(newest((i) => i < 5 && i % 3 === 1, 5));
+    const fifth = index.search({ q: 's4 |', version: '1.2' });
+    expect(fifth.total).toBe(crashes.filter((_, i) => i % 5 === 4 && i % 7 === 2).length);
+    expect(ids(fifth)).toEqual(newest((i) => i % 5 === 4 && i % 7 === 2, 50));
+    expect(fifth.facets.version).toEqual([{ value: '1.2', count: fifth.total }]);
+    expect(index.search({ q: 'x3' }).total).toBe(0);
   });
 
   it('searches by every filter, with facet counts, treating % and _ as plain text', async () => {

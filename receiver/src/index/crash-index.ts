@@ -350,7 +350,7 @@ function escapeGlob(text: string): string {
  * only then collapses the path in JavaScript.
  *
  * url_path has no index of its own: at a million crashes a search for a rare path scans in about
- * 0.2 s (as a `q` search does), while an index made common paths combined with other filters
+ * 0.2 s, while an index made common paths combined with other filters
  * slower (the planner took it over the signature's) and could not serve patterns.
  */
 function urlCondition(url: string, asGiven?: string): { sql: string; params: Record<string, string> } {
@@ -379,8 +379,26 @@ function beyondAscii(text: string): boolean {
   return /[^\x00-\x7f]/.test(text);
 }
 
+/**
+ * A `q` search whose texts and signatures (see #matchText) have at most this many crashes looks
+ * them up and sorts them; one with more walks crashes newest first until it has enough, which
+ * takes fewer steps the more crashes match. Counted up to this bound (a crash matched both by
+ * text and by signature counts twice).
+ */
+export const FEW_TEXT_MATCHES = 4 * SEARCH_SAMPLE_LIMIT;
+/**
+ * The crashes `c` of the matched texts or signatures, found by their indexes. SQLite keeps the
+ * order of a CROSS JOIN: it does not walk another filter's index (an app's every crash) instead.
+ */
+const TEXT_MATCHED_CRASHES = `(SELECT id FROM crashes WHERE text_id IN temp.search_texts
+  UNION SELECT id FROM crashes WHERE signature_id IN temp.search_signatures) matched CROSS JOIN crashes c ON c.id = matched.id`;
+/** The same, checked on each crash another index walks to (the `+` keeps SQLite from using the columns' indexes). */
+const TEXT_MATCHED_CHECK = '(+c.text_id IN temp.search_texts OR +c.signature_id IN temp.search_signatures)';
+
 const CRASH_ROW_COLUMNS = `c.crash_id, c.submitted_at, c.app, c.product, c.version, c.environment, c.signature_id, s.signature,
-  c.error_type, c.error_message, c.mechanism, c.browser_version AS browser, c.os, c.url_path`;
+  t.error_type, t.error_message, c.mechanism, c.browser_version AS browser, c.os, c.url_path`;
+/** What CRASH_ROW_COLUMNS reads, after the crashes `c` of a FROM. */
+const CRASH_ROW_JOINS = 'JOIN texts t ON t.id = c.text_id LEFT JOIN signatures s USING (signature_id)';
 
 function toCrashRow(r: Record<string, unknown>): CrashRow {
   return { ...(r as unknown as CrashRow), submitted_at: iso(r.submitted_at as number)!, signature: (r.signature as string) ?? '' };
@@ -524,6 +542,7 @@ export class CrashIndex {
   readonly #insert: Database.Statement;
   readonly #deleteById: Database.Statement;
   readonly #saveSignature: Database.Statement;
+  readonly #saveText: Database.Statement;
   #bulk: BulkCounts | null = null;
 
   private constructor(db: Database.Database, rebuildReason: string | null, now: () => Date) {
@@ -532,10 +551,13 @@ export class CrashIndex {
     db.function('collapse_path', { deterministic: true }, (path: unknown) => (typeof path === 'string' ? collapsePath(path) : path));
     this.#rebuildReason = rebuildReason;
     this.#now = now;
+    // After #saveText, which makes sure the text is there.
     this.#insert = db.prepare(`INSERT INTO crashes (crash_id, submitted_at, day, app, product, version, environment, signature_id,
-      error_type, error_message, mechanism, browser, browser_version, os, url_path)
+      text_id, mechanism, browser, browser_version, os, url_path)
       VALUES (@crash_id, @submitted_at, @day, @app, @product, @version, @environment, @signature_id,
-      @error_type, @error_message, @mechanism, @browser, @browser_version, @os, @url_path)`);
+      (SELECT id FROM texts WHERE error_type = @error_type AND error_message = @error_message),
+      @mechanism, @browser, @browser_version, @os, @url_path)`);
+    this.#saveText = db.prepare('INSERT INTO texts (error_type, error_message) VALUES (@error_type, @error_message) ON CONFLICT DO NOTHING');
     this.#deleteById = db.prepare('DELETE FROM crashes WHERE crash_id = ?');
     this.#saveSignature = db.prepare(
       'INSERT INTO signatures VALUES (?, ?) ON CONFLICT DO UPDATE SET signature = excluded.signature WHERE signature != excluded.signature',
@@ -662,6 +684,7 @@ export class CrashIndex {
         const row = indexRow(p);
         this.#deleteById.run(row.crash_id);
         this.#saveSignature.run(p.signature_id, p.signature);
+        this.#saveText.run(row);
         this.#insert.run(row);
       }
     })();
@@ -762,7 +785,7 @@ export class CrashIndex {
       this.#db.exec("DELETE FROM meta WHERE key = 'rebuilt_at'");
       this.#db.exec(DROP_TRIGGERS_SQL);
       this.#db.exec(DROP_CRASH_INDEXES_SQL);
-      this.#db.exec('DELETE FROM crashes; DELETE FROM signatures;');
+      this.#db.exec('DELETE FROM crashes; DELETE FROM signatures; DELETE FROM texts;');
       this.#db.exec(RECOUNT_SQL);
     })();
     this.#bulk = new BulkCounts();
@@ -780,6 +803,7 @@ export class CrashIndex {
       for (const p of crashes) {
         const row = indexRow(p);
         this.#saveSignature.run(p.signature_id, p.signature);
+        this.#saveText.run(row);
         this.#insert.run(row);
         counts.add(row);
         n++;
@@ -1099,7 +1123,7 @@ export class CrashIndex {
     // One more than a page, to tell whether another follows.
     const reports = (
       this.#db
-        .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
+        .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c ${CRASH_ROW_JOINS}
         WHERE c.signature_id = @id AND c.submitted_at >= @from${crashFilter}${after ? ` AND ${AFTER_CURSOR}` : ''}
         ORDER BY c.submitted_at DESC, c.crash_id LIMIT @limit OFFSET @offset`)
         .all({
@@ -1172,17 +1196,6 @@ export class CrashIndex {
         params.signature = query.signature;
       }
     }
-    // The message, the type, and the signature: a signature's message part is one wording for
-    // every browser (`Failed to fetch` finds Firefox's "NetworkError when attempting to fetch").
-    if (query.q && beyondAscii(query.q)) {
-      where.push(`(instr(unicode_lower(c.error_message), @q) > 0 OR instr(unicode_lower(c.error_type), @q) > 0
-        OR c.signature_id IN (SELECT signature_id FROM signatures WHERE instr(unicode_lower(signature), @q) > 0))`);
-      params.q = query.q.toLowerCase();
-    } else if (query.q) {
-      where.push(`(c.error_message LIKE @q ESCAPE '\\' OR c.error_type LIKE @q ESCAPE '\\'
-        OR c.signature_id IN (SELECT signature_id FROM signatures WHERE signature LIKE @q ESCAPE '\\'))`);
-      params.q = `%${escapeLike(query.q)}%`;
-    }
     if (query.browser) {
       // Any case, and a version matches at a component boundary: "firefox", "Chrome 124" (for
       // "Chrome 124.0.0.0") and "Firefox 153.0" all find what a person means.
@@ -1215,19 +1228,23 @@ export class CrashIndex {
       where.push('c.submitted_at < @to');
       params.to = query.to.getTime();
     }
-    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const page = Math.min(Math.max(1, query.page ?? 1), MAX_PAGE);
 
-    // One pass over crashes: the newest SEARCH_SAMPLE_LIMIT + 1 matches go to a temp table, and
-    // the count, the facets and the page all come from there. Message text is not indexed, so
-    // with `q` the scan must not walk the time index row by row (a rare text would visit every
-    // crash through random lookups); sorting the matches afterwards is much cheaper.
-    const order = query.q ? 'c.submitted_at + 0 DESC' : 'c.submitted_at DESC';
     return this.#db.transaction((): SearchResult => {
+      // Newest first on an index, unless `q` matched few crashes: then those are looked up by
+      // text and signature and sorted (walking the time index, a rare text would visit every crash).
+      let from = 'crashes c';
+      if (query.q) {
+        if (this.#matchText(query.q)) from = TEXT_MATCHED_CRASHES;
+        else where.push(TEXT_MATCHED_CHECK);
+      }
+      const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      // One pass over crashes: the newest SEARCH_SAMPLE_LIMIT + 1 matches go to a temp table, and
+      // the count, the facets and the page all come from there.
       this.#db.exec('DROP TABLE IF EXISTS temp.search_matches');
       this.#db
         .prepare(`CREATE TEMP TABLE search_matches AS SELECT c.id, c.submitted_at, c.crash_id, c.signature_id, c.app, c.version,
-          c.environment, c.browser_version, c.os, c.mechanism, c.url_path FROM crashes c ${whereSql} ORDER BY ${order} LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
+          c.environment, c.browser_version, c.os, c.mechanism, c.url_path FROM ${from} ${whereSql} ORDER BY c.submitted_at DESC LIMIT ${SEARCH_SAMPLE_LIMIT + 1}`)
         .run(params);
       const counted = this.#db.prepare('SELECT count(*) FROM search_matches').pluck().get() as number;
       if (counted > SEARCH_SAMPLE_LIMIT) {
@@ -1247,18 +1264,18 @@ export class CrashIndex {
       const rows = (
         query.after
           ? this.#db
-              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM crashes c LEFT JOIN signatures s USING (signature_id)
-          ${whereSql ? `${whereSql} AND` : 'WHERE'} ${AFTER_CURSOR} ORDER BY ${order}, c.crash_id LIMIT ${REPORTS_PER_PAGE + 1}`)
+              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM ${from} ${CRASH_ROW_JOINS}
+          ${whereSql ? `${whereSql} AND` : 'WHERE'} ${AFTER_CURSOR} ORDER BY c.submitted_at DESC, c.crash_id LIMIT ${REPORTS_PER_PAGE + 1}`)
               .all({ ...params, afterAt: query.after.submittedAt, afterId: query.after.crashId })
           : this.#db
-              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id LEFT JOIN signatures s USING (signature_id)
+              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id ${CRASH_ROW_JOINS}
           ORDER BY m.submitted_at DESC, m.crash_id LIMIT ${REPORTS_PER_PAGE + 1} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
               .all()
       ) as Record<string, unknown>[];
       const items = rows.slice(0, REPORTS_PER_PAGE).map(toCrashRow);
       // The counted matches end at SEARCH_SAMPLE_LIMIT; older ones follow the last of them.
       const more = rows.length > REPORTS_PER_PAGE || (!query.after && counted > SEARCH_SAMPLE_LIMIT && page * REPORTS_PER_PAGE >= SEARCH_SAMPLE_LIMIT);
-      this.#db.exec('DROP TABLE temp.search_matches');
+      this.#db.exec('DROP TABLE temp.search_matches; DROP TABLE IF EXISTS temp.search_texts; DROP TABLE IF EXISTS temp.search_signatures;');
       const total = Math.min(counted, SEARCH_SAMPLE_LIMIT);
       return {
         page,
@@ -1271,6 +1288,31 @@ export class CrashIndex {
         facets,
       };
     })();
+  }
+
+  /**
+   * Puts the texts (error type or message) and the signatures that contain `q` in temp tables
+   * search_texts and search_signatures, reading each distinct one once rather than every crash.
+   * Any case; ASCII by LIKE, anything else lowered by JavaScript (see beyondAscii). The message,
+   * the type, and the signature: a signature's message part is one wording for every browser
+   * (`Failed to fetch` finds Firefox's "NetworkError when attempting to fetch").
+   * True when they have at most FEW_TEXT_MATCHES crashes.
+   */
+  #matchText(q: string): boolean {
+    const unicode = beyondAscii(q);
+    const contains = (column: string): string => (unicode ? `instr(unicode_lower(${column}), @q) > 0` : `${column} LIKE @q ESCAPE '\\'`);
+    const params = { q: unicode ? q.toLowerCase() : `%${escapeLike(q)}%` };
+    this.#db.exec('DROP TABLE IF EXISTS temp.search_texts; DROP TABLE IF EXISTS temp.search_signatures;');
+    this.#db
+      .prepare(`CREATE TEMP TABLE search_texts AS SELECT id FROM texts WHERE ${contains('error_message')} OR ${contains('error_type')}`)
+      .run(params);
+    this.#db.prepare(`CREATE TEMP TABLE search_signatures AS SELECT signature_id FROM signatures WHERE ${contains('signature')}`).run(params);
+    const counted = this.#db
+      .prepare(`SELECT count(*) FROM (SELECT id FROM crashes WHERE text_id IN temp.search_texts
+        UNION ALL SELECT id FROM crashes WHERE signature_id IN temp.search_signatures LIMIT ${FEW_TEXT_MATCHES + 1})`)
+      .pluck()
+      .get() as number;
+    return counted <= FEW_TEXT_MATCHES;
   }
 
   /** Signature texts by ID, for labelling facet values. */
