@@ -1268,8 +1268,10 @@ export class CrashIndex {
           ${whereSql ? `${whereSql} AND` : 'WHERE'} ${AFTER_CURSOR} ORDER BY c.submitted_at DESC, c.crash_id LIMIT ${REPORTS_PER_PAGE + 1}`)
               .all({ ...params, afterAt: query.after.submittedAt, afterId: query.after.crashId })
           : this.#db
-              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM search_matches m JOIN crashes c ON c.id = m.id ${CRASH_ROW_JOINS}
-          ORDER BY m.submitted_at DESC, m.crash_id LIMIT ${REPORTS_PER_PAGE + 1} OFFSET ${(page - 1) * REPORTS_PER_PAGE}`)
+              // The page's matches first: the rest of a crash row is read for those alone.
+              .prepare(`SELECT ${CRASH_ROW_COLUMNS} FROM (SELECT id, submitted_at, crash_id FROM search_matches
+            ORDER BY submitted_at DESC, crash_id LIMIT ${REPORTS_PER_PAGE + 1} OFFSET ${(page - 1) * REPORTS_PER_PAGE}) m
+          JOIN crashes c ON c.id = m.id ${CRASH_ROW_JOINS} ORDER BY m.submitted_at DESC, m.crash_id`)
               .all()
       ) as Record<string, unknown>[];
       const items = rows.slice(0, REPORTS_PER_PAGE).map(toCrashRow);
