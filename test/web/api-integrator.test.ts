@@ -108,6 +108,21 @@ describe('the JSON API as a script uses it', () => {
     expect((await upload(['replace', 'false'])).status).toBe(200);
   });
 
+  it('refuses query parameters on the forwarding registry and upload token addresses, which take none', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/forwarding/apps'],
+      ['GET', `/api/forwarding/apps/${APP_GUID}`],
+      ['DELETE', `/api/forwarding/apps/${APP_GUID}`],
+      ['GET', `/api/apps/${APP_GUID}/upload-tokens`],
+      ['DELETE', `/api/apps/${APP_GUID}/upload-tokens/nope`],
+    ] as const) {
+      const refused = await call(`${path}?guid=${APP_GUID}`, { method });
+      expect(refused, `${method} ${path}`).toEqual({ status: 400, body: expect.objectContaining({ error: 'bad_query', problems: ['"guid" is not a parameter here; it takes none'] }) });
+    }
+    expect((await call('/api/forwarding/apps')).status).toBe(200);
+    expect((await call(`/api/apps/${APP_GUID}/upload-tokens`)).status).toBe(200);
+  });
+
   it('refuses reprocess fields it does not take or cannot use, rather than reprocessing the whole app', async () => {
     const stored = await addCrash(direct(r), { signature: 'Error: reprocess me', version: '1.4.2' });
     const post = (body: unknown, query = '') =>

@@ -5,7 +5,7 @@ import type { ForwardingStatus } from '../forwarder/status.ts';
 import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
 import type { Role } from './auth.ts';
 import type { CrashStorage } from '../storage/types.ts';
-import { BadQuery, badQueryBody, limitParam, onlyParams } from './params.ts';
+import { BadQuery, badQueryBody, limitParam, noQueryParams, onlyParams } from './params.ts';
 
 /** Largest JSON body the registry API reads. */
 const MAX_JSON_BYTES = 16 * 1024;
@@ -102,6 +102,9 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
 
   /** A registry entry as the caller may see it: a viewer gets the submit URL without its query (a key may be in it). */
   const shown = (c: Context, app: RegisteredApp): RegisteredApp => (roleOf(c) === 'viewer' ? { ...app, submit_url: withoutQuery(app.submit_url) } : app);
+
+  routes.use('/api/forwarding/apps', noQueryParams);
+  routes.use('/api/forwarding/apps/*', noQueryParams);
 
   routes.get('/api/forwarding/apps', async (c) => c.json({ apps: (await registry.list()).map((app) => shown(c, app)) }));
 

@@ -1,3 +1,4 @@
+import type { MiddlewareHandler } from 'hono';
 import { type ListCursor, MAX_APPS_PAGE_SIZE, parseListCursor, type SearchQuery } from '../index/crash-index.ts';
 import { isPlaceholder } from '../index/url-paths.ts';
 
@@ -54,6 +55,12 @@ export function onlyParams(given: Given, known: readonly string[]): void {
   strictNames(given, known, problems);
   if (problems.length) throw new BadQuery(problems);
 }
+
+/** Middleware for API addresses that take no query parameters: one given is refused (BadQuery), as elsewhere. */
+export const noQueryParams: MiddlewareHandler = async (c, next) => {
+  onlyParams(c.req.queries(), []);
+  await next();
+};
 
 /**
  * `limit` of a list the API caps: a whole number from 1 to `max`, `dflt` when not given. A
