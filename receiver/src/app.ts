@@ -27,7 +27,7 @@ import { servedUnder, under } from './web/links.ts';
 import { loginRoutes } from './web/login.tsx';
 import { problemPage } from './web/layout.tsx';
 import { pageRoutes } from './web/pages.tsx';
-import { BadQuery, badQueryBody, onlyParams } from './web/params.ts';
+import { BadQuery, badQueryBody, noQueryParams } from './web/params.ts';
 import { noStore, pageSecurityHeaders } from './web/security.ts';
 import { staticRoutes } from './web/static.ts';
 import { triageRoutes } from './web/triage.ts';
@@ -136,9 +136,8 @@ export function createApp(deps: AppDeps): {
   app.route('/', login.open);
   app.use('*', requireAuth({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken, appTokens: deps.appTokens }));
   app.route('/', login.guarded);
-  app.get('/api/stats', async (c) => {
-    // As every API address: a parameter it does not take is refused (400), not ignored.
-    onlyParams(c.req.queries(), []);
+  // As every API address: a parameter it does not take is refused (400), not ignored.
+  app.get('/api/stats', noQueryParams, async (c) => {
     // The queue is counted on disk: a folder that cannot be read is said in `processing.error`
     // (queued null), not answered 500 with the parts that could be read.
     const queued = await Promise.resolve(deps.queued?.()).then(

@@ -189,6 +189,17 @@ export class Forwarder {
     this.#onDeleting.push(listener);
   }
 
+  /** Tells each listener about the crash; one that throws is logged and does not stop the others. */
+  #tell(listeners: readonly ((crashId: string) => void)[], id: string, when: string): void {
+    for (const listener of listeners) {
+      try {
+        listener(id);
+      } catch (err) {
+        this.#log(`forwarder: ${when} bp-${id}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   /** Loads the outbox left by a previous run and starts sending. */
   async start(): Promise<{ resumed: number }> {
     await this.#d.failed.open();
@@ -627,22 +638,10 @@ export class Forwarder {
       } else {
         // Deleting before storage has laid the folder out would let the layout bring it back.
         await this.#d.statuses.waitForFolder(id, this.#stop.signal);
-        for (const listener of this.#onDeleting) {
-          try {
-            listener(id);
-          } catch (err) {
-            this.#log(`forwarder: before deleting bp-${id}: ${(err as Error).message}`);
-          }
-        }
+        this.#tell(this.#onDeleting, id, 'before deleting');
         await this.#deleteCopy(id);
         await this.#d.queue.done(id);
-        for (const listener of this.#onDeleted) {
-          try {
-            listener(id);
-          } catch (err) {
-            this.#log(`forwarder: after deleting bp-${id}: ${(err as Error).message}`);
-          }
-        }
+        this.#tell(this.#onDeleted, id, 'after deleting');
       }
       // The copy kept has its forwarding record; a deleted one has only this line left.
       if (keepCopy) this.#countForwarded(loggedTarget(target));
