@@ -79,6 +79,11 @@ export class SharedFlush {
     return this.#next;
   }
 
+  /** Resolves once the flushes asked for so far have ended (failed ones too). */
+  settled(): Promise<void> {
+    return (this.#next ?? this.#running ?? Promise.resolve()).catch(() => undefined);
+  }
+
   #start(): Promise<void> {
     const run = this.flushNow().finally(() => {
       if (this.#running === run) this.#running = null;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BROWSER_EXTENSION_MARK } from '../processor/signature.ts';
 import type { ProcessedCrash } from '../storage/types.ts';
-import { type FsOps, writeFileDurably } from '../storage/durable.ts';
+import { type FsOps, SharedFlush, writeFileDurably } from '../storage/durable.ts';
 
 /** The file, in the data dir, that holds every triaged signature. */
 export const STATUS_FILE = 'signature-status.json';
@@ -132,9 +132,12 @@ export class SignatureStatuses {
   /** Signatures whose state was carried over from another one, until a person changes their status or note. */
   readonly #carried: Map<string, CarriedFrom>;
   readonly #options: SignatureStatusesOptions;
-  #writing: Promise<void> = Promise.resolve();
-  /** A write waiting for the one under way: it takes every change made before it starts. */
-  #nextWrite: Promise<void> | null = null;
+  /** Writes the whole state, one write at a time; changes made during one go out together in the next. */
+  readonly #writes = new SharedFlush(() => {
+    const sorted = <T,>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
+    const text = `${JSON.stringify({ format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs), carried: sorted(this.#carried) }, null, 1)}\n`;
+    return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir, this.#options.fs);
+  });
 
   private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>, bugs: Map<string, string[]>, carried: Map<string, CarriedFrom>) {
     this.#options = options;
@@ -322,7 +325,7 @@ export class SignatureStatuses {
 
   /** Resolves once every change made so far is on disk. */
   flushed(): Promise<void> {
-    return this.#writing.catch(() => undefined);
+    return this.#writes.settled();
   }
 
   /**
@@ -331,18 +334,6 @@ export class SignatureStatuses {
    * change joins the single write queued behind it, so a burst costs two writes, not one each.
    */
   #save(): Promise<void> {
-    if (this.#nextWrite) return this.#nextWrite;
-    const write = this.#writing
-      .catch(() => undefined)
-      .then(() => {
-        // From here on, a change needs a write of its own: this one has read the state.
-        this.#nextWrite = null;
-        const sorted = <T,>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
-        const text = `${JSON.stringify({ format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs), carried: sorted(this.#carried) }, null, 1)}\n`;
-        return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir, this.#options.fs);
-      });
-    this.#nextWrite = write;
-    this.#writing = write;
-    return write;
+    return this.#writes.flush();
   }
 }
