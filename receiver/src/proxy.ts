@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { Context } from 'hono';
 import { classifyAddress } from './forwarder/url-guard.ts';
+import { closest } from './text.ts';
 
 /**
  * What a request says about its client when a proxy stands in front of the receiver. The
@@ -99,21 +100,9 @@ function entryProblem(entry: string): string | null {
   return null;
 }
 
-/** The proxy word `text` is a slip for (`link-local`, `loopbak`: two edits at most), or undefined. */
-function closestWord(text: string): string | undefined {
-  const typed = text.toLowerCase().replace(/[_-]/g, '');
-  return Object.keys(PROXY_WORDS).find((word) => editDistance(typed, word) <= 2);
-}
-
-/** Levenshtein distance: the fewest insertions, deletions and substitutions from `a` to `b`. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
+/** The proxy word `text` is a slip for (`link-local`, `loopbak`), or null. */
+function closestWord(text: string): string | null {
+  return closest(text.replace(/[_-]/g, ''), Object.keys(PROXY_WORDS));
 }
 
 /** The first of a header's comma-separated values (proxies append theirs). */

@@ -4,7 +4,8 @@ import { reprocessCommand, REPROCESS_HELP } from './reprocess.ts';
 import { serveCommand, serveDetails, SERVE_HELP } from './serve.ts';
 import { submitCommand, SUBMIT_HELP } from './submit.ts';
 import { uploadSourcemapsCommand, UPLOAD_SOURCEMAPS_HELP } from './upload-sourcemaps.ts';
-import { type CliIo, closest, processIo, UsageError } from './usage.ts';
+import { closest } from '../text.ts';
+import { type CliIo, processIo, UsageError } from './usage.ts';
 import { readVersion } from '../version.ts';
 import { userInfo } from 'node:os';
 

@@ -1,7 +1,8 @@
 import { type Config, ConfigError, describeConfig, envName, loadConfig, OPTIONS, optionsHelp } from '../config.ts';
 import { StartupError, startReceiver } from '../server.ts';
 import { parseArgs } from 'node:util';
-import { type CliIo, closest, UsageError } from './usage.ts';
+import { closest } from '../text.ts';
+import { type CliIo, UsageError } from './usage.ts';
 
 const SERVE_USAGE = `socorrito serve [--port 8000] [--host 127.0.0.1] [--data-dir ./data] [other options]`;
 const ON_OFF = `  On/off options work as bare flags (--demo, --no-demo) or with a value (--demo=false, --demo true).`;

@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { permissionProblem } from './main.ts';
-import { apiEndpoint, closest, parseCommandArgs, unreachable } from './usage.ts';
+import { closest } from '../text.ts';
+import { apiEndpoint, parseCommandArgs, unreachable } from './usage.ts';
 
 describe('unreachable', () => {
   it('says a receiver gave no answer in time, not that it could not be reached', async () => {
