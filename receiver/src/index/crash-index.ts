@@ -543,6 +543,8 @@ export class CrashIndex {
   readonly #deleteById: Database.Statement;
   readonly #saveSignature: Database.Statement;
   readonly #saveText: Database.Statement;
+  /** Asked for every crash processed and for up to CHECK_NEWEST_FOLDERS at start: prepared once. */
+  readonly #signatureIdOf: Database.Statement;
   #bulk: BulkCounts | null = null;
 
   private constructor(db: Database.Database, rebuildReason: string | null, now: () => Date) {
@@ -559,6 +561,7 @@ export class CrashIndex {
       @mechanism, @browser, @browser_version, @os, @url_path)`);
     this.#saveText = db.prepare('INSERT INTO texts (error_type, error_message) VALUES (@error_type, @error_message) ON CONFLICT DO NOTHING');
     this.#deleteById = db.prepare('DELETE FROM crashes WHERE crash_id = ?');
+    this.#signatureIdOf = db.prepare('SELECT signature_id FROM crashes WHERE crash_id = ?').pluck();
     this.#saveSignature = db.prepare(
       'INSERT INTO signatures VALUES (?, ?) ON CONFLICT DO UPDATE SET signature = excluded.signature WHERE signature != excluded.signature',
     );
@@ -726,14 +729,14 @@ export class CrashIndex {
     );
   }
 
-  /** Whether this crash is in the index already: processing it again is reprocessing (no new-signature alert). */
+  /** Whether this crash is in the index already (the start's check against storage asks). */
   hasCrash(crashId: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM crashes WHERE crash_id = ?').get(normalizeCrashId(crashId) ?? crashId) !== undefined;
+    return this.signatureIdOf(crashId) !== null;
   }
 
   /** The signature ID the crash is indexed under, or null when it is not in the index (processing it again moves it: triage asks). */
   signatureIdOf(crashId: string): string | null {
-    return (this.#db.prepare('SELECT signature_id FROM crashes WHERE crash_id = ?').pluck().get(normalizeCrashId(crashId) ?? crashId) as string | undefined) ?? null;
+    return (this.#signatureIdOf.get(normalizeCrashId(crashId) ?? crashId) as string | undefined) ?? null;
   }
 
   /** Whether any crash with this signature was ever indexed (new-signature alerts ask). */
