@@ -117,7 +117,7 @@ export class Reporter {
   readonly #appLimiter = new WindowLimiter(APP_REPORTS_PER_MINUTE, 60_000);
   readonly #siteLimiter = new WindowLimiter(SITE_REPORTS_PER_MINUTE, 60_000);
   readonly #siteBatches = new WindowLimiter(SITE_BATCHES_PER_MINUTE, 60_000);
-  /** Errors of batches dropped before any storage work, not yet added to the stored stats. */
+  /** Errors of batches the site limit refused that could not be held, and those batches' in-page drops: not yet in droppedRateLimited. */
   #droppedUnstored = 0;
   /** Repeats of batches refused by the site limit, by report key, not yet added to their reports. */
   readonly #held = new Map<string, number>();
@@ -183,8 +183,7 @@ export class Reporter {
         // locally only. Repeats after it went out make a follow-up report.
         const existing = recent.at(-1);
         if (existing && existing.status !== 'sending' && existing.status !== 'submitted') {
-          existing.repeatCount += error.count;
-          if (existing.status === 'queued') existing.annotations[Annotation.JSRepeatCount] = String(existing.repeatCount);
+          addRepeats(existing, error.count);
           continue;
         }
         if (!this.#pageLimiter.take(batch.pageKey, now) || !this.#appLimiter.take(appKey, now) || !this.#siteLimiter.take(site, now)) {
@@ -262,8 +261,7 @@ export class Reporter {
         state.stats.droppedRateLimited += count;
         continue;
       }
-      newest.repeatCount += count;
-      if (newest.status === 'queued') newest.annotations[Annotation.JSRepeatCount] = String(newest.repeatCount);
+      addRepeats(newest, count);
     }
     this.#held.clear();
   }
@@ -514,6 +512,12 @@ function waitWith(reports: ReportEntry[], tried: ReportEntry, now: number): void
     e.nextAttemptAt = tried.nextAttemptAt;
     e.lastError = tried.lastError;
   }
+}
+
+/** Adds repeats to a report; one still waiting to be sent says them in its JSRepeatCount too. */
+function addRepeats(entry: ReportEntry, count: number): void {
+  entry.repeatCount += count;
+  if (entry.status === 'queued') entry.annotations[Annotation.JSRepeatCount] = String(entry.repeatCount);
 }
 
 function originOf(url: string): string {
