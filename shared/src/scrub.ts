@@ -230,10 +230,15 @@ function escapeEnd(text: string, at: number): number {
   return p > at + 1 ? p : -1;
 }
 
+/** The character an escape ending at `end` (escapeEnd) stands for. */
+function escapedCode(text: string, end: number): number {
+  return hexValue(text.charCodeAt(end - 2)) * 16 + hexValue(text.charCodeAt(end - 1));
+}
+
 /** Where an escape of the character `code` at `at` ends, at any depth, or -1. */
 function escapeOf(text: string, at: number, code: number): number {
   const end = escapeEnd(text, at);
-  return end > 0 && hexValue(text.charCodeAt(end - 2)) * 16 + hexValue(text.charCodeAt(end - 1)) === code ? end : -1;
+  return end > 0 && escapedCode(text, end) === code ? end : -1;
 }
 
 /** How many times the escape text[at, end) was encoded: 1 for `%3B`, 2 for `%253B`; 0 for a plain character. */
@@ -262,7 +267,7 @@ function encodedSeparatorEnd(text: string, at: number): number {
 function encodedQueryEnd(text: string, at: number): number {
   const end = escapeEnd(text, at);
   if (end < 0) return -1;
-  const code = hexValue(text.charCodeAt(end - 2)) * 16 + hexValue(text.charCodeAt(end - 1));
+  const code = escapedCode(text, end);
   return code === 0x3f || code === 0x23 ? end : -1;
 }
 
