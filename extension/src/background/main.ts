@@ -73,7 +73,8 @@ function sameOrigin(a: string, b: string): boolean {
  * The address a document's site is checked and named by: its own, or for a document without one
  * (about:blank, about:srcdoc, a blob: URL) the origin it has from the document that made it,
  * which Firefox gives as `sender.origin`. Such a frame belongs to the app that made it. An
- * opaque origin (a data: URL, a sandboxed frame) has no site: null, and nothing is reported.
+ * opaque origin (a data: URL, a sandboxed frame) has no site: null; the caller then checks the
+ * frame's own URL, which the blocked-sites check refuses (a data: URL is no site), so nothing is reported.
  */
 function siteUrlOf(sender: Runtime.MessageSender): string | null {
   const url = sender.url ?? '';
