@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import { ANNOTATION_NAME_PATTERN } from '../../../shared/src/protocol.ts';
 import type { CrashStorage } from '../storage/types.ts';
-import { BadQuery, badQueryBody, onlyParams } from './params.ts';
+import { onlyParams } from './params.ts';
 import { fileDownload } from './security.ts';
 
 const BAD_ID = { error: 'bad_crash_id', message: 'not a crash ID (expected bp-<uuid> ending in the date)' };
@@ -23,10 +23,6 @@ export interface CrashApiOptions {
 export function crashApiRoutes(options: CrashApiOptions): Hono {
   const { storage } = options;
   const routes = new Hono();
-  routes.onError((err, c) => {
-    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
-    throw err;
-  });
   routes.delete('/api/crashes/:id', async (c) => {
     // As everywhere in the API: a parameter these routes do not take (none) is refused, not ignored.
     onlyParams(c.req.queries(), []);

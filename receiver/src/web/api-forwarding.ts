@@ -5,7 +5,7 @@ import type { ForwardingStatus } from '../forwarder/status.ts';
 import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
 import type { Role } from './auth.ts';
 import type { CrashStorage } from '../storage/types.ts';
-import { BadQuery, badQueryBody, limitParam, noQueryParams, onlyParams } from './params.ts';
+import { limitParam, noQueryParams, onlyParams } from './params.ts';
 
 /** Largest JSON body the registry API reads. */
 const MAX_JSON_BYTES = 16 * 1024;
@@ -130,12 +130,8 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     return removed ? c.json({ removed: true }) : c.json({ error: 'not_found', message: 'no such app in the forwarding registry' }, 404);
   });
 
-  // Their parameters strictly, as the rest of the API: a misspelt `app=` on the retry would
-  // send every app's failed crashes again.
-  routes.onError((err, c) => {
-    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
-    throw err;
-  });
+  // Their parameters strictly, as the rest of the API (a BadQuery is answered 400 by the app's
+  // error handler): a misspelt `app=` on the retry would send every app's failed crashes again.
   const query = (c: Context) => (name: string) => c.req.query(name);
 
   routes.get('/api/forwarding/outbox', (c) => {

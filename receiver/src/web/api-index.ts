@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
-import { appsParams, BAD_SIGNATURE_ID, BadQuery, badQueryBody, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 /**
@@ -47,9 +47,5 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
     });
   });
 
-  routes.onError((err, c) => {
-    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
-    throw err;
-  });
   return routes;
 }

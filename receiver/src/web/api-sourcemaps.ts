@@ -6,7 +6,7 @@ import { appKey, NO_APP, PRODUCT_APP_PREFIX } from '../index/crash-index.ts';
 import type { CrashStorage, WorkQueue } from '../storage/types.ts';
 import type { SourceMapStore, UploadFile } from '../symbols/store.ts';
 import { InvalidSymbolsInput, validateAppGuid, validateRelease } from '../symbols/validate.ts';
-import { BadQuery, badQueryBody, onlyParams } from './params.ts';
+import { onlyParams } from './params.ts';
 
 /** Crash IDs one `POST /api/reprocess` may name. */
 export const MAX_REPROCESS_IDS = 10_000;
@@ -68,7 +68,6 @@ export function sourcemapApiRoutes(options: SourcemapApiOptions): Hono<{ Variabl
 
   routes.onError((err, c) => {
     if (err instanceof InvalidSymbolsInput) return c.json({ error: err.code, message: err.message }, 400);
-    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
     throw err;
   });
 

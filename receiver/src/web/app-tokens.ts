@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { writeFileDurably } from '../storage/durable.ts';
 import { InvalidSymbolsInput, validateAppGuid } from '../symbols/validate.ts';
 import type { AuthVariables } from './auth.ts';
-import { BadQuery, badQueryBody, noQueryParams } from './params.ts';
+import { noQueryParams } from './params.ts';
 
 /** The file, in the data dir, that holds the per-app upload tokens (their hashes only). */
 export const APP_TOKENS_FILE = 'upload-tokens.json';
@@ -130,7 +130,6 @@ export function appTokenRoutes(deps: { tokens: AppUploadTokens; log: (line: stri
   const routes = new Hono<{ Variables: AuthVariables }>();
   routes.onError((err, c) => {
     if (err instanceof InvalidSymbolsInput) return c.json({ error: err.code, message: err.message }, 400);
-    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
     throw err;
   });
   routes.use('/api/apps/:guid/upload-tokens', noQueryParams);

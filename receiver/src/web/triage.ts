@@ -5,7 +5,7 @@ import { bugUrl, bugUrlProblem, type CarriedFrom, ignoredByDefault, type Signatu
 import { MAX_BUGS, MAX_NOTE_CHARS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
-import { BadQuery, badQueryBody, onlyParams } from './params.ts';
+import { onlyParams } from './params.ts';
 import { under } from './links.ts';
 import { TRIAGE_SECTION_ID } from './triage-view.tsx';
 
@@ -191,9 +191,5 @@ export function triageRoutes(deps: TriageDeps): Hono<{ Variables: AuthVariables 
     return backTo(c, body.next, id);
   });
 
-  routes.onError((err, c) => {
-    if (err instanceof BadQuery) return c.json(badQueryBody(err), 400);
-    throw err;
-  });
   return routes;
 }
