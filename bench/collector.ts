@@ -63,7 +63,24 @@ function stop(child: ChildProcess): Promise<void> {
 
 const row = (name: string, r: LoadResult): string =>
   `  ${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors}` +
-  (r.errors ? ` (${Object.entries(r.errorKinds).map(([k, n]) => `${n}× ${k}`).join('; ')})` : '');
+  (r.errors ? ` (${Object.entries(r.errorKinds).map(([k, n]) => `${n}× ${k}`).join('; ')})` : '') +
+  cpuLine(r);
+
+/**
+ * Where the cores went in that run: the server's event loop (busy share, and its time per
+ * request), the server's other threads (file system calls, garbage collection), and the load
+ * generator, which shares the machine. An event loop well under 1.0 with the machine's cores
+ * not all used means requests are waiting on something else (for the durable receiver, the flush).
+ */
+function cpuLine(r: LoadResult): string {
+  const { server, generator } = r.cpu;
+  if (!server || !generator) return '';
+  const perRequestUs = (server.mainThread / r.perSecond) * 1e6;
+  return (
+    `\n  ${''.padEnd(34)} event loop ${server.mainThread.toFixed(2)} core (${perRequestUs.toFixed(0)} µs a request), ` +
+    `its other threads ${(server.process - server.mainThread).toFixed(2)}, load generator ${generator.process.toFixed(2)}`
+  );
+}
 
 /** Rounds of the three measurements, interleaved so a machine that speeds up or slows down mid-run treats them alike. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -94,8 +111,8 @@ export async function benchCollector(log: (line: string) => void, seconds = 5): 
   const parseOnly = await startProcess(['--import', 'tsx', 'bench/parse-server.ts']);
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      runs.bare.push(await load(`${bare.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=/ }));
-      runs.parsed.push(await load(`${parseOnly.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ }));
+      runs.bare.push(await load(`${bare.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=/, serverPid: bare.child.pid }));
+      runs.parsed.push(await load(`${parseOnly.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/, serverPid: parseOnly.child.pid }));
       const dataDir = await mkdtemp(join(tmpdir(), 'socorrito-bench-'));
       const receiver = await startProcess(['bin/socorrito.js', 'serve', '--port', '0', '--data-dir', dataDir], {
         SOCORRITO_CLIENT_RATE_PER_MINUTE: '0',
@@ -103,7 +120,7 @@ export async function benchCollector(log: (line: string) => void, seconds = 5): 
         SOCORRITO_ADMIN_TOKEN: BENCH_TOKEN,
       });
       try {
-        runs.durable.push(await load(`${receiver.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/ }));
+        runs.durable.push(await load(`${receiver.url}/submit`, body, headers, { seconds, connections, expect: /^CrashID=bp-/, serverPid: receiver.child.pid }));
         if (round === ROUNDS) drain = await measureDrain(receiver.url, DRAIN_SECONDS);
       } finally {
         await stop(receiver.child);

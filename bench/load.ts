@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { type CpuTime, cpuShare, cpuTime } from './cpu-use.ts';
 
 export interface LoadResult {
   requests: number;
@@ -8,6 +9,8 @@ export interface LoadResult {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Cores used over the measured phase by the server (when its pid was given) and by this generator. */
+  cpu: { server: CpuTime | null; generator: CpuTime | null };
 }
 
 /**
@@ -19,7 +22,7 @@ export async function load(
   url: string,
   body: Buffer,
   headers: Record<string, string>,
-  options: { connections?: number; seconds?: number; warmupSeconds?: number; expect?: RegExp } = {},
+  options: { connections?: number; seconds?: number; warmupSeconds?: number; expect?: RegExp; serverPid?: number } = {},
 ): Promise<LoadResult> {
   const connections = options.connections ?? 32;
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -69,9 +72,15 @@ export async function load(
 
   await phase(options.warmupSeconds ?? 1, false);
   for (const kind of Object.keys(errorKinds)) delete errorKinds[kind]; // count the measured phase only
+  const serverBefore = options.serverPid ? cpuTime(options.serverPid) : null;
+  const generatorBefore = cpuTime(process.pid);
   const { latencies, errors, elapsed } = await phase(options.seconds ?? 5, true);
+  const cpu = {
+    server: options.serverPid ? cpuShare(serverBefore, cpuTime(options.serverPid), elapsed) : null,
+    generator: cpuShare(generatorBefore, cpuTime(process.pid), elapsed),
+  };
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { requests: latencies.length, errors, errorKinds, perSecond: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  return { requests: latencies.length, errors, errorKinds, perSecond: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99), cpu };
 }
