@@ -57,11 +57,11 @@ describe('TrustedProxies', () => {
   it('names a misspelt word, the words it takes, and the one meant when it is close', () => {
     expect(() => TrustedProxies.parse('loopbak,link-local,10.0.0.5,localhost,unique_local,private')).toThrow(
       "expected true, false, or the proxies' addresses and CIDRs and the words loopback, linklocal, uniquelocal (10.0.0.5,192.168.0.0/16,loopback): " +
-        '"loopbak" is not an IP address or CIDR, nor one of the words loopback, linklocal, uniquelocal (did you mean loopback?); ' +
-        '"link-local" is not an IP address or CIDR, nor one of the words loopback, linklocal, uniquelocal (did you mean linklocal?); ' +
-        '"localhost" is not an IP address or CIDR, nor one of the words loopback, linklocal, uniquelocal; ' +
-        '"unique_local" is not an IP address or CIDR, nor one of the words loopback, linklocal, uniquelocal (did you mean uniquelocal?); ' +
-        '"private" is not an IP address or CIDR, nor one of the words loopback, linklocal, uniquelocal',
+        '"loopbak" is not an IP address or CIDR, nor one of those words (did you mean loopback?); ' +
+        '"link-local" is not an IP address or CIDR, nor one of those words (did you mean linklocal?); ' +
+        '"localhost" is not an IP address or CIDR, nor one of those words; ' +
+        '"unique_local" is not an IP address or CIDR, nor one of those words (did you mean uniquelocal?); ' +
+        '"private" is not an IP address or CIDR, nor one of those words',
     );
   });
 

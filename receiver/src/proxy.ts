@@ -90,7 +90,8 @@ function entryProblem(entry: string): string | null {
     if (/^\d+$/.test(entry)) return `${quoted} is not an IP address or CIDR (a hop count is not taken: name the proxies)`;
     if (/^[a-z_-]+$/i.test(entry)) {
       const meant = closestWord(entry);
-      return `${quoted} is not an IP address or CIDR, nor one of the words ${WORD_LIST}${meant ? ` (did you mean ${meant}?)` : ''}`;
+      // The message begins with the words taken (see parse), so they are not listed again for each entry.
+      return `${quoted} is not an IP address or CIDR, nor one of those words${meant ? ` (did you mean ${meant}?)` : ''}`;
     }
     const hint = /[a-z]/i.test(entry) && !entry.includes(':') ? ' (a host name is not looked up: give its address)' : '';
     return `${quoted} is not an IP address or CIDR${hint}`;
