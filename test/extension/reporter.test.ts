@@ -307,6 +307,29 @@ describe('Reporter', () => {
     expect((await state()).stats.droppedRateLimited).toBe(0);
   });
 
+  it('counts held repeats on the report a batch would count them on: not on one made more than a minute before', async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state } = setup(`${receiver.url}/submit`);
+    await send([error('boom')]);
+    const old = (await state()).reports[0]!;
+    // Still waiting a minute later (never tried here; a receiver that is down does the same).
+    clock.now = old.createdAt + DEDUPE_WINDOW_MS;
+    // Another error takes the site's batches of this minute; the next batches of the first are held.
+    for (let i = 0; i < SITE_BATCHES_PER_MINUTE; i++) await send([error('other')], `tab1:${i}:/cart`);
+    for (let i = 0; i < 5; i++) await send([error('boom', 2)], `tab2:${i}:/cart`);
+    // A batch let through now would make a new report (the old one's minute is over): so must the held ones.
+    await reporter.drain();
+    const boom = (await state()).reports.filter((e) => e.annotations.JSErrorMessage === 'boom');
+    expect(boom.map((e) => [e.id === old.id, e.repeatCount])).toEqual([
+      [true, 1],
+      [false, 10],
+    ]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const sent = (await storedCrashes(receiver)).filter((c) => c.annotations.JSErrorMessage === 'boom');
+    expect(sent.map((c) => c.annotations.JSRepeatCount).sort()).toEqual(['1', '10']);
+  });
+
   it('rate-limits new reports per page and counts what it left out', async () => {
     const receiver = await receiverWith();
     const { send, state } = setup(`${receiver.url}/submit`);

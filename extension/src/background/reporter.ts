@@ -35,8 +35,8 @@ export const APP_REPORTS_PER_MINUTE = 30;
 export const SITE_REPORTS_PER_MINUTE = 30;
 /**
  * Batches per minute one site may hand over; past it a batch is not stored (a flood would
- * rewrite the queue for each), and its repeats are held in memory (at most MAX_HELD_ERRORS
- * distinct errors) and added within HELD_FOLD_MS to the report waiting for the same error.
+ * rewrite the queue for each), and its errors are held in memory (at most MAX_HELD_ERRORS
+ * distinct ones) and within HELD_FOLD_MS placed as a batch's are.
  */
 export const SITE_BATCHES_PER_MINUTE = 120;
 export const MAX_HELD_ERRORS = 1_000;
@@ -118,9 +118,9 @@ export class Reporter {
   readonly #siteLimiter = new WindowLimiter(SITE_REPORTS_PER_MINUTE, 60_000);
   readonly #siteBatches = new WindowLimiter(SITE_BATCHES_PER_MINUTE, 60_000);
   /** Errors of batches the site limit refused that could not be held, and those batches' in-page drops: not yet in droppedRateLimited. */
-  #droppedUnstored = 0;
-  /** Repeats of batches refused by the site limit, by report key, not yet added to their reports. */
-  readonly #held = new Map<string, number>();
+  #unheld = 0;
+  /** Errors of batches refused by the site limit, by report key, not yet placed (count: all their repeats). */
+  readonly #held = new Map<string, { error: CapturedError; place: BatchPlace }>();
   #foldTimer: ReturnType<typeof setTimeout> | undefined;
   /** When each receiver (origin) was last tried: delivery takes turns between receivers. */
   readonly #triedAt = new Map<string, number>();
@@ -158,112 +158,114 @@ export class Reporter {
       }
       return;
     }
-    const now = this.#now();
-    // The site whose tab it is: what a page cannot multiply (frames, paths and GUIDs it can).
-    const site = topHost ?? pageHost ?? '';
     const app = appName(batch.identity, siteUrl);
-    const appKey = `${destination.submitUrl}\n${batch.identity?.guid ?? app}`;
-    if (!this.#siteBatches.take(site, now)) {
-      // A flood: nothing stored now; its repeats join their reports at the next write.
-      this.#hold(appKey, batch);
+    const place: BatchPlace = {
+      identity: batch.identity,
+      pageUrl: batch.pageUrl,
+      pageKey: batch.pageKey,
+      // The site whose tab it is: what a page cannot multiply (frames, paths and GUIDs it can).
+      site: topHost ?? pageHost ?? '',
+      topHost: topHost !== null && topHost !== pageHost ? topHost : undefined,
+      app,
+      appKey: `${destination.submitUrl}\n${batch.identity?.guid ?? app}`,
+      submitUrl: destination.submitUrl,
+      declared: destination.declared,
+      strip: settings.stripQueryAndFragment,
+    };
+    const now = this.#now();
+    if (!this.#siteBatches.take(place.site, now)) {
+      // A flood: nothing stored now; its errors are placed at the next write.
+      this.#hold(place, batch);
       return;
     }
     await this.deps.store.update((state) => {
       state.stats.droppedInPage += batch.dropped;
-      let queuedFromSite = state.reports.filter((e) => e.status === 'queued' && siteOf(e) === site).length;
-      for (const error of batch.errors) {
-        if (fromBrowserExtension(error)) {
-          state.stats.ignoredFromExtensions += error.count;
-          continue;
-        }
-        const key = hashKey(`${appKey}\n${errorKey(error)}`);
-        const recent = state.reports.filter((e) => e.key === key && now - e.createdAt < DEDUPE_WINDOW_MS);
-        // The newest of them takes the repeats while it waits to be sent, and so does one the
-        // receiver refused or discarded (sending again would get the same answer): counted
-        // locally only. Repeats after it went out make a follow-up report.
-        const existing = recent.at(-1);
-        if (existing && existing.status !== 'sending' && existing.status !== 'submitted') {
-          addRepeats(existing, error.count);
-          continue;
-        }
-        if (!this.#pageLimiter.take(batch.pageKey, now) || !this.#appLimiter.take(appKey, now) || !this.#siteLimiter.take(site, now)) {
-          state.stats.droppedRateLimited += error.count;
-          continue;
-        }
-        if (queuedFromSite >= MAX_QUEUED_PER_SITE) {
-          state.stats.droppedQueueFull += error.count;
-          continue;
-        }
-        queuedFromSite++;
-        state.reports.push({
-          id: this.deps.randomId?.() ?? crypto.randomUUID(),
-          key,
-          app,
-          submitUrl: destination.submitUrl,
-          annotations: buildAnnotations({
-            error,
-            identity: batch.identity,
-            pageUrl: batch.pageUrl,
-            submitUrl: destination.submitUrl,
-            declared: destination.declared,
-            strip: settings.stripQueryAndFragment,
-            now,
-            userAgent: this.deps.userAgent,
-          }),
-          createdAt: now,
-          status: 'queued',
-          attempts: 0,
-          // A follow-up to a report already sent waits for that report's window to end.
-          nextAttemptAt: Math.max(now + SETTLE_MS, existing ? existing.createdAt + DEDUPE_WINDOW_MS : 0),
-          repeatCount: error.count,
-          ...(topHost !== null && topHost !== pageHost ? { topHost } : {}),
-        });
-      }
+      for (const error of batch.errors) this.#place(state, place, error, now);
       // After this batch's errors: a follow-up it just queued takes the held repeats too.
-      this.#foldHeld(state, now);
+      this.#placeHeld(state, now);
     });
     await this.schedule();
   }
 
-  /** Keeps the repeats of a batch the site limit refused, to add them to their reports soon. */
-  #hold(appKey: string, batch: IncomingBatch): void {
-    this.#droppedUnstored += batch.dropped;
+  /**
+   * Counts an error on the report that takes its repeats (see reportTaking), or else makes a new
+   * report of it, within the rate limits and the site's room in the queue.
+   */
+  #place(state: StoreState, place: BatchPlace, error: CapturedError, now: number): void {
+    if (fromBrowserExtension(error)) {
+      state.stats.ignoredFromExtensions += error.count;
+      return;
+    }
+    const key = hashKey(`${place.appKey}\n${errorKey(error)}`);
+    const { takes, sent } = reportTaking(state.reports, key, now);
+    if (takes) return addRepeats(takes, error.count);
+    if (!this.#pageLimiter.take(place.pageKey, now) || !this.#appLimiter.take(place.appKey, now) || !this.#siteLimiter.take(place.site, now)) {
+      state.stats.droppedRateLimited += error.count;
+      return;
+    }
+    if (state.reports.filter((e) => e.status === 'queued' && siteOf(e) === place.site).length >= MAX_QUEUED_PER_SITE) {
+      state.stats.droppedQueueFull += error.count;
+      return;
+    }
+    state.reports.push({
+      id: this.deps.randomId?.() ?? crypto.randomUUID(),
+      key,
+      app: place.app,
+      submitUrl: place.submitUrl,
+      annotations: buildAnnotations({
+        error,
+        identity: place.identity,
+        pageUrl: place.pageUrl,
+        submitUrl: place.submitUrl,
+        declared: place.declared,
+        strip: place.strip,
+        now,
+        userAgent: this.deps.userAgent,
+      }),
+      createdAt: now,
+      status: 'queued',
+      attempts: 0,
+      // A follow-up to a report already sent waits for that report's window to end.
+      nextAttemptAt: Math.max(now + SETTLE_MS, sent ? sent.createdAt + DEDUPE_WINDOW_MS : 0),
+      repeatCount: error.count,
+      ...(place.topHost !== undefined ? { topHost: place.topHost } : {}),
+    });
+  }
+
+  /** Keeps the errors of a batch the site limit refused, to place them soon. */
+  #hold(place: BatchPlace, batch: IncomingBatch): void {
+    this.#unheld += batch.dropped;
     for (const error of batch.errors) {
-      const key = hashKey(`${appKey}\n${errorKey(error)}`);
+      const key = hashKey(`${place.appKey}\n${errorKey(error)}`);
       const held = this.#held.get(key);
-      if (held === undefined && this.#held.size >= MAX_HELD_ERRORS) this.#droppedUnstored += error.count;
-      else this.#held.set(key, (held ?? 0) + error.count);
+      if (held) held.error.count += error.count;
+      else if (this.#held.size >= MAX_HELD_ERRORS) this.#unheld += error.count;
+      // The first batch's page and error stand for all of them, as a report's first one does.
+      else this.#held.set(key, { error: { ...error }, place });
     }
     // One write a second at most, however many batches the flood brings.
     this.#foldTimer ??= setTimeout(() => {
       this.#foldTimer = undefined;
-      void this.deps.store
-        .update((state) => this.#foldHeld(state, this.#now()))
-        .catch((err: unknown) => console.error('socorrito: could not count repeats:', err));
+      this.#writeHeld().catch((err: unknown) => console.error('socorrito: could not count repeats:', err));
     }, HELD_FOLD_MS);
   }
 
   /**
-   * Adds the held repeats to the newest report of the same error while it waits to be sent (or,
-   * within its minute, was refused: counted locally, as handleBatch does). With none waiting
-   * (it is being sent, or went out and no follow-up was queued since) they are counted as
-   * dropped by the rate limit, as is what could not be held.
+   * Places the held errors as handleBatch places a batch's: on the report that takes their
+   * repeats, else as a report of their own (a follow-up to one being sent or sent). What could
+   * not be held is counted as rate-limited.
    */
-  #foldHeld(state: StoreState, now: number): void {
-    state.stats.droppedRateLimited += this.#droppedUnstored;
-    this.#droppedUnstored = 0;
-    for (const [key, count] of this.#held) {
-      const newest = state.reports.findLast((e) => e.key === key);
-      const takes =
-        newest !== undefined &&
-        (newest.status === 'queued' || ((newest.status === 'failed' || newest.status === 'discarded') && now - newest.createdAt < DEDUPE_WINDOW_MS));
-      if (!takes) {
-        state.stats.droppedRateLimited += count;
-        continue;
-      }
-      addRepeats(newest, count);
-    }
+  #placeHeld(state: StoreState, now: number): void {
+    state.stats.droppedRateLimited += this.#unheld;
+    this.#unheld = 0;
+    for (const { error, place } of this.#held.values()) this.#place(state, place, error, now);
     this.#held.clear();
+  }
+
+  /** Writes what is held to the queue, if anything is. */
+  async #writeHeld(): Promise<void> {
+    if (this.#held.size === 0 && this.#unheld === 0) return;
+    await this.deps.store.update((state) => this.#placeHeld(state, this.#now()));
   }
 
   /** After a (re)start: attempts cut short by the browser closing are queued again. */
@@ -321,7 +323,7 @@ export class Reporter {
     const attempts = new Set<Promise<void>>();
     try {
       // Held repeats join their reports before those are sent.
-      if (this.#held.size > 0 || this.#droppedUnstored > 0) await this.deps.store.update((state) => this.#foldHeld(state, this.#now()));
+      await this.#writeHeld();
       for (;;) {
         this.#again = false;
         while (attempts.size < MAX_PARALLEL_ATTEMPTS) {
@@ -438,6 +440,36 @@ export class Reporter {
       for (const key of picked.busy) this.#busy.delete(key);
     }
   }
+}
+
+/** What the errors of one batch share: where their reports go and the limits they count against. */
+interface BatchPlace {
+  identity: AppIdentity | null;
+  pageUrl: string;
+  pageKey: string;
+  /** The tab's site (see SITE_REPORTS_PER_MINUTE). */
+  site: string;
+  /** The tab's host when it is not the page's own (a frame's report keeps it; see ReportEntry). */
+  topHost: string | undefined;
+  app: string;
+  /** The destination and the app: the per-app limit's key, and part of each report's key. */
+  appKey: string;
+  submitUrl: string;
+  declared: boolean;
+  strip: boolean;
+}
+
+/**
+ * The report that counts a repeat of the error `key` seen at `now`, for a batch and for held
+ * repeats alike: the newest of its reports made within DEDUPE_WINDOW_MS, while it waits to be
+ * sent, and also when the receiver refused or discarded it or it was withdrawn (sending again
+ * would get the same answer: counted locally only). When that newest one is being sent or went
+ * out, none takes it: `sent` is the one a follow-up report waits for.
+ */
+export function reportTaking(reports: readonly ReportEntry[], key: string, now: number): { takes?: ReportEntry; sent?: ReportEntry } {
+  const newest = reports.findLast((e) => e.key === key && now - e.createdAt < DEDUPE_WINDOW_MS);
+  if (!newest) return {};
+  return newest.status === 'sending' || newest.status === 'submitted' ? { sent: newest } : { takes: newest };
 }
 
 interface Picked {
