@@ -45,7 +45,7 @@ const receivers: TestReceiver[] = [];
 const reporters: Reporter[] = [];
 afterEach(async () => {
   vi.useRealTimers();
-  for (const r of reporters.splice(0)) r.stop();
+  for (const r of reporters.splice(0)) await r.stop();
   for (const r of receivers.splice(0)) await r.stop();
 });
 
@@ -305,6 +305,48 @@ describe('Reporter', () => {
     const crashes = await storedCrashes(receiver);
     expect(crashes.map((c) => c.annotations.JSRepeatCount)).toEqual([String(3 * batches)]);
     expect((await state()).stats.droppedRateLimited).toBe(0);
+  });
+
+  it('keeps repeats it holds when it stops: a new Reporter on the same storage delivers them, on their report or on their own', async () => {
+    const receiver = await receiverWith();
+    const storage = new MemoryStorage();
+    const first = setup(`${receiver.url}/submit`, storage);
+    // Past the site's batches of this minute: the rest are held in memory.
+    const flood = async (message: string, batches: number) => {
+      for (let i = 0; i < batches; i++) await first.send([error(message, 3)], `tab1:${i}:/cart`);
+    };
+    await flood('waiting', SITE_BATCHES_PER_MINUTE + 4);
+    await first.reporter.stop();
+    const second = setup(`${receiver.url}/submit`, storage);
+    second.clock.now = first.clock.now;
+    await second.reporter.start();
+    second.clock.now += SETTLE_MS;
+    await second.reporter.drain();
+    expect((await storedCrashes(receiver)).map((c) => c.annotations.JSRepeatCount)).toEqual([String(3 * (SITE_BATCHES_PER_MINUTE + 4))]);
+
+    // Held while their report had gone out: kept as a follow-up of their own, sent when its minute is over.
+    const third = setup(`${receiver.url}/submit`, storage);
+    third.clock.now = second.clock.now + DEDUPE_WINDOW_MS;
+    first.clock.now = third.clock.now;
+    await flood('sent first', 1);
+    first.clock.now += SETTLE_MS;
+    await first.reporter.drain();
+    // Another error takes the rest of the site's batches of this minute: no follow-up is queued before the stop.
+    await flood('other', SITE_BATCHES_PER_MINUTE - 1);
+    await flood('sent first', 2);
+    await first.reporter.stop();
+    third.clock.now = first.clock.now;
+    await third.reporter.start();
+    const sent = (await third.state()).reports.filter((e) => e.annotations.JSErrorMessage === 'sent first');
+    expect(sent.map((e) => [e.status, e.repeatCount])).toEqual([
+      ['submitted', 3],
+      ['queued', 3 * 2],
+    ]);
+    third.clock.now = sent[0]!.createdAt + DEDUPE_WINDOW_MS;
+    await third.reporter.drain();
+    const crashes = (await storedCrashes(receiver)).filter((c) => c.annotations.JSErrorMessage === 'sent first');
+    expect(crashes.map((c) => c.annotations.JSRepeatCount).sort()).toEqual(['3', '6']);
+    expect((await third.state()).stats).toMatchObject({ droppedRateLimited: 0, droppedQueueFull: 0 });
   });
 
   it('counts held repeats on the report a batch would count them on: not on one made more than a minute before', async () => {

@@ -124,6 +124,12 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   return undefined;
 });
 
+// Firefox unloads an idle background: the repeats the reporter holds in memory go to the queue
+// first (started here; an unloading page's writes are not sure to finish).
+browser.runtime.onSuspend.addListener(() => {
+  reporter.stop().catch((err: unknown) => console.error('socorrito: could not keep held repeats:', err));
+});
+
 browser.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === RETRY_ALARM) void reporter.drain();
 });

@@ -36,7 +36,7 @@ export const SITE_REPORTS_PER_MINUTE = 30;
 /**
  * Batches per minute one site may hand over; past it a batch is not stored (a flood would
  * rewrite the queue for each), and its errors are held in memory (at most MAX_HELD_ERRORS
- * distinct ones) and within HELD_FOLD_MS placed as a batch's are.
+ * distinct ones) and within HELD_FOLD_MS, or when the Reporter stops, placed as a batch's are.
  */
 export const SITE_BATCHES_PER_MINUTE = 120;
 export const MAX_HELD_ERRORS = 1_000;
@@ -285,12 +285,17 @@ export class Reporter {
     await this.drain();
   }
 
-  /** Clears the in-memory timer (the alarm stays, so a suspended background still wakes). */
-  stop(): void {
+  /**
+   * Clears the in-memory timers (the alarm stays, so a suspended background still wakes) and
+   * writes what is held to the queue: a background that ends (suspended, disabled, updated)
+   * keeps those repeats, and the next start sends them.
+   */
+  async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     clearTimeout(this.#foldTimer);
     this.#foldTimer = undefined;
+    await this.#writeHeld();
   }
 
   /** Sets the timer and the alarm for the next due report. */
