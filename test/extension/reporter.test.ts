@@ -372,6 +372,22 @@ describe('Reporter', () => {
     expect(sent.map((c) => c.annotations.JSRepeatCount).sort()).toEqual(['1', '10']);
   });
 
+  it("counts the in-page drops of a batch the site limit refused as dropped in the page, not as rate-limited", async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, state } = setup(`${receiver.url}/submit`);
+    const identity = { guid: 'app-1', submitUrl: `${receiver.url}/submit`, source: 'meta' as const };
+    const batch = (i: number, dropped: number) =>
+      reporter.handleBatch({ identity, errors: [error('loop')], dropped, pageUrl: 'https://shop.example/cart', pageKey: `tab1:${i}:/cart` });
+    for (let i = 0; i < SITE_BATCHES_PER_MINUTE; i++) await batch(i, 1);
+    // Refused by the site limit: its one error joins the report, its 7 dropped in the page stay so.
+    await batch(SITE_BATCHES_PER_MINUTE, 7);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const s = await state();
+    expect(s.stats).toMatchObject({ droppedInPage: SITE_BATCHES_PER_MINUTE + 7, droppedRateLimited: 0 });
+    expect(s.reports.map((e) => e.repeatCount)).toEqual([SITE_BATCHES_PER_MINUTE + 1]);
+  });
+
   it('rate-limits new reports per page and counts what it left out', async () => {
     const receiver = await receiverWith();
     const { send, state } = setup(`${receiver.url}/submit`);

@@ -117,8 +117,10 @@ export class Reporter {
   readonly #appLimiter = new WindowLimiter(APP_REPORTS_PER_MINUTE, 60_000);
   readonly #siteLimiter = new WindowLimiter(SITE_REPORTS_PER_MINUTE, 60_000);
   readonly #siteBatches = new WindowLimiter(SITE_BATCHES_PER_MINUTE, 60_000);
-  /** Errors of batches the site limit refused that could not be held, and those batches' in-page drops: not yet in droppedRateLimited. */
+  /** Errors of batches the site limit refused that could not be held: not yet in droppedRateLimited. */
   #unheld = 0;
+  /** What the page dropped of batches the site limit refused: not yet in droppedInPage. */
+  #heldDroppedInPage = 0;
   /** Errors of batches refused by the site limit, by report key, not yet placed (count: all their repeats). */
   readonly #held = new Map<string, { error: CapturedError; place: BatchPlace }>();
   #foldTimer: ReturnType<typeof setTimeout> | undefined;
@@ -234,7 +236,7 @@ export class Reporter {
 
   /** Keeps the errors of a batch the site limit refused, to place them soon. */
   #hold(place: BatchPlace, batch: IncomingBatch): void {
-    this.#unheld += batch.dropped;
+    this.#heldDroppedInPage += batch.dropped;
     for (const error of batch.errors) {
       const key = hashKey(`${place.appKey}\n${errorKey(error)}`);
       const held = this.#held.get(key);
@@ -253,18 +255,20 @@ export class Reporter {
   /**
    * Places the held errors as handleBatch places a batch's: on the report that takes their
    * repeats, else as a report of their own (a follow-up to one being sent or sent). What could
-   * not be held is counted as rate-limited.
+   * not be held is counted as rate-limited, what their pages dropped as dropped in the page.
    */
   #placeHeld(state: StoreState, now: number): void {
     state.stats.droppedRateLimited += this.#unheld;
+    state.stats.droppedInPage += this.#heldDroppedInPage;
     this.#unheld = 0;
+    this.#heldDroppedInPage = 0;
     for (const { error, place } of this.#held.values()) this.#place(state, place, error, now);
     this.#held.clear();
   }
 
   /** Writes what is held to the queue, if anything is. */
   async #writeHeld(): Promise<void> {
-    if (this.#held.size === 0 && this.#unheld === 0) return;
+    if (this.#held.size === 0 && this.#unheld === 0 && this.#heldDroppedInPage === 0) return;
     await this.deps.store.update((state) => this.#placeHeld(state, this.#now()));
   }
 
