@@ -2,8 +2,12 @@ import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
+import { under } from './links.ts';
 import { appsParams, BAD_SIGNATURE_ID, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
+
+/** Characters of an unknown app's key the 404 repeats (real keys are at most about 210). */
+const MAX_APP_KEY_SHOWN = 250;
 
 /**
  * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
@@ -13,6 +17,10 @@ import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): Hono {
   const routes = new Hono();
   const get = (c: Context) => (name: string) => c.req.query(name);
+  // Every address about one app answers so for a key the index has no crash of, as top crashers
+  // always did: a mistyped GUID would otherwise read as an app with no crashes.
+  const unknownApp = (c: Context, app: string): Response =>
+    c.json({ error: 'not_found', message: `no processed crash names the app ${JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN))} (GET ${under(c, '/api/apps')} lists the apps that have crashes here)` }, 404);
 
   routes.get('/api/apps', (c) => c.json(index.apps(appsParams(get(c), c.req.queries()))));
 
@@ -20,7 +28,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
     const { query, showIgnored } = topCrashersParams(get(c), c.req.queries());
     const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : hiddenBy(triage) });
-    if (!result) return c.json({ error: 'not_found', message: 'no processed crash names this app' }, 404);
+    if (!result) return unknownApp(c, c.req.param('guid'));
     return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row) })) });
   });
 
@@ -29,6 +37,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
     const params = signatureParams(get(c), c.req.queries());
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    if (params.app && !index.app(params.app)) return unknownApp(c, params.app);
     // After a cursor the page has no number.
     const reports = params.after ? { ...summary.reports, page: null } : summary.reports;
     return c.json({ ...summary, reports, ...statusFields(triage, summary.signature_id, summary.signature) });
@@ -36,6 +45,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
 
   routes.get('/api/search', (c) => {
     const { query } = searchParams(get(c), c.req.queries());
+    if (query.app && !index.app(query.app)) return unknownApp(c, query.app);
     const result = index.search(query);
     const { after, ...shown } = query;
     return c.json({

@@ -38,12 +38,22 @@ type Env = { Variables: AuthVariables };
 /** Apps the search form's app list offers: the busiest ones. */
 const SEARCH_APP_CHOICES = 200;
 
+/** Why a page about one app has nothing to show for `app`, and where the apps are listed. */
+function unknownAppLines(app: string): string[] {
+  return [`No processed crash names the app ${app.slice(0, MAX_APP_KEY_SHOWN)}.`, 'The Apps page lists the apps that have crashes here.'];
+}
+
+/** Characters of an unknown app's key a page repeats (real keys are at most about 210). */
+const MAX_APP_KEY_SHOWN = 250;
+
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
 export function pageRoutes(deps: PageDeps): Hono<Env> {
   const { index, storage } = deps;
   const now = deps.now ?? ((): Date => new Date());
   const routes = new Hono<Env>();
   const get = (c: Context<Env>) => (name: string) => c.req.query(name);
+
+  const noSuchApp = (c: Context<Env>, app: string): Response | Promise<Response> => problemPage(c, 404, 'No such app', unknownAppLines(app));
 
   routes.get('/', (c) => {
     const { page: n } = appsParams(get(c));
@@ -54,7 +64,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const guid = c.req.param('guid');
     const { query, showIgnored } = topCrashersParams(get(c));
     const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(deps.triage) });
-    if (!result) return problemPage(c, 404, 'No such app', [`No processed crash names the app ${guid}.`]);
+    if (!result) return noSuchApp(c, guid);
     const status = deps.triage ? (row: { signature_id: string; signature: string }) => rowStatus(deps.triage, row) : undefined;
     return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} now={now()} />);
   });
@@ -64,6 +74,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const params = signatureParams(get(c));
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+    if (params.app && !index.app(params.app)) return noSuchApp(c, params.app);
     const app = params.app ? index.app(params.app) : null;
     const url = new URL(c.req.url);
     const status = statusFields(deps.triage, summary.signature_id, summary.signature);
@@ -114,6 +125,12 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     if (askedApp) apps.unshift(askedApp);
     try {
       const parsed = searchParams(get(c));
+      // An app with no crash here is a mistyped key, as on top crashers, not an empty result; the
+      // form stays filled in to correct it.
+      if (parsed.query.app && !index.app(parsed.query.app)) {
+        const errors = unknownAppLines(parsed.query.app);
+        return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={errors} invalid={['app']} apps={apps} signatureTexts={new Map()} now={now()} />, 404);
+      }
       // No filter lists the newest crashes, as /api/search does.
       const result = index.search(parsed.query);
       const signatureTexts = index.signatureTexts(result?.facets.signature.map((v) => v.value) ?? []);

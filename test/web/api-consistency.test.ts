@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { addCrash, APP_GUID, daysAgo, direct, signatureIdOf } from './crashes.ts';
+
+const BEARER = { authorization: 'Bearer test-admin-token' };
+
+// An integrator who mistypes an app's key must be told so, by every address about one app,
+// not be answered "no crashes"; an app the receiver knows with nothing matching is still 200.
+describe('an app the receiver has no crash of', () => {
+  let r: TestReceiver;
+  const SIGNATURE = 'TypeError: cart is undefined | total';
+  const sig = signatureIdOf(SIGNATURE);
+  // One character off the real GUID: what a mistyped script sends.
+  const TYPO = `${APP_GUID.slice(0, -1)}1`;
+  const call = async (path: string): Promise<{ status: number; body: any }> => {
+    const res = await fetch(r.url + path, { headers: BEARER });
+    expect(res.headers.get('content-type'), path).toMatch(/^application\/json/);
+    return { status: res.status, body: await res.json() };
+  };
+  const page = async (path: string): Promise<{ status: number; html: string }> => {
+    const res = await fetch(r.url + path, { headers: { ...BEARER, accept: 'text/html' } });
+    return { status: res.status, html: await res.text() };
+  };
+
+  beforeAll(async () => {
+    r = await startTestReceiver();
+    await r.indexRebuilt;
+    await addCrash(direct(r), { signature: SIGNATURE, app: APP_GUID, product: 'Shop', version: '1.0', at: daysAgo(0) });
+  });
+  afterAll(() => r.stop());
+
+  it('answers 404 with error and message from top crashers, search and a signature, saying where the known apps are listed', async () => {
+    for (const path of [`/api/apps/${TYPO}/topcrashers`, `/api/search?app=${TYPO}`, `/api/signatures/${sig}?app=${TYPO}&days=7`]) {
+      const { status, body } = await call(path);
+      expect(status, path).toBe(404);
+      expect(body, path).toEqual({ error: 'not_found', message: `no processed crash names the app "${TYPO}" (GET /api/apps lists the apps that have crashes here)` });
+    }
+    // A key with a space pasted after it is not the app either, and the message shows the space.
+    expect((await call(`/api/search?app=${APP_GUID}%20`)).body.message).toContain(`"${APP_GUID} "`);
+  });
+
+  it('still answers 200 with nothing listed for a known app whose crashes the filters leave out', async () => {
+    const top = await call(`/api/apps/${APP_GUID}/topcrashers?version=9.9`);
+    expect(top.status).toBe(200);
+    expect(top.body).toMatchObject({ total: 0, rows: [] });
+    const search = await call(`/api/search?app=${APP_GUID}&version=9.9`);
+    expect(search.status).toBe(200);
+    expect(search.body).toMatchObject({ total: 0, items: [], next: null });
+    const signature = await call(`/api/signatures/${sig}?app=${APP_GUID}&environment=nowhere`);
+    expect(signature.status).toBe(200);
+    expect(signature.body).toMatchObject({ count: 0, reports: { total: 0, items: [] } });
+    // And with the app it lists its crash.
+    expect((await call(`/api/search?app=${APP_GUID}`)).body.total).toBe(1);
+  });
+
+  it('answers the pages for it 404 too, as the top crashers page does, keeping the search form filled in', async () => {
+    expect((await page(`/apps/${TYPO}`)).status).toBe(404);
+    const signature = await page(`/signatures/${sig}?app=${TYPO}`);
+    expect(signature.status).toBe(404);
+    expect(signature.html).toContain(`No processed crash names the app ${TYPO}.`);
+    const search = await page(`/search?app=${TYPO}&q=cart`);
+    expect(search.status).toBe(404);
+    expect(search.html).toContain(`No processed crash names the app ${TYPO}.`);
+    expect(search.html).toMatch(new RegExp(`<option value="${TYPO}" selected[^>]*>${TYPO}</option>`));
+    expect(search.html).toContain('value="cart"');
+    // Known app, nothing matching: the pages answer as before.
+    expect((await page(`/signatures/${sig}?app=${APP_GUID}&environment=nowhere`)).status).toBe(200);
+    const none = await page(`/search?app=${APP_GUID}&version=9.9`);
+    expect(none.status).toBe(200);
+    expect(none.html).toContain('No crash matches.');
+  });
+
+  it('shows a hostile app key as text', async () => {
+    const hostile = '<img src=x onerror=alert(1)>';
+    const search = await page(`/search?app=${encodeURIComponent(hostile)}`);
+    expect(search.status).toBe(404);
+    expect(search.html).not.toContain(hostile);
+    expect(search.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    const signature = await page(`/signatures/${sig}?app=${encodeURIComponent(hostile)}`);
+    expect(signature.status).toBe(404);
+    expect(signature.html).not.toContain(hostile);
+  });
+});
