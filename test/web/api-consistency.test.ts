@@ -81,3 +81,28 @@ describe('an app the receiver has no crash of', () => {
     expect(signature.html).not.toContain(hostile);
   });
 });
+
+// What /api/search repeats of its query: a script reads the filters back from it.
+describe('the query a search answer repeats', () => {
+  let r: TestReceiver;
+  const call = async (path: string): Promise<any> => (await fetch(r.url + path, { headers: BEARER })).json();
+
+  beforeAll(async () => {
+    r = await startTestReceiver();
+    await r.indexRebuilt;
+    for (let i = 0; i < 3; i++) await addCrash(direct(r), { signature: 'Error: echoed', app: APP_GUID, urlPath: '/caf%C3%A9', at: daysAgo(0) });
+  });
+  afterAll(() => r.stop());
+
+  it('gives the filters as used, dates in ISO, and the page, or after a cursor the cursor and no page number', async () => {
+    const first = await call(`/api/search?app=${APP_GUID}&version=(none)&url=${encodeURIComponent('/café')}&from=2026-11-01&to=2026-11-29`);
+    expect(first.query).toEqual({ app: APP_GUID, version: '', url: '/caf%C3%A9', from: '2026-11-01T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z', page: 1 });
+    expect(first.page).toBe(1);
+    const all = await call(`/api/search?app=${APP_GUID}&environment=%20(none)`);
+    expect(all.query).toEqual({ app: APP_GUID, environment: '', page: 1 });
+    const cursor = `${Date.now() + 60_000}.00000000-0000-4000-8000-000000000000`;
+    const after = await call(`/api/search?app=${APP_GUID}&after=${cursor}`);
+    expect(after.query).toEqual({ app: APP_GUID, after: cursor });
+    expect([after.page, after.total, after.items.length]).toEqual([null, 3, 3]);
+  });
+});

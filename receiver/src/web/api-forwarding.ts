@@ -5,7 +5,7 @@ import type { ForwardingStatus } from '../forwarder/status.ts';
 import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
 import type { Role } from './auth.ts';
 import type { CrashStorage } from '../storage/types.ts';
-import { limitParam, noQueryParams, onlyParams } from './params.ts';
+import { limitParam, noQueryParams, onlyParams, queryOf } from './params.ts';
 
 /** Largest JSON body the registry API reads. */
 const MAX_JSON_BYTES = 16 * 1024;
@@ -132,16 +132,14 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
 
   // Their parameters strictly, as the rest of the API (a BadQuery is answered 400 by the app's
   // error handler): a misspelt `app=` on the retry would send every app's failed crashes again.
-  const query = (c: Context) => (name: string) => c.req.query(name);
-
   routes.get('/api/forwarding/outbox', (c) => {
     onlyParams(c.req.queries(), ['limit']);
-    return c.json(forwarder.pending(limitParam(query(c), MAX_OUTBOX_LISTED, 100)));
+    return c.json(forwarder.pending(limitParam(queryOf(c), MAX_OUTBOX_LISTED, 100)));
   });
 
   routes.get('/api/forwarding/failed', (c) => {
     onlyParams(c.req.queries(), ['app', 'limit']);
-    return c.json(forwarder.failedForwards({ app: c.req.query('app'), limit: limitParam(query(c), MAX_OUTBOX_LISTED, 100) }));
+    return c.json(forwarder.failedForwards({ app: c.req.query('app'), limit: limitParam(queryOf(c), MAX_OUTBOX_LISTED, 100) }));
   });
 
   routes.post('/api/forwarding/failed/retry', async (c) => {

@@ -3,7 +3,7 @@ import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { under } from './links.ts';
-import { appsParams, BAD_SIGNATURE_ID, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 /** Characters of an unknown app's key the 404 repeats (real keys are at most about 210). */
@@ -16,17 +16,16 @@ const MAX_APP_KEY_SHOWN = 250;
  */
 export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): Hono {
   const routes = new Hono();
-  const get = (c: Context) => (name: string) => c.req.query(name);
   // Every address about one app answers so for a key the index has no crash of, as top crashers
   // always did: a mistyped GUID would otherwise read as an app with no crashes.
   const unknownApp = (c: Context, app: string): Response =>
     c.json({ error: 'not_found', message: `no processed crash names the app ${JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN))} (GET ${under(c, '/api/apps')} lists the apps that have crashes here)` }, 404);
 
-  routes.get('/api/apps', (c) => c.json(index.apps(appsParams(get(c), c.req.queries()))));
+  routes.get('/api/apps', (c) => c.json(index.apps(appsParams(queryOf(c), c.req.queries()))));
 
   routes.get('/api/apps/:guid/topcrashers', (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
-    const { query, showIgnored } = topCrashersParams(get(c), c.req.queries());
+    const { query, showIgnored } = topCrashersParams(queryOf(c), c.req.queries());
     const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : hiddenBy(triage) });
     if (!result) return unknownApp(c, c.req.param('guid'));
     return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row) })) });
@@ -34,7 +33,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
 
   routes.get('/api/signatures/:id', (c) => {
     if (!isSignatureId(c.req.param('id'))) return c.json({ error: 'bad_signature_id', message: BAD_SIGNATURE_ID }, 400);
-    const params = signatureParams(get(c), c.req.queries());
+    const params = signatureParams(queryOf(c), c.req.queries());
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
     if (params.app && !index.app(params.app)) return unknownApp(c, params.app);
@@ -44,15 +43,24 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
   });
 
   routes.get('/api/search', (c) => {
-    const { query } = searchParams(get(c), c.req.queries());
+    const { query } = searchParams(queryOf(c), c.req.queries());
     if (query.app && !index.app(query.app)) return unknownApp(c, query.app);
     const result = index.search(query);
-    const { after, ...shown } = query;
+    // The query as it was used, for the script to read back: dates in ISO, and the page number or
+    // the cursor as it was given (after a cursor the page has no number). The `url` as typed, when
+    // it was encoded, is the index's to match, not part of the answer.
+    const { after, page, from, to, urlAsGiven: _typed, ...filters } = query;
+    const shown = {
+      ...filters,
+      from: from?.toISOString(),
+      to: to?.toISOString(),
+      page: after ? undefined : page,
+      after: after ? c.req.query('after') : undefined,
+    };
     return c.json({
-      query: { ...shown, page: after ? undefined : shown.page, urlAsGiven: undefined, from: query.from?.toISOString(), to: query.to?.toISOString(), after: c.req.query('after') || undefined },
+      query: shown,
       ...result,
-      // After a cursor the page has no number.
-      ...(after ? { page: null } : {}),
+      page: after ? null : result.page,
       signatures: Object.fromEntries(index.signatureTexts(result.facets.signature.map((v) => v.value))),
     });
   });

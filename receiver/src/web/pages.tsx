@@ -9,7 +9,7 @@ import { AppsPage } from './apps-page.tsx';
 import { appName } from './format.ts';
 import type { AuthVariables } from './auth.ts';
 import { page, problemPage } from './layout.tsx';
-import { appsParams, BAD_SIGNATURE_ID, BadQuery, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, BadQuery, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
 import { SignaturePage } from './signature-page.tsx';
@@ -51,18 +51,17 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   const { index, storage } = deps;
   const now = deps.now ?? ((): Date => new Date());
   const routes = new Hono<Env>();
-  const get = (c: Context<Env>) => (name: string) => c.req.query(name);
 
   const noSuchApp = (c: Context<Env>, app: string): Response | Promise<Response> => problemPage(c, 404, 'No such app', unknownAppLines(app));
 
   routes.get('/', (c) => {
-    const { page: n } = appsParams(get(c));
+    const { page: n } = appsParams(queryOf(c));
     return page(c, 'Apps', <AppsPage result={index.apps({ page: n })} rebuilding={deps.rebuilding()} />);
   });
 
   routes.get('/apps/:guid', (c) => {
     const guid = c.req.param('guid');
-    const { query, showIgnored } = topCrashersParams(get(c));
+    const { query, showIgnored } = topCrashersParams(queryOf(c));
     const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(deps.triage) });
     if (!result) return noSuchApp(c, guid);
     const status = deps.triage ? (row: { signature_id: string; signature: string }) => rowStatus(deps.triage, row) : undefined;
@@ -71,7 +70,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
 
   routes.get('/signatures/:id', (c) => {
     if (!isSignatureId(c.req.param('id'))) return problemPage(c, 400, 'Not a signature ID', [BAD_SIGNATURE_ID]);
-    const params = signatureParams(get(c));
+    const params = signatureParams(queryOf(c));
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
     if (params.app && !index.app(params.app)) return noSuchApp(c, params.app);
@@ -124,7 +123,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const askedApp = asked && !apps.some((a) => a.guid === asked) ? index.app(asked) : null;
     if (askedApp) apps.unshift(askedApp);
     try {
-      const parsed = searchParams(get(c));
+      const parsed = searchParams(queryOf(c));
       // An app with no crash here is a mistyped key, as on top crashers, not an empty result; the
       // form stays filled in to correct it.
       if (parsed.query.app && !index.app(parsed.query.app)) {

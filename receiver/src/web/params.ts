@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { type ListCursor, MAX_APPS_PAGE_SIZE, parseListCursor, type SearchQuery } from '../index/crash-index.ts';
 import { isPlaceholder } from '../index/url-paths.ts';
 
@@ -29,6 +29,16 @@ export class BadQuery extends Error {
 }
 
 type Get = (name: string) => string | undefined;
+
+/**
+ * A request's query as the readers here take it: a parameter's value by name (the first one when
+ * given twice, which strictNames refuses in the API).
+ *
+ * @example searchParams(queryOf(c), c.req.queries())
+ */
+export function queryOf(c: Context): Get {
+  return (name) => c.req.query(name);
+}
 
 /** A request's query parameters by name, each with every value given. */
 export type Given = Record<string, string[]>;
