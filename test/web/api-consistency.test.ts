@@ -106,3 +106,67 @@ describe('the query a search answer repeats', () => {
     expect([after.page, after.total, after.items.length]).toEqual([null, 3, 3]);
   });
 });
+
+interface AppsAnswer {
+  apps: { guid: string; count_7d: number }[];
+  total: number;
+  page: number | null;
+  pages: number;
+  limit: number;
+  next?: string | null;
+}
+
+// The busiest-first ranking moves as crashes arrive, so a script listing every app walks by key.
+describe('/api/apps walked with next while apps gain crashes', () => {
+  let r: TestReceiver;
+  const call = async (path: string): Promise<{ status: number; body: any }> => {
+    const res = await fetch(r.url + path, { headers: BEARER });
+    return { status: res.status, body: await res.json() };
+  };
+  const keys = ['app-a', 'app-b', 'app-c', 'app-d', 'app-e', 'product:Zoë 🦊', '-'];
+
+  beforeAll(async () => {
+    r = await startTestReceiver();
+    await r.indexRebuilt;
+    // app-a the busiest, the others one crash each.
+    for (const app of keys) {
+      for (let n = 0; n < (app === 'app-a' ? 5 : 1); n++) await addCrash(direct(r), { signature: `Error: ${app}`, app, at: daysAgo(1) });
+    }
+  });
+  afterAll(() => r.stop());
+
+  it('lists every app exactly once, in key order, however crashes reorder the ranking between pages', async () => {
+    const first = await call('/api/apps?order=key&limit=3');
+    expect(first.status).toBe(200);
+    const page1 = first.body as AppsAnswer;
+    expect(page1).toMatchObject({ total: keys.length, page: 1, pages: 3, limit: 3 });
+    expect(page1.next).toBe(page1.apps[2]!.guid);
+    // The apps not listed yet become the busiest, and a new app arrives before the cursor.
+    for (const app of ['app-d', 'app-e', 'app-c']) for (let n = 0; n < 10; n++) await addCrash(direct(r), { signature: `Error: ${app}`, app, at: daysAgo(0) });
+    await addCrash(direct(r), { signature: 'Error: 0', app: '0-new', at: daysAgo(0) });
+    const walked = [...page1.apps];
+    let answer = page1;
+    while (answer.next) {
+      const next = await call(`/api/apps?after=${encodeURIComponent(answer.next)}&limit=3`);
+      expect(next.status, answer.next).toBe(200);
+      answer = next.body as AppsAnswer;
+      expect(answer.page).toBeNull();
+      walked.push(...answer.apps);
+    }
+    expect(answer.next).toBeNull();
+    // Each app once, sorted as SQLite sorts text (its UTF-8 bytes), the newcomer before the cursor not among them.
+    expect(walked.map((a) => a.guid)).toEqual(keys.toSorted((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    expect(walked.find((a) => a.guid === 'app-d')!.count_7d).toBe(11);
+    // Busiest first, by page number, the same change would have shown app-d twice: it is still the order pages use.
+    expect(((await call('/api/apps?limit=3')).body as AppsAnswer).apps.map((a) => a.guid)).toEqual(['app-c', 'app-d', 'app-e']);
+  });
+
+  it('refuses a cursor with a page number or with the busiest-first order, and an order it does not know', async () => {
+    expect((await call('/api/apps?after=app-b&page=2')).body.problems).toEqual(['after and page cannot be given together: after already says where the page starts']);
+    expect((await call('/api/apps?after=app-b&order=busiest')).body.problems).toEqual(['after walks the apps by key: give it without order, or with order=key']);
+    const bad = await call('/api/apps?order=name');
+    expect([bad.status, bad.body.problems]).toEqual([400, ['order must be busiest or key, got "name"']]);
+    // Busiest first answers have no cursor to give.
+    expect((await call('/api/apps')).body.next).toBeUndefined();
+  });
+});

@@ -51,7 +51,7 @@ describe('apps page and /api/apps with many apps', () => {
     const all = JSON.parse(await get('/api/apps')) as { apps: unknown[]; limit: number };
     expect([all.apps.length, all.limit]).toEqual([100, 100]);
     expect(await get('/api/apps?limit=1001', 400)).toContain('limit must be a whole number from 1 to 1000');
-    expect(JSON.parse(await get('/api/apps?pgae=2', 400)).message).toBe('"pgae" is not a parameter here; it takes page, limit');
+    expect(JSON.parse(await get('/api/apps?pgae=2', 400)).message).toBe('"pgae" is not a parameter here; it takes page, limit, order, after');
   });
 
   it("offers the busiest apps in search's app list, and the one asked for by name even when it is not among them", async () => {

@@ -104,11 +104,21 @@ export interface AppSummary {
   daily: DayCount[];
 }
 
+/** An app's crashes in the 7 UTC days after day `@week` and in all, from `apps a` joined with `app_daily d`. */
+const APP_COUNTS = 'coalesce(sum(iif(d.day > @week, d.n, 0)), 0) AS week, coalesce(sum(d.n), 0) AS total';
+
+interface RankedApp {
+  app: string;
+  product: string;
+  week: number;
+  total: number;
+}
+
 /** Apps on the apps page, and in `/api/apps`, at a time unless asked otherwise. */
 export const APPS_PAGE_SIZE = 100;
 export const MAX_APPS_PAGE_SIZE = 1000;
 
-/** A page of apps, busiest first. */
+/** A page of apps, busiest first, or by key when walked with a cursor. */
 export interface AppsResult {
   apps: AppSummary[];
   /** Apps in the index. */
@@ -116,6 +126,8 @@ export interface AppsResult {
   page: number;
   pages: number;
   limit: number;
+  /** By key only: the last key listed, where the next page starts (`after`); null on the last page. */
+  next?: string | null;
 }
 
 export interface TopCrasher {
@@ -859,17 +871,37 @@ export class CrashIndex {
    * The apps that have crashed, busiest first (crashes in the last 7 days, then all time), a page
    * at a time: anyone can submit, so there may be many (one per ProductName a stranger makes up).
    * Ranking takes one pass over the per-day counts; only the page's apps get their details.
+   *
+   * With `after` they come by key instead, the page starting after that key ('' for the first):
+   * the ranking moves as crashes arrive, so a walk through it by page can list an app twice or
+   * never; keys do not move.
    */
-  apps(options: { page?: number; limit?: number } = {}): AppsResult {
+  apps(options: { page?: number; limit?: number; after?: string } = {}): AppsResult {
     const limit = Math.max(1, Math.min(options.limit ?? APPS_PAGE_SIZE, MAX_APPS_PAGE_SIZE));
     const nowMs = this.#now().getTime();
     const today = dayOf(nowMs);
-    const ranked = this.#rankApps(today);
-    const pages = Math.max(1, Math.ceil(ranked.length / limit));
     const page = Math.max(1, options.page ?? 1);
+    let listed: RankedApp[];
+    let total: number;
+    let next: string | null | undefined;
+    if (options.after === undefined) {
+      const ranked = this.#rankApps(today);
+      total = ranked.length;
+      listed = ranked.slice((page - 1) * limit, page * limit);
+    } else {
+      total = this.#db.prepare('SELECT count(*) FROM apps').pluck().get() as number;
+      // One more than the page, to tell whether another follows.
+      const rows = this.#db
+        .prepare(`SELECT a.app, a.product, ${APP_COUNTS} FROM apps a LEFT JOIN app_daily d ON d.app = a.app
+          WHERE a.app > @after GROUP BY a.app ORDER BY a.app LIMIT @take OFFSET @skip`)
+        .all({ week: today - 7, after: options.after, take: limit + 1, skip: (page - 1) * limit }) as RankedApp[];
+      listed = rows.slice(0, limit);
+      next = rows.length > limit ? listed.at(-1)!.app : null;
+    }
+    const pages = Math.max(1, Math.ceil(total / limit));
     const daily = this.#db.prepare('SELECT day, sum(n) AS n FROM app_daily WHERE app = ? AND day > ? GROUP BY day');
     const since = this.#db.prepare('SELECT count(*) AS n FROM crashes WHERE app = ? AND submitted_at > ?');
-    const apps = ranked.slice((page - 1) * limit, page * limit).map(({ app, product, week, total }): AppSummary => ({
+    const apps = listed.map(({ app, product, week, total }): AppSummary => ({
       guid: app,
       product,
       kind: appKind(app),
@@ -878,7 +910,7 @@ export class CrashIndex {
       total,
       daily: fillDays(daily.all(app, today - 28) as { day: number; n: number }[], today - 27, today),
     }));
-    return { apps, total: ranked.length, page, pages, limit };
+    return { apps, total, page, pages, limit, ...(next === undefined ? {} : { next }) };
   }
 
   /** The `limit` busiest apps' keys and names, in the apps page's order, without their counts (for choosing one). */
@@ -889,14 +921,14 @@ export class CrashIndex {
   }
 
   /** Every app with its crashes in the 7 UTC days up to `today` and in all, busiest first. */
-  #rankApps(today: number): { app: string; product: string; week: number; total: number }[] {
+  #rankApps(today: number): RankedApp[] {
     return this.#db
       .prepare(
-        `SELECT a.app, a.product, coalesce(sum(iif(d.day > @week, d.n, 0)), 0) AS week, coalesce(sum(d.n), 0) AS total
+        `SELECT a.app, a.product, ${APP_COUNTS}
           FROM apps a LEFT JOIN app_daily d ON d.app = a.app GROUP BY a.app
           ORDER BY week DESC, total DESC, a.app`,
       )
-      .all({ week: today - 7 }) as { app: string; product: string; week: number; total: number }[];
+      .all({ week: today - 7 }) as RankedApp[];
   }
 
   /** The app's name, or null when the index has no crash of it. */

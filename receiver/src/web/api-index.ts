@@ -3,14 +3,14 @@ import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { under } from './links.ts';
-import { appsParams, BAD_SIGNATURE_ID, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsApiParams, BAD_SIGNATURE_ID, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 /** Characters of an unknown app's key the 404 repeats (real keys are at most about 210). */
 const MAX_APP_KEY_SHOWN = 250;
 
 /**
- * The JSON behind the pages: `/api/apps`, `/api/apps/<guid>/topcrashers`,
+ * The JSON behind the pages: `/api/apps` (also by key, for a walk), `/api/apps/<guid>/topcrashers`,
  * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts). Unlike the
  * pages, they refuse parameters they do not take.
  */
@@ -21,7 +21,12 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): H
   const unknownApp = (c: Context, app: string): Response =>
     c.json({ error: 'not_found', message: `no processed crash names the app ${JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN))} (GET ${under(c, '/api/apps')} lists the apps that have crashes here)` }, 404);
 
-  routes.get('/api/apps', (c) => c.json(index.apps(appsParams(queryOf(c), c.req.queries()))));
+  routes.get('/api/apps', (c) => {
+    const params = appsApiParams(queryOf(c), c.req.queries());
+    const result = index.apps(params);
+    // After a cursor the page has no number.
+    return c.json({ ...result, page: params.after ? null : result.page });
+  });
 
   routes.get('/api/apps/:guid/topcrashers', (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.

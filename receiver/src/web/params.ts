@@ -206,14 +206,34 @@ function environmentFilter(given: string | undefined): string | null {
   return name ? filterValue(name) : null;
 }
 
-/** `/` and `/api/apps`: which page of apps, and (the API) how many to a page. */
-export function appsParams(get: Get, given?: Given): { page: number; limit?: number } {
+/** `/`: which page of apps (and `limit`, checked as `/api/apps` checks it). */
+export function appsParams(get: Get): { page: number; limit?: number } {
   const problems: string[] = [];
-  strictNames(given, ['page', 'limit'], problems);
   const page = positiveInt(get, 'page', problems) ?? 1;
   const limit = positiveInt(get, 'limit', problems, MAX_APPS_PAGE_SIZE);
   if (problems.length) throw new BadQuery(problems);
   return { page, limit };
+}
+
+/**
+ * `/api/apps`: `page` and `limit` as the apps page takes them, busiest first, or the apps by key
+ * with `order=key`, continued with `after=<key>` (an answer's `next`). The ranking moves as
+ * crashes arrive, so a script that lists every app walks by key: `after` is '' for the first page.
+ */
+export function appsApiParams(get: Get, given: Given): { page: number; limit?: number; after?: string } {
+  const problems: string[] = [];
+  strictNames(given, ['page', 'limit', 'order', 'after'], problems);
+  const page = positiveInt(get, 'page', problems) ?? 1;
+  const limit = positiveInt(get, 'limit', problems, MAX_APPS_PAGE_SIZE);
+  const order = get('order') || 'busiest';
+  if (order !== 'busiest' && order !== 'key') problems.push(`order must be busiest or key, got ${JSON.stringify(order.slice(0, 40))}`);
+  const after = text(get, 'after', problems);
+  if (after !== undefined) {
+    if (get('order') === 'busiest') problems.push('after walks the apps by key: give it without order, or with order=key');
+    if (get('page') !== undefined && get('page') !== '') problems.push('after and page cannot be given together: after already says where the page starts');
+  }
+  if (problems.length) throw new BadQuery(problems);
+  return { page, limit, after: after ?? (order === 'key' ? '' : undefined) };
 }
 
 export function topCrashersParams(
