@@ -38,13 +38,13 @@ type Env = { Variables: AuthVariables };
 /** Apps the search form's app list offers: the busiest ones. */
 const SEARCH_APP_CHOICES = 200;
 
+/** Characters of an unknown app's key a page repeats (real keys are at most about 210). */
+const MAX_APP_KEY_SHOWN = 250;
+
 /** Why a page about one app has nothing to show for `app`, and where the apps are listed. */
 function unknownAppLines(app: string): string[] {
   return [`No processed crash names the app ${app.slice(0, MAX_APP_KEY_SHOWN)}.`, 'The Apps page lists the apps that have crashes here.'];
 }
-
-/** Characters of an unknown app's key a page repeats (real keys are at most about 210). */
-const MAX_APP_KEY_SHOWN = 250;
 
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
 export function pageRoutes(deps: PageDeps): Hono<Env> {
@@ -73,8 +73,8 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     const params = signatureParams(queryOf(c));
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
-    if (params.app && !index.app(params.app)) return noSuchApp(c, params.app);
     const app = params.app ? index.app(params.app) : null;
+    if (params.app && !app) return noSuchApp(c, params.app);
     const url = new URL(c.req.url);
     const status = statusFields(deps.triage, summary.signature_id, summary.signature);
     const triage = deps.triage
@@ -126,7 +126,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
       const parsed = searchParams(queryOf(c));
       // An app with no crash here is a mistyped key, as on top crashers, not an empty result; the
       // form stays filled in to correct it.
-      if (parsed.query.app && !index.app(parsed.query.app)) {
+      if (parsed.query.app && !apps.some((a) => a.guid === parsed.query.app)) {
         const errors = unknownAppLines(parsed.query.app);
         return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={errors} invalid={['app']} apps={apps} signatureTexts={new Map()} now={now()} />, 404);
       }
