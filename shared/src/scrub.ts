@@ -21,7 +21,9 @@ export function scrubUrl(url: string): string {
   const base = cut === -1 ? url : url.slice(0, cut);
   const sep = base.indexOf('://');
   const withoutParams =
-    sep < 0 || !hasScheme(base, sep) ? stripRelativePathParams(base) : base.slice(0, sep + 3) + withoutPathParams(base, sep + 3, base.length, false);
+    sep < 0 || !hasScheme(base, sep)
+      ? stripRelativePathParams(base)
+      : base.slice(0, sep + 3) + withoutPathParams(base, sep + 3, base.length, { keepPosition: false, encoded: false });
   return stripEncodedQueries(withoutParams, false);
 }
 
@@ -123,18 +125,26 @@ function urlRunEnd(text: string, from: number, inRun: (c: number) => boolean, st
 const inBase = (c: number): boolean => !isSpace(c) && c !== 63 && c !== 35;
 const inQuery = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 60 && c !== 62;
 
+/** How withoutPathParams reads a URL's base. */
+interface PathParamsOptions {
+  /** Keep a stack frame's `:line:column` at the end. */
+  keepPosition: boolean;
+  /** The URL was carried percent-encoded: its path starts at its first `/`, encoded or not. */
+  encoded: boolean;
+}
+
 /**
- * `base` (text[from, end), the part of a URL after `scheme://`) without its path parameters: each
- * `;` in the path and what follows it up to the next `/` (`/cart;jsessionid=1A2B/x` → `/cart/x`).
- * Java servers put the session ID there, and write it into the URLs of scripts too. A parameter
- * also ends where a query would (a quote or `<`/`>`: `source "https://x/a.js;jsessionid=1".`),
- * and so does the URL. A `;` with nothing after it stays (`see https://x.example/a; then`), as does
- * a stack frame's `:line:column` at the end when `keepPosition`. The host and port are left
- * alone: no parameters there. An encoded `;` (`%3B`, `%253B`…) counts too (pathParamsRemoved).
+ * `base` (text[from, end), the part of a URL after `scheme://` or `scheme%3A%2F%2F`) without its
+ * path parameters: each `;` in the path and what follows it up to the next `/` (`/cart;jsessionid=1A2B/x`
+ * → `/cart/x`). Java servers put the session ID there, and write it into the URLs of scripts too. A
+ * parameter also ends where a query would (a quote or `<`/`>`: `source "https://x/a.js;jsessionid=1".`),
+ * and so does the URL. A `;` with nothing after it stays (`see https://x.example/a; then`), as does a
+ * stack frame's `:line:column` at the end when `keepPosition`. The host and port are left alone: no
+ * parameters there. An encoded `;` (`%3B`, `%253B`…) counts too (pathParamsRemoved).
  */
-function withoutPathParams(text: string, from: number, end: number, keepPosition: boolean): string {
+function withoutPathParams(text: string, from: number, end: number, { keepPosition, encoded }: PathParamsOptions): string {
   let path = from;
-  while (path < end && text.charCodeAt(path) !== 47) path++;
+  while (path < end && text.charCodeAt(path) !== 47 && !(encoded && escapeOf(text, path, 0x2f) > 0)) path++;
   return text.slice(from, path) + pathParamsRemoved(text, path, end, keepPosition);
 }
 
@@ -189,7 +199,7 @@ function stripAbsoluteQueries(text: string): string {
     const hasQuery = q === 63 || q === 35;
     // A later `://` inside this base ends at the same place: it cannot match otherwise.
     from = queryAt;
-    const base = withoutPathParams(text, sep + 3, queryAt, !hasQuery);
+    const base = withoutPathParams(text, sep + 3, queryAt, { keepPosition: !hasQuery, encoded: false });
     if (!hasQuery && base.length === queryAt - sep - 3) continue;
     const end = hasQuery ? urlRunEnd(text, queryAt + 1, inQuery) : queryAt;
     const position = hasQuery ? text.slice(positionStart(text, queryAt + 1, end), end) : '';
@@ -298,16 +308,6 @@ function encodedBaseEnd(text: string, from: number): number {
 }
 
 /**
- * The base of an encoded URL (text[from, end), after its `%3A%2F%2F`) without its path parameters:
- * its path starts at its first `/`, encoded or not.
- */
-function withoutEncodedPathParams(text: string, from: number, end: number, keepPosition: boolean): string {
-  let path = from;
-  while (path < end && text.charCodeAt(path) !== 47 && escapeOf(text, path, 0x2f) < 0) path++;
-  return text.slice(from, path) + pathParamsRemoved(text, path, end, keepPosition);
-}
-
-/**
  * `scheme%3A%2F%2Fbase%3Bparams%3Fquery:1:2` → `scheme%3A%2F%2Fbase:1:2` for every percent-encoded
  * URL in `text`, at any depth, keeping a stack frame's `:line:column` when `keepPosition`.
  */
@@ -324,7 +324,7 @@ function stripEncodedQueries(text: string, keepPosition: boolean): string {
     // As for plain URLs, a later encoded URL inside this one ends where it does.
     from = queryAt;
     const queryFrom = encodedQueryEnd(text, queryAt);
-    const base = withoutEncodedPathParams(text, baseFrom, queryAt, keepPosition && queryFrom < 0);
+    const base = withoutPathParams(text, baseFrom, queryAt, { keepPosition: keepPosition && queryFrom < 0, encoded: true });
     if (queryFrom < 0 && base.length === queryAt - baseFrom) continue;
     const end = queryFrom < 0 ? queryAt : urlRunEnd(text, queryAt, inQuery);
     const position = queryFrom >= 0 && keepPosition ? text.slice(positionStart(text, queryFrom, end), end) : '';
