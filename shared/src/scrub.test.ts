@@ -244,6 +244,22 @@ describe('scrubbing the path parameters of relative URLs', () => {
       expect(scrubUrl(text)).toBe(text);
     }
   });
+  it('drops ;name=value from a path whose first / comes after a word, as fetch takes paths relative to the page', () => {
+    expect(scrubUrlsInText('GET api/user;jsessionid=1A2B3C failed')).toBe('GET api/user failed');
+    expect(scrubUrlsInText('fetch("v2/cart;sid=abc")')).toBe('fetch("v2/cart")');
+    expect(scrubUrlsInText('GET api/v1/user;sid=1A2B/orders;v=2 failed')).toBe('GET api/v1/user/orders failed');
+    expect(scrubUrlsInText('next=shop.example/cart;jsessionid=1A2B')).toBe('next=shop.example/cart');
+    expect(scrubUrlsInText('GET api%2Fuser%3Bjsessionid%3D1A2B failed')).toBe('GET api%2Fuser failed');
+    expect(scrubUrlsInText('at static/app;jsessionid=1A2B:12:5')).toBe('at static/app:12:5');
+    expect(scrubUrl('api/user;jsessionid=1A2B?x=1')).toBe('api/user');
+  });
+  it('leaves a ;name=value after a / that starts no path alone', () => {
+    // A number before the `/` is a fraction or a date, as a number before `.` is no file name.
+    for (const text of ['expected 1/2;got=3', 'on 2024/05;x=1', 'a/b;c', 'a/b; c=1', 'at https://shop.example;x=1']) {
+      expect(scrubUrlsInText(text)).toBe(text);
+      expect(scrubUrl(text)).toBe(text);
+    }
+  });
   it('leaves a number before ;name=value alone: a decimal or a version is not a file name', () => {
     for (const text of ['expected 1.0;got=2', 'Set-Cookie: v=1.5;path=/', 'x = 0.5;y=1', 'release 2.10.3;build=7']) {
       expect(scrubUrlsInText(text)).toBe(text);
@@ -327,7 +343,8 @@ describe('scrubbing hostile text, continued', () => {
     }
   };
   it('scans a MiB of relative path parameters in one pass', () => {
-    expectNoLonger([';a=', 'a.b;c=', 'a.b;', '//a;b=']);
+    expectNoLonger([';a=', 'a.b;c=', 'a.b;', '//a;b=', 'a/b;', '1/b;c=', 'a%2Fb%3Bc%3D%3B']);
+    expect(scrubUrlsInText(repeat(' a/b;c=d'))).toBe(repeat(' a/b;c=d').replaceAll(';c=d', ''));
     expect(scrubUrlsInText(repeat('/a;b='))).toBe(repeat('/a;b=').replaceAll(';b=', ''));
     expect(scrubUrlsInText(repeat(' /a;b=c'))).toBe(repeat(' /a;b=c').replaceAll(';b=c', ''));
     const long = `${repeat('a.b;')} GET /cart;jsessionid=1A2B failed`;

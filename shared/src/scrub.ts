@@ -386,8 +386,10 @@ function stripRelativeQueries(text: string): string {
 // A relative URL's path parameters (`GET /cart;jsessionid=1A2B failed`): a `;` (or `%3B`, at any
 // depth) with a `name=` (or `name%3D`) after it, glued to a path that starts as a relative query's
 // does (after white space, a quote, a bracket or `=`, `,`, `:`) and is one from `/`, `./`, `../`
-// or an encoded `/`, or a file name as `app.js`. The `name=` leaves prose and code alone (`done;
-// next`, `x;y`), and a host has no parameters (`https://shop.example;x=1`, `//cdn;x=1`).
+// or an encoded `/`, one whose first `/` (or encoded `/`) follows a word with a letter in it
+// (`api/user;jsessionid=…`, as fetch takes paths relative to the page; `1/2;got=3` is a fraction),
+// or a file name as `app.js`. The `name=` leaves prose and code alone (`done; next`, `x;y`), and a
+// host has no parameters (`https://shop.example;x=1`, `//cdn;x=1`).
 
 /** The characters of a relative path and its parameters: inPath without `<` and `>`. */
 const inRelativePath = (c: number): boolean => inPath(c) && c !== 60 && c !== 62;
@@ -417,11 +419,13 @@ interface RunState {
   wordAtStart: boolean;
   /** It has a `.` after at least one character. */
   dotted: boolean;
+  /** It has an ASCII letter. */
+  lettered: boolean;
   /** How many letters or digits, a letter first, follow its last `.`; -1 when something else does or there is none. */
   extension: number;
 }
 
-const freshRun = (): RunState => ({ path: false, host: false, wordAtStart: false, dotted: false, extension: -1 });
+const freshRun = (): RunState => ({ path: false, host: false, wordAtStart: false, dotted: false, lettered: false, extension: -1 });
 
 /** Reads text[from, to), all path characters, into `run`. */
 function readRun(text: string, from: number, to: number, run: RunState): void {
@@ -438,6 +442,9 @@ function readRun(text: string, from: number, to: number, run: RunState): void {
         run.path = escapeOf(text, i, 0x2f) > 0;
       } else if (run.host && c === 47 && text.charCodeAt(i - 1) !== 47) {
         run.path = true;
+      } else if (run.wordAtStart && run.lettered && i > 0 && inFileName(text.charCodeAt(i - 1))) {
+        // `api/user`: the word read so far ends here, at a `/` or an encoded one.
+        run.path = c === 47 || (c === 37 && escapeOf(text, i, 0x2f) > 0);
       }
     }
     if (!inFileName(c)) continue;
@@ -445,8 +452,10 @@ function readRun(text: string, from: number, to: number, run: RunState): void {
     if (!glued) {
       run.wordAtStart = startsAt;
       run.dotted = false;
+      run.lettered = false;
       run.extension = -1;
     }
+    run.lettered ||= isLetter(c);
     if (c === 46) {
       run.dotted ||= glued;
       run.extension = 0;

@@ -23,6 +23,9 @@ const SCRIPT = [
 /** An inline script whose error names relative URLs with the session in their paths. */
 const RELATIVE_SCRIPT = `setTimeout(() => { throw new Error('GET /cart;jsessionid=${SESSION} failed, then ./api;sid=${SESSION} and ../x;token=${SESSION}'); }, 0);`;
 
+/** An inline script whose error names paths relative to the page, with no leading `/`. */
+const BARE_SCRIPT = `setTimeout(() => { throw new Error('GET api/user;jsessionid=${SESSION} failed, then fetch("v2/cart;sid=${SESSION}")'); }, 0);`;
+
 /** The page's declaration of the app, reporting to the test's receiver. */
 function declaration(guid: string): string {
   return (
@@ -42,13 +45,12 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://app.invalid');
     if (url.pathname === `/static/app.js;jsessionid=${SESSION}`) {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(SCRIPT);
-    } else if (url.pathname === `/orders;jsessionid=${SESSION}`) {
+    } else if (url.pathname === `/orders;jsessionid=${SESSION}` || url.pathname === `/account;jsessionid=${SESSION}`) {
       // The app names its own relative URLs in its error, session ID and all.
+      const script = url.pathname.startsWith('/orders') ? RELATIVE_SCRIPT : BARE_SCRIPT;
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-        .end(
-          `<!doctype html><title>Java Shop</title>${declaration(url.searchParams.get('guid') ?? '')}<script>${RELATIVE_SCRIPT}</script>`,
-        );
+        .end(`<!doctype html><title>Java Shop</title>${declaration(url.searchParams.get('guid') ?? '')}<script>${script}</script>`);
     } else if (url.pathname === `/cart;jsessionid=${SESSION}`) {
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
@@ -105,5 +107,17 @@ describe('URL scrubbing in Firefox', () => {
     expect(JSON.stringify(a)).not.toContain(SESSION);
     expect(a.JSErrorMessage).toBe('GET /cart failed, then ./api and ../x');
     expect(a.URL).toBe(`${app.url}/orders`);
+  });
+
+  it('reports paths relative to the page, with no leading /, without their path parameters', async () => {
+    const guid = newGuid();
+    const page = await env.browser.newPage();
+    await page.goto(`${app.url}/account;jsessionid=${SESSION}?guid=${guid}`);
+    const [crash] = await waitForCrashes(env.receiver, guid);
+    await page.close();
+    const a = crash!.annotations;
+    expect(JSON.stringify(a)).not.toContain(SESSION);
+    expect(a.JSErrorMessage).toBe('GET api/user failed, then fetch("v2/cart")');
+    expect(a.URL).toBe(`${app.url}/account`);
   });
 });
