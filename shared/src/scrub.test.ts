@@ -322,6 +322,23 @@ describe('scrubbing the fragment of a one-word path', () => {
     expect(scrubUrlsInText('redirected to app.html#access_token=abc&expires_in=3600.')).toBe('redirected to app.html');
     expect(scrubUrlsInText('see notes#a=b')).toBe('see notes');
   });
+  it('cuts an encoded #name=value glued to a word the same way, at any depth', () => {
+    expect(scrubUrlsInText('callback%23access_token%3Dabc')).toBe('callback');
+    expect(scrubUrlsInText('redirect to cb%23id_token%3DeyJ0.eyJ1%26state%3Dxyz failed')).toBe('redirect to cb failed');
+    expect(scrubUrlsInText('"/callback%23access_token%3dabc"')).toBe('"/callback"');
+    expect(scrubUrlsInText('next=callback%2523access_token%253Dabc done')).toBe('next=callback done');
+    expect(scrubUrlsInText('callback%252523access_token%25253Dabc')).toBe('callback');
+    expect(scrubUrlsInText('callback%23access_token=abc')).toBe('callback');
+    // A stack frame keeps its line and column, as with an encoded URL's query.
+    const frame = 'cb@https://app.example/cb%23access_token%3Dabc:7:3';
+    expect(scrubUrlsInText(frame)).toBe('cb@https://app.example/cb:7:3');
+    expect(parseStack(scrubUrlsInText(frame))[0]).toMatchObject({ url: 'https://app.example/cb', line: 7, column: 3 });
+  });
+  it('leaves encoded hash signs in prose and private fields alone', () => {
+    for (const text of ['%2342', 'issue %2342', 'see %23a%3Db', 'see notes%23a', 'this.%23count%3D1', 'a%23%3Db', 'a%2523']) {
+      expect(scrubUrlsInText(text)).toBe(text);
+    }
+  });
   it('leaves hash signs in prose and private fields in code alone', () => {
     for (const text of ['#1', 'issue #42', 'fixed in #42=done', 'see notes#a', 'this.#count=1', 'color: #fff', 'a#=b', '&#x27;']) {
       expect(scrubUrlsInText(text)).toBe(text);
@@ -362,7 +379,8 @@ describe('scrubbing hostile text, continued', () => {
     expect(scrubUrlsInText(long)).toBe(`${repeat('%25')} https%253A%252F%252Fidp%252Fcb`);
   }, 10_000);
   it('scans a MiB of one-word fragments in one pass', () => {
-    expectNoLonger(['x#a=', 'a#']);
+    expectNoLonger(['x#a=', 'a#', 'x%23a%3D', 'a%23', '.%23a%3D', 'a%23b', 'a%2523b%253D%', 'a%23b%23=']);
+    expect(scrubUrlsInText(repeat(' w%23a%3Db'))).toBe(repeat(' w%23a%3Db').replaceAll('%23a%3Db', ''));
     expect(scrubUrlsInText(repeat(' w#a=b'))).toBe(repeat(' w#a=b').replaceAll('#a=b', ''));
     const long = `${repeat('a#')} cb#access_token=t`;
     expect(scrubUrlsInText(long)).toBe(`${repeat('a#')} cb`);

@@ -340,8 +340,9 @@ function stripEncodedQueries(text: string, keepPosition: boolean): string {
 // white space, a quote, a bracket or `=`, `,`, `:`, or any word glued to the `?` or `#` (`GET
 // user?email=…`, `fetch failed for api?token=…`, `callback#access_token=…` as OAuth's implicit
 // flow answers): prose puts no `name=` right after a `?` or `#` (`Is it ready?`, `issue #42`), and
-// code puts a private field there only after a `.` (`this.#count=1`), which stays. The value runs
-// to white space, a quote or a square bracket, or an unpaired `)` (urlRunEnd).
+// code puts a private field there only after a `.` (`this.#count=1`), which stays. An encoded `#`
+// (`%23`, `%2523`…) with a `name=` or `name%3D` after it counts as a `#` (`callback%23access_token%3D…`).
+// The value runs to white space, a quote or a square bracket, or an unpaired `)` (urlRunEnd).
 const inPath = (c: number): boolean =>
   !isSpace(c) && c !== 63 && c !== 35 && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
 const inName = (c: number): boolean => inPath(c) && c !== 61 && c !== 38;
@@ -351,34 +352,59 @@ const beforePath = (c: number): boolean => isSpace(c) || c === 34 || c === 39 ||
 /** The characters of a path written without a leading `/`: `[\w.~%-]` and `/`. */
 const inBarePath = (c: number): boolean => isWordChar(c) || c === 46 || c === 126 || c === 37 || c === 45 || c === 47;
 
-/** `path?name=value…` → `path` for every relative URL in `text` (see above). */
+/** A name after an encoded `#`: it stops at a `%`, which must be its encoded `=` (namedValueStart). */
+const inEncodedName = (c: number): boolean => inName(c) && c !== 37;
+
+/**
+ * Where the value after a `?` or `#` ending at `from` starts (just after its `name=`), or -1 when
+ * no `name=` follows. After an encoded `#` (`encoded`) the `=` may be encoded too, at any depth
+ * (`%23access_token%3D…`, `%2523access_token%253D…`), so the name stops at a `%`: read on to the
+ * next `=` instead, each `%23` of `w%23a%23a…` would read the rest of the text again.
+ */
+function namedValueStart(text: string, from: number, encoded: boolean): number {
+  const eq = runEnd(text, from, encoded ? inEncodedName : inName);
+  if (eq === from) return -1;
+  if (text.charCodeAt(eq) === 61) return eq + 1;
+  return encoded ? escapeOf(text, eq, 0x3d) : -1;
+}
+
+/**
+ * `path?name=value…` → `path` for every relative URL in `text` (see above), and `path%23name%3Dvalue…`
+ * → `path` the same way: an OAuth redirect carried encoded (`next=callback%23access_token%3D…`), at
+ * any depth. An encoded fragment keeps a stack frame's `:line:column` at its end, as an encoded URL's
+ * query does: it may be in the URL of a frame (`cb@https://app.example/cb%23access_token%3D…:7:3`).
+ * One pass: whether the run of path characters read so far holds a path from `/` is carried
+ * forward, not looked for backwards from each `?`, `#` or `%23` (`%` is a path character, so runs
+ * of `%23` would be read again and again).
+ */
 function stripRelativeQueries(text: string): string {
   let out = '';
   let copied = 0;
   /** Where the last match ended: the next one starts at or after it. */
   let lastEnd = 0;
+  /** Whether the run of path characters since lastEnd, up to `q`, holds a `/` that starts a path. */
+  let pathInRun = false;
   for (let q = 0; q < text.length; q++) {
     const c = text.charCodeAt(q);
-    if (c !== 63 && c !== 35) continue;
-    const eq = runEnd(text, q + 1, inName);
-    if (eq === q + 1 || text.charCodeAt(eq) !== 61) continue;
-    // The path: back from `q` over path characters, and a start with a delimiter before it.
-    let runStart = q;
-    while (runStart > lastEnd && inPath(text.charCodeAt(runStart - 1))) runStart--;
-    const startsAt = (p: number): boolean => p === 0 || (p - 1 >= lastEnd && beforePath(text.charCodeAt(p - 1)));
-    let matched = false;
-    for (let p = runStart; p < q && !matched; p++) matched = text.charCodeAt(p) === 47 && startsAt(p);
-    if (!matched) {
-      let bare = q;
-      while (bare > runStart && inBarePath(text.charCodeAt(bare - 1))) bare--;
-      matched = bare < q && (c === 63 || text.charCodeAt(q - 1) !== 46);
+    const encoded = c === 37;
+    const marker = c === 63 || c === 35 ? q + 1 : encoded ? escapeOf(text, q, 0x23) : -1;
+    const value = marker < 0 ? -1 : namedValueStart(text, marker, encoded);
+    if (value >= 0) {
+      // A path from `/` in this run, or any word glued to the marker; a fragment not after a `.` (`this.#count=1`).
+      const before = text.charCodeAt(q - 1);
+      if (pathInRun || (q > lastEnd && inBarePath(before) && (c === 63 || before !== 46))) {
+        // Only now, so that a value is scanned once: it may hold many `?a=` that match nothing.
+        const end = urlRunEnd(text, value, inValue);
+        out += text.slice(copied, q);
+        copied = encoded ? positionStart(text, value, end) : end;
+        lastEnd = end;
+        q = end - 1;
+        pathInRun = false;
+        continue;
+      }
     }
-    if (!matched) continue;
-    // Only now, so that a value is scanned once: it may hold many `?a=` that match nothing.
-    const end = urlRunEnd(text, eq + 1, inValue);
-    out += text.slice(copied, q);
-    copied = lastEnd = end;
-    q = end - 1;
+    if (!inPath(c)) pathInRun = false;
+    else if (c === 47 && (q === 0 || (q > lastEnd && beforePath(text.charCodeAt(q - 1))))) pathInRun = true;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
