@@ -63,6 +63,22 @@ describe('scrubUrlsInText on relative URLs', () => {
     expect(scrubUrlsInText("Failed to load 'https://q.example/a#t=SECRET'.")).toBe("Failed to load 'https://q.example/a'.");
     expect(scrubUrlsInText('<a href="https://q.example/a?b=1">')).toBe('<a href="https://q.example/a">');
   });
+  it('keeps the typographic quotes that close a URL in a localized message, and what follows them', () => {
+    // Firefox's own words: `Loading failed for the <script> with source “…”.`
+    expect(scrubUrlsInText('Loading failed for the <script> with source “https://x.example/a?token=x”.')).toBe(
+      'Loading failed for the <script> with source “https://x.example/a”.',
+    );
+    expect(scrubUrlsInText('source “https://x.example/app.js;jsessionid=1A2B”.')).toBe('source “https://x.example/app.js”.');
+    expect(scrubUrlsInText('Quelle «https://x.example/a#t=x». Quelle „https://x.example/a?t=x“, ‘https://x.example/a?t=x’.')).toBe(
+      'Quelle «https://x.example/a». Quelle „https://x.example/a“, ‘https://x.example/a’.',
+    );
+    expect(scrubUrlsInText('source “https%3A%2F%2Fapi.example%2Fv1%3Fkey%3Dsecret”.')).toBe('source “https%3A%2F%2Fapi.example%2Fv1”.');
+    // Relative URLs in them, as in ASCII quotes.
+    expect(scrubUrlsInText('GET “/api/user?token=x”.')).toBe('GET “/api/user”.');
+    expect(scrubUrlsInText('GET “user?token=x”, “callback#access_token=abc”.')).toBe('GET “user”, “callback”.');
+    expect(scrubUrlsInText('GET “/cart;jsessionid=1A2B”, “api/user;sid=1A2B”.')).toBe('GET “/cart”, “api/user”.');
+    expect(dropCredentials('GET “//alice:secret1@intranet.example/x”.')).toBe('GET “//intranet.example/x”.');
+  });
   it('leaves regular expressions and questions alone', () => {
     for (const text of ['Invalid regular expression: /a?b/: Nothing to repeat', 'Is /tmp/x? the path', 'a /b?c d', 'x ? y=1 : z']) {
       expect(scrubUrlsInText(text)).toBe(text);
@@ -361,6 +377,9 @@ describe('scrubbing hostile text, continued', () => {
   };
   it('scans a MiB of relative path parameters in one pass', () => {
     expectNoLonger([';a=', 'a.b;c=', 'a.b;', '//a;b=', 'a/b;', '1/b;c=', 'a%2Fb%3Bc%3D%3B']);
+    // Each query ends at its closing quote, each base only at the end.
+    expectNoLonger(['a://b?c”', '“a://b;c”', '“/a;b=”', '“w#a=”', 'a“/b?c=']);
+    expect(scrubUrlsInText(repeat('“/a?b=c”'))).toBe(repeat('“/a?b=c”').replaceAll('?b=c', ''));
     expect(scrubUrlsInText(repeat(' a/b;c=d'))).toBe(repeat(' a/b;c=d').replaceAll(';c=d', ''));
     expect(scrubUrlsInText(repeat('/a;b='))).toBe(repeat('/a;b=').replaceAll(';b=', ''));
     expect(scrubUrlsInText(repeat(' /a;b=c'))).toBe(repeat(' /a;b=c').replaceAll(';b=c', ''));

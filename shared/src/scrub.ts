@@ -42,6 +42,14 @@ function isSpace(c: number): boolean {
   return (c >= Ch.Tab && c <= 13) || c === Ch.Space || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
+/**
+ * `"`, `'`, and the quotes a localized message puts around a URL instead: Firefox writes `“…”`
+ * in English, `„…“` in German, `«…»` in French (U+2018 to U+201F, `«`, `»`, `‹`, `›`).
+ */
+function isQuote(c: number): boolean {
+  return c === 34 || c === 39 || (c >= 0x2018 && c <= 0x201f) || c === 0xab || c === 0xbb || c === 0x2039 || c === 0x203a;
+}
+
 function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -121,9 +129,10 @@ function urlRunEnd(text: string, from: number, inRun: (c: number) => boolean, st
 
 // A URL's base runs to white space, `?` or `#`; its query or fragment to white space, a quote or
 // `<`/`>` (which a browser percent-encodes in a URL's query, so in text they end the URL:
-// `"https://x/a?b=1"` keeps its closing quote); either to an unpaired `)` (urlRunEnd).
+// `"https://x/a?b=1"` and `“https://x/a?b=1”.` keep their closing quote, isQuote); either to an
+// unpaired `)` (urlRunEnd).
 const inBase = (c: number): boolean => !isSpace(c) && c !== 63 && c !== 35;
-const inQuery = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 60 && c !== 62;
+const inQuery = (c: number): boolean => !isSpace(c) && !isQuote(c) && c !== 60 && c !== 62;
 
 /** How withoutPathParams reads a URL's base. */
 interface PathParamsOptions {
@@ -344,11 +353,11 @@ function stripEncodedQueries(text: string, keepPosition: boolean): string {
 // (`%23`, `%2523`…) with a `name=` or `name%3D` after it counts as a `#` (`callback%23access_token%3D…`).
 // The value runs to white space, a quote or a square bracket, or an unpaired `)` (urlRunEnd).
 const inPath = (c: number): boolean =>
-  !isSpace(c) && c !== 63 && c !== 35 && c !== 34 && c !== 39 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
+  !isSpace(c) && !isQuote(c) && c !== 63 && c !== 35 && c !== 96 && c !== 40 && c !== 41 && c !== 91 && c !== 93;
 const inName = (c: number): boolean => inPath(c) && c !== 61 && c !== 38;
-const inValue = (c: number): boolean => !isSpace(c) && c !== 34 && c !== 39 && c !== 96 && c !== 91 && c !== 93;
+const inValue = (c: number): boolean => !isSpace(c) && !isQuote(c) && c !== 96 && c !== 91 && c !== 93;
 /** What may come right before a relative path. */
-const beforePath = (c: number): boolean => isSpace(c) || c === 34 || c === 39 || c === 96 || c === 40 || c === 91 || c === 61 || c === 44 || c === 58;
+const beforePath = (c: number): boolean => isSpace(c) || isQuote(c) || c === 96 || c === 40 || c === 91 || c === 61 || c === 44 || c === 58;
 /** The characters of a path written without a leading `/`: `[\w.~%-]` and `/`. */
 const inBarePath = (c: number): boolean => isWordChar(c) || c === 46 || c === 126 || c === 37 || c === 45 || c === 47;
 
@@ -580,7 +589,7 @@ export function dropCredentials(text: string): string {
 function nextAuthority(text: string, from: number): number {
   for (let slashes = text.indexOf('//', from); slashes >= 0; slashes = text.indexOf('//', slashes + 1)) {
     const before = slashes === 0 ? -1 : text.charCodeAt(slashes - 1);
-    if (before === 58 ? hasScheme(text, slashes - 1) : before === -1 || isSpace(before) || before === 34 || before === 39 || before === 40 || before === 91 || before === 61) {
+    if (before === 58 ? hasScheme(text, slashes - 1) : before === -1 || isSpace(before) || isQuote(before) || before === 40 || before === 91 || before === 61) {
       return slashes + 2;
     }
   }
