@@ -1,14 +1,20 @@
 // The source map API, the ways a frame finds its map (URL, debug ID, inline data:, remote
 // fetch), the notes on frames that stay minified, and reprocessing, against a real receiver.
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
+import { CLI, startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { submitCrash } from '../helpers/submit.ts';
 import { buildShop, serveStatic, type ShopBuild } from './build-app.ts';
 import { auth, waitProcessed } from './helpers.ts';
 
 const GUID = '3c9d2a41-8b7e-4f60-a1d2-5e6f7a8b9c0d';
+/** A well-formed crash ID no receiver here stores. */
+const ABSENT = 'bp-00000000-0000-4000-8000-000000261129';
+const run = promisify(execFile);
 
 interface UploadEntry {
   url: string;
@@ -295,60 +301,87 @@ describe('source map API and map lookup', () => {
     }
   });
 
-  it('reprocesses chosen crashes with the CLI, and the CLI reports a wrong token plainly', async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const { CLI } = await import('../helpers/receiver.ts');
-    const run = promisify(execFile);
-    const id = await crash(receiver, '9.0', stackFor(script, `https://shop.example/static/${shop.script}`));
-    const before = await waitProcessed(receiver.url, id);
-    const { stdout } = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id]);
-    expect(stdout).toContain('queued 1 crash for processing');
-    const after = await waitProcessed(receiver.url, id, 30_000, before.processed_at);
-    expect(after.crash_id).toBe(before.crash_id);
-    const wrong = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'nope', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
-    expect((wrong as { code: number }).code).toBe(1);
-    expect((wrong as { stderr: string }).stderr).toMatch(/answered 401/);
-    // Nothing matched: a plain line and exit 1, not "queued 0 crashes".
-    const nothing = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--app', GUID, '--release', 'no-such-release']).catch((e: { code: number; stderr: string }) => e);
-    expect((nothing as { code: number }).code).toBe(1);
-    expect((nothing as { stderr: string }).stderr).toContain(`no stored crash of app ${GUID} release no-such-release; nothing to reprocess`);
-    const absent = 'bp-00000000-0000-4000-8000-000000261129';
-    const unknownId = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', absent]).catch((e: { code: number; stderr: string }) => e);
-    expect((unknownId as { code: number }).code).toBe(1);
-    expect((unknownId as { stderr: string }).stderr).toContain(`no stored crash with the ID ${absent}; nothing to reprocess`);
-    const partly = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id, '--crash', absent]).catch(
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
-    expect((partly as { code: number }).code).toBe(1);
-    expect((partly as { stdout: string }).stdout).toContain('queued 1 crash for processing');
-    expect((partly as { stderr: string }).stderr).toContain(`not stored here, not queued: ${absent}`);
-    const garbage = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', 'garbage']).catch((e: { code: number; stderr: string }) => e);
-    expect((garbage as { code: number }).code).toBe(2);
-    expect((garbage as { stderr: string }).stderr).toContain('not a crash ID (bp-<uuid> ending in the date): "garbage"');
-    // No receiver at the address: the reason and what to check.
-    const { createServer } = await import('node:net');
-    const free = createServer();
-    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
-    const deadPort = (free.address() as { port: number }).port;
-    await new Promise((r) => free.close(r));
-    const down = await run(process.execPath, [CLI, 'reprocess', '--url', `http://127.0.0.1:${deadPort}`, '--token', 'x', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
-    expect((down as { code: number }).code).toBe(1);
-    expect((down as { stderr: string }).stderr).toMatch(/could not reach .*: ECONNREFUSED; is the receiver running there\?/);
-    // After an upgrade: every stored crash, of every app, in one go (and only with the admin token).
-    const other = await submitCrash(`${receiver.url}/submit`, { ProductName: 'Other app', JSErrorType: 'Error', JSErrorMessage: 'y', JSStack: 'f@https://a.example/a.js:1:1' }, []);
-    const otherBefore = await waitProcessed(receiver.url, other.crashId!);
-    let stored = 0;
-    for await (const _ of receiver.storage.listCrashIds()) stored++;
-    const everything = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--all-apps']);
-    expect(everything.stdout).toBe(`queued ${stored} crashes for processing (every app)\n`);
-    expect(receiver.logs).toContain(`reprocess: every app: ${stored} crashes queued (admin)`);
-    await waitProcessed(receiver.url, other.crashId!, 30_000, otherBefore.processed_at);
-    const mixed = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--all-apps', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
-    expect((mixed as { code: number }).code).toBe(2);
-    expect((mixed as { stderr: string }).stderr).toContain('--all-apps takes no --app, --release or --crash');
-    const usage = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
-    expect((usage as { code: number }).code).toBe(2);
-    expect((usage as { stderr: string }).stderr).toMatch(/missing --token .*--app, --release, one DIST_DIR/);
+  describe('the reprocess CLI', () => {
+    // One CLI process per test: each takes a second or two to start, and eleven in one test ran
+    // close to its timeout on a loaded machine.
+    let id: string;
+    let before: Awaited<ReturnType<typeof waitProcessed>>;
+    beforeAll(async () => {
+      id = await crash(receiver, '9.0', stackFor(script, `https://shop.example/static/${shop.script}`));
+      before = await waitProcessed(receiver.url, id);
+    });
+
+    it('reprocesses a chosen crash', async () => {
+      const { stdout } = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id]);
+      expect(stdout).toContain('queued 1 crash for processing');
+      const after = await waitProcessed(receiver.url, id, 30_000, before.processed_at);
+      expect(after.crash_id).toBe(before.crash_id);
+    });
+
+    it('reports a wrong token plainly', async () => {
+      const wrong = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'nope', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
+      expect((wrong as { code: number }).code).toBe(1);
+      expect((wrong as { stderr: string }).stderr).toMatch(/answered 401/);
+    });
+
+    it('says when nothing matched: a plain line and exit 1, not "queued 0 crashes"', async () => {
+      const nothing = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--app', GUID, '--release', 'no-such-release']).catch((e: { code: number; stderr: string }) => e);
+      expect((nothing as { code: number }).code).toBe(1);
+      expect((nothing as { stderr: string }).stderr).toContain(`no stored crash of app ${GUID} release no-such-release; nothing to reprocess`);
+    });
+
+    it('says when the crash asked for is not stored', async () => {
+      const unknownId = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', ABSENT]).catch((e: { code: number; stderr: string }) => e);
+      expect((unknownId as { code: number }).code).toBe(1);
+      expect((unknownId as { stderr: string }).stderr).toContain(`no stored crash with the ID ${ABSENT}; nothing to reprocess`);
+    });
+
+    it('queues the stored crashes of a mixed list, names the rest and exits 1', async () => {
+      const partly = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', id, '--crash', ABSENT]).catch(
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect((partly as { code: number }).code).toBe(1);
+      expect((partly as { stdout: string }).stdout).toContain('queued 1 crash for processing');
+      expect((partly as { stderr: string }).stderr).toContain(`not stored here, not queued: ${ABSENT}`);
+    });
+
+    it('refuses what is not a crash ID as a usage error', async () => {
+      const garbage = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--crash', 'garbage']).catch((e: { code: number; stderr: string }) => e);
+      expect((garbage as { code: number }).code).toBe(2);
+      expect((garbage as { stderr: string }).stderr).toContain('not a crash ID (bp-<uuid> ending in the date): "garbage"');
+    });
+
+    it('says why and what to check when no receiver is at the address', async () => {
+      const free = createServer();
+      await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+      const deadPort = (free.address() as { port: number }).port;
+      await new Promise((r) => free.close(r));
+      const down = await run(process.execPath, [CLI, 'reprocess', '--url', `http://127.0.0.1:${deadPort}`, '--token', 'x', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
+      expect((down as { code: number }).code).toBe(1);
+      expect((down as { stderr: string }).stderr).toMatch(/could not reach .*: ECONNREFUSED; is the receiver running there\?/);
+    });
+
+    it('after an upgrade: every stored crash, of every app, in one go (and only with the admin token)', async () => {
+      const other = await submitCrash(`${receiver.url}/submit`, { ProductName: 'Other app', JSErrorType: 'Error', JSErrorMessage: 'y', JSStack: 'f@https://a.example/a.js:1:1' }, []);
+      const otherBefore = await waitProcessed(receiver.url, other.crashId!);
+      let stored = 0;
+      for await (const _ of receiver.storage.listCrashIds()) stored++;
+      const everything = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--all-apps']);
+      expect(everything.stdout).toBe(`queued ${stored} crashes for processing (every app)\n`);
+      expect(receiver.logs).toContain(`reprocess: every app: ${stored} crashes queued (admin)`);
+      await waitProcessed(receiver.url, other.crashId!, 30_000, otherBefore.processed_at);
+    });
+
+    it('refuses --all-apps with a selection as a usage error', async () => {
+      const mixed = await run(process.execPath, [CLI, 'reprocess', '--url', receiver.url, '--token', 'test-admin-token', '--all-apps', '--app', GUID]).catch((e: { code: number; stderr: string }) => e);
+      expect((mixed as { code: number }).code).toBe(2);
+      expect((mixed as { stderr: string }).stderr).toContain('--all-apps takes no --app, --release or --crash');
+    });
+
+    it('names what upload-sourcemaps is missing as a usage error', async () => {
+      const usage = await run(process.execPath, [CLI, 'upload-sourcemaps', '--url', receiver.url]).catch((e: { code: number; stderr: string }) => e);
+      expect((usage as { code: number }).code).toBe(2);
+      expect((usage as { stderr: string }).stderr).toMatch(/missing --token .*--app, --release, one DIST_DIR/);
+    });
   });
 });
