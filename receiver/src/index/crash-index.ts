@@ -526,6 +526,12 @@ class BulkCounts {
 /** The meta key, before a crash ID, of a deletion under way (CrashIndex.markDeleting). */
 const DELETING_KEY = 'deleting:';
 
+/** The meta key of a crash's deletion, the same for every spelling of its ID (`bp-`, upper case); null for no crash ID. */
+function deletingKey(crashId: string): string | null {
+  const id = normalizeCrashId(crashId);
+  return id ? DELETING_KEY + id : null;
+}
+
 /** Drops whatever the file holds and creates the tables of this schema, empty. */
 function createEmpty(db: Database.Database): void {
   db.transaction(() => {
@@ -647,12 +653,13 @@ export class CrashIndex {
    * taking it for crash folders restored from a backup (see storageMismatch in open.ts).
    */
   markDeleting(crashId: string): void {
-    const id = normalizeCrashId(crashId);
-    if (id) this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, '')").run(DELETING_KEY + id);
+    const key = deletingKey(crashId);
+    if (key) this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, '')").run(key);
   }
 
   unmarkDeleting(crashId: string): void {
-    this.#db.prepare('DELETE FROM meta WHERE key = ?').run(DELETING_KEY + crashId);
+    const key = deletingKey(crashId);
+    if (key) this.#db.prepare('DELETE FROM meta WHERE key = ?').run(key);
   }
 
   /** Crashes whose deletion began (markDeleting) and did not reach erase(). */
