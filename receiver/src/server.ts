@@ -409,6 +409,9 @@ async function startLocked(
       // Out of the forwarding outbox and the failed list too (they would name a crash that is gone).
       await forwarder.forget(id);
     },
+    // Noted in the index while a day goes, for the start-up check (see storageMismatch).
+    onDaySweeping: (day) => crashIndex.index.markSweeping(day),
+    onDaySwept: (day) => crashIndex.index.unmarkSweeping(day),
     waiting: storage,
     log,
   });

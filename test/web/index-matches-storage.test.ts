@@ -2,11 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrashIndex } from '../../receiver/src/index/crash-index.ts';
 import { INDEX_FILE, STORAGE_STAMP_FILE } from '../../receiver/src/index/open.ts';
 import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journal.ts';
+import type { RawCrash } from '../../receiver/src/storage/types.ts';
+import { createCrashId } from '../../shared/src/crash-id.ts';
 import { CLI, spawnReceiver, startTestReceiver, tempDir, type TestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -421,6 +423,120 @@ describe('a deletion through the API and the start-up check', () => {
       expect(await counted(r.url)).toBe(0);
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe('a retention sweep and the start-up check', () => {
+  const DAY = 86_400_000;
+  const copyFilter = (src: string): boolean => !src.endsWith('receiver.pid') && !src.endsWith('-shm');
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let copies: { path: string; cleanup: () => Promise<void> }[];
+  beforeEach(async () => {
+    dir = await tempDir('socorrito-sweepcheck-');
+    copies = [await tempDir('socorrito-sweepcheck-mid-'), await tempDir('socorrito-sweepcheck-end-')];
+  });
+  afterEach(async () => {
+    await dir.cleanup();
+    for (const copy of copies) await copy.cleanup();
+  });
+
+  /** Saves a crash accepted `daysAgo` days ago, as the collector stored it then; says its ID. */
+  async function saveAt(r: TestReceiver, daysAgo: number, label: string): Promise<string> {
+    const at = new Date(Date.now() - daysAgo * DAY);
+    const raw: RawCrash = {
+      crash_id: createCrashId(at),
+      submitted_at: at.toISOString(),
+      annotations: jsCrashFields({ JSErrorMessage: label, CrashTime: String(Math.floor(at.getTime() / 1000)) }),
+      files: [],
+      metadata: { throttle_rule: 'accept_everything', content_encoding: 'identity' },
+    };
+    await r.storage.saveRaw(raw, new Map());
+    return raw.crash_id;
+  }
+
+  it('a receiver idle for longer than its retention, stopped while it swept its newest day, is not taken for a restored backup', async () => {
+    // The sweep forgets each crash in the index, then in the journal (a deletion marker, renamed
+    // into journal/deleted/), then removes the day's folder: held at each marker, it can be
+    // copied as a SIGKILL at that step leaves the data dir.
+    let held = false;
+    const waiting: (() => void)[] = [];
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      async rename(from, to) {
+        if (held && to.includes(`${sep}journal${sep}deleted${sep}`)) await new Promise<void>((r) => waiting.push(r));
+        return nodeJournalFs.rename(from, to);
+      },
+    };
+    const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
+    let ids: string[];
+    try {
+      // The last crashes it took, five days ago: every day on disk has expired.
+      ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
+      await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
+      held = true;
+      const sweep = first.retention.sweep();
+      // Killed part way through the day's crashes: one forgotten by the index, two not yet.
+      await waitFor('the first crash forgotten', () => waiting.length === 1);
+      await cp(dir.path, copies[0]!.path, { recursive: true, filter: copyFilter });
+      waiting.shift()!();
+      await waitFor('the second crash forgotten', () => waiting.length === 1);
+      waiting.shift()!();
+      // Killed after the index forgot them all, while the folder was being removed (one crash's is gone).
+      await waitFor('the last crash forgotten', () => waiting.length === 1);
+      await cp(dir.path, copies[1]!.path, { recursive: true, filter: copyFilter });
+      await rm(join(copies[1]!.path, 'crashes', dayOf(ids[0]!), ids[0]!.replace(/^bp-/, '')), { recursive: true });
+      held = false;
+      waiting.shift()!();
+      expect(await sweep).toBe(3);
+    } finally {
+      held = false;
+      for (const go of waiting.splice(0)) go();
+      await first.close();
+    }
+    for (const copy of copies) {
+      expect(existsSync(join(copy.path, 'crashes', dayOf(ids[0]!)))).toBe(true);
+      const r = await startTestReceiver({ dataDir: copy.path, retentionDays: 2 });
+      try {
+        expect(r.logs.join('\n')).not.toMatch(REBUILDING);
+        // The sweep at start finishes the day, and its note in the index goes with it.
+        await waitFor('the day swept again', () => !existsSync(join(copy.path, 'crashes', dayOf(ids[0]!))));
+        await waitFor('the note of the sweep ended', () => r.index.sweepsUnderWay().length === 0);
+        expect(await counted(r.url)).toBe(0);
+        for (const id of ids) expect((await fetch(`${r.url}/api/crashes/${id}`, { headers: AUTH })).status).toBe(404);
+      } finally {
+        await r.close();
+      }
+    }
+  });
+
+  it('an older index restored beside newer crash folders is rebuilt though it notes a sweep under way', async () => {
+    const first = await startTestReceiver({ dataDir: dir.path });
+    const old = await saveAt(first, 5, 'old');
+    await waitFor('the old crash counted', async () => (await counted(first.url)) === 1, 30_000);
+    await submitProcessed(first, 2, 'before the copy');
+    await first.close();
+    // A backup taken while retention swept the old day.
+    const index = CrashIndex.open(join(dir.path, INDEX_FILE));
+    index.markSweeping(dayOf(old));
+    index.close();
+    const backup = copies[0]!.path;
+    await copyIndex(dir.path, backup);
+    await cp(join(dir.path, STORAGE_STAMP_FILE), join(backup, STORAGE_STAMP_FILE));
+
+    const second = await startTestReceiver({ dataDir: dir.path });
+    await submitProcessed(second, 2, 'after the copy');
+    await second.close();
+    await copyIndex(backup, dir.path);
+    await cp(join(backup, STORAGE_STAMP_FILE), join(dir.path, STORAGE_STAMP_FILE));
+
+    const third = await startTestReceiver({ dataDir: dir.path });
+    try {
+      expect(await third.indexRebuilt).toBe(true);
+      expect(third.logs.join('\n')).toMatch(/index: rebuilding .* \(it does not match the stored crashes: 2 processed crashes of the newest days are not in it/);
+      expect(await counted(third.url)).toBe(5);
+    } finally {
+      await third.close();
     }
   });
 });

@@ -532,6 +532,10 @@ function deletingKey(crashId: string): string | null {
   return id ? DELETING_KEY + id : null;
 }
 
+/** The meta key, before a day (`YYYYMMDD`), of a retention sweep under way (CrashIndex.markSweeping). */
+const SWEEPING_KEY = 'sweeping:';
+const DAY_PATTERN = /^\d{8}$/;
+
 /** Drops whatever the file holds and creates the tables of this schema, empty. */
 function createEmpty(db: Database.Database): void {
   db.transaction(() => {
@@ -666,6 +670,27 @@ export class CrashIndex {
   deletionsUnderWay(): string[] {
     const keys = this.#db.prepare('SELECT key FROM meta WHERE key LIKE ?').pluck().all(`${DELETING_KEY}%`) as string[];
     return keys.map((key) => key.slice(DELETING_KEY.length));
+  }
+
+  /**
+   * Notes that retention is deleting a day's crashes, before the first of them leaves the index
+   * (unmarkSweeping ends the note once the day's folder is gone): a start after a stop part way
+   * through then knows why that day's folder holds crashes the index lacks, rather than taking
+   * them for an older copy of the index restored (see storageMismatch in open.ts).
+   */
+  markSweeping(day: string): void {
+    if (!DAY_PATTERN.test(day)) throw new TypeError(`Not a day (YYYYMMDD): ${day}`);
+    this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, '')").run(SWEEPING_KEY + day);
+  }
+
+  unmarkSweeping(day: string): void {
+    this.#db.prepare('DELETE FROM meta WHERE key = ?').run(SWEEPING_KEY + day);
+  }
+
+  /** Days whose retention sweep began (markSweeping) and did not end (unmarkSweeping). */
+  sweepsUnderWay(): string[] {
+    const keys = this.#db.prepare('SELECT key FROM meta WHERE key LIKE ?').pluck().all(`${SWEEPING_KEY}%`) as string[];
+    return keys.map((key) => key.slice(SWEEPING_KEY.length));
   }
 
   /** The IDs of the `limit` crashes submitted last. */

@@ -101,7 +101,10 @@ export interface StoredCrashes {
  * - processed crashes in the newest CHECK_DAYS day folders are in the index: an older index
  *   lacks them. A processed crash is indexed before it leaves the queue, so one still queued
  *   (killed before it was indexed, or queued again) is not missing; nor is one not processed
- *   yet, nor one still in the journal (it has no folder yet).
+ *   yet, nor one still in the journal (it has no folder yet). A day retention was deleting when
+ *   a stop cut its sweep short is left out: its crashes leave the index before its folder goes
+ *   (CrashIndex.markSweeping), and on a receiver idle for longer than its retention it is the
+ *   newest day there is.
  */
 export async function storageMismatch(index: CrashIndex, dataDir: string, crashes: StoredCrashes): Promise<string | null> {
   const stamp = index.stamp();
@@ -118,9 +121,14 @@ export async function storageMismatch(index: CrashIndex, dataDir: string, crashe
   if (gone.length) {
     return `${gone.length} of the ${newest.length} newest crashes it holds have no folder (bp-${gone[0]}): crash folders restored from an older backup?`;
   }
+  const sweeping = new Set(index.sweepsUnderWay());
   let days: string[];
   try {
-    days = (await readdir(crashes.crashesDir)).filter((d) => /^\d{8}$/.test(d)).sort().slice(-CHECK_DAYS).reverse();
+    days = (await readdir(crashes.crashesDir))
+      .filter((d) => /^\d{8}$/.test(d) && !sweeping.has(d))
+      .sort()
+      .slice(-CHECK_DAYS)
+      .reverse();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -230,6 +238,9 @@ export async function openIndexForServer(dataDir: string, storage: CrashStorage,
       if (existsSync(crashes.crashDir(id))) index.unmarkDeleting(id);
       else index.erase(id);
     }
+    // A sweep a stop cut short after its day's folder went has nothing left to do; one whose
+    // folder is still there keeps its note until retention has swept that day again.
+    for (const day of index.sweepsUnderWay()) if (!existsSync(join(crashes.crashesDir, day))) index.unmarkSweeping(day);
     // After starting over, which empties the meta table too.
     index.setOwner(ownerName());
     await stampIndex(index, dataDir, crashes.tmpDir);

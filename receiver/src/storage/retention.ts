@@ -16,6 +16,13 @@ export interface RetentionOptions {
   days: number;
   /** Told of every crash about to be deleted (the index and the journal forget it); awaited. */
   onDeleted: (crashId: string) => void | Promise<void>;
+  /**
+   * Told before an expired day's crashes start going, and once its folder is gone (the index
+   * notes the day meanwhile: a stop in between leaves crashes in the folder that the index has
+   * forgotten, which must not be taken for an older index restored); awaited.
+   */
+  onDaySweeping?: (day: string) => void | Promise<void>;
+  onDaySwept?: (day: string) => void | Promise<void>;
   log: (line: string) => void;
   now?: () => Date;
   /**
@@ -71,12 +78,14 @@ export class Retention {
       for (const day of expired) {
         const dir = join(folders.crashesDir, day);
         const ids = new Set([...(await readdir(dir).catch(emptyIfMissing)), ...(waiting.get(day) ?? [])]);
+        await this.options.onDaySweeping?.(day);
         // Forgotten first: the journal then lays none of them out, and the folder goes after the
         // layouts under way (of this day or another) are done.
         for (const id of ids) await this.options.onDeleted(id);
         await this.options.waiting?.layoutsSettled();
         await rm(dir, { recursive: true, force: true });
         folders.dayRemoved(day);
+        await this.options.onDaySwept?.(day);
         deleted += ids.size;
         log(`retention: deleted ${ids.size} ${ids.size === 1 ? 'crash' : 'crashes'} of ${day} (older than ${days} ${days === 1 ? 'day' : 'days'})`);
       }
