@@ -161,6 +161,8 @@ export function createApp(deps: AppDeps): {
       deleteCrash: async (id) => {
         // Before the folder goes: a stop before the index forgets it is then told from a restore.
         deps.index.markDeleting(id);
+        // And for the queue: processing that finds it gone from storage now says nothing of it.
+        deps.queue.deleting?.(id);
         await deps.storage.delete(id);
         await deps.queue.done(id);
         await deps.forwarding?.forwarder.forget(id);

@@ -639,6 +639,7 @@ export class Forwarder {
         // Deleting before storage has laid the folder out would let the layout bring it back.
         await this.#d.statuses.waitForFolder(id, this.#stop.signal);
         this.#tell(this.#onDeleting, id, 'before deleting');
+        this.#d.queue.deleting?.(id);
         await this.#deleteCopy(id);
         await this.#d.queue.done(id);
         this.#tell(this.#onDeleted, id, 'after deleting');

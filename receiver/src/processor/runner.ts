@@ -170,7 +170,8 @@ export class BackgroundProcessor {
       this.options.queue.started(id);
       const processed = await this.processOne(id);
       // Gone from storage: deleted on purpose (a master that keeps no copy of a forwarded crash,
-      // or the API), which takes it out of the queue too, after this batch was read; else said.
+      // or the API), which takes it out of the queue too, after this batch was read or while it
+      // was processed (see WorkQueue.deleting); else said.
       if (!processed && this.options.queue.has?.(id) !== false) this.#log(`processor: ${id} is queued but not stored; dropping it from the queue`);
       await this.options.queue.finished(id);
       this.#attempts.delete(id);

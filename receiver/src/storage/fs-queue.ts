@@ -49,6 +49,8 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
    * just before an older delete ran would be lost).
    */
   #turns = new Map<string, Promise<void>>();
+  /** Crashes whose deletion began (`deleting`) and whose entry is not yet done. */
+  #deleting = new Set<string>();
 
   constructor(dataDir: string, tmpDir: string, fs: FsOps = nodeFsOps) {
     super(dataDir, 'queue', tmpDir, fs);
@@ -142,7 +144,12 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
 
   has(crashId: string): boolean {
     const bare = normalizeCrashId(crashId);
-    return bare !== null && existsSync(join(this.dir, bare));
+    return bare !== null && !this.#deleting.has(bare) && existsSync(join(this.dir, bare));
+  }
+
+  deleting(crashId: string): void {
+    const bare = normalizeCrashId(crashId);
+    if (bare) this.#deleting.add(bare);
   }
 
   started(crashId: string): void {
@@ -165,7 +172,12 @@ export class FsWorkQueue extends DurableFolder implements WorkQueue {
     // A crash deleted after a failed try (it stays queued, `started` but never `finished`) is forgotten here.
     this.#inHand.delete(bare);
     await this.#inTurn(bare, async () => {
-      await this.delete(bare);
+      try {
+        await this.delete(bare);
+      } finally {
+        // Once the entry is gone; if it could not be removed, it is queued as far as anyone can tell.
+        this.#deleting.delete(bare);
+      }
       if (this.#reading) this.#changedDuringRead.set(bare, 'done');
       this.#leave(bare);
     });

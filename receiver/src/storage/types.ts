@@ -142,4 +142,10 @@ export interface WorkQueue {
   finished(crashId: string): Promise<void>;
   /** Whether a crash is still queued (deleting a crash takes it out of the queue too). */
   has?(crashId: string): boolean;
+  /**
+   * A deletion of the crash begins: its stored copy goes first, then `done` takes the entry. From
+   * now on `has` says it is not queued, so processing that finds the crash gone meanwhile takes
+   * it for deleted, not for queued and never stored.
+   */
+  deleting?(crashId: string): void;
 }
