@@ -58,6 +58,32 @@ describe('socorrito apps', () => {
     expect(bare.err).toContain('is not a URL; did you mean https://crashes.example.com?');
   });
 
+  it('answers a submit URL typed as host:port with the URL it means, in the CLI and the API', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    // `localhost:8000` parses as a URL of scheme "localhost:": it was answered "must be http or https, not localhost:".
+    const cases = [
+      ['localhost:18101', 'http://localhost:18101'],
+      ['127.0.0.1:18101/submit', 'http://127.0.0.1:18101/submit'],
+      ['crashes.shop.example:8443', 'https://crashes.shop.example:8443'],
+    ];
+    for (const [typed, meant] of cases) {
+      const run = await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID, '--submit-url', typed]);
+      expect(run.code).toBe(2);
+      expect(run.err).toContain(`submit URL "${typed}" is not a URL; did you mean ${meant}?`);
+      // The advice, taken, is accepted.
+      expect((await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID, '--submit-url', meant])).code).toBe(0);
+    }
+    expect((await cli(['apps', 'add', '--data-dir', dir.path, '--guid', GUID, '--submit-url', 'mailto:ops@shop.example'])).err).toContain(
+      'must be http or https, not mailto:',
+    );
+
+    const master = await receiver();
+    const put = await api(master.url, `/api/forwarding/apps/${GUID}`, { method: 'PUT', body: JSON.stringify({ submit_url: 'localhost:18101' }) });
+    expect(put.status).toBe(400);
+    expect(put.body.problems).toEqual(['submit URL "localhost:18101" is not a URL; did you mean http://localhost:18101?']);
+  });
+
   it('takes effect on a running server without a restart', async () => {
     const master = await receiver();
     const priv = await receiver();

@@ -51,17 +51,29 @@ export interface AppInput {
 export function normalizeSubmitUrl(text: string): { url: string } | { problem: string } {
   // A crash's SubmitURL is anyone's, up to a MiB: nothing longer than a real address is read.
   if (text.length > MAX_SUBMIT_URL_CHARS) return { problem: `submit URL is over ${MAX_SUBMIT_URL_CHARS} characters` };
+  const trimmed = text.trim();
+  const notUrl = `submit URL ${JSON.stringify(text.slice(0, 200))} is not a URL`;
+  // Without "scheme://", `localhost:8000` parses as a URL of scheme "localhost:": a host (and
+  // port) typed alone is answered with the address it most likely means.
+  if (BARE_HOST.test(trimmed)) {
+    const scheme = LOCAL_HOST.test(trimmed) ? 'http' : 'https';
+    return { problem: `${notUrl}; did you mean ${scheme}://${trimmed.slice(0, 200)}?` };
+  }
   let url: URL;
   try {
-    url = new URL(text.trim());
+    url = new URL(trimmed);
   } catch {
-    const hint = /^[\w.-]+\.[a-z]{2,}(?:[:/]|$)/i.test(text.trim()) ? `; did you mean https://${text.trim().slice(0, 200)}?` : '';
-    return { problem: `submit URL ${JSON.stringify(text.slice(0, 200))} is not a URL${hint}` };
+    return { problem: notUrl };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `submit URL must be http or https, not ${url.protocol}` };
   if (url.username || url.password) return { problem: 'submit URL must not carry a user name or password' };
   return { url: withSubmitPath(url).toString() };
 }
+
+/** A host name or IPv4 address, with a port and a path or not, and no scheme: `crashes.example.com`, `127.0.0.1:8000/submit`. */
+const BARE_HOST = /^[\w-]+(?:\.[\w-]+)*(?::\d+)?(?:[/?#]|$)/;
+/** Hosts a receiver is reached at over plain http, as in tests and closed networks. */
+const LOCAL_HOST = /^(?:localhost|[\w.-]+\.localhost|\d{1,3}(?:\.\d{1,3}){3})(?:[:/?#]|$)/i;
 
 /** The longest submit URL taken (the extension sends at most 2,000 characters). */
 export const MAX_SUBMIT_URL_CHARS = 2048;
