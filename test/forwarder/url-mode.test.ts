@@ -214,18 +214,31 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
 
     // Now something answers where the crash points: an attempt would reach it.
     let hits = 0;
-    const target = createServer((_req, res) => {
+    const target = createServer((req, res) => {
       hits++;
-      res.writeHead(500).end('no');
+      req.resume().on('end', () => res.writeHead(200).end('CrashID=bp-00000000-0000-4000-8000-000000261130\n'));
     });
     await new Promise<void>((r) => target.listen(port, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => target.close(r)));
     const after = await startTestReceiver({ ...lifted, forwardBySubmitUrl: false });
+    let refused;
     try {
-      expect(await settled(after.url, id)).toMatchObject({ state: 'refused', reason_code: 'url_mode_off' });
+      refused = await settled(after.url, id);
     } finally {
       await after.stop();
     }
+    expect(refused).toMatchObject({ state: 'refused', reason_code: 'url_mode_off' });
     expect(hits).toBe(0);
+
+    // The reason says how to get it back, and doing so sends it.
+    expect(refused.reason).toContain(`start the receiver with --forward-by-submit-url and POST /api/crashes/bp-${id}/forwarding/retry`);
+    const again = await startTestReceiver(lifted);
+    try {
+      expect((await api(again.url, `/api/crashes/bp-${id}/forwarding/retry`, { method: 'POST' })).status).toBe(200);
+      expect(await settled(again.url, id)).toMatchObject({ state: 'forwarded' });
+    } finally {
+      await again.stop();
+    }
+    expect(hits).toBe(1);
   });
 });

@@ -525,7 +525,7 @@ export class Forwarder {
       target = entry.url!;
       policy = this.#s.targets; // the operator's registry is trusted; a SubmitURL is not
       // Checked again at each attempt: settings may have been tightened since it was queued.
-      const refusal = this.#urlModeRefusal(target);
+      const refusal = this.#urlModeRefusal(target, id);
       if (refusal) return this.#end(slot, { kind: 'refused', ...refusal }, true, target, null);
     }
 
@@ -713,8 +713,12 @@ export class Forwarder {
   }
 
   /** Why a SubmitURL may not be forwarded to under the settings now in force, or null. */
-  #urlModeRefusal(target: string): { code: string; reason: string } | null {
-    if (!this.#s.bySubmitUrl) return { code: 'url_mode_off', reason: 'forwarding by SubmitURL was turned off after the crash was queued' };
+  #urlModeRefusal(target: string, crashId: string): { code: string; reason: string } | null {
+    if (!this.#s.bySubmitUrl) {
+      // A restart that dropped the flag by mistake refuses a whole backlog: say how to get each one back.
+      const reason = `forwarding by SubmitURL was turned off after the crash was queued; to send it, start the receiver with --forward-by-submit-url and POST /api/crashes/bp-${crashId}/forwarding/retry`;
+      return { code: 'url_mode_off', reason };
+    }
     try {
       checkTargetUrl(target, this.#s.targets);
       return null;
