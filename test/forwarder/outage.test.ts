@@ -142,6 +142,9 @@ describe('outbox: retries until the private receiver answers', () => {
     expect(status.reason).toContain('ECONNREFUSED');
     expect(status.attempts).toBeGreaterThanOrEqual(1);
     expect(await master.storage.getRaw(id)).not.toBeNull();
+    // The log line an operator finds says how to send it once the receiver is back.
+    const line = master.logs.find((l) => l.startsWith(`forwarder: bp-${id} failed (gave_up)`));
+    expect(line).toContain('listed at /api/forwarding/failed until POST /api/forwarding/failed/retry sends it again');
   });
 
   it('lists the crashes it gave up on across restarts, counts them in the stats, and sends them all again on request', async () => {

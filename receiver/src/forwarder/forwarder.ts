@@ -657,7 +657,9 @@ export class Forwarder {
         await this.#d.failed.put(failed);
         this.#failed.set(id, failed);
       }
-      this.#log(`forwarder: bp-${id} ${outcome.kind} (${outcome.code}): ${outcome.reason}`);
+      // A failure outlasts the log line that tells of it: say where it waits and how it goes again.
+      const after = outcome.kind === 'failed' ? '; listed at /api/forwarding/failed until POST /api/forwarding/failed/retry sends it again' : '';
+      this.#log(`forwarder: bp-${id} ${outcome.kind} (${outcome.code}): ${outcome.reason}${after}`);
     }
     if (outcome.kind !== 'failed') await this.#clearFailed(id);
     await this.#d.outbox.remove(id);
