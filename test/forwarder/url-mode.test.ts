@@ -224,6 +224,11 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     let refused;
     try {
       refused = await settled(after.url, id);
+      // Asked to send it again while the flag is still off: the answer says what is missing.
+      const notYet = await api(after.url, `/api/crashes/bp-${id}/forwarding/retry`, { method: 'POST' });
+      expect(notYet.status).toBe(409);
+      expect(notYet.body.message).toContain('it is refused (url_mode_off): forwarding by SubmitURL was turned off');
+      expect(notYet.body.message).toContain('start the receiver with --forward-by-submit-url');
     } finally {
       await after.stop();
     }

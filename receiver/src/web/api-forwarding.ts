@@ -166,9 +166,12 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     if (!id) return badId(c);
     if (!(await storage.getRaw(id))) return c.json({ error: 'not_found', message: `no crash ${id}` }, 404);
     const retried = await forwarder.retry(id);
-    const answer = { retried, forwarding: await forwarder.status(id) };
+    const forwarding = await forwarder.status(id);
+    const answer = { retried, forwarding };
     if (retried) return c.json(answer);
-    return c.json({ error: 'not_retried', message: `crash ${id} has nothing to send again: it is forwarded, or not for forwarding now (see forwarding)`, ...answer }, 409);
+    // Refused again under today's settings: its reason says what would let it go.
+    const why = forwarding?.state === 'refused' && forwarding.reason ? `it is refused (${forwarding.reason_code}): ${forwarding.reason}` : 'it is forwarded, or not for forwarding now (see forwarding)';
+    return c.json({ error: 'not_retried', message: `crash ${id} has nothing to send again: ${why}`, ...answer }, 409);
   });
 
   return routes;
