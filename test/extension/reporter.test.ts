@@ -65,19 +65,22 @@ function setup(submitUrl: string, storage = new MemoryStorage()) {
   const settings: { current: Settings } = { current: DEFAULT_SETTINGS };
   /** Whether the extension may reach a receiver (its site access), which a test may change. */
   const access = { granted: true };
+  /** The alarms the reporter set (when each is to wake the background). */
+  const alarms: number[] = [];
   const reporter = new Reporter({
     store: new ReportStore(storage),
     loadSettings: async () => settings.current,
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0',
     now: () => clock.now,
     mayReach: async () => access.granted,
+    scheduleAlarm: (when) => alarms.push(when),
   });
   reporters.push(reporter);
   const identity = { guid: 'app-1', submitUrl, release: '1.0', productName: 'Shop', source: 'meta' as const };
   const send = (errors: CapturedError[], page = 'tab1') =>
     reporter.handleBatch({ identity, errors, dropped: 0, pageUrl: 'https://shop.example/cart?session=abc', pageKey: page });
   const state = async (): Promise<StoreState> => new ReportStore(storage).read();
-  return { clock, reporter, send, state, storage, settings, access };
+  return { clock, reporter, send, state, storage, settings, access, alarms };
 }
 
 describe('Reporter', () => {
@@ -347,6 +350,41 @@ describe('Reporter', () => {
     const crashes = (await storedCrashes(receiver)).filter((c) => c.annotations.JSErrorMessage === 'sent first');
     expect(crashes.map((c) => c.annotations.JSRepeatCount).sort()).toEqual(['3', '6']);
     expect((await third.state()).stats).toMatchObject({ droppedRateLimited: 0, droppedQueueFull: 0 });
+  });
+
+  it('sets the alarm for a report that held errors make, when the fold timer places them and when it stops', async () => {
+    const receiver = await receiverWith();
+    const { clock, reporter, send, state, alarms } = setup(`${receiver.url}/submit`);
+    await send([error('boom')]);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    // The rest of the site's batches of this minute, their report sent too: nothing is queued.
+    for (let i = 1; i < SITE_BATCHES_PER_MINUTE; i++) await send([error('other')], `tab1:${i}:/cart`);
+    clock.now += SETTLE_MS;
+    await reporter.drain();
+    const boom = (await state()).reports.find((e) => e.annotations.JSErrorMessage === 'boom')!;
+    expect(boom.status).toBe('submitted');
+    expect((await state()).reports.filter((e) => e.status === 'queued')).toEqual([]);
+    // Later in boom's minute (the alarm set for the last attempt has long rung): its repeats are held.
+    clock.now = boom.createdAt + DEDUPE_WINDOW_MS / 2;
+    const before = alarms.length;
+    await send([error('boom', 4)], 'tab2:0:/cart');
+    // Placed by the fold timer as a follow-up, which nothing else would wake the background for.
+    const followUp = await vi.waitFor(async () => {
+      const queued = (await state()).reports.find((e) => e.status === 'queued' && e.annotations.JSErrorMessage === 'boom');
+      if (!queued) throw new Error('not placed yet');
+      return queued;
+    }, { timeout: 5_000 });
+    expect(followUp.repeatCount).toBe(4);
+    await vi.waitFor(() => expect(alarms.slice(before)).toContain(followUp.nextAttemptAt), { timeout: 5_000 });
+
+    // Held when the background is suspended: stop() places it, as a new report, and sets its alarm.
+    const beforeStop = alarms.length;
+    await send([error('late')], 'tab3:0:/cart');
+    await reporter.stop();
+    const late = (await state()).reports.find((e) => e.annotations.JSErrorMessage === 'late')!;
+    expect(late.status).toBe('queued');
+    expect(alarms.slice(beforeStop)).toContain(Math.min(late.nextAttemptAt, followUp.nextAttemptAt));
   });
 
   it('counts held repeats on the report a batch would count them on: not on one made more than a minute before', async () => {

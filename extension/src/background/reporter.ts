@@ -248,7 +248,10 @@ export class Reporter {
     // One write a second at most, however many batches the flood brings.
     this.#foldTimer ??= setTimeout(() => {
       this.#foldTimer = undefined;
-      this.#writeHeld().catch((err: unknown) => console.error('socorrito: could not count repeats:', err));
+      this.#writeHeld()
+        // What was placed may be a new report (a follow-up, or one after its minute): it needs a timer and an alarm.
+        .then((wrote) => (wrote ? this.schedule() : undefined))
+        .catch((err: unknown) => console.error('socorrito: could not count repeats:', err));
     }, HELD_FOLD_MS);
   }
 
@@ -266,10 +269,11 @@ export class Reporter {
     this.#held.clear();
   }
 
-  /** Writes what is held to the queue, if anything is. */
-  async #writeHeld(): Promise<void> {
-    if (this.#held.size === 0 && this.#unheld === 0 && this.#heldDroppedInPage === 0) return;
+  /** Writes what is held to the queue, if anything is; says whether it did. */
+  async #writeHeld(): Promise<boolean> {
+    if (this.#held.size === 0 && this.#unheld === 0 && this.#heldDroppedInPage === 0) return false;
     await this.deps.store.update((state) => this.#placeHeld(state, this.#now()));
+    return true;
   }
 
   /** After a (re)start: attempts cut short by the browser closing are queued again. */
@@ -292,14 +296,17 @@ export class Reporter {
   /**
    * Clears the in-memory timers (the alarm stays, so a suspended background still wakes) and
    * writes what is held to the queue: a background that ends (suspended, disabled, updated)
-   * keeps those repeats, and the next start sends them.
+   * keeps those repeats, and the alarm set for them wakes it to send them.
    */
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     clearTimeout(this.#foldTimer);
     this.#foldTimer = undefined;
-    await this.#writeHeld();
+    // A report placed now is sent once the background wakes: the alarm must be set for it.
+    if (await this.#writeHeld()) await this.schedule();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Sets the timer and the alarm for the next due report. */
