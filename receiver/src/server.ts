@@ -26,7 +26,7 @@ import { isDiskFull, writeFileDurably } from './storage/durable.ts';
 import { DiskSpace } from './storage/disk-space.ts';
 import { FsWorkQueue } from './storage/fs-queue.ts';
 import { FsCrashStorage } from './storage/fs-storage.ts';
-import { Retention } from './storage/retention.ts';
+import { dayExpired, Retention } from './storage/retention.ts';
 import { type JournalFs, JournaledCrashStorage } from './storage/journal.ts';
 import { AdminTokenFileError, ensureAdminToken } from './web/token.ts';
 import { DataFormatError, markDataFormat, readDataFormat, thisRelease } from './storage/data-format.ts';
@@ -312,7 +312,13 @@ async function startLocked(
   const { registry, forwarder } = forwarding;
 
   // Checked against the crash folders at start (a backup restored); see storageMismatch.
-  const stored = { crashesDir: folders.crashesDir, tmpDir: folders.tmpDir, crashDir: (id: string) => folders.crashDir(id), queued: (id: string) => queue.has(id) };
+  const stored = {
+    crashesDir: folders.crashesDir,
+    tmpDir: folders.tmpDir,
+    crashDir: (id: string) => folders.crashDir(id),
+    queued: (id: string) => queue.has(id),
+    expired: (day: string) => dayExpired(day, config.retentionDays, new Date()),
+  };
   const crashIndex = await openIndexForServer(dataDir, storage, stored, log);
   // An app that keeps no copy on the master: its forwarded crashes leave the index too, with
   // their signature's text and the app's name when no other crash has them (as an erasure).

@@ -510,6 +510,46 @@ describe('a retention sweep and the start-up check', () => {
     }
   });
 
+  it('a sweep a stop cut short, on a receiver started again with retention off, leaves no crash of its day out of the index', async () => {
+    let held = false;
+    const waiting: (() => void)[] = [];
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      async rename(from, to) {
+        if (held && to.includes(`${sep}journal${sep}deleted${sep}`)) await new Promise<void>((r) => waiting.push(r));
+        return nodeJournalFs.rename(from, to);
+      },
+    };
+    const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
+    let ids: string[];
+    try {
+      ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
+      await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
+      held = true;
+      const sweep = first.retention.sweep();
+      // Killed after the index forgot one of the day's three crashes.
+      await waitFor('the first crash forgotten', () => waiting.length === 1);
+      await cp(dir.path, copies[0]!.path, { recursive: true, filter: copyFilter });
+      held = false;
+      for (const go of waiting.splice(0)) go();
+      await sweep;
+    } finally {
+      held = false;
+      for (const go of waiting.splice(0)) go();
+      await first.close();
+    }
+    // Nothing will delete that day now: its three crashes stay, and the index must have them all.
+    const r = await startTestReceiver({ dataDir: copies[0]!.path, retentionDays: 0 });
+    try {
+      await r.indexRebuilt;
+      expect(await counted(r.url)).toBe(3);
+      expect(r.index.sweepsUnderWay()).toEqual([]);
+      for (const id of ids) expect((await fetch(`${r.url}/api/crashes/${id}`, { headers: AUTH })).status).toBe(200);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('an older index restored beside newer crash folders is rebuilt though it notes a sweep under way', async () => {
     const first = await startTestReceiver({ dataDir: dir.path });
     const old = await saveAt(first, 5, 'old');

@@ -84,6 +84,8 @@ export interface StoredCrashes {
   queued(crashId: string): boolean;
   /** Folder for temp files, on the data dir's disk. */
   tmpDir: string;
+  /** Whether retention, as now set, deletes a day folder (`YYYYMMDD`); always when not given. */
+  expired?(day: string): boolean;
 }
 
 /**
@@ -221,6 +223,12 @@ export async function openIndexForServer(dataDir: string, storage: CrashStorage,
     index = CrashIndex.open(path);
   }
   try {
+    // A sweep a stop cut short after its day's folder went has nothing left to do. One whose folder
+    // is still there keeps its note until retention sweeps that day again, if it will: turned off
+    // or made longer since, it keeps the day, whose crashes the index may have forgotten (checked).
+    for (const day of index.sweepsUnderWay()) {
+      if (!existsSync(join(crashes.crashesDir, day)) || crashes.expired?.(day) === false) index.unmarkSweeping(day);
+    }
     if (!index.rebuildReason) {
       let mismatch: string | null = null;
       try {
@@ -238,9 +246,6 @@ export async function openIndexForServer(dataDir: string, storage: CrashStorage,
       if (existsSync(crashes.crashDir(id))) index.unmarkDeleting(id);
       else index.erase(id);
     }
-    // A sweep a stop cut short after its day's folder went has nothing left to do; one whose
-    // folder is still there keeps its note until retention has swept that day again.
-    for (const day of index.sweepsUnderWay()) if (!existsSync(join(crashes.crashesDir, day))) index.unmarkSweeping(day);
     // After starting over, which empties the meta table too.
     index.setOwner(ownerName());
     await stampIndex(index, dataDir, crashes.tmpDir);

@@ -5,6 +5,15 @@ import { dayKey, type FsCrashStorage } from './fs-storage.ts';
 /** How often old crashes are looked for. */
 export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
+/**
+ * Whether retention of `days` days (0: off) deletes the day folder `day` (`YYYYMMDD`) at `now`.
+ *
+ * @example dayExpired('20261120', 7, new Date('2026-11-30T12:00:00Z')) // true
+ */
+export function dayExpired(day: string, days: number, now: Date): boolean {
+  return days > 0 && day < dayKey(new Date(now.getTime() - days * 86_400_000));
+}
+
 function emptyIfMissing(err: NodeJS.ErrnoException): string[] {
   if (err.code === 'ENOENT') return [];
   throw err;
@@ -69,12 +78,11 @@ export class Retention {
     const { folders, days, log } = this.options;
     if (days <= 0) return 0;
     const now = (this.options.now ?? (() => new Date()))();
-    const oldestKept = dayKey(new Date(now.getTime() - days * 86_400_000));
     let deleted = 0;
     try {
       const waiting = this.options.waiting?.waitingByDay() ?? new Map<string, string[]>();
       const onDisk = (await readdir(folders.crashesDir)).filter((d) => /^\d{8}$/.test(d));
-      const expired = [...new Set([...onDisk, ...waiting.keys()])].filter((d) => d < oldestKept).sort();
+      const expired = [...new Set([...onDisk, ...waiting.keys()])].filter((d) => dayExpired(d, days, now)).sort();
       for (const day of expired) {
         const dir = join(folders.crashesDir, day);
         const ids = new Set([...(await readdir(dir).catch(emptyIfMissing)), ...(waiting.get(day) ?? [])]);
