@@ -276,6 +276,20 @@ describe('scrubbing the path parameters of relative URLs', () => {
       expect(scrubUrl(text)).toBe(text);
     }
   });
+  it("leaves a media type's parameters alone: text/html;charset=UTF-8 is a word, a / and a word too", () => {
+    for (const text of [
+      'Expected JSON but got text/html;charset=UTF-8',
+      "MIME type ('text/html;charset=utf-8') is not executable",
+      'Content-Type: multipart/form-data;boundary=----x1',
+      'unsupported image/svg+xml;charset=utf-8 and video/mp4;codecs=avc1.42E01E',
+      'f@data:text/javascript;charset=utf-8,boom():1:2',
+    ]) {
+      expect(scrubUrlsInText(text)).toBe(text);
+    }
+    // Other parameters of such a path still go, and any of a path from /.
+    expect(scrubUrlsInText('GET text/html;jsessionid=1A2B')).toBe('GET text/html');
+    expect(scrubUrlsInText('GET /upload;charset=x')).toBe('GET /upload');
+  });
   it('leaves a number before ;name=value alone: a decimal or a version is not a file name', () => {
     for (const text of ['expected 1.0;got=2', 'Set-Cookie: v=1.5;path=/', 'x = 0.5;y=1', 'release 2.10.3;build=7']) {
       expect(scrubUrlsInText(text)).toBe(text);

@@ -424,7 +424,8 @@ function stripRelativeQueries(text: string): string {
 // or an encoded `/`, one whose first `/` (or encoded `/`) follows a word with a letter in it
 // (`api/user;jsessionid=…`, as fetch takes paths relative to the page; `1/2;got=3` is a fraction),
 // or a file name as `app.js`. The `name=` leaves prose and code alone (`done; next`, `x;y`), and a
-// host has no parameters (`https://shop.example;x=1`, `//cdn;x=1`).
+// host has no parameters (`https://shop.example;x=1`, `//cdn;x=1`). A media type is a word, a `/`
+// and a word too: its own parameters stay after one (`text/html;charset=UTF-8`, MEDIA_TYPE_PARAMS).
 
 /** The characters of a relative path and its parameters: inPath without `<` and `>`. */
 const inRelativePath = (c: number): boolean => inPath(c) && c !== 60 && c !== 62;
@@ -432,6 +433,18 @@ const inRelativePath = (c: number): boolean => inPath(c) && c !== 60 && c !== 62
 const inParamName = (c: number): boolean => isWordChar(c) || c === 46 || c === 126 || c === 45;
 /** The characters of a file name: `[\w.~%-]`. */
 const inFileName = (c: number): boolean => inParamName(c) || c === 37;
+
+/**
+ * Parameters of a media type (`text/html;charset=UTF-8`, `multipart/form-data;boundary=…`), which
+ * error messages quote and which hold nothing private: after a path that starts with a word they
+ * stay. Lower case.
+ */
+const MEDIA_TYPE_PARAMS = new Set(['charset', 'boundary', 'codecs', 'profile', 'version', 'format']);
+
+/** Whether the parameter whose name starts at `at` is a media type's (MEDIA_TYPE_PARAMS). */
+function isMediaTypeParam(text: string, at: number): boolean {
+  return MEDIA_TYPE_PARAMS.has(text.slice(at, runEnd(text, at, inParamName)).toLowerCase());
+}
 
 /** Where the `;` or encoded `;` at `at` ends, or -1. */
 function paramStartEnd(text: string, at: number): number {
@@ -448,6 +461,8 @@ function hasNamedValue(text: string, at: number): boolean {
 interface RunState {
   /** A path's start: `/`, `./`, `../` or an encoded `/` after a delimiter, or a `/` after a host. */
   path: boolean;
+  /** That path starts with a word (`api/user`), as a media type does (`text/html`). */
+  wordPath: boolean;
   /** A scheme-relative or scheme's `//`, and no path yet: what follows is a host. */
   host: boolean;
   /** The word being read (`[\w.~%-]`) started after a delimiter. */
@@ -460,7 +475,7 @@ interface RunState {
   extension: number;
 }
 
-const freshRun = (): RunState => ({ path: false, host: false, wordAtStart: false, dotted: false, lettered: false, extension: -1 });
+const freshRun = (): RunState => ({ path: false, wordPath: false, host: false, wordAtStart: false, dotted: false, lettered: false, extension: -1 });
 
 /** Reads text[from, to), all path characters, into `run`. */
 function readRun(text: string, from: number, to: number, run: RunState): void {
@@ -479,7 +494,7 @@ function readRun(text: string, from: number, to: number, run: RunState): void {
         run.path = true;
       } else if (run.wordAtStart && run.lettered && i > 0 && inFileName(text.charCodeAt(i - 1))) {
         // `api/user`: the word read so far ends here, at a `/` or an encoded one.
-        run.path = c === 47 || (c === 37 && escapeOf(text, i, 0x2f) > 0);
+        run.path = run.wordPath = c === 47 || (c === 37 && escapeOf(text, i, 0x2f) > 0);
       }
     }
     if (!inFileName(c)) continue;
@@ -529,7 +544,8 @@ function stripRelativePathParams(text: string): string {
       readRun(text, runStart, i, run);
       read = i;
       const glued = i > 0 && inFileName(text.charCodeAt(i - 1));
-      if (run.path || (glued && run.wordAtStart && run.dotted && run.extension > 0)) {
+      const path = run.path && !(run.wordPath && isMediaTypeParam(text, params));
+      if (path || (glued && run.wordAtStart && run.dotted && run.extension > 0)) {
         const end = runEnd(text, i, inRelativePath);
         out += text.slice(copied, i) + pathParamsRemoved(text, i, end, true);
         copied = read = next = end;
