@@ -288,6 +288,7 @@ describe('scrubbing the path parameters of relative URLs', () => {
     }
     // Other parameters of such a path still go, and any of a path from /.
     expect(scrubUrlsInText('GET text/html;jsessionid=1A2B')).toBe('GET text/html');
+    expect(scrubUrlsInText('GET api/users;profile=bob@example.com')).toBe('GET api/users');
     expect(scrubUrlsInText('GET /upload;charset=x')).toBe('GET /upload');
   });
   it('leaves a number before ;name=value alone: a decimal or a version is not a file name', () => {

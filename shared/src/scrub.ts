@@ -435,10 +435,11 @@ const inParamName = (c: number): boolean => isWordChar(c) || c === 46 || c === 1
 const inFileName = (c: number): boolean => inParamName(c) || c === 37;
 
 /**
- * Parameters of a media type (`text/html;charset=UTF-8`, `multipart/form-data;boundary=…`), which
- * error messages quote and which hold nothing private: after a path that starts with a word they
- * stay. Lower case.
+ * A media type (`text/html;charset=UTF-8`, `multipart/form-data;boundary=…`) reads as a word, a `/`
+ * and a word: error messages quote them, and their parameters hold nothing private, so these
+ * stay after one of these top-level types. Lower case.
  */
+const MEDIA_TYPES = new Set(['application', 'audio', 'font', 'image', 'message', 'model', 'multipart', 'text', 'video']);
 const MEDIA_TYPE_PARAMS = new Set(['charset', 'boundary', 'codecs', 'profile', 'version', 'format']);
 
 /** Whether the parameter whose name starts at `at` is a media type's (MEDIA_TYPE_PARAMS). */
@@ -461,12 +462,14 @@ function hasNamedValue(text: string, at: number): boolean {
 interface RunState {
   /** A path's start: `/`, `./`, `../` or an encoded `/` after a delimiter, or a `/` after a host. */
   path: boolean;
-  /** That path starts with a word (`api/user`), as a media type does (`text/html`). */
-  wordPath: boolean;
+  /** That path starts with a media type's top-level type and a `/` (`text/html`, MEDIA_TYPES). */
+  mediaType: boolean;
   /** A scheme-relative or scheme's `//`, and no path yet: what follows is a host. */
   host: boolean;
   /** The word being read (`[\w.~%-]`) started after a delimiter. */
   wordAtStart: boolean;
+  /** Where that word starts. */
+  wordStart: number;
   /** It has a `.` after at least one character. */
   dotted: boolean;
   /** It has an ASCII letter. */
@@ -475,7 +478,7 @@ interface RunState {
   extension: number;
 }
 
-const freshRun = (): RunState => ({ path: false, wordPath: false, host: false, wordAtStart: false, dotted: false, lettered: false, extension: -1 });
+const freshRun = (): RunState => ({ path: false, mediaType: false, host: false, wordAtStart: false, wordStart: 0, dotted: false, lettered: false, extension: -1 });
 
 /** Reads text[from, to), all path characters, into `run`. */
 function readRun(text: string, from: number, to: number, run: RunState): void {
@@ -494,13 +497,15 @@ function readRun(text: string, from: number, to: number, run: RunState): void {
         run.path = true;
       } else if (run.wordAtStart && run.lettered && i > 0 && inFileName(text.charCodeAt(i - 1))) {
         // `api/user`: the word read so far ends here, at a `/` or an encoded one.
-        run.path = run.wordPath = c === 47 || (c === 37 && escapeOf(text, i, 0x2f) > 0);
+        run.path = c === 47 || (c === 37 && escapeOf(text, i, 0x2f) > 0);
+        run.mediaType = c === 47 && MEDIA_TYPES.has(text.slice(run.wordStart, i).toLowerCase());
       }
     }
     if (!inFileName(c)) continue;
     const glued = i > 0 && inFileName(text.charCodeAt(i - 1));
     if (!glued) {
       run.wordAtStart = startsAt;
+      run.wordStart = i;
       run.dotted = false;
       run.lettered = false;
       run.extension = -1;
@@ -544,7 +549,7 @@ function stripRelativePathParams(text: string): string {
       readRun(text, runStart, i, run);
       read = i;
       const glued = i > 0 && inFileName(text.charCodeAt(i - 1));
-      const path = run.path && !(run.wordPath && isMediaTypeParam(text, params));
+      const path = run.path && !(run.mediaType && isMediaTypeParam(text, params));
       if (path || (glued && run.wordAtStart && run.dotted && run.extension > 0)) {
         const end = runEnd(text, i, inRelativePath);
         out += text.slice(copied, i) + pathParamsRemoved(text, i, end, true);
