@@ -180,7 +180,7 @@ export function createApp(deps: AppDeps): {
   }
   if (deps.appTokens) app.route('/', appTokenRoutes({ tokens: deps.appTokens, log: deps.log }));
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage, log: deps.log }));
-  app.route('/', indexApiRoutes(deps.index, deps.triage));
+  app.route('/', indexApiRoutes(deps.index, deps.triage, deps.indexRebuilding));
   if (deps.triage) app.route('/', triageRoutes({ index: deps.index, triage: deps.triage, log: deps.log }));
   app.route(
     '/',

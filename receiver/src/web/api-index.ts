@@ -9,17 +9,27 @@ import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 /** Characters of an unknown app's key the 404 repeats (real keys are at most about 210). */
 const MAX_APP_KEY_SHOWN = 250;
 
+/** Seconds a script is asked to wait (Retry-After) for an app the index being rebuilt lacks so far. */
+const REBUILD_RETRY_AFTER_S = 30;
+
 /**
  * The JSON behind the pages: `/api/apps` (also by key, for a walk), `/api/apps/<guid>/topcrashers`,
  * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts). Unlike the
  * pages, they refuse parameters they do not take.
  */
-export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses): Hono {
+export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, rebuilding: () => boolean = () => false): Hono {
   const routes = new Hono();
   // Every address about one app answers so for a key the index has no crash of, as top crashers
-  // always did: a mistyped GUID would otherwise read as an app with no crashes.
-  const unknownApp = (c: Context, app: string): Response =>
-    c.json({ error: 'not_found', message: `no processed crash names the app ${JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN))} (GET ${under(c, '/api/apps')} lists the apps that have crashes here)` }, 404);
+  // always did: a mistyped GUID would otherwise read as an app with no crashes. While the index
+  // is rebuilt from storage, the app may only not be indexed yet: a script should try again.
+  const unknownApp = (c: Context, app: string): Response => {
+    const key = JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN));
+    if (rebuilding()) {
+      c.header('Retry-After', String(REBUILD_RETRY_AFTER_S));
+      return c.json({ error: 'index_rebuilding', message: `no crash of the app ${key} is indexed yet: the index is being rebuilt from the stored crashes; try again in a minute` }, 503);
+    }
+    return c.json({ error: 'not_found', message: `no processed crash names the app ${key} (GET ${under(c, '/api/apps')} lists the apps that have crashes here)` }, 404);
+  };
 
   routes.get('/api/apps', (c) => {
     const params = appsApiParams(queryOf(c), c.req.queries());

@@ -134,6 +134,6 @@ function Problem(props: { title: string; lines: string[] }) {
 }
 
 /** An HTML page saying what went wrong, for people (the API answers JSON). */
-export function problemPage(c: Context<PageEnv>, status: 400 | 403 | 404, title: string, lines: string[]): Response | Promise<Response> {
+export function problemPage(c: Context<PageEnv>, status: 400 | 403 | 404 | 503, title: string, lines: string[]): Response | Promise<Response> {
   return page(c, title, <Problem title={title} lines={lines} />, status);
 }

@@ -41,9 +41,16 @@ const SEARCH_APP_CHOICES = 200;
 /** Characters of an unknown app's key a page repeats (real keys are at most about 210). */
 const MAX_APP_KEY_SHOWN = 250;
 
-/** Why a page about one app has nothing to show for `app`, and where the apps are listed. */
-function unknownAppLines(app: string): string[] {
-  return [`No processed crash names the app ${app.slice(0, MAX_APP_KEY_SHOWN)}.`, 'The Apps page lists the apps that have crashes here.'];
+/**
+ * Why a page about one app has nothing to show for `app`, and where the apps are listed; while
+ * the index is rebuilt, that the app may only not be indexed yet (answered 503, not 404).
+ */
+function unknownApp(app: string, rebuilding: boolean): { status: 404 | 503; lines: string[] } {
+  const shown = app.slice(0, MAX_APP_KEY_SHOWN);
+  if (rebuilding) {
+    return { status: 503, lines: [`No crash of the app ${shown} is indexed yet: the index is being rebuilt from the stored crashes.`, 'Reload this page in a minute.'] };
+  }
+  return { status: 404, lines: [`No processed crash names the app ${shown}.`, 'The Apps page lists the apps that have crashes here.'] };
 }
 
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
@@ -52,7 +59,10 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   const now = deps.now ?? ((): Date => new Date());
   const routes = new Hono<Env>();
 
-  const noSuchApp = (c: Context<Env>, app: string): Response | Promise<Response> => problemPage(c, 404, 'No such app', unknownAppLines(app));
+  const noSuchApp = (c: Context<Env>, app: string): Response | Promise<Response> => {
+    const { status, lines } = unknownApp(app, deps.rebuilding());
+    return problemPage(c, status, status === 503 ? 'App not indexed yet' : 'No such app', lines);
+  };
 
   routes.get('/', (c) => {
     const { page: n } = appsParams(queryOf(c));
@@ -127,8 +137,8 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
       // An app with no crash here is a mistyped key, as on top crashers, not an empty result; the
       // form stays filled in to correct it.
       if (parsed.query.app && !apps.some((a) => a.guid === parsed.query.app)) {
-        const errors = unknownAppLines(parsed.query.app);
-        return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={errors} invalid={['app']} apps={apps} signatureTexts={new Map()} now={now()} />, 404);
+        const { status, lines } = unknownApp(parsed.query.app, deps.rebuilding());
+        return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={lines} invalid={['app']} apps={apps} signatureTexts={new Map()} now={now()} />, status);
       }
       // No filter lists the newest crashes, as /api/search does.
       const result = index.search(parsed.query);
