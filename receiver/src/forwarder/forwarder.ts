@@ -769,7 +769,7 @@ export class Forwarder {
   }
 
   #openGate(key: string, gate: Gate): void {
-    if (gate.failed) this.#log(`forwarder: ${gate.name} answers again after ${gate.failures} failed attempt(s)`);
+    if (gate.failed) this.#log(`forwarder: ${gate.name} answers again after ${gate.failures} failed attempt(s) in a row since this receiver started`);
     else if (gate.failures) this.#logRateLimit(gate.name, `takes crashes again after asking to wait ${gate.failures} time(s)`);
     if (gate.timer) clearTimeout(gate.timer);
     gate.timer = null;
