@@ -168,5 +168,8 @@ describe('/api/apps walked with next while apps gain crashes', () => {
     expect([bad.status, bad.body.problems]).toEqual([400, ['order must be busiest or key, got "name"']]);
     // Busiest first answers have no cursor to give.
     expect((await call('/api/apps')).body.next).toBeUndefined();
+    // An empty cursor starts the walk by key, as order=key does: a script's first call may send its empty cursor.
+    const fromStart = (await call('/api/apps?after=&limit=3')).body as AppsAnswer;
+    expect(fromStart).toEqual((await call('/api/apps?order=key&limit=3')).body);
   });
 });

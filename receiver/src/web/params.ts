@@ -227,7 +227,8 @@ export function appsApiParams(get: Get, given: Given): { page: number; limit?: n
   const limit = positiveInt(get, 'limit', problems, MAX_APPS_PAGE_SIZE);
   const order = get('order') || 'busiest';
   if (order !== 'busiest' && order !== 'key') problems.push(`order must be busiest or key, got ${JSON.stringify(order.slice(0, 40))}`);
-  const after = text(get, 'after', problems);
+  // `after=` with nothing after it is a walk by key from its start, as `order=key` alone is.
+  const after = get('after') === '' ? '' : text(get, 'after', problems);
   if (after !== undefined) {
     if (get('order') === 'busiest') problems.push('after walks the apps by key: give it without order, or with order=key');
     if (get('page') !== undefined && get('page') !== '') problems.push('after and page cannot be given together: after already says where the page starts');
