@@ -145,6 +145,9 @@ describe('outbox: retries until the private receiver answers', () => {
     // The log line an operator finds says how to send it once the receiver is back.
     const line = master.logs.find((l) => l.startsWith(`forwarder: bp-${id} failed (gave_up)`));
     expect(line).toContain('listed at /api/forwarding/failed until POST /api/forwarding/failed/retry sends it again');
+    // So does its report page.
+    const page = await (await fetch(`${master.url}/report/${id}`, { headers: { authorization: 'Bearer test-admin-token' } })).text();
+    expect(page.replace(/<[^>]*>/g, '')).toContain(`To send it again once its receiver answers: POST /api/crashes/bp-${id.replace(/^bp-/, '')}/forwarding/retry with the admin token`);
   });
 
   it('lists the crashes it gave up on across restarts, counts them in the stats, and sends them all again on request', async () => {

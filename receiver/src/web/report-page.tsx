@@ -199,6 +199,13 @@ function Forwarding(props: { status: ForwardingStatus }) {
         <dt>Withheld</dt>
         <dd class="mono">{f.withheld === null ? (f.state === 'queued' ? 'not decided yet' : 'nothing was sent') : withheld.length ? withheld.join(', ') : 'nothing'}</dd>
       </dl>
+      {/* The page has no button for it (pages change only triage): say how, as the log line does. */}
+      {f.state === 'failed' && (
+        <p class="notice">
+          To send it again once its receiver answers: <code>POST /api/crashes/bp-{f.crash_id}/forwarding/retry</code> with the admin token, or{' '}
+          <code>POST /api/forwarding/failed/retry</code> for every failed forward.
+        </p>
+      )}
     </>
   );
 }
