@@ -3,7 +3,9 @@
  * random per installation: every receiver (and every master it forwards to) could link the
  * reports of one person across apps by it, and so could every site whose web app manifest it
  * reads. A session rule of declarativeNetRequest removes the header from the extension's own
- * requests (submissions, manifest reads) before they leave; nothing else is touched.
+ * requests (submissions, manifest reads) before they leave, and `Accept-Language` with it: the
+ * person's list of languages (`eu-ES,fr-BE;q=0.7`) links their reports as well, and no receiver
+ * needs it. Nothing else is touched.
  */
 import type { DeclarativeNetRequest } from 'webextension-polyfill';
 
@@ -13,12 +15,18 @@ export interface SessionRulesApi {
   updateSessionRules(options: DeclarativeNetRequest.UpdateSessionRulesOptionsType): Promise<void>;
 }
 
-/** The rule: requests this extension initiates (report POSTs, web app manifest GETs, a local receiver's OPTIONS check) lose their Origin header. */
+/** The rule: requests this extension initiates (report POSTs, web app manifest GETs, a local receiver's OPTIONS check) lose their Origin and Accept-Language headers. */
 export function hideOriginRule(extensionHost: string): DeclarativeNetRequest.Rule {
   return {
     id: HIDE_ORIGIN_RULE_ID,
     priority: 1,
-    action: { type: 'modifyHeaders', requestHeaders: [{ header: 'origin', operation: 'remove' }] },
+    action: {
+      type: 'modifyHeaders',
+      requestHeaders: [
+        { header: 'origin', operation: 'remove' },
+        { header: 'accept-language', operation: 'remove' },
+      ],
+    },
     condition: { initiatorDomains: [extensionHost], resourceTypes: ['xmlhttprequest'], requestMethods: ['post', 'get', 'options'] },
   };
 }
