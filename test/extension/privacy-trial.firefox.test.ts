@@ -6,6 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_MESSAGE_CHARS, MAX_STACK_CHARS } from '../../extension/src/relay.ts';
 import { newGuid, useFirefoxWithExtension, useInlinePages, waitFor } from './harness.ts';
 
 const env = useFirefoxWithExtension();
@@ -55,5 +56,17 @@ describe('privacy on the wire', () => {
     const { headers } = await submissionOf(`setTimeout(() => { throw new Error('user alice@example.com not found'); })`);
     expect(headers['user-agent']).toMatch(/Firefox\//);
     expect(headers['accept-language']).toBeUndefined();
+  });
+
+  it('never sends part of a password when the message or the stack is cut inside a URL that carries one', async () => {
+    // Cut at its limit, each text ends in the URL's user name and password, before the `@` that marks them.
+    const url = 'https://alice:correcthorsebatterystaple@intranet.example/api';
+    const message = `${'m'.repeat(MAX_MESSAGE_CHARS - 'https://alice:correct'.length)}${url}`;
+    const stack = `${'s'.repeat(MAX_STACK_CHARS - 'https://alice:correct'.length)}${url}`;
+    const { body } = await submissionOf(`setTimeout(() => { const e = new Error(${JSON.stringify(message)}); e.stack = ${JSON.stringify(stack)}; throw e; })`);
+    expect(body).toContain(`name="JSErrorMessage"\r\n\r\n${'m'.repeat(100)}`);
+    expect(body).toContain(`name="JSStack"\r\n\r\n${'s'.repeat(100)}`);
+    expect(body).not.toContain('alice');
+    expect(body).not.toContain('correct');
   });
 });

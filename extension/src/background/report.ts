@@ -4,7 +4,7 @@ import { dropCredentials, scrubUrl, scrubUrlsInText } from '../../../shared/src/
 import { allFromBrowserExtensions } from '../../../shared/src/stack/extension-urls.ts';
 import { parseStack } from '../../../shared/src/stack/parse.ts';
 import type { AppIdentity } from '../identity.ts';
-import type { CapturedError } from '../relay.ts';
+import { type CapturedError, MAX_MESSAGE_CHARS, MAX_STACK_CHARS } from '../relay.ts';
 
 export interface ReportInput {
   error: CapturedError;
@@ -48,6 +48,18 @@ export function protectAnnotations(annotations: Annotations, strip: boolean): An
   return out;
 }
 
+/**
+ * A message or stack the hook cut at its limit can end inside a URL's user name and password,
+ * before the `@` that marks them (`…https://alice:corr`), where dropCredentials cannot tell them
+ * from a host name: that URL's authority goes, whatever it was. Text under the limit was not cut.
+ */
+function dropCutAuthority(text: string, max: number): string {
+  if (text.length < max) return text;
+  const slashes = text.lastIndexOf('//');
+  if (slashes < 0 || /[\s/?#()@]/.test(text.slice(slashes + 2))) return text;
+  return text.slice(0, slashes + 2);
+}
+
 /** The annotations of one report; empty optional fields are left out. */
 export function buildAnnotations(input: ReportInput): Annotations {
   const { error, identity } = input;
@@ -61,8 +73,8 @@ export function buildAnnotations(input: ReportInput): Annotations {
   Object.assign(annotations, {
     [Annotation.URL]: input.pageUrl,
     [Annotation.JSErrorType]: error.type,
-    [Annotation.JSErrorMessage]: error.message,
-    [Annotation.JSStack]: error.stack,
+    [Annotation.JSErrorMessage]: dropCutAuthority(error.message, MAX_MESSAGE_CHARS),
+    [Annotation.JSStack]: dropCutAuthority(error.stack, MAX_STACK_CHARS),
     [Annotation.JSFilename]: error.filename,
     [Annotation.JSLine]: String(error.line),
     [Annotation.JSColumn]: String(error.column),
