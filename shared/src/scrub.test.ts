@@ -214,6 +214,12 @@ describe('dropCredentials', () => {
     expect(dropCredentials('GET //alice:secret1@intranet.example/x failed')).toBe('GET //intranet.example/x failed');
     expect(dropCredentials('see a//b@c and x=//u:p@h/')).toBe('see a//b@c and x=//h/');
   });
+  it('removes a password with an @ in it whole: a browser ends the user info at the last @ before the host', () => {
+    // new URL('https://alice:p@ss@intranet.example/x').password is 'p%40ss'.
+    expect(dropCredentials('fetch https://alice:p@ss@intranet.example/x failed')).toBe('fetch https://intranet.example/x failed');
+    expect(dropCredentials('GET //alice:p@s@s@intranet.example/x, mail bob@example.com')).toBe('GET //intranet.example/x, mail bob@example.com');
+    expect(dropCredentials('https://alice@intranet.example/a@b and https://bob:p@w@cdn.example')).toBe('https://intranet.example/a@b and https://cdn.example');
+  });
 });
 
 describe('scrubbing hostile text', () => {

@@ -594,8 +594,11 @@ export function dropCredentials(text: string): string {
     const start = nextAuthority(text, from);
     if (start < 0) break;
     from = start;
-    const at = runEnd(text, start, inUserInfo);
+    let at = runEnd(text, start, inUserInfo);
     if (text.charCodeAt(at) !== 64) continue;
+    // A browser ends the user info at the last `@` before the host (`alice:p@ss@host` has the
+    // password `p@ss`), so what runs on to another `@` is user info too.
+    for (let next = runEnd(text, at + 1, inUserInfo); text.charCodeAt(next) === 64; next = runEnd(text, at + 1, inUserInfo)) at = next;
     out += text.slice(copied, start);
     copied = from = at + 1;
   }
