@@ -220,6 +220,15 @@ describe('dropCredentials', () => {
     expect(dropCredentials('GET //alice:p@s@s@intranet.example/x, mail bob@example.com')).toBe('GET //intranet.example/x, mail bob@example.com');
     expect(dropCredentials('https://alice@intranet.example/a@b and https://bob:p@w@cdn.example')).toBe('https://intranet.example/a@b and https://cdn.example');
   });
+  it('removes user names and passwords from percent-encoded URLs too, at any depth', () => {
+    expect(dropCredentials('/redirect/https%3A%2F%2Falice%3Asecret%40intranet.example%2Fcb failed')).toBe('/redirect/https%3A%2F%2Fintranet.example%2Fcb failed');
+    expect(dropCredentials('next=https%253a%252f%252falice%253Asecret%2540intranet.example%252Fcb')).toBe('next=https%253a%252f%252fintranet.example%252Fcb');
+    // A password with an encoded @ in it goes whole, as a plain one does.
+    expect(dropCredentials('https%3A%2F%2Falice%3Ap%40ss%40intranet.example')).toBe('https%3A%2F%2Fintranet.example');
+    // An @ after the host's encoded / is the path's, and one of another depth is not this URL's.
+    expect(dropCredentials('https%3A%2F%2Fshop.example%2Fa%40b')).toBe('https%3A%2F%2Fshop.example%2Fa%40b');
+    expect(dropCredentials('https%253A%252F%252Fshop.example%40b')).toBe('https%253A%252F%252Fshop.example%40b');
+  });
 });
 
 describe('scrubbing hostile text', () => {

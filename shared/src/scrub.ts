@@ -602,6 +602,43 @@ export function dropCredentials(text: string): string {
     out += text.slice(copied, start);
     copied = from = at + 1;
   }
+  return dropEncodedCredentials(copied === 0 ? text : out + text.slice(copied));
+}
+
+/**
+ * `text` without the user names and passwords of the percent-encoded URLs in it, at any depth
+ * (`/redirect/https%3A%2F%2Falice%3Apw%40intranet.example` → `…%2F%2Fintranet.example`): the user
+ * info runs, as a plain one's does, to the last `%40` of the URL's own depth before a `%2F`, `%3F`
+ * or `%23` of that depth. Each scan starts where the last URL's user info ended: linear.
+ */
+function dropEncodedCredentials(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let p = text.indexOf('%'); p >= 0; p = text.indexOf('%', p + 1)) {
+    const start = encodedSeparatorEnd(text, p);
+    if (start < 0 || !hasEncodedScheme(text, p)) continue;
+    const width = (start - p) / 3;
+    let at = -1;
+    let i = start;
+    while (i < text.length && inUserInfo(text.charCodeAt(i))) {
+      const end = escapeEnd(text, i);
+      if (end < 0) {
+        i++;
+        continue;
+      }
+      if (end - i === width) {
+        const code = escapedCode(text, end);
+        if (code === 0x2f || code === 0x3f || code === 0x23) break;
+        if (code === 0x40) at = end;
+      }
+      i = end;
+    }
+    if (at >= 0) {
+      out += text.slice(copied, start);
+      copied = at;
+    }
+    p = Math.max(p, (at >= 0 ? at : i) - 1);
+  }
   return copied === 0 ? text : out + text.slice(copied);
 }
 
