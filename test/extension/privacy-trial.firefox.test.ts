@@ -69,4 +69,12 @@ describe('privacy on the wire', () => {
     expect(body).not.toContain('alice');
     expect(body).not.toContain('correct');
   });
+
+  it('sends no password that has an @ in it, nor one in a percent-encoded URL', async () => {
+    const { body } = await submissionOf(
+      `setTimeout(() => { throw new Error('login via https://alice:p@ssw0rd@intranet.example/sso then /redirect/https%3A%2F%2Fbob%3Ahunter2%40idp.example%2Fcb failed'); })`,
+    );
+    expect(body).toContain('name="JSErrorMessage"\r\n\r\nlogin via https://intranet.example/sso then /redirect/https%3A%2F%2Fidp.example%2Fcb failed\r\n');
+    expect(body).not.toMatch(/alice|ssw0rd|bob|hunter2/);
+  });
 });
