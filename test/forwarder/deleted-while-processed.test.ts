@@ -5,9 +5,9 @@
  * entry still there. That is the deletion, not a crash queued and never stored.
  */
 import { existsSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journal.ts';
+import { heldFs } from '../helpers/held-fs.ts';
 import { startTestReceiver } from '../helpers/receiver.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { crashesOn, FAST_RETRY, perTest, registerApp, submitTo } from './helpers.ts';
@@ -18,35 +18,18 @@ const { receiver, cleanups } = perTest();
 it('a crash forwarded and deleted while it is processed leaves the queue quietly', async () => {
   // Held while asked: the processed crash's rename into its folder, and the journal's new segment
   // the deletion begins (after the copy's folder went, before its queue entry goes).
-  let holdProcessed = false;
-  const processedWaiting: (() => void)[] = [];
-  let holdJournal = false;
-  let openJournal!: () => void;
-  const journalGate = new Promise<void>((r) => (openJournal = r));
-  const fs: JournalFs = {
-    ...nodeJournalFs,
-    async rename(from, to) {
-      if (holdProcessed && to.endsWith(`${sep}processed_crash.json`)) await new Promise<void>((r) => processedWaiting.push(r));
-      return nodeJournalFs.rename(from, to);
-    },
-    async openAppend(path) {
-      const file = await nodeJournalFs.openAppend(path);
-      return holdJournal ? { ...file, writev: async (buffers) => (await journalGate, file.writev(buffers)) } : file;
-    },
-  };
+  const { fs, holds, processedWaiting, openJournal, release } = heldFs();
   const master = await startTestReceiver({ ...FAST_RETRY }, { fs });
   cleanups.push(async () => {
-    holdProcessed = false;
-    for (const go of processedWaiting.splice(0)) go();
-    openJournal();
+    release();
     await master.stop();
   });
   const priv = await receiver();
   await registerApp(master, GUID, `${priv.url}/submit`, { keep_copy: false });
 
   // From now on (the segment in use was opened already): the deletion stops after the copy went.
-  holdJournal = true;
-  holdProcessed = true;
+  holds.journal = true;
+  holds.processed = true;
   const id = await submitTo(master, { JSErrorMessage: 'forwarded while processed' });
   const bare = id.replace(/^bp-/, '');
   const folder = join(master.dataDir, 'crashes', `20${bare.slice(-6)}`, bare);
@@ -55,7 +38,7 @@ it('a crash forwarded and deleted while it is processed leaves the queue quietly
   await waitFor('the master copy gone', () => !existsSync(folder));
   // The processor finds its crash gone (before it read it, or while it saved its results) with
   // the queue entry still there, as the deletion has not reached it, and is done with it.
-  holdProcessed = false;
+  holds.processed = false;
   for (const go of processedWaiting.splice(0)) go();
   await waitFor('the queue entry gone', () => !existsSync(entry));
   expect(master.logs.filter((l) => l.includes('forwarded to'))).toEqual([]);

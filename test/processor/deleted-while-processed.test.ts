@@ -6,10 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createCrashId } from '../../shared/src/crash-id.ts';
-import { type JournalFs, nodeJournalFs } from '../../receiver/src/storage/journal.ts';
+import { heldFs } from '../helpers/held-fs.ts';
 import { startTestReceiver } from '../helpers/receiver.ts';
 import { jsCrashFields, submitCrash } from '../helpers/submit.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -20,25 +20,10 @@ const NOT_STORED = /queued but not stored/;
 it('a crash deleted while it is processed leaves the queue quietly; one queued and never stored is still said', async () => {
   // Held while asked: the processed crash's rename into its folder, and the journal's new segment
   // the deletion begins (after the crash's folder went, before its queue entry goes).
-  let holdProcessed = false;
-  const processedWaiting: (() => void)[] = [];
-  let holdJournal = false;
-  let openJournal!: () => void;
-  const journalGate = new Promise<void>((r) => (openJournal = r));
-  const fs: JournalFs = {
-    ...nodeJournalFs,
-    async rename(from, to) {
-      if (holdProcessed && to.endsWith(`${sep}processed_crash.json`)) await new Promise<void>((r) => processedWaiting.push(r));
-      return nodeJournalFs.rename(from, to);
-    },
-    async openAppend(path) {
-      const file = await nodeJournalFs.openAppend(path);
-      return holdJournal ? { ...file, writev: async (buffers) => (await journalGate, file.writev(buffers)) } : file;
-    },
-  };
+  const { fs, holds, processedWaiting, openJournal, release } = heldFs();
   const r = await startTestReceiver({}, { fs });
   try {
-    holdProcessed = true;
+    holds.processed = true;
     const sent = await submitCrash(`${r.url}/submit`, jsCrashFields({ JSErrorMessage: 'deleted while processed' }), []);
     expect(sent.status).toBe(200);
     const bare = sent.crashId!.replace(/^bp-/, '');
@@ -46,12 +31,12 @@ it('a crash deleted while it is processed leaves the queue quietly; one queued a
     const entry = join(r.dataDir, 'queue', bare);
     await waitFor('the processed crash being saved', () => processedWaiting.length === 1);
 
-    holdJournal = true;
+    holds.journal = true;
     const deleting = fetch(`${r.url}/api/crashes/${sent.crashId}`, { method: 'DELETE', headers: auth });
     await waitFor('the folder gone', () => !existsSync(folder));
     expect(existsSync(entry)).toBe(true);
     // The processor finds its crash gone, its queue entry still there, and is done with it.
-    holdProcessed = false;
+    holds.processed = false;
     processedWaiting.shift()!();
     await waitFor('the queue entry gone', () => !existsSync(entry));
     openJournal();
@@ -67,9 +52,7 @@ it('a crash deleted while it is processed leaves the queue quietly; one queued a
     await waitFor('the lost crash said', () => r.logs.includes(`processor: ${lost} is queued but not stored; dropping it from the queue`));
     expect(r.logs.filter((l) => NOT_STORED.test(l))).toHaveLength(1);
   } finally {
-    holdProcessed = false;
-    for (const go of processedWaiting.splice(0)) go();
-    openJournal();
+    release();
     await r.stop();
   }
 });

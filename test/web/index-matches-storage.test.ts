@@ -455,26 +455,35 @@ describe('a retention sweep and the start-up check', () => {
     return raw.crash_id;
   }
 
-  it('a receiver idle for longer than its retention, stopped while it swept its newest day, is not taken for a restored backup', async () => {
-    // The sweep forgets each crash in the index, then in the journal (a deletion marker, renamed
-    // into journal/deleted/), then removes the day's folder: held at each marker, it can be
-    // copied as a SIGKILL at that step leaves the data dir.
-    let held = false;
+  /**
+   * The journal's filesystem with a hold: while `hold.on`, each deletion marker's rename into
+   * journal/deleted/ (one per crash the sweep forgets) waits in `waiting` until called.
+   */
+  function sweepHeldAtMarkers(): { fs: JournalFs; hold: { on: boolean }; waiting: (() => void)[] } {
+    const hold = { on: false };
     const waiting: (() => void)[] = [];
     const fs: JournalFs = {
       ...nodeJournalFs,
       async rename(from, to) {
-        if (held && to.includes(`${sep}journal${sep}deleted${sep}`)) await new Promise<void>((r) => waiting.push(r));
+        if (hold.on && to.includes(`${sep}journal${sep}deleted${sep}`)) await new Promise<void>((r) => waiting.push(r));
         return nodeJournalFs.rename(from, to);
       },
     };
+    return { fs, hold, waiting };
+  }
+
+  it('a receiver idle for longer than its retention, stopped while it swept its newest day, is not taken for a restored backup', async () => {
+    // The sweep forgets each crash in the index, then in the journal (a deletion marker, renamed
+    // into journal/deleted/), then removes the day's folder: held at each marker, it can be
+    // copied as a SIGKILL at that step leaves the data dir.
+    const { fs, hold, waiting } = sweepHeldAtMarkers();
     const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
     let ids: string[];
     try {
       // The last crashes it took, five days ago: every day on disk has expired.
       ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
       await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
-      held = true;
+      hold.on = true;
       const sweep = first.retention.sweep();
       // Killed part way through the day's crashes: one forgotten by the index, two not yet.
       await waitFor('the first crash forgotten', () => waiting.length === 1);
@@ -486,11 +495,11 @@ describe('a retention sweep and the start-up check', () => {
       await waitFor('the last crash forgotten', () => waiting.length === 1);
       await cp(dir.path, copies[1]!.path, { recursive: true, filter: copyFilter });
       await rm(join(copies[1]!.path, 'crashes', dayOf(ids[0]!), ids[0]!.replace(/^bp-/, '')), { recursive: true });
-      held = false;
+      hold.on = false;
       waiting.shift()!();
       expect(await sweep).toBe(3);
     } finally {
-      held = false;
+      hold.on = false;
       for (const go of waiting.splice(0)) go();
       await first.close();
     }
@@ -511,30 +520,22 @@ describe('a retention sweep and the start-up check', () => {
   });
 
   it('a sweep a stop cut short, on a receiver started again with retention off, leaves no crash of its day out of the index', async () => {
-    let held = false;
-    const waiting: (() => void)[] = [];
-    const fs: JournalFs = {
-      ...nodeJournalFs,
-      async rename(from, to) {
-        if (held && to.includes(`${sep}journal${sep}deleted${sep}`)) await new Promise<void>((r) => waiting.push(r));
-        return nodeJournalFs.rename(from, to);
-      },
-    };
+    const { fs, hold, waiting } = sweepHeldAtMarkers();
     const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
     let ids: string[];
     try {
       ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
       await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
-      held = true;
+      hold.on = true;
       const sweep = first.retention.sweep();
       // Killed after the index forgot one of the day's three crashes.
       await waitFor('the first crash forgotten', () => waiting.length === 1);
       await cp(dir.path, copies[0]!.path, { recursive: true, filter: copyFilter });
-      held = false;
+      hold.on = false;
       for (const go of waiting.splice(0)) go();
       await sweep;
     } finally {
-      held = false;
+      hold.on = false;
       for (const go of waiting.splice(0)) go();
       await first.close();
     }
