@@ -24,7 +24,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../../extension/src/background/
 import { MAX_QUEUED, ReportStore, type StorageArea, type StoreState, enforceCaps } from '../../extension/src/background/store.ts';
 import { SUBMIT_TIMEOUT_MS, submitReport } from '../../extension/src/background/submit.ts';
 import { checkIdentity } from '../../extension/src/identity.ts';
-import type { CapturedError } from '../../extension/src/relay.ts';
+import { type CapturedError, MAX_MESSAGE_CHARS, MAX_STACK_CHARS } from '../../extension/src/relay.ts';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { storedCrashes } from './harness.ts';
 
@@ -284,6 +284,41 @@ describe('Reporter', () => {
       expect(JSON.stringify(annotations)).not.toContain('pw123');
       expect(annotations.URL).toBe(strip ? 'http://intranet.example/' : 'http://intranet.example/?a=1');
     }
+  });
+
+  it('never sends what a cut at the length limit left of a user name and password, in a plain or a percent-encoded URL', () => {
+    const cutIn = (url: string, max: number): string => `${'m'.repeat(max - url.length)}${url}`;
+    const texts = [
+      ['https://alice:correct', 'https://'],
+      ['/redirect/https%3A%2F%2Falice%3Acorrect', '/redirect/https%3A%2F%2F'],
+      ['/redirect/https%253A%252F%252Falice%253Acorrect', '/redirect/https%253A%252F%252F'],
+    ];
+    for (const [url, kept] of texts) {
+      const annotations = buildAnnotations({
+        error: { ...error(cutIn(url!, MAX_MESSAGE_CHARS)), stack: cutIn(url!, MAX_STACK_CHARS) },
+        identity: null,
+        pageUrl: 'https://shop.example/',
+        submitUrl: 'https://mine.example/submit',
+        declared: false,
+        strip: true,
+        now: 0,
+        userAgent: 'test',
+      });
+      expect(annotations.JSErrorMessage!.endsWith(`m${kept}`), url).toBe(true);
+      expect(annotations.JSStack!.endsWith(`m${kept}`), url).toBe(true);
+    }
+    // An encoded URL whose authority ended before the cut keeps its host.
+    const whole = buildAnnotations({
+      error: { ...error(cutIn('/r/https%3A%2F%2Fidp.example%2Fcb', MAX_MESSAGE_CHARS)) },
+      identity: null,
+      pageUrl: 'https://shop.example/',
+      submitUrl: 'https://mine.example/submit',
+      declared: false,
+      strip: true,
+      now: 0,
+      userAgent: 'test',
+    });
+    expect(whole.JSErrorMessage!.endsWith('m/r/https%3A%2F%2Fidp.example%2Fcb')).toBe(true);
   });
 
   it('counts repeats of a report the receiver refused locally, without sending it again', async () => {

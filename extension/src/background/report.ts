@@ -50,15 +50,27 @@ export function protectAnnotations(annotations: Annotations, strip: boolean): An
 
 /**
  * A message or stack the hook cut at its limit can end inside a URL's user name and password,
- * before the `@` that marks them (`…https://alice:corr`), where dropCredentials cannot tell them
- * from a host name: that URL's authority goes, whatever it was. Text under the limit was not cut.
+ * before the `@` that marks them (`…https://alice:corr`, or percent-encoded `…https%3A%2F%2Falice%3Acorr`),
+ * where dropCredentials cannot tell them from a host name: that URL's authority goes, whatever it
+ * was. Text under the limit was not cut.
  */
 function dropCutAuthority(text: string, max: number): string {
   if (text.length < max) return text;
-  const slashes = text.lastIndexOf('//');
-  if (slashes < 0 || /[\s/?#()@]/.test(text.slice(slashes + 2))) return text;
-  return text.slice(0, slashes + 2);
+  let end = -1;
+  let encoded = false;
+  for (const m of text.matchAll(AUTHORITY_START)) {
+    end = m.index + m[0].length;
+    encoded = m[0] !== '//';
+  }
+  const rest = text.slice(end);
+  if (end < 0 || /[\s/?#()@]/.test(rest) || (encoded && ENCODED_AUTHORITY_END.test(rest))) return text;
+  return text.slice(0, end);
 }
+
+/** Where an authority starts: `//`, or `%2F%2F` encoded once or more (`%252F%252F`). */
+const AUTHORITY_START = /\/\/|%(?:25)*2f%(?:25)*2f/gi;
+/** What ends an encoded authority, at any depth: an encoded `/`, `?`, `#` or `@`. */
+const ENCODED_AUTHORITY_END = /%(?:25)*(?:2f|3f|23|40)/i;
 
 /** The annotations of one report; empty optional fields are left out. */
 export function buildAnnotations(input: ReportInput): Annotations {
