@@ -12,6 +12,11 @@ describe('scrubUrl', () => {
     expect(scrubUrl('https://shop.example/a/b.js')).toBe('https://shop.example/a/b.js');
     expect(scrubUrl('')).toBe('');
   });
+  it('drops an OAuth fragment carried encoded in the path, at any depth, as in text', () => {
+    expect(scrubUrl('https://app.example/cb%23access_token%3Dx')).toBe('https://app.example/cb');
+    expect(scrubUrl('https://app.example/cb%2523id_token%253Dy')).toBe('https://app.example/cb');
+    expect(scrubUrl('https://app.example/issue%2342')).toBe('https://app.example/issue%2342');
+  });
 });
 
 describe('scrubUrlsInText', () => {

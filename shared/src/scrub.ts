@@ -24,7 +24,8 @@ export function scrubUrl(url: string): string {
     sep < 0 || !hasScheme(base, sep)
       ? stripRelativePathParams(base)
       : base.slice(0, sep + 3) + withoutPathParams(base, sep + 3, base.length, { keepPosition: false, encoded: false });
-  return stripEncodedQueries(withoutParams, false);
+  // An OAuth fragment carried encoded in the path (`/cb%23access_token%3D…`) goes as in text.
+  return stripRelativeQueries(stripEncodedQueries(withoutParams, false));
 }
 
 // Texts come from anyone (a message or a stack can be a MiB), so these scans are linear: each
