@@ -293,31 +293,15 @@ describe('Reporter', () => {
       ['/redirect/https%3A%2F%2Falice%3Acorrect', '/redirect/https%3A%2F%2F'],
       ['/redirect/https%253A%252F%252Falice%253Acorrect', '/redirect/https%253A%252F%252F'],
     ];
+    const annotationsOf = (captured: CapturedError) =>
+      buildAnnotations({ error: captured, identity: null, pageUrl: 'https://shop.example/', submitUrl: 'https://mine.example/submit', declared: false, strip: true, now: 0, userAgent: 'test' });
     for (const [url, kept] of texts) {
-      const annotations = buildAnnotations({
-        error: { ...error(cutIn(url!, MAX_MESSAGE_CHARS)), stack: cutIn(url!, MAX_STACK_CHARS) },
-        identity: null,
-        pageUrl: 'https://shop.example/',
-        submitUrl: 'https://mine.example/submit',
-        declared: false,
-        strip: true,
-        now: 0,
-        userAgent: 'test',
-      });
+      const annotations = annotationsOf({ ...error(cutIn(url!, MAX_MESSAGE_CHARS)), stack: cutIn(url!, MAX_STACK_CHARS) });
       expect(annotations.JSErrorMessage!.endsWith(`m${kept}`), url).toBe(true);
       expect(annotations.JSStack!.endsWith(`m${kept}`), url).toBe(true);
     }
     // An encoded URL whose authority ended before the cut keeps its host.
-    const whole = buildAnnotations({
-      error: { ...error(cutIn('/r/https%3A%2F%2Fidp.example%2Fcb', MAX_MESSAGE_CHARS)) },
-      identity: null,
-      pageUrl: 'https://shop.example/',
-      submitUrl: 'https://mine.example/submit',
-      declared: false,
-      strip: true,
-      now: 0,
-      userAgent: 'test',
-    });
+    const whole = annotationsOf(error(cutIn('/r/https%3A%2F%2Fidp.example%2Fcb', MAX_MESSAGE_CHARS)));
     expect(whole.JSErrorMessage!.endsWith('m/r/https%3A%2F%2Fidp.example%2Fcb')).toBe(true);
   });
 
