@@ -456,10 +456,12 @@ describe('a retention sweep and the start-up check', () => {
   }
 
   /**
-   * The journal's filesystem with a hold: while `hold.on`, each deletion marker's rename into
-   * journal/deleted/ (one per crash the sweep forgets) waits in `waiting` until called.
+   * A receiver that keeps crashes two days, holding three crashes it took five days ago, with its
+   * sweep of that day started and held at each deletion marker's rename into journal/deleted/
+   * (one per crash it forgets): each held rename waits in `waiting` until called, while `hold.on`.
+   * `stop()` lets everything go and closes the receiver.
    */
-  function sweepHeldAtMarkers(): { fs: JournalFs; hold: { on: boolean }; waiting: (() => void)[] } {
+  async function sweepingHeld(): Promise<{ first: TestReceiver; ids: string[]; sweep: Promise<number>; hold: { on: boolean }; waiting: (() => void)[]; stop: () => Promise<void> }> {
     const hold = { on: false };
     const waiting: (() => void)[] = [];
     const fs: JournalFs = {
@@ -469,22 +471,30 @@ describe('a retention sweep and the start-up check', () => {
         return nodeJournalFs.rename(from, to);
       },
     };
-    return { fs, hold, waiting };
+    const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
+    const stop = async (): Promise<void> => {
+      hold.on = false;
+      for (const go of waiting.splice(0)) go();
+      await first.close();
+    };
+    try {
+      // The last crashes it took, five days ago: every day on disk has expired.
+      const ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
+      await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
+      hold.on = true;
+      return { first, ids, sweep: first.retention.sweep(), hold, waiting, stop };
+    } catch (err) {
+      await stop();
+      throw err;
+    }
   }
 
   it('a receiver idle for longer than its retention, stopped while it swept its newest day, is not taken for a restored backup', async () => {
     // The sweep forgets each crash in the index, then in the journal (a deletion marker, renamed
     // into journal/deleted/), then removes the day's folder: held at each marker, it can be
     // copied as a SIGKILL at that step leaves the data dir.
-    const { fs, hold, waiting } = sweepHeldAtMarkers();
-    const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
-    let ids: string[];
+    const { ids, sweep, hold, waiting, stop } = await sweepingHeld();
     try {
-      // The last crashes it took, five days ago: every day on disk has expired.
-      ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
-      await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
-      hold.on = true;
-      const sweep = first.retention.sweep();
       // Killed part way through the day's crashes: one forgotten by the index, two not yet.
       await waitFor('the first crash forgotten', () => waiting.length === 1);
       await cp(dir.path, copies[0]!.path, { recursive: true, filter: copyFilter });
@@ -499,9 +509,7 @@ describe('a retention sweep and the start-up check', () => {
       waiting.shift()!();
       expect(await sweep).toBe(3);
     } finally {
-      hold.on = false;
-      for (const go of waiting.splice(0)) go();
-      await first.close();
+      await stop();
     }
     for (const copy of copies) {
       expect(existsSync(join(copy.path, 'crashes', dayOf(ids[0]!)))).toBe(true);
@@ -520,14 +528,8 @@ describe('a retention sweep and the start-up check', () => {
   });
 
   it('a sweep a stop cut short, on a receiver started again with retention off, leaves no crash of its day out of the index', async () => {
-    const { fs, hold, waiting } = sweepHeldAtMarkers();
-    const first = await startTestReceiver({ dataDir: dir.path, retentionDays: 2 }, { fs });
-    let ids: string[];
+    const { ids, sweep, hold, waiting, stop } = await sweepingHeld();
     try {
-      ids = [await saveAt(first, 5, 'old 0'), await saveAt(first, 5, 'old 1'), await saveAt(first, 5, 'old 2')];
-      await waitFor('the old crashes counted', async () => (await counted(first.url)) === 3, 30_000);
-      hold.on = true;
-      const sweep = first.retention.sweep();
       // Killed after the index forgot one of the day's three crashes.
       await waitFor('the first crash forgotten', () => waiting.length === 1);
       await cp(dir.path, copies[0]!.path, { recursive: true, filter: copyFilter });
@@ -535,9 +537,7 @@ describe('a retention sweep and the start-up check', () => {
       for (const go of waiting.splice(0)) go();
       await sweep;
     } finally {
-      hold.on = false;
-      for (const go of waiting.splice(0)) go();
-      await first.close();
+      await stop();
     }
     // Nothing will delete that day now: its three crashes stay, and the index must have them all.
     const r = await startTestReceiver({ dataDir: copies[0]!.path, retentionDays: 0 });
