@@ -3,11 +3,9 @@ import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { under } from './links.ts';
-import { appsApiParams, BAD_SIGNATURE_ID, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsApiParams, BAD_SIGNATURE_ID, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
-/** Characters of an unknown app's key the 404 repeats (real keys are at most about 210). */
-const MAX_APP_KEY_SHOWN = 250;
 
 /** Seconds a script is asked to wait (Retry-After) for an app the index being rebuilt lacks so far. */
 const REBUILD_RETRY_AFTER_S = 30;

@@ -9,7 +9,7 @@ import { AppsPage } from './apps-page.tsx';
 import { appName } from './format.ts';
 import type { AuthVariables } from './auth.ts';
 import { page, problemPage } from './layout.tsx';
-import { appsParams, BAD_SIGNATURE_ID, BadQuery, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, BadQuery, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
 import { SignaturePage } from './signature-page.tsx';
@@ -37,9 +37,6 @@ type Env = { Variables: AuthVariables };
 
 /** Apps the search form's app list offers: the busiest ones. */
 const SEARCH_APP_CHOICES = 200;
-
-/** Characters of an unknown app's key a page repeats (real keys are at most about 210). */
-const MAX_APP_KEY_SHOWN = 250;
 
 /**
  * Why a page about one app has nothing to show for `app`, and where the apps are listed; while

@@ -28,6 +28,9 @@ export class BadQuery extends Error {
   }
 }
 
+/** Characters of an app key an answer about an unknown app repeats (real keys are at most about 210). */
+export const MAX_APP_KEY_SHOWN = 250;
+
 type Get = (name: string) => string | undefined;
 
 /**
