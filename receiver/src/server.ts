@@ -375,10 +375,12 @@ async function startLocked(
     if (!existsSync(folders.crashDir(p.crash_id))) return;
     // Null: processed for the first time. Read before the upsert moves it.
     const before = crashIndex.index.signatureIdOf(p.crash_id);
-    // Moved by reprocessing: the new signature takes the old one's status, note and bugs when it
-    // has none (before the alerts below ask whether it is ignored or resolved). Not from or to
-    // the bucket of failed crashes, which groups no bug.
-    if (before !== null && before !== p.signature_id && !p.processing_error && p.signature !== NO_SIGNATURE) {
+    // Moved by reprocessing into a signature no crash had: the new signature takes the old one's
+    // status, note and bugs when it has none (before the alerts below ask whether it is ignored
+    // or resolved). Not into a signature with crashes of its own, which is a bug of its own
+    // standing: a stray minified crash someone ignored must not hide a live top crasher once its
+    // maps arrive. Not from or to the bucket of failed crashes, which groups no bug.
+    if (before !== null && before !== p.signature_id && !p.processing_error && p.signature !== NO_SIGNATURE && !crashIndex.index.hasSignature(p.signature_id)) {
       const old = crashIndex.index.signatureText(before);
       if (old !== null && old !== NO_SIGNATURE && triage.crashRegrouped({ signature_id: before, signature: old }, p.signature_id)) {
         log(`triage: signature ${p.signature_id} took the status, note and bugs of ${before}, whose crashes reprocessing regrouped under it`);

@@ -197,6 +197,25 @@ describe('triage follows crashes that reprocessing regroups', () => {
     expect(await signature(current.signature_id)).toMatchObject({ status: 'open', triage: own.triage!, bugs: [], carried_from: null });
     expect(await signature(older.signature_id)).toMatchObject({ status: 'ignored', triage: { note: 'not ours' }, bugs: [ISSUE] });
   }, 60_000);
+
+  it('leaves a signature that had crashes of its own untriaged: an ignored stray minified crash does not hide it', async () => {
+    // 8.0's maps came first: its crashes have the symbolicated signature, never triaged.
+    await uploadMaps('8.0');
+    const stack = stackAt('.reduce(', /function (\w)\(\w\)\{return \w\.reduce/.exec(script)![1]!);
+    const live = await Promise.all([submit('8.0', stack, 'EvalError'), submit('8.0', stack, 'EvalError')].map(async (id) => processed(await id)));
+    // 7.5's crash came before its maps: a minified signature, which someone ignores as noise.
+    const stray = await processed(await submit('7.5', stack, 'EvalError'));
+    expect(stray.signature_id).not.toBe(live[0]!.signature_id);
+    expect((await putStatus(r, stray.signature_id, { status: 'ignored', note: 'minified noise' })).status).toBe(200);
+    await putBugs(stray.signature_id, [ISSUE]);
+
+    await uploadMaps('7.5');
+    const [moved] = await reprocess('7.5', [stray]);
+    expect(moved!.signature_id).toBe(live[0]!.signature_id);
+    expect(await signature(live[0]!.signature_id)).toMatchObject({ status: 'open', triage: null, bugs: [], carried_from: null });
+    const top = await getJson<{ rows: { signature_id: string; count: number }[] }>(`${r.url}/api/apps/${GUID}/topcrashers?version=8.0`);
+    expect(top.rows.find((row) => row.signature_id === live[0]!.signature_id)?.count).toBe(2);
+  }, 60_000);
 });
 
 describe('the status file', () => {
