@@ -20,6 +20,7 @@ import { sourcemapApiRoutes } from './web/api-sourcemaps.ts';
 import { appTokenRoutes, type AppUploadTokens } from './web/app-tokens.ts';
 import { forwardingApiRoutes } from './web/api-forwarding.ts';
 import { indexApiRoutes } from './web/api-index.ts';
+import { KnownApps } from './web/known-apps.ts';
 import { wrongMethod } from './web/api-methods.ts';
 import { requireAuth, Sessions } from './web/auth.ts';
 import { healthRoutes, type HealthOptions } from './web/health.ts';
@@ -180,7 +181,13 @@ export function createApp(deps: AppDeps): {
   }
   if (deps.appTokens) app.route('/', appTokenRoutes({ tokens: deps.appTokens, log: deps.log }));
   if (deps.forwarding) app.route('/', forwardingApiRoutes({ ...deps.forwarding, storage: deps.storage, log: deps.log }));
-  app.route('/', indexApiRoutes(deps.index, deps.triage, deps.indexRebuilding));
+  // An app is one with crashes, or one set up here (forwarding, upload tokens, source maps) that has none yet.
+  const known = new KnownApps(
+    deps.index,
+    { registry: deps.forwarding?.registry, tokens: deps.appTokens, sourcemaps: deps.processing?.store },
+    deps.indexRebuilding,
+  );
+  app.route('/', indexApiRoutes(deps.index, deps.triage, known));
   if (deps.triage) app.route('/', triageRoutes({ index: deps.index, triage: deps.triage, log: deps.log }));
   app.route(
     '/',
@@ -191,6 +198,7 @@ export function createApp(deps: AppDeps): {
       triage: deps.triage,
       forwarding: deps.forwarding ? (id) => deps.forwarding!.forwarder.status(id) : undefined,
       now: deps.now,
+      known,
     }),
   );
 

@@ -33,7 +33,7 @@ describe('an app the receiver has no crash of', () => {
     for (const path of [`/api/apps/${TYPO}/topcrashers`, `/api/search?app=${TYPO}`, `/api/signatures/${sig}?app=${TYPO}&days=7`]) {
       const { status, body } = await call(path);
       expect(status, path).toBe(404);
-      expect(body, path).toEqual({ error: 'not_found', message: `no processed crash names the app "${TYPO}" (GET /api/apps lists the apps that have crashes here)` });
+      expect(body, path).toEqual({ error: 'not_found', message: `no processed crash names the app "${TYPO}", and it is not set up here (GET /api/apps lists the apps)` });
     }
     // A key with a space pasted after it is not the app either, and the message shows the space.
     expect((await call(`/api/search?app=${APP_GUID}%20`)).body.message).toContain(`"${APP_GUID} "`);
@@ -57,10 +57,10 @@ describe('an app the receiver has no crash of', () => {
     expect((await page(`/apps/${TYPO}`)).status).toBe(404);
     const signature = await page(`/signatures/${sig}?app=${TYPO}`);
     expect(signature.status).toBe(404);
-    expect(signature.html).toContain(`No processed crash names the app ${TYPO}.`);
+    expect(signature.html).toContain(`No processed crash names the app ${TYPO}, and it is not set up here`);
     const search = await page(`/search?app=${TYPO}&q=cart`);
     expect(search.status).toBe(404);
-    expect(search.html).toContain(`No processed crash names the app ${TYPO}.`);
+    expect(search.html).toContain(`No processed crash names the app ${TYPO}, and it is not set up here`);
     expect(search.html).toMatch(new RegExp(`<option value="${TYPO}" selected[^>]*>${TYPO}</option>`));
     expect(search.html).toContain('value="cart"');
     // Known app, nothing matching: the pages answer as before.

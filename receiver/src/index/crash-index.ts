@@ -114,6 +114,14 @@ interface RankedApp {
   total: number;
 }
 
+/**
+ * The apps table, or with `also` (a JSON list as `@also`) the apps it names that the table lacks
+ * added, unnamed: the plain table when there are none, so its key index serves the walk by key.
+ */
+function appsWith(also: readonly string[] | undefined): string {
+  return also?.length ? `(SELECT app, product FROM apps UNION ALL SELECT value, '' FROM json_each(@also) WHERE value NOT IN (SELECT app FROM apps))` : 'apps';
+}
+
 /** Apps on the apps page, and in `/api/apps`, at a time unless asked otherwise. */
 export const APPS_PAGE_SIZE = 100;
 export const MAX_APPS_PAGE_SIZE = 1000;
@@ -907,8 +915,11 @@ export class CrashIndex {
    * With `after` they come by key instead, the page starting after that key ('' for the first):
    * the ranking moves as crashes arrive, so a walk through it by page can list an app twice or
    * never; keys do not move.
+   *
+   * `also` names apps to list though no crash of them is indexed (set up by the operator, not
+   * crashed yet): they take their place among the rest with 0 crashes, by key.
    */
-  apps(options: { page?: number; limit?: number; after?: string } = {}): AppsResult {
+  apps(options: { page?: number; limit?: number; after?: string; also?: readonly string[] } = {}): AppsResult {
     const limit = Math.max(1, Math.min(options.limit ?? APPS_PAGE_SIZE, MAX_APPS_PAGE_SIZE));
     const nowMs = this.#now().getTime();
     const today = dayOf(nowMs);
@@ -916,17 +927,19 @@ export class CrashIndex {
     let listed: RankedApp[];
     let total: number;
     let next: string | null | undefined;
+    const also = JSON.stringify(options.also ?? []);
+    const source = appsWith(options.also);
     if (options.after === undefined) {
-      const ranked = this.#rankApps(today);
+      const ranked = this.#rankApps(today, options.also);
       total = ranked.length;
       listed = ranked.slice((page - 1) * limit, page * limit);
     } else {
-      total = this.#db.prepare('SELECT count(*) FROM apps').pluck().get() as number;
+      total = this.#db.prepare(`SELECT count(*) FROM ${source}`).pluck().get({ also }) as number;
       // One more than the page, to tell whether another follows.
       const rows = this.#db
-        .prepare(`SELECT a.app, a.product, ${APP_COUNTS} FROM apps a LEFT JOIN app_daily d ON d.app = a.app
+        .prepare(`SELECT a.app, a.product, ${APP_COUNTS} FROM ${source} a LEFT JOIN app_daily d ON d.app = a.app
           WHERE a.app > @after GROUP BY a.app ORDER BY a.app LIMIT @take OFFSET @skip`)
-        .all({ week: today - 7, after: options.after, take: limit + 1, skip: (page - 1) * limit }) as RankedApp[];
+        .all({ week: today - 7, after: options.after, take: limit + 1, skip: (page - 1) * limit, also }) as RankedApp[];
       listed = rows.slice(0, limit);
       next = rows.length > limit ? listed.at(-1)!.app : null;
     }
@@ -952,15 +965,15 @@ export class CrashIndex {
       .map(({ app, product }) => ({ guid: app, product }));
   }
 
-  /** Every app with its crashes in the 7 UTC days up to `today` and in all, busiest first. */
-  #rankApps(today: number): RankedApp[] {
+  /** Every app (and those `also` names) with its crashes in the 7 UTC days up to `today` and in all, busiest first. */
+  #rankApps(today: number, also?: readonly string[]): RankedApp[] {
     return this.#db
       .prepare(
         `SELECT a.app, a.product, ${APP_COUNTS}
-          FROM apps a LEFT JOIN app_daily d ON d.app = a.app GROUP BY a.app
+          FROM ${appsWith(also)} a LEFT JOIN app_daily d ON d.app = a.app GROUP BY a.app
           ORDER BY week DESC, total DESC, a.app`,
       )
-      .all({ week: today - 7 }) as RankedApp[];
+      .all({ week: today - 7, also: JSON.stringify(also ?? []) }) as RankedApp[];
   }
 
   /** The app's name, or null when the index has no crash of it. */
@@ -984,9 +997,11 @@ export class CrashIndex {
       environment?: string | null;
       limit?: number;
       hide?: (signatureId: string, signature: string) => boolean;
+      /** The app as the caller knows it when no crash of it is indexed (set up, not crashed yet): answered as one with none, not null. */
+      known?: { guid: string; product: string; kind: AppSummary['kind'] };
     },
   ): TopCrashersResult | null {
-    const app = this.app(guid);
+    const app = this.app(guid) ?? options.known ?? null;
     if (!app) return null;
     const { days } = options;
     const version = options.version ?? null;

@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
+import { KnownApps } from './known-apps.ts';
 import { under } from './links.ts';
 import { appsApiParams, BAD_SIGNATURE_ID, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
@@ -15,49 +16,58 @@ const REBUILD_RETRY_AFTER_S = 30;
  * `/api/signatures/<id>`, `/api/search` (`/api/crashes/<id>` is in api-crashes.ts). Unlike the
  * pages, they refuse parameters they do not take.
  */
-export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, rebuilding: () => boolean = () => false): Hono {
+export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, known: KnownApps = new KnownApps(index)): Hono {
   const routes = new Hono();
-  // Every address about one app answers so for a key the index has no crash of, as top crashers
-  // always did: a mistyped GUID would otherwise read as an app with no crashes. While the index
-  // is rebuilt from storage, the app may only not be indexed yet: a script should try again.
-  const unknownApp = (c: Context, app: string): Response => {
+  // Every address about one app answers so for a key nothing knows (see KnownApps), as top
+  // crashers always did: a mistyped GUID would otherwise read as an app with no crashes. While
+  // the index is rebuilt from storage, the app may only not be indexed yet: a script should try again.
+  const unknownApp = (c: Context, app: string, rebuilding: boolean): Response => {
     const key = JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN));
-    if (rebuilding()) {
+    if (rebuilding) {
       c.header('Retry-After', String(REBUILD_RETRY_AFTER_S));
       return c.json({ error: 'index_rebuilding', message: `no crash of the app ${key} is indexed yet: the index is being rebuilt from the stored crashes; try again in a minute` }, 503);
     }
-    return c.json({ error: 'not_found', message: `no processed crash names the app ${key} (GET ${under(c, '/api/apps')} lists the apps that have crashes here)` }, 404);
+    return c.json({ error: 'not_found', message: `no processed crash names the app ${key}, and it is not set up here (GET ${under(c, '/api/apps')} lists the apps)` }, 404);
   };
 
-  routes.get('/api/apps', (c) => {
+  routes.get('/api/apps', async (c) => {
     const params = appsApiParams(queryOf(c), c.req.queries());
-    const result = index.apps(params);
+    // Apps set up but not crashed yet are listed too, with 0 crashes.
+    const result = index.apps({ ...params, also: await known.withoutCrashes() });
     // After a cursor the page has no number.
     return c.json({ ...result, page: params.after ? null : result.page });
   });
 
-  routes.get('/api/apps/:guid/topcrashers', (c) => {
+  routes.get('/api/apps/:guid/topcrashers', async (c) => {
     // As the page: ignored signatures are left out (and counted in `hidden`) unless ?ignored=1.
     const { query, showIgnored } = topCrashersParams(queryOf(c), c.req.queries());
-    const result = index.topCrashers(c.req.param('guid'), { ...query, hide: showIgnored ? undefined : hiddenBy(triage) });
-    if (!result) return unknownApp(c, c.req.param('guid'));
+    const guid = c.req.param('guid');
+    const found = await known.lookup(guid);
+    if (!('app' in found)) return unknownApp(c, guid, found.found === 'rebuilding');
+    const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(triage), known: found.app })!;
     return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row) })) });
   });
 
-  routes.get('/api/signatures/:id', (c) => {
+  routes.get('/api/signatures/:id', async (c) => {
     if (!isSignatureId(c.req.param('id'))) return c.json({ error: 'bad_signature_id', message: BAD_SIGNATURE_ID }, 400);
     const params = signatureParams(queryOf(c), c.req.queries());
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
-    if (params.app && !index.app(params.app)) return unknownApp(c, params.app);
+    if (params.app) {
+      const found = await known.lookup(params.app);
+      if (!('app' in found)) return unknownApp(c, params.app, found.found === 'rebuilding');
+    }
     // After a cursor the page has no number.
     const reports = params.after ? { ...summary.reports, page: null } : summary.reports;
     return c.json({ ...summary, reports, ...statusFields(triage, summary.signature_id, summary.signature) });
   });
 
-  routes.get('/api/search', (c) => {
+  routes.get('/api/search', async (c) => {
     const { query } = searchParams(queryOf(c), c.req.queries());
-    if (query.app && !index.app(query.app)) return unknownApp(c, query.app);
+    if (query.app) {
+      const found = await known.lookup(query.app);
+      if (!('app' in found)) return unknownApp(c, query.app, found.found === 'rebuilding');
+    }
     const result = index.search(query);
     // The query as it was used, for the script to read back: dates in ISO, and the page number or
     // the cursor as it was given (after a cursor the page has no number). The `url` as typed, when

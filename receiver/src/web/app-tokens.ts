@@ -81,6 +81,11 @@ export class AppUploadTokens {
     return this.#byHash.get(sha256(token))?.app ?? null;
   }
 
+  /** The apps that have at least one token. */
+  apps(): string[] {
+    return [...new Set([...this.#byHash.values()].map((e) => e.app))];
+  }
+
   /** An app's tokens, oldest first, without their hashes. */
   list(app: string): Omit<AppTokenEntry, 'sha256'>[] {
     return [...this.#byHash.values()].filter((e) => e.app === app).map(({ sha256: _, ...rest }) => rest);

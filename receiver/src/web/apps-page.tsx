@@ -4,7 +4,7 @@ import { appIdentity, appName, formatCount, href } from './format.ts';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
 
-/** `/`: every app that has crashed, busiest first, Socorro's product list with numbers; a page at a time. */
+/** `/`: every app that has crashed or is set up here, busiest first, Socorro's product list with numbers; a page at a time. */
 export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
   const { apps, total, page, pages, limit } = props.result;
   const first = (page - 1) * limit + 1;
@@ -38,7 +38,8 @@ export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
                 {apps.map((a) => (
                   <tr>
                     <th scope="row">
-                      <a href={href.app(a.guid)}>{appName(a)}</a>
+                      {/* Named by its crashes' ProductName: one set up here that has none yet has no name. */}
+                      <a href={href.app(a.guid)}>{a.total === 0 && a.product === '' ? '(no crashes yet)' : appName(a)}</a>
                     </th>
                     <td class={a.kind === 'guid' ? 'mono' : 'muted'}>{appIdentity(a.guid)}</td>
                     <td class="num">{formatCount(a.count_24h)}</td>

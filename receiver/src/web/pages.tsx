@@ -19,6 +19,7 @@ import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { fileDownload } from './security.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 import { forwardingFor } from './api-forwarding.ts';
+import { type AppLookup, KnownApps } from './known-apps.ts';
 
 export interface PageDeps {
   index: CrashIndex;
@@ -31,6 +32,8 @@ export interface PageDeps {
   triage?: SignatureStatuses;
   /** The clock pages tell "3 h ago" from (tests fix it). */
   now?: () => Date;
+  /** Which app keys are apps: with crashes, or set up without any yet (default: those with crashes). */
+  known?: KnownApps;
 }
 
 type Env = { Variables: AuthVariables };
@@ -47,41 +50,57 @@ function unknownApp(app: string, rebuilding: boolean): { status: 404 | 503; line
   if (rebuilding) {
     return { status: 503, lines: [`No crash of the app ${shown} is indexed yet: the index is being rebuilt from the stored crashes.`, 'Reload this page in a minute.'] };
   }
-  return { status: 404, lines: [`No processed crash names the app ${shown}.`, 'The Apps page lists the apps that have crashes here.'] };
+  return {
+    status: 404,
+    lines: [
+      `No processed crash names the app ${shown}, and it is not set up here (registered for forwarding, given upload tokens or source maps).`,
+      'The Apps page lists the apps there are.',
+    ],
+  };
+}
+
+/** unknownApp for what KnownApps found, when that is no app. */
+function notAnApp(app: string, found: AppLookup): { status: 404 | 503; lines: string[] } {
+  return unknownApp(app, found.found === 'rebuilding');
 }
 
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
 export function pageRoutes(deps: PageDeps): Hono<Env> {
   const { index, storage } = deps;
   const now = deps.now ?? ((): Date => new Date());
+  const known = deps.known ?? new KnownApps(index, {}, deps.rebuilding);
   const routes = new Hono<Env>();
 
-  const noSuchApp = (c: Context<Env>, app: string): Response | Promise<Response> => {
-    const { status, lines } = unknownApp(app, deps.rebuilding());
+  const noSuchApp = (c: Context<Env>, app: string, found: AppLookup): Response | Promise<Response> => {
+    const { status, lines } = notAnApp(app, found);
     return problemPage(c, status, status === 503 ? 'App not indexed yet' : 'No such app', lines);
   };
 
-  routes.get('/', (c) => {
+  routes.get('/', async (c) => {
     const { page: n } = appsParams(queryOf(c));
-    return page(c, 'Apps', <AppsPage result={index.apps({ page: n })} rebuilding={deps.rebuilding()} />);
+    // Apps set up but not crashed yet are listed too, with 0 crashes.
+    return page(c, 'Apps', <AppsPage result={index.apps({ page: n, also: await known.withoutCrashes() })} rebuilding={deps.rebuilding()} />);
   });
 
-  routes.get('/apps/:guid', (c) => {
+  routes.get('/apps/:guid', async (c) => {
     const guid = c.req.param('guid');
     const { query, showIgnored } = topCrashersParams(queryOf(c));
-    const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(deps.triage) });
-    if (!result) return noSuchApp(c, guid);
+    const found = await known.lookup(guid);
+    if (!('app' in found)) return noSuchApp(c, guid, found);
+    const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(deps.triage), known: found.app })!;
     const status = deps.triage ? (row: { signature_id: string; signature: string }) => rowStatus(deps.triage, row) : undefined;
-    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} now={now()} />);
+    const setUp = found.found === 'set-up' ? found.setUp : undefined;
+    return page(c, `Top crashers · ${appName(result.app)}`, <TopCrashersPage result={result} status={status} showIgnored={showIgnored} noCrashesYet={setUp} now={now()} />);
   });
 
-  routes.get('/signatures/:id', (c) => {
+  routes.get('/signatures/:id', async (c) => {
     if (!isSignatureId(c.req.param('id'))) return problemPage(c, 400, 'Not a signature ID', [BAD_SIGNATURE_ID]);
     const params = signatureParams(queryOf(c));
     const summary = index.signature(c.req.param('id'), params);
     if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
-    const app = params.app ? index.app(params.app) : null;
-    if (params.app && !app) return noSuchApp(c, params.app);
+    const found = params.app ? await known.lookup(params.app) : null;
+    if (params.app && found && !('app' in found)) return noSuchApp(c, params.app, found);
+    const app = found && 'app' in found ? found.app : null;
     const url = new URL(c.req.url);
     const status = statusFields(deps.triage, summary.signature_id, summary.signature);
     const triage = deps.triage
@@ -123,18 +142,19 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     return fileDownload(data, `${id}-${name}`);
   });
 
-  routes.get('/search', (c) => {
-    // The busiest apps to choose from, and the one asked for even when it is not among them.
+  routes.get('/search', async (c) => {
+    // The busiest apps to choose from, and the one asked for even when it is not among them
+    // (or has no crash yet).
     const apps = index.busiestApps(SEARCH_APP_CHOICES);
     const asked = c.req.query('app');
-    const askedApp = asked && !apps.some((a) => a.guid === asked) ? index.app(asked) : null;
-    if (askedApp) apps.unshift(askedApp);
+    const found = asked && !apps.some((a) => a.guid === asked) ? await known.lookup(asked) : null;
+    if (found && 'app' in found) apps.unshift(found.app);
     try {
       const parsed = searchParams(queryOf(c));
-      // An app with no crash here is a mistyped key, as on top crashers, not an empty result; the
+      // An app nothing knows is a mistyped key, as on top crashers, not an empty result; the
       // form stays filled in to correct it.
       if (parsed.query.app && !apps.some((a) => a.guid === parsed.query.app)) {
-        const { status, lines } = unknownApp(parsed.query.app, deps.rebuilding());
+        const { status, lines } = found ? notAnApp(parsed.query.app, found) : unknownApp(parsed.query.app, deps.rebuilding());
         return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={lines} invalid={['app']} apps={apps} signatureTexts={new Map()} now={now()} />, status);
       }
       // No filter lists the newest crashes, as /api/search does.

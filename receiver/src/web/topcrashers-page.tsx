@@ -29,6 +29,25 @@ function TopValues(props: { values: CountByValue[]; total: number }) {
   );
 }
 
+/**
+ * An app set up here that has not crashed yet: said so, with what brings its crashes, rather
+ * than a period with none (or "no such app", which is for typos).
+ */
+function NoCrashesYet(props: { guid: string; setUp: string[] }) {
+  return (
+    <div class="notice" role="status">
+      <p>
+        <strong>No crashes yet.</strong> {`This app is set up here (${props.setUp.join('; ')}), but no crash of it has been processed.`}
+      </p>
+      <p>
+        Crashes appear here once the extension submits them: each page of the app declares{' '}
+        <code>{`<meta name="socorrito:guid" content="${props.guid}">`}</code> and a <code>socorrito:submit-url</code> that is this
+        receiver's <code>/submit</code>. A crash is listed here a moment after it arrives, once processed.
+      </p>
+    </div>
+  );
+}
+
 /** `/apps/<guid>`: Socorro's Top Crashers for one app, a period and optionally a version and an environment. */
 export function TopCrashersPage(props: {
   result: TopCrashersResult;
@@ -36,6 +55,8 @@ export function TopCrashersPage(props: {
   status?: (row: { signature_id: string; signature: string }) => { status: string; regressed_at: string | null; bugs: string[] };
   /** Ignored signatures are listed (`?ignored=1`) rather than hidden. */
   showIgnored?: boolean;
+  /** No crash of the app was ever processed, and the operator set it up so ("registered for forwarding", …). */
+  noCrashesYet?: string[];
   /** The server's time, which first and last seen are told from (`3 h ago`). */
   now: Date;
 }) {
@@ -146,7 +167,9 @@ export function TopCrashersPage(props: {
           ))}
         </nav>
       )}
-      {r.rows.length === 0 ? (
+      {props.noCrashesYet ? (
+        <NoCrashesYet guid={guid} setUp={props.noCrashesYet} />
+      ) : r.rows.length === 0 ? (
         <p class="muted">
           {`No crashes${versionWords && ` ${versionWords}`}${environmentWords && ` ${environmentWords}`} in this period.`}
         </p>
