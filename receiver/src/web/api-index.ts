@@ -4,7 +4,7 @@ import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
 import { KnownApps } from './known-apps.ts';
 import { under } from './links.ts';
-import { appsApiParams, BAD_SIGNATURE_ID, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
+import { appsParams, BAD_SIGNATURE_ID, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
 
 
@@ -31,7 +31,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, kn
   };
 
   routes.get('/api/apps', async (c) => {
-    const params = appsApiParams(queryOf(c), c.req.queries());
+    const params = appsParams(queryOf(c), c.req.queries());
     // Apps set up but not crashed yet are listed too, with 0 crashes.
     const result = index.apps({ ...params, also: await known.withoutCrashes() });
     // After a cursor the page has no number.

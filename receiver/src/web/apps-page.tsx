@@ -1,27 +1,64 @@
 import type { AppsResult } from '../index/crash-index.ts';
 import { Sparkline } from './charts.tsx';
-import { appIdentity, appName, formatCount, href } from './format.ts';
+import { appIdentity, appName, formatCount, href, query } from './format.ts';
 import { Pager } from './layout.tsx';
 import { link } from './links.ts';
 
-/** `/`: every app that has crashed or is set up here, busiest first, Socorro's product list with numbers; a page at a time. */
-export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
-  const { apps, total, page, pages, limit } = props.result;
+/**
+ * `/`: every app, Socorro's product list with numbers, a page at a time: busiest first, or by key
+ * (`?order=key`, then `after=` the last key shown), which crashes arriving between two pages do
+ * not reorder, so no app is shown twice or skipped. Apps set up here that have not crashed yet
+ * are listed with 0 crashes.
+ */
+export function AppsPage(props: {
+  result: AppsResult;
+  /** Listed by key after this key ('' from the start); busiest first when undefined. */
+  after?: string;
+  /** `limit` as the address gave it, kept in the links. */
+  limitGiven?: number;
+  rebuilding: boolean;
+}) {
+  const { apps, total, page, pages, limit, next } = props.result;
+  const byKey = props.after !== undefined;
   const first = (page - 1) * limit + 1;
+  const limitParam = props.limitGiven ?? null;
+  const busiestLink = (p: number): string => link(`/${query({ page: p === 1 ? null : p, limit: limitParam })}`);
+  const keyLink = (after: string): string => link(`/${query({ order: 'key', after, limit: limitParam })}`);
   return (
     <>
       <h1>Apps</h1>
       {props.rebuilding && <p class="notice">The crash index is being rebuilt from storage; counts are still growing.</p>}
+      {total > 0 && (
+        <nav class="tabs" aria-label="order">
+          <a aria-current={byKey ? undefined : 'page'} href={busiestLink(1)}>
+            busiest first
+          </a>
+          <a aria-current={byKey ? 'page' : undefined} href={keyLink('')}>
+            by key
+          </a>
+        </nav>
+      )}
       {total === 0 ? (
         <p class="muted">No processed crashes yet. Crashes sent to <code>POST /submit</code> show up here once processed.</p>
       ) : apps.length === 0 ? (
-        <p>
-          {`Page ${page} is past the last one (${pages}). `}
-          <a href={link('/')}>First page</a>
-        </p>
+        byKey ? (
+          <p>
+            {`No app comes after ${props.after} by key. `}
+            <a href={keyLink('')}>First page</a>
+          </p>
+        ) : (
+          <p>
+            {`Page ${page} is past the last one (${pages}). `}
+            <a href={busiestLink(1)}>First page</a>
+          </p>
+        )
       ) : (
         <>
-          {pages > 1 && <p class="muted">{`Apps ${formatCount(first)}–${formatCount(first + apps.length - 1)} of ${formatCount(total)}, busiest first.`}</p>}
+          {byKey ? (
+            <p class="muted">{`${formatCount(apps.length)} of ${formatCount(total)} apps by key${props.after ? `, after ${props.after}` : ''}.`}</p>
+          ) : (
+            pages > 1 && <p class="muted">{`Apps ${formatCount(first)}–${formatCount(first + apps.length - 1)} of ${formatCount(total)}, busiest first.`}</p>
+          )}
           <div class="table-scroll" role="region" aria-label="Apps">
             <table>
               <thead>
@@ -53,7 +90,22 @@ export function AppsPage(props: { result: AppsResult; rebuilding: boolean }) {
               </tbody>
             </table>
           </div>
-          <Pager page={page} pages={pages} link={(p) => (p === 1 ? '/' : `/?page=${p}`)} labels={['← busier', 'quieter →']} />
+          {byKey ? (
+            (props.after || next) && (
+              <nav class="pager" aria-label="pages">
+                {props.after ? <a href={keyLink('')}>← first</a> : <span class="muted">← first</span>}
+                {next ? (
+                  <a href={keyLink(next)} rel="next">
+                    next →
+                  </a>
+                ) : (
+                  <span class="muted">next →</span>
+                )}
+              </nav>
+            )
+          ) : (
+            <Pager page={page} pages={pages} link={busiestLink} labels={['← busier', 'quieter →']} />
+          )}
         </>
       )}
     </>

@@ -77,9 +77,10 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   };
 
   routes.get('/', async (c) => {
-    const { page: n } = appsParams(queryOf(c));
+    const params = appsParams(queryOf(c));
     // Apps set up but not crashed yet are listed too, with 0 crashes.
-    return page(c, 'Apps', <AppsPage result={index.apps({ page: n, also: await known.withoutCrashes() })} rebuilding={deps.rebuilding()} />);
+    const result = index.apps({ ...params, also: await known.withoutCrashes() });
+    return page(c, 'Apps', <AppsPage result={result} after={params.after} limitGiven={params.limit} rebuilding={deps.rebuilding()} />);
   });
 
   routes.get('/apps/:guid', async (c) => {

@@ -209,21 +209,13 @@ function environmentFilter(given: string | undefined): string | null {
   return name ? filterValue(name) : null;
 }
 
-/** `/`: which page of apps (and `limit`, checked as `/api/apps` checks it). */
-export function appsParams(get: Get): { page: number; limit?: number } {
-  const problems: string[] = [];
-  const page = positiveInt(get, 'page', problems) ?? 1;
-  const limit = positiveInt(get, 'limit', problems, MAX_APPS_PAGE_SIZE);
-  if (problems.length) throw new BadQuery(problems);
-  return { page, limit };
-}
-
 /**
- * `/api/apps`: `page` and `limit` as the apps page takes them, busiest first, or the apps by key
- * with `order=key`, continued with `after=<key>` (an answer's `next`). The ranking moves as
- * crashes arrive, so a script that lists every app walks by key: `after` is '' for the first page.
+ * `/` and `/api/apps`: `page` and `limit`, busiest first, or the apps by key with `order=key`,
+ * continued with `after=<key>` (an answer's `next`). The ranking moves as crashes arrive, so a
+ * walk through every app goes by key: `after` is '' for the first page. With `given` (the API),
+ * a parameter it does not take, or one given twice, is refused too.
  */
-export function appsApiParams(get: Get, given: Given): { page: number; limit?: number; after?: string } {
+export function appsParams(get: Get, given?: Given): { page: number; limit?: number; after?: string } {
   const problems: string[] = [];
   strictNames(given, ['page', 'limit', 'order', 'after'], problems);
   const page = positiveInt(get, 'page', problems) ?? 1;
