@@ -298,6 +298,7 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
       const given = bearerToken(header);
       if (given && options.uploadToken && sameSecret(given, options.uploadToken)) {
         if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
+          if (opensPage(c, isApi)) return uploadTokenPage(c, null);
           return c.json({ error: 'forbidden', message: 'the upload token may only upload source maps and reprocess; use the admin token' }, 403);
         }
         c.set('csrfToken', null);
@@ -307,6 +308,7 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
       const uploadApp = given ? (options.appTokens?.appOf(given) ?? null) : null;
       if (uploadApp) {
         if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
+          if (opensPage(c, isApi)) return uploadTokenPage(c, uploadApp);
           return c.json({ error: 'forbidden', message: `this upload token may only upload source maps of app ${uploadApp} and reprocess its crashes` }, 403);
         }
         c.set('csrfToken', null);
@@ -355,6 +357,26 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
     }
     return unauthorized(c, isApi, `log in at ${under(c, '/login')} or send Authorization: Bearer <admin token> (or the viewer token, to read)`);
   };
+}
+
+/** A page opened (GET, HEAD), not an API call: whoever opens one reads the answer in a browser. */
+function opensPage(c: Context, isApi: boolean): boolean {
+  return !isApi && (c.req.method === 'GET' || c.req.method === 'HEAD');
+}
+
+/**
+ * An upload token sent to open a page (a header extension set to a CI token, say): a person is
+ * told, as a page, what the token is for and how to read crashes instead. `app` is the app of a
+ * per-app token, null for --upload-token's.
+ */
+function uploadTokenPage(c: Context, app: string | null): Response | Promise<Response> {
+  const what = app
+    ? `The token sent is an upload token of the app ${app}: it may only upload source maps of that app and ask for its crashes to be reprocessed`
+    : 'The token sent is the upload token (--upload-token): it may only upload source maps and ask for crashes to be reprocessed';
+  return problemPage(c, 403, 'This token only uploads source maps', [
+    `${what} (socorrito upload-sourcemaps, POST ${under(c, '/api/sourcemaps')}); it opens no page.`,
+    `To read crashes, log in at ${under(c, '/login')} with the admin token or the viewer token, or send one of those as Authorization: Bearer instead.`,
+  ]);
 }
 
 function unauthorized(c: Context, isApi: boolean, message: string): Response {
