@@ -41,6 +41,27 @@ it('tells the webhook once per new signature, with links to it', async () => {
   }
 });
 
+it('names no domain the chat would link: a crash that names one reads the same, with its dots broken by a zero-width space', async () => {
+  const hook = await startWebhookSink();
+  const r = await startTestReceiver({ webhookUrl: hook.url });
+  try {
+    // No stack: the signature is the message, as a page that throws on purpose would have it.
+    const fields = jsCrashFields({ ProductName: 'shop.example.com', Environment: 'evil.example', JSErrorType: 'Error', JSErrorMessage: 'Cannot reach api.example.com (this.app, www.evil.example)', JSStack: '' });
+    expect((await submitCrash(`${r.url}/submit`, fields, [])).status).toBe(200);
+    const event = await waitFor('the alert', () => hook.events[0]);
+    expect(event.signature).toBe('Error: Cannot reach api.example.com (this.app, www.evil.example)');
+    // Slack links a bare domain; the crash's part of the text has none left (the link to our own page is ours).
+    const fromCrash = event.text.slice(0, event.text.lastIndexOf(' — '));
+    expect(fromCrash).not.toMatch(/[\p{L}\p{N}_-]\.\p{L}/u);
+    // It reads the same to a person, versions included.
+    expect(fromCrash.replace(/\u200b/g, '')).toBe(`New crash signature in shop.example.com 1.4.2 (evil.example): ${event.signature}`);
+    expect(fromCrash).toContain(' 1.4.2 ');
+  } finally {
+    await r.stop();
+    hook.close();
+  }
+});
+
 it('keeps an alert through a crash of the receiver while the chat is down, and delivers it after the restart', async () => {
   let answer = 503;
   let calls = 0;

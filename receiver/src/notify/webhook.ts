@@ -118,9 +118,18 @@ const ZWSP = '\u200b';
  * put in it: `&`, `<` and `>` escaped as Slack asks (no `<!channel>`, no `<https://…|Click>`),
  * and a zero-width space breaks what Mattermost would act on: `@channel` and other mentions,
  * Markdown links and images (`[Click](https://…)`, `![x](…)`), and bare URLs (`https://…`,
- * which both make links).
+ * which both make links). So does every dot between a name and a letter: Slack's server links a
+ * bare domain (`Cannot reach api.example.com`, and `this.app` too, `.app` being a top-level
+ * domain), so a page could plant a link in the channel by throwing an error that names one.
  *
- * @example chatText('@all [Reset](https://evil.example)') // '@\u200ball [Reset]\u200b(https:\u200b//evil.example)'
+ * Not inline code: Slack links what its server recognises before the message is formatted, so a
+ * domain in backticks can come out linked all the same, and a backtick in the text would end the
+ * code early. The zero-width space leaves the text reading exactly as it did; what a person
+ * copies from the chat carries it, and the event's own fields (`signature`, `product`…) are
+ * there unchanged for anything that needs the exact text.
+ *
+ * @example chatText('@all [Reset](https://evil.example)') // '@\u200ball [Reset]\u200b(https:\u200b//evil.\u200bexample)'
+ * @example chatText('Cannot reach api.example.com') // 'Cannot reach api.\u200bexample.\u200bcom'
  */
 export function chatText(text: string): string {
   return text
@@ -131,7 +140,9 @@ export function chatText(text: string): string {
     .replace(/\]\(/g, `]${ZWSP}(`)
     .replace(/!\[/g, `!${ZWSP}[`)
     .replace(/:\/\//g, `:${ZWSP}//`)
-    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWSP}.`);
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWSP}.`)
+    // Digits after a dot are left alone: a version (1.4.2) is no domain, and reads as it should.
+    .replace(/(?<=[\p{L}\p{N}_-])\.(?=\p{L})/gu, `.${ZWSP}`);
 }
 
 /** An alert in memory, and whether its file is on disk. */
