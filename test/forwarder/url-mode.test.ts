@@ -246,4 +246,70 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
     }
     expect(hits).toBe(1);
   });
+  it('lists the crashes refused as url_mode_off with the failed forwards, and the bulk retry sends each once, however many retries overlap', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const port = await freePort(); // nothing listens there yet
+    const lifted = { ...FAST_RETRY, dataDir: dir.path, forwardBySubmitUrl: true, forwardAllowPrivateTargets: true, forwardAllowHttp: true };
+    const before = await startTestReceiver(lifted);
+    const ids: string[] = [];
+    try {
+      for (const n of [1, 2]) ids.push(await submitTo(before, { SubmitURL: `http://127.0.0.1:${port}/submit`, WebAppGUID: 'not-registered', JSErrorMessage: `backlog ${n}` }));
+      for (const id of ids) await waitFor('a failed attempt', async () => (await forwardingOf(before.url, id))?.last_error?.includes('ECONNREFUSED'));
+    } finally {
+      await before.stop();
+    }
+
+    const hits: string[] = [];
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        hits.push(/backlog \d/.exec(body)?.[0] ?? '?');
+        res.writeHead(200).end(`CrashID=bp-00000000-0000-4000-8000-00000${hits.length}261130\n`);
+      });
+    });
+    await new Promise<void>((r) => target.listen(port, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => target.close(r)));
+
+    // Restarted without the flag: refused, and listed where the operator looks for what to send again.
+    const off = await startTestReceiver({ ...lifted, forwardBySubmitUrl: false });
+    try {
+      for (const id of ids) expect(await settled(off.url, id)).toMatchObject({ state: 'refused', reason_code: 'url_mode_off' });
+      const failed = await api(off.url, '/api/forwarding/failed');
+      expect(failed.body.total).toBe(2);
+      expect(failed.body.entries.map((e: { crash_id: string }) => e.crash_id).sort()).toEqual([...ids].sort());
+      for (const e of failed.body.entries) {
+        expect(e).toMatchObject({ reason_code: 'url_mode_off', mode: 'url', target: `http://127.0.0.1:${port}/submit` });
+        expect(e.reason).toContain('start the receiver with --forward-by-submit-url');
+        expect(e.reason).toContain('POST /api/forwarding/failed/retry');
+      }
+      expect((await api(off.url, '/api/stats')).body.forwarding).toMatchObject({ failed: 2 });
+      // While the flag is still off, the bulk retry sends nothing and they stay listed.
+      expect((await api(off.url, '/api/forwarding/failed/retry', { method: 'POST' })).body).toEqual({ retried: 0, not_retried: 2 });
+      expect((await api(off.url, '/api/forwarding/failed')).body.total).toBe(2);
+    } finally {
+      await off.stop();
+    }
+    expect(hits).toEqual([]);
+
+    // Turned back on: the bulk retry sends the backlog. Retries that overlap (another bulk retry,
+    // the one-crash retry of each) find a crash already on its way and do not queue it again.
+    const on = await startTestReceiver(lifted);
+    try {
+      expect((await api(on.url, '/api/forwarding/failed')).body.total).toBe(2);
+      const answers = await Promise.all([
+        api(on.url, '/api/forwarding/failed/retry', { method: 'POST' }),
+        ...ids.flatMap((id) => [1, 2].map(() => api(on.url, `/api/crashes/bp-${id}/forwarding/retry`, { method: 'POST' }))),
+        api(on.url, '/api/forwarding/failed/retry', { method: 'POST' }),
+      ]);
+      for (const a of answers) expect(a.status).toBe(200);
+      for (const id of ids) expect(await settled(on.url, id)).toMatchObject({ state: 'forwarded' });
+      await waitFor('the outbox to empty', async () => (await api(on.url, '/api/forwarding/outbox')).body.total === 0);
+      expect((await api(on.url, '/api/forwarding/failed')).body).toEqual({ total: 0, entries: [] });
+    } finally {
+      await on.stop();
+    }
+    expect(hits.sort()).toEqual(['backlog 1', 'backlog 2']);
+  });
 });

@@ -22,6 +22,11 @@ const DELETE_ATTEMPTS = 10;
 const DELETE_RETRY_MS = 20;
 /** The most of a receiver's answer kept in a recorded reason. */
 const MAX_REASON_CHARS = 200;
+/**
+ * A URL-mode crash refused because URL mode was turned off after it was queued: a setting the
+ * operator can turn back on, so it is listed with the failed forwards, to be sent again with them.
+ */
+const URL_MODE_OFF = 'url_mode_off';
 
 /** How the forwarder behaves; from `Config` by `forwardSettings`. */
 export interface ForwardSettings {
@@ -160,6 +165,8 @@ export class Forwarder {
   readonly #rateLimitLogged = new Map<string, { at: number; skipped: number }>();
   /** Every failed forward on disk, by crash ID: listed and counted without reading the folder. */
   readonly #failed = new Map<string, FailedForward>();
+  /** Retries under way, by crash ID (see retry). */
+  readonly #retrying = new Map<string, Promise<boolean>>();
   /** Crashes forwarded (copy kept) since the last summary line, by destination as logged. */
   readonly #forwardedSince = new Map<string, number>();
   #summaryTimer: NodeJS.Timeout | null = null;
@@ -364,8 +371,20 @@ export class Forwarder {
   /**
    * Sends a crash again now: one in the outbox skips its wait; one that failed or was refused
    * goes back in the outbox with a fresh give-up time. Returns false when there is nothing to retry.
+   *
+   * Retries of one crash that overlap (the bulk retry while the report page's button is pressed,
+   * or twice) share one answer: each would otherwise find it out of the outbox and queue it
+   * again beside the attempt the other started, and the private receiver would get it twice.
    */
-  async retry(crashId: string): Promise<boolean> {
+  retry(crashId: string): Promise<boolean> {
+    const under = this.#retrying.get(crashId);
+    if (under) return under;
+    const retry = this.#retryOnce(crashId).finally(() => this.#retrying.delete(crashId));
+    this.#retrying.set(crashId, retry);
+    return retry;
+  }
+
+  async #retryOnce(crashId: string): Promise<boolean> {
     const slot = this.#slots.get(crashId);
     if (slot) {
       // The operator says the destination is worth trying now: lift its wait too.
@@ -387,9 +406,11 @@ export class Forwarder {
       return false;
     }
     // Decide afresh: the registry or the settings may have changed since.
+    const listed = this.#failed.get(crashId);
     await this.accepted(crashId, { ...raw, annotations: { ...raw.annotations } });
     if (!this.#slots.has(crashId)) return false;
-    await this.#clearFailed(crashId);
+    // Only the entry this retry replaces: the attempt it started may already have failed anew.
+    if (this.#failed.get(crashId) === listed) await this.#clearFailed(crashId);
     return true;
   }
 
@@ -629,6 +650,10 @@ export class Forwarder {
   ): Promise<void> {
     const { entry } = slot;
     const id = entry.crash_id;
+    // A refusal is the settings' decision; a failure is listed, to be sent again once the receiver
+    // is fixed. So is a crash refused only because URL mode was turned off after it was queued:
+    // the operator who turns it back on sends the whole backlog again, not one crash at a time.
+    const listed = outcome.kind === 'failed' || (outcome.kind === 'refused' && outcome.code === URL_MODE_OFF);
     if (outcome.kind === 'forwarded') {
       const status = this.#final(entry, keepCopy, target, withheld, 'forwarded', null, null);
       status.remote_crash_id = outcome.remoteCrashId;
@@ -651,17 +676,16 @@ export class Forwarder {
       // When the app did not want the master to keep a copy, it now is the only one: it stays.
       const status = this.#final(entry, keepCopy, target, withheld, outcome.kind, outcome.code, outcome.reason);
       await this.#d.statuses.write(status, this.#stop.signal);
-      // A refusal is the settings' decision; a failure is listed, to be sent again once the receiver is fixed.
-      if (outcome.kind === 'failed') {
+      if (listed) {
         const failed: FailedForward = { ...entry, failed_at: status.updated_at, target, reason_code: outcome.code, reason: outcome.reason };
         await this.#d.failed.put(failed);
         this.#failed.set(id, failed);
       }
       // A failure outlasts the log line that tells of it: say where it waits and how it goes again.
-      const after = outcome.kind === 'failed' ? '; listed at /api/forwarding/failed until POST /api/forwarding/failed/retry sends it again' : '';
+      const after = listed ? '; listed at /api/forwarding/failed until POST /api/forwarding/failed/retry sends it again' : '';
       this.#log(`forwarder: bp-${id} ${outcome.kind} (${outcome.code}): ${outcome.reason}${after}`);
     }
-    if (outcome.kind !== 'failed') await this.#clearFailed(id);
+    if (!listed) await this.#clearFailed(id);
     await this.#d.outbox.remove(id);
     this.#slots.delete(id);
   }
@@ -718,8 +742,8 @@ export class Forwarder {
   #urlModeRefusal(target: string, crashId: string): { code: string; reason: string } | null {
     if (!this.#s.bySubmitUrl) {
       // A restart that dropped the flag by mistake refuses a whole backlog: say how to get each one back.
-      const reason = `forwarding by SubmitURL was turned off after the crash was queued; to send it, start the receiver with --forward-by-submit-url and POST /api/crashes/bp-${crashId}/forwarding/retry`;
-      return { code: 'url_mode_off', reason };
+      const reason = `forwarding by SubmitURL was turned off after the crash was queued; to send it, start the receiver with --forward-by-submit-url and POST /api/crashes/bp-${crashId}/forwarding/retry (or POST /api/forwarding/failed/retry for every such crash)`;
+      return { code: URL_MODE_OFF, reason };
     }
     try {
       checkTargetUrl(target, this.#s.targets);

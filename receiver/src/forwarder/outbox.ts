@@ -24,12 +24,15 @@ export interface OutboxEntry {
   refusal?: { code: string; reason: string };
 }
 
-/** A crash whose forwarding failed (the receiver rejected it, or retries ran out): kept until it is retried or deleted. */
+/**
+ * A crash whose forwarding failed (the receiver rejected it, or retries ran out), or that was
+ * refused only because URL mode was turned off after it was queued: kept until it is retried or deleted.
+ */
 export interface FailedForward extends OutboxEntry {
   failed_at: string;
   /** Where it was sent. */
   target: string | null;
-  /** As in its status: `gave_up`, `rejected`, `app_removed`, … */
+  /** As in its status: `gave_up`, `rejected`, `app_removed`, `url_mode_off`, … */
   reason_code: string;
   reason: string;
 }
