@@ -3,7 +3,10 @@ import { normalizeCrashId } from '../../../shared/src/crash-id.ts';
 import type { Forwarder } from '../forwarder/forwarder.ts';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 import { type AppRegistry, InvalidApp, type RegisteredApp, validateApp } from '../forwarder/registry.ts';
-import type { Role } from './auth.ts';
+import type { AuthVariables, Role } from './auth.ts';
+import { problemPage } from './layout.tsx';
+import { under } from './links.ts';
+import { FORWARDING_SECTION_ID } from './report-page.tsx';
 import type { CrashStorage } from '../storage/types.ts';
 import { limitParam, noQueryParams, onlyParams, queryOf } from './params.ts';
 
@@ -62,10 +65,14 @@ function optionalBool(body: Record<string, unknown>, key: string, problems: stri
  * - `POST /api/forwarding/failed/retry?app=` → `{ retried, not_retried }`: every failed forward (of the app) sent again
  * - `GET /api/crashes/<id>/forwarding` → `{ crash_id, forwarding: ForwardingStatus | null }`
  * - `POST /api/crashes/<id>/forwarding/retry` → `{ retried, forwarding }`
+ *
+ * and the report page's "Send again" form, `POST /report/<id>/forwarding/retry`, which checks the
+ * session's CSRF token (as the triage forms do) and answers 303 to the report page, at its
+ * forwarding section, which shows how it goes now.
  */
-export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
+export function forwardingApiRoutes(options: ForwardingApiOptions): Hono<{ Variables: AuthVariables }> {
   const { registry, forwarder, storage } = options;
-  const routes = new Hono();
+  const routes = new Hono<{ Variables: AuthVariables }>();
 
   const upsert = async (c: Context, guid: unknown, body: Record<string, unknown>): Promise<Response> => {
     // Every problem at once: the fields' types, unknown fields, and the registry's own rules.
@@ -172,6 +179,22 @@ export function forwardingApiRoutes(options: ForwardingApiOptions): Hono {
     // Refused again under today's settings: its reason says what would let it go.
     const why = forwarding?.state === 'refused' && forwarding.reason ? `it is refused (${forwarding.reason_code}): ${forwarding.reason}` : 'it is forwarded, or not for forwarding now (see forwarding)';
     return c.json({ error: 'not_retried', message: `crash ${id} has nothing to send again: ${why}`, ...answer }, 409);
+  });
+
+  routes.post('/report/:id/forwarding/retry', async (c) => {
+    const body = await c.req.parseBody();
+    const expected = c.get('csrfToken');
+    // Bearer clients have no session to ride on; cookie clients must echo the form's token.
+    if (expected !== null && body.csrf !== expected) {
+      return problemPage(c, 403, 'Not sent again', ['The form is out of date (its security token does not match your session): reload the page and try again.']);
+    }
+    const id = crashId(c);
+    if (!id) return problemPage(c, 400, 'Not a crash ID', ['A crash ID looks like bp-de1bb258-cbbf-4589-a673-34f800261129.']);
+    if (!(await storage.getRaw(id))) return problemPage(c, 404, 'No such crash', [`No crash bp-${id} is stored here.`]);
+    // Not sent again (refused again under today's settings, its app removed): the page says why,
+    // in the state and reason it shows.
+    await forwarder.retry(id);
+    return c.redirect(under(c, `/report/bp-${id}#${FORWARDING_SECTION_ID}`), 303);
   });
 
   return routes;

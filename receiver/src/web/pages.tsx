@@ -131,7 +131,8 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     if (!raw) return problemPage(c, 404, 'No such crash', [`No crash bp-${id} is stored here.`]);
     const processed = await storage.getProcessed(id);
     const forwarding = forwardingFor(c.get('role'), (await deps.forwarding?.(id)) ?? null);
-    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} forwarding={forwarding} now={now()} />);
+    const viewer = { csrfToken: c.get('csrfToken') ?? null, admin: c.get('role') === 'admin' };
+    return page(c, `${processed?.signature ?? 'Crash'} · bp-${id}`, <ReportPage raw={raw} processed={processed} forwarding={forwarding} viewer={viewer} now={now()} />);
   });
 
   routes.get('/report/:id/files/:name', async (c) => {

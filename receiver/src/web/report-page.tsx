@@ -148,15 +148,31 @@ function Frame(props: { frame: ProcessedFrame; index: number; notes: string[]; o
   );
 }
 
-/** `/report/<crash id>`: one crash, everything we know about it. */
+/** The id of the report page's forwarding section: the "Send again" form comes back to it. */
+export const FORWARDING_SECTION_ID = 'forwarding';
+
+/** Who is looking at the report page, as its forms need it. */
+export interface ReportViewer {
+  /** The session's CSRF token, which a form must send back; null without a session (a Bearer token). */
+  csrfToken: string | null;
+  /** Only the admin may send a crash again; a viewer reads. */
+  admin: boolean;
+}
+
 /** Where a master receiver sent this crash, and how that went. */
-function Forwarding(props: { status: ForwardingStatus }) {
+function Forwarding(props: { status: ForwardingStatus; viewer?: ReportViewer }) {
   const f = props.status;
+  // What the failed-forwards list holds, and so what can go again: a failure, or a refusal that
+  // only URL mode being off made (turned back on, it goes).
+  const again = f.state === 'failed' || (f.state === 'refused' && f.reason_code === 'url_mode_off');
+  const csrf = props.viewer?.admin ? props.viewer.csrfToken : null;
   const withheld = f.withheld
     ? [...f.withheld.annotations, ...f.withheld.files.map((n) => `file ${n}`), ...(f.withheld.url_query ? ['URL queries'] : [])]
     : [];
   return (
-    <>
+    // The "Send again" form's answer comes back here, and the browser focuses the section (tabindex
+    // -1), as the signature page's status forms do: a keyboard user is where they were.
+    <section id={FORWARDING_SECTION_ID} tabindex={-1} aria-label="Forwarding">
       <h2>Forwarding</h2>
       <dl class="kv forwarding">
         <dt>State</dt>
@@ -199,21 +215,35 @@ function Forwarding(props: { status: ForwardingStatus }) {
         <dt>Withheld</dt>
         <dd class="mono">{f.withheld === null ? (f.state === 'queued' ? 'not decided yet' : 'nothing was sent') : withheld.length ? withheld.join(', ') : 'nothing'}</dd>
       </dl>
-      {/* The page has no button for it (pages change only triage): say how, as the log line does. */}
-      {f.state === 'failed' && (
-        <p class="notice">
-          To send it again once its receiver answers: <code>POST /api/crashes/bp-{f.crash_id}/forwarding/retry</code> with the admin token, or{' '}
-          <code>POST /api/forwarding/failed/retry</code> for every failed forward.
-        </p>
-      )}
-    </>
+      {again &&
+        (csrf !== null ? (
+          // A POST form with the session's CSRF token, as the triage forms; the answer is this page again.
+          <form method="post" action={link(`/report/bp-${f.crash_id}/forwarding/retry`)} class="notice">
+            <input type="hidden" name="csrf" value={csrf} />
+            <button type="submit" class="primary">
+              Send again
+            </button>{' '}
+            once its receiver answers{f.state === 'refused' ? ' and forwarding by SubmitURL is on again' : ''}; <code>POST /api/forwarding/failed/retry</code> sends every
+            failed forward again.
+          </form>
+        ) : (
+          // No button without a session (a Bearer token has no CSRF token to send) or for a viewer: say how, as the log line does.
+          <p class="notice">
+            To send it again once its receiver answers: <code>POST /api/crashes/bp-{f.crash_id}/forwarding/retry</code> with the admin token, or{' '}
+            <code>POST /api/forwarding/failed/retry</code> for every failed forward.
+          </p>
+        ))}
+    </section>
   );
 }
 
+/** `/report/<crash id>`: one crash, everything we know about it. */
 export function ReportPage(props: {
   raw: RawCrash;
   processed: ProcessedCrash | null;
   forwarding?: ForwardingStatus | null;
+  /** Who is looking: the forwarding section's "Send again" button is the admin's. */
+  viewer?: ReportViewer;
   /** The server's time, which the received time is told from (`3 h ago`). */
   now: Date;
 }) {
@@ -345,7 +375,7 @@ export function ReportPage(props: {
         </>
       )}
 
-      {props.forwarding && <Forwarding status={props.forwarding} />}
+      {props.forwarding && <Forwarding status={props.forwarding} viewer={props.viewer} />}
 
       <h2>Annotations</h2>
       <table class="annotations">
