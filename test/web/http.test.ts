@@ -333,6 +333,27 @@ describe('report pages and API over HTTP', () => {
     expect(html.match(/class="async-boundary"/g)).toHaveLength(1);
   });
 
+  it("opens the frame that threw a custom error, not the error class's constructor Firefox's stack starts in", async () => {
+    const frame = (fn: string, line: number, code: string) => ({
+      function: fn,
+      url: 'https://shop.example/app.js',
+      line: 1,
+      column: line,
+      category: 'app' as const,
+      original: { file: 'src/api.ts', line, column: 5, function: fn, context: { pre: [], line: code, post: [] } },
+    });
+    const p = await addCrash(direct(r), {
+      signature: 'ApiError: submitOrder',
+      app: 'custom-error-app',
+      errorType: 'ApiError',
+      frames: [frame('ApiError.constructor', 6, 'super(message);'), frame('submitOrder', 18, 'throw new ApiError(402, `payment declined`);')],
+    });
+    const html = await (await fetch(`${r.url}/report/bp-${p.crash_id}`, { headers: BEARER })).text();
+    // One frame is open: submitOrder's, the summary right after its <details>.
+    expect(html.match(/<details open="">/g)).toHaveLength(1);
+    expect(html.slice(html.indexOf('<details open="">')).indexOf('<strong>')).toBe(html.slice(html.indexOf('<details open="">')).indexOf('<strong>submitOrder</strong>'));
+  });
+
   it("says when a crash happened by the browser's clock, apart from when it was received", async () => {
     const queued = await addCrash(direct(r), { signature: 'late', app: 'clock-app', at: daysAgo(0), annotations: { CrashTime: '1795983748' } });
     const html = await (await fetch(`${r.url}/report/bp-${queued.crash_id}`, { headers: BEARER })).text();

@@ -70,15 +70,7 @@ export const SIGNATURE_RULES: readonly Rule<SignatureContext>[] = [
     name: 'error-constructor-frames',
     predicate: (ctx) => ctx.frames.length > 0,
     action(ctx) {
-      let skip = 0;
-      const skipped: string[] = [];
-      for (const frame of ctx.frames) {
-        if (frame.category !== 'noise') {
-          if (!isErrorConstructorFrame(frame, ctx.type)) break;
-          skipped.push(signatureFunctionName(frame)!);
-        }
-        skip++;
-      }
+      const { skip, skipped } = errorConstructorFrames(ctx.frames, ctx.type);
       if (skipped.length === 0) return;
       ctx.skipFrames = skip;
       ctx.notes.push(`error-constructor-frames: skipped ${skipped.map((n) => JSON.stringify(n)).join(', ')} (the error class's constructor, which V8 leaves out)`);
@@ -276,6 +268,25 @@ const ERROR_CLASS_NAME = /^[A-Z][\w$]*(?:Error|Exception)$/;
 const JS_IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 /** `class Name` in a line of source, and the name. */
 const CLASS_DECLARATION = /\bclass\s+([A-Za-z_$][\w$]*)/;
+
+/**
+ * The frames at the top of a stack that are the error class's constructor (Firefox starts a
+ * custom error's stack at its `super(...)`), with the noise among them: `skip` frames in all,
+ * `skipped` naming the constructors. The signature passes over them, and the report page opens
+ * the frame after them, where the error was thrown.
+ */
+export function errorConstructorFrames(frames: readonly ProcessedFrame[], errorType: string): { skip: number; skipped: string[] } {
+  let skip = 0;
+  const skipped: string[] = [];
+  for (const frame of frames) {
+    if (frame.category !== 'noise') {
+      if (!isErrorConstructorFrame(frame, errorType)) break;
+      skipped.push(signatureFunctionName(frame)!);
+    }
+    skip++;
+  }
+  return skipped.length ? { skip, skipped } : { skip: 0, skipped };
+}
 
 export function isErrorConstructorFrame(frame: ProcessedFrame, errorType: string): boolean {
   const name = signatureFunctionName(frame);

@@ -1,5 +1,6 @@
 import { reportPageUrl } from '../../../shared/src/protocol.ts';
 import { hopsOf } from '../forwarder/policy.ts';
+import { errorConstructorFrames } from '../processor/signature.ts';
 import type { ProcessedCrash, ProcessedFrame, RawCrash } from '../storage/types.ts';
 import { appKey } from '../index/crash-index.ts';
 import { appName, clip, formatCount, formatTime, href } from './format.ts';
@@ -254,8 +255,11 @@ export function ReportPage(props: {
   const type = p?.error_type ?? a.JSErrorType ?? 'Error';
   const message = p?.error_message ?? a.JSErrorMessage ?? '';
   const annotationNames = Object.keys(a).sort();
-  // The app's own frame nearest the error shows its source open, as Sentry opens the first in-app frame (and so it prints).
-  const openFrame = p?.frames.findIndex((f) => f.category === 'app' && f.original?.context) ?? -1;
+  // The app's own frame nearest the error shows its source open, as Sentry opens the first
+  // in-app frame (and so it prints): where it was thrown, past a custom error's constructor,
+  // which Firefox's stack starts in and the signature passes over too.
+  const thrownAt = p ? errorConstructorFrames(p.frames, type).skip : 0;
+  const openFrame = p?.frames.findIndex((f, i) => i >= thrownAt && f.category === 'app' && f.original?.context) ?? -1;
   return (
     <>
       <p class="muted mono">bp-{id}</p>
