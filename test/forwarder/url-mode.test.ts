@@ -285,6 +285,9 @@ describe('URL mode: forwarding to the SubmitURL a crash carries', () => {
         expect(e.reason).toContain('POST /api/forwarding/failed/retry');
       }
       expect((await api(off.url, '/api/stats')).body.forwarding).toMatchObject({ failed: 2 });
+      // The report page says what it waits for: the setting, not its receiver.
+      const page = await (await fetch(`${off.url}/report/bp-${ids[0]!.replace(/^bp-/, '')}`, { headers: { authorization: 'Bearer test-admin-token' } })).text();
+      expect(page.replace(/<[^>]*>/g, '')).toContain('To send it again once forwarding by SubmitURL is on again: POST');
       // While the flag is still off, the bulk retry sends nothing and they stay listed.
       expect((await api(off.url, '/api/forwarding/failed/retry', { method: 'POST' })).body).toEqual({ retried: 0, not_retried: 2 });
       expect((await api(off.url, '/api/forwarding/failed')).body.total).toBe(2);

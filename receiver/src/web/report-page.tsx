@@ -167,6 +167,8 @@ function Forwarding(props: { status: ForwardingStatus; viewer?: ReportViewer }) 
   // only URL mode being off made (turned back on, it goes).
   const again = f.state === 'failed' || (f.state === 'refused' && f.reason_code === 'url_mode_off');
   const csrf = props.viewer?.admin ? props.viewer.csrfToken : null;
+  // When it can go: a refusal waits for the setting, a failure for the receiver.
+  const when = f.state === 'refused' ? 'once forwarding by SubmitURL is on again' : 'once its receiver answers';
   const withheld = f.withheld
     ? [...f.withheld.annotations, ...f.withheld.files.map((n) => `file ${n}`), ...(f.withheld.url_query ? ['URL queries'] : [])]
     : [];
@@ -224,13 +226,13 @@ function Forwarding(props: { status: ForwardingStatus; viewer?: ReportViewer }) 
             <button type="submit" class="primary">
               Send again
             </button>{' '}
-            once its receiver answers{f.state === 'refused' ? ' and forwarding by SubmitURL is on again' : ''}; <code>POST /api/forwarding/failed/retry</code> sends every
+            {when}; <code>POST /api/forwarding/failed/retry</code> sends every
             failed forward again.
           </form>
         ) : (
           // No button without a session (a Bearer token has no CSRF token to send) or for a viewer: say how, as the log line does.
           <p class="notice">
-            To send it again once its receiver answers: <code>POST /api/crashes/bp-{f.crash_id}/forwarding/retry</code> with the admin token, or{' '}
+            To send it again {when}: <code>POST /api/crashes/bp-{f.crash_id}/forwarding/retry</code> with the admin token, or{' '}
             <code>POST /api/forwarding/failed/retry</code> for every failed forward.
           </p>
         ))}
