@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): {
     trustProxy: config.trustProxy,
     endedFile: join(resolve(config.dataDir), 'ended-sessions.json'),
   });
-  const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy });
+  const login = loginRoutes({ sessions, publicOrigin, trustProxy: config.trustProxy, uploadToken: config.uploadToken, appTokens: deps.appTokens });
   // Forms and API calls are small; only a source map upload (its own limit) may be large. Checked
   // before the login, so nobody can make the receiver read a gigabyte to be told no.
   const limitBody = bodyLimit({

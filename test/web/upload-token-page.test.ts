@@ -48,3 +48,35 @@ describe('an upload token on the pages', () => {
     }
   });
 });
+
+describe('an upload token in the login form', () => {
+  let r: TestReceiver;
+  afterAll(() => r?.stop());
+
+  it('is named for what it is, with the tokens that log in', async () => {
+    r = await startTestReceiver({ uploadToken: UPLOAD_TOKEN });
+    const made = await fetch(`${r.url}/api/apps/${GUID}/upload-tokens`, { method: 'POST', headers: { authorization: `Bearer ${r.adminToken}` } });
+    const appToken = ((await made.json()) as { token: string }).token;
+    const tryLogin = async (token: string): Promise<{ status: number; text: string }> => {
+      const form = await fetch(`${r.url}/login`);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+      const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const res = await fetch(`${r.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: r.url, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, csrf, next: '/' }),
+      });
+      return { status: res.status, text: (await res.text()).replace(/<[^>]*>/g, '') };
+    };
+    const global = await tryLogin(UPLOAD_TOKEN);
+    expect(global.status).toBe(401);
+    expect(global.text).toContain('That is the upload token (--upload-token): it only uploads source maps and asks for reprocessing, and opens no page. Log in with the admin token.');
+    const perApp = await tryLogin(appToken);
+    expect(perApp.status).toBe(401);
+    expect(perApp.text).toContain(`That is an upload token of the app ${GUID}: it only uploads source maps`);
+    // Any other wrong token is just wrong.
+    expect((await tryLogin('not-a-token-of-any-kind')).text).toContain('That is not the admin token.');
+    expect((await tryLogin(r.adminToken)).status).toBe(303);
+  });
+});

@@ -296,24 +296,18 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
         });
       }
       const given = bearerToken(header);
-      if (given && options.uploadToken && sameSecret(given, options.uploadToken)) {
+      const upload = given ? uploadTokenOf(given, options) : undefined;
+      if (upload !== undefined) {
         if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
-          if (opensPage(c, isApi)) return uploadTokenPage(c, null);
-          return c.json({ error: 'forbidden', message: 'the upload token may only upload source maps and reprocess; use the admin token' }, 403);
+          if (opensPage(c, isApi)) return uploadTokenPage(c, upload.app);
+          const message = upload.app
+            ? `this upload token may only upload source maps of app ${upload.app} and reprocess its crashes`
+            : 'the upload token may only upload source maps and reprocess; use the admin token';
+          return c.json({ error: 'forbidden', message }, 403);
         }
         c.set('csrfToken', null);
         c.set('role', 'upload');
-        return next();
-      }
-      const uploadApp = given ? (options.appTokens?.appOf(given) ?? null) : null;
-      if (uploadApp) {
-        if (!UPLOAD_SCOPE.has(`${c.req.method} ${c.req.path}`)) {
-          if (opensPage(c, isApi)) return uploadTokenPage(c, uploadApp);
-          return c.json({ error: 'forbidden', message: `this upload token may only upload source maps of app ${uploadApp} and reprocess its crashes` }, 403);
-        }
-        c.set('csrfToken', null);
-        c.set('role', 'upload');
-        c.set('uploadApp', uploadApp);
+        if (upload.app) c.set('uploadApp', upload.app);
         return next();
       }
       const role = given ? sessions.roleOf(given) : null;
@@ -362,6 +356,16 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<{ Va
 /** A page opened (GET, HEAD), not an API call: whoever opens one reads the answer in a browser. */
 function opensPage(c: Context, isApi: boolean): boolean {
   return !isApi && (c.req.method === 'GET' || c.req.method === 'HEAD');
+}
+
+/**
+ * Whether `token` is an upload token: `app` is the app of a per-app token, null for
+ * --upload-token's; undefined when it is neither.
+ */
+export function uploadTokenOf(token: string, options: Pick<RequireAuthOptions, 'uploadToken' | 'appTokens'>): { app: string | null } | undefined {
+  if (options.uploadToken && sameSecret(token, options.uploadToken)) return { app: null };
+  const app = options.appTokens?.appOf(token) ?? null;
+  return app ? { app } : undefined;
 }
 
 /**

@@ -9,9 +9,11 @@ import {
   LOGIN_CSRF_COOKIE,
   originAdvice,
   type OriginOptions,
+  type RequireAuthOptions,
   safeNext,
   sameOriginRequest,
   type Sessions,
+  uploadTokenOf,
 } from './auth.ts';
 import { htmlPage, Layout } from './layout.tsx';
 import { LoginPage } from './login-page.tsx';
@@ -20,7 +22,7 @@ import { under } from './links.ts';
 /** Login attempts one client address may make per minute (guessing a weak token stays slow). */
 export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
-export interface LoginOptions extends OriginOptions {
+export interface LoginOptions extends OriginOptions, Pick<RequireAuthOptions, 'uploadToken' | 'appTokens'> {
   sessions: Sessions;
   attemptsPerMinute?: number;
 }
@@ -63,7 +65,16 @@ export function loginRoutes(options: LoginOptions): { open: Hono; guarded: Hono<
     }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const role = token ? sessions.roleOf(token) : null;
-    if (!role) return form(c, next, sessions.viewerTokenSet ? 'That is neither the admin token nor the viewer token.' : 'That is not the admin token.', 401);
+    if (!role) {
+      const tokens = sessions.viewerTokenSet ? 'the admin token or the viewer token' : 'the admin token';
+      // An upload token pasted from the build machine's settings: say what it is, not just "wrong".
+      const upload = token ? uploadTokenOf(token, options) : undefined;
+      if (upload) {
+        const which = upload.app ? `an upload token of the app ${upload.app}` : 'the upload token (--upload-token)';
+        return form(c, next, `That is ${which}: it only uploads source maps and asks for reprocessing, and opens no page. Log in with ${tokens}.`, 401);
+      }
+      return form(c, next, sessions.viewerTokenSet ? 'That is neither the admin token nor the viewer token.' : 'That is not the admin token.', 401);
+    }
     deleteCookie(c, LOGIN_CSRF_COOKIE, { path: under(c, '/login'), secure: sessions.secure(c), httpOnly: true, sameSite: 'Strict' });
     await sessions.start(c, role);
     return c.redirect(under(c, next), 303);
