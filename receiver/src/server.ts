@@ -380,10 +380,14 @@ async function startLocked(
     // or resolved). Not into a signature with crashes of its own, which is a bug of its own
     // standing: a stray minified crash someone ignored must not hide a live top crasher once its
     // maps arrive. Not from or to the bucket of failed crashes, which groups no bug.
-    if (before !== null && before !== p.signature_id && !p.processing_error && p.signature !== NO_SIGNATURE && !crashIndex.index.hasSignature(p.signature_id)) {
+    if (before !== null && before !== p.signature_id && !p.processing_error && p.signature !== NO_SIGNATURE) {
       const old = crashIndex.index.signatureText(before);
-      if (old !== null && old !== NO_SIGNATURE && triage.crashRegrouped({ signature_id: before, signature: old }, p.signature_id)) {
-        log(`triage: signature ${p.signature_id} took the status, note and bugs of ${before}, whose crashes reprocessing regrouped under it`);
+      if (old !== null && old !== NO_SIGNATURE) {
+        // The old signature's page says where its crashes went, carried over or not.
+        triage.crashMoved(before, p);
+        if (!crashIndex.index.hasSignature(p.signature_id) && triage.crashRegrouped({ signature_id: before, signature: old }, p.signature_id)) {
+          log(`triage: signature ${p.signature_id} took the status, note and bugs of ${before}, whose crashes reprocessing regrouped under it`);
+        }
       }
     }
     if (relayedOnly(p) || !alertsFor(p)) return void crashIndex.index.upsert(p);

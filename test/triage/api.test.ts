@@ -55,7 +55,7 @@ describe('resolving and ignoring signatures over HTTP', () => {
     expect((await statusFile()).signatures[idA]).toMatchObject({ status: 'resolved' });
 
     const reopened = await putStatus(r, idA, { status: 'open' });
-    expect(await reopened.json()).toEqual({ signature_id: idA, status: 'open', triage: null, ignored_by_default: null, bugs: [], carried_from: null });
+    expect(await reopened.json()).toEqual({ signature_id: idA, status: 'open', triage: null, ignored_by_default: null, bugs: [], carried_from: null, moved_to: [] });
     expect((await statusFile()).signatures[idA]).toBeUndefined();
     expect((await top()).rows.find((x) => x.signature_id === idA)!.status).toBe('open');
     // Reopening with a note keeps the note.

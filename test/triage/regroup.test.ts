@@ -24,6 +24,7 @@ interface SignatureApi {
   triage: SignatureStatus | null;
   bugs: string[];
   carried_from: CarriedFrom | null;
+  moved_to: CarriedFrom[];
 }
 
 describe('triage follows crashes that reprocessing regroups', () => {
@@ -161,16 +162,24 @@ describe('triage follows crashes that reprocessing regroups', () => {
       expect(page).toContain('fixed by &lt;b&gt;#31&lt;/b&gt;');
       expect(page).toContain(`<a href="${ISSUE}" rel="noopener noreferrer">`);
     }
-    // The old signature keeps its state: older clients may still crash with it.
-    expect(await signature(old.signature_id)).toMatchObject({ status: 'resolved', triage: oldState.triage!, bugs: [ISSUE], carried_from: null });
+    // The old signature keeps its state: older clients may still crash with it. Its page, which
+    // the "new signature" alert linked to, says where its crashes went.
+    const left = await signature(old.signature_id);
+    expect(left).toMatchObject({ status: 'resolved', triage: oldState.triage!, bugs: [ISSUE], carried_from: null });
+    expect(left.moved_to.map((m) => m.signature_id).sort()).toEqual([...newIds].sort());
+    const oldPage = await (await fetch(`${r.url}/signatures/${old.signature_id}`, { headers: BEARER })).text();
+    const notice = oldPage.slice(oldPage.indexOf('id="moved-to"'), oldPage.indexOf('</p>', oldPage.indexOf('id="moved-to"')));
+    expect(notice).toContain('Its crashes are no longer here: reprocessing moved them to');
+    for (const p of moved) expect(notice).toContain(`<a class="sig" href="/signatures/${p.signature_id}">${p.signature}</a>`);
     expect(r.logs).toContain(`triage: signature ${newIds[0]} took the status, note and bugs of ${old.signature_id}, whose crashes reprocessing regrouped under it`);
     // Regrouped crashes are no news: only the first crash's signature was announced.
     await alertsSettled(r);
     expect(hook.events.map((e) => e.event)).toEqual(['new_signature']);
 
     // On disk, so a restart keeps it; a person's change to the status makes the state theirs.
-    const file = JSON.parse(await readFile(join(r.dataDir, STATUS_FILE), 'utf8')) as { carried: Record<string, CarriedFrom> };
+    const file = JSON.parse(await readFile(join(r.dataDir, STATUS_FILE), 'utf8')) as { carried: Record<string, CarriedFrom>; moved: Record<string, CarriedFrom[]> };
     expect(Object.keys(file.carried).sort()).toEqual([...newIds].sort());
+    expect(file.moved[old.signature_id]!.map((m) => m.signature_id).sort()).toEqual([...newIds].sort());
     expect((await putStatus(r, newIds[0]!, { status: 'ignored' })).status).toBe(200);
     expect(await signature(newIds[0]!)).toMatchObject({ status: 'ignored', bugs: [ISSUE], carried_from: null });
     expect(await (await fetch(`${r.url}/signatures/${newIds[0]}`, { headers: BEARER })).text()).not.toContain('Carried over from');
@@ -213,6 +222,8 @@ describe('triage follows crashes that reprocessing regroups', () => {
     const [moved] = await reprocess('7.5', [stray]);
     expect(moved!.signature_id).toBe(live[0]!.signature_id);
     expect(await signature(live[0]!.signature_id)).toMatchObject({ status: 'open', triage: null, bugs: [], carried_from: null });
+    // The stray signature says where its crash went, carried over or not.
+    expect((await signature(stray.signature_id)).moved_to).toMatchObject([{ signature_id: live[0]!.signature_id, signature: live[0]!.signature }]);
     const top = await getJson<{ rows: { signature_id: string; count: number }[] }>(`${r.url}/api/apps/${GUID}/topcrashers?version=8.0`);
     expect(top.rows.find((row) => row.signature_id === live[0]!.signature_id)?.count).toBe(2);
   }, 60_000);
@@ -253,6 +264,9 @@ describe('the status file', () => {
       const refused = await SignatureStatuses.open({ dataDir: dir.path, tmpDir: dir.path, log: () => undefined }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(StatusFileError);
       expect((refused as Error).message).toContain('where the state of signature "abc" was carried over from is not a signature ID, text and time');
+      await writeFile(join(dir.path, STATUS_FILE), '{"format":1,"signatures":{},"moved":{"abc":[{"signature_id":"def","signature":"x"}]}}');
+      const refusedMove = await SignatureStatuses.open({ dataDir: dir.path, tmpDir: dir.path, log: () => undefined }).catch((e: unknown) => e);
+      expect((refusedMove as Error).message).toContain('where crashes of signature "abc" were moved is not a list of signature IDs, texts and times');
     } finally {
       await dir.cleanup();
     }

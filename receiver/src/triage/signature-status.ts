@@ -80,6 +80,12 @@ export interface CarriedFrom {
   at: string;
 }
 
+/** Where reprocessing moved crashes of a signature: the signatures they went to, newest first, at most MAX_MOVED_TO. */
+export type MovedTo = CarriedFrom[];
+
+/** Destinations kept per signature: enough to follow a minified signature split into a few. */
+export const MAX_MOVED_TO = 10;
+
 /** A change asked for: the status, a note, and for `resolved` the versions seen so far when "in the next release". */
 export interface StatusChange {
   status: Status;
@@ -115,7 +121,8 @@ export interface SignatureStatusesOptions {
  *     <data-dir>/
  *       signature-status.json   {"format":1,"signatures":{"<signature_id>":{"status":"resolved","at":"…",…}},
  *                                "bugs":{"<signature_id>":["https://github.com/…/issues/12"]},
- *                                "carried":{"<signature_id>":{"signature_id":"<old id>","signature":"…","at":"…"}}}
+ *                                "carried":{"<signature_id>":{"signature_id":"<old id>","signature":"…","at":"…"}},
+ *                                "moved":{"<signature_id>":[{"signature_id":"<new id>","signature":"…","at":"…"}]}}
  *
  * Regression rule: a crash whose signature is resolved and that was *submitted* after the
  * resolution reopens it (reprocessing an older crash does not). Resolved "in the next release"
@@ -131,19 +138,33 @@ export class SignatureStatuses {
   readonly #bugs: Map<string, string[]>;
   /** Signatures whose state was carried over from another one, until a person changes their status or note. */
   readonly #carried: Map<string, CarriedFrom>;
+  /**
+   * Where reprocessing moved crashes of each signature, so the page of one it emptied (a
+   * minified signature whose maps came late, which a "new signature" alert may link to) says
+   * where they went. Not triage, but not in the index either: the index is a cache.
+   */
+  readonly #moved: Map<string, MovedTo>;
   readonly #options: SignatureStatusesOptions;
   /** Writes the whole state, one write at a time; changes made during one go out together in the next. */
   readonly #writes = new SharedFlush(() => {
     const sorted = <T,>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
-    const text = `${JSON.stringify({ format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs), carried: sorted(this.#carried) }, null, 1)}\n`;
+    const state = { format: FILE_FORMAT, signatures: sorted(this.#entries), bugs: sorted(this.#bugs), carried: sorted(this.#carried), moved: sorted(this.#moved) };
+    const text = `${JSON.stringify(state, null, 1)}\n`;
     return writeFileDurably(join(this.#options.dataDir, STATUS_FILE), text, this.#options.tmpDir, this.#options.fs);
   });
 
-  private constructor(options: SignatureStatusesOptions, entries: Map<string, SignatureStatus>, bugs: Map<string, string[]>, carried: Map<string, CarriedFrom>) {
+  private constructor(
+    options: SignatureStatusesOptions,
+    entries: Map<string, SignatureStatus>,
+    bugs: Map<string, string[]>,
+    carried: Map<string, CarriedFrom>,
+    moved: Map<string, MovedTo>,
+  ) {
     this.#options = options;
     this.#entries = entries;
     this.#bugs = bugs;
     this.#carried = carried;
+    this.#moved = moved;
   }
 
   /** Reads the file (absent: nothing triaged yet). */
@@ -153,7 +174,7 @@ export class SignatureStatuses {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map(), new Map(), new Map());
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SignatureStatuses(options, new Map(), new Map(), new Map(), new Map());
       throw new StatusFileError(`Could not read ${path}: ${(err as Error).message}`, { cause: err });
     }
     let parsed: unknown;
@@ -170,33 +191,33 @@ export class SignatureStatuses {
     for (const [id, entry] of Object.entries(signatures)) {
       const e = entry as Partial<SignatureStatus> | null;
       if (!e || !STATUSES.includes(e.status as Status) || typeof e.at !== 'string') {
-        throw new StatusFileError(`${path}: signature ${JSON.stringify(id)} has no valid status and time; fix it, or remove the file to start with every signature open and no bug links`);
+        throw new StatusFileError(`${path}: signature ${JSON.stringify(id)} has no valid status and time; ${START_AFRESH}`);
       }
       entries.set(id, e as SignatureStatus);
     }
     // Files written before bug links have none.
-    const bugsField = (parsed as { bugs?: unknown }).bugs ?? {};
-    if (typeof bugsField !== 'object' || bugsField === null || Array.isArray(bugsField)) throw new StatusFileError(`${path}: "bugs" is not an object; fix it, or remove the file to start with every signature open and no bug links`);
     const bugs = new Map<string, string[]>();
-    for (const [id, urls] of Object.entries(bugsField)) {
+    for (const [id, urls] of objectField(parsed, 'bugs', path)) {
       // A link the page would make of a hand-edited `javascript:` one could run in it.
       if (!Array.isArray(urls) || !urls.every((u) => bugUrlProblem(u) === null)) {
-        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of http(s) URLs; fix it, or remove the file to start with every signature open and no bug links`);
+        throw new StatusFileError(`${path}: the bugs of signature ${JSON.stringify(id)} are not a list of http(s) URLs; ${START_AFRESH}`);
       }
       if (urls.length) bugs.set(id, urls as string[]);
     }
-    // Files written before states were carried over have none.
-    const carriedField = (parsed as { carried?: unknown }).carried ?? {};
-    if (typeof carriedField !== 'object' || carriedField === null || Array.isArray(carriedField)) throw new StatusFileError(`${path}: "carried" is not an object; fix it, or remove the file to start with every signature open and no bug links`);
+    // Files written before states were carried over, or moves kept, have none.
     const carried = new Map<string, CarriedFrom>();
-    for (const [id, from] of Object.entries(carriedField)) {
-      const f = from as Partial<CarriedFrom> | null;
-      if (!f || typeof f.signature_id !== 'string' || typeof f.signature !== 'string' || typeof f.at !== 'string') {
-        throw new StatusFileError(`${path}: where the state of signature ${JSON.stringify(id)} was carried over from is not a signature ID, text and time; fix it, or remove the file to start with every signature open and no bug links`);
-      }
-      carried.set(id, { signature_id: f.signature_id, signature: f.signature, at: f.at });
+    for (const [id, value] of objectField(parsed, 'carried', path)) {
+      const from = signatureRef(value);
+      if (!from) throw new StatusFileError(`${path}: where the state of signature ${JSON.stringify(id)} was carried over from is not a signature ID, text and time; ${START_AFRESH}`);
+      carried.set(id, from);
     }
-    return new SignatureStatuses(options, entries, bugs, carried);
+    const moved = new Map<string, MovedTo>();
+    for (const [id, value] of objectField(parsed, 'moved', path)) {
+      const to = Array.isArray(value) ? value.map(signatureRef) : [null];
+      if (!to.every((t) => t !== null)) throw new StatusFileError(`${path}: where crashes of signature ${JSON.stringify(id)} were moved is not a list of signature IDs, texts and times; ${START_AFRESH}`);
+      if (to.length) moved.set(id, to.slice(0, MAX_MOVED_TO));
+    }
+    return new SignatureStatuses(options, entries, bugs, carried, moved);
   }
 
   #now(): Date {
@@ -285,6 +306,24 @@ export class SignatureStatuses {
     return this.#carried.get(signatureId) ?? null;
   }
 
+  /** Where reprocessing moved crashes of the signature, newest first; empty when it never did. */
+  movedTo(signatureId: string): MovedTo {
+    return this.#moved.get(signatureId) ?? [];
+  }
+
+  /**
+   * Called when processing a crash again moved it from one signature to another: the old
+   * signature's page then says where. Written soon after, with whatever else changed meanwhile;
+   * a move already recorded costs nothing (reprocessing moves crashes in bulk).
+   */
+  crashMoved(fromSignatureId: string, to: { signature_id: string; signature: string }): void {
+    const before = this.#moved.get(fromSignatureId) ?? [];
+    if (before.some((m) => m.signature_id === to.signature_id)) return;
+    const entry = { signature_id: to.signature_id, signature: to.signature, at: this.#now().toISOString() };
+    this.#moved.set(fromSignatureId, [entry, ...before].slice(0, MAX_MOVED_TO));
+    this.#saveSoon();
+  }
+
   /** Whether anything was said about the signature: a status entry (which a note needs) or bug links. */
   #triaged(signatureId: string): boolean {
     return this.#entries.has(signatureId) || this.#bugs.has(signatureId);
@@ -307,7 +346,7 @@ export class SignatureStatuses {
     const bugs = this.#bugs.get(from.signature_id);
     if (bugs) this.#bugs.set(toSignatureId, [...bugs]);
     this.#carried.set(toSignatureId, { signature_id: from.signature_id, signature: from.signature, at: this.#now().toISOString() });
-    this.#save().catch((err: Error) => this.#options.log(`triage: could not record the state carried over from ${from.signature_id} to ${toSignatureId}: ${err.message}`));
+    this.#saveSoon();
     return true;
   }
 
@@ -324,8 +363,27 @@ export class SignatureStatuses {
   }
 
   /** Resolves once every change made so far is on disk. */
-  flushed(): Promise<void> {
+  async flushed(): Promise<void> {
+    await this.#soon;
     return this.#writes.settled();
+  }
+
+  /** The write #saveSoon will start after this turn, if one is asked for. */
+  #soon: Promise<void> | null = null;
+
+  /**
+   * Saves after this turn of the event loop, for changes nobody waits on (reprocessing's): the
+   * ones made together (a crash's carried state and its move) go in one write.
+   */
+  #saveSoon(): void {
+    this.#soon ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#soon = null;
+        this.#save()
+          .catch((err: Error) => this.#options.log(`triage: could not write ${STATUS_FILE} after reprocessing regrouped crashes (${err.message}); it is written again at the next change`))
+          .finally(resolve);
+      }),
+    );
   }
 
   /**
@@ -336,4 +394,21 @@ export class SignatureStatuses {
   #save(): Promise<void> {
     return this.#writes.flush();
   }
+}
+
+/** What every complaint about the status file ends with. */
+const START_AFRESH = 'fix it, or remove the file to start with every signature open and no bug links';
+
+/** An optional object field of the status file, as entries ({} when absent). */
+function objectField(parsed: unknown, name: string, path: string): [string, unknown][] {
+  const field = (parsed as Record<string, unknown>)[name] ?? {};
+  if (typeof field !== 'object' || field === null || Array.isArray(field)) throw new StatusFileError(`${path}: "${name}" is not an object; ${START_AFRESH}`);
+  return Object.entries(field);
+}
+
+/** A signature named in the file (ID, text, time), or null when it is not one. */
+function signatureRef(value: unknown): CarriedFrom | null {
+  const f = value as Partial<CarriedFrom> | null;
+  if (!f || typeof f.signature_id !== 'string' || typeof f.signature !== 'string' || typeof f.at !== 'string') return null;
+  return { signature_id: f.signature_id, signature: f.signature, at: f.at };
 }

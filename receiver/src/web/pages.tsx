@@ -121,7 +121,7 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
         return [v.value, known ? appName(known) : v.value];
       }),
     );
-    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} appNames={appNames} triage={triage} now={now()} />);
+    return page(c, summary.signature, <SignaturePage summary={summary} appName={app ? appName(app) : null} appNames={appNames} triage={triage} movedTo={status.moved_to} now={now()} />);
   });
 
   routes.get('/report/:id', async (c) => {

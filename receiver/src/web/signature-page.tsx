@@ -6,7 +6,7 @@ import { Pager } from './layout.tsx';
 import { link } from './links.ts';
 import { filterParam, filterText, NONE_FILTERS, type SearchForm, SIGNATURE_DAYS } from './params.ts';
 import { ReportsTable } from './reports-table.tsx';
-import type { CarriedFrom, SignatureStatus } from '../triage/signature-status.ts';
+import type { CarriedFrom, MovedTo, SignatureStatus } from '../triage/signature-status.ts';
 import { StatusPanel } from './triage-view.tsx';
 import { Time, TimeAgo } from './time.tsx';
 
@@ -80,10 +80,13 @@ export function SignaturePage(props: {
   appNames: ReadonlyMap<string, string>;
   /** Resolved / ignored state and the form to change it; absent without triage. */
   triage?: { entry: SignatureStatus | null; ignoredByDefault: string | null; bugs: string[]; carriedFrom?: CarriedFrom | null; csrfToken: string | null; back: string; readOnly?: boolean };
+  /** Where reprocessing moved crashes of this signature, newest first. */
+  movedTo?: MovedTo;
   /** The server's time, which first and last seen and the reports' dates are told from (`3 h ago`). */
   now: Date;
 }) {
   const s = props.summary;
+  const moved = props.movedTo ?? [];
   const environment = filterParam(s.environment);
   const base = { app: s.app, environment, days: s.period.days };
   const searchBase = { signature: s.signature, app: s.app, environment, from: s.period.from.slice(0, 10) };
@@ -92,6 +95,22 @@ export function SignaturePage(props: {
     <>
       <p class="muted">Signature</p>
       <h1 class="sig">{s.signature}</h1>
+      {moved.length > 0 && (
+        // A minified signature whose maps came late, say, which a "new signature" alert linked to.
+        <p class="notice" id="moved-to">
+          {s.total === 0 ? 'Its crashes are no longer here: reprocessing moved them to ' : 'Reprocessing moved some of its crashes to '}
+          {moved.map((m, i) => (
+            <>
+              {i > 0 && ', '}
+              <a class="sig" href={href.signature(m.signature_id, { app: s.app, environment })}>
+                {m.signature}
+              </a>{' '}
+              (<Time iso={m.at} />)
+            </>
+          ))}
+          .
+        </p>
+      )}
       {props.triage && <StatusPanel signatureId={s.signature_id} {...props.triage} />}
       <nav class="tabs" aria-label="period">
         {SIGNATURE_DAYS.map((d) => (

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { newestVersion } from '../index/versions.ts';
-import { bugUrl, bugUrlProblem, type CarriedFrom, ignoredByDefault, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
+import { bugUrl, bugUrlProblem, type CarriedFrom, ignoredByDefault, type MovedTo, type SignatureStatus, type SignatureStatuses, type Status, type StatusChange } from '../triage/signature-status.ts';
 import { MAX_BUGS, MAX_NOTE_CHARS, parseBugList, parseStatusRequest, type StatusRequest } from '../triage/status-input.ts';
 import { type AuthVariables, safeNext } from './auth.ts';
 import { problemPage } from './layout.tsx';
@@ -14,14 +14,15 @@ const SEEN_VERSIONS_DAYS = 365;
 
 /**
  * What the signature API adds: the status, the stored entry behind it (null: never triaged),
- * why a signature nobody triaged is ignored all the same (null: it is not), and the signature
- * its state was carried over from when reprocessing regrouped its crashes (null: set on it).
+ * why a signature nobody triaged is ignored all the same (null: it is not), the signature
+ * its state was carried over from when reprocessing regrouped its crashes (null: set on it),
+ * and where reprocessing moved crashes of it (newest first).
  */
 export function statusFields(
   triage: SignatureStatuses | undefined,
   signatureId: string,
   signature: string | null,
-): { status: Status; triage: SignatureStatus | null; ignored_by_default: string | null; bugs: string[]; carried_from: CarriedFrom | null } {
+): { status: Status; triage: SignatureStatus | null; ignored_by_default: string | null; bugs: string[]; carried_from: CarriedFrom | null; moved_to: MovedTo } {
   const entry = triage?.get(signatureId) ?? null;
   return {
     status: triage?.statusOf(signatureId, signature) ?? 'open',
@@ -29,6 +30,7 @@ export function statusFields(
     ignored_by_default: triage && !entry ? ignoredByDefault(signature) : null,
     bugs: triage?.bugsOf(signatureId) ?? [],
     carried_from: triage?.carriedFrom(signatureId) ?? null,
+    moved_to: triage?.movedTo(signatureId) ?? [],
   };
 }
 
