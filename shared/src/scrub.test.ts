@@ -219,6 +219,14 @@ describe('dropCredentials', () => {
     expect(dropCredentials('GET //alice:secret1@intranet.example/x failed')).toBe('GET //intranet.example/x failed');
     expect(dropCredentials('see a//b@c and x=//u:p@h/')).toBe('see a//b@c and x=//h/');
   });
+  it('removes them from a scheme-relative URL wherever it starts: after a comma, a |, a ; or a brace too', () => {
+    expect(dropCredentials('mirrors=a,//bob:pw@cdn.example/x')).toBe('mirrors=a,//cdn.example/x');
+    expect(dropCredentials('hosts: a|//bob:pw@cdn.example|b')).toBe('hosts: a|//cdn.example|b');
+    expect(dropCredentials('{//bob:pw@cdn.example};//eve:pw2@b.example <//carol@c.example>')).toBe('{//cdn.example};//b.example <//c.example>');
+    expect(dropCredentials('//bob:pw@cdn.example')).toBe('//cdn.example');
+    // Inside a word or a path it starts no URL, and mail stays mail.
+    expect(dropCredentials('see a//b@c, x///y@z, ../a.//b@c and mail bob@example.com')).toBe('see a//b@c, x///y@z, ../a.//b@c and mail bob@example.com');
+  });
   it('removes a password with an @ in it whole: a browser ends the user info at the last @ before the host', () => {
     // new URL('https://alice:p@ss@intranet.example/x').password is 'p%40ss'.
     expect(dropCredentials('fetch https://alice:p@ss@intranet.example/x failed')).toBe('fetch https://intranet.example/x failed');
@@ -239,7 +247,7 @@ describe('dropCredentials', () => {
 describe('scrubbing hostile text', () => {
   // A message or stack can be a MiB and anyone's: patterns that backtracked took minutes on these.
   it('scans a MiB of text that would make a backtracking pattern quadratic, in one pass', () => {
-    for (const unit of ['a-', '=/', 'a://', 'a://b?', 'a://b?(', '(a://b?', 'a://(', '/a?b', 'x?a=', 'x=/a', ':a.b']) {
+    for (const unit of ['a-', '=/', 'a://', 'a://b?', 'a://b?(', '(a://b?', 'a://(', '/a?b', 'x?a=', 'x=/a', ':a.b', ',//a', '|//', '//a,']) {
       const text = unit.repeat(Math.ceil((1 << 20) / unit.length));
       const scrubbed = scrubUrlsInText(text);
       expect(scrubbed.length).toBeLessThanOrEqual(text.length);

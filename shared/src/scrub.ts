@@ -645,15 +645,21 @@ function dropEncodedCredentials(text: string): string {
 
 /**
  * Where the next URL authority (what follows `//`) at or after `from` starts, or -1: after
- * `scheme://`, or after a scheme-relative `//` at the start of the text or after white space, a
- * quote or a bracket (`GET //alice:pw@intranet.example/x`).
+ * `scheme://` (or any `://`), or after a scheme-relative `//` wherever a URL can start: at the start
+ * of the text or after any character that cannot be part of a word or a path before it (`GET //alice:pw@…`,
+ * `mirrors=a,//bob:pw@…`, `a|//bob:pw@…`). Not after a word, a `/` or a `.` (`see a//b@c`, `x///y@z`).
+ * Removing too much here costs only what runs from `//` to an `@` with no `/`, space or bracket
+ * between; too little leaks a password.
  */
 function nextAuthority(text: string, from: number): number {
   for (let slashes = text.indexOf('//', from); slashes >= 0; slashes = text.indexOf('//', slashes + 1)) {
     const before = slashes === 0 ? -1 : text.charCodeAt(slashes - 1);
-    if (before === 58 ? hasScheme(text, slashes - 1) : before === -1 || isSpace(before) || isQuote(before) || before === 40 || before === 91 || before === 61) {
-      return slashes + 2;
-    }
+    if (!continuesWord(before)) return slashes + 2;
   }
   return -1;
+}
+
+/** Whether a `//` after the character `c` (-1: none) would be inside a word or a path: `\w`, `/`, `.`, `-`, `~`, `%`, `+`. */
+function continuesWord(c: number): boolean {
+  return isWordChar(c) || c === 47 || c === 46 || c === 45 || c === 126 || c === 37 || c === 43;
 }
