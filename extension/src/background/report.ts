@@ -4,7 +4,7 @@ import { dropCredentials, scrubUrl, scrubUrlsInText } from '../../../shared/src/
 import { allFromBrowserExtensions } from '../../../shared/src/stack/extension-urls.ts';
 import { parseStack } from '../../../shared/src/stack/parse.ts';
 import type { AppIdentity } from '../identity.ts';
-import { type CapturedError, MAX_MESSAGE_CHARS, MAX_STACK_CHARS } from '../relay.ts';
+import { type CapturedError, MAX_MESSAGE_CHARS, MAX_STACK_CHARS, MAX_TYPE_CHARS } from '../relay.ts';
 
 export interface ReportInput {
   error: CapturedError;
@@ -41,7 +41,8 @@ export function protectAnnotations(annotations: Annotations, strip: boolean): An
     const value = out[name];
     if (value !== undefined) out[name] = strip ? scrubUrl(dropCredentials(value)) : dropCredentials(value);
   }
-  for (const name of [Annotation.JSErrorMessage, Annotation.JSStack] as const) {
+  // The type is the page's `error.name`, text it chooses as freely as the message: a URL with a token in it too.
+  for (const name of [Annotation.JSErrorType, Annotation.JSErrorMessage, Annotation.JSStack] as const) {
     const value = out[name];
     if (value !== undefined) out[name] = strip ? scrubUrlsInText(dropCredentials(value)) : dropCredentials(value);
   }
@@ -49,7 +50,7 @@ export function protectAnnotations(annotations: Annotations, strip: boolean): An
 }
 
 /**
- * A message or stack the hook cut at its limit can end inside a URL's user name and password,
+ * A type, message or stack the hook cut at its limit can end inside a URL's user name and password,
  * before the `@` that marks them (`…https://alice:corr`, or percent-encoded `…https%3A%2F%2Falice%3Acorr`),
  * where dropCredentials cannot tell them from a host name: that URL's authority goes, whatever it
  * was. Text under the limit was not cut.
@@ -84,7 +85,7 @@ export function buildAnnotations(input: ReportInput): Annotations {
   if (input.declared) annotations[Annotation.SubmitURL] = input.submitUrl;
   Object.assign(annotations, {
     [Annotation.URL]: input.pageUrl,
-    [Annotation.JSErrorType]: error.type,
+    [Annotation.JSErrorType]: dropCutAuthority(error.type, MAX_TYPE_CHARS),
     [Annotation.JSErrorMessage]: dropCutAuthority(error.message, MAX_MESSAGE_CHARS),
     [Annotation.JSStack]: dropCutAuthority(error.stack, MAX_STACK_CHARS),
     [Annotation.JSFilename]: error.filename,
