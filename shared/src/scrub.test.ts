@@ -1,6 +1,6 @@
 import { parse as parseWithStacktraceParser } from 'stacktrace-parser';
 import { describe, expect, it } from 'vitest';
-import { dropCredentials, scrubUrl, scrubUrlsInText } from './scrub.ts';
+import { dropCredentials, hideEmailsAndTokens, scrubUrl, scrubUrlsInText } from './scrub.ts';
 import { parseStack } from './stack/parse.ts';
 
 describe('scrubUrl', () => {
@@ -446,5 +446,84 @@ describe('scrubbing hostile text, continued', () => {
     expect(scrubUrlsInText(repeat(' w#a=b'))).toBe(repeat(' w#a=b').replaceAll('#a=b', ''));
     const long = `${repeat('a#')} cb#access_token=t`;
     expect(scrubUrlsInText(long)).toBe(`${repeat('a#')} cb`);
+  }, 10_000);
+});
+
+describe('hideEmailsAndTokens', () => {
+  it('replaces e-mail addresses in text and in URL paths, encoded or not', () => {
+    expect(hideEmailsAndTokens('Error: user alice@example.com not found')).toBe('Error: user [email] not found');
+    expect(hideEmailsAndTokens('https://app.example/users/alice@example.com/profile')).toBe('https://app.example/users/[email]/profile');
+    expect(hideEmailsAndTokens('https://app.example/users/alice.b+tag%40mail.example.co.uk/x')).toBe('https://app.example/users/[email]/x');
+    expect(hideEmailsAndTokens('/users%2Fbob%40example.com%2Fedit')).toBe('/users%2F[email]%2Fedit');
+    expect(hideEmailsAndTokens('mail "bob.smith@sub.example.org", <carol@163.com> or mailto:dan@example.net.')).toBe(
+      'mail "[email]", <[email]> or mailto:[email].',
+    );
+    // Firefox writes the page's URL into the frames of its inline scripts.
+    expect(hideEmailsAndTokens('onload@https://app.example/users/alice@example.com/profile:10:5')).toBe('onload@https://app.example/users/[email]/profile:10:5');
+  });
+  it('leaves stack frames, npm scopes, versions and CSS at-rules alone', () => {
+    const alone = [
+      'foo@https://x.example/app.js:1:2\n@debugger eval code:1:1\nbar/<@http://127.0.0.1:8080/a.js line 2 > eval:3:4',
+      'fn@foo.js:1:2\nrender@bundle.min.mjs:3:4\n@index.html line 1 > injectedScript:2:1\nobj["@fn"]@https://x.example/a.js:5:6',
+      'TypeError: x is undefined\n    at Object.<anonymous> (https://x.example/a.js:1:2)\n    at f (webpack-internal:///./src/a.ts:3:4)',
+      'Cannot find module @scope/pkg from node_modules/@babel/core/lib/index.js',
+      'install user@1.2.3, react@18.2.0, pkg@1.0.0-beta.alpha and pkg@latest',
+      '@media (max-width: 600px) { a { color: red } } @import url(x.css); a{}@media print',
+      'resource://gre/modules/x.sys.mjs, moz-extension://abc/x.js, blob:https://x.example/uuid, @ alone, a@b',
+    ];
+    for (const text of alone) expect(hideEmailsAndTokens(text)).toBe(text);
+  });
+  it('replaces JSON Web Tokens and the credentials of Authorization headers, and leaves words alone', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFsaWNlIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+    expect(hideEmailsAndTokens(`invalid token ${jwt}.`)).toBe('invalid token [token].');
+    expect(hideEmailsAndTokens(`https://app.example/cb/${jwt}/done`)).toBe('https://app.example/cb/[token]/done');
+    expect(hideEmailsAndTokens('unsigned eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0. here')).toBe('unsigned [token] here');
+    expect(hideEmailsAndTokens('Authorization: Bearer abc123.def-456_ghi failed; basic dXNlcjpwYXNzd29yZA==')).toBe(
+      'Authorization: Bearer [token] failed; basic [token]',
+    );
+    expect(hideEmailsAndTokens('Bearer mF_9.B5f-4.1JqM')).toBe('Bearer [token]');
+    const words = 'Bearer undefined; Bearer token missing; Basic authentication failed; eyJ is base64 for {"; x-eyJhbGciOiJIUzI1NiJ9.a.b';
+    expect(hideEmailsAndTokens(words)).toBe(words);
+  });
+  it('replaces the values of secret-like pairs, quoted or not, and keeps their quotes', () => {
+    expect(hideEmailsAndTokens('login failed: password=hunter2 for bob')).toBe('login failed: password=[filtered] for bob');
+    expect(hideEmailsAndTokens('{"user":"bob","password":"hunter2","Token" : "abc"}')).toBe('{"user":"bob","password":"[filtered]","Token" : "[filtered]"}');
+    expect(hideEmailsAndTokens("{user: 'bob', newPassword: 'x y', api_key:k3y}")).toBe("{user: 'bob', newPassword: '[filtered]', api_key:[filtered]}");
+    expect(hideEmailsAndTokens('GET /a?apikey=1&access_token=2;pwd=3&x-api-key=4&client_secret=5&authToken=6 404')).toBe(
+      'GET /a?apikey=[filtered]&access_token=[filtered];pwd=[filtered]&x-api-key=[filtered]&client_secret=[filtered]&authToken=[filtered] 404',
+    );
+    expect(hideEmailsAndTokens('body {\\"passwd\\":\\"hunt\\\\er2\\"} and secret="unclosed to the end')).toBe(
+      'body {\\"passwd\\":\\"[filtered]\\"} and secret="[filtered]',
+    );
+    // A frame's URL keeps its line and column.
+    expect(hideEmailsAndTokens('f@https://x.example/a.js?token=abc:1:2')).toBe('f@https://x.example/a.js?token=[filtered]:1:2');
+  });
+  it('leaves comparisons, plain values, other names and prose alone', () => {
+    const alone = [
+      'token == null, token === x, token !== y, token => x, token = x, token <= 3',
+      'password=undefined, password="", token=null, secret: yes',
+      'max_tokens=100 author=bob tokenizer=x expires_in=3600 passwordless=true',
+      "Unexpected token: '}', Invalid token: expected string",
+      'SyntaxError: Unexpected token \'<\', "<!DOCTYPE "... is not valid JSON',
+    ];
+    for (const text of alone) expect(hideEmailsAndTokens(text)).toBe(text);
+  });
+  it('changes nothing more when run again', () => {
+    const text = 'user bob@example.com password=hunter2 "token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig" Bearer abc123def456';
+    const once = hideEmailsAndTokens(text);
+    expect(once).toBe('user [email] password=[filtered] "token":"[filtered]" Bearer [token]');
+    expect(hideEmailsAndTokens(once)).toBe(once);
+  });
+  it('scans a MiB of hostile text in one pass', () => {
+    const n = 1 << 20;
+    const repeat = (unit: string): string => unit.repeat(Math.ceil(n / unit.length));
+    for (const unit of ['a@', '@a.', 'a@b.', 'a.a@', 'a%40', '%40a.', '-eyJ', '.eyJ', 'eyJaaaaaaaaaaaaaaaaa.', 'eyJaaaaaaaaaaaaaaaaa.a', 'Bearer ', 'a=', 'a:', ' :', '"a":', '{a:', 'password=', 'password= ', '"password":"\\', 'token:', ', token:']) {
+      const text = repeat(unit);
+      expect(hideEmailsAndTokens(text).length).toBeLessThanOrEqual(2 * text.length);
+    }
+    expect(hideEmailsAndTokens(repeat(' a@b.cd'))).toBe(repeat(' a@b.cd').replaceAll('a@b.cd', '[email]'));
+    expect(hideEmailsAndTokens(repeat('&token=x'))).toBe(repeat('&token=x').replaceAll('=x', '=[filtered]'));
+    const long = `${repeat('a@')} user alice@example.com`;
+    expect(hideEmailsAndTokens(long)).toBe(`${repeat('a@')} user [email]`);
   }, 10_000);
 });

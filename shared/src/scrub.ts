@@ -663,3 +663,227 @@ function nextAuthority(text: string, from: number): number {
 function continuesWord(c: number): boolean {
   return isWordChar(c) || c === 47 || c === 46 || c === 45 || c === 126 || c === 37 || c === 43;
 }
+
+// Personal data in plain text, URLs or not: e-mail addresses, JSON Web Tokens, `Bearer …` and
+// `Basic …` credentials, and the values of `password=…` or `"token":"…"` pairs. Each becomes a
+// fixed placeholder, so that reports of one bug read (and group, on the receiver) as one whatever
+// address or token they carried. Every scan here is linear, as above: each looks at a character
+// a bounded number of times whatever the text.
+
+/** What an e-mail address becomes. */
+export const EMAIL_PLACEHOLDER = '[email]';
+/** What a JSON Web Token or an Authorization header's credentials become. */
+export const TOKEN_PLACEHOLDER = '[token]';
+/** What the value of a secret-like `name=value` becomes. */
+export const FILTERED_PLACEHOLDER = '[filtered]';
+
+/**
+ * `text` with e-mail addresses, tokens and secret values replaced by placeholders ([email],
+ * [token], [filtered]). Stack frames (`fn@https://x/app.js:1:2`, `fn@foo.js:1:2`), npm scopes,
+ * `pkg@1.2.3` versions and CSS `@media` are no addresses and stay. Running it again changes nothing.
+ *
+ * @example hideEmailsAndTokens('user alice@example.com not found') // 'user [email] not found'
+ * @example hideEmailsAndTokens('login failed: {"user":"bob","password":"hunter2"}') // 'login failed: {"user":"bob","password":"[filtered]"}'
+ */
+export function hideEmailsAndTokens(text: string): string {
+  return hideSecretValues(hideEmails(hideAuthorizations(hideJsonWebTokens(text))));
+}
+
+/** `[A-Za-z0-9_-]`: base64url, what each part of a JSON Web Token is written in. */
+const inBase64Url = (c: number): boolean => isWordChar(c) || c === 45;
+
+/**
+ * JSON Web Tokens (`eyJhbGciOi….eyJzdWIi….sig`): a header that is base64url JSON (so it starts with
+ * `eyJ`, `{"`), then one or more `.`-separated base64url parts. A token starts after a character
+ * that cannot be in one, so the runs read for two candidates never overlap by more than a part.
+ */
+function hideJsonWebTokens(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let at = text.indexOf('eyJ'); at >= 0; at = text.indexOf('eyJ', at + 1)) {
+    if (at > 0 && inBase64Url(text.charCodeAt(at - 1))) continue;
+    const headerEnd = runEnd(text, at, inBase64Url);
+    // `{"alg":"x"}` is 16 characters in base64url: shorter is no token header.
+    if (headerEnd - at < 16 || text.charCodeAt(headerEnd) !== 46) continue;
+    const payloadEnd = runEnd(text, headerEnd + 1, inBase64Url);
+    if (payloadEnd === headerEnd + 1 || text.charCodeAt(payloadEnd) !== 46) continue;
+    // The signature may be empty (`alg: none`); a JWE has two more parts.
+    let end = runEnd(text, payloadEnd + 1, inBase64Url);
+    while (text.charCodeAt(end) === 46 && inBase64Url(text.charCodeAt(end + 1))) end = runEnd(text, end + 1, inBase64Url);
+    out += text.slice(copied, at) + TOKEN_PLACEHOLDER;
+    copied = end;
+    at = end - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * The credentials of an Authorization header written into a message (`Bearer abc123…`, `Basic
+ * dXNlcjpwdw==`): base64 or RFC 6750's token characters. Words stay (`Bearer undefined`, `Basic
+ * authentication failed`): a credential has 8 characters or more and a digit or a symbol, or 20 or more.
+ */
+const AUTHORIZATION = /\b(Bearer|Basic)([ \t]+)([A-Za-z0-9._~+/-]+=*)/gi;
+
+function hideAuthorizations(text: string): string {
+  return text.replace(AUTHORIZATION, (whole: string, scheme: string, space: string, credentials: string) =>
+    credentials.length >= 20 || (credentials.length >= 8 && /[^A-Za-z]/.test(credentials)) ? `${scheme}${space}${TOKEN_PLACEHOLDER}` : whole,
+  );
+}
+
+/** `[A-Za-z0-9._%+-]`: what the part of an e-mail address before its `@` is made of, in practice. */
+const inLocalPart = (c: number): boolean => isWordChar(c) || c === 46 || c === 37 || c === 43 || c === 45;
+/** `[A-Za-z0-9.-]`: a domain's labels and dots. */
+const inDomain = (c: number): boolean => isLetter(c) || isDigit(c) || c === 46 || c === 45;
+
+/**
+ * Names that end like a host but are files: `fn@foo.js:1:2` is a Firefox frame of a script named
+ * with `//# sourceURL=foo.js`, not an address. None of these is a top-level domain. Lower case.
+ */
+const FILE_EXTENSIONS = new Set(['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'vue', 'svelte', 'html', 'htm', 'xhtml', 'json', 'wasm', 'css', 'map', 'php', 'aspx', 'jsp']);
+
+/**
+ * Where the domain of an address starting at `from` ends, or -1 when what follows is no domain:
+ * two labels or more, the last one (the top-level domain) of letters only and no file extension,
+ * and not a version (`pkg@1.2.3`, `pkg@1.0.0-beta.alpha`: its first two labels are numbers).
+ */
+function domainEnd(text: string, from: number): number {
+  let end = runEnd(text, from, inDomain);
+  while (end > from && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;
+  const domain = text.slice(from, end);
+  const labels = domain.split('.');
+  const tld = labels.at(-1)!;
+  if (labels.length < 2 || labels.some((l) => l === '') || tld.length < 2 || !/^[a-z]+$/i.test(tld)) return -1;
+  if (FILE_EXTENSIONS.has(tld.toLowerCase())) return -1;
+  if (/^\d+$/.test(labels[0]!) && /^\d+$/.test(labels[1]!) && labels.length > 2) return -1;
+  return end;
+}
+
+/**
+ * E-mail addresses (`alice@example.com`, also `alice%40example.com` as a URL's path carries it):
+ * a local part glued to the `@` and a domain after it (domainEnd). A stack frame's `fn@https://…`
+ * has no domain there (`https` is one label), `@scope/pkg` and `@media` no local part. Each `@`
+ * reads back to the last one and forward to the next at most: linear.
+ */
+function hideEmails(text: string): string {
+  let out = '';
+  let copied = 0;
+  /** Where the last `@` or `%40` ended: a local part starts after it (`%40` is made of local part characters). */
+  let lastAt = 0;
+  for (let at = 0; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    const width = c === 64 ? 1 : c === 37 && text.charCodeAt(at + 1) === 52 && text.charCodeAt(at + 2) === 48 ? 3 : 0;
+    if (width === 0) continue;
+    let start = at;
+    while (start > Math.max(copied, lastAt) && inLocalPart(text.charCodeAt(start - 1))) start--;
+    lastAt = at + width;
+    // An escaped character that is no local part's ends one (`/users%2Falice%40…`, `%20`); `%2B` (`+`) does not.
+    for (let p = at - 3; p >= start; p--) {
+      if (escapeEnd(text, p) === p + 3 && !inLocalPart(escapedCode(text, p + 3))) {
+        start = p + 3;
+        break;
+      }
+    }
+    while (start < at && text.charCodeAt(start) === 46) start++;
+    if (start === at) continue;
+    const end = domainEnd(text, at + width);
+    if (end < 0) continue;
+    out += text.slice(copied, start) + EMAIL_PLACEHOLDER;
+    copied = end;
+    at = end - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** The characters of a pair's name: `[\w.-]` (`config.password`, `x-api-key`). */
+const inPairName = (c: number): boolean => isWordChar(c) || c === 46 || c === 45;
+/** An unquoted value runs to white space, a quote, or what ends a query's value, a call or an object. */
+const inPairValue = (c: number): boolean =>
+  !isSpace(c) && !isQuote(c) && c !== 96 && c !== 38 && c !== 59 && c !== 44 && c !== 35 && c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 60 && c !== 62;
+
+/** Parts of names that always mean a secret (`newPassword`, `client_secret`, `x-api-key`), and endings that do (`csrf_token`, `oauth`, `jsessionid`). */
+const SECRET_NAME_PARTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'privatekey', 'accesskey', 'credential'];
+const SECRET_NAME_ENDINGS = ['token', 'pwd', 'auth', 'authorization', 'sessionid', 'sessid'];
+/** Values that say what is missing, not what it is: kept (`password=undefined` is the bug). */
+const PLAIN_VALUES = new Set(['null', 'undefined', 'true', 'false', 'none', FILTERED_PLACEHOLDER]);
+
+/** Whether a pair's name is secret-like: `password`, `api_key`, `authToken`, `access_token`… */
+function isSecretName(name: string): boolean {
+  const n = name.toLowerCase().replace(/[-_.]/g, '');
+  return SECRET_NAME_PARTS.some((p) => n.includes(p)) || SECRET_NAME_ENDINGS.some((e) => n.endsWith(e));
+}
+
+/**
+ * The values of pairs with a secret-like name (isSecretName) in free text: `password=hunter2`,
+ * `?token=abc`, `"password":"hunter2"`, `'token': 'abc'`, `{password: "x"}`. A value keeps its
+ * quotes, and in a stack frame its `:line:column`. Left alone: `token == x`, `token => x`, a value
+ * after a space that is not quoted (`Unexpected token: }`), `name: value` unless the name is quoted
+ * or follows `{` or `,` (an object's key), and empty or plain values (PLAIN_VALUES).
+ */
+function hideSecretValues(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let sep = 0; sep < text.length; sep++) {
+    const c = text.charCodeAt(sep);
+    if (c !== 61 && c !== 58) continue;
+    // The name, back from the separator: `name`, or `"name"` (`\"name\"` in JSON inside JSON).
+    let p = sep;
+    while (p > copied && text.charCodeAt(p - 1) === Ch.Space) p--;
+    const quoted = p > copied && isQuote(text.charCodeAt(p - 1));
+    if (quoted) p -= text.charCodeAt(p - 2) === 92 ? 2 : 1;
+    const nameEnd = p;
+    while (p > copied && inPairName(text.charCodeAt(p - 1))) p--;
+    if (p === nameEnd || (quoted && !isQuote(text.charCodeAt(p - 1)))) continue;
+    if (c === 61 && (text.charCodeAt(sep + 1) === 61 || text.charCodeAt(sep + 1) === 62)) continue;
+    if (c === 58 && !quoted && !startsKey(text, p)) continue;
+    if (!isSecretName(text.slice(p, nameEnd))) continue;
+    // The value: quoted after optional spaces, or unquoted right after the separator.
+    let v = sep + 1;
+    while (text.charCodeAt(v) === Ch.Space) v++;
+    const escaped = text.charCodeAt(v) === 92 && isQuote(text.charCodeAt(v + 1));
+    const open = text.charCodeAt(escaped ? v + 1 : v);
+    if (isQuote(open) || open === 96) {
+      const from = escaped ? v + 2 : v + 1;
+      const to = quotedEnd(text, from, open, escaped);
+      if (to === from || PLAIN_VALUES.has(text.slice(from, to))) continue;
+      out += text.slice(copied, from) + FILTERED_PLACEHOLDER;
+      copied = to;
+      sep = to - 1;
+      continue;
+    }
+    if (v !== sep + 1) continue;
+    const to = runEnd(text, v, inPairValue);
+    const cut = positionStart(text, v, to);
+    if (cut === v || PLAIN_VALUES.has(text.slice(v, cut)) || text.startsWith(FILTERED_PLACEHOLDER, v)) continue;
+    out += text.slice(copied, v) + FILTERED_PLACEHOLDER;
+    copied = cut;
+    sep = to - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Whether a name starting at `at` is an object's key: after `{` or `,`, white space between allowed. */
+function startsKey(text: string, at: number): boolean {
+  let p = at;
+  while (p > 0 && isSpace(text.charCodeAt(p - 1))) p--;
+  return p > 0 && (text.charCodeAt(p - 1) === 123 || text.charCodeAt(p - 1) === 44);
+}
+
+/**
+ * Where a quoted value starting at `from` ends: at its closing quote `quote` (a `\`-escaped one
+ * does not close it; when the value was opened by `\"`, only `\"` does), or at the end of the line
+ * when it is never closed (a message cut at its limit): then all of it goes. A typographic quote
+ * is closed by any quote.
+ */
+function quotedEnd(text: string, from: number, quote: number, escaped: boolean): number {
+  // `“…”`, `«…»`: closed by another quote than the one that opened them.
+  const typographic = quote !== 34 && quote !== 39 && quote !== 96;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i;
+    if (c === 92) {
+      if (escaped && text.charCodeAt(i + 1) === quote) return i;
+      i++;
+    } else if (!escaped && (c === quote || (typographic && isQuote(c)))) return i;
+  }
+  return text.length;
+}
