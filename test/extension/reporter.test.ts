@@ -278,6 +278,7 @@ describe('Reporter', () => {
         submitUrl: 'https://mine.example/submit',
         declared: false,
         strip,
+        hide: strip,
         now: 0,
         userAgent: 'test',
       });
@@ -294,7 +295,7 @@ describe('Reporter', () => {
       ['/redirect/https%253A%252F%252Falice%253Acorrect', '/redirect/https%253A%252F%252F'],
     ];
     const annotationsOf = (captured: CapturedError) =>
-      buildAnnotations({ error: captured, identity: null, pageUrl: 'https://shop.example/', submitUrl: 'https://mine.example/submit', declared: false, strip: true, now: 0, userAgent: 'test' });
+      buildAnnotations({ error: captured, identity: null, pageUrl: 'https://shop.example/', submitUrl: 'https://mine.example/submit', declared: false, strip: true, hide: true, now: 0, userAgent: 'test' });
     for (const [url, kept] of texts) {
       const annotations = annotationsOf({ ...error(cutIn(url!, MAX_MESSAGE_CHARS)), stack: cutIn(url!, MAX_STACK_CHARS) });
       expect(annotations.JSErrorMessage!.endsWith(`m${kept}`), url).toBe(true);

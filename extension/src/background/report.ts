@@ -1,6 +1,6 @@
 /** Turns a captured error into the Socorro-style annotations of DESIGN.md. */
 import { Annotation, type Annotations } from '../../../shared/src/protocol.ts';
-import { dropCredentials, scrubUrl, scrubUrlsInText } from '../../../shared/src/scrub.ts';
+import { dropCredentials, hideEmailsAndTokens, scrubUrl, scrubUrlsInText } from '../../../shared/src/scrub.ts';
 import { allFromBrowserExtensions } from '../../../shared/src/stack/extension-urls.ts';
 import { parseStack } from '../../../shared/src/stack/parse.ts';
 import type { AppIdentity } from '../identity.ts';
@@ -15,6 +15,8 @@ export interface ReportInput {
   submitUrl: string;
   declared: boolean;
   strip: boolean;
+  /** Replace e-mail addresses and tokens with placeholders (the person's choice). */
+  hide: boolean;
   now: number;
   userAgent: string;
 }
@@ -31,20 +33,23 @@ export function appName(identity: AppIdentity | null, pageUrl: string): string {
 
 /**
  * The report's annotations as they may leave the browser: user names and passwords in URLs
- * removed always, queries and fragments too when `strip` (the person's choice). Done when a
- * report is made and again before each attempt, so a report queued before the person turned
- * stripping on is sent stripped. Running it twice changes nothing more.
+ * removed always, queries and fragments too when `strip`, e-mail addresses and tokens replaced
+ * by placeholders when `hide` (the person's choices). Done when a report is made and again before
+ * each attempt, so a report queued before the person turned either on is sent with it on.
+ * Running it twice changes nothing more.
  */
-export function protectAnnotations(annotations: Annotations, strip: boolean): Annotations {
+export function protectAnnotations(annotations: Annotations, strip: boolean, hide: boolean): Annotations {
   const out = { ...annotations };
+  // Credentials first: `//alice:pw@host` would read as an address `pw@host` to hideEmailsAndTokens.
+  const finish = (text: string): string => (hide ? hideEmailsAndTokens(text) : text);
   for (const name of [Annotation.URL, Annotation.JSFilename] as const) {
     const value = out[name];
-    if (value !== undefined) out[name] = strip ? scrubUrl(dropCredentials(value)) : dropCredentials(value);
+    if (value !== undefined) out[name] = finish(strip ? scrubUrl(dropCredentials(value)) : dropCredentials(value));
   }
   // The type is the page's `error.name`, text it chooses as freely as the message: a URL with a token in it too.
   for (const name of [Annotation.JSErrorType, Annotation.JSErrorMessage, Annotation.JSStack] as const) {
     const value = out[name];
-    if (value !== undefined) out[name] = strip ? scrubUrlsInText(dropCredentials(value)) : dropCredentials(value);
+    if (value !== undefined) out[name] = finish(strip ? scrubUrlsInText(dropCredentials(value)) : dropCredentials(value));
   }
   return out;
 }
@@ -96,7 +101,7 @@ export function buildAnnotations(input: ReportInput): Annotations {
     [Annotation.CrashTime]: String(Math.floor(input.now / 1000)),
     [Annotation.UserAgent]: input.userAgent,
   });
-  return protectAnnotations(annotations, input.strip);
+  return protectAnnotations(annotations, input.strip, input.hide);
 }
 
 /**

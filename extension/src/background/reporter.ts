@@ -173,6 +173,7 @@ export class Reporter {
       submitUrl: destination.submitUrl,
       declared: destination.declared,
       strip: settings.stripQueryAndFragment,
+      hide: settings.hideEmailsAndTokens,
     };
     const now = this.#now();
     if (!this.#siteBatches.take(place.site, now)) {
@@ -221,6 +222,7 @@ export class Reporter {
         submitUrl: place.submitUrl,
         declared: place.declared,
         strip: place.strip,
+        hide: place.hide,
         now,
         userAgent: this.deps.userAgent,
       }),
@@ -415,7 +417,7 @@ export class Reporter {
       }
       this.#triedAt.set(originOf(due.submitUrl), now);
       if (this.#triedAt.size > 1000) this.#triedAt.delete(this.#triedAt.keys().next().value!);
-      due.annotations = protectAnnotations(due.annotations, settings.stripQueryAndFragment);
+      due.annotations = protectAnnotations(due.annotations, settings.stripQueryAndFragment, settings.hideEmailsAndTokens);
       due.status = 'sending';
       due.attempts++;
       this.#busy.add(originOf(due.submitUrl));
@@ -473,6 +475,7 @@ interface BatchPlace {
   submitUrl: string;
   declared: boolean;
   strip: boolean;
+  hide: boolean;
 }
 
 /**

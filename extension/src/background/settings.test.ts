@@ -6,7 +6,7 @@ const declared = { guid: 'g', submitUrl: 'https://crashes.shop.example/submit', 
 describe('settings', () => {
   it('defaults to on, stripping queries, declared apps only', () => {
     expect(checkSettings(undefined)).toEqual({ settings: DEFAULT_SETTINGS, problems: [] });
-    expect(DEFAULT_SETTINGS).toMatchObject({ enabled: true, stripQueryAndFragment: true, reportAllSites: false });
+    expect(DEFAULT_SETTINGS).toMatchObject({ enabled: true, stripQueryAndFragment: true, hideEmailsAndTokens: true, reportAllSites: false });
   });
 
   it('normalizes sites and lists every problem', () => {

@@ -14,6 +14,8 @@ export interface Settings {
   enabled: boolean;
   /** Remove query strings and fragments from every URL in a report (page, file, stack, message). */
   stripQueryAndFragment: boolean;
+  /** Replace e-mail addresses, tokens and secret values (`password=…`) in a report's texts and URLs with placeholders. */
+  hideEmailsAndTokens: boolean;
   /** Report errors of pages that declare no receiver to `receiverUrl` (for developers). */
   reportAllSites: boolean;
   /** The person's own receiver: its base URL or its `/submit` URL. */
@@ -27,6 +29,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   enabled: true,
   stripQueryAndFragment: true,
+  hideEmailsAndTokens: true,
   reportAllSites: false,
   receiverUrl: '',
   allowSites: [],
@@ -77,6 +80,7 @@ export function checkSettings(value: unknown): { settings: Settings; problems: s
   const settings: Settings = {
     enabled: flag('enabled'),
     stripQueryAndFragment: flag('stripQueryAndFragment'),
+    hideEmailsAndTokens: flag('hideEmailsAndTokens'),
     reportAllSites: flag('reportAllSites'),
     receiverUrl,
     allowSites: sites('allowSites'),

@@ -5,7 +5,7 @@ import type { LastSent } from '../background/store.ts';
 import { showInvisible } from '../../../shared/src/visible.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const CHECKBOXES = ['enabled', 'stripQueryAndFragment', 'reportAllSites'] as const;
+const CHECKBOXES = ['enabled', 'stripQueryAndFragment', 'hideEmailsAndTokens', 'reportAllSites'] as const;
 
 function lines(text: string): string[] {
   return text
