@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parse as parseWithStacktraceParser } from 'stacktrace-parser';
 import { describe, expect, it } from 'vitest';
 import { dropCredentials, hideEmailsAndTokens, scrubUrl, scrubUrlsInText } from './scrub.ts';
@@ -465,6 +466,8 @@ describe('hideEmailsAndTokens', () => {
     const alone = [
       'foo@https://x.example/app.js:1:2\n@debugger eval code:1:1\nbar/<@http://127.0.0.1:8080/a.js line 2 > eval:3:4',
       'fn@foo.js:1:2\nrender@bundle.min.mjs:3:4\n@index.html line 1 > injectedScript:2:1\nobj["@fn"]@https://x.example/a.js:5:6',
+      // A React Native bundle, and any script name the extension list does not know: its position tells.
+      's@index.android.bundle:157:88\nhandleTopLevel@main.jsbundle:157:174\nrun@app.chunk:3',
       'TypeError: x is undefined\n    at Object.<anonymous> (https://x.example/a.js:1:2)\n    at f (webpack-internal:///./src/a.ts:3:4)',
       'Cannot find module @scope/pkg from node_modules/@babel/core/lib/index.js',
       'install user@1.2.3, react@18.2.0, pkg@1.0.0-beta.alpha and pkg@latest',
@@ -472,6 +475,14 @@ describe('hideEmailsAndTokens', () => {
       'resource://gre/modules/x.sys.mjs, moz-extension://abc/x.js, blob:https://x.example/uuid, @ alone, a@b',
     ];
     for (const text of alone) expect(hideEmailsAndTokens(text)).toBe(text);
+  });
+  it("leaves every stack of the browser corpus alone (other projects' recorded stacks, none with personal data)", () => {
+    const corpus = JSON.parse(readFileSync(new URL('../../test/fixtures/stacks-corpus.json', import.meta.url), 'utf8')) as { stack: string; message?: string }[];
+    expect(corpus.length).toBeGreaterThan(100);
+    for (const { stack, message } of corpus) {
+      expect(hideEmailsAndTokens(stack)).toBe(stack);
+      if (message) expect(hideEmailsAndTokens(message)).toBe(message);
+    }
   });
   it('replaces JSON Web Tokens and the credentials of Authorization headers, and leaves words alone', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFsaWNlIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';

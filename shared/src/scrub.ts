@@ -786,7 +786,9 @@ function hideEmails(text: string): string {
     while (start < at && text.charCodeAt(start) === 46) start++;
     if (start === at) continue;
     const end = domainEnd(text, at + width);
-    if (end < 0) continue;
+    // A stack frame's position follows its script (`s@index.android.bundle:157:88`, a React
+    // Native bundle, or any name the extension list does not know); an address takes no `:line`.
+    if (end < 0 || (text.charCodeAt(end) === 58 && isDigit(text.charCodeAt(end + 1)))) continue;
     out += text.slice(copied, start) + EMAIL_PLACEHOLDER;
     copied = end;
     at = end - 1;
