@@ -8,6 +8,7 @@ import type { Runtime } from 'webextension-polyfill';
 import { type AppIdentity, checkIdentity } from '../identity.ts';
 import { ERRORS_MESSAGE, validateBatch } from '../relay.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
+import { ContentScripts } from './injection.ts';
 import { ManifestIdentities } from './manifest.ts';
 import { hideExtensionOrigin } from './privacy.ts';
 import { RETRY_ALARM, Reporter } from './reporter.ts';
@@ -38,6 +39,16 @@ const reporter = new Reporter({
     // The in-memory timer is the first choice; the alarm wakes a background that was suspended.
     Promise.resolve(browser.alarms.create(RETRY_ALARM, { when })).catch((err: unknown) => console.warn('socorrito: no retry alarm:', err));
   },
+});
+
+// The hook and the content script go into pages only while reporting is on, and never into a
+// blocked site: checked at every start (install and update clear them) and on every change.
+const contentScripts = new ContentScripts(browser.scripting, loadSettings);
+const injected = contentScripts.sync().catch((err: unknown) => console.error('socorrito: could not register the content scripts:', err));
+browser.storage.onChanged.addListener((changes, area) => {
+  if (area === 'local' && SETTINGS_KEY in changes) {
+    contentScripts.sync().catch((err: unknown) => console.error('socorrito: could not update the content scripts:', err));
+  }
 });
 
 const manifests = new ManifestIdentities();
@@ -136,7 +147,8 @@ browser.alarms.onAlarm.addListener((alarm) => {
 
 browser.runtime.onInstalled.addListener((details) => {
   // First install: show what the extension does and where to turn it off.
-  if (details.reason === 'install') void browser.tabs.create({ url: browser.runtime.getURL('options.html?welcome=1') });
+  // Once the hook is registered, so a page opened from there is reported.
+  if (details.reason === 'install') void injected.then(() => browser.tabs.create({ url: browser.runtime.getURL('options.html?welcome=1') }));
 });
 
 void reporter.start().catch((err: unknown) => console.error('socorrito: could not start the queue:', err));
