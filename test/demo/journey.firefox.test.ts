@@ -13,7 +13,7 @@ import { DEMO_GUID } from '../../receiver/src/demo/build.ts';
 import type { ProcessedCrash } from '../../receiver/src/storage/types.ts';
 import { launchFirefox } from '../helpers/browsers.ts';
 import { REPO_ROOT, startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
-import { buildTempExtension, waitFor } from '../extension/harness.ts';
+import { buildTempExtension, findExtensionPage, waitFor } from '../extension/harness.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'demo');
 
@@ -46,6 +46,8 @@ describe('the demo journey in Firefox', () => {
     receiver = await startTestReceiver({ demo: true });
     browser = await launchFirefox();
     await browser.installExtension(build.dir);
+    // The welcome page opens once the hook is registered: the demo loaded after it is hooked.
+    await findExtensionPage(browser);
   });
 
   afterAll(async () => {

@@ -21,6 +21,8 @@ beforeAll(async () => {
   fixture = await startFixtureServer(`${receiver.url}/submit`);
   browser = await launchChromium({ extensionDir: build.dir });
   await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'), { timeout: 20_000 });
+  // The welcome page opens once the background has registered the hook: pages loaded from then on are hooked.
+  await browser.waitForTarget((t) => t.type() === 'page' && t.url().startsWith('chrome-extension://'), { timeout: 20_000 });
 });
 
 afterAll(async () => {
