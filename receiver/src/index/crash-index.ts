@@ -982,6 +982,11 @@ export class CrashIndex {
     return row ? { guid: row.app, product: row.product, kind: appKind(row.app) } : null;
   }
 
+  /** Whether a crash names an app whose key is `key` but for ASCII case (the forwarding registry matches GUIDs so). */
+  hasAppIgnoringCase(key: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM apps WHERE app = ? COLLATE NOCASE LIMIT 1').get(key) !== undefined;
+  }
+
   /**
    * Socorro's Top Crashers: the app's signatures in the last `days` UTC days (today included),
    * ranked by count, each with its change against the `days` before, up to the same time of day.

@@ -63,8 +63,10 @@ export class KnownApps {
     if (!isAppGuid(key)) return [];
     const { registry, tokens, sourcemaps } = this.setup;
     const how: string[] = [];
+    // The registry matches a GUID whatever its case; the index takes it as the crashes spell it.
+    // Registered as {0B6C…} while its pages declare 0b6c…, the app is the one with those crashes.
     const registered = await registry?.lookup(key).catch(() => null);
-    if (registered) {
+    if (registered && !this.index.hasAppIgnoringCase(key)) {
       // Without a copy kept, this receiver never lists its crashes: where they are is what to say.
       how.push(`registered for forwarding to ${registered.submit_url}${registered.keep_copy ? '' : ', keeping no copy: its crashes are listed on that receiver'}`);
     }
@@ -79,7 +81,7 @@ export class KnownApps {
     const keys = new Set<string>();
     // A registry file broken by a hand edit costs the list its forwarded apps, not the page: the
     // log already says what is wrong with it.
-    for (const app of (await registry?.list().catch(() => [])) ?? []) keys.add(app.guid);
+    for (const app of (await registry?.list().catch(() => [])) ?? []) if (!this.index.hasAppIgnoringCase(app.guid)) keys.add(app.guid);
     for (const app of tokens?.apps() ?? []) keys.add(app);
     for (const release of (await sourcemaps?.list()) ?? []) keys.add(release.app);
     return [...keys].filter((key) => !this.index.app(key));
