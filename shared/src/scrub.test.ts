@@ -473,6 +473,8 @@ describe('hideEmailsAndTokens', () => {
       'install user@1.2.3, react@18.2.0, pkg@1.0.0-beta.alpha and pkg@latest',
       '@media (max-width: 600px) { a { color: red } } @import url(x.css); a{}@media print',
       'resource://gre/modules/x.sys.mjs, moz-extension://abc/x.js, blob:https://x.example/uuid, @ alone, a@b',
+      // Images for high-density screens, as asset pipelines name them.
+      'Failed to load https://cdn.x.example/img/logo@2x.png, icon@3x.webp, avatar@2x.JPEG, sprite@1.5x.svg and Inter@400.woff',
     ];
     for (const text of alone) expect(hideEmailsAndTokens(text)).toBe(text);
   });

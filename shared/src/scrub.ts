@@ -737,9 +737,13 @@ const inDomain = (c: number): boolean => isLetter(c) || isDigit(c) || c === 46 |
 
 /**
  * Names that end like a host but are files: `fn@foo.js:1:2` is a Firefox frame of a script named
- * with `//# sourceURL=foo.js`, not an address. None of these is a top-level domain. Lower case.
+ * with `//# sourceURL=foo.js`, and `logo@2x.png` an image for high-density screens (as asset
+ * pipelines name them), not addresses. None of these is a top-level domain. Lower case.
  */
-const FILE_EXTENSIONS = new Set(['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'vue', 'svelte', 'html', 'htm', 'xhtml', 'json', 'wasm', 'css', 'map', 'php', 'aspx', 'jsp']);
+const FILE_EXTENSIONS = new Set([
+  ...['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'vue', 'svelte', 'html', 'htm', 'xhtml', 'json', 'wasm', 'css', 'map', 'php', 'aspx', 'jsp'],
+  ...['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'svg', 'ico', 'bmp', 'woff', 'ttf', 'otf', 'eot'],
+]);
 
 /**
  * Where the domain of an address starting at `from` ends, or -1 when what follows is no domain:
