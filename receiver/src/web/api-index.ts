@@ -52,7 +52,11 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, kn
     if (!isSignatureId(c.req.param('id'))) return c.json({ error: 'bad_signature_id', message: BAD_SIGNATURE_ID }, 400);
     const params = signatureParams(queryOf(c), c.req.queries());
     const summary = index.signature(c.req.param('id'), params);
-    if (!summary) return c.json({ error: 'not_found', message: 'no crash has this signature ID' }, 404);
+    if (!summary) {
+      // All its crashes moved by reprocessing, in an index rebuilt since: where they went.
+      const moved = triage?.movedTo(c.req.param('id')) ?? [];
+      return c.json({ error: 'not_found', message: 'no crash has this signature ID', ...(moved.length ? { moved_to: moved } : {}) }, 404);
+    }
     if (params.app) {
       const found = await known.lookup(params.app);
       if (!('app' in found)) return unknownApp(c, params.app, found.found === 'rebuilding');

@@ -12,7 +12,7 @@ import { page, problemPage } from './layout.tsx';
 import { appsParams, BAD_SIGNATURE_ID, BadQuery, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { ReportPage } from './report-page.tsx';
 import { SearchPage } from './search-page.tsx';
-import { SignaturePage } from './signature-page.tsx';
+import { MovedNotice, SignaturePage } from './signature-page.tsx';
 import { TopCrashersPage } from './topcrashers-page.tsx';
 import type { ForwardingStatus } from '../forwarder/status.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
@@ -98,7 +98,21 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
     if (!isSignatureId(c.req.param('id'))) return problemPage(c, 400, 'Not a signature ID', [BAD_SIGNATURE_ID]);
     const params = signatureParams(queryOf(c));
     const summary = index.signature(c.req.param('id'), params);
-    if (!summary) return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+    if (!summary) {
+      // Reprocessing moved all its crashes away, and the index (a cache) was rebuilt since: the
+      // status file still says where they went.
+      const moved = deps.triage?.movedTo(c.req.param('id')) ?? [];
+      if (moved.length) {
+        const body = (
+          <>
+            <h1>No such signature</h1>
+            <MovedNotice moved={moved} all={true} app={params.app} />
+          </>
+        );
+        return page(c, 'No such signature', body, 404);
+      }
+      return problemPage(c, 404, 'No such signature', ['The index has no crash with this signature ID.']);
+    }
     const found = params.app ? await known.lookup(params.app) : null;
     if (params.app && found && !('app' in found)) return noSuchApp(c, params.app, found);
     const app = found && 'app' in found ? found.app : null;

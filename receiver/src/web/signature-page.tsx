@@ -72,6 +72,28 @@ function FacetTable(props: {
   );
 }
 
+/**
+ * Where reprocessing moved crashes of a signature (a minified signature whose maps came late, say,
+ * which a "new signature" alert linked to), each linked; `all` when none of them is left here.
+ */
+export function MovedNotice(props: { moved: MovedTo; all: boolean; app?: string | null; environment?: string | null }) {
+  return (
+    <p class="notice" id="moved-to">
+      {props.all ? 'Its crashes are no longer here: reprocessing moved them to ' : 'Reprocessing moved some of its crashes to '}
+      {props.moved.map((m, i) => (
+        <>
+          {i > 0 && ', '}
+          <a class="sig" href={href.signature(m.signature_id, { app: props.app, environment: props.environment })}>
+            {m.signature}
+          </a>{' '}
+          (<Time iso={m.at} />)
+        </>
+      ))}
+      .
+    </p>
+  );
+}
+
 /** `/signatures/<id>`: Socorro's Signature report. */
 export function SignaturePage(props: {
   summary: SignatureSummary;
@@ -95,22 +117,7 @@ export function SignaturePage(props: {
     <>
       <p class="muted">Signature</p>
       <h1 class="sig">{s.signature}</h1>
-      {moved.length > 0 && (
-        // A minified signature whose maps came late, say, which a "new signature" alert linked to.
-        <p class="notice" id="moved-to">
-          {s.total === 0 ? 'Its crashes are no longer here: reprocessing moved them to ' : 'Reprocessing moved some of its crashes to '}
-          {moved.map((m, i) => (
-            <>
-              {i > 0 && ', '}
-              <a class="sig" href={href.signature(m.signature_id, { app: s.app, environment })}>
-                {m.signature}
-              </a>{' '}
-              (<Time iso={m.at} />)
-            </>
-          ))}
-          .
-        </p>
-      )}
+      {moved.length > 0 && <MovedNotice moved={moved} all={s.total === 0} app={s.app} environment={environment} />}
       {props.triage && <StatusPanel signatureId={s.signature_id} {...props.triage} />}
       <nav class="tabs" aria-label="period">
         {SIGNATURE_DAYS.map((d) => (
