@@ -521,6 +521,25 @@ describe('hideEmailsAndTokens', () => {
     ];
     for (const text of alone) expect(hideEmailsAndTokens(text)).toBe(text);
   });
+  it('replaces keys whose form gives them away, and pairs named session, sid or sig', () => {
+    const keys = [
+      `ghp_${'A1b2C3d4'.repeat(5)}`,
+      `github_pat_11ABCDEFG0${'x_Y'.repeat(20)}`,
+      `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`,
+      `rk_test_${'51H0aBcDeFgHiJkL'}`,
+      'xoxb-2345678901-3456789012-AbCdEfGhIjKlMnOpQrStUvWx',
+      'AKIAIOSFODNN7EXAMPLE',
+      `AIza${'SyA1b2C3d4E5f6G7h8I9j0K_L-m2n3o4p5q'}`,
+      `npm_${'a1B2c3D4e5'.repeat(3)}a1B2c3`,
+    ];
+    for (const key of keys) expect(hideEmailsAndTokens(`request failed (key ${key}): 401`), key).toBe('request failed (key [token]): 401');
+    expect(hideEmailsAndTokens('https://x.blob.core.windows.net/c/a.js?sv=2022&sig=AbC%2Bd3&se=1 failed; session=s3cr3t, PHPSESSID=abc')).toBe(
+      'https://x.blob.core.windows.net/c/a.js?sv=2022&sig=[filtered]&se=1 failed; session=[filtered], PHPSESSID=[filtered]',
+    );
+    // Public or too short to be keys, and words that only look alike.
+    const alone = ['pk_live_4eC39HqLyjWDarjtT1zdp7dc', 'ghp_short', 'AKIA is not a key', 'xoxb-', 'mysk_live_4eC39HqLyjWDarjtT1zdp7dc', 'config=x inside=y sessionStorage=z'];
+    for (const text of alone) expect(hideEmailsAndTokens(text)).toBe(text);
+  });
   it('changes nothing more when run again', () => {
     const text = 'user bob@example.com password=hunter2 "token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig" Bearer abc123def456';
     const once = hideEmailsAndTokens(text);
@@ -530,7 +549,7 @@ describe('hideEmailsAndTokens', () => {
   it('scans a MiB of hostile text in one pass', () => {
     const n = 1 << 20;
     const repeat = (unit: string): string => unit.repeat(Math.ceil(n / unit.length));
-    for (const unit of ['a@', '@a.', 'a@b.', 'a.a@', 'a%40', '%40a.', '-eyJ', '.eyJ', 'eyJaaaaaaaaaaaaaaaaa.', 'eyJaaaaaaaaaaaaaaaaa.a', 'Bearer ', 'a=', 'a:', ' :', '"a":', '{a:', 'password=', 'password= ', '"password":"\\', 'token:', ', token:']) {
+    for (const unit of ['a@', '@a.', 'a@b.', 'a.a@', 'a%40', '%40a.', '-eyJ', '.eyJ', 'eyJaaaaaaaaaaaaaaaaa.', 'eyJaaaaaaaaaaaaaaaaa.a', 'Bearer ', 'a=', 'a:', ' :', '"a":', '{a:', 'password=', 'password= ', '"password":"\\', 'token:', ', token:', 'ghp_a', 'ghp_', 'xoxb-', 'AKIA']) {
       const text = repeat(unit);
       expect(hideEmailsAndTokens(text).length).toBeLessThanOrEqual(2 * text.length);
     }

@@ -686,7 +686,21 @@ export const FILTERED_PLACEHOLDER = '[filtered]';
  * @example hideEmailsAndTokens('login failed: {"user":"bob","password":"hunter2"}') // 'login failed: {"user":"bob","password":"[filtered]"}'
  */
 export function hideEmailsAndTokens(text: string): string {
-  return hideSecretValues(hideEmails(hideAuthorizations(hideJsonWebTokens(text))));
+  return hideSecretValues(hideEmails(hideAuthorizations(hideKnownKeys(hideJsonWebTokens(text)))));
+}
+
+/**
+ * Keys whose form gives them away without a name beside them, as code hosts' secret scanning
+ * finds them: GitHub (`ghp_…`, `github_pat_…`), Stripe secret and restricted keys (`sk_live_…`;
+ * publishable `pk_` keys are public), Slack (`xoxb-…`), AWS access key IDs (`AKIA…`), Google API
+ * keys (`AIza…`) and npm tokens (`npm_…`). Each starts at a word boundary with a fixed prefix and
+ * runs a bounded length: linear.
+ */
+const KNOWN_KEY =
+  /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_\w{22,255}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,255}|xox[abprs]-[A-Za-z0-9-]{10,255}|(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[\w-]{35}|npm_[A-Za-z0-9]{36})\b/g;
+
+function hideKnownKeys(text: string): string {
+  return text.replace(KNOWN_KEY, TOKEN_PLACEHOLDER);
 }
 
 /** `[A-Za-z0-9_-]`: base64url, what each part of a JSON Web Token is written in. */
@@ -806,9 +820,13 @@ const inPairName = (c: number): boolean => isWordChar(c) || c === 46 || c === 45
 const inPairValue = (c: number): boolean =>
   !isSpace(c) && !isQuote(c) && c !== 96 && c !== 38 && c !== 59 && c !== 44 && c !== 35 && c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 60 && c !== 62;
 
-/** Parts of names that always mean a secret (`newPassword`, `client_secret`, `x-api-key`), and endings that do (`csrf_token`, `oauth`, `jsessionid`). */
+/**
+ * Parts of names that always mean a secret (`newPassword`, `client_secret`, `x-api-key`), and
+ * endings that do (`csrf_token`, `oauth`, `jsessionid`, `session`, PHP's `PHPSESSID`, an Azure
+ * shared access signature's `sig`).
+ */
 const SECRET_NAME_PARTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'privatekey', 'accesskey', 'credential'];
-const SECRET_NAME_ENDINGS = ['token', 'pwd', 'auth', 'authorization', 'sessionid', 'sessid'];
+const SECRET_NAME_ENDINGS = ['token', 'pwd', 'auth', 'authorization', 'session', 'sessionid', 'sessid', 'sid', 'sig'];
 /** Values that say what is missing, not what it is: kept (`password=undefined` is the bug). */
 const PLAIN_VALUES = new Set(['null', 'undefined', 'true', 'false', 'none', FILTERED_PLACEHOLDER]);
 
