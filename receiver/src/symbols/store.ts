@@ -135,6 +135,11 @@ export class SourceMapStore {
   }
 
   /** Releases of an app (or apps, when `app` is unset), with their files. */
+  /** The apps with a folder here (one directory read; a folder may hold no release). */
+  apps(): Promise<string[]> {
+    return listDirs(this.dir);
+  }
+
   async list(app?: string, release?: string): Promise<{ app: string; release: string; files: StoredFile[] }[]> {
     const apps = app ? [validateAppGuid(app)] : await listDirs(this.dir);
     const out: { app: string; release: string; files: StoredFile[] }[] = [];

@@ -33,7 +33,7 @@ export interface AppSetup {
   /** Given upload tokens (upload-tokens.json). */
   tokens?: Pick<AppUploadTokens, 'apps' | 'list'>;
   /** Source maps uploaded (data/sourcemaps/). */
-  sourcemaps?: Pick<SourceMapStore, 'list'>;
+  sourcemaps?: Pick<SourceMapStore, 'list' | 'apps'>;
 }
 
 /**
@@ -83,7 +83,11 @@ export class KnownApps {
     // log already says what is wrong with it.
     for (const app of (await registry?.list().catch(() => [])) ?? []) if (!this.index.hasAppIgnoringCase(app.guid)) keys.add(app.guid);
     for (const app of tokens?.apps() ?? []) keys.add(app);
-    for (const release of (await sourcemaps?.list()) ?? []) keys.add(release.app);
+    // The Apps page asks on every view: only the folders of apps with no crash are read further,
+    // not every release of every app.
+    for (const app of (await sourcemaps?.apps()) ?? []) {
+      if (!keys.has(app) && !this.index.app(app) && isAppGuid(app) && (await sourcemaps!.list(app)).length) keys.add(app);
+    }
     return [...keys].filter((key) => !this.index.app(key));
   }
 }
