@@ -112,5 +112,12 @@ function onChildrenChanged(records: MutationRecord[]): void {
   }
 }
 
-listen();
-new MutationObserver(onChildrenChanged).observe(document, { childList: true });
+// Brought into a page already open at install or update, this script may also have been run there
+// by its registration (the page was loading then): once is enough, or each batch would go twice.
+// The mark is in this script's own world; the page cannot see it.
+const world = globalThis as { socorritoContentScript?: true };
+if (!world.socorritoContentScript) {
+  world.socorritoContentScript = true;
+  listen();
+  new MutationObserver(onChildrenChanged).observe(document, { childList: true });
+}

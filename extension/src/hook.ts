@@ -51,6 +51,14 @@ const MAX_KEY_NAME_CHARS = 40;
  * Taking and sorting all keys of an object with a million blocked the page for 90 to 185 ms.
  */
 const MAX_READ_KEYS = 2_000;
+/**
+ * The event by which a hook starting in a page asks, on `document`, whether one is there already:
+ * a hook that is cancels it. One brought into a page already open, at install or update, may
+ * find the one registered there (the page was loading then) or the old version's, which stays
+ * in the page after an update and still hands errors on; a second would report each twice. Only
+ * a page with the hook gets an answer, which its listeners give away already.
+ */
+const HOOK_PRESENT_EVENT = 'socorrito:hook';
 
 (() => {
   const apply = Reflect.apply;
@@ -65,6 +73,7 @@ const MAX_READ_KEYS = 2_000;
   const clock = Date.now;
   const addListener = EventTarget.prototype.addEventListener;
   const dispatch = EventTarget.prototype.dispatchEvent;
+  const preventDefault = Event.prototype.preventDefault;
   const CustomEventCtor = CustomEvent;
   const Observer = MutationObserver;
   const toText = String;
@@ -91,6 +100,12 @@ const MAX_READ_KEYS = 2_000;
   // An error event without its error object (one thrown in a worker) still names its type in
   // the message: `TypeError: x is null`, Chrome's `Uncaught TypeError: …`.
   const TYPED_MESSAGE = /^(?:Uncaught )?([A-Z][\w$]*(?:Error|Exception)): ([\s\S]*)$/;
+
+  try {
+    if (!apply(dispatch, doc, [new CustomEventCtor(HOOK_PRESENT_EVENT, bare({ cancelable: true }))])) return;
+  } catch {
+    // No answer to be had: go on as the only hook.
+  }
 
   // Keys are kept in plain null-prototype objects: nothing there the page can patch.
   let pending: Record<string, CapturedError> = Object.create(null);
@@ -346,12 +361,22 @@ const MAX_READ_KEYS = 2_000;
     }
   }
 
+  /** Tells a hook starting later in this page that this one is here. */
+  function onAsked(event: Event): void {
+    try {
+      apply(preventDefault, event, []);
+    } catch {
+      // never into the page
+    }
+  }
+
   /** Adds the hook's listeners; adding one that is already there does nothing. */
   function listen(): void {
     try {
       apply(addListener, win, ['error', onError, true]);
       apply(addListener, win, ['unhandledrejection', onRejection, true]);
       apply(addListener, win, ['pagehide', onLeave, true]);
+      apply(addListener, doc, [HOOK_PRESENT_EVENT, onAsked, true]);
     } catch {
       // a document without a window (should not happen): nothing to hook
     }
