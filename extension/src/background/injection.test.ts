@@ -1,6 +1,6 @@
 import type { Scripting } from 'webextension-polyfill';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SCRIPT_ID, ContentScripts, HOOK_SCRIPT_ID, type ScriptingApi, blockedPatterns, contentScriptsFor } from './injection.ts';
+import { CONTENT_SCRIPT_ID, ContentScripts, HOOK_SCRIPT_ID, type OpenTabsApi, type ScriptingApi, blockedPatterns, contentScriptsFor, injectIntoOpenTabs } from './injection.ts';
 
 /** browser.scripting as far as this module uses it, keeping registrations in a Map and every call in order. */
 function fakeScripting(refuse: (scripts: Scripting.RegisteredContentScript[]) => boolean = () => false): ScriptingApi & {
@@ -117,5 +117,47 @@ describe('keeping the registrations in line with the settings', () => {
     refuse = false;
     await injection.sync();
     expect(scripting.scripts.size).toBe(2);
+  });
+});
+
+describe('bringing the scripts into the tabs already open', () => {
+  /** Tabs by id, each a list of frames `[href, origin]`; a tab id in `refused` cannot be scripted. */
+  function fakeTabs(tabs: Record<number, { url?: string; discarded?: boolean; frames: [string, string][] }>, refused = new Set<number>()): OpenTabsApi & { injected: string[] } {
+    const injected: string[] = [];
+    return {
+      injected,
+      async queryTabs() {
+        return Object.entries(tabs).map(([id, t]) => ({ id: Number(id), url: t.url, discarded: t.discarded }));
+      },
+      async executeScript(injection) {
+        const { tabId, frameIds } = injection.target;
+        if (refused.has(tabId)) throw new Error('Missing host permission for the tab');
+        if (injection.func) return tabs[tabId]!.frames.map((result, frameId) => ({ frameId, documentId: `doc${frameId}`, result }));
+        for (const frameId of frameIds!) injected.push(`${tabId}:${frameId}:${injection.files![0]}:${injection.world ?? 'ISOLATED'}`);
+        return [];
+      },
+    };
+  }
+
+  it('puts the content script, then the hook in the page world, into every frame of a web page whose site and tab are not blocked', async () => {
+    const api = fakeTabs(
+      {
+        1: { url: 'https://app.example/', frames: [['https://app.example/', 'https://app.example'], ['https://ads.shop.example/x', 'https://ads.shop.example'], ['about:blank', 'https://app.example'], ['data:text/html,x', 'null']] },
+        2: { url: 'https://shop.example/', frames: [['https://shop.example/', 'https://shop.example'], ['https://app.example/', 'https://app.example']] },
+        3: { url: 'about:addons', frames: [] },
+        4: { url: 'https://asleep.example/', discarded: true, frames: [['https://asleep.example/', 'https://asleep.example']] },
+        5: { url: 'https://addons.mozilla.org/', frames: [] },
+        6: { frames: [] },
+      },
+      new Set([5]),
+    );
+    await injectIntoOpenTabs({ enabled: true, blockSites: ['shop.example'] }, api);
+    expect(api.injected).toEqual(['1:0:content.js:ISOLATED', '1:2:content.js:ISOLATED', '1:0:hook.js:MAIN', '1:2:hook.js:MAIN']);
+  });
+
+  it('puts nothing anywhere while reporting is off', async () => {
+    const api = fakeTabs({ 1: { url: 'https://app.example/', frames: [['https://app.example/', 'https://app.example']] } });
+    await injectIntoOpenTabs({ enabled: false, blockSites: [] }, api);
+    expect(api.injected).toEqual([]);
   });
 });

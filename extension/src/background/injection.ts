@@ -10,10 +10,12 @@
  * that load before the background wakes are hooked); Firefox clears them when the extension is
  * installed or updated, and the background, which starts then, registers them again. Pages that
  * already have the hook keep it until they are reloaded: their reports are refused by the
- * background (`siteRefusal`), which checks the settings again for every batch.
+ * background (`siteRefusal`), which checks the settings again for every batch. A registration
+ * reaches only pages loaded after it: `injectIntoOpenTabs` brings both into the pages already
+ * open at install or update.
  */
 import type { Scripting } from 'webextension-polyfill';
-import type { Settings } from './settings.ts';
+import { type Settings, hostOf, siteMatches } from './settings.ts';
 
 export const HOOK_SCRIPT_ID = 'socorrito-hook';
 export const CONTENT_SCRIPT_ID = 'socorrito-content';
@@ -127,3 +129,68 @@ export class ContentScripts {
   }
 }
 
+
+/** The parts of `browser.tabs` and `browser.scripting` that reach pages already open. */
+export interface OpenTabsApi {
+  queryTabs(): Promise<{ id?: number; url?: string; discarded?: boolean }[]>;
+  executeScript(injection: Scripting.ScriptInjection): Promise<Scripting.InjectionResult[]>;
+}
+
+/**
+ * The address a frame's site is judged by, from its `location.href` and its `origin`: its own,
+ * or for a document without one (about:blank, about:srcdoc, blob:) the origin it was made by, as
+ * the registrations match it (`matchOriginAsFallback`). Null for what is no web page.
+ */
+function frameSite(href: unknown, origin: unknown): string | null {
+  if (typeof href === 'string' && /^https?:/i.test(href)) return href;
+  return typeof origin === 'string' && /^https?:\/\/[^/]+$/i.test(origin) ? `${origin}/` : null;
+}
+
+/**
+ * Brings the content script and the hook into the pages already open, in every frame whose site
+ * (and whose tab's) is not blocked: registered content scripts reach only pages loaded after the
+ * registration, so without this a tab kept open across an install or an update (a web app
+ * pinned for days) goes unreported until it is reloaded. Run once the registrations are in
+ * place, so a page loading meanwhile is hooked by one or the other; one that gets both runs the
+ * content script once (it marks its world) and the hook once (a later hook finds the first).
+ *
+ * The frames are listed first by a function run in the extension's own world, which the page
+ * cannot see, to judge each one's site; the content script goes in before the hook, so nothing
+ * the hook hands on finds no one listening. A tab the extension may not script (about:,
+ * view-source:, another extension's page, addons.mozilla.org) or that closes or navigates
+ * meanwhile is left as it is: a page it loads gets the registered scripts.
+ *
+ * @example
+ *   browser.runtime.onInstalled.addListener(() => void injectIntoOpenTabs(await loadSettings(), api));
+ */
+export async function injectIntoOpenTabs(settings: Pick<Settings, 'enabled' | 'blockSites'>, api: OpenTabsApi): Promise<void> {
+  if (!settings.enabled) return;
+  // As the background judges a report (siteRefusal): no web page, or a blocked site, gets nothing.
+  const blocked = (url: string): boolean => {
+    const host = /^https?:/i.test(url) ? hostOf(url) : null;
+    return host === null || siteMatches(host, settings.blockSites);
+  };
+  const tabs = await api.queryTabs();
+  await Promise.all(
+    tabs.map(async (tab) => {
+      // A discarded tab has no page yet: restored, it loads one, which the registrations reach.
+      if (tab.id === undefined || tab.discarded || !tab.url || blocked(tab.url)) return;
+      const tabId = tab.id;
+      try {
+        const frames = await api.executeScript({ target: { tabId, allFrames: true }, func: () => [location.href, self.origin] });
+        const frameIds = frames
+          .filter((f) => {
+            const [href, origin] = Array.isArray(f.result) ? (f.result as unknown[]) : [];
+            const site = frameSite(href, origin);
+            return site !== null && !blocked(site);
+          })
+          .map((f) => f.frameId);
+        if (frameIds.length === 0) return;
+        await api.executeScript({ target: { tabId, frameIds }, files: ['content.js'], injectImmediately: true });
+        await api.executeScript({ target: { tabId, frameIds }, files: ['hook.js'], world: 'MAIN', injectImmediately: true });
+      } catch {
+        // Not ours to script, or gone: see above. Nothing to tell the person.
+      }
+    }),
+  );
+}

@@ -8,7 +8,7 @@ import type { Runtime } from 'webextension-polyfill';
 import { type AppIdentity, checkIdentity } from '../identity.ts';
 import { ERRORS_MESSAGE, validateBatch } from '../relay.ts';
 import { CLEAR_HISTORY_MESSAGE, RETRY_NOW_MESSAGE } from './messages.ts';
-import { ContentScripts } from './injection.ts';
+import { ContentScripts, injectIntoOpenTabs } from './injection.ts';
 import { ManifestIdentities } from './manifest.ts';
 import { hideExtensionOrigin } from './privacy.ts';
 import { RETRY_ALARM, Reporter } from './reporter.ts';
@@ -149,6 +149,18 @@ browser.runtime.onInstalled.addListener((details) => {
   // First install: show what the extension does and where to turn it off.
   // Once the hook is registered, so a page opened from there is reported.
   if (details.reason === 'install') void injected.then(() => browser.tabs.create({ url: browser.runtime.getURL('options.html?welcome=1') }));
+  // Registrations reach only pages loaded from now on: the tabs already open get the scripts too.
+  if (details.reason === 'install' || details.reason === 'update') {
+    void injected
+      .then(loadSettings)
+      .then((settings) =>
+        injectIntoOpenTabs(settings, {
+          queryTabs: () => browser.tabs.query({}),
+          executeScript: (injection) => browser.scripting.executeScript(injection),
+        }),
+      )
+      .catch((err: unknown) => console.error('socorrito: could not bring the scripts into the open tabs:', err));
+  }
 });
 
 void reporter.start().catch((err: unknown) => console.error('socorrito: could not start the queue:', err));
