@@ -144,7 +144,11 @@ describe('an app registered in another case than its crashes name it', () => {
       const page = await get(`/apps/${key}`, 'text/html');
       expect(page.text, key).not.toContain('No crashes yet.');
       expect(page.status, key).toBe(404);
-      expect((await get(`/api/apps/${key}/topcrashers`)).status, key).toBe(404);
+      // Which spelling has the crashes: keys are matched as written.
+      expect(page.text, key).toContain(`Its crashes name it ${APP_GUID}: app keys are matched as written.`);
+      const api = await get(`/api/apps/${key}/topcrashers`);
+      expect(api.status, key).toBe(404);
+      expect(JSON.parse(api.text).message, key).toContain(`its crashes name it "${APP_GUID}" (keys are matched as written)`);
     }
   });
 });

@@ -982,9 +982,9 @@ export class CrashIndex {
     return row ? { guid: row.app, product: row.product, kind: appKind(row.app) } : null;
   }
 
-  /** Whether a crash names an app whose key is `key` but for ASCII case (the forwarding registry matches GUIDs so). */
-  hasAppIgnoringCase(key: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM apps WHERE app = ? COLLATE NOCASE LIMIT 1').get(key) !== undefined;
+  /** The key of an app a crash names that is `key` but for ASCII case (the forwarding registry matches GUIDs so), or null. */
+  appKeyIgnoringCase(key: string): string | null {
+    return (this.#db.prepare('SELECT app FROM apps WHERE app = ? COLLATE NOCASE LIMIT 1').pluck().get(key) as string | undefined) ?? null;
   }
 
   /**

@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { CrashIndex } from '../index/crash-index.ts';
 import { isSignatureId } from '../processor/signature.ts';
 import type { SignatureStatuses } from '../triage/signature-status.ts';
-import { KnownApps } from './known-apps.ts';
+import { type AppLookup, KnownApps } from './known-apps.ts';
 import { under } from './links.ts';
 import { appsParams, BAD_SIGNATURE_ID, MAX_APP_KEY_SHOWN, queryOf, searchParams, signatureParams, topCrashersParams } from './params.ts';
 import { hiddenBy, rowStatus, statusFields } from './triage.ts';
@@ -21,13 +21,15 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, kn
   // Every address about one app answers so for a key nothing knows (see KnownApps), as top
   // crashers always did: a mistyped GUID would otherwise read as an app with no crashes. While
   // the index is rebuilt from storage, the app may only not be indexed yet: a script should try again.
-  const unknownApp = (c: Context, app: string, rebuilding: boolean): Response => {
+  const unknownApp = (c: Context, app: string, found: AppLookup): Response => {
     const key = JSON.stringify(app.slice(0, MAX_APP_KEY_SHOWN));
-    if (rebuilding) {
+    if (found.found === 'rebuilding') {
       c.header('Retry-After', String(REBUILD_RETRY_AFTER_S));
       return c.json({ error: 'index_rebuilding', message: `no crash of the app ${key} is indexed yet: the index is being rebuilt from the stored crashes; try again in a minute` }, 503);
     }
-    return c.json({ error: 'not_found', message: `no processed crash names the app ${key}, and it is not set up here (GET ${under(c, '/api/apps')} lists the apps)` }, 404);
+    // Keys are matched as written: an app key typed in another case than its crashes give it.
+    const spelled = found.found === 'unknown' && found.spelled ? `; its crashes name it ${JSON.stringify(found.spelled)} (keys are matched as written)` : '';
+    return c.json({ error: 'not_found', message: `no processed crash names the app ${key}, and it is not set up here${spelled} (GET ${under(c, '/api/apps')} lists the apps)` }, 404);
   };
 
   routes.get('/api/apps', async (c) => {
@@ -43,7 +45,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, kn
     const { query, showIgnored } = topCrashersParams(queryOf(c), c.req.queries());
     const guid = c.req.param('guid');
     const found = await known.lookup(guid);
-    if (!('app' in found)) return unknownApp(c, guid, found.found === 'rebuilding');
+    if (!('app' in found)) return unknownApp(c, guid, found);
     const result = index.topCrashers(guid, { ...query, hide: showIgnored ? undefined : hiddenBy(triage), known: found.app })!;
     return c.json({ ...result, rows: result.rows.map((row) => ({ ...row, ...rowStatus(triage, row) })) });
   });
@@ -59,7 +61,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, kn
     }
     if (params.app) {
       const found = await known.lookup(params.app);
-      if (!('app' in found)) return unknownApp(c, params.app, found.found === 'rebuilding');
+      if (!('app' in found)) return unknownApp(c, params.app, found);
     }
     // After a cursor the page has no number.
     const reports = params.after ? { ...summary.reports, page: null } : summary.reports;
@@ -70,7 +72,7 @@ export function indexApiRoutes(index: CrashIndex, triage?: SignatureStatuses, kn
     const { query } = searchParams(queryOf(c), c.req.queries());
     if (query.app) {
       const found = await known.lookup(query.app);
-      if (!('app' in found)) return unknownApp(c, query.app, found.found === 'rebuilding');
+      if (!('app' in found)) return unknownApp(c, query.app, found);
     }
     const result = index.search(query);
     // The query as it was used, for the script to read back: dates in ISO, and the page number or

@@ -18,13 +18,14 @@ export interface AppRef {
  * - `set-up`: none does yet, but the operator set it up (`setUp` says how), so it is an app with
  *   no crashes, not a typo;
  * - `rebuilding`: the index being rebuilt from storage does not hold it yet (try again);
- * - `unknown`: nothing names it (a mistyped key).
+ * - `unknown`: nothing names it (a mistyped key); `spelled` is the key of an app with crashes
+ *   that it names but for case, if there is one (keys are matched as written).
  */
 export type AppLookup =
   | { found: 'crashes'; app: AppRef }
   | { found: 'set-up'; app: AppRef; setUp: string[] }
   | { found: 'rebuilding' }
-  | { found: 'unknown' };
+  | { found: 'unknown'; spelled: string | null };
 
 /** The places where an operator sets an app up before it ever crashes; each is optional. */
 export interface AppSetup {
@@ -54,7 +55,7 @@ export class KnownApps {
     // yet" would be untrue, so it waits as any other key.
     if (this.rebuilding()) return { found: 'rebuilding' };
     const setUp = await this.setUpAs(key);
-    return setUp.length ? { found: 'set-up', app: { guid: key, product: '', kind: appKind(key) }, setUp } : { found: 'unknown' };
+    return setUp.length ? { found: 'set-up', app: { guid: key, product: '', kind: appKind(key) }, setUp } : { found: 'unknown', spelled: this.index.appKeyIgnoringCase(key) };
   }
 
   /** How the operator set up `key`, in words for a page ("registered for forwarding", …); [] when not at all. */
@@ -66,7 +67,7 @@ export class KnownApps {
     // The registry matches a GUID whatever its case; the index takes it as the crashes spell it.
     // Registered as {0B6C…} while its pages declare 0b6c…, the app is the one with those crashes.
     const registered = await registry?.lookup(key).catch(() => null);
-    if (registered && !this.index.hasAppIgnoringCase(key)) {
+    if (registered && this.index.appKeyIgnoringCase(key) === null) {
       // Without a copy kept, this receiver never lists its crashes: where they are is what to say.
       how.push(`registered for forwarding to ${registered.submit_url}${registered.keep_copy ? '' : ', keeping no copy: its crashes are listed on that receiver'}`);
     }
@@ -81,7 +82,7 @@ export class KnownApps {
     const keys = new Set<string>();
     // A registry file broken by a hand edit costs the list its forwarded apps, not the page: the
     // log already says what is wrong with it.
-    for (const app of (await registry?.list().catch(() => [])) ?? []) if (!this.index.hasAppIgnoringCase(app.guid)) keys.add(app.guid);
+    for (const app of (await registry?.list().catch(() => [])) ?? []) if (this.index.appKeyIgnoringCase(app.guid) === null) keys.add(app.guid);
     for (const app of tokens?.apps() ?? []) keys.add(app);
     // The Apps page asks on every view: only the folders of apps with no crash are read further,
     // not every release of every app.

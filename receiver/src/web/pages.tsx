@@ -45,7 +45,7 @@ const SEARCH_APP_CHOICES = 200;
  * Why a page about one app has nothing to show for `app`, and where the apps are listed; while
  * the index is rebuilt, that the app may only not be indexed yet (answered 503, not 404).
  */
-function unknownApp(app: string, rebuilding: boolean): { status: 404 | 503; lines: string[] } {
+function unknownApp(app: string, rebuilding: boolean, spelled: string | null = null): { status: 404 | 503; lines: string[] } {
   const shown = app.slice(0, MAX_APP_KEY_SHOWN);
   if (rebuilding) {
     return { status: 503, lines: [`No crash of the app ${shown} is indexed yet: the index is being rebuilt from the stored crashes.`, 'Reload this page in a minute.'] };
@@ -54,6 +54,7 @@ function unknownApp(app: string, rebuilding: boolean): { status: 404 | 503; line
     status: 404,
     lines: [
       `No processed crash names the app ${shown}, and it is not set up here (registered for forwarding, given upload tokens or source maps).`,
+      ...(spelled ? [`Its crashes name it ${spelled}: app keys are matched as written.`] : []),
       'The Apps page lists the apps there are.',
     ],
   };
@@ -61,7 +62,7 @@ function unknownApp(app: string, rebuilding: boolean): { status: 404 | 503; line
 
 /** unknownApp for what KnownApps found, when that is no app. */
 function notAnApp(app: string, found: AppLookup): { status: 404 | 503; lines: string[] } {
-  return unknownApp(app, found.found === 'rebuilding');
+  return unknownApp(app, found.found === 'rebuilding', found.found === 'unknown' ? found.spelled : null);
 }
 
 /** The report pages (server-rendered, no script): apps, top crashers, signature, report, search. */
