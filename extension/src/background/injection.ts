@@ -129,7 +129,6 @@ export class ContentScripts {
   }
 }
 
-
 /** The parts of `browser.tabs` and `browser.scripting` that reach pages already open. */
 export interface OpenTabsApi {
   queryTabs(): Promise<{ id?: number; url?: string; discarded?: boolean }[]>;
