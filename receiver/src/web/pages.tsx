@@ -160,30 +160,34 @@ export function pageRoutes(deps: PageDeps): Hono<Env> {
   });
 
   routes.get('/search', async (c) => {
-    // The busiest apps to choose from, and the one asked for even when it is not among them
-    // (or has no crash yet).
+    // The busiest apps to choose from, and the one asked for even when it is not among them;
+    // then every app set up with no crash yet, by key, as the Apps page lists them after the
+    // rest. Finding them is the Apps page's work per view: one read of the source-map folder,
+    // and only the folders of apps with no crash looked into (their manifests are remembered).
     const apps = index.busiestApps(SEARCH_APP_CHOICES);
     const asked = c.req.query('app');
     const found = asked && !apps.some((a) => a.guid === asked) ? await known.lookup(asked) : null;
-    if (found && 'app' in found) apps.unshift(found.app);
+    if (found?.found === 'crashes') apps.unshift(found.app);
+    const setUp = (await known.withoutCrashes()).sort();
+    const menu = { apps, setUp, rebuilding: deps.rebuilding() };
     try {
       const parsed = searchParams(queryOf(c));
       // An app nothing knows is a mistyped key, as on top crashers, not an empty result; the
       // form stays filled in to correct it.
-      if (parsed.query.app && !apps.some((a) => a.guid === parsed.query.app)) {
+      if (parsed.query.app && !apps.some((a) => a.guid === parsed.query.app) && found?.found !== 'set-up') {
         const { status, lines } = found ? notAnApp(parsed.query.app, found) : unknownApp(parsed.query.app, deps.rebuilding());
-        return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={lines} invalid={['app']} apps={apps} signatureTexts={new Map()} now={now()} />, status);
+        return page(c, 'Search (no such app)', <SearchPage form={parsed.form} result={null} errors={lines} invalid={['app']} {...menu} signatureTexts={new Map()} now={now()} />, status);
       }
       // No filter lists the newest crashes, as /api/search does.
       const result = index.search(parsed.query);
       const signatureTexts = index.signatureTexts(result?.facets.signature.map((v) => v.value) ?? []);
-      return page(c, 'Search', <SearchPage form={parsed.form} result={result} errors={[]} apps={apps} signatureTexts={signatureTexts} now={now()} />);
+      return page(c, 'Search', <SearchPage form={parsed.form} result={result} errors={[]} {...menu} signatureTexts={signatureTexts} now={now()} />);
     } catch (err) {
       if (!(err instanceof BadQuery)) throw err;
       // Refill the form with what was typed, so the mistake can be corrected.
       const form = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.length <= 500));
       const title = `Search (${err.problems.length} ${err.problems.length === 1 ? 'problem' : 'problems'})`;
-      return page(c, title, <SearchPage form={form} result={null} errors={err.problems} invalid={err.fields} apps={apps} signatureTexts={new Map()} now={now()} />, 400);
+      return page(c, title, <SearchPage form={form} result={null} errors={err.problems} invalid={err.fields} {...menu} signatureTexts={new Map()} now={now()} />, 400);
     }
   });
 

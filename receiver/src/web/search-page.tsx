@@ -33,8 +33,12 @@ export interface SearchPageProps {
   errors: string[];
   /** The fields the errors are about, marked invalid. */
   invalid?: string[];
-  /** The apps to choose from. */
+  /** The apps with crashes to choose from. */
   apps: { guid: string; product: string }[];
+  /** Keys of the apps set up here that no indexed crash names, offered after `apps`. */
+  setUp: string[];
+  /** Whether the index is being rebuilt: then a set-up app may have crashes not indexed yet. */
+  rebuilding: boolean;
   signatureTexts: Map<string, string>;
   /** The server's time, which the results' dates are told from (`3 h ago`). */
   now: Date;
@@ -71,7 +75,7 @@ export function SearchPage(props: SearchPageProps) {
           <select name="app" {...invalid('app')}>
             <option value="">any app</option>
             {/* An app asked for that has no crash here is still the filter: shown, not dropped. */}
-            {form.app && !props.apps.some((a) => a.guid === form.app) && (
+            {form.app && !props.apps.some((a) => a.guid === form.app) && !props.setUp.includes(form.app) && (
               <option value={form.app} selected>
                 {form.app}
               </option>
@@ -79,6 +83,13 @@ export function SearchPage(props: SearchPageProps) {
             {props.apps.map((a) => (
               <option value={a.guid} selected={a.guid === form.app}>
                 {appName(a)}
+              </option>
+            ))}
+            {/* Named by key: only a crash gives an app its name. While the index is rebuilt "no
+                crashes yet" may be untrue, as on the app's own page, so it goes unsaid. */}
+            {props.setUp.map((key) => (
+              <option value={key} selected={key === form.app}>
+                {props.rebuilding ? key : `${key} (no crashes yet)`}
               </option>
             ))}
           </select>
