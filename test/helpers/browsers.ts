@@ -30,9 +30,13 @@ export async function launchFirefox(): Promise<Browser> {
 
 /**
  * Headless Chromium with the flags this closed network needs and a fresh profile. Pass
- * `extensionDir` to load an unpacked extension.
+ * `extensionDir` to load an unpacked extension at launch, or `installExtensions` to load one
+ * later with `browser.installExtension(dir)` (Chromium takes that only with
+ * --enable-unsafe-extension-debugging, which puppeteer's `enableExtensions` adds).
  */
-export async function launchChromium(options: { extensionDir?: string } = {}): Promise<Browser & { cleanupProfile(): Promise<void> }> {
+export async function launchChromium(
+  options: { extensionDir?: string; installExtensions?: boolean } = {},
+): Promise<Browser & { cleanupProfile(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'socorrito-chromium-'));
   const args = [
     '--headless=new',
@@ -48,7 +52,14 @@ export async function launchChromium(options: { extensionDir?: string } = {}): P
   if (options.extensionDir) {
     args.push(`--disable-extensions-except=${options.extensionDir}`, `--load-extension=${options.extensionDir}`);
   }
-  const browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, args, pipe: true, userDataDir: profile });
+  const browser = await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args,
+    pipe: true,
+    userDataDir: profile,
+    enableExtensions: options.installExtensions ?? false,
+  });
   return Object.assign(browser, {
     cleanupProfile: () => rm(profile, { recursive: true, force: true }),
   });
