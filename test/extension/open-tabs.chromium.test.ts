@@ -2,13 +2,15 @@
  * Pages already open when the extension is installed or updated, in real headless Chromium.
  * Chromium loads an unpacked extension at launch (--load-extension) or, with
  * --enable-unsafe-extension-debugging, when told to over CDP (`browser.installExtension`): so
- * Chromium starts with no extension, pages are opened (one of the fixture app, a chrome://
- * page), and only then is the extension installed. Installing it again from the same folder is
- * an update (onInstalled says "update"): the page keeps the old version's hook, in its own
- * world, and its content script, cut off from the extension.
+ * Chromium starts with no extension, pages are opened (one of the fixture app, one still
+ * loading, a chrome:// page), and only then is the extension installed. Installing it again
+ * from the same folder is an update (onInstalled says "update"): the page keeps the old
+ * version's hook, in its own world, and its content script, cut off from the extension.
  * (`chrome.runtime.reload()` from the service worker is no way to update here: it closed the
  * extension's pages, but no new service worker appeared.)
  */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Frame, Page, WebWorker } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browsers.ts';
@@ -20,6 +22,7 @@ let receiver: TestReceiver;
 let fixture: FixtureServer;
 let extensionDir: string;
 let cleanupBuild: () => Promise<void>;
+let slow: SlowPages;
 
 beforeAll(async () => {
   const build = await buildTempExtension();
@@ -27,16 +30,63 @@ beforeAll(async () => {
   cleanupBuild = build.cleanup;
   receiver = await startTestReceiver();
   fixture = await startFixtureServer(`${receiver.url}/submit`);
+  slow = await startSlowPages();
   browser = await launchChromium({ installExtensions: true });
 });
 
 afterAll(async () => {
   await browser?.close();
+  await slow?.close();
   await browser?.cleanupProfile();
   await fixture?.close();
   await receiver?.stop();
   await cleanupBuild?.();
 });
+
+interface SlowPages {
+  /** A page of a new app whose parser stops at a script that arrives only when `release()` is called. */
+  page(guid: string): string;
+  /** Whether the page's slow script was asked for (its parser has stopped there). */
+  asked(): boolean;
+  release(): void;
+  close(): Promise<void>;
+}
+
+/** Serves pages that stay loading, as a page waiting on a slow third-party script does. */
+async function startSlowPages(): Promise<SlowPages> {
+  const held: ServerResponse[] = [];
+  let released = false;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/slow.js') {
+      if (released) res.writeHead(200, { 'content-type': 'text/javascript' }).end('');
+      else held.push(res);
+      return;
+    }
+    const guid = url.searchParams.get('guid') ?? '';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(`<!doctype html><html><head><meta charset="utf-8">
+<meta name="socorrito:guid" content="${guid}">
+<meta name="socorrito:submit-url" content="${receiver.url}/submit">
+<meta name="socorrito:release" content="1.0"></head><body><p>Loading…</p><script src="/slow.js"></script></body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const release = (): void => {
+    released = true;
+    for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'text/javascript' }).end('');
+  };
+  return {
+    page: (guid) => `${base}/?guid=${guid}`,
+    asked: () => held.length > 0,
+    release,
+    close: () =>
+      new Promise<void>((resolve) => {
+        release();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
 
 /** The fixture app's page for a new app, with its same-origin frame (which throws once as it loads). */
 async function openApp(): Promise<{ page: Page; guid: string }> {
@@ -130,12 +180,16 @@ async function setEnabled(worker: WebWorker, enabled: boolean): Promise<void> {
 
 describe('pages already open in Chromium', () => {
   let app: { page: Page; guid: string };
+  let loading: { page: Page; guid: string };
 
   it('are brought the hook and the content script at install, frames too, and report each error once', async () => {
     // A page Chromium will not let an extension script, open beside them, changes nothing.
     await (await browser.newPage()).goto('chrome://version');
     app = await openApp();
     expect(await hooked(app.page)).toBe(false);
+    loading = { page: await browser.newPage(), guid: newGuid() };
+    void loading.page.goto(slow.page(loading.guid)).catch(() => undefined);
+    await waitFor('the loading page to wait for its slow script', () => slow.asked());
     await browser.installExtension(extensionDir);
     await waitFor('the open page to be hooked', () => hooked(app.page));
     expect(await hooked(frameOf(app.page))).toBe(true);
@@ -150,6 +204,18 @@ describe('pages already open in Chromium', () => {
 
     await throwIn(frameOf(app.page), 'thrown in the frame after the install');
     expect(await arrived(app.guid, 'thrown in the frame after the install')).toHaveLength(1);
+  });
+
+  it('a page still loading at install is hooked at once, not only once it has loaded', async () => {
+    await waitFor('the loading page to be hooked', () => hooked(loading.page));
+    expect(await loading.page.evaluate(() => document.readyState)).toBe('loading');
+    await throwIn(loading.page, 'thrown while the page loads');
+    await reportedOnce(loading.page, loading.guid, 'thrown while the page loads');
+    slow.release();
+    await loading.page.waitForFunction(() => document.readyState === 'complete');
+    await throwIn(loading.page, 'thrown once the page has loaded');
+    await reportedOnce(loading.page, loading.guid, 'thrown once the page has loaded');
+    await loading.page.close();
   });
 
   it('a page given the scripts twice (it loaded after the registration, then was injected) runs each once', async () => {

@@ -122,16 +122,21 @@ describe('keeping the registrations in line with the settings', () => {
 
 describe('bringing the scripts into the tabs already open', () => {
   /** Tabs by id, each a list of frames `[href, origin]`; a tab id in `refused` cannot be scripted. */
-  function fakeTabs(tabs: Record<number, { url?: string; discarded?: boolean; frames: [string, string][] }>, refused = new Set<number>()): OpenTabsApi & { injected: string[] } {
+  function fakeTabs(
+    tabs: Record<number, { url?: string; discarded?: boolean; frames: [string, string][] }>,
+    refused = new Set<number>(),
+  ): OpenTabsApi & { injected: string[]; waitedForIdle: number } {
     const injected: string[] = [];
     return {
       injected,
+      waitedForIdle: 0,
       async queryTabs() {
         return Object.entries(tabs).map(([id, t]) => ({ id: Number(id), url: t.url, discarded: t.discarded }));
       },
       async executeScript(injection) {
         const { tabId, frameIds } = injection.target;
         if (refused.has(tabId)) throw new Error('Missing host permission for the tab');
+        if (!injection.injectImmediately) this.waitedForIdle++;
         if (injection.func) return tabs[tabId]!.frames.map((result, frameId) => ({ frameId, documentId: `doc${frameId}`, result }));
         for (const frameId of frameIds!) injected.push(`${tabId}:${frameId}:${injection.files![0]}:${injection.world ?? 'ISOLATED'}`);
         return [];
@@ -153,6 +158,8 @@ describe('bringing the scripts into the tabs already open', () => {
     );
     await injectIntoOpenTabs({ enabled: true, blockSites: ['shop.example'] }, api);
     expect(api.injected).toEqual(['1:0:content.js:ISOLATED', '1:2:content.js:ISOLATED', '1:0:hook.js:MAIN', '1:2:hook.js:MAIN']);
+    // Nothing waits for the page to be idle: a page still loading is hooked while it loads.
+    expect(api.waitedForIdle).toBe(0);
   });
 
   it('puts nothing anywhere while reporting is off', async () => {

@@ -155,8 +155,10 @@ function frameSite(href: unknown, origin: unknown): string | null {
  *
  * The frames are listed first by a function run in the extension's own world, which the page
  * cannot see, to judge each one's site; the content script goes in before the hook, so nothing
- * the hook hands on finds no one listening. A tab the extension may not script (about:,
- * view-source:, another extension's page, addons.mozilla.org) or that closes or navigates
+ * the hook hands on finds no one listening. All three go in at once, not when the page is idle:
+ * a page still loading is hooked while it loads (frames it adds later get the registered
+ * scripts). A tab the extension may not script (about:, view-source:, another extension's page,
+ * addons.mozilla.org; in Chromium chrome:// and the Web Store) or that closes or navigates
  * meanwhile is left as it is: a page it loads gets the registered scripts.
  *
  * @example
@@ -176,7 +178,13 @@ export async function injectIntoOpenTabs(settings: Pick<Settings, 'enabled' | 'b
       if (tab.id === undefined || tab.discarded || !tab.url || blocked(tab.url)) return;
       const tabId = tab.id;
       try {
-        const frames = await api.executeScript({ target: { tabId, allFrames: true }, func: () => [location.href, self.origin] });
+        // At once, as the scripts go in below: left to wait for the page to be idle, a page still
+        // loading (its parser held by a slow script) would get nothing until it loaded, if ever.
+        const frames = await api.executeScript({
+          target: { tabId, allFrames: true },
+          func: () => [location.href, self.origin],
+          injectImmediately: true,
+        });
         const frameIds = frames
           .filter((f) => {
             const [href, origin] = Array.isArray(f.result) ? (f.result as unknown[]) : [];
