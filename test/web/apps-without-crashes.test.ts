@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { addCrash, APP_GUID, daysAgo, direct, signatureIdOf } from './crashes.ts';
+import { setUpApps } from './set-up-apps.ts';
 
 const run = promisify(execFile);
 const BEARER = { authorization: 'Bearer test-admin-token' };
@@ -33,16 +34,7 @@ describe('apps set up here with no crash yet', () => {
     r = await startTestReceiver();
     await r.indexRebuilt;
     await addCrash(direct(r), { signature: SIGNATURE, app: APP_GUID, product: 'Shop', at: daysAgo(0) });
-    await run(process.execPath, [CLI, 'apps', 'add', '--data-dir', r.dataDir, '--guid', FORWARDED, '--submit-url', 'https://crashes.blog.example', '--no-keep-copy']);
-    const token = await fetch(`${r.url}/api/apps/${TOKENED}/upload-tokens`, { method: 'POST', headers: BEARER });
-    expect(token.status).toBe(201);
-    const form = new FormData();
-    form.set('app', MAPPED);
-    form.set('release', '1.0');
-    form.append('url', '~/static/app.js');
-    form.append('file', new Blob(['var x = 1;\n']), 'app.js');
-    const upload = await fetch(`${r.url}/api/sourcemaps`, { method: 'POST', headers: BEARER, body: form });
-    expect(upload.status).toBe(200);
+    await setUpApps(r, { forwarded: FORWARDED, tokened: TOKENED, mapped: MAPPED }, ['--no-keep-copy']);
   }, 60_000);
   afterAll(() => r?.stop());
 

@@ -2,23 +2,12 @@ import { expect, it, vi } from 'vitest';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { removeIndex } from '../helpers/webhook.ts';
 import { addCrash, daysAgo, direct } from './crashes.ts';
+import { rebuild } from './held-rebuild.ts';
 
 // While the index is rebuilt, an app set up here may well have crashes not indexed yet: search's
 // app menu still offers it, but does not say it has none. The second start's rebuild is held
 // until the test lets it go.
-let holdRebuild = false;
-let letRebuildGo: () => void = () => undefined;
-const rebuildHeld = new Promise<void>((resolve) => (letRebuildGo = resolve));
-vi.mock('../../receiver/src/index/rebuild.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../receiver/src/index/rebuild.ts')>();
-  return {
-    ...real,
-    rebuildIndex: async (...args: Parameters<typeof real.rebuildIndex>) => {
-      if (holdRebuild) await rebuildHeld;
-      return real.rebuildIndex(...args);
-    },
-  };
-});
+vi.mock('../../receiver/src/index/rebuild.ts', async (importOriginal) => (await import('./held-rebuild.ts')).heldRebuild(importOriginal));
 
 const BEARER = { authorization: 'Bearer test-admin-token' };
 /** With source maps uploaded, and a crash stored. */
@@ -45,7 +34,7 @@ it('offers a set-up app without saying "no crashes yet" while the index is rebui
     await addCrash(direct(first), { signature: 'TypeError: map is undefined | draw', app: MAPPED, product: 'Maps', at: daysAgo(0) });
     await first.close();
     await removeIndex(dir.path);
-    holdRebuild = true;
+    rebuild.hold();
 
     const second = await startTestReceiver({ dataDir: dir.path });
     try {
@@ -66,14 +55,14 @@ it('offers a set-up app without saying "no crashes yet" while the index is rebui
         [MAPPED, MAPPED, true],
       ]);
 
-      letRebuildGo();
+      rebuild.letGo();
       expect(await second.indexRebuilt).toBe(true);
       expect(appMenu(await page(`/search?app=${MAPPED}`, 200))).toEqual([
         ['', 'any app', false],
         [MAPPED, 'Maps', true],
       ]);
     } finally {
-      letRebuildGo();
+      rebuild.letGo();
       await second.close();
     }
   } finally {

@@ -1,13 +1,11 @@
 // The search page's app menu offers every app the receiver knows: those with crashes, then those
 // set up here (registered for forwarding, given upload tokens, source maps uploaded) that have
 // none yet, as the Apps page lists them.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
+import { startTestReceiver, type TestReceiver } from '../helpers/receiver.ts';
 import { addCrash, APP_GUID, daysAgo, direct } from './crashes.ts';
+import { setUpApps } from './set-up-apps.ts';
 
-const run = promisify(execFile);
 const BEARER = { authorization: 'Bearer test-admin-token' };
 const SIGNATURE = 'TypeError: cart is undefined | total';
 /** Registered for forwarding with `socorrito apps add` while the receiver runs. */
@@ -39,16 +37,7 @@ describe("search's app menu", () => {
     r = await startTestReceiver();
     await r.indexRebuilt;
     await addCrash(direct(r), { signature: SIGNATURE, app: APP_GUID, product: 'Shop', at: daysAgo(0) });
-    await run(process.execPath, [CLI, 'apps', 'add', '--data-dir', r.dataDir, '--guid', FORWARDED, '--submit-url', 'https://crashes.blog.example']);
-    const token = await fetch(`${r.url}/api/apps/${encodeURIComponent(TOKENED)}/upload-tokens`, { method: 'POST', headers: BEARER });
-    expect(token.status).toBe(201);
-    const form = new FormData();
-    form.set('app', MAPPED);
-    form.set('release', '1.0');
-    form.append('url', '~/static/app.js');
-    form.append('file', new Blob(['var x = 1;\n']), 'app.js');
-    const upload = await fetch(`${r.url}/api/sourcemaps`, { method: 'POST', headers: BEARER, body: form });
-    expect(upload.status).toBe(200);
+    await setUpApps(r, { forwarded: FORWARDED, tokened: TOKENED, mapped: MAPPED });
   }, 60_000);
   afterAll(() => r?.stop());
 

@@ -2,22 +2,11 @@ import { expect, it, vi } from 'vitest';
 import { startTestReceiver, tempDir } from '../helpers/receiver.ts';
 import { removeIndex } from '../helpers/webhook.ts';
 import { addCrash, APP_GUID, daysAgo, direct, signatureIdOf } from './crashes.ts';
+import { rebuild } from './held-rebuild.ts';
 
 // The second start's rebuild is held until the test lets it go, so the receiver can be asked
 // about an app the index being rebuilt does not hold yet.
-let holdRebuild = false;
-let letRebuildGo: () => void = () => undefined;
-const rebuildHeld = new Promise<void>((resolve) => (letRebuildGo = resolve));
-vi.mock('../../receiver/src/index/rebuild.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../receiver/src/index/rebuild.ts')>();
-  return {
-    ...real,
-    rebuildIndex: async (...args: Parameters<typeof real.rebuildIndex>) => {
-      if (holdRebuild) await rebuildHeld;
-      return real.rebuildIndex(...args);
-    },
-  };
-});
+vi.mock('../../receiver/src/index/rebuild.ts', async (importOriginal) => (await import('./held-rebuild.ts')).heldRebuild(importOriginal));
 
 const BEARER = { authorization: 'Bearer test-admin-token' };
 const SIGNATURE = 'TypeError: cart is undefined | total';
@@ -30,7 +19,7 @@ it('answers 503 with Retry-After, not 404, for an app the index being rebuilt do
     await addCrash(direct(first), { signature: SIGNATURE, app: APP_GUID, product: 'Shop', version: '1.0', at: daysAgo(0) });
     await first.close();
     await removeIndex(dir.path);
-    holdRebuild = true;
+    rebuild.hold();
 
     const second = await startTestReceiver({ dataDir: dir.path });
     try {
@@ -52,7 +41,7 @@ it('answers 503 with Retry-After, not 404, for an app the index being rebuilt do
         expect(await res.text(), path).toContain('the index is being rebuilt from the stored crashes');
       }
 
-      letRebuildGo();
+      rebuild.letGo();
       expect(await second.indexRebuilt).toBe(true);
       for (const path of apiPaths) expect((await ask(path)).status, path).toBe(200);
       // A key no crash names is a mistake again, once the index is whole.
@@ -60,7 +49,7 @@ it('answers 503 with Retry-After, not 404, for an app the index being rebuilt do
       expect(typo.status).toBe(404);
       expect(((await typo.json()) as { error: string }).error).toBe('not_found');
     } finally {
-      letRebuildGo();
+      rebuild.letGo();
       await second.close();
     }
   } finally {
