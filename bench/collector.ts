@@ -106,8 +106,8 @@ function median(runs: LoadResult[]): LoadResult {
  * keeps nothing, which splits the cost of parsing from the cost of durability. The three
  * take turns for ROUNDS rounds and the medians are compared; each durable round gets a fresh
  * receiver, so the backlog one round leaves does not slow the next. Each run is WARMUP_SECONDS
- * of load, then `seconds` measured: the 6 s in all leave a fresh receiver's backlog under half of
- * its cap, past which laying out no longer steps aside for the burst. Then the rate at which the
+ * of load, then `seconds` measured: at the paces seen here the 6 s in all leave a fresh receiver's
+ * backlog under half of its cap, past which laying out no longer steps aside for the burst. Then the rate at which the
  * receiver lays out and processes the backlog of a burst, which is what it keeps up for good.
  */
 export async function benchCollector(log: (line: string) => void, seconds = 4): Promise<{ ratio: number }> {
