@@ -15,7 +15,7 @@
  * open at install or update.
  */
 import type { Scripting } from 'webextension-polyfill';
-import { type Settings, hostOf, siteMatches } from './settings.ts';
+import { type Settings, siteRefusal } from './settings.ts';
 
 export const HOOK_SCRIPT_ID = 'socorrito-hook';
 export const CONTENT_SCRIPT_ID = 'socorrito-content';
@@ -166,11 +166,8 @@ function frameSite(href: unknown, origin: unknown): string | null {
  */
 export async function injectIntoOpenTabs(settings: Pick<Settings, 'enabled' | 'blockSites'>, api: OpenTabsApi): Promise<void> {
   if (!settings.enabled) return;
-  // As the background judges a report (siteRefusal): no web page, or a blocked site, gets nothing.
-  const blocked = (url: string): boolean => {
-    const host = /^https?:/i.test(url) ? hostOf(url) : null;
-    return host === null || siteMatches(host, settings.blockSites);
-  };
+  // As the background judges a report: no web page, or a blocked site, gets nothing.
+  const blocked = (url: string): boolean => siteRefusal(settings, url) !== null;
   const tabs = await api.queryTabs();
   await Promise.all(
     tabs.map(async (tab) => {

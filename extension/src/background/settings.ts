@@ -125,7 +125,7 @@ export type Destination = { submitUrl: string; declared: boolean } | { skip: str
  * reporting is off, it is no web page, or its site (or its tab's) is blocked. Asked before the
  * page's declaration is even read, since reading a manifest is a request the page chose.
  */
-export function siteRefusal(settings: Settings, pageUrl: string, topUrl?: string): string | null {
+export function siteRefusal(settings: Pick<Settings, 'enabled' | 'blockSites'>, pageUrl: string, topUrl?: string): string | null {
   if (!settings.enabled) return 'reporting is turned off';
   const host = /^https?:/i.test(pageUrl) ? hostOf(pageUrl) : null;
   if (host === null) return 'not a web page';
