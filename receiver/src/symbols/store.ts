@@ -134,12 +134,12 @@ export class SourceMapStore {
     });
   }
 
-  /** Releases of an app (or apps, when `app` is unset), with their files. */
   /** The apps with a folder here (one directory read; a folder may hold no release). */
   apps(): Promise<string[]> {
     return listDirs(this.dir);
   }
 
+  /** Releases of an app (or apps, when `app` is unset), with their files. */
   async list(app?: string, release?: string): Promise<{ app: string; release: string; files: StoredFile[] }[]> {
     const apps = app ? [validateAppGuid(app)] : await listDirs(this.dir);
     const out: { app: string; release: string; files: StoredFile[] }[] = [];
